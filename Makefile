@@ -1,0 +1,34 @@
+# One command sets up from nothing and runs the demo (make run); one runs the tests (make test).
+# The venv is rebuilt only when pyproject.toml changes, so both are cheap the second time.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.layerkit-installed
+DB ?= sample.db
+
+.PHONY: setup run test lint bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	# torch first, pinned: it is the CPU build on disk; a bare "torch" would pull GBs of CUDA.
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[train,dev]'
+	touch $(STAMP)
+
+run: setup
+	$(BIN)/layerkit --db $(DB) init
+	$(BIN)/layerkit --db $(DB) import sample_corpus/
+	$(BIN)/layerkit --db $(DB) status
+
+test: setup
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) $(DB) $(DB)-wal $(DB)-shm

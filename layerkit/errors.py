@@ -1,0 +1,88 @@
+"""One error family for everything a user can get wrong.
+
+Every error carries a short ``title``, a ``message`` that says what happened (naming the file,
+line or key involved) and a ``hint`` that says what to do about it. The CLI prints the three on
+stderr and exits with code 2; the TUI shows them in a modal. Nothing else should reach a user as
+a traceback.
+"""
+
+from __future__ import annotations
+
+
+class LayerkitError(Exception):
+    """Base class of every error meant for a user rather than a developer."""
+
+    title = "layerkit error"
+    exit_code = 2
+
+    def __init__(self, message: str, *, hint: str = "", title: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        if title is not None:
+            self.title = title
+
+    def __str__(self) -> str:
+        return self.message
+
+    def render(self) -> str:
+        """The error as plain text, for stderr and logs."""
+        text = f"Error: {self.title}\n{self.message}"
+        if self.hint:
+            text += f"\nHint: {self.hint}"
+        return text
+
+
+class InputError(LayerkitError):
+    """A file the user gave us cannot be read as what it claims to be."""
+
+    title = "Cannot read input"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: object | None = None,
+        line: int | None = None,
+        hint: str = "",
+        title: str | None = None,
+    ) -> None:
+        where = ""
+        if path is not None:
+            where = str(path)
+            if line is not None:
+                where += f", line {line}"
+            where += ": "
+        super().__init__(where + message, hint=hint, title=title)
+        self.path = path
+        self.line = line
+
+
+class SchemaError(LayerkitError):
+    """A layer schema file is malformed or inconsistent."""
+
+    title = "Invalid layer schema"
+
+
+class StoreError(LayerkitError):
+    """The store cannot do what was asked (missing row, bad state, newer database...)."""
+
+    title = "Store error"
+
+
+class ConflictError(StoreError):
+    """Someone else changed the same data since we last read it; nothing was overwritten."""
+
+    title = "Edit conflict"
+
+
+class PluginError(LayerkitError):
+    """A plugin failed to load or raised inside a hook."""
+
+    title = "Plugin error"
+
+
+class UsageError(LayerkitError):
+    """The command was called in a way that cannot work."""
+
+    title = "Invalid usage"
