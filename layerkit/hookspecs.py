@@ -1,0 +1,73 @@
+"""The plugin contract: every hook layerkit calls, typed and documented.
+
+Plugins implement these with ``@layerkit.hookimpl``. Registration hooks receive a ``register``
+callback (the pattern of simonw/llm): a plugin calls ``register(thing)`` once per thing it
+provides, and the host collects them. Built-in plugins under ``plugins/`` use exactly this
+contract, registered through the same ``layerkit`` entry-point group as third-party ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import click
+
+    from layerkit.plugin_api import Exporter, Importer
+
+hookspec = pluggy.HookspecMarker("layerkit")
+hookimpl = pluggy.HookimplMarker("layerkit")
+
+
+@hookspec
+def register_importers(register: Callable[[Importer], None]) -> None:
+    """Register file importers.
+
+    :param register: call ``register(importer)`` for each importer. An importer has a unique
+        ``name``, the file ``extensions`` it reads (``(".txt", ".md")``) and a
+        ``read(path, options)`` method yielding :class:`layerkit.drafts.DocumentDraft`.
+        It must not touch the store: the host validates and writes the drafts in one transaction.
+    """
+
+
+@hookspec
+def register_exporters(register: Callable[[Exporter], None]) -> None:
+    """Register exporters, each callable as ``layerkit export NAME -o OUT``.
+
+    :param register: call ``register(exporter)``; an exporter has a unique ``name``, a
+        ``description`` and ``export(store, out, options) -> ExportReport``. It reads the store
+        only; an exporter never writes to it. It should write to a temporary path and move it into
+        place at the end, so a failed export leaves no partial file.
+    """
+
+
+@hookspec
+def register_layers(register: Callable[[Path], None]) -> None:
+    """Register layer schema files (TOML), adding layers or extending existing ones.
+
+    :param register: call ``register(path_to_toml)``. A file with ``layer = "name"`` defines a
+        layer; one with ``extends = "name"`` adds fields or labels to an existing layer.
+    """
+
+
+@hookspec
+def register_commands(cli: click.Group) -> None:
+    """Add commands to the ``layerkit`` command line.
+
+    :param cli: the root ``click`` group; decorate new commands with ``@cli.command()``.
+    """
+
+
+@hookspec
+def annotation_saved(annotation: dict[str, Any], action: str) -> None:
+    """Called after an annotation edit has been committed to the store.
+
+    :param annotation: the annotation row as a plain dict (after the change; before it for
+        ``delete``).
+    :param action: ``create``, ``update`` or ``delete``.
+    """

@@ -1,0 +1,391 @@
+"""Annotation edits, status changes and undo/redo, each one committed transaction.
+
+Every change appends an ``events`` row carrying what it did (rows before and after, statuses
+before and after), so any change can be inverted later and the log doubles as an audit trail.
+Undo and redo are new events too: the log is never rewritten. Inverting checks that the data
+still look the way the event left them; if another annotator changed them since, it refuses
+with ``ConflictError`` instead of overwriting their work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from layerkit.errors import ConflictError, StoreError
+from layerkit.store.models import Annotation, Event, LayerStatus, utcnow
+
+annotations_t: sa.Table = Annotation.__table__  # type: ignore[attr-defined]
+status_t: sa.Table = LayerStatus.__table__  # type: ignore[attr-defined]
+events_t: sa.Table = Event.__table__  # type: ignore[attr-defined]
+
+# The fields whose values make up an annotation's content (what conflicts are judged on).
+CONTENT_FIELDS = ("layer", "kind", "field", "start", "end", "label", "value", "attrs",
+                  "source_id", "target_id", "paragraph_id")
+EDITABLE_FIELDS = ("start", "end", "label", "value", "attrs", "source_id", "target_id",
+                   "confidence", "origin")
+EDIT_ACTIONS = ("create", "update", "delete", "status")
+
+
+def row_to_json(row: sa.RowMapping | dict[str, Any]) -> dict[str, Any]:
+    """An annotation row as JSON-safe data (datetimes as ISO strings)."""
+    out = {}
+    for key, value in dict(row).items():
+        out[key] = value.isoformat() if isinstance(value, datetime) else value
+    return out
+
+
+def _row_from_json(data: dict[str, Any]) -> dict[str, Any]:
+    row = dict(data)
+    for key in ("created_at", "updated_at"):
+        if isinstance(row.get(key), str):
+            row[key] = datetime.fromisoformat(row[key])
+    return row
+
+
+def _content(row: dict[str, Any] | sa.RowMapping | None) -> tuple[Any, ...] | None:
+    if row is None:
+        return None
+    return tuple(row[f] for f in CONTENT_FIELDS)
+
+
+def get_annotation(conn: sa.Connection, annotation_id: int) -> dict[str, Any] | None:
+    row = conn.execute(
+        sa.select(annotations_t).where(annotations_t.c.id == annotation_id)
+    ).mappings().first()
+    return dict(row) if row else None
+
+
+def _dependents(conn: sa.Connection, annotation_id: int) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        sa.select(annotations_t).where(
+            sa.or_(
+                annotations_t.c.source_id == annotation_id,
+                annotations_t.c.target_id == annotation_id,
+            )
+        ).order_by(annotations_t.c.id)
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+# --- layer status -------------------------------------------------------------------------
+
+
+def get_statuses(conn: sa.Connection, paragraph_id: int) -> dict[str, dict[str, Any]]:
+    rows = conn.execute(
+        sa.select(status_t.c.layer, status_t.c.state, status_t.c.annotator).where(
+            status_t.c.paragraph_id == paragraph_id
+        )
+    )
+    return {r.layer: {"state": r.state, "annotator": r.annotator} for r in rows}
+
+
+def _write_status(
+    conn: sa.Connection, paragraph_id: int, layer: str, status: dict[str, Any] | None
+) -> None:
+    conn.execute(
+        status_t.delete().where(
+            (status_t.c.paragraph_id == paragraph_id) & (status_t.c.layer == layer)
+        )
+    )
+    if status is not None and status["state"] != "todo":
+        conn.execute(
+            status_t.insert().values(
+                paragraph_id=paragraph_id,
+                layer=layer,
+                state=status["state"],
+                annotator=status.get("annotator"),
+                updated_at=utcnow(),
+            )
+        )
+
+
+def _status_effects_of_edit(
+    current: dict[str, dict[str, Any]], layer: str, layer_order: Sequence[str], annotator: str
+) -> dict[str, dict[str, Any]]:
+    """New statuses after an edit of ``layer``: it becomes in progress if it was untouched, and
+    every higher layer that already had work on it becomes stale (it was built on the old
+    lower layer)."""
+    changes: dict[str, dict[str, Any]] = {}
+    mine = current.get(layer)
+    if mine is None or mine["state"] == "todo":
+        changes[layer] = {"state": "in_progress", "annotator": annotator}
+    if layer in layer_order:
+        for higher in layer_order[layer_order.index(layer) + 1 :]:
+            status = current.get(higher)
+            if status is not None and status["state"] in ("in_progress", "done"):
+                changes[higher] = {"state": "stale", "annotator": status.get("annotator")}
+    return changes
+
+
+def _apply_status_changes(
+    conn: sa.Connection, paragraph_id: int, changes: dict[str, dict[str, Any] | None]
+) -> None:
+    for layer, status in changes.items():
+        _write_status(conn, paragraph_id, layer, status)
+
+
+# --- events and the undo/redo stacks ---------------------------------------------------------
+
+
+def _head(conn: sa.Connection, annotator: str) -> sa.RowMapping | None:
+    return conn.execute(
+        sa.select(events_t)
+        .where(events_t.c.annotator == annotator)
+        .order_by(events_t.c.id.desc())
+        .limit(1)
+    ).mappings().first()
+
+
+def _tops(head: sa.RowMapping | None) -> tuple[int | None, int | None]:
+    """(undo top, redo top) right after ``head``. An edit or a redo is itself the new undo top and
+    an undo the new redo top, so those are implied by the action instead of stored."""
+    if head is None:
+        return None, None
+    action = head["action"]
+    if action in EDIT_ACTIONS:
+        return head["id"], None
+    if action == "redo":
+        return head["id"], head["redo_top_id"]
+    if action == "undo":
+        return head["undo_top_id"], head["id"]
+    return head["undo_top_id"], head["redo_top_id"]
+
+
+def _event(conn: sa.Connection, event_id: int) -> sa.RowMapping:
+    row = conn.execute(sa.select(events_t).where(events_t.c.id == event_id)).mappings().first()
+    if row is None:
+        raise StoreError(f"event {event_id} is missing from the log")
+    return row
+
+
+def _append_event(
+    conn: sa.Connection,
+    *,
+    annotator: str,
+    action: str,
+    payload: dict[str, Any],
+    paragraph_id: int | None = None,
+    layer: str | None = None,
+    annotation_id: int | None = None,
+    below_id: int | None = None,
+    undo_top_id: int | None = None,
+    redo_top_id: int | None = None,
+) -> int:
+    result = conn.execute(
+        events_t.insert().values(
+            at=utcnow(),
+            annotator=annotator,
+            action=action,
+            paragraph_id=paragraph_id,
+            layer=layer,
+            annotation_id=annotation_id,
+            payload=payload,
+            below_id=below_id,
+            undo_top_id=undo_top_id,
+            redo_top_id=redo_top_id,
+        )
+    )
+    return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+
+def record_edit(
+    conn: sa.Connection,
+    *,
+    annotator: str,
+    action: str,
+    paragraph_id: int,
+    layer: str,
+    annotation_id: int | None,
+    payload: dict[str, Any],
+) -> int:
+    """Append an edit event: it goes on top of the annotator's undo stack and clears redo."""
+    assert action in EDIT_ACTIONS
+    undo_top, _ = _tops(_head(conn, annotator))
+    return _append_event(
+        conn,
+        annotator=annotator,
+        action=action,
+        paragraph_id=paragraph_id,
+        layer=layer,
+        annotation_id=annotation_id,
+        payload=payload,
+        below_id=undo_top,
+    )
+
+
+def record_plain(
+    conn: sa.Connection, *, annotator: str, action: str, payload: dict[str, Any]
+) -> int:
+    """An event that is not undoable (an import, a pre-annotation run): the stacks carry over."""
+    undo_top, redo_top = _tops(_head(conn, annotator))
+    return _append_event(
+        conn,
+        annotator=annotator,
+        action=action,
+        payload=payload,
+        undo_top_id=undo_top,
+        redo_top_id=redo_top,
+    )
+
+
+def _edit_behind(conn: sa.Connection, node: sa.RowMapping) -> sa.RowMapping:
+    """The edit event whose forward change a stack node stands for (itself, or what a redo redid)."""
+    if node["action"] == "redo":
+        return _event(conn, node["payload"]["redoes"])
+    return node
+
+
+def _invert(conn: sa.Connection, edit: sa.RowMapping) -> None:
+    payload = edit["payload"]
+    action = edit["action"]
+    if action == "create":
+        after = payload["after"]
+        current = get_annotation(conn, after["id"])
+        if _content(current) != _content(after):
+            raise ConflictError(
+                f"annotation {after['id']} was changed or deleted since it was created; "
+                "undo would overwrite that change.",
+                hint="Refresh to see the current state, then edit it by hand.",
+            )
+        if _dependents(conn, after["id"]):
+            raise ConflictError(
+                f"other annotations now refer to annotation {after['id']}; undoing its "
+                "creation would delete them too.",
+                hint="Delete the relations that point to it first, or edit it by hand.",
+            )
+        conn.execute(annotations_t.delete().where(annotations_t.c.id == after["id"]))
+    elif action == "update":
+        before, after = payload["before"], payload["after"]
+        current = get_annotation(conn, after["id"])
+        if _content(current) != _content(after):
+            raise ConflictError(
+                f"annotation {after['id']} was changed since this edit; undo would overwrite it.",
+                hint="Refresh to see the current state.",
+            )
+        assert current is not None
+        _restore_fields(conn, before, version=current["version"] + 1)
+    elif action == "delete":
+        for row in [payload["before"], *payload.get("cascade", [])]:
+            if get_annotation(conn, row["id"]) is not None:
+                raise ConflictError(f"annotation {row['id']} exists again; cannot restore it.")
+            restored = _row_from_json(row)
+            restored["version"] = row["version"] + 1
+            restored["updated_at"] = utcnow()
+            conn.execute(annotations_t.insert().values(**restored))
+    _check_and_apply_statuses(conn, edit, forward=False)
+
+
+def _reapply(conn: sa.Connection, edit: sa.RowMapping) -> None:
+    payload = edit["payload"]
+    action = edit["action"]
+    if action == "create":
+        after = payload["after"]
+        if get_annotation(conn, after["id"]) is not None:
+            raise ConflictError(f"annotation {after['id']} exists again; cannot redo its creation.")
+        row = _row_from_json(after)
+        row["updated_at"] = utcnow()
+        conn.execute(annotations_t.insert().values(**row))
+    elif action == "update":
+        before, after = payload["before"], payload["after"]
+        current = get_annotation(conn, after["id"])
+        if _content(current) != _content(before):
+            raise ConflictError(
+                f"annotation {after['id']} was changed since the undo; redo would overwrite it.",
+                hint="Refresh to see the current state.",
+            )
+        assert current is not None
+        _restore_fields(conn, after, version=current["version"] + 1)
+    elif action == "delete":
+        before = payload["before"]
+        current = get_annotation(conn, before["id"])
+        if _content(current) != _content(before):
+            raise ConflictError(
+                f"annotation {before['id']} was changed since the undo; redo would delete that change.",
+                hint="Refresh to see the current state.",
+            )
+        conn.execute(annotations_t.delete().where(annotations_t.c.id == before["id"]))
+    _check_and_apply_statuses(conn, edit, forward=True)
+
+
+def _restore_fields(conn: sa.Connection, data: dict[str, Any], *, version: int) -> None:
+    values = {f: data[f] for f in EDITABLE_FIELDS}
+    conn.execute(
+        annotations_t.update()
+        .where(annotations_t.c.id == data["id"])
+        .values(**values, version=version, updated_at=utcnow())
+    )
+
+
+def _check_and_apply_statuses(conn: sa.Connection, edit: sa.RowMapping, *, forward: bool) -> None:
+    """Move statuses back (or forward again) where they are still as the event left them.
+
+    A status someone changed since is theirs: it is left alone rather than reverted.
+    """
+    before = edit["payload"].get("status_before", {})
+    after = edit["payload"].get("status_after", {})
+    if not before and not after:
+        return
+    paragraph_id = edit["paragraph_id"]
+    current = get_statuses(conn, paragraph_id)
+    expected, target = (before, after) if forward else (after, before)
+    if edit["action"] == "status":
+        layer = edit["layer"]
+        if _state(current.get(layer)) != _state(expected.get(layer)):
+            raise ConflictError(
+                f"the {layer} status of paragraph {paragraph_id} was changed since; "
+                "undo would overwrite it.",
+                hint="Refresh to see the current status.",
+            )
+    for layer in set(before) | set(after):
+        if _state(current.get(layer)) == _state(expected.get(layer)):
+            _write_status(conn, paragraph_id, layer, target.get(layer))
+
+
+def _state(status: dict[str, Any] | None) -> str:
+    return status["state"] if status else "todo"
+
+
+def undo(conn: sa.Connection, annotator: str) -> int | None:
+    """Undo the annotator's most recent change still on their undo stack; None if there is none."""
+    undo_top, redo_top = _tops(_head(conn, annotator))
+    if undo_top is None:
+        return None
+    node = _event(conn, undo_top)
+    edit = _edit_behind(conn, node)
+    _invert(conn, edit)
+    return _append_event(
+        conn,
+        annotator=annotator,
+        action="undo",
+        paragraph_id=edit["paragraph_id"],
+        layer=edit["layer"],
+        annotation_id=edit["annotation_id"],
+        payload={"target": node["id"], "undoes": edit["id"]},
+        below_id=redo_top,
+        undo_top_id=node["below_id"],
+    )
+
+
+def redo(conn: sa.Connection, annotator: str) -> int | None:
+    """Redo the annotator's most recently undone change; None if there is nothing to redo."""
+    undo_top, redo_top = _tops(_head(conn, annotator))
+    if redo_top is None:
+        return None
+    undo_node = _event(conn, redo_top)
+    edit = _event(conn, undo_node["payload"]["undoes"])
+    _reapply(conn, edit)
+    return _append_event(
+        conn,
+        annotator=annotator,
+        action="redo",
+        paragraph_id=edit["paragraph_id"],
+        layer=edit["layer"],
+        annotation_id=edit["annotation_id"],
+        payload={"target": undo_node["id"], "redoes": edit["id"]},
+        below_id=undo_top,
+        redo_top_id=undo_node["below_id"],
+    )

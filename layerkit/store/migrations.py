@@ -1,0 +1,192 @@
+"""Numbered schema migrations, applied in order when a store is opened.
+
+Each migration is a function of alembic's ``Operations`` (portable DDL for SQLite and
+PostgreSQL, with batch mode for SQLite's limited ALTER TABLE), registered with ``@migration``.
+The versions applied are recorded in ``layerkit_migrations``. A database whose recorded version
+is newer than the newest migration here was written by a newer layerkit and is refused: opening
+it could only corrupt it. Never edit a migration that has shipped; add a new one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from alembic.operations import Operations
+from alembic.runtime.migration import MigrationContext
+
+from layerkit.errors import StoreError
+
+
+@dataclass(frozen=True)
+class MigrationStep:
+    version: int
+    name: str
+    apply: Callable[[Operations], None]
+
+
+MIGRATIONS: list[MigrationStep] = []
+
+
+def migration(version: int) -> Callable[[Callable[[Operations], None]], Callable[[Operations], None]]:
+    def decorate(fn: Callable[[Operations], None]) -> Callable[[Operations], None]:
+        assert not MIGRATIONS or MIGRATIONS[-1].version == version - 1, "migrations must be numbered 1, 2, ..."
+        MIGRATIONS.append(MigrationStep(version, fn.__name__, fn))
+        return fn
+
+    return decorate
+
+
+def _tz() -> sa.DateTime:
+    return sa.DateTime(timezone=True)
+
+
+@migration(1)
+def m001_initial(op: Operations) -> None:
+    op.create_table(
+        "documents",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("name", sa.String, nullable=False),
+        sa.Column("source", sa.String, nullable=False),
+        sa.Column("format", sa.String, nullable=False),
+        sa.Column("sha256", sa.String(64), nullable=False, unique=True),
+        sa.Column("meta", sa.JSON, nullable=False),
+        sa.Column("created_at", _tz(), nullable=False),
+    )
+    op.create_table(
+        "paragraphs",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column(
+            "document_id",
+            sa.Integer,
+            sa.ForeignKey("documents.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        sa.Column("position", sa.Integer, nullable=False),
+        sa.Column("text", sa.Text, nullable=False),
+        sa.Column("sha256", sa.String(64), nullable=False, index=True),
+        sa.Column("duplicate_of_id", sa.Integer, sa.ForeignKey("paragraphs.id"), nullable=True),
+        sa.Column("sentences", sa.JSON, nullable=False),
+        sa.Column("tokens", sa.JSON, nullable=False),
+        sa.Column("flags", sa.JSON, nullable=False),
+        sa.Column("meta", sa.JSON, nullable=False),
+        sa.UniqueConstraint("document_id", "position"),
+    )
+    op.create_table(
+        "annotations",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column(
+            "paragraph_id",
+            sa.Integer,
+            sa.ForeignKey("paragraphs.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        sa.Column("layer", sa.String, nullable=False),
+        sa.Column("kind", sa.String, nullable=False),
+        sa.Column("field", sa.String, nullable=False),
+        sa.Column("start", sa.Integer, nullable=True),
+        sa.Column("end", sa.Integer, nullable=True),
+        sa.Column("label", sa.String, nullable=True),
+        sa.Column("value", sa.Text, nullable=True),
+        sa.Column("attrs", sa.JSON, nullable=False),
+        sa.Column(
+            "source_id",
+            sa.Integer,
+            sa.ForeignKey("annotations.id", ondelete="CASCADE"),
+            nullable=True,
+        ),
+        sa.Column(
+            "target_id",
+            sa.Integer,
+            sa.ForeignKey("annotations.id", ondelete="CASCADE"),
+            nullable=True,
+        ),
+        sa.Column("annotator", sa.String, nullable=False),
+        sa.Column("origin", sa.String, nullable=False),
+        sa.Column("confidence", sa.Float, nullable=True),
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("created_at", _tz(), nullable=False),
+        sa.Column("updated_at", _tz(), nullable=False),
+        sqlite_autoincrement=True,
+    )
+    op.create_index("ix_annotations_paragraph_layer", "annotations", ["paragraph_id", "layer"])
+    op.create_table(
+        "layer_status",
+        sa.Column(
+            "paragraph_id",
+            sa.Integer,
+            sa.ForeignKey("paragraphs.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("layer", sa.String, primary_key=True),
+        sa.Column("state", sa.String, nullable=False),
+        sa.Column("annotator", sa.String, nullable=True),
+        sa.Column("updated_at", _tz(), nullable=False),
+    )
+    op.create_index("ix_layer_status_layer_state", "layer_status", ["layer", "state"])
+    op.create_table(
+        "events",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("at", _tz(), nullable=False),
+        sa.Column("annotator", sa.String, nullable=False),
+        sa.Column("action", sa.String, nullable=False),
+        sa.Column("paragraph_id", sa.Integer, nullable=True),
+        sa.Column("layer", sa.String, nullable=True),
+        sa.Column("annotation_id", sa.Integer, nullable=True),
+        sa.Column("payload", sa.JSON, nullable=False),
+        sa.Column("below_id", sa.Integer, nullable=True),
+        sa.Column("undo_top_id", sa.Integer, nullable=True),
+        sa.Column("redo_top_id", sa.Integer, nullable=True),
+    )
+    op.create_index("ix_events_annotator_id", "events", ["annotator", "id"])
+
+
+LATEST_VERSION = MIGRATIONS[-1].version
+
+_migrations_table = sa.Table(
+    "layerkit_migrations",
+    sa.MetaData(),
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("name", sa.String, nullable=False),
+    sa.Column("applied_at", _tz(), nullable=False),
+)
+
+
+def current_version(conn: sa.Connection) -> int:
+    if not sa.inspect(conn).has_table("layerkit_migrations"):
+        return 0
+    return int(conn.execute(sa.select(sa.func.max(_migrations_table.c.version))).scalar() or 0)
+
+
+def migrate(engine: sa.Engine, *, url_for_messages: str) -> list[int]:
+    """Bring the database up to ``LATEST_VERSION``; return the versions applied.
+
+    Each migration runs in its own transaction together with the row recording it, so a crash
+    between two migrations leaves a database that the next open simply continues.
+    """
+    from layerkit.store.models import utcnow
+
+    applied: list[int] = []
+    with engine.begin() as conn:
+        _migrations_table.create(conn, checkfirst=True)
+        version = current_version(conn)
+    if version > LATEST_VERSION:
+        raise StoreError(
+            f"{url_for_messages} was written by a newer layerkit (store schema version {version}; "
+            f"this layerkit knows versions up to {LATEST_VERSION}).",
+            hint="Upgrade layerkit (pip install -U layerkit) to open it. Nothing was changed.",
+            title="Database from a newer layerkit",
+        )
+    for step in MIGRATIONS:
+        if step.version <= version:
+            continue
+        with engine.begin() as conn:
+            step.apply(Operations(MigrationContext.configure(conn)))
+            conn.execute(
+                _migrations_table.insert().values(
+                    version=step.version, name=step.name, applied_at=utcnow()
+                )
+            )
+        applied.append(step.version)
+    return applied

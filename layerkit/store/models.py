@@ -1,0 +1,172 @@
+"""SQLModel tables of the store.
+
+The tables are created and changed only by numbered migrations (``migrations.py``); these
+classes describe the same tables for typed queries, and a test checks the two never drift apart.
+
+Departure from the first sketch in ARCHITECTURE.md: sentence and token boundaries are JSON
+columns of ``paragraphs`` instead of a ``tokens`` table. A paragraph's text never changes after
+import, its segmentation is always read as a whole, and one row instead of ~60 per paragraph
+keeps a 100k-paragraph store small and opening a paragraph a single primary-key read.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+LAYER_STATES = ("todo", "in_progress", "done", "stale")
+ANNOTATION_KINDS = ("token", "span", "relation", "label", "text")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _json(nullable: bool = False) -> Any:
+    return sa.Column(sa.JSON, nullable=nullable)
+
+
+class Document(SQLModel, table=True):
+    __tablename__ = "documents"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    source: str
+    format: str
+    # Hash of the NFC paragraph texts: importing the same content twice adds nothing.
+    sha256: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, unique=True))
+    meta: dict[str, Any] = Field(default_factory=dict, sa_column=_json())
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False)
+    )
+
+
+class Paragraph(SQLModel, table=True):
+    __tablename__ = "paragraphs"
+    __table_args__ = (sa.UniqueConstraint("document_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("documents.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    position: int
+    text: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    sha256: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, index=True))
+    # The first paragraph with the same text, in any document: curricula must keep both in one split.
+    duplicate_of_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("paragraphs.id"), nullable=True),
+    )
+    sentences: list[list[int]] = Field(default_factory=list, sa_column=_json())
+    tokens: list[list[int]] = Field(default_factory=list, sa_column=_json())
+    flags: list[dict[str, Any]] = Field(default_factory=list, sa_column=_json())
+    meta: dict[str, Any] = Field(default_factory=dict, sa_column=_json())
+
+
+class Annotation(SQLModel, table=True):
+    __tablename__ = "annotations"
+    # AUTOINCREMENT: ids are never reused, so undoing a delete can restore the row under its old id.
+    __table_args__ = (
+        sa.Index("ix_annotations_paragraph_layer", "paragraph_id", "layer"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    paragraph_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("paragraphs.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    layer: str
+    kind: str
+    field: str
+    start: int | None = None
+    end: int | None = None
+    label: str | None = None
+    value: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    attrs: dict[str, Any] = Field(default_factory=dict, sa_column=_json())
+    source_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("annotations.id", ondelete="CASCADE"), nullable=True
+        ),
+    )
+    target_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("annotations.id", ondelete="CASCADE"), nullable=True
+        ),
+    )
+    annotator: str
+    origin: str = "human"
+    confidence: float | None = None
+    # Bumped on every change; an edit that names an older version is refused (no silent overwrite).
+    version: int = 1
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False)
+    )
+
+
+class LayerStatus(SQLModel, table=True):
+    __tablename__ = "layer_status"
+    __table_args__ = (sa.Index("ix_layer_status_layer_state", "layer", "state"),)
+
+    paragraph_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer,
+            sa.ForeignKey("paragraphs.id", ondelete="CASCADE"),
+            primary_key=True,
+        )
+    )
+    layer: str = Field(sa_column=sa.Column(sa.String, primary_key=True))
+    state: str
+    annotator: str | None = None
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False)
+    )
+
+
+class Event(SQLModel, table=True):
+    """Append-only log of every change: audit trail and the source of undo/redo.
+
+    Each annotator's undo and redo stacks are linked lists threaded through this table:
+    ``below_id`` is the node under this one on its stack, and ``undo_top_id``/``redo_top_id``
+    carry the annotator's stack tops forward where the action does not imply them (see
+    ``edits._tops``). So the newest event of an annotator tells what to undo next in one indexed
+    read, and no row is ever updated.
+    """
+
+    __tablename__ = "events"
+    __table_args__ = (sa.Index("ix_events_annotator_id", "annotator", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(
+        default_factory=utcnow, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False)
+    )
+    annotator: str
+    action: str
+    paragraph_id: int | None = None
+    layer: str | None = None
+    annotation_id: int | None = None
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=_json())
+    below_id: int | None = None
+    undo_top_id: int | None = None
+    redo_top_id: int | None = None
+
+
+class Migration(SQLModel, table=True):
+    __tablename__ = "layerkit_migrations"
+
+    version: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    name: str
+    applied_at: datetime = Field(
+        default_factory=utcnow, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False)
+    )
