@@ -312,7 +312,7 @@ def _reapply(conn: sa.Connection, edit: sa.RowMapping) -> None:
 
 
 def _restore_fields(conn: sa.Connection, data: dict[str, Any], *, version: int) -> None:
-    values = {f: data[f] for f in EDITABLE_FIELDS}
+    values = {f: data[f] for f in (*EDITABLE_FIELDS, "annotator")}
     conn.execute(
         annotations_t.update()
         .where(annotations_t.c.id == data["id"])

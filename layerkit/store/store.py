@@ -357,7 +357,12 @@ class Store:
             conn.execute(
                 annotations_t.update()
                 .where(annotations_t.c.id == annotation_id)
-                .values(**changes, version=before["version"] + 1, updated_at=utcnow())
+                .values(
+                    **changes,
+                    annotator=annotator,
+                    version=before["version"] + 1,
+                    updated_at=utcnow(),
+                )
             )
             after = edits.get_annotation(conn, annotation_id)
             assert after is not None

@@ -1,0 +1,293 @@
+"""The ``layerkit`` command line. Thin: parse, call, print.
+
+Errors of the ``LayerkitError`` family go to stderr as title, message and hint, with exit code 2;
+anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+import layerkit
+from layerkit.config import resolve_db
+from layerkit.drafts import ImportOptions
+from layerkit.errors import LayerkitError, UsageError
+from layerkit.project import Project
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class State:
+    """Options of the root command, and the project loaded from them on first use."""
+
+    def __init__(self, db: str | None, plugin_paths: Sequence[str]) -> None:
+        self.db = resolve_db(db)
+        self.plugin_paths = tuple(plugin_paths)
+        self._project: Project | None = None
+
+    @property
+    def project(self) -> Project:
+        if self._project is None:
+            self._project = Project.load(self.db, self.plugin_paths)
+        return self._project
+
+
+pass_state = click.make_pass_decorator(State)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(layerkit.__version__, prog_name="layerkit")
+@click.option(
+    "--db",
+    metavar="PATH_OR_URL",
+    help="Database: a SQLite file path or a SQLAlchemy URL. Env LAYERKIT_DB; default ./layerkit.db.",
+)
+@click.option(
+    "--plugin",
+    "plugin_paths",
+    multiple=True,
+    metavar="FILE.py",
+    help="Load a plugin module from a file (for plugin development). Repeatable.",
+)
+@click.pass_context
+def cli(ctx: click.Context, db: str | None, plugin_paths: tuple[str, ...]) -> None:
+    """layerkit: annotate Russian text in five layers and build training curricula from it."""
+    ctx.obj = State(db, plugin_paths)
+
+
+@cli.command()
+@pass_state
+def init(state: State) -> None:
+    """Create the database (or bring an existing one up to date)."""
+    with state.project.open_store(create=True) as store:
+        summary = store.summary()
+    out.print(
+        f"Store ready: {state.db} ({summary.documents} documents, {summary.paragraphs} paragraphs)"
+    )
+
+
+@cli.command(name="import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--encoding", help="Read text files in this encoding instead of detecting it.")
+@click.option(
+    "--format", "importer_name", help="Use this importer for every file (see `layerkit plugins`)."
+)
+@pass_state
+def import_(state: State, paths: tuple[Path, ...], encoding: str | None, importer_name: str | None) -> None:
+    """Import files or whole folders (.txt .md .jsonl .conllu ...).
+
+    Everything the command reads is written in one transaction: if any file fails, nothing is
+    imported. Importing the same content twice adds nothing.
+    """
+    from layerkit.ingest import import_paths
+
+    project = state.project
+    with project.open_store(create=True) as store, _progress() as progress:
+        task = progress.add_task("Importing", total=None)
+        report = import_paths(
+            project,
+            store,
+            list(paths),
+            options=ImportOptions(encoding=encoding),
+            importer_name=importer_name,
+            on_file=lambda p: progress.update(task, description=f"Importing {p.name}"),
+            on_paragraphs=lambda n: progress.advance(task, n),
+        )
+    for f in report.files:
+        line = (
+            f"{f.path}: {f.documents_added} document(s), {f.paragraphs} paragraph(s), "
+            f"{f.annotations} annotation(s)"
+        )
+        if f.documents_skipped:
+            line += f", {f.documents_skipped} already in the store (skipped)"
+        if f.duplicates:
+            line += f", {f.duplicates} duplicate paragraph(s) recorded"
+        if f.encodings - {"utf-8"}:
+            line += f" [{', '.join(sorted(f.encodings))}]"
+        out.print(line)
+        for note in f.notes:
+            err.print(f"[yellow]note:[/] {f.path}: {note}")
+        if f.flags:
+            flagged = ", ".join(f"{code}: {n}" for code, n in sorted(f.flags.items()))
+            err.print(
+                f"[yellow]warning:[/] {f.path}: {sum(f.flags.values())} paragraph flag(s) "
+                f"({flagged}); text kept as is, flags stored for review."
+            )
+    if report.skipped_files:
+        names = ", ".join(str(p) for p in report.skipped_files[:5])
+        more = f" and {len(report.skipped_files) - 5} more" if len(report.skipped_files) > 5 else ""
+        err.print(f"note: skipped {len(report.skipped_files)} file(s) in folders: {names}{more}")
+    out.print(
+        f"Imported {report.total('documents_added')} document(s), "
+        f"{report.total('paragraphs')} paragraph(s), {report.total('annotations')} annotation(s)."
+    )
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@pass_state
+def status(state: State, as_json: bool) -> None:
+    """Documents, paragraphs and the state of every layer."""
+    with state.project.open_store() as store:
+        summary = store.summary()
+    if as_json:
+        out.print_json(json.dumps(summary.to_json(), ensure_ascii=False))
+        return
+    out.print(
+        f"{state.db}: {summary.documents} documents, {summary.paragraphs} paragraphs "
+        f"({summary.flagged} flagged at import, {summary.duplicates} duplicates)"
+    )
+    table = Table("layer", "todo", "in progress", "done", "stale", "annotations")
+    for layer, counts in summary.layers.items():
+        table.add_row(
+            layer,
+            *(str(counts[s]) for s in ("todo", "in_progress", "done", "stale")),
+            str(summary.annotations.get(layer, 0)),
+        )
+    out.print(table)
+
+
+@cli.command(name="export")
+@click.argument("exporter_name", metavar="FORMAT")
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="Output path.")
+@pass_state
+def export(state: State, exporter_name: str, output: Path) -> None:
+    """Export the store (FORMAT: jsonl, or any exporter a plugin adds)."""
+    project = state.project
+    exporter = project.exporters.get(exporter_name)
+    if exporter is None:
+        raise UsageError(
+            f"no exporter named {exporter_name!r}.",
+            hint=f"Available: {', '.join(sorted(project.exporters))}.",
+        )
+    with project.open_store() as store:
+        report = exporter.export(store, output, {"schema_versions": project.schemas.versions})
+    counts = ", ".join(f"{n} {what}" for what, n in report.counts.items())
+    out.print(f"Wrote {report.path}: {counts}")
+    for note in report.notes:
+        err.print(f"note: {note}")
+
+
+@cli.group()
+def schema() -> None:
+    """Inspect the layer schemas in force."""
+
+
+@schema.command(name="list")
+@pass_state
+def schema_list(state: State) -> None:
+    """List layers in order with their versions."""
+    table = Table("#", "layer", "version", "fields", "description")
+    for s in state.project.schemas.layers:
+        table.add_row(
+            str(s.order), s.layer, s.version, ", ".join(f.name for f in s.fields), s.description
+        )
+    out.print(table)
+
+
+@schema.command(name="show")
+@click.argument("layer")
+@click.option("--json", "as_json", is_flag=True, help="Print the schema as JSON.")
+@pass_state
+def schema_show(state: State, layer: str, as_json: bool) -> None:
+    """Show a layer's fields and labels with descriptions and examples."""
+    s = state.project.schemas.get(layer)
+    if as_json:
+        out.print_json(json.dumps(s.model_dump(mode="json"), ensure_ascii=False))
+        return
+    out.print(f"[bold]{s.title}[/] ({s.layer} {s.version}): {s.description}")
+    for f in s.fields:
+        required = "required" if f.required else "optional"
+        out.print(f"\n[bold]{f.name}[/] — {f.kind}, scope {f.scope}, {required}. {f.description}")
+        for a in f.attributes:
+            choices = f" ({'|'.join(a.choices)})" if a.choices else ""
+            out.print(f"  attribute {a.name}: {a.type}{choices} {a.description}")
+        if f.labels:
+            table = Table("key", "label", "description", "example")
+            for label in f.labels:
+                table.add_row(label.key or "", label.name, label.description, label.example)
+            out.print(table)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@pass_state
+def plugins(state: State, as_json: bool) -> None:
+    """List installed plugins, their versions and the hooks each implements."""
+    from layerkit.plugins import describe_plugins
+
+    infos = describe_plugins(state.project.pm)
+    if as_json:
+        data: list[dict[str, Any]] = [
+            {"name": i.name, "module": i.module, "version": i.version, "hooks": list(i.hooks),
+             "builtin": i.builtin}
+            for i in infos
+        ]
+        out.print_json(json.dumps(data))
+        return
+    table = Table("plugin", "module", "version", "hooks")
+    for i in infos:
+        table.add_row(i.name + (" (built-in)" if i.builtin else ""), i.module, i.version or "-",
+                      ", ".join(i.hooks))
+    out.print(table)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("paragraphs"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+
+
+def _plugin_paths_from(argv: Sequence[str]) -> list[str]:
+    """``--plugin`` values, read before click parses so plugins can add commands."""
+    paths = []
+    for i, arg in enumerate(argv):
+        if arg == "--plugin" and i + 1 < len(argv):
+            paths.append(argv[i + 1])
+        elif arg.startswith("--plugin="):
+            paths.append(arg.split("=", 1)[1])
+    return paths
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        from layerkit.plugins import call_hook, get_plugin_manager
+
+        call_hook(get_plugin_manager(_plugin_paths_from(args)), "register_commands", cli=cli)
+        cli.main(args=args, prog_name="layerkit", standalone_mode=False)
+    except LayerkitError as exc:
+        err.print(f"[bold red]Error: {exc.title}[/]", markup=True)
+        err.print(exc.message, markup=False)
+        if exc.hint:
+            err.print(f"Hint: {exc.hint}", markup=False)
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.Abort:
+        err.print("Aborted.")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

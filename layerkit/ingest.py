@@ -1,0 +1,277 @@
+"""Import: files → importer plugin → drafts → checks → one store transaction.
+
+Everything an import command reads is written in a single transaction, so a bad file anywhere
+(or a crash) leaves the store exactly as it was. Quality flags and segmentation are computed
+here, for every importer alike, so plugin importers only have to read their format.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from layerkit.drafts import DocumentDraft, ImportOptions, ParagraphDraft
+from layerkit.errors import InputError, LayerkitError, UsageError
+from layerkit.nlp.segment import segment_many
+from layerkit.project import Project
+from layerkit.quality import find_flags
+from layerkit.store import NewDocument, NewParagraph, Store
+from layerkit.store.models import LAYER_STATES
+
+SKIPPED_IN_FOLDERS = ("readme", "license", "licence", "changelog")
+
+
+@dataclass
+class FileReport:
+    path: Path
+    importer: str
+    documents_added: int = 0
+    documents_skipped: int = 0
+    paragraphs: int = 0
+    annotations: int = 0
+    duplicates: int = 0
+    encodings: set[str] = field(default_factory=set)
+    notes: list[str] = field(default_factory=list)
+    flags: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
+class ImportReport:
+    files: list[FileReport] = field(default_factory=list)
+    skipped_files: list[Path] = field(default_factory=list)
+
+    def total(self, attribute: str) -> int:
+        return sum(getattr(f, attribute) for f in self.files)
+
+
+ProgressCallback = Callable[[int], None]
+
+
+def collect_files(paths: Sequence[Path], project: Project) -> tuple[list[Path], list[Path]]:
+    """Files to import, and files skipped in folders. Folders are walked recursively in sorted
+    order, taking files an importer reads and skipping hidden files and README/LICENSE files;
+    a file named explicitly is always taken (and must have an importer)."""
+    files: list[Path] = []
+    skipped: list[Path] = []
+    for path in paths:
+        if not path.exists():
+            raise InputError("no such file or folder.", path=path, hint="Check the path.")
+        if path.is_dir():
+            for child in sorted(p for p in path.rglob("*") if p.is_file()):
+                rel = child.relative_to(path)
+                if any(part.startswith(".") for part in rel.parts):
+                    continue
+                if child.suffix.lower() not in project.extensions or child.stem.lower().startswith(
+                    SKIPPED_IN_FOLDERS
+                ):
+                    skipped.append(child)
+                    continue
+                files.append(child)
+        else:
+            files.append(path)
+    return files, skipped
+
+
+def import_paths(
+    project: Project,
+    store: Store,
+    paths: Sequence[Path],
+    *,
+    options: ImportOptions | None = None,
+    importer_name: str | None = None,
+    annotator: str = "import",
+    on_file: Callable[[Path], None] | None = None,
+    on_paragraphs: ProgressCallback | None = None,
+) -> ImportReport:
+    options = options or ImportOptions()
+    files, skipped = collect_files(paths, project)
+    if not files:
+        raise UsageError(
+            "nothing to import: no file with a known extension was found.",
+            hint=f"layerkit imports {', '.join(sorted(project.extensions))}.",
+        )
+    importers = {path: project.importer_for(path, importer_name) for path in files}
+    report = ImportReport(skipped_files=skipped)
+    with store.bulk(annotator=annotator) as writer:
+        for path in files:
+            if on_file:
+                on_file(path)
+            importer = importers[path]
+            file_report = FileReport(path=path, importer=importer.name)
+            report.files.append(file_report)
+            try:
+                drafts: Iterable[DocumentDraft] = importer.read(path, options)
+                for draft in drafts:
+                    document = prepare_document(project, draft, path, file_report)
+                    before = writer.result.duplicates
+                    if writer.add_document(document) is None:
+                        file_report.documents_skipped += 1
+                        continue
+                    file_report.documents_added += 1
+                    file_report.paragraphs += len(document.paragraphs)
+                    file_report.annotations += sum(len(p.annotations) for p in document.paragraphs)
+                    file_report.duplicates += writer.result.duplicates - before
+                    for par in document.paragraphs:
+                        for flag in par.flags:
+                            file_report.flags[flag["code"]] += 1
+                    if on_paragraphs:
+                        on_paragraphs(len(document.paragraphs))
+            except LayerkitError:
+                raise
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                raise InputError(
+                    f"{type(exc).__name__}: {exc}",
+                    path=path,
+                    hint="The file could not be read; nothing was imported.",
+                ) from exc
+    return report
+
+
+def prepare_document(
+    project: Project, draft: DocumentDraft, path: Path, report: FileReport
+) -> NewDocument:
+    """Check a draft against the schemas and fill what the importer left out."""
+    if not draft.paragraphs:
+        raise InputError("no paragraphs found.", path=path, hint="Is the file empty?")
+    if draft.encoding:
+        report.encodings.add(draft.encoding)
+    for note in draft.notes:
+        if note not in report.notes:
+            report.notes.append(note)
+    texts: list[str] = []
+    for par in draft.paragraphs:
+        texts.append(_checked_text(par, path))
+    missing = [i for i, par in enumerate(draft.paragraphs) if par.tokens is None or par.sentences is None]
+    segmentations = dict(zip(missing, segment_many(texts[i] for i in missing), strict=True))
+    paragraphs = []
+    for i, (par, text) in enumerate(zip(draft.paragraphs, texts, strict=True)):
+        if i in segmentations:
+            sentences = [list(s) for s in segmentations[i].sentences]
+            tokens = [list(t) for t in segmentations[i].tokens]
+        else:
+            assert par.sentences is not None and par.tokens is not None
+            sentences = _checked_spans(par.sentences, text, "sentences", path, par.line)
+            tokens = _checked_spans(par.tokens, text, "tokens", path, par.line)
+        flags = list(par.flags)
+        known = {f.get("code") for f in flags}
+        flags.extend(f.to_json() for f in find_flags(text) if f.code not in known)
+        paragraphs.append(
+            NewParagraph(
+                text=text,
+                sentences=sentences,
+                tokens=tokens,
+                flags=flags,
+                meta=dict(par.meta),
+                annotations=_checked_annotations(project, par, text, path),
+                status=_checked_status(project, par, path),
+            )
+        )
+    meta = dict(draft.meta)
+    if draft.encoding:
+        meta.setdefault("encoding", draft.encoding)
+    if draft.notes:
+        meta.setdefault("import_notes", list(draft.notes))
+    return NewDocument(
+        name=draft.name, source=draft.source, format=draft.format, meta=meta, paragraphs=paragraphs
+    )
+
+
+def _checked_text(par: ParagraphDraft, path: Path) -> str:
+    text = par.text
+    if not isinstance(text, str) or not text.strip():
+        raise InputError("a paragraph has no text.", path=path, line=par.line)
+    nfc = unicodedata.normalize("NFC", text)
+    if nfc != text:
+        if par.annotations or par.tokens is not None:
+            raise InputError(
+                "paragraph text is not in Unicode NFC, so its offsets are ambiguous.",
+                path=path,
+                line=par.line,
+                hint="layerkit stores NFC text; normalize the text and recompute the offsets.",
+            )
+        return nfc
+    return text
+
+
+def _checked_spans(
+    spans: Sequence[Sequence[int]], text: str, what: str, path: Path, line: int | None
+) -> list[list[int]]:
+    out = []
+    previous_end = 0
+    for span in spans:
+        if len(span) != 2 or not all(isinstance(x, int) for x in span):
+            raise InputError(f"{what} must be [start, end] pairs, got {span!r}.", path=path, line=line)
+        start, end = span
+        if not previous_end <= start < end <= len(text):
+            raise InputError(
+                f"{what} span [{start}, {end}) is out of order or outside the text "
+                f"(length {len(text)}).",
+                path=path,
+                line=line,
+            )
+        previous_end = end
+        out.append([start, end])
+    return out
+
+
+def _checked_annotations(
+    project: Project, par: ParagraphDraft, text: str, path: Path
+) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    local_ids: dict[int, dict[str, Any]] = {}
+    for ann in par.annotations:
+        row = {
+            "layer": ann.layer,
+            "kind": ann.kind,
+            "field": ann.field,
+            "label": ann.label,
+            "start": ann.start,
+            "end": ann.end,
+            "value": ann.value,
+            "attrs": ann.attrs,
+            "local_id": ann.local_id,
+            "source": ann.source,
+            "target": ann.target,
+            "annotator": ann.annotator,
+            "origin": ann.origin,
+            "confidence": ann.confidence,
+        }
+        if ann.local_id is not None:
+            if ann.local_id in local_ids:
+                raise InputError(
+                    f"annotation id {ann.local_id} is used twice in one paragraph.",
+                    path=path,
+                    line=par.line,
+                )
+            local_ids[ann.local_id] = row
+        rows.append(row)
+    for row in rows:
+        problem = project.schemas.check_annotation(row, text_length=len(text), local_ids=local_ids)
+        if problem:
+            raise InputError(
+                f"annotation {row.get('local_id') or ''} ({row['layer']}.{row['field']}): {problem}.",
+                path=path,
+                line=par.line,
+                hint="Fix the annotation or the layer schema; nothing was imported.",
+            )
+    return rows
+
+
+def _checked_status(project: Project, par: ParagraphDraft, path: Path) -> dict[str, dict[str, Any]]:
+    out = {}
+    for layer, status in par.status.items():
+        if layer not in project.schemas.order:
+            raise InputError(f"status of unknown layer {layer!r}.", path=path, line=par.line)
+        if status.state not in LAYER_STATES:
+            raise InputError(
+                f"unknown status {status.state!r} for layer {layer}.",
+                path=path,
+                line=par.line,
+                hint=f"Use one of {', '.join(LAYER_STATES)}.",
+            )
+        out[layer] = {"state": status.state, "annotator": status.annotator}
+    return out

@@ -1,0 +1,144 @@
+"""Building the plugin manager: built-ins and third-party plugins alike come from the
+``layerkit`` entry-point group; ``--plugin path.py`` adds a plugin under development.
+
+Every call returns a fresh manager (tests build their own; there is no global one). A plugin
+that fails to import, or implements a hook that does not exist, is reported by name.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pluggy
+
+from layerkit import hookspecs
+from layerkit.errors import LayerkitError, PluginError
+
+ENTRY_POINT_GROUP = "layerkit"
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    name: str
+    module: str
+    version: str | None
+    hooks: tuple[str, ...]
+    builtin: bool
+
+
+def get_plugin_manager(plugin_paths: Sequence[str | Path] = ()) -> pluggy.PluginManager:
+    pm = pluggy.PluginManager("layerkit")
+    pm.add_hookspecs(hookspecs)
+    pm.layerkit_dists = {}  # type: ignore[attr-defined]
+    for ep in sorted(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        if pm.get_plugin(ep.name) is not None:
+            continue
+        try:
+            module = ep.load()
+        except Exception as exc:
+            raise PluginError(
+                f"plugin {ep.name!r} ({ep.value}) failed to load: {type(exc).__name__}: {exc}",
+                hint=f"Reinstall or uninstall the package that provides {ep.value!r}.",
+            ) from exc
+        _register(pm, module, ep.name)
+        dist = ep.dist
+        pm.layerkit_dists[ep.name] = (dist.name, dist.version) if dist else (None, None)  # type: ignore[attr-defined]
+    for path in plugin_paths:
+        module = _load_module_from_path(Path(path))
+        _register(pm, module, f"file:{Path(path).name}")
+    return pm
+
+
+def _register(pm: pluggy.PluginManager, module: ModuleType, name: str) -> None:
+    try:
+        pm.register(module, name=name)
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        pm.unregister(name=name)
+        raise PluginError(
+            f"plugin {name!r} implements a hook layerkit does not have: {exc}",
+            hint="Check the hook name against layerkit/hookspecs.py (the plugin guide lists them).",
+        ) from exc
+
+
+def _load_module_from_path(path: Path) -> ModuleType:
+    if not path.is_file():
+        raise PluginError(f"plugin file {path} does not exist.", hint="Check the --plugin path.")
+    module_name = f"layerkit_local_plugin_{path.stem}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise PluginError(f"{path} is not a Python module.")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        raise PluginError(
+            f"plugin file {path} failed to load: {type(exc).__name__}: {exc}",
+            hint="Run it with python to see the full traceback.",
+        ) from exc
+    return module
+
+
+def call_hook(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> list[Any]:
+    """Call a hook implementation by implementation, so a failure names its plugin."""
+    results = []
+    hook = getattr(pm.hook, hook_name)
+    for impl in reversed(hook.get_hookimpls()):
+        try:
+            result = impl.function(**{k: kwargs[k] for k in impl.argnames})
+        except LayerkitError:
+            raise
+        except Exception as exc:
+            raise PluginError(
+                f"plugin {impl.plugin_name!r} failed in {hook_name}: {type(exc).__name__}: {exc}",
+                hint=f"Disable or fix the plugin {impl.plugin_name!r}; nothing was written.",
+            ) from exc
+        if result is not None:
+            results.append(result)
+    return results
+
+
+def collect(pm: pluggy.PluginManager, hook_name: str) -> list[tuple[str, Any]]:
+    """Run a ``register_*`` hook and return ``(plugin name, registered thing)`` pairs."""
+    items: list[tuple[str, Any]] = []
+    hook = getattr(pm.hook, hook_name)
+    for impl in reversed(hook.get_hookimpls()):
+        register: Callable[[Any], None] = lambda item, _name=impl.plugin_name: items.append(  # noqa: E731
+            (_name, item)
+        )
+        try:
+            impl.function(register)
+        except LayerkitError:
+            raise
+        except Exception as exc:
+            raise PluginError(
+                f"plugin {impl.plugin_name!r} failed in {hook_name}: {type(exc).__name__}: {exc}",
+                hint=f"Disable or fix the plugin {impl.plugin_name!r}.",
+            ) from exc
+    return items
+
+
+def describe_plugins(pm: pluggy.PluginManager) -> list[PluginInfo]:
+    dists: dict[str, tuple[str | None, str | None]] = getattr(pm, "layerkit_dists", {})
+    infos = []
+    for name, plugin in sorted(pm.list_name_plugin(), key=lambda item: item[0]):
+        hooks = tuple(sorted(caller.name for caller in pm.get_hookcallers(plugin) or []))
+        dist_name, version = dists.get(name, (None, None))
+        infos.append(
+            PluginInfo(
+                name=name,
+                module=getattr(plugin, "__name__", repr(plugin)),
+                version=version,
+                hooks=hooks,
+                builtin=dist_name == "layerkit",
+            )
+        )
+    return infos

@@ -1,0 +1,88 @@
+"""Everything a command needs, assembled once: plugins, schemas, importers, exporters, store."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pluggy
+
+from layerkit.config import ProjectConfig, load_config, resolve_db
+from layerkit.errors import PluginError, UsageError
+from layerkit.plugin_api import Exporter, Importer
+from layerkit.plugins import call_hook, collect, get_plugin_manager
+from layerkit.schema import SchemaRegistry
+from layerkit.store import Store
+
+
+@dataclass
+class Project:
+    db: str
+    config: ProjectConfig
+    pm: pluggy.PluginManager
+    schemas: SchemaRegistry
+    importers: dict[str, Importer]
+    exporters: dict[str, Exporter]
+
+    @classmethod
+    def load(cls, db: str | None = None, plugin_paths: Sequence[str | Path] = ()) -> Project:
+        db = resolve_db(db)
+        config = load_config(db)
+        pm = get_plugin_manager(plugin_paths)
+        schema_paths = [path for _, path in collect(pm, "register_layers")]
+        schemas = SchemaRegistry.from_paths([*schema_paths, *config.schemas])
+        return cls(
+            db=db,
+            config=config,
+            pm=pm,
+            schemas=schemas,
+            importers=_by_name(collect(pm, "register_importers"), "importer"),
+            exporters=_by_name(collect(pm, "register_exporters"), "exporter"),
+        )
+
+    def open_store(self, *, create: bool = False) -> Store:
+        store = Store.open(self.db, layer_order=self.schemas.order, create=create)
+        store.listeners.append(self._annotation_saved)
+        return store
+
+    def _annotation_saved(self, annotation: dict[str, object], action: str) -> None:
+        call_hook(self.pm, "annotation_saved", annotation=annotation, action=action)
+
+    def importer_for(self, path: Path, name: str | None = None) -> Importer:
+        if name is not None:
+            if name not in self.importers:
+                raise UsageError(
+                    f"no importer named {name!r}.",
+                    hint=f"Available: {', '.join(sorted(self.importers))}.",
+                )
+            return self.importers[name]
+        suffix = path.suffix.lower()
+        for importer in self.importers.values():
+            if suffix in importer.extensions:
+                return importer
+        known = sorted(ext for imp in self.importers.values() for ext in imp.extensions)
+        raise UsageError(
+            f"{path}: no importer reads {suffix or 'files without an extension'}.",
+            hint=f"layerkit imports {', '.join(known)}; use --format to force one.",
+            title="Unknown file type",
+        )
+
+    @property
+    def extensions(self) -> set[str]:
+        return {ext for imp in self.importers.values() for ext in imp.extensions}
+
+
+def _by_name(items: list[tuple[str, object]], what: str) -> dict:  # type: ignore[type-arg]
+    out: dict[str, object] = {}
+    for plugin, item in items:
+        name = getattr(item, "name", None)
+        if not isinstance(name, str):
+            raise PluginError(f"plugin {plugin!r} registered an {what} without a name.")
+        if name in out:
+            raise PluginError(
+                f"plugin {plugin!r} registered an {what} named {name!r}, which already exists.",
+                hint="Rename one of them.",
+            )
+        out[name] = item
+    return out

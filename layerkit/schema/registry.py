@@ -1,0 +1,131 @@
+"""The set of layers in force for a project, and checks of annotations against them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from layerkit.errors import SchemaError
+from layerkit.schema.loading import expand, load_schemas
+from layerkit.schema.models import LayerSchema, SchemaField
+
+
+@dataclass(frozen=True)
+class SchemaRegistry:
+    layers: tuple[LayerSchema, ...]
+
+    @classmethod
+    def from_paths(cls, paths: Sequence[Path]) -> SchemaRegistry:
+        return cls(tuple(load_schemas(expand(paths))))
+
+    @property
+    def order(self) -> tuple[str, ...]:
+        return tuple(s.layer for s in self.layers)
+
+    @property
+    def versions(self) -> dict[str, str]:
+        return {s.layer: s.version for s in self.layers}
+
+    def get(self, layer: str) -> LayerSchema:
+        for schema in self.layers:
+            if schema.layer == layer:
+                return schema
+        raise SchemaError(
+            f"unknown layer {layer!r}.", hint=f"Known layers: {', '.join(self.order)}."
+        )
+
+    def check_annotation(
+        self,
+        ann: dict[str, Any],
+        *,
+        text_length: int,
+        local_ids: dict[int, dict[str, Any]],
+    ) -> str | None:
+        """What is wrong with an annotation (as a readable sentence), or None if nothing is.
+
+        ``ann`` uses the draft keys (``layer kind field label start end value attrs source
+        target``); ``local_ids`` maps the paragraph's local ids to their annotations so relations
+        can be checked against what they connect.
+        """
+        layer = ann.get("layer")
+        if layer not in self.order:
+            return f"unknown layer {layer!r} (known: {', '.join(self.order)})"
+        schema = self.get(layer)
+        field = schema.field(ann.get("field") or "")
+        if field is None:
+            names = ", ".join(f.name for f in schema.fields)
+            return f"layer {layer!r} has no field {ann.get('field')!r} (fields: {names})"
+        if ann.get("kind") != field.kind:
+            return f"field {layer}.{field.name} holds {field.kind} annotations, not {ann.get('kind')!r}"
+        label = ann.get("label")
+        if field.labels and label not in field.label_names and not (
+            field.kind == "text" and label is None
+        ):
+            return f"{label!r} is not a label of {layer}.{field.name} ({', '.join(field.label_names)})"
+        problem = _check_offsets(field, ann, text_length)
+        if problem:
+            return problem
+        if field.kind == "relation":
+            return _check_relation(field, ann, local_ids)
+        if field.kind == "text":
+            if not isinstance(ann.get("value"), str) or not ann["value"].strip():
+                return f"{layer}.{field.name} needs a non-empty 'value' text"
+            if field.scope == "span":
+                anchor = local_ids.get(ann.get("source"))  # type: ignore[arg-type]
+                if anchor is None or anchor.get("field") != field.anchor_field:
+                    return (
+                        f"{layer}.{field.name} must be anchored ('source') to a "
+                        f"{field.anchor_field!r} annotation of the same paragraph"
+                    )
+        return _check_attrs(field, ann.get("attrs") or {})
+
+
+def _check_offsets(field: SchemaField, ann: dict[str, Any], text_length: int) -> str | None:
+    start, end = ann.get("start"), ann.get("end")
+    needs_offsets = field.kind in ("token", "span") or (
+        field.kind == "label" and field.scope == "sentence"
+    )
+    if needs_offsets:
+        if not isinstance(start, int) or not isinstance(end, int):
+            return f"{field.name} annotations need integer 'start' and 'end'"
+        if not 0 <= start < end <= text_length:
+            return f"offsets [{start}, {end}) are outside the text (length {text_length})"
+    elif start is not None or end is not None:
+        return f"{field.name} annotations have no offsets"
+    return None
+
+
+def _check_relation(
+    field: SchemaField, ann: dict[str, Any], local_ids: dict[int, dict[str, Any]]
+) -> str | None:
+    source = local_ids.get(ann.get("source"))  # type: ignore[arg-type]
+    target = local_ids.get(ann.get("target"))  # type: ignore[arg-type]
+    if source is None or target is None:
+        return "a relation needs 'source' and 'target' ids of annotations in the same paragraph"
+    if field.source_labels and source.get("label") not in field.source_labels:
+        return f"relation {field.name} cannot start at a {source.get('label')!r} span"
+    if field.target_labels and target.get("label") not in field.target_labels:
+        return f"relation {field.name} cannot end at a {target.get('label')!r} span"
+    return _check_attrs(field, ann.get("attrs") or {})
+
+
+def _check_attrs(field: SchemaField, attrs: dict[str, Any]) -> str | None:
+    known = {a.name: a for a in field.attributes}
+    for name, value in attrs.items():
+        spec = known.get(name)
+        if spec is None:
+            return f"{field.name} has no attribute {name!r}"
+        if spec.type == "bool" and not isinstance(value, bool):
+            return f"attribute {name!r} must be true or false"
+        if spec.type == "int" and not isinstance(value, int):
+            return f"attribute {name!r} must be an integer"
+        if spec.type in ("str", "choice") and not isinstance(value, str):
+            return f"attribute {name!r} must be a string"
+        if spec.type == "choice" and value not in spec.choices:
+            return f"attribute {name!r} must be one of {', '.join(spec.choices)}"
+    for spec in field.attributes:
+        if spec.required and spec.name not in attrs:
+            return f"attribute {spec.name!r} is required"
+    return None

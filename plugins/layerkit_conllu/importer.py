@@ -1,0 +1,682 @@
+"""Import CoNLL-U files (Universal Dependencies) as gold lexical annotation.
+
+Why this importer looks the way it does:
+
+* **Parsing vs. validating.** Columns are parsed by the ``conllu`` library, but that library is
+  lenient (it reads a run of two spaces as a column separator, accepts lines with too few columns,
+  stores any string as UPOS) and, when it does fail, cannot say on which line of the file. So the
+  file is split into sentence blocks here, every token line is checked first (10 tab-separated
+  columns, a valid ID, FORM, UPOS, FEATS and HEAD, word IDs in sequence) and only then is the
+  block handed to :func:`conllu.parse_token_and_metadata`. Every problem becomes an
+  :class:`~layerkit.errors.InputError` carrying the 1-based line number.
+* **Streaming.** Files are read line by line, and a document is yielded as soon as its last
+  sentence is read (at the next ``# newdoc`` or at the end of the file); only the current
+  document is held in memory.
+* **Text.** A sentence's text is ``# text`` when present: it keeps the original spacing (double
+  spaces, line-break stand-ins in poetry) that ``SpaceAfter=No`` cannot express. The surface forms
+  must spell it in order with nothing but whitespace between them; offsets come from that match.
+  Without ``# text`` the text is rebuilt from the forms and ``SpaceAfter=No``. Everything is NFC;
+  stress marks (U+0301) and ё are kept as they are. A paragraph's text is its sentences' texts
+  joined by one space.
+* **Multiword tokens** (``1-2  во  ...`` followed by words ``1 в`` and ``2 о``): the surface form
+  is one *token* (its span in the text), and each syntactic word gets its own lexical annotation
+  with that same span, plus ``attrs["word"]`` (the word's FORM) and ``attrs["mwt"]`` (the range,
+  e.g. ``"1-2"``). The words' forms are not part of the text.
+* **Empty nodes** (``5.1``) have no surface form: they add no text, token or annotation, and are
+  kept verbatim in the sentence's meta (``empty_nodes``) for an exporter.
+* **Documents and paragraphs.** ``# newdoc`` (also ``# newdoc id = X`` and the non-standard
+  ``# newdoc_id = X`` found in some Taiga releases) starts a document named after its id, else its
+  ``# title``, else ``<file stem>-<n>`` (just ``<file stem>`` when the file holds one document).
+  Paragraph breaks are decided per document, when it is complete: a document with ``# newpar``
+  comments is split at them (a document start also starts a paragraph); a document without any
+  (GSD has none; neither has a 357-sentence poetry document of Taiga) gets one paragraph per
+  sentence, because one paragraph of hundreds of unrelated sentences is useless to annotate.
+* **Round trip.** Per word, the XPOS, HEAD, DEPREL, DEPS and MISC columns that are not ``_`` are
+  kept verbatim in ``attrs["conllu"]`` (with the word's ``id``), and per sentence its ``sent_id``
+  and other comments in ``ParagraphDraft.meta["conllu"]``, so an exporter can write them back.
+  A word whose UPOS is ``_`` gets no annotation (the lexical schema requires a label) and, like a
+  word with LEMMA ``_`` (except ``goeswith`` parts, which UD leaves without a lemma), leaves the
+  paragraph's lexical layer ``in_progress`` instead of ``done``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import conllu
+from conllu.exceptions import ParseException
+
+from layerkit.drafts import (
+    AnnotationDraft,
+    DocumentDraft,
+    ImportOptions,
+    LayerStatusDraft,
+    ParagraphDraft,
+    Span,
+)
+from layerkit.errors import InputError
+
+__all__ = ["UPOS_TAGS", "ConlluImporter"]
+
+#: The 17 universal part-of-speech tags; ``_`` (unknown) is accepted besides these.
+UPOS_TAGS: frozenset[str] = frozenset(
+    (
+        "ADJ",
+        "ADP",
+        "ADV",
+        "AUX",
+        "CCONJ",
+        "DET",
+        "INTJ",
+        "NOUN",
+        "NUM",
+        "PART",
+        "PRON",
+        "PROPN",
+        "PUNCT",
+        "SCONJ",
+        "SYM",
+        "VERB",
+        "X",
+    )
+)
+
+COLUMNS: tuple[str, ...] = (
+    "ID",
+    "FORM",
+    "LEMMA",
+    "UPOS",
+    "XPOS",
+    "FEATS",
+    "HEAD",
+    "DEPREL",
+    "DEPS",
+    "MISC",
+)
+
+_WORD_ID = re.compile(r"[1-9][0-9]*")
+_RANGE_ID = re.compile(r"([1-9][0-9]*)-([1-9][0-9]*)")
+_EMPTY_ID = re.compile(r"(0|[1-9][0-9]*)\.([1-9][0-9]*)")
+_HEAD = re.compile(r"_|0|[1-9][0-9]*")
+# One UD feature: Name=Value[,Value...]; layered features look like Number[psor]=Sing.
+_FEATURE = re.compile(r"[A-Z][A-Za-z0-9]*(?:\[[a-z0-9]+\])?=[A-Za-z0-9]+(?:,[A-Za-z0-9]+)*")
+
+# Comments that describe structure (rebuilt from the drafts' grouping) rather than a sentence.
+_NEWDOC_KEYS = ("newdoc id", "newdoc_id", "newdoc")  # id-bearing forms first
+_NEWPAR_KEYS = ("newpar id", "newpar_id", "newpar")
+_STRUCTURAL_KEYS = frozenset({"sent_id", "text", *_NEWDOC_KEYS, *_NEWPAR_KEYS})
+
+_COLUMNS_HINT = (
+    "A CoNLL-U token line has 10 columns separated by single tabs: ID FORM LEMMA UPOS XPOS "
+    "FEATS HEAD DEPREL DEPS MISC, with '_' for an empty value. Check for spaces typed instead "
+    "of tabs."
+)
+_ENCODING_HINT = (
+    "Save the file as UTF-8 (e.g. `iconv -f cp1251 -t utf-8 in.conllu > out.conllu`), or give "
+    "its real encoding in the import options."
+)
+
+
+@dataclass
+class _Block:
+    """One sentence block: its non-blank lines with their 1-based line numbers."""
+
+    lines: list[tuple[int, str]]
+
+    @property
+    def first_line(self) -> int:
+        return self.lines[0][0]
+
+
+@dataclass
+class _Sentence:
+    """One parsed sentence, offsets relative to its own text, waiting for paragraph grouping."""
+
+    text: str
+    tokens: list[Span]
+    annotations: list[AnnotationDraft]
+    meta: dict[str, Any]
+    line: int
+    complete: bool
+    newdoc_id: str | None = None
+    title: str | None = None
+    newpar: bool = False
+    newpar_id: str | None = None
+
+
+@dataclass
+class _Unit:
+    """A surface token: a plain word or a multiword token with the words it stands for."""
+
+    form: str
+    space_after: bool
+    line: int
+    words: list[dict[str, Any]] = field(default_factory=list)
+    mwt: str | None = None
+
+
+class ConlluImporter:
+    """Reads ``.conllu`` files into drafts with gold lexical annotation (see module docstring)."""
+
+    name = "conllu"
+    extensions: tuple[str, ...] = (".conllu",)
+    description = (
+        "CoNLL-U (Universal Dependencies): texts with gold lemma, UPOS and FEATS; documents and "
+        "paragraphs from # newdoc / # newpar"
+    )
+
+    def read(self, path: Path, options: ImportOptions | None = None) -> Iterator[DocumentDraft]:
+        """Yield one draft per document, each as soon as its last sentence has been read."""
+        path = Path(path)
+        encoding = _resolve_encoding(path, options.encoding if options else None)
+        return self._documents(path, encoding)
+
+    def _documents(self, path: Path, encoding: str) -> Iterator[DocumentDraft]:
+        current: list[_Sentence] = []
+        count = 0
+        for block in _blocks(_read_lines(path, encoding), path):
+            starts_document = not current or any(
+                _is_comment(line) and _comment_key(line) in _NEWDOC_KEYS for _, line in block.lines
+            )
+            if starts_document and current:
+                count += 1
+                yield _document(current, path, encoding, count, only=False)
+                current = []
+            current.append(_parse_sentence(block, path, document_start=starts_document))
+        if not current:
+            raise InputError(
+                "the file contains no sentences",
+                path=path,
+                hint="A CoNLL-U file needs at least one sentence: token lines (10 tab-separated "
+                "columns) ending with a blank line.",
+            )
+        count += 1
+        yield _document(current, path, encoding, count, only=count == 1)
+
+
+def _resolve_encoding(path: Path, requested: str | None) -> str:
+    """The codec name to decode with; only ASCII-compatible codecs work with line splitting."""
+    name = requested or "utf-8"
+    try:
+        info = codecs.lookup(name)
+    except LookupError:
+        raise InputError(
+            f"unknown encoding {name!r}",
+            path=path,
+            hint="Use a Python codec name such as 'utf-8' or 'cp1251'.",
+        ) from None
+    if info.name == "utf-8-sig":
+        return "utf-8"
+    if "\n".encode(info.name) != b"\n" or "#\t_".encode(info.name) != b"#\t_":
+        raise InputError(
+            f"encoding {name!r} is not supported for CoNLL-U",
+            path=path,
+            hint="Convert the file to UTF-8 first (CoNLL-U is UTF-8 by definition).",
+        )
+    return info.name
+
+
+def _read_lines(path: Path, encoding: str) -> Iterator[tuple[int, str]]:
+    """Decoded lines with their 1-based numbers, line ends stripped.
+
+    Lines are split on bytes and decoded one at a time, so a decoding error names the exact line
+    (a text-mode reader decodes ahead in chunks and would blame an earlier one).
+    """
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise InputError(
+            f"cannot open the file: {exc.strerror or exc}",
+            path=path,
+            hint="Check that the path exists and is readable.",
+        ) from None
+    with handle:
+        for number, raw in enumerate(handle, start=1):
+            if number == 1 and encoding == "utf-8" and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[len(codecs.BOM_UTF8) :]
+            try:
+                text = raw.decode(encoding)
+            except UnicodeDecodeError as exc:
+                bad = raw[exc.start : exc.start + 1].hex()
+                raise InputError(
+                    f"the line is not valid {encoding} (byte 0x{bad} at byte {exc.start + 1} "
+                    "of the line)",
+                    path=path,
+                    line=number,
+                    hint=_ENCODING_HINT,
+                ) from None
+            yield number, text.rstrip("\r\n")
+
+
+def _blocks(lines: Iterable[tuple[int, str]], path: Path) -> Iterator[_Block]:
+    """Group lines into sentence blocks separated by blank lines (as the conllu library does)."""
+    current: list[tuple[int, str]] = []
+    for number, line in lines:
+        if line.strip():
+            current.append((number, line))
+        elif current:
+            yield _checked_block(current, path)
+            current = []
+    if current:
+        yield _checked_block(current, path)
+
+
+def _checked_block(lines: list[tuple[int, str]], path: Path) -> _Block:
+    if all(_is_comment(line) for _, line in lines):
+        raise InputError(
+            "comment lines with no token lines after them",
+            path=path,
+            line=lines[0][0],
+            hint="Comments belong to the sentence right below them; remove the stray comments "
+            "or the blank line that separates them from their sentence.",
+        )
+    return _Block(lines)
+
+
+def _is_comment(line: str) -> bool:
+    return line.lstrip().startswith("#")
+
+
+def _comment_key(line: str) -> str:
+    """The key of ``# key = value`` as the conllu library computes it."""
+    return line.strip()[1:].split("=", 1)[0].strip()
+
+
+def _check_columns(cols: list[str], number: int, path: Path) -> str:
+    """Validate one token line's columns; return its kind: ``word``, ``mwt`` or ``empty``."""
+
+    def fail(message: str, hint: str = _COLUMNS_HINT) -> InputError:
+        return InputError(message, path=path, line=number, hint=hint)
+
+    if len(cols) != len(COLUMNS):
+        raise fail(f"expected 10 tab-separated columns, found {len(cols)}")
+    for name, value in zip(COLUMNS, cols, strict=True):
+        if value == "":
+            raise fail(f"column {name} is empty (write '_' for no value)")
+        if "  " in value:
+            raise fail(
+                f"column {name} contains two spaces in a row ({value!r}), which CoNLL-U "
+                "parsers read as a column separator"
+            )
+    ident, form, _lemma, upos, _xpos, feats, head = cols[:7]
+    if _WORD_ID.fullmatch(ident):
+        kind = "word"
+    elif _RANGE_ID.fullmatch(ident):
+        kind = "mwt"
+    elif _EMPTY_ID.fullmatch(ident):
+        kind = "empty"
+    else:
+        raise fail(
+            f"invalid ID {ident!r}",
+            "The ID is a word number from 1 (3), a multiword-token range (3-4) or an empty "
+            "node (3.1).",
+        )
+    if form.strip() != form:
+        raise fail(f"FORM {form!r} starts or ends with a space")
+    if upos != "_" and upos not in UPOS_TAGS:
+        raise fail(
+            f"invalid UPOS {upos!r}",
+            "UPOS is one of the 17 Universal Dependencies tags ("
+            + ", ".join(sorted(UPOS_TAGS))
+            + ") or '_'; a language-specific tag belongs in XPOS (column 5).",
+        )
+    if feats != "_":
+        for feature in feats.split("|"):
+            if not _FEATURE.fullmatch(feature):
+                raise fail(
+                    f"invalid FEATS {feats!r}: {feature!r} is not Name=Value",
+                    "FEATS is '_' or features like Case=Nom|Gender=Fem|Number=Sing: "
+                    "Name=Value pairs separated by '|', names and values in Latin letters "
+                    "and digits.",
+                )
+    if not _HEAD.fullmatch(head):
+        raise fail(
+            f"invalid HEAD {head!r}",
+            "HEAD is the ID of the word's head (0 for the root) or '_'.",
+        )
+    return kind
+
+
+def _parse_sentence(block: _Block, path: Path, *, document_start: bool) -> _Sentence:
+    """Validate one block, parse it with the conllu library and lay its tokens over its text."""
+    comment_lines: dict[str, int] = {}
+    token_lines: list[tuple[int, list[str], str]] = []
+    for number, line in block.lines:
+        if _is_comment(line):
+            comment_lines.setdefault(_comment_key(line), number)
+        else:
+            cols = line.split("\t")
+            token_lines.append((number, cols, _check_columns(cols, number, path)))
+
+    try:
+        parsed = conllu.parse_token_and_metadata(
+            "\n".join(line for _, line in block.lines),
+            metadata_parsers={"__fallback__": lambda key, value: (key, value)},
+        )
+    except ParseException as exc:  # pragma: no cover - the checks above should catch it first
+        raise InputError(
+            f"the sentence cannot be parsed: {exc}", path=path, line=block.first_line
+        ) from None
+    if len(parsed) != len(token_lines):  # pragma: no cover - guaranteed by the column checks
+        raise InputError(
+            "the sentence's token lines could not be read consistently",
+            path=path,
+            line=block.first_line,
+        )
+
+    metadata = {k: v for k, v in parsed.metadata.items() if k}
+    columns = metadata.get("global.columns")
+    if columns is not None and [c.upper() for c in str(columns).split()] != list(COLUMNS):
+        raise InputError(
+            f"CoNLL-U Plus columns {columns!r} are not supported",
+            path=path,
+            line=comment_lines.get("global.columns"),
+            hint="Only the 10 standard CoNLL-U columns can be imported.",
+        )
+
+    units, empty_nodes, mwt_misc = _units(parsed, token_lines, path)
+    text_comment = metadata.get("text")
+    if text_comment is not None:
+        text, spans = _match_text(str(text_comment), units, comment_lines["text"], path)
+    else:
+        text, spans = _rebuild_text(units, path, block.first_line)
+
+    tokens: list[Span] = []
+    annotations: list[AnnotationDraft] = []
+    complete = True
+    for unit, (start, end) in zip(units, spans, strict=True):
+        tokens.append((start, end))
+        for word in unit.words:
+            if word["upos"] == "_" or not _has_lemma(word):
+                complete = False
+            if word["upos"] == "_":
+                continue
+            attrs: dict[str, Any] = {"lemma": word["lemma"], "feats": word["feats"]}
+            if unit.mwt is not None:
+                attrs["word"] = word["form"]
+                attrs["mwt"] = unit.mwt
+            attrs["conllu"] = word["conllu"]
+            annotations.append(
+                AnnotationDraft(
+                    layer="lexical",
+                    kind="token",
+                    field="morph",
+                    start=start,
+                    end=end,
+                    label=word["upos"],
+                    attrs=attrs,
+                    annotator="gold",
+                    origin="human",
+                )
+            )
+
+    newdoc_key = next((k for k in _NEWDOC_KEYS if k in metadata), None)
+    newpar_key = next((k for k in _NEWPAR_KEYS if k in metadata), None)
+    title = metadata.get("title") if document_start else None
+    comments = {
+        k: v
+        for k, v in metadata.items()
+        if k not in _STRUCTURAL_KEYS and not (k == "title" and title is not None)
+    }
+    sent_meta: dict[str, Any] = {"sent_id": metadata.get("sent_id"), "comments": comments}
+    if empty_nodes:
+        sent_meta["empty_nodes"] = empty_nodes
+    if mwt_misc:
+        sent_meta["mwt_misc"] = mwt_misc
+    return _Sentence(
+        text=text,
+        tokens=tokens,
+        annotations=annotations,
+        meta=sent_meta,
+        line=block.first_line,
+        complete=complete,
+        newdoc_id=_id_value(metadata, newdoc_key),
+        title=str(title) if title is not None else None,
+        newpar=newpar_key is not None,
+        newpar_id=_id_value(metadata, newpar_key),
+    )
+
+
+def _id_value(metadata: dict[str, Any], key: str | None) -> str | None:
+    """The id of ``# newdoc id = X`` / ``# newpar id = X``; None for a bare ``# newdoc``."""
+    if key is None or key in ("newdoc", "newpar"):
+        return None
+    value = metadata.get(key)
+    return str(value) if value else None
+
+
+def _nfc(value: str) -> str:
+    return value if unicodedata.is_normalized("NFC", value) else unicodedata.normalize("NFC", value)
+
+
+def _units(
+    parsed: conllu.TokenList, token_lines: list[tuple[int, list[str], str]], path: Path
+) -> tuple[list[_Unit], list[str], dict[str, str]]:
+    """Surface units of a sentence, checking that word IDs run 1, 2, 3... and ranges fit them."""
+    units: list[_Unit] = []
+    empty_nodes: list[str] = []
+    mwt_misc: dict[str, str] = {}
+    expected = 1  # the next word ID
+    open_mwt: tuple[int, _Unit] | None = None  # (last word ID of the range, its unit)
+
+    def fail(number: int, message: str) -> InputError:
+        return InputError(
+            message,
+            path=path,
+            line=number,
+            hint="Word IDs run 1, 2, 3... in order; a range 3-4 comes right before words 3 and "
+            "4; an empty node 3.1 comes after word 3.",
+        )
+
+    for token, (number, cols, kind) in zip(parsed, token_lines, strict=True):
+        ident = token["id"]
+        misc = token["misc"] or {}
+        if kind == "empty":
+            if ident[0] != expected - 1:
+                raise fail(number, f"empty node {cols[0]} is not right after word {ident[0]}")
+            empty_nodes.append("\t".join(cols))
+            continue
+        if kind == "mwt":
+            first, _, last = ident
+            if open_mwt is not None:
+                raise fail(number, f"range {cols[0]} starts inside another multiword token")
+            if first != expected or last <= first:
+                raise fail(
+                    number,
+                    f"range {cols[0]} does not cover the next words (expected it to start at "
+                    f"{expected} and end after it)",
+                )
+            unit = _Unit(
+                form=_nfc(token["form"]),
+                space_after=misc.get("SpaceAfter") != "No",
+                line=number,
+                mwt=cols[0],
+            )
+            units.append(unit)
+            open_mwt = (last, unit)
+            if cols[9] != "_":
+                mwt_misc[cols[0]] = cols[9]
+            continue
+        if ident != expected:
+            raise fail(number, f"word ID {ident} out of order: expected {expected}")
+        expected += 1
+        word = _word(token, cols)
+        if open_mwt is not None:
+            open_mwt[1].words.append(word)
+            if ident == open_mwt[0]:
+                open_mwt = None
+        else:
+            units.append(
+                _Unit(
+                    form=word["form"],
+                    space_after=misc.get("SpaceAfter") != "No",
+                    line=number,
+                    words=[word],
+                )
+            )
+    if open_mwt is not None:
+        raise fail(
+            open_mwt[1].line,
+            f"range {open_mwt[1].mwt} runs past the last word of the sentence ({expected - 1})",
+        )
+    return units, empty_nodes, mwt_misc
+
+
+def _has_lemma(word: dict[str, Any]) -> bool:
+    """Whether the lemma is known. UD writes ``_`` for the trailing parts of a word split by
+    ``goeswith`` (the lemma sits on the first part), and ``_`` is a real lemma of the form ``_``;
+    neither makes gold data incomplete."""
+    return word["lemma"] != "_" or word["form"] == "_" or word["conllu"].get("deprel") == "goeswith"
+
+
+def _word(token: conllu.Token, cols: list[str]) -> dict[str, Any]:
+    """The parts of one syntactic word that the lexical annotation keeps."""
+    kept = {
+        name: value
+        for name, value in zip(
+            ("xpos", "head", "deprel", "deps", "misc"), (cols[4], *cols[6:]), strict=True
+        )
+        if value != "_"
+    }
+    return {
+        "form": _nfc(token["form"]),
+        "lemma": _nfc(token["lemma"]),
+        "upos": token["upos"],
+        "feats": cols[5],
+        "conllu": {"id": cols[0], **kept},
+    }
+
+
+def _match_text(raw: str, units: list[_Unit], text_line: int, path: Path) -> tuple[str, list[Span]]:
+    """Offsets of the forms in ``# text``; only whitespace may lie between them."""
+    text = _nfc(raw)
+    spans: list[Span] = []
+    pos = 0
+    hint = (
+        "The forms of a sentence, in order, must spell its '# text' (only the spacing may "
+        "differ). Fix the FORM column or the '# text' comment."
+    )
+    for unit in units:
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+        if not text.startswith(unit.form, pos):
+            found = text[pos : pos + len(unit.form) + 10]
+            raise InputError(
+                f"'# text' does not match the tokens: FORM {unit.form!r} (line {unit.line}) "
+                f"expected at character {pos}, but the text has {found!r} there",
+                path=path,
+                line=text_line,
+                hint=hint,
+            )
+        spans.append((pos, pos + len(unit.form)))
+        pos += len(unit.form)
+    if text[pos:].strip():
+        raise InputError(
+            f"'# text' continues with {text[pos:].strip()!r} after the last token",
+            path=path,
+            line=text_line,
+            hint=hint,
+        )
+    return text, spans
+
+
+def _rebuild_text(units: list[_Unit], path: Path, line: int) -> tuple[str, list[Span]]:
+    """The sentence text from the forms and SpaceAfter=No, for sentences without ``# text``."""
+    parts: list[str] = []
+    spans: list[Span] = []
+    pos = 0
+    for index, unit in enumerate(units):
+        if index and units[index - 1].space_after:
+            parts.append(" ")
+            pos += 1
+        parts.append(unit.form)
+        spans.append((pos, pos + len(unit.form)))
+        pos += len(unit.form)
+    text = "".join(parts)
+    if not unicodedata.is_normalized("NFC", text):
+        raise InputError(
+            "the forms joined together are not in NFC: a form starts with a combining mark "
+            "that would merge with the previous one",
+            path=path,
+            line=line,
+            hint="Add a '# text' comment or fix the forms.",
+        )
+    return text, spans
+
+
+def _document(
+    sentences: list[_Sentence], path: Path, encoding: str, index: int, *, only: bool
+) -> DocumentDraft:
+    """Assemble a finished document: paragraphs grouped by ``# newpar`` or one per sentence."""
+    first = sentences[0]
+    if first.newdoc_id:
+        name = first.newdoc_id
+    elif first.title:
+        name = first.title
+    elif only:
+        name = path.stem
+    else:
+        name = f"{path.stem}-{index}"
+    meta: dict[str, Any] = {}
+    if first.newdoc_id:
+        meta["conllu_newdoc"] = first.newdoc_id
+    if first.title:
+        meta["title"] = first.title
+
+    if any(s.newpar for s in sentences):
+        groups: list[list[_Sentence]] = []
+        for sentence in sentences:
+            if sentence.newpar or not groups:
+                groups.append([])
+            groups[-1].append(sentence)
+    else:
+        groups = [[s] for s in sentences]
+
+    return DocumentDraft(
+        name=name,
+        source=str(path),
+        format="conllu",
+        paragraphs=[_paragraph(group) for group in groups],
+        meta=meta,
+        encoding=encoding,
+    )
+
+
+def _paragraph(sentences: list[_Sentence]) -> ParagraphDraft:
+    """Join sentences with one space, shifting their offsets into the paragraph text."""
+    texts: list[str] = []
+    sentence_spans: list[Span] = []
+    tokens: list[Span] = []
+    annotations: list[AnnotationDraft] = []
+    offset = 0
+    for sentence in sentences:
+        if texts:
+            offset += 1
+        texts.append(sentence.text)
+        sentence_spans.append((offset, offset + len(sentence.text)))
+        tokens.extend((start + offset, end + offset) for start, end in sentence.tokens)
+        for annotation in sentence.annotations:
+            assert annotation.start is not None and annotation.end is not None
+            annotation.start += offset
+            annotation.end += offset
+            annotations.append(annotation)
+        offset += len(sentence.text)
+    meta: dict[str, Any] = {"conllu": [s.meta for s in sentences]}
+    if sentences[0].newpar_id:
+        meta["conllu_newpar"] = sentences[0].newpar_id
+    state = "done" if all(s.complete for s in sentences) else "in_progress"
+    return ParagraphDraft(
+        text=" ".join(texts),
+        meta=meta,
+        sentences=sentence_spans,
+        tokens=tokens,
+        annotations=annotations,
+        status={"lexical": LayerStatusDraft(state, "gold")},
+        line=sentences[0].line,
+    )

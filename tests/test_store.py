@@ -1,0 +1,267 @@
+"""The store: migrations, edits, undo/redo through the event log, stale marking, concurrency."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlmodel import SQLModel
+
+from conftest import LAYERS, make_document
+from layerkit.errors import ConflictError, StoreError
+from layerkit.store import Store
+from layerkit.store.migrations import LATEST_VERSION
+
+
+def _span(store: Store, paragraph_id: int, label: str = "AGENT", annotator: str = "anna", **kw):
+    return store.create_annotation(
+        paragraph_id=paragraph_id,
+        layer="semantic",
+        kind="span",
+        field="frame",
+        start=kw.pop("start", 0),
+        end=kw.pop("end", 4),
+        label=label,
+        annotator=annotator,
+        **kw,
+    )
+
+
+def test_migrations_recorded_and_match_models(db_path: Path) -> None:
+    with Store.open(db_path, layer_order=LAYERS) as store:
+        with store.engine.connect() as conn:
+            versions = conn.execute(sa.text("SELECT version FROM layerkit_migrations")).scalars().all()
+            diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    assert versions == list(range(1, LATEST_VERSION + 1))
+    assert diff == [], f"models and migrations disagree: {diff}"
+
+
+def test_sqlite_pragmas(store: Store) -> None:
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 1000
+
+
+def test_reopen_applies_nothing_and_keeps_data(db_path: Path, paragraph_id: int, store: Store) -> None:
+    _span(store, paragraph_id)
+    store.close()
+    with Store.open(db_path, layer_order=LAYERS) as again:
+        assert len(again.annotations(paragraph_id)) == 1
+
+
+def test_newer_database_is_refused_untouched(db_path: Path) -> None:
+    Store.open(db_path, layer_order=LAYERS).close()
+    con = sqlite3.connect(db_path)
+    con.execute(
+        "INSERT INTO layerkit_migrations (version, name, applied_at) VALUES (?, 'future', '2030-01-01')",
+        (LATEST_VERSION + 1,),
+    )
+    con.commit()
+    con.close()
+    before = db_path.read_bytes()
+    with pytest.raises(StoreError) as info:
+        Store.open(db_path, layer_order=LAYERS)
+    assert "newer layerkit" in info.value.message
+    assert "Upgrade" in info.value.hint
+    assert db_path.read_bytes() == before
+
+
+def test_not_a_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "notes.db"
+    path.write_text("hello, this is not sqlite")
+    with pytest.raises(StoreError, match="not a SQLite database"):
+        Store.open(path, layer_order=LAYERS)
+    assert path.read_text() == "hello, this is not sqlite"
+
+
+def test_missing_database_without_create(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="no layerkit database"):
+        Store.open(tmp_path / "absent.db", layer_order=LAYERS, create=False)
+    assert not (tmp_path / "absent.db").exists()
+
+
+def test_edit_writes_event_and_updates_status(store: Store, paragraph_id: int) -> None:
+    ann = _span(store, paragraph_id)
+    events = store.events("anna")
+    assert [e["action"] for e in events] == ["create"]
+    assert events[0]["payload"]["after"]["label"] == "AGENT"
+    assert store.statuses(paragraph_id)["semantic"].state == "in_progress"
+    assert store.statuses(paragraph_id)["lexical"].state == "todo"
+    store.update_annotation(ann.id, annotator="anna", label="PATIENT", expected_version=1)
+    assert store.annotation(ann.id).label == "PATIENT"
+    assert store.annotation(ann.id).version == 2
+
+
+def test_lower_layer_edit_marks_higher_layers_stale(store: Store, paragraph_id: int) -> None:
+    store.set_status(paragraph_id, "semantic", "done", annotator="anna")
+    store.set_status(paragraph_id, "pragmatic", "in_progress", annotator="boris")
+    store.create_annotation(
+        paragraph_id=paragraph_id, layer="lexical", kind="token", field="morph",
+        start=0, end=4, label="NOUN", attrs={"lemma": "мама"}, annotator="anna",
+    )
+    statuses = store.statuses(paragraph_id)
+    assert statuses["semantic"].state == "stale"
+    assert statuses["pragmatic"].state == "stale"
+    assert statuses["logical"].state == "todo"  # nothing was built on it yet
+    # editing the highest layer touches nothing below it
+    other = list(store.iter_paragraphs())[1].id
+    store.set_status(other, "lexical", "done", annotator="anna")
+    _span(store, other)
+    assert store.statuses(other)["lexical"].state == "done"
+
+
+def test_undo_redo_sequence(store: Store, paragraph_id: int) -> None:
+    a = _span(store, paragraph_id, "AGENT")
+    store.update_annotation(a.id, annotator="anna", label="THEME")
+    b = _span(store, paragraph_id, "PREDICATE", start=5, end=9)
+    store.delete_annotation(b.id, annotator="anna")
+
+    def labels() -> list[str]:
+        return sorted(x.label for x in store.annotations(paragraph_id))
+
+    assert labels() == ["THEME"]
+    store.undo("anna")  # restore b
+    assert labels() == ["PREDICATE", "THEME"]
+    assert store.annotation(b.id).id == b.id  # same id back
+    store.undo("anna")  # remove b
+    store.undo("anna")  # THEME -> AGENT
+    assert labels() == ["AGENT"]
+    store.undo("anna")  # remove a
+    assert labels() == []
+    assert store.undo("anna") is None
+    store.redo("anna")
+    store.redo("anna")
+    assert labels() == ["THEME"]
+    # a new edit clears the redo stack
+    _span(store, paragraph_id, "TIME", start=10, end=15)
+    assert store.redo("anna") is None
+    store.undo("anna")
+    store.undo("anna")
+    assert labels() == ["AGENT"]
+
+
+def test_undo_survives_restart(db_path: Path, store: Store, paragraph_id: int) -> None:
+    a = _span(store, paragraph_id)
+    store.update_annotation(a.id, annotator="anna", label="PATIENT")
+    store.close()
+    with Store.open(db_path, layer_order=LAYERS) as again:
+        again.undo("anna")
+        assert again.annotation(a.id).label == "AGENT"
+    with Store.open(db_path, layer_order=LAYERS) as third:
+        third.redo("anna")
+        assert third.annotation(a.id).label == "PATIENT"
+
+
+def test_undo_is_per_annotator(store: Store, paragraph_id: int) -> None:
+    a = _span(store, paragraph_id, annotator="anna")
+    b = _span(store, paragraph_id, "TIME", annotator="boris", start=5, end=9)
+    store.undo("anna")
+    remaining = [x.id for x in store.annotations(paragraph_id)]
+    assert remaining == [b.id]
+    assert a.id not in remaining
+
+
+def test_undo_refuses_to_overwrite_another_annotator(store: Store, paragraph_id: int) -> None:
+    a = _span(store, paragraph_id, annotator="anna")
+    store.update_annotation(a.id, annotator="boris", label="THEME")
+    with pytest.raises(ConflictError):
+        store.undo("anna")
+    assert store.annotation(a.id).label == "THEME"
+
+
+def test_stale_version_update_is_refused(store: Store, paragraph_id: int) -> None:
+    a = _span(store, paragraph_id)
+    store.update_annotation(a.id, annotator="boris", label="THEME", expected_version=1)
+    with pytest.raises(ConflictError, match="changed by boris"):
+        store.update_annotation(a.id, annotator="anna", label="PATIENT", expected_version=1)
+    assert store.annotation(a.id).label == "THEME"
+
+
+def test_delete_cascades_relations_and_undo_restores_them(store: Store, paragraph_id: int) -> None:
+    pred = _span(store, paragraph_id, "PREDICATE", start=5, end=9)
+    agent = _span(store, paragraph_id, "AGENT")
+    rel = store.create_annotation(
+        paragraph_id=paragraph_id, layer="semantic", kind="relation", field="role",
+        label="AGENT", source_id=agent.id, target_id=pred.id, annotator="anna",
+    )
+    store.delete_annotation(pred.id, annotator="anna")
+    assert {x.id for x in store.annotations(paragraph_id)} == {agent.id}
+    store.undo("anna")
+    assert {x.id for x in store.annotations(paragraph_id)} == {pred.id, agent.id, rel.id}
+    assert store.annotation(rel.id).target_id == pred.id
+
+
+def test_status_change_is_undoable(store: Store, paragraph_id: int) -> None:
+    store.set_status(paragraph_id, "logical", "done", annotator="anna")
+    assert store.statuses(paragraph_id)["logical"].state == "done"
+    store.undo("anna")
+    assert store.statuses(paragraph_id)["logical"].state == "todo"
+    store.redo("anna")
+    assert store.statuses(paragraph_id)["logical"].state == "done"
+
+
+def test_undo_of_lower_edit_restores_stale_statuses(store: Store, paragraph_id: int) -> None:
+    store.set_status(paragraph_id, "semantic", "done", annotator="anna")
+    store.create_annotation(
+        paragraph_id=paragraph_id, layer="lexical", kind="token", field="morph",
+        start=0, end=4, label="NOUN", annotator="anna",
+    )
+    assert store.statuses(paragraph_id)["semantic"].state == "stale"
+    store.undo("anna")
+    assert store.statuses(paragraph_id)["semantic"].state == "done"
+    assert store.statuses(paragraph_id)["lexical"].state == "todo"
+
+
+def test_bulk_rolls_back_everything_on_error(store: Store) -> None:
+    with pytest.raises(RuntimeError), store.bulk() as writer:
+        writer.add_document(make_document("one", "Первый абзац."))
+        raise RuntimeError("boom")
+    assert store.summary().documents == 0
+    assert store.events() == []
+
+
+def test_duplicates_and_idempotent_documents(store: Store) -> None:
+    with store.bulk() as writer:
+        writer.add_document(make_document("a", "Общий абзац.", "Только в первом."))
+        writer.add_document(make_document("b", "Общий абзац.", "Только во втором."))
+        assert writer.add_document(make_document("a-again", "Общий абзац.", "Только в первом.")) is None
+    summary = store.summary()
+    assert (summary.documents, summary.paragraphs, summary.duplicates) == (2, 4, 1)
+    pars = list(store.iter_paragraphs())
+    dup = [p for p in pars if p.duplicate_of_id is not None]
+    assert len(dup) == 1 and dup[0].text == "Общий абзац."
+    assert dup[0].duplicate_of_id == pars[0].id
+
+
+def _writer_process(db: str, paragraph_id: int, annotator: str, count: int) -> None:
+    with Store.open(db, layer_order=LAYERS) as store:
+        for i in range(count):
+            ann = _span(store, paragraph_id, annotator=annotator, start=0, end=4 + (i % 3))
+            if i % 5 == 0:
+                store.undo(annotator)
+            elif i % 7 == 0:
+                store.update_annotation(ann.id, annotator=annotator, label="THEME")
+
+
+def test_two_processes_write_concurrently(db_path: Path, store: Store, paragraph_id: int) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    procs = [
+        ctx.Process(target=_writer_process, args=(str(db_path), paragraph_id, name, 40))
+        for name in ("anna", "boris")
+    ]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+    assert [p.exitcode for p in procs] == [0, 0]
+    anns = store.annotations(paragraph_id)
+    # each wrote 40 and undid 8 of them
+    assert sum(a.annotator == "anna" for a in anns) == 32
+    assert sum(a.annotator == "boris" for a in anns) == 32
+    assert len(store.events("anna", limit=1000)) == 40 + 8 + 4
