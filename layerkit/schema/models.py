@@ -17,7 +17,7 @@ FieldKind = Literal["token", "span", "relation", "label", "text"]
 Scope = Literal["token", "span", "sentence", "paragraph"]
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 LABEL = re.compile(r"^[A-Z][A-Z0-9_]*$")
-VERSION = re.compile(r"^\d+\.\d+(\.\d+)?$")
+VERSION = re.compile(r"^\d+\.\d+(\.\d+)?(\+[A-Za-z0-9.]+)?$")
 
 
 class _Strict(BaseModel):
@@ -139,7 +139,7 @@ class LayerSchema(_Strict):
     @classmethod
     def _version(cls, value: str) -> str:
         if not VERSION.match(value):
-            raise ValueError(f"version is MAJOR.MINOR[.PATCH], not {value!r}")
+            raise ValueError(f"version is MAJOR.MINOR[.PATCH][+LOCAL], not {value!r}")
         return value
 
     @model_validator(mode="after")
