@@ -1,0 +1,55 @@
+"""Dependencies point downward: lower packages never import higher ones."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+
+PACKAGE = REPO / "layerkit"
+
+# module prefix -> prefixes it must never import
+FORBIDDEN = {
+    "layerkit.store": ("layerkit.schema", "layerkit.plugins", "layerkit.project", "layerkit.cli",
+                       "layerkit.ingest", "layerkit.tui", "layerkit.curriculum", "layerkit.train",
+                       "textual", "click"),
+    "layerkit.schema": ("layerkit.store", "layerkit.plugins", "layerkit.project", "layerkit.cli",
+                        "layerkit.tui", "textual", "click"),
+    "layerkit.nlp": ("layerkit.store", "layerkit.project", "layerkit.cli", "layerkit.tui"),
+    "layerkit.errors": ("layerkit.",),
+    "layerkit.drafts": ("layerkit.store", "layerkit.schema", "layerkit.cli"),
+}
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def _module_name(path: Path) -> str:
+    rel = path.relative_to(REPO).with_suffix("")
+    return ".".join(rel.parts).removesuffix(".__init__")
+
+
+@pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(REPO)))
+def test_dependencies_point_downward(path: Path) -> None:
+    module = _module_name(path)
+    for owner, banned in FORBIDDEN.items():
+        if module == owner or module.startswith(owner + "."):
+            bad = sorted(i for i in _imports(path) if i.startswith(banned))
+            assert not bad, f"{module} must not import {bad}"
+
+
+def test_rules_cover_existing_packages() -> None:
+    for owner in FORBIDDEN:
+        rel = Path(*owner.split("."))
+        assert (REPO / rel).is_dir() or (REPO / rel).with_suffix(".py").is_file(), owner
