@@ -83,7 +83,9 @@ def init(state: State) -> None:
     "--format", "importer_name", help="Use this importer for every file (see `layerkit plugins`)."
 )
 @pass_state
-def import_(state: State, paths: tuple[Path, ...], encoding: str | None, importer_name: str | None) -> None:
+def import_(
+    state: State, paths: tuple[Path, ...], encoding: str | None, importer_name: str | None
+) -> None:
     """Import files or whole folders (.txt .md .jsonl .conllu ...).
 
     Everything the command reads is written in one transaction: if any file fails, nothing is
@@ -229,16 +231,25 @@ def plugins(state: State, as_json: bool) -> None:
     infos = describe_plugins(state.project.pm)
     if as_json:
         data: list[dict[str, Any]] = [
-            {"name": i.name, "module": i.module, "version": i.version, "hooks": list(i.hooks),
-             "builtin": i.builtin}
+            {
+                "name": i.name,
+                "module": i.module,
+                "version": i.version,
+                "hooks": list(i.hooks),
+                "builtin": i.builtin,
+            }
             for i in infos
         ]
         out.print_json(json.dumps(data))
         return
     table = Table("plugin", "module", "version", "hooks")
     for i in infos:
-        table.add_row(i.name + (" (built-in)" if i.builtin else ""), i.module, i.version or "-",
-                      ", ".join(i.hooks))
+        table.add_row(
+            i.name + (" (built-in)" if i.builtin else ""),
+            i.module,
+            i.version or "-",
+            ", ".join(i.hooks),
+        )
     out.print(table)
 
 

@@ -145,7 +145,9 @@ def prepare_document(
     texts: list[str] = []
     for par in draft.paragraphs:
         texts.append(_checked_text(par, path))
-    missing = [i for i, par in enumerate(draft.paragraphs) if par.tokens is None or par.sentences is None]
+    missing = [
+        i for i, par in enumerate(draft.paragraphs) if par.tokens is None or par.sentences is None
+    ]
     segmentations = dict(zip(missing, segment_many(texts[i] for i in missing), strict=True))
     paragraphs = []
     for i, (par, text) in enumerate(zip(draft.paragraphs, texts, strict=True)):
@@ -204,7 +206,9 @@ def _checked_spans(
     previous_end = 0
     for span in spans:
         if len(span) != 2 or not all(isinstance(x, int) for x in span):
-            raise InputError(f"{what} must be [start, end] pairs, got {span!r}.", path=path, line=line)
+            raise InputError(
+                f"{what} must be [start, end] pairs, got {span!r}.", path=path, line=line
+            )
         start, end = span
         if not previous_end <= start < end <= len(text):
             raise InputError(

@@ -37,7 +37,9 @@ def get_plugin_manager(plugin_paths: Sequence[str | Path] = ()) -> pluggy.Plugin
     pm = pluggy.PluginManager("layerkit")
     pm.add_hookspecs(hookspecs)
     pm.layerkit_dists = {}  # type: ignore[attr-defined]
-    for ep in sorted(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+    for ep in sorted(
+        importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name
+    ):
         if pm.get_plugin(ep.name) is not None:
             continue
         try:
@@ -111,9 +113,7 @@ def collect(pm: pluggy.PluginManager, hook_name: str) -> list[tuple[str, Any]]:
     items: list[tuple[str, Any]] = []
     hook = getattr(pm.hook, hook_name)
     for impl in reversed(hook.get_hookimpls()):
-        register: Callable[[Any], None] = lambda item, _name=impl.plugin_name: items.append(  # noqa: E731
-            (_name, item)
-        )
+        register = _collector(items, impl.plugin_name)
         try:
             impl.function(register)
         except LayerkitError:
@@ -124,6 +124,13 @@ def collect(pm: pluggy.PluginManager, hook_name: str) -> list[tuple[str, Any]]:
                 hint=f"Disable or fix the plugin {impl.plugin_name!r}.",
             ) from exc
     return items
+
+
+def _collector(items: list[tuple[str, Any]], plugin_name: str) -> Callable[[Any], None]:
+    def register(item: Any) -> None:
+        items.append((plugin_name, item))
+
+    return register
 
 
 def describe_plugins(pm: pluggy.PluginManager) -> list[PluginInfo]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pluggy
 
@@ -73,8 +74,8 @@ class Project:
         return {ext for imp in self.importers.values() for ext in imp.extensions}
 
 
-def _by_name(items: list[tuple[str, object]], what: str) -> dict:  # type: ignore[type-arg]
-    out: dict[str, object] = {}
+def _by_name(items: list[tuple[str, Any]], what: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     for plugin, item in items:
         name = getattr(item, "name", None)
         if not isinstance(name, str):

@@ -39,7 +39,9 @@ def make_document(name: str, *texts: str) -> NewDocument:
                 status={},
             )
         )
-    return NewDocument(name=name, source=f"{name}.txt", format="text", meta={}, paragraphs=paragraphs)
+    return NewDocument(
+        name=name, source=f"{name}.txt", format="text", meta={}, paragraphs=paragraphs
+    )
 
 
 @pytest.fixture

@@ -6,18 +6,33 @@ import ast
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO
 
 PACKAGE = REPO / "layerkit"
 
 # module prefix -> prefixes it must never import
 FORBIDDEN = {
-    "layerkit.store": ("layerkit.schema", "layerkit.plugins", "layerkit.project", "layerkit.cli",
-                       "layerkit.ingest", "layerkit.tui", "layerkit.curriculum", "layerkit.train",
-                       "textual", "click"),
-    "layerkit.schema": ("layerkit.store", "layerkit.plugins", "layerkit.project", "layerkit.cli",
-                        "layerkit.tui", "textual", "click"),
+    "layerkit.store": (
+        "layerkit.schema",
+        "layerkit.plugins",
+        "layerkit.project",
+        "layerkit.cli",
+        "layerkit.ingest",
+        "layerkit.tui",
+        "layerkit.curriculum",
+        "layerkit.train",
+        "textual",
+        "click",
+    ),
+    "layerkit.schema": (
+        "layerkit.store",
+        "layerkit.plugins",
+        "layerkit.project",
+        "layerkit.cli",
+        "layerkit.tui",
+        "textual",
+        "click",
+    ),
     "layerkit.nlp": ("layerkit.store", "layerkit.project", "layerkit.cli", "layerkit.tui"),
     "layerkit.errors": ("layerkit.",),
     "layerkit.drafts": ("layerkit.store", "layerkit.schema", "layerkit.cli"),
@@ -40,7 +55,9 @@ def _module_name(path: Path) -> str:
     return ".".join(rel.parts).removesuffix(".__init__")
 
 
-@pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(REPO)))
+@pytest.mark.parametrize(
+    "path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(REPO))
+)
 def test_dependencies_point_downward(path: Path) -> None:
     module = _module_name(path)
     for owner, banned in FORBIDDEN.items():

@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO
 
 SAMPLE = REPO / "sample_corpus"
@@ -117,7 +116,9 @@ def test_bad_input_exits_2_and_leaves_store_unchanged(tmp_path: Path) -> None:
         ("notes.xyz", b"hello", "no importer"),
     ],
 )
-def test_bad_files_give_clear_errors(tmp_path: Path, name: str, content: bytes, expected: str) -> None:
+def test_bad_files_give_clear_errors(
+    tmp_path: Path, name: str, content: bytes, expected: str
+) -> None:
     path = tmp_path / name
     path.write_bytes(content)
     result = run(tmp_path, "import", str(path), check=False)

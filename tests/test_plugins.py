@@ -64,7 +64,9 @@ def test_import_error_names_the_file(tmp_path: Path) -> None:
 
 
 def test_raising_hook_names_the_plugin(tmp_path: Path) -> None:
-    path = _plugin(tmp_path, "@hookimpl\ndef register_exporters(register):\n    raise RuntimeError('kaput')\n")
+    path = _plugin(
+        tmp_path, "@hookimpl\ndef register_exporters(register):\n    raise RuntimeError('kaput')\n"
+    )
     pm = get_plugin_manager([path])
     with pytest.raises(PluginError) as info:
         collect(pm, "register_exporters")
@@ -72,7 +74,10 @@ def test_raising_hook_names_the_plugin(tmp_path: Path) -> None:
 
 
 def test_event_hook_failure_names_the_plugin(tmp_path: Path) -> None:
-    path = _plugin(tmp_path, "@hookimpl\ndef annotation_saved(annotation, action):\n    raise ValueError('no')\n")
+    path = _plugin(
+        tmp_path,
+        "@hookimpl\ndef annotation_saved(annotation, action):\n    raise ValueError('no')\n",
+    )
     pm = get_plugin_manager([path])
-    with pytest.raises(PluginError, match="file:myplugin.py"):
+    with pytest.raises(PluginError, match=r"file:myplugin\.py"):
         call_hook(pm, "annotation_saved", annotation={}, action="create")

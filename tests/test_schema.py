@@ -5,26 +5,97 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO
+
 from layerkit.errors import SchemaError
 from layerkit.schema import SchemaRegistry, read_schema_file
 
 SCHEMAS = REPO / "schemas"
 LAYERS_MD_LABELS = {
-    "lexical": {"ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM", "PART",
-                "PRON", "PROPN", "PUNCT", "SCONJ", "SYM", "VERB", "X"},
-    "semantic": {"PREDICATE", "AGENT", "PATIENT", "THEME", "EXPERIENCER", "RECIPIENT",
-                 "ATTRIBUTE", "INSTRUMENT", "TIME", "PLACE", "CAUSE", "MANNER"},
-    "logical": {"CLAIM", "PREMISE", "MAJOR_CLAIM", "SUPPORT", "ATTACK", "CAUSE", "CONDITION",
-                "PURPOSE", "CONCESSION", "CONTRAST", "SEQUENCE", "ELABORATION", "EXAMPLE",
-                "COUNTEREXAMPLE", "ANALOGY", "APPLICATION"},
-    "epistemic": {"FACT", "PROBABLE", "POSSIBLE", "NON_FACT", "UNCOMMITTED", "HEDGE", "BOOSTER",
-                  "SOURCE"},
-    "pragmatic": {"ASSERT", "QUESTION", "DIRECT", "COMMIT", "EXPRESS", "DECLARE", "INFORM",
-                  "EXPLAIN", "PERSUADE", "INSTRUCT", "EVALUATE", "ENTERTAIN", "NEUTRAL",
-                  "POSITIVE", "NEGATIVE", "IRONIC", "ACADEMIC", "NEWS", "CONVERSATIONAL",
-                  "OFFICIAL", "LITERARY"},
+    "lexical": {
+        "ADJ",
+        "ADP",
+        "ADV",
+        "AUX",
+        "CCONJ",
+        "DET",
+        "INTJ",
+        "NOUN",
+        "NUM",
+        "PART",
+        "PRON",
+        "PROPN",
+        "PUNCT",
+        "SCONJ",
+        "SYM",
+        "VERB",
+        "X",
+    },
+    "semantic": {
+        "PREDICATE",
+        "AGENT",
+        "PATIENT",
+        "THEME",
+        "EXPERIENCER",
+        "RECIPIENT",
+        "ATTRIBUTE",
+        "INSTRUMENT",
+        "TIME",
+        "PLACE",
+        "CAUSE",
+        "MANNER",
+    },
+    "logical": {
+        "CLAIM",
+        "PREMISE",
+        "MAJOR_CLAIM",
+        "SUPPORT",
+        "ATTACK",
+        "CAUSE",
+        "CONDITION",
+        "PURPOSE",
+        "CONCESSION",
+        "CONTRAST",
+        "SEQUENCE",
+        "ELABORATION",
+        "EXAMPLE",
+        "COUNTEREXAMPLE",
+        "ANALOGY",
+        "APPLICATION",
+    },
+    "epistemic": {
+        "FACT",
+        "PROBABLE",
+        "POSSIBLE",
+        "NON_FACT",
+        "UNCOMMITTED",
+        "HEDGE",
+        "BOOSTER",
+        "SOURCE",
+    },
+    "pragmatic": {
+        "ASSERT",
+        "QUESTION",
+        "DIRECT",
+        "COMMIT",
+        "EXPRESS",
+        "DECLARE",
+        "INFORM",
+        "EXPLAIN",
+        "PERSUADE",
+        "INSTRUCT",
+        "EVALUATE",
+        "ENTERTAIN",
+        "NEUTRAL",
+        "POSITIVE",
+        "NEGATIVE",
+        "IRONIC",
+        "ACADEMIC",
+        "NEWS",
+        "CONVERSATIONAL",
+        "OFFICIAL",
+        "LITERARY",
+    },
 }
 
 
@@ -104,7 +175,9 @@ def test_duplicate_label_key_is_refused(tmp_path: Path) -> None:
 
 
 def test_relation_to_unknown_label_is_refused(tmp_path: Path) -> None:
-    text = GOOD + """
+    text = (
+        GOOD
+        + """
 [[fields]]
 name = "link"
 kind = "relation"
@@ -112,6 +185,7 @@ source_labels = ["SELF_CHECK"]
 target_labels = ["NOPE"]
 labels = [{ name = "LINK", description = "Связь.", example = "—" }]
 """
+    )
     with pytest.raises(SchemaError, match="'NOPE'"):
         read_schema_file(_write(tmp_path, text))
 
@@ -144,7 +218,9 @@ def test_extension_of_unknown_layer(tmp_path: Path) -> None:
 
 
 def test_redefining_a_layer_is_refused(tmp_path: Path) -> None:
-    copy = _write(tmp_path, (SCHEMAS / "semantic.toml").read_text(encoding="utf-8"), "semantic.toml")
+    copy = _write(
+        tmp_path, (SCHEMAS / "semantic.toml").read_text(encoding="utf-8"), "semantic.toml"
+    )
     with pytest.raises(SchemaError, match="already defined"):
         SchemaRegistry.from_paths([SCHEMAS, copy])
 
@@ -154,12 +230,59 @@ def test_redefining_a_layer_is_refused(tmp_path: Path) -> None:
     [
         ({"layer": "nosuch", "kind": "span", "field": "frame"}, "unknown layer"),
         ({"layer": "semantic", "kind": "span", "field": "nope"}, "has no field"),
-        ({"layer": "semantic", "kind": "relation", "field": "frame", "label": "AGENT"}, "holds span"),
-        ({"layer": "semantic", "kind": "span", "field": "frame", "label": "HERO", "start": 0, "end": 2}, "not a label"),
-        ({"layer": "semantic", "kind": "span", "field": "frame", "label": "AGENT", "start": 3, "end": 99}, "outside the text"),
-        ({"layer": "epistemic", "kind": "span", "field": "factuality", "label": "FACT", "start": 0, "end": 2, "attrs": {"evidential": "TOLD"}}, "must be one of"),
-        ({"layer": "pragmatic", "kind": "text", "field": "implicature", "value": "  "}, "non-empty"),
-        ({"layer": "pragmatic", "kind": "label", "field": "intent", "label": "INFORM", "start": 0, "end": 3}, "no offsets"),
+        (
+            {"layer": "semantic", "kind": "relation", "field": "frame", "label": "AGENT"},
+            "holds span",
+        ),
+        (
+            {
+                "layer": "semantic",
+                "kind": "span",
+                "field": "frame",
+                "label": "HERO",
+                "start": 0,
+                "end": 2,
+            },
+            "not a label",
+        ),
+        (
+            {
+                "layer": "semantic",
+                "kind": "span",
+                "field": "frame",
+                "label": "AGENT",
+                "start": 3,
+                "end": 99,
+            },
+            "outside the text",
+        ),
+        (
+            {
+                "layer": "epistemic",
+                "kind": "span",
+                "field": "factuality",
+                "label": "FACT",
+                "start": 0,
+                "end": 2,
+                "attrs": {"evidential": "TOLD"},
+            },
+            "must be one of",
+        ),
+        (
+            {"layer": "pragmatic", "kind": "text", "field": "implicature", "value": "  "},
+            "non-empty",
+        ),
+        (
+            {
+                "layer": "pragmatic",
+                "kind": "label",
+                "field": "intent",
+                "label": "INFORM",
+                "start": 0,
+                "end": 3,
+            },
+            "no offsets",
+        ),
     ],
 )
 def test_check_annotation_problems(annotation: dict, problem: str) -> None:
@@ -170,10 +293,31 @@ def test_check_annotation_problems(annotation: dict, problem: str) -> None:
 
 def test_check_relation_endpoints() -> None:
     registry = SchemaRegistry.from_paths([SCHEMAS])
-    pred = {"layer": "semantic", "kind": "span", "field": "frame", "label": "PREDICATE", "start": 0, "end": 2}
-    agent = {"layer": "semantic", "kind": "span", "field": "frame", "label": "AGENT", "start": 3, "end": 5}
+    pred = {
+        "layer": "semantic",
+        "kind": "span",
+        "field": "frame",
+        "label": "PREDICATE",
+        "start": 0,
+        "end": 2,
+    }
+    agent = {
+        "layer": "semantic",
+        "kind": "span",
+        "field": "frame",
+        "label": "AGENT",
+        "start": 3,
+        "end": 5,
+    }
     ids = {1: pred, 2: agent}
-    good = {"layer": "semantic", "kind": "relation", "field": "role", "label": "AGENT", "source": 2, "target": 1}
+    good = {
+        "layer": "semantic",
+        "kind": "relation",
+        "field": "role",
+        "label": "AGENT",
+        "source": 2,
+        "target": 1,
+    }
     backwards = dict(good, source=1, target=2)
     assert registry.check_annotation(good, text_length=10, local_ids=ids) is None
     problem = registry.check_annotation(backwards, text_length=10, local_ids=ids)

@@ -10,9 +10,9 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from conftest import LAYERS, make_document
 from sqlmodel import SQLModel
 
-from conftest import LAYERS, make_document
 from layerkit.errors import ConflictError, StoreError
 from layerkit.store import Store
 from layerkit.store.migrations import LATEST_VERSION
@@ -33,10 +33,11 @@ def _span(store: Store, paragraph_id: int, label: str = "AGENT", annotator: str 
 
 
 def test_migrations_recorded_and_match_models(db_path: Path) -> None:
-    with Store.open(db_path, layer_order=LAYERS) as store:
-        with store.engine.connect() as conn:
-            versions = conn.execute(sa.text("SELECT version FROM layerkit_migrations")).scalars().all()
-            diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    with Store.open(db_path, layer_order=LAYERS) as store, store.engine.connect() as conn:
+        versions = (
+            conn.execute(sa.text("SELECT version FROM layerkit_migrations")).scalars().all()
+        )
+        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
     assert versions == list(range(1, LATEST_VERSION + 1))
     assert diff == [], f"models and migrations disagree: {diff}"
 
@@ -48,7 +49,9 @@ def test_sqlite_pragmas(store: Store) -> None:
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 1000
 
 
-def test_reopen_applies_nothing_and_keeps_data(db_path: Path, paragraph_id: int, store: Store) -> None:
+def test_reopen_applies_nothing_and_keeps_data(
+    db_path: Path, paragraph_id: int, store: Store
+) -> None:
     _span(store, paragraph_id)
     store.close()
     with Store.open(db_path, layer_order=LAYERS) as again:
@@ -102,8 +105,15 @@ def test_lower_layer_edit_marks_higher_layers_stale(store: Store, paragraph_id: 
     store.set_status(paragraph_id, "semantic", "done", annotator="anna")
     store.set_status(paragraph_id, "pragmatic", "in_progress", annotator="boris")
     store.create_annotation(
-        paragraph_id=paragraph_id, layer="lexical", kind="token", field="morph",
-        start=0, end=4, label="NOUN", attrs={"lemma": "мама"}, annotator="anna",
+        paragraph_id=paragraph_id,
+        layer="lexical",
+        kind="token",
+        field="morph",
+        start=0,
+        end=4,
+        label="NOUN",
+        attrs={"lemma": "мама"},
+        annotator="anna",
     )
     statuses = store.statuses(paragraph_id)
     assert statuses["semantic"].state == "stale"
@@ -187,8 +197,14 @@ def test_delete_cascades_relations_and_undo_restores_them(store: Store, paragrap
     pred = _span(store, paragraph_id, "PREDICATE", start=5, end=9)
     agent = _span(store, paragraph_id, "AGENT")
     rel = store.create_annotation(
-        paragraph_id=paragraph_id, layer="semantic", kind="relation", field="role",
-        label="AGENT", source_id=agent.id, target_id=pred.id, annotator="anna",
+        paragraph_id=paragraph_id,
+        layer="semantic",
+        kind="relation",
+        field="role",
+        label="AGENT",
+        source_id=agent.id,
+        target_id=pred.id,
+        annotator="anna",
     )
     store.delete_annotation(pred.id, annotator="anna")
     assert {x.id for x in store.annotations(paragraph_id)} == {agent.id}
@@ -209,8 +225,14 @@ def test_status_change_is_undoable(store: Store, paragraph_id: int) -> None:
 def test_undo_of_lower_edit_restores_stale_statuses(store: Store, paragraph_id: int) -> None:
     store.set_status(paragraph_id, "semantic", "done", annotator="anna")
     store.create_annotation(
-        paragraph_id=paragraph_id, layer="lexical", kind="token", field="morph",
-        start=0, end=4, label="NOUN", annotator="anna",
+        paragraph_id=paragraph_id,
+        layer="lexical",
+        kind="token",
+        field="morph",
+        start=0,
+        end=4,
+        label="NOUN",
+        annotator="anna",
     )
     assert store.statuses(paragraph_id)["semantic"].state == "stale"
     store.undo("anna")
@@ -230,7 +252,10 @@ def test_duplicates_and_idempotent_documents(store: Store) -> None:
     with store.bulk() as writer:
         writer.add_document(make_document("a", "Общий абзац.", "Только в первом."))
         writer.add_document(make_document("b", "Общий абзац.", "Только во втором."))
-        assert writer.add_document(make_document("a-again", "Общий абзац.", "Только в первом.")) is None
+        assert (
+            writer.add_document(make_document("a-again", "Общий абзац.", "Только в первом."))
+            is None
+        )
     summary = store.summary()
     assert (summary.documents, summary.paragraphs, summary.duplicates) == (2, 4, 1)
     pars = list(store.iter_paragraphs())

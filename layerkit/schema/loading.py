@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import tomllib
 from pydantic import ValidationError
 
 from layerkit.errors import SchemaError
@@ -88,7 +88,9 @@ def _locate(text: str, loc: tuple[Any, ...]) -> int | None:
                 pos = hits[index]
                 found = pos + 1
             else:
-                start = next((n for n in range(pos, len(lines)) if inline_start.match(lines[n])), None)
+                start = next(
+                    (n for n in range(pos, len(lines)) if inline_start.match(lines[n])), None
+                )
                 if start is None:
                     return found
                 items = [n for n in range(start, len(lines)) if lines[n].lstrip().startswith("{")]
@@ -120,7 +122,7 @@ def load_schemas(paths: Sequence[Path]) -> list[LayerSchema]:
         if item.layer in layers:
             raise SchemaError(
                 f"{path}: layer {item.layer!r} is already defined in {origin[item.layer]}.",
-                hint="To add to an existing layer, write `extends = \"<layer>\"` instead of `layer`.",
+                hint='To add to an existing layer, write `extends = "<layer>"` instead of `layer`.',
             )
         layers[item.layer] = item
         origin[item.layer] = path

@@ -163,9 +163,7 @@ class LayerExtension(_Strict):
 
 def check_references(schema: LayerSchema) -> None:
     """Relation and anchor references must name labels and fields of the same layer."""
-    span_labels = {
-        label.name for f in schema.fields if f.kind == "span" for label in f.labels
-    }
+    span_labels = {label.name for f in schema.fields if f.kind == "span" for label in f.labels}
     names = {f.name for f in schema.fields}
     for f in schema.fields:
         for ref in (*f.source_labels, *f.target_labels):

@@ -60,10 +60,14 @@ class SchemaRegistry:
         if ann.get("kind") != field.kind:
             return f"field {layer}.{field.name} holds {field.kind} annotations, not {ann.get('kind')!r}"
         label = ann.get("label")
-        if field.labels and label not in field.label_names and not (
-            field.kind == "text" and label is None
+        if (
+            field.labels
+            and label not in field.label_names
+            and not (field.kind == "text" and label is None)
         ):
-            return f"{label!r} is not a label of {layer}.{field.name} ({', '.join(field.label_names)})"
+            return (
+                f"{label!r} is not a label of {layer}.{field.name} ({', '.join(field.label_names)})"
+            )
         problem = _check_offsets(field, ann, text_length)
         if problem:
             return problem

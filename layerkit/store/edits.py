@@ -23,10 +23,30 @@ status_t: sa.Table = LayerStatus.__table__  # type: ignore[attr-defined]
 events_t: sa.Table = Event.__table__  # type: ignore[attr-defined]
 
 # The fields whose values make up an annotation's content (what conflicts are judged on).
-CONTENT_FIELDS = ("layer", "kind", "field", "start", "end", "label", "value", "attrs",
-                  "source_id", "target_id", "paragraph_id")
-EDITABLE_FIELDS = ("start", "end", "label", "value", "attrs", "source_id", "target_id",
-                   "confidence", "origin")
+CONTENT_FIELDS = (
+    "layer",
+    "kind",
+    "field",
+    "start",
+    "end",
+    "label",
+    "value",
+    "attrs",
+    "source_id",
+    "target_id",
+    "paragraph_id",
+)
+EDITABLE_FIELDS = (
+    "start",
+    "end",
+    "label",
+    "value",
+    "attrs",
+    "source_id",
+    "target_id",
+    "confidence",
+    "origin",
+)
 EDIT_ACTIONS = ("create", "update", "delete", "status")
 
 
@@ -53,20 +73,24 @@ def _content(row: dict[str, Any] | sa.RowMapping | None) -> tuple[Any, ...] | No
 
 
 def get_annotation(conn: sa.Connection, annotation_id: int) -> dict[str, Any] | None:
-    row = conn.execute(
-        sa.select(annotations_t).where(annotations_t.c.id == annotation_id)
-    ).mappings().first()
+    row = (
+        conn.execute(sa.select(annotations_t).where(annotations_t.c.id == annotation_id))
+        .mappings()
+        .first()
+    )
     return dict(row) if row else None
 
 
 def _dependents(conn: sa.Connection, annotation_id: int) -> list[dict[str, Any]]:
     rows = conn.execute(
-        sa.select(annotations_t).where(
+        sa.select(annotations_t)
+        .where(
             sa.or_(
                 annotations_t.c.source_id == annotation_id,
                 annotations_t.c.target_id == annotation_id,
             )
-        ).order_by(annotations_t.c.id)
+        )
+        .order_by(annotations_t.c.id)
     ).mappings()
     return [dict(r) for r in rows]
 
@@ -132,12 +156,16 @@ def _apply_status_changes(
 
 
 def _head(conn: sa.Connection, annotator: str) -> sa.RowMapping | None:
-    return conn.execute(
-        sa.select(events_t)
-        .where(events_t.c.annotator == annotator)
-        .order_by(events_t.c.id.desc())
-        .limit(1)
-    ).mappings().first()
+    return (
+        conn.execute(
+            sa.select(events_t)
+            .where(events_t.c.annotator == annotator)
+            .order_by(events_t.c.id.desc())
+            .limit(1)
+        )
+        .mappings()
+        .first()
+    )
 
 
 def _tops(head: sa.RowMapping | None) -> tuple[int | None, int | None]:

@@ -29,9 +29,13 @@ class MigrationStep:
 MIGRATIONS: list[MigrationStep] = []
 
 
-def migration(version: int) -> Callable[[Callable[[Operations], None]], Callable[[Operations], None]]:
+def migration(
+    version: int,
+) -> Callable[[Callable[[Operations], None]], Callable[[Operations], None]]:
     def decorate(fn: Callable[[Operations], None]) -> Callable[[Operations], None]:
-        assert not MIGRATIONS or MIGRATIONS[-1].version == version - 1, "migrations must be numbered 1, 2, ..."
+        assert not MIGRATIONS or MIGRATIONS[-1].version == version - 1, (
+            "migrations must be numbered 1, 2, ..."
+        )
         MIGRATIONS.append(MigrationStep(version, fn.__name__, fn))
         return fn
 

@@ -146,9 +146,7 @@ class Store:
     def summary(self) -> StatusSummary:
         with self._read() as conn:
             n_docs = conn.execute(sa.select(sa.func.count()).select_from(documents_t)).scalar_one()
-            n_pars = conn.execute(
-                sa.select(sa.func.count()).select_from(paragraphs_t)
-            ).scalar_one()
+            n_pars = conn.execute(sa.select(sa.func.count()).select_from(paragraphs_t)).scalar_one()
             rows = conn.execute(
                 sa.select(status_t.c.layer, status_t.c.state, sa.func.count()).group_by(
                     status_t.c.layer, status_t.c.state
@@ -194,9 +192,11 @@ class Store:
 
     def paragraph(self, paragraph_id: int) -> Paragraph:
         with self._read() as conn:
-            row = conn.execute(
-                sa.select(paragraphs_t).where(paragraphs_t.c.id == paragraph_id)
-            ).mappings().first()
+            row = (
+                conn.execute(sa.select(paragraphs_t).where(paragraphs_t.c.id == paragraph_id))
+                .mappings()
+                .first()
+            )
         if row is None:
             raise StoreError(f"there is no paragraph {paragraph_id} in this store.")
         return Paragraph(**row)
@@ -210,9 +210,14 @@ class Store:
             query = sa.select(paragraphs_t)
             if document_id is not None:
                 query = query.where(paragraphs_t.c.document_id == document_id)
-            query = query.where(
-                sa.tuple_(paragraphs_t.c.document_id, paragraphs_t.c.position) > sa.tuple_(*last)
-            ).order_by(paragraphs_t.c.document_id, paragraphs_t.c.position).limit(batch_size)
+            query = (
+                query.where(
+                    sa.tuple_(paragraphs_t.c.document_id, paragraphs_t.c.position)
+                    > sa.tuple_(*last)
+                )
+                .order_by(paragraphs_t.c.document_id, paragraphs_t.c.position)
+                .limit(batch_size)
+            )
             with self._read() as conn:
                 rows = [Paragraph(**r) for r in conn.execute(query).mappings()]
             if not rows:
@@ -288,9 +293,12 @@ class Store:
         self._check_layer(layer)
         now = utcnow()
         with self._write() as conn:
-            if conn.execute(
-                sa.select(paragraphs_t.c.id).where(paragraphs_t.c.id == paragraph_id)
-            ).first() is None:
+            if (
+                conn.execute(
+                    sa.select(paragraphs_t.c.id).where(paragraphs_t.c.id == paragraph_id)
+                ).first()
+                is None
+            ):
                 raise StoreError(f"there is no paragraph {paragraph_id} in this store.")
             for ref in (source_id, target_id):
                 if ref is not None:

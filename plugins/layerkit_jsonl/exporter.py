@@ -55,8 +55,7 @@ class JsonlExporter:
                 for paragraph in store.iter_paragraphs(document.id):
                     assert paragraph.id is not None
                     annotations = [
-                        _annotation_record(a.model_dump())
-                        for a in store.annotations(paragraph.id)
+                        _annotation_record(a.model_dump()) for a in store.annotations(paragraph.id)
                     ]
                     status = {
                         layer: {"state": s.state, "annotator": s.annotator}

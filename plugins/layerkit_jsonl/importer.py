@@ -19,12 +19,34 @@ from layerkit.errors import InputError
 FORMAT_NAME = "layerkit-jsonl"
 FORMAT_VERSION = 1
 _ANNOTATION_KEYS = {
-    "id", "layer", "kind", "field", "label", "start", "end", "value", "attrs", "source",
-    "target", "annotator", "origin", "confidence",
+    "id",
+    "layer",
+    "kind",
+    "field",
+    "label",
+    "start",
+    "end",
+    "value",
+    "attrs",
+    "source",
+    "target",
+    "annotator",
+    "origin",
+    "confidence",
 }
 _PARAGRAPH_KEYS = {
-    "type", "document", "index", "text", "meta", "flags", "sentences", "tokens", "annotations",
-    "status", "id", "duplicate_of",
+    "type",
+    "document",
+    "index",
+    "text",
+    "meta",
+    "flags",
+    "sentences",
+    "tokens",
+    "annotations",
+    "status",
+    "id",
+    "duplicate_of",
 }
 
 
@@ -46,7 +68,7 @@ class JsonlImporter:
         with handle:
             line_no = 0
             try:
-                for line_no, line in enumerate(handle, start=1):  # noqa: B007
+                for line_no, line in enumerate(handle, start=1):
                     if not line.strip():
                         continue
                     record = _parse(line, path, line_no)
@@ -172,7 +194,7 @@ def _paragraph(record: dict[str, Any], path: Path, line_no: int) -> ParagraphDra
     for layer, value in (record.get("status") or {}).items():
         if not isinstance(value, dict) or not isinstance(value.get("state"), str):
             raise InputError(
-                f"status of {layer!r} must be {{\"state\": ..., \"annotator\": ...}}.",
+                f'status of {layer!r} must be {{"state": ..., "annotator": ...}}.',
                 path=path,
                 line=line_no,
             )
