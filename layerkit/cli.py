@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -116,19 +117,22 @@ def import_(
             line += f", {f.duplicates} duplicate paragraph(s) recorded"
         if f.encodings - {"utf-8"}:
             line += f" [{', '.join(sorted(f.encodings))}]"
-        out.print(line)
+        out.print(line, markup=False)
         for note in f.notes:
-            err.print(f"[yellow]note:[/] {f.path}: {note}")
+            err.print(f"[yellow]note:[/] {escape(str(f.path))}: {escape(note)}")
         if f.flags:
             flagged = ", ".join(f"{code}: {n}" for code, n in sorted(f.flags.items()))
             err.print(
-                f"[yellow]warning:[/] {f.path}: {sum(f.flags.values())} paragraph flag(s) "
+                f"[yellow]warning:[/] {escape(str(f.path))}: {sum(f.flags.values())} paragraph flag(s) "
                 f"({flagged}); text kept as is, flags stored for review."
             )
     if report.skipped_files:
         names = ", ".join(str(p) for p in report.skipped_files[:5])
         more = f" and {len(report.skipped_files) - 5} more" if len(report.skipped_files) > 5 else ""
-        err.print(f"note: skipped {len(report.skipped_files)} file(s) in folders: {names}{more}")
+        err.print(
+            f"note: skipped {len(report.skipped_files)} file(s) in folders: {names}{more}",
+            markup=False,
+        )
     out.print(
         f"Imported {report.total('documents_added')} document(s), "
         f"{report.total('paragraphs')} paragraph(s), {report.total('annotations')} annotation(s)."
@@ -143,11 +147,12 @@ def status(state: State, as_json: bool) -> None:
     with state.project.open_store() as store:
         summary = store.summary()
     if as_json:
-        out.print_json(json.dumps(summary.to_json(), ensure_ascii=False))
+        _print_json(summary.to_json())
         return
     out.print(
         f"{state.db}: {summary.documents} documents, {summary.paragraphs} paragraphs "
-        f"({summary.flagged} flagged at import, {summary.duplicates} duplicates)"
+        f"({summary.flagged} flagged at import, {summary.duplicates} duplicates)",
+        markup=False,
     )
     table = Table("layer", "todo", "in progress", "done", "stale", "annotations")
     for layer, counts in summary.layers.items():
@@ -175,9 +180,9 @@ def export(state: State, exporter_name: str, output: Path) -> None:
     with project.open_store() as store:
         report = exporter.export(store, output, {"schema_versions": project.schemas.versions})
     counts = ", ".join(f"{n} {what}" for what, n in report.counts.items())
-    out.print(f"Wrote {report.path}: {counts}")
+    out.print(f"Wrote {report.path}: {counts}", markup=False)
     for note in report.notes:
-        err.print(f"note: {note}")
+        err.print(f"note: {note}", markup=False)
 
 
 @cli.group()
@@ -205,7 +210,7 @@ def schema_show(state: State, layer: str, as_json: bool) -> None:
     """Show a layer's fields and labels with descriptions and examples."""
     s = state.project.schemas.get(layer)
     if as_json:
-        out.print_json(json.dumps(s.model_dump(mode="json"), ensure_ascii=False))
+        _print_json(s.model_dump(mode="json"))
         return
     out.print(f"[bold]{s.title}[/] ({s.layer} {s.version}): {s.description}")
     for f in s.fields:
@@ -240,7 +245,7 @@ def plugins(state: State, as_json: bool) -> None:
             }
             for i in infos
         ]
-        out.print_json(json.dumps(data))
+        _print_json(data)
         return
     table = Table("plugin", "module", "version", "hooks")
     for i in infos:
@@ -251,6 +256,10 @@ def plugins(state: State, as_json: bool) -> None:
             ", ".join(i.hooks),
         )
     out.print(table)
+
+
+def _print_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 def _progress() -> Progress:

@@ -151,13 +151,17 @@ def prepare_document(
     segmentations = dict(zip(missing, segment_many(texts[i] for i in missing), strict=True))
     paragraphs = []
     for i, (par, text) in enumerate(zip(draft.paragraphs, texts, strict=True)):
-        if i in segmentations:
-            sentences = [list(s) for s in segmentations[i].sentences]
-            tokens = [list(t) for t in segmentations[i].tokens]
-        else:
-            assert par.sentences is not None and par.tokens is not None
+        auto = segmentations.get(i)
+        if par.sentences is not None:
             sentences = _checked_spans(par.sentences, text, "sentences", path, par.line)
+        else:
+            assert auto is not None
+            sentences = [list(s) for s in auto.sentences]
+        if par.tokens is not None:
             tokens = _checked_spans(par.tokens, text, "tokens", path, par.line)
+        else:
+            assert auto is not None
+            tokens = [list(t) for t in auto.tokens]
         flags = list(par.flags)
         known = {f.get("code") for f in flags}
         flags.extend(f.to_json() for f in find_flags(text) if f.code not in known)

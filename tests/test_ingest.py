@@ -1,0 +1,199 @@
+"""Import through the real plugins into a real store: checks, flags, idempotence, offsets."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from layerkit.errors import InputError
+from layerkit.ingest import import_paths
+from layerkit.project import Project
+from layerkit.store import Store
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    return Project.load(str(tmp_path / "lk.db"))
+
+
+@pytest.fixture
+def store(project: Project):
+    with project.open_store(create=True) as s:
+        yield s
+
+
+def _jsonl(path: Path, *records: dict) -> Path:
+    path.write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8"
+    )
+    return path
+
+
+def test_text_survives_byte_for_byte(project: Project, store: Store, tmp_path: Path) -> None:
+    text = "Сло\u0301во «ёлка» — по\u00adлу\u00adчи\u00adлось 👍🏽 и 🇷🇺; e\u0301 и ё."
+    src = tmp_path / "u.txt"
+    src.write_text(text + "\n\n" + "Второй.", encoding="utf-8")
+    import_paths(project, store, [src])
+    stored = [p.text for p in store.iter_paragraphs()]
+    assert stored[0] == unicodedata.normalize("NFC", text)
+    assert stored[0].encode("utf-8") == unicodedata.normalize("NFC", text).encode("utf-8")
+    par = next(store.iter_paragraphs())
+    words = [par.text[s:e] for s, e in par.tokens]
+    assert "Сло\u0301во" in words and "👍🏽" in "".join(words)
+
+
+def test_decomposed_text_is_stored_nfc(project: Project, store: Store, tmp_path: Path) -> None:
+    src = tmp_path / "nfd.txt"
+    src.write_text("Е\u0308ж и е\u0308лка.", encoding="utf-8")
+    import_paths(project, store, [src])
+    assert next(store.iter_paragraphs()).text == "Ёж и ёлка."
+
+
+def test_flags_are_stored_and_exported(project: Project, store: Store, tmp_path: Path) -> None:
+    src = tmp_path / "ocr.txt"
+    src.write_text(
+        "Обычный абзац на русском языке без проблем.\n\n"
+        "Kak Halitn cebst 8 Mupe, korga Bce Bokpyr MeHrenoTcr?\n\n"
+        "В этом абзаце слово мoлоко написано с латинской буквой.",
+        encoding="utf-8",
+    )
+    report = import_paths(project, store, [src])
+    assert sum(report.files[0].flags.values()) == 2
+    flags = {p.position: [f["code"] for f in p.flags] for p in store.iter_paragraphs()}
+    assert flags[0] == []
+    assert flags[1] == ["latin_lookalike"]
+    assert flags[2] == ["mixed_script"]
+    assert store.summary().flagged == 2
+    out = tmp_path / "out.jsonl"
+    project.exporters["jsonl"].export(store, out, {})
+    exported = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [f["code"] for f in exported[4]["flags"]] == ["mixed_script"]
+
+
+def test_one_transaction_for_the_whole_command(project: Project, store: Store, tmp_path: Path) -> None:
+    good = tmp_path / "a.txt"
+    good.write_text("Хороший файл.", encoding="utf-8")
+    bad = _jsonl(
+        tmp_path / "b.jsonl",
+        {"text": "Хороший абзац."},
+        {"text": "Плохая разметка.", "annotations": [
+            {"layer": "semantic", "kind": "span", "field": "frame", "label": "HERO", "start": 0, "end": 6}
+        ]},
+    )
+    with pytest.raises(InputError) as info:
+        import_paths(project, store, [good, bad])
+    assert "b.jsonl, line 2" in info.value.message and "HERO" in info.value.message
+    assert store.summary().documents == 0
+    assert store.events() == []
+
+
+@pytest.mark.parametrize(
+    ("record", "problem"),
+    [
+        ({"text": "Текст.", "tokens": [[0, 3], [2, 5]]}, "out of order"),
+        ({"text": "Текст.", "tokens": [[0, 30]], "sentences": [[0, 6]]}, "outside the text"),
+        ({"text": "Е\u0308ж.", "tokens": [[0, 3]], "sentences": [[0, 3]]}, "not in Unicode NFC"),
+        ({"text": "   "}, "no text"),
+        ({"text": "Абзац.", "status": {"semantic": {"state": "finished"}}}, "unknown status"),
+        ({"text": "Абзац.", "annotations": [
+            {"id": 1, "layer": "semantic", "kind": "span", "field": "frame", "label": "AGENT", "start": 0, "end": 2},
+            {"id": 1, "layer": "semantic", "kind": "span", "field": "frame", "label": "AGENT", "start": 0, "end": 2},
+        ]}, "used twice"),
+        ({"text": "Абзац.", "annotations": [
+            {"layer": "semantic", "kind": "relation", "field": "role", "label": "AGENT", "source": 5, "target": 6},
+        ]}, "source"),
+        ({"text": "Абзац.", "colour": "red"}, "unknown paragraph keys"),
+    ],
+)
+def test_bad_jsonl_paragraphs(project: Project, store: Store, tmp_path: Path, record: dict, problem: str) -> None:
+    path = _jsonl(tmp_path / "bad.jsonl", {"text": "Первый абзац."}, record)
+    with pytest.raises(InputError) as info:
+        import_paths(project, store, [path])
+    assert problem in info.value.message
+    assert "line 2" in info.value.message
+    assert store.summary().paragraphs == 0
+
+
+def test_jsonl_header_from_the_future(project: Project, store: Store, tmp_path: Path) -> None:
+    path = _jsonl(tmp_path / "f.jsonl", {"type": "header", "format": "layerkit-jsonl", "version": 99})
+    with pytest.raises(InputError, match="newer"):
+        import_paths(project, store, [path])
+
+
+def test_folder_import_skips_readme_and_hidden(project: Project, store: Store, tmp_path: Path) -> None:
+    folder = tmp_path / "corpus"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "README.md").write_text("# О корпусе", encoding="utf-8")
+    (folder / ".hidden.txt").write_text("Скрытый.", encoding="utf-8")
+    (folder / "a.txt").write_text("Первый.", encoding="utf-8")
+    (folder / "sub" / "b.md").write_text("# Заголовок\n\nВторой.", encoding="utf-8")
+    (folder / "image.png").write_bytes(b"\x89PNG")
+    report = import_paths(project, store, [folder])
+    assert [f.path.name for f in report.files] == ["a.txt", "b.md"]
+    assert {p.name for p in report.skipped_files} == {"README.md", "image.png"}
+    assert store.summary().paragraphs == 3
+
+
+def test_same_paragraph_in_two_documents(project: Project, store: Store, tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("Общий абзац.\n\nТолько в А.", encoding="utf-8")
+    (tmp_path / "b.txt").write_text("Только в Б.\n\nОбщий абзац.", encoding="utf-8")
+    report = import_paths(project, store, [tmp_path / "a.txt", tmp_path / "b.txt"])
+    assert report.total("duplicates") == 1
+    pars = list(store.iter_paragraphs())
+    dup = [p for p in pars if p.duplicate_of_id]
+    assert [p.text for p in dup] == ["Общий абзац."]
+    assert dup[0].duplicate_of_id == pars[0].id
+
+
+def test_same_content_other_encoding_is_idempotent(project: Project, store: Store, tmp_path: Path) -> None:
+    text = "Съешь же ещё этих мягких французских булок, да выпей чаю.\n\nВторой абзац про чай."
+    (tmp_path / "u8.txt").write_text(text, encoding="utf-8")
+    (tmp_path / "w.txt").write_bytes(text.encode("cp1251"))
+    import_paths(project, store, [tmp_path / "u8.txt"])
+    report = import_paths(project, store, [tmp_path / "w.txt"])
+    assert report.files[0].documents_skipped == 1
+    assert store.summary().documents == 1
+
+
+PIECES = st.sampled_from(
+    list("абвгдеёжзийклмнопрстуфхцчшщъыьэюяАБВЁЯ")
+    + list(" .,!?«»—-")
+    + ["\u0301", "\u00ad", "😀", "👍🏽", "e\u0301", "Z", "\u200d", "е\u0308"]
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    body=st.lists(PIECES, min_size=1, max_size=60).map("".join),
+    cuts=st.lists(st.integers(min_value=0, max_value=200), min_size=2, max_size=8),
+)
+def test_offsets_survive_the_round_trip(tmp_path_factory, body: str, cuts: list[int]) -> None:
+    text = unicodedata.normalize("NFC", "Я" + body + ".")
+    points = sorted({c % (len(text) + 1) for c in cuts})
+    spans = [(a, b) for a, b in zip(points, points[1:]) if b > a]
+    annotations = [
+        {"id": i + 1, "layer": "semantic", "kind": "span", "field": "frame", "label": "THEME",
+         "start": a, "end": b}
+        for i, (a, b) in enumerate(spans)
+    ]
+    folder = tmp_path_factory.mktemp("rt")
+    project = Project.load(str(folder / "lk.db"))
+    src = _jsonl(folder / "in.jsonl", {"text": text, "annotations": annotations})
+    with project.open_store(create=True) as store:
+        import_paths(project, store, [src])
+        out = folder / "out.jsonl"
+        project.exporters["jsonl"].export(store, out, {})
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    par = records[-1]
+    assert par["text"] == text
+    got = sorted((a["start"], a["end"]) for a in par["annotations"])
+    assert got == sorted(spans)
+    for a in par["annotations"]:
+        assert par["text"][a["start"]:a["end"]] == text[a["start"]:a["end"]]
+    for s, e in par["tokens"]:
+        assert 0 <= s < e <= len(text)
