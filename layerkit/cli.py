@@ -95,17 +95,26 @@ def import_(
     from layerkit.ingest import import_paths
 
     project = state.project
-    with project.open_store(create=True) as store, _progress() as progress:
-        task = progress.add_task("Importing", total=None)
-        report = import_paths(
-            project,
-            store,
-            list(paths),
-            options=ImportOptions(encoding=encoding),
-            importer_name=importer_name,
-            on_file=lambda p: progress.update(task, description=f"Importing {p.name}"),
-            on_paragraphs=lambda n: progress.advance(task, n),
-        )
+    sqlite_file = None if "://" in state.db else Path(state.db)
+    created = sqlite_file is not None and not sqlite_file.exists()
+    try:
+        with project.open_store(create=True) as store, _progress() as progress:
+            task = progress.add_task("Importing", total=None)
+            report = import_paths(
+                project,
+                store,
+                list(paths),
+                options=ImportOptions(encoding=encoding),
+                importer_name=importer_name,
+                on_file=lambda p: progress.update(task, description=f"Importing {p.name}"),
+                on_paragraphs=lambda n: progress.advance(task, n),
+            )
+    except BaseException:
+        if created and sqlite_file is not None:
+            # The store did not exist before this command: leave no empty one behind either.
+            for suffix in ("", "-wal", "-shm"):
+                Path(str(sqlite_file) + suffix).unlink(missing_ok=True)
+        raise
     for f in report.files:
         line = (
             f"{f.path}: {f.documents_added} document(s), {f.paragraphs} paragraph(s), "

@@ -1,0 +1,18 @@
+"""Built-in plugin: the importer of plain text and Markdown files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from layerkit.hookspecs import hookimpl
+from layerkit.plugin_api import Importer
+
+from .importer import TextImporter
+
+__all__ = ["TextImporter", "register_importers"]
+
+
+@hookimpl
+def register_importers(register: Callable[[Importer], None]) -> None:
+    """Provide :class:`TextImporter` for ``.txt``, ``.md`` and ``.markdown`` files."""
+    register(TextImporter())
