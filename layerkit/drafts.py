@@ -8,7 +8,8 @@ test: feed a file, compare drafts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any
 
 Span = tuple[int, int]
@@ -25,7 +26,7 @@ class AnnotationDraft:
     start: int | None = None
     end: int | None = None
     value: str | None = None
-    attrs: dict[str, Any] = field(default_factory=dict)
+    attrs: dict[str, Any] = dc_field(default_factory=dict)
     local_id: int | None = None
     source: int | None = None
     target: int | None = None
@@ -49,12 +50,12 @@ class ParagraphDraft:
     """
 
     text: str
-    meta: dict[str, Any] = field(default_factory=dict)
-    flags: list[dict[str, Any]] = field(default_factory=list)
+    meta: dict[str, Any] = dc_field(default_factory=dict)
+    flags: list[dict[str, Any]] = dc_field(default_factory=list)
     sentences: list[Span] | None = None
     tokens: list[Span] | None = None
-    annotations: list[AnnotationDraft] = field(default_factory=list)
-    status: dict[str, LayerStatusDraft] = field(default_factory=dict)
+    annotations: list[AnnotationDraft] = dc_field(default_factory=list)
+    status: dict[str, LayerStatusDraft] = dc_field(default_factory=dict)
     line: int | None = None
 
 
@@ -67,9 +68,9 @@ class DocumentDraft:
     source: str
     format: str
     paragraphs: list[ParagraphDraft]
-    meta: dict[str, Any] = field(default_factory=dict)
+    meta: dict[str, Any] = dc_field(default_factory=dict)
     encoding: str | None = None
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = dc_field(default_factory=list)
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import unicodedata
 from pathlib import Path
@@ -75,15 +76,27 @@ def test_flags_are_stored_and_exported(project: Project, store: Store, tmp_path:
     assert [f["code"] for f in exported[4]["flags"]] == ["mixed_script"]
 
 
-def test_one_transaction_for_the_whole_command(project: Project, store: Store, tmp_path: Path) -> None:
+def test_one_transaction_for_the_whole_command(
+    project: Project, store: Store, tmp_path: Path
+) -> None:
     good = tmp_path / "a.txt"
     good.write_text("Хороший файл.", encoding="utf-8")
     bad = _jsonl(
         tmp_path / "b.jsonl",
         {"text": "Хороший абзац."},
-        {"text": "Плохая разметка.", "annotations": [
-            {"layer": "semantic", "kind": "span", "field": "frame", "label": "HERO", "start": 0, "end": 6}
-        ]},
+        {
+            "text": "Плохая разметка.",
+            "annotations": [
+                {
+                    "layer": "semantic",
+                    "kind": "span",
+                    "field": "frame",
+                    "label": "HERO",
+                    "start": 0,
+                    "end": 6,
+                }
+            ],
+        },
     )
     with pytest.raises(InputError) as info:
         import_paths(project, store, [good, bad])
@@ -100,17 +113,54 @@ def test_one_transaction_for_the_whole_command(project: Project, store: Store, t
         ({"text": "Е\u0308ж.", "tokens": [[0, 3]], "sentences": [[0, 3]]}, "not in Unicode NFC"),
         ({"text": "   "}, "no text"),
         ({"text": "Абзац.", "status": {"semantic": {"state": "finished"}}}, "unknown status"),
-        ({"text": "Абзац.", "annotations": [
-            {"id": 1, "layer": "semantic", "kind": "span", "field": "frame", "label": "AGENT", "start": 0, "end": 2},
-            {"id": 1, "layer": "semantic", "kind": "span", "field": "frame", "label": "AGENT", "start": 0, "end": 2},
-        ]}, "used twice"),
-        ({"text": "Абзац.", "annotations": [
-            {"layer": "semantic", "kind": "relation", "field": "role", "label": "AGENT", "source": 5, "target": 6},
-        ]}, "source"),
+        (
+            {
+                "text": "Абзац.",
+                "annotations": [
+                    {
+                        "id": 1,
+                        "layer": "semantic",
+                        "kind": "span",
+                        "field": "frame",
+                        "label": "AGENT",
+                        "start": 0,
+                        "end": 2,
+                    },
+                    {
+                        "id": 1,
+                        "layer": "semantic",
+                        "kind": "span",
+                        "field": "frame",
+                        "label": "AGENT",
+                        "start": 0,
+                        "end": 2,
+                    },
+                ],
+            },
+            "used twice",
+        ),
+        (
+            {
+                "text": "Абзац.",
+                "annotations": [
+                    {
+                        "layer": "semantic",
+                        "kind": "relation",
+                        "field": "role",
+                        "label": "AGENT",
+                        "source": 5,
+                        "target": 6,
+                    },
+                ],
+            },
+            "source",
+        ),
         ({"text": "Абзац.", "colour": "red"}, "unknown paragraph keys"),
     ],
 )
-def test_bad_jsonl_paragraphs(project: Project, store: Store, tmp_path: Path, record: dict, problem: str) -> None:
+def test_bad_jsonl_paragraphs(
+    project: Project, store: Store, tmp_path: Path, record: dict, problem: str
+) -> None:
     path = _jsonl(tmp_path / "bad.jsonl", {"text": "Первый абзац."}, record)
     with pytest.raises(InputError) as info:
         import_paths(project, store, [path])
@@ -120,12 +170,16 @@ def test_bad_jsonl_paragraphs(project: Project, store: Store, tmp_path: Path, re
 
 
 def test_jsonl_header_from_the_future(project: Project, store: Store, tmp_path: Path) -> None:
-    path = _jsonl(tmp_path / "f.jsonl", {"type": "header", "format": "layerkit-jsonl", "version": 99})
+    path = _jsonl(
+        tmp_path / "f.jsonl", {"type": "header", "format": "layerkit-jsonl", "version": 99}
+    )
     with pytest.raises(InputError, match="newer"):
         import_paths(project, store, [path])
 
 
-def test_folder_import_skips_readme_and_hidden(project: Project, store: Store, tmp_path: Path) -> None:
+def test_folder_import_skips_readme_and_hidden(
+    project: Project, store: Store, tmp_path: Path
+) -> None:
     folder = tmp_path / "corpus"
     (folder / "sub").mkdir(parents=True)
     (folder / "README.md").write_text("# О корпусе", encoding="utf-8")
@@ -150,7 +204,9 @@ def test_same_paragraph_in_two_documents(project: Project, store: Store, tmp_pat
     assert dup[0].duplicate_of_id == pars[0].id
 
 
-def test_same_content_other_encoding_is_idempotent(project: Project, store: Store, tmp_path: Path) -> None:
+def test_same_content_other_encoding_is_idempotent(
+    project: Project, store: Store, tmp_path: Path
+) -> None:
     text = "Съешь же ещё этих мягких французских булок, да выпей чаю.\n\nВторой абзац про чай."
     (tmp_path / "u8.txt").write_text(text, encoding="utf-8")
     (tmp_path / "w.txt").write_bytes(text.encode("cp1251"))
@@ -167,7 +223,9 @@ PIECES = st.sampled_from(
 )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     body=st.lists(PIECES, min_size=1, max_size=60).map("".join),
     cuts=st.lists(st.integers(min_value=0, max_value=200), min_size=2, max_size=8),
@@ -175,10 +233,17 @@ PIECES = st.sampled_from(
 def test_offsets_survive_the_round_trip(tmp_path_factory, body: str, cuts: list[int]) -> None:
     text = unicodedata.normalize("NFC", "Я" + body + ".")
     points = sorted({c % (len(text) + 1) for c in cuts})
-    spans = [(a, b) for a, b in zip(points, points[1:]) if b > a]
+    spans = [(a, b) for a, b in itertools.pairwise(points) if b > a]
     annotations = [
-        {"id": i + 1, "layer": "semantic", "kind": "span", "field": "frame", "label": "THEME",
-         "start": a, "end": b}
+        {
+            "id": i + 1,
+            "layer": "semantic",
+            "kind": "span",
+            "field": "frame",
+            "label": "THEME",
+            "start": a,
+            "end": b,
+        }
         for i, (a, b) in enumerate(spans)
     ]
     folder = tmp_path_factory.mktemp("rt")
@@ -194,6 +259,6 @@ def test_offsets_survive_the_round_trip(tmp_path_factory, body: str, cuts: list[
     got = sorted((a["start"], a["end"]) for a in par["annotations"])
     assert got == sorted(spans)
     for a in par["annotations"]:
-        assert par["text"][a["start"]:a["end"]] == text[a["start"]:a["end"]]
+        assert par["text"][a["start"] : a["end"]] == text[a["start"] : a["end"]]
     for s, e in par["tokens"]:
         assert 0 <= s < e <= len(text)

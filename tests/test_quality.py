@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from layerkit.quality import Flag, find_flags, lookalike_readings

@@ -34,9 +34,7 @@ def _span(store: Store, paragraph_id: int, label: str = "AGENT", annotator: str 
 
 def test_migrations_recorded_and_match_models(db_path: Path) -> None:
     with Store.open(db_path, layer_order=LAYERS) as store, store.engine.connect() as conn:
-        versions = (
-            conn.execute(sa.text("SELECT version FROM layerkit_migrations")).scalars().all()
-        )
+        versions = conn.execute(sa.text("SELECT version FROM layerkit_migrations")).scalars().all()
         diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
     assert versions == list(range(1, LATEST_VERSION + 1))
     assert diff == [], f"models and migrations disagree: {diff}"
