@@ -7,6 +7,8 @@ rule-based sentencizer; offsets are code-point offsets into the stored paragraph
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -29,8 +31,15 @@ class Segmentation:
 @lru_cache(maxsize=1)
 def _pipeline() -> Language:
     import spacy
+    from spacy.lang.char_classes import ALPHA
+    from spacy.util import compile_infix_regex
 
     nlp = spacy.blank("ru")
+    # UD Russian keeps hyphenated words whole (по-видимому, кто-то, Санкт-Петербург, Т-34):
+    # drop spaCy's rule that splits a hyphen between letters, keep splitting on dashes.
+    infixes = [p for p in nlp.Defaults.infixes if not re.search(p, "по-видимому")]
+    infixes.append(rf"(?<=[{ALPHA}0-9])(?:–|—|--|---|——|~)(?=[{ALPHA}])")
+    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
     nlp.add_pipe("sentencizer")
     return nlp
 
