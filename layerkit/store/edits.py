@@ -81,7 +81,7 @@ def get_annotation(conn: sa.Connection, annotation_id: int) -> dict[str, Any] | 
     return dict(row) if row else None
 
 
-def _dependents(conn: sa.Connection, annotation_id: int) -> list[dict[str, Any]]:
+def dependents(conn: sa.Connection, annotation_id: int) -> list[dict[str, Any]]:
     rows = conn.execute(
         sa.select(annotations_t)
         .where(
@@ -127,7 +127,7 @@ def _write_status(
         )
 
 
-def _status_effects_of_edit(
+def status_effects_of_edit(
     current: dict[str, dict[str, Any]], layer: str, layer_order: Sequence[str], annotator: str
 ) -> dict[str, dict[str, Any]]:
     """New statuses after an edit of ``layer``: it becomes in progress if it was untouched, and
@@ -145,7 +145,7 @@ def _status_effects_of_edit(
     return changes
 
 
-def _apply_status_changes(
+def apply_status_changes(
     conn: sa.Connection, paragraph_id: int, changes: dict[str, dict[str, Any] | None]
 ) -> None:
     for layer, status in changes.items():
@@ -183,7 +183,7 @@ def _tops(head: sa.RowMapping | None) -> tuple[int | None, int | None]:
     return head["undo_top_id"], head["redo_top_id"]
 
 
-def _event(conn: sa.Connection, event_id: int) -> sa.RowMapping:
+def get_event(conn: sa.Connection, event_id: int) -> sa.RowMapping:
     row = conn.execute(sa.select(events_t).where(events_t.c.id == event_id)).mappings().first()
     if row is None:
         raise StoreError(f"event {event_id} is missing from the log")
@@ -263,7 +263,7 @@ def record_plain(
 def _edit_behind(conn: sa.Connection, node: sa.RowMapping) -> sa.RowMapping:
     """The edit event whose forward change a stack node stands for (itself, or what a redo redid)."""
     if node["action"] == "redo":
-        return _event(conn, node["payload"]["redoes"])
+        return get_event(conn, node["payload"]["redoes"])
     return node
 
 
@@ -279,7 +279,7 @@ def _invert(conn: sa.Connection, edit: sa.RowMapping) -> None:
                 "undo would overwrite that change.",
                 hint="Refresh to see the current state, then edit it by hand.",
             )
-        if _dependents(conn, after["id"]):
+        if dependents(conn, after["id"]):
             raise ConflictError(
                 f"other annotations now refer to annotation {after['id']}; undoing its "
                 "creation would delete them too.",
@@ -382,7 +382,7 @@ def undo(conn: sa.Connection, annotator: str) -> int | None:
     undo_top, redo_top = _tops(_head(conn, annotator))
     if undo_top is None:
         return None
-    node = _event(conn, undo_top)
+    node = get_event(conn, undo_top)
     edit = _edit_behind(conn, node)
     _invert(conn, edit)
     return _append_event(
@@ -403,8 +403,8 @@ def redo(conn: sa.Connection, annotator: str) -> int | None:
     undo_top, redo_top = _tops(_head(conn, annotator))
     if redo_top is None:
         return None
-    undo_node = _event(conn, redo_top)
-    edit = _event(conn, undo_node["payload"]["undoes"])
+    undo_node = get_event(conn, redo_top)
+    edit = get_event(conn, undo_node["payload"]["undoes"])
     _reapply(conn, edit)
     return _append_event(
         conn,

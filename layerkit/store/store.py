@@ -432,7 +432,7 @@ class Store:
             after = {"state": state, "annotator": annotator}
             if (before or {"state": "todo"})["state"] == state:
                 return
-            edits._apply_status_changes(conn, paragraph_id, {layer: after})
+            edits.apply_status_changes(conn, paragraph_id, {layer: after})
             edits.record_edit(
                 conn,
                 annotator=annotator,
@@ -447,14 +447,14 @@ class Store:
         """Undo the annotator's last change (across restarts); returns the undo event or None."""
         with self._write() as conn:
             event_id = edits.undo(conn, annotator)
-            event = edits._event(conn, event_id) if event_id is not None else None
+            event = edits.get_event(conn, event_id) if event_id is not None else None
         return dict(event) if event is not None else None
 
     def redo(self, annotator: str) -> dict[str, Any] | None:
         """Redo the annotator's last undone change; returns the redo event or None."""
         with self._write() as conn:
             event_id = edits.redo(conn, annotator)
-            event = edits._event(conn, event_id) if event_id is not None else None
+            event = edits.get_event(conn, event_id) if event_id is not None else None
         return dict(event) if event is not None else None
 
     def _current(
@@ -478,10 +478,10 @@ class Store:
         self, conn: sa.Connection, paragraph_id: int, layer: str, annotator: str
     ) -> dict[str, Any]:
         current = edits.get_statuses(conn, paragraph_id)
-        changes = edits._status_effects_of_edit(current, layer, self.layer_order, annotator)
+        changes = edits.status_effects_of_edit(current, layer, self.layer_order, annotator)
         if not changes:
             return {}
-        edits._apply_status_changes(conn, paragraph_id, dict(changes))
+        edits.apply_status_changes(conn, paragraph_id, dict(changes))
         return {
             "status_before": {layer_: current.get(layer_) for layer_ in changes},
             "status_after": changes,
@@ -514,7 +514,7 @@ def _collect_dependents(conn: sa.Connection, annotation_id: int) -> list[dict[st
     seen = {annotation_id}
     while frontier:
         current = frontier.pop()
-        for row in edits._dependents(conn, current):
+        for row in edits.dependents(conn, current):
             if row["id"] not in seen:
                 seen.add(row["id"])
                 found.append(row)
