@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -37,9 +37,12 @@ def _pipeline() -> Language:
     nlp = spacy.blank("ru")
     # UD Russian keeps hyphenated words whole (по-видимому, кто-то, Санкт-Петербург, Т-34):
     # drop spaCy's rule that splits a hyphen between letters, keep splitting on dashes.
-    infixes = [p for p in nlp.Defaults.infixes if not re.search(p, "по-видимому")]
+    infixes: list[str | re.Pattern[str]] = [
+        p for p in nlp.Defaults.infixes or () if not re.search(p, "по-видимому")
+    ]
     infixes.append(rf"(?<=[{ALPHA}0-9])(?:–|—|--|---|——|~)(?=[{ALPHA}])")
-    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+    tokenizer: Any = nlp.tokenizer
+    tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
     nlp.add_pipe("sentencizer")
     return nlp
 
