@@ -9,10 +9,9 @@ annotator = "anna"             # default annotator name
 from __future__ import annotations
 
 import os
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import tomllib
 
 from layerkit.errors import UsageError
 

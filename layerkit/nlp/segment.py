@@ -8,7 +8,6 @@ rule-based sentencizer; offsets are code-point offsets into the stored paragraph
 from __future__ import annotations
 
 import re
-
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache

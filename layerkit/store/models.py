@@ -11,7 +11,7 @@ keeps a 100k-paragraph store small and opening a paragraph a single primary-key 
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,7 +22,7 @@ ANNOTATION_KINDS = ("token", "span", "relation", "label", "text")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _json(nullable: bool = False) -> Any:
