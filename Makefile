@@ -10,9 +10,9 @@ DB ?= sample.db
 
 setup: $(STAMP)
 
+# torch goes first, pinned: 2.13.0 is the CPU build; a bare "torch" would pull GBs of CUDA.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	# torch first, pinned: it is the CPU build on disk; a bare "torch" would pull GBs of CUDA.
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python -m pip install --quiet -e '.[train,dev]'
 	touch $(STAMP)
