@@ -1,0 +1,223 @@
+"""CoNLL-U at the line level: reading, splitting into sentence blocks, checking columns.
+
+Shared by the CoNLL-U importer and ``layerkit tag``: both must report a malformed line by its
+1-based number, and the ``conllu`` library is lenient and cannot (it reads two spaces as a
+column separator, accepts any string as UPOS, and does not know line numbers).
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from layerkit.errors import InputError
+
+#: The 17 universal part-of-speech tags; ``_`` (unknown) is accepted besides these.
+UPOS_TAGS: frozenset[str] = frozenset(
+    (
+        "ADJ",
+        "ADP",
+        "ADV",
+        "AUX",
+        "CCONJ",
+        "DET",
+        "INTJ",
+        "NOUN",
+        "NUM",
+        "PART",
+        "PRON",
+        "PROPN",
+        "PUNCT",
+        "SCONJ",
+        "SYM",
+        "VERB",
+        "X",
+    )
+)
+
+COLUMNS: tuple[str, ...] = (
+    "ID",
+    "FORM",
+    "LEMMA",
+    "UPOS",
+    "XPOS",
+    "FEATS",
+    "HEAD",
+    "DEPREL",
+    "DEPS",
+    "MISC",
+)
+
+WORD_ID = re.compile(r"[1-9][0-9]*")
+RANGE_ID = re.compile(r"([1-9][0-9]*)-([1-9][0-9]*)")
+EMPTY_ID = re.compile(r"(0|[1-9][0-9]*)\.([1-9][0-9]*)")
+HEAD = re.compile(r"_|0|[1-9][0-9]*")
+# One UD feature: Name=Value[,Value...]; layered features look like Number[psor]=Sing.
+FEATURE = re.compile(r"[A-Z][A-Za-z0-9]*(?:\[[a-z0-9]+\])?=[A-Za-z0-9]+(?:,[A-Za-z0-9]+)*")
+
+COLUMNS_HINT = (
+    "A CoNLL-U token line has 10 columns separated by single tabs: ID FORM LEMMA UPOS XPOS "
+    "FEATS HEAD DEPREL DEPS MISC, with '_' for an empty value. Check for spaces typed instead "
+    "of tabs."
+)
+ENCODING_HINT = (
+    "Save the file as UTF-8 (e.g. `iconv -f cp1251 -t utf-8 in.conllu > out.conllu`), or give "
+    "its real encoding in the import options."
+)
+
+
+@dataclass
+class Block:
+    """One sentence block: its non-blank lines with their 1-based line numbers."""
+
+    lines: list[tuple[int, str]]
+
+    @property
+    def first_line(self) -> int:
+        return self.lines[0][0]
+
+
+def resolve_encoding(path: Path, requested: str | None) -> str:
+    """The codec name to decode with; only ASCII-compatible codecs work with line splitting."""
+    name = requested or "utf-8"
+    try:
+        info = codecs.lookup(name)
+    except LookupError:
+        raise InputError(
+            f"unknown encoding {name!r}",
+            path=path,
+            hint="Use a Python codec name such as 'utf-8' or 'cp1251'.",
+        ) from None
+    if info.name == "utf-8-sig":
+        return "utf-8"
+    if "\n".encode(info.name) != b"\n" or "#\t_".encode(info.name) != b"#\t_":
+        raise InputError(
+            f"encoding {name!r} is not supported for CoNLL-U",
+            path=path,
+            hint="Convert the file to UTF-8 first (CoNLL-U is UTF-8 by definition).",
+        )
+    return info.name
+
+
+def read_lines(path: Path, encoding: str) -> Iterator[tuple[int, str]]:
+    """Decoded lines with their 1-based numbers, line ends stripped.
+
+    Lines are split on bytes and decoded one at a time, so a decoding error names the exact line
+    (a text-mode reader decodes ahead in chunks and would blame an earlier one).
+    """
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise InputError(
+            f"cannot open the file: {exc.strerror or exc}",
+            path=path,
+            hint="Check that the path exists and is readable.",
+        ) from None
+    with handle:
+        for number, raw in enumerate(handle, start=1):
+            if number == 1 and encoding == "utf-8" and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[len(codecs.BOM_UTF8) :]
+            try:
+                text = raw.decode(encoding)
+            except UnicodeDecodeError as exc:
+                bad = raw[exc.start : exc.start + 1].hex()
+                raise InputError(
+                    f"the line is not valid {encoding} (byte 0x{bad} at byte {exc.start + 1} "
+                    "of the line)",
+                    path=path,
+                    line=number,
+                    hint=ENCODING_HINT,
+                ) from None
+            yield number, text.rstrip("\r\n")
+
+
+def blocks(lines: Iterable[tuple[int, str]], path: Path) -> Iterator[Block]:
+    """Group lines into sentence blocks separated by blank lines (as the conllu library does)."""
+    current: list[tuple[int, str]] = []
+    for number, line in lines:
+        if line.strip():
+            current.append((number, line))
+        elif current:
+            yield checked_block(current, path)
+            current = []
+    if current:
+        yield checked_block(current, path)
+
+
+def checked_block(lines: list[tuple[int, str]], path: Path) -> Block:
+    if all(is_comment(line) for _, line in lines):
+        raise InputError(
+            "comment lines with no token lines after them",
+            path=path,
+            line=lines[0][0],
+            hint="Comments belong to the sentence right below them; remove the stray comments "
+            "or the blank line that separates them from their sentence.",
+        )
+    return Block(lines)
+
+
+def is_comment(line: str) -> bool:
+    return line.lstrip().startswith("#")
+
+
+def comment_key(line: str) -> str:
+    """The key of ``# key = value`` as the conllu library computes it."""
+    return line.strip()[1:].split("=", 1)[0].strip()
+
+
+def check_columns(cols: list[str], number: int, path: Path) -> str:
+    """Validate one token line's columns; return its kind: ``word``, ``mwt`` or ``empty``."""
+
+    def fail(message: str, hint: str = COLUMNS_HINT) -> InputError:
+        return InputError(message, path=path, line=number, hint=hint)
+
+    if len(cols) != len(COLUMNS):
+        raise fail(f"expected 10 tab-separated columns, found {len(cols)}")
+    for name, value in zip(COLUMNS, cols, strict=True):
+        if value == "":
+            raise fail(f"column {name} is empty (write '_' for no value)")
+        if "  " in value:
+            raise fail(
+                f"column {name} contains two spaces in a row ({value!r}), which CoNLL-U "
+                "parsers read as a column separator"
+            )
+    ident, form, _lemma, upos, _xpos, feats, head = cols[:7]
+    if WORD_ID.fullmatch(ident):
+        kind = "word"
+    elif RANGE_ID.fullmatch(ident):
+        kind = "mwt"
+    elif EMPTY_ID.fullmatch(ident):
+        kind = "empty"
+    else:
+        raise fail(
+            f"invalid ID {ident!r}",
+            "The ID is a word number from 1 (3), a multiword-token range (3-4) or an empty "
+            "node (3.1).",
+        )
+    if form.strip() != form:
+        raise fail(f"FORM {form!r} starts or ends with a space")
+    if upos != "_" and upos not in UPOS_TAGS:
+        raise fail(
+            f"invalid UPOS {upos!r}",
+            "UPOS is one of the 17 Universal Dependencies tags ("
+            + ", ".join(sorted(UPOS_TAGS))
+            + ") or '_'; a language-specific tag belongs in XPOS (column 5).",
+        )
+    if feats != "_":
+        for feature in feats.split("|"):
+            if not FEATURE.fullmatch(feature):
+                raise fail(
+                    f"invalid FEATS {feats!r}: {feature!r} is not Name=Value",
+                    "FEATS is '_' or features like Case=Nom|Gender=Fem|Number=Sing: "
+                    "Name=Value pairs separated by '|', names and values in Latin letters "
+                    "and digits.",
+                )
+    if not HEAD.fullmatch(head):
+        raise fail(
+            f"invalid HEAD {head!r}",
+            "HEAD is the ID of the word's head (0 for the root) or '_'.",
+        )
+    return kind
