@@ -1,18 +1,26 @@
-"""Built-in CoNLL-U importer, registered through the same hook contract as third-party plugins."""
+"""Built-in CoNLL-U importer and exporter, registered through the same hook contract as
+third-party plugins."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from layerkit.hookspecs import hookimpl
-from layerkit.plugin_api import Importer
+from layerkit.plugin_api import Exporter, Importer
 
+from .exporter import ConlluExporter
 from .importer import ConlluImporter
 
-__all__ = ["ConlluImporter", "register_importers"]
+__all__ = ["ConlluExporter", "ConlluImporter", "register_exporters", "register_importers"]
 
 
 @hookimpl
 def register_importers(register: Callable[[Importer], None]) -> None:
     """Offer the CoNLL-U importer for ``.conllu`` files."""
     register(ConlluImporter())
+
+
+@hookimpl
+def register_exporters(register: Callable[[Exporter], None]) -> None:
+    """Offer ``layerkit export conllu``: the lexical layer as CoNLL-U."""
+    register(ConlluExporter())

@@ -1,0 +1,158 @@
+"""Export the store's lexical layer as CoNLL-U, serialized by the ``conllu`` library.
+
+One document → ``# newdoc id``, one paragraph → ``# newpar``, one stored sentence → one CoNLL-U
+sentence with ``# sent_id`` and ``# text``. Columns that the CoNLL-U importer kept (XPOS, HEAD,
+DEPREL, DEPS, MISC, sentence comments, multiword tokens) are written back, so an imported
+treebank exports to the same annotation; tokens without an analysis get ``_``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from conllu.models import Token, TokenList
+
+from layerkit.atomic import atomic_output
+from layerkit.plugin_api import ExportReport
+from layerkit.store import Annotation, Paragraph, Store
+
+
+class ConlluExporter:
+    name = "conllu"
+    description = (
+        "the lexical layer (lemma, UPOS, FEATS) as CoNLL-U, one sentence per stored sentence"
+    )
+
+    def export(self, store: Store, out: Path, options: dict[str, Any]) -> ExportReport:
+        counts = {"documents": 0, "sentences": 0, "tokens": 0, "analysed": 0}
+        with atomic_output(out) as handle:
+            for document in store.documents():
+                assert document.id is not None
+                counts["documents"] += 1
+                first = True
+                for paragraph in store.iter_paragraphs(document.id):
+                    assert paragraph.id is not None
+                    lexical = store.annotations(paragraph.id, "lexical")
+                    for i, sentence in enumerate(_sentences(paragraph, lexical)):
+                        if first:
+                            sentence.metadata["newdoc id"] = _safe(document.name)
+                            first = False
+                        if i == 0:
+                            sentence.metadata["newpar"] = None
+                        handle.write(_serialize(sentence))
+                        counts["sentences"] += 1
+                        counts["tokens"] += sum(1 for t in sentence if isinstance(t["id"], int))
+                        counts["analysed"] += sum(
+                            1
+                            for t in sentence
+                            if isinstance(t["id"], int) and t["upos"] not in (None, "_")
+                        )
+        notes = []
+        if counts["analysed"] < counts["tokens"]:
+            notes.append(
+                f"{counts['tokens'] - counts['analysed']} tokens have no lexical analysis yet "
+                "(written as '_'); run `layerkit preannotate` to fill them."
+            )
+        return ExportReport(path=out, counts=counts, notes=notes)
+
+
+def _safe(value: str) -> str:
+    return " ".join(value.split())
+
+
+def _serialize(sentence: TokenList) -> str:
+    """Comments in CoNLL-U order (newdoc, newpar, sent_id, text, others), then the tokens."""
+    order = ["newdoc id", "newpar", "sent_id", "text"]
+    meta = sentence.metadata
+    lines = []
+    for key in [*order, *(k for k in meta if k not in order)]:
+        if key not in meta:
+            continue
+        value = meta[key]
+        lines.append(f"# {key}" if value is None else f"# {key} = {value}")
+    body = TokenList(list(sentence)).serialize()
+    return "\n".join(lines) + "\n" + body
+
+
+def _sentences(paragraph: Paragraph, lexical: list[Annotation]) -> list[TokenList]:
+    text = paragraph.text
+    by_span: dict[tuple[int, int], list[Annotation]] = {}
+    for ann in lexical:
+        if ann.start is not None and ann.end is not None:
+            by_span.setdefault((ann.start, ann.end), []).append(ann)
+    kept = paragraph.meta.get("conllu") or []
+    token_starts = {t[0] for t in paragraph.tokens}
+    out = []
+    for index, (start, end) in enumerate(paragraph.sentences):
+        spans = [tuple(t) for t in paragraph.tokens if start <= t[0] and t[1] <= end]
+        tokens: list[Token] = []
+        word_id = 0
+        for ts, te in spans:
+            # The paragraph's last token counts as followed by a space, as in UD files.
+            space_after = te == len(text) or te not in token_starts
+            anns = by_span.get((ts, te), [])
+            form = text[ts:te]
+            if len(anns) > 1 and all(a.attrs.get("mwt") for a in anns):
+                first = word_id + 1
+                word_id += len(anns)
+                tokens.append(_token((first, "-", word_id), form, None, space_after, mwt_line=True))
+                for offset, ann in enumerate(anns):
+                    tokens.append(_token(first + offset, ann.attrs.get("word") or form, ann, True))
+                continue
+            word_id += 1
+            final = (ts, te) == spans[-1]
+            tokens.append(
+                _token(word_id, form, anns[0] if anns else None, space_after, sentence_final=final)
+            )
+        sentence = TokenList(tokens)
+        info = kept[index] if index < len(kept) and isinstance(kept[index], dict) else {}
+        sentence.metadata["sent_id"] = info.get("sent_id") or f"p{paragraph.id}-s{index + 1}"
+        # CoNLL-U comments are one line: line breaks inside a sentence become spaces.
+        sentence.metadata["text"] = re.sub(r"[\n\r\t\v\f\u2028\u2029]", " ", text[start:end])
+        for key, value in (info.get("comments") or {}).items():
+            sentence.metadata[key] = value
+        out.append(sentence)
+    return out
+
+
+def _token(
+    ident: int | tuple[int, str, int],
+    form: str,
+    ann: Annotation | None,
+    space_after: bool,
+    *,
+    mwt_line: bool = False,
+    sentence_final: bool = False,
+) -> Token:
+    kept: dict[str, Any] = (ann.attrs.get("conllu") or {}) if ann else {}
+    misc = kept.get("misc")
+    # MISC items keep their original order; only SpaceAfter=No is ours to decide, except on a
+    # sentence's last token, where the stored text (sentences joined by a space) cannot tell.
+    misc_items = [] if misc in (None, "_") else str(misc).split("|")
+    if "SpaceAfter=No" in misc_items:
+        if space_after and not sentence_final:
+            misc_items.remove("SpaceAfter=No")
+    elif not space_after:
+        misc_items.append("SpaceAfter=No")
+    if mwt_line or ann is None:
+        lemma = upos = feats = None
+    else:
+        lemma = ann.attrs.get("lemma")
+        upos = ann.label
+        feats = ann.attrs.get("feats")
+    return Token(
+        {
+            "id": ident,
+            "form": form,
+            "lemma": lemma or None,
+            "upos": upos,
+            "xpos": None if mwt_line else kept.get("xpos"),
+            "feats": None if feats in (None, "_", "") else feats,
+            "head": None if mwt_line else kept.get("head"),
+            "deprel": None if mwt_line else kept.get("deprel"),
+            "deps": None if mwt_line else kept.get("deps"),
+            "misc": "|".join(misc_items) if misc_items else None,
+        }
+    )

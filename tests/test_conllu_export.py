@@ -1,0 +1,75 @@
+"""CoNLL-U export of the lexical layer: lossless for imported treebanks, valid UD for any text."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import SHARED
+from layerkit.ingest import import_paths
+from layerkit.project import Project
+
+UD = SHARED / "data" / "ud"
+UDVALIDATE = Path(sys.executable).parent / "udvalidate"
+
+
+def _validate(path: Path, level: int) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(UDVALIDATE), "--lang", "ru", "--level", str(level), str(path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def _token_lines(path: Path) -> list[str]:
+    return [
+        line for line in path.read_text(encoding="utf-8").splitlines() if line and line[0].isdigit()
+    ]
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    return Project.load(str(tmp_path / "lk.db"))
+
+
+def test_treebank_round_trip_is_lossless_and_valid(project: Project, tmp_path: Path) -> None:
+    source = UD / "ru_taiga-ud-dev.conllu"
+    with project.open_store(create=True) as store:
+        import_paths(project, store, [source])
+        out = tmp_path / "out.conllu"
+        report = project.exporters["conllu"].export(store, out, {})
+    assert _token_lines(out) == _token_lines(source)
+    assert report.counts["tokens"] == report.counts["analysed"] > 15_000
+    result = _validate(out, 2)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+
+
+def test_plain_text_exports_valid_conllu(project: Project, tmp_path: Path) -> None:
+    src = tmp_path / "t.txt"
+    src.write_text(
+        "Сло\u0301во «ёлка» — по-видимому, 5,5 % 😀.\nВторая строка того же абзаца!\n\n"
+        "Новый абзац. Два предложения?",
+        encoding="utf-8",
+    )
+    with project.open_store(create=True) as store:
+        import_paths(project, store, [src])
+        out = tmp_path / "t.conllu"
+        report = project.exporters["conllu"].export(store, out, {})
+    text = out.read_text(encoding="utf-8")
+    assert "# newpar" in text and "# text = Сло\u0301во «ёлка» — по-видимому, 5,5 % 😀." in text
+    assert report.counts["analysed"] == 0 and report.notes  # says to run preannotate
+    result = _validate(out, 1)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+
+
+def test_failed_export_leaves_no_file(project: Project, tmp_path: Path) -> None:
+    with project.open_store(create=True) as store:
+        target = tmp_path / "missing-dir" / "x.conllu"
+        with pytest.raises(Exception, match="does not exist"):
+            project.exporters["conllu"].export(store, target, {})
+    assert not target.exists()
+    assert list(tmp_path.glob("**/.x.conllu.*")) == []
