@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import SHARED
+
 from layerkit.ingest import import_paths
 from layerkit.project import Project
 
