@@ -194,6 +194,47 @@ def export(state: State, exporter_name: str, output: Path) -> None:
         err.print(f"note: {note}", markup=False)
 
 
+@cli.command()
+@click.option("--layer", default="lexical", show_default=True, help="Layer to fill.")
+@click.option("--model", "model_name", help="Pre-annotator to use when several fill the layer.")
+@click.option(
+    "--redo",
+    is_flag=True,
+    help="Replace earlier model suggestions too (human annotations are never touched).",
+)
+@pass_state
+def preannotate(state: State, layer: str, model_name: str | None, redo: bool) -> None:
+    """Fill a layer with model suggestions wherever no person has annotated it yet."""
+    from layerkit.preannotate import choose_preannotator
+    from layerkit.preannotate import preannotate as run_preannotate
+
+    project = state.project
+    preannotator = choose_preannotator(project, layer, model_name)
+    with project.open_store() as store, _progress("paragraphs") as progress:
+        task = progress.add_task(f"Pre-annotating {layer}", total=None)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        report = run_preannotate(project, store, preannotator, redo=redo, on_progress=advance)
+    out.print(
+        f"{report.model}: filled {report.filled} of {report.candidates} paragraph(s) "
+        f"({report.annotations} annotations)"
+        + (
+            f"; {report.skipped_human} skipped, annotated by a person meanwhile"
+            if report.skipped_human
+            else ""
+        ),
+        markup=False,
+    )
+    if report.candidates == 0:
+        err.print(
+            "note: nothing to do: every paragraph already has annotations on this layer "
+            "(use --redo to replace model suggestions).",
+            markup=False,
+        )
+
+
 @cli.group()
 def schema() -> None:
     """Inspect the layer schemas in force."""
@@ -271,12 +312,12 @@ def _print_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
-def _progress() -> Progress:
+def _progress(unit: str = "paragraphs") -> Progress:
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("paragraphs"),
+        TextColumn(unit),
         TimeElapsedColumn(),
         console=err,
         transient=True,

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     import click
 
-    from layerkit.plugin_api import Exporter, Importer
+    from layerkit.plugin_api import Exporter, Importer, Preannotator
 
 hookspec = pluggy.HookspecMarker("layerkit")
 hookimpl = pluggy.HookimplMarker("layerkit")
@@ -43,6 +43,19 @@ def register_exporters(register: Callable[[Exporter], None]) -> None:
         ``description`` and ``export(store, out, options) -> ExportReport``. It reads the store
         only; an exporter never writes to it. It should write to a temporary path and move it into
         place at the end, so a failed export leaves no partial file.
+    """
+
+
+@hookspec
+def register_preannotators(register: Callable[[Preannotator], None]) -> None:
+    """Register pre-annotators, which fill a layer with model suggestions for people to correct.
+
+    :param register: call ``register(preannotator)``; a pre-annotator has a ``name``, a
+        ``version`` and the ``layer`` it fills, and ``annotate(paragraphs)`` returning, for each
+        :class:`layerkit.plugin_api.ParagraphInput`, a list of
+        :class:`layerkit.drafts.AnnotationDraft`. ``layerkit preannotate`` stores them with
+        origin ``model:<name>@<version>`` and never touches a paragraph whose layer has human
+        annotations.
     """
 
 

@@ -11,7 +11,7 @@ import pluggy
 
 from layerkit.config import ProjectConfig, load_config, resolve_db
 from layerkit.errors import PluginError, UsageError
-from layerkit.plugin_api import Exporter, Importer
+from layerkit.plugin_api import Exporter, Importer, Preannotator
 from layerkit.plugins import call_hook, collect, get_plugin_manager
 from layerkit.schema import SchemaRegistry
 from layerkit.store import Store
@@ -25,6 +25,7 @@ class Project:
     schemas: SchemaRegistry
     importers: dict[str, Importer]
     exporters: dict[str, Exporter]
+    preannotators: dict[str, Preannotator]
 
     @classmethod
     def load(cls, db: str | None = None, plugin_paths: Sequence[str | Path] = ()) -> Project:
@@ -40,6 +41,7 @@ class Project:
             schemas=schemas,
             importers=_by_name(collect(pm, "register_importers"), "importer"),
             exporters=_by_name(collect(pm, "register_exporters"), "exporter"),
+            preannotators=_by_name(collect(pm, "register_preannotators"), "pre-annotator"),
         )
 
     def open_store(self, *, create: bool = False) -> Store:

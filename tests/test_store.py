@@ -288,3 +288,28 @@ def test_two_processes_write_concurrently(db_path: Path, store: Store, paragraph
     assert sum(a.annotator == "anna" for a in anns) == 32
     assert sum(a.annotator == "boris" for a in anns) == 32
     assert len(store.events("anna", limit=1000)) == 40 + 8 + 4
+
+
+def test_human_correction_of_a_model_suggestion_becomes_human(
+    store: Store, paragraph_id: int
+) -> None:
+    suggestion = store.create_annotation(
+        paragraph_id=paragraph_id,
+        layer="lexical",
+        kind="token",
+        field="morph",
+        start=0,
+        end=4,
+        label="PROPN",
+        attrs={"lemma": "мама"},
+        annotator="model:ru-morph@1",
+        origin="model:ru-morph@1",
+        confidence=0.4,
+    )
+    fixed = store.update_annotation(suggestion.id, annotator="anna", label="NOUN")
+    assert (fixed.origin, fixed.annotator, fixed.label) == ("human", "anna", "NOUN")
+    assert store.paragraphs_to_preannotate("lexical", redo=True) == [
+        p.id for p in store.iter_paragraphs() if p.id != paragraph_id
+    ]
+    store.undo("anna")
+    assert store.annotation(suggestion.id).origin == "model:ru-morph@1"

@@ -27,8 +27,8 @@ class Segmentation:
     tokens: list[Span]
 
 
-@lru_cache(maxsize=1)
-def _pipeline() -> Language:
+def blank_russian() -> Language:
+    """``spacy.blank("ru")`` with UD-style tokenization and a rule-based sentencizer."""
     import spacy
     from spacy.lang.char_classes import ALPHA
     from spacy.util import compile_infix_regex
@@ -44,6 +44,11 @@ def _pipeline() -> Language:
     tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
     nlp.add_pipe("sentencizer")
     return nlp
+
+
+@lru_cache(maxsize=1)
+def _pipeline() -> Language:
+    return blank_russian()
 
 
 def segment(text: str) -> Segmentation:

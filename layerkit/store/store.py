@@ -259,6 +259,26 @@ class Store:
         with self._read() as conn:
             return [dict(r) for r in conn.execute(query).mappings()]
 
+    def paragraphs_to_preannotate(self, layer: str, *, redo: bool = False) -> list[int]:
+        """Paragraphs whose ``layer`` has no human annotation: those a model may fill.
+
+        Without ``redo``, paragraphs that already hold model suggestions are left out too.
+        """
+        human = sa.exists().where(
+            (annotations_t.c.paragraph_id == paragraphs_t.c.id)
+            & (annotations_t.c.layer == layer)
+            & (annotations_t.c.origin == "human")
+        )
+        query = sa.select(paragraphs_t.c.id).where(~human)
+        if not redo:
+            any_annotation = sa.exists().where(
+                (annotations_t.c.paragraph_id == paragraphs_t.c.id)
+                & (annotations_t.c.layer == layer)
+            )
+            query = query.where(~any_annotation)
+        with self._read() as conn:
+            return list(conn.execute(query.order_by(paragraphs_t.c.id)).scalars())
+
     # --- editing: one committed transaction each ---------------------------------------------
 
     def _notify(self, row: dict[str, Any], action: str) -> None:
@@ -360,6 +380,10 @@ class Store:
         unknown = set(changes) - set(edits.EDITABLE_FIELDS)
         if unknown:
             raise StoreError(f"cannot change {', '.join(sorted(unknown))} of an annotation.")
+        if "origin" not in changes and not annotator.startswith("model:"):
+            # A person who corrects a model's suggestion makes it theirs: pre-annotation
+            # never overwrites it again (the suggestion itself stays in the event log).
+            changes["origin"] = "human"
         with self._write() as conn:
             before = self._current(conn, annotation_id, expected_version)
             conn.execute(
@@ -670,6 +694,28 @@ class BulkWriter:
         if plain:
             self.conn.execute(annotations_t.insert(), plain)
         self.result.annotations_added += len(rows)
+
+    def replace_model_annotations(
+        self, paragraph_id: int, layer: str, rows: list[dict[str, Any]]
+    ) -> bool:
+        """Put a model's suggestions for one paragraph's layer in place of earlier ones.
+
+        Checked inside the transaction, so an annotator who saved an edit a moment ago wins:
+        a paragraph whose layer has any human annotation is left alone (returns False).
+        """
+        layer_rows = (annotations_t.c.paragraph_id == paragraph_id) & (
+            annotations_t.c.layer == layer
+        )
+        human = self.conn.execute(
+            sa.select(annotations_t.c.id)
+            .where(layer_rows & (annotations_t.c.origin == "human"))
+            .limit(1)
+        ).first()
+        if human is not None:
+            return False
+        self.conn.execute(annotations_t.delete().where(layer_rows))
+        self.add_annotations(paragraph_id, rows)
+        return True
 
     def _insert_one(
         self, paragraph_id: int, row: dict[str, Any], id_map: dict[int, int], now: Any

@@ -1,0 +1,112 @@
+"""Filling a layer with model suggestions, in committed batches, never over human work.
+
+Each batch is its own transaction: stopping a long run (Ctrl-C, kill) keeps what was done, and
+running the command again carries on with the paragraphs still missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from layerkit.errors import InputError, UsageError
+from layerkit.plugin_api import ParagraphInput, Preannotator
+from layerkit.project import Project
+from layerkit.store import Store
+
+
+@dataclass
+class PreannotateReport:
+    model: str
+    layer: str
+    candidates: int = 0
+    filled: int = 0
+    skipped_human: int = 0
+    annotations: int = 0
+
+
+def choose_preannotator(project: Project, layer: str, name: str | None) -> Preannotator:
+    found = [p for p in project.preannotators.values() if p.layer == layer]
+    if name is not None:
+        found = [p for p in found if p.name == name]
+    if not found:
+        available = ", ".join(f"{p.name} ({p.layer})" for p in project.preannotators.values())
+        raise UsageError(
+            f"no pre-annotator for layer {layer!r}" + (f" named {name!r}" if name else "") + ".",
+            hint=f"Available: {available or 'none'}; plugins can add more.",
+        )
+    if len(found) > 1:
+        raise UsageError(
+            f"several pre-annotators fill {layer!r}: {', '.join(p.name for p in found)}.",
+            hint="Choose one with --model NAME.",
+        )
+    return found[0]
+
+
+def preannotate(
+    project: Project,
+    store: Store,
+    preannotator: Preannotator,
+    *,
+    redo: bool = False,
+    batch_size: int = 200,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> PreannotateReport:
+    """Run ``preannotator`` over every paragraph of its layer that has no human annotation."""
+    layer = preannotator.layer
+    origin = f"model:{preannotator.name}@{preannotator.version}"
+    ids = store.paragraphs_to_preannotate(layer, redo=redo)
+    report = PreannotateReport(model=origin, layer=layer, candidates=len(ids))
+    done = 0
+    for offset in range(0, len(ids), batch_size):
+        batch = [store.paragraph(pid) for pid in ids[offset : offset + batch_size]]
+        inputs = [
+            ParagraphInput(
+                paragraph_id=p.id or 0, text=p.text, sentences=p.sentences, tokens=p.tokens
+            )
+            for p in batch
+        ]
+        results = preannotator.annotate(inputs)
+        if len(results) != len(inputs):
+            raise InputError(
+                f"pre-annotator {preannotator.name!r} returned {len(results)} results for "
+                f"{len(inputs)} paragraphs.",
+                hint="This is a bug in the plugin; nothing from this batch was stored.",
+            )
+        with store.bulk(annotator=origin, action="preannotate") as writer:
+            for paragraph, drafts in zip(batch, results, strict=True):
+                assert paragraph.id is not None
+                rows = []
+                for draft in drafts:
+                    row = {
+                        "layer": draft.layer,
+                        "kind": draft.kind,
+                        "field": draft.field,
+                        "label": draft.label,
+                        "start": draft.start,
+                        "end": draft.end,
+                        "value": draft.value,
+                        "attrs": draft.attrs,
+                        "annotator": origin,
+                        "origin": origin,
+                        "confidence": draft.confidence,
+                    }
+                    problem = project.schemas.check_annotation(
+                        row, text_length=len(paragraph.text), local_ids={}
+                    )
+                    if problem or draft.layer != layer:
+                        raise InputError(
+                            f"pre-annotator {preannotator.name!r} produced an invalid "
+                            f"annotation for paragraph {paragraph.id}: {problem or 'wrong layer'}.",
+                            hint="This is a bug in the plugin; nothing from this batch was stored.",
+                        )
+                    rows.append(row)
+                if writer.replace_model_annotations(paragraph.id, layer, rows):
+                    report.filled += 1
+                    report.annotations += len(rows)
+                else:
+                    report.skipped_human += 1
+        done += len(batch)
+        if on_progress:
+            on_progress(done, len(ids))
+    return report

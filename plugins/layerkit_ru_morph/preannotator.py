@@ -1,0 +1,66 @@
+"""The lexical pre-annotator: a morphological tagger over each paragraph's stored tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from layerkit.drafts import AnnotationDraft
+from layerkit.nlp.taggers import TaggerKind, load_tagger
+from layerkit.nlp.types import MorphTagger
+from layerkit.plugin_api import ParagraphInput
+
+
+class LexicalPreannotator:
+    """Fills the lexical layer (one ``token`` annotation per token) with a tagger's analyses.
+
+    The tagger is loaded on first use, so listing plugins or importing files never pays for it.
+    """
+
+    name = "ru-morph"
+    layer = "lexical"
+    description = "lemma, UPOS and FEATS of every token (trained model, or rules without torch)"
+
+    def __init__(self, convention: str = "ud", kind: TaggerKind = "auto") -> None:
+        self.convention = convention
+        self.kind = kind
+        self._tagger: MorphTagger | None = None
+
+    @property
+    def tagger(self) -> MorphTagger:
+        if self._tagger is None:
+            self._tagger = load_tagger(self.convention, self.kind)
+        return self._tagger
+
+    @property
+    def version(self) -> str:
+        """The tagger's version; names the rule-based fallback, so origins tell them apart."""
+        tagger = self.tagger
+        return tagger.version if tagger.name == self.name else f"{tagger.name}-{tagger.version}"
+
+    def annotate(self, paragraphs: Sequence[ParagraphInput]) -> list[list[AnnotationDraft]]:
+        groups = [p.sentence_tokens() for p in paragraphs]
+        sentences = [
+            [p.text[a:b] for a, b in sentence]
+            for p, group in zip(paragraphs, groups, strict=True)
+            for sentence in group
+        ]
+        tagged = iter(self.tagger.tag(sentences))
+        out: list[list[AnnotationDraft]] = []
+        for group in groups:
+            drafts = []
+            for sentence in group:
+                for (start, end), analysis in zip(sentence, next(tagged), strict=True):
+                    drafts.append(
+                        AnnotationDraft(
+                            layer="lexical",
+                            kind="token",
+                            field="morph",
+                            start=start,
+                            end=end,
+                            label=analysis.upos,
+                            attrs={"lemma": analysis.lemma, "feats": analysis.feats},
+                            confidence=round(analysis.confidence, 4),
+                        )
+                    )
+            out.append(drafts)
+        return out

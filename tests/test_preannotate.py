@@ -1,0 +1,99 @@
+"""Pre-annotation fills the lexical layer with model suggestions and never touches human work."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+from layerkit.ingest import import_paths
+from layerkit.preannotate import choose_preannotator, preannotate
+from layerkit.project import Project
+from layerkit_ru_morph.preannotator import LexicalPreannotator
+
+SAMPLE = REPO / "sample_corpus"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    return Project.load(str(tmp_path / "lk.db"))
+
+
+def test_fills_only_paragraphs_without_human_annotation(project: Project, tmp_path: Path) -> None:
+    rules = LexicalPreannotator(kind="rules")
+    with project.open_store(create=True) as store:
+        import_paths(project, store, [SAMPLE / "annotated.jsonl", SAMPLE / "science.txt"])
+        gold_before = {
+            p.id: [(a.id, a.label, a.attrs) for a in store.annotations(p.id, "lexical")]
+            for p in store.iter_paragraphs()
+            if store.annotations(p.id, "lexical")
+        }
+        report = preannotate(project, store, rules)
+        assert report.filled == 6 and report.candidates == 6
+        assert report.model == f"model:ru-morph@{rules.version}"
+        for p in store.iter_paragraphs():
+            anns = store.annotations(p.id, "lexical")
+            if p.id in gold_before:
+                assert [(a.id, a.label, a.attrs) for a in anns] == gold_before[p.id]
+                continue
+            assert len(anns) == len(p.tokens)
+            assert {(a.start, a.end) for a in anns} == {tuple(t) for t in p.tokens}
+            assert all(a.origin == report.model and 0 <= a.confidence <= 1 for a in anns)
+            assert store.statuses(p.id)["lexical"].state == "todo"
+
+        # nothing left to do, unless asked to redo model suggestions
+        assert preannotate(project, store, rules).candidates == 0
+
+        # a person corrects one suggestion: --redo must leave that paragraph alone
+        target = next(p for p in store.iter_paragraphs() if p.id not in gold_before)
+        first = store.annotations(target.id, "lexical")[0]
+        store.update_annotation(first.id, annotator="anna", label="X")
+        redo = preannotate(project, store, rules, redo=True)
+        assert redo.candidates == 5
+        assert store.annotation(first.id).label == "X"
+        assert len(store.annotations(target.id, "lexical")) == len(target.tokens)
+
+
+def test_stress_marks_and_emoji_keep_their_offsets(project: Project, tmp_path: Path) -> None:
+    src = tmp_path / "s.txt"
+    src.write_text("Я вижу за\u0301мок 😀 и ёлку.", encoding="utf-8")
+    with project.open_store(create=True) as store:
+        import_paths(project, store, [src])
+        preannotate(project, store, LexicalPreannotator(kind="rules"))
+        par = next(store.iter_paragraphs())
+        by_form = {par.text[a.start : a.end]: a for a in store.annotations(par.id, "lexical")}
+    assert by_form["за\u0301мок"].attrs["lemma"] == "замок"
+    assert by_form["за\u0301мок"].label == "NOUN"
+    assert by_form["😀"].label in {"SYM", "X", "PUNCT"}
+    assert by_form["ёлку"].attrs["lemma"] in {"елка", "ёлка"}
+
+
+def test_no_preannotator_for_layer(project: Project) -> None:
+    with pytest.raises(Exception, match="no pre-annotator for layer 'semantic'"):
+        choose_preannotator(project, "semantic", None)
+
+
+def test_cli_preannotate_and_tag(tmp_path: Path) -> None:
+    env = dict(os.environ, LAYERKIT_DB=str(tmp_path / "lk.db"), COLUMNS="200")
+
+    def lk(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "layerkit", *args],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+        )
+
+    src = tmp_path / "t.txt"
+    src.write_text("Мама мыла раму. Папа читал газету.\n\nВторой абзац.", encoding="utf-8")
+    assert lk("import", str(src)).returncode == 0
+    result = lk("preannotate")
+    assert result.returncode == 0, result.stderr
+    assert "filled 2 of 2" in result.stdout
+    status = json.loads(lk("status", "--json").stdout)
+    assert status["annotations"]["lexical"] == 12
+    again = lk("preannotate")
+    assert "nothing to do" in again.stderr
