@@ -313,3 +313,37 @@ def test_human_correction_of_a_model_suggestion_becomes_human(
     ]
     store.undo("anna")
     assert store.annotation(suggestion.id).origin == "model:ru-morph@1"
+
+
+KILL_SCRIPT = """
+import sys
+from layerkit.store import Store
+store = Store.open(sys.argv[1], layer_order={layers!r})
+i = 0
+while True:
+    a = store.create_annotation(paragraph_id=int(sys.argv[2]), layer="semantic", kind="span",
+                                field="frame", start=0, end=4, label="AGENT", annotator="anna")
+    print(a.id, flush=True)
+    i += 1
+"""
+
+
+def test_kill_9_loses_no_saved_edit(db_path: Path, store: Store, paragraph_id: int) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILL_SCRIPT.format(layers=LAYERS), str(db_path), str(paragraph_id)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    acknowledged = [int(proc.stdout.readline()) for _ in range(25)]
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(30)
+    with Store.open(db_path, layer_order=LAYERS) as after:
+        stored = {a.id for a in after.annotations(paragraph_id)}
+        assert set(acknowledged) <= stored
+        # the log holds an event for every stored edit, so each one can be undone
+        assert len(after.events("anna", limit=10_000)) == len(stored)

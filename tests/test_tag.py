@@ -1,0 +1,142 @@
+"""layerkit tag: tokenization kept byte for byte, valid CoNLL-U out, no partial files on error."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import SHARED
+from layerkit.errors import InputError
+from layerkit.nlp.taggers import load_tagger
+from layerkit.project import Project
+from layerkit_ru_morph.tagging import tag_conllu, tag_text
+
+UD = SHARED / "data" / "ud"
+UDVALIDATE = Path(sys.executable).parent / "udvalidate"
+
+
+@pytest.fixture(scope="module")
+def rules():
+    return load_tagger("ud", "rules")
+
+
+def _validate(path: Path, level: int) -> None:
+    result = subprocess.run(
+        [str(UDVALIDATE), "--lang", "ru", "--level", str(level), str(path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+def test_conllu_keeps_everything_but_lemma_upos_feats(rules, tmp_path: Path) -> None:
+    src = tmp_path / "in.conllu"
+    src.write_text(
+        "# newdoc id = d1\n# sent_id = 1\n# text = Сло\u0301во за\u0301мок, ёж и т.д.\n"
+        "1\tСло\u0301во\t_\t_\tXX\t_\t0\troot\t_\t_\n"
+        "2\tза\u0301мок\t_\t_\t_\t_\t1\tnmod\t_\tSpaceAfter=No\n"
+        "3\t,\t_\t_\t_\t_\t1\tpunct\t_\t_\n"
+        "4-5\tёж\t_\t_\t_\t_\t_\t_\t_\t_\n"
+        "4\tё\t_\t_\t_\t_\t1\tdep\t_\t_\n"
+        "5\tж\t_\t_\t_\t_\t4\tdep\t_\t_\n"
+        "5.1\tнечто\t_\t_\t_\t_\t_\t_\t0:root\t_\n"
+        "6\tи\t_\t_\t_\t_\t7\tcc\t_\t_\n"
+        "7\tт.д.\t_\t_\t_\t_\t1\tconj\t_\t_\n\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.conllu"
+    report = tag_conllu(src, out, rules)
+    assert (report.sentences, report.tokens) == (1, 7)
+    before = src.read_text(encoding="utf-8").splitlines()
+    after = out.read_text(encoding="utf-8").splitlines()
+    assert len(before) == len(after)
+    for old, new in zip(before, after, strict=True):
+        if old.startswith("#") or not old or not old.split("\t")[0].isdigit():
+            assert old == new
+            continue
+        o, n = old.split("\t"), new.split("\t")
+        assert [o[i] for i in (0, 1, 4, 6, 7, 8, 9)] == [n[i] for i in (0, 1, 4, 6, 7, 8, 9)]
+        assert n[2] != "_" and n[3] != "_"
+    words = {line.split("\t")[1]: line.split("\t") for line in after if line[:1].isdigit()}
+    assert words["Сло\u0301во"][2] == "слово"
+    assert words[","][3] == "PUNCT"
+
+
+def test_real_treebank_tagged_is_valid_and_aligned(rules, tmp_path: Path) -> None:
+    src = UD / "ru_gsd-ud-dev.conllu"
+    out = tmp_path / "gsd.conllu"
+    tag_conllu(src, out, rules)
+    src_lines = src.read_text(encoding="utf-8").splitlines()
+    out_lines = out.read_text(encoding="utf-8").splitlines()
+    assert [line.split("\t")[:2] for line in src_lines] == [
+        line.split("\t")[:2] for line in out_lines
+    ]
+    _validate(out, 1)
+
+
+def test_text_input_becomes_valid_conllu(rules, tmp_path: Path) -> None:
+    project = Project.load(str(tmp_path / "lk.db"))
+    src = tmp_path / "t.txt"
+    src.write_text(
+        "Мама мыла раму. Папа читал «Известия» — по-видимому, 5,5 %! 😀\n\n"
+        + "Очень " * 5000
+        + "длинное предложение.",
+        encoding="utf-8",
+    )
+    out = tmp_path / "t.conllu"
+    report = tag_text(project, src, out, rules)
+    assert report.tokens > 5000
+    _validate(out, 1)
+
+
+@pytest.mark.parametrize(
+    ("content", "line"),
+    [
+        ("# text = а\n1\tа\t_\t_\t_\t_\t0\troot\t_\n\n", 2),
+        ("1\tа\t_\t_\t_\t_\t0\troot\t_\t_\n\nx\tб\t_\t_\t_\t_\t0\troot\t_\t_\n", 3),
+        ("1\tа\t_\tNOUNISH\t_\t_\t0\troot\t_\t_\n", 1),
+    ],
+)
+def test_malformed_conllu_names_line_and_leaves_no_output(
+    rules, tmp_path: Path, content: str, line: int
+) -> None:
+    src = tmp_path / "bad.conllu"
+    src.write_text(content, encoding="utf-8")
+    out = tmp_path / "out.conllu"
+    with pytest.raises(InputError) as info:
+        tag_conllu(src, out, rules)
+    assert f"line {line}" in info.value.message
+    assert not out.exists()
+    assert list(tmp_path.glob(".out.conllu*")) == []
+
+
+def test_cli_tag_exit_codes(tmp_path: Path) -> None:
+    env = dict(os.environ, COLUMNS="200")
+    bad = tmp_path / "bad.conllu"
+    bad.write_text("1\tа\t_\t_\n", encoding="utf-8")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "layerkit",
+            "tag",
+            str(bad),
+            "-o",
+            str(tmp_path / "o.conllu"),
+            "--tagger",
+            "rules",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 2
+    assert "bad.conllu, line 1" in result.stderr
+    assert not (tmp_path / "o.conllu").exists()
