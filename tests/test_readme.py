@@ -1,0 +1,49 @@
+"""The README's quick tour runs as written (with the database and outputs in a temp folder)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import REPO
+
+
+def _tour_commands() -> list[list[str]]:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    tour = readme.split("## Quick tour", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    commands = []
+    for line in tour.splitlines():
+        line = line.split("  #", 1)[0].strip()
+        if line.startswith("layerkit "):
+            commands.append(shlex.split(line))
+    return commands
+
+
+def test_readme_starts_with_the_two_commands() -> None:
+    head = (REPO / "README.md").read_text(encoding="utf-8").splitlines()[:6]
+    assert any(line.startswith("make run") for line in head)
+    assert any(line.startswith("make test") for line in head)
+    assert "make test" in (REPO / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_quick_tour_runs(tmp_path: Path) -> None:
+    commands = _tour_commands()
+    assert len(commands) >= 8
+    outputs = {"my.db", "backup.jsonl", "lexical.conllu", "science.conllu"}
+    for argv in commands:
+        argv = [str(tmp_path / a) if a in outputs else a for a in argv[1:]]
+        result = subprocess.run(
+            [sys.executable, "-m", "layerkit", *argv],
+            cwd=REPO,
+            env=dict(os.environ, COLUMNS="200"),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, f"{argv}: {result.stderr}"
+    assert re.search(r"^# text = ", (tmp_path / "science.conllu").read_text(encoding="utf-8"), re.M)
+    assert (tmp_path / "backup.jsonl").stat().st_size > 100_000
