@@ -94,6 +94,6 @@ def test_cli_preannotate_and_tag(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "filled 2 of 2" in result.stdout
     status = json.loads(lk("status", "--json").stdout)
-    assert status["annotations"]["lexical"] == 12
+    assert status["annotations"]["lexical"] == 11
     again = lk("preannotate")
     assert "nothing to do" in again.stderr

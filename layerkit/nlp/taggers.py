@@ -35,18 +35,24 @@ def load_tagger(convention: str = "ud", kind: TaggerKind = "auto") -> MorphTagge
             hint=f"Choose one of {', '.join(CONVENTIONS)} (ud is the current UD Russian guidelines).",
         )
     if kind in ("auto", "neural"):
+        problem = None
         if _has_torch():
-            from layerkit.nlp.neural import load_neural_tagger
+            try:
+                from layerkit.nlp.neural import load_neural_tagger
 
-            # LAYERKIT_MORPH_MODEL points at a model trained with `layerkit morph train`.
-            model_dir = os.environ.get("LAYERKIT_MORPH_MODEL") or None
-            return load_neural_tagger(model_dir=model_dir, convention=convention)
+                # LAYERKIT_MORPH_MODEL points at a model trained with `layerkit morph train`.
+                model_dir = os.environ.get("LAYERKIT_MORPH_MODEL") or None
+                return load_neural_tagger(model_dir=model_dir, convention=convention)
+            except (ImportError, FileNotFoundError) as exc:
+                problem = f"the trained model cannot be loaded ({exc})"
+        else:
+            problem = "torch is not installed"
         if kind == "neural":
             raise UsageError(
-                "the trained tagger needs torch, which is not installed.",
-                hint="Install the train extra: pip install 'layerkit[train]' (torch first).",
+                f"the trained tagger is not available: {problem}.",
+                hint="Install the train extra: pip install torch==2.13.0 'layerkit[train]'.",
             )
-        _warn_once()
+        _warn_once(problem)
     return ConventionTagger(_rule_tagger(), convention)
 
 
@@ -56,13 +62,13 @@ def _rule_tagger() -> MorphTagger:
     return RuleTagger()
 
 
-def _warn_once() -> None:
+def _warn_once(problem: str) -> None:
     global _warned
     if not _warned:
         _warned = True
         print(
-            "warning: torch is not installed, so the lexical layer is pre-annotated by the "
-            "rule-based tagger (less accurate). Install layerkit[train] for the trained model.",
+            f"warning: {problem}, so the lexical layer is tagged by the rule-based tagger "
+            "(less accurate). Install layerkit[train] for the trained model.",
             file=sys.stderr,
         )
 
