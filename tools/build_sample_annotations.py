@@ -16,7 +16,8 @@ attributes, relation endpoints, sentence and paragraph scopes, one morph annotat
 one speech act per sentence, every required field present) and rewrites the JSONL file
 deterministically: running it twice gives byte-identical output.
 
-Lexical conventions (UD Russian, feats as in UD_Russian-GSD): AUX only for быть; бы, не, ли, же,
+Lexical conventions (UD Russian, feats as in UD_Russian-GSD): AUX for быть and conditional бы
+(Mood=Cnd), as the current UD Russian treebanks do; не, ли, же,
 только, именно, разве, пожалуйста are PART; participles are VERB with VerbForm=Part (lexicalised
 ones such as «распространённый» stay ADJ, as in GSD); что/чтобы/если/когда/хотя/чем as
 conjunctions are SCONJ, «как» introducing a source («как сообщает...») is SCONJ, interrogative and
@@ -27,7 +28,7 @@ case; every ADV carries Degree; predicatives from adjectives (легко, бол
 тепло, ничтожно) are short adjectives (ADJ, Variant=Short); comparatives take the positive lemma
 (сильнее → сильно, хуже → плохой); substantivised adjectives (выходные, взрослый, среднее) are
 NOUN; pluralia tantum (сутки, будни, ребята) have no Gender; Animacy on ADJ/DET/NUM/participles
-only in the accusative masculine singular and plural. Lemmas keep ё.
+only in the accusative masculine singular and plural. Lemmas write е for ё, as UD does.
 
 Run: ``.venv/bin/python tools/build_sample_annotations.py``
 """
@@ -2023,7 +2024,7 @@ ESSAY = [
             это этот DET Case=Acc|Gender=Neut|Number=Sing
             время время NOUN Animacy=Inan|Case=Acc|Gender=Neut|Number=Sing
             вскипел вскипеть VERB Aspect=Perf|Gender=Masc|Mood=Ind|Number=Sing|Tense=Past|VerbForm=Fin|Voice=Act
-            бы бы PART _
+            бы бы AUX Mood=Cnd
             раз раз NOUN Animacy=Inan|Case=Gen|Gender=Masc|Number=Plur
             десять десять NUM Case=Acc|NumType=Card
             .
@@ -2595,7 +2596,8 @@ def build_paragraph(para: Paragraph) -> dict[str, Any]:
             start=start,
             end=end,
             label=upos,
-            attrs={"lemma": lemma, "feats": feats},
+            # UD Russian writes lemmas with е for ё (ещё → еще), as the current treebanks do.
+            attrs={"lemma": lemma.replace("ё", "е").replace("Ё", "Е"), "feats": feats},
         )
 
     relations = []
@@ -2792,8 +2794,8 @@ def check_morph(where: str, form: str, a: dict[str, Any]) -> None:
         raise BuildError(f"{where}: {form!r} tagged {upos}")
     if form.isdigit() and upos != "NUM":
         raise BuildError(f"{where}: digits {form!r} must be NUM")
-    if upos == "AUX" and lemma != "быть":
-        raise BuildError(f"{where}: only быть is AUX")
+    if upos == "AUX" and lemma not in ("быть", "бы"):
+        raise BuildError(f"{where}: only быть and conditional бы are AUX")
     if upos == "ADV" and "Degree=" not in feats:
         raise BuildError(f"{where}: ADV without Degree")
     if feats == "_":
