@@ -9,12 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO
+from layerkit_ru_morph.preannotator import LexicalPreannotator
+
 from layerkit.ingest import import_paths
 from layerkit.preannotate import choose_preannotator, preannotate
 from layerkit.project import Project
-from layerkit_ru_morph.preannotator import LexicalPreannotator
 
 SAMPLE = REPO / "sample_corpus"
 
@@ -84,7 +84,11 @@ def test_cli_preannotate_and_tag(tmp_path: Path) -> None:
     def lk(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "layerkit", *args],
-            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
 
     src = tmp_path / "t.txt"

@@ -8,12 +8,12 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import SHARED
+from layerkit_ru_morph.tagging import tag_conllu, tag_text
+
 from layerkit.errors import InputError
 from layerkit.nlp.taggers import load_tagger
 from layerkit.project import Project
-from layerkit_ru_morph.tagging import tag_conllu, tag_text
 
 UD = SHARED / "data" / "ud"
 UDVALIDATE = Path(sys.executable).parent / "udvalidate"

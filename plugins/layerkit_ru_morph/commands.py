@@ -31,7 +31,9 @@ def _progress() -> Progress:
 
 @click.command()
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
-@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="CoNLL-U file to write.")
+@click.option(
+    "-o", "--output", required=True, type=click.Path(path_type=Path), help="CoNLL-U file to write."
+)
 @click.option("--convention", default="ud", show_default=True, help=CONVENTION_HELP)
 @click.option(
     "--tagger",
@@ -67,7 +69,9 @@ def tag(
             report = tag_conllu(input_path, output, tagger, on_sentences=advance)
         else:
             project = ctx.obj.project
-            report = tag_text(project, input_path, output, tagger, encoding=encoding, on_sentences=advance)
+            report = tag_text(
+                project, input_path, output, tagger, encoding=encoding, on_sentences=advance
+            )
     out.print(
         f"Wrote {output}: {report.sentences} sentences, {report.tokens} tokens "
         f"(model:{tagger.name}@{tagger.version}, convention {convention})",
@@ -82,8 +86,12 @@ def morph() -> None:
 
 @morph.command(name="train")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="Model folder to write.")
-@click.option("--epochs", type=int, default=None, help="Training epochs (default: the shipped model's).")
+@click.option(
+    "-o", "--output", required=True, type=click.Path(path_type=Path), help="Model folder to write."
+)
+@click.option(
+    "--epochs", type=int, default=None, help="Training epochs (default: the shipped model's)."
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
 def morph_train(files: tuple[Path, ...], output: Path, epochs: int | None, seed: int) -> None:
     """Train the tagger on gold CoNLL-U FILES and write it to OUTPUT.
