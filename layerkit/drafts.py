@@ -34,6 +34,25 @@ class AnnotationDraft:
     origin: str = "human"
     confidence: float | None = None
 
+    def to_row(self) -> dict[str, Any]:
+        """The draft as the plain row that schema checks and the store's bulk writer take."""
+        return {
+            "layer": self.layer,
+            "kind": self.kind,
+            "field": self.field,
+            "label": self.label,
+            "start": self.start,
+            "end": self.end,
+            "value": self.value,
+            "attrs": self.attrs,
+            "local_id": self.local_id,
+            "source": self.source,
+            "target": self.target,
+            "annotator": self.annotator,
+            "origin": self.origin,
+            "confidence": self.confidence,
+        }
+
 
 @dataclass
 class LayerStatusDraft:

@@ -232,22 +232,7 @@ def _checked_annotations(
     rows: list[dict[str, Any]] = []
     local_ids: dict[int, dict[str, Any]] = {}
     for ann in par.annotations:
-        row = {
-            "layer": ann.layer,
-            "kind": ann.kind,
-            "field": ann.field,
-            "label": ann.label,
-            "start": ann.start,
-            "end": ann.end,
-            "value": ann.value,
-            "attrs": ann.attrs,
-            "local_id": ann.local_id,
-            "source": ann.source,
-            "target": ann.target,
-            "annotator": ann.annotator,
-            "origin": ann.origin,
-            "confidence": ann.confidence,
-        }
+        row = ann.to_row()
         if ann.local_id is not None:
             if ann.local_id in local_ids:
                 raise InputError(

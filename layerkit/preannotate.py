@@ -78,19 +78,7 @@ def preannotate(
                 assert paragraph.id is not None
                 rows = []
                 for draft in drafts:
-                    row = {
-                        "layer": draft.layer,
-                        "kind": draft.kind,
-                        "field": draft.field,
-                        "label": draft.label,
-                        "start": draft.start,
-                        "end": draft.end,
-                        "value": draft.value,
-                        "attrs": draft.attrs,
-                        "annotator": origin,
-                        "origin": origin,
-                        "confidence": draft.confidence,
-                    }
+                    row = {**draft.to_row(), "annotator": origin, "origin": origin}
                     problem = project.schemas.check_annotation(
                         row, text_length=len(paragraph.text), local_ids={}
                     )
