@@ -14,29 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from layerkit.errors import InputError
-
-#: The 17 universal part-of-speech tags; ``_`` (unknown) is accepted besides these.
-UPOS_TAGS: frozenset[str] = frozenset(
-    (
-        "ADJ",
-        "ADP",
-        "ADV",
-        "AUX",
-        "CCONJ",
-        "DET",
-        "INTJ",
-        "NOUN",
-        "NUM",
-        "PART",
-        "PRON",
-        "PROPN",
-        "PUNCT",
-        "SCONJ",
-        "SYM",
-        "VERB",
-        "X",
-    )
-)
+from layerkit.ud import UPOS_TAGS
 
 COLUMNS: tuple[str, ...] = (
     "ID",

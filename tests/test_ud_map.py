@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 from layerkit.nlp.analyzer import analyze, clean
 from layerkit.nlp.types import Reading
 from layerkit.nlp.ud_map import (
-    UPOS_TAGS,
     UDTag,
     adverb_of_adjective,
     feats_from_str,
@@ -24,6 +23,7 @@ from layerkit.nlp.ud_map import (
     merge,
     normalize_lemma,
 )
+from layerkit.ud import UPOS_TAGS
 
 
 def top(word: str) -> Reading:
