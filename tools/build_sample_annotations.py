@@ -16,19 +16,36 @@ attributes, relation endpoints, sentence and paragraph scopes, one morph annotat
 one speech act per sentence, every required field present) and rewrites the JSONL file
 deterministically: running it twice gives byte-identical output.
 
-Lexical conventions (UD Russian, feats as in UD_Russian-GSD): AUX for быть and conditional бы
-(Mood=Cnd), as the current UD Russian treebanks do; не, ли, же,
-только, именно, разве, пожалуйста are PART; participles are VERB with VerbForm=Part (lexicalised
-ones such as «распространённый» stay ADJ, as in GSD); что/чтобы/если/когда/хотя/чем as
-conjunctions are SCONJ, «как» introducing a source («как сообщает...») is SCONJ, interrogative and
-relative «как/куда/где» are ADV; который, это, то (as a noun phrase) are PRON; pronominal
-adjectives (этот, тот, весь, свой, такой, каждый, некоторый, сам, мой, сей) are DET, possessive
-его/её/их are DET with no feats; numbers written as digits are NUM with NumType=Card and their
-case; every ADV carries Degree; predicatives from adjectives (легко, больно, необходимо, важно,
-тепло, ничтожно) are short adjectives (ADJ, Variant=Short); comparatives take the positive lemma
-(сильнее → сильно, хуже → плохой); substantivised adjectives (выходные, взрослый, среднее) are
-NOUN; pluralia tantum (сутки, будни, ребята) have no Gender; Animacy on ADJ/DET/NUM/participles
-only in the accusative masculine singular and plural. Lemmas write е for ё, as UD does.
+Lexical conventions: the house convention, i.e. current UD Russian as annotated in
+UD_Russian-Taiga (``shared/data/ud/ru_taiga-ud-dev.conllu``), which is what the pre-annotators
+output; ``layerkit/nlp/conventions.py`` lists how it differs from UD_Russian-GSD. AUX for быть
+(Voice=Act; future будет/будут without Aspect) and conditional бы (Mood=Cnd); не, ли, же, только,
+именно, разве, пожалуйста are PART, and coordinating «ни ..., ни ...» is CCONJ Polarity=Neg; the
+first word of a fixed expression carries ExtPos (с помощью: с ExtPos=ADP; потому что: потому
+ExtPos=SCONJ), «не только» only when «но (и)» follows; participles are VERB with VerbForm=Part
+(lexicalised ones such as «распространённый», «следующий» stay ADJ), short participles have no
+Case; что/чтобы/если/когда/хотя/чем as conjunctions are SCONJ, чтобы with Mood=Cnd, «как»
+introducing a source («как сообщает...») is SCONJ. Every pronoun and determiner has PronType:
+personal pronouns and себя Prs (себя also Reflex=Yes; a neuter он has the lemma оно), это/то and
+этот/тот/такой/сей Dem, всё/весь/каждый Tot, некоторый Ind, сам Emp; который is DET PronType=Rel;
+мой is DET Poss=Yes|PronType=Prs, свой adds Reflex=Yes, possessive его/её/их are DET
+Poss=Yes|PronType=Prs with no other feats; один is NUM when it counts («для одной жизни») and DET
+PronType=Ind when it stands for a noun («в одном»). Pronominal adverbs have PronType too:
+тогда/затем/здесь/теперь/потому/оттого Dem, как/где/куда Rel in relative and embedded clauses
+(Int only in direct questions). Numbers written as digits are NUM NumForm=Digit|NumType=Card with no
+Case; numeral words have NumForm=Word, NumType and their case; ordinal adjectives (первый) have
+NumForm=Word|NumType=Ord and no Degree. Proper nouns have NameType (Geo for towns and for Луна and
+Земля, Giv, Sur; Pro for «Аполлон»). Every ADV carries Degree; predicatives from adjectives (легко,
+больно, необходимо, важно, тепло, ничтожно, достаточно) are short adjectives (ADJ, Variant=Short);
+comparatives take the positive lemma (сильнее → сильно, хуже → плохой, младше → младший) except the
+lexicalised скорее, позднее and меньше (PronType=Tot); substantivised adjectives (выходные,
+взрослый, среднее) are NOUN; every noun has Gender, pluralia tantum too (сутки Fem, ребята Neut,
+будни Masc); Animacy on ADJ/DET/NUM/participles only in the accusative masculine singular and
+plural. Lemmas write е for ё, as UD does. ``check_morph`` enforces the rules of the convention that
+hold on every token of ru_taiga-ud-dev (PronType on PRON/DET, NumForm and NumType on NUM, NameType on
+PROPN, Gender on NOUN, digits without Case, который as DET, AUX быть, Animacy only in the
+accusative, no Case on short participles, no Degree on ordinals) and the sample's own rule that
+every ADV has Degree.
 
 Run: ``.venv/bin/python tools/build_sample_annotations.py``
 """
@@ -48,6 +65,7 @@ sys.path.insert(0, str(ROOT))
 
 import layerkit  # noqa: E402
 from layerkit.nlp.segment import segment  # noqa: E402
+from layerkit.nlp.ud_map import normalize_lemma  # noqa: E402
 
 OUTPUT = ROOT / "sample_corpus" / "annotated.jsonl"
 SCHEMAS = ROOT / "schemas"
@@ -162,11 +180,11 @@ SCIENCE = [
         morph="""
             Учёные учёный NOUN Animacy=Anim|Case=Nom|Gender=Masc|Number=Plur
             до до ADP _
-            сих сей DET Case=Gen|Number=Plur
+            сих сей DET Case=Gen|Number=Plur|PronType=Dem
             пор пора NOUN Animacy=Inan|Case=Gen|Gender=Fem|Number=Plur
             спорят спорить VERB Aspect=Imp|Mood=Ind|Number=Plur|Person=3|Tense=Pres|VerbForm=Fin|Voice=Act
             ,
-            как как ADV Degree=Pos
+            как как ADV Degree=Pos|PronType=Rel
             именно именно PART _
             кошки кошка NOUN Animacy=Anim|Case=Nom|Gender=Fem|Number=Plur
             мурлычут мурлыкать VERB Aspect=Imp|Mood=Ind|Number=Plur|Person=3|Tense=Pres|VerbForm=Fin|Voice=Act
@@ -197,20 +215,20 @@ SCIENCE = [
             кошки кошка NOUN Animacy=Anim|Case=Nom|Gender=Fem|Number=Plur
             мурлычут мурлыкать VERB Aspect=Imp|Mood=Ind|Number=Plur|Person=3|Tense=Pres|VerbForm=Fin|Voice=Act
             и и PART _
-            тогда тогда ADV Degree=Pos
+            тогда тогда ADV Degree=Pos|PronType=Dem
             ,
             когда когда SCONJ _
-            им они PRON Case=Dat|Number=Plur|Person=3
+            им они PRON Case=Dat|Number=Plur|Person=3|PronType=Prs
             больно больной ADJ Degree=Pos|Gender=Neut|Number=Sing|Variant=Short
             .
-            Некоторые некоторый DET Case=Nom|Number=Plur
+            Некоторые некоторый DET Case=Nom|Number=Plur|PronType=Ind
             исследователи исследователь NOUN Animacy=Anim|Case=Nom|Gender=Masc|Number=Plur
             полагают полагать VERB Aspect=Imp|Mood=Ind|Number=Plur|Person=3|Tense=Pres|VerbForm=Fin|Voice=Act
             ,
             что что SCONJ _
             низкие низкий ADJ Case=Nom|Degree=Pos|Number=Plur
             частоты частота NOUN Animacy=Inan|Case=Nom|Gender=Fem|Number=Plur
-            этого этот DET Case=Gen|Gender=Masc|Number=Sing
+            этого этот DET Case=Gen|Gender=Masc|Number=Sing|PronType=Dem
             звука звук NOUN Animacy=Inan|Case=Gen|Gender=Masc|Number=Sing
             ускоряют ускорять VERB Aspect=Imp|Mood=Ind|Number=Plur|Person=3|Tense=Pres|VerbForm=Fin|Voice=Act
             заживление заживление NOUN Animacy=Inan|Case=Acc|Gender=Neut|Number=Sing
@@ -219,7 +237,7 @@ SCIENCE = [
             однако однако CCONJ _
             убедительных убедительный ADJ Case=Gen|Degree=Pos|Number=Plur
             доказательств доказательство NOUN Animacy=Inan|Case=Gen|Gender=Neut|Number=Plur
-            этому это PRON Animacy=Inan|Case=Dat|Gender=Neut|Number=Sing
+            этому это PRON Animacy=Inan|Case=Dat|Gender=Neut|Number=Sing|PronType=Dem
             пока пока ADV Degree=Pos
             не не PART Polarity=Neg
             найдено найти VERB Aspect=Perf|Gender=Neut|Number=Sing|Tense=Past|Variant=Short|VerbForm=Part|Voice=Pass
@@ -364,10 +382,10 @@ SCIENCE = [
             немного немного ADV Degree=Pos
             мёда мёд NOUN Animacy=Inan|Case=Gen|Gender=Masc|Number=Sing
             ,
-            затем затем ADV Degree=Pos
+            затем затем ADV Degree=Pos|PronType=Dem
             осторожно осторожно ADV Degree=Pos
             добавьте добавить VERB Aspect=Perf|Mood=Imp|Number=Plur|Person=2|VerbForm=Fin|Voice=Act
-            столько столько NUM Case=Acc|NumType=Card
+            столько столько NUM Case=Acc|NumForm=Word|NumType=Card
             же же PART _
             воды вода NOUN Animacy=Inan|Case=Gen|Gender=Fem|Number=Sing
             и и CCONJ _
@@ -387,7 +405,7 @@ SCIENCE = [
             мёд мёд NOUN Animacy=Inan|Case=Nom|Gender=Masc|Number=Sing
             ,
             над над ADP _
-            ним он PRON Case=Ins|Gender=Masc|Number=Sing|Person=3
+            ним он PRON Case=Ins|Gender=Masc|Number=Sing|Person=3|PronType=Prs
             вода вода NOUN Animacy=Inan|Case=Nom|Gender=Fem|Number=Sing
             ,
             сверху сверху ADV Degree=Pos
@@ -399,7 +417,7 @@ SCIENCE = [
             стакан стакан NOUN Animacy=Inan|Case=Acc|Gender=Masc|Number=Sing
             виноградину виноградина NOUN Animacy=Inan|Case=Acc|Gender=Fem|Number=Sing
             ,
-            она она PRON Case=Nom|Gender=Fem|Number=Sing|Person=3
+            она она PRON Case=Nom|Gender=Fem|Number=Sing|Person=3|PronType=Prs
             пройдёт пройти VERB Aspect=Perf|Mood=Ind|Number=Sing|Person=3|Tense=Fut|VerbForm=Fin|Voice=Act
             сквозь сквозь ADP _
             масло масло NOUN Animacy=Inan|Case=Acc|Gender=Neut|Number=Sing
@@ -411,9 +429,9 @@ SCIENCE = [
             слое слой NOUN Animacy=Inan|Case=Loc|Gender=Masc|Number=Sing
             мёда мёд NOUN Animacy=Inan|Case=Gen|Gender=Masc|Number=Sing
             ,
-            потому потому ADV Degree=Pos
+            потому потому ADV Degree=Pos|ExtPos=SCONJ|PronType=Dem
             что что SCONJ _
-            она она PRON Case=Nom|Gender=Fem|Number=Sing|Person=3
+            она она PRON Case=Nom|Gender=Fem|Number=Sing|Person=3|PronType=Prs
             плотнее плотный ADJ Degree=Cmp
             воды вода NOUN Animacy=Inan|Case=Gen|Gender=Fem|Number=Sing
             ,
@@ -530,41 +548,41 @@ SCIENCE = [
             "22 часов."
         ),
         morph="""
-            Луна Луна PROPN Animacy=Inan|Case=Nom|Gender=Fem|Number=Sing
+            Луна Луна PROPN Animacy=Inan|Case=Nom|Gender=Fem|NameType=Geo|Number=Sing
             удаляется удаляться VERB Aspect=Imp|Mood=Ind|Number=Sing|Person=3|Tense=Pres|VerbForm=Fin|Voice=Mid
             от от ADP _
-            Земли Земля PROPN Animacy=Inan|Case=Gen|Gender=Fem|Number=Sing
+            Земли Земля PROPN Animacy=Inan|Case=Gen|Gender=Fem|NameType=Geo|Number=Sing
             примерно примерно ADV Degree=Pos
             на на ADP _
-            4 4 NUM Case=Acc|NumType=Card
+            4 4 NUM NumForm=Digit|NumType=Card
             сантиметра сантиметр NOUN Animacy=Inan|Case=Gen|Gender=Masc|Number=Sing
             в в ADP _
             год год NOUN Animacy=Inan|Case=Acc|Gender=Masc|Number=Sing
             .
-            Это это PRON Animacy=Inan|Case=Acc|Gender=Neut|Number=Sing
+            Это это PRON Animacy=Inan|Case=Acc|Gender=Neut|Number=Sing|PronType=Dem
             измерили измерить VERB Aspect=Perf|Mood=Ind|Number=Plur|Tense=Past|VerbForm=Fin|Voice=Act
-            с с ADP _
+            с с ADP ExtPos=ADP
             помощью помощь NOUN Animacy=Inan|Case=Ins|Gender=Fem|Number=Sing
             лазерных лазерный ADJ Case=Gen|Degree=Pos|Number=Plur
             отражателей отражатель NOUN Animacy=Inan|Case=Gen|Gender=Masc|Number=Plur
             ,
-            которые который PRON Animacy=Inan|Case=Acc|Number=Plur
+            которые который DET Animacy=Inan|Case=Acc|Number=Plur|PronType=Rel
             оставили оставить VERB Aspect=Perf|Mood=Ind|Number=Plur|Tense=Past|VerbForm=Fin|Voice=Act
             на на ADP _
-            её её DET _
+            её её DET Poss=Yes|PronType=Prs
             поверхности поверхность NOUN Animacy=Inan|Case=Loc|Gender=Fem|Number=Sing
             экспедиции экспедиция NOUN Animacy=Inan|Case=Nom|Gender=Fem|Number=Plur
             «
-            Аполлон Аполлон PROPN Animacy=Inan|Case=Nom|Gender=Masc|Number=Sing
+            Аполлон Аполлон PROPN Animacy=Inan|Case=Nom|Gender=Masc|NameType=Pro|Number=Sing
             »
             .
             Безусловно безусловно ADV Degree=Pos
             ,
             для для ADP _
-            одной один NUM Case=Gen|Gender=Fem|Number=Sing|NumType=Card
+            одной один NUM Case=Gen|Gender=Fem|Number=Sing|NumForm=Word|NumType=Card
             человеческой человеческий ADJ Case=Gen|Degree=Pos|Gender=Fem|Number=Sing
             жизни жизнь NOUN Animacy=Inan|Case=Gen|Gender=Fem|Number=Sing
-            такое такой DET Case=Nom|Gender=Neut|Number=Sing
+            такое такой DET Case=Nom|Gender=Neut|Number=Sing|PronType=Dem
             смещение смещение NOUN Animacy=Inan|Case=Nom|Gender=Neut|Number=Sing
             ничтожно ничтожный ADJ Degree=Pos|Gender=Neut|Number=Sing|Variant=Short
             .
@@ -579,10 +597,10 @@ SCIENCE = [
             вместе вместе ADV Degree=Pos
             с с ADP _
             удалением удаление NOUN Animacy=Inan|Case=Ins|Gender=Neut|Number=Sing
-            Луны Луна PROPN Animacy=Inan|Case=Gen|Gender=Fem|Number=Sing
+            Луны Луна PROPN Animacy=Inan|Case=Gen|Gender=Fem|NameType=Geo|Number=Sing
             замедляется замедляться VERB Aspect=Imp|Mood=Ind|Number=Sing|Person=3|Tense=Pres|VerbForm=Fin|Voice=Mid
             вращение вращение NOUN Animacy=Inan|Case=Nom|Gender=Neut|Number=Sing
-            Земли Земля PROPN Animacy=Inan|Case=Gen|Gender=Fem|Number=Sing
+            Земли Земля PROPN Animacy=Inan|Case=Gen|Gender=Fem|NameType=Geo|Number=Sing
             ,
             и и CCONJ _
             ,
@@ -590,14 +608,14 @@ SCIENCE = [
             оценкам оценка NOUN Animacy=Inan|Case=Dat|Gender=Fem|Number=Plur
             геофизиков геофизик NOUN Animacy=Anim|Case=Gen|Gender=Masc|Number=Plur
             ,
-            600 600 NUM Case=Acc|NumType=Card
+            600 600 NUM NumForm=Digit|NumType=Card
             миллионов миллион NOUN Animacy=Inan|Case=Gen|Gender=Masc|Number=Plur
             лет год NOUN Animacy=Inan|Case=Gen|Gender=Masc|Number=Plur
             назад назад ADV Degree=Pos
-            сутки сутки NOUN Animacy=Inan|Case=Nom|Number=Plur
+            сутки сутки NOUN Animacy=Inan|Case=Nom|Gender=Fem|Number=Plur
             длились длиться VERB Aspect=Imp|Mood=Ind|Number=Plur|Tense=Past|VerbForm=Fin|Voice=Mid
             около около ADP _
-            22 22 NUM Case=Gen|NumType=Card
+            22 22 NUM NumForm=Digit|NumType=Card
             часов час NOUN Animacy=Inan|Case=Gen|Gender=Masc|Number=Plur
             .
         """,
@@ -726,18 +744,18 @@ NEWS = [
             В в ADP _
             среду среда NOUN Animacy=Inan|Case=Acc|Gender=Fem|Number=Sing
             в в ADP _
-            Ольховске Ольховск PROPN Animacy=Inan|Case=Loc|Gender=Masc|Number=Sing
+            Ольховске Ольховск PROPN Animacy=Inan|Case=Loc|Gender=Masc|NameType=Geo|Number=Sing
             открылся открыться VERB Aspect=Perf|Gender=Masc|Mood=Ind|Number=Sing|Tense=Past|VerbForm=Fin|Voice=Mid
-            первый первый ADJ Case=Nom|Degree=Pos|Gender=Masc|Number=Sing
+            первый первый ADJ Case=Nom|Gender=Masc|Number=Sing|NumForm=Word|NumType=Ord
             в в ADP _
             городе город NOUN Animacy=Inan|Case=Loc|Gender=Masc|Number=Sing
             крытый крытый ADJ Case=Nom|Degree=Pos|Gender=Masc|Number=Sing
             каток каток NOUN Animacy=Inan|Case=Nom|Gender=Masc|Number=Sing
             .
-            Его он PRON Case=Acc|Gender=Masc|Number=Sing|Person=3
+            Его он PRON Case=Acc|Gender=Masc|Number=Sing|Person=3|PronType=Prs
             построили построить VERB Aspect=Perf|Mood=Ind|Number=Plur|Tense=Past|VerbForm=Fin|Voice=Act
             за за ADP _
-            8 8 NUM Case=Acc|NumType=Card
+            8 8 NUM NumForm=Digit|NumType=Card
             месяцев месяц NOUN Animacy=Inan|Case=Gen|Gender=Masc|Number=Plur
             на на ADP _
             месте место NOUN Animacy=Inan|Case=Loc|Gender=Neut|Number=Sing
@@ -750,11 +768,11 @@ NEWS = [
             администрация администрация NOUN Animacy=Inan|Case=Nom|Gender=Fem|Number=Sing
             ,
             по по ADP _
-            будням будни NOUN Animacy=Inan|Case=Dat|Number=Plur
+            будням будни NOUN Animacy=Inan|Case=Dat|Gender=Masc|Number=Plur
             вход вход NOUN Animacy=Inan|Case=Nom|Gender=Masc|Number=Sing
             на на ADP _
             каток каток NOUN Animacy=Inan|Case=Acc|Gender=Masc|Number=Sing
-            будет быть AUX Aspect=Imp|Mood=Ind|Number=Sing|Person=3|Tense=Fut|VerbForm=Fin
+            будет быть AUX Mood=Ind|Number=Sing|Person=3|Tense=Fut|VerbForm=Fin|Voice=Act
             бесплатным бесплатный ADJ Case=Ins|Degree=Pos|Gender=Masc|Number=Sing
             ,
             а а CCONJ _
@@ -763,24 +781,24 @@ NEWS = [
             билет билет NOUN Animacy=Inan|Case=Nom|Gender=Masc|Number=Sing
             обойдётся обойтись VERB Aspect=Perf|Mood=Ind|Number=Sing|Person=3|Tense=Fut|VerbForm=Fin|Voice=Mid
             в в ADP _
-            150 150 NUM Case=Acc|NumType=Card
+            150 150 NUM NumForm=Digit|NumType=Card
             рублей рубль NOUN Animacy=Inan|Case=Gen|Gender=Masc|Number=Plur
             .
             Возможно возможно ADV Degree=Pos
             ,
             уже уже ADV Degree=Pos
-            этой этот DET Case=Ins|Gender=Fem|Number=Sing
+            этой этот DET Case=Ins|Gender=Fem|Number=Sing|PronType=Dem
             зимой зима NOUN Animacy=Inan|Case=Ins|Gender=Fem|Number=Sing
-            здесь здесь ADV Degree=Pos
+            здесь здесь ADV Degree=Pos|PronType=Dem
             начнёт начать VERB Aspect=Perf|Mood=Ind|Number=Sing|Person=3|Tense=Fut|VerbForm=Fin|Voice=Act
             тренироваться тренироваться VERB Aspect=Imp|VerbForm=Inf|Voice=Mid
             детская детский ADJ Case=Nom|Degree=Pos|Gender=Fem|Number=Sing
             хоккейная хоккейный ADJ Case=Nom|Degree=Pos|Gender=Fem|Number=Sing
             команда команда NOUN Animacy=Inan|Case=Nom|Gender=Fem|Number=Sing
             ,
-            которой который PRON Animacy=Inan|Case=Dat|Gender=Fem|Number=Sing
+            которой который DET Case=Dat|Gender=Fem|Number=Sing|PronType=Rel
             до до ADP _
-            сих сей DET Case=Gen|Number=Plur
+            сих сей DET Case=Gen|Number=Plur|PronType=Dem
             пор пора NOUN Animacy=Inan|Case=Gen|Gender=Fem|Number=Plur
             приходилось приходиться VERB Aspect=Imp|Gender=Neut|Mood=Ind|Number=Sing|Tense=Past|VerbForm=Fin|Voice=Mid
             ездить ездить VERB Aspect=Imp|VerbForm=Inf|Voice=Act
@@ -930,11 +948,11 @@ NEWS = [
             из из ADP _
             леса лес NOUN Animacy=Inan|Case=Gen|Gender=Masc|Number=Sing
             под под ADP _
-            Ольховском Ольховск PROPN Animacy=Inan|Case=Ins|Gender=Masc|Number=Sing
-            двух два NUM Animacy=Anim|Case=Acc|Gender=Masc|NumType=Card
+            Ольховском Ольховск PROPN Animacy=Inan|Case=Ins|Gender=Masc|NameType=Geo|Number=Sing
+            двух два NUM Animacy=Anim|Case=Acc|Gender=Masc|NumForm=Word|NumType=Card
             грибников грибник NOUN Animacy=Anim|Case=Acc|Gender=Masc|Number=Plur
             ,
-            которые который PRON Animacy=Anim|Case=Nom|Number=Plur
+            которые который DET Case=Nom|Number=Plur|PronType=Rel
             заблудились заблудиться VERB Aspect=Perf|Mood=Ind|Number=Plur|Tense=Past|VerbForm=Fin|Voice=Mid
             накануне накануне ADV Degree=Pos
             .
@@ -943,13 +961,13 @@ NEWS = [
             руководителя руководитель NOUN Animacy=Anim|Case=Gen|Gender=Masc|Number=Sing
             поисковой поисковый ADJ Case=Gen|Degree=Pos|Gender=Fem|Number=Sing
             группы группа NOUN Animacy=Inan|Case=Gen|Gender=Fem|Number=Sing
-            Дениса Денис PROPN Animacy=Anim|Case=Gen|Gender=Masc|Number=Sing
-            Орлова Орлов PROPN Animacy=Anim|Case=Gen|Gender=Masc|Number=Sing
+            Дениса Денис PROPN Animacy=Anim|Case=Gen|Gender=Masc|NameType=Giv|Number=Sing
+            Орлова Орлов PROPN Animacy=Anim|Case=Gen|Gender=Masc|NameType=Sur|Number=Sing
             ,
             мужчины мужчина NOUN Animacy=Anim|Case=Nom|Gender=Masc|Number=Plur
             прошли пройти VERB Aspect=Perf|Mood=Ind|Number=Plur|Tense=Past|VerbForm=Fin|Voice=Act
             около около ADP _
-            20 20 NUM Case=Gen|NumType=Card
+            20 20 NUM NumForm=Digit|NumType=Card
             километров километр NOUN Animacy=Inan|Case=Gen|Gender=Masc|Number=Plur
             в в ADP _
             противоположную противоположный ADJ Case=Acc|Degree=Pos|Gender=Fem|Number=Sing
@@ -957,13 +975,13 @@ NEWS = [
             города город NOUN Animacy=Inan|Case=Gen|Gender=Masc|Number=Sing
             сторону сторона NOUN Animacy=Inan|Case=Acc|Gender=Fem|Number=Sing
             .
-            Их они PRON Case=Acc|Number=Plur|Person=3
+            Их они PRON Case=Acc|Number=Plur|Person=3|PronType=Prs
             обнаружили обнаружить VERB Aspect=Perf|Mood=Ind|Number=Plur|Tense=Past|VerbForm=Fin|Voice=Act
             благодаря благодаря ADP _
             костру костёр NOUN Animacy=Inan|Case=Dat|Gender=Masc|Number=Sing
             ,
             дым дым NOUN Animacy=Inan|Case=Acc|Gender=Masc|Number=Sing
-            которого который PRON Animacy=Inan|Case=Gen|Gender=Masc|Number=Sing
+            которого который DET Case=Gen|Gender=Masc|Number=Sing|PronType=Rel
             заметили заметить VERB Aspect=Perf|Mood=Ind|Number=Plur|Tense=Past|VerbForm=Fin|Voice=Act
             с с ADP _
             вертолёта вертолёт NOUN Animacy=Inan|Case=Gen|Gender=Masc|Number=Sing
@@ -976,24 +994,24 @@ NEWS = [
             ,
             как как SCONJ _
             отметил отметить VERB Aspect=Perf|Gender=Masc|Mood=Ind|Number=Sing|Tense=Past|VerbForm=Fin|Voice=Act
-            Орлов Орлов PROPN Animacy=Anim|Case=Nom|Gender=Masc|Number=Sing
+            Орлов Орлов PROPN Animacy=Anim|Case=Nom|Gender=Masc|NameType=Sur|Number=Sing
             ,
-            они они PRON Case=Nom|Number=Plur|Person=3
+            они они PRON Case=Nom|Number=Plur|Person=3|PronType=Prs
             ,
             очевидно очевидно ADV Degree=Pos
             ,
             переоценили переоценить VERB Aspect=Perf|Mood=Ind|Number=Plur|Tense=Past|VerbForm=Fin|Voice=Act
-            свои свой DET Animacy=Inan|Case=Acc|Number=Plur
+            свои свой DET Animacy=Inan|Case=Acc|Number=Plur|Poss=Yes|PronType=Prs|Reflex=Yes
             силы сила NOUN Animacy=Inan|Case=Acc|Gender=Fem|Number=Plur
             :
             у у ADP _
-            них они PRON Case=Gen|Number=Plur|Person=3
+            них они PRON Case=Gen|Number=Plur|Person=3|PronType=Prs
             не не PART Polarity=Neg
             оказалось оказаться VERB Aspect=Perf|Gender=Neut|Mood=Ind|Number=Sing|Tense=Past|VerbForm=Fin|Voice=Mid
-            ни ни PART Polarity=Neg
+            ни ни CCONJ Polarity=Neg
             компаса компас NOUN Animacy=Inan|Case=Gen|Gender=Masc|Number=Sing
             ,
-            ни ни PART Polarity=Neg
+            ни ни CCONJ Polarity=Neg
             заряженного зарядить VERB Aspect=Perf|Case=Gen|Gender=Masc|Number=Sing|Tense=Past|VerbForm=Part|Voice=Pass
             телефона телефон NOUN Animacy=Inan|Case=Gen|Gender=Masc|Number=Sing
             .
@@ -1125,18 +1143,18 @@ NEWS = [
             на на ADP _
             овощи овощ NOUN Animacy=Inan|Case=Acc|Gender=Masc|Number=Plur
             в в ADP _
-            Ольховске Ольховск PROPN Animacy=Inan|Case=Loc|Gender=Masc|Number=Sing
+            Ольховске Ольховск PROPN Animacy=Inan|Case=Loc|Gender=Masc|NameType=Geo|Number=Sing
             за за ADP _
             месяц месяц NOUN Animacy=Inan|Case=Acc|Gender=Masc|Number=Sing
             выросли вырасти VERB Aspect=Perf|Mood=Ind|Number=Plur|Tense=Past|VerbForm=Fin|Voice=Act
             в в ADP _
             среднем среднее NOUN Animacy=Inan|Case=Loc|Gender=Neut|Number=Sing
             на на ADP _
-            12 12 NUM Case=Acc|NumType=Card
+            12 12 NUM NumForm=Digit|NumType=Card
             процентов процент NOUN Animacy=Inan|Case=Gen|Gender=Masc|Number=Plur
             .
             Сильнее сильно ADV Degree=Cmp
-            всего всё PRON Animacy=Inan|Case=Gen|Gender=Neut|Number=Sing
+            всего всё PRON Animacy=Inan|Case=Gen|Gender=Neut|Number=Sing|PronType=Tot
             подорожали подорожать VERB Aspect=Perf|Mood=Ind|Number=Plur|Tense=Past|VerbForm=Fin|Voice=Act
             огурцы огурец NOUN Animacy=Inan|Case=Nom|Gender=Masc|Number=Plur
             и и CCONJ _
@@ -1159,13 +1177,13 @@ NEWS = [
             регионов регион NOUN Animacy=Inan|Case=Gen|Gender=Masc|Number=Plur
             .
             По по ADP _
-            их их DET _
+            их их DET Poss=Yes|PronType=Prs
             прогнозу прогноз NOUN Animacy=Inan|Case=Dat|Gender=Masc|Number=Sing
             ,
             цены цена NOUN Animacy=Inan|Case=Nom|Gender=Fem|Number=Plur
             ,
-            скорее скоро ADV Degree=Cmp
-            всего всё PRON Animacy=Inan|Case=Gen|Gender=Neut|Number=Sing
+            скорее скорее ADV Degree=Cmp
+            всего всё PRON Animacy=Inan|Case=Gen|Gender=Neut|Number=Sing|PronType=Tot
             ,
             перестанут перестать VERB Aspect=Perf|Mood=Ind|Number=Plur|Person=3|Tense=Fut|VerbForm=Fin|Voice=Act
             расти расти VERB Aspect=Imp|VerbForm=Inf|Voice=Act
@@ -1298,7 +1316,7 @@ NEWS = [
         morph="""
             Администрация администрация NOUN Animacy=Inan|Case=Nom|Gender=Fem|Number=Sing
             города город NOUN Animacy=Inan|Case=Gen|Gender=Masc|Number=Sing
-            Ольховска Ольховск PROPN Animacy=Inan|Case=Gen|Gender=Masc|Number=Sing
+            Ольховска Ольховск PROPN Animacy=Inan|Case=Gen|Gender=Masc|NameType=Geo|Number=Sing
             назначает назначать VERB Aspect=Imp|Mood=Ind|Number=Sing|Person=3|Tense=Pres|VerbForm=Fin|Voice=Act
             публичные публичный ADJ Animacy=Inan|Case=Acc|Degree=Pos|Number=Plur
             слушания слушание NOUN Animacy=Inan|Case=Acc|Gender=Neut|Number=Plur
@@ -1326,19 +1344,19 @@ NEWS = [
             необходимо необходимый ADJ Degree=Pos|Gender=Neut|Number=Sing|Variant=Short
             зарегистрироваться зарегистрироваться VERB Aspect=Perf|VerbForm=Inf|Voice=Mid
             не не PART Polarity=Neg
-            позднее поздно ADV Degree=Cmp
+            позднее позднее ADV Degree=Cmp
             чем чем SCONJ _
             за за ADP _
-            3 3 NUM Case=Acc|NumType=Card
+            3 3 NUM NumForm=Digit|NumType=Card
             дня день NOUN Animacy=Inan|Case=Gen|Gender=Masc|Number=Sing
             до до ADP _
             начала начало NOUN Animacy=Inan|Case=Gen|Gender=Neut|Number=Sing
             слушаний слушание NOUN Animacy=Inan|Case=Gen|Gender=Neut|Number=Plur
             .
-            Все весь DET Case=Nom|Number=Plur
+            Все весь DET Case=Nom|Number=Plur|PronType=Tot
             поступившие поступить VERB Aspect=Perf|Case=Nom|Number=Plur|Tense=Past|VerbForm=Part|Voice=Act
             предложения предложение NOUN Animacy=Inan|Case=Nom|Gender=Neut|Number=Plur
-            будут быть AUX Aspect=Imp|Mood=Ind|Number=Plur|Person=3|Tense=Fut|VerbForm=Fin
+            будут быть AUX Mood=Ind|Number=Plur|Person=3|Tense=Fut|VerbForm=Fin|Voice=Act
             рассмотрены рассмотреть VERB Aspect=Perf|Number=Plur|Tense=Past|Variant=Short|VerbForm=Part|Voice=Pass
             и и CCONJ _
             учтены учесть VERB Aspect=Perf|Number=Plur|Tense=Past|Variant=Short|VerbForm=Part|Voice=Pass
@@ -1470,23 +1488,23 @@ ESSAY = [
             .
             Младшеклассник младшеклассник NOUN Animacy=Anim|Case=Nom|Gender=Masc|Number=Sing
             ,
-            который который PRON Animacy=Anim|Case=Nom|Gender=Masc|Number=Sing
+            который который DET Case=Nom|Gender=Masc|Number=Sing|PronType=Rel
             проводит проводить VERB Aspect=Imp|Mood=Ind|Number=Sing|Person=3|Tense=Pres|VerbForm=Fin|Voice=Act
             за за ADP _
             уроками урок NOUN Animacy=Inan|Case=Ins|Gender=Masc|Number=Plur
             по по ADP _
-            три три NUM Animacy=Inan|Case=Acc|NumType=Card
+            три три NUM Animacy=Inan|Case=Acc|NumForm=Word|NumType=Card
             часа час NOUN Animacy=Inan|Case=Gen|Gender=Masc|Number=Sing
             ,
             устаёт уставать VERB Aspect=Imp|Mood=Ind|Number=Sing|Person=3|Tense=Pres|VerbForm=Fin|Voice=Act
             не не PART Polarity=Neg
-            меньше мало ADV Degree=Cmp
+            меньше меньше ADV Degree=Cmp|PronType=Tot
             взрослого взрослый NOUN Animacy=Anim|Case=Gen|Gender=Masc|Number=Sing
             после после ADP _
             смены смена NOUN Animacy=Inan|Case=Gen|Gender=Fem|Number=Sing
             .
             При при ADP _
-            этом это PRON Animacy=Inan|Case=Loc|Gender=Neut|Number=Sing
+            этом это PRON Animacy=Inan|Case=Loc|Gender=Neut|Number=Sing|PronType=Dem
             исследования исследование NOUN Animacy=Inan|Case=Nom|Gender=Neut|Number=Plur
             не не PART Polarity=Neg
             находят находить VERB Aspect=Imp|Mood=Ind|Number=Plur|Person=3|Tense=Pres|VerbForm=Fin|Voice=Act
@@ -1499,8 +1517,8 @@ ESSAY = [
             и и CCONJ _
             успеваемостью успеваемость NOUN Animacy=Inan|Case=Ins|Gender=Fem|Number=Sing
             детей ребёнок NOUN Animacy=Anim|Case=Gen|Gender=Masc|Number=Plur
-            младше молодой ADJ Degree=Cmp
-            10 10 NUM Case=Gen|NumType=Card
+            младше младший ADJ Degree=Cmp
+            10 10 NUM NumForm=Digit|NumType=Card
             лет год NOUN Animacy=Inan|Case=Gen|Gender=Masc|Number=Plur
             .
             Освободившееся освободиться VERB Aspect=Perf|Case=Acc|Gender=Neut|Number=Sing|Tense=Past|VerbForm=Part|Voice=Mid
@@ -1625,20 +1643,20 @@ ESSAY = [
         ),
         morph="""
             Противники противник NOUN Animacy=Anim|Case=Nom|Gender=Masc|Number=Plur
-            этой этот DET Case=Gen|Gender=Fem|Number=Sing
+            этой этот DET Case=Gen|Gender=Fem|Number=Sing|PronType=Dem
             идеи идея NOUN Animacy=Inan|Case=Gen|Gender=Fem|Number=Sing
             ,
             безусловно безусловно ADV Degree=Pos
             ,
             правы правый ADJ Degree=Pos|Number=Plur|Variant=Short
             в в ADP _
-            одном один NUM Case=Loc|Gender=Neut|Number=Sing|NumType=Card
+            одном один DET Case=Loc|Gender=Neut|Number=Sing|PronType=Ind
             :
             навык навык NOUN Animacy=Inan|Case=Nom|Gender=Masc|Number=Sing
             самостоятельной самостоятельный ADJ Case=Gen|Degree=Pos|Gender=Fem|Number=Sing
             работы работа NOUN Animacy=Inan|Case=Gen|Gender=Fem|Number=Sing
-            сам сам DET Case=Nom|Gender=Masc|Number=Sing
-            собой себя PRON Case=Ins|Reflex=Yes
+            сам сам DET Case=Nom|Gender=Masc|Number=Sing|PronType=Emp
+            собой себя PRON Case=Ins|PronType=Prs|Reflex=Yes
             не не PART Polarity=Neg
             появится появиться VERB Aspect=Perf|Mood=Ind|Number=Sing|Person=3|Tense=Fut|VerbForm=Fin|Voice=Mid
             .
@@ -1652,15 +1670,15 @@ ESSAY = [
             напоминаний напоминание NOUN Animacy=Inan|Case=Gen|Gender=Neut|Number=Plur
             и и CCONJ _
             доводить доводить VERB Aspect=Imp|VerbForm=Inf|Voice=Act
-            его он PRON Case=Acc|Gender=Neut|Number=Sing|Person=3
+            его оно PRON Case=Acc|Gender=Neut|Number=Sing|Person=3|PronType=Prs
             до до ADP _
             конца конец NOUN Animacy=Inan|Case=Gen|Gender=Masc|Number=Sing
             .
             Но но CCONJ _
             для для ADP _
-            этого это PRON Animacy=Inan|Case=Gen|Gender=Neut|Number=Sing
+            этого это PRON Animacy=Inan|Case=Gen|Gender=Neut|Number=Sing|PronType=Dem
             хватит хватить VERB Aspect=Perf|Mood=Ind|Number=Sing|Person=3|Tense=Fut|VerbForm=Fin|Voice=Act
-            20 20 NUM Case=Gen|NumType=Card
+            20 20 NUM NumForm=Digit|NumType=Card
             минут минута NOUN Animacy=Inan|Case=Gen|Gender=Fem|Number=Plur
             в в ADP _
             день день NOUN Animacy=Inan|Case=Acc|Gender=Masc|Number=Sing
@@ -1676,15 +1694,15 @@ ESSAY = [
             напротив напротив ADV Degree=Pos
             ,
             учат учить VERB Aspect=Imp|Mood=Ind|Number=Plur|Person=3|Tense=Pres|VerbForm=Fin|Voice=Act
-            скорее скоро ADV Degree=Cmp
-            тому то PRON Animacy=Inan|Case=Dat|Gender=Neut|Number=Sing
+            скорее скорее ADV Degree=Cmp
+            тому то PRON Animacy=Inan|Case=Dat|Gender=Neut|Number=Sing|PronType=Dem
             ,
-            как как ADV Degree=Pos
+            как как ADV Degree=Pos|PronType=Rel
             растягивать растягивать VERB Aspect=Imp|VerbForm=Inf|Voice=Act
             скучную скучный ADJ Case=Acc|Degree=Pos|Gender=Fem|Number=Sing
             работу работа NOUN Animacy=Inan|Case=Acc|Gender=Fem|Number=Sing
             на на ADP _
-            весь весь DET Animacy=Inan|Case=Acc|Gender=Masc|Number=Sing
+            весь весь DET Animacy=Inan|Case=Acc|Gender=Masc|Number=Sing|PronType=Tot
             вечер вечер NOUN Animacy=Inan|Case=Acc|Gender=Masc|Number=Sing
             .
         """,
@@ -1803,15 +1821,15 @@ ESSAY = [
             текст текст NOUN Animacy=Inan|Case=Nom|Gender=Masc|Number=Sing
             становится становиться VERB Aspect=Imp|Mood=Ind|Number=Sing|Person=3|Tense=Pres|VerbForm=Fin|Voice=Mid
             хуже плохой ADJ Degree=Cmp
-            оттого оттого ADV Degree=Pos
+            оттого оттого ADV Degree=Pos|PronType=Dem
             ,
             что что SCONJ _
-            его он PRON Case=Acc|Gender=Masc|Number=Sing|Person=3
+            его он PRON Case=Acc|Gender=Masc|Number=Sing|Person=3|PronType=Prs
             читают читать VERB Aspect=Imp|Mood=Ind|Number=Plur|Person=3|Tense=Pres|VerbForm=Fin|Voice=Act
             с с ADP _
             экрана экран NOUN Animacy=Inan|Case=Gen|Gender=Masc|Number=Sing
             ?
-            Мне я PRON Case=Dat|Number=Sing|Person=1
+            Мне я PRON Case=Dat|Number=Sing|Person=1|PronType=Prs
             кажется казаться VERB Aspect=Imp|Mood=Ind|Number=Sing|Person=3|Tense=Pres|VerbForm=Fin|Voice=Mid
             ,
             спор спор NOUN Animacy=Inan|Case=Nom|Gender=Masc|Number=Sing
@@ -1839,27 +1857,27 @@ ESSAY = [
             а а CCONJ _
             шрифт шрифт NOUN Animacy=Inan|Case=Acc|Gender=Masc|Number=Sing
             в в ADP _
-            ней она PRON Case=Loc|Gender=Fem|Number=Sing|Person=3
+            ней она PRON Case=Loc|Gender=Fem|Number=Sing|Person=3|PronType=Prs
             легко лёгкий ADJ Degree=Pos|Gender=Neut|Number=Sing|Variant=Short
             увеличить увеличить VERB Aspect=Perf|VerbForm=Inf|Voice=Act
             .
             Важно важный ADJ Degree=Pos|Gender=Neut|Number=Sing|Variant=Short
             не не PART Polarity=Neg
-            то то PRON Animacy=Inan|Case=Nom|Gender=Neut|Number=Sing
+            то то PRON Animacy=Inan|Case=Nom|Gender=Neut|Number=Sing|PronType=Dem
             ,
             на на ADP _
-            чём что PRON Animacy=Inan|Case=Loc|Gender=Neut|Number=Sing
-            мы мы PRON Case=Nom|Number=Plur|Person=1
+            чём что PRON Animacy=Inan|Case=Loc|Gender=Neut|Number=Sing|PronType=Rel
+            мы мы PRON Case=Nom|Number=Plur|Person=1|PronType=Prs
             читаем читать VERB Aspect=Imp|Mood=Ind|Number=Plur|Person=1|Tense=Pres|VerbForm=Fin|Voice=Act
             роман роман NOUN Animacy=Inan|Case=Acc|Gender=Masc|Number=Sing
             ,
             а а CCONJ _
-            то то PRON Animacy=Inan|Case=Nom|Gender=Neut|Number=Sing
+            то то PRON Animacy=Inan|Case=Nom|Gender=Neut|Number=Sing|PronType=Dem
             ,
             дочитаем дочитать VERB Aspect=Perf|Mood=Ind|Number=Plur|Person=1|Tense=Fut|VerbForm=Fin|Voice=Act
             ли ли PART _
-            мы мы PRON Case=Nom|Number=Plur|Person=1
-            его он PRON Case=Acc|Gender=Masc|Number=Sing|Person=3
+            мы мы PRON Case=Nom|Number=Plur|Person=1|PronType=Prs
+            его он PRON Case=Acc|Gender=Masc|Number=Sing|Person=3|PronType=Prs
             до до ADP _
             последней последний ADJ Case=Gen|Degree=Pos|Gender=Fem|Number=Sing
             страницы страница NOUN Animacy=Inan|Case=Gen|Gender=Fem|Number=Sing
@@ -1995,11 +2013,11 @@ ESSAY = [
             настоящий настоящий ADJ Case=Nom|Degree=Pos|Gender=Masc|Number=Sing
             прорыв прорыв NOUN Animacy=Inan|Case=Nom|Gender=Masc|Number=Sing
             :
-            чтобы чтобы SCONJ _
+            чтобы чтобы SCONJ Mood=Cnd
             вскипятить вскипятить VERB Aspect=Perf|VerbForm=Inf|Voice=Act
             воду вода NOUN Animacy=Inan|Case=Acc|Gender=Fem|Number=Sing
             ,
-            теперь теперь ADV Degree=Pos
+            теперь теперь ADV Degree=Pos|PronType=Dem
             достаточно достаточный ADJ Degree=Pos|Gender=Neut|Number=Sing|Variant=Short
             скачать скачать VERB Aspect=Perf|VerbForm=Inf|Voice=Act
             приложение приложение NOUN Animacy=Inan|Case=Acc|Gender=Neut|Number=Sing
@@ -2015,18 +2033,18 @@ ESSAY = [
             Вчера вчера ADV Degree=Pos
             обновление обновление NOUN Animacy=Inan|Case=Nom|Gender=Neut|Number=Sing
             шло идти VERB Aspect=Imp|Gender=Neut|Mood=Ind|Number=Sing|Tense=Past|VerbForm=Fin|Voice=Act
-            сорок сорок NUM Case=Acc|NumType=Card
+            сорок сорок NUM Case=Acc|NumForm=Word|NumType=Card
             минут минута NOUN Animacy=Inan|Case=Gen|Gender=Fem|Number=Plur
             .
             Обычный обычный ADJ Case=Nom|Degree=Pos|Gender=Masc|Number=Sing
             чайник чайник NOUN Animacy=Inan|Case=Nom|Gender=Masc|Number=Sing
             за за ADP _
-            это этот DET Case=Acc|Gender=Neut|Number=Sing
+            это этот DET Case=Acc|Gender=Neut|Number=Sing|PronType=Dem
             время время NOUN Animacy=Inan|Case=Acc|Gender=Neut|Number=Sing
             вскипел вскипеть VERB Aspect=Perf|Gender=Masc|Mood=Ind|Number=Sing|Tense=Past|VerbForm=Fin|Voice=Act
             бы бы AUX Mood=Cnd
             раз раз NOUN Animacy=Inan|Case=Gen|Gender=Masc|Number=Plur
-            десять десять NUM Case=Acc|NumType=Card
+            десять десять NUM Case=Acc|NumForm=Word|NumType=Card
             .
             Производитель производитель NOUN Animacy=Anim|Case=Nom|Gender=Masc|Number=Sing
             обещает обещать VERB Aspect=Imp|Mood=Ind|Number=Sing|Person=3|Tense=Pres|VerbForm=Fin|Voice=Act
@@ -2037,7 +2055,7 @@ ESSAY = [
             версии версия NOUN Animacy=Inan|Case=Loc|Gender=Fem|Number=Sing
             ,
             но но CCONJ _
-            я я PRON Case=Nom|Number=Sing|Person=1
+            я я PRON Case=Nom|Number=Sing|Person=1|PronType=Prs
             ,
             пожалуй пожалуй ADV Degree=Pos
             ,
@@ -2190,14 +2208,14 @@ FICTION = [
             туман туман NOUN Animacy=Inan|Case=Nom|Gender=Masc|Number=Sing
             .
             Дед дед NOUN Animacy=Anim|Case=Nom|Gender=Masc|Number=Sing
-            Фёдор Фёдор PROPN Animacy=Anim|Case=Nom|Gender=Masc|Number=Sing
+            Фёдор Фёдор PROPN Animacy=Anim|Case=Nom|Gender=Masc|NameType=Giv|Number=Sing
             вытащил вытащить VERB Aspect=Perf|Gender=Masc|Mood=Ind|Number=Sing|Tense=Past|VerbForm=Fin|Voice=Act
             лодку лодка NOUN Animacy=Inan|Case=Acc|Gender=Fem|Number=Sing
             на на ADP _
             песок песок NOUN Animacy=Inan|Case=Acc|Gender=Masc|Number=Sing
             ,
             перевернул перевернуть VERB Aspect=Perf|Gender=Masc|Mood=Ind|Number=Sing|Tense=Past|VerbForm=Fin|Voice=Act
-            её она PRON Case=Acc|Gender=Fem|Number=Sing|Person=3
+            её она PRON Case=Acc|Gender=Fem|Number=Sing|Person=3|PronType=Prs
             вверх вверх ADV Degree=Pos
             дном дно NOUN Animacy=Inan|Case=Ins|Gender=Neut|Number=Sing
             и и CCONJ _
@@ -2219,7 +2237,7 @@ FICTION = [
             единственный единственный ADJ Case=Nom|Degree=Pos|Gender=Masc|Number=Sing
             звук звук NOUN Animacy=Inan|Case=Nom|Gender=Masc|Number=Sing
             на на ADP _
-            всём весь DET Case=Loc|Gender=Neut|Number=Sing
+            всём весь DET Case=Loc|Gender=Neut|Number=Sing|PronType=Tot
             озере озеро NOUN Animacy=Inan|Case=Loc|Gender=Neut|Number=Sing
             .
             Старик старик NOUN Animacy=Anim|Case=Nom|Gender=Masc|Number=Sing
@@ -2238,7 +2256,7 @@ FICTION = [
             к к ADP _
             дому дом NOUN Animacy=Inan|Case=Dat|Gender=Masc|Number=Sing
             ,
-            где где ADV Degree=Pos
+            где где ADV Degree=Pos|PronType=Rel
             в в ADP _
             окне окно NOUN Animacy=Inan|Case=Loc|Gender=Neut|Number=Sing
             уже уже ADV Degree=Pos
@@ -2349,7 +2367,7 @@ FICTION = [
             здравствуй здравствовать VERB Aspect=Imp|Mood=Imp|Number=Sing|Person=2|VerbForm=Fin|Voice=Act
             !
             Доехал доехать VERB Aspect=Perf|Gender=Masc|Mood=Ind|Number=Sing|Tense=Past|VerbForm=Fin|Voice=Act
-            я я PRON Case=Nom|Number=Sing|Person=1
+            я я PRON Case=Nom|Number=Sing|Person=1|PronType=Prs
             хорошо хорошо ADV Degree=Pos
             ,
             хотя хотя SCONJ _
@@ -2357,7 +2375,7 @@ FICTION = [
             опоздал опоздать VERB Aspect=Perf|Gender=Masc|Mood=Ind|Number=Sing|Tense=Past|VerbForm=Fin|Voice=Act
             почти почти ADV Degree=Pos
             на на ADP _
-            два два NUM Animacy=Inan|Case=Acc|Gender=Masc|NumType=Card
+            два два NUM Animacy=Inan|Case=Acc|Gender=Masc|NumForm=Word|NumType=Card
             часа час NOUN Animacy=Inan|Case=Gen|Gender=Masc|Number=Sing
             .
             Общежитие общежитие NOUN Animacy=Inan|Case=Nom|Gender=Neut|Number=Sing
@@ -2374,14 +2392,14 @@ FICTION = [
             кажется казаться VERB Aspect=Imp|Mood=Ind|Number=Sing|Person=3|Tense=Pres|VerbForm=Fin|Voice=Mid
             ,
             нормальные нормальный ADJ Case=Nom|Degree=Pos|Number=Plur
-            ребята ребята NOUN Animacy=Anim|Case=Nom|Number=Plur
+            ребята ребята NOUN Animacy=Anim|Case=Nom|Gender=Neut|Number=Plur
             .
-            Ты ты PRON Case=Nom|Number=Sing|Person=2
+            Ты ты PRON Case=Nom|Number=Sing|Person=2|PronType=Prs
             не не PART Polarity=Neg
             видел видеть VERB Aspect=Imp|Gender=Masc|Mood=Ind|Number=Sing|Tense=Past|VerbForm=Fin|Voice=Act
             ,
-            куда куда ADV Degree=Pos
-            я я PRON Case=Nom|Number=Sing|Person=1
+            куда куда ADV Degree=Pos|PronType=Rel
+            я я PRON Case=Nom|Number=Sing|Person=1|PronType=Prs
             положил положить VERB Aspect=Perf|Gender=Masc|Mood=Ind|Number=Sing|Tense=Past|VerbForm=Fin|Voice=Act
             зарядку зарядка NOUN Animacy=Inan|Case=Acc|Gender=Fem|Number=Sing
             от от ADP _
@@ -2389,25 +2407,25 @@ FICTION = [
             ?
             Наверное наверное ADV Degree=Pos
             ,
-            она она PRON Case=Nom|Gender=Fem|Number=Sing|Person=3
+            она она PRON Case=Nom|Gender=Fem|Number=Sing|Person=3|PronType=Prs
             осталась остаться VERB Aspect=Perf|Gender=Fem|Mood=Ind|Number=Sing|Tense=Past|VerbForm=Fin|Voice=Mid
             на на ADP _
             подоконнике подоконник NOUN Animacy=Inan|Case=Loc|Gender=Masc|Number=Sing
             .
             Пришли прислать VERB Aspect=Perf|Mood=Imp|Number=Sing|Person=2|VerbForm=Fin|Voice=Act
-            её она PRON Case=Acc|Gender=Fem|Number=Sing|Person=3
+            её она PRON Case=Acc|Gender=Fem|Number=Sing|Person=3|PronType=Prs
             ,
             пожалуйста пожалуйста PART _
             ,
             вместе вместе ADV Degree=Pos
             с с ADP _
-            моим мой DET Case=Ins|Gender=Masc|Number=Sing
+            моим мой DET Case=Ins|Gender=Masc|Number=Sing|Poss=Yes|PronType=Prs
             шарфом шарф NOUN Animacy=Inan|Case=Ins|Gender=Masc|Number=Sing
             .
             Обещаю обещать VERB Aspect=Imp|Mood=Ind|Number=Sing|Person=1|Tense=Pres|VerbForm=Fin|Voice=Act
             звонить звонить VERB Aspect=Imp|VerbForm=Inf|Voice=Act
-            тебе ты PRON Case=Dat|Number=Sing|Person=2
-            каждое каждый DET Case=Acc|Gender=Neut|Number=Sing
+            тебе ты PRON Case=Dat|Number=Sing|Person=2|PronType=Prs
+            каждое каждый DET Case=Acc|Gender=Neut|Number=Sing|PronType=Tot
             воскресенье воскресенье NOUN Animacy=Inan|Case=Acc|Gender=Neut|Number=Sing
             !
         """,
@@ -2596,8 +2614,8 @@ def build_paragraph(para: Paragraph) -> dict[str, Any]:
             start=start,
             end=end,
             label=upos,
-            # UD Russian writes lemmas with е for ё (ещё → еще), as the current treebanks do.
-            attrs={"lemma": lemma.replace("ё", "е").replace("Ё", "Е"), "feats": feats},
+            # UD lemma spelling (ещё → еще, but всё stays всё), shared with the pre-annotator.
+            attrs={"lemma": normalize_lemma(lemma, upos), "feats": feats},
         )
 
     relations = []
@@ -2785,26 +2803,60 @@ def validate(key: str, record: dict[str, Any], schemas: dict[str, dict[str, Any]
             raise BuildError(f"{key}: {n} {name} labels, expected one")
 
 
+#: the only analyses of a token written in digits: a cardinal, or an ordinal adjective ("2019 год")
+DIGIT_ANALYSES = {("NUM", "NumForm=Digit|NumType=Card"), ("ADJ", "NumForm=Digit|NumType=Ord")}
+#: features the house convention puts on every token of a part of speech (abbreviations aside)
+REQUIRED_FEATS = {
+    "PRON": ("PronType",),
+    "DET": ("PronType",),
+    "NUM": ("NumForm", "NumType"),
+    "PROPN": ("NameType",),
+    "NOUN": ("Gender",),
+}
+
+
 def check_morph(where: str, form: str, a: dict[str, Any]) -> None:
+    """Per-token checks of the lexical layer: well-formed feats, the rules of the house convention
+    that hold on every token of ru_taiga-ud-dev, and the sample's rule that every ADV has Degree."""
     lemma, feats, upos = a["attrs"]["lemma"], a["attrs"]["feats"], a["label"]
     if "\u0301" in lemma or "\u00ad" in lemma:
         raise BuildError(f"{where}: lemma {lemma!r} keeps a stress mark or soft hyphen")
     is_punct = all(unicodedata.category(c).startswith("P") for c in form)
     if is_punct != (upos == "PUNCT"):
         raise BuildError(f"{where}: {form!r} tagged {upos}")
-    if form.isdigit() and upos != "NUM":
-        raise BuildError(f"{where}: digits {form!r} must be NUM")
     if upos == "AUX" and lemma not in ("быть", "бы"):
         raise BuildError(f"{where}: only быть and conditional бы are AUX")
-    if upos == "ADV" and "Degree=" not in feats:
-        raise BuildError(f"{where}: ADV without Degree")
-    if feats == "_":
-        return
-    if any("=" not in pair for pair in feats.split("|")):
+    if feats != "_" and any("=" not in pair for pair in feats.split("|")):
         raise BuildError(f"{where}: malformed feats {feats!r}")
-    names = [pair.split("=")[0] for pair in feats.split("|")]
+    pairs = [] if feats == "_" else [pair.split("=", 1) for pair in feats.split("|")]
+    names = [name for name, _ in pairs]
     if names != sorted(names, key=str.lower) or len(set(names)) != len(names):
         raise BuildError(f"{where}: feats {feats!r} not in UD (alphabetical) order")
+    f = dict(pairs)
+    if form.isdigit() and (upos, feats) not in DIGIT_ANALYSES:
+        raise BuildError(
+            f"{where}: digits {form!r} must be NUM NumForm=Digit|NumType=Card (no Case)"
+            " or an ordinal ADJ NumForm=Digit|NumType=Ord"
+        )
+    for tag, required in REQUIRED_FEATS.items():
+        if upos == tag and not all(name in f for name in required) and "Abbr" not in f:
+            raise BuildError(f"{where}: {upos} needs {'/'.join(required)}, got {feats!r}")
+    if upos == "ADV" and "Degree" not in f:
+        raise BuildError(f"{where}: ADV without Degree")
+    if lemma == "который" and (upos != "DET" or f.get("PronType") != "Rel"):
+        raise BuildError(f"{where}: который is DET with PronType=Rel")
+    if (
+        upos == "AUX"
+        and lemma == "быть"
+        and (f.get("Voice") != "Act" or (f.get("Tense") == "Fut" and "Aspect" in f))
+    ):
+        raise BuildError(f"{where}: AUX быть has Voice=Act, and no Aspect in the future")
+    if "Animacy" in f and upos not in ("NOUN", "PROPN", "PRON") and f.get("Case") != "Acc":
+        raise BuildError(f"{where}: Animacy on {upos} outside the accusative")
+    if f.get("VerbForm") == "Part" and f.get("Variant") == "Short" and "Case" in f:
+        raise BuildError(f"{where}: short participles have no Case")
+    if upos == "ADJ" and f.get("NumType") == "Ord" and "Degree" in f:
+        raise BuildError(f"{where}: ordinal adjectives have NumType=Ord, not Degree")
 
 
 # --- output -------------------------------------------------------------------------------------
