@@ -308,6 +308,21 @@ def plugins(state: State, as_json: bool) -> None:
     out.print(table)
 
 
+@cli.command()
+@click.option(
+    "--annotator",
+    metavar="NAME",
+    help="Whose edits these are (undo, conflicts, audit). "
+    "Default: $LAYERKIT_ANNOTATOR, the project's `annotator`, $USER.",
+)
+@pass_state
+def annotate(state: State, annotator: str | None) -> None:
+    """Annotate the store's paragraphs in the terminal, layer by layer, from the keyboard."""
+    from layerkit.tui import create_app
+
+    create_app(state.db, annotator, project=state.project).run()
+
+
 def _print_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 

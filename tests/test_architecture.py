@@ -35,6 +35,7 @@ FORBIDDEN = {
     ),
     "layerkit.nlp": ("layerkit.store", "layerkit.project", "layerkit.cli", "layerkit.tui"),
     "layerkit.errors": ("layerkit.",),
+    "layerkit.tui": ("layerkit.cli", "click"),
     "layerkit.drafts": ("layerkit.store", "layerkit.schema", "layerkit.cli"),
 }
 

@@ -1,0 +1,291 @@
+"""Read-only, paged queries for browsing a store (the annotation TUI's paragraph navigator).
+
+A navigator must open a store of 100k paragraphs at once and keep its memory flat, so nothing
+here reads "all paragraphs": every query returns one page, one count, or one position. Order is
+the documents' reading order, ``(document_id, position)``, which the unique index of
+``paragraphs`` serves directly; a layer's state is found through ``layer_status``'s primary key
+``(paragraph_id, layer)``, one index probe per paragraph.
+
+Text search folds case, stress marks and ``ё`` on both sides (see :func:`fold`), so typing
+``замок`` finds ``За́мок``. SQLite's own ``LIKE`` folds ASCII only, so on SQLite a Python
+function does the folding; other databases use ``ILIKE``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from layerkit.store.engine import is_sqlite
+from layerkit.store.models import LAYER_STATES, Document, LayerStatus, Paragraph
+from layerkit.store.store import Store, events_t
+
+paragraphs_t: sa.Table = Paragraph.__table__  # type: ignore[attr-defined]
+documents_t: sa.Table = Document.__table__  # type: ignore[attr-defined]
+status_t: sa.Table = LayerStatus.__table__  # type: ignore[attr-defined]
+
+PREVIEW_CHARS = 160
+_FOLD_FUNCTION = "layerkit_fold"
+_STRESS_MARKS = str.maketrans("", "", "\u0301\u0300")
+
+
+def fold(text: str) -> str:
+    """Text as search compares it: no stress marks, ``ё`` as ``е``, case folded."""
+    return text.translate(_STRESS_MARKS).casefold().replace("ё", "е")
+
+
+@dataclass(frozen=True)
+class ParagraphFilter:
+    """Which paragraphs the navigator lists.
+
+    ``states`` (with ``layer``) keeps paragraphs whose layer is in one of those states (a
+    paragraph without a status row is ``todo``); ``text`` keeps those containing it (folded).
+    """
+
+    layer: str | None = None
+    states: tuple[str, ...] = ()
+    text: str = ""
+
+    def __post_init__(self) -> None:
+        unknown = set(self.states) - set(LAYER_STATES)
+        if unknown:
+            raise ValueError(f"unknown states {sorted(unknown)}")
+        if self.states and self.layer is None:
+            raise ValueError("a state filter needs a layer")
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.states and not self.text
+
+
+@dataclass(frozen=True)
+class ParagraphRow:
+    """One navigator line: where the paragraph is, how it begins, and every layer's state."""
+
+    id: int
+    document_id: int
+    document_name: str
+    position: int
+    preview: str
+    states: dict[str, str] = field(default_factory=dict)
+    flagged: bool = False
+
+    def state(self, layer: str) -> str:
+        return self.states.get(layer, "todo")
+
+
+def _where(store: Store, conn: sa.Connection, filt: ParagraphFilter) -> list[Any]:
+    conditions: list[Any] = []
+    if filt.states:
+        assert filt.layer is not None
+        state = sa.func.coalesce(
+            sa.select(status_t.c.state)
+            .where(
+                (status_t.c.paragraph_id == paragraphs_t.c.id) & (status_t.c.layer == filt.layer)
+            )
+            .scalar_subquery(),
+            "todo",
+        )
+        conditions.append(state.in_(filt.states))
+    if filt.text:
+        pattern = "%" + _escape_like(fold(filt.text)) + "%"
+        if is_sqlite(store.url):
+            _register_fold(conn)
+            conditions.append(
+                getattr(sa.func, _FOLD_FUNCTION)(paragraphs_t.c.text).like(pattern, escape="\\")
+            )
+        else:
+            conditions.append(paragraphs_t.c.text.ilike(pattern, escape="\\"))
+    return conditions
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _register_fold(conn: sa.Connection) -> None:
+    """Make ``layerkit_fold()`` callable on this pooled connection (cheap; idempotent)."""
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    raw.create_function(_FOLD_FUNCTION, 1, _fold_or_none, deterministic=True)
+
+
+def _fold_or_none(text: str | None) -> str | None:
+    return None if text is None else fold(text)
+
+
+def count(store: Store, filt: ParagraphFilter | None = None) -> int:
+    """How many paragraphs the filter keeps."""
+    filt = filt or ParagraphFilter()
+    with store.engine.connect() as conn:
+        query = sa.select(sa.func.count()).select_from(paragraphs_t)
+        for condition in _where(store, conn, filt):
+            query = query.where(condition)
+        return int(conn.execute(query).scalar_one())
+
+
+def paragraph_page(
+    store: Store, offset: int, limit: int, filt: ParagraphFilter | None = None
+) -> list[ParagraphRow]:
+    """Rows ``offset .. offset+limit`` of the filtered list, in reading order.
+
+    OFFSET walks the ordering index, a few milliseconds even at row 100k; the navigator needs
+    random access (a scrollbar dragged to the middle), which keyset paging cannot give.
+    """
+    filt = filt or ParagraphFilter()
+    with store.engine.connect() as conn:
+        query = sa.select(
+            paragraphs_t.c.id,
+            paragraphs_t.c.document_id,
+            paragraphs_t.c.position,
+            sa.func.substr(paragraphs_t.c.text, 1, PREVIEW_CHARS).label("preview"),
+            paragraphs_t.c.flags,
+        )
+        for condition in _where(store, conn, filt):
+            query = query.where(condition)
+        query = (
+            query.order_by(paragraphs_t.c.document_id, paragraphs_t.c.position)
+            .offset(max(offset, 0))
+            .limit(limit)
+        )
+        rows = conn.execute(query).all()
+        return _rows(conn, rows)
+
+
+def _rows(conn: sa.Connection, rows: Sequence[Any]) -> list[ParagraphRow]:
+    if not rows:
+        return []
+    ids = [r.id for r in rows]
+    states: dict[int, dict[str, str]] = {i: {} for i in ids}
+    for pid, layer, state in conn.execute(
+        sa.select(status_t.c.paragraph_id, status_t.c.layer, status_t.c.state).where(
+            status_t.c.paragraph_id.in_(ids)
+        )
+    ):
+        states[pid][layer] = state
+    doc_ids = sorted({r.document_id for r in rows})
+    names = dict(
+        conn.execute(
+            sa.select(documents_t.c.id, documents_t.c.name).where(documents_t.c.id.in_(doc_ids))
+        ).all()
+    )
+    return [
+        ParagraphRow(
+            id=r.id,
+            document_id=r.document_id,
+            document_name=names.get(r.document_id, ""),
+            position=r.position,
+            preview=r.preview,
+            states=states[r.id],
+            flagged=bool(r.flags),
+        )
+        for r in rows
+    ]
+
+
+def row_of(store: Store, paragraph_id: int) -> ParagraphRow | None:
+    """One paragraph's navigator row (its document's name and every layer's state)."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(
+                paragraphs_t.c.id,
+                paragraphs_t.c.document_id,
+                paragraphs_t.c.position,
+                sa.func.substr(paragraphs_t.c.text, 1, PREVIEW_CHARS).label("preview"),
+                paragraphs_t.c.flags,
+            ).where(paragraphs_t.c.id == paragraph_id)
+        ).all()
+        found = _rows(conn, rows)
+    return found[0] if found else None
+
+
+def position_of(store: Store, paragraph_id: int, filt: ParagraphFilter | None = None) -> int | None:
+    """The row index of a paragraph in the filtered list, or None if the filter drops it."""
+    filt = filt or ParagraphFilter()
+    with store.engine.connect() as conn:
+        key = conn.execute(
+            sa.select(paragraphs_t.c.document_id, paragraphs_t.c.position).where(
+                paragraphs_t.c.id == paragraph_id
+            )
+        ).first()
+        if key is None:
+            return None
+        conditions = _where(store, conn, filt)
+        if conditions:
+            kept = sa.select(paragraphs_t.c.id).where(paragraphs_t.c.id == paragraph_id)
+            for condition in conditions:
+                kept = kept.where(condition)
+            if conn.execute(kept).first() is None:
+                return None
+        before = (
+            sa.select(sa.func.count())
+            .select_from(paragraphs_t)
+            .where(
+                sa.tuple_(paragraphs_t.c.document_id, paragraphs_t.c.position)
+                < sa.tuple_(key.document_id, key.position)
+            )
+        )
+        for condition in conditions:
+            before = before.where(condition)
+        return int(conn.execute(before).scalar_one())
+
+
+def neighbour(
+    store: Store,
+    paragraph_id: int | None,
+    step: int,
+    filt: ParagraphFilter | None = None,
+) -> int | None:
+    """The id of the next (``step=1``) or previous (``step=-1``) paragraph the filter keeps.
+
+    Keyset paging: one index seek, however far into the store. ``paragraph_id=None`` gives the
+    first (or last) paragraph. None when there is no such paragraph.
+    """
+    if step not in (1, -1):
+        raise ValueError("step is 1 or -1")
+    filt = filt or ParagraphFilter()
+    order = (paragraphs_t.c.document_id, paragraphs_t.c.position)
+    with store.engine.connect() as conn:
+        query = sa.select(paragraphs_t.c.id)
+        if paragraph_id is not None:
+            key = conn.execute(sa.select(*order).where(paragraphs_t.c.id == paragraph_id)).first()
+            if key is None:
+                return None
+            here = sa.tuple_(*order)
+            there = sa.tuple_(key.document_id, key.position)
+            query = query.where(here > there if step == 1 else here < there)
+        for condition in _where(store, conn, filt):
+            query = query.where(condition)
+        query = query.order_by(*(order if step == 1 else (c.desc() for c in order)))
+        found = conn.execute(query.limit(1)).scalar()
+        return int(found) if found is not None else None
+
+
+def last_position(store: Store, annotator: str) -> tuple[int, str | None] | None:
+    """The paragraph (and layer) of the annotator's most recent edit, undo or redo."""
+    with store.engine.connect() as conn:
+        row = conn.execute(
+            sa.select(events_t.c.paragraph_id, events_t.c.layer)
+            .where((events_t.c.annotator == annotator) & events_t.c.paragraph_id.is_not(None))
+            .order_by(events_t.c.id.desc())
+            .limit(1)
+        ).first()
+    if row is None:
+        return None
+    return int(row.paragraph_id), row.layer
+
+
+def last_event_id(store: Store) -> int:
+    """The newest event's id (0 for none): a cheap way to notice that anyone changed anything."""
+    with store.engine.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.max(events_t.c.id))).scalar() or 0)
+
+
+def event(store: Store, event_id: int) -> dict[str, Any] | None:
+    """One event of the log (to say what an undo or redo just did)."""
+    with store.engine.connect() as conn:
+        row = conn.execute(sa.select(events_t).where(events_t.c.id == event_id)).mappings().first()
+    return dict(row) if row is not None else None

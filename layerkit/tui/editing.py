@@ -1,0 +1,237 @@
+"""Turn an annotator's keypress into one Store edit.
+
+Each function here is one committed Store transaction (so an edit is saved the moment it is
+made, and is one step of undo) and passes the version of the row the screen last read, so an
+edit made meanwhile by another annotator raises ``ConflictError`` instead of being overwritten.
+The functions return a short sentence for the status notification, or None when nothing changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from layerkit.errors import StoreError
+from layerkit.schema.models import LayerSchema, SchemaField
+from layerkit.store import Annotation, Store
+from layerkit.tui.completeness import check_done
+from layerkit.tui.keymap import LabelKey
+from layerkit.tui.model import ParagraphData, exact, sentence_index
+
+Change = Callable[[], str | None]
+
+
+def apply_label(
+    store: Store,
+    annotator: str,
+    data: ParagraphData,
+    layer: str,
+    entry: LabelKey,
+    start: int,
+    end: int,
+) -> str | None:
+    """Apply a label to what it labels: the selection (span), the cursor's token (token), the
+    cursor's sentence (sentence label) or the paragraph (paragraph label).
+
+    A selection that already carries a span of that field gets its label changed rather than a
+    second span of the same extent: that is what a person pressing another key means. Spans of
+    other extents are left alone, so spans overlap and nest freely.
+    """
+    field, label = entry.field, entry.label.name
+    if field.kind == "span":
+        target: tuple[int | None, int | None] = (start, end)
+    elif field.kind == "token":
+        target = (start, end)
+    elif field.kind == "label" and field.scope == "sentence":
+        index = sentence_index(data.sentences, start)
+        if index is None:
+            raise StoreError("the cursor is not inside a sentence.", title="Nothing to label")
+        target = data.sentences[index]
+    elif field.kind == "label":
+        target = (None, None)
+    else:
+        raise StoreError(f"{field.kind} fields are not labelled with a key.")
+    existing = _existing(data, layer, field, *target)
+    quoted = _quote(data.text, *target)
+    if existing is not None:
+        assert existing.id is not None
+        if existing.label == label:
+            if existing.origin == "human":
+                return None
+            # Pressing a model's own suggestion confirms it: it becomes the annotator's, and
+            # pre-annotation will never replace it.
+            store.update_annotation(
+                existing.id, annotator=annotator, expected_version=existing.version, label=label
+            )
+            return f"{label} confirmed{quoted}"
+        store.update_annotation(
+            existing.id, annotator=annotator, expected_version=existing.version, label=label
+        )
+        return f"{existing.label} → {label}{quoted}"
+    attrs = {}
+    if field.kind == "token":
+        attrs["lemma"] = data.text[start:end].replace("\u0301", "").lower()
+    store.create_annotation(
+        paragraph_id=data.id,
+        layer=layer,
+        kind=field.kind,
+        field=field.name,
+        annotator=annotator,
+        label=label,
+        start=target[0],
+        end=target[1],
+        attrs=attrs,
+    )
+    return f"{label} added{quoted}"
+
+
+def delete(
+    store: Store,
+    annotator: str,
+    data: ParagraphData,
+    annotation: Annotation,
+    expected_version: int | None = None,
+) -> str:
+    """Delete one annotation (and, through the store, the relations that point at it), as it
+    was at ``expected_version`` (default: ``annotation.version``)."""
+    assert annotation.id is not None
+    version = annotation.version if expected_version is None else expected_version
+    store.delete_annotation(annotation.id, annotator=annotator, expected_version=version)
+    dependents = [a for a in data.annotations if annotation.id in (a.source_id, a.target_id)]
+    suffix = f" and {len(dependents)} linked annotation(s)" if dependents else ""
+    what = annotation.label or annotation.field
+    return f"{what} deleted{_quote(data.text, annotation.start, annotation.end)}{suffix}"
+
+
+def toggle_done(store: Store, annotator: str, data: ParagraphData, schema: LayerSchema) -> str:
+    """Mark the layer done (refused with what is missing) or, if it is done, reopen it."""
+    if data.state(schema.layer) == "done":
+        store.set_status(data.id, schema.layer, "in_progress", annotator=annotator)
+        return f"{schema.title} reopened"
+    check_done(schema, data.text, data.tokens, data.sentences, data.annotations)
+    store.set_status(data.id, schema.layer, "done", annotator=annotator)
+    return f"{schema.title} marked done"
+
+
+@dataclass(frozen=True)
+class TextSlot:
+    """One free text the annotator can write: a paragraph-level text field, or one label of a
+    text field anchored to the span under the cursor (e.g. an EXAMPLE of a logical unit)."""
+
+    field: SchemaField
+    label: str | None
+    anchor: Annotation | None
+    existing: Annotation | None
+
+    @property
+    def title(self) -> str:
+        what = f"{self.field.name} {self.label}" if self.label else self.field.name
+        return what + (" (required)" if self.field.required else "")
+
+    @property
+    def value(self) -> str:
+        return self.existing.value or "" if self.existing is not None else ""
+
+
+def text_slots(
+    schema: LayerSchema, data: ParagraphData, focused: Annotation | None
+) -> list[TextSlot]:
+    """The texts of the layer that can be written here: every paragraph-level text field, and
+    the anchored ones when the cursor is on a span of their anchor field."""
+    mine = data.of_layer(schema.layer, "text")
+    slots: list[TextSlot] = []
+    for field in schema.fields:
+        if field.kind != "text":
+            continue
+        if field.scope == "paragraph":
+            existing = next((a for a in mine if a.field == field.name), None)
+            slots.append(TextSlot(field, None, None, existing))
+        elif focused is not None and focused.field == field.anchor_field:
+            for label in field.label_names or (None,):
+                existing = next(
+                    (
+                        a
+                        for a in mine
+                        if a.field == field.name and a.source_id == focused.id and a.label == label
+                    ),
+                    None,
+                )
+                slots.append(TextSlot(field, label, focused, existing))
+    return slots
+
+
+def save_text(
+    store: Store, annotator: str, data: ParagraphData, layer: str, slot: TextSlot, value: str
+) -> str | None:
+    """Create, change or (emptied) delete one text; nothing when it is unchanged."""
+    value = value.strip()
+    if slot.existing is not None:
+        assert slot.existing.id is not None
+        if value == (slot.existing.value or "").strip():
+            return None
+        if not value:
+            store.delete_annotation(
+                slot.existing.id, annotator=annotator, expected_version=slot.existing.version
+            )
+            return f"{slot.title}: deleted"
+        store.update_annotation(
+            slot.existing.id,
+            annotator=annotator,
+            expected_version=slot.existing.version,
+            value=value,
+        )
+        return f"{slot.title}: saved"
+    if not value:
+        return None
+    store.create_annotation(
+        paragraph_id=data.id,
+        layer=layer,
+        kind="text",
+        field=slot.field.name,
+        annotator=annotator,
+        label=slot.label,
+        value=value,
+        source_id=slot.anchor.id if slot.anchor is not None else None,
+    )
+    return f"{slot.title}: saved"
+
+
+def _existing(
+    data: ParagraphData, layer: str, field: SchemaField, start: int | None, end: int | None
+) -> Annotation | None:
+    of_layer = data.of_layer(layer, field.kind)
+    if start is None:
+        return next((a for a in of_layer if a.field == field.name), None)
+    return exact(of_layer, start, end or 0, field.name)
+
+
+def _quote(text: str, start: int | None, end: int | None, limit: int = 30) -> str:
+    if start is None or end is None:
+        return ""
+    piece = text[start:end]
+    if len(piece) > limit:
+        piece = piece[: limit - 1] + "…"
+    return f": «{piece}»"
+
+
+def describe(edit: dict[str, Any] | None, *, redo: bool) -> str:
+    """What an undone or redone edit was, in a few words (from its event)."""
+    verb = "Redone" if redo else "Undone"
+    if edit is None:
+        return verb
+    payload = edit.get("payload") or {}
+    action = edit.get("action")
+    where = f" ({edit.get('layer')}, paragraph {edit.get('paragraph_id')})"
+    if action == "create":
+        return f"{verb}: added {payload.get('after', {}).get('label') or 'annotation'}{where}"
+    if action == "delete":
+        return f"{verb}: deleted {payload.get('before', {}).get('label') or 'annotation'}{where}"
+    if action == "update":
+        before = payload.get("before", {}).get("label")
+        after = payload.get("after", {}).get("label")
+        return f"{verb}: {before} → {after}{where}"
+    if action == "status":
+        state = (payload.get("status_after", {}).get(edit.get("layer")) or {}).get("state")
+        return f"{verb}: marked {state}{where}"
+    return f"{verb}: {action}{where}"

@@ -1,0 +1,66 @@
+"""Messages widgets post to the annotation screen, which owns the store and does the edits.
+
+Widgets only say what the annotator asked for; keeping every Store call in one place (the
+screen, through ``editing``) means one place handles errors, conflicts and refreshes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from layerkit.tui.keymap import LabelKey
+
+
+@dataclass
+class ParagraphHighlighted(Message):
+    """The navigator's cursor is on this paragraph: show it."""
+
+    paragraph_id: int
+
+
+@dataclass
+class ParagraphChosen(Message):
+    """Enter in the navigator: show this paragraph and move to its text."""
+
+    paragraph_id: int
+
+
+@dataclass
+class LabelRequested(Message):
+    """A label key was pressed in the text; ``start``/``end`` are the selection's offsets.
+
+    It names its paragraph and layer: keys typed fast may have moved on to another paragraph by
+    the time the screen handles this, and the label must land where the key was pressed.
+    """
+
+    entry: LabelKey
+    start: int
+    end: int
+    paragraph_id: int
+    layer: str
+
+
+@dataclass
+class DeleteRequested(Message):
+    """Delete this annotation (resolved when the key was pressed, for the same reason), as
+    seen at ``version``: if someone changed it since, the store refuses."""
+
+    annotation_id: int
+    version: int
+
+
+@dataclass
+class SelectionChanged(Message):
+    """The text's selection moved; ``start``/``end`` are code-point offsets."""
+
+    start: int
+    end: int
+
+
+@dataclass
+class AnnotationChosen(Message):
+    """Enter on an annotation in the side panel: select it in the text."""
+
+    annotation_id: int

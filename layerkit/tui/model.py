@@ -1,0 +1,128 @@
+"""What the annotation screen shows about one paragraph, and pure helpers over it.
+
+A paragraph is read once (text, segmentation, every layer's annotations and statuses: three
+indexed reads) when it is opened or changed; moving the token cursor or switching layers then
+touches no database at all, which keeps a keypress well inside one frame.
+
+All offsets are code-point offsets into the stored NFC text, exactly as the store keeps them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from layerkit.store import Annotation, LayerStatus, Paragraph, Store
+from layerkit.store.queries import ParagraphRow, row_of
+
+
+@dataclass(frozen=True)
+class ParagraphData:
+    """One paragraph as the screen needs it; rebuilt from the store after every change."""
+
+    paragraph: Paragraph
+    row: ParagraphRow
+    annotations: tuple[Annotation, ...]
+    statuses: dict[str, LayerStatus]
+
+    @classmethod
+    def load(cls, store: Store, paragraph_id: int) -> ParagraphData:
+        paragraph = store.paragraph(paragraph_id)
+        row = row_of(store, paragraph_id)
+        assert row is not None
+        return cls(
+            paragraph=paragraph,
+            row=row,
+            annotations=tuple(store.annotations(paragraph_id)),
+            statuses=store.statuses(paragraph_id),
+        )
+
+    @property
+    def id(self) -> int:
+        assert self.paragraph.id is not None
+        return self.paragraph.id
+
+    @property
+    def text(self) -> str:
+        return self.paragraph.text
+
+    @property
+    def tokens(self) -> list[tuple[int, int]]:
+        return [(int(s), int(e)) for s, e in self.paragraph.tokens]
+
+    @property
+    def sentences(self) -> list[tuple[int, int]]:
+        return [(int(s), int(e)) for s, e in self.paragraph.sentences]
+
+    def state(self, layer: str) -> str:
+        status = self.statuses.get(layer)
+        return status.state if status is not None else "todo"
+
+    def of_layer(self, layer: str, kind: str | None = None) -> list[Annotation]:
+        return [
+            a for a in self.annotations if a.layer == layer and (kind is None or a.kind == kind)
+        ]
+
+    def by_id(self, annotation_id: int) -> Annotation | None:
+        return next((a for a in self.annotations if a.id == annotation_id), None)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """A token range: ``anchor`` stays put while shift+arrows move ``cursor``."""
+
+    anchor: int
+    cursor: int
+
+    @property
+    def first(self) -> int:
+        return min(self.anchor, self.cursor)
+
+    @property
+    def last(self) -> int:
+        return max(self.anchor, self.cursor)
+
+    def offsets(self, tokens: list[tuple[int, int]]) -> tuple[int, int]:
+        """The selection as ``[start, end)`` code-point offsets."""
+        return tokens[self.first][0], tokens[self.last][1]
+
+
+def token_at(tokens: list[tuple[int, int]], offset: int) -> int:
+    """The index of the token containing ``offset``, or of the nearest one before it."""
+    best = 0
+    for i, (start, _end) in enumerate(tokens):
+        if start <= offset:
+            best = i
+        else:
+            break
+    return best
+
+
+def sentence_index(sentences: list[tuple[int, int]], offset: int) -> int | None:
+    """The sentence containing ``offset``, or None when it falls between sentences."""
+    for i, (start, end) in enumerate(sentences):
+        if start <= offset < end:
+            return i
+    return None
+
+
+def sentence_token_range(
+    tokens: list[tuple[int, int]], sentence: tuple[int, int]
+) -> tuple[int, int] | None:
+    """First and last token indices inside a sentence (None for a sentence without tokens)."""
+    inside = [i for i, (s, e) in enumerate(tokens) if s >= sentence[0] and e <= sentence[1]]
+    return (inside[0], inside[-1]) if inside else None
+
+
+def covering(spans: list[Annotation], start: int, end: int) -> list[Annotation]:
+    """Annotations with offsets overlapping ``[start, end)``, innermost (shortest) first."""
+    found = [
+        a
+        for a in spans
+        if a.start is not None and a.end is not None and a.start < end and a.end > start
+    ]
+    return sorted(found, key=lambda a: (a.end - a.start, a.start, a.id or 0))  # type: ignore[operator]
+
+
+def exact(spans: list[Annotation], start: int, end: int, field: str) -> Annotation | None:
+    """The annotation of ``field`` with exactly these offsets, if any."""
+    return next((a for a in spans if a.field == field and (a.start, a.end) == (start, end)), None)

@@ -1,0 +1,1 @@
+"""Screens: the annotation screen and its modal dialogs."""

@@ -1,0 +1,449 @@
+"""The annotation screen: navigator, paragraph text, side panel, label keys.
+
+The screen owns the flow: widgets post what the annotator asked for (``messages``), the screen
+makes the one Store call it takes (``editing``), shows a LayerkitError in a modal if the store
+refuses, and then re-reads the paragraph so what is on screen is what is in the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import partial
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Input
+
+from layerkit.errors import LayerkitError
+from layerkit.schema.models import LayerSchema
+from layerkit.store import queries
+from layerkit.store.queries import ParagraphFilter
+from layerkit.tui import editing
+from layerkit.tui.keymap import KeyMap, label_keys
+from layerkit.tui.messages import (
+    AnnotationChosen,
+    DeleteRequested,
+    LabelRequested,
+    ParagraphChosen,
+    ParagraphHighlighted,
+    SelectionChanged,
+)
+from layerkit.tui.model import ParagraphData
+from layerkit.tui.widgets.annotation_list import AnnotationList
+from layerkit.tui.widgets.bars import KeyBar, LabelBar, LayerTabs
+from layerkit.tui.widgets.navigator import Navigator
+from layerkit.tui.widgets.paragraph_view import ParagraphView
+
+if TYPE_CHECKING:
+    from layerkit.tui.app import LayerkitApp
+
+# The navigator's state filter cycles through these (for the current layer).
+STATE_FILTERS: tuple[tuple[str, ...], ...] = (
+    (),
+    ("todo",),
+    ("in_progress",),
+    ("stale",),
+    ("done",),
+    ("todo", "in_progress", "stale"),
+)
+# Keys the app uses itself; a schema label key equal to one of them is left keyless.
+MAX_LAYER_KEYS = 9
+RESERVED_KEYS = frozenset({*(str(n) for n in range(1, MAX_LAYER_KEYS + 1)), "?"})
+
+
+class AnnotateScreen(Screen[None]):
+    """Where annotators spend their day."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+z", "undo", "Undo"),
+        Binding("ctrl+y", "redo", "Redo"),
+        Binding("ctrl+d", "done", "Done/reopen"),
+        Binding("ctrl+n", "step_paragraph(1)", "Next ¶"),
+        Binding("ctrl+p", "step_paragraph(-1)", "Prev ¶"),
+        Binding(
+            "ctrl+e", "texts", "Texts", tooltip="Write the layer's free texts (notes, unfolding)"
+        ),
+        Binding("question_mark,f1", "help", "Help", key_display="?"),
+        Binding("ctrl+f", "search", "Search text", show=False),
+        Binding("ctrl+r", "refresh", "Refresh (see others' work)", show=False),
+        Binding("ctrl+b", "toggle_navigator", "Show/hide navigator", show=False),
+        *(
+            Binding(str(n), f"layer({n})", f"Layer {n}", show=False)
+            for n in range(1, MAX_LAYER_KEYS + 1)
+        ),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.data: ParagraphData | None = None
+        self.filter = ParagraphFilter()
+        self._seen_event = 0
+
+    @property
+    def lk(self) -> LayerkitApp:
+        return self.app  # type: ignore[return-value]
+
+    # --- layout --------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        app = self.lk
+        yield LayerTabs(id="tabs")
+        with Horizontal(id="body"):
+            with Vertical(id="nav-pane"):
+                yield Input(placeholder="search text, enter", id="search")
+                yield Navigator(app.store, app.schemas.order, id="nav")
+            with Vertical(id="main"):
+                yield ParagraphView(id="text")
+                yield AnnotationList(id="side")
+        yield LabelBar(id="labels")
+        yield KeyBar(id="keys")
+
+    @property
+    def layer_schemas(self) -> tuple[LayerSchema, ...]:
+        return self.lk.schemas.layers
+
+    @property
+    def schema(self) -> LayerSchema:
+        return self.lk.schemas.get(self.lk.layer)
+
+    @property
+    def keymap(self) -> KeyMap:
+        return self.lk.keymaps[self.lk.layer]
+
+    def on_mount(self) -> None:
+        app = self.lk
+        self.query_one("#search", Input).display = False
+        self.query_one(LabelBar).configure(self.layer_schemas, app.keymaps)
+        start = app.start_position()
+        self._seen_event = queries.last_event_id(app.store)
+        self.open_paragraph(start)
+        self.query_one(Navigator).reload(self.filter, start, follow=start is None)
+        self.query_one(ParagraphView).focus()
+        if app.poll_seconds:
+            self.set_interval(app.poll_seconds, self._poll)
+        conflicts = [c for keymap in app.keymaps.values() for c in keymap.conflicts]
+        if conflicts:
+            self.notify("\n".join(conflicts), title="Label keys", severity="warning")
+
+    # --- showing -------------------------------------------------------------------------------
+
+    def open_paragraph(self, paragraph_id: int | None, *, keep: bool = False) -> None:
+        """Read a paragraph from the store and show it (``keep``: same one, keep the cursor)."""
+        try:
+            self.data = (
+                ParagraphData.load(self.lk.store, paragraph_id)
+                if paragraph_id is not None and paragraph_id >= 0
+                else None
+            )
+        except LayerkitError as exc:
+            self.data = None
+            self.lk.show_error(exc)
+        self._show(keep=keep)
+
+    def _show(self, *, keep: bool) -> None:
+        data, schema = self.data, self.schema
+        view = self.query_one(ParagraphView)
+        view.show(data, schema, self.keymap, keep=keep)
+        side = self.query_one(AnnotationList)
+        side.show(data, schema)
+        self._follow_selection()
+        states = (
+            {layer.layer: data.state(layer.layer) for layer in self.layer_schemas} if data else {}
+        )
+        self.query_one(LayerTabs).show(self.layer_schemas, schema.layer, states)
+        self.query_one(LabelBar).show(schema.layer)
+        if data is None:
+            view.border_title = "no paragraph"
+            view.border_subtitle = ""
+        else:
+            row = data.row
+            view.border_title = f"{row.document_name} · ¶{row.position + 1}"
+            view.border_subtitle = f"#{data.id} · {schema.layer}: {data.state(schema.layer)}"
+        self.lk.position = (data.id if data else None, schema.layer)
+
+    def _follow_selection(self) -> None:
+        focused = self.query_one(ParagraphView).focused_annotation()
+        self.query_one(AnnotationList).highlight_annotation(focused.id if focused else None)
+
+    def _reload(self, *, everything: bool = False) -> None:
+        """Re-read the open paragraph after a change, and show its new states in the list.
+
+        After one's own edit only this paragraph changed, so only its list row is replaced;
+        ``everything`` re-reads the visible rows too (someone else may have changed any).
+        """
+        self.open_paragraph(self.data.id if self.data else None, keep=True)
+        nav = self.query_one(Navigator)
+        if self.filter.states:
+            # States changed, so the filtered list may have lost or gained this paragraph.
+            nav.reload(self.filter, self.data.id if self.data else None, follow=False)
+        elif everything:
+            nav.refresh_rows()
+        elif self.data is not None:
+            nav.replace_row(self.data.row)
+        self._seen_event = queries.last_event_id(self.lk.store)
+
+    def _poll(self) -> None:
+        """Someone else saved something: show it (their edits are never overwritten silently;
+        an edit based on an old version is refused by the store anyway)."""
+        latest = queries.last_event_id(self.lk.store)
+        if latest != self._seen_event:
+            self._reload(everything=True)
+
+    # --- messages from widgets -----------------------------------------------------------------
+
+    @on(ParagraphHighlighted)
+    def _highlighted(self, message: ParagraphHighlighted) -> None:
+        nav = self.query_one(Navigator)
+        row = nav.row(nav.cursor)
+        if row is not None and row.id != message.paragraph_id:
+            return  # the cursor moved on while this message waited: skip to the latest
+        current = self.data.id if self.data else None
+        if message.paragraph_id != current:
+            self.open_paragraph(message.paragraph_id)
+
+    @on(ParagraphChosen)
+    def _chosen(self, message: ParagraphChosen) -> None:
+        self._highlighted(ParagraphHighlighted(message.paragraph_id))
+        self.query_one(ParagraphView).focus()
+
+    @on(SelectionChanged)
+    def _selection_changed(self, _message: SelectionChanged) -> None:
+        self._follow_selection()
+
+    def _data_for(self, paragraph_id: int) -> ParagraphData:
+        """The open paragraph's data, or a fresh read if the screen has moved on since."""
+        if self.data is not None and self.data.id == paragraph_id:
+            return self.data
+        return ParagraphData.load(self.lk.store, paragraph_id)
+
+    @on(LabelRequested)
+    def _label(self, message: LabelRequested) -> None:
+        def change() -> str | None:
+            return editing.apply_label(
+                self.lk.store,
+                self.lk.annotator,
+                self._data_for(message.paragraph_id),
+                message.layer,
+                message.entry,
+                message.start,
+                message.end,
+            )
+
+        self._edit(change)
+
+    @on(DeleteRequested)
+    def _delete(self, message: DeleteRequested) -> None:
+        def change() -> str | None:
+            target = self.lk.store.annotation(message.annotation_id)
+            data = self._data_for(target.paragraph_id)
+            return editing.delete(
+                self.lk.store, self.lk.annotator, data, target, expected_version=message.version
+            )
+
+        self._edit(change)
+
+    @on(AnnotationChosen)
+    def _annotation_chosen(self, message: AnnotationChosen) -> None:
+        if self.data is None:
+            return
+        chosen = self.data.by_id(message.annotation_id)
+        if chosen is not None and chosen.start is None and chosen.source_id is not None:
+            chosen = self.data.by_id(chosen.source_id)
+        view = self.query_one(ParagraphView)
+        if chosen is not None and chosen.start is not None and chosen.end is not None:
+            view.select_offsets(chosen.start, chosen.end)
+        view.focus()
+
+    @on(Input.Submitted, "#search")
+    def _search(self, message: Input.Submitted) -> None:
+        self.filter = replace(self.filter, text=message.value.strip())
+        self.query_one(Navigator).reload(
+            self.filter, self.data.id if self.data else None, follow=True
+        )
+        self.query_one(Navigator).focus()
+
+    def _edit(self, change: editing.Change) -> None:
+        """Run one store edit; show what it did, or the store's refusal in a modal."""
+        try:
+            said = change()
+        except LayerkitError as exc:
+            self.lk.show_error(exc)
+            self._reload(everything=True)  # a conflict: show what the others changed
+            return
+        if said:
+            self.notify(said, timeout=3)
+        self._reload()
+
+    # --- actions -------------------------------------------------------------------------------
+
+    def action_layer(self, number: int) -> None:
+        if not 1 <= number <= len(self.layer_schemas):
+            return
+        self.lk.layer = self.layer_schemas[number - 1].layer
+        if self.filter.states:
+            self.filter = replace(self.filter, layer=self.lk.layer)
+            self.query_one(Navigator).reload(
+                self.filter, self.data.id if self.data else None, follow=True
+            )
+        self._show(keep=True)
+
+    def action_undo(self) -> None:
+        self._undo_redo(redo=False)
+
+    def action_redo(self) -> None:
+        self._undo_redo(redo=True)
+
+    def _undo_redo(self, *, redo: bool) -> None:
+        app = self.lk
+        try:
+            event = app.store.redo(app.annotator) if redo else app.store.undo(app.annotator)
+        except LayerkitError as exc:
+            app.show_error(exc)
+            self._reload(everything=True)
+            return
+        if event is None:
+            self.notify("Nothing to redo." if redo else "Nothing to undo.", timeout=2)
+            return
+        edit_id = event["payload"]["redoes" if redo else "undoes"]
+        self.notify(
+            editing.describe(queries.event(app.store, edit_id), redo=redo),
+            timeout=3,
+        )
+        self._go_to(event["paragraph_id"], event["layer"])
+
+    def _go_to(self, paragraph_id: int | None, layer: str | None) -> None:
+        """Show where an undo or redo happened, so its effect is seen, not guessed."""
+        if layer in self.lk.schemas.order:
+            self.lk.layer = layer
+        current = self.data.id if self.data else None
+        if paragraph_id is not None and paragraph_id != current:
+            self.open_paragraph(paragraph_id)
+            self.query_one(Navigator).reload(self.filter, paragraph_id, follow=False)
+        self._reload()
+
+    def action_done(self) -> None:
+        data = self.data
+        if data is not None:
+            self._edit(
+                lambda: editing.toggle_done(self.lk.store, self.lk.annotator, data, self.schema)
+            )
+
+    def action_texts(self) -> None:
+        """Open the free-text editor for what can be written here; saving is on closing."""
+        data = self.data
+        if data is None:
+            return
+        focused = self.query_one(ParagraphView).focused_annotation()
+        slots = editing.text_slots(self.schema, data, focused)
+        if not slots:
+            anchored = [f.anchor_field for f in self.schema.fields if f.kind == "text"]
+            hint = f" Put the cursor on a {anchored[0]} span first." if anchored else ""
+            self.notify(f"{self.schema.title} has no text to write here.{hint}", timeout=3)
+            return
+        from layerkit.tui.screens.texts import TextsModal
+
+        def save(values: list[str] | None) -> None:
+            store, annotator, layer = self.lk.store, self.lk.annotator, self.schema.layer
+            for slot, value in zip(slots, values or [], strict=False):
+                self._edit(partial(editing.save_text, store, annotator, data, layer, slot, value))
+
+        title = f"{self.schema.title} texts"
+        if slots[0].anchor is not None and slots[0].anchor.start is not None:
+            anchor = slots[0].anchor
+            title += f" of «{data.text[anchor.start : anchor.end or anchor.start][:40]}»"
+        self.app.push_screen(TextsModal(title, slots), save)
+
+    def action_step_paragraph(self, step: int) -> None:
+        """Open the next or previous paragraph of the list, at once (no message round trip,
+        so fast repeated presses each move one paragraph)."""
+        nav = self.query_one(Navigator)
+        current = self.data.id if self.data else None
+        here = nav.row(nav.cursor)
+        if here is not None and here.id == current:
+            there = nav.row(nav.cursor + step)
+            if there is not None:
+                nav.set_cursor(nav.cursor + step, announce=False)
+                self.open_paragraph(there.id)
+                return
+            if not 0 <= nav.cursor + step < nav.total:
+                self.notify("No more paragraphs this way.", timeout=2)
+                return
+        # The open paragraph is not at the navigator's cursor (it left the filter, or its page
+        # is still loading): ask the index for the neighbour.
+        target = queries.neighbour(self.lk.store, current, step, self.filter)
+        if target is None:
+            self.notify("No more paragraphs this way.", timeout=2)
+            return
+        self.open_paragraph(target)
+        nav.reload(self.filter, target, follow=False)
+
+    def action_cycle_state_filter(self) -> None:
+        index = (
+            STATE_FILTERS.index(self.filter.states) if self.filter.states in STATE_FILTERS else 0
+        )
+        states = STATE_FILTERS[(index + 1) % len(STATE_FILTERS)]
+        self.filter = replace(self.filter, layer=self.lk.layer if states else None, states=states)
+        self.query_one(Navigator).reload(
+            self.filter, self.data.id if self.data else None, follow=True
+        )
+
+    def action_search(self) -> None:
+        pane = self.query_one("#nav-pane")
+        pane.display = True
+        search = self.query_one("#search", Input)
+        search.display = True
+        search.focus()
+
+    def action_refresh(self) -> None:
+        self._reload(everything=True)
+        self.query_one(Navigator).reload(
+            self.filter, self.data.id if self.data else None, follow=False
+        )
+        self.notify("Refreshed.", timeout=1)
+
+    def action_toggle_navigator(self) -> None:
+        pane = self.query_one("#nav-pane")
+        pane.display = not pane.display
+        if not pane.display:
+            self.query_one(ParagraphView).focus()
+
+    def action_help(self) -> None:
+        from layerkit.tui.screens.help import HelpScreen, binding_rows
+
+        titles = ", ".join(f"{n} {s.title}" for n, s in enumerate(self.layer_schemas, start=1))
+        others = [b for b in self.BINDINGS if isinstance(b, Binding) and "layer(" not in b.action]
+        sections = [
+            (
+                "anywhere",
+                [(f"1–{len(self.layer_schemas)}", f"Layer: {titles}"), *binding_rows(others)],
+            ),
+            (
+                "text",
+                [
+                    *binding_rows(ParagraphView.BINDINGS),
+                    ("label key", "Label the selection, token, sentence or paragraph (below)"),
+                ],
+            ),
+            ("navigator", binding_rows(Navigator.BINDINGS)),
+            (
+                "side panel",
+                [*binding_rows(AnnotationList.BINDINGS), ("enter", "Select it in the text")],
+            ),
+        ]
+        self.app.push_screen(
+            HelpScreen(sections, self.layer_schemas, self.lk.layer, self.lk.keymaps)
+        )
+
+    def key_escape(self) -> None:
+        search = self.query_one("#search", Input)
+        if search.has_focus:
+            search.display = False
+            self.query_one(ParagraphView).focus()
+
+
+def keymaps_for(layers: tuple[LayerSchema, ...]) -> dict[str, KeyMap]:
+    return {schema.layer: label_keys(schema, RESERVED_KEYS) for schema in layers}

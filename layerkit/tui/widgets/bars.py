@@ -1,0 +1,153 @@
+"""The bars around the text: layer tabs, label keys, and the key hints at the bottom.
+
+They change on almost every key (a paragraph's states, the layer, the focused widget), so they
+render their own text and only repaint: ``Static.update()`` or Textual's ``Footer`` (which
+recomposes itself whenever bindings are refreshed) would lay out the whole screen each time,
+several times the 16 ms a keypress may take. Their heights are fixed, so a change never
+moves anything else on the screen.
+"""
+
+from __future__ import annotations
+
+from rich.cells import cell_len
+from rich.style import Style
+from rich.text import Text
+from textual.screen import Screen
+from textual.widget import Widget
+
+from layerkit.schema.models import LayerSchema
+from layerkit.tui.keymap import KeyMap
+from layerkit.tui.rendering import label_colour
+from layerkit.tui.widgets.navigator import STATE_GLYPHS
+
+
+class TextBar(Widget):
+    """A widget showing one Rich ``Text``, repainted (not re-laid out) when it changes."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.text = Text()
+
+    def set_text(self, text: Text) -> None:
+        if text != self.text:
+            self.text = text
+            self.refresh()
+
+    def render(self) -> Text:
+        return self.text
+
+
+class LayerTabs(TextBar):
+    """``1 Lexical ●  2 Semantic ◐ …``: the digit switches layer; the glyph is its state here."""
+
+    def show(self, layers: tuple[LayerSchema, ...], current: str, states: dict[str, str]) -> None:
+        line = Text(no_wrap=True, overflow="ellipsis")
+        for number, schema in enumerate(layers, start=1):
+            glyph, glyph_style = STATE_GLYPHS.get(
+                states.get(schema.layer, "todo"), STATE_GLYPHS["todo"]
+            )
+            active = schema.layer == current
+            tab = Text(
+                f" {number} {schema.title} ", Style(reverse=True, bold=True) if active else ""
+            )
+            tab.append(glyph, glyph_style)
+            tab.append(" ")
+            line.append_text(tab)
+        self.set_text(line)
+
+
+class LabelBar(TextBar):
+    """The layer's label keys, field by field, coloured as in the text.
+
+    Wrapped here, not by Rich, so a key is never separated from its label at a line end. Its
+    height is that of the layer needing the most lines, so switching layers never moves the
+    text (nor costs a layout).
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._chunks: dict[str, list[Text]] = {}
+        self._layer = ""
+
+    def configure(self, layers: tuple[LayerSchema, ...], keymaps: dict[str, KeyMap]) -> None:
+        self._chunks = {schema.layer: _chunks(schema, keymaps[schema.layer]) for schema in layers}
+        self._fit()
+
+    def show(self, layer: str) -> None:
+        self._layer = layer
+        self.set_text(_wrap(self._chunks.get(layer, []), self._width()))
+
+    def on_resize(self) -> None:
+        self._fit()
+        self.show(self._layer)
+
+    def _width(self) -> int:
+        return max(self.content_region.width, 20)
+
+    def _fit(self) -> None:
+        width = self._width()
+        lines = max(
+            (_wrap(chunks, width).plain.count("\n") + 1 for chunks in self._chunks.values()),
+            default=1,
+        )
+        if self.styles.height is None or self.styles.height.value != lines:
+            self.styles.height = lines
+
+
+def _chunks(schema: LayerSchema, keymap: KeyMap) -> list[Text]:
+    """``key LABEL`` pieces; a bar starts each field after the first (the help names them:
+    names here would cost the pragmatic layer a fourth line at 80 columns)."""
+    chunks: list[Text] = []
+    for field_index, (field, entries) in enumerate(keymap.by_field().items()):
+        for i, entry in enumerate(entries):
+            chunk = Text("│ " if i == 0 and field_index else "", Style(dim=True))
+            chunk.append(entry.key, Style(bold=True, color="bright_white"))
+            chunk.append(" ")
+            chunk.append(
+                entry.label.name, Style(bgcolor=label_colour(schema, field, entry.label.name))
+            )
+            chunks.append(chunk)
+    if not chunks:
+        chunks.append(Text("No label keys on this layer (relations and texts come next)."))
+    return chunks
+
+
+def _wrap(chunks: list[Text], width: int) -> Text:
+    out = Text(no_wrap=True, overflow="ellipsis")
+    used = 0
+    for chunk in chunks:
+        cells = cell_len(chunk.plain)
+        if used and used + 1 + cells > width:
+            out.append("\n")
+            used = 0
+        elif used:
+            out.append(" ")
+            used += 1
+        out.append_text(chunk)
+        used += cells
+    return out
+
+
+class KeyBar(TextBar):
+    """The bindings shown for the focused widget and the screen: ``^z Undo  ^y Redo …``."""
+
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+        self._bindings_changed(self.screen)
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
+
+    def _bindings_changed(self, screen: Screen[object]) -> None:
+        line = Text(no_wrap=True, overflow="ellipsis")
+        seen: set[str] = set()
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if not binding.show or binding.description in seen:
+                continue
+            seen.add(binding.description)
+            if line:
+                line.append(" ")
+            line.append(self.app.get_key_display(binding), Style(bold=True, color="yellow"))
+            line.append(f" {binding.description}", Style(dim=not active.enabled))
+        self.set_text(line)

@@ -1,0 +1,303 @@
+"""The paragraph's text with the current layer's annotations, a token cursor and a selection.
+
+A line-API widget: the text is wrapped once per width (``rendering.wrap``) and each screen line
+is cut from one styled ``Text``, so the widget knows which line holds the cursor and scrolls to
+it. Moving the cursor restyles a few hundred characters and touches no database.
+
+Label keys are the schema's, bound to this widget per layer; the keys the app itself uses were
+already left out of the key map (see ``keymap``), so they still reach the app.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import events
+from textual.binding import Binding, BindingsMap, BindingType
+from textual.geometry import Size
+
+# Textual's own character → key-name rule ("+" → "plus"), so bindings match its Key events.
+from textual.keys import _character_to_key
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from layerkit.schema.models import LayerSchema
+from layerkit.store import Annotation
+from layerkit.tui.keymap import KeyMap
+from layerkit.tui.messages import DeleteRequested, LabelRequested, SelectionChanged
+from layerkit.tui.model import (
+    ParagraphData,
+    Selection,
+    covering,
+    sentence_index,
+    sentence_token_range,
+    token_at,
+)
+from layerkit.tui.rendering import line_of, styled_paragraph, wrap
+
+
+class ParagraphView(ScrollView, can_focus=True):
+    """Token-cursor editor over one paragraph's text."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("left", "move(-1)", "Previous token", show=False),
+        Binding("right", "move(1)", "Next token", show=False),
+        Binding("shift+left", "extend(-1)", "Extend selection left", show=False),
+        Binding("shift+right", "extend(1)", "Extend selection right", show=False),
+        Binding("up", "sentence(-1)", "Previous sentence", show=False),
+        Binding("down", "sentence(1)", "Next sentence", show=False),
+        Binding("shift+up", "extend_sentence(-1)", "Extend to sentence start", show=False),
+        Binding("shift+down", "extend_sentence(1)", "Extend to sentence end", show=False),
+        Binding("home", "edge(-1)", "First token", show=False),
+        Binding("end", "edge(1)", "Last token", show=False),
+        Binding("escape", "collapse", "Shrink selection to the cursor", show=False),
+        Binding(
+            "delete,backspace",
+            "delete",
+            "Delete",
+            key_display="del",
+            tooltip="Delete the annotation under the cursor (the innermost one)",
+        ),
+        Binding("pagedown", "screen.step_paragraph(1)", "Next paragraph", show=False),
+        Binding("pageup", "screen.step_paragraph(-1)", "Previous paragraph", show=False),
+    ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.data: ParagraphData | None = None
+        self.schema: LayerSchema | None = None
+        self.keymap = KeyMap()
+        self.selection: Selection | None = None
+        self._styled = Text()
+        self._lines: list[tuple[int, int]] = []
+        self._wrapped_width = -1
+        self._strips: dict[int, Strip] = {}
+
+    # --- content -------------------------------------------------------------------------------
+
+    def show(
+        self, data: ParagraphData | None, schema: LayerSchema, keymap: KeyMap, *, keep: bool
+    ) -> None:
+        """Show a paragraph on a layer. ``keep`` keeps the selection (same paragraph, reloaded)."""
+        same = keep and self.data is not None and data is not None and self.data.id == data.id
+        self.data, self.schema = data, schema
+        if keymap is not self.keymap:
+            self._bind_label_keys(keymap)
+        tokens = data.tokens if data is not None else []
+        if not tokens:
+            self.selection = None
+        elif not same or self.selection is None:
+            self.selection = Selection(0, 0)
+            self.scroll_to(y=0, animate=False)
+        else:
+            last = len(tokens) - 1
+            self.selection = Selection(
+                min(self.selection.anchor, last), min(self.selection.cursor, last)
+            )
+        self._wrapped_width = -1
+        self._restyle()
+
+    def _bind_label_keys(self, keymap: KeyMap) -> None:
+        """Make the layer's label keys bindings of this widget.
+
+        As bindings they are handled at the same point as the arrows and the screen's keys, in
+        the order typed: a fast ``→ shift+→ p`` or ``ctrl+n p`` can never label a stale
+        selection or the previous paragraph, as handling them earlier (in ``on_key``) could.
+        """
+        self.keymap = keymap
+        bindings = type(self)._merged_bindings
+        self._bindings = bindings.copy() if bindings is not None else BindingsMap()
+        for key, entry in keymap.keys.items():
+            self._bindings.bind(
+                _character_to_key(key), f"label({key!r})", entry.label.name, show=False
+            )
+        if self.is_mounted:
+            self.screen.refresh_bindings()
+
+    def select_offsets(self, start: int, end: int) -> None:
+        """Select the tokens covering ``[start, end)`` (an annotation chosen in the side panel)."""
+        if self.data is None or not self.data.tokens:
+            return
+        tokens = self.data.tokens
+        first = token_at(tokens, start)
+        last = max(token_at(tokens, max(end - 1, start)), first)
+        self._select(Selection(first, last))
+
+    @property
+    def offsets(self) -> tuple[int, int] | None:
+        if self.data is None or self.selection is None:
+            return None
+        return self.selection.offsets(self.data.tokens)
+
+    def focused_annotation(self) -> Annotation | None:
+        """The annotation an edit acts on: one matching the selection exactly, else the
+        innermost one under the cursor token."""
+        if self.data is None or self.schema is None or self.selection is None:
+            return None
+        mine = [
+            a
+            for a in self.data.of_layer(self.schema.layer)
+            if a.kind in ("token", "span", "label") and a.start is not None
+        ]
+        start, end = self.selection.offsets(self.data.tokens)
+        for a in mine:
+            if (a.start, a.end) == (start, end):
+                return a
+        cursor = self.data.tokens[self.selection.cursor]
+        under = covering(mine, *cursor)
+        return under[0] if under else None
+
+    # --- actions -----------------------------------------------------------------------------
+
+    def action_move(self, step: int) -> None:
+        if self.selection is not None:
+            cursor = self._clamp(self.selection.cursor + step)
+            self._select(Selection(cursor, cursor))
+
+    def action_extend(self, step: int) -> None:
+        if self.selection is not None:
+            self._select(
+                Selection(self.selection.anchor, self._clamp(self.selection.cursor + step))
+            )
+
+    def action_sentence(self, step: int) -> None:
+        if self.selection is not None:
+            target = self._sentence_edge(step)
+            self._select(Selection(target, target))
+
+    def action_extend_sentence(self, step: int) -> None:
+        if self.selection is not None:
+            self._select(Selection(self.selection.anchor, self._sentence_edge(step, extend=True)))
+
+    def action_edge(self, step: int) -> None:
+        if self.data is not None and self.data.tokens:
+            target = 0 if step < 0 else len(self.data.tokens) - 1
+            self._select(Selection(target, target))
+
+    def action_collapse(self) -> None:
+        if self.selection is not None:
+            self._select(Selection(self.selection.cursor, self.selection.cursor))
+
+    def action_delete(self) -> None:
+        target = self.focused_annotation()
+        if target is None or target.id is None:
+            self.notify("Nothing to delete under the cursor.", severity="warning", timeout=2)
+            return
+        self.post_message(DeleteRequested(target.id, target.version))
+
+    def action_label(self, key: str) -> None:
+        """A label key (bound per layer in ``show``): label the selection with it."""
+        entry = self.keymap.keys.get(key)
+        if entry is None or self.selection is None or self.data is None or self.schema is None:
+            return
+        if entry.field.kind == "token":
+            start, end = self.data.tokens[self.selection.cursor]
+        else:
+            start, end = self.selection.offsets(self.data.tokens)
+        self.post_message(LabelRequested(entry, start, end, self.data.id, self.schema.layer))
+
+    # --- cursor helpers ------------------------------------------------------------------------
+
+    def _clamp(self, index: int) -> int:
+        assert self.data is not None
+        return max(0, min(index, len(self.data.tokens) - 1))
+
+    def _sentence_edge(self, step: int, *, extend: bool = False) -> int:
+        """Previous/next sentence start; when extending, the edge of the cursor's sentence
+        first, then of the neighbouring one."""
+        assert self.data is not None and self.selection is not None
+        tokens, sentences = self.data.tokens, self.data.sentences
+        cursor = self.selection.cursor
+        ranges = [r for s in sentences if (r := sentence_token_range(tokens, s)) is not None]
+        if not ranges:
+            return cursor
+        here = sentence_index(sentences, tokens[cursor][0])
+        index = next((i for i, r in enumerate(ranges) if r[0] <= cursor <= r[1]), 0)
+        if here is None:
+            index = next((i for i, r in enumerate(ranges) if r[0] > cursor), len(ranges) - 1)
+        first, last = ranges[index]
+        if extend:
+            if step > 0:
+                return last if cursor < last else ranges[min(index + 1, len(ranges) - 1)][1]
+            return first if cursor > first else ranges[max(index - 1, 0)][0]
+        if step > 0:
+            return ranges[min(index + 1, len(ranges) - 1)][0]
+        return first if cursor > first else ranges[max(index - 1, 0)][0]
+
+    def _select(self, selection: Selection) -> None:
+        if selection == self.selection:
+            return
+        self.selection = selection
+        self._restyle()
+        self._scroll_to_cursor()
+        if self.data is not None:
+            self.post_message(SelectionChanged(*selection.offsets(self.data.tokens)))
+
+    # --- rendering -----------------------------------------------------------------------------
+
+    def _restyle(self) -> None:
+        if self.data is None or self.schema is None:
+            self._styled = Text("No paragraph: the store is empty or the filter keeps none.")
+        else:
+            tokens = self.data.tokens
+            selection = cursor = None
+            if self.selection is not None:
+                selection = self.selection.offsets(tokens)
+                cursor = tokens[self.selection.cursor]
+            self._styled = styled_paragraph(
+                self.data.text,
+                self.schema,
+                self.data.annotations,
+                tokens,
+                selection,
+                cursor,
+                self.focused_annotation(),
+            )
+        self._strips.clear()
+        self._rewrap()
+        self.refresh()
+
+    def _rewrap(self) -> None:
+        width = max(self.scrollable_content_region.width, 10)
+        if width != self._wrapped_width:
+            self._lines = wrap(self._styled.plain, width)
+            self._wrapped_width = width
+            self._strips.clear()
+            # Never smaller than the view: a paragraph that fits then leaves the virtual size
+            # as it was, and changing it would lay out the whole screen again.
+            height = max(len(self._lines), self.scrollable_content_region.height)
+            size = Size(width, height)
+            if size != self.virtual_size:
+                self.virtual_size = size
+
+    def on_resize(self, _event: events.Resize) -> None:
+        self._rewrap()
+        self._scroll_to_cursor()
+
+    def _scroll_to_cursor(self) -> None:
+        if self.data is None or self.selection is None or not self._lines:
+            return
+        line = line_of(self._lines, self.data.tokens[self.selection.cursor][0])
+        height = self.scrollable_content_region.height
+        top = round(self.scroll_y)
+        if line < top:
+            self.scroll_to(y=line, animate=False)
+        elif height and line >= top + height:
+            self.scroll_to(y=line - height + 1, animate=False)
+
+    def render_line(self, y: int) -> Strip:
+        self._rewrap()
+        index = round(self.scroll_y) + y
+        width = self.scrollable_content_region.width
+        strip = self._strips.get(index)
+        if strip is None:
+            if index < len(self._lines):
+                start, end = self._lines[index]
+                piece = self._styled[start:end]
+                piece.end = ""
+                strip = Strip(piece.render(self.app.console))
+            else:
+                strip = Strip.blank(0)
+            self._strips[index] = strip
+        return strip.crop_extend(0, width, self.rich_style).apply_style(self.rich_style)

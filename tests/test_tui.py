@@ -1,0 +1,675 @@
+"""The annotation TUI, driven key by key with Textual's pilot on a real SQLite store.
+
+The store is the sample corpus imported and pre-annotated once per session (13 paragraphs
+with all five layers done, 44 with model suggestions on the lexical layer); each test works on
+its own copy. Every assertion about an edit reads the database through a separate Store, so
+"saved" means committed, not "shown".
+"""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from conftest import LAYERS, REPO
+from layerkit_ru_morph.preannotator import LexicalPreannotator
+from rich.console import Console
+from textual import events
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from layerkit.ingest import import_paths
+from layerkit.preannotate import preannotate
+from layerkit.project import Project
+from layerkit.store import Annotation, Store, queries
+from layerkit.tui import LayerkitApp, create_app, session
+from layerkit.tui.screens.annotate import AnnotateScreen
+from layerkit.tui.screens.error import ErrorModal
+from layerkit.tui.screens.help import HelpScreen
+from layerkit.tui.screens.texts import TextsModal
+from layerkit.tui.widgets.annotation_list import AnnotationList
+from layerkit.tui.widgets.navigator import Navigator
+from layerkit.tui.widgets.paragraph_view import ParagraphView
+
+SAMPLE = REPO / "sample_corpus"
+ME = "tester"
+# Async tests run on anyio's pytest plugin (a dependency of Textual's), on asyncio.
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("sample") / "sample.db"
+    project = Project.load(str(db))
+    with project.open_store(create=True) as store:
+        import_paths(project, store, [SAMPLE])
+        preannotate(project, store, LexicalPreannotator(kind="rules"))
+    return db
+
+
+@pytest.fixture
+def db(sample_db: Path, tmp_path: Path) -> Path:
+    """A private copy (sqlite3 backup: consistent even if a WAL were left behind)."""
+    copy = tmp_path / "store.db"
+    src, dst = sqlite3.connect(sample_db), sqlite3.connect(copy)
+    src.backup(dst)
+    src.close()
+    dst.close()
+    return copy
+
+
+def open_store(db: Path) -> Store:
+    return Store.open(db, layer_order=LAYERS, create=False)
+
+
+def paragraph_starting(db: Path, prefix: str) -> int:
+    with open_store(db) as store:
+        for paragraph in store.iter_paragraphs():
+            if paragraph.text.startswith(prefix):
+                assert paragraph.id is not None
+                return paragraph.id
+    raise AssertionError(prefix)
+
+
+def rows(db: Path, paragraph_id: int, layer: str) -> list[Annotation]:
+    with open_store(db) as store:
+        return store.annotations(paragraph_id, layer)
+
+
+def state(db: Path, paragraph_id: int, layer: str) -> str:
+    with open_store(db) as store:
+        return store.statuses(paragraph_id)[layer].state
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Wait for the navigator's worker threads and the messages they post."""
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+@asynccontextmanager
+async def running(
+    db: Path,
+    *,
+    at: int | None = None,
+    layer: str = "lexical",
+    annotator: str = ME,
+    size: tuple[int, int] = (80, 24),
+) -> AsyncIterator[tuple[LayerkitApp, Pilot[None]]]:
+    """The app on ``db``, opened at paragraph ``at`` on ``layer`` (through the session file)."""
+    positions = db.parent / "positions.json"
+    if at is not None:
+        with open_store(db) as store:
+            session.save(positions, store.url, annotator, session.Position(at, layer))
+    app = create_app(str(db), annotator, poll_seconds=None, session_path=positions)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        yield app, pilot
+
+
+def rendered_text(statics: Iterable[Static]) -> str:
+    console = Console(width=200, record=True, file=io.StringIO())
+    for static in statics:
+        console.print(static.content)
+    return console.export_text()
+
+
+def screen(app: LayerkitApp) -> AnnotateScreen:
+    found = app.screen_stack[1]
+    assert isinstance(found, AnnotateScreen)
+    return found
+
+
+def view(app: LayerkitApp) -> ParagraphView:
+    return screen(app).query_one(ParagraphView)
+
+
+def selected_text(app: LayerkitApp) -> str:
+    v = view(app)
+    assert v.offsets is not None and v.data is not None
+    return v.data.text[slice(*v.offsets)]
+
+
+@pytest.fixture
+def chat(db: Path) -> int:
+    """A paragraph with no human work yet: 5 sentences, lexical pre-annotated."""
+    return paragraph_starting(db, "Привет! Короче")
+
+
+# --- opening and moving around -----------------------------------------------------------
+
+
+async def test_opens_at_first_paragraph_with_every_layer_state(db: Path) -> None:
+    async with running(db) as (app, _pilot):
+        nav = screen(app).query_one(Navigator)
+        assert nav.total == 57
+        assert view(app).data is not None and view(app).data.id == 1
+        assert app.layer == "lexical"
+        row = nav.row(0)
+        assert row is not None and row.states == dict.fromkeys(LAYERS, "done")
+
+
+async def test_layer_keys_switch_layer_and_label_keys(db: Path) -> None:
+    async with running(db) as (app, pilot):
+        for number, layer in enumerate(LAYERS, start=1):
+            await pilot.press(str(number))
+            assert app.layer == layer
+            assert view(app).keymap is app.keymaps[layer]
+        await pilot.press("9")  # no ninth layer: nothing happens
+        assert app.layer == "pragmatic"
+
+
+async def test_token_cursor_selection_and_sentence_jumps(db: Path, chat: int) -> None:
+    async with running(db, at=chat, layer="semantic") as (app, pilot):
+        assert selected_text(app) == "Привет"
+        await pilot.press("right", "right")
+        assert selected_text(app) == "Короче"
+        await pilot.press("shift+right", "shift+right")
+        assert selected_text(app) == "Короче, я"
+        await pilot.press("shift+left")
+        assert selected_text(app) == "Короче,"
+        await pilot.press("escape")
+        assert selected_text(app) == ","
+        await pilot.press("left")
+        assert selected_text(app) == "Короче"
+        await pilot.press("down")
+        assert selected_text(app) == "Ну"  # first token of the third sentence
+        await pilot.press("up")
+        assert selected_text(app) == "Короче"
+        await pilot.press("shift+down")
+        assert selected_text(app).endswith("рассказывала.")
+        await pilot.press("escape", "shift+up")
+        assert selected_text(app).startswith("Короче")
+        await pilot.press("end")
+        assert selected_text(app) == "?"
+        await pilot.press("home")
+        assert selected_text(app) == "Привет"
+
+
+async def test_next_and_previous_paragraph(db: Path) -> None:
+    async with running(db) as (app, pilot):
+        for key, expected in [("ctrl+n", 2), ("ctrl+n", 3), ("ctrl+p", 2), ("pagedown", 3)]:
+            await pilot.press(key)
+            assert screen(app).data is not None and screen(app).data.id == expected
+        await pilot.press("pageup", "pageup", "pageup")
+        assert screen(app).data is not None and screen(app).data.id == 1
+        assert screen(app).query_one(Navigator).cursor == 0
+
+
+async def test_navigator_keys_open_paragraphs(db: Path) -> None:
+    async with running(db) as (app, pilot):
+        await pilot.press("shift+tab")
+        nav = screen(app).query_one(Navigator)
+        assert nav.has_focus
+        await pilot.press("down", "down")
+        await pilot.pause()
+        assert screen(app).data is not None and screen(app).data.id == 3
+        await pilot.press("up")
+        await pilot.pause()
+        assert screen(app).data is not None and screen(app).data.id == 2
+        await pilot.press("end")
+        await pilot.pause()
+        assert screen(app).data is not None and screen(app).data.id == 57
+        await pilot.press("home", "pagedown")
+        await pilot.pause()
+        assert nav.cursor > 5
+        await pilot.press("pageup")
+        await pilot.pause()
+        assert nav.cursor == 0
+        await pilot.press("enter")
+        assert view(app).has_focus
+
+
+async def test_state_filter_and_search(db: Path, chat: int) -> None:
+    async with running(db, layer="semantic") as (app, pilot):
+        nav = screen(app).query_one(Navigator)
+        await pilot.press("shift+tab", "f")  # filter: semantic todo
+        await settle(pilot)
+        assert nav.total == 44
+        assert screen(app).data is not None and screen(app).data.id == 14
+        await pilot.press("f", "f", "f")  # in progress, stale, done
+        await settle(pilot)
+        assert nav.total == 13
+        await pilot.press("f", "f")  # not done, then everything again
+        await settle(pilot)
+        assert nav.total == 57
+        await pilot.press("slash")
+        await pilot.press(*"ЗАМОК", "enter")  # folds case, stress marks and ё
+        await settle(pilot)
+        assert nav.total == 2
+        assert screen(app).data is not None
+        assert screen(app).data.text.startswith("Старый за\u0301мок")
+        await pilot.press("ctrl+f", *["backspace"] * 5, "enter")
+        await settle(pilot)
+        assert nav.total == 57
+
+
+async def test_marking_done_under_a_todo_filter_moves_on(db: Path, chat: int) -> None:
+    async with running(db, at=chat, layer="lexical") as (app, pilot):
+        nav = screen(app).query_one(Navigator)
+        await pilot.press("shift+tab", "f", "tab")  # lexical: todo
+        await settle(pilot)
+        assert nav.total == 44 and screen(app).data is not None
+        first = screen(app).data.id
+        await pilot.press("ctrl+d")  # the pre-annotated lexical layer is complete
+        await settle(pilot)
+        assert state(db, first, "lexical") == "done"
+        assert nav.total == 43
+        await pilot.press("ctrl+n")
+        assert screen(app).data is not None and screen(app).data.id == first + 1
+
+
+async def test_toggle_navigator(db: Path) -> None:
+    async with running(db) as (app, pilot):
+        pane = screen(app).query_one("#nav-pane")
+        await pilot.press("ctrl+b")
+        assert not pane.display
+        await pilot.press("ctrl+b")
+        assert pane.display
+
+
+# --- editing -------------------------------------------------------------------------------
+
+
+async def test_label_keys_create_relabel_and_nest_spans(db: Path, chat: int) -> None:
+    async with running(db, at=chat, layer="semantic") as (app, pilot):
+        await pilot.press("right", "right", "p")  # «Короче» PREDICATE
+        spans = rows(db, chat, "semantic")
+        assert [(a.start, a.end, a.label, a.annotator) for a in spans] == [(8, 14, "PREDICATE", ME)]
+        await pilot.press("a")  # same extent, other key: relabel, not a second span
+        spans = rows(db, chat, "semantic")
+        assert [(a.label, a.version) for a in spans] == [("AGENT", 2)]
+        await pilot.press("shift+right", "shift+right", "h")  # a longer span around it
+        await pilot.press("escape", "m")  # and a one-token span inside it
+        spans = sorted(rows(db, chat, "semantic"), key=lambda a: (a.start, a.end))
+        assert [(a.start, a.end, a.label) for a in spans] == [
+            (8, 14, "AGENT"),
+            (8, 17, "THEME"),
+            (16, 17, "MANNER"),
+        ]
+        assert state(db, chat, "semantic") == "in_progress"
+        side = screen(app).query_one(AnnotationList)
+        assert side.option_count == 3
+
+
+async def test_keys_typed_in_a_burst_apply_in_order(db: Path, chat: int) -> None:
+    """A fast typist's keys arrive before the previous ones are handled: the label must still
+    go to the selection and the paragraph the earlier keys made."""
+    async with running(db, at=chat, layer="semantic") as (app, pilot):
+        burst = [("right", None), ("shift+right", None), ("p", "p"), ("ctrl+n", None), ("a", "a")]
+        for key, character in burst:
+            app.post_message(events.Key(key, character))
+        await settle(pilot)
+    assert [(a.start, a.end, a.label) for a in rows(db, chat, "semantic")] == [(6, 14, "PREDICATE")]
+    assert [(a.start, a.label) for a in rows(db, chat + 1, "semantic")] == [(0, "AGENT")]
+
+
+async def test_delete_and_backspace_remove_the_span_under_the_cursor(db: Path, chat: int) -> None:
+    async with running(db, at=chat, layer="semantic") as (_app, pilot):
+        await pilot.press("right", "right", "p", "shift+right", "shift+right", "t")
+        await pilot.press("escape", "left", "left")  # cursor on «Короче», covered by both
+        await pilot.press("delete")  # innermost first
+        assert [a.label for a in rows(db, chat, "semantic")] == ["PATIENT"]
+        await pilot.press("backspace")
+        assert rows(db, chat, "semantic") == []
+        await pilot.press("delete")  # nothing left: a warning, no error
+        assert rows(db, chat, "semantic") == []
+
+
+async def test_undo_redo_through_the_store(db: Path, chat: int) -> None:
+    async with running(db, at=chat, layer="semantic") as (_app, pilot):
+        await pilot.press("p", "right", "a")
+        assert len(rows(db, chat, "semantic")) == 2
+        await pilot.press("ctrl+z")
+        assert [a.label for a in rows(db, chat, "semantic")] == ["PREDICATE"]
+        await pilot.press("ctrl+z")
+        assert rows(db, chat, "semantic") == []
+        assert state(db, chat, "semantic") == "todo"
+        await pilot.press("ctrl+y")
+        assert [a.label for a in rows(db, chat, "semantic")] == ["PREDICATE"]
+        await pilot.press("ctrl+y", "ctrl+y")  # the second has nothing left to redo
+        assert len(rows(db, chat, "semantic")) == 2
+
+
+async def test_undo_and_redo_survive_a_restart(db: Path, chat: int) -> None:
+    async with running(db, at=chat, layer="semantic") as (_app, pilot):
+        await pilot.press("p", "right", "a")
+    assert len(rows(db, chat, "semantic")) == 2
+    async with running(db) as (app, pilot):
+        # Reopens where this annotator was, and undoes their last edit from the event log.
+        assert screen(app).data is not None and screen(app).data.id == chat
+        assert app.layer == "semantic"
+        await pilot.press("ctrl+z")
+    assert [a.label for a in rows(db, chat, "semantic")] == ["PREDICATE"]
+    async with running(db) as (app, pilot):
+        await pilot.press("ctrl+y")
+    assert len(rows(db, chat, "semantic")) == 2
+
+
+async def test_undo_goes_to_the_paragraph_and_layer_it_changed(db: Path, chat: int) -> None:
+    async with running(db, at=chat, layer="logical") as (app, pilot):
+        await pilot.press("c", "1", "ctrl+n", "ctrl+n")
+        assert app.layer == "lexical" and screen(app).data is not None
+        assert screen(app).data.id != chat
+        await pilot.press("ctrl+z")
+        assert app.layer == "logical"
+        assert screen(app).data is not None and screen(app).data.id == chat
+    assert rows(db, chat, "logical") == []
+
+
+async def test_lexical_keys_change_or_confirm_a_tokens_part_of_speech(db: Path, chat: int) -> None:
+    before = {(a.start, a.end): a for a in rows(db, chat, "lexical")}
+    assert all(a.origin.startswith("model:") for a in before.values())
+    tokens = sorted(before)
+    third = before[tokens[2]]  # «Короче», left as the model tagged it
+    async with running(db, at=chat, layer="lexical") as (app, pilot):
+        key_of = {e.label.name: k for k, e in app.keymaps["lexical"].keys.items()}
+        await pilot.press("i")  # «Привет» becomes INTJ
+        await pilot.press("right", "right", key_of[third.label or ""])
+    after = {(a.start, a.end): a for a in rows(db, chat, "lexical")}
+    assert (after[tokens[0]].label, after[tokens[0]].origin) == ("INTJ", "human")
+    assert after[tokens[0]].attrs["lemma"] == before[tokens[0]].attrs["lemma"]
+    # The same label as the model's: confirmed, so pre-annotation never replaces it.
+    assert (after[tokens[2]].label, after[tokens[2]].origin) == (third.label, "human")
+    assert after[tokens[1]].origin == before[tokens[1]].origin
+    assert len(after) == len(before)
+
+
+async def test_pragmatic_keys_label_sentences_and_the_paragraph(db: Path, chat: int) -> None:
+    async with running(db, at=chat, layer="pragmatic") as (_app, pilot):
+        await pilot.press("e", "down", "a", "i", "x", "0", "C")
+    labels = {(a.field, a.start, a.end): a.label for a in rows(db, chat, "pragmatic")}
+    assert labels == {
+        ("speech_act", 0, 7): "EXPRESS",
+        ("speech_act", 8, 97): "ASSERT",
+        ("intent", None, None): "EXPLAIN",  # «i» then «x»: relabelled, still one
+        ("tone", None, None): "NEUTRAL",
+        ("register", None, None): "CONVERSATIONAL",
+    }
+
+
+async def test_side_panel_selects_and_deletes(db: Path, chat: int) -> None:
+    async with running(db, at=chat, layer="semantic") as (app, pilot):
+        await pilot.press("p", "end", "a")
+        side = screen(app).query_one(AnnotationList)
+        await pilot.press("tab")
+        assert side.has_focus
+        side.highlighted = 0
+        await pilot.press("enter")
+        assert view(app).has_focus and selected_text(app) == "Привет"
+        await pilot.press("tab")
+        side.highlighted = 1
+        await pilot.press("delete")
+        assert [a.label for a in rows(db, chat, "semantic")] == ["PREDICATE"]
+        side.highlighted = 0
+        await pilot.press("backspace")
+        assert rows(db, chat, "semantic") == []
+
+
+async def test_texts_editor_writes_paragraph_and_anchored_texts(db: Path, chat: int) -> None:
+    async with running(db, at=chat, layer="pragmatic") as (app, pilot):
+        await pilot.press("ctrl+e")
+        assert isinstance(app.screen, TextsModal)
+        await pilot.press(*"Зовёт гулять.", "ctrl+s")
+        assert isinstance(app.screen, AnnotateScreen)
+        (text,) = rows(db, chat, "pragmatic")
+        assert (text.field, text.value, text.annotator) == ("implicature", "Зовёт гулять.", ME)
+        await pilot.press("ctrl+e", "end", *" Вежливо.", "escape")  # escape saves too
+        (text,) = rows(db, chat, "pragmatic")
+        assert text.value == "Зовёт гулять. Вежливо." and text.version == 2
+        await pilot.press("ctrl+e", "end", *["backspace"] * 25, "escape")  # emptied: deleted
+        assert rows(db, chat, "pragmatic") == []
+        await pilot.press("3", "ctrl+e")  # logical: no unit under the cursor yet
+        assert isinstance(app.screen, AnnotateScreen)
+        await pilot.press("c", "ctrl+e")
+        assert isinstance(app.screen, TextsModal)
+        assert [slot.label for slot in app.screen.slots] == [
+            "EXAMPLE",
+            "COUNTEREXAMPLE",
+            "ANALOGY",
+            "APPLICATION",
+        ]
+        await pilot.press(*"Пример.", "escape")
+    unit, example = sorted(rows(db, chat, "logical"), key=lambda a: a.id or 0)
+    assert (unit.label, example.kind, example.label) == ("CLAIM", "text", "EXAMPLE")
+    assert (example.source_id, example.value) == (unit.id, "Пример.")
+
+
+async def test_one_paragraph_on_all_five_layers(db: Path, chat: int) -> None:
+    """What this slice can do on every layer, checked row by row in the database."""
+    async with running(db, at=chat, layer="lexical") as (app, pilot):
+        await pilot.press("i", "ctrl+d")  # lexical: «Привет» INTJ, then done
+        await pilot.press("2", "p", "right", "right", "a")  # semantic: two spans
+        await pilot.press("3", "down", "shift+down", "c")  # logical: a claim (sentence 2)
+        await pilot.press("ctrl+e", *"Кофейня хорошая.", "escape")  # its EXAMPLE
+        await pilot.press("4", "f", "escape", "left", "h")  # epistemic: FACT, then a HEDGE
+        await pilot.press("5", "home")  # pragmatic: every sentence, and the paragraph
+        for _ in range(5):
+            await pilot.press("e", "down")
+        await pilot.press("i", "0", "C", "ctrl+e", *"Зовёт гулять.", "escape", "ctrl+d")
+        assert isinstance(app.screen, AnnotateScreen)
+    with open_store(db) as store:
+        statuses = {layer: s.state for layer, s in store.statuses(chat).items()}
+        by_layer = {
+            layer: sorted(
+                (a.field, a.label) for a in store.annotations(chat, layer) if a.annotator == ME
+            )
+            for layer in LAYERS
+        }
+    assert statuses == {
+        "lexical": "done",
+        "semantic": "in_progress",
+        "logical": "in_progress",
+        "epistemic": "in_progress",
+        "pragmatic": "done",
+    }
+    assert by_layer["lexical"] == [("morph", "INTJ")]
+    assert by_layer["semantic"] == [("frame", "AGENT"), ("frame", "PREDICATE")]
+    assert by_layer["logical"] == [("unfolding", "EXAMPLE"), ("unit", "CLAIM")]
+    assert by_layer["epistemic"] == [("cue", "HEDGE"), ("factuality", "FACT")]
+    assert by_layer["pragmatic"] == sorted(
+        [("speech_act", "EXPRESS")] * 5
+        + [("intent", "INFORM"), ("tone", "NEUTRAL"), ("register", "CONVERSATIONAL")]
+        + [("implicature", None)]
+    )
+
+
+async def test_side_panel_moves_through_the_list(db: Path) -> None:
+    async with running(db, at=1, layer="semantic", size=(80, 24)) as (app, pilot):
+        side = screen(app).query_one(AnnotationList)
+        await pilot.press("tab")
+        assert side.has_focus and side.option_count > 20
+        side.set_highlighted(0)
+        await pilot.press("down", "down")
+        assert side.highlighted == 2
+        await pilot.press("up")
+        assert side.highlighted == 1
+        await pilot.press("end")
+        assert side.highlighted == side.option_count - 1
+        await pilot.press("home", "pagedown")
+        assert side.highlighted is not None and side.highlighted > 2
+        await pilot.press("pageup")
+        assert side.highlighted == 0
+
+
+# --- done, errors, conflicts --------------------------------------------------------------
+
+
+async def test_done_is_refused_while_required_fields_are_missing(db: Path, chat: int) -> None:
+    async with running(db, at=chat, layer="semantic") as (app, pilot):
+        await pilot.press("right", "right", "p")
+        await pilot.press("ctrl+d")
+        assert isinstance(app.screen, ErrorModal)
+        assert app.screen.error.title == "Layer not complete"
+        assert "role: no relation yet" in app.screen.error.message
+        await pilot.press("escape")
+        assert isinstance(app.screen, AnnotateScreen)
+        await pilot.press("ctrl+d", "space")  # space closes it too
+        assert isinstance(app.screen, AnnotateScreen)
+    assert state(db, chat, "semantic") == "in_progress"
+
+
+async def test_done_and_reopen_a_complete_layer(db: Path, chat: int) -> None:
+    async with running(db, at=chat, layer="lexical") as (_app, pilot):
+        await pilot.press("ctrl+d")
+        assert state(db, chat, "lexical") == "done"
+        await pilot.press("ctrl+d")
+        assert state(db, chat, "lexical") == "in_progress"
+        await pilot.press("ctrl+z", "ctrl+z")
+        assert state(db, chat, "lexical") == "todo"
+
+
+async def test_someone_elses_change_is_shown_not_overwritten(db: Path, chat: int) -> None:
+    async with running(db, at=chat, layer="semantic") as (app, pilot):
+        await pilot.press("p")
+        (mine,) = rows(db, chat, "semantic")
+        assert mine.id is not None
+        with open_store(db) as other:
+            other.update_annotation(mine.id, annotator="bob", expected_version=1, label="TIME")
+        await pilot.press("a")  # based on version 1: refused
+        assert isinstance(app.screen, ErrorModal)
+        assert app.screen.error.title == "Edit conflict"
+        await pilot.press("enter")
+        (now,) = rows(db, chat, "semantic")
+        assert (now.label, now.annotator) == ("TIME", "bob")
+        # The screen re-read the paragraph, so the next key works on bob's version.
+        await pilot.press("a")
+        assert [a.label for a in rows(db, chat, "semantic")] == ["AGENT"]
+
+
+async def test_refresh_shows_other_annotators_work(db: Path, chat: int) -> None:
+    async with running(db, at=chat, layer="semantic") as (app, pilot):
+        side = screen(app).query_one(AnnotationList)
+        assert side.option_count == 0
+        with open_store(db) as other:
+            other.create_annotation(
+                paragraph_id=chat,
+                layer="semantic",
+                kind="span",
+                field="frame",
+                annotator="bob",
+                label="PREDICATE",
+                start=0,
+                end=6,
+            )
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert side.option_count == 1
+
+
+async def test_polling_picks_up_changes_by_itself(db: Path, chat: int) -> None:
+    with open_store(db) as store:
+        session.save(
+            db.parent / "positions.json", store.url, ME, session.Position(chat, "semantic")
+        )
+    app = create_app(str(db), ME, poll_seconds=0.05, session_path=db.parent / "positions.json")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        with open_store(db) as other:
+            other.set_status(chat, "semantic", "stale", annotator="bob")
+        await pilot.pause(0.3)
+        assert screen(app).data is not None and screen(app).data.state("semantic") == "stale"
+
+
+async def test_help_lists_bindings_and_schema_labels(db: Path) -> None:
+    async with running(db, layer="semantic") as (app, pilot):
+        for key in ("question_mark", "f1"):
+            await pilot.press("2", key)
+            assert isinstance(app.screen, HelpScreen)
+            text = rendered_text(app.screen.query(Static))
+            assert "PREDICATE" in text and "Учёные [открыли] новый вид." in text
+            assert "Undo" in text and "Extend" in text
+            await pilot.press("escape")
+            assert isinstance(app.screen, AnnotateScreen)
+        for close in ("q", "question_mark", "f1"):
+            await pilot.press("question_mark", close)
+            assert isinstance(app.screen, AnnotateScreen), close
+
+
+async def test_quit_saves_position(db: Path) -> None:
+    async with running(db) as (_app, pilot):
+        await pilot.press("ctrl+n", "ctrl+n", "3", "ctrl+q")
+    with open_store(db) as store:
+        remembered = session.load(db.parent / "positions.json", store.url, ME)
+    assert remembered == session.Position(3, "logical")
+
+
+# --- rendering -----------------------------------------------------------------------------
+
+
+async def test_stress_marks_do_not_shift_highlights(db: Path) -> None:
+    castle = paragraph_starting(db, "Старый за\u0301мок")
+    with open_store(db) as store:
+        store.create_annotation(
+            paragraph_id=castle,
+            layer="semantic",
+            kind="span",
+            field="frame",
+            annotator="bob",
+            label="PLACE",
+            start=14,
+            end=22,
+        )
+    async with running(db, at=castle, layer="semantic") as (app, _pilot):
+        strip = view(app).render_line(0)
+        cells = 0
+        found = None
+        for segment in strip:
+            if segment.text.startswith("на") and segment.style and segment.style.bgcolor:
+                found = cells
+            cells += segment.cell_length
+        # «Старый за́мок » is 14 code points but 13 cells: the span starts at cell 13.
+        assert found == 13
+
+
+async def test_fits_80_by_24_and_uses_width(db: Path) -> None:
+    async with running(db, size=(80, 24)) as (app, _pilot):
+        assert screen(app).has_class("-narrow")
+        side = screen(app).query_one(AnnotationList)
+        assert side.region.y > view(app).region.y  # under the text
+    async with running(db, size=(140, 40)) as (app, _pilot):
+        assert screen(app).has_class("-wide")
+        side = screen(app).query_one(AnnotationList)
+        assert side.region.x > view(app).region.x  # beside the text
+
+
+async def test_empty_store_opens(tmp_path: Path) -> None:
+    path = tmp_path / "empty.db"
+    Store.open(path, layer_order=LAYERS).close()
+    app = create_app(str(path), ME, poll_seconds=None, session_path=tmp_path / "p.json")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert view(app).data is None
+        await pilot.press("ctrl+n", "ctrl+d", "p", "delete", "ctrl+z")
+        assert isinstance(app.screen, AnnotateScreen)
+
+
+def test_missing_store_is_an_error_before_any_screen(tmp_path: Path) -> None:
+    from layerkit.errors import StoreError
+
+    with pytest.raises(StoreError, match="no layerkit database"):
+        create_app(str(tmp_path / "nothing.db"), ME)
+
+
+def test_cli_annotate_is_registered() -> None:
+    from click.testing import CliRunner
+
+    from layerkit.cli import cli
+
+    result = CliRunner().invoke(cli, ["annotate", "--help"])
+    assert result.exit_code == 0 and "--annotator" in result.output
+
+
+def test_queries_agree_with_the_app_counts(db: Path) -> None:
+    with open_store(db) as store:
+        assert queries.count(store) == 57
