@@ -20,7 +20,9 @@ $(STAMP): pyproject.toml
 run: setup
 	$(BIN)/layerkit --db $(DB) init
 	$(BIN)/layerkit --db $(DB) import sample_corpus/
+	$(BIN)/layerkit --db $(DB) preannotate
 	$(BIN)/layerkit --db $(DB) status
+	$(BIN)/layerkit --db $(DB) annotate
 
 test: setup
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
