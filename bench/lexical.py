@@ -1,0 +1,246 @@
+"""Lexical layer: the trained NeuralTagger against pymorphy3's first reading and the RuleTagger.
+
+Prints
+
+1. accuracy (UPOS, lemma, UFeats = whole FEATS string, AllTags = UPOS and FEATS) per gold file
+   under 3-fold cross-validation. Each file is cut into three contiguous thirds (neighbouring
+   sentences share documents, so contiguous blocks keep one document out of both sides); fold k
+   trains on everything but the k-th third of every file (the other files included, each with
+   its own convention) and tests on the k-th thirds. Summed over the folds, every token of every
+   file is tested once, by a model that never saw it. Leave-one-file-out is not used: each file
+   is the only source of its convention, so a held-out file would test an untrained convention.
+   The naive baseline (bench/lexical_rules.py: pymorphy3's first parse through a minimal table)
+   and the RuleTagger need no training and are scored on the same tokens, converted to the
+   file's convention as bench/lexical_rules.py does.
+2. throughput on the same text (all gold sentences, pre-tokenized) of the shipped NeuralTagger
+   and of spacy.blank("ru") + the pymorphy3 lemmatizer, with the ratio; cold (analyzer caches
+   empty) and warm (second pass), each in a fresh process with two torch threads.
+3. peak memory (max RSS) of those tagging processes and of the training here.
+
+Run: ``.venv/bin/python bench/lexical.py`` (full: 3 folds x 30 epochs, about an hour on two
+cores) or ``--quick`` (fold 0 only, 8 epochs, a few minutes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ud"
+METRICS = ("upos", "lemma", "feats", "alltags")
+
+
+def folds_of(n: int, k: int, folds: int = 3) -> tuple[int, int]:
+    return n * k // folds, n * (k + 1) // folds
+
+
+def count(
+    gold: Sequence[tuple[str, str, str]], pred: Sequence[tuple[str, str, str]]
+) -> dict[str, int]:
+    c = dict.fromkeys(("n", *METRICS), 0)
+    for (gl, gu, gf), (pl, pu, pf) in zip(gold, pred, strict=True):
+        c["n"] += 1
+        c["upos"] += gu == pu
+        c["lemma"] += gl == pl
+        c["feats"] += gf == pf
+        c["alltags"] += gu == pu and gf == pf
+    return c
+
+
+def add(total: dict[str, int], c: dict[str, int]) -> None:
+    for key, value in c.items():
+        total[key] = total.get(key, 0) + value
+
+
+def cross_validate(
+    folds: Sequence[int], epochs: int, seed: int
+) -> dict[str, dict[str, dict[str, int]]]:
+    from lexical_rules import naive_system, rules_system
+
+    from layerkit.nlp.conventions import convert, treebank_convention
+    from layerkit.nlp.neural.features import read_conllu
+    from layerkit.nlp.neural.training import TrainConfig, fit, tagger_from
+
+    files = sorted(DATA.glob("*.conllu"))
+    if not files:
+        raise SystemExit(f"no .conllu files in {DATA}")
+    data = {f: read_conllu(str(f), treebank_convention(f)) for f in files}
+    results: dict[str, dict[str, dict[str, int]]] = {}
+    for k in folds:
+        train_sents = []
+        test = {}
+        for f, sents in data.items():
+            lo, hi = folds_of(len(sents), k)
+            test[f] = sents[lo:hi]
+            train_sents += sents[:lo] + sents[hi:]
+        t0 = time.time()
+        net, space, allowed = fit(train_sents, TrainConfig(epochs=epochs, seed=seed))
+        print(
+            f"  fold {k}: trained on {sum(len(s.tokens) for s in train_sents)} tokens in "
+            f"{time.time() - t0:.0f}s",
+            file=sys.stderr,
+            flush=True,
+        )
+        for f, sents in test.items():
+            conv = treebank_convention(f)
+            words = [s.forms for s in sents]
+            gold = [(t.lemma, t.upos, t.feats) for s in sents for t in s.tokens]
+            forms = [w for s in words for w in s]
+            per = results.setdefault(f.name, {})
+            tagger = tagger_from(net, space, allowed, conv)
+            neural = [(a.lemma, a.upos, a.feats) for s in tagger.tag(words) for a in s]
+            add(per.setdefault("neural", {}), count(gold, neural))
+            for name, system in (("naive", naive_system), ("rules", rules_system)):
+                tags = [t for s in system(words) for t in s]
+                converted = [convert(*t, form, conv) for t, form in zip(tags, forms, strict=True)]
+                add(per.setdefault(name, {}), count(gold, converted))
+    return results
+
+
+def print_table(results: dict[str, dict[str, dict[str, int]]]) -> None:
+    print(
+        f"{'file':<30} {'system':<8} {'tokens':>7} {'UPOS':>7} {'lemma':>7} {'UFeats':>7} {'AllTags':>7}"
+    )
+    totals: dict[str, dict[str, int]] = {}
+    for fname, systems in results.items():
+        for name in ("naive", "rules", "neural"):
+            c = systems[name]
+            add(totals.setdefault(name, {}), c)
+            print(
+                f"{fname:<30} {name:<8} {c['n']:7d} "
+                + " ".join(f"{100 * c[m] / c['n']:7.2f}" for m in METRICS)
+            )
+    for name, c in totals.items():
+        print(
+            f"{'all files':<30} {name:<8} {c['n']:7d} "
+            + " ".join(f"{100 * c[m] / c['n']:7.2f}" for m in METRICS)
+        )
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory. Not ru_maxrss: Linux carries that across exec, so
+    a child started by a big parent would report the parent's peak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def speed_child(system: str) -> None:
+    """Runs in a fresh process: tags every gold sentence twice, prints JSON timings."""
+    from layerkit.nlp.neural.features import read_conllu
+
+    words = [s.forms for f in sorted(DATA.glob("*.conllu")) for s in read_conllu(str(f), "ud")]
+    n = sum(len(s) for s in words)
+    t0 = time.perf_counter()
+    if system == "neural":
+        from layerkit.nlp.neural import load_neural_tagger
+
+        tagger = load_neural_tagger()
+        tagger.tag([["Прогрев", "."]])
+        load_s = time.perf_counter() - t0
+        from layerkit.nlp.analyzer import clear_cache
+
+        clear_cache()
+        tagger.clear_caches()
+
+        def run() -> None:
+            tagger.tag(words)
+
+    else:
+        import spacy
+        from spacy.tokens import Doc
+
+        nlp = spacy.blank("ru")
+        nlp.add_pipe("lemmatizer", config={"mode": "pymorphy3"})
+        nlp.initialize()
+        load_s = time.perf_counter() - t0
+
+        def run() -> None:
+            for s in words:
+                doc = Doc(nlp.vocab, words=s)
+                for _, proc in nlp.pipeline:
+                    doc = proc(doc)
+
+    times = []
+    for _ in range(2):
+        t = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - t)
+    print(
+        json.dumps(
+            {
+                "tokens": n,
+                "load_s": load_s,
+                "cold_s": times[0],
+                "warm_s": times[1],
+                "max_rss_mb": peak_rss_mb(),
+            }
+        )
+    )
+
+
+def speed() -> None:
+    out = {}
+    for system in ("neural", "spacy"):
+        proc = subprocess.run(
+            [sys.executable, __file__, "--speed-child", system],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        out[system] = json.loads(proc.stdout.strip().splitlines()[-1])
+    n = out["neural"]["tokens"]
+    print(f"\nthroughput on {n} pre-tokenized tokens (all gold sentences), 2 torch threads")
+    print(f"{'system':<44} {'cold tok/s':>10} {'warm tok/s':>10} {'load s':>7} {'max RSS MB':>10}")
+    names = {
+        "neural": "NeuralTagger (shipped)",
+        "spacy": 'spacy.blank("ru") + pymorphy3 lemmatizer',
+    }
+    for system, r in out.items():
+        print(
+            f"{names[system]:<44} {n / r['cold_s']:10.0f} {n / r['warm_s']:10.0f} "
+            f"{r['load_s']:7.2f} {r['max_rss_mb']:10.0f}"
+        )
+    for key in ("cold_s", "warm_s"):
+        ratio = out["spacy"][key] / out["neural"][key]
+        print(f"ratio NeuralTagger / spaCy ({key[:-2]}): {ratio:.2f}x")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="fold 0 only, 8 epochs")
+    ap.add_argument("--epochs", type=int, default=None)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--no-cv", action="store_true", help="throughput and memory only")
+    ap.add_argument("--speed-child", choices=("neural", "spacy"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.speed_child:
+        speed_child(args.speed_child)
+        return
+    folds = [0] if args.quick else [0, 1, 2]
+    epochs = args.epochs or (8 if args.quick else 30)
+    if not args.no_cv:
+        print(
+            f"3-fold cross-validation by contiguous thirds of each file; folds {folds}, "
+            f"{epochs} epochs, seed {args.seed}"
+            + (" (quick: only fold 0, so each file's first third)" if args.quick else "")
+        )
+        t0 = time.time()
+        results = cross_validate(folds, epochs, args.seed)
+        print_table(results)
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"cross-validation took {time.time() - t0:.0f}s; peak RSS of training {rss:.0f} MB")
+    speed()
+
+
+if __name__ == "__main__":
+    main()

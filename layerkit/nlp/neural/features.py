@@ -1,0 +1,543 @@
+"""What the model sees of a token, and how lemmas are written as edit scripts.
+
+A ``FeatureSpace`` holds every vocabulary the model needs (characters, a small word list, suffixes,
+the analyzer's feature values and grammemes, UPOS, FEATS categories, lemma scripts). It is built
+from training data, saved as JSON next to the weights, and turns sentences into numpy arrays.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from layerkit.nlp.types import Reading
+from layerkit.nlp.ud_map import feats_from_str, feats_to_str
+from layerkit.ud import UPOS_TAGS
+
+Analyze = Callable[[str], tuple[Reading, ...]]
+
+UPOS = UPOS_TAGS
+PAD, UNK = "<pad>", "<unk>"
+ABSENT = "_"
+CASE_MODES = ("l", "t", "k", "u")
+MAX_CHARS = 24
+SUFFIX_LENGTHS = (2, 3, 4)
+_STRESS = re.compile("[\u0300\u0301]")
+_SPLIT_TAG = re.compile(r"[ ,|=]+")
+
+
+def clean_form(form: str) -> str:
+    """The form without stress marks and with ё written as е, as UD Russian lemmas are."""
+    return _STRESS.sub("", form).replace("ё", "е").replace("Ё", "Е")
+
+
+# ---------------------------------------------------------------- lemma scripts
+
+
+def lemma_case(form: str, lemma: str) -> str:
+    """How the lemma's letter case follows from the form's (one of ``CASE_MODES``)."""
+    low = lemma.lower()
+    if lemma == low:
+        return "l"
+    if lemma == low[:1].upper() + low[1:]:
+        return "t"
+    if lemma == lemma.upper():
+        return "u"
+    return "k"
+
+
+def lemma_script(form: str, lemma: str) -> str:
+    """The lowercase edit that turns ``form`` into ``lemma``: ``"cut|add"`` or ``"=lemma"``."""
+    f = clean_form(form).lower()
+    lem = _STRESS.sub("", lemma).lower()
+    p = 0
+    while p < min(len(f), len(lem)) and f[p] == lem[p]:
+        p += 1
+    if p == 0 and f != lem:
+        return "=" + lem
+    return f"{len(f) - p}|{lem[p:]}"
+
+
+def apply_script(form: str, case: str, script: str) -> str | None:
+    f = clean_form(form)
+    if script.startswith("="):
+        body = script[1:]
+        keep = f.lower()
+    else:
+        cut_s, _, add = script.partition("|")
+        try:
+            cut = int(cut_s)
+        except ValueError:
+            return None
+        if cut > len(f):
+            return None
+        keep = f[: len(f) - cut]
+        body = keep.lower() + add
+    if case == "t":
+        return body[:1].upper() + body[1:]
+    if case == "u":
+        return body.upper()
+    if case == "k" and not script.startswith("="):
+        return keep + body[len(keep) :]
+    return body
+
+
+# ---------------------------------------------------------------- word shape
+
+
+def _script_of(ch: str) -> str:
+    name = unicodedata.name(ch, "")
+    if name.startswith("CYRILLIC"):
+        return "cyr"
+    if name.startswith("LATIN"):
+        return "lat"
+    return "other"
+
+
+#: word-shape features; the last two depend on the position in the sentence and are filled
+#: in by ``FeatureSpace.encode_sentence``, ``word_shape`` gives the others
+SHAPE_NAMES = (
+    "lower",
+    "title",
+    "upper",
+    "mixed_case",
+    "has_digit",
+    "all_digit",
+    "digit_mix",
+    "all_punct",
+    "has_symbol",
+    "has_cyr",
+    "has_lat",
+    "cyr_lat",
+    "hyphen",
+    "dot",
+    "len1",
+    "len_le3",
+    "hash_at",
+    "url",
+    "first",
+    "after_stop",
+)
+
+
+def word_shape(form: str) -> list[float]:
+    """Letter case, digits, punctuation, symbols (emoji), scripts, hyphen, length, #/@, URL."""
+    letters = [c for c in form if c.isalpha()]
+    scripts = {_script_of(c) for c in letters}
+    cats = [unicodedata.category(c) for c in form]
+    has_digit = any(c.isdigit() for c in form)
+    upper = sum(c.isupper() for c in letters)
+    return [
+        float(bool(letters) and upper == 0),
+        float(bool(letters) and letters[0].isupper() and upper == 1),
+        float(len(letters) > 1 and upper == len(letters)),
+        float(upper > 1 and upper < len(letters)),
+        float(has_digit),
+        float(form.isdigit()),
+        float(has_digit and not form.isdigit()),
+        float(bool(form) and all(c.startswith("P") for c in cats)),
+        float(any(c.startswith("S") or c in {"Mn", "Cf", "Co"} for c in cats)),
+        float("cyr" in scripts),
+        float("lat" in scripts),
+        float({"cyr", "lat"} <= scripts),
+        float("-" in form and len(form) > 1),
+        float("." in form and len(form) > 1),
+        float(len(form) == 1),
+        float(len(form) <= 3),
+        float(form[:1] in {"#", "@"}),
+        float(form.lower().startswith(("http", "www.")) or ".ru" in form or ".com" in form),
+    ]
+
+
+# ---------------------------------------------------------------- the feature space
+
+
+def _char_fallback(ch: str) -> str:
+    return "<" + unicodedata.category(ch) + ">"
+
+
+@dataclass
+class FeatureSpace:
+    """Every vocabulary of one trained model; ``to_json``/``from_json`` round-trip it."""
+
+    chars: list[str]
+    words: list[str]
+    suffixes: list[str]
+    ana_feats: list[str]
+    grammemes: list[str]
+    feat_cats: dict[str, list[str]]
+    case_modes: list[str]
+    scripts: list[str]
+    conventions: list[str]
+    upos: list[str] = field(default_factory=lambda: list(UPOS))
+
+    def __post_init__(self) -> None:
+        self._char_ix = {c: i for i, c in enumerate(self.chars)}
+        self._word_ix = {w: i for i, w in enumerate(self.words)}
+        self._suffix_ix = {s: i for i, s in enumerate(self.suffixes)}
+        self._ana_ix = {s: i for i, s in enumerate(self.ana_feats)}
+        self._gram_ix = {s: i for i, s in enumerate(self.grammemes)}
+        self._upos_ix = {s: i for i, s in enumerate(self.upos)}
+        self._script_ix = {s: i for i, s in enumerate(self.scripts)}
+        self._cat_ix = {
+            cat: {v: i for i, v in enumerate(vals)} for cat, vals in self.feat_cats.items()
+        }
+        self._cats = list(self.feat_cats)
+        self._dense_cache: dict[str, TokenStatic] = {}
+        self._reading_cache: dict[tuple[str, str], ReadingSet] = {}
+        self.convert_readings = True
+
+    def clear_caches(self) -> None:
+        self._dense_cache.clear()
+        self._reading_cache.clear()
+
+    # -- sizes
+    @property
+    def n_dense(self) -> int:
+        n_u, n_a = len(self.upos), len(self.ana_feats)
+        return len(SHAPE_NAMES) + 3 * n_u + 2 * n_a + len(self.grammemes) + 5
+
+    @property
+    def cats(self) -> list[str]:
+        return self._cats
+
+    # -- json
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FeatureSpace:
+        return cls(**data)
+
+    # -- building
+    @classmethod
+    def build(
+        cls,
+        sentences: Sequence[GoldSentence],
+        analyze: Analyze,
+        conventions: Sequence[str],
+        *,
+        min_word_count: int = 2,
+        max_words: int = 12000,
+        min_script_count: int = 2,
+    ) -> FeatureSpace:
+        chars: Counter[str] = Counter()
+        words: Counter[str] = Counter()
+        suffixes: Counter[str] = Counter()
+        scripts: Counter[str] = Counter()
+        ana: set[str] = set()
+        grams: set[str] = set()
+        cats: dict[str, set[str]] = {}
+        for sent in sentences:
+            for tok in sent.tokens:
+                chars.update(tok.form)
+                key = word_key(tok.form)
+                words[key] += 1
+                suffixes.update(_suffixes(key))
+                scripts[lemma_script(tok.form, tok.lemma)] += 1
+                for cat, val in feats_from_str(tok.feats).items():
+                    cats.setdefault(cat, set()).add(val)
+                for r in analyze(tok.form):
+                    ana.update(f"{k}={v}" for k, v in feats_from_str(r.feats).items())
+                    grams.update(g for g in _SPLIT_TAG.split(r.source_tag) if g)
+        char_list = [PAD, UNK, *sorted(c for c, n in chars.items() if n >= 2)]
+        char_list += sorted({_char_fallback(c) for c in chars} - set(char_list))
+        word_list = [PAD, UNK] + [w for w, n in words.most_common(max_words) if n >= min_word_count]
+        suffix_list = [PAD, UNK, *sorted(s for s, n in suffixes.items() if n >= 3)]
+        script_list = [UNK] + [s for s, n in scripts.most_common() if n >= min_script_count]
+        return cls(
+            chars=char_list,
+            words=word_list,
+            suffixes=suffix_list,
+            ana_feats=sorted(ana),
+            grammemes=sorted(grams),
+            feat_cats={c: [ABSENT, *sorted(v)] for c, v in sorted(cats.items())},
+            case_modes=list(CASE_MODES),
+            scripts=script_list,
+            conventions=list(conventions),
+        )
+
+    # -- per token
+    def _token_static(self, form: str, analyze: Analyze) -> TokenStatic:
+        """Everything about a form that does not depend on its context; cached per form."""
+        hit = self._dense_cache.get(form)
+        if hit is not None:
+            return hit
+        readings = analyze(form)
+        n_u, n_a = len(self.upos), len(self.ana_feats)
+        upos_any = np.zeros(n_u, np.float32)
+        upos_w = np.zeros(n_u, np.float32)
+        ana_any = np.zeros(n_a, np.float32)
+        ana_w = np.zeros(n_a, np.float32)
+        top_upos = np.zeros(n_u, np.float32)
+        grams = np.zeros(len(self.grammemes), np.float32)
+        total = sum(max(r.score, 0.0) for r in readings) or 1.0
+        lemmas: list[str] = []
+        for k, r in enumerate(readings):
+            w = max(r.score, 0.0) / total
+            u = self._upos_ix.get(r.upos)
+            fd = feats_from_str(r.feats)
+            if u is not None:
+                upos_any[u] = 1.0
+                upos_w[u] += w
+                if k == 0:
+                    top_upos[u] = 1.0
+            for kv in (f"{a}={b}" for a, b in fd.items()):
+                j = self._ana_ix.get(kv)
+                if j is not None:
+                    ana_any[j] = 1.0
+                    ana_w[j] += w
+            for g in _SPLIT_TAG.split(r.source_tag):
+                j = self._gram_ix.get(g)
+                if j is not None:
+                    grams[j] = 1.0
+            low = clean_form(r.lemma).lower()
+            if low not in lemmas:
+                lemmas.append(low)
+        shape = np.asarray(word_shape(form), np.float32)
+        known = is_known(form)
+        extra = np.asarray(
+            [
+                float(known),
+                readings[0].score if readings else 0.0,
+                min(len(readings), 10) / 10.0,
+                min(len(lemmas), 5) / 5.0,
+                float(bool(lemmas) and lemmas[0] == clean_form(form).lower()),
+            ],
+            np.float32,
+        )
+        dense = np.concatenate([shape, upos_any, upos_w, ana_any, ana_w, top_upos, grams, extra])
+        cand = np.zeros(len(self.scripts), np.float32)
+        for low in lemmas:
+            sid = self._script_ix.get(lemma_script(form, low), 0)
+            if sid:
+                cand[sid] = 1.0
+        key = word_key(form)
+        suffix_ids = np.asarray([self._suffix_ix.get(x, 1) for x in _suffixes(key)], np.int64)
+        chars = np.zeros(MAX_CHARS, np.int64)
+        cs = form if len(form) <= MAX_CHARS else form[:8] + form[-(MAX_CHARS - 8) :]
+        for j, ch in enumerate(cs):
+            ix = self._char_ix.get(ch)
+            chars[j] = ix if ix is not None else self._char_ix.get(_char_fallback(ch), 1)
+        hit = TokenStatic(
+            dense=dense,
+            cand=cand,
+            lemmas=lemmas,
+            known=known,
+            word_id=self._word_ix.get(key, 1),
+            suffix_ids=suffix_ids,
+            chars=chars,
+        )
+        if len(self._dense_cache) < 500_000:
+            self._dense_cache[form] = hit
+        return hit
+
+    def readings(self, form: str, analyze: Analyze, convention: str) -> ReadingSet:
+        """The analyzer's readings of ``form`` in ``convention``, as label ids; readings whose
+        UPOS or feature values the model does not know are left out. Cached."""
+        key = (form, convention)
+        hit = self._reading_cache.get(key)
+        if hit is not None:
+            return hit
+        ups: list[int] = []
+        vals: list[list[int]] = []
+        lemmas: list[str] = []
+        seen = set()
+        for r in analyze(form):
+            lemma, upos, feats = r.lemma, r.upos, r.feats
+            if convention != "ud" and self.convert_readings:
+                from layerkit.nlp.conventions import convert
+
+                lemma, upos, feats = convert(lemma, upos, feats, form, convention)
+            if (lemma, upos, feats) in seen:
+                continue
+            seen.add((lemma, upos, feats))
+            u = self._upos_ix.get(upos)
+            fd = feats_from_str(feats)
+            v = [self._cat_ix[c].get(fd.get(c, ABSENT), -1) for c in self._cats]
+            if u is not None and -1 not in v and set(fd) <= self._cat_ix.keys():
+                ups.append(u)
+                vals.append(v)
+                lemmas.append(lemma)
+        hit = ReadingSet(
+            upos=np.asarray(ups, np.int64),
+            vals=np.asarray(vals, np.int64).reshape(len(ups), len(self._cats)),
+            lemmas=lemmas,
+            scripts=np.asarray(
+                [self._script_ix.get(lemma_script(form, lemma), 0) for lemma in lemmas], np.int64
+            ),
+        )
+        if len(self._reading_cache) < 500_000:
+            self._reading_cache[key] = hit
+        return hit
+
+    def encode_sentence(
+        self, forms: Sequence[str], analyze: Analyze, convention: str
+    ) -> EncodedSentence:
+        n = len(forms)
+        dense = np.zeros((n, self.n_dense), np.float32)
+        cand = np.zeros((n, len(self.scripts)), np.float32)
+        word_ids = np.zeros(n, np.int64)
+        suffix_ids = np.zeros((n, len(SUFFIX_LENGTHS)), np.int64)
+        chars = np.zeros((n, MAX_CHARS), np.int64)
+        statics: list[TokenStatic] = []
+        readings: list[ReadingSet] = []
+        prev = ""
+        for i, form in enumerate(forms):
+            st = self._token_static(form, analyze)
+            d = st.dense
+            pos = np.asarray([float(i == 0), float(prev in {".", "!", "?", "…"})], np.float32)
+            dense[i, : len(d)] = d
+            dense[i, len(d) :] = pos
+            cand[i] = st.cand
+            statics.append(st)
+            readings.append(self.readings(form, analyze, convention))
+            word_ids[i] = st.word_id
+            suffix_ids[i] = st.suffix_ids
+            chars[i] = st.chars
+            prev = form
+        conv = self.conventions.index(convention) if convention in self.conventions else 0
+        return EncodedSentence(
+            forms=list(forms),
+            word_ids=word_ids,
+            suffix_ids=suffix_ids,
+            chars=chars,
+            dense=dense,
+            cand=cand,
+            conv=conv,
+            statics=statics,
+            readings=readings,
+        )
+
+    def encode_targets(self, sent: GoldSentence) -> dict[str, np.ndarray]:
+        n = len(sent.tokens)
+        upos = np.zeros(n, np.int64)
+        feats = np.zeros((n, len(self._cats)), np.int64)
+        case = np.zeros(n, np.int64)
+        script = np.zeros(n, np.int64)
+        for i, tok in enumerate(sent.tokens):
+            upos[i] = self._upos_ix.get(tok.upos, self._upos_ix["X"])
+            fd = feats_from_str(tok.feats)
+            for j, cat in enumerate(self._cats):
+                feats[i, j] = self._cat_ix[cat].get(fd.get(cat, ABSENT), 0)
+            case[i] = CASE_MODES.index(lemma_case(tok.form, tok.lemma))
+            script[i] = self._script_ix.get(lemma_script(tok.form, tok.lemma), 0)
+        return {"upos": upos, "feats": feats, "case": case, "script": script}
+
+
+_CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
+
+
+def is_known(form: str) -> bool:
+    """Whether pymorphy3's dictionary has the word (its readings are then not guesses);
+    tokens without Cyrillic letters count as known (the analyzer reads them by shape)."""
+    word = clean_form(form).lower()
+    if not _CYRILLIC.search(word):
+        return True
+    from layerkit.nlp.analyzer import morph
+
+    return bool(morph().word_is_known(word))
+
+
+def word_key(form: str) -> str:
+    """The key of the trainable word vocabulary: lowercase, no stress, ё as е, digits as 0."""
+    return re.sub(r"\d", "0", clean_form(form).lower())
+
+
+def _suffixes(key: str) -> list[str]:
+    return [key[-n:] if len(key) >= n else "" for n in SUFFIX_LENGTHS]
+
+
+# ---------------------------------------------------------------- sentences
+
+
+@dataclass(frozen=True)
+class GoldToken:
+    form: str
+    lemma: str
+    upos: str
+    feats: str
+
+
+@dataclass(frozen=True)
+class GoldSentence:
+    tokens: tuple[GoldToken, ...]
+    convention: str
+    source: str = ""
+
+    @property
+    def forms(self) -> list[str]:
+        return [t.form for t in self.tokens]
+
+
+@dataclass
+class TokenStatic:
+    """Everything the model uses about a form out of context: dense features, lemma-script
+    candidates, reading lemmas, dictionary membership, word, suffix and character ids."""
+
+    dense: np.ndarray
+    cand: np.ndarray
+    lemmas: list[str]
+    known: bool
+    word_id: int
+    suffix_ids: np.ndarray
+    chars: np.ndarray
+
+
+@dataclass(frozen=True)
+class ReadingSet:
+    """A form's analyzer readings in one convention: UPOS ids (R,), value ids (R, n_cats),
+    lemmas and the ids of their lemma scripts (R,), 0 for a script the model does not know."""
+
+    upos: np.ndarray
+    vals: np.ndarray
+    lemmas: list[str]
+    scripts: np.ndarray
+
+
+@dataclass
+class EncodedSentence:
+    forms: list[str]
+    word_ids: np.ndarray
+    suffix_ids: np.ndarray
+    chars: np.ndarray
+    dense: np.ndarray
+    cand: np.ndarray
+    conv: int
+    statics: list[TokenStatic]
+    readings: list[ReadingSet]
+    targets: dict[str, np.ndarray] | None = None
+
+    def __len__(self) -> int:
+        return len(self.forms)
+
+
+def read_conllu(path: str, convention: str) -> list[GoldSentence]:
+    """Sentences of a CoNLL-U file (multiword-token and empty-node lines skipped)."""
+    import conllu
+
+    out = []
+    with open(path, encoding="utf-8") as fh:
+        for sent in conllu.parse_incr(fh):
+            toks = []
+            for t in sent:
+                if not isinstance(t["id"], int):
+                    continue
+                feats = t["feats"] or {}
+                toks.append(
+                    GoldToken(
+                        form=t["form"],
+                        lemma=t["lemma"] or t["form"],
+                        upos=t["upos"] or "X",
+                        feats=feats_to_str(dict(feats)),
+                    )
+                )
+            if toks:
+                out.append(GoldSentence(tuple(toks), convention, str(path)))
+    return out

@@ -1,0 +1,421 @@
+"""``NeuralTagger``: the trained contextual model behind the ``MorphTagger`` protocol."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from layerkit.nlp.neural.features import (
+    UPOS,
+    Analyze,
+    EncodedSentence,
+    FeatureSpace,
+    apply_script,
+    clean_form,
+)
+from layerkit.nlp.neural.model import ModelConfig, MorphNet, NavecTable
+from layerkit.nlp.neural.navec_vectors import NavecVectors, load_navec
+from layerkit.nlp.neural.slovnet_morph import SlovnetMorph, load_slovnet_weights
+from layerkit.nlp.types import TokenAnalysis
+
+NAME = "ru-morph"
+WEIGHTS = "model.safetensors"
+CONFIG = "config.json"
+
+
+def default_analyze() -> Analyze:
+    from layerkit.nlp.analyzer import analyze
+
+    return analyze
+
+
+def default_model_dir() -> Path:
+    spec = importlib.util.find_spec("layerkit_ru_morph")
+    if spec is not None and spec.submodule_search_locations:
+        path = Path(next(iter(spec.submodule_search_locations))) / "model"
+        if path.is_dir():
+            return path
+    return Path(__file__).resolve().parents[3] / "plugins" / "layerkit_ru_morph" / "model"
+
+
+def set_threads(threads: int | None = None) -> None:
+    """Use at most two intra-op threads unless told otherwise: small batches gain nothing
+    from more, and the machine is shared."""
+    n = threads or min(2, os.cpu_count() or 1)
+    if torch.get_num_threads() != n:
+        torch.set_num_threads(n)
+
+
+@lru_cache(maxsize=100_000)
+def _slovnet_shape(form: str) -> str:
+    from slovnet.shape import word_shape
+
+    return str(word_shape(form))
+
+
+def collate(
+    sents: Sequence[EncodedSentence],
+    navec: NavecVectors | None,
+    *,
+    shapes: dict[str, int] | None = None,
+    targets: bool = False,
+) -> dict[str, torch.Tensor]:
+    """Pad encoded sentences into one batch of tensors (with the gold labels if ``targets``)."""
+    b = len(sents)
+    t = max(len(s) for s in sents)
+    first = sents[0]
+    dense = np.zeros((b, t, first.dense.shape[1]), np.float32)
+    cand = np.zeros((b, t, first.cand.shape[1]), np.float32)
+    word_ids = np.zeros((b, t), np.int64)
+    navec_ids = np.zeros((b, t), np.int64)
+    shape_ids = np.zeros((b, t), np.int64)
+    suffix_ids = np.zeros((b, t, first.suffix_ids.shape[1]), np.int64)
+    chars = np.zeros((b, t, first.chars.shape[1]), np.int64)
+    lengths = np.zeros(b, np.int64)
+    conv = np.zeros(b, np.int64)
+    for i, s in enumerate(sents):
+        n = len(s)
+        lengths[i] = n
+        conv[i] = s.conv
+        dense[i, :n] = s.dense
+        cand[i, :n] = s.cand
+        word_ids[i, :n] = s.word_ids
+        suffix_ids[i, :n] = s.suffix_ids
+        chars[i, :n] = s.chars
+        if navec is not None:
+            navec_ids[i, :n] = [navec.lookup(f) for f in s.forms]
+        if shapes is not None:
+            other = shapes.get("OTHER", 0)
+            shape_ids[i, :n] = [shapes.get(_slovnet_shape(f), other) for f in s.forms]
+    batch = {
+        "dense": torch.from_numpy(dense),
+        "cand": torch.from_numpy(cand),
+        "word_ids": torch.from_numpy(word_ids),
+        "navec_ids": torch.from_numpy(navec_ids),
+        "shape_ids": torch.from_numpy(shape_ids),
+        "suffix_ids": torch.from_numpy(suffix_ids),
+        "chars": torch.from_numpy(chars),
+        "lengths": torch.from_numpy(lengths),
+        "conv": torch.from_numpy(conv),
+    }
+    if targets:
+        for key in ("upos", "case", "script"):
+            arr = np.zeros((b, t), np.int64)
+            for i, s in enumerate(sents):
+                assert s.targets is not None
+                arr[i, : len(s)] = s.targets[key]
+            batch[key] = torch.from_numpy(arr)
+        nc = first.targets["feats"].shape[1] if first.targets else 0
+        feats = np.zeros((b, t, nc), np.int64)
+        for i, s in enumerate(sents):
+            assert s.targets is not None
+            feats[i, : len(s)] = s.targets["feats"]
+        batch["feats"] = torch.from_numpy(feats)
+    return batch
+
+
+def length_batches(lengths: Sequence[int], max_tokens: int) -> list[list[int]]:
+    """Indices grouped into batches of similar length with at most ``max_tokens`` padded
+    tokens each (a longer sentence gets a batch of its own)."""
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    batches: list[list[int]] = []
+    cur: list[int] = []
+    for i in order:
+        if cur and lengths[cur[0]] * (len(cur) + 1) > max_tokens:
+            batches.append(cur)
+            cur = []
+        cur.append(i)
+    if cur:
+        batches.append(cur)
+    return batches
+
+
+#: how much more likely than the free prediction (log-probability margin) an analyzer reading
+#: may be and still be preferred, per convention (tuned by cross-validation, bench/lexical.py)
+SNAP_BONUS = {"ud": 3.0, "gsd": 1.0, "taiga-old": 3.0}
+
+
+class NeuralTagger:
+    """Tags pre-tokenized sentences with UD lemma, UPOS, FEATS and a confidence per token.
+
+    Decoding: the network gives a distribution over UPOS and over each FEATS category. Every
+    analyzer reading of the token (converted to the tagger's convention) is scored under them;
+    the best reading wins unless the free per-category choice beats it by more than
+    ``snap_bonus``. The lemma is that reading's (the best reading of the chosen UPOS when the
+    free choice won), so dictionary lemmas are used whenever the dictionary fits; the learned
+    edit-script classifier lemmatizes the rest and guessed proper nouns. The confidence is the
+    smallest probability among the chosen UPOS, FEATS values and (for a script lemma) script.
+    """
+
+    name = NAME
+
+    def __init__(
+        self,
+        net: MorphNet,
+        space: FeatureSpace,
+        allowed: np.ndarray,
+        *,
+        navec: NavecVectors | None,
+        convention: str = "ud",
+        version: str = "0",
+        analyze: Analyze | None = None,
+        max_batch_tokens: int = 1500,
+        snap_bonus: dict[str, float] | None = None,
+    ) -> None:
+        self.net = net.eval()
+        self.space = space
+        self.allowed = torch.from_numpy(allowed.astype(bool))
+        self.navec = navec
+        self.convention = convention
+        self.version = version
+        self.analyze: Analyze = analyze or default_analyze()
+        self.max_batch_tokens = max_batch_tokens
+        self.snap_bonus = dict(SNAP_BONUS if snap_bonus is None else snap_bonus)
+        #: ablation switches (bench): choose among readings at all; lemma from readings
+        self.snap = True
+        self.lemma_from_reading = True
+        self.script_weight = 1.0
+        cats = space.cats
+        self._max_values = max((len(space.feat_cats[c]) for c in cats), default=1)
+        self._feat_strings = [[f"{c}={v}" for v in space.feat_cats[c]] for c in cats]
+        #: UD orders features alphabetically, ignoring case (Number before NumType)
+        self._feat_order = sorted(range(len(cats)), key=lambda c: cats[c].lower())
+
+    def clear_caches(self) -> None:
+        """Forget per-form features (for benchmarks; the analyzer has its own cache)."""
+        self.space.clear_caches()
+        if self.navec is not None:
+            self.navec.clear_cache()
+
+    def encode(self, forms: Sequence[str]) -> EncodedSentence:
+        return self.space.encode_sentence(forms, self.analyze, self.convention)
+
+    def tag(self, sentences: Sequence[Sequence[str]]) -> list[list[TokenAnalysis]]:
+        sents = [list(s) for s in sentences]
+        out: list[list[TokenAnalysis]] = [[] for _ in sents]
+        todo = [i for i, s in enumerate(sents) if s]
+        # encode batch by batch: features of a whole corpus at once would not fit in memory
+        for batch_ix in length_batches([len(sents[i]) for i in todo], self.max_batch_tokens):
+            results = self._run([self.encode(sents[todo[j]]) for j in batch_ix])
+            for j, res in zip(batch_ix, results, strict=True):
+                out[todo[j]] = res
+        return out
+
+    def _run(self, sents: list[EncodedSentence]) -> list[list[TokenAnalysis]]:
+        sp = self.space
+        with torch.inference_mode():
+            out = self.net(collate(sents, self.navec, shapes=self.net.shape_index))
+            lp_upos_t = torch.log_softmax(out["upos"], dim=-1)
+            upos_t = lp_upos_t.argmax(dim=-1)
+            allowed = self.allowed[upos_t]  # (B, T, C)
+            lp_feats_t = [torch.log_softmax(x, dim=-1) for x in out["feats"]]
+            free_score_t = lp_upos_t.amax(dim=-1)
+            free_ids = []
+            for c, lp in enumerate(lp_feats_t):
+                ix = torch.where(allowed[..., c], lp.argmax(dim=-1), torch.zeros_like(upos_t))
+                free_ids.append(ix)
+                free_score_t = free_score_t + lp.gather(-1, ix.unsqueeze(-1)).squeeze(-1)
+            free = torch.stack(free_ids, dim=-1).numpy()
+            reading_scores = self._reading_scores(sents, lp_upos_t, lp_feats_t)
+            free_score = free_score_t.numpy()
+            upos_ids = upos_t.numpy()
+            case_ids = out["case"].argmax(dim=-1).numpy()
+            lp_scripts_t = torch.log_softmax(out["script"], dim=-1)
+            lp_script_t, script_t = lp_scripts_t.max(dim=-1)
+            script_ids = script_t.numpy()
+            lp_script = lp_script_t.numpy()
+            lp_scripts = lp_scripts_t.numpy()
+            lp_upos = lp_upos_t.numpy()
+            # every category's log-probabilities side by side (padded): one gather per token
+            n_cat = len(lp_feats_t)
+            lp_feats = np.zeros((*upos_ids.shape, n_cat, self._max_values), np.float32)
+            for c, lp in enumerate(lp_feats_t):
+                lp_feats[:, :, c, : lp.shape[-1]] = lp.numpy()
+        cat_ix = np.arange(n_cat)
+        bonus = self.snap_bonus.get(self.convention, 0.0)
+        results = []
+        k = 0
+        for b, s in enumerate(sents):
+            row = []
+            for i, form in enumerate(s.forms):
+                st, rs = s.statics[i], s.readings[i]
+                u = int(upos_ids[b, i])
+                vals = free[b, i]
+                reading_lemma = None
+                n_read = len(rs.upos) if self.snap else 0
+                if n_read:
+                    scores = reading_scores[k : k + n_read]
+                    k += n_read
+                    j = int(scores.argmax())
+                    if scores[j] + bonus >= free_score[b, i]:
+                        u = int(rs.upos[j])
+                        vals = rs.vals[j]
+                        same = np.flatnonzero((rs.upos == u) & (rs.vals == vals).all(axis=1))
+                    else:
+                        same = np.flatnonzero(rs.upos == u)
+                    if len(same):
+                        # readings that differ only in lemma (больший/большой): the lemma
+                        # script classifier breaks the tie
+                        pick = (
+                            scores[same] + self.script_weight * lp_scripts[b, i, rs.scripts[same]]
+                        )
+                        reading_lemma = rs.lemmas[int(same[pick.argmax()])]
+                upos = sp.upos[u]
+                conf = min(
+                    float(lp_upos[b, i, u]), float(lp_feats[b, i, cat_ix, vals].min(initial=0.0))
+                )
+                feats = "|".join(
+                    self._feat_strings[c][vals[c]] for c in self._feat_order if vals[c]
+                )
+                case = sp.case_modes[int(case_ids[b, i])]
+                guessed_name = upos == "PROPN" and not st.known
+                if reading_lemma is not None and self.lemma_from_reading and not guessed_name:
+                    lemma = reading_lemma
+                else:
+                    sid = int(script_ids[b, i])
+                    lemma = self._script_lemma(form, st.lemmas, case, sid)
+                    conf = min(conf, float(lp_script[b, i]))
+                lemma = _name_case(lemma, form) if upos == "PROPN" else _recase(lemma, case)
+                conf = round(float(np.exp(conf)), 4)
+                row.append(TokenAnalysis(lemma, upos, feats or "_", conf))
+            results.append(row)
+        return results
+
+    def _reading_scores(
+        self,
+        sents: list[EncodedSentence],
+        lp_upos: torch.Tensor,
+        lp_feats: list[torch.Tensor],
+    ) -> np.ndarray:
+        """The log-probability of every reading of every token (in order), factored over UPOS
+        and the FEATS categories."""
+        rb: list[int] = []
+        ri: list[int] = []
+        ru: list[np.ndarray] = []
+        rv: list[np.ndarray] = []
+        for b, s in enumerate(sents):
+            for i, rs in enumerate(s.readings):
+                if len(rs.upos):
+                    rb.extend([b] * len(rs.upos))
+                    ri.extend([i] * len(rs.upos))
+                    ru.append(rs.upos)
+                    rv.append(rs.vals)
+        if not rb or not self.snap:
+            return np.zeros(0, np.float32)
+        tb, ti = torch.tensor(rb), torch.tensor(ri)
+        r_upos = torch.from_numpy(np.concatenate(ru))
+        r_vals = torch.from_numpy(np.concatenate(rv))
+        score = lp_upos[tb, ti, r_upos]
+        for c, lp in enumerate(lp_feats):
+            score = score + lp[tb, ti, r_vals[:, c]]
+        return score.numpy()
+
+    def _script_lemma(self, form: str, candidates: list[str], case: str, script_id: int) -> str:
+        lemma = apply_script(form, case, self.space.scripts[script_id]) if script_id else None
+        if lemma is None:
+            lemma = candidates[0] if candidates else clean_form(form).lower()
+        return lemma
+
+
+def _name_case(lemma: str, form: str) -> str:
+    """A proper noun's lemma is written as the form is: КПРФ, Москва, @user."""
+    if len(form) > 1 and form.isupper():
+        return lemma.upper()
+    if form[:1].isupper():
+        return lemma[:1].upper() + lemma[1:]
+    return lemma
+
+
+def _recase(lemma: str, case: str) -> str:
+    if case == "l":
+        return lemma.lower()
+    if case == "t":
+        return lemma[:1].upper() + lemma[1:]
+    if case == "u":
+        return lemma.upper()
+    return lemma
+
+
+def build_net(cfg: ModelConfig, navec: NavecVectors | None) -> MorphNet:
+    table = None
+    slovnet = None
+    if cfg.use_navec or cfg.use_slovnet:
+        if navec is None:
+            raise ValueError("this model needs the navec vectors")
+        table = NavecTable(torch.from_numpy(navec.indexes), torch.from_numpy(navec.codes))
+    if cfg.use_slovnet:
+        slovnet = SlovnetMorph(load_slovnet_weights(), list(UPOS))
+    return MorphNet(cfg, table, slovnet)
+
+
+def save_model(
+    out_dir: Path,
+    net: MorphNet,
+    space: FeatureSpace,
+    allowed: np.ndarray,
+    *,
+    version: str,
+    meta: dict[str, Any],
+) -> None:
+    from safetensors.torch import save_file
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    # float16 on disk halves the download; the weights are used as float32
+    state = {
+        k: (v.detach().half() if v.is_floating_point() else v.detach()).contiguous()
+        for k, v in net.state_dict().items()
+    }
+    save_file(state, str(out_dir / WEIGHTS), metadata={"name": NAME, "version": version})
+    config = {
+        "name": NAME,
+        "version": version,
+        "model": net.cfg.to_json(),
+        "space": space.to_json(),
+        "allowed": allowed.astype(int).tolist(),
+        "meta": meta,
+    }
+    (out_dir / CONFIG).write_text(json.dumps(config, ensure_ascii=False), encoding="utf-8")
+
+
+def load_neural_tagger(
+    model_dir: str | Path | None = None,
+    convention: str = "ud",
+    *,
+    analyze: Callable[[str], Any] | None = None,
+    threads: int | None = None,
+) -> NeuralTagger:
+    """The tagger saved in ``model_dir`` (default: the weights shipped with layerkit_ru_morph),
+    producing annotations in ``convention``'s style."""
+    from safetensors.torch import load_file
+
+    set_threads(threads)
+    path = Path(model_dir) if model_dir is not None else default_model_dir()
+    config = json.loads((path / CONFIG).read_text(encoding="utf-8"))
+    space = FeatureSpace.from_json(config["space"])
+    if convention not in space.conventions:
+        raise ValueError(f"unknown convention {convention!r}; the model knows {space.conventions}")
+    cfg = ModelConfig(**config["model"])
+    navec = load_navec() if cfg.use_navec or cfg.use_slovnet else None
+    net = build_net(cfg, navec)
+    state = {
+        k: v.float() if v.is_floating_point() else v
+        for k, v in load_file(str(path / WEIGHTS)).items()
+    }
+    net.load_state_dict(state, strict=True)
+    return NeuralTagger(
+        net,
+        space,
+        np.asarray(config["allowed"], dtype=bool),
+        navec=navec,
+        convention=convention,
+        version=str(config["version"]),
+        analyze=analyze,
+    )

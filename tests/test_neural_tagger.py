@@ -1,0 +1,172 @@
+"""NeuralTagger: training end to end, the shipped weights, and awkward input.
+
+Needs torch and natasha (the ``train`` extra, which the test set-up installs): without them these
+tests fail rather than skip, as they do when the gold data in ../shared/data/ud/ are missing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from layerkit.nlp.neural import NeuralTagger, load_neural_tagger, train
+from layerkit.nlp.neural.features import read_conllu
+from layerkit.nlp.types import MorphTagger, TokenAnalysis
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ud"
+HOUSE = DATA / "ru_taiga-ud-dev.conllu"
+
+#: The shipped model is trained on all three gold files, so this floor is measured on TRAINING
+#: data and only guards against a broken load or decode; cross-validated figures (data the
+#: model did not see) are in plugins/layerkit_ru_morph/model/MODEL_CARD.md and bench/lexical.py.
+#: Measured for version 1.0 on ru_taiga-ud-dev: UPOS 99.78, lemma 98.83, UFeats 99.08.
+FLOOR = {"upos": 0.985, "lemma": 0.975, "feats": 0.98}
+
+
+@pytest.fixture(scope="module")
+def shipped() -> NeuralTagger:
+    return load_neural_tagger()
+
+
+@pytest.fixture(scope="module")
+def small_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model trained for one epoch on 80 sentences, with small layers: fast, not good."""
+    assert HOUSE.is_file(), f"gold data missing: {HOUSE}"
+    slice_file = tmp_path_factory.mktemp("data") / "ru_taiga-ud-dev.conllu"
+    blocks = HOUSE.read_text(encoding="utf-8").split("\n\n")[:80]
+    slice_file.write_text("\n\n".join(blocks) + "\n\n", encoding="utf-8")
+    out = tmp_path_factory.mktemp("model")
+    return train(
+        [slice_file],
+        out,
+        epochs=1,
+        seed=3,
+        version="test",
+        model={"hidden": 32, "input_dim": 64, "char_filters": 32, "layers": 1},
+    )
+
+
+def test_trained_model_dir_loads_and_tags(small_model: Path) -> None:
+    assert (small_model / "model.safetensors").is_file()
+    assert (small_model / "config.json").is_file()
+    tagger = load_neural_tagger(small_model)
+    assert isinstance(tagger, MorphTagger)
+    assert (tagger.name, tagger.version) == ("ru-morph", "test")
+    out = tagger.tag([["Мама", "мыла", "раму", "."], ["Привет", "!"]])
+    assert [len(s) for s in out] == [4, 2]
+    assert all(isinstance(a, TokenAnalysis) and 0.0 <= a.confidence <= 1.0 for a in out[0])
+
+
+def test_unknown_convention_is_refused(small_model: Path) -> None:
+    with pytest.raises(ValueError, match="convention"):
+        load_neural_tagger(small_model, convention="syntagrus")
+
+
+def test_shipped_model(shipped: NeuralTagger) -> None:
+    assert isinstance(shipped, MorphTagger)
+    assert shipped.name == "ru-morph"
+    assert shipped.version
+
+
+def test_empty_input(shipped: NeuralTagger) -> None:
+    assert shipped.tag([]) == []
+    assert shipped.tag([[]]) == [[]]
+    assert shipped.tag([[], ["Да", "."], []]) == [[], shipped.tag([["Да", "."]])[0], []]
+
+
+def test_hand_picked_sentences(shipped: NeuralTagger) -> None:
+    """Sentences written for this test (in none of the training files)."""
+    out = shipped.tag([["Вчера", "мы", "купили", "новую", "машину", "."]])[0]
+    assert [(a.lemma, a.upos) for a in out] == [
+        ("вчера", "ADV"),
+        ("мы", "PRON"),
+        ("купить", "VERB"),
+        ("новый", "ADJ"),
+        ("машина", "NOUN"),
+        (".", "PUNCT"),
+    ]
+    assert "Case=Acc" in out[4].feats and "Number=Sing" in out[4].feats
+    out = shipped.tag([["Я", "знаю", ",", "что", "он", "придёт", "."]])[0]
+    assert (out[3].upos, out[5].lemma, out[5].upos) == ("SCONJ", "прийти", "VERB")
+    out = shipped.tag([["Анна", "живёт", "в", "Москве", "."]])[0]
+    assert (out[0].lemma, out[0].upos) == ("Анна", "PROPN")
+    assert (out[3].lemma, out[3].upos) == ("Москва", "PROPN")
+    assert out[1].lemma == "жить"
+
+
+def test_stress_marks_and_yo(shipped: NeuralTagger) -> None:
+    out = shipped.tag([["Сло́во", "я", "слы́шал", "."], ["Ёлки", "зелёные", "!"]])
+    assert [a.lemma for a in out[0][:3]] == ["слово", "я", "слышать"]
+    assert out[1][0].lemma == "елка"
+    assert out[1][1].lemma == "зеленый"
+
+
+def test_odd_tokens_do_not_crash(shipped: NeuralTagger) -> None:
+    sentence = [
+        "🤘",
+        "iPhone",
+        "15",
+        "Pro",
+        "—",
+        "за",
+        "99",
+        "990",
+        "₽",
+        "!!!",
+        "#круто",
+        "@user",
+        "https://example.com",
+        "2019-2020",
+        "ↈ",
+        "",
+        " ",
+        "x" * 300,
+        "\u200b",
+    ]
+    out = shipped.tag([sentence])[0]
+    assert len(out) == len(sentence)
+    assert all(a.upos and a.feats and a.lemma is not None for a in out)
+    assert out[0].upos == "SYM"
+    assert out[2].upos == "NUM"
+
+
+def test_long_sentence(shipped: NeuralTagger) -> None:
+    words = ["кошка", "сидела", "на", "окне", "и", "смотрела", ",", "как", "падает", "снег"] * 500
+    out = shipped.tag([words])[0]
+    assert len(out) == 5000
+    assert {out[i].upos for i in range(0, 5000, 10)} == {"NOUN"}
+
+
+def _labels(tagged: list[list[TokenAnalysis]]) -> list[list[tuple[str, str, str]]]:
+    return [[(a.lemma, a.upos, a.feats) for a in s] for s in tagged]
+
+
+def test_deterministic_and_independent_of_batching(shipped: NeuralTagger) -> None:
+    sents = [s.forms for s in read_conllu(str(HOUSE), "ud")[:60]]
+    first = shipped.tag(sents)
+    assert shipped.tag(sents) == first
+    # each sentence alone, and in reverse order: the same analyses; confidences may differ in
+    # the last bits (matrix products over differently padded batches round differently)
+    alone = [shipped.tag([s])[0] for s in sents[:10]]
+    assert _labels(alone) == _labels(first[:10])
+    reverse = shipped.tag(sents[::-1])[::-1]
+    assert _labels(reverse) == _labels(first)
+    for x, y in zip(reverse, first, strict=True):
+        assert all(abs(a.confidence - b.confidence) < 1e-3 for a, b in zip(x, y, strict=True))
+    assert all(type(a.confidence) is float for s in first for a in s)
+
+
+def test_floor_on_house_dev(shipped: NeuralTagger) -> None:
+    gold = read_conllu(str(HOUSE), "ud")
+    pred = shipped.tag([s.forms for s in gold])
+    n = upos = lemma = feats = 0
+    for s, p in zip(gold, pred, strict=True):
+        for g, a in zip(s.tokens, p, strict=True):
+            n += 1
+            upos += g.upos == a.upos
+            lemma += g.lemma == a.lemma
+            feats += g.feats == a.feats
+    assert upos / n >= FLOOR["upos"]
+    assert lemma / n >= FLOOR["lemma"]
+    assert feats / n >= FLOOR["feats"]
