@@ -260,6 +260,18 @@ def record_plain(
     )
 
 
+def _require_content(
+    conn: sa.Connection, annotation_id: int, expected: dict[str, Any], problem: str
+) -> dict[str, Any]:
+    """The annotation's current row, if it still has the content an event left; else refuse."""
+    current = get_annotation(conn, annotation_id)
+    if current is None or _content(current) != _content(expected):
+        raise ConflictError(
+            f"annotation {annotation_id} {problem}", hint="Refresh to see the current state."
+        )
+    return current
+
+
 def _edit_behind(conn: sa.Connection, node: sa.RowMapping) -> sa.RowMapping:
     """The edit event whose forward change a stack node stands for (itself, or what a redo redid)."""
     if node["action"] == "redo":
@@ -272,13 +284,12 @@ def _invert(conn: sa.Connection, edit: sa.RowMapping) -> None:
     action = edit["action"]
     if action == "create":
         after = payload["after"]
-        current = get_annotation(conn, after["id"])
-        if _content(current) != _content(after):
-            raise ConflictError(
-                f"annotation {after['id']} was changed or deleted since it was created; "
-                "undo would overwrite that change.",
-                hint="Refresh to see the current state, then edit it by hand.",
-            )
+        _require_content(
+            conn,
+            after["id"],
+            after,
+            "was changed or deleted since it was created; undo would overwrite that change.",
+        )
         if dependents(conn, after["id"]):
             raise ConflictError(
                 f"other annotations now refer to annotation {after['id']}; undoing its "
@@ -288,13 +299,9 @@ def _invert(conn: sa.Connection, edit: sa.RowMapping) -> None:
         conn.execute(annotations_t.delete().where(annotations_t.c.id == after["id"]))
     elif action == "update":
         before, after = payload["before"], payload["after"]
-        current = get_annotation(conn, after["id"])
-        if _content(current) != _content(after):
-            raise ConflictError(
-                f"annotation {after['id']} was changed since this edit; undo would overwrite it.",
-                hint="Refresh to see the current state.",
-            )
-        assert current is not None
+        current = _require_content(
+            conn, after["id"], after, "was changed since this edit; undo would overwrite it."
+        )
         _restore_fields(conn, before, version=current["version"] + 1)
     elif action == "delete":
         for row in [payload["before"], *payload.get("cascade", [])]:
@@ -319,22 +326,18 @@ def _reapply(conn: sa.Connection, edit: sa.RowMapping) -> None:
         conn.execute(annotations_t.insert().values(**row))
     elif action == "update":
         before, after = payload["before"], payload["after"]
-        current = get_annotation(conn, after["id"])
-        if _content(current) != _content(before):
-            raise ConflictError(
-                f"annotation {after['id']} was changed since the undo; redo would overwrite it.",
-                hint="Refresh to see the current state.",
-            )
-        assert current is not None
+        current = _require_content(
+            conn, after["id"], before, "was changed since the undo; redo would overwrite it."
+        )
         _restore_fields(conn, after, version=current["version"] + 1)
     elif action == "delete":
         before = payload["before"]
-        current = get_annotation(conn, before["id"])
-        if _content(current) != _content(before):
-            raise ConflictError(
-                f"annotation {before['id']} was changed since the undo; redo would delete that change.",
-                hint="Refresh to see the current state.",
-            )
+        _require_content(
+            conn,
+            before["id"],
+            before,
+            "was changed since the undo; redo would delete that change.",
+        )
         conn.execute(annotations_t.delete().where(annotations_t.c.id == before["id"]))
     _check_and_apply_statuses(conn, edit, forward=True)
 
