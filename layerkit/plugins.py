@@ -36,7 +36,6 @@ class PluginInfo:
 def get_plugin_manager(plugin_paths: Sequence[str | Path] = ()) -> pluggy.PluginManager:
     pm = pluggy.PluginManager("layerkit")
     pm.add_hookspecs(hookspecs)
-    pm.layerkit_dists = {}  # type: ignore[attr-defined]
     for ep in sorted(
         importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name
     ):
@@ -50,8 +49,6 @@ def get_plugin_manager(plugin_paths: Sequence[str | Path] = ()) -> pluggy.Plugin
                 hint=f"Reinstall or uninstall the package that provides {ep.value!r}.",
             ) from exc
         _register(pm, module, ep.name)
-        dist = ep.dist
-        pm.layerkit_dists[ep.name] = (dist.name, dist.version) if dist else (None, None)  # type: ignore[attr-defined]
     for path in plugin_paths:
         module = _load_module_from_path(Path(path))
         _register(pm, module, f"file:{Path(path).name}")
@@ -134,7 +131,11 @@ def _collector(items: list[tuple[str, Any]], plugin_name: str) -> Callable[[Any]
 
 
 def describe_plugins(pm: pluggy.PluginManager) -> list[PluginInfo]:
-    dists: dict[str, tuple[str | None, str | None]] = getattr(pm, "layerkit_dists", {})
+    # Which distribution provides each entry-point plugin (plugins from --plugin files have none).
+    dists: dict[str, tuple[str | None, str | None]] = {
+        ep.name: (ep.dist.name, ep.dist.version) if ep.dist else (None, None)
+        for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+    }
     infos = []
     for name, plugin in sorted(pm.list_name_plugin(), key=lambda item: item[0]):
         hooks = tuple(sorted(caller.name for caller in pm.get_hookcallers(plugin) or []))
