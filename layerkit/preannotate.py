@@ -59,7 +59,7 @@ def preannotate(
     report = PreannotateReport(model=origin, layer=layer, candidates=len(ids))
     done = 0
     for offset in range(0, len(ids), batch_size):
-        batch = [store.paragraph(pid) for pid in ids[offset : offset + batch_size]]
+        batch = store.paragraphs(ids[offset : offset + batch_size])
         inputs = [
             ParagraphInput(
                 paragraph_id=p.id or 0, text=p.text, sentences=p.sentences, tokens=p.tokens
