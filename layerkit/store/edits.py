@@ -1,24 +1,33 @@
-"""Annotation edits, status changes and undo/redo, each one committed transaction.
+"""Annotation edits, status changes and undo/redo on an open write transaction.
 
-Every change appends an ``events`` row carrying what it did (rows before and after, statuses
-before and after), so any change can be inverted later and the log doubles as an audit trail.
-Undo and redo are new events too: the log is never rewritten. Inverting checks that the data
-still look the way the event left them; if another annotator changed them since, it refuses
-with ``ConflictError`` instead of overwriting their work.
+Each edit is a function of a connection (``create``, ``update``, ``delete``, ``set_status``)
+that changes the rows and returns an :class:`Edit`: what it did (rows before and after,
+statuses before and after), which is exactly what an ``events`` row stores. The store commits
+one such edit per transaction as one event, or several as one ``batch`` event (a sentence
+accepted at once is one step of undo); both go through these same functions, so a batch
+cannot drift from single edits in validation, stale marking or conflict checks.
+
+Because every event carries what it did, any change can be inverted later and the log doubles
+as an audit trail. Undo and redo are new events too: the log is never rewritten. Inverting
+checks that the data still look the way the event left them; if another annotator changed them
+since, it refuses with ``ConflictError`` instead of overwriting their work (for a batch, the
+whole batch is refused, since the caller rolls the transaction back).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from layerkit.errors import ConflictError, StoreError
-from layerkit.store.models import Annotation, Event, LayerStatus, utcnow
+from layerkit.store.models import LAYER_STATES, Annotation, Event, LayerStatus, Paragraph, utcnow
 
 annotations_t: sa.Table = Annotation.__table__  # type: ignore[attr-defined]
+paragraphs_t: sa.Table = Paragraph.__table__  # type: ignore[attr-defined]
 status_t: sa.Table = LayerStatus.__table__  # type: ignore[attr-defined]
 events_t: sa.Table = Event.__table__  # type: ignore[attr-defined]
 
@@ -47,7 +56,7 @@ EDITABLE_FIELDS = (
     "confidence",
     "origin",
 )
-EDIT_ACTIONS = ("create", "update", "delete", "status")
+EDIT_ACTIONS = ("create", "update", "delete", "status", "batch")
 
 
 def row_to_json(row: sa.RowMapping | dict[str, Any]) -> dict[str, Any]:
@@ -152,6 +161,281 @@ def apply_status_changes(
         _write_status(conn, paragraph_id, layer, status)
 
 
+# --- the edits ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One applied change, as the event log keeps it to invert or re-apply it later.
+
+    ``row`` is the annotation the change is about (after it, or before it for a delete), for
+    the listeners that are told about saved annotations; it is not part of the event.
+    """
+
+    action: str
+    paragraph_id: int | None
+    layer: str | None
+    annotation_id: int | None
+    payload: dict[str, Any]
+    row: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The edit as a sub-edit of a batch event: the same keys an event row has."""
+        return {
+            "action": self.action,
+            "paragraph_id": self.paragraph_id,
+            "layer": self.layer,
+            "annotation_id": self.annotation_id,
+            "payload": self.payload,
+        }
+
+
+def check_layer(layer: str, layer_order: Sequence[str]) -> None:
+    if layer not in layer_order:
+        raise StoreError(
+            f"unknown layer {layer!r}; this store knows {', '.join(layer_order)}.",
+            hint="Add the layer's schema file, or check the spelling.",
+        )
+
+
+def require_paragraph(conn: sa.Connection, paragraph_id: int) -> None:
+    found = conn.execute(sa.select(paragraphs_t.c.id).where(paragraphs_t.c.id == paragraph_id))
+    if found.first() is None:
+        raise StoreError(f"there is no paragraph {paragraph_id} in this store.")
+
+
+def create(
+    conn: sa.Connection,
+    layer_order: Sequence[str],
+    *,
+    paragraph_id: int,
+    layer: str,
+    kind: str,
+    field: str,
+    annotator: str,
+    label: str | None = None,
+    start: int | None = None,
+    end: int | None = None,
+    value: str | None = None,
+    attrs: dict[str, Any] | None = None,
+    source_id: int | None = None,
+    target_id: int | None = None,
+    origin: str = "human",
+    confidence: float | None = None,
+) -> Edit:
+    """Insert an annotation; a relation or anchored text must point into the same paragraph."""
+    check_layer(layer, layer_order)
+    require_paragraph(conn, paragraph_id)
+    for ref in (source_id, target_id):
+        if ref is not None:
+            other = get_annotation(conn, ref)
+            if other is None or other["paragraph_id"] != paragraph_id:
+                raise StoreError(f"annotation {ref} does not exist in paragraph {paragraph_id}.")
+    now = utcnow()
+    result = conn.execute(
+        annotations_t.insert().values(
+            paragraph_id=paragraph_id,
+            layer=layer,
+            kind=kind,
+            field=field,
+            start=start,
+            end=end,
+            label=label,
+            value=value,
+            attrs=attrs or {},
+            source_id=source_id,
+            target_id=target_id,
+            annotator=annotator,
+            origin=origin,
+            confidence=confidence,
+            version=1,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    new_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+    row = get_annotation(conn, new_id)
+    assert row is not None
+    statuses = _status_side_effects(conn, paragraph_id, layer, layer_order, annotator)
+    return Edit(
+        action="create",
+        paragraph_id=paragraph_id,
+        layer=layer,
+        annotation_id=new_id,
+        payload={"after": row_to_json(row), **statuses},
+        row=row,
+    )
+
+
+def update(
+    conn: sa.Connection,
+    layer_order: Sequence[str],
+    annotation_id: int,
+    *,
+    annotator: str,
+    expected_version: int | None = None,
+    changes: Mapping[str, Any],
+) -> Edit:
+    """Change some of the ``EDITABLE_FIELDS`` of an annotation (see ``Store.update_annotation``)."""
+    changes = dict(changes)
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise StoreError(f"cannot change {', '.join(sorted(unknown))} of an annotation.")
+    if "origin" not in changes and not annotator.startswith("model:"):
+        # A person who corrects a model's suggestion makes it theirs: pre-annotation
+        # never overwrites it again (the suggestion itself stays in the event log).
+        changes["origin"] = "human"
+    before = current_row(conn, annotation_id, expected_version)
+    conn.execute(
+        annotations_t.update()
+        .where(annotations_t.c.id == annotation_id)
+        .values(
+            **changes,
+            annotator=annotator,
+            version=before["version"] + 1,
+            updated_at=utcnow(),
+        )
+    )
+    after = get_annotation(conn, annotation_id)
+    assert after is not None
+    statuses = _status_side_effects(
+        conn, before["paragraph_id"], before["layer"], layer_order, annotator
+    )
+    return Edit(
+        action="update",
+        paragraph_id=before["paragraph_id"],
+        layer=before["layer"],
+        annotation_id=annotation_id,
+        payload={"before": row_to_json(before), "after": row_to_json(after), **statuses},
+        row=after,
+    )
+
+
+def delete(
+    conn: sa.Connection,
+    layer_order: Sequence[str],
+    annotation_id: int,
+    *,
+    annotator: str,
+    expected_version: int | None = None,
+) -> Edit:
+    """Delete an annotation and whatever refers to it; the event keeps them all for undo."""
+    before = current_row(conn, annotation_id, expected_version)
+    cascade = collect_dependents(conn, annotation_id)
+    conn.execute(annotations_t.delete().where(annotations_t.c.id == annotation_id))
+    statuses = _status_side_effects(
+        conn, before["paragraph_id"], before["layer"], layer_order, annotator
+    )
+    return Edit(
+        action="delete",
+        paragraph_id=before["paragraph_id"],
+        layer=before["layer"],
+        annotation_id=annotation_id,
+        payload={
+            "before": row_to_json(before),
+            "cascade": [row_to_json(r) for r in cascade],
+            **statuses,
+        },
+        row=before,
+    )
+
+
+def set_status(
+    conn: sa.Connection,
+    layer_order: Sequence[str],
+    paragraph_id: int,
+    layer: str,
+    state: str,
+    *,
+    annotator: str,
+) -> Edit | None:
+    """Set one layer's status of a paragraph; None (nothing written) if it already is ``state``."""
+    check_layer(layer, layer_order)
+    if state not in LAYER_STATES:
+        raise StoreError(f"unknown status {state!r}", hint=f"Use one of {', '.join(LAYER_STATES)}.")
+    current = get_statuses(conn, paragraph_id)
+    before = current.get(layer)
+    if _state(before) == state:
+        return None
+    require_paragraph(conn, paragraph_id)
+    after = {"state": state, "annotator": annotator}
+    apply_status_changes(conn, paragraph_id, {layer: after})
+    return Edit(
+        action="status",
+        paragraph_id=paragraph_id,
+        layer=layer,
+        annotation_id=None,
+        payload={"status_before": {layer: before}, "status_after": {layer: after}},
+    )
+
+
+def current_row(
+    conn: sa.Connection, annotation_id: int, expected_version: int | None
+) -> dict[str, Any]:
+    """The annotation as it is now, if it is still at the version the caller last saw."""
+    row = get_annotation(conn, annotation_id)
+    if row is None:
+        raise ConflictError(
+            f"annotation {annotation_id} no longer exists (deleted by someone else?).",
+            hint="Refresh to see the current state.",
+        )
+    if expected_version is not None and row["version"] != expected_version:
+        raise ConflictError(
+            f"annotation {annotation_id} was changed by {row['annotator']} since you opened "
+            f"it (version {row['version']}, you had {expected_version}); nothing was overwritten.",
+            hint="Refresh to see their change, then edit again.",
+        )
+    return row
+
+
+def collect_dependents(conn: sa.Connection, annotation_id: int) -> list[dict[str, Any]]:
+    """Everything that the database cascade will delete with this annotation, recursively."""
+    found: list[dict[str, Any]] = []
+    frontier = [annotation_id]
+    seen = {annotation_id}
+    while frontier:
+        current = frontier.pop()
+        for row in dependents(conn, current):
+            if row["id"] not in seen:
+                seen.add(row["id"])
+                found.append(row)
+                frontier.append(row["id"])
+    return sorted(found, key=lambda r: r["id"])
+
+
+def _status_side_effects(
+    conn: sa.Connection, paragraph_id: int, layer: str, layer_order: Sequence[str], annotator: str
+) -> dict[str, Any]:
+    current = get_statuses(conn, paragraph_id)
+    changes = status_effects_of_edit(current, layer, layer_order, annotator)
+    if not changes:
+        return {}
+    apply_status_changes(conn, paragraph_id, dict(changes))
+    return {
+        "status_before": {layer_: current.get(layer_) for layer_ in changes},
+        "status_after": changes,
+    }
+
+
+def batch_edit(
+    edits: Sequence[Edit],
+    *,
+    label: str | None = None,
+    paragraph_id: int | None = None,
+    layer: str | None = None,
+) -> Edit:
+    """Several edits as one: undone and redone together. Where it happened (for an app to show
+    it after an undo) is what the caller says, else where the first edit happened."""
+    assert edits, "an empty batch is not recorded"
+    return Edit(
+        action="batch",
+        paragraph_id=paragraph_id if paragraph_id is not None else edits[0].paragraph_id,
+        layer=layer if layer is not None else edits[0].layer,
+        annotation_id=None,
+        payload={"label": label, "edits": [e.to_json() for e in edits]},
+    )
+
+
 # --- events and the undo/redo stacks ---------------------------------------------------------
 
 
@@ -220,27 +504,18 @@ def _append_event(
     return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
-def record_edit(
-    conn: sa.Connection,
-    *,
-    annotator: str,
-    action: str,
-    paragraph_id: int,
-    layer: str,
-    annotation_id: int | None,
-    payload: dict[str, Any],
-) -> int:
+def record_edit(conn: sa.Connection, *, annotator: str, edit: Edit) -> int:
     """Append an edit event: it goes on top of the annotator's undo stack and clears redo."""
-    assert action in EDIT_ACTIONS
+    assert edit.action in EDIT_ACTIONS
     undo_top, _ = _tops(_head(conn, annotator))
     return _append_event(
         conn,
         annotator=annotator,
-        action=action,
-        paragraph_id=paragraph_id,
-        layer=layer,
-        annotation_id=annotation_id,
-        payload=payload,
+        action=edit.action,
+        paragraph_id=edit.paragraph_id,
+        layer=edit.layer,
+        annotation_id=edit.annotation_id,
+        payload=edit.payload,
         below_id=undo_top,
     )
 
@@ -279,9 +554,15 @@ def _edit_behind(conn: sa.Connection, node: sa.RowMapping) -> sa.RowMapping:
     return node
 
 
-def _invert(conn: sa.Connection, edit: sa.RowMapping) -> None:
+def _invert(conn: sa.Connection, edit: Mapping[Any, Any]) -> None:
+    """Undo one edit (an event row, or a sub-edit of a batch), or refuse with ConflictError."""
     payload = edit["payload"]
     action = edit["action"]
+    if action == "batch":
+        # Newest first: each sub-edit then finds the data as it left them.
+        for sub in reversed(payload["edits"]):
+            _invert(conn, sub)
+        return
     if action == "create":
         after = payload["after"]
         _require_content(
@@ -314,9 +595,14 @@ def _invert(conn: sa.Connection, edit: sa.RowMapping) -> None:
     _check_and_apply_statuses(conn, edit, forward=False)
 
 
-def _reapply(conn: sa.Connection, edit: sa.RowMapping) -> None:
+def _reapply(conn: sa.Connection, edit: Mapping[Any, Any]) -> None:
+    """Redo one undone edit (or batch), or refuse with ConflictError."""
     payload = edit["payload"]
     action = edit["action"]
+    if action == "batch":
+        for sub in payload["edits"]:
+            _reapply(conn, sub)
+        return
     if action == "create":
         after = payload["after"]
         if get_annotation(conn, after["id"]) is not None:
@@ -351,7 +637,9 @@ def _restore_fields(conn: sa.Connection, data: dict[str, Any], *, version: int) 
     )
 
 
-def _check_and_apply_statuses(conn: sa.Connection, edit: sa.RowMapping, *, forward: bool) -> None:
+def _check_and_apply_statuses(
+    conn: sa.Connection, edit: Mapping[Any, Any], *, forward: bool
+) -> None:
     """Move statuses back (or forward again) where they are still as the event left them.
 
     A status someone changed since is theirs: it is left alone rather than reverted.

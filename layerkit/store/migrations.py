@@ -5,6 +5,10 @@ PostgreSQL, with batch mode for SQLite's limited ALTER TABLE), registered with `
 The versions applied are recorded in ``layerkit_migrations``. A database whose recorded version
 is newer than the newest migration here was written by a newer layerkit and is refused: opening
 it could only corrupt it. Never edit a migration that has shipped; add a new one.
+
+DDL that only one database has (SQLite's FTS5 full-text index) is guarded by the dialect's
+name, so the same migrations build a PostgreSQL store. Tables made by raw DDL have no model;
+``is_modelled_table`` tells the model/migration comparison to leave them out.
 """
 
 from __future__ import annotations
@@ -146,6 +150,70 @@ def m001_initial(op: Operations) -> None:
     op.create_index("ix_events_annotator_id", "events", ["annotator", "id"])
 
 
+# Full-text search of paragraphs on SQLite (FTS5); see ``search.py`` for how it is queried.
+# The index is fed paragraph text with ``ё`` written ``е`` (through a view, so that FTS5's
+# 'rebuild' reads the same folded text the triggers write): the unicode61 tokenizer removes
+# stress marks and folds case, but ``ё`` is a letter of its own to it.
+FTS_TABLE = "paragraphs_fts"
+FTS_SOURCE_VIEW = "paragraphs_fts_source"
+_FOLD_YO_SQL = "replace(replace({}, 'ё', 'е'), 'Ё', 'Е')"
+_FTS5_SQLITE = [
+    f"CREATE VIEW {FTS_SOURCE_VIEW} AS "
+    f"SELECT id, {_FOLD_YO_SQL.format('text')} AS text FROM paragraphs",
+    f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(text, content='{FTS_SOURCE_VIEW}', "
+    "content_rowid='id', tokenize='unicode61 remove_diacritics 2')",
+    f"CREATE TRIGGER {FTS_TABLE}_ai AFTER INSERT ON paragraphs BEGIN "
+    f"INSERT INTO {FTS_TABLE}(rowid, text) VALUES (new.id, {_FOLD_YO_SQL.format('new.text')}); "
+    "END",
+    # Runs for rows that ON DELETE CASCADE removes (a deleted document) as well.
+    f"CREATE TRIGGER {FTS_TABLE}_ad AFTER DELETE ON paragraphs BEGIN "
+    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, text) "
+    f"VALUES ('delete', old.id, {_FOLD_YO_SQL.format('old.text')}); "
+    "END",
+    f"CREATE TRIGGER {FTS_TABLE}_au AFTER UPDATE OF text ON paragraphs BEGIN "
+    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, text) "
+    f"VALUES ('delete', old.id, {_FOLD_YO_SQL.format('old.text')}); "
+    f"INSERT INTO {FTS_TABLE}(rowid, text) VALUES (new.id, {_FOLD_YO_SQL.format('new.text')}); "
+    "END",
+    # Index the paragraphs that were there before this migration.
+    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')",
+]
+
+
+def _sqlite_has_fts5(conn: sa.Connection) -> bool:
+    return bool(conn.exec_driver_sql("SELECT sqlite_compileoption_used('ENABLE_FTS5')").scalar())
+
+
+@migration(2)
+def m002_positions_and_search(op: Operations) -> None:
+    op.create_table(
+        "annotator_positions",
+        sa.Column("annotator", sa.String, primary_key=True),
+        sa.Column(
+            "paragraph_id",
+            sa.Integer,
+            sa.ForeignKey("paragraphs.id", ondelete="SET NULL"),
+            nullable=True,
+        ),
+        sa.Column("layer", sa.String, nullable=True),
+        sa.Column("cursor", sa.Integer, nullable=True),
+        sa.Column("mode", sa.String, nullable=True),
+        sa.Column("updated_at", _tz(), nullable=False),
+    )
+    conn = op.get_bind()
+    # Other databases (PostgreSQL) search with ILIKE and need nothing here; an SQLite built
+    # without FTS5 (rare) does the same, so such a store still opens and searches, slowly.
+    if conn.dialect.name == "sqlite" and _sqlite_has_fts5(conn):
+        for statement in _FTS5_SQLITE:
+            op.execute(statement)
+
+
+def is_modelled_table(name: str) -> bool:
+    """Whether ``models.py`` describes the table: FTS5's virtual table and its shadow tables
+    (``paragraphs_fts_data`` ...) are made by raw DDL and have no model."""
+    return not name.startswith(FTS_TABLE)
+
+
 LATEST_VERSION = MIGRATIONS[-1].version
 
 _migrations_table = sa.Table(
@@ -163,8 +231,10 @@ def current_version(conn: sa.Connection) -> int:
     return int(conn.execute(sa.select(sa.func.max(_migrations_table.c.version))).scalar() or 0)
 
 
-def migrate(engine: sa.Engine, *, url_for_messages: str) -> list[int]:
-    """Bring the database up to ``LATEST_VERSION``; return the versions applied.
+def migrate(engine: sa.Engine, *, url_for_messages: str, target: int = LATEST_VERSION) -> list[int]:
+    """Bring the database up to ``target`` (normally ``LATEST_VERSION``); return the versions
+    applied. An older ``target`` builds databases as earlier releases left them, so tests can
+    check that those upgrade.
 
     Each migration runs in its own transaction together with the row recording it, so a crash
     between two migrations leaves a database that the next open simply continues.
@@ -183,7 +253,7 @@ def migrate(engine: sa.Engine, *, url_for_messages: str) -> list[int]:
             title="Database from a newer layerkit",
         )
     for step in MIGRATIONS:
-        if step.version <= version:
+        if step.version <= version or step.version > target:
             continue
         with engine.begin() as conn:
             step.apply(Operations(MigrationContext.configure(conn)))

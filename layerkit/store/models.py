@@ -162,6 +162,34 @@ class Event(SQLModel, table=True):
     redo_top_id: int | None = None
 
 
+class AnnotatorPosition(SQLModel, table=True):
+    """Where an annotator was: the paragraph, layer, cursor and browsing mode to reopen at.
+
+    In the database rather than a file in the user's home so that it follows the project to
+    another machine or account. Not an edit: saving it logs no event and is never undone.
+    If the paragraph goes away, the rest of the position stays (``paragraph_id`` becomes NULL).
+    """
+
+    __tablename__ = "annotator_positions"
+
+    annotator: str = Field(sa_column=sa.Column(sa.String, primary_key=True))
+    paragraph_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("paragraphs.id", ondelete="SET NULL"), nullable=True
+        ),
+    )
+    layer: str | None = None
+    # An index into the paragraph (token or character, as the app uses it), not an id.
+    cursor: int | None = None
+    # How the annotator moves through the corpus, e.g. "depth" (all layers of one paragraph)
+    # or "breadth" (one layer across paragraphs); the store does not interpret it.
+    mode: str | None = None
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False)
+    )
+
+
 class Migration(SQLModel, table=True):
     __tablename__ = "layerkit_migrations"
 

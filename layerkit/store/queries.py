@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from layerkit.store.engine import is_sqlite
 from layerkit.store.models import LAYER_STATES, Document, LayerStatus, Paragraph
+from layerkit.store.search import FOLD_FUNCTION, escape_like, fold, register_fold
 from layerkit.store.store import Store, events_t
 
 paragraphs_t: sa.Table = Paragraph.__table__  # type: ignore[attr-defined]
@@ -28,13 +29,6 @@ documents_t: sa.Table = Document.__table__  # type: ignore[attr-defined]
 status_t: sa.Table = LayerStatus.__table__  # type: ignore[attr-defined]
 
 PREVIEW_CHARS = 160
-_FOLD_FUNCTION = "layerkit_fold"
-_STRESS_MARKS = str.maketrans("", "", "\u0301\u0300")
-
-
-def fold(text: str) -> str:
-    """Text as search compares it: no stress marks, ``ё`` as ``е``, case folded."""
-    return text.translate(_STRESS_MARKS).casefold().replace("ё", "е")
 
 
 @dataclass(frozen=True)
@@ -91,30 +85,15 @@ def _where(store: Store, conn: sa.Connection, filt: ParagraphFilter) -> list[Any
         )
         conditions.append(state.in_(filt.states))
     if filt.text:
-        pattern = "%" + _escape_like(fold(filt.text)) + "%"
+        pattern = "%" + escape_like(fold(filt.text)) + "%"
         if is_sqlite(store.url):
-            _register_fold(conn)
+            register_fold(conn)
             conditions.append(
-                getattr(sa.func, _FOLD_FUNCTION)(paragraphs_t.c.text).like(pattern, escape="\\")
+                getattr(sa.func, FOLD_FUNCTION)(paragraphs_t.c.text).like(pattern, escape="\\")
             )
         else:
             conditions.append(paragraphs_t.c.text.ilike(pattern, escape="\\"))
     return conditions
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _register_fold(conn: sa.Connection) -> None:
-    """Make ``layerkit_fold()`` callable on this pooled connection (cheap; idempotent)."""
-    raw = conn.connection.driver_connection
-    assert raw is not None
-    raw.create_function(_FOLD_FUNCTION, 1, _fold_or_none, deterministic=True)
-
-
-def _fold_or_none(text: str | None) -> str | None:
-    return None if text is None else fold(text)
 
 
 def count(store: Store, filt: ParagraphFilter | None = None) -> int:

@@ -3,13 +3,17 @@
 ``Store`` is the only way the rest of layerkit touches the database. Every edit is its own short
 committed transaction (so killing the process never loses what was saved), and an import is one
 transaction for the whole command (so a failed import leaves the store exactly as it was).
+Where one gesture of an annotator makes several edits (accepting a sentence's suggestions),
+:meth:`Store.batch` commits them as one transaction and one step of undo.
 The store knows layer names and their order (for stale marking) but nothing about schemas,
-plugins or the TUI.
+plugins or the TUI; it does keep each annotator's place (:meth:`Store.save_position`) so that
+the place travels with the database, and searches paragraph text (:mod:`.search`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,12 +23,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from layerkit.errors import StoreError
-from layerkit.store import edits
+from layerkit.store import edits, search
 from layerkit.store.engine import WRITE_OPTION, create_engine, database_url, is_sqlite
 from layerkit.store.migrations import migrate
 from layerkit.store.models import (
     LAYER_STATES,
     Annotation,
+    AnnotatorPosition,
     Document,
     LayerStatus,
     Paragraph,
@@ -36,6 +41,7 @@ paragraphs_t: sa.Table = Paragraph.__table__  # type: ignore[attr-defined]
 annotations_t = edits.annotations_t
 status_t = edits.status_t
 events_t = edits.events_t
+positions_t: sa.Table = AnnotatorPosition.__table__  # type: ignore[attr-defined]
 
 SavedListener = Callable[[dict[str, Any], str], None]
 
@@ -74,6 +80,12 @@ class BulkResult:
     document_ids: list[int] = field(default_factory=list)
 
 
+class _ThreadState(threading.local):
+    """The batch this thread has open on a store, if any."""
+
+    batch: Batch | None = None
+
+
 class Store:
     """A layerkit database. Open with :meth:`open`; use as a context manager to close it."""
 
@@ -83,6 +95,7 @@ class Store:
         self.layer_order = tuple(layer_order)
         self._write_engine = engine.execution_options(**{WRITE_OPTION: True})
         self.listeners: list[SavedListener] = []
+        self._local = _ThreadState()
 
     # --- opening ----------------------------------------------------------------------------
 
@@ -138,6 +151,12 @@ class Store:
 
     @contextmanager
     def _write(self) -> Iterator[sa.Connection]:
+        if self._local.batch is not None:
+            # This thread's batch holds the write lock: another write would wait for it forever.
+            raise StoreError(
+                "a batch is open on this store; make this change through the batch, "
+                "or after its `with` block ends."
+            )
         with self._write_engine.begin() as conn:
             yield conn
 
@@ -288,18 +307,24 @@ class Store:
         with self._read() as conn:
             return list(conn.execute(query.order_by(paragraphs_t.c.id)).scalars())
 
-    # --- editing: one committed transaction each ---------------------------------------------
+    # --- editing: one committed transaction each, or one for a batch --------------------------
 
-    def _notify(self, row: dict[str, Any], action: str) -> None:
+    def _notify(self, edit: edits.Edit) -> None:
+        if edit.row is None:
+            return
         for listener in self.listeners:
-            listener(edits.row_to_json(row), action)
+            listener(edits.row_to_json(edit.row), edit.action)
 
-    def _check_layer(self, layer: str) -> None:
-        if layer not in self.layer_order:
-            raise StoreError(
-                f"unknown layer {layer!r}; this store knows {', '.join(self.layer_order)}.",
-                hint="Add the layer's schema file, or check the spelling.",
-            )
+    def _commit_one(
+        self, annotator: str, apply: Callable[[sa.Connection], edits.Edit]
+    ) -> edits.Edit:
+        """Apply one edit and log it as one event, in one transaction; then tell the listeners
+        (only then: they must never hear of a change that was rolled back)."""
+        with self._write() as conn:
+            edit = apply(conn)
+            edits.record_edit(conn, annotator=annotator, edit=edit)
+        self._notify(edit)
+        return edit
 
     def create_annotation(
         self,
@@ -319,59 +344,28 @@ class Store:
         origin: str = "human",
         confidence: float | None = None,
     ) -> Annotation:
-        self._check_layer(layer)
-        now = utcnow()
-        with self._write() as conn:
-            if (
-                conn.execute(
-                    sa.select(paragraphs_t.c.id).where(paragraphs_t.c.id == paragraph_id)
-                ).first()
-                is None
-            ):
-                raise StoreError(f"there is no paragraph {paragraph_id} in this store.")
-            for ref in (source_id, target_id):
-                if ref is not None:
-                    other = edits.get_annotation(conn, ref)
-                    if other is None or other["paragraph_id"] != paragraph_id:
-                        raise StoreError(
-                            f"annotation {ref} does not exist in paragraph {paragraph_id}."
-                        )
-            result = conn.execute(
-                annotations_t.insert().values(
-                    paragraph_id=paragraph_id,
-                    layer=layer,
-                    kind=kind,
-                    field=field,
-                    start=start,
-                    end=end,
-                    label=label,
-                    value=value,
-                    attrs=attrs or {},
-                    source_id=source_id,
-                    target_id=target_id,
-                    annotator=annotator,
-                    origin=origin,
-                    confidence=confidence,
-                    version=1,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-            new_id = int(result.inserted_primary_key[0])  # type: ignore[index]
-            row = edits.get_annotation(conn, new_id)
-            assert row is not None
-            statuses = self._status_side_effects(conn, paragraph_id, layer, annotator)
-            edits.record_edit(
-                conn,
-                annotator=annotator,
-                action="create",
-                paragraph_id=paragraph_id,
-                layer=layer,
-                annotation_id=new_id,
-                payload={"after": edits.row_to_json(row), **statuses},
-            )
-        self._notify(row, "create")
-        return Annotation(**row)
+        edits.check_layer(layer, self.layer_order)
+        values: dict[str, Any] = dict(
+            paragraph_id=paragraph_id,
+            layer=layer,
+            kind=kind,
+            field=field,
+            label=label,
+            start=start,
+            end=end,
+            value=value,
+            attrs=attrs,
+            source_id=source_id,
+            target_id=target_id,
+            origin=origin,
+            confidence=confidence,
+        )
+        edit = self._commit_one(
+            annotator,
+            lambda conn: edits.create(conn, self.layer_order, annotator=annotator, **values),
+        )
+        assert edit.row is not None
+        return Annotation(**edit.row)
 
     def update_annotation(
         self,
@@ -386,98 +380,93 @@ class Store:
         ``expected_version`` is the version the caller last saw; if the row has moved on (someone
         else saved a change), the update is refused with ``ConflictError``.
         """
-        unknown = set(changes) - set(edits.EDITABLE_FIELDS)
-        if unknown:
-            raise StoreError(f"cannot change {', '.join(sorted(unknown))} of an annotation.")
-        if "origin" not in changes and not annotator.startswith("model:"):
-            # A person who corrects a model's suggestion makes it theirs: pre-annotation
-            # never overwrites it again (the suggestion itself stays in the event log).
-            changes["origin"] = "human"
-        with self._write() as conn:
-            before = self._current(conn, annotation_id, expected_version)
-            conn.execute(
-                annotations_t.update()
-                .where(annotations_t.c.id == annotation_id)
-                .values(
-                    **changes,
-                    annotator=annotator,
-                    version=before["version"] + 1,
-                    updated_at=utcnow(),
-                )
-            )
-            after = edits.get_annotation(conn, annotation_id)
-            assert after is not None
-            statuses = self._status_side_effects(
-                conn, before["paragraph_id"], before["layer"], annotator
-            )
-            edits.record_edit(
+        edit = self._commit_one(
+            annotator,
+            lambda conn: edits.update(
                 conn,
+                self.layer_order,
+                annotation_id,
                 annotator=annotator,
-                action="update",
-                paragraph_id=before["paragraph_id"],
-                layer=before["layer"],
-                annotation_id=annotation_id,
-                payload={
-                    "before": edits.row_to_json(before),
-                    "after": edits.row_to_json(after),
-                    **statuses,
-                },
-            )
-        self._notify(after, "update")
-        return Annotation(**after)
+                expected_version=expected_version,
+                changes=changes,
+            ),
+        )
+        assert edit.row is not None
+        return Annotation(**edit.row)
 
     def delete_annotation(
         self, annotation_id: int, *, annotator: str, expected_version: int | None = None
     ) -> None:
         """Delete an annotation and whatever refers to it (relations, anchored texts)."""
-        with self._write() as conn:
-            before = self._current(conn, annotation_id, expected_version)
-            cascade = _collect_dependents(conn, annotation_id)
-            conn.execute(annotations_t.delete().where(annotations_t.c.id == annotation_id))
-            statuses = self._status_side_effects(
-                conn, before["paragraph_id"], before["layer"], annotator
-            )
-            edits.record_edit(
+        self._commit_one(
+            annotator,
+            lambda conn: edits.delete(
                 conn,
+                self.layer_order,
+                annotation_id,
                 annotator=annotator,
-                action="delete",
-                paragraph_id=before["paragraph_id"],
-                layer=before["layer"],
-                annotation_id=annotation_id,
-                payload={
-                    "before": edits.row_to_json(before),
-                    "cascade": [edits.row_to_json(r) for r in cascade],
-                    **statuses,
-                },
-            )
-        self._notify(before, "delete")
+                expected_version=expected_version,
+            ),
+        )
 
     def set_status(self, paragraph_id: int, layer: str, state: str, *, annotator: str) -> None:
         """Set a layer's status (todo, in_progress, done, stale) for one paragraph; undoable."""
-        self._check_layer(layer)
+        edits.check_layer(layer, self.layer_order)
         if state not in LAYER_STATES:
             raise StoreError(
                 f"unknown status {state!r}", hint=f"Use one of {', '.join(LAYER_STATES)}."
             )
         with self._write() as conn:
-            current = edits.get_statuses(conn, paragraph_id)
-            before = current.get(layer)
-            after = {"state": state, "annotator": annotator}
-            if (before or {"state": "todo"})["state"] == state:
-                return
-            edits.apply_status_changes(conn, paragraph_id, {layer: after})
-            edits.record_edit(
-                conn,
-                annotator=annotator,
-                action="status",
-                paragraph_id=paragraph_id,
-                layer=layer,
-                annotation_id=None,
-                payload={"status_before": {layer: before}, "status_after": {layer: after}},
+            edit = edits.set_status(
+                conn, self.layer_order, paragraph_id, layer, state, annotator=annotator
             )
+            if edit is not None:
+                edits.record_edit(conn, annotator=annotator, edit=edit)
+
+    @contextmanager
+    def batch(
+        self,
+        *,
+        annotator: str,
+        label: str | None = None,
+        paragraph_id: int | None = None,
+        layer: str | None = None,
+    ) -> Iterator[Batch]:
+        """Several edits as one transaction and one step of undo.
+
+        ``with store.batch(annotator="anna", label="accept sentence 2") as b:`` then
+        ``b.create_annotation(...)``, ``b.update_annotation(...)``, ``b.delete_annotation(...)``,
+        ``b.set_status(...)`` take the same arguments as the single edits (without the
+        annotator) and check the same things. When the block ends, everything is committed as
+        one ``batch`` event that one :meth:`undo` reverts and one :meth:`redo` re-applies; an
+        exception leaving the block rolls all of it back and logs nothing. A batch with no
+        change in it writes nothing at all.
+
+        ``paragraph_id`` and ``layer`` say where the batch happened, for an app to show after
+        an undo (default: where its first edit happened); ``label`` is a few words for the
+        log. Within the block, edit only through ``b``: the store refuses other writes from
+        this thread until the batch ends, since they would wait on its transaction forever.
+        """
+        if self._local.batch is not None:
+            raise StoreError("a batch is already open; batches do not nest.")
+        batch = Batch(self, annotator)
+        self._local.batch = batch
+        try:
+            yield batch
+        except BaseException:
+            batch._rollback()
+            raise
+        else:
+            batch._commit(label=label, paragraph_id=paragraph_id, layer=layer)
+        finally:
+            self._local.batch = None
 
     def undo(self, annotator: str) -> dict[str, Any] | None:
-        """Undo the annotator's last change (across restarts); returns the undo event or None."""
+        """Undo the annotator's last change (across restarts); returns the undo event or None.
+
+        A batch is undone as a whole or not at all: if any of its rows was changed by someone
+        else since, ``ConflictError`` is raised and nothing changes.
+        """
         with self._write() as conn:
             event_id = edits.undo(conn, annotator)
             event = edits.get_event(conn, event_id) if event_id is not None else None
@@ -490,35 +479,77 @@ class Store:
             event = edits.get_event(conn, event_id) if event_id is not None else None
         return dict(event) if event is not None else None
 
-    def _current(
-        self, conn: sa.Connection, annotation_id: int, expected_version: int | None
-    ) -> dict[str, Any]:
-        row = edits.get_annotation(conn, annotation_id)
-        if row is None:
-            raise edits.ConflictError(
-                f"annotation {annotation_id} no longer exists (deleted by someone else?).",
-                hint="Refresh to see the current state.",
-            )
-        if expected_version is not None and row["version"] != expected_version:
-            raise edits.ConflictError(
-                f"annotation {annotation_id} was changed by {row['annotator']} since you opened "
-                f"it (version {row['version']}, you had {expected_version}); nothing was overwritten.",
-                hint="Refresh to see their change, then edit again.",
-            )
-        return row
+    # --- where each annotator was -------------------------------------------------------------
 
-    def _status_side_effects(
-        self, conn: sa.Connection, paragraph_id: int, layer: str, annotator: str
-    ) -> dict[str, Any]:
-        current = edits.get_statuses(conn, paragraph_id)
-        changes = edits.status_effects_of_edit(current, layer, self.layer_order, annotator)
-        if not changes:
-            return {}
-        edits.apply_status_changes(conn, paragraph_id, dict(changes))
-        return {
-            "status_before": {layer_: current.get(layer_) for layer_ in changes},
-            "status_after": changes,
+    def position(self, annotator: str) -> AnnotatorPosition | None:
+        """Where the annotator last was (saved by :meth:`save_position`), or None."""
+        with self._read() as conn:
+            row = (
+                conn.execute(sa.select(positions_t).where(positions_t.c.annotator == annotator))
+                .mappings()
+                .first()
+            )
+        return AnnotatorPosition(**row) if row is not None else None
+
+    def save_position(
+        self,
+        annotator: str,
+        *,
+        paragraph_id: int | None,
+        layer: str | None = None,
+        cursor: int | None = None,
+        mode: str | None = None,
+    ) -> AnnotatorPosition:
+        """Remember where the annotator is, replacing what was saved before.
+
+        Kept in the database so it follows the project to another machine. It is UI state,
+        not annotation: its own short transaction, no event, nothing to undo.
+        """
+        if layer is not None:
+            edits.check_layer(layer, self.layer_order)
+        if cursor is not None and cursor < 0:
+            raise StoreError(f"a cursor position cannot be negative (got {cursor}).")
+        values: dict[str, Any] = {
+            "paragraph_id": paragraph_id,
+            "layer": layer,
+            "cursor": cursor,
+            "mode": mode,
+            "updated_at": utcnow(),
         }
+        with self._write() as conn:
+            if paragraph_id is not None:
+                edits.require_paragraph(conn, paragraph_id)
+            changed = conn.execute(
+                positions_t.update().where(positions_t.c.annotator == annotator).values(**values)
+            ).rowcount
+            if not changed:
+                conn.execute(positions_t.insert().values(annotator=annotator, **values))
+            # Read back, so the caller gets exactly what position() will return later.
+            row = (
+                conn.execute(sa.select(positions_t).where(positions_t.c.annotator == annotator))
+                .mappings()
+                .one()
+            )
+        return AnnotatorPosition(**row)
+
+    # --- text search ----------------------------------------------------------------------------
+
+    def search_paragraph_ids(
+        self, query: str, *, limit: int = 100, after_id: int | None = None
+    ) -> list[int]:
+        """Ids of paragraphs containing every word of ``query``, in reading order.
+
+        One page of at most ``limit`` ids; pass the last id of a page as ``after_id`` for the
+        next. Case, stress marks and ``ё``/``е`` do not matter; the last word may be the
+        beginning of a word (``мыл`` finds ``мыла``). See :mod:`layerkit.store.search`.
+        """
+        with self._read() as conn:
+            return search.paragraph_ids(conn, query, limit=limit, after_id=after_id)
+
+    def count_search_hits(self, query: str) -> int:
+        """How many paragraphs :meth:`search_paragraph_ids` finds for ``query``, in all."""
+        with self._read() as conn:
+            return search.count(conn, query)
 
     # --- bulk writing (imports, pre-annotation) -----------------------------------------------
 
@@ -540,19 +571,160 @@ class Store:
             )
 
 
-def _collect_dependents(conn: sa.Connection, annotation_id: int) -> list[dict[str, Any]]:
-    """Everything that the database cascade will delete with this annotation, recursively."""
-    found: list[dict[str, Any]] = []
-    frontier = [annotation_id]
-    seen = {annotation_id}
-    while frontier:
-        current = frontier.pop()
-        for row in edits.dependents(conn, current):
-            if row["id"] not in seen:
-                seen.add(row["id"])
-                found.append(row)
-                frontier.append(row["id"])
-    return sorted(found, key=lambda r: r["id"])
+class Batch:
+    """The edits of one :meth:`Store.batch` block: one transaction, one event, one undo step.
+
+    The transaction starts with the first edit, so an empty batch never takes the write lock.
+    Each edit runs in a savepoint: one that fails (a version conflict, say) leaves no trace,
+    and a caller who catches its error may go on with the batch.
+    """
+
+    def __init__(self, store: Store, annotator: str) -> None:
+        self._store = store
+        self.annotator = annotator
+        self._conn: sa.Connection | None = None
+        self._transaction: sa.RootTransaction | None = None
+        self._edits: list[edits.Edit] = []
+        self._closed = False
+        self.created: list[Annotation] = []
+        """Annotations this batch created, in order (as they were when created)."""
+        self.event_id: int | None = None
+        """The batch's event once committed; None before, and for an empty batch."""
+
+    @property
+    def created_ids(self) -> list[int]:
+        return [a.id for a in self.created if a.id is not None]
+
+    @property
+    def edit_count(self) -> int:
+        """How many edits the batch holds so far (a status set to what it was adds none).
+
+        A property rather than ``len()``, so that an empty batch object is not falsy."""
+        return len(self._edits)
+
+    def _apply(self, apply: Callable[[sa.Connection], edits.Edit | None]) -> edits.Edit | None:
+        if self._closed:
+            raise StoreError("this batch has ended; start a new one to edit again.")
+        if self._conn is None:
+            self._conn = self._store._write_engine.connect()
+            self._transaction = self._conn.begin()
+        with self._conn.begin_nested():
+            edit = apply(self._conn)
+        if edit is not None:
+            self._edits.append(edit)
+        return edit
+
+    def create_annotation(
+        self,
+        *,
+        paragraph_id: int,
+        layer: str,
+        kind: str,
+        field: str,
+        label: str | None = None,
+        start: int | None = None,
+        end: int | None = None,
+        value: str | None = None,
+        attrs: dict[str, Any] | None = None,
+        source_id: int | None = None,
+        target_id: int | None = None,
+        origin: str = "human",
+        confidence: float | None = None,
+    ) -> Annotation:
+        """As :meth:`Store.create_annotation`; the new id is valid at once (for relations)."""
+        values: dict[str, Any] = dict(
+            paragraph_id=paragraph_id,
+            layer=layer,
+            kind=kind,
+            field=field,
+            label=label,
+            start=start,
+            end=end,
+            value=value,
+            attrs=attrs,
+            source_id=source_id,
+            target_id=target_id,
+            origin=origin,
+            confidence=confidence,
+        )
+        edit = self._apply(
+            lambda conn: edits.create(
+                conn, self._store.layer_order, annotator=self.annotator, **values
+            )
+        )
+        assert edit is not None and edit.row is not None
+        created = Annotation(**edit.row)
+        self.created.append(created)
+        return created
+
+    def update_annotation(
+        self, annotation_id: int, *, expected_version: int | None = None, **changes: Any
+    ) -> Annotation:
+        """As :meth:`Store.update_annotation`."""
+        edit = self._apply(
+            lambda conn: edits.update(
+                conn,
+                self._store.layer_order,
+                annotation_id,
+                annotator=self.annotator,
+                expected_version=expected_version,
+                changes=changes,
+            )
+        )
+        assert edit is not None and edit.row is not None
+        return Annotation(**edit.row)
+
+    def delete_annotation(self, annotation_id: int, *, expected_version: int | None = None) -> None:
+        """As :meth:`Store.delete_annotation` (relations pointing at it go too)."""
+        self._apply(
+            lambda conn: edits.delete(
+                conn,
+                self._store.layer_order,
+                annotation_id,
+                annotator=self.annotator,
+                expected_version=expected_version,
+            )
+        )
+
+    def set_status(self, paragraph_id: int, layer: str, state: str) -> None:
+        """As :meth:`Store.set_status`."""
+        self._apply(
+            lambda conn: edits.set_status(
+                conn, self._store.layer_order, paragraph_id, layer, state, annotator=self.annotator
+            )
+        )
+
+    def _commit(self, *, label: str | None, paragraph_id: int | None, layer: str | None) -> None:
+        self._closed = True
+        if self._conn is None:
+            return
+        assert self._transaction is not None
+        try:
+            if self._edits:
+                self.event_id = edits.record_edit(
+                    self._conn,
+                    annotator=self.annotator,
+                    edit=edits.batch_edit(
+                        self._edits, label=label, paragraph_id=paragraph_id, layer=layer
+                    ),
+                )
+            self._transaction.commit()
+        finally:
+            self._conn.close()
+        for edit in self._edits:
+            self._store._notify(edit)
+
+    def _rollback(self) -> None:
+        self._closed = True
+        if self._conn is None:
+            return
+        assert self._transaction is not None
+        try:
+            self._transaction.rollback()
+        finally:
+            self._conn.close()
+        self._edits.clear()
+        self.created.clear()
 
 
 def _refuse_non_sqlite_file(path: Path) -> None:
