@@ -12,6 +12,7 @@ import pytest
 
 from layerkit.nlp.neural import NeuralTagger, load_neural_tagger, train
 from layerkit.nlp.neural.features import read_conllu
+from layerkit.nlp.neural.tagger import mark_unpaired_brackets
 from layerkit.nlp.types import MorphTagger, TokenAnalysis
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ud"
@@ -170,3 +171,16 @@ def test_floor_on_house_dev(shipped: NeuralTagger) -> None:
     assert upos / n >= FLOOR["upos"]
     assert lemma / n >= FLOOR["lemma"]
     assert feats / n >= FLOOR["feats"]
+
+
+def test_brackets_by_balance_in_house_convention(shipped: NeuralTagger) -> None:
+    """A ")" that closes a "(" is PUNCT; one that closes nothing is a smiley, SYM."""
+    out = shipped.tag([["Ура", "(", "наконец", ")", "пришла", "зима", ")"]])[0]
+    assert [out[i].upos for i in (1, 3, 6)] == ["PUNCT", "PUNCT", "SYM"]
+    assert out[6].lemma == ")"
+    row = [TokenAnalysis("x", "PUNCT", "_", 0.5), TokenAnalysis("x", "PUNCT", "_", 0.5)]
+    mark_unpaired_brackets([")", ")"], row)
+    assert [a.upos for a in row] == ["SYM", "SYM"]
+    row = [TokenAnalysis("(", "PUNCT", "_", 1.0), TokenAnalysis(")", "SYM", "_", 0.4)]
+    mark_unpaired_brackets(["(", ")"], row)
+    assert row[1] == TokenAnalysis(")", "PUNCT", "_", 0.4)

@@ -140,3 +140,65 @@ def test_cli_tag_exit_codes(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "bad.conllu, line 1" in result.stderr
     assert not (tmp_path / "o.conllu").exists()
+
+
+def _tag_cli(src: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "layerkit",
+            "tag",
+            str(src),
+            "-o",
+            str(out),
+            "--tagger",
+            "rules",
+            *extra,
+        ],
+        cwd=src.parent,
+        env=dict(os.environ, COLUMNS="200"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+SENTENCE_WITH_KOTORYJ = (
+    "# sent_id = 1\n# text = Дом, который построил Джек.\n"
+    "1\tДом\t_\t_\t_\t_\t0\troot\t_\tSpaceAfter=No\n"
+    "2\t,\t_\t_\t_\t_\t4\tpunct\t_\t_\n"
+    "3\tкоторый\t_\t_\t_\t_\t4\tobj\t_\t_\n"
+    "4\tпостроил\t_\t_\t_\t_\t1\tacl:relcl\t_\t_\n"
+    "5\tДжек\t_\t_\t_\t_\t4\tnsubj\t_\tSpaceAfter=No\n"
+    "6\t.\t_\t_\t_\t_\t1\tpunct\t_\t_\n\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "extra", "convention", "kotoryj_upos"),
+    [
+        ("ru_gsd-ud-test.conllu", (), "gsd", "PRON"),
+        ("mine.conllu", (), "ud", "DET"),
+        ("ru_gsd-ud-test.conllu", ("--convention", "ud"), "ud", "DET"),
+    ],
+)
+def test_cli_convention_follows_treebank_name_unless_given(
+    tmp_path: Path, name: str, extra: tuple[str, ...], convention: str, kotoryj_upos: str
+) -> None:
+    src = tmp_path / name
+    src.write_text(SENTENCE_WITH_KOTORYJ, encoding="utf-8")
+    out = tmp_path / "out.conllu"
+    result = _tag_cli(src, out, *extra)
+    assert result.returncode == 0, result.stderr
+    assert f"convention {convention}" in result.stdout
+    row = out.read_text(encoding="utf-8").splitlines()[4].split("\t")
+    assert (row[1], row[3]) == ("который", kotoryj_upos)
+
+
+def test_cli_refuses_unknown_convention(tmp_path: Path) -> None:
+    src = tmp_path / "in.conllu"
+    src.write_text(SENTENCE_WITH_KOTORYJ, encoding="utf-8")
+    result = _tag_cli(src, tmp_path / "out.conllu", "--convention", "syntagrus")
+    assert result.returncode == 2
+    assert "syntagrus" in result.stderr

@@ -13,8 +13,9 @@ from layerkit.errors import InputError, UsageError
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 CONVENTION_HELP = (
-    "Annotation convention: ud (current UD Russian guidelines, the default), gsd (UD Russian-GSD "
-    "style) or taiga-old (older UD Taiga releases)."
+    "Annotation convention: ud (current UD Russian guidelines, the house style), gsd (UD "
+    "Russian-GSD style) or taiga-old (older UD Taiga releases). auto (the default) takes it from "
+    "a treebank file's name (ru_gsd-* gsd, ru_taiga-extra-* taiga-old) and uses ud otherwise."
 )
 
 
@@ -34,7 +35,13 @@ def _progress() -> Progress:
 @click.option(
     "-o", "--output", required=True, type=click.Path(path_type=Path), help="CoNLL-U file to write."
 )
-@click.option("--convention", default="ud", show_default=True, help=CONVENTION_HELP)
+@click.option(
+    "--convention",
+    type=click.Choice(["auto", "ud", "gsd", "taiga-old"]),
+    default="auto",
+    show_default=True,
+    help=CONVENTION_HELP,
+)
 @click.option(
     "--tagger",
     "tagger_kind",
@@ -54,6 +61,7 @@ def tag(
     encoding: str | None,
 ) -> None:
     """Tag INPUT (.conllu keeps its tokenization; .txt/.md are tokenized) into CoNLL-U."""
+    from layerkit.nlp.conventions import treebank_convention
     from layerkit.nlp.taggers import load_tagger
     from layerkit_ru_morph.tagging import tag_conllu, tag_text
 
@@ -61,6 +69,9 @@ def tag(
         raise InputError("no such file.", path=input_path, hint="Check the path.")
     if output.resolve() == input_path.resolve():
         raise UsageError("OUTPUT must differ from INPUT.", hint="Write to a new file.")
+    if convention == "auto":
+        # a UD treebank file says by its name whose conventions its gold data follow
+        convention = treebank_convention(input_path)
     tagger = load_tagger(convention, tagger_kind)  # type: ignore[arg-type]
     with _progress() as progress:
         task = progress.add_task(f"Tagging {input_path.name}", total=None)
