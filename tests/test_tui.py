@@ -30,8 +30,11 @@ from layerkit.tui import LayerkitApp, create_app, session
 from layerkit.tui.screens.annotate import AnnotateScreen
 from layerkit.tui.screens.error import ErrorModal
 from layerkit.tui.screens.help import HelpScreen
+from layerkit.tui.screens.relation import RelationPicker
 from layerkit.tui.screens.texts import TextsModal
+from layerkit.tui.screens.token import TokenEditor
 from layerkit.tui.widgets.annotation_list import AnnotationList
+from layerkit.tui.widgets.bars import KeyBar
 from layerkit.tui.widgets.navigator import Navigator
 from layerkit.tui.widgets.paragraph_view import ParagraphView
 
@@ -132,6 +135,34 @@ def screen(app: LayerkitApp) -> AnnotateScreen:
 
 def view(app: LayerkitApp) -> ParagraphView:
     return screen(app).query_one(ParagraphView)
+
+
+def side(app: LayerkitApp) -> AnnotationList:
+    return screen(app).query_one(AnnotationList)
+
+
+def footer(app: LayerkitApp) -> str:
+    return screen(app).query_one(KeyBar).text.plain
+
+
+def picker(app: LayerkitApp) -> RelationPicker:
+    assert isinstance(app.screen, RelationPicker), app.screen
+    return app.screen
+
+
+def editor(app: LayerkitApp) -> TokenEditor:
+    assert isinstance(app.screen, TokenEditor), app.screen
+    return app.screen
+
+
+def by_label(annotations: Iterable[Annotation]) -> dict[str, Annotation]:
+    return {a.label or "": a for a in annotations}
+
+
+def tokens_of(app: LayerkitApp) -> list[tuple[int, int]]:
+    data = view(app).data
+    assert data is not None
+    return data.tokens
 
 
 def selected_text(app: LayerkitApp) -> str:
@@ -446,13 +477,20 @@ async def test_texts_editor_writes_paragraph_and_anchored_texts(db: Path, chat: 
 
 
 async def test_one_paragraph_on_all_five_layers(db: Path, chat: int) -> None:
-    """What this slice can do on every layer, checked row by row in the database."""
+    """One paragraph annotated on every layer from the keyboard, relations included, and
+    every layer marked done; checked row by row in the database."""
     async with running(db, at=chat, layer="lexical") as (app, pilot):
         await pilot.press("i", "ctrl+d")  # lexical: «Привет» INTJ, then done
-        await pilot.press("2", "p", "right", "right", "a")  # semantic: two spans
-        await pilot.press("3", "down", "shift+down", "c")  # logical: a claim (sentence 2)
+        # semantic: «Привет» PREDICATE, «Короче» AGENT, linked by enter (the only predicate,
+        # then the role named like the span), then done
+        await pilot.press("2", "p", "right", "right", "a", "enter", "enter", "enter", "ctrl+d")
+        await pilot.press("3", "down", "shift+down", "c")  # logical: a claim (sentence 3)
         await pilot.press("ctrl+e", *"Кофейня хорошая.", "escape")  # its EXAMPLE
-        await pilot.press("4", "f", "escape", "left", "h")  # epistemic: FACT, then a HEDGE
+        # a premise (sentence 4) that supports the claim, then done
+        await pilot.press("escape", "down", "shift+down", "p", "enter", "1", "s", "ctrl+d")
+        # epistemic: sentence 4 FACT, a HEDGE in it, «Привет» SOURCE, FACT → SOURCE, done
+        await pilot.press("4", "f", "escape", "left", "h", "home", "s")
+        await pilot.press("down", "down", "down", "shift+down", "enter", "1", "s", "ctrl+d")
         await pilot.press("5", "home")  # pragmatic: every sentence, and the paragraph
         for _ in range(5):
             await pilot.press("e", "down")
@@ -460,28 +498,338 @@ async def test_one_paragraph_on_all_five_layers(db: Path, chat: int) -> None:
         assert isinstance(app.screen, AnnotateScreen)
     with open_store(db) as store:
         statuses = {layer: s.state for layer, s in store.statuses(chat).items()}
-        by_layer = {
-            layer: sorted(
-                (a.field, a.label) for a in store.annotations(chat, layer) if a.annotator == ME
-            )
+        mine = {
+            layer: [a for a in store.annotations(chat, layer) if a.annotator == ME]
             for layer in LAYERS
         }
-    assert statuses == {
-        "lexical": "done",
-        "semantic": "in_progress",
-        "logical": "in_progress",
-        "epistemic": "in_progress",
-        "pragmatic": "done",
-    }
+    by_layer = {layer: sorted((a.field, a.label) for a in rows) for layer, rows in mine.items()}
+    assert statuses == dict.fromkeys(LAYERS, "done")
     assert by_layer["lexical"] == [("morph", "INTJ")]
-    assert by_layer["semantic"] == [("frame", "AGENT"), ("frame", "PREDICATE")]
-    assert by_layer["logical"] == [("unfolding", "EXAMPLE"), ("unit", "CLAIM")]
-    assert by_layer["epistemic"] == [("cue", "HEDGE"), ("factuality", "FACT")]
+    assert by_layer["semantic"] == [("frame", "AGENT"), ("frame", "PREDICATE"), ("role", "AGENT")]
+    assert by_layer["logical"] == [
+        ("discourse", "SUPPORT"),
+        ("unfolding", "EXAMPLE"),
+        ("unit", "CLAIM"),
+        ("unit", "PREMISE"),
+    ]
+    assert by_layer["epistemic"] == [
+        ("cue", "HEDGE"),
+        ("factuality", "FACT"),
+        ("source", "SOURCE"),
+        ("source_mention", "SOURCE"),
+    ]
     assert by_layer["pragmatic"] == sorted(
         [("speech_act", "EXPRESS")] * 5
         + [("intent", "INFORM"), ("tone", "NEUTRAL"), ("register", "CONVERSATIONAL")]
         + [("implicature", None)]
     )
+    # Each relation joins the spans it was drawn between.
+    links = {
+        layer: [
+            (a.label, ids[a.source_id], ids[a.target_id])
+            for a in rows
+            if a.kind == "relation"
+            for ids in [{b.id: (b.label, b.start, b.end) for b in rows}]
+        ]
+        for layer, rows in mine.items()
+    }
+    assert links["semantic"] == [("AGENT", ("AGENT", 8, 14), ("PREDICATE", 0, 6))]
+    assert links["logical"] == [("SUPPORT", ("PREMISE", 276, 360), ("CLAIM", 98, 275))]
+    assert links["epistemic"] == [("SOURCE", ("FACT", 276, 360), ("SOURCE", 0, 6))]
+
+
+# --- relations -----------------------------------------------------------------------------
+
+
+async def test_enter_links_an_argument_to_a_predicate(db: Path, chat: int) -> None:
+    async with running(db, at=chat, layer="semantic") as (app, pilot):
+        await pilot.press("p")  # «Привет» PREDICATE
+        await pilot.press(*["right"] * 5, "p")  # «вчера» PREDICATE
+        await pilot.press("left", "a", "enter")  # «я» AGENT, then link it
+        choose = picker(app)
+        # Both predicates are offered, in text order; the nearest one is highlighted.
+        assert choose.phase == "target"
+        assert [t.label for t in choose.targets] == ["PREDICATE", "PREDICATE"]
+        assert choose.options.highlighted == 1
+        await pilot.press("1")  # «Привет», by its hint
+        assert choose.phase == "label"
+        # The role named like the argument's span is highlighted: enter alone takes it.
+        assert choose.choices[choose.options.highlighted or 0].label.name == "AGENT"
+        await pilot.press("escape")  # back to the spans, the chosen one highlighted
+        assert choose.phase == "target" and choose.options.highlighted == 0
+        await pilot.press("down", "enter", "t")  # «вчера», then PATIENT by its key
+        assert isinstance(app.screen, AnnotateScreen)
+        spans = by_label(a for a in rows(db, chat, "semantic") if a.kind == "span")
+        (relation,) = [a for a in rows(db, chat, "semantic") if a.kind == "relation"]
+        assert (relation.field, relation.label, relation.annotator) == ("role", "PATIENT", ME)
+        assert relation.source_id == spans["AGENT"].id
+        target = next(a for a in rows(db, chat, "semantic") if a.id == relation.target_id)
+        assert (target.label, target.start, target.end) == ("PREDICATE", 18, 23)
+        assert (relation.start, relation.end) == (None, None)
+        lines = [line.text.plain for line in side(app)._rows]
+        assert any("«я» —PATIENT→ «вчера»" in line for line in lines)
+        # Linking the same two spans again relabels the link instead of doubling it.
+        await pilot.press("enter", "2", "a")
+        (relation,) = [a for a in rows(db, chat, "semantic") if a.kind == "relation"]
+        assert (relation.label, relation.version) == ("AGENT", 2)
+
+
+async def test_link_is_refused_where_the_schema_allows_none(db: Path, chat: int) -> None:
+    async with running(db, at=chat, layer="semantic") as (app, pilot):
+        await pilot.press("enter")  # no span under the cursor
+        assert isinstance(app.screen, AnnotateScreen)
+        await pilot.press("a", "enter")  # an AGENT, but no PREDICATE to link it to
+        assert isinstance(app.screen, AnnotateScreen)
+        await pilot.press("right", "right", "p", "enter")  # a role never starts at a PREDICATE
+        assert isinstance(app.screen, AnnotateScreen)
+        await pilot.press("home", "enter")
+        assert picker(app).phase == "target"
+        await pilot.press("escape")  # cancels: nothing saved
+        assert isinstance(app.screen, AnnotateScreen)
+        await pilot.press("enter", "enter", "escape", "escape")  # label, back, cancel
+        assert isinstance(app.screen, AnnotateScreen)
+        assert not [a for a in rows(db, chat, "semantic") if a.kind == "relation"]
+        await pilot.press("1", "enter")  # the lexical layer has no relations: enter edits
+        assert isinstance(app.screen, TokenEditor)
+
+
+async def test_side_panel_relabels_and_deletes_a_relation(db: Path, chat: int) -> None:
+    async with running(db, at=chat, layer="semantic") as (app, pilot):
+        await pilot.press("p", "right", "right", "a", "enter", "enter", "enter")
+        (relation,) = [a for a in rows(db, chat, "semantic") if a.kind == "relation"]
+        assert relation.label == "AGENT" and relation.id is not None
+        panel = side(app)
+        await pilot.press("tab")
+        assert panel.has_focus
+        panel.set_highlighted(panel.row_of(relation.id))
+        await pilot.press("e")
+        choose = picker(app)
+        assert choose.phase == "label" and not choose.targets
+        await pilot.press("w")  # TIME
+        (relation,) = [a for a in rows(db, chat, "semantic") if a.kind == "relation"]
+        assert (relation.label, relation.version) == ("TIME", 2)
+        assert relation.id is not None
+        panel.set_highlighted(panel.row_of(relation.id))
+        await pilot.press("e", "escape")  # cancelled: unchanged
+        assert isinstance(app.screen, AnnotateScreen)
+        (relation,) = [a for a in rows(db, chat, "semantic") if a.kind == "relation"]
+        assert (relation.label, relation.version) == ("TIME", 2) and relation.id is not None
+        panel.set_highlighted(panel.row_of(relation.id))
+        await pilot.press("delete")
+        left = rows(db, chat, "semantic")
+        assert sorted(a.label or "" for a in left) == ["AGENT", "PREDICATE"]  # spans stay
+        await pilot.press("ctrl+z")
+        assert [a.label for a in rows(db, chat, "semantic") if a.kind == "relation"] == ["TIME"]
+        # A span's label can be changed from the panel too.
+        spans = by_label(rows(db, chat, "semantic"))
+        predicate = spans["PREDICATE"].id
+        assert predicate is not None
+        panel.set_highlighted(panel.row_of(predicate))
+        await pilot.press("e", "c")
+        assert by_label(rows(db, chat, "semantic"))["CAUSE"].id == predicate
+
+
+async def test_semantic_layer_is_done_once_every_argument_has_a_role(db: Path, chat: int) -> None:
+    async with running(db, at=chat, layer="semantic") as (app, pilot):
+        await pilot.press(*["right"] * 7, "p")  # «дошла»
+        await pilot.press(*["left"] * 3, "a")  # «я»
+        await pilot.press("right", "w")  # «вчера»
+        await pilot.press("enter", "enter", "enter", "ctrl+d")  # only «вчера» has its role
+        assert isinstance(app.screen, ErrorModal)
+        assert "1 span(s) not linked by any relation («я»)" in app.screen.error.message
+        await pilot.press("escape", "left", "enter", "enter", "enter", "ctrl+d")
+        assert isinstance(app.screen, AnnotateScreen)
+    assert state(db, chat, "semantic") == "done"
+    roles = sorted(a.label or "" for a in rows(db, chat, "semantic") if a.kind == "relation")
+    assert roles == ["AGENT", "TIME"]
+
+
+# --- the lexical token table -----------------------------------------------------------------
+
+
+async def test_token_table_follows_and_moves_the_text_cursor(db: Path, chat: int) -> None:
+    async with running(db, at=chat, layer="lexical") as (app, pilot):
+        panel = side(app)
+        tokens = tokens_of(app)
+        assert panel.option_count == len(tokens)
+        assert "to check" in str(panel.border_title)
+        header = panel.render_line(0)
+        assert "form" in header.text and "UPOS" in header.text and "FEATS" in header.text
+        await pilot.press("right", "right")
+        assert panel.highlighted == 2
+        assert "Короче" in panel.render_line(3).text  # the header takes the first line
+        await pilot.press("tab", "down", "down")
+        assert panel.has_focus and view(app).cursor_token == 4
+        assert selected_text(app) == "я"
+        await pilot.press("e")
+        assert editor(app).token.form == "я"
+        await pilot.press("escape", "end", "enter")
+        assert view(app).has_focus and view(app).cursor_token == len(tokens) - 1
+
+
+async def test_token_editor_saves_lemma_upos_and_feats_as_one_undoable_edit(
+    db: Path, chat: int
+) -> None:
+    before = {(a.start, a.end): a for a in rows(db, chat, "lexical")}[(8, 14)]  # «Короче»
+    async with running(db, at=chat, layer="lexical") as (app, pilot):
+        await pilot.press("right", "right", "enter")
+        edit = editor(app)
+        assert edit.token.form == "Короче" and edit.query_one("#token-lemma").has_focus
+        await settle(pilot)  # pymorphy3's readings
+        assert "коротко ADV Degree=Cmp" in rendered_text(edit.query("#token-readings"))
+        await pilot.press("ctrl+u", *"коро\u0301ч")  # a stress mark typed in is dropped
+        await settle(pilot)
+        await pilot.press("right")  # takes the completion from pymorphy3's lemmas
+        await pilot.press("down", "ctrl+u", "s", "c")
+        await settle(pilot)
+        await pilot.press("right")  # sc → SCONJ, from the schema's labels
+        await pilot.press("tab", "ctrl+u", *"Degree=P")
+        await settle(pilot)
+        await pilot.press("right", *"|Ty")  # a reading's FEATS, then Typo=Yes from UD's list
+        await settle(pilot)
+        await pilot.press("right", "enter")
+        assert isinstance(app.screen, AnnotateScreen)
+        after = {(a.start, a.end): a for a in rows(db, chat, "lexical")}[(8, 14)]
+        assert (after.label, after.attrs["lemma"], after.attrs["feats"]) == (
+            "SCONJ",
+            "короче",
+            "Degree=Pos|Typo=Yes",
+        )
+        assert (after.origin, after.annotator, after.version) == ("human", ME, before.version + 1)
+        await pilot.press("ctrl+z")
+    undone = {(a.start, a.end): a for a in rows(db, chat, "lexical")}[(8, 14)]
+    assert (undone.label, undone.attrs, undone.origin) == (
+        before.label,
+        before.attrs,
+        before.origin,
+    )
+
+
+async def test_token_editor_refuses_what_cannot_be_stored(db: Path, chat: int) -> None:
+    before = rows(db, chat, "lexical")
+    async with running(db, at=chat, layer="lexical") as (app, pilot):
+        await pilot.press("enter", "down", "ctrl+u", *"XYZ", "enter")
+        edit = editor(app)  # still open, saying why
+        assert "XYZ is not a part of speech" in rendered_text(edit.query("#token-error"))
+        await pilot.press("ctrl+u", *"INTJ", "down", "ctrl+u", *"Case", "enter")
+        assert "«Case» is not a feature" in rendered_text(edit.query("#token-error"))
+        await pilot.press("ctrl+u", *"Case=Nom|Case=Gen", "enter")
+        assert "Case is given twice" in rendered_text(edit.query("#token-error"))
+        await pilot.press("up", "up", "ctrl+u", "enter")
+        assert "The lemma is empty" in rendered_text(edit.query("#token-error"))
+        await pilot.press("escape")  # closes without saving
+        assert isinstance(app.screen, AnnotateScreen)
+    assert rows(db, chat, "lexical") == before
+
+
+async def test_token_editor_adds_a_missing_analysis(db: Path, chat: int) -> None:
+    with open_store(db) as store:
+        first = {(a.start, a.end): a for a in store.annotations(chat, "lexical")}[(0, 6)]
+        assert first.id is not None
+        store.delete_annotation(first.id, annotator="bob")
+    async with running(db, at=chat, layer="lexical") as (app, pilot):
+        assert "✗" in side(app)._rows[0].text.plain
+        await pilot.press("enter", *"привет", "down", *"INTJ", "enter")
+    added = {(a.start, a.end): a for a in rows(db, chat, "lexical")}[(0, 6)]
+    assert (added.label, added.attrs, added.origin) == (
+        "INTJ",
+        {"lemma": "привет", "feats": "_"},
+        "human",
+    )
+
+
+async def test_saving_a_suggestion_unchanged_confirms_it(db: Path, chat: int) -> None:
+    async with running(db, at=chat, layer="lexical") as (_app, pilot):
+        await pilot.press("enter", "enter")
+        first = {(a.start, a.end): a for a in rows(db, chat, "lexical")}[(0, 6)]
+        assert (first.origin, first.version) == ("human", 2)
+        await pilot.press("enter", "enter")  # already the annotator's: nothing to do
+        first = {(a.start, a.end): a for a in rows(db, chat, "lexical")}[(0, 6)]
+        assert first.version == 2
+
+
+async def test_accept_confirms_the_model_analyses_of_the_cursor_sentence(
+    db: Path, chat: int
+) -> None:
+    async with running(db, at=chat, layer="lexical") as (app, pilot):
+        await pilot.press("down", "ctrl+a")  # sentence 2
+        by_sentence: dict[int, list[Annotation]] = {1: [], 2: [], 3: []}
+        for a in rows(db, chat, "lexical"):
+            start = a.start or 0
+            by_sentence[1 if start < 8 else 2 if start < 98 else 3].append(a)
+        assert {a.origin for a in by_sentence[2]} == {"human"}
+        assert {a.annotator for a in by_sentence[2]} == {ME}
+        assert all(a.origin.startswith("model:") for a in by_sentence[1] + by_sentence[3])
+        # The token table shows them as the annotator's now (✓), the others still as the model's.
+        marks = [line.text.plain[:3] for line in side(app)._rows]
+        tokens = tokens_of(app)
+        assert {m for m, (s, _e) in zip(marks, tokens, strict=True) if 8 <= s < 98} == {" ✓ "}
+        assert {m for m, (s, _e) in zip(marks, tokens, strict=True) if s < 8} == {" · "}
+        await pilot.press("ctrl+a")  # nothing left to accept there: no edit
+        assert {a.version for a in rows(db, chat, "lexical") if 8 <= (a.start or 0) < 98} == {2}
+        # Until the store can batch edits, each token is its own undo step.
+        await pilot.press("ctrl+z")
+        still_model = [
+            a for a in rows(db, chat, "lexical") if 8 <= (a.start or 0) < 98 and a.origin != "human"
+        ]
+        assert len(still_model) == 1
+
+
+# --- lower layers as context -----------------------------------------------------------------
+
+
+async def test_context_shows_the_lower_layers_under_the_cursor(db: Path, chat: int) -> None:
+    async with running(db, at=chat, layer="lexical") as (app, pilot):
+        assert "Context" not in footer(app)  # nothing below the lexical layer
+        await pilot.press("ctrl+l")
+        assert not side(app).context
+        await pilot.press("2", "right", "right", "p")  # semantic: «Короче» PREDICATE
+        assert "Context" in footer(app)
+        await pilot.press("ctrl+l")
+        panel = side(app)
+        assert panel.context and "Lexical" in str(panel.border_title)
+        tokens = tokens_of(app)
+        assert panel.option_count == len(tokens)  # the lexical rows, nothing of this layer
+        (marked,) = panel._marked
+        lemma = {(a.start, a.end): a for a in rows(db, chat, "lexical")}[(8, 14)].attrs["lemma"]
+        assert panel._rows[marked].text.plain.split()[1:3] == ["Короче", lemma]
+        await pilot.press("right", "right")
+        (marked,) = panel._marked
+        assert panel._rows[marked].text.plain.split()[1] == "я"
+        await pilot.press("tab", "delete", "e")  # read-only: nothing deleted or opened
+        assert isinstance(app.screen, AnnotateScreen)
+        assert len(rows(db, chat, "semantic")) == 1
+        await pilot.press("shift+tab", "3")  # logical: semantic and lexical, interleaved
+        assert panel.context and "Semantic, Lexical" in str(panel.border_title)
+        assert panel.option_count == len(tokens) + 1
+        semantic = [r for r in panel._rows if r.text.plain.startswith("sem")]
+        assert len(semantic) == 1 and "PREDICATE «Короче»" in semantic[0].text.plain
+        await pilot.press("ctrl+l")  # back to the layer's own annotations
+        assert not panel.context and panel.option_count == 0
+
+
+async def test_footer_and_help_show_the_keys_of_each_layer(db: Path) -> None:
+    async with running(db, layer="lexical") as (app, pilot):
+        keys = footer(app)
+        assert "⏎ Edit" in keys and "^a Accept" in keys
+        assert "Link" not in keys and "Context" not in keys and "Texts" not in keys
+        await pilot.press("2")
+        keys = footer(app)
+        assert "⏎ Link" in keys and "^l Context" in keys and "Accept" not in keys
+        await pilot.press("3")
+        assert "^e Texts" in footer(app) and "? Help" in footer(app)
+        await pilot.press("question_mark")
+        text = rendered_text(app.screen.query(Static))
+        for does in (
+            "Link the span under the cursor",
+            "Edit the token's lemma, UPOS and FEATS",
+            "Accept the model's analyses",
+            "Show the lower layers",
+            "Pick the target span",
+            "Take the greyed completion",
+            "Edit the highlighted line",
+        ):
+            assert does in text, does
 
 
 async def test_side_panel_moves_through_the_list(db: Path) -> None:

@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pytest
 from conftest import LAYERS, REPO
+from layerkit_ru_morph.preannotator import LexicalPreannotator
 from pytest_textual_snapshot import SVGImageExtension
 from syrupy.assertion import SnapshotAssertion
 from syrupy.location import PyTestLocation
 
 from layerkit.ingest import import_paths
+from layerkit.preannotate import preannotate
 from layerkit.project import Project
 from layerkit.store import Store
 from layerkit.tui import create_app, session
@@ -46,6 +48,20 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return db
 
 
+@pytest.fixture(scope="module")
+def preannotated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample with the rule tagger's suggestions on the lexical layer (deterministic)."""
+    db = tmp_path_factory.mktemp("snap-pre") / "sample.db"
+    project = Project.load(str(db))
+    with project.open_store(create=True) as store:
+        import_paths(project, store, [REPO / "sample_corpus"])
+        preannotate(project, store, LexicalPreannotator(kind="rules"))
+    return db
+
+
+CHAT = 14  # «Привет! Короче, …»: no human work, lexical suggestions only
+
+
 async def screenshot(
     sample: Path,
     tmp_path: Path,
@@ -70,6 +86,8 @@ async def screenshot(
         await pilot.pause()
         for key in press:
             await pilot.press(key)
+        await pilot.pause()
+        await app.workers.wait_for_complete()  # a dialog's suggestions, read in a thread
         await pilot.pause()
         app.clear_notifications()
         await pilot.pause()
@@ -100,4 +118,59 @@ async def test_done_refused_modal(
     sample: Path, tmp_path: Path, snapshot: SnapshotAssertion
 ) -> None:
     svg = await screenshot(sample, tmp_path, at=29, layer="logical", press=("ctrl+d",))
+    assert snapshot.use_extension(Svg) == svg
+
+
+async def test_lexical_token_table_at_80x24(
+    preannotated: Path, tmp_path: Path, snapshot: SnapshotAssertion
+) -> None:
+    keys = ("right", "right")
+    svg = await screenshot(preannotated, tmp_path, at=CHAT, layer="lexical", press=keys)
+    assert snapshot.use_extension(Svg) == svg
+
+
+async def test_token_editor_at_80x24(
+    preannotated: Path, tmp_path: Path, snapshot: SnapshotAssertion
+) -> None:
+    keys = ("right", "right", "enter")
+    svg = await screenshot(preannotated, tmp_path, at=CHAT, layer="lexical", press=keys)
+    assert snapshot.use_extension(Svg) == svg
+
+
+async def test_lexical_wide(
+    preannotated: Path, tmp_path: Path, snapshot: SnapshotAssertion
+) -> None:
+    svg = await screenshot(
+        preannotated, tmp_path, at=CHAT, layer="lexical", press=("down",), size=(140, 36)
+    )
+    assert snapshot.use_extension(Svg) == svg
+
+
+async def test_link_target_picker_at_80x24(
+    sample: Path, tmp_path: Path, snapshot: SnapshotAssertion
+) -> None:
+    svg = await screenshot(sample, tmp_path, at=1, layer="semantic", press=("enter",))
+    assert snapshot.use_extension(Svg) == svg
+
+
+async def test_link_label_picker_at_80x24(
+    sample: Path, tmp_path: Path, snapshot: SnapshotAssertion
+) -> None:
+    svg = await screenshot(sample, tmp_path, at=1, layer="semantic", press=("enter", "enter"))
+    assert snapshot.use_extension(Svg) == svg
+
+
+async def test_relations_in_the_side_panel_at_80x24(
+    sample: Path, tmp_path: Path, snapshot: SnapshotAssertion
+) -> None:
+    keys = ("tab", "end", "up")
+    svg = await screenshot(sample, tmp_path, at=1, layer="logical", press=keys)
+    assert snapshot.use_extension(Svg) == svg
+
+
+async def test_lower_layers_as_context_at_80x24(
+    sample: Path, tmp_path: Path, snapshot: SnapshotAssertion
+) -> None:
+    keys = ("ctrl+l", "right", "right", "right", "right")
+    svg = await screenshot(sample, tmp_path, at=1, layer="logical", press=keys)
     assert snapshot.use_extension(Svg) == svg

@@ -5,15 +5,24 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import LAYERS, make_document
+from conftest import LAYERS, REPO, make_document
 from rich.cells import cell_len
 
+from layerkit.schema import SchemaRegistry
 from layerkit.schema.models import Label, LayerSchema, SchemaField
 from layerkit.store import Annotation, Store, queries
 from layerkit.store.queries import ParagraphFilter, fold
+from layerkit.tui import lexical, relations
 from layerkit.tui.completeness import LayerIncomplete, check_done, missing_required
 from layerkit.tui.keymap import label_keys
-from layerkit.tui.rendering import line_of, styled_paragraph, wrap
+from layerkit.tui.model import ParagraphData
+from layerkit.tui.rendering import LOW_CONFIDENCE, line_of, styled_paragraph, unsure, wrap
+
+
+@pytest.fixture(scope="module")
+def registry() -> SchemaRegistry:
+    return SchemaRegistry.from_paths([REPO / "schemas"])
+
 
 # --- queries -------------------------------------------------------------------------------
 
@@ -270,3 +279,173 @@ def _console():  # type: ignore[no-untyped-def]
     from rich.console import Console
 
     return Console()
+
+
+# --- relations -------------------------------------------------------------------------------
+
+
+def _data(text: str, annotations: list[Annotation], tokens: list[list[int]]) -> ParagraphData:
+    from layerkit.store import Paragraph
+    from layerkit.store.queries import ParagraphRow
+
+    paragraph = Paragraph(
+        id=1, document_id=1, position=0, text=text, sha256="", sentences=[[0, len(text)]]
+    )
+    paragraph.tokens = tokens
+    row = ParagraphRow(id=1, document_id=1, document_name="d", position=0, preview=text)
+    return ParagraphData(paragraph, row, tuple(annotations), {})
+
+
+def test_relation_candidates_follow_the_schema(registry: SchemaRegistry) -> None:
+    semantic = registry.get("semantic")
+    text = "Учёные открыли вид, и все удивились."
+    spans = [
+        _ann(1, "semantic", "span", "frame", start=0, end=6, label="AGENT"),
+        _ann(2, "semantic", "span", "frame", start=7, end=14, label="PREDICATE"),
+        _ann(3, "semantic", "span", "frame", start=15, end=18, label="PATIENT"),
+        _ann(4, "semantic", "span", "frame", start=26, end=35, label="PREDICATE"),
+        _ann(5, "logical", "span", "unit", start=0, end=18, label="CLAIM"),
+    ]
+    data = _data(text, spans, [])
+    agent, predicate = spans[0], spans[1]
+    fields = relations.fields_from(semantic, agent)
+    assert [f.name for f in fields] == ["role"]
+    assert relations.fields_from(semantic, predicate) == []  # a role never starts there
+    assert relations.fields_from(semantic, spans[4]) == []  # another layer's span
+    targets = relations.targets(semantic, data, agent, fields)
+    assert [t.id for t in targets] == [2, 4]  # predicates only, in text order
+    assert relations.nearest(targets, agent) == 0
+    assert relations.nearest(targets, _ann(9, "semantic", "span", "frame", start=30, end=31)) == 1
+    choices = relations.label_choices(fields)
+    assert [c.label.name for c in choices][:2] == ["AGENT", "PATIENT"]
+    assert all(c.key for c in choices)
+    # logical discourse: any unit to any unit
+    logical = registry.get("logical")
+    units = [
+        _ann(1, "logical", "span", "unit", start=0, end=6, label="CLAIM"),
+        _ann(2, "logical", "span", "unit", start=7, end=14, label="PREMISE"),
+        _ann(3, "logical", "relation", "discourse", source_id=2, target_id=1, label="SUPPORT"),
+    ]
+    data = _data(text, units, [])
+    fields = relations.fields_from(logical, units[1])
+    assert [t.id for t in relations.targets(logical, data, units[1], fields)] == [1]
+    found = relations.existing(data, "logical", fields[0], 2, 1)
+    assert found is not None and found.label == "SUPPORT"
+    assert relations.existing(data, "logical", fields[0], 1, 2) is None
+
+
+def test_label_choices_leave_a_clashing_key_off_the_later_field() -> None:
+    first = SchemaField(name="one", kind="relation", labels=LABELS)
+    second = SchemaField(
+        name="two", kind="relation", labels=(Label(name="B", key="a", description="b"),)
+    )
+    choices = relations.label_choices([first, second])
+    assert [(c.field.name, c.label.name, c.key) for c in choices] == [
+        ("one", "A", "a"),
+        ("one", "P", "p"),
+        ("two", "B", None),
+    ]
+
+
+# --- lexical ---------------------------------------------------------------------------------
+
+
+def test_token_values_are_checked_and_normalised(registry: SchemaRegistry) -> None:
+    field = lexical.token_field(registry.get("lexical"))
+    assert field is not None
+    values = lexical.check_token_values(field, " за\u0301мок ", "noun", "Number=Sing|Case=Nom")
+    assert values == lexical.TokenValues("замок", "NOUN", "Case=Nom|Number=Sing")
+    assert lexical.normalise_feats(" _ ") == "_" and lexical.normalise_feats("") == "_"
+    assert lexical.normalise_feats("Case=Nom|") == "Case=Nom"
+    for lemma, upos, feats, error in [
+        ("", "NOUN", "_", "The lemma is empty"),
+        ("дом", "NOUNS", "_", "NOUNS is not a part of speech"),
+        ("дом", "NOUN", "Case", "«Case» is not a feature"),
+        ("дом", "NOUN", "case=Nom", "«case=Nom» is not a feature"),
+        ("дом", "NOUN", "Case=Nom|Case=Acc", "Case is given twice"),
+    ]:
+        with pytest.raises(lexical.TokenInputError, match=error):
+            lexical.check_token_values(field, lemma, upos, feats)
+
+
+def test_feats_completion() -> None:
+    inventory = ["Case=Nom", "Case=Gen", "Number=Sing", "Gender=Fem"]
+    readings = ["Case=Gen|Number=Sing"]
+    assert lexical.complete_feats("Case=G", readings, inventory) == "Case=Gen|Number=Sing"
+    assert lexical.complete_feats("Case=N", readings, inventory) == "Case=Nom"
+    assert lexical.complete_feats("Case=Nom|n", readings, inventory) == "Case=Nom|number=Sing"
+    assert lexical.complete_feats("Case=Nom|Ca", readings, inventory) is None  # given already
+    assert lexical.complete_feats("Case=Nom|", readings, inventory) is None
+    assert lexical.complete_feats("", readings, inventory) is None
+    from layerkit.tui.screens.token import complete_from
+
+    assert complete_from("sc", ["SCONJ"], keep_typed=False) == "SCONJ"
+    assert complete_from("Мос", ["москва", "Москва"]) == "Москва"
+    assert complete_from("Москва", ["Москва"]) is None
+
+
+def test_feature_inventory_adds_what_the_paragraph_uses() -> None:
+    tokens = [_ann(1, "lexical", "token", "morph", start=0, end=3, attrs={"feats": "Foo=Bar"})]
+    known = lexical.feature_inventory(_data("Кот", tokens, [[0, 3]]), "lexical")
+    assert "Case=Nom" in known and known[-1] == "Foo=Bar" and len(set(known)) == len(known)
+
+
+def test_token_rows_cover_every_token(registry: SchemaRegistry) -> None:
+    schema = registry.get("lexical")
+    field = lexical.token_field(schema)
+    assert field is not None
+    text = "За\u0301мок стоит."
+    morph = _ann(
+        1, "lexical", "token", "morph", start=0, end=6, label="NOUN", attrs={"lemma": "замок"}
+    )
+    rows = lexical.token_rows(_data(text, [morph], [[0, 6], [7, 12], [12, 13]]), schema, field)
+    assert [(r.form, r.lemma, r.upos, r.feats) for r in rows] == [
+        ("За\u0301мок", "замок", "NOUN", "_"),
+        ("стоит", "", "", ""),
+        (".", "", "", ""),
+    ]
+
+
+def test_unsure_is_a_models_low_confidence_only() -> None:
+    low = _ann(1, "lexical", "token", "morph", origin="model:x", confidence=LOW_CONFIDENCE - 0.01)
+    assert unsure(low)
+    assert not unsure(low.model_copy(update={"origin": "human"}))
+    assert not unsure(low.model_copy(update={"confidence": LOW_CONFIDENCE}))
+    assert not unsure(low.model_copy(update={"confidence": None}))
+
+
+def test_side_panel_columns_stay_aligned_with_stress_marks() -> None:
+    from layerkit.tui.widgets.annotation_list import _fit
+
+    for form in ("за\u0301мок", "дом", "Очень-очень-длинное"):
+        assert cell_len(_fit(form, 12)) == 13
+    assert _fit("Очень-очень-длинное", 12).rstrip().endswith("…")
+    # A stress mark is never cut off its letter.
+    assert _fit("ааааааааааа\u0301ббб", 12).startswith("ааааааааааа\u0301")
+
+
+def test_context_rows_interleave_lower_layers_in_text_order(registry: SchemaRegistry) -> None:
+    from layerkit.tui.widgets.annotation_list import _context_rows
+
+    text = "Кот спит."
+    annotations = [
+        _ann(1, "lexical", "token", "morph", start=0, end=3, label="NOUN", attrs={"lemma": "кот"}),
+        _ann(
+            2, "lexical", "token", "morph", start=4, end=8, label="VERB", attrs={"lemma": "спать"}
+        ),
+        _ann(3, "semantic", "span", "frame", start=4, end=8, label="PREDICATE"),
+        _ann(4, "semantic", "span", "frame", start=0, end=3, label="EXPERIENCER"),
+        _ann(5, "semantic", "relation", "role", source_id=4, target_id=3, label="EXPERIENCER"),
+        _ann(6, "logical", "span", "unit", start=0, end=9, label="CLAIM"),
+    ]
+    data = _data(text, annotations, [[0, 3], [4, 8], [8, 9]])
+    lower = (registry.get("semantic"), registry.get("lexical"))
+    lines = [" ".join(row.text.plain.split()) for row in _context_rows(data, lower)]
+    assert lines == [
+        "lex ✓ Кот кот NOUN _",
+        "sem ✓ EXPERIENCER «Кот»",
+        "sem ✓ «Кот» —EXPERIENCER→ «спит»",
+        "lex ✓ спит спать VERB _",
+        "sem ✓ PREDICATE «спит»",
+        "lex ✗ . ? ?",
+    ]

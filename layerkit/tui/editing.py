@@ -15,8 +15,10 @@ from typing import Any
 from layerkit.errors import StoreError
 from layerkit.schema.models import LayerSchema, SchemaField
 from layerkit.store import Annotation, Store
+from layerkit.tui import relations
 from layerkit.tui.completeness import check_done
 from layerkit.tui.keymap import LabelKey
+from layerkit.tui.lexical import TokenValues
 from layerkit.tui.model import ParagraphData, exact, sentence_index
 
 Change = Callable[[], str | None]
@@ -114,6 +116,140 @@ def toggle_done(store: Store, annotator: str, data: ParagraphData, schema: Layer
     return f"{schema.title} marked done"
 
 
+def create_relation(
+    store: Store,
+    annotator: str,
+    data: ParagraphData,
+    field: SchemaField,
+    label: str,
+    source: Annotation,
+    target: Annotation,
+) -> str | None:
+    """Link ``source`` to ``target`` with a relation of ``field``; if they are linked by one
+    already, that one gets the label (a second identical link would mean nothing more)."""
+    assert source.id is not None and target.id is not None
+    found = relations.existing(data, source.layer, field, source.id, target.id)
+    if found is not None:
+        return relabel(store, annotator, data, found, label)
+    store.create_annotation(
+        paragraph_id=data.id,
+        layer=source.layer,
+        kind="relation",
+        field=field.name,
+        annotator=annotator,
+        label=label,
+        source_id=source.id,
+        target_id=target.id,
+    )
+    return f"{label} added: {_end(data, source)} → {_end(data, target)}"
+
+
+def relabel(
+    store: Store, annotator: str, data: ParagraphData, annotation: Annotation, label: str
+) -> str | None:
+    """Give an annotation (a relation, a span, a label) another label of its field."""
+    assert annotation.id is not None
+    if annotation.label == label and annotation.origin == "human":
+        return None
+    store.update_annotation(
+        annotation.id, annotator=annotator, expected_version=annotation.version, label=label
+    )
+    if annotation.label == label:
+        return f"{label} confirmed"
+    return f"{annotation.label} → {label}{_quote(data.text, annotation.start, annotation.end)}"
+
+
+def edit_token(
+    store: Store,
+    annotator: str,
+    data: ParagraphData,
+    layer: str,
+    field: SchemaField,
+    span: tuple[int, int],
+    existing: Annotation | None,
+    values: TokenValues,
+) -> str | None:
+    """Save a token's lemma, UPOS and FEATS as one edit (one undo step). Saving a model's
+    analysis unchanged confirms it, as pressing its label key does."""
+    quoted = _quote(data.text, *span)
+    if existing is None:
+        store.create_annotation(
+            paragraph_id=data.id,
+            layer=layer,
+            kind="token",
+            field=field.name,
+            annotator=annotator,
+            label=values.upos,
+            start=span[0],
+            end=span[1],
+            attrs={"lemma": values.lemma, "feats": values.feats},
+        )
+        return f"{values.upos} {values.lemma} added{quoted}"
+    assert existing.id is not None
+    attrs = dict(existing.attrs or {})
+    old = (existing.label, attrs.get("lemma"), attrs.get("feats") or "_")
+    new = (values.upos, values.lemma, values.feats)
+    if old == new:
+        if existing.origin == "human":
+            return None
+        store.update_annotation(
+            existing.id, annotator=annotator, expected_version=existing.version, origin="human"
+        )
+        return f"confirmed{quoted}"
+    attrs.update(lemma=values.lemma, feats=values.feats)
+    store.update_annotation(
+        existing.id,
+        annotator=annotator,
+        expected_version=existing.version,
+        label=values.upos,
+        attrs=attrs,
+    )
+    changed = [
+        f"{what} {before or '∅'} → {after}"
+        for what, before, after in zip(("UPOS", "lemma", "FEATS"), old, new, strict=True)
+        if before != after
+    ]
+    return "; ".join(changed) + quoted
+
+
+def accept_sentence(
+    store: Store, annotator: str, data: ParagraphData, layer: str, field: SchemaField, offset: int
+) -> str:
+    """Make the model's analyses of the sentence at ``offset`` the annotator's own.
+
+    Each token is its own store edit for now, so undo takes them back one at a time, and a
+    conflict half-way leaves the tokens before it accepted.
+    """
+    index = sentence_index(data.sentences, offset)
+    if index is None:
+        raise StoreError("the cursor is not inside a sentence.", title="Nothing to accept")
+    start, end = data.sentences[index]
+    inside = [(s, e) for s, e in data.tokens if s >= start and e <= end]
+    analysed = {
+        (a.start, a.end): a
+        for a in data.of_layer(layer, "token")
+        if a.field == field.name and a.start is not None
+    }
+    pending = [analysed[t] for t in inside if t in analysed and analysed[t].origin != "human"]
+    missing = sum(1 for t in inside if t not in analysed)
+    # TODO(store.batch): do these in one `with store.batch(annotator=annotator) as b:` block
+    # (b.update_annotation(...)) once the store has it, so accepting a sentence is one undo step.
+    for annotation in pending:
+        assert annotation.id is not None
+        store.update_annotation(
+            annotation.id,
+            annotator=annotator,
+            expected_version=annotation.version,
+            origin="human",
+        )
+    said = f"sentence {index + 1}: {len(pending)} token(s) accepted"
+    if not pending:
+        said = f"sentence {index + 1}: nothing left to accept"
+    if missing:
+        said += f"; {missing} token(s) have no analysis yet (enter adds one)"
+    return said
+
+
 @dataclass(frozen=True)
 class TextSlot:
     """One free text the annotator can write: a paragraph-level text field, or one label of a
@@ -206,6 +342,15 @@ def _existing(
     return exact(of_layer, start, end or 0, field.name)
 
 
+def _end(data: ParagraphData, a: Annotation) -> str:
+    return f"{a.label} «{_snippet(data.text[a.start or 0 : a.end or 0], 20)}»"
+
+
+def _snippet(piece: str, limit: int) -> str:
+    piece = " ".join(piece.split())
+    return piece if len(piece) <= limit else piece[: limit - 1] + "…"
+
+
 def _quote(text: str, start: int | None, end: int | None, limit: int = 30) -> str:
     if start is None or end is None:
         return ""
@@ -230,6 +375,8 @@ def describe(edit: dict[str, Any] | None, *, redo: bool) -> str:
     if action == "update":
         before = payload.get("before", {}).get("label")
         after = payload.get("after", {}).get("label")
+        if before == after:  # a lemma, FEATS or confirmation: the label says which row
+            return f"{verb}: {after or 'annotation'} edited{where}"
         return f"{verb}: {before} → {after}{where}"
     if action == "status":
         state = (payload.get("status_after", {}).get(edit.get("layer")) or {}).get("state")

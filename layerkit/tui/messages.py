@@ -61,6 +61,15 @@ class SelectionChanged(Message):
 
 @dataclass
 class AnnotationChosen(Message):
-    """Enter on an annotation in the side panel: select it in the text."""
+    """Enter on a line of the side panel: select its annotation, or its token (a token table
+    line with no analysis yet has no annotation), in the text."""
 
-    annotation_id: int
+    annotation_id: int | None
+    token: int | None = None
+
+
+@dataclass
+class TokenHighlighted(Message):
+    """The token table's cursor moved to this token: the text's cursor follows."""
+
+    token: int

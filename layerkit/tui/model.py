@@ -10,6 +10,7 @@ All offsets are code-point offsets into the stored NFC text, exactly as the stor
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from layerkit.store import Annotation, LayerStatus, Paragraph, Store
 from layerkit.store.queries import ParagraphRow, row_of
@@ -63,7 +64,12 @@ class ParagraphData:
         ]
 
     def by_id(self, annotation_id: int) -> Annotation | None:
-        return next((a for a in self.annotations if a.id == annotation_id), None)
+        return self._ids.get(annotation_id)
+
+    @cached_property
+    def _ids(self) -> dict[int, Annotation]:
+        """Annotations by id: the side panel looks up both ends of every relation."""
+        return {a.id: a for a in self.annotations if a.id is not None}
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ refuses, and then re-reads the paragraph so what is on screen is what is in the 
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
@@ -20,10 +20,11 @@ from textual.widgets import Input
 
 from layerkit.errors import LayerkitError
 from layerkit.schema.models import LayerSchema
-from layerkit.store import queries
+from layerkit.store import Annotation, queries
 from layerkit.store.queries import ParagraphFilter
-from layerkit.tui import editing
+from layerkit.tui import editing, relations
 from layerkit.tui.keymap import KeyMap, label_keys
+from layerkit.tui.lexical import feature_inventory, token_field, token_rows
 from layerkit.tui.messages import (
     AnnotationChosen,
     DeleteRequested,
@@ -31,8 +32,9 @@ from layerkit.tui.messages import (
     ParagraphChosen,
     ParagraphHighlighted,
     SelectionChanged,
+    TokenHighlighted,
 )
-from layerkit.tui.model import ParagraphData
+from layerkit.tui.model import ParagraphData, sentence_index
 from layerkit.tui.widgets.annotation_list import AnnotationList
 from layerkit.tui.widgets.bars import KeyBar, LabelBar, LayerTabs
 from layerkit.tui.widgets.navigator import Navigator
@@ -55,17 +57,53 @@ MAX_LAYER_KEYS = 9
 RESERVED_KEYS = frozenset({*(str(n) for n in range(1, MAX_LAYER_KEYS + 1)), "?"})
 
 
+@dataclass(frozen=True)
+class Abilities:
+    """What a layer's schema lets the annotator do beyond label keys; decides which of the
+    screen's keys are live (and shown) on it. Worked out once per layer, since Textual asks
+    on every refresh of the bindings."""
+
+    tokens: bool
+    relations: bool
+    texts: bool
+    lower: tuple[LayerSchema, ...]  # the layers below, nearest first
+
+
+def abilities(layers: tuple[LayerSchema, ...], schema: LayerSchema) -> Abilities:
+    kinds = {f.kind for f in schema.fields}
+    below = [s for s in layers if s.order < schema.order]
+    return Abilities(
+        tokens="token" in kinds,
+        relations="relation" in kinds,
+        texts="text" in kinds,
+        lower=tuple(sorted(below, key=lambda s: -s.order)),
+    )
+
+
 class AnnotateScreen(Screen[None]):
     """Where annotators spend their day."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+z", "undo", "Undo"),
         Binding("ctrl+y", "redo", "Redo"),
-        Binding("ctrl+d", "done", "Done/reopen"),
+        Binding("ctrl+d", "done", "Done", tooltip="Mark the layer done here, or reopen it"),
         Binding("ctrl+n", "step_paragraph(1)", "Next ¶"),
-        Binding("ctrl+p", "step_paragraph(-1)", "Prev ¶"),
+        # Shown in the help only: the footer must fit 80 columns, and pageup does the same.
+        Binding("ctrl+p", "step_paragraph(-1)", "Prev ¶", show=False),
         Binding(
             "ctrl+e", "texts", "Texts", tooltip="Write the layer's free texts (notes, unfolding)"
+        ),
+        Binding(
+            "ctrl+a",
+            "accept",
+            "Accept",
+            tooltip="Accept the model's analyses of the cursor's sentence as yours",
+        ),
+        Binding(
+            "ctrl+l",
+            "context",
+            "Context",
+            tooltip="Show the lower layers' annotations in the side panel, or hide them",
         ),
         Binding("question_mark,f1", "help", "Help", key_display="?"),
         Binding("ctrl+f", "search", "Search text", show=False),
@@ -81,7 +119,9 @@ class AnnotateScreen(Screen[None]):
         super().__init__()
         self.data: ParagraphData | None = None
         self.filter = ParagraphFilter()
+        self.context = False
         self._seen_event = 0
+        self._abilities: dict[str, Abilities] = {}
 
     @property
     def lk(self) -> LayerkitApp:
@@ -113,6 +153,28 @@ class AnnotateScreen(Screen[None]):
     @property
     def keymap(self) -> KeyMap:
         return self.lk.keymaps[self.lk.layer]
+
+    @property
+    def able(self) -> Abilities:
+        layer = self.lk.layer
+        found = self._abilities.get(layer)
+        if found is None:
+            found = self._abilities[layer] = abilities(self.layer_schemas, self.schema)
+        return found
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Keys that mean nothing on this layer are off: hidden from the footer, and passed
+        on (enter edits a token on a layer of tokens, links spans on a layer of relations)."""
+        able = self.able
+        if action in ("edit_token", "accept"):
+            return able.tokens
+        if action == "link":
+            return able.relations
+        if action == "texts":
+            return able.texts
+        if action == "context":
+            return bool(able.lower)
+        return True
 
     def on_mount(self) -> None:
         app = self.lk
@@ -149,7 +211,7 @@ class AnnotateScreen(Screen[None]):
         view = self.query_one(ParagraphView)
         view.show(data, schema, self.keymap, keep=keep)
         side = self.query_one(AnnotationList)
-        side.show(data, schema)
+        side.show(data, schema, context=self.able.lower if self.context else ())
         self._follow_selection()
         states = (
             {layer.layer: data.state(layer.layer) for layer in self.layer_schemas} if data else {}
@@ -166,8 +228,11 @@ class AnnotateScreen(Screen[None]):
         self.lk.position = (data.id if data else None, schema.layer)
 
     def _follow_selection(self) -> None:
-        focused = self.query_one(ParagraphView).focused_annotation()
-        self.query_one(AnnotationList).highlight_annotation(focused.id if focused else None)
+        view = self.query_one(ParagraphView)
+        focused = view.focused_annotation()
+        self.query_one(AnnotationList).follow(
+            focused.id if focused else None, view.cursor_token, view.cursor_offsets
+        )
 
     def _reload(self, *, everything: bool = False) -> None:
         """Re-read the open paragraph after a change, and show its new states in the list.
@@ -250,13 +315,21 @@ class AnnotateScreen(Screen[None]):
     def _annotation_chosen(self, message: AnnotationChosen) -> None:
         if self.data is None:
             return
-        chosen = self.data.by_id(message.annotation_id)
+        view = self.query_one(ParagraphView)
+        if message.token is not None:
+            view.select_token(message.token)
+            view.focus()
+            return
+        chosen = self.data.by_id(message.annotation_id) if message.annotation_id else None
         if chosen is not None and chosen.start is None and chosen.source_id is not None:
             chosen = self.data.by_id(chosen.source_id)
-        view = self.query_one(ParagraphView)
         if chosen is not None and chosen.start is not None and chosen.end is not None:
             view.select_offsets(chosen.start, chosen.end)
         view.focus()
+
+    @on(TokenHighlighted)
+    def _token_highlighted(self, message: TokenHighlighted) -> None:
+        self.query_one(ParagraphView).select_token(message.token)
 
     @on(Input.Submitted, "#search")
     def _search(self, message: Input.Submitted) -> None:
@@ -331,6 +404,177 @@ class AnnotateScreen(Screen[None]):
             self._edit(
                 lambda: editing.toggle_done(self.lk.store, self.lk.annotator, data, self.schema)
             )
+
+    def action_link(self) -> None:
+        """Enter on a span: ask for the target span and the label, then save the relation."""
+        data, schema = self.data, self.schema
+        if data is None:
+            return
+        source = self.query_one(ParagraphView).focused_annotation()
+        if source is None or source.kind != "span":
+            self.notify("Put the cursor on a span to link it to another.", timeout=3)
+            return
+        fields = relations.fields_from(schema, source)
+        if not fields:
+            starts = sorted(
+                {label for f in relations.relation_fields(schema) for label in f.source_labels}
+            )
+            self.notify(
+                f"No relation of {schema.title} starts at a {source.label} span "
+                f"(they start at {', '.join(starts)}).",
+                timeout=4,
+            )
+            return
+        targets = relations.targets(schema, data, source, fields)
+        if not targets:
+            ends = sorted({label for f in fields for label in f.target_labels})
+            self.notify(
+                f"No span to link {_quoted(data, source)} to: mark "
+                f"{' or '.join(ends) or 'another span'} first.",
+                timeout=4,
+            )
+            return
+        linked = {
+            a.target_id: a.label or a.field
+            for a in data.of_layer(schema.layer, "relation")
+            if a.source_id == source.id and a.target_id is not None
+        }
+        from layerkit.tui.screens.relation import Picked, RelationPicker
+
+        picker = RelationPicker(
+            f"Link {source.label} {_quoted(data, source)}",
+            data.text,
+            schema,
+            fields,
+            targets,
+            start=relations.nearest(targets, source),
+            preferred=source.label,
+            linked=linked,
+        )
+
+        def save(picked: Picked | None) -> None:
+            if picked is None or picked.target is None:
+                return
+            target = picked.target
+            self._edit(
+                lambda: editing.create_relation(
+                    self.lk.store,
+                    self.lk.annotator,
+                    self._data_for(data.id),
+                    picked.field,
+                    picked.label,
+                    source,
+                    target,
+                )
+            )
+
+        self.app.push_screen(picker, save)
+
+    def action_edit_token(self) -> None:
+        """Enter on a layer of tokens: edit the cursor token's lemma, UPOS and FEATS."""
+        self._edit_token(self.query_one(ParagraphView).cursor_token)
+
+    def _edit_token(self, index: int | None) -> None:
+        data, schema = self.data, self.schema
+        field = token_field(schema)
+        if data is None or field is None or index is None or not 0 <= index < len(data.tokens):
+            return
+        from layerkit.tui.lexical import TokenValues
+        from layerkit.tui.screens.token import TokenEditor
+
+        row = token_rows(data, schema, field)[index]
+        sentence = sentence_index(data.sentences, row.start)
+        where = f"token {index + 1}/{len(data.tokens)}"
+        if sentence is not None:
+            where += f", sentence {sentence + 1}"
+        editor = TokenEditor(field, row, where, feature_inventory(data, schema.layer))
+
+        def save(values: TokenValues | None) -> None:
+            if values is None:
+                return
+            self._edit(
+                lambda: editing.edit_token(
+                    self.lk.store,
+                    self.lk.annotator,
+                    self._data_for(data.id),
+                    schema.layer,
+                    field,
+                    (row.start, row.end),
+                    row.annotation,
+                    values,
+                )
+            )
+
+        self.app.push_screen(editor, save)
+
+    def action_edit_row(self) -> None:
+        """``e`` in the side panel: a token's analysis, or another label for the line's span,
+        relation or label, asked for with the label picker."""
+        side = self.query_one(AnnotationList)
+        row, data, schema = side.current_row, self.data, self.schema
+        if side.context:
+            self.notify("Lower layers are shown, not edited here (^l goes back).", timeout=2)
+            return
+        if row is None or data is None:
+            return
+        if row.token is not None:
+            self._edit_token(row.token)
+            return
+        target = row.annotation
+        field = schema.field(target.field) if target is not None else None
+        if target is None or field is None or not field.labels:
+            self.notify("Texts are edited with ^e.", timeout=2)
+            return
+        from layerkit.tui.screens.relation import Picked, RelationPicker
+
+        picker = RelationPicker(
+            f"Relabel {_described(data, target)}",
+            data.text,
+            schema,
+            [field],
+            preferred=target.label,
+        )
+
+        def save(picked: Picked | None) -> None:
+            if picked is not None:
+                self._edit(
+                    lambda: editing.relabel(
+                        self.lk.store,
+                        self.lk.annotator,
+                        self._data_for(data.id),
+                        target,
+                        picked.label,
+                    )
+                )
+
+        self.app.push_screen(picker, save)
+
+    def action_accept(self) -> None:
+        """Accept the model's analyses of every token of the cursor's sentence."""
+        data, schema = self.data, self.schema
+        field = token_field(schema)
+        cursor = self.query_one(ParagraphView).cursor_offsets
+        if data is None or field is None or cursor is None:
+            return
+        self._edit(
+            partial(
+                editing.accept_sentence,
+                self.lk.store,
+                self.lk.annotator,
+                data,
+                schema.layer,
+                field,
+                cursor[0],
+            )
+        )
+
+    def action_context(self) -> None:
+        """Show the lower layers' annotations in the side panel instead of this layer's."""
+        self.context = not self.context
+        self._show(keep=True)
+        names = ", ".join(s.title for s in self.able.lower)
+        said = f"Side panel: {names} (^l again: back)" if self.context else "Side panel: this layer"
+        self.notify(said, timeout=2)
 
     def action_texts(self) -> None:
         """Open the free-text editor for what can be written here; saving is on closing."""
@@ -413,6 +657,8 @@ class AnnotateScreen(Screen[None]):
 
     def action_help(self) -> None:
         from layerkit.tui.screens.help import HelpScreen, binding_rows
+        from layerkit.tui.screens.relation import RelationPicker
+        from layerkit.tui.screens.token import TokenEditor
 
         titles = ", ".join(f"{n} {s.title}" for n, s in enumerate(self.layer_schemas, start=1))
         others = [b for b in self.BINDINGS if isinstance(b, Binding) and "layer(" not in b.action]
@@ -433,6 +679,23 @@ class AnnotateScreen(Screen[None]):
                 "side panel",
                 [*binding_rows(AnnotationList.BINDINGS), ("enter", "Select it in the text")],
             ),
+            (
+                "link dialog",
+                [
+                    ("1–9 a–z", "Pick the target span (↑↓ and enter too)"),
+                    ("label key", "Pick the relation's label: it is saved at once"),
+                    *binding_rows(RelationPicker.BINDINGS),
+                ],
+            ),
+            (
+                "token editor",
+                [
+                    ("enter", "Save lemma, UPOS and FEATS (one ctrl+z takes it back)"),
+                    ("→", "Take the greyed completion"),
+                    ("tab / ↑ ↓", "Next or previous field"),
+                    *binding_rows(TokenEditor.BINDINGS),
+                ],
+            ),
         ]
         self.app.push_screen(
             HelpScreen(sections, self.layer_schemas, self.lk.layer, self.lk.keymaps)
@@ -443,6 +706,22 @@ class AnnotateScreen(Screen[None]):
         if search.has_focus:
             search.display = False
             self.query_one(ParagraphView).focus()
+
+
+def _quoted(data: ParagraphData, a: Annotation, limit: int = 24) -> str:
+    piece = " ".join(data.text[a.start or 0 : a.end or 0].split())
+    return "«" + (piece if len(piece) <= limit else piece[: limit - 1] + "…") + "»"
+
+
+def _described(data: ParagraphData, a: Annotation) -> str:
+    """A line's annotation in a few words, for a dialog's title."""
+    if a.kind == "relation":
+        source, target = data.by_id(a.source_id or -1), data.by_id(a.target_id or -1)
+        ends = [_quoted(data, e) if e is not None else "?" for e in (source, target)]
+        return f"{ends[0]} —{a.label}→ {ends[1]}"
+    if a.start is not None:
+        return f"{a.label} {_quoted(data, a)}"
+    return f"{a.label} ({a.field})"
 
 
 def keymaps_for(layers: tuple[LayerSchema, ...]) -> dict[str, KeyMap]:

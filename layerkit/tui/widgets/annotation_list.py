@@ -1,9 +1,17 @@
-"""Side panel: every annotation of the current layer, one line each, in text order.
+"""Side panel: one line per annotation of the open paragraph, filled in one of three ways.
 
-Spans, sentence labels and tokens show their text; relations show both ends; paragraph labels
-and free texts show their value. The entry under the text cursor is highlighted, so when spans
-overlap it is clear which one ``delete`` acts on; focused, the panel is a second way to pick
-one (enter selects it in the text, delete deletes it).
+* A layer's annotations in text order: spans, sentence labels and tokens with their text,
+  relations as ``«source» —LABEL→ «target»``, paragraph labels and free texts with their value.
+* On a layer of per-token analyses (lexical), a token table: a header, then one line per token
+  of the paragraph (form, lemma, UPOS, FEATS), tokens without an analysis included; its cursor
+  and the text's move together. A model's unsure suggestion is yellow, a missing one red.
+* Context: the annotations of the layers below the current one, read-only, interleaved in text
+  order, with the lines under the text cursor in bold; so a frame is marked with the lemmas in
+  view, a discourse relation with the frames.
+
+The entry under the text cursor is highlighted, so when spans overlap it is clear which one
+``delete`` acts on; focused, the panel is a second way to pick one (enter selects it in the
+text, ``e`` edits it, delete deletes it).
 
 A line-API widget rather than an ``OptionList``: its virtual height never drops below the
 panel's height, so showing another paragraph (another number of entries) repaints the panel
@@ -12,6 +20,8 @@ instead of laying out the whole screen, which would cost more than a frame.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.cells import cell_len
@@ -25,16 +35,35 @@ from textual.strip import Strip
 
 from layerkit.schema.models import LayerSchema
 from layerkit.store import Annotation
-from layerkit.tui.messages import AnnotationChosen, DeleteRequested
+from layerkit.tui.lexical import TokenRow, token_field, token_rows
+from layerkit.tui.messages import AnnotationChosen, DeleteRequested, TokenHighlighted
 from layerkit.tui.model import ParagraphData
-from layerkit.tui.rendering import LOW_CONFIDENCE, label_colour
+from layerkit.tui.rendering import label_colour, unsure
 
 SNIPPET = 40
+FORM_CELLS = 12
+LEMMA_CELLS = 12
+UPOS_CELLS = 5
 _KIND_ORDER = {"token": 0, "span": 0, "label": 1, "relation": 2, "text": 3}
+_MARKED = Style(bold=True)
+_UNSURE = Style(color="yellow")
+_MISSING = Style(color="red", bold=True)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line: what it shows, and what it stands for (an annotation, a token, or both)."""
+
+    text: Text
+    annotation: Annotation | None = None
+    token: int | None = None
+    # The text it covers (a relation: its source's), to mark context lines under the cursor.
+    start: int | None = None
+    end: int | None = None
 
 
 class AnnotationList(ScrollView, can_focus=True):
-    """The current layer's annotations of the open paragraph."""
+    """The annotations of the open paragraph, on the current layer or the ones below it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "cursor(-1)", "Up", show=False),
@@ -44,6 +73,13 @@ class AnnotationList(ScrollView, can_focus=True):
         Binding("home", "jump(0)", "First", show=False),
         Binding("end", "jump(-1)", "Last", show=False),
         Binding("enter", "choose", "Select in text", show=False),
+        Binding(
+            "e",
+            "screen.edit_row",
+            "Edit",
+            tooltip="Edit the highlighted line: a token's lemma, UPOS and FEATS, "
+            "or the label of a span or relation",
+        ),
         Binding(
             "delete,backspace",
             "delete",
@@ -55,47 +91,115 @@ class AnnotationList(ScrollView, can_focus=True):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._ids: list[int] = []
-        self._versions: list[int] = []
-        self._lines: list[Text] = []
-        self._strips: dict[tuple[int, bool, bool, int], Strip] = {}
+        self._rows: list[Row] = []
+        self._header: Text | None = None
+        self._by_id: dict[int, int] = {}
+        self._by_token: dict[int, int] = {}
+        self._marked: frozenset[int] = frozenset()
+        self._strips: dict[tuple[int, bool, bool, bool, int], Strip] = {}
+        self.context = False
         self.highlighted: int | None = None
 
-    def show(self, data: ParagraphData | None, schema: LayerSchema) -> None:
-        """Fill the list with the layer's annotations of ``data``."""
-        mine = (
-            sorted(
-                data.of_layer(schema.layer),
-                key=lambda a: (_KIND_ORDER.get(a.kind, 9), a.start or 0, a.end or 0, a.id or 0),
+    def show(
+        self,
+        data: ParagraphData | None,
+        schema: LayerSchema,
+        *,
+        context: Sequence[LayerSchema] = (),
+    ) -> None:
+        """Fill the list with ``schema``'s annotations of ``data`` or, given ``context``
+        (the layers below, nearest first), with theirs."""
+        self.context = bool(context)
+        self._header = None
+        field = token_field(schema)
+        if data is None:
+            self._rows = []
+            self.border_title = schema.title
+        elif context:
+            self._rows = _context_rows(data, context)
+            names = ", ".join(s.title for s in context)
+            self.border_title = f"Below {schema.title}: {names} (^l hides)"
+        elif field is not None:
+            tokens = token_rows(data, schema, field)
+            others = [a for a in data.of_layer(schema.layer) if a.kind != "token"]
+            self._rows = [_token_row(t, schema) for t in tokens] + _layer_rows(data, schema, others)
+            self._header = _token_header()
+            check = sum(1 for t in tokens if t.annotation is None or unsure(t.annotation))
+            self.border_title = f"{schema.title}: {len(tokens)} tokens" + (
+                f", {check} to check" if check else ""
             )
-            if data is not None
-            else []
-        )
-        self._ids = [a.id for a in mine if a.id is not None]
-        self._versions = [a.version for a in mine if a.id is not None]
-        self._lines = [_describe(a, data, schema) for a in mine if data is not None]
+        else:
+            self._rows = _layer_rows(data, schema, data.of_layer(schema.layer))
+            self.border_title = f"{schema.title}: {len(self._rows)}"
+        self._by_id = {
+            r.annotation.id: i
+            for i, r in enumerate(self._rows)
+            if r.annotation is not None and r.annotation.id is not None
+        }
+        self._by_token = {r.token: i for i, r in enumerate(self._rows) if r.token is not None}
+        self._marked = frozenset()
         self._strips.clear()
-        self.border_title = f"{schema.title}: {len(self._ids)}"
-        if not self._ids:
+        if not self._rows:
             self.highlighted = None
         elif self.highlighted is not None:
-            self.highlighted = min(self.highlighted, len(self._ids) - 1)
+            self.highlighted = min(self.highlighted, len(self._rows) - 1)
         self._resize_virtual()
         self.refresh()
 
     @property
     def option_count(self) -> int:
-        return len(self._ids)
+        return len(self._rows)
+
+    @property
+    def current_row(self) -> Row | None:
+        index = self.highlighted
+        return self._rows[index] if index is not None and index < len(self._rows) else None
+
+    @property
+    def current_id(self) -> int | None:
+        row = self.current_row
+        return row.annotation.id if row is not None and row.annotation is not None else None
+
+    def row_of(self, annotation_id: int) -> int | None:
+        return self._by_id.get(annotation_id)
 
     def highlight_annotation(self, annotation_id: int | None) -> None:
         """Highlight an annotation's line (the one under the text cursor)."""
-        if annotation_id in self._ids:
-            self.set_highlighted(self._ids.index(annotation_id))
+        index = self._by_id.get(annotation_id) if annotation_id is not None else None
+        if index is not None:
+            self.set_highlighted(index)
+
+    def follow(
+        self, annotation_id: int | None, token: int | None, cursor: tuple[int, int] | None
+    ) -> None:
+        """Follow the text cursor: its token's line, the focused annotation's, or (context)
+        every line under it, scrolled to the first."""
+        if self.context:
+            marked = frozenset(
+                i
+                for i, r in enumerate(self._rows)
+                if cursor is not None
+                and r.start is not None
+                and r.end is not None
+                and r.start < cursor[1]
+                and r.end > cursor[0]
+            )
+            if marked != self._marked:
+                self._marked = marked
+                self._strips.clear()
+                self.refresh()
+            if marked:
+                self.set_highlighted(min(marked))
+            return
+        if token is not None and token in self._by_token:
+            self.set_highlighted(self._by_token[token])
+        else:
+            self.highlight_annotation(annotation_id)
 
     def set_highlighted(self, index: int | None) -> None:
-        if index is not None and self._ids:
-            index = max(0, min(index, len(self._ids) - 1))
-            height = max(self.scrollable_content_region.height, 1)
+        if index is not None and self._rows:
+            index = max(0, min(index, len(self._rows) - 1))
+            height = max(self.scrollable_content_region.height - self._header_lines, 1)
             top = round(self.scroll_y)
             if index < top:
                 self.scroll_to(y=index, animate=False, immediate=True)
@@ -106,35 +210,47 @@ class AnnotationList(ScrollView, can_focus=True):
             self.refresh()
 
     @property
-    def current_id(self) -> int | None:
-        index = self.highlighted
-        return self._ids[index] if index is not None and index < len(self._ids) else None
+    def _header_lines(self) -> int:
+        return 1 if self._header is not None else 0
 
     # --- actions -----------------------------------------------------------------------------
 
     def action_cursor(self, step: int) -> None:
-        self.set_highlighted((self.highlighted if self.highlighted is not None else -step) + step)
+        self._move((self.highlighted if self.highlighted is not None else -step) + step)
 
     def action_page(self, step: int) -> None:
-        page = max(self.scrollable_content_region.height - 1, 1)
-        self.set_highlighted((self.highlighted or 0) + step * page)
+        page = max(self.scrollable_content_region.height - self._header_lines - 1, 1)
+        self._move((self.highlighted or 0) + step * page)
 
     def action_jump(self, where: int) -> None:
-        self.set_highlighted(0 if where == 0 else len(self._ids) - 1)
+        self._move(0 if where == 0 else len(self._rows) - 1)
+
+    def _move(self, index: int) -> None:
+        """Move the highlight; in the token table the text's cursor comes along."""
+        self.set_highlighted(index)
+        row = self.current_row
+        if row is not None and row.token is not None and not self.context:
+            self.post_message(TokenHighlighted(row.token))
 
     def action_choose(self) -> None:
-        if self.current_id is not None:
-            self.post_message(AnnotationChosen(self.current_id))
+        row = self.current_row
+        if row is None:
+            return
+        annotation_id = row.annotation.id if row.annotation is not None else None
+        if annotation_id is not None or row.token is not None:
+            self.post_message(AnnotationChosen(annotation_id, row.token))
 
     def action_delete(self) -> None:
-        index = self.highlighted
-        if index is not None and index < len(self._versions):
-            self.post_message(DeleteRequested(self._ids[index], self._versions[index]))
+        row = self.current_row
+        if self.context:
+            self.notify("Lower layers are shown, not edited here (^l goes back).", timeout=2)
+        elif row is not None and row.annotation is not None and row.annotation.id is not None:
+            self.post_message(DeleteRequested(row.annotation.id, row.annotation.version))
 
     # --- rendering -----------------------------------------------------------------------------
 
     def _resize_virtual(self) -> None:
-        height = max(len(self._lines), self.scrollable_content_region.height)
+        height = max(len(self._rows) + self._header_lines, self.scrollable_content_region.height)
         size = Size(self.scrollable_content_region.width, height)
         if size != self.virtual_size:
             self.virtual_size = size
@@ -150,52 +266,141 @@ class AnnotationList(ScrollView, can_focus=True):
         self.refresh()
 
     def render_line(self, y: int) -> Strip:
-        index = round(self.scroll_y) + y
         width = self.scrollable_content_region.width
-        if index >= len(self._lines):
+        if self._header is not None and y == 0:
+            return self._strip(self._header, width)
+        index = round(self.scroll_y) + y - self._header_lines
+        if index >= len(self._rows):
             return Strip.blank(width, self.rich_style)
-        key = (index, index == self.highlighted, self.has_focus, width)
+        highlighted = index == self.highlighted
+        key = (index, highlighted, index in self._marked, self.has_focus, width)
         strip = self._strips.get(key)
         if strip is None:
-            line = self._lines[index].copy()
-            if index == self.highlighted:
+            line = self._rows[index].text.copy()
+            if index in self._marked:
+                line.stylize(_MARKED)
+            if highlighted:
                 line.stylize(Style(reverse=True) if self.has_focus else Style(bold=True))
-            line.truncate(width, overflow="ellipsis", pad=True)
-            strip = Strip(line.render(self.app.console)).apply_style(self.rich_style)
+            strip = self._strip(line, width)
             self._strips[key] = strip
         return strip
 
+    def _strip(self, line: Text, width: int) -> Strip:
+        line = line.copy()
+        line.truncate(width, overflow="ellipsis", pad=True)
+        return Strip(line.render(self.app.console)).apply_style(self.rich_style)
 
-def _describe(a: Annotation, data: ParagraphData | None, schema: LayerSchema) -> Text:
-    assert data is not None
+
+# --- lines -------------------------------------------------------------------------------------
+
+
+def _layer_rows(
+    data: ParagraphData, schema: LayerSchema, annotations: Sequence[Annotation]
+) -> list[Row]:
+    ordered = sorted(annotations, key=lambda a: _order(a, data))
+    return [Row(_describe(a, data, schema), a, *_covers(a, data)) for a in ordered]
+
+
+def _order(a: Annotation, data: ParagraphData) -> tuple[int, int, int, int, int]:
+    """Text order within each kind; relations by their source, then their target."""
+    if a.kind == "relation":
+        source = data.by_id(a.source_id or -1)
+        target = data.by_id(a.target_id or -1)
+        first = source.start if source is not None and source.start is not None else 0
+        second = target.start if target is not None and target.start is not None else 0
+        return (_KIND_ORDER["relation"], first, second, 0, a.id or 0)
+    return (_KIND_ORDER.get(a.kind, 9), a.start or 0, a.end or 0, 0, a.id or 0)
+
+
+def _covers(a: Annotation, data: ParagraphData) -> tuple[None, int | None, int | None]:
+    """(token, start, end) of a row: a relation covers its source's text."""
+    if a.kind == "relation":
+        source = data.by_id(a.source_id or -1)
+        return (None, source.start, source.end) if source is not None else (None, None, None)
+    return None, a.start, a.end
+
+
+def _token_row(token: TokenRow, schema: LayerSchema) -> Row:
+    return Row(_token_line(token, schema), token.annotation, token.index, token.start, token.end)
+
+
+def _token_line(token: TokenRow, schema: LayerSchema) -> Text:
     line = Text(no_wrap=True, overflow="ellipsis", end="")
-    line.append("  ", Style(bgcolor=label_colour(schema, a.field, a.label)))
+    a = token.annotation
+    if a is None:
+        line.append(" ✗ ", _MISSING)
+        line.append(_fit(token.form, FORM_CELLS), _MISSING)
+        line.append(_fit("?", LEMMA_CELLS))
+        line.append("?", Style(bold=True))
+        return line
     # ✓: a person's; ·: a model's suggestion, not yet confirmed.
     line.append(" ✓ " if a.origin == "human" else " · ", Style(dim=a.origin != "human"))
+    line.append(_fit(token.form, FORM_CELLS), _UNSURE if unsure(a) else Style())
+    line.append(_fit(token.lemma, LEMMA_CELLS))
+    colour = label_colour(schema, a.field, a.label)
+    line.append(_fit(token.upos or "?", UPOS_CELLS), Style(bold=True, bgcolor=colour))
+    line.append(" ")
+    line.append(token.feats, Style(dim=True))
+    return line
+
+
+def _token_header() -> Text:
+    line = Text(no_wrap=True, overflow="ellipsis", end="", style=Style(dim=True, bold=True))
+    line.append("   " + _fit("form", FORM_CELLS) + _fit("lemma", LEMMA_CELLS))
+    line.append(_fit("UPOS", UPOS_CELLS) + " FEATS")
+    return line
+
+
+def _context_rows(data: ParagraphData, layers: Sequence[LayerSchema]) -> list[Row]:
+    """Every annotation of ``layers``, interleaved by where it starts in the text (the lower
+    layer first at the same place: a word's analysis before the frame it begins)."""
+    tagged = len(layers) > 1
+    keyed: list[tuple[tuple[int, int, int, int, int], Row]] = []
+    for rank, schema in enumerate(reversed(layers)):
+        tag = Text(f"{schema.layer[:3]} ", Style(dim=True)) if tagged else Text()
+        field = token_field(schema)
+        if field is not None:
+            for token in token_rows(data, schema, field):
+                line = tag + _token_line(token, schema)
+                row = Row(line, token.annotation, None, token.start, token.end)
+                keyed.append(((token.start, rank, 0, 0, token.index), row))
+        others = [a for a in data.of_layer(schema.layer) if a.kind != "token"]
+        for a in others:
+            _, start, end = _covers(a, data)
+            row = Row(tag + _describe(a, data, schema), a, None, start, end)
+            order = _order(a, data)
+            keyed.append(((start if start is not None else 1 << 30, rank, *order[:3]), row))
+    keyed.sort(key=lambda item: item[0])
+    return [row for _, row in keyed]
+
+
+def _describe(a: Annotation, data: ParagraphData, schema: LayerSchema) -> Text:
+    line = Text(no_wrap=True, overflow="ellipsis", end="")
+    line.append("  ", Style(bgcolor=label_colour(schema, a.field, a.label)))
+    line.append(" ✓ " if a.origin == "human" else " · ", Style(dim=a.origin != "human"))
+    if a.kind == "relation":
+        source = data.by_id(a.source_id or -1)
+        target = data.by_id(a.target_id or -1)
+        line.append(_end(source, data))
+        line.append(f" —{a.label or a.field}→ ", Style(bold=True))
+        line.append(_end(target, data))
+        return line
     if a.kind == "token":
-        form = data.text[a.start or 0 : a.end or 0]
-        low = a.confidence is not None and a.confidence < LOW_CONFIDENCE
-        line.append(_pad(form, 12), Style(color="yellow") if low else Style())
-        line.append(_pad(str((a.attrs or {}).get("lemma", "")), 12))
-        line.append(_pad(a.label or "?", 5), Style(bold=True))
-        feats = (a.attrs or {}).get("feats") or "_"
-        line.append(str(feats), Style(dim=True))
+        line.append(_fit(data.text[a.start or 0 : a.end or 0], FORM_CELLS))
+        line.append(_fit(str((a.attrs or {}).get("lemma", "")), LEMMA_CELLS))
+        line.append(_fit(a.label or "?", UPOS_CELLS), Style(bold=True))
         return line
     line.append(a.label or a.field, Style(bold=True))
     if a.kind in ("span", "label") and a.start is not None:
         line.append(f" «{_snippet(data.text[a.start : a.end or a.start])}»")
     elif a.kind == "label":
         line.append(f" ({a.field})", Style(dim=True))
-    elif a.kind == "relation":
-        source = data.by_id(a.source_id or -1)
-        target = data.by_id(a.target_id or -1)
-        line.append(f" {_end(source, data)} → {_end(target, data)}")
     elif a.kind == "text":
         anchor = data.by_id(a.source_id or -1)
         if a.label:
             line.append(f" ({a.field})", Style(dim=True))
         if anchor is not None:
-            line.append(f" on {_end(anchor, data)}", Style(dim=True))
+            line.append(f" on {anchor.label} «{_snippet(_text_of(anchor, data), 16)}»", "dim")
         line.append(f": {_snippet(a.value or '')}")
     return line
 
@@ -203,12 +408,26 @@ def _describe(a: Annotation, data: ParagraphData | None, schema: LayerSchema) ->
 def _end(a: Annotation | None, data: ParagraphData) -> str:
     if a is None or a.start is None:
         return "?"
-    return f"{a.label} «{_snippet(data.text[a.start : a.end or a.start], 16)}»"
+    return f"«{_snippet(_text_of(a, data), 18)}»"
 
 
-def _pad(text: str, cells: int) -> str:
-    """Left-align in terminal cells: a stress mark takes none, so ``len`` would misalign."""
-    return text + " " * max(1, cells - cell_len(text) + 1)
+def _text_of(a: Annotation, data: ParagraphData) -> str:
+    return data.text[a.start or 0 : a.end or a.start or 0]
+
+
+def _fit(text: str, cells: int) -> str:
+    """``text`` in exactly ``cells + 1`` terminal cells: cut with … when longer, then padded.
+    By cells, not code points: a stress mark takes none, so ``len`` would misalign."""
+    if cell_len(text) > cells:
+        kept, used = [], 0
+        for ch in text:
+            width = cell_len(ch)
+            if used + width > cells - 1:
+                break
+            kept.append(ch)
+            used += width
+        text = "".join(kept) + "…"
+    return text + " " * (cells - cell_len(text) + 1)
 
 
 def _snippet(text: str, limit: int = SNIPPET) -> str:

@@ -52,6 +52,21 @@ class ParagraphView(ScrollView, can_focus=True):
         Binding("home", "edge(-1)", "First token", show=False),
         Binding("end", "edge(1)", "Last token", show=False),
         Binding("escape", "collapse", "Shrink selection to the cursor", show=False),
+        # Enter acts on what is under the cursor: a token's analysis on a layer of tokens, a
+        # span's links on a layer with relations. The screen enables the one the layer has,
+        # and acts at once, before any key typed after enter, which then goes to its dialog.
+        Binding(
+            "enter",
+            "screen.edit_token",
+            "Edit",
+            tooltip="Edit the token's lemma, UPOS and FEATS (layers of tokens)",
+        ),
+        Binding(
+            "enter",
+            "screen.link",
+            "Link",
+            tooltip="Link the span under the cursor to another span: pick it, then the label",
+        ),
         Binding(
             "delete,backspace",
             "delete",
@@ -123,6 +138,21 @@ class ParagraphView(ScrollView, can_focus=True):
         first = token_at(tokens, start)
         last = max(token_at(tokens, max(end - 1, start)), first)
         self._select(Selection(first, last))
+
+    def select_token(self, index: int) -> None:
+        """Put the cursor on token ``index`` (the token table's cursor moved)."""
+        if self.data is not None and 0 <= index < len(self.data.tokens):
+            self._select(Selection(index, index))
+
+    @property
+    def cursor_token(self) -> int | None:
+        return self.selection.cursor if self.selection is not None else None
+
+    @property
+    def cursor_offsets(self) -> tuple[int, int] | None:
+        if self.data is None or self.selection is None:
+            return None
+        return self.data.tokens[self.selection.cursor]
 
     @property
     def offsets(self) -> tuple[int, int] | None:

@@ -1,0 +1,201 @@
+"""The lexical layer as a token table: rows, checking what the annotator typed, completions.
+
+Pure functions of the schema and the paragraph, so the table, the editor and the tests agree on
+what a token's analysis is. Completions come from three places: UPOS from the schema's labels
+(a project may add some), FEATS from the UD Russian inventory below plus every feature already
+used in the paragraph, lemmas from the pymorphy3 readings of the form (``nlp.analyzer``, cached
+per form, so asking again is free).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from layerkit.errors import LayerkitError
+from layerkit.nlp.analyzer import analyze
+from layerkit.nlp.ud_map import STRESS, feats_from_str, feats_to_str
+from layerkit.schema.models import LayerSchema, SchemaField
+from layerkit.store import Annotation
+from layerkit.tui.model import ParagraphData
+
+# The features and values of the UD Russian treebanks (universaldependencies.org/ru/feat/),
+# including the ones the house tagger writes (ExtPos, InflClass, NameType=Pro/Prs). It lives
+# here because layerkit/ud.py only has UPOS so far; features seen in the store are added to it.
+UD_FEATURES: dict[str, tuple[str, ...]] = {
+    "Abbr": ("Yes",),
+    "Animacy": ("Anim", "Inan"),
+    "Aspect": ("Imp", "Perf"),
+    "Case": ("Nom", "Gen", "Dat", "Acc", "Ins", "Loc", "Par", "Voc"),
+    "Degree": ("Pos", "Cmp", "Sup"),
+    "ExtPos": ("ADJ", "ADP", "ADV", "CCONJ", "DET", "PRON", "SCONJ"),
+    "Foreign": ("Yes",),
+    "Gender": ("Masc", "Fem", "Neut"),
+    "Hyph": ("Yes",),
+    "InflClass": ("Ind",),
+    "Mood": ("Ind", "Imp", "Cnd"),
+    "NameType": ("Giv", "Sur", "Pat", "Geo", "Com", "Pro", "Prs", "Oth"),
+    "NumForm": ("Word", "Digit", "Combi", "Roman"),
+    "NumType": ("Card", "Ord"),
+    "Number": ("Sing", "Plur"),
+    "Person": ("1", "2", "3"),
+    "Polarity": ("Neg",),
+    "Poss": ("Yes",),
+    "PronType": ("Prs", "Dem", "Tot", "Rel", "Int", "Ind", "Neg", "Rcp", "Emp", "Exc"),
+    "Reflex": ("Yes",),
+    "Tense": ("Past", "Pres", "Fut"),
+    "Typo": ("Yes",),
+    "Variant": ("Short",),
+    "VerbForm": ("Fin", "Inf", "Part", "Conv"),
+    "Voice": ("Act", "Mid", "Pass"),
+}
+_FEATURE = re.compile(r"^[A-Z][A-Za-z0-9]*(\[[a-z0-9]+\])?=[A-Za-z0-9]+(,[A-Za-z0-9]+)*$")
+
+
+class TokenInputError(LayerkitError):
+    """What the annotator typed into the token editor is not a valid analysis."""
+
+    title = "Not a valid analysis"
+
+
+def token_field(schema: LayerSchema) -> SchemaField | None:
+    """The layer's per-token field (``morph`` on the lexical layer), if it has one."""
+    return next((f for f in schema.fields if f.kind == "token"), None)
+
+
+@dataclass(frozen=True)
+class TokenRow:
+    """One token of the paragraph and its analysis on the layer (None: not analysed yet)."""
+
+    index: int
+    start: int
+    end: int
+    form: str
+    annotation: Annotation | None
+
+    @property
+    def lemma(self) -> str:
+        return str((self.annotation.attrs or {}).get("lemma", "")) if self.annotation else ""
+
+    @property
+    def upos(self) -> str:
+        return (self.annotation.label or "") if self.annotation else ""
+
+    @property
+    def feats(self) -> str:
+        return str((self.annotation.attrs or {}).get("feats") or "_") if self.annotation else ""
+
+
+def token_rows(data: ParagraphData, schema: LayerSchema, field: SchemaField) -> list[TokenRow]:
+    """Every token of the paragraph, in order, with its analysis of ``field``."""
+    analysed = {
+        (a.start, a.end): a
+        for a in data.of_layer(schema.layer, "token")
+        if a.field == field.name and a.start is not None
+    }
+    return [
+        TokenRow(i, start, end, data.text[start:end], analysed.get((start, end)))
+        for i, (start, end) in enumerate(data.tokens)
+    ]
+
+
+@dataclass(frozen=True)
+class TokenValues:
+    """A checked analysis, ready to store: lemma without stress marks, UPOS one of the
+    schema's labels, FEATS in UD order (``_`` when empty)."""
+
+    lemma: str
+    upos: str
+    feats: str
+
+
+def check_token_values(field: SchemaField, lemma: str, upos: str, feats: str) -> TokenValues:
+    """Normalise what was typed, or raise :class:`TokenInputError` saying what is wrong."""
+    lemma = unicodedata.normalize("NFC", lemma.replace(STRESS, "").strip())
+    if not lemma:
+        raise TokenInputError("The lemma is empty.", hint="Type the dictionary form.")
+    upos = upos.strip().upper()
+    if upos not in field.label_names:
+        raise TokenInputError(
+            f"{upos or 'An empty UPOS'} is not a part of speech of {field.name}.",
+            hint=f"One of: {' '.join(field.label_names)}.",
+        )
+    return TokenValues(lemma, upos, normalise_feats(feats))
+
+
+def normalise_feats(feats: str) -> str:
+    """``Name=Value`` pairs joined by ``|``, in UD order; ``_`` (or nothing) for none."""
+    text = feats.strip().strip("|")
+    if text in ("", "_"):
+        return "_"
+    items = [item.strip() for item in text.split("|")]
+    bad = [item for item in items if not _FEATURE.match(item)]
+    if bad:
+        raise TokenInputError(
+            f"«{bad[0]}» is not a feature.",
+            hint="Features are Name=Value pairs joined by |, e.g. Case=Nom|Number=Sing.",
+        )
+    names = [item.partition("=")[0] for item in items]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise TokenInputError(f"{', '.join(twice)} is given twice.", hint="Keep one value.")
+    return feats_to_str(feats_from_str("|".join(items)))
+
+
+def feature_inventory(data: ParagraphData, layer: str) -> list[str]:
+    """``Name=Value`` completions: UD Russian's, plus any the paragraph already uses."""
+    known = [f"{name}={value}" for name, values in UD_FEATURES.items() for value in values]
+    seen = set(known)
+    for a in data.of_layer(layer, "token"):
+        for item in str((a.attrs or {}).get("feats") or "_").split("|"):
+            if "=" in item and item not in seen:
+                seen.add(item)
+                known.append(item)
+    return known
+
+
+def complete_feats(value: str, whole: Sequence[str], inventory: Sequence[str]) -> str | None:
+    """A completion of a FEATS being typed: a whole FEATS string (a reading's) that starts with
+    it, else the last ``Name=Value`` completed from the inventory; features already given are
+    not offered again."""
+    if not value:
+        return None
+    for candidate in whole:
+        if candidate.startswith(value) and candidate != value:
+            return candidate
+    head, bar, piece = value.rpartition("|")
+    if not piece:
+        return None
+    given = {item.partition("=")[0] for item in head.split("|")} if bar else set()
+    lowered = piece.lower()
+    for candidate in inventory:
+        name = candidate.partition("=")[0]
+        if name in given or not candidate.lower().startswith(lowered) or candidate == piece:
+            continue
+        return head + bar + piece + candidate[len(piece) :]
+    return None
+
+
+@dataclass(frozen=True)
+class Suggestions:
+    """What the editor offers for one form: pymorphy3's readings, most likely first."""
+
+    lemmas: tuple[str, ...]
+    feats: tuple[str, ...]
+    readings: tuple[str, ...]
+
+
+def suggestions(form: str, limit: int = 4) -> Suggestions:
+    """The analyzer's readings of ``form`` (stress marks ignored) as editor suggestions."""
+    readings = analyze(form)[:limit]
+    return Suggestions(
+        lemmas=_unique(r.lemma for r in readings),
+        feats=_unique(r.feats for r in readings if r.feats != "_"),
+        readings=tuple(f"{r.lemma} {r.upos} {r.feats}" for r in readings),
+    )
+
+
+def _unique(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(values))

@@ -1,0 +1,101 @@
+"""Which relations may start at a span, where they may end, and with which labels.
+
+Decided from the layer schema alone (a relation field's ``source_labels`` and
+``target_labels``; none means any span of the layer), so the picker only ever offers links the
+schema allows, the same ones ``SchemaRegistry.check_annotation`` accepts on import: an
+argument links to a PREDICATE (semantic ``role``), a unit to any unit (logical
+``discourse``), a factuality span to a SOURCE span (epistemic ``source``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from layerkit.schema.models import Label, LayerSchema, SchemaField
+from layerkit.store import Annotation
+from layerkit.tui.model import ParagraphData
+
+
+@dataclass(frozen=True)
+class LabelChoice:
+    """A label the picker offers, with the key that picks it (None: arrows and enter only,
+    when two fields give the same key)."""
+
+    key: str | None
+    field: SchemaField
+    label: Label
+
+
+def relation_fields(schema: LayerSchema) -> list[SchemaField]:
+    return [f for f in schema.fields if f.kind == "relation"]
+
+
+def fields_from(schema: LayerSchema, source: Annotation) -> list[SchemaField]:
+    """The layer's relation fields that may start at ``source``."""
+    if source.kind != "span" or source.layer != schema.layer:
+        return []
+    return [
+        f
+        for f in relation_fields(schema)
+        if not f.source_labels or (source.label or "") in f.source_labels
+    ]
+
+
+def accepts(field: SchemaField, target: Annotation) -> bool:
+    """May a relation of ``field`` end at ``target``?"""
+    return target.kind == "span" and (
+        not field.target_labels or (target.label or "") in field.target_labels
+    )
+
+
+def targets(
+    schema: LayerSchema, data: ParagraphData, source: Annotation, fields: Sequence[SchemaField]
+) -> list[Annotation]:
+    """The spans of the paragraph a relation from ``source`` may end at, in text order."""
+    spans = [
+        a
+        for a in data.of_layer(schema.layer, "span")
+        if a.id != source.id and a.start is not None and any(accepts(f, a) for f in fields)
+    ]
+    return sorted(spans, key=lambda a: (a.start or 0, a.end or 0, a.id or 0))
+
+
+def nearest(spans: Sequence[Annotation], source: Annotation) -> int:
+    """Index of the span closest to ``source`` in the text: the likeliest target (an
+    argument's predicate is usually next to it), so enter alone picks it."""
+    if not spans:
+        return 0
+    middle = ((source.start or 0) + (source.end or 0)) / 2
+    return min(
+        range(len(spans)),
+        key=lambda i: (abs(((spans[i].start or 0) + (spans[i].end or 0)) / 2 - middle), i),
+    )
+
+
+def label_choices(fields: Sequence[SchemaField]) -> list[LabelChoice]:
+    """The labels of ``fields`` in schema order; a key already taken by an earlier field is
+    left off the later label rather than meaning two things."""
+    taken: set[str] = set()
+    choices: list[LabelChoice] = []
+    for field in fields:
+        for label in field.labels:
+            key = label.key if label.key and label.key not in taken else None
+            if key:
+                taken.add(key)
+            choices.append(LabelChoice(key, field, label))
+    return choices
+
+
+def existing(
+    data: ParagraphData, layer: str, field: SchemaField, source_id: int, target_id: int
+) -> Annotation | None:
+    """The relation of ``field`` already linking these two spans, if any."""
+    return next(
+        (
+            a
+            for a in data.of_layer(layer, "relation")
+            if a.field == field.name and a.source_id == source_id and a.target_id == target_id
+        ),
+        None,
+    )

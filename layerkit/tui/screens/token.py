@@ -1,0 +1,163 @@
+"""Edit one token's analysis: lemma, UPOS and FEATS, each an input that completes as you type.
+
+The completion shows greyed after the cursor and → takes it: UPOS from the schema's labels,
+FEATS a whole reading's or the next ``Name=Value``, lemmas from pymorphy3's readings of the
+form (read in a thread: the first one loads the dictionaries). Enter saves all three as one
+edit, so one ctrl+z takes it back; what cannot be stored (an unknown UPOS, a malformed FEATS)
+is said under the inputs and nothing is saved until it is fixed. Escape closes without saving.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
+from textual.screen import ModalScreen
+from textual.suggester import Suggester
+from textual.widgets import Input, Label, Static
+
+from layerkit.schema.models import SchemaField
+from layerkit.tui.lexical import (
+    TokenInputError,
+    TokenRow,
+    TokenValues,
+    check_token_values,
+    complete_feats,
+    suggestions,
+)
+
+
+class Completer(Suggester):
+    """A suggester over a function, so its candidates can arrive after the input is shown."""
+
+    def __init__(self, complete: Callable[[str], str | None]) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+        self.complete = complete
+
+    async def get_suggestion(self, value: str) -> str | None:
+        return self.complete(value)
+
+
+def complete_from(value: str, candidates: Sequence[str], *, keep_typed: bool = True) -> str | None:
+    """The first candidate that extends ``value`` (case ignored): with what was typed kept (a
+    lemma's case is the annotator's), or as the candidate spells it (UPOS is upper case)."""
+    if not value:
+        return None
+    folded = value.casefold()
+    for candidate in candidates:
+        if candidate.casefold().startswith(folded) and len(candidate) > len(value):
+            return value + candidate[len(value) :] if keep_typed else candidate
+    return None
+
+
+class TokenEditor(ModalScreen[TokenValues | None]):
+    """Lemma, UPOS and FEATS of one token; dismissed with the checked values, or None."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Close without saving"),
+        Binding("down", "app.focus_next", "Next field", show=False),
+        Binding("up", "app.focus_previous", "Previous field", show=False),
+    ]
+
+    def __init__(
+        self,
+        field: SchemaField,
+        token: TokenRow,
+        where: str,
+        inventory: Sequence[str],
+    ) -> None:
+        super().__init__()
+        self.field = field
+        self.token = token
+        self.where = where
+        self.inventory = list(inventory)
+        self.lemmas: list[str] = []
+        self.readings_feats: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        token = self.token
+        upos = list(self.field.label_names)
+        with Vertical(id="token-box") as box:
+            box.border_title = f"«{token.form}» · {self.where}"
+            box.border_subtitle = "⏎ save · esc cancel · → completes · ↑↓ field"
+            for name, value, complete in (
+                ("lemma", token.lemma, lambda v: complete_from(v, self.lemmas)),
+                ("UPOS", token.upos, lambda v: complete_from(v, upos, keep_typed=False)),
+                (
+                    "FEATS",
+                    token.feats if token.annotation is not None else "_",
+                    lambda v: complete_feats(v, self.readings_feats, self.inventory),
+                ),
+            ):
+                with Horizontal(classes="token-row"):
+                    yield Label(name, classes="token-label")
+                    yield Input(
+                        value,
+                        id=f"token-{name.lower()}",
+                        suggester=Completer(complete),
+                        compact=True,
+                        select_on_focus=False,
+                    )
+            yield Static(self._origin(), id="token-origin", markup=False)
+            yield Static("", id="token-readings", markup=False)
+            yield Static("", id="token-error", markup=False)
+
+    def _origin(self) -> str:
+        a = self.token.annotation
+        if a is None:
+            return "No analysis yet: saving adds one."
+        if a.origin == "human":
+            return f"Confirmed by {a.annotator}."
+        confidence = f", confidence {a.confidence:.2f}" if a.confidence is not None else ""
+        return f"Suggested by {a.origin}{confidence}; saving makes it yours."
+
+    def on_mount(self) -> None:
+        # The lemma input has the focus as the first one (auto focus): focusing it here could
+        # take it back from a field a fast ↓ already moved to.
+        self._suggest(self.token.form)
+
+    @work(thread=True, exclusive=True)
+    def _suggest(self, form: str) -> None:
+        try:
+            found = suggestions(form)
+        except (ImportError, OSError) as exc:
+            self.app.call_from_thread(self._show_readings, [], [], [], f"no suggestions: {exc}")
+            return
+        self.app.call_from_thread(
+            self._show_readings, list(found.lemmas), list(found.feats), list(found.readings), ""
+        )
+
+    def _show_readings(
+        self, lemmas: list[str], feats: list[str], readings: list[str], note: str
+    ) -> None:
+        self.lemmas, self.readings_feats = lemmas, feats
+        shown = "\n".join(f"· {r}" for r in readings) if readings else f"· {note}"
+        try:
+            self.query_one("#token-readings", Static).update(f"pymorphy3 readings:\n{shown}")
+        except NoMatches:
+            return  # closed before the readings came: nothing to show them in
+
+    def values(self) -> tuple[str, str, str]:
+        return (
+            self.query_one("#token-lemma", Input).value,
+            self.query_one("#token-upos", Input).value,
+            self.query_one("#token-feats", Input).value,
+        )
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        try:
+            checked = check_token_values(self.field, *self.values())
+        except TokenInputError as exc:
+            self.query_one("#token-error", Static).update(f"{exc.message} {exc.hint}")
+            return
+        self.dismiss(checked)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
