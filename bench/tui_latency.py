@@ -167,8 +167,8 @@ async def measure(db: Path, presses: int) -> dict[str, float]:
             self.call_after_refresh(done)
 
     started = time.perf_counter()
-    plain = create_app(str(db), "bench", poll_seconds=None, session_path=db.parent / "pos.json")
-    app = TimedApp(plain.store, plain.schemas, "bench", poll_seconds=None, session_path=None)
+    plain = create_app(str(db), "bench", poll_seconds=None)
+    app = TimedApp(plain.store, plain.schemas, "bench", poll_seconds=None)
     async with app.run_test(size=(100, 30)) as pilot:
         while not isinstance(getattr(app.screen, "data", None), ParagraphData):
             await pilot.pause(0.001)

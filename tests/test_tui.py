@@ -26,7 +26,8 @@ from layerkit.ingest import import_paths
 from layerkit.preannotate import preannotate
 from layerkit.project import Project
 from layerkit.store import Annotation, Store, queries
-from layerkit.tui import LayerkitApp, create_app, session
+from layerkit.tui import LayerkitApp, create_app
+from layerkit.tui.app import POSITION_SAVE_DELAY
 from layerkit.tui.screens.annotate import AnnotateScreen
 from layerkit.tui.screens.error import ErrorModal
 from layerkit.tui.screens.help import HelpScreen
@@ -109,12 +110,12 @@ async def running(
     annotator: str = ME,
     size: tuple[int, int] = (80, 24),
 ) -> AsyncIterator[tuple[LayerkitApp, Pilot[None]]]:
-    """The app on ``db``, opened at paragraph ``at`` on ``layer`` (through the session file)."""
-    positions = db.parent / "positions.json"
+    """The app on ``db``, opened at paragraph ``at`` on ``layer`` (the position saved in the
+    store, as a previous session leaves it)."""
     if at is not None:
         with open_store(db) as store:
-            session.save(positions, store.url, annotator, session.Position(at, layer))
-    app = create_app(str(db), annotator, poll_seconds=None, session_path=positions)
+            store.save_position(annotator, paragraph_id=at, layer=layer)
+    app = create_app(str(db), annotator, poll_seconds=None)
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
         yield app, pilot
@@ -767,12 +768,14 @@ async def test_accept_confirms_the_model_analyses_of_the_cursor_sentence(
         assert {m for m, (s, _e) in zip(marks, tokens, strict=True) if s < 8} == {" · "}
         await pilot.press("ctrl+a")  # nothing left to accept there: no edit
         assert {a.version for a in rows(db, chat, "lexical") if 8 <= (a.start or 0) < 98} == {2}
-        # Until the store can batch edits, each token is its own undo step.
+        # Accepting a sentence is one store batch: one ctrl+z takes the whole sentence back,
+        # one ctrl+y accepts it again.
         await pilot.press("ctrl+z")
-        still_model = [
-            a for a in rows(db, chat, "lexical") if 8 <= (a.start or 0) < 98 and a.origin != "human"
-        ]
-        assert len(still_model) == 1
+        sentence2 = [a for a in rows(db, chat, "lexical") if 8 <= (a.start or 0) < 98]
+        assert {a.origin.startswith("model:") for a in sentence2} == {True}
+        await pilot.press("ctrl+y")
+        sentence2 = [a for a in rows(db, chat, "lexical") if 8 <= (a.start or 0) < 98]
+        assert {a.origin for a in sentence2} == {"human"}
 
 
 # --- lower layers as context -----------------------------------------------------------------
@@ -917,10 +920,8 @@ async def test_refresh_shows_other_annotators_work(db: Path, chat: int) -> None:
 
 async def test_polling_picks_up_changes_by_itself(db: Path, chat: int) -> None:
     with open_store(db) as store:
-        session.save(
-            db.parent / "positions.json", store.url, ME, session.Position(chat, "semantic")
-        )
-    app = create_app(str(db), ME, poll_seconds=0.05, session_path=db.parent / "positions.json")
+        store.save_position(ME, paragraph_id=chat, layer="semantic")
+    app = create_app(str(db), ME, poll_seconds=0.05)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         with open_store(db) as other:
@@ -948,8 +949,22 @@ async def test_quit_saves_position(db: Path) -> None:
     async with running(db) as (_app, pilot):
         await pilot.press("ctrl+n", "ctrl+n", "3", "ctrl+q")
     with open_store(db) as store:
-        remembered = session.load(db.parent / "positions.json", store.url, ME)
-    assert remembered == session.Position(3, "logical")
+        remembered = store.position(ME)
+    assert remembered is not None
+    assert (remembered.paragraph_id, remembered.layer) == (3, "logical")
+
+
+async def test_position_is_in_the_store_while_the_app_runs(db: Path) -> None:
+    """Killing the terminal keeps the position: it is written after a short pause, not at exit."""
+    async with running(db, annotator="kim") as (app, pilot):
+        await pilot.press("ctrl+n", "ctrl+n", "2")
+        await pilot.pause(POSITION_SAVE_DELAY + 0.3)
+        with open_store(db) as other:
+            remembered = other.position("kim")
+            assert remembered is not None
+            assert (remembered.paragraph_id, remembered.layer) == (3, "semantic")
+            assert other.position(ME) is None or other.position(ME) != remembered
+        assert app.position == (3, "semantic")
 
 
 # --- rendering -----------------------------------------------------------------------------
@@ -994,7 +1009,7 @@ async def test_fits_80_by_24_and_uses_width(db: Path) -> None:
 async def test_empty_store_opens(tmp_path: Path) -> None:
     path = tmp_path / "empty.db"
     Store.open(path, layer_order=LAYERS).close()
-    app = create_app(str(path), ME, poll_seconds=None, session_path=tmp_path / "p.json")
+    app = create_app(str(path), ME, poll_seconds=None)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert view(app).data is None

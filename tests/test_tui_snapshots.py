@@ -20,7 +20,7 @@ from layerkit.ingest import import_paths
 from layerkit.preannotate import preannotate
 from layerkit.project import Project
 from layerkit.store import Store
-from layerkit.tui import create_app, session
+from layerkit.tui import create_app
 
 pytestmark = pytest.mark.anyio
 
@@ -76,10 +76,9 @@ async def screenshot(
     src.backup(dst)
     src.close()
     dst.close()
-    positions = tmp_path / "positions.json"
     with Store.open(db, layer_order=LAYERS) as store:
-        session.save(positions, store.url, "snap", session.Position(at, layer))
-    app = create_app(str(db), "snap", poll_seconds=None, session_path=positions)
+        store.save_position("snap", paragraph_id=at, layer=layer)
+    app = create_app(str(db), "snap", poll_seconds=None)
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
         await app.workers.wait_for_complete()

@@ -449,3 +449,34 @@ def test_context_rows_interleave_lower_layers_in_text_order(registry: SchemaRegi
         "sem ✓ PREDICATE «спит»",
         "lex ✗ . ? ?",
     ]
+
+
+def test_undo_message_names_a_batch_by_its_label() -> None:
+    from layerkit.tui.editing import describe
+
+    edit = {
+        "action": "batch",
+        "layer": "lexical",
+        "paragraph_id": 7,
+        "payload": {"label": "accept sentence 2", "edits": [{}, {}, {}]},
+    }
+    assert describe(edit, redo=False) == (
+        "Undone: accept sentence 2, 3 edit(s) (lexical, paragraph 7)"
+    )
+    assert describe(edit, redo=True).startswith("Redone: accept sentence 2")
+
+
+def test_navigator_search_uses_words_in_any_order_and_a_typed_prefix(
+    store: Store, five: list[int]
+) -> None:
+    for text, expected in [
+        ("раму мама", [five[3]]),  # every word, any order: the FTS index, not a substring
+        ("мама мыл", [five[3]]),  # the last word may still be being typed
+        ("газету Старый", []),  # words of two different paragraphs
+    ]:
+        filt = ParagraphFilter(text=text)
+        assert [r.id for r in queries.paragraph_page(store, 0, 10, filt)] == expected, text
+    done = ParagraphFilter(layer="semantic", states=("done",), text="мама")
+    assert queries.count(store, done) == 0
+    store.set_status(five[3], "semantic", "done", annotator="kim")
+    assert [r.id for r in queries.paragraph_page(store, 0, 10, done)] == [five[3]]

@@ -19,9 +19,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from layerkit.store import search
 from layerkit.store.engine import is_sqlite
 from layerkit.store.models import LAYER_STATES, Document, LayerStatus, Paragraph
-from layerkit.store.search import FOLD_FUNCTION, escape_like, fold, register_fold
+from layerkit.store.search import FOLD_FUNCTION, escape_like, fold, query_words, register_fold
 from layerkit.store.store import Store, events_t
 
 paragraphs_t: sa.Table = Paragraph.__table__  # type: ignore[attr-defined]
@@ -36,7 +37,10 @@ class ParagraphFilter:
     """Which paragraphs the navigator lists.
 
     ``states`` (with ``layer``) keeps paragraphs whose layer is in one of those states (a
-    paragraph without a status row is ``todo``); ``text`` keeps those containing it (folded).
+    paragraph without a status row is ``todo``); ``text`` keeps those containing it (folded): with the
+    store's FTS index, those holding each of its words (the last may be a word's beginning, as
+    it is often still being typed); without one, or for a query of punctuation only, those
+    holding it as a substring. See :mod:`layerkit.store.search`.
     """
 
     layer: str | None = None
@@ -84,7 +88,11 @@ def _where(store: Store, conn: sa.Connection, filt: ParagraphFilter) -> list[Any
             "todo",
         )
         conditions.append(state.in_(filt.states))
-    if filt.text:
+    words = query_words(filt.text) if filt.text else []
+    if words and search.has_index(conn):
+        # the FTS index: every word (the last may be a word's beginning), milliseconds at 100k
+        conditions.extend(search.conditions(conn, words))
+    elif filt.text:
         pattern = "%" + escape_like(fold(filt.text)) + "%"
         if is_sqlite(store.url):
             register_fold(conn)

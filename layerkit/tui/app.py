@@ -13,18 +13,21 @@ from pathlib import Path
 from typing import ClassVar
 
 from textual.app import App
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from layerkit.errors import LayerkitError, StoreError
 from layerkit.project import Project
 from layerkit.schema import SchemaRegistry
 from layerkit.store import Store, queries
-from layerkit.tui import session
 from layerkit.tui.keymap import KeyMap
 from layerkit.tui.screens.annotate import AnnotateScreen, keymaps_for
 from layerkit.tui.screens.error import ErrorModal
 
 POLL_SECONDS = 2.0
+#: how long the cursor must rest on a paragraph before its position is written to the store:
+#: one small write per pause, not one per keypress while paging through
+POSITION_SAVE_DELAY = 0.5
 
 
 class LayerkitApp(App[None]):
@@ -42,7 +45,6 @@ class LayerkitApp(App[None]):
         annotator: str,
         *,
         poll_seconds: float | None = POLL_SECONDS,
-        session_path: Path | None = None,
     ) -> None:
         super().__init__()
         # Screens get a -narrow or -wide class; app.tcss moves the side panel beside the text.
@@ -51,28 +53,27 @@ class LayerkitApp(App[None]):
         self.schemas = schemas
         self.annotator = annotator
         self.poll_seconds = poll_seconds
-        self.session_path = session_path
         self.keymaps: dict[str, KeyMap] = keymaps_for(schemas.layers)
         self.layer = schemas.order[0]
-        self.position: tuple[int | None, str] = (None, self.layer)
+        self._position: tuple[int | None, str] = (None, self.layer)
+        self._saved_position: tuple[int | None, str] | None = None
+        self._position_timer: Timer | None = None
         self.sub_title = f"{store.url.removeprefix('sqlite:///')} · {annotator}"
 
     def on_mount(self) -> None:
         self.push_screen(AnnotateScreen())
 
     def start_position(self) -> int | None:
-        """Where this annotator was: the session file, else their last edit, else the start.
-
-        Sets the current layer too; returns None for an empty store.
-        """
-        remembered = (
-            session.load(self.session_path, self.store.url, self.annotator)
-            if self.session_path is not None
-            else None
-        )
+        """Where this annotator was: the position saved in the store, else their last edit,
+        else the start. Sets the current layer too; returns None for an empty store."""
         found: tuple[int, str | None] | None = None
-        if remembered is not None and self._exists(remembered.paragraph_id):
-            found = (remembered.paragraph_id, remembered.layer)
+        saved = self.store.position(self.annotator)
+        if (
+            saved is not None
+            and saved.paragraph_id is not None
+            and self._exists(saved.paragraph_id)
+        ):
+            found = (saved.paragraph_id, saved.layer)
         if found is None:
             found = queries.last_position(self.store, self.annotator)
             if found is not None and not self._exists(found[0]):
@@ -84,7 +85,32 @@ class LayerkitApp(App[None]):
             return None
         if found[1] in self.schemas.order:
             self.layer = found[1]
+        self._saved_position = (found[0], self.layer)
         return found[0]
+
+    @property
+    def position(self) -> tuple[int | None, str]:
+        """The paragraph and layer on screen; kept in the store (after a short pause) so the
+        next session, on any machine, opens there."""
+        return self._position
+
+    @position.setter
+    def position(self, value: tuple[int | None, str]) -> None:
+        self._position = value
+        if self._position_timer is not None:
+            self._position_timer.stop()
+        self._position_timer = self.set_timer(POSITION_SAVE_DELAY, self.save_position)
+
+    def save_position(self) -> None:
+        """Write the current position to the store unless it is already there."""
+        paragraph_id, layer = self._position
+        if paragraph_id is None or self._position == self._saved_position:
+            return
+        try:
+            self.store.save_position(self.annotator, paragraph_id=paragraph_id, layer=layer)
+        except LayerkitError:
+            return  # a cursor position is not worth interrupting anyone's work for
+        self._saved_position = self._position
 
     def _exists(self, paragraph_id: int) -> bool:
         try:
@@ -105,14 +131,9 @@ class LayerkitApp(App[None]):
         self.show_error(error)
 
     def on_unmount(self) -> None:
-        paragraph_id, layer = self.position
-        if paragraph_id is not None and self.session_path is not None:
-            session.save(
-                self.session_path,
-                self.store.url,
-                self.annotator,
-                session.Position(paragraph_id, layer),
-            )
+        if self._position_timer is not None:
+            self._position_timer.stop()
+        self.save_position()
         self.store.close()
 
 
@@ -134,7 +155,6 @@ def create_app(
     *,
     project: Project | None = None,
     poll_seconds: float | None = POLL_SECONDS,
-    session_path: Path | None = None,
 ) -> LayerkitApp:
     """The app on an existing store (a missing one is a StoreError, before any screen opens)."""
     project = project or Project.load(db)
@@ -144,5 +164,4 @@ def create_app(
         project.schemas,
         annotator or default_annotator(project),
         poll_seconds=poll_seconds,
-        session_path=session_path if session_path is not None else session.default_path(),
     )

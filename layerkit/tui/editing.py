@@ -217,8 +217,8 @@ def accept_sentence(
 ) -> str:
     """Make the model's analyses of the sentence at ``offset`` the annotator's own.
 
-    Each token is its own store edit for now, so undo takes them back one at a time, and a
-    conflict half-way leaves the tokens before it accepted.
+    All tokens change in one store batch: one transaction and one undo step, and a conflict
+    with another annotator's edit leaves the whole sentence as it was.
     """
     index = sentence_index(data.sentences, offset)
     if index is None:
@@ -232,16 +232,18 @@ def accept_sentence(
     }
     pending = [analysed[t] for t in inside if t in analysed and analysed[t].origin != "human"]
     missing = sum(1 for t in inside if t not in analysed)
-    # TODO(store.batch): do these in one `with store.batch(annotator=annotator) as b:` block
-    # (b.update_annotation(...)) once the store has it, so accepting a sentence is one undo step.
-    for annotation in pending:
-        assert annotation.id is not None
-        store.update_annotation(
-            annotation.id,
+    if pending:
+        with store.batch(
             annotator=annotator,
-            expected_version=annotation.version,
-            origin="human",
-        )
+            label=f"accept sentence {index + 1}",
+            paragraph_id=data.paragraph.id,
+            layer=layer,
+        ) as batch:
+            for annotation in pending:
+                assert annotation.id is not None
+                batch.update_annotation(
+                    annotation.id, expected_version=annotation.version, origin="human"
+                )
     said = f"sentence {index + 1}: {len(pending)} token(s) accepted"
     if not pending:
         said = f"sentence {index + 1}: nothing left to accept"
@@ -381,4 +383,7 @@ def describe(edit: dict[str, Any] | None, *, redo: bool) -> str:
     if action == "status":
         state = (payload.get("status_after", {}).get(edit.get("layer")) or {}).get("state")
         return f"{verb}: marked {state}{where}"
+    if action == "batch":
+        edits = payload.get("edits") or []
+        return f"{verb}: {payload.get('label') or 'batch'}, {len(edits)} edit(s){where}"
     return f"{verb}: {action}{where}"
