@@ -35,7 +35,7 @@ from statistics import median, quantiles
 REPO = Path(__file__).resolve().parents[1]
 LAYERS = ("lexical", "semantic", "logical", "epistemic", "pragmatic")
 PER_DOCUMENT = 500
-VERBOSE = False
+VERBOSE = bool(os.environ.get("LK_BENCH_VERBOSE"))
 KEYS = [
     "right",
     "right",

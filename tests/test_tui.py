@@ -35,7 +35,7 @@ from layerkit.tui.screens.relation import RelationPicker
 from layerkit.tui.screens.texts import TextsModal
 from layerkit.tui.screens.token import TokenEditor
 from layerkit.tui.widgets.annotation_list import AnnotationList
-from layerkit.tui.widgets.bars import KeyBar
+from layerkit.tui.widgets.bars import KeyBar, LayerTabs
 from layerkit.tui.widgets.navigator import Navigator
 from layerkit.tui.widgets.paragraph_view import ParagraphView
 
@@ -952,6 +952,33 @@ async def test_quit_saves_position(db: Path) -> None:
         remembered = store.position(ME)
     assert remembered is not None
     assert (remembered.paragraph_id, remembered.layer) == (3, "logical")
+
+
+async def test_next_work_follows_the_annotators_order_and_the_order_is_kept(
+    db: Path, chat: int
+) -> None:
+    """ctrl+t goes to the next unfinished layer: breadth-first along one layer, or (after
+    ctrl+o) depth-first through the layers of one paragraph; the order survives a restart."""
+    first = paragraph_starting(db, "Учёные до сих пор")  # annotated and done on every layer
+    async with running(db, at=first, layer="semantic", annotator="kim") as (app, pilot):
+        assert app.order == "breadth"
+        assert screen(app).query_one(LayerTabs).text.plain.endswith("breadth")
+        await pilot.press("ctrl+t")
+        assert (app.position, app.layer) == ((chat, "semantic"), "semantic")
+        await pilot.press("ctrl+o", "ctrl+t")
+        assert app.order == "depth"
+        assert screen(app).query_one(LayerTabs).text.plain.endswith("depth")
+        assert app.position == (chat, "lexical")  # the rest of this paragraph, lowest first
+        await pilot.press("ctrl+q")
+    with open_store(db) as store:
+        saved = store.position("kim")
+    assert saved is not None and (saved.paragraph_id, saved.layer, saved.mode) == (
+        chat,
+        "lexical",
+        "depth",
+    )
+    async with running(db, annotator="kim") as (app, _pilot):
+        assert (app.order, app.position) == ("depth", (chat, "lexical"))
 
 
 async def test_position_is_in_the_store_while_the_app_runs(db: Path) -> None:

@@ -480,3 +480,45 @@ def test_navigator_search_uses_words_in_any_order_and_a_typed_prefix(
     assert queries.count(store, done) == 0
     store.set_status(five[3], "semantic", "done", annotator="kim")
     assert [r.id for r in queries.paragraph_page(store, 0, 10, done)] == [five[3]]
+
+
+# --- work order ------------------------------------------------------------------------------
+
+
+def test_breadth_first_walks_one_layer_across_paragraphs_and_wraps(
+    store: Store, five: list[int]
+) -> None:
+    from layerkit.tui.workflow import next_work
+
+    for pid in (five[1], five[2]):
+        store.set_status(pid, "semantic", "done", annotator="kim")
+    assert next_work(store, "breadth", LAYERS, five[0], "semantic") == (five[3], "semantic")
+    assert next_work(store, "breadth", LAYERS, five[4], "semantic") == (five[0], "semantic")
+    store.set_status(five[3], "semantic", "stale", annotator="kim")  # stale is work to redo
+    assert next_work(store, "breadth", LAYERS, five[0], "semantic") == (five[3], "semantic")
+    for pid in five:
+        store.set_status(pid, "semantic", "done", annotator="kim")
+    assert next_work(store, "breadth", LAYERS, five[0], "semantic") is None
+    assert next_work(store, "breadth", LAYERS, five[0], "lexical") == (five[1], "lexical")
+
+
+def test_depth_first_finishes_a_paragraph_before_the_next(store: Store, five: list[int]) -> None:
+    from layerkit.tui.workflow import next_work
+
+    for layer in ("lexical", "semantic"):
+        store.set_status(five[0], layer, "done", annotator="kim")
+    # the rest of this paragraph first, lowest unfinished layer other than the one on screen
+    assert next_work(store, "depth", LAYERS, five[0], "logical") == (five[0], "epistemic")
+    for layer in LAYERS:
+        store.set_status(five[0], layer, "done", annotator="kim")
+        store.set_status(five[1], layer, "done", annotator="kim")
+    store.set_status(five[2], "lexical", "done", annotator="kim")
+    assert next_work(store, "depth", LAYERS, five[0], "pragmatic") == (five[2], "semantic")
+    for pid in five[2:]:
+        for layer in LAYERS:
+            store.set_status(pid, layer, "done", annotator="kim")
+    store.set_status(five[1], "logical", "stale", annotator="kim")
+    # wraps around to the start of the store
+    assert next_work(store, "depth", LAYERS, five[4], "lexical") == (five[1], "logical")
+    store.set_status(five[1], "logical", "done", annotator="kim")
+    assert next_work(store, "depth", LAYERS, five[4], "lexical") is None

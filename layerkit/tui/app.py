@@ -23,6 +23,7 @@ from layerkit.store import Store, queries
 from layerkit.tui.keymap import KeyMap
 from layerkit.tui.screens.annotate import AnnotateScreen, keymaps_for
 from layerkit.tui.screens.error import ErrorModal
+from layerkit.tui.workflow import ORDERS, Order
 
 POLL_SECONDS = 2.0
 #: how long the cursor must rest on a paragraph before its position is written to the store:
@@ -56,7 +57,9 @@ class LayerkitApp(App[None]):
         self.keymaps: dict[str, KeyMap] = keymaps_for(schemas.layers)
         self.layer = schemas.order[0]
         self._position: tuple[int | None, str] = (None, self.layer)
-        self._saved_position: tuple[int | None, str] | None = None
+        #: depth-first (all layers of a paragraph) or breadth-first (one layer across paragraphs)
+        self.order: Order = "breadth"
+        self._saved_position: tuple[int | None, str, Order] | None = None
         self._position_timer: Timer | None = None
         self.sub_title = f"{store.url.removeprefix('sqlite:///')} · {annotator}"
 
@@ -68,6 +71,8 @@ class LayerkitApp(App[None]):
         else the start. Sets the current layer too; returns None for an empty store."""
         found: tuple[int, str | None] | None = None
         saved = self.store.position(self.annotator)
+        if saved is not None and saved.mode in ORDERS:
+            self.order = saved.mode
         if (
             saved is not None
             and saved.paragraph_id is not None
@@ -85,7 +90,7 @@ class LayerkitApp(App[None]):
             return None
         if found[1] in self.schemas.order:
             self.layer = found[1]
-        self._saved_position = (found[0], self.layer)
+        self._saved_position = (found[0], self.layer, self.order)
         return found[0]
 
     @property
@@ -101,16 +106,23 @@ class LayerkitApp(App[None]):
             self._position_timer.stop()
         self._position_timer = self.set_timer(POSITION_SAVE_DELAY, self.save_position)
 
+    def set_order(self, order: Order) -> None:
+        self.order = order
+        self.position = self._position  # saved like a move
+
     def save_position(self) -> None:
-        """Write the current position to the store unless it is already there."""
+        """Write the current position (and work order) to the store unless it is there."""
         paragraph_id, layer = self._position
-        if paragraph_id is None or self._position == self._saved_position:
+        current = (paragraph_id, layer, self.order)
+        if paragraph_id is None or current == self._saved_position:
             return
         try:
-            self.store.save_position(self.annotator, paragraph_id=paragraph_id, layer=layer)
+            self.store.save_position(
+                self.annotator, paragraph_id=paragraph_id, layer=layer, mode=self.order
+            )
         except LayerkitError:
             return  # a cursor position is not worth interrupting anyone's work for
-        self._saved_position = self._position
+        self._saved_position = current
 
     def _exists(self, paragraph_id: int) -> bool:
         try:

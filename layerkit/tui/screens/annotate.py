@@ -22,7 +22,7 @@ from layerkit.errors import LayerkitError
 from layerkit.schema.models import LayerSchema
 from layerkit.store import Annotation, queries
 from layerkit.store.queries import ParagraphFilter
-from layerkit.tui import editing, relations
+from layerkit.tui import editing, relations, workflow
 from layerkit.tui.keymap import KeyMap, label_keys
 from layerkit.tui.lexical import feature_inventory, token_field, token_rows
 from layerkit.tui.messages import (
@@ -90,6 +90,20 @@ class AnnotateScreen(Screen[None]):
         Binding("ctrl+n", "step_paragraph(1)", "Next ¶"),
         # Shown in the help only: the footer must fit 80 columns, and pageup does the same.
         Binding("ctrl+p", "step_paragraph(-1)", "Prev ¶", show=False),
+        Binding(
+            "ctrl+t",
+            "next_work",
+            "Next to do",
+            show=False,
+            tooltip="Go to the next unfinished layer, depth-first or breadth-first",
+        ),
+        Binding(
+            "ctrl+o",
+            "toggle_order",
+            "Depth/breadth-first",
+            show=False,
+            tooltip="Switch between finishing each paragraph (depth) and each layer (breadth)",
+        ),
         Binding(
             "ctrl+e", "texts", "Texts", tooltip="Write the layer's free texts (notes, unfolding)"
         ),
@@ -216,7 +230,7 @@ class AnnotateScreen(Screen[None]):
         states = (
             {layer.layer: data.state(layer.layer) for layer in self.layer_schemas} if data else {}
         )
-        self.query_one(LayerTabs).show(self.layer_schemas, schema.layer, states)
+        self.query_one(LayerTabs).show(self.layer_schemas, schema.layer, states, self.lk.order)
         self.query_one(LabelBar).show(schema.layer)
         if data is None:
             view.border_title = "no paragraph"
@@ -624,6 +638,30 @@ class AnnotateScreen(Screen[None]):
             return
         self.open_paragraph(target)
         nav.reload(self.filter, target, follow=False)
+
+    def action_next_work(self) -> None:
+        """Open the next unfinished layer in the annotator's order (wrapping around once)."""
+        app = self.lk
+        current = self.data.id if self.data else None
+        found = workflow.next_work(app.store, app.order, app.schemas.order, current, app.layer)
+        if found is None:
+            self.notify("Every layer of every paragraph is done.", timeout=3)
+            return
+        paragraph_id, layer = found
+        if paragraph_id == current and layer == app.layer:
+            self.notify(f"Only this one is left: {layer} here.", timeout=3)
+            return
+        self._go_to(paragraph_id, layer)
+
+    def action_toggle_order(self) -> None:
+        app = self.lk
+        app.set_order(workflow.other_order(app.order))
+        explain = {
+            "depth": "depth-first: ctrl+t finishes every layer of a paragraph, then the next",
+            "breadth": "breadth-first: ctrl+t does this layer across paragraphs",
+        }
+        self.notify(explain[app.order].capitalize() + ".", timeout=3)
+        self._show(keep=True)
 
     def action_cycle_state_filter(self) -> None:
         index = (

@@ -40,7 +40,13 @@ class TextBar(Widget):
 class LayerTabs(TextBar):
     """``1 Lexical ●  2 Semantic ◐ …``: the digit switches layer; the glyph is its state here."""
 
-    def show(self, layers: tuple[LayerSchema, ...], current: str, states: dict[str, str]) -> None:
+    def show(
+        self,
+        layers: tuple[LayerSchema, ...],
+        current: str,
+        states: dict[str, str],
+        order: str = "",
+    ) -> None:
         line = Text(no_wrap=True, overflow="ellipsis")
         for number, schema in enumerate(layers, start=1):
             glyph, glyph_style = STATE_GLYPHS.get(
@@ -53,6 +59,8 @@ class LayerTabs(TextBar):
             tab.append(glyph, glyph_style)
             tab.append(" ")
             line.append_text(tab)
+        if order:  # the work order ctrl+t follows (ctrl+o switches it)
+            line.append(f" {order}", "dim")
         self.set_text(line)
 
 
