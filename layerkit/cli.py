@@ -173,25 +173,54 @@ def status(state: State, as_json: bool) -> None:
     out.print(table)
 
 
-@cli.command(name="export")
-@click.argument("exporter_name", metavar="FORMAT")
-@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="Output path.")
-@pass_state
-def export(state: State, exporter_name: str, output: Path) -> None:
-    """Export the store (FORMAT: jsonl, or any exporter a plugin adds)."""
-    project = state.project
-    exporter = project.exporters.get(exporter_name)
-    if exporter is None:
-        raise UsageError(
-            f"no exporter named {exporter_name!r}.",
-            hint=f"Available: {', '.join(sorted(project.exporters))}.",
+class ExportGroup(click.Group):
+    """``layerkit export NAME``: one subcommand per registered exporter, built on demand.
+
+    Each takes ``-o/--output`` plus the ``click.Option`` objects the exporter lists in its
+    ``options`` attribute, so ``layerkit export sft --help`` shows the exporter's own options.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(ctx.ensure_object(State).project.exporters)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        project = ctx.ensure_object(State).project
+        exporter = project.exporters.get(cmd_name)
+        if exporter is None:
+            raise UsageError(
+                f"no exporter named {cmd_name!r}.",
+                hint=f"Available: {', '.join(sorted(project.exporters))}.",
+            )
+
+        def run(output: Path, **values: Any) -> None:
+            options: dict[str, Any] = {
+                "schema_versions": project.schemas.versions,
+                "schemas": project.schemas,
+                "plugin_manager": project.pm,
+                **values,
+            }
+            with project.open_store() as store:
+                report = exporter.export(store, output, options)
+            counts = ", ".join(f"{n} {what}" for what, n in report.counts.items())
+            out.print(f"Wrote {report.path}: {counts}", markup=False)
+            for note in report.notes:
+                err.print(f"note: {note}", markup=False)
+
+        output = click.Option(
+            ["-o", "--output"], required=True, type=click.Path(path_type=Path), help="Output path."
         )
-    with project.open_store() as store:
-        report = exporter.export(store, output, {"schema_versions": project.schemas.versions})
-    counts = ", ".join(f"{n} {what}" for what, n in report.counts.items())
-    out.print(f"Wrote {report.path}: {counts}", markup=False)
-    for note in report.notes:
-        err.print(f"note: {note}", markup=False)
+        return click.Command(
+            cmd_name,
+            callback=run,
+            params=[output, *getattr(exporter, "options", ())],
+            help=f"Export {exporter.description}.",
+            short_help=exporter.description,
+        )
+
+
+@cli.group(name="export", cls=ExportGroup)
+def export() -> None:
+    """Export the store (jsonl, conllu, sft, dpo, or any exporter a plugin adds)."""
 
 
 @cli.command()

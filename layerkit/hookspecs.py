@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     import click
 
+    from layerkit.curriculum.tasks import CurriculumTask
     from layerkit.plugin_api import Exporter, Importer, Preannotator
 
 hookspec = pluggy.HookspecMarker("layerkit")
@@ -43,6 +44,12 @@ def register_exporters(register: Callable[[Exporter], None]) -> None:
         ``description`` and ``export(store, out, options) -> ExportReport``. It reads the store
         only; an exporter never writes to it. It should write to a temporary path and move it into
         place at the end, so a failed export leaves no partial file.
+
+    An exporter may also have ``options``: a sequence of ``click.Option`` objects that
+    ``layerkit export NAME`` accepts; their values arrive in ``options`` under the option's name,
+    beside ``schema_versions`` (layer → version), ``schemas`` (the
+    :class:`~layerkit.schema.SchemaRegistry` in force) and ``plugin_manager`` (for exporters that
+    call hooks themselves, as the curriculum exporters call ``curriculum_record``).
     """
 
 
@@ -65,6 +72,47 @@ def register_layers(register: Callable[[Path], None]) -> None:
 
     :param register: call ``register(path_to_toml)``. A file with ``layer = "name"`` defines a
         layer; one with ``extends = "name"`` adds fields or labels to an existing layer.
+
+    A new layer is a curriculum stage of its own; give it tasks with
+    ``register_curriculum_tasks`` (else one is derived from its schema).
+    """
+
+
+@hookspec
+def register_curriculum_tasks(register: Callable[[CurriculumTask], None]) -> None:
+    """Register curriculum tasks: what ``layerkit export sft`` asks about a layer.
+
+    :param register: call ``register(task)``; a task (see
+        :class:`layerkit.curriculum.tasks.CurriculumTask`) has a unique ``name``
+        (``"<layer>.<what>"``), the ``layer`` whose gold annotations it turns into answers, an
+        ``answer_format`` (``token_table``, ``json`` or ``text``: see
+        :mod:`layerkit.curriculum.answers`), a ``context`` flag (its answer is shown as gold
+        context in the prompts of higher layers; at most one such task per layer) and
+        ``examples(paragraph, lang)`` yielding :class:`layerkit.curriculum.tasks.Example`;
+        optionally ``meta_keys`` (the meta keys its examples set) and
+        ``preference_pairs(paragraph, lang)`` for ``layerkit export dpo``.
+
+    A layer that no plugin gives a task gets a generic one derived from its schema, so a layer
+    added through ``register_layers`` alone is already part of the curriculum.
+    """
+
+
+@hookspec
+def curriculum_record(record: dict[str, Any], stage: str, task: str) -> dict[str, Any] | None:
+    """Change or drop one curriculum record before it is written.
+
+    Implementations are chained, in pluggy's call order (``tryfirst``/``trylast`` apply): each
+    receives the record as the one before returned it. Return the record (changed or not) to keep
+    it; return ``None`` to drop it, and the implementations after yours are not called. A record
+    is an SFT record (``{"messages": [...], "meta": {...}}``) or, from ``layerkit export dpo``, a
+    preference record (``{"prompt": [...], "chosen": [...], "rejected": [...], "meta": {...}}``);
+    ``record["meta"]["kind"]`` says which. The result is checked: a plugin that returns something
+    else is named in the error and nothing is written.
+
+    :param record: the record, a fresh dict you may change in place.
+    :param stage: the stage it belongs to, e.g. ``"02-semantic"``.
+    :param task: the task that produced it, e.g. ``"semantic.frames"``.
+    :return: the record to write, or ``None`` to drop it.
     """
 
 

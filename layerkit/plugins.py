@@ -105,6 +105,50 @@ def call_hook(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> list[A
     return results
 
 
+def chain_hook(
+    pm: pluggy.PluginManager,
+    hook_name: str,
+    value_name: str,
+    value: Any,
+    check: Callable[[Any], str | None] | None = None,
+    **kwargs: Any,
+) -> tuple[Any, str | None]:
+    """Pass ``value`` through every implementation in call order, each getting the last result.
+
+    Returns the final value and ``None``, or ``(None, plugin name)`` when an implementation
+    returned ``None`` (for ``curriculum_record``: dropped the record), which ends the chain.
+    Unlike pluggy's own calling, where ``None`` means "no answer", this lets several plugins
+    compose their changes to one value, and tells who dropped it. ``check`` says what is wrong
+    with a returned value (or None); a plugin whose value fails it is named in the error.
+    """
+    hook = getattr(pm.hook, hook_name)
+    for impl in reversed(hook.get_hookimpls()):
+        args = {value_name: value, **kwargs}
+        try:
+            value = impl.function(**{k: args[k] for k in impl.argnames})
+        except LayerkitError:
+            raise
+        except Exception as exc:
+            raise PluginError(
+                f"plugin {impl.plugin_name!r} failed in {hook_name}: {type(exc).__name__}: {exc}",
+                hint=f"Disable or fix the plugin {impl.plugin_name!r}; nothing was written.",
+            ) from exc
+        if value is None:
+            return None, impl.plugin_name
+        problem = check(value) if check is not None else None
+        if problem:
+            raise PluginError(
+                f"plugin {impl.plugin_name!r} returned an invalid value from {hook_name}: "
+                f"{problem}.",
+                hint=f"See the documentation of {hook_name} in docs/plugins.md.",
+            )
+    return value, None
+
+
+def has_implementations(pm: pluggy.PluginManager, hook_name: str) -> bool:
+    return bool(getattr(pm.hook, hook_name).get_hookimpls())
+
+
 def collect(pm: pluggy.PluginManager, hook_name: str) -> list[tuple[str, Any]]:
     """Run a ``register_*`` hook and return ``(plugin name, registered thing)`` pairs."""
     items: list[tuple[str, Any]] = []

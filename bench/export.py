@@ -1,0 +1,157 @@
+"""Curriculum export speed and memory at 10k and 100k annotated paragraphs.
+
+    python bench/export.py                 # 10k and 100k paragraphs (builds the stores: minutes)
+    python bench/export.py --sizes 2000    # a quick run
+
+The store is built through the store's bulk writer from the 13 annotated paragraphs of
+``sample_corpus/annotated.jsonl`` (all five layers done, real annotation density: ~140
+annotations a paragraph), each copy made unique by a marker at its end, ten paragraphs a
+document. Each export runs in a fresh process, so its peak resident memory (ru_maxrss) is the
+export's own; flat memory means the figure does not grow from 10k to 100k paragraphs.
+Goal: >= 20k records/s, flat memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+LAYERS = ("lexical", "semantic", "logical", "epistemic", "pragmatic")
+PER_DOCUMENT = 10
+
+
+def _templates() -> list[dict[str, Any]]:
+    lines = (REPO / "sample_corpus" / "annotated.jsonl").read_text(encoding="utf-8").splitlines()
+    return [r for r in map(json.loads, lines) if r.get("type") == "paragraph"]
+
+
+def _paragraph(template: dict[str, Any], marker: str) -> Any:
+    from layerkit.store import NewParagraph
+
+    rows = []
+    for a in template["annotations"]:
+        row = {k: a.get(k) for k in ("layer", "kind", "field", "label", "start", "end", "value")}
+        row.update(
+            local_id=a["id"],
+            source=a.get("source"),
+            target=a.get("target"),
+            attrs=a.get("attrs") or {},
+            annotator=a.get("annotator", "bench"),
+            origin=a.get("origin", "human"),
+        )
+        rows.append(row)
+    return NewParagraph(
+        text=f"{template['text']} ({marker})",
+        sentences=template["sentences"],
+        tokens=template["tokens"],
+        flags=[],
+        meta={},
+        annotations=rows,
+        status={layer: {"state": "done", "annotator": "bench"} for layer in LAYERS},
+    )
+
+
+def grow(db: Path, target: int) -> float:
+    """Add documents until the store holds ``target`` paragraphs; returns seconds spent."""
+    from layerkit.store import NewDocument, Store
+
+    templates = _templates()
+    started = time.perf_counter()
+    with Store.open(db, layer_order=LAYERS) as store:
+        have = store.summary().paragraphs
+        doc = have // PER_DOCUMENT
+        while have < target:
+            with store.bulk(annotator="bench") as writer:
+                for _ in range(100):
+                    if have >= target:
+                        break
+                    paragraphs = [
+                        _paragraph(templates[(doc + i) % len(templates)], f"{doc}.{i}")
+                        for i in range(PER_DOCUMENT)
+                    ]
+                    writer.add_document(
+                        NewDocument(
+                            name=f"bench-{doc}",
+                            source="bench",
+                            format="jsonl",
+                            meta={"license": "CC-BY-4.0"},
+                            paragraphs=paragraphs,
+                        )
+                    )
+                    have += PER_DOCUMENT
+                    doc += 1
+    return time.perf_counter() - started
+
+
+def child(db: Path, out: Path) -> None:
+    """Run one export (in its own process) and print its figures as JSON."""
+    from layerkit.project import Project
+
+    project = Project.load(str(db))
+    exporter = project.exporters["sft"]
+    options = {"schemas": project.schemas, "plugin_manager": project.pm}
+    with project.open_store() as store:
+        started = time.perf_counter()
+        report = exporter.export(store, out, options)
+        seconds = time.perf_counter() - started
+    records = sum(n for what, n in report.counts.items() if what.endswith("records"))
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    written = sum(p.stat().st_size for p in out.iterdir())
+    print(
+        json.dumps(
+            {"records": records, "seconds": seconds, "peak_mib": peak_mib, "mib": written / 2**20}
+        )
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10000,100000", help="paragraph counts, ascending")
+    parser.add_argument("--work", type=Path, help="folder for the store (kept; default: temp)")
+    parser.add_argument(
+        "--child", nargs=2, type=Path, metavar=("DB", "OUT"), help=argparse.SUPPRESS
+    )
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+    work = args.work or Path(tempfile.mkdtemp(prefix="layerkit-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    db = work / "bench.db"
+    print("paragraphs  build_s  export_s  records  records/s  written_MiB  MiB/s  peak_MiB")
+    try:
+        for size in (int(s) for s in args.sizes.split(",")):
+            build = grow(db, size)
+            out = work / f"curriculum-{size}"
+            shutil.rmtree(out, ignore_errors=True)
+            result = subprocess.run(
+                [sys.executable, __file__, "--child", str(db), str(out)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            figures = json.loads(result.stdout.strip().splitlines()[-1])
+            rate = figures["records"] / figures["seconds"]
+            print(
+                f"{size:>10}  {build:7.1f}  {figures['seconds']:8.1f}  {figures['records']:7}  "
+                f"{rate:9.0f}  {figures['mib']:11.0f}  {figures['mib'] / figures['seconds']:5.1f}  "
+                f"{figures['peak_mib']:8.1f}",
+                flush=True,
+            )
+            shutil.rmtree(out, ignore_errors=True)
+    finally:
+        if args.work is None:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,167 @@
+"""Answer formats of curriculum tasks: writing gold answers, and reading a model's back.
+
+A trained model's output is only useful if it can be turned back into annotations and scored,
+so every task answers in one of three formats that are readable by people and parseable by this
+module (the trainer reads the format of each task from the manifest and calls
+:func:`parse_answer`):
+
+``token_table``
+    One line per word, tab-separated ``word lemma upos feats``, after a header line
+    ``word\\tlemma\\tupos\\tfeats``. Tabs, line breaks and backslashes inside a cell are written
+    ``\\t``, ``\\n`` and ``\\\\``. Data: a list of ``{"word", "lemma", "upos", "feats"}`` dicts.
+``json``
+    A JSON object (or list) laid out one object per line: compact enough for training,
+    diffable, and read back by ``json.loads`` whatever whitespace a model produces. Data: the
+    object.
+``text``
+    Free text (unfolding texts: an example, a counterexample...). Data: the string.
+
+``parse_answer(fmt, format_answer(fmt, data)) == data`` for every data a task produces (tested).
+Model output wrapped in a Markdown code fence is accepted too.
+
+This module depends on nothing but the standard library, so a trainer can use it without a store.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from layerkit.errors import LayerkitError
+
+ANSWER_FORMATS = ("token_table", "json", "text")
+TOKEN_COLUMNS = ("word", "lemma", "upos", "feats")
+
+_FENCE = re.compile(r"^\s*```[A-Za-z0-9_-]*[ \t]*\n(.*?)\n?```\s*$", re.S)
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_SPECIAL = re.compile(r"[\\\t\n\r]")
+_UNESCAPE = re.compile(r"\\([\\tnr])")
+_UNESCAPES = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
+
+
+class AnswerParseError(LayerkitError):
+    """An answer (usually a model's output) does not follow its task's answer format."""
+
+    title = "Cannot parse answer"
+
+
+def format_answer(answer_format: str, data: Any) -> str:
+    """The answer text of ``data`` in ``answer_format``."""
+    if answer_format == "token_table":
+        return _format_table(data)
+    if answer_format == "json":
+        return _layout(data)
+    if answer_format == "text":
+        if not isinstance(data, str):
+            raise TypeError(f"a text answer is a string, not {type(data).__name__}")
+        return data.strip()
+    raise ValueError(
+        f"unknown answer format {answer_format!r} (known: {', '.join(ANSWER_FORMATS)})"
+    )
+
+
+def parse_answer(answer_format: str, text: str) -> Any:
+    """The data an answer text stands for; raises :class:`AnswerParseError` on malformed text."""
+    match = _FENCE.match(text)
+    body = match.group(1) if match else text
+    if answer_format == "token_table":
+        return _parse_table(body)
+    if answer_format == "json":
+        try:
+            return json.loads(body)
+        except json.JSONDecodeError as exc:
+            raise AnswerParseError(
+                f"not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}.",
+                hint="A json answer is one JSON object; see docs/curriculum.md for its keys.",
+            ) from None
+    if answer_format == "text":
+        return body.strip()
+    raise ValueError(
+        f"unknown answer format {answer_format!r} (known: {', '.join(ANSWER_FORMATS)})"
+    )
+
+
+def locate(text: str, quote: str, start: int = 0) -> tuple[int, int] | None:
+    """Code-point offsets of ``quote`` in ``text`` at or after ``start`` (else anywhere), or None.
+
+    Answers quote spans by their text instead of offsets (models cannot count code points);
+    this maps a quote back onto the paragraph to score it or store it as an annotation.
+    """
+    if not quote:
+        return None
+    found = text.find(quote, start)
+    if found < 0:
+        found = text.find(quote)
+    return None if found < 0 else (found, found + len(quote))
+
+
+def _escape(cell: str) -> str:
+    return cell.translate(_ESCAPES) if _SPECIAL.search(cell) else cell
+
+
+def _unescape(cell: str) -> str:
+    return _UNESCAPE.sub(lambda m: _UNESCAPES[m.group(1)], cell)
+
+
+def _format_table(rows: Any) -> str:
+    lines = ["\t".join(TOKEN_COLUMNS)]
+    for row in rows:
+        line = f"{row['word']}\t{row['lemma']}\t{row['upos']}\t{row['feats']}"
+        # Escaping cell by cell only where something needs it: most rows need nothing.
+        if line.count("\t") != 3 or _SPECIAL.search(line):
+            line = "\t".join(_escape(str(row[col])) for col in TOKEN_COLUMNS)
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _parse_table(body: str) -> list[dict[str, str]]:
+    rows = []
+    # Only "\n" ends a row: str.splitlines would also split at form feeds, U+2028 and other
+    # characters a cell may hold unescaped.
+    for number, line in enumerate(body.split("\n"), start=1):
+        line = line.removesuffix("\r")
+        if "\t" not in line and not line.strip():
+            continue
+        cells = line.split("\t")
+        if number == 1 and tuple(c.strip() for c in cells) == TOKEN_COLUMNS:
+            continue
+        if len(cells) != len(TOKEN_COLUMNS):
+            raise AnswerParseError(
+                f"line {number} has {len(cells)} tab-separated cells, not {len(TOKEN_COLUMNS)}: "
+                f"{line[:60]!r}.",
+                hint="Each line of a token table is: word, lemma, UPOS, features.",
+            )
+        rows.append(dict(zip(TOKEN_COLUMNS, (_unescape(c) for c in cells), strict=True)))
+    return rows
+
+
+# One encoder for every call: json.dumps with options builds a new encoder each time, which
+# costs more than encoding the small items of an answer.
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
+
+def _dump(value: Any) -> str:
+    return _ENCODER.encode(value)
+
+
+def _layout(data: Any) -> str:
+    """JSON with one top-level key, and one object of each top-level list, per line (lists of
+    plain values stay on one line)."""
+    if isinstance(data, list):
+        return _layout_list(data)
+    if not isinstance(data, dict):
+        return _dump(data)
+    if not data:
+        return "{}"
+    parts = []
+    for key, value in data.items():
+        shown = _layout_list(value) if isinstance(value, list) else _dump(value)
+        parts.append(f"{_dump(key)}: {shown}")
+    return "{" + ",\n".join(parts) + "}"
+
+
+def _layout_list(items: list[Any]) -> str:
+    if not any(isinstance(item, dict | list) for item in items):
+        return _dump(items)
+    return "[\n" + ",\n".join(_dump(item) for item in items) + "\n]"

@@ -1,0 +1,408 @@
+"""The built-in curriculum tasks of the five layers (LAYERS.md, "Curriculum tasks").
+
+Each task reads one layer of a :class:`ParagraphView` and answers in a format of
+``layerkit.curriculum.answers``; docs/curriculum.md shows every answer shape. Spans are quoted by
+their text, never by offsets: a model can copy words but cannot count code points, and
+``answers.locate`` maps a quote back onto the paragraph.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+from layerkit.curriculum.answers import format_answer
+from layerkit.curriculum.tasks import Ann, Example, ParagraphView, PreferencePair, label_counts
+
+SEMANTIC_ROLES = "AGENT, PATIENT, THEME, EXPERIENCER, RECIPIENT, ATTRIBUTE, INSTRUMENT, TIME, PLACE, CAUSE, MANNER"
+
+
+def _by_start(anns: list[Ann]) -> list[Ann]:
+    return sorted(anns, key=lambda a: (a.start if a.start is not None else -1, a.end or 0, a.id))
+
+
+class _Task:
+    name = ""
+    layer = ""
+    answer_format = "json"
+    context = True
+    description = ""
+    instructions: ClassVar[dict[str, str]] = {}
+    # Fields whose labels the answer contains (for the dataset card); None: every field.
+    label_fields: tuple[str, ...] | None = None
+
+    def data(self, view: ParagraphView) -> Any:
+        raise NotImplementedError
+
+    def examples(self, view: ParagraphView, lang: str) -> Iterator[Example]:
+        yield Example(
+            instruction=self.instructions[lang],
+            answer=format_answer(self.answer_format, self.data(view)),
+            labels=label_counts(
+                a
+                for a in view.layer(self.layer)
+                if self.label_fields is None or a.field in self.label_fields
+            ),
+        )
+
+
+class LexicalTask(_Task):
+    name = "lexical.morphology"
+    layer = "lexical"
+    answer_format = "token_table"
+    description = "lemma, UPOS and UD features of every word, as a token table"
+    instructions: ClassVar[dict[str, str]] = {
+        "ru": (
+            "Укажите лемму, часть речи (UPOS) и морфологические признаки (UD FEATS) каждого "
+            "слова абзаца. Ответ — таблица через табуляцию: первая строка word, lemma, upos, "
+            "feats; затем по строке на слово в порядке текста; «_», если признаков нет."
+        ),
+        "en": (
+            "Give the lemma, part of speech (UPOS) and morphological features (UD FEATS) of every "
+            "word of the paragraph. Answer with a tab-separated table: a header line word, lemma, "
+            "upos, feats, then one line per word in text order; '_' where there are no features."
+        ),
+    }
+
+    def data(self, view: ParagraphView) -> list[dict[str, str]]:
+        by_span: dict[tuple[int, int], list[Ann]] = {}
+        for ann in view.layer("lexical", "morph"):
+            if ann.start is not None and ann.end is not None:
+                by_span.setdefault((ann.start, ann.end), []).append(ann)
+        rows = []
+        for start, end in view.tokens:
+            form = view.text[start:end]
+            anns = by_span.get((start, end))
+            if not anns:
+                rows.append({"word": form, "lemma": "_", "upos": "_", "feats": "_"})
+                continue
+            for ann in anns:
+                attrs = ann.attrs
+                rows.append(
+                    {
+                        "word": (attrs.get("word") or form) if len(anns) > 1 else form,
+                        "lemma": attrs.get("lemma") or "_",
+                        "upos": ann.label or "_",
+                        "feats": attrs.get("feats") or "_",
+                    }
+                )
+        return rows
+
+
+class SemanticTask(_Task):
+    name = "semantic.frames"
+    layer = "semantic"
+    description = "predicates and their arguments with semantic roles"
+    instructions: ClassVar[dict[str, str]] = {
+        "ru": (
+            "Кто что сделал, с кем и при каких обстоятельствах? Найдите все предикаты абзаца "
+            f"(действия, процессы, состояния) и их участников с ролями ({SEMANTIC_ROLES}). "
+            'Ответ — JSON: {"predicates": [{"predicate": текст, "roles": [{"role": РОЛЬ, '
+            '"text": текст}]}]}; фрагменты текста приводите дословно, в порядке текста.'
+        ),
+        "en": (
+            "Who did what to whom, and under which circumstances? Find every predicate of the "
+            "paragraph (actions, processes, states) and its arguments with their roles "
+            f'({SEMANTIC_ROLES}). Answer with JSON: {{"predicates": [{{"predicate": text, '
+            '"roles": [{"role": ROLE, "text": text}]}]}; quote the text verbatim, in text order.'
+        ),
+    }
+
+    def data(self, view: ParagraphView) -> dict[str, Any]:
+        anns = view.layer("semantic")
+        predicates = _by_start([a for a in anns if a.field == "frame" and a.label == "PREDICATE"])
+        roles: dict[int, list[tuple[Ann, Ann]]] = {}
+        linked: set[int] = set()
+        for rel in anns:
+            if rel.kind != "relation":
+                continue
+            arg, pred = view.get(rel.source_id), view.get(rel.target_id)
+            if arg is None or pred is None:
+                continue
+            roles.setdefault(pred.id, []).append((arg, rel))
+            linked.add(arg.id)
+        out: dict[str, Any] = {
+            "predicates": [
+                {
+                    "predicate": view.quote(p),
+                    "roles": [
+                        {"role": rel.label, "text": view.quote(arg)}
+                        for arg, rel in sorted(
+                            roles.get(p.id, []), key=lambda x: (x[0].start or 0, x[0].id)
+                        )
+                    ],
+                }
+                for p in predicates
+            ]
+        }
+        unlinked = [
+            {"role": a.label, "text": view.quote(a)}
+            for a in _by_start(anns)
+            if a.kind == "span" and a.label != "PREDICATE" and a.id not in linked
+        ]
+        if unlinked:
+            out["unattached"] = unlinked
+        return out
+
+
+class LogicalTask(_Task):
+    name = "logical.structure"
+    layer = "logical"
+    description = "argumentative units and the relations between them"
+    label_fields = ("unit", "discourse")
+    instructions: ClassVar[dict[str, str]] = {
+        "ru": (
+            "Что утверждается и на каком основании; как связаны высказывания? Выделите "
+            "аргументативные единицы (MAJOR_CLAIM, CLAIM, PREMISE) и связи между ними (SUPPORT, "
+            "ATTACK, CAUSE, CONDITION, PURPOSE, CONCESSION, CONTRAST, SEQUENCE, ELABORATION) с "
+            'маркером связи, если он есть. Ответ — JSON: {"units": [{"id": номер, "type": ТИП, '
+            '"text": текст}], "relations": [{"type": СВЯЗЬ, "from": номер, "to": номер, '
+            '"connective": маркер или null}]}.'
+        ),
+        "en": (
+            "What is claimed and on what grounds; how are the statements linked? Mark the "
+            "argumentative units (MAJOR_CLAIM, CLAIM, PREMISE) and the relations between them "
+            "(SUPPORT, ATTACK, CAUSE, CONDITION, PURPOSE, CONCESSION, CONTRAST, SEQUENCE, "
+            'ELABORATION) with their connective if there is one. Answer with JSON: {"units": '
+            '[{"id": number, "type": TYPE, "text": text}], "relations": [{"type": RELATION, '
+            '"from": number, "to": number, "connective": marker or null}]}.'
+        ),
+    }
+
+    def data(self, view: ParagraphView) -> dict[str, Any]:
+        anns = view.layer("logical")
+        units = _by_start([a for a in anns if a.field == "unit" and a.kind == "span"])
+        number = {u.id: i for i, u in enumerate(units, start=1)}
+        relations = []
+        for rel in anns:
+            if rel.kind != "relation" or rel.source_id not in number or rel.target_id not in number:
+                continue
+            assert rel.source_id is not None and rel.target_id is not None
+            relations.append(
+                {
+                    "type": rel.label,
+                    "from": number[rel.source_id],
+                    "to": number[rel.target_id],
+                    "connective": rel.attrs.get("connective") or None,
+                }
+            )
+        relations.sort(key=lambda r: (r["from"], r["to"], r["type"] or ""))
+        return {
+            "units": [{"id": number[u.id], "type": u.label, "text": view.quote(u)} for u in units],
+            "relations": relations,
+        }
+
+
+_UNFOLDING = {
+    "EXAMPLE": (
+        "example",
+        "Приведите пример, который подтверждает это утверждение.",
+        "Give an example that bears this statement out.",
+    ),
+    "COUNTEREXAMPLE": (
+        "counterexample",
+        "Приведите контрпример, который опровергает или ограничивает это утверждение.",
+        "Give a counterexample that refutes or limits this statement.",
+    ),
+    "ANALOGY": (
+        "analogy",
+        "Предложите аналогию из другой области для этого утверждения.",
+        "Offer an analogy from another field for this statement.",
+    ),
+    "APPLICATION": (
+        "application",
+        "Покажите, как это утверждение применяется на практике.",
+        "Show how this statement applies in practice.",
+    ),
+}
+_STATEMENT = {"ru": "Утверждение: «{}»", "en": "Statement: “{}”"}
+
+
+class UnfoldingTask:
+    """An annotator's example, counterexample, analogy or application of one unit: a task of its
+    own per text, and (example against counterexample) preference pairs."""
+
+    layer = "logical"
+    answer_format = "text"
+    context = False
+    meta_keys = ("unfolding", "claim", "annotation_id", "pair", "chosen_id", "rejected_id")
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        what, self._ru, self._en = _UNFOLDING[label]
+        self.name = f"logical.{what}"
+        self.description = f"the annotator's {what} of a claim, as free text"
+
+    def _texts(self, view: ParagraphView, label: str) -> Iterator[tuple[Ann, Ann]]:
+        for ann in view.layer("logical", "unfolding"):
+            unit = view.get(ann.source_id)
+            if ann.label == label and ann.value and ann.value.strip() and unit is not None:
+                yield unit, ann
+
+    def _instruction(self, lang: str) -> str:
+        return self._ru if lang == "ru" else self._en
+
+    def examples(self, view: ParagraphView, lang: str) -> Iterator[Example]:
+        for unit, ann in self._texts(view, self.label):
+            claim = view.quote(unit)
+            yield Example(
+                instruction=self._instruction(lang),
+                answer=format_answer("text", ann.value or ""),
+                material=_STATEMENT[lang].format(claim),
+                labels=(f"unfolding:{self.label}",),
+                meta={"unfolding": self.label, "claim": claim, "annotation_id": ann.id},
+            )
+
+    def preference_pairs(self, view: ParagraphView, lang: str) -> Iterator[PreferencePair]:
+        """An example is the better answer to "give an example" than a counterexample of the same
+        claim, and the other way round."""
+        opposite = {"EXAMPLE": "COUNTEREXAMPLE", "COUNTEREXAMPLE": "EXAMPLE"}.get(self.label)
+        if opposite is None:
+            return
+        others: dict[int, list[Ann]] = {}
+        for unit, ann in self._texts(view, opposite):
+            others.setdefault(unit.id, []).append(ann)
+        for unit, ann in self._texts(view, self.label):
+            for other in others.get(unit.id, []):
+                claim = view.quote(unit)
+                yield PreferencePair(
+                    instruction=self._instruction(lang),
+                    chosen=format_answer("text", ann.value or ""),
+                    rejected=format_answer("text", other.value or ""),
+                    material=_STATEMENT[lang].format(claim),
+                    meta={
+                        "pair": "example_vs_counterexample",
+                        "unfolding": self.label,
+                        "claim": claim,
+                        "chosen_id": ann.id,
+                        "rejected_id": other.id,
+                    },
+                )
+
+
+class EpistemicTask(_Task):
+    name = "epistemic.factuality"
+    layer = "epistemic"
+    description = "factuality, evidentiality and source of each statement; hedges and boosters"
+    instructions: ClassVar[dict[str, str]] = {
+        "ru": (
+            "Насколько автор уверен в каждом утверждении и с чьих слов оно сказано? Для каждого "
+            "утверждения укажите фактуальность (FACT, PROBABLE, POSSIBLE, NON_FACT, UNCOMMITTED), "
+            "есть ли отрицание, тип знания (DIRECT, REPORTED, INFERRED или null) и источник "
+            "(AUTHOR, если это сам автор); отдельно — слова-смягчители (HEDGE) и усилители "
+            '(BOOSTER). Ответ — JSON: {"statements": [{"text": текст, "factuality": МЕТКА, '
+            '"negated": true/false, "evidential": МЕТКА или null, "source": текст}], "cues": '
+            '[{"type": HEDGE/BOOSTER, "text": текст}]}.'
+        ),
+        "en": (
+            "How certain is the author of each statement, and on whose word? For every statement "
+            "give its factuality (FACT, PROBABLE, POSSIBLE, NON_FACT, UNCOMMITTED), whether it is "
+            "negated, the kind of evidence (DIRECT, REPORTED, INFERRED or null) and the source "
+            "(AUTHOR when it is the author); separately, hedges (HEDGE) and boosters (BOOSTER). "
+            'Answer with JSON: {"statements": [{"text": text, "factuality": LABEL, "negated": '
+            'true/false, "evidential": LABEL or null, "source": text}], "cues": [{"type": '
+            'HEDGE/BOOSTER, "text": text}]}.'
+        ),
+    }
+
+    def data(self, view: ParagraphView) -> dict[str, Any]:
+        anns = view.layer("epistemic")
+        sources: dict[int, list[Ann]] = {}
+        for rel in anns:
+            if rel.kind == "relation" and rel.field == "source":
+                target = view.get(rel.target_id)
+                if target is not None and rel.source_id is not None:
+                    sources.setdefault(rel.source_id, []).append(target)
+        statements = []
+        for span in _by_start([a for a in anns if a.field == "factuality" and a.kind == "span"]):
+            named = [view.quote(t) for t in _by_start(sources.get(span.id, []))]
+            statements.append(
+                {
+                    "text": view.quote(span),
+                    "factuality": span.label,
+                    "negated": bool(span.attrs.get("negated", False)),
+                    "evidential": span.attrs.get("evidential") or None,
+                    "source": "; ".join(named) if named else "AUTHOR",
+                }
+            )
+        cues = [
+            {"type": a.label, "text": view.quote(a)}
+            for a in _by_start([a for a in anns if a.field == "cue" and a.kind == "span"])
+        ]
+        return {"statements": statements, "cues": cues}
+
+
+_SENTENCES = {"ru": "Предложения:", "en": "Sentences:"}
+_PRAGMATIC_TEXTS = ("implicature", "presupposition", "audience", "metacognitive")
+
+
+class PragmaticTask(_Task):
+    name = "pragmatic.analysis"
+    layer = "pragmatic"
+    description = "speech act of each sentence; intent, tone, register; implicature and notes"
+    instructions: ClassVar[dict[str, str]] = {
+        "ru": (
+            "Что автор делает этим абзацем и что подразумевает? Укажите речевой акт каждого "
+            "предложения по номеру (ASSERT, QUESTION, DIRECT, COMMIT, EXPRESS, DECLARE), "
+            "намерение абзаца (INFORM, EXPLAIN, PERSUADE, INSTRUCT, EVALUATE, ENTERTAIN), тон "
+            "(NEUTRAL, POSITIVE, NEGATIVE, IRONIC), стиль (ACADEMIC, NEWS, CONVERSATIONAL, "
+            "OFFICIAL, LITERARY), импликатуру (что подразумевается, но не сказано), "
+            "пресуппозицию, адресата и метакогнитивный комментарий (почему автор подаёт мысль "
+            'именно так). Ответ — JSON: {"speech_acts": [АКТ для каждого предложения], "intent": '
+            '…, "tone": …, "register": …, "implicature": текст, "presupposition": текст или null, '
+            '"audience": текст или null, "metacognitive": текст или null}.'
+        ),
+        "en": (
+            "What does the author do with this paragraph, and what is implied? Give the speech "
+            "act of each numbered sentence (ASSERT, QUESTION, DIRECT, COMMIT, EXPRESS, DECLARE), "
+            "the paragraph's intent (INFORM, EXPLAIN, PERSUADE, INSTRUCT, EVALUATE, ENTERTAIN), "
+            "tone (NEUTRAL, POSITIVE, NEGATIVE, IRONIC), register (ACADEMIC, NEWS, "
+            "CONVERSATIONAL, OFFICIAL, LITERARY), the implicature (what is meant but not said), "
+            "the presupposition, the intended audience and a metacognitive note (why the author "
+            'frames it this way). Answer with JSON: {"speech_acts": [ACT per sentence], '
+            '"intent": …, "tone": …, "register": …, "implicature": text, "presupposition": text '
+            'or null, "audience": text or null, "metacognitive": text or null}.'
+        ),
+    }
+
+    def examples(self, view: ParagraphView, lang: str) -> Iterator[Example]:
+        numbered = "\n".join(
+            f"{i}. {view.text[s:e]}" for i, (s, e) in enumerate(view.sentences, start=1)
+        )
+        for example in super().examples(view, lang):
+            yield Example(
+                instruction=example.instruction,
+                answer=example.answer,
+                material=f"{_SENTENCES[lang]}\n{numbered}",
+                labels=example.labels,
+            )
+
+    def data(self, view: ParagraphView) -> dict[str, Any]:
+        anns = view.layer("pragmatic")
+        acts: list[str | None] = [None] * len(view.sentences)
+        out: dict[str, Any] = {"speech_acts": acts}
+        for field in ("intent", "tone", "register"):
+            out[field] = None
+        for field in _PRAGMATIC_TEXTS:
+            out[field] = None
+        for ann in anns:
+            if ann.field == "speech_act" and ann.start is not None:
+                index = view.sentence_index(ann.start)
+                if index < len(acts):
+                    acts[index] = ann.label
+            elif ann.field in ("intent", "tone", "register"):
+                out[ann.field] = ann.label
+            elif ann.field in _PRAGMATIC_TEXTS and ann.value:
+                out[ann.field] = ann.value.strip()
+        return out
+
+
+def builtin_tasks() -> list[Any]:
+    return [
+        LexicalTask(),
+        SemanticTask(),
+        LogicalTask(),
+        *(UnfoldingTask(label) for label in _UNFOLDING),
+        EpistemicTask(),
+        PragmaticTask(),
+    ]

@@ -1,0 +1,534 @@
+"""The SFT curriculum end to end: real stores, real plugins, files read back as a trainer would."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import REPO
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from layerkit.curriculum import parse_answer, reader
+from layerkit.curriculum.prompts import context_heading
+from layerkit.curriculum.splits import SPLITS, plan_splits
+from layerkit.errors import LayerkitError, UsageError
+from layerkit.ingest import import_paths
+from layerkit.project import Project
+from layerkit.store import Store
+
+BUILTIN = ("lexical", "semantic", "logical", "epistemic", "pragmatic")
+SAMPLE = REPO / "sample_corpus"
+
+
+# --- helpers shared with the other curriculum tests ------------------------------------------
+
+
+def paragraph_record(
+    doc: str, index: int, text: str, states: dict[str, str] | None = None, who: str = "anna"
+) -> dict[str, Any]:
+    """A layerkit JSONL paragraph annotated on all five layers (one sentence, ≥ 2 words)."""
+    words = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
+    assert len(words) >= 2
+    anns: list[dict[str, Any]] = []
+
+    def add(**kw: Any) -> int:
+        kw.setdefault("annotator", who)
+        anns.append({"id": len(anns) + 1, **kw})
+        return len(anns)
+
+    for s, e in words:
+        add(
+            layer="lexical",
+            kind="token",
+            field="morph",
+            start=s,
+            end=e,
+            label="NOUN",
+            attrs={"lemma": text[s:e].lower(), "feats": "Case=Nom"},
+        )
+    agent = add(layer="semantic", kind="span", field="frame", start=words[0][0], end=words[0][1], label="AGENT")  # fmt: skip
+    pred = add(layer="semantic", kind="span", field="frame", start=words[-1][0], end=words[-1][1], label="PREDICATE")  # fmt: skip
+    add(layer="semantic", kind="relation", field="role", label="AGENT", source=agent, target=pred)
+    claim = add(layer="logical", kind="span", field="unit", start=0, end=len(text), label="CLAIM")
+    premise = add(layer="logical", kind="span", field="unit", start=words[0][0], end=words[0][1], label="PREMISE")  # fmt: skip
+    add(layer="logical", kind="relation", field="discourse", label="SUPPORT", source=premise, target=claim, attrs={"connective": "потому что"})  # fmt: skip
+    add(layer="logical", kind="text", field="unfolding", label="EXAMPLE", source=claim, value=f"Пример: {text}")  # fmt: skip
+    add(layer="logical", kind="text", field="unfolding", label="COUNTEREXAMPLE", source=claim, value=f"Контрпример: {text}")  # fmt: skip
+    add(layer="epistemic", kind="span", field="factuality", start=0, end=len(text), label="FACT", attrs={"evidential": "DIRECT"})  # fmt: skip
+    add(layer="pragmatic", kind="label", field="speech_act", start=0, end=len(text), label="ASSERT")
+    add(layer="pragmatic", kind="label", field="intent", label="INFORM")
+    add(layer="pragmatic", kind="label", field="tone", label="NEUTRAL")
+    add(layer="pragmatic", kind="label", field="register", label="NEWS")
+    add(layer="pragmatic", kind="text", field="implicature", value="Автор что-то подразумевает.")
+    states = states or {}
+    return {
+        "type": "paragraph",
+        "document": doc,
+        "index": index,
+        "text": text,
+        "sentences": [[0, len(text)]],
+        "tokens": [list(w) for w in words],
+        "annotations": anns,
+        "status": {
+            layer: {"state": states.get(layer, "done"), "annotator": who} for layer in BUILTIN
+        },
+    }
+
+
+def write_corpus(path: Path, documents: Sequence[Sequence[str]], **kw: Any) -> Path:
+    """A JSONL file with one document per list of paragraph texts, all layers done."""
+    lines = [{"type": "header", "format": "layerkit-jsonl", "version": 1}]
+    for d, texts in enumerate(documents):
+        lines.append({"type": "document", "key": f"d{d}", "name": f"doc-{d}", "meta": {}})
+        lines.extend(paragraph_record(f"d{d}", i, t, **kw) for i, t in enumerate(texts))
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in lines), "utf-8")
+    return path
+
+
+def load(tmp_path: Path, *sources: Path, plugins: Sequence[Path] = ()) -> Project:
+    project = Project.load(str(tmp_path / "lk.db"), plugins)
+    with project.open_store(create=True) as store:
+        import_paths(project, store, list(sources))
+    return project
+
+
+def export(
+    project: Project, out: Path, kind: str = "sft", **options: Any
+) -> tuple[dict[str, Any], Any]:
+    """Export through the registered exporter, as the CLI does; returns (manifest, report)."""
+    full = {"schemas": project.schemas, "plugin_manager": project.pm, **options}
+    with project.open_store() as store:
+        report = project.exporters[kind].export(store, out, full)
+    return json.loads((out / "manifest.json").read_text(encoding="utf-8")), report
+
+
+def records(out: Path, manifest: dict[str, Any]) -> Iterable[tuple[str, str, dict[str, Any]]]:
+    """(stage, split, record) for every line, found through the manifest alone."""
+    for stage in manifest["stages"]:
+        for split, info in stage["files"].items():
+            for line in (out / info["path"]).read_text(encoding="utf-8").splitlines():
+                yield stage["name"], split, json.loads(line)
+
+
+def tree(path: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(path.iterdir())}
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[Project, Path, dict[str, Any]]:
+    """The sample corpus (annotated file and one plain text) exported once with defaults."""
+    tmp = tmp_path_factory.mktemp("sample")
+    project = load(tmp, SAMPLE / "annotated.jsonl", SAMPLE / "news.txt")
+    manifest, _ = export(project, tmp / "cur")
+    return project, tmp / "cur", manifest
+
+
+# --- the sample corpus -----------------------------------------------------------------------
+
+
+def test_sample_corpus_gives_all_five_stages(sample: tuple[Project, Path, dict]) -> None:
+    _, out, manifest = sample
+    assert manifest["stage_order"] == [f"{i:02d}-{layer}" for i, layer in enumerate(BUILTIN, 1)]
+    for stage in manifest["stages"]:
+        assert stage["records"] > 0, stage["name"]
+        assert stage["files"]["train"]["records"] > 0
+        for split in SPLITS:
+            assert (out / f"{stage['name']}.{split}.jsonl").is_file()
+    tasks = {t["name"] for s in manifest["stages"] for t in s["tasks"] if t["records"]}
+    assert {
+        "lexical.morphology",
+        "semantic.frames",
+        "logical.structure",
+        "logical.example",
+        "logical.counterexample",
+        "logical.analogy",
+        "logical.application",
+        "epistemic.factuality",
+        "pragmatic.analysis",
+    } <= tasks
+
+
+def test_manifest_describes_every_file(sample: tuple[Project, Path, dict]) -> None:
+    _, out, manifest = sample
+    listed = {"manifest.json", "README.md"}
+    for stage in manifest["stages"]:
+        for info in stage["files"].values():
+            data = (out / info["path"]).read_bytes()
+            assert hashlib.sha256(data).hexdigest() == info["sha256"]
+            assert data.count(b"\n") == info["records"]
+            listed.add(info["path"])
+        assert stage["records"] == sum(t["records"] for t in stage["tasks"])
+    assert {p.name for p in out.iterdir()} == listed
+    assert manifest["layerkit_version"] and manifest["schemas"]["lexical"] == "1.0.0"
+    assert len(manifest["store_snapshot"]["sha256"]) == 64
+    assert "whitespace" in manifest["token_length_method"]
+    logical = manifest["stages"][2]
+    tasks = {t["name"]: t["records"] for t in logical["tasks"]}
+    assert logical["labels"]["unfolding:EXAMPLE"] == tasks["logical.example"]
+    assert logical["labels"]["unfolding:ANALOGY"] == tasks["logical.analogy"]
+    lengths = manifest["stages"][0]["token_lengths"]["train"]
+    assert lengths["words"]["answer"]["max"] >= lengths["words"]["answer"]["p50"] > 0
+
+
+def test_every_record_is_a_chat_and_its_answer_parses(sample: tuple[Project, Path, dict]) -> None:
+    _, out, manifest = sample
+    seen = 0
+    for stage, split, record in records(out, manifest):
+        roles = [m["role"] for m in record["messages"]]
+        assert roles == ["system", "user", "assistant"]
+        meta = record["meta"]
+        assert meta["stage"] == stage and meta["split"] == split
+        assert meta["annotators"] and meta["state"] == "done"
+        parsed = parse_answer(meta["answer_format"], record["messages"][-1]["content"])
+        assert parsed or parsed == []
+        seen += 1
+    assert seen == sum(s["records"] for s in manifest["stages"])
+
+
+def test_each_stage_file_has_one_schema(sample: tuple[Project, Path, dict]) -> None:
+    """What ``datasets`` needs to read a file: the same keys, nested, on every line."""
+
+    def shape(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: shape(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return "list"
+        return "value"
+
+    _, out, manifest = sample
+    for stage in manifest["stages"]:
+        for info in stage["files"].values():
+            lines = (out / info["path"]).read_text(encoding="utf-8").splitlines()
+            shapes = {json.dumps(shape(json.loads(line)), sort_keys=True) for line in lines}
+            assert len(shapes) <= 1, info["path"]
+
+
+def test_context_of_stage_k_is_exactly_the_layers_below(
+    sample: tuple[Project, Path, dict],
+) -> None:
+    _, out, manifest = sample
+    gold: dict[tuple[int, str], str] = {}
+    context_tasks = {t["name"] for s in manifest["stages"] for t in s["tasks"] if t["context"]}
+    all_records = list(records(out, manifest))
+    for _, _, record in all_records:
+        if record["meta"]["task"] in context_tasks:
+            gold[record["meta"]["paragraph_id"], record["meta"]["layer"]] = record["messages"][-1][
+                "content"
+            ]
+    for _, _, record in all_records:
+        meta = record["meta"]
+        prompt = record["messages"][1]["content"]
+        below = BUILTIN[: BUILTIN.index(meta["layer"])]
+        assert meta["context_layers"] == list(below)
+        for layer in BUILTIN:
+            heading = context_heading(layer, "ru")
+            assert (heading in prompt) == (layer in below), (meta["stage"], layer)
+            if layer in below:
+                # The context block is the gold answer of that layer's own record, verbatim.
+                assert f"{heading}\n{gold[meta['paragraph_id'], layer]}\n\n" in prompt
+        assert prompt.startswith("Абзац:\n")
+
+
+def test_dataset_card_declares_every_stage(sample: tuple[Project, Path, dict]) -> None:
+    _, out, manifest = sample
+    card = (out / "README.md").read_text(encoding="utf-8")
+    front = card.split("---\n")[1]
+    for stage in manifest["stages"]:
+        assert f'- config_name: "{stage["name"]}"' in front
+        for split, info in stage["files"].items():
+            if info["records"]:
+                assert f'  - split: {split}\n    path: "{info["path"]}"' in front
+    assert "license: unknown" in front
+    for name in manifest["annotators"]:
+        assert name in card
+    assert "morph:NOUN" in card and "unfolding:EXAMPLE" in card
+
+
+# --- determinism, splits, leaks --------------------------------------------------------------
+
+
+def test_same_store_and_seed_give_byte_identical_files(tmp_path: Path) -> None:
+    docs = [[f"Документ {d} абзац {i} говорит важное." for i in range(3)] for d in range(8)]
+    project = load(tmp_path, write_corpus(tmp_path / "c.jsonl", docs))
+    export(project, tmp_path / "a", seed=7)
+    export(project, tmp_path / "b", seed=7)
+    assert tree(tmp_path / "a") == tree(tmp_path / "b")
+    other, _ = export(project, tmp_path / "c", seed=8)
+    first = json.loads((tmp_path / "a" / "manifest.json").read_text(encoding="utf-8"))
+    assert first["seed"] == 7 and other["seed"] == 8
+    assert tree(tmp_path / "a") != tree(tmp_path / "c")
+
+
+def test_splits_follow_documents_and_shares(tmp_path: Path) -> None:
+    docs = [[f"Текст {d}.{i} про разное." for i in range(2)] for d in range(20)]
+    project = load(tmp_path, write_corpus(tmp_path / "c.jsonl", docs))
+    manifest, _ = export(project, tmp_path / "out", split="0.5,0.25,0.25", seed=3)
+    assert manifest["documents"] == {"train": 10, "validation": 5, "test": 5}
+    split_of: dict[int, str] = {}
+    for _, split, record in records(tmp_path / "out", manifest):
+        assert split_of.setdefault(record["meta"]["document_id"], split) == split
+
+
+def test_duplicate_paragraphs_keep_their_documents_together(tmp_path: Path) -> None:
+    shared = "Этот абзац повторяется в двух документах."
+    docs = [[f"Свой абзац {d} только здесь.", shared if d in (0, 5) else f"Другой {d} абзац."]
+            for d in range(10)]  # fmt: skip
+    project = load(tmp_path, write_corpus(tmp_path / "c.jsonl", docs))
+    for seed in range(6):
+        manifest, report = export(project, tmp_path / f"out{seed}", seed=seed)
+        splits = {
+            split
+            for _, split, record in records(tmp_path / f"out{seed}", manifest)
+            if record["meta"]["document"] in ("doc-0", "doc-5")
+        }
+        assert len(splits) == 1
+        assert manifest["leak_check"]["documents_joined_by_duplicates"] == 2
+        assert manifest["leak_check"]["duplicate_texts_written"] == 2
+        assert any("no paragraph text is in two splits" in n for n in report.notes)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    sizes=st.lists(st.integers(1, 30), min_size=1, max_size=40),
+    links=st.lists(st.tuples(st.integers(0, 39), st.integers(0, 39)), max_size=15),
+    shares=st.sampled_from([(0.8, 0.1, 0.1), (0.5, 0.5, 0.0), (1.0, 0.0, 0.0), (0.34, 0.33, 0.33)]),
+    seed=st.integers(0, 2**31),
+)
+def test_split_plan_never_separates_linked_documents(
+    sizes: list[int], links: list[tuple[int, int]], shares: tuple, seed: int
+) -> None:
+    weights = dict(enumerate(sizes))
+    keys = {d: hashlib.sha256(str(d).encode()).hexdigest() for d in weights}
+    pairs = [(a, b, f"t{a}-{b}") for a, b in links if a in weights and b in weights]
+    plan = plan_splits(weights, keys, pairs, shares, seed)
+    assert set(plan.by_document) == set(weights)
+    for a, b, _ in pairs:
+        assert plan.split_of(a) == plan.split_of(b)
+    used = set(plan.by_document.values())
+    assert "train" in used
+    assert all(shares[SPLITS.index(s)] > 0 for s in used)
+    nonzero = [s for s, share in zip(SPLITS, shares, strict=True) if share > 0]
+    if plan.groups >= len(nonzero):
+        assert used == set(nonzero)
+    again = plan_splits(weights, keys, reversed(pairs), shares, seed)
+    assert again.by_document == plan.by_document
+
+
+_TEXTS = [f"Абзац номер {i} о погоде." for i in range(12)]
+
+
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    docs=st.lists(
+        st.lists(st.sampled_from(_TEXTS), min_size=1, max_size=4), min_size=2, max_size=9
+    ),
+    seed=st.integers(0, 1000),
+)
+def test_no_paragraph_text_in_two_splits(
+    tmp_path_factory: pytest.TempPathFactory, docs: list[list[str]], seed: int
+) -> None:
+    """Random documents drawn from a small pool of texts, so many are duplicates across (and
+    within) documents: every text must land in one split only, read back from the files."""
+    tmp = tmp_path_factory.mktemp("leak")
+    docs = [
+        [*list(dict.fromkeys(d)), f"Уникальный абзац {n} документа."] for n, d in enumerate(docs)
+    ]
+    project = load(tmp, write_corpus(tmp / "c.jsonl", docs))
+    manifest, _ = export(project, tmp / "out", seed=seed, split="0.4,0.3,0.3")
+    where: dict[str, set[str]] = {}
+    for _, split, record in records(tmp / "out", manifest):
+        text = record["messages"][1]["content"].split("\n\n", 1)[0].removeprefix("Абзац:\n")
+        where.setdefault(text, set()).add(split)
+    assert where and all(len(s) == 1 for s in where.values()), where
+
+
+# --- what is exported and what is skipped ----------------------------------------------------
+
+
+def test_only_done_layers_are_exported_and_skips_are_reported(tmp_path: Path) -> None:
+    docs = [["Первый абзац готов полностью.", "Второй абзац частично готов."]]
+    path = tmp_path / "c.jsonl"
+    write_corpus(path, docs)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    second = json.loads(lines[-1])
+    second["status"]["logical"]["state"] = "in_progress"
+    second["status"]["epistemic"]["state"] = "stale"
+    lines[-1] = json.dumps(second, ensure_ascii=False)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    project = load(tmp_path, path)
+    manifest, report = export(project, tmp_path / "out")
+    by_stage = {s["name"]: s for s in manifest["stages"]}
+    assert by_stage["01-lexical"]["paragraphs"] == 2
+    assert by_stage["03-logical"]["paragraphs"] == 1
+    assert by_stage["03-logical"]["skipped"] == {"layer in_progress": 1}
+    # The epistemic layer is stale; pragmatic is done but its logical context is not.
+    assert by_stage["04-epistemic"]["skipped"] == {"layer stale": 1}
+    assert by_stage["05-pragmatic"]["skipped"] == {"logical layer not done": 1}
+    notes = "\n".join(report.notes)
+    assert "03-logical: skipped paragraphs: 1 with layer in_progress" in notes
+    assert "05-pragmatic: skipped paragraphs: 1 with logical layer not done" in notes
+
+    more, _ = export(project, tmp_path / "more", include_in_progress=True)
+    by_stage = {s["name"]: s for s in more["stages"]}
+    assert by_stage["03-logical"]["paragraphs"] == 2
+    assert by_stage["04-epistemic"]["paragraphs"] == 1  # stale is never exported
+    assert more["states_exported"] == ["done", "in_progress"]
+
+
+def test_a_lower_layer_edit_takes_the_paragraph_out_of_higher_stages(tmp_path: Path) -> None:
+    project = load(tmp_path, write_corpus(tmp_path / "c.jsonl", [["Кошка спит на окне.", "Собака лает во дворе."]]))  # fmt: skip
+    with project.open_store() as store:
+        first = next(store.iter_paragraphs())
+        assert first.id is not None
+        token = store.annotations(first.id, "semantic")[0]
+        assert token.id is not None
+        store.update_annotation(token.id, annotator="boris", label="THEME")
+        states = {layer: s.state for layer, s in store.statuses(first.id).items()}
+    assert states["logical"] == "stale"
+    manifest, _ = export(project, tmp_path / "out")
+    ids = {s: set() for s in manifest["stage_order"]}
+    for stage, _, record in records(tmp_path / "out", manifest):
+        ids[stage].add(record["meta"]["paragraph_id"])
+    assert first.id in ids["01-lexical"]
+    assert all(first.id not in ids[s] for s in manifest["stage_order"][2:])
+
+
+def test_stage_selection_and_english_instructions(tmp_path: Path) -> None:
+    project = load(tmp_path, SAMPLE / "annotated.jsonl")
+    manifest, _ = export(project, tmp_path / "out", stages="pragmatic,lexical", instructions="en")
+    assert manifest["stage_order"] == ["01-lexical", "05-pragmatic"]
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.jsonl"))[0].startswith("01-lexical")
+    for _, _, record in records(tmp_path / "out", manifest):
+        assert record["messages"][0]["content"].startswith("You are a linguist")
+        assert record["messages"][1]["content"].startswith("Paragraph:\n")
+    pragmatic = [r for s, _, r in records(tmp_path / "out", manifest) if s == "05-pragmatic"]
+    assert context_heading("logical", "en") in pragmatic[0]["messages"][1]["content"]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"split": "0.8,0.3,0.1"}, "add up to 1"),
+        ({"split": "0,0.5,0.5"}, "nothing for training"),
+        ({"stages": "lexical,grammar"}, "grammar"),
+        ({"instructions": "de"}, "'de'"),
+    ],
+)
+def test_bad_options_are_usage_errors(tmp_path: Path, options: dict, message: str) -> None:
+    project = load(tmp_path, SAMPLE / "annotated.jsonl")
+    with pytest.raises(UsageError, match=message):
+        export(project, tmp_path / "out", **options)
+    assert not (tmp_path / "out").exists()
+
+
+# --- all or nothing --------------------------------------------------------------------------
+
+
+def test_existing_folders_are_replaced_only_when_they_are_curricula(tmp_path: Path) -> None:
+    project = load(tmp_path, SAMPLE / "annotated.jsonl")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.tex").write_text("не трогать", encoding="utf-8")
+    with pytest.raises(UsageError, match="other files"):
+        export(project, mine)
+    assert [p.name for p in mine.iterdir()] == ["thesis.tex"]
+    out = tmp_path / "out"
+    export(project, out, seed=1)
+    (out / "stale-extra.txt").write_text("от прошлого раза", encoding="utf-8")
+    export(project, out, seed=2)
+    assert not (out / "stale-extra.txt").exists()
+    assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["seed"] == 2
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_failing_hook_leaves_no_output_and_the_store_untouched(tmp_path: Path) -> None:
+    plugin = tmp_path / "boom.py"
+    plugin.write_text(
+        "from layerkit.hookspecs import hookimpl\n"
+        "@hookimpl\n"
+        "def curriculum_record(record, stage, task):\n"
+        "    if stage == '03-logical':\n"
+        "        raise RuntimeError('kaboom')\n"
+        "    return record\n",
+        encoding="utf-8",
+    )
+    project = load(tmp_path, SAMPLE / "annotated.jsonl", plugins=[plugin])
+    before = (tmp_path / "lk.db").read_bytes()
+    with pytest.raises(LayerkitError) as info:
+        export(project, tmp_path / "out")
+    assert "file:boom.py" in info.value.message and "kaboom" in info.value.message
+    assert "curriculum_record" in info.value.message
+    assert not (tmp_path / "out").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    assert (tmp_path / "lk.db").read_bytes() == before
+
+
+# --- the reader ------------------------------------------------------------------------------
+
+
+def test_reader_batches_and_both_fetch_paths_agree(tmp_path: Path) -> None:
+    """Small batches cross document boundaries; the SQLite fast path and the portable path read
+    the same data."""
+    docs = [[f"Абзац {d}.{i} для чтения." for i in range(3)] for d in range(4)]
+    project = load(tmp_path, write_corpus(tmp_path / "c.jsonl", docs))
+
+    def read(**kw: Any) -> list[Any]:
+        with project.open_store() as store:
+            return [
+                (v.id, v.document, v.text, v.tokens, v.annotations, v.states)
+                for v in reader.iter_views(
+                    store, ready_layers=BUILTIN, read_layers=BUILTIN, states=("done",), **kw
+                )
+            ]
+
+    default = read()
+    assert len(default) == 12
+    assert read(batch_size=5) == default
+    assert read(raw=False, batch_size=2) == default
+    with Store.open(tmp_path / "lk.db", layer_order=BUILTIN) as store:
+        assert [p.id for p in store.iter_paragraphs()] == [v[0] for v in default]
+
+
+# --- the command line ------------------------------------------------------------------------
+
+
+def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "layerkit", "--db", str(tmp_path / "lk.db"), *args],
+        cwd=tmp_path,
+        env=dict(os.environ, COLUMNS="200"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_cli_export_sft(tmp_path: Path) -> None:
+    assert _cli(tmp_path, "import", str(SAMPLE / "annotated.jsonl")).returncode == 0
+    done = _cli(
+        tmp_path, "export", "sft", "-o", "cur", "--stages", "lexical,logical", "--seed", "5",
+        "--split", "0.5,0.25,0.25", "--instructions", "en",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Wrote cur: 2 stages" in done.stdout
+    assert "split by document" in done.stderr
+    manifest = json.loads((tmp_path / "cur" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["stage_order"] == ["01-lexical", "03-logical"]
+    assert manifest["seed"] == 5 and manifest["instructions"] == "en"
+    bad = _cli(tmp_path, "export", "sft", "-o", "cur2", "--split", "1,1,1")
+    assert bad.returncode == 2 and "add up to 1" in bad.stderr and "Traceback" not in bad.stderr
+    unknown = _cli(tmp_path, "export", "nosuch", "-o", "x")
+    assert unknown.returncode == 2 and "no exporter named 'nosuch'" in unknown.stderr
+    helped = _cli(tmp_path, "export", "sft", "--help")
+    assert "--include-in-progress" in helped.stdout and "--stages" in helped.stdout
