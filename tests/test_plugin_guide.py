@@ -328,3 +328,10 @@ def test_a_raising_annotation_saved_hook_keeps_the_edit(tmp_path: Path) -> None:
         assert [a.label for a in store.annotations(paragraph.id)] == ["AGENT"]
         assert store.undo("anna") is not None
         assert store.annotations(paragraph.id) == []
+
+
+def test_the_readme_shows_the_same_exporter() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Plugins", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    assert code == _guide_example()
