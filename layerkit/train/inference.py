@@ -1,0 +1,150 @@
+"""Using a trained run: load a stage's model, merge it into plain weights, answer a prompt.
+
+A run folder is self-describing: ``run.json`` names the base model (the tiny one lives in
+``base/``) and every stage folder holds an adapter that applies to that base directly, so these
+functions need nothing but the folder.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from layerkit.train.errors import ModelError, UsageError
+
+EXAMPLE = "example.json"
+
+
+@dataclass
+class TrainedModel:
+    """A stage's model ready for generation."""
+
+    model: Any
+    tokenizer: Any
+    stage: str
+    stage_dir: Path
+    stop_ids: set[int]
+    runtime: Any
+
+
+def read_run(run_dir: Path) -> dict[str, Any]:
+    path = run_dir / "run.json"
+    if not path.is_file():
+        raise UsageError(
+            f"{run_dir} is not a training run (it has no run.json).",
+            hint="Give the --out folder of `layerkit train`.",
+        )
+    return dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+def trained_stages(run_dir: Path, run: dict[str, Any]) -> list[tuple[str, Path]]:
+    """``(stage, folder)`` of every stage whose adapter is written, in curriculum order."""
+    out = []
+    for name, rel in run.get("stages", {}).items():
+        folder = run_dir / rel
+        if (folder / "adapter_config.json").is_file():
+            out.append((name, folder))
+    return out
+
+
+def base_path(run_dir: Path, run: dict[str, Any]) -> Path:
+    """The base model of a run; a run folder that was moved still finds its own ``base/``."""
+    stored = Path(run["base_model"])
+    if stored.is_dir():
+        return stored
+    local = run_dir / "base"
+    if run.get("config", {}).get("base_model") == "tiny" and local.is_dir():
+        return local
+    raise ModelError(
+        f"the run's base model {stored} is not there any more.",
+        hint="Put the base model back at that path (run.json records it).",
+    )
+
+
+def pick_stage(run_dir: Path, stage: str | None) -> tuple[str, Path, dict[str, Any]]:
+    run = read_run(run_dir)
+    stages = trained_stages(run_dir, run)
+    if not stages:
+        raise UsageError(
+            f"no stage of the run in {run_dir} has finished yet.",
+            hint="Wait for the first stage, or `layerkit train ... --resume` a stopped run.",
+        )
+    if stage is None:
+        name, folder = stages[-1]
+        return name, folder, run
+    for name, folder in stages:
+        if stage in (name, folder.name, name.split("-", 1)[-1]):
+            return name, folder, run
+    raise UsageError(
+        f"no finished stage {stage!r} in {run_dir}.",
+        hint=f"Finished stages: {', '.join(n for n, _ in stages)}.",
+    )
+
+
+def load_trained(run_dir: Path, stage: str | None = None) -> TrainedModel:
+    """Base model + the stage's adapter (the last finished stage by default), in eval mode."""
+    from layerkit.train.config import build_config
+    from layerkit.train.encoding import setup_chat_template, stop_token_ids
+    from layerkit.train.modeling import (
+        generation_eos,
+        load_adapter,
+        load_base,
+        load_tokenizer,
+        make_runtime,
+    )
+
+    name, folder, run = pick_stage(run_dir, stage)
+    settings = {k: v for k, v in run["config"].items() if k != "stages"}
+    config = build_config(settings).replace(gradient_checkpointing=False)
+    runtime = make_runtime(config)
+    base = base_path(run_dir, run)
+    tokenizer = load_tokenizer(folder)
+    setup_chat_template(tokenizer, config.chat_template)
+    model = load_adapter(load_base(base, config, runtime), folder, trainable=False)
+    model.eval()
+    model.config.use_cache = True
+    return TrainedModel(
+        model, tokenizer, name, folder, stop_token_ids(tokenizer, generation_eos(base)), runtime
+    )
+
+
+def merge_run(run_dir: Path, out: Path, stage: str | None = None) -> str:
+    """Write base + the stage's adapter as one ordinary model folder; returns the stage name."""
+    if out.exists() and any(out.iterdir()):
+        raise UsageError(f"{out} is not empty.", hint="Give a new or empty folder with -o.")
+    trained = load_trained(run_dir, stage)
+    merged = trained.model.merge_and_unload()
+    merged.config.use_cache = True
+    out.mkdir(parents=True, exist_ok=True)
+    merged.save_pretrained(out)
+    trained.tokenizer.save_pretrained(out)
+    return trained.stage
+
+
+def answer(trained: TrainedModel, messages: list[dict[str, str]], max_new_tokens: int) -> str:
+    """The model's greedy answer to a chat prompt (system and user messages)."""
+    from layerkit.train.encoding import ChatEncoder
+    from layerkit.train.evaluate import generate
+    from layerkit.train.modeling import pad_id
+
+    encoder = ChatEncoder(trained.tokenizer, 1 << 30, trained.stop_ids)
+    prompt = encoder.prompt_ids(messages)
+    ids = generate(
+        trained.model,
+        [prompt],
+        max_new_tokens,
+        trained.stop_ids,
+        pad_id(trained.tokenizer),
+        trained.runtime,
+    )[0]
+    return str(trained.tokenizer.decode(ids, skip_special_tokens=True))
+
+
+def stage_example(stage_dir: Path) -> dict[str, Any] | None:
+    """The example record saved with the stage: what its adapter was trained to answer."""
+    path = stage_dir / EXAMPLE
+    if not path.is_file():
+        return None
+    return dict(json.loads(path.read_text(encoding="utf-8")))

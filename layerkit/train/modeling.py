@@ -1,0 +1,312 @@
+"""Models: where they run, how they load, how LoRA goes on, how the answer loss is computed.
+
+Multi-GPU runs are started by ``torchrun`` or ``accelerate launch`` (both set ``WORLD_SIZE``,
+``RANK`` and ``LOCAL_RANK``); this module only joins the process group they prepared and wraps
+the model in DDP. It starts no processes itself.
+
+The loss is computed on the supervised positions only: a boolean ``logits_to_keep`` makes the
+model project just those hidden states onto the vocabulary, so the logits of prompts (most of
+every record) are never materialised. For a 150k vocabulary that is most of the activation
+memory of a step.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import math
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from layerkit.train.batching import Batch
+from layerkit.train.config import TrainConfig
+from layerkit.train.encoding import IGNORE
+from layerkit.train.errors import ModelError, OutOfMemory
+
+ADAPTER_CONFIG = "adapter_config.json"
+ADAPTER_WEIGHTS = "adapter_model.safetensors"
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """Device, precision and place in a multi-process run of this process."""
+
+    device: torch.device
+    dtype: torch.dtype
+    rank: int
+    world: int
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def precision(self) -> str:
+        return "bf16" if self.dtype == torch.bfloat16 else "fp32"
+
+    def autocast(self) -> Any:
+        if self.dtype == torch.bfloat16:
+            return torch.autocast(self.device.type, dtype=torch.bfloat16)
+        return nullcontext()
+
+    def barrier(self) -> None:
+        if self.world > 1:
+            torch.distributed.barrier()
+
+
+def make_runtime(config: TrainConfig) -> Runtime:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    local = int(os.environ.get("LOCAL_RANK", "0"))
+    if torch.cuda.is_available():
+        device = torch.device("cuda", local)
+        torch.cuda.set_device(device)
+    else:
+        device = torch.device("cpu")
+    if world > 1 and not torch.distributed.is_initialized():
+        # Scoring runs on rank 0 alone while the others wait at a barrier: allow it hours, not
+        # the default ten minutes after which NCCL would abort the job.
+        torch.distributed.init_process_group(
+            "nccl" if device.type == "cuda" else "gloo", timeout=timedelta(hours=4)
+        )
+    bf16_ok = device.type == "cuda" and torch.cuda.is_bf16_supported()
+    if config.precision == "bf16" or (config.precision == "auto" and bf16_ok):
+        dtype = torch.bfloat16
+    else:
+        dtype = torch.float32
+    return Runtime(device, dtype, rank, world)
+
+
+def check_model_dir(path: Path) -> None:
+    if not path.exists():
+        raise ModelError(
+            f"base model {path} does not exist.",
+            hint="Give a local folder with a Hugging Face checkpoint (config.json, weights, "
+            "tokenizer), or --base-model tiny for the built-in demo model.",
+        )
+    if not (path / "config.json").is_file():
+        raise ModelError(
+            f"{path} has no config.json, so it is not a Hugging Face model folder.",
+            hint="Download the model with `hf download NAME --local-dir DIR` and give DIR.",
+        )
+
+
+def load_tokenizer(path: Path) -> Any:
+    from transformers import AutoTokenizer
+
+    if not path.is_dir():
+        check_model_dir(path)
+    try:
+        return AutoTokenizer.from_pretrained(path)
+    except (OSError, ValueError) as exc:
+        raise ModelError(
+            f"cannot load the tokenizer of {path}: {exc}",
+            hint="The folder needs tokenizer.json (or the files its tokenizer class reads).",
+        ) from None
+
+
+def load_base(path: Path, config: TrainConfig, runtime: Runtime) -> Any:
+    """The base model on the runtime's device, frozen, ready for LoRA."""
+    from transformers import AutoModelForCausalLM
+
+    check_model_dir(path)
+    model: Any
+    try:
+        model = AutoModelForCausalLM.from_pretrained(
+            path,
+            dtype=runtime.dtype,
+            attn_implementation=config.attn_implementation,
+            # straight onto this process's GPU, not through host memory first
+            device_map={"": runtime.device} if runtime.device.type == "cuda" else None,
+        )
+    except (ImportError, ValueError) as exc:
+        raise ModelError(
+            f"cannot load {path} with attn_implementation={config.attn_implementation!r}: {exc}",
+            hint="Use --attn-implementation sdpa (works everywhere), or install the kernel's "
+            "package.",
+        ) from None
+    except OSError as exc:
+        raise ModelError(f"cannot load the weights of {path}: {exc}") from None
+    model.to(runtime.device)
+    model.config.use_cache = False
+    if config.gradient_checkpointing:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    for parameter in model.parameters():
+        parameter.requires_grad_(False)
+    return model
+
+
+def lora_config(config: TrainConfig) -> Any:
+    from peft import LoraConfig
+
+    targets: str | list[str] = (
+        "all-linear" if config.target_modules == ("all-linear",) else list(config.target_modules)
+    )
+    return LoraConfig(
+        r=config.lora_r,
+        lora_alpha=config.lora_alpha,
+        lora_dropout=config.lora_dropout,
+        target_modules=targets,
+        task_type="CAUSAL_LM",
+    )
+
+
+def add_lora(model: Any, config: TrainConfig, seed: int) -> Any:
+    """A fresh trainable adapter, initialised from ``seed`` (so a resumed run makes the same)."""
+    from peft import get_peft_model
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        try:
+            return get_peft_model(model, lora_config(config))
+        except ValueError as exc:
+            raise ModelError(
+                f"cannot put LoRA on this model: {exc}",
+                hint="Check --target-modules against the model's module names (or use all-linear).",
+            ) from None
+
+
+def load_adapter(model: Any, adapter_dir: Path, *, trainable: bool) -> Any:
+    from peft import PeftModel
+
+    return PeftModel.from_pretrained(model, adapter_dir, is_trainable=trainable)
+
+
+def supports_logits_to_keep(model: Any) -> bool:
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    return "logits_to_keep" in inspect.signature(type(base).forward).parameters
+
+
+def answer_loss(model: Any, batch: Batch, keep_logits: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """Summed cross-entropy over supervised tokens, and the per-token losses (for scoring).
+
+    Position t predicts token t+1, so the positions to keep are those whose next label is
+    supervised; a record's first label is never supervised, so nothing is learnt across a
+    packing boundary. ``use_cache=False`` is not an optimisation: with a cache transformers does
+    not read restarting position ids as record boundaries, and packed records would attend to
+    each other (tests/test_train_packing.py).
+    """
+    targets = batch.labels[:, 1:]
+    keep = torch.zeros_like(batch.labels, dtype=torch.bool)
+    keep[:, :-1] = targets != IGNORE
+    kwargs: dict[str, Any] = {"input_ids": batch.input_ids, "position_ids": batch.position_ids}
+    if keep_logits:
+        kwargs["logits_to_keep"] = keep
+    out = model(**kwargs, use_cache=False)
+    logits = out.logits if out.logits.dim() == 2 else out.logits[keep]
+    gold = batch.labels[:, 1:][keep[:, :-1]]
+    losses = F.cross_entropy(logits.float(), gold, reduction="none")
+    return losses.sum(), losses
+
+
+@contextmanager
+def out_of_memory_hint(config: TrainConfig, where: str) -> Iterator[None]:
+    """Turn an accelerator OOM into an error that names the settings to turn down."""
+    try:
+        yield
+    except torch.OutOfMemoryError:
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        tokens = config.batch_size * config.max_seq_length
+        hint = (
+            f"Lower --batch-size (now {config.batch_size}; up to {tokens} tokens per micro-batch) "
+            f"and raise --gradient-accumulation to keep the effective batch"
+        )
+        if not config.gradient_checkpointing:
+            hint += ", or turn on --gradient-checkpointing"
+        hint += f"; --max-seq-length (now {config.max_seq_length}) bounds the longest row."
+        raise OutOfMemory(f"the GPU ran out of memory {where}.", hint=hint + ".") from None
+
+
+def lora_factors(model: Any) -> dict[str, tuple[torch.Tensor, torch.Tensor, float]]:
+    """``module name → (A, B, scaling)`` of the active adapter, as peft names the modules in
+    saved adapters (``base_model.model.<path>``)."""
+    from peft.tuners.lora import LoraLayer
+
+    out = {}
+    for name, module in model.named_modules():
+        layer: Any = module
+        if isinstance(module, LoraLayer) and "default" in layer.lora_A:
+            a = layer.lora_A["default"].weight.detach().float().cpu()
+            b = layer.lora_B["default"].weight.detach().float().cpu()
+            out[name] = (a, b, float(layer.scaling["default"]))
+    return out
+
+
+def read_adapter(adapter_dir: Path) -> dict[str, tuple[torch.Tensor, torch.Tensor, float]]:
+    """The factors of a saved LoRA adapter, with its scaling, keyed like :func:`lora_factors`."""
+    from safetensors.torch import load_file
+
+    settings = json.loads((adapter_dir / ADAPTER_CONFIG).read_text(encoding="utf-8"))
+    r = settings["r"]
+    scaling = settings["lora_alpha"] / (math.sqrt(r) if settings.get("use_rslora") else r)
+    tensors = load_file(adapter_dir / ADAPTER_WEIGHTS)
+    out = {}
+    for key, a in tensors.items():
+        if key.endswith(".lora_A.weight"):
+            name = key.removesuffix(".lora_A.weight")
+            out[name] = (a.float(), tensors[name + ".lora_B.weight"].float(), scaling)
+    return out
+
+
+def write_cumulative_adapter(
+    parts: list[dict[str, tuple[torch.Tensor, torch.Tensor, float]]],
+    out: Path,
+    base_model: str,
+) -> None:
+    """One LoRA adapter equal to the sum of ``parts`` (the merged stages): the factors are
+    stacked, ``A = [A1; A2]`` and ``B = [s1·B1, s2·B2]``, with alpha = r so the scaling is 1.
+
+    W + s1·B1·A1 + s2·B2·A2 = W + B·A exactly, so after a ``merge`` run every stage's adapter
+    still applies to the untouched base model with plain ``PeftModel.from_pretrained``.
+    """
+    from peft import LoraConfig
+    from safetensors.torch import save_file
+
+    names = sorted(parts[0])
+    if any(sorted(p) != names for p in parts):
+        raise ModelError("stage adapters cover different modules and cannot be combined.")
+    tensors = {}
+    for name in names:
+        tensors[f"{name}.lora_A.weight"] = torch.cat(
+            [p[name][0] for p in parts], dim=0
+        ).contiguous()
+        tensors[f"{name}.lora_B.weight"] = torch.cat(
+            [p[name][1] * p[name][2] for p in parts], dim=1
+        ).contiguous()
+    rank = sum(p[names[0]][0].shape[0] for p in parts)
+    leaves = sorted({name.rsplit(".", 1)[-1] for name in names})
+    LoraConfig(
+        r=rank,
+        lora_alpha=rank,
+        lora_dropout=0.0,
+        target_modules=leaves,
+        task_type="CAUSAL_LM",
+        base_model_name_or_path=base_model,
+    ).save_pretrained(str(out))
+    save_file(tensors, str(out / ADAPTER_WEIGHTS), metadata={"format": "pt"})
+
+
+def pad_id(tokenizer: Any) -> int:
+    """The id padding is written with (never attended to nor supervised, so any id works)."""
+    for candidate in (tokenizer.pad_token_id, tokenizer.eos_token_id, 0):
+        if candidate is not None:
+            return int(candidate)
+    return 0
+
+
+def generation_eos(path: Path) -> int | list[int] | None:
+    """The stop token(s) of a model folder's generation_config.json, if it has one."""
+    file = path / "generation_config.json"
+    if not file.is_file():
+        return None
+    value = json.loads(file.read_text(encoding="utf-8")).get("eos_token_id")
+    return value if isinstance(value, int | list) else None

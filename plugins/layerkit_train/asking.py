@@ -1,0 +1,70 @@
+"""``layerkit ask``: the curriculum's questions about a new paragraph, asked of a trained model.
+
+Every stage folder keeps an example record of its main task (``example.json``). The question is
+rebuilt from it with the curriculum's own prompt layout (:mod:`layerkit.curriculum.prompts`):
+the new paragraph, the model's answers for the lower layers as context (in training these were
+the gold annotations) and the task's instruction. Task-specific material (such as numbered
+sentences) is not rebuilt, so this is a quick look, not an evaluation: ``layerkit train`` scores
+the test splits for that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from layerkit.curriculum import prompts
+from layerkit.errors import UsageError
+
+
+def instruction_of(example: dict) -> tuple[str, str]:
+    """The task instruction of an example record, and the language of its wording."""
+    lang = example.get("meta", {}).get("instructions", "ru")
+    if lang not in prompts.TASK:
+        lang = "ru"
+    user = next(m["content"] for m in example["messages"] if m["role"] == "user")
+    heading = f"{prompts.TASK[lang]} "
+    at = user.rfind(heading)
+    if at < 0:
+        raise UsageError(
+            f"the example question has no {prompts.TASK[lang]!r} part to take the task from.",
+            hint="Train on a curriculum written by `layerkit export sft`.",
+        )
+    return user[at + len(heading) :], lang
+
+
+def ask_layers(
+    run_dir: Path, text: str, stage: str | None, max_new_tokens: int | None
+) -> Iterator[tuple[str, str]]:
+    """``(stage, answer)`` for every finished stage up to ``stage``, lowest layer first."""
+    from layerkit.train.inference import (
+        answer,
+        load_trained,
+        pick_stage,
+        stage_example,
+        trained_stages,
+    )
+
+    chosen, _, run = pick_stage(run_dir, stage)
+    names = [name for name, _ in trained_stages(run_dir, run)]
+    asked = names[: names.index(chosen) + 1]
+    trained = load_trained(run_dir, chosen)
+    budget = max_new_tokens or int(run["config"]["max_new_tokens"])
+    answers: dict[str, str] = {}
+    for name, folder in trained_stages(run_dir, run):
+        if name not in asked:
+            continue
+        example = stage_example(folder)
+        if example is None:
+            raise UsageError(f"{folder} has no example.json to word the question with.")
+        instruction, lang = instruction_of(example)
+        layers = example.get("meta", {}).get("context_layers", [])
+        context = [(layer, answers[layer]) for layer in layers if layer in answers]
+        system = [m for m in example["messages"] if m["role"] == "system"]
+        messages = [
+            *system,
+            {"role": "user", "content": prompts.user_prompt(text, context, "", instruction, lang)},
+        ]
+        reply = answer(trained, messages, budget)
+        answers[example.get("meta", {}).get("layer", name)] = reply
+        yield name, reply

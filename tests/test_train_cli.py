@@ -1,0 +1,112 @@
+"""`layerkit train`, `merge` and `ask` from the command line, and the README's demo end to end:
+sample corpus → export sft → train --base-model tiny → ask."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from conftest import REPO
+from peft import PeftModel
+from test_train_support import one_thread, write_curriculum  # noqa: F401
+from transformers import AutoModelForCausalLM
+
+from layerkit.cli import main
+
+TINY = [
+    "--base-model", "tiny", "--tiny-hidden-size", "32", "--tiny-heads", "2", "--lora-r", "4",
+    "--lora-alpha", "8", "--batch-size", "2", "--eval-generate", "1", "--max-new-tokens", "16",
+]  # fmt: skip
+
+
+def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The README demo on the bundled sample corpus, two stages to keep it quick."""
+    work = tmp_path_factory.mktemp("demo")
+    db = str(work / "sample.db")
+    assert main(["--db", db, "init"]) == 0
+    assert main(["--db", db, "import", str(REPO / "sample_corpus")]) == 0
+    assert (
+        main(["--db", db, "export", "sft", "-o", str(work / "cur"), "--stages", "lexical,semantic"])
+        == 0
+    )
+    return work
+
+
+def test_demo_export_train_ask_merge(demo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = demo / "run"
+    capsys.readouterr()
+    code, out, err = cli(
+        capsys, "train", str(demo / "cur"), "-o", str(run), *TINY, "--max-seq-length", "4096",
+        "--max-steps", "4", "--stage", "semantic.max_steps=2",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "Test answer loss" in out and "01-lexical" in out and "base model" in out
+    assert "01-lexical: 4 steps, train loss" in err and "02-semantic: 2 steps" in err
+    forgetting = json.loads((run / "forgetting.json").read_text(encoding="utf-8"))
+    assert forgetting["stages"] == ["01-lexical", "02-semantic"]
+    for j, name in enumerate(forgetting["stages"]):
+        assert forgetting["answer_loss"][j][j] < forgetting["base"][name]["loss"]
+    lexical = json.loads(
+        (run / "stages" / "01-lexical" / "metrics.json").read_text(encoding="utf-8")
+    )
+    assert lexical["train_loss"]["last"] < lexical["train_loss"]["first"]
+
+    code, out, err = cli(
+        capsys, "ask", str(run), "Мама мыла раму, а папа читал газету.", "--max-new-tokens", "8"
+    )
+    assert code == 0, err
+    assert "01-lexical" in out and "02-semantic" in out
+
+    code, out, err = cli(
+        capsys, "merge", str(run), "-o", str(demo / "merged"), "--stage", "lexical"
+    )
+    assert code == 0, err
+    assert "Merged 01-lexical" in out
+    ids = torch.tensor([[5, 17, 42, 99, 7]])
+    merged = AutoModelForCausalLM.from_pretrained(demo / "merged").eval()
+    adapter = PeftModel.from_pretrained(
+        AutoModelForCausalLM.from_pretrained(run / "base"), run / "stages" / "01-lexical"
+    ).eval()
+    with torch.no_grad():
+        torch.testing.assert_close(merged(ids).logits, adapter(ids).logits, atol=1e-4, rtol=1e-4)
+
+
+def test_cli_errors_exit_2_with_a_hint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cur = write_curriculum(tmp_path / "cur")
+    code, _, err = cli(
+        capsys, "train", str(cur), "-o", str(tmp_path / "r"), "--base-model", str(tmp_path / "nope")
+    )
+    assert code == 2
+    assert "Cannot use the base model" in err and "does not exist" in err and "Hint:" in err
+    assert not (tmp_path / "r").exists()  # checked before anything is written
+
+    manifest = json.loads((cur / "manifest.json").read_text(encoding="utf-8"))
+    manifest["format_version"] = 2
+    (cur / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    code, _, err = cli(capsys, "train", str(cur), "-o", str(tmp_path / "r"), "--base-model", "tiny")
+    assert code == 2
+    assert "Cannot read the curriculum" in err and "format version 2" in err
+
+    code, _, err = cli(capsys, "train", str(cur), "-o", str(tmp_path / "r"), "--replay", "1.5")
+    assert code == 2 and "replay" in err
+
+    code, _, err = cli(capsys, "ask", str(tmp_path / "nothing"), "Текст.")
+    assert code == 2 and "not a training run" in err
+
+
+def test_train_help_lists_every_setting(capsys: pytest.CaptureFixture[str]) -> None:
+    from layerkit.train.config import config_fields
+
+    code, out, _ = cli(capsys, "train", "--help")
+    assert code == 0
+    for field in config_fields():
+        assert "--" + field.name.replace("_", "-") in out

@@ -1,0 +1,204 @@
+"""A small curriculum written the way ``layerkit export sft`` writes one, and the settings of a
+tiny model that trains on it in seconds; shared by the tests/test_train_*.py modules.
+
+The curriculum is written here rather than exported so the unit tests control its shape (short
+records, three stages, a token-table stage and two JSON stages); the end-to-end test in
+test_train_cli.py goes through the real exporter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from layerkit.curriculum.answers import format_answer
+from layerkit.train.config import TrainConfig, build_config
+
+SYSTEM = "Ты — лингвист. Отвечай строго в формате, который указан в задании."
+PARAGRAPHS = [
+    "Мама мыла раму.",
+    "Папа читал газету вечером.",
+    "Кошка спит на тёплом окне.",
+    "Дети играли во дворе.",
+    "Учёные спорят о природе звука.",
+    "Вероятно, завтра пойдёт дождь.",
+    "Брат купил новую книгу.",
+    "Ветер гнал по небу облака.",
+    "Сестра пишет письмо бабушке.",
+    "Весной в саду цветут яблони.",
+    "Собака громко лаяла ночью.",
+    "Мы долго ждали поезда.",
+]
+UPOS = {"мыла": "VERB", "читал": "VERB", "спит": "VERB", "играли": "VERB", "спорят": "VERB"}
+STAGES = [
+    ("lexical", "lexical.morphology", "token_table"),
+    ("semantic", "semantic.frames", "json"),
+    ("pragmatic", "pragmatic.analysis", "json"),
+]
+SPLIT_OF = {i: ("train" if i < 8 else "validation" if i < 10 else "test") for i in range(12)}
+
+
+def _answer(layer: str, text: str) -> tuple[str, str]:
+    words = text.rstrip(".").replace(",", "").split()
+    if layer == "lexical":
+        rows = [
+            {
+                "word": w,
+                "lemma": w.lower(),
+                "upos": UPOS.get(w, "NOUN" if w[0].isupper() else "X"),
+                "feats": "_",
+            }
+            for w in words
+        ]
+        return "Разбери каждое слово: лемма, часть речи, признаки.", format_answer(
+            "token_table", rows
+        )
+    if layer == "semantic":
+        verb = next((w for w in words if w in UPOS), words[1])
+        data = {"frames": [{"predicate": verb, "AGENT": words[0]}]}
+        return "Найди предикаты и их участников.", format_answer("json", data)
+    data = {"intent": "INFORM", "tone": "NEUTRAL", "speech_acts": ["ASSERT"]}
+    return "Определи речевой акт и намерение.", format_answer("json", data)
+
+
+def record(
+    layer: str, task: str, fmt: str, index: int, context: list[tuple[str, str]]
+) -> dict[str, Any]:
+    text = PARAGRAPHS[index]
+    instruction, answer = _answer(layer, text)
+    parts = [f"Абзац:\n{text}"]
+    parts += [f"Эталонная разметка слоя {name}:\n{gold}" for name, gold in context]
+    parts.append(f"Задание: {instruction}")
+    return {
+        "messages": [
+            {"role": "system", "content": SYSTEM},
+            {"role": "user", "content": "\n\n".join(parts)},
+            {"role": "assistant", "content": answer},
+        ],
+        "meta": {
+            "kind": "sft",
+            "layer": layer,
+            "task": task,
+            "answer_format": fmt,
+            "split": SPLIT_OF[index],
+            "paragraph_id": index + 1,
+            "document_id": index // 2 + 1,
+            "annotators": ["anna"],
+            "context_layers": [name for name, _ in context],
+            "instructions": "ru",
+        },
+    }
+
+
+def write_curriculum(
+    root: Path, stages: list[tuple[str, str, str]] = STAGES, order: list[str] | None = None
+) -> Path:
+    """Write a curriculum of ``stages`` (layer, task, answer format) to ``root``."""
+    root.mkdir(parents=True, exist_ok=True)
+    entries = []
+    for position, (layer, task, fmt) in enumerate(stages, start=1):
+        name = f"{position:02d}-{layer}"
+        files = {}
+        for split in ("train", "validation", "test"):
+            lines = []
+            for i in range(len(PARAGRAPHS)):
+                if SPLIT_OF[i] != split:
+                    continue
+                context = [
+                    (lower, _answer(lower, PARAGRAPHS[i])[1])
+                    for lower, _, _ in stages[: position - 1]
+                ]
+                r = record(layer, task, fmt, i, context)
+                r["meta"]["stage"] = name
+                lines.append(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n")
+            data = "".join(lines).encode("utf-8")
+            path = f"{name}.{split}.jsonl"
+            (root / path).write_bytes(data)
+            files[split] = {
+                "path": path,
+                "records": len(lines),
+                "bytes": len(data),
+                "sha256": hashlib.sha256(data).hexdigest(),
+            }
+        entries.append(
+            {
+                "name": name,
+                "index": position,
+                "layer": layer,
+                "schema_version": "1.0.0",
+                "tasks": [{"name": task, "answer_format": fmt, "context": True, "records": 12}],
+                "files": files,
+            }
+        )
+    names = [e["name"] for e in entries]
+    manifest = {
+        "format": "layerkit-curriculum",
+        "format_version": 1,
+        "kind": "sft",
+        "layerkit_version": "0.1.0",
+        "schemas": {layer: "1.0.0" for layer, _, _ in stages},
+        "seed": 0,
+        "splits": ["train", "validation", "test"],
+        "stage_order": order or names,
+        "stages": entries,
+    }
+    (root / "manifest.json").write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
+    )
+    return root
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread() -> Iterator[None]:
+    """Run the tiny models on one thread: their ops are so small that on a shared machine
+    OpenMP's threads spend more time waiting for each other than computing (measured 5x)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def tiny_config(**changes: Any) -> TrainConfig:
+    """A model small enough that a three-stage run takes seconds on one CPU core."""
+    settings: dict[str, Any] = {
+        "base_model": "tiny",
+        "tiny_vocab_size": 400,
+        "tiny_hidden_size": 32,
+        "tiny_layers": 2,
+        "tiny_heads": 2,
+        "lora_r": 4,
+        "lora_alpha": 8,
+        "lora_dropout": 0.1,
+        "max_seq_length": 512,
+        "batch_size": 2,
+        "max_steps": 4,
+        "checkpoint_every": 2,
+        "eval_generate": 2,
+        "max_new_tokens": 24,
+        "seed": 0,
+    }
+    settings.update(changes)
+    return build_config(settings)
+
+
+def test_curriculum_fixture_is_a_valid_curriculum(tmp_path: Path) -> None:
+    from layerkit.train.curriculum_reader import Curriculum
+
+    cur = Curriculum.open(write_curriculum(tmp_path / "cur"))
+    assert [s.name for s in cur.stages] == ["01-lexical", "02-semantic", "03-pragmatic"]
+    assert [len(cur.records(cur.stages[0], s)) for s in ("train", "validation", "test")] == [
+        8,
+        2,
+        2,
+    ]
+    assert (
+        "Эталонная разметка слоя lexical"
+        in cur.records(cur.stages[1], "train")[0]["messages"][1]["content"]
+    )
