@@ -33,7 +33,7 @@ def test_readme_starts_with_the_two_commands() -> None:
 def test_quick_tour_runs(tmp_path: Path) -> None:
     commands = _tour_commands()
     assert len(commands) >= 8
-    outputs = {"my.db", "backup.jsonl", "lexical.conllu", "science.conllu"}
+    outputs = {"my.db", "backup.jsonl", "lexical.conllu", "science.conllu", "curriculum/", "run/"}
     for argv in commands:
         argv = [str(tmp_path / a) if a in outputs else a for a in argv[1:]]
         result = subprocess.run(
@@ -47,3 +47,6 @@ def test_quick_tour_runs(tmp_path: Path) -> None:
         assert result.returncode == 0, f"{argv}: {result.stderr}"
     assert re.search(r"^# text = ", (tmp_path / "science.conllu").read_text(encoding="utf-8"), re.M)
     assert (tmp_path / "backup.jsonl").stat().st_size > 100_000
+    assert (tmp_path / "curriculum" / "manifest.json").is_file()
+    stages = sorted(p.name for p in (tmp_path / "run" / "stages").iterdir())
+    assert stages == ["01-lexical", "02-semantic", "03-logical", "04-epistemic", "05-pragmatic"]

@@ -151,7 +151,16 @@ def test_plan_covers_epochs_or_exact_steps() -> None:
 def test_padding_free_layout_is_one_row_per_micro_batch() -> None:
     lengths = [5, 3, 4, 6, 2, 7]
     common = {"max_len": 8, "batch_size": 2, "packing": True}
-    assert micro_batches(range(6), lengths, flat=False, **common) == [[[0, 1], [2]], [[3, 4], [5]]]
+    # rows no longer than the longest record (7), as attention costs a row's length squared
+    assert micro_batches(range(6), lengths, flat=False, **common) == [
+        [[0], [1, 2]],
+        [[3], [4]],
+        [[5]],
+    ]
+    # without record 5 the longest is 6: 3 + 4 no longer fit one row
+    assert micro_batches(range(5), lengths, flat=False, **common) == [[[0], [1]], [[2], [3]], [[4]]]
+    short = [1, 2, 3, 1]
+    assert micro_batches(range(4), short, flat=False, **common) == [[[0, 1], [2]], [[3]]]
     assert micro_batches(range(6), lengths, flat=True, **common) == [[[0, 1, 2]], [[3, 4, 5]]]
     assert not build_config({"packing": False, "padding_free": True}).flat
     assert not build_config({}).flat  # sdpa: rows of max_seq_length

@@ -9,7 +9,8 @@ without, a row is one record. Rows of a micro-batch are padded to the longest. P
 (``flat``) micro-batches are a single row of up to ``batch_size × max_seq_length`` tokens, the
 layout varlen kernels (flash attention, flex attention) want: no padding at all, and attention
 cost only inside each record; with sdpa or eager the whole row's mask would be materialised and
-computed, so there rows of ``max_seq_length`` are the default. Position ids
+computed, so there rows are at most as long as the longest record (``max_seq_length`` at
+most). Position ids
 restart at 0 for every record and for the padding, and no attention mask is passed: transformers
 reads the restarts as sequence boundaries (a block-diagonal causal mask for sdpa/eager/flex,
 varlen kernels for flash attention), so no token attends across records or to padding.
@@ -85,6 +86,12 @@ def micro_batches(
     row of up to ``batch_size × max_len`` tokens instead, so no token is padding."""
     if packing and flat:
         return [[row] for row in rows_of(order, lengths, max_len * batch_size, packing=True)]
+    if packing and order:
+        # Without a varlen kernel a row's attention costs its length squared, whatever the
+        # mask: rows no longer than the longest record keep that cost where padding would
+        # have put it anyway (on the sample curriculum, rows of 2.4k instead of 4k tokens:
+        # about a third of the attention work).
+        max_len = min(max_len, max(lengths[i] for i in order))
     rows = rows_of(order, lengths, max_len, packing)
     return [rows[i : i + batch_size] for i in range(0, len(rows), batch_size)]
 
