@@ -267,6 +267,7 @@ class ParagraphView(ScrollView, can_focus=True):
     # --- rendering -----------------------------------------------------------------------------
 
     def _restyle(self) -> None:
+        before = self._styled
         if self.data is None or self.schema is None:
             self._styled = Text("No paragraph: the store is empty or the filter keeps none.")
         else:
@@ -284,9 +285,25 @@ class ParagraphView(ScrollView, can_focus=True):
                 cursor,
                 self.focused_annotation(),
             )
+        if self._repaint_changed_lines(before):
+            return
         self._strips.clear()
         self._rewrap()
         self.refresh()
+
+    def _repaint_changed_lines(self, before: Text) -> bool:
+        """Repaint only the lines whose styles changed (a cursor move touches one or two), if
+        the text and its wrapping are what they were; False when everything must be redrawn.
+        A keypress then costs the lines it changes, not the whole paragraph."""
+        width = max(self.scrollable_content_region.width, 10)
+        after = self._styled
+        if not self._lines or width != self._wrapped_width or before.plain != after.plain:
+            return False
+        for index, (start, end) in enumerate(self._lines):
+            if before[start:end] != after[start:end]:
+                self._strips.pop(index, None)
+                self.refresh_line(index)
+        return True
 
     def _rewrap(self) -> None:
         width = max(self.scrollable_content_region.width, 10)
