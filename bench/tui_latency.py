@@ -5,12 +5,14 @@
 
 For each size a store is built once (cached under --cache) from the sample corpus's texts, a
 fifth of the paragraphs carrying layer states and a few spans. Then, in a fresh process, the
-app runs headless (Textual's ``run_test``) and a scripted mix of keys is pressed: token moves
-and selection, sentence jumps, next/previous paragraph, layer switches, navigator moves, a
-label key and its undo. Latency is from the moment the app receives the key event to the end
+app runs headless (Textual's ``run_test``) and a script of keys is pressed (``SCRIPT``): the
+issue's actions (next/previous paragraph, jump to the last paragraph, switch layer, select and
+label a span, link it to another by the relation picker, undo) plus the token moves and focus
+changes between them. Latency is from the moment the app receives the key event to the end
 of the screen refresh that follows it (``call_after_refresh``), so it includes the database
-reads and the rendering the key causes. Also printed: the time from start to the first
-paragraph on screen, and the process's peak memory (RSS).
+reads and the rendering the key causes. Printed per size: p50/p95 over the issue's actions,
+p95 over every key, p95 per action, the time from start to the first paragraph on screen, and
+the process's peak memory (RSS).
 
 The last line is ``p95_ms=<float> paragraphs=<n>`` for the largest size. Goal: p95 < 16 ms,
 flat from 100 to 100k paragraphs.
@@ -36,38 +38,41 @@ REPO = Path(__file__).resolve().parents[1]
 LAYERS = ("lexical", "semantic", "logical", "epistemic", "pragmatic")
 PER_DOCUMENT = 500
 VERBOSE = bool(os.environ.get("LK_BENCH_VERBOSE"))
-KEYS = [
-    "right",
-    "right",
-    "shift+right",
-    "shift+right",
-    "left",
-    "down",
-    "up",
-    "ctrl+n",
-    "right",
-    "2",
-    "right",
-    "shift+right",
-    "p",
-    "ctrl+z",
-    "3",
-    "ctrl+n",
-    "ctrl+p",
-    "1",
-    "shift+tab",
-    "down",
-    "down",
-    "pagedown",
-    "up",
-    "tab",
-    "right",
-    "end",
-    "home",
-    "4",
-    "5",
-    "ctrl+n",
+# The script: (key, action). The actions are the issue's: next/previous paragraph, jump to the
+# last paragraph, switch layer, select + label a span, add a relation, undo; "move" (token
+# cursor) and "focus" (moving between panels, needed to reach the navigator) are timed too but
+# reported apart, so the headline figure is about the listed actions.
+SCRIPT: list[tuple[str, str]] = [
+    ("ctrl+n", "next/prev"),
+    ("2", "layer"),
+    ("right", "move"),
+    ("shift+right", "select+label"),
+    ("p", "select+label"),  # PREDICATE
+    ("right", "move"),
+    ("right", "move"),
+    ("a", "select+label"),  # AGENT
+    ("enter", "relation"),  # link from the AGENT: the target list opens
+    ("enter", "relation"),  # the nearest PREDICATE
+    ("enter", "relation"),  # the label (AGENT, preselected): saved
+    ("ctrl+z", "undo"),
+    ("ctrl+z", "undo"),
+    ("ctrl+z", "undo"),
+    ("down", "move"),
+    ("up", "move"),
+    ("ctrl+p", "next/prev"),
+    ("ctrl+n", "next/prev"),
+    ("3", "layer"),
+    ("4", "layer"),
+    ("5", "layer"),
+    ("1", "layer"),
+    ("shift+tab", "focus"),  # the navigator
+    ("end", "jump"),  # the last paragraph of the store
+    ("home", "jump"),  # and the first
+    ("tab", "focus"),  # back to the text
+    ("ctrl+n", "next/prev"),
 ]
+KEYS = [key for key, _ in SCRIPT]
+HEADLINE = ("next/prev", "jump", "layer", "select+label", "relation", "undo")
 
 
 def build_store(path: Path, paragraphs: int) -> None:
@@ -139,6 +144,8 @@ async def measure(db: Path, presses: int) -> dict[str, float]:
 
     timings: list[float] = []
     by_key: list[tuple[str, float]] = []
+    by_action: dict[str, list[float]] = {}
+    pressed = [0]
 
     class TimedApp(LayerkitApp):
         """Times each key from its arrival to the end of the refresh after all it caused
@@ -147,12 +154,14 @@ async def measure(db: Path, presses: int) -> dict[str, float]:
         async def on_event(self, event: events.Event) -> None:
             if isinstance(event, events.Key) and not event.is_forwarded:
                 started = time.perf_counter()
+                action = SCRIPT[pressed[0] % len(SCRIPT)][1]
+                pressed[0] += 1
                 await super().on_event(event)
-                self.run_worker(self._time_key(event.key, started), exclusive=False)
+                self.run_worker(self._time_key(event.key, action, started), exclusive=False)
                 return
             await super().on_event(event)
 
-        async def _time_key(self, key: str, started: float) -> None:
+        async def _time_key(self, key: str, action: str, started: float) -> None:
             quiet = 0
             while quiet < 3:  # three turns of the event loop with every queue empty
                 await asyncio.sleep(0)
@@ -161,8 +170,11 @@ async def measure(db: Path, presses: int) -> dict[str, float]:
                 quiet = 0 if busy else quiet + 1
 
             def done() -> None:
-                timings.append((time.perf_counter() - started) * 1000)
-                by_key.append((key, timings[-1]))
+                ms = (time.perf_counter() - started) * 1000
+                by_key.append((key, ms))
+                by_action.setdefault(action, []).append(ms)
+                if action in HEADLINE:
+                    timings.append(ms)
 
             self.call_after_refresh(done)
 
@@ -184,9 +196,16 @@ async def measure(db: Path, presses: int) -> dict[str, float]:
         for key, values in sorted(slow.items(), key=lambda kv: -max(kv[1])):
             print(key, [round(v, 1) for v in values], file=sys.stderr)
     p = quantiles(timings, n=100)
+    every = [ms for _, ms in by_key]
+    per_action = {
+        f"p95_{name}": round(quantiles(values, n=100)[94], 1) if len(values) > 1 else values[0]
+        for name, values in by_action.items()
+    }
     return {
         "open_ms": round(opened, 1),
         "keys": len(timings),
+        "p95_all_keys": round(quantiles(every, n=100)[94], 2),
+        **per_action,
         "p50_ms": round(median(timings), 2),
         "p95_ms": round(p[94], 2),
         "max_ms": round(max(timings), 2),

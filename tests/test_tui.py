@@ -981,6 +981,19 @@ async def test_next_work_follows_the_annotators_order_and_the_order_is_kept(
         assert (app.order, app.position) == ("depth", (chat, "lexical"))
 
 
+async def test_the_app_holds_full_collections_while_it_runs_and_gives_them_back(db: Path) -> None:
+    import gc
+
+    from layerkit.tui.idle_gc import NO_AUTOMATIC_FULL
+
+    before = gc.get_threshold()
+    async with running(db) as (app, pilot):
+        await pilot.pause(0.1)
+        assert gc.get_threshold()[2] == NO_AUTOMATIC_FULL
+        assert app.collector.collections == 0
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+
 async def test_position_is_in_the_store_while_the_app_runs(db: Path) -> None:
     """Killing the terminal keeps the position: it is written after a short pause, not at exit."""
     async with running(db, annotator="kim") as (app, pilot):

@@ -522,3 +522,34 @@ def test_depth_first_finishes_a_paragraph_before_the_next(store: Store, five: li
     assert next_work(store, "depth", LAYERS, five[4], "lexical") == (five[1], "logical")
     store.set_status(five[1], "logical", "done", annotator="kim")
     assert next_work(store, "depth", LAYERS, five[4], "lexical") is None
+
+
+# --- garbage collection between keys ---------------------------------------------------------
+
+
+def test_full_collections_wait_for_a_pause_between_keys() -> None:
+    import gc
+
+    from layerkit.tui.idle_gc import IDLE_SECONDS, MIN_PENDING, NO_AUTOMATIC_FULL, IdleCollector
+
+    saved = gc.get_threshold()
+    collector = IdleCollector()
+    collector.start()
+    try:
+        assert gc.get_threshold() == (saved[0], saved[1], NO_AUTOMATIC_FULL)
+        assert gc.get_freeze_count() > 0  # the startup heap is out of every collection
+        for _ in range(MIN_PENDING):
+            gc.collect(1)  # young collections still happen; each counts towards a full one
+        collector.key_pressed()
+        collector.tick()
+        assert collector.collections == 0  # typing: not now
+        collector.last_key -= IDLE_SECONDS + 0.1
+        collector.tick()
+        assert collector.collections == 1  # a pause, and work pending: collected
+        assert gc.get_count()[2] < MIN_PENDING
+        collector.tick()
+        assert collector.collections == 1  # nothing pending: nothing done
+    finally:
+        collector.stop()
+    assert gc.get_threshold() == saved
+    assert gc.get_freeze_count() == 0

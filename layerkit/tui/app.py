@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import ClassVar
 
+from textual import events
 from textual.app import App
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
@@ -20,6 +21,7 @@ from layerkit.errors import LayerkitError, StoreError
 from layerkit.project import Project
 from layerkit.schema import SchemaRegistry
 from layerkit.store import Store, queries
+from layerkit.tui.idle_gc import IDLE_SECONDS, IdleCollector
 from layerkit.tui.keymap import KeyMap
 from layerkit.tui.screens.annotate import AnnotateScreen, keymaps_for
 from layerkit.tui.screens.error import ErrorModal
@@ -65,6 +67,14 @@ class LayerkitApp(App[None]):
 
     def on_mount(self) -> None:
         self.push_screen(AnnotateScreen())
+        self.collector = IdleCollector()
+        self.call_after_refresh(self.collector.start)
+        self.set_interval(IDLE_SECONDS / 2, self.collector.tick)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and hasattr(self, "collector"):
+            self.collector.key_pressed()
+        await super().on_event(event)
 
     def start_position(self) -> int | None:
         """Where this annotator was: the position saved in the store, else their last edit,
@@ -143,6 +153,8 @@ class LayerkitApp(App[None]):
         self.show_error(error)
 
     def on_unmount(self) -> None:
+        if hasattr(self, "collector"):
+            self.collector.stop()
         if self._position_timer is not None:
             self._position_timer.stop()
         self.save_position()
