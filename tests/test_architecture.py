@@ -91,3 +91,19 @@ def test_rules_cover_existing_packages() -> None:
     for owner in FORBIDDEN:
         rel = Path(*owner.split("."))
         assert (REPO / rel).is_dir() or (REPO / rel).with_suffix(".py").is_file(), owner
+
+
+def test_the_answer_formats_load_without_the_store() -> None:
+    """The trainer reads answers with ``layerkit.curriculum.answers``: importing it must not
+    import the store or the exporter (a trainer machine needs only the curriculum files)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, layerkit.curriculum.answers; "
+        "print(sorted(m for m in sys.modules if m.startswith(('layerkit.store', "
+        "'layerkit.curriculum.export', 'sqlalchemy'))))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -17,7 +17,9 @@ from conftest import REPO
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from layerkit.curriculum import parse_answer, reader
+from layerkit.curriculum import parse_answer, prompts, reader
+from layerkit.curriculum.build import Builder, record_parts, resolve
+from layerkit.curriculum.output import chat_line, dump_line, join_texts, text
 from layerkit.curriculum.prompts import context_heading
 from layerkit.curriculum.splits import SPLITS, plan_splits
 from layerkit.errors import LayerkitError, UsageError
@@ -474,6 +476,89 @@ def test_a_failing_hook_leaves_no_output_and_the_store_untouched(tmp_path: Path)
     assert (tmp_path / "lk.db").read_bytes() == before
 
 
+# --- worker processes ------------------------------------------------------------------------
+
+
+def _duplicated_corpus(tmp_path: Path) -> Project:
+    shared = "Этот абзац повторяется в двух документах."
+    docs = [[f"Свой абзац {d} только здесь.", shared if d in (0, 5) else f"Другой {d} абзац."]
+            for d in range(10)]  # fmt: skip
+    return load(tmp_path, write_corpus(tmp_path / "c.jsonl", docs))
+
+
+def test_worker_processes_write_the_same_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches encoded side by side by worker processes give the files, manifest and card one
+    process gives, leak check and skip counts included."""
+    project = _duplicated_corpus(tmp_path)
+    monkeypatch.setattr(Builder, "batch_size", 3)  # 20 paragraphs: 7 batches
+    used: list[bool] = []
+    parallel = Builder.parallel
+    monkeypatch.setattr(Builder, "parallel", lambda self: used.append(parallel(self)) or used[-1])
+    export(project, tmp_path / "one", jobs=1, seed=3)
+    three, report = export(project, tmp_path / "three", jobs=3, seed=3)
+    assert used == [False, True]
+    assert tree(tmp_path / "one") == tree(tmp_path / "three")
+    assert three["leak_check"]["duplicate_texts_written"] == 2
+    assert report.counts == export(project, tmp_path / "again", jobs=1, seed=3)[1].counts
+
+
+def test_a_failure_in_a_worker_stops_the_export(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plugin = tmp_path / "sloppy.py"
+    plugin.write_text(
+        "from layerkit.curriculum import Example\n"
+        "from layerkit.hookspecs import hookimpl\n\n"
+        "class Sloppy:\n"
+        "    name, layer, answer_format, context, description = "
+        "'semantic.sloppy', 'semantic', 'text', False, ''\n"
+        "    def examples(self, view, lang):\n"
+        "        if view.position == 1:\n"
+        "            yield Example(instruction='?', answer='!', meta={'undeclared': 1})\n\n"
+        "@hookimpl\n"
+        "def register_curriculum_tasks(register):\n"
+        "    register(Sloppy())\n",
+        encoding="utf-8",
+    )
+    docs = [[f"Абзац {d}.{i} про важное." for i in range(2)] for d in range(4)]
+    project = load(tmp_path, write_corpus(tmp_path / "c.jsonl", docs), plugins=[plugin])
+    monkeypatch.setattr(Builder, "batch_size", 2)
+    with pytest.raises(LayerkitError, match=r"semantic\.sloppy") as info:
+        export(project, tmp_path / "out", jobs=2)
+    assert "undeclared" in info.value.message and info.value.hint
+    assert not (tmp_path / "out").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_the_leak_check_spans_the_workers_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = _duplicated_corpus(tmp_path)
+    monkeypatch.setattr(Builder, "batch_size", 2)
+    plan_splits = Builder.plan_splits
+
+    def broken(self: Builder) -> Any:  # a plan that puts the two copies in different splits
+        plan = plan_splits(self)
+        first, second = sorted(self.documents)[0], sorted(self.documents)[5]
+        plan.by_document[first], plan.by_document[second] = "train", "test"
+        return plan
+
+    monkeypatch.setattr(Builder, "plan_splits", broken)
+    with pytest.raises(LayerkitError, match="same text as a paragraph") as info:
+        export(project, tmp_path / "out", jobs=2)
+    assert info.value.title == "Split leak"
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("jobs", ["0", "two", -1])
+def test_jobs_must_be_a_count(tmp_path: Path, jobs: Any) -> None:
+    project = _duplicated_corpus(tmp_path)
+    with pytest.raises(UsageError, match="--jobs"):
+        export(project, tmp_path / "out", jobs=jobs)
+
+
 # --- the reader ------------------------------------------------------------------------------
 
 
@@ -498,6 +583,99 @@ def test_reader_batches_and_both_fetch_paths_agree(tmp_path: Path) -> None:
     assert read(raw=False, batch_size=2) == default
     with Store.open(tmp_path / "lk.db", layer_order=BUILTIN) as store:
         assert [p.id for p in store.iter_paragraphs()] == [v[0] for v in default]
+
+
+# --- encoding: spliced lines, hooks ------------------------------------------------------------
+
+# Strings with everything JSON escapes or str.split treats as a space: quotes, backslashes,
+# control characters, tabs, line breaks, NBSP, U+2028 and Cyrillic.
+texts = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",))
+    | st.sampled_from(['"', "\\", "\n", "\t", "\r", "\x00", "\x1f", "\xa0", "\u2028", "ё"])
+)
+
+
+@given(st.lists(texts, min_size=1, max_size=4), texts, texts, texts)
+def test_chat_lines_spliced_from_texts_equal_the_record_encoded(
+    parts: list[str], system: str, answer: str, note: str
+) -> None:
+    separator = text(prompts.SEPARATOR)
+    user = join_texts([text(p) for p in parts], separator)
+    joined = prompts.SEPARATOR.join(parts)
+    assert user == text(joined)
+    assert (user.chars, user.words) == (len(joined), len(joined.split()))
+    meta = {"kind": "sft", "note": note, "n": [1, None]}
+    record = {
+        "messages": [
+            {"role": "system", "content": system},
+            {"role": "user", "content": joined},
+            {"role": "assistant", "content": answer},
+        ],
+        "meta": meta,
+    }
+    assert chat_line(text(system).json, user.json, text(answer).json, meta) == dump_line(record)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"instructions": "en", "stages": "semantic,pragmatic"}, {"include_in_progress": True}],
+)
+def test_spliced_lines_are_the_records_encoded_whole(
+    sample: tuple[Project, Path, dict], options: dict[str, Any]
+) -> None:
+    """Without hooks, an export writes lines spliced from parts encoded once per paragraph:
+    byte for byte the records encoded whole, with the lengths of their parts."""
+    project, _, _ = sample
+    full = {"schemas": project.schemas, "plugin_manager": project.pm, **options}
+    with project.open_store() as store:
+        spliced = Builder(store, resolve("sft", full))
+        assert not spliced._hooked
+        lines = list(spliced.lines())
+        whole = list(Builder(store, resolve("sft", full)).records())
+    assert len(lines) == len(whole) > 10
+    for (stage, split, line, lengths), (stage_, split_, record) in zip(lines, whole, strict=True):
+        assert (stage.name, split) == (stage_.name, split_)
+        assert line == dump_line(record)
+        measured = [(n, len(t), len(t.split())) for n, t in record_parts(record, "sft").items()]
+        assert list(lengths) == measured
+
+
+def test_records_a_hook_keeps_are_written_as_it_left_them(tmp_path: Path) -> None:
+    corpus = SAMPLE / "annotated.jsonl"
+    noop = tmp_path / "noop.py"
+    noop.write_text(
+        "from layerkit.hookspecs import hookimpl\n\n@hookimpl\n"
+        "def curriculum_record(record, stage, task):\n    return record\n",
+        encoding="utf-8",
+    )
+    louder = tmp_path / "louder.py"
+    louder.write_text(
+        "from layerkit.hookspecs import hookimpl\n\n@hookimpl\n"
+        "def curriculum_record(record, stage, task):\n"
+        "    if stage == '02-semantic':\n"
+        "        record['messages'][1]['content'] += ' «!»'\n"
+        "    return record\n",
+        encoding="utf-8",
+    )
+    trees, manifests = [], []
+    for name, plugins in (("plain", []), ("noop", [noop]), ("louder", [louder])):
+        (tmp_path / name).mkdir()
+        project = load(tmp_path / name, corpus, plugins=plugins)
+        manifest, _ = export(project, tmp_path / name / "cur")
+        trees.append(tree(tmp_path / name / "cur"))
+        manifests.append(manifest)
+    assert trees[1] == trees[0]  # a hook that changes nothing changes no byte
+    out = tmp_path / "louder" / "cur"
+    for stage, _, record in records(out, manifests[2]):
+        assert record["messages"][1]["content"].endswith(" «!»") == (stage == "02-semantic")
+    for before, after in zip(manifests[0]["stages"], manifests[2]["stages"], strict=True):
+        for split, info in after["files"].items():
+            assert hashlib.sha256((out / info["path"]).read_bytes()).hexdigest() == info["sha256"]
+            if before["name"] != "02-semantic" or not info["records"]:
+                assert info == before["files"][split]
+                continue
+            chars = after["token_lengths"][split]["chars"]["prompt"]
+            assert chars["max"] == before["token_lengths"][split]["chars"]["prompt"]["max"] + 4
 
 
 # --- the command line ------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from test_curriculum import BUILTIN, SAMPLE, load
 
 from layerkit.curriculum import AnswerParseError, format_answer, locate, parse_answer, reader
+from layerkit.curriculum.answers import TOKEN_COLUMNS, format_token_table
 from layerkit.curriculum.build import collect_tasks
 from layerkit.curriculum.generic import SchemaTask
 from layerkit.schema import SchemaRegistry
@@ -43,6 +44,54 @@ def test_json_round_trip(data: Any) -> None:
 @given(st.text().map(str.strip))
 def test_text_round_trip(data: str) -> None:
     assert parse_answer("text", format_answer("text", data)) == data
+
+
+def _reference_table(rows: list[dict[str, Any]]) -> str:
+    """The token table as first written: escaped cell by cell where a line needs it."""
+
+    def escape(cell: str) -> str:
+        return (
+            cell.replace("\\", "\\\\")
+            .replace("\t", "\\t")
+            .replace("\n", "\\n")
+            .replace("\r", "\\r")
+        )
+
+    lines = ["word\tlemma\tupos\tfeats"]
+    for row in rows:
+        cells = [str(row[c]) for c in ("word", "lemma", "upos", "feats")]
+        lines.append("\t".join(escape(c) for c in cells))
+    return "\n".join(lines)
+
+
+tricky = cells | st.sampled_from(["\\", "\t", "a\tb", "\n", "\r\n", "\\t", "_", "\xa0"])
+
+
+@given(st.lists(st.fixed_dictionaries({k: tricky for k in TOKEN_COLUMNS}), max_size=6))
+def test_token_tables_from_dicts_and_tuples_are_the_reference_text(rows: list[dict]) -> None:
+    expected = _reference_table(rows)
+    assert format_answer("token_table", rows) == expected
+    assert format_token_table([tuple(r[c] for c in TOKEN_COLUMNS) for r in rows]) == expected
+
+
+def test_token_table_cells_that_are_not_text() -> None:
+    rows = [{"word": "5", "lemma": 5, "upos": None, "feats": "_"}]
+    assert format_answer("token_table", rows) == _reference_table(rows)
+    with pytest.raises(ValueError, match="4 cells, not 3"):
+        format_token_table([("Кот", "кот", "NOUN")])
+
+
+@given(st.dictionaries(st.text(), json_values | st.floats(), max_size=5))
+def test_json_answers_encode_items_as_the_json_module_does(data: dict[str, Any]) -> None:
+    dump = json.JSONEncoder(ensure_ascii=False).encode
+    lines = []
+    for key, value in data.items():
+        if isinstance(value, list) and any(isinstance(v, dict | list) for v in value):
+            shown = "[\n" + ",\n".join(dump(v) for v in value) + "\n]"
+        else:
+            shown = dump(value)
+        lines.append(f"{dump(key)}: {shown}")
+    assert format_answer("json", data) == ("{" + ",\n".join(lines) + "}" if data else "{}")
 
 
 def test_json_answers_put_one_item_per_line() -> None:

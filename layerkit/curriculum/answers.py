@@ -25,13 +25,17 @@ This module depends on nothing but the standard library, so a trainer can use it
 from __future__ import annotations
 
 import json
+import operator
 import re
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from layerkit.errors import LayerkitError
 
 ANSWER_FORMATS = ("token_table", "json", "text")
 TOKEN_COLUMNS = ("word", "lemma", "upos", "feats")
+_HEADER = "\t".join(TOKEN_COLUMNS)
+_TABLE_CELLS = operator.itemgetter(*TOKEN_COLUMNS)
 
 _FENCE = re.compile(r"^\s*```[A-Za-z0-9_-]*[ \t]*\n(.*?)\n?```\s*$", re.S)
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -104,15 +108,43 @@ def _unescape(cell: str) -> str:
     return _UNESCAPE.sub(lambda m: _UNESCAPES[m.group(1)], cell)
 
 
-def _format_table(rows: Any) -> str:
-    lines = ["\t".join(TOKEN_COLUMNS)]
+def format_token_table(rows: Iterable[Sequence[Any]]) -> str:
+    """A ``token_table`` answer from ``(word, lemma, upos, feats)`` rows: what
+    ``format_answer("token_table", ...)`` gives for the same rows as dicts, for tasks that make
+    tuples (cheaper than a dict a word)."""
+    rows = list(rows)
+    if rows and set(map(len, rows)) != {len(TOKEN_COLUMNS)}:
+        return _escaped_table(rows)  # raises: a row with another number of cells
+    lines = [_HEADER]
+    try:
+        lines.extend(map("\t".join, rows))
+    except TypeError:  # a cell that is not a string
+        return _escaped_table(rows)
+    table = "\n".join(lines)
+    # Escaping is needed only where a cell holds a tab, a line break or a backslash: checked on
+    # the whole table at once (exactly three tabs a line, no other special character), since
+    # most tables need nothing; otherwise cell by cell.
+    if (
+        table.count("\t") == 3 * len(lines)
+        and table.count("\n") == len(lines) - 1
+        and "\\" not in table
+        and "\r" not in table
+    ):
+        return table
+    return _escaped_table(rows)
+
+
+def _escaped_table(rows: list[Sequence[Any]]) -> str:
+    lines = [_HEADER]
     for row in rows:
-        line = f"{row['word']}\t{row['lemma']}\t{row['upos']}\t{row['feats']}"
-        # Escaping cell by cell only where something needs it: most rows need nothing.
-        if line.count("\t") != 3 or _SPECIAL.search(line):
-            line = "\t".join(_escape(str(row[col])) for col in TOKEN_COLUMNS)
-        lines.append(line)
+        if len(row) != len(TOKEN_COLUMNS):
+            raise ValueError(f"a token table row has {len(TOKEN_COLUMNS)} cells, not {len(row)}")
+        lines.append("\t".join(_escape(str(cell)) for cell in row))
     return "\n".join(lines)
+
+
+def _format_table(data: Any) -> str:
+    return format_token_table(map(_TABLE_CELLS, data))
 
 
 def _parse_table(body: str) -> list[dict[str, str]]:
@@ -141,8 +173,18 @@ def _parse_table(body: str) -> list[dict[str, str]]:
 _ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 
-def _dump(value: Any) -> str:
-    return _ENCODER.encode(value)
+def _item_encoder() -> Callable[[Any], str]:
+    """``_ENCODER.encode``, calling the C encoder it would build on every call directly (half
+    the cost for the small items of an answer; the same text). Falls back where there is none."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    escape = getattr(json.encoder, "encode_basestring", None)
+    if make is None or escape is None:
+        return _ENCODER.encode
+    encode = make(None, _ENCODER.default, escape, None, ": ", ", ", False, False, True)
+    return lambda value: "".join(encode(value, 0))
+
+
+_dump = _item_encoder()
 
 
 def _layout(data: Any) -> str:

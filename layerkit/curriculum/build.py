@@ -2,16 +2,22 @@
 
 The flow: resolve the options and the tasks (from plugins, falling back to schema-derived tasks),
 plan the splits from document ids alone, then stream the store paragraph by paragraph and yield
-``(stage, split, record)``. Each paragraph's context answers (its gold layers, formatted once)
-are reused by every higher stage. Every record passes through the ``curriculum_record`` hook
-chain and is checked before it is handed on. Memory holds one batch of paragraphs, the split
-plan (a few bytes per document) and counters, whatever the size of the store.
+``(stage, split, record)``. Each paragraph's gold answers are made once, and for the files
+escaped, encoded and measured once (:class:`_Paragraph`): every record of the paragraph is
+spliced from them, since the lower layers' answers are the context of every higher stage.
+Records pass through the ``curriculum_record`` hook chain (and are then encoded whole) and are
+checked before they are handed on. Without hooks, worker processes can read and encode batches
+side by side while this process writes them in order (:meth:`Builder.batches`). Memory holds a
+batch of paragraphs per process, the split plan (a few bytes per document) and counters,
+whatever the size of the store.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+import multiprocessing
+import os
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -20,12 +26,14 @@ import pluggy
 from layerkit.curriculum import prompts, reader
 from layerkit.curriculum.answers import ANSWER_FORMATS
 from layerkit.curriculum.generic import SchemaTask
+from layerkit.curriculum.output import Chunk, Text, chat_line, dump_line, join_texts, text
 from layerkit.curriculum.splits import SplitPlan, parse_split, parse_stages, plan_splits
 from layerkit.curriculum.tasks import CurriculumTask, Example, ParagraphView, PreferencePair
 from layerkit.errors import LayerkitError, PluginError, UsageError
 from layerkit.plugins import chain_hook, collect, get_plugin_manager, has_implementations
 from layerkit.schema import SchemaRegistry
 from layerkit.store import Store
+from layerkit.store.models import LAYER_STATES
 
 Kind = Literal["sft", "dpo"]
 ROLES = ("system", "user", "assistant")
@@ -43,6 +51,7 @@ class CurriculumOptions:
     include_in_progress: bool = False
     instructions: str = "ru"
     license: str | None = None
+    jobs: int = 1  # processes that encode SFT records side by side (the files do not change)
 
     @classmethod
     def from_mapping(cls, options: Mapping[str, Any]) -> CurriculumOptions:
@@ -56,6 +65,12 @@ class CurriculumOptions:
                 hint=f"Choose one of {', '.join(prompts.LANGUAGES)}.",
             )
         seed = options.get("seed")
+        jobs = options.get("jobs")
+        if jobs is not None and (not str(jobs).isdigit() or int(jobs) < 1):
+            raise UsageError(
+                f"--jobs {jobs!r} is not a number of processes.",
+                hint="Give 1 or more, e.g. --jobs 2 (default: the CPU count, at most 4).",
+            )
         return cls(
             stages=tuple(stages.split(",")) if isinstance(stages, str) else stages,
             seed=0 if seed is None else int(seed),
@@ -63,7 +78,13 @@ class CurriculumOptions:
             include_in_progress=bool(options.get("include_in_progress", False)),
             instructions=lang,
             license=options.get("license"),
+            jobs=default_jobs() if jobs is None else int(jobs),
         )
+
+
+def default_jobs() -> int:
+    """Processes for an export when none are asked for: one per CPU, at most 4."""
+    return max(1, min(4, os.cpu_count() or 1))
 
 
 @dataclass
@@ -96,6 +117,17 @@ class StageStats:
     labels: Counter[str] = field(default_factory=Counter)
     annotators: Counter[str] = field(default_factory=Counter)
     skipped: Counter[str] = field(default_factory=Counter)  # reason → paragraphs
+
+    def add(self, other: StageStats) -> None:
+        self.paragraphs += other.paragraphs
+        for mine, theirs in (
+            (self.records, other.records),
+            (self.tasks, other.tasks),
+            (self.labels, other.labels),
+            (self.annotators, other.annotators),
+            (self.skipped, other.skipped),
+        ):
+            mine.update(theirs)
 
 
 @dataclass
@@ -222,8 +254,123 @@ CORE_META_KEYS = (
 )
 
 
+# ``(part, chars, words)`` of each part of a record (prompt, answer; chosen, rejected).
+Lengths = Sequence[tuple[str, int, int]]
+
+
+def record_parts(record: dict[str, Any], kind: Kind) -> dict[str, str]:
+    """The texts whose lengths the manifest reports: the prompt (system and user messages,
+    joined by a line break) and the answer, or for preference pairs chosen and rejected."""
+    if kind == "sft":
+        messages = record["messages"]
+        return {
+            "prompt": "\n".join(m["content"] for m in messages[:-1]),
+            "answer": messages[-1]["content"],
+        }
+    return {
+        "prompt": "\n".join(m["content"] for m in record["prompt"]),
+        "chosen": "\n".join(m["content"] for m in record["chosen"]),
+        "rejected": "\n".join(m["content"] for m in record["rejected"]),
+    }
+
+
+class _Texts:
+    """Encoded strings that recur in every paragraph (system message, headings, questions),
+    kept while there are few of them (a task may word its questions per example)."""
+
+    LIMIT = 4096
+
+    def __init__(self) -> None:
+        self._known: dict[str, Text] = {}
+
+    def __call__(self, value: str) -> Text:
+        found = self._known.get(value)
+        if found is None:
+            if len(self._known) >= self.LIMIT:
+                self._known.clear()
+            found = self._known[value] = text(value)
+        return found
+
+
+_SEPARATOR = text(prompts.SEPARATOR)
+_LINE_BREAK = text("\n")
+
+
+class _Paragraph:
+    """One paragraph's gold answers and encoded prompt parts, made once and shared by its
+    stages: a layer's answer is its own stage's answer and the context of every stage above."""
+
+    def __init__(
+        self,
+        view: ParagraphView,
+        context_tasks: Mapping[str, CurriculumTask],
+        lang: str,
+        texts: _Texts,
+    ) -> None:
+        self.view = view
+        self.context_tasks = context_tasks
+        self.lang = lang
+        self.texts = texts
+        self._examples: dict[str, Example | None] = {}
+        self._answers: dict[str, Text] = {}
+        self._context: dict[str, Text] = {}
+        self._head: Text | None = None
+
+    def example(self, layer: str) -> Example | None:
+        """The context task's example of ``layer`` (made on first use)."""
+        if layer not in self._examples:
+            task = self.context_tasks[layer]
+            self._examples[layer] = next(iter(task.examples(self.view, self.lang)), None)
+        return self._examples[layer]
+
+    def answer(self, layer: str) -> str:
+        """The gold answer of ``layer`` as a context ('' when its task has nothing to say)."""
+        example = self.example(layer)
+        return example.answer if example is not None else ""
+
+    def answer_text(self, layer: str) -> Text:
+        found = self._answers.get(layer)
+        if found is None:
+            found = self._answers[layer] = text(self.answer(layer))
+        return found
+
+    def prefix(self, context_layers: Sequence[str]) -> Text:
+        """The user message up to the task's own parts: the paragraph and the lower layers'
+        gold answers under their headings (:func:`prompts.user_parts`)."""
+        if self._head is None:
+            self._head = text(prompts.paragraph_part(self.view.text, self.lang))
+        parts = [self._head]
+        for layer in context_layers:
+            found = self._context.get(layer)
+            if found is None:
+                heading = self.texts(prompts.context_heading(layer, self.lang))
+                found = join_texts([heading, self.answer_text(layer)], _LINE_BREAK)
+                self._context[layer] = found
+            parts.append(found)
+        return join_texts(parts, _SEPARATOR)
+
+    def line(
+        self, prefix: Text, example: Example, answer: Text, meta: dict[str, Any]
+    ) -> tuple[bytes, Lengths]:
+        """The record's JSON line (:func:`output.chat_line`) and its parts' lengths."""
+        system = self.texts(prompts.SYSTEM[self.lang])
+        question = self.texts(prompts.question_part(example.instruction, self.lang))
+        parts = (
+            [prefix, text(example.material), question] if example.material else [prefix, question]
+        )
+        user = join_texts(parts, _SEPARATOR)
+        # The prompt is the system and user messages joined by a line break (record_parts).
+        prompt = join_texts([system, user], _LINE_BREAK)
+        return chat_line(system.json, user.json, answer.json, meta), (
+            ("prompt", prompt.chars, prompt.words),
+            ("answer", answer.chars, answer.words),
+        )
+
+
 class Builder:
     """Streams the records of one export; read its counters once the stream is exhausted."""
+
+    batch_size = reader.BATCH  # paragraphs a worker process reads and encodes at a time
 
     def __init__(self, store: Store, setup: Setup) -> None:
         self.store = store
@@ -234,14 +381,20 @@ class Builder:
         self.plan: SplitPlan | None = None
         self.documents: dict[int, tuple[str, str, dict[str, Any]]] = {}
         self.duplicates_checked = 0
+        self.eligible = 0  # paragraphs that may yield a record (known once the plan is made)
         self._hooked = has_implementations(setup.pm, "curriculum_record")
         self._suggestions: dict[int, dict[int, Any]] = {}
+        self._texts = _Texts()
+        self._duplicate_split: dict[str, str] = {}
+        # In a worker process: the duplicated texts it wrote, checked by the parent.
+        self._duplicates_written: list[tuple[int, str, str, str]] | None = None
 
     # --- planning --------------------------------------------------------------------------
 
     def plan_splits(self) -> SplitPlan:
         layers = [s.layer for s in self.setup.stages]
         weights = reader.eligible_documents(self.store, layers, self.setup.states)
+        self.eligible = sum(weights.values())
         self.documents = reader.document_names(self.store, list(weights))
         keys = {doc: info[1] for doc, info in self.documents.items()}
         self.plan = plan_splits(
@@ -253,66 +406,176 @@ class Builder:
         )
         return self.plan
 
-    def state_counts(self) -> dict[str, dict[str, int]]:
-        """Per stage layer, how many paragraphs are in each state (for the skip report)."""
-        summary = self.store.summary()
-        return {s.layer: dict(summary.layers.get(s.layer, {})) for s in self.setup.stages}
+    def state_counts(self, snapshot: Mapping[str, Any]) -> dict[str, dict[str, int]]:
+        """Per stage layer, how many paragraphs are in each state (for the skip report), from
+        the counts :func:`reader.snapshot` took (paragraphs without a status row are todo)."""
+        counts: dict[str, dict[str, int]] = {}
+        for stage in self.setup.stages:
+            counts[stage.layer] = dict.fromkeys(LAYER_STATES, 0)
+        for layer, state, n in snapshot["layer_states"]:
+            if layer in counts:
+                counts[layer][state] = counts[layer].get(state, 0) + n
+        for per_state in counts.values():
+            per_state["todo"] += snapshot["paragraphs"] - sum(per_state.values())
+        return counts
 
     # --- streaming -------------------------------------------------------------------------
 
     def records(self) -> Iterator[tuple[Stage, str, dict[str, Any]]]:
+        """Every record as a dict, in file order, after the ``curriculum_record`` hooks."""
+        for stage, split, record, _ in self._stream(encode=False):
+            assert isinstance(record, dict)
+            yield stage, split, record
+
+    def lines(self) -> Iterator[tuple[Stage, str, bytes, Lengths]]:
+        """Every record as the JSON line it is written as, with the ``(part, chars, words)``
+        lengths of its parts (see :func:`record_parts`), in file order.
+
+        SFT records that no hook can change are spliced from parts encoded once per paragraph
+        (:mod:`.output`), byte for byte what encoding the record whole gives (tested); records
+        that ``curriculum_record`` hooks may have changed, and preference pairs, are encoded
+        whole.
+        """
+        if self.setup.kind == "sft" and not self._hooked:
+            for stage, split, line, lengths in self._stream(encode=True):
+                assert isinstance(line, bytes)
+                yield stage, split, line, lengths
+            return
+        kind = self.setup.kind
+        for stage, split, record in self.records():
+            parts = record_parts(record, kind)
+            yield (
+                stage,
+                split,
+                dump_line(record),
+                [(name, len(t), len(t.split())) for name, t in parts.items()],
+            )
+
+    def _views(self, **batch: Any) -> Iterator[ParagraphView]:
+        """The paragraphs that may yield a record, with the layers the stages read."""
+        setup = self.setup
+        top = max((setup.schemas.order.index(s.layer) for s in setup.stages), default=-1)
+        return reader.iter_views(
+            self.store,
+            ready_layers=[s.layer for s in setup.stages],
+            read_layers=setup.schemas.order[: top + 1],
+            states=setup.states,
+            **batch,
+        )
+
+    def _stream(
+        self, *, encode: bool, views: Iterable[ParagraphView] | None = None
+    ) -> Iterator[tuple[Stage, str, dict | bytes, Lengths]]:
         plan = self.plan or self.plan_splits()
         setup = self.setup
         if setup.kind == "dpo":
             self._suggestions = reader.model_suggestions(
                 self.store, [s.layer for s in setup.stages]
             )
-        top = max((setup.schemas.order.index(s.layer) for s in setup.stages), default=-1)
-        read_layers = setup.schemas.order[: top + 1]
-        duplicate_split: dict[str, str] = {}
-        for view in reader.iter_views(
-            self.store,
-            ready_layers=[s.layer for s in setup.stages],
-            read_layers=read_layers,
-            states=setup.states,
-        ):
+        for view in self._views() if views is None else views:
             split = plan.split_of(view.document_id)
-            contexts: dict[str, Example | None] = {}
+            parts = _Paragraph(view, setup.context_tasks, self.lang, self._texts)
             wrote = False
             for stage in setup.stages:
                 if not self._ready(view, stage):
                     continue
-                context = [
-                    (layer, self._context(view, layer, contexts)) for layer in stage.context_layers
-                ]
-                produced = (
-                    self._sft(view, stage, split, context, contexts)
-                    if setup.kind == "sft"
-                    else self._dpo(view, stage, split, context)
-                )
                 stats = self.stats[stage.name]
                 stats.paragraphs += 1
-                for made, labels in produced:
-                    task = made["meta"]["task"]
-                    record = self._hook(made, stage, task) if self._hooked else made
-                    if record is None:
-                        continue
+                made = (
+                    self._lines(view, stage, split, parts)
+                    if encode
+                    else self._records(view, stage, split, parts)
+                )
+                for task_name, labels, annotators, item, lengths in made:
                     stats.records[split] += 1
-                    stats.tasks[task] += 1
+                    stats.tasks[task_name] += 1
                     stats.labels.update(labels)
-                    stats.annotators.update(record["meta"].get("annotators", []))
+                    stats.annotators.update(annotators)
                     wrote = True
-                    yield stage, split, record
+                    yield stage, split, item, lengths
             if wrote and view.sha256 in plan.duplicate_texts:
-                self.duplicates_checked += 1
-                seen = duplicate_split.setdefault(view.sha256, split)
-                if seen != split:
-                    raise LayerkitError(
-                        f"paragraph {view.id} ({view.document!r}) has the same text as a paragraph "
-                        f"already written to the {seen} split, but belongs to {split}.",
-                        hint="This is a bug in the split plan; nothing was written.",
-                        title="Split leak",
-                    )
+                written = (view.id, view.document, view.sha256, split)
+                if self._duplicates_written is not None:
+                    self._duplicates_written.append(written)
+                else:
+                    self._check_duplicate(*written)
+
+    def _check_duplicate(self, paragraph_id: int, document: str, sha256: str, split: str) -> None:
+        """A paragraph whose text is in other documents too was written to ``split``: every
+        copy must be in the same split (the leak check)."""
+        self.duplicates_checked += 1
+        seen = self._duplicate_split.setdefault(sha256, split)
+        if seen != split:
+            raise LayerkitError(
+                f"paragraph {paragraph_id} ({document!r}) has the same text as a paragraph "
+                f"already written to the {seen} split, but belongs to {split}.",
+                hint="This is a bug in the split plan; nothing was written.",
+                title="Split leak",
+            )
+
+    # --- side by side: worker processes encode batches, the parent writes them in order -------
+
+    def parallel(self) -> bool:
+        """Whether :meth:`batches` applies: SFT records that no hook sees (hooks may keep state,
+        so they run in this process), more than one job and batch, and ``fork`` to start
+        workers that share the plan and the plugins."""
+        if self.plan is None:
+            self.plan_splits()
+        setup = self.setup
+        return (
+            setup.kind == "sft"
+            and not self._hooked
+            and setup.options.jobs > 1
+            and self.eligible > self.batch_size
+            and "fork" in multiprocessing.get_all_start_methods()
+            and self.store.url not in ("sqlite://", "sqlite:///:memory:")
+        )
+
+    def batches(self) -> Iterator[dict[tuple[str, str], Chunk]]:
+        """The encoded lines of each file, batch by batch in file order, made by
+        ``options.jobs`` worker processes (byte for byte what :meth:`lines` gives; tested).
+
+        Each worker reads and encodes whole batches of paragraphs; this process only writes
+        the chunks in order, merges the counters and runs the leak check. At most one batch per
+        worker waits here, so memory stays flat.
+        """
+        setup = self.setup
+        bounds = reader.batch_bounds(
+            self.store, [s.layer for s in setup.stages], setup.states, self.batch_size
+        )
+        jobs = setup.options.jobs
+        context = multiprocessing.get_context("fork")
+        # The pool forks its workers here, before it starts threads of its own.
+        with context.Pool(jobs, initializer=_start_worker, initargs=(self,)) as pool:
+            pending: deque[Any] = deque()
+            for batch in bounds:
+                pending.append(pool.apply_async(_encode_batch, (batch,)))
+                if len(pending) > jobs:
+                    yield self._merge(pending.popleft().get())
+            while pending:
+                yield self._merge(pending.popleft().get())
+
+    def _encode(self, bounds: reader.Bounds) -> _Batch:
+        """In a worker: the batch of paragraphs within ``bounds``, encoded."""
+        self.stats = {stage.name: StageStats() for stage in self.setup.stages}
+        self._duplicates_written = []
+        chunks: dict[tuple[str, str], Chunk] = {}
+        after, until = bounds
+        views = self._views(after=after, until=until, batch_size=self.batch_size)
+        for stage, split, line, lengths in self._stream(encode=True, views=views):
+            assert isinstance(line, bytes)
+            chunk = chunks.get((stage.name, split))
+            if chunk is None:
+                chunk = chunks[stage.name, split] = Chunk()
+            chunk.add(line, lengths)
+        return _Batch(chunks, self.stats, self._duplicates_written)
+
+    def _merge(self, batch: _Batch) -> dict[tuple[str, str], Chunk]:
+        for name, stats in batch.stats.items():
+            self.stats[name].add(stats)
+        for written in batch.duplicates:
+            self._check_duplicate(*written)
+        return batch.chunks
 
     def _ready(self, view: ParagraphView, stage: Stage) -> bool:
         stats = self.stats[stage.name]
@@ -325,24 +588,50 @@ class Builder:
                 return False
         return True
 
-    def _context(self, view: ParagraphView, layer: str, cache: dict[str, Example | None]) -> str:
-        example = self._context_example(view, layer, cache)
-        return example.answer if example is not None else ""
+    def _lines(
+        self, view: ParagraphView, stage: Stage, split: str, parts: _Paragraph
+    ) -> Iterator[tuple[str, tuple[str, ...], list[str], bytes, Lengths]]:
+        """A stage's records of a paragraph as JSON lines spliced from the paragraph's encoded
+        parts: ``(task, labels, annotators, line, lengths)``."""
+        annotators = view.annotators(stage.layer)
+        prefix = parts.prefix(stage.context_layers)
+        context_task = self.setup.context_tasks[stage.layer]
+        for task, example in self._examples(view, stage, parts):
+            meta = self._meta(view, stage, split, task, example.meta, annotators)
+            answer = (
+                parts.answer_text(stage.layer) if task is context_task else text(example.answer)
+            )
+            line, lengths = parts.line(prefix, example, answer, meta)
+            yield task.name, example.labels, annotators, line, lengths
 
-    def _context_example(
-        self, view: ParagraphView, layer: str, cache: dict[str, Example | None]
-    ) -> Example | None:
-        """The context task's example of ``layer``, made once per paragraph: the same answer is
-        the stage's own record and the context of every stage above it."""
-        if layer not in cache:
-            task = self.setup.context_tasks[layer]
-            cache[layer] = next(iter(task.examples(view, self.lang)), None)
-        return cache[layer]
+    def _records(
+        self, view: ParagraphView, stage: Stage, split: str, parts: _Paragraph
+    ) -> Iterator[tuple[str, tuple[str, ...], list[str], dict[str, Any], Lengths]]:
+        """A stage's records of a paragraph as dicts, after the ``curriculum_record`` hooks:
+        ``(task, labels, annotators, record, ())``."""
+        annotators = view.annotators(stage.layer)
+        context = [(layer, parts.answer(layer)) for layer in stage.context_layers]
+        produced = (
+            self._sft(view, stage, split, context, parts, annotators)
+            if self.setup.kind == "sft"
+            else self._dpo(view, stage, split, context, annotators)
+        )
+        for made, labels in produced:
+            task_name = made["meta"]["task"]
+            record = self._hook(made, stage, task_name) if self._hooked else made
+            if record is not None:
+                yield task_name, labels, record["meta"].get("annotators", []), record, ()
 
     def _meta(
-        self, view: ParagraphView, stage: Stage, split: str, task: CurriculumTask, extra: dict
+        self,
+        view: ParagraphView,
+        stage: Stage,
+        split: str,
+        task: CurriculumTask,
+        extra: dict,
+        annotators: list[str],
     ) -> dict[str, Any]:
-        undeclared = set(extra) - set(stage.meta_keys)
+        undeclared = set(extra) - set(stage.meta_keys) if extra else ()
         if undeclared:
             raise PluginError(
                 f"curriculum task {task.name!r} gave meta keys it does not declare: "
@@ -361,7 +650,7 @@ class Builder:
             "document": view.document,
             "position": view.position,
             "paragraph_sha256": view.sha256,
-            "annotators": view.annotators(stage.layer),
+            "annotators": list(annotators),
             "state": view.state(stage.layer),
             "context_layers": list(stage.context_layers),
             "instructions": self.lang,
@@ -383,28 +672,42 @@ class Builder:
             },
         ]
 
+    def _examples(
+        self, view: ParagraphView, stage: Stage, parts: _Paragraph
+    ) -> Iterator[tuple[CurriculumTask, Example]]:
+        """The examples of a stage's tasks; the context task's is the one made for the context
+        of the stages above."""
+        for task in stage.tasks:
+            if task is self.setup.context_tasks[stage.layer]:
+                cached = parts.example(stage.layer)
+                if cached is not None:
+                    yield task, cached
+            else:
+                for example in task.examples(view, self.lang):
+                    yield task, example
+
     def _sft(
         self,
         view: ParagraphView,
         stage: Stage,
         split: str,
         context: list[tuple[str, str]],
-        cache: dict[str, Example | None],
+        parts: _Paragraph,
+        annotators: list[str],
     ) -> Iterator[tuple[dict[str, Any], tuple[str, ...]]]:
-        for task in stage.tasks:
-            if task is self.setup.context_tasks[stage.layer]:
-                cached = self._context_example(view, stage.layer, cache)
-                examples: Iterable[Example] = [cached] if cached is not None else []
-            else:
-                examples = task.examples(view, self.lang)
-            for example in examples:
-                messages = self._prompt(view, context, example.material, example.instruction)
-                messages.append({"role": "assistant", "content": example.answer})
-                meta = self._meta(view, stage, split, task, example.meta)
-                yield {"messages": messages, "meta": meta}, example.labels
+        for task, example in self._examples(view, stage, parts):
+            messages = self._prompt(view, context, example.material, example.instruction)
+            messages.append({"role": "assistant", "content": example.answer})
+            meta = self._meta(view, stage, split, task, example.meta, annotators)
+            yield {"messages": messages, "meta": meta}, example.labels
 
     def _dpo(
-        self, view: ParagraphView, stage: Stage, split: str, context: list[tuple[str, str]]
+        self,
+        view: ParagraphView,
+        stage: Stage,
+        split: str,
+        context: list[tuple[str, str]],
+        annotators: list[str],
     ) -> Iterator[tuple[dict[str, Any], tuple[str, ...]]]:
         pairs: list[tuple[CurriculumTask, PreferencePair]] = []
         for task in stage.tasks:
@@ -420,7 +723,7 @@ class Builder:
                     "prompt": self._prompt(view, context, pair.material, pair.instruction),
                     "chosen": [{"role": "assistant", "content": pair.chosen}],
                     "rejected": [{"role": "assistant", "content": pair.rejected}],
-                    "meta": self._meta(view, stage, split, task, pair.meta),
+                    "meta": self._meta(view, stage, split, task, pair.meta, annotators),
                 },
                 (),
             )
@@ -506,3 +809,29 @@ def check_record(record: Any, kind: Kind) -> str | None:
             if not isinstance(m, dict) or not isinstance(m.get("content"), str):
                 return f"a message of {key!r} has no string content"
     return None
+
+
+@dataclass
+class _Batch:
+    """What a worker sends back for one batch: the lines of each file, the stages' counters
+    and the duplicated texts it wrote (for the parent's leak check)."""
+
+    chunks: dict[tuple[str, str], Chunk]
+    stats: dict[str, StageStats]
+    duplicates: list[tuple[int, str, str, str]]
+
+
+_worker: Builder | None = None
+
+
+def _start_worker(builder: Builder) -> None:
+    """In a forked worker: keep the parent's builder (plan, tasks, plugins), but never touch
+    the database connections it inherited; it opens its own."""
+    global _worker
+    builder.store.engine.dispose(close=False)
+    _worker = builder
+
+
+def _encode_batch(bounds: reader.Bounds) -> _Batch:
+    assert _worker is not None
+    return _worker._encode(bounds)

@@ -15,10 +15,10 @@ import os
 import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from layerkit.errors import UsageError
 
@@ -80,11 +80,57 @@ def dump_line(record: dict[str, Any]) -> bytes:
     return (_ENCODER.encode(record) + "\n").encode("utf-8")
 
 
+class Text(NamedTuple):
+    """A string as a JSON line holds it (escaped, without quotes, UTF-8), with its length in
+    code points and words: what :func:`chat_line` splices and the manifest's lengths count.
+
+    JSON escapes character by character and a whitespace separator ends a word, so the Text of
+    strings joined by whitespace is their Texts joined (:func:`join_texts`): a paragraph's long
+    parts (the gold context of the lower layers) are escaped, encoded and measured once, not in
+    every record that shows them.
+    """
+
+    json: bytes
+    chars: int
+    words: int
+
+
+def text(value: str) -> Text:
+    return Text(_ENCODER.encode(value)[1:-1].encode("utf-8"), len(value), len(value.split()))
+
+
+def join_texts(parts: Sequence[Text], separator: Text) -> Text:
+    """The Text of the parts' strings joined by ``separator``, which must be whitespace."""
+    return Text(
+        separator.json.join([p.json for p in parts]),
+        sum(p.chars for p in parts) + separator.chars * (len(parts) - 1),
+        sum(p.words for p in parts),
+    )
+
+
+_CHAT = (
+    b'{"messages":[{"role":"system","content":"',
+    b'"},{"role":"user","content":"',
+    b'"},{"role":"assistant","content":"',
+    b'"}],"meta":',
+    b"}\n",
+)
+
+
+def chat_line(system: bytes, user: bytes, answer: bytes, meta: dict[str, Any]) -> bytes:
+    """``dump_line({"messages": [system, user, assistant messages], "meta": meta})`` from the
+    escaped contents (:attr:`Text.json`), without encoding them again (tested equal)."""
+    meta_json = _ENCODER.encode(meta).encode("utf-8")
+    return b"".join(
+        [_CHAT[0], system, _CHAT[1], user, _CHAT[2], answer, _CHAT[3], meta_json, _CHAT[4]]
+    )
+
+
 class Lengths:
     """Exact distribution of lengths in flat memory: a counter of distinct values."""
 
-    def __init__(self) -> None:
-        self.counts: Counter[int] = Counter()
+    def __init__(self, counts: Counter[int] | None = None) -> None:
+        self.counts: Counter[int] = Counter() if counts is None else counts
 
     def add(self, value: int) -> None:
         self.counts[value] += 1
@@ -113,31 +159,92 @@ class Lengths:
         return values[-1]
 
 
+class Chunk:
+    """Consecutive lines of one file, encoded away from its writer (in a worker process): the
+    bytes, how many records, and the lengths of their parts (:meth:`JsonlWriter.write_chunk`)."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+        self.records = 0
+        self.chars: dict[str, Counter[int]] = {}
+        self.words: dict[str, Counter[int]] = {}
+
+    def add(self, line: bytes, lengths: Iterable[tuple[str, int, int]]) -> None:
+        self.data += line
+        self.records += 1
+        _count(self.chars, self.words, lengths)
+
+
+def _count(
+    chars: dict[str, Any], words: dict[str, Any], lengths: Iterable[tuple[str, int, int]]
+) -> None:
+    """Count each part's length in ``chars`` and ``words`` (name → Counter or Lengths)."""
+    for name, n_chars, n_words in lengths:
+        counted = chars.get(name)
+        if counted is None:
+            counted = chars[name] = Counter()
+            words[name] = Counter()
+        counted[n_chars] += 1
+        words[name][n_words] += 1
+
+
 class JsonlWriter:
-    """One stage file: counts, hashes and measures what it writes."""
+    """One stage file: counts, hashes and measures what it writes.
+
+    Lines are gathered into chunks of :data:`CHUNK` bytes, each hashed and written with one
+    call (a record is a few KB, so writing and hashing it alone costs mostly call overhead).
+    """
+
+    CHUNK = 1 << 18
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._handle: IO[bytes] = path.open("wb")
         self._sha = hashlib.sha256()
+        self._chunk = bytearray()
         self.records = 0
         self.bytes = 0
-        self.chars: dict[str, Lengths] = {}
-        self.words: dict[str, Lengths] = {}
+        self.chars: dict[str, Counter[int]] = {}
+        self.words: dict[str, Counter[int]] = {}
 
     def write(self, record: dict[str, Any], parts: dict[str, str]) -> None:
-        line = dump_line(record)
-        self._handle.write(line)
-        self._sha.update(line)
+        self.write_line(
+            dump_line(record), [(name, len(t), len(t.split())) for name, t in parts.items()]
+        )
+
+    def write_line(self, line: bytes, lengths: Iterable[tuple[str, int, int]]) -> None:
+        """Write an encoded record; ``lengths`` are ``(part, chars, words)`` of its parts."""
+        chunk = self._chunk
+        chunk += line
+        if len(chunk) >= self.CHUNK:
+            self._flush()
         self.records += 1
         self.bytes += len(line)
-        for name, text in parts.items():
-            self.chars.setdefault(name, Lengths()).add(len(text))
-            self.words.setdefault(name, Lengths()).add(len(text.split()))
+        _count(self.chars, self.words, lengths)
+
+    def write_chunk(self, chunk: Chunk) -> None:
+        """Write lines encoded elsewhere, after those written so far."""
+        self._flush()
+        self._sha.update(chunk.data)
+        self._handle.write(chunk.data)
+        self.records += chunk.records
+        self.bytes += len(chunk.data)
+        for name, counts in chunk.chars.items():
+            self.chars.setdefault(name, Counter()).update(counts)
+            self.words.setdefault(name, Counter()).update(chunk.words[name])
+
+    def _flush(self) -> None:
+        if self._chunk:
+            self._sha.update(self._chunk)
+            self._handle.write(self._chunk)
+            self._chunk.clear()
 
     def close(self) -> None:
-        self._handle.flush()
-        self._handle.close()
+        try:
+            self._flush()
+            self._handle.flush()
+        finally:
+            self._handle.close()
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -149,6 +256,6 @@ class JsonlWriter:
 
     def length_stats(self) -> dict[str, Any]:
         return {
-            "chars": {name: lengths.summary() for name, lengths in sorted(self.chars.items())},
-            "words": {name: lengths.summary() for name, lengths in sorted(self.words.items())},
+            "chars": {name: Lengths(c).summary() for name, c in sorted(self.chars.items())},
+            "words": {name: Lengths(c).summary() for name, c in sorted(self.words.items())},
         }

@@ -27,18 +27,43 @@ CONTEXT = {
 TASK = {"ru": "Задание:", "en": "Task:"}
 
 
+# What separates the parts of a user message (and every part ends without it), so the parts
+# of a prompt can be measured and encoded one by one (a paragraph's context parts once for all
+# its records) and still add up to the message.
+SEPARATOR = "\n\n"
+
+
 def context_heading(layer: str, lang: str) -> str:
     return CONTEXT[lang].format(layer=layer)
+
+
+def paragraph_part(text: str, lang: str) -> str:
+    return f"{PARAGRAPH[lang]}\n{text}"
+
+
+def context_part(layer: str, answer: str, lang: str) -> str:
+    return f"{context_heading(layer, lang)}\n{answer}"
+
+
+def question_part(instruction: str, lang: str) -> str:
+    return f"{TASK[lang]} {instruction}"
+
+
+def user_parts(
+    text: str, context: list[tuple[str, str]], material: str, instruction: str, lang: str
+) -> list[str]:
+    """The parts of a user message, in order: paragraph, the gold answers of the lower layers,
+    the task's material (if any) and the question, last, so the answer follows it directly."""
+    parts = [paragraph_part(text, lang)]
+    parts.extend(context_part(layer, answer, lang) for layer, answer in context)
+    if material:
+        parts.append(material)
+    parts.append(question_part(instruction, lang))
+    return parts
 
 
 def user_prompt(
     text: str, context: list[tuple[str, str]], material: str, instruction: str, lang: str
 ) -> str:
-    """Paragraph, then the gold answers of the lower layers, then the task's own material and
-    question: the question comes last so the answer follows it directly."""
-    parts = [f"{PARAGRAPH[lang]}\n{text}"]
-    parts.extend(f"{context_heading(layer, lang)}\n{answer}" for layer, answer in context)
-    if material:
-        parts.append(material)
-    parts.append(f"{TASK[lang]} {instruction}")
-    return "\n\n".join(parts)
+    """The user message: :func:`user_parts` joined by :data:`SEPARATOR`."""
+    return SEPARATOR.join(user_parts(text, context, material, instruction, lang))

@@ -12,30 +12,15 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
+from layerkit.store.store import AnnotationRow
 
-class Ann(NamedTuple):
-    """One stored annotation, as tasks see it (a subset of the ``annotations`` row).
-
-    A named tuple rather than a frozen dataclass: an export makes one per stored annotation,
-    and a frozen dataclass costs several times as much to build (measured: 3.4 µs against
-    under 1 µs, the largest single cost of reading the store).
-    """
-
-    id: int
-    layer: str
-    kind: str
-    field: str
-    start: int | None
-    end: int | None
-    label: str | None
-    value: str | None
-    attrs: dict[str, Any]
-    source_id: int | None
-    target_id: int | None
-    annotator: str
-    origin: str
+# One stored annotation, as tasks see it: the store's bulk-read row, a named tuple of
+# ``id, layer, kind, field, start, end, label, value, attrs, source_id, target_id, annotator,
+# origin`` (a named tuple rather than a frozen dataclass: an export makes one per stored
+# annotation, and a frozen dataclass costs several times as much to build).
+Ann = AnnotationRow
 
 
 @dataclass
@@ -159,4 +144,4 @@ class CurriculumTask(Protocol):
 
 def label_counts(anns: Iterable[Ann]) -> tuple[str, ...]:
     """``field:LABEL`` of each labelled annotation: what the dataset card counts."""
-    return tuple(f"{a.field}:{a.label}" for a in anns if a.label)
+    return tuple([f"{a.field}:{a.label}" for a in anns if a.label])

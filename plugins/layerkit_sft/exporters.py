@@ -41,6 +41,13 @@ _COMMON = (
         ["--license"],
         help="License for the dataset card (default: the documents' meta 'license', if one).",
     ),
+    click.Option(
+        ["--jobs"],
+        type=click.IntRange(min=1),
+        metavar="N",
+        help="Processes that read and encode records side by side (sft without "
+        "curriculum_record hooks; default: the CPU count, at most 4). The files are the same.",
+    ),
 )
 
 

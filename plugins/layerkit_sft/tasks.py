@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
-from layerkit.curriculum.answers import format_answer
+from layerkit.curriculum.answers import TOKEN_COLUMNS, format_answer, format_token_table
 from layerkit.curriculum.tasks import Ann, Example, ParagraphView, PreferencePair, label_counts
 
 SEMANTIC_ROLES = "AGENT, PATIENT, THEME, EXPERIENCER, RECIPIENT, ATTRIBUTE, INSTRUMENT, TIME, PLACE, CAUSE, MANNER"
@@ -34,15 +34,15 @@ class _Task:
     def data(self, view: ParagraphView) -> Any:
         raise NotImplementedError
 
+    def answer(self, view: ParagraphView) -> str:
+        return format_answer(self.answer_format, self.data(view))
+
     def examples(self, view: ParagraphView, lang: str) -> Iterator[Example]:
+        anns = view.layer(self.layer)
+        if self.label_fields is not None:
+            anns = [a for a in anns if a.field in self.label_fields]
         yield Example(
-            instruction=self.instructions[lang],
-            answer=format_answer(self.answer_format, self.data(view)),
-            labels=label_counts(
-                a
-                for a in view.layer(self.layer)
-                if self.label_fields is None or a.field in self.label_fields
-            ),
+            instruction=self.instructions[lang], answer=self.answer(view), labels=label_counts(anns)
         )
 
 
@@ -65,26 +65,55 @@ class LexicalTask(_Task):
     }
 
     def data(self, view: ParagraphView) -> list[dict[str, str]]:
+        return [dict(zip(TOKEN_COLUMNS, row, strict=True)) for row in self.rows(view)]
+
+    def answer(self, view: ParagraphView) -> str:
+        return format_token_table(self.rows(view))
+
+    def rows(self, view: ParagraphView) -> list[tuple[str, str, str, str]]:
+        """``(word, lemma, upos, feats)`` of every token, in text order (a word may have several
+        rows when it is split into several syntactic words, each with its ``word`` attribute)."""
+        text = view.text
+        morph = [a for a in view.layer("lexical") if a.field == "morph"]
+        # Usually each token has one analysis, stored in text order: pair them up directly.
+        if len(morph) == len(view.tokens) and all(
+            a.start == start and a.end == end
+            for a, (start, end) in zip(morph, view.tokens, strict=True)
+        ):
+            return [
+                (
+                    text[start:end],
+                    a.attrs.get("lemma") or "_",
+                    a.label or "_",
+                    a.attrs.get("feats") or "_",
+                )
+                for a, (start, end) in zip(morph, view.tokens, strict=True)
+            ]
         by_span: dict[tuple[int, int], list[Ann]] = {}
-        for ann in view.layer("lexical", "morph"):
+        for ann in morph:
             if ann.start is not None and ann.end is not None:
-                by_span.setdefault((ann.start, ann.end), []).append(ann)
+                key = (ann.start, ann.end)
+                found = by_span.get(key)
+                if found is None:
+                    by_span[key] = [ann]
+                else:
+                    found.append(ann)
         rows = []
         for start, end in view.tokens:
-            form = view.text[start:end]
+            form = text[start:end]
             anns = by_span.get((start, end))
-            if not anns:
-                rows.append({"word": form, "lemma": "_", "upos": "_", "feats": "_"})
+            if anns is None:
+                rows.append((form, "_", "_", "_"))
                 continue
             for ann in anns:
                 attrs = ann.attrs
                 rows.append(
-                    {
-                        "word": (attrs.get("word") or form) if len(anns) > 1 else form,
-                        "lemma": attrs.get("lemma") or "_",
-                        "upos": ann.label or "_",
-                        "feats": attrs.get("feats") or "_",
-                    }
+                    (
+                        (attrs.get("word") or form) if len(anns) > 1 else form,
+                        attrs.get("lemma") or "_",
+                        ann.label or "_",
+                        attrs.get("feats") or "_",
+                    )
                 )
         return rows
 
