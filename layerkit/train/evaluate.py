@@ -56,13 +56,19 @@ def answer_losses(
     keep_logits: bool,
     reporter: Reporter | None = None,
 ) -> tuple[float, int]:
-    """Summed loss and number of supervised tokens of ``examples`` (teacher-forced)."""
+    """Summed loss and number of supervised tokens of ``examples`` (teacher-forced).
+
+    Scoring order does not change a sum, so records go shortest first: without a varlen
+    kernel each record gets a row of its own, batched with records of about its length, so
+    neither padding nor packed neighbours add to the attention's length-squared cost.
+    """
+    lengths = [len(e) for e in examples]
     batches = micro_batches(
-        range(len(examples)),
-        [len(e) for e in examples],
+        sorted(range(len(examples)), key=lambda i: (lengths[i], i)),
+        lengths,
         max_len=config.max_seq_length,
         batch_size=config.eval_batch_size,
-        packing=config.packing,
+        packing=config.packing and config.flat,
         flat=config.flat,
     )
     total = 0.0
