@@ -441,7 +441,10 @@ def main() -> None:
         ours, our_loss = run_layerkit(cur, base, work / "layerkit-run", args)
         our_memory = peak_memory()
         peak_memory_reset()
-        theirs, their_loss = run_trl(records, base, work / "trl-run", args)
+        try:
+            theirs, their_loss = run_trl(records, base, work / "trl-run", args)
+        except Exception as exc:  # noqa: BLE001 - the layerkit row is still worth printing
+            theirs, their_loss = f"failed: {type(exc).__name__}: {exc}", math.nan
         their_memory = peak_memory() if isinstance(theirs, Totals) else "-"
 
         table = Table(

@@ -4,6 +4,7 @@ without a model."""
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from test_train_support import write_curriculum
 
 from layerkit.train.batching import (
+    best_fit_rows,
     epoch_order,
     micro_batches,
     plan_stage,
@@ -135,13 +137,39 @@ def test_packing_keeps_the_order_and_fits_rows() -> None:
     assert rows_of([0, 1], lengths, 8, packing=False) == [[0], [1]]
 
 
+def test_best_fit_packing_pads_less_than_consecutive_rows() -> None:
+    rng = random.Random(7)
+    lengths = [rng.choice([rng.randint(20, 120), rng.randint(300, 900)]) for _ in range(2000)]
+    order = list(range(len(lengths)))
+    rng.shuffle(order)
+
+    def padding(batches: list[list[list[int]]]) -> float:
+        pad = used = 0
+        for mb in batches:
+            fills = [sum(lengths[i] for i in row) for row in mb]
+            pad += len(fills) * max(fills) - sum(fills)
+            used += sum(fills)
+        return pad / (pad + used)
+
+    packed = micro_batches(order, lengths, max_len=2048, batch_size=4, packing=True, flat=False)
+    assert sorted(i for mb in packed for row in mb for i in row) == sorted(order)
+    assert all(sum(lengths[i] for i in row) <= 900 for mb in packed for row in mb)  # longest
+    consecutive = rows_of(order, lengths, 900, packing=True)
+    naive = [consecutive[i : i + 4] for i in range(0, len(consecutive), 4)]
+    assert padding(packed) < 0.05 < padding(naive)
+    assert len(best_fit_rows(order, lengths, 900)) < len(consecutive)
+
+
 def test_plan_covers_epochs_or_exact_steps() -> None:
     lengths = [10] * 10
     common = {"seed": 3, "stage": 0, "batch_size": 2, "per_step": 2, "max_len": 10, "packing": True}
     plan = plan_stage(lengths, epochs=1.5, max_steps=0, **common)
     seen = [i for mb in plan.micro_batches for row in mb for i in row]
     assert len(seen) == 15 and sorted(seen[:10]) == list(range(10))
-    assert seen[:10] == epoch_order(10, 3, 0, 0)
+    unpacked = plan_stage(lengths, epochs=1.0, max_steps=0, **{**common, "packing": False})
+    assert [i for mb in unpacked.micro_batches for row in mb for i in row] == epoch_order(
+        10, 3, 0, 0
+    )
     assert plan.steps == 4  # 15 one-record rows → 8 micro-batches of ≤ 2 rows → 4 steps of 2
     exact = plan_stage(lengths, epochs=1.0, max_steps=7, **common)
     assert exact.steps == 7 and len(exact.micro_batches) == 14
@@ -151,16 +179,15 @@ def test_plan_covers_epochs_or_exact_steps() -> None:
 def test_padding_free_layout_is_one_row_per_micro_batch() -> None:
     lengths = [5, 3, 4, 6, 2, 7]
     common = {"max_len": 8, "batch_size": 2, "packing": True}
-    # rows no longer than the longest record (7), as attention costs a row's length squared
-    assert micro_batches(range(6), lengths, flat=False, **common) == [
-        [[0], [1, 2]],
-        [[3], [4]],
-        [[5]],
-    ]
-    # without record 5 the longest is 6: 3 + 4 no longer fit one row
-    assert micro_batches(range(5), lengths, flat=False, **common) == [[[0], [1]], [[2], [3]], [[4]]]
-    short = [1, 2, 3, 1]
-    assert micro_batches(range(4), short, flat=False, **common) == [[[0, 1], [2]], [[3]]]
+    # rows no longer than the longest record (7), as attention costs a row's length squared;
+    # best fit pairs 3+4 and 5+2, leaving 6 and 7 alone
+    packed = micro_batches(range(6), lengths, flat=False, **common)
+    assert sorted(sorted(row) for mb in packed for row in mb) == [[0, 4], [1, 2], [3], [5]]
+    assert all(len(mb) <= 2 for mb in packed)
+    # without record 5 the longest is 6: 3 + 4 no longer fit one row, 4 + 2 do
+    packed = micro_batches(range(5), lengths, flat=False, **common)
+    assert sorted(sorted(row) for mb in packed for row in mb) == [[0], [1], [2, 4], [3]]
+    assert micro_batches(range(5), lengths, flat=False, **common) == packed  # deterministic
     assert micro_batches(range(6), lengths, flat=True, **common) == [[[0, 1, 2]], [[3, 4, 5]]]
     assert not build_config({"packing": False, "padding_free": True}).flat
     assert not build_config({}).flat  # sdpa: rows of max_seq_length
