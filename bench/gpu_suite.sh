@@ -3,6 +3,7 @@
 # random-init Qwen2-0.5B and -1.5B dimensions (bf16, LoRA r=16, packed records).
 #
 #     bash bench/gpu_suite.sh [LOG_DIR]        # logs: one file per configuration
+#     SUITE=short bash bench/gpu_suite.sh      # Qwen2-1.5B only (about 4 minutes)
 #
 # Each configuration runs in its own process under a time limit, so one that fails (an
 # out-of-memory at a large batch, a kernel missing on this machine) does not stop the others.
@@ -40,8 +41,14 @@ bench() {  # NAME LIMIT_S ARGS...
 }
 
 WORK=${WORK:-/tmp/lk-gpu}
-bench qwen2-0.5b 150 --model qwen2-0.5b --steps 30 --batch-size 4 --keep "$WORK/q05"
-bench qwen2-1.5b-b4 180 --model qwen2-1.5b --steps 30 --batch-size 4 --keep "$WORK/q15"
+SUITE=${SUITE:-full}
+if [ "$SUITE" = full ]; then
+    bench qwen2-0.5b 150 --model qwen2-0.5b --steps 30 --batch-size 4 --keep "$WORK/q05"
+    bench qwen2-1.5b-b4 180 --model qwen2-1.5b --steps 30 --batch-size 4 --keep "$WORK/q15"
+fi
 bench qwen2-1.5b-b8 150 --model qwen2-1.5b --steps 30 --batch-size 8 --keep "$WORK/q15"
 bench qwen2-1.5b-b8-flex 150 --model qwen2-1.5b --steps 30 --batch-size 8 \
     --attn-implementation flex_attention --keep "$WORK/q15"
+if [ "$SUITE" = short ]; then
+    bench qwen2-1.5b-b6 120 --model qwen2-1.5b --steps 30 --batch-size 6 --keep "$WORK/q15"
+fi

@@ -79,3 +79,59 @@ def test_packed_loss_equals_the_sum_of_single_losses(setup) -> None:
     )
     assert float(packed) == pytest.approx(single, rel=1e-5)
     assert losses.numel() == sum(e.supervised for e in examples)
+
+
+def _reference_loss(model, batch) -> torch.Tensor:
+    """The loss the plain way: every position's logits, then the supervised ones."""
+    logits = model(
+        input_ids=batch.input_ids, position_ids=batch.position_ids, use_cache=False
+    ).logits[:, :-1]
+    labels = batch.labels[:, 1:]
+    keep = labels != -100
+    return torch.nn.functional.cross_entropy(logits[keep].float(), labels[keep], reduction="sum")
+
+
+@pytest.mark.parametrize("chunk", [7, 2048])
+def test_chunked_loss_and_gradients_equal_the_plain_loss(setup, monkeypatch, chunk: int) -> None:
+    """The output projection swapped out for the forward and applied in checkpointed chunks
+    gives the same loss and the same LoRA gradients, and the model gets its head back."""
+    from peft import LoraConfig, get_peft_model
+
+    import layerkit.train.modeling as modeling
+
+    base, examples, pad = setup
+    torch.manual_seed(0)
+    model = get_peft_model(
+        AutoModelForCausalLM.from_pretrained(base),
+        LoraConfig(r=4, lora_alpha=8, target_modules="all-linear", init_lora_weights=False),
+    )
+    batch = collate(examples, [[0, 1], [2, 3]], pad)
+    head = model.get_base_model().get_output_embeddings()
+
+    expected = _reference_loss(model, batch)
+    expected.backward()
+    want = {n: p.grad.clone() for n, p in model.named_parameters() if p.requires_grad}
+    model.zero_grad(set_to_none=True)
+
+    monkeypatch.setattr(modeling, "LOSS_CHUNK", chunk)
+    monkeypatch.setattr(modeling.chunked_cross_entropy, "__defaults__", (chunk,))
+    loss, losses = answer_loss(model, batch, keep_logits=True)
+    loss.backward()
+    assert model.get_base_model().get_output_embeddings() is head
+    assert losses.numel() == int((batch.labels[:, 1:] != -100).sum())
+    assert float(loss) == pytest.approx(float(expected), rel=1e-5)
+    got = {n: p.grad for n, p in model.named_parameters() if p.requires_grad}
+    assert got.keys() == want.keys() and len(got) > 0
+    for name, grad in want.items():
+        torch.testing.assert_close(got[name], grad, atol=1e-6, rtol=1e-4, msg=name)
+
+
+def test_models_that_transform_logits_keep_the_plain_path(setup) -> None:
+    base, examples, pad = setup
+    model = AutoModelForCausalLM.from_pretrained(base).eval()
+    model.config.final_logit_softcapping = 30.0  # as Gemma 2: the head's output is transformed
+    from layerkit.train.modeling import _plain_head
+
+    assert not _plain_head(model)
+    model.config.final_logit_softcapping = None
+    assert _plain_head(model)
