@@ -443,7 +443,7 @@ def main() -> None:
         peak_memory_reset()
         try:
             theirs, their_loss = run_trl(records, base, work / "trl-run", args)
-        except Exception as exc:  # noqa: BLE001 - the layerkit row is still worth printing
+        except Exception as exc:  # the layerkit row is still worth printing
             theirs, their_loss = f"failed: {type(exc).__name__}: {exc}", math.nan
         their_memory = peak_memory() if isinstance(theirs, Totals) else "-"
 
