@@ -1076,3 +1076,47 @@ def test_cli_annotate_is_registered() -> None:
 def test_queries_agree_with_the_app_counts(db: Path) -> None:
     with open_store(db) as store:
         assert queries.count(store) == 57
+
+
+async def test_paragraph_changes_repaint_without_laying_out_the_screen(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Next/previous paragraph and navigator moves change the text's and the side panel's
+    virtual size without a screen layout (which would add a second frame), and the scrollbars
+    still follow: their sizes match the new content."""
+    from textual.screen import Screen
+
+    layouts = []
+    original = Screen._refresh_layout
+
+    def counting(self: Screen, *args: object, **kwargs: object) -> None:
+        layouts.append(type(self).__name__)
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    async with running(db, at=1, layer="lexical", size=(80, 24)) as (app, pilot):
+        view = screen(app).query_one(ParagraphView)
+        side = screen(app).query_one(AnnotationList)
+        monkeypatch.setattr(Screen, "_refresh_layout", counting)
+        heights = set()
+        for key in ("ctrl+n", "ctrl+n", "ctrl+n", "ctrl+p"):
+            before = screen(app).data.id
+            await pilot.press(key)
+            await settle(pilot)
+            assert screen(app).data.id != before
+            heights.add(side.virtual_size.height)
+            assert side.vertical_scrollbar.window_virtual_size == side.virtual_size.height
+            assert view.vertical_scrollbar.window_virtual_size == view.virtual_size.height
+        assert len(heights) > 1  # the token tables differ in length, so sizes did change
+        assert layouts == []
+        # The navigator opens the paragraph under its cursor in the same turn as it moves.
+        await pilot.press("shift+tab")
+        nav = screen(app).query_one(Navigator)
+        assert nav.has_focus
+        layouts.clear()
+        await pilot.press("end")
+        row = nav.row(nav.cursor)
+        assert row is not None and screen(app).data.id == row.id
+        await pilot.press("home")
+        row = nav.row(nav.cursor)
+        assert row is not None and screen(app).data.id == row.id
+        assert layouts == []

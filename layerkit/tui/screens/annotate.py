@@ -197,7 +197,11 @@ class AnnotateScreen(Screen[None]):
         start = app.start_position()
         self._seen_event = queries.last_event_id(app.store)
         self.open_paragraph(start)
-        self.query_one(Navigator).reload(self.filter, start, follow=start is None)
+        nav = self.query_one(Navigator)
+        nav.on_highlight = lambda paragraph_id: self._highlighted(
+            ParagraphHighlighted(paragraph_id)
+        )
+        nav.reload(self.filter, start, follow=start is None)
         self.query_one(ParagraphView).focus()
         if app.poll_seconds:
             self.set_interval(app.poll_seconds, self._poll)

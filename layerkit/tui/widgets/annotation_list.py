@@ -30,7 +30,6 @@ from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from layerkit.schema.models import LayerSchema
@@ -39,6 +38,7 @@ from layerkit.tui.lexical import TokenRow, token_field, token_rows
 from layerkit.tui.messages import AnnotationChosen, DeleteRequested, TokenHighlighted
 from layerkit.tui.model import ParagraphData
 from layerkit.tui.rendering import label_colour, unsure
+from layerkit.tui.widgets.scrolling import SteadyScrollbars, set_virtual_size
 
 SNIPPET = 40
 FORM_CELLS = 12
@@ -62,7 +62,7 @@ class Row:
     end: int | None = None
 
 
-class AnnotationList(ScrollView, can_focus=True):
+class AnnotationList(SteadyScrollbars, can_focus=True):
     """The annotations of the open paragraph, on the current layer or the ones below it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -252,8 +252,7 @@ class AnnotationList(ScrollView, can_focus=True):
     def _resize_virtual(self) -> None:
         height = max(len(self._rows) + self._header_lines, self.scrollable_content_region.height)
         size = Size(self.scrollable_content_region.width, height)
-        if size != self.virtual_size:
-            self.virtual_size = size
+        set_virtual_size(self, size)
 
     def on_resize(self, _event: events.Resize) -> None:
         self._strips.clear()

@@ -10,6 +10,7 @@ frame or two that takes. Memory stays flat whatever the size of the store.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import ClassVar
 
 from rich.style import Style
@@ -17,12 +18,12 @@ from rich.text import Text
 from textual import work
 from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from layerkit.store import Store, queries
 from layerkit.store.queries import ParagraphFilter, ParagraphRow
 from layerkit.tui.messages import ParagraphChosen, ParagraphHighlighted
+from layerkit.tui.widgets.scrolling import SteadyScrollbars
 
 PAGE = 100
 MAX_PAGES = 16
@@ -35,7 +36,7 @@ STATE_GLYPHS = {
 STATE_NAMES = {"todo": "todo", "in_progress": "in progress", "done": "done", "stale": "stale"}
 
 
-class Navigator(ScrollView, can_focus=True):
+class Navigator(SteadyScrollbars, can_focus=True):
     """Paragraphs in reading order, one line each: layer states, then the start of the text."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -61,6 +62,10 @@ class Navigator(ScrollView, can_focus=True):
         self._pending: set[int] = set()
         self._generation = 0
         self._announce_pending = False
+        # Called with the highlighted paragraph's id instead of posting ParagraphHighlighted,
+        # when the screen sets it: a message is handled after the frame that shows the moved
+        # cursor, so the paragraph would follow one frame (8-16 ms) later.
+        self.on_highlight: Callable[[int], None] | None = None
         # Rendered lines by (row, is cursor, focused, width): moving the cursor or scrolling
         # repaints from here instead of building Rich text for every visible row again.
         self._lines: dict[tuple[int, bool, bool, int], Strip] = {}
@@ -210,10 +215,13 @@ class Navigator(ScrollView, can_focus=True):
         """Tell the screen which paragraph the cursor is on (once its page is loaded)."""
         row = self.row(self.cursor)
         self._announce_pending = row is None and self.total > 0
-        if row is not None:
-            self.post_message(ParagraphHighlighted(row.id))
-        elif self.total == 0:
-            self.post_message(ParagraphHighlighted(-1))
+        paragraph_id = row.id if row is not None else -1 if self.total == 0 else None
+        if paragraph_id is None:
+            return
+        if self.on_highlight is not None:
+            self.on_highlight(paragraph_id)
+        else:
+            self.post_message(ParagraphHighlighted(paragraph_id))
 
     def action_cursor(self, step: int) -> None:
         self.set_cursor(self.cursor + step)

@@ -19,7 +19,6 @@ from textual.geometry import Size
 
 # Textual's own character → key-name rule ("+" → "plus"), so bindings match its Key events.
 from textual.keys import _character_to_key
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from layerkit.schema.models import LayerSchema
@@ -35,9 +34,10 @@ from layerkit.tui.model import (
     token_at,
 )
 from layerkit.tui.rendering import line_of, styled_paragraph, wrap
+from layerkit.tui.widgets.scrolling import SteadyScrollbars, set_virtual_size
 
 
-class ParagraphView(ScrollView, can_focus=True):
+class ParagraphView(SteadyScrollbars, can_focus=True):
     """Token-cursor editor over one paragraph's text."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -312,11 +312,9 @@ class ParagraphView(ScrollView, can_focus=True):
             self._wrapped_width = width
             self._strips.clear()
             # Never smaller than the view: a paragraph that fits then leaves the virtual size
-            # as it was, and changing it would lay out the whole screen again.
+            # as it was.
             height = max(len(self._lines), self.scrollable_content_region.height)
-            size = Size(width, height)
-            if size != self.virtual_size:
-                self.virtual_size = size
+            set_virtual_size(self, Size(width, height))
 
     def on_resize(self, _event: events.Resize) -> None:
         self._rewrap()
