@@ -63,7 +63,7 @@ def test_version_1_database_upgrades_on_open(db_path: Path) -> None:
 
             context = MigrationContext.configure(conn, opts={"include_name": include_name})
             diff = compare_metadata(context, SQLModel.metadata)
-        assert versions == list(range(1, LATEST_VERSION + 1)) == [1, 2]
+        assert versions == list(range(1, LATEST_VERSION + 1)) == [1, 2, 3]
         assert diff == [], f"an upgraded database differs from the models: {diff}"
 
         # data from before the upgrade is intact, and its edit can still be undone
@@ -103,7 +103,22 @@ def test_migrating_stops_at_the_target_and_continues_later(db_path: Path) -> Non
     try:
         assert migrate(engine, url_for_messages=str(db_path), target=1) == [1]
         assert migrate(engine, url_for_messages=str(db_path), target=1) == []
-        assert migrate(engine, url_for_messages=str(db_path)) == [2]
+        assert migrate(engine, url_for_messages=str(db_path)) == [2, 3]
         assert migrate(engine, url_for_messages=str(db_path)) == []
     finally:
         engine.dispose()
+
+
+def test_relations_pointing_at_an_annotation_are_found_through_an_index(db_path: Path) -> None:
+    """Undo of a creation and delete's cascade look up relations by source and target: the
+    lookups must use an index, not scan every annotation of the store."""
+    with (
+        Store.open(db_path, layer_order=LAYERS, create=True) as store,
+        store.engine.connect() as conn,
+    ):
+        for column in ("source_id", "target_id"):
+            plan = conn.exec_driver_sql(
+                f"EXPLAIN QUERY PLAN SELECT id FROM annotations WHERE {column} = 5"
+            ).all()
+            detail = " ".join(str(row[-1]) for row in plan)
+            assert "USING INDEX" in detail or "USING COVERING INDEX" in detail, detail

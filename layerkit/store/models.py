@@ -73,6 +73,10 @@ class Annotation(SQLModel, table=True):
     # AUTOINCREMENT: ids are never reused, so undoing a delete can restore the row under its old id.
     __table_args__ = (
         sa.Index("ix_annotations_paragraph_layer", "paragraph_id", "layer"),
+        # Relations pointing at an annotation (undo of a creation, delete's cascade): without
+        # these every such lookup scans all annotations of the store.
+        sa.Index("ix_annotations_source", "source_id"),
+        sa.Index("ix_annotations_target", "target_id"),
         {"sqlite_autoincrement": True},
     )
 
