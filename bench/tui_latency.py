@@ -136,7 +136,7 @@ def build_store(path: Path, paragraphs: int) -> None:
 
 async def measure(db: Path, presses: int) -> dict[str, float]:
     """Run the app headless on ``db`` and time ``presses`` keypresses inside it."""
-    os.environ.setdefault("TEXTUAL_FPS", "120")  # as `layerkit annotate` runs (before Textual)
+    os.environ.setdefault("TEXTUAL_FPS", "240")  # as layerkit/tui/__init__.py sets it
     from textual import events
 
     from layerkit.tui import LayerkitApp, create_app

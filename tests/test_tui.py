@@ -573,6 +573,14 @@ async def test_enter_links_an_argument_to_a_predicate(db: Path, chat: int) -> No
         await pilot.press("enter", "2", "a")
         (relation,) = [a for a in rows(db, chat, "semantic") if a.kind == "relation"]
         assert (relation.label, relation.version) == ("AGENT", 2)
+        # The dialog is kept between uses (it opens in one frame) and asked anew each time.
+        await pilot.press("enter")
+        again = picker(app)
+        assert again is choose and again.phase == "target" and again.target is None
+        assert [t.label for t in again.targets] == ["PREDICATE", "PREDICATE"]
+        assert again.linked == {relation.target_id: "AGENT"}
+        await pilot.press("escape")
+        assert isinstance(app.screen, AnnotateScreen)
 
 
 async def test_link_is_refused_where_the_schema_allows_none(db: Path, chat: int) -> None:
@@ -1120,3 +1128,55 @@ async def test_paragraph_changes_repaint_without_laying_out_the_screen(
         row = nav.row(nav.cursor)
         assert row is not None and screen(app).data.id == row.id
         assert layouts == []
+
+
+async def test_repaints_wait_for_what_a_key_set_off_then_resume(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A key holds repaints (one frame for its whole result) and the hold always ends: when the
+    queues are quiet, or after MAX_HOLD when something keeps them busy."""
+    import asyncio
+
+    from layerkit.tui import frames
+
+    async with running(db, at=1, layer="semantic") as (app, pilot):
+        gate = app.key_frames
+        gate.key_arrived()
+        assert gate.holding and app._batch_count == 1
+        gate.key_arrived()  # a second key joins the hold under way
+        assert app._batch_count == 1
+        await pilot.pause()
+        assert not gate.holding and app._batch_count == 0
+        # A dialog opened by a key is on screen once the hold is over.
+        await pilot.press("right", "shift+right", "p", "enter")
+        await settle(pilot)
+        assert not gate.holding and app._batch_count == 0
+        monkeypatch.setattr(frames, "_busy", lambda _app: True)
+        gate.key_arrived()
+        await asyncio.sleep(frames.MAX_HOLD * 3)
+        assert not gate.holding and app._batch_count == 0
+
+
+async def test_what_a_key_changed_is_painted_without_another_event(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The screen goes idle while repaints are held; ending the hold must wake it, or nothing
+    is painted in a real terminal until the next key (whose own hold puts it off again)."""
+    import asyncio
+
+    from textual.screen import Screen
+
+    async with running(db, at=1, layer="semantic") as (app, _pilot):
+        paints = []
+        original = Screen._compositor_refresh
+
+        def counting(self: Screen) -> None:
+            paints.append(type(self).__name__)
+            original(self)
+
+        monkeypatch.setattr(Screen, "_compositor_refresh", counting)
+        app.key_frames.key_arrived()
+        screen(app).query_one(ParagraphView).refresh()
+        await asyncio.sleep(0.3)  # no pilot: nothing else wakes the screen
+        assert not app.key_frames.holding
+        assert paints, "the held repaint was never painted"

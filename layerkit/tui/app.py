@@ -21,6 +21,7 @@ from layerkit.errors import LayerkitError, StoreError
 from layerkit.project import Project
 from layerkit.schema import SchemaRegistry
 from layerkit.store import Store, queries
+from layerkit.tui.frames import KeyFrames
 from layerkit.tui.idle_gc import IDLE_SECONDS, IdleCollector
 from layerkit.tui.keymap import KeyMap
 from layerkit.tui.screens.annotate import AnnotateScreen, keymaps_for
@@ -68,12 +69,14 @@ class LayerkitApp(App[None]):
     def on_mount(self) -> None:
         self.push_screen(AnnotateScreen())
         self.collector = IdleCollector()
+        self.key_frames = KeyFrames(self)
         self.call_after_refresh(self.collector.start)
         self.set_interval(IDLE_SECONDS / 2, self.collector.tick)
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key) and hasattr(self, "collector"):
             self.collector.key_pressed()
+            self.key_frames.key_arrived()
         await super().on_event(event)
 
     def start_position(self) -> int | None:

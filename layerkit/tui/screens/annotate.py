@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -42,6 +42,7 @@ from layerkit.tui.widgets.paragraph_view import ParagraphView
 
 if TYPE_CHECKING:
     from layerkit.tui.app import LayerkitApp
+    from layerkit.tui.screens.relation import RelationPicker
 
 # The navigator's state filter cycles through these (for the current layer).
 STATE_FILTERS: tuple[tuple[str, ...], ...] = (
@@ -423,6 +424,19 @@ class AnnotateScreen(Screen[None]):
                 lambda: editing.toggle_done(self.lk.store, self.lk.annotator, data, self.schema)
             )
 
+    def _picker(self, *args: Any, **kwargs: Any) -> RelationPicker:
+        """The relation dialog, built once and asked anew each time (see RelationPicker.ask)."""
+        from layerkit.tui.screens.relation import RelationPicker
+
+        picker = getattr(self, "_relation_picker", None)
+        if picker is None or not self.app.is_screen_installed(picker):
+            picker = RelationPicker(*args, **kwargs)
+            self.app.install_screen(picker, f"relation-picker-{id(self)}")
+            self._relation_picker = picker
+        else:
+            picker.ask(*args, **kwargs)
+        return picker
+
     def action_link(self) -> None:
         """Enter on a span: ask for the target span and the label, then save the relation."""
         data, schema = self.data, self.schema
@@ -457,9 +471,9 @@ class AnnotateScreen(Screen[None]):
             for a in data.of_layer(schema.layer, "relation")
             if a.source_id == source.id and a.target_id is not None
         }
-        from layerkit.tui.screens.relation import Picked, RelationPicker
+        from layerkit.tui.screens.relation import Picked
 
-        picker = RelationPicker(
+        picker = self._picker(
             f"Link {source.label} {_quoted(data, source)}",
             data.text,
             schema,
@@ -543,9 +557,9 @@ class AnnotateScreen(Screen[None]):
         if target is None or field is None or not field.labels:
             self.notify("Texts are edited with ^e.", timeout=2)
             return
-        from layerkit.tui.screens.relation import Picked, RelationPicker
+        from layerkit.tui.screens.relation import Picked
 
-        picker = RelationPicker(
+        picker = self._picker(
             f"Relabel {_described(data, target)}",
             data.text,
             schema,

@@ -70,6 +70,19 @@ class RelationPicker(ModalScreen[Picked | None]):
     ) -> None:
         """``linked`` maps target ids to the label of a relation already linking them."""
         super().__init__()
+        self._set_question(title, text, schema, fields, targets, start, preferred, linked)
+
+    def _set_question(
+        self,
+        title: str,
+        text: str,
+        schema: LayerSchema,
+        fields: Sequence[SchemaField],
+        targets: Sequence[Annotation],
+        start: int,
+        preferred: str | None,
+        linked: Mapping[int, str] | None,
+    ) -> None:
         self.question = title
         self.text = text
         self.schema = schema
@@ -80,6 +93,28 @@ class RelationPicker(ModalScreen[Picked | None]):
         self.linked = dict(linked or {})
         self.target: Annotation | None = None
         self.choices = [] if self.targets else label_choices(self.fields)
+
+    def ask(
+        self,
+        title: str,
+        text: str,
+        schema: LayerSchema,
+        fields: Sequence[SchemaField],
+        targets: Sequence[Annotation] = (),
+        *,
+        start: int = 0,
+        preferred: str | None = None,
+        linked: Mapping[int, str] | None = None,
+    ) -> None:
+        """Ask new questions with this (already built) dialog before it is shown again: a
+        dialog kept between uses opens in one frame, where building one takes several."""
+        self._set_question(title, text, schema, fields, targets, start, preferred, linked)
+        if self.is_mounted:
+            box = self.query_one("#picker-box")
+            prompts = self._target_question(box) if self.targets else self._label_question(box)
+            self.options.set_options(prompts)
+            self.options.highlighted = self.start if self.phase == "target" else self._preferred()
+            self.options.focus()
 
     def compose(self) -> ComposeResult:
         """The first question, asked as the dialog is built, so the keys typed right after the

@@ -1,0 +1,76 @@
+"""One frame per key: repaints wait until what a key set off has been handled.
+
+Textual paints on a frame timer. A key that opens a dialog, moves the focus or changes what a
+screen shows sets off a chain of messages (mount, focus, blur, resize, style updates), and the
+timer often fires in the middle of that chain: the screen is then painted two or three times,
+each time a frame later, and the key's result is on screen only after the last one (30-45 ms
+here where one frame would take 10). ``KeyFrames`` holds repaints (Textual's ``batch_update``)
+from a key's arrival until every message queue of the app has been empty for a couple of turns
+of the event loop, or ``MAX_HOLD`` seconds have passed, so the result is painted once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from contextlib import AbstractContextManager
+from typing import Any
+
+from textual.app import App, ScreenStackError
+
+#: never hold repaints longer than this, whatever keeps the queues busy (a timer, a stream)
+MAX_HOLD = 0.04
+#: turns of the event loop with every queue empty before the hold ends
+QUIET_TURNS = 2
+
+
+def _busy(app: App[Any]) -> bool:
+    screen = app.screen
+    pumps = [app, *app.screen_stack, *screen.walk_children()]
+    # ``_message_queue`` is Textual's own; without it every pump counts as quiet (hold ends)
+    return any(not getattr(p, "_message_queue", asyncio.Queue()).empty() for p in pumps)
+
+
+class KeyFrames:
+    """Holds an app's repaints while a key's consequences are being handled."""
+
+    def __init__(self, app: App[Any]) -> None:
+        self.app = app
+        self._hold: AbstractContextManager[None] | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def holding(self) -> bool:
+        return self._hold is not None
+
+    def key_arrived(self) -> None:
+        """Call as a key event arrives, before it is dispatched."""
+        if self._hold is not None:
+            return  # the hold under way covers this key too
+        self._hold = self.app.batch_update()
+        self._hold.__enter__()
+        self._task = asyncio.get_running_loop().create_task(self._release_when_quiet())
+
+    async def _release_when_quiet(self) -> None:
+        started = time.perf_counter()
+        try:
+            quiet = 0
+            while quiet < QUIET_TURNS and time.perf_counter() - started < MAX_HOLD:
+                await asyncio.sleep(0)
+                quiet = 0 if _busy(self.app) else quiet + 1
+        finally:
+            self.release()
+
+    def release(self) -> None:
+        hold, self._hold = self._hold, None
+        if hold is None:
+            return
+        hold.__exit__(None, None, None)
+        # Ending a batch wakes the app, not the screen: a screen that went idle during the hold
+        # (and so left its repaint for later) must be woken, or nothing is painted until the
+        # next key, whose own hold would put it off again.
+        try:
+            screen = self.app.screen
+        except ScreenStackError:  # no screen yet, or the app is closing
+            return
+        screen.check_idle()
