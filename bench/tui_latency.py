@@ -168,6 +168,11 @@ async def measure(db: Path, presses: int) -> dict[str, float]:
                 pumps = [self, *self.screen_stack, *self.screen.walk_children()]
                 busy = any(not pump._message_queue.empty() for pump in pumps)
                 quiet = 0 if busy else quiet + 1
+            # While the app holds repaints (layerkit/tui/frames.py), Textual runs
+            # call_after_refresh callbacks at once, before anything is painted: wait for the
+            # hold to end so that `done` below really follows the paint.
+            while self.key_frames.holding:
+                await asyncio.sleep(0)
 
             def done() -> None:
                 ms = (time.perf_counter() - started) * 1000

@@ -21,7 +21,7 @@ from textual.app import App, ScreenStackError
 #: never hold repaints longer than this, whatever keeps the queues busy (a timer, a stream)
 MAX_HOLD = 0.04
 #: turns of the event loop with every queue empty before the hold ends
-QUIET_TURNS = 2
+QUIET_TURNS = 5
 
 
 def _busy(app: App[Any]) -> bool:
