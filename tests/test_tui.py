@@ -1180,3 +1180,29 @@ async def test_what_a_key_changed_is_painted_without_another_event(
         await asyncio.sleep(0.3)  # no pilot: nothing else wakes the screen
         assert not app.key_frames.holding
         assert paints, "the held repaint was never painted"
+
+
+async def test_the_navigator_keeps_its_cursor_in_view_across_filters(db: Path) -> None:
+    """Reloads (a filter, a search) set the navigator's size from a worker thread and scroll
+    to the cursor; with repaints held for a key, that scroll must still see the new size."""
+
+    def in_view(nav: Navigator) -> bool:
+        top = round(nav.scroll_y)
+        return top <= nav.cursor < top + nav.scrollable_content_region.height
+
+    async with running(db, at=50, layer="semantic", size=(80, 24)) as (app, pilot):
+        nav = screen(app).query_one(Navigator)
+        await settle(pilot)
+        assert nav.row(nav.cursor) is not None and nav.row(nav.cursor).id == 50
+        assert in_view(nav) and nav.scroll_y > 0
+        await pilot.press("shift+tab", "f")  # semantic todo: paragraph 50 is among them
+        await settle(pilot)
+        assert nav.total == 44 and in_view(nav)
+        for _ in range(5):  # round the filters back to everything
+            await pilot.press("f")
+            await settle(pilot)
+            assert in_view(nav)
+        assert nav.total == 57
+        await pilot.press("end")
+        await settle(pilot)
+        assert nav.cursor == 56 and in_view(nav)
