@@ -9,7 +9,8 @@ app runs headless (Textual's ``run_test``) and a script of keys is pressed (``SC
 issue's actions (next/previous paragraph, jump to the last paragraph, switch layer, select and
 label a span, link it to another by the relation picker, undo) plus the token moves and focus
 changes between them. Latency is from the moment the app receives the key event to the end
-of the screen refresh that follows it (``call_after_refresh``), so it includes the database
+of the screen refresh that follows it (``call_after_refresh``, registered once the app has
+stopped holding repaints for the key: see layerkit/tui/frames.py), so it includes the database
 reads and the rendering the key causes. Printed per size: p50/p95 over the issue's actions,
 p95 over every key, p95 per action, the time from start to the first paragraph on screen, and
 the process's peak memory (RSS).
