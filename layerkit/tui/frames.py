@@ -5,8 +5,12 @@ screen shows sets off a chain of messages (mount, focus, blur, resize, style upd
 timer often fires in the middle of that chain: the screen is then painted two or three times,
 each time a frame later, and the key's result is on screen only after the last one (30-45 ms
 here where one frame would take 10). ``KeyFrames`` holds repaints (Textual's ``batch_update``)
-from a key's arrival until every message queue of the app has been empty for a couple of turns
-of the event loop, or ``MAX_HOLD`` seconds have passed, so the result is painted once.
+from a key's arrival until every message queue of the app has been empty for ``QUIET_TURNS``
+turns of the event loop, or ``MAX_HOLD`` seconds have passed, so the result is painted once.
+
+While repaints are held Textual runs ``call_after_refresh`` callbacks at once, before any
+paint: code that must run after a layout should not rely on them during a key's handling
+(tests/test_tui.py checks the navigator's scroll-to-cursor, the one such use here).
 """
 
 from __future__ import annotations
@@ -25,10 +29,14 @@ QUIET_TURNS = 5
 
 
 def _busy(app: App[Any]) -> bool:
-    screen = app.screen
+    try:
+        screen = app.screen
+    except ScreenStackError:  # closing: nothing left to wait for
+        return False
     pumps = [app, *app.screen_stack, *screen.walk_children()]
-    # ``_message_queue`` is Textual's own; without it every pump counts as quiet (hold ends)
-    return any(not getattr(p, "_message_queue", asyncio.Queue()).empty() for p in pumps)
+    # ``_message_queue`` is Textual's own; a pump without one counts as quiet (the hold ends)
+    queues = (getattr(pump, "_message_queue", None) for pump in pumps)
+    return any(queue is not None and not queue.empty() for queue in queues)
 
 
 class KeyFrames:
