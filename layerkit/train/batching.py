@@ -18,6 +18,7 @@ varlen kernels for flash attention), so no token attends across records or to pa
 
 from __future__ import annotations
 
+import bisect
 import math
 import random
 from collections.abc import Sequence
@@ -116,8 +117,6 @@ def best_fit_rows(window: Sequence[int], lengths: Sequence[int], max_len: int) -
     every row of a micro-batch is padded to its longest: about a fifth of the tokens were
     padding on realistic curricula. Best fit leaves a few percent (bench/train_throughput.py
     prints the share)."""
-    import bisect
-
     rows: list[Row] = []
     # free space of each open row, kept sorted with the row's index as tie-break
     free: list[tuple[int, int]] = []

@@ -181,9 +181,14 @@ def load_adapter(model: Any, adapter_dir: Path, *, trainable: bool) -> Any:
     return PeftModel.from_pretrained(model, adapter_dir, is_trainable=trainable)
 
 
+def _causal_lm(model: Any) -> Any:
+    """The transformers model inside DDP and peft wrappers."""
+    inner = getattr(model, "module", model)  # DistributedDataParallel
+    return inner.get_base_model() if hasattr(inner, "get_base_model") else inner
+
+
 def supports_logits_to_keep(model: Any) -> bool:
-    base = model.get_base_model() if hasattr(model, "get_base_model") else model
-    return "logits_to_keep" in inspect.signature(type(base).forward).parameters
+    return "logits_to_keep" in inspect.signature(type(_causal_lm(model)).forward).parameters
 
 
 LOSS_CHUNK = 2048
@@ -195,12 +200,6 @@ of 16k tokens."""
 # Config fields of models whose forward changes the logits after the output projection (Gemma's
 # soft-capping, Cohere's and Granite's scaling): those keep the plain path.
 _LOGIT_TRANSFORMS = ("final_logit_softcapping", "logit_scale", "logits_scaling")
-
-
-def _causal_lm(model: Any) -> Any:
-    """The transformers model inside DDP and peft wrappers."""
-    inner = getattr(model, "module", model)  # DistributedDataParallel
-    return inner.get_base_model() if hasattr(inner, "get_base_model") else inner
 
 
 def _plain_head(base: Any) -> bool:

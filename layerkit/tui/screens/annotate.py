@@ -84,6 +84,9 @@ def abilities(layers: tuple[LayerSchema, ...], schema: LayerSchema) -> Abilities
 class AnnotateScreen(Screen[None]):
     """Where annotators spend their day."""
 
+    #: the relation dialog, once built (see _picker)
+    _relation_picker: RelationPicker | None = None
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+z", "undo", "Undo"),
         Binding("ctrl+y", "redo", "Redo"),
@@ -199,9 +202,7 @@ class AnnotateScreen(Screen[None]):
         self._seen_event = queries.last_event_id(app.store)
         self.open_paragraph(start)
         nav = self.query_one(Navigator)
-        nav.on_highlight = lambda paragraph_id: self._highlighted(
-            ParagraphHighlighted(paragraph_id)
-        )
+        nav.on_highlight = self._follow_navigator
         nav.reload(self.filter, start, follow=start is None)
         self.query_one(ParagraphView).focus()
         if app.poll_seconds:
@@ -281,17 +282,22 @@ class AnnotateScreen(Screen[None]):
 
     @on(ParagraphHighlighted)
     def _highlighted(self, message: ParagraphHighlighted) -> None:
+        self._follow_navigator(message.paragraph_id)
+
+    def _follow_navigator(self, paragraph_id: int) -> None:
+        """Open the paragraph the navigator's cursor is on (also called by the navigator
+        directly, in the same turn as its cursor moves)."""
         nav = self.query_one(Navigator)
         row = nav.row(nav.cursor)
-        if row is not None and row.id != message.paragraph_id:
+        if row is not None and row.id != paragraph_id:
             return  # the cursor moved on while this message waited: skip to the latest
         current = self.data.id if self.data else None
-        if message.paragraph_id != current:
-            self.open_paragraph(message.paragraph_id)
+        if paragraph_id != current:
+            self.open_paragraph(paragraph_id)
 
     @on(ParagraphChosen)
     def _chosen(self, message: ParagraphChosen) -> None:
-        self._highlighted(ParagraphHighlighted(message.paragraph_id))
+        self._follow_navigator(message.paragraph_id)
         self.query_one(ParagraphView).focus()
 
     @on(SelectionChanged)
@@ -428,11 +434,10 @@ class AnnotateScreen(Screen[None]):
         """The relation dialog, built once and asked anew each time (see RelationPicker.ask)."""
         from layerkit.tui.screens.relation import RelationPicker
 
-        picker = getattr(self, "_relation_picker", None)
+        picker = self._relation_picker
         if picker is None or not self.app.is_screen_installed(picker):
-            picker = RelationPicker(*args, **kwargs)
+            picker = self._relation_picker = RelationPicker(*args, **kwargs)
             self.app.install_screen(picker, f"relation-picker-{id(self)}")
-            self._relation_picker = picker
         else:
             picker.ask(*args, **kwargs)
         return picker

@@ -70,29 +70,9 @@ class RelationPicker(ModalScreen[Picked | None]):
     ) -> None:
         """``linked`` maps target ids to the label of a relation already linking them."""
         super().__init__()
-        self._set_question(title, text, schema, fields, targets, start, preferred, linked)
-
-    def _set_question(
-        self,
-        title: str,
-        text: str,
-        schema: LayerSchema,
-        fields: Sequence[SchemaField],
-        targets: Sequence[Annotation],
-        start: int,
-        preferred: str | None,
-        linked: Mapping[int, str] | None,
-    ) -> None:
-        self.question = title
-        self.text = text
-        self.schema = schema
-        self.fields = list(fields)
-        self.targets = list(targets)
-        self.start = start
-        self.preferred = preferred
-        self.linked = dict(linked or {})
-        self.target: Annotation | None = None
-        self.choices = [] if self.targets else label_choices(self.fields)
+        self.ask(
+            title, text, schema, fields, targets, start=start, preferred=preferred, linked=linked
+        )
 
     def ask(
         self,
@@ -106,25 +86,37 @@ class RelationPicker(ModalScreen[Picked | None]):
         preferred: str | None = None,
         linked: Mapping[int, str] | None = None,
     ) -> None:
-        """Ask new questions with this (already built) dialog before it is shown again: a
-        dialog kept between uses opens in one frame, where building one takes several."""
-        self._set_question(title, text, schema, fields, targets, start, preferred, linked)
+        """Set the questions; on a dialog already built, ask them at once. A dialog kept between
+        uses opens in one frame, where building one takes several."""
+        self.question = title
+        self.text = text
+        self.schema = schema
+        self.fields = list(fields)
+        self.targets = list(targets)
+        self.start = start
+        self.preferred = preferred
+        self.linked = dict(linked or {})
+        self.target: Annotation | None = None
+        self.choices = [] if self.targets else label_choices(self.fields)
         if self.is_mounted:
-            box = self.query_one("#picker-box")
-            prompts = self._target_question(box) if self.targets else self._label_question(box)
-            self.options.set_options(prompts)
-            self.options.highlighted = self.start if self.phase == "target" else self._preferred()
+            self.options.set_options(self._first_question(self.query_one("#picker-box")))
+            self._highlight_likeliest()
             self.options.focus()
 
     def compose(self) -> ComposeResult:
         """The first question, asked as the dialog is built, so the keys typed right after the
         one that opened it find it there."""
         with Vertical(id="picker-box") as box:
-            prompts = self._target_question(box) if self.targets else self._label_question(box)
-            yield OptionList(*prompts, id="picker-options")
+            yield OptionList(*self._first_question(box), id="picker-options")
 
     def on_mount(self) -> None:
         # An OptionList highlights its first line when mounted; the likeliest one is wanted.
+        self._highlight_likeliest()
+
+    def _first_question(self, box: Widget) -> list[Option]:
+        return self._target_question(box) if self.targets else self._label_question(box)
+
+    def _highlight_likeliest(self) -> None:
         self.options.highlighted = self.start if self.phase == "target" else self._preferred()
 
     @property

@@ -38,7 +38,7 @@ from layerkit.tui.lexical import TokenRow, token_field, token_rows
 from layerkit.tui.messages import AnnotationChosen, DeleteRequested, TokenHighlighted
 from layerkit.tui.model import ParagraphData
 from layerkit.tui.rendering import label_colour, unsure
-from layerkit.tui.widgets.scrolling import SteadyScrollbars, set_virtual_size
+from layerkit.tui.widgets.scrolling import SteadyScrollbars
 
 SNIPPET = 40
 FORM_CELLS = 12
@@ -252,7 +252,7 @@ class AnnotationList(SteadyScrollbars, can_focus=True):
     def _resize_virtual(self) -> None:
         height = max(len(self._rows) + self._header_lines, self.scrollable_content_region.height)
         size = Size(self.scrollable_content_region.width, height)
-        set_virtual_size(self, size)
+        self.set_virtual_size(size)
 
     def on_resize(self, _event: events.Resize) -> None:
         self._strips.clear()

@@ -34,7 +34,7 @@ from layerkit.tui.model import (
     token_at,
 )
 from layerkit.tui.rendering import line_of, styled_paragraph, wrap
-from layerkit.tui.widgets.scrolling import SteadyScrollbars, set_virtual_size
+from layerkit.tui.widgets.scrolling import SteadyScrollbars
 
 
 class ParagraphView(SteadyScrollbars, can_focus=True):
@@ -314,7 +314,7 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
             # Never smaller than the view: a paragraph that fits then leaves the virtual size
             # as it was.
             height = max(len(self._lines), self.scrollable_content_region.height)
-            set_virtual_size(self, Size(width, height))
+            self.set_virtual_size(Size(width, height))
 
     def on_resize(self, _event: events.Resize) -> None:
         self._rewrap()

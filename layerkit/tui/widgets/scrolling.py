@@ -25,35 +25,6 @@ def _shows_vertical_bar(view: ScrollView, size: Size) -> bool:
     return False
 
 
-def set_virtual_size(view: ScrollView, size: Size) -> None:
-    """Give ``view`` the virtual size ``size``, with a repaint instead of a layout whenever the
-    view's scrollbars stay as they are (same width, same vertical scrollbar visibility, no
-    horizontal scrolling)."""
-    if size == view.virtual_size:
-        return
-    quiet = (
-        view.is_mounted
-        and bool(view.container_size)
-        and size.width == view.virtual_size.width
-        and view.styles.overflow_x == "hidden"
-        and not view.show_horizontal_scrollbar
-        and _shows_vertical_bar(view, size) == view.show_vertical_scrollbar
-    )
-    if not quiet:
-        view.virtual_size = size
-        return
-    view.set_reactive(Widget.virtual_size, size)
-    if view.show_vertical_scrollbar:
-        bar = view.vertical_scrollbar
-        bar.window_virtual_size = size.height
-        bar.window_size = view.container_size.height
-    view.scroll_y = view.validate_scroll_y(view.scroll_y)
-    view.refresh()
-    if isinstance(view, SteadyScrollbars) and view._scrollbars_sized_for is not None:
-        outer, container, _ = view._scrollbars_sized_for
-        view._scrollbars_sized_for = (outer, container, size)
-
-
 class SteadyScrollbars(ScrollView):
     """A scroll view whose scrollbars are repainted when its size or virtual size changes, not
     at every layout of the screen.
@@ -74,3 +45,31 @@ class SteadyScrollbars(ScrollView):
         changed = super()._size_updated(size, virtual_size, container_size, layout)
         self._scrollbars_sized_for = (size, container_size, self.virtual_size)
         return changed
+
+    def set_virtual_size(self, size: Size) -> None:
+        """Take the virtual size ``size``, with a repaint instead of a layout whenever the
+        scrollbars stay as they are (same width, same vertical scrollbar visibility, no
+        horizontal scrolling)."""
+        if size == self.virtual_size:
+            return
+        quiet = (
+            self.is_mounted
+            and bool(self.container_size)
+            and size.width == self.virtual_size.width
+            and self.styles.overflow_x == "hidden"
+            and not self.show_horizontal_scrollbar
+            and _shows_vertical_bar(self, size) == self.show_vertical_scrollbar
+        )
+        if not quiet:
+            self.virtual_size = size
+            return
+        self.set_reactive(Widget.virtual_size, size)
+        if self.show_vertical_scrollbar:
+            bar = self.vertical_scrollbar
+            bar.window_virtual_size = size.height
+            bar.window_size = self.container_size.height
+        self.scroll_y = self.validate_scroll_y(self.scroll_y)
+        self.refresh()
+        if self._scrollbars_sized_for is not None:
+            outer, container, _ = self._scrollbars_sized_for
+            self._scrollbars_sized_for = (outer, container, size)
