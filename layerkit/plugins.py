@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.util
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -91,18 +91,24 @@ def call_hook(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> list[A
     results = []
     hook = getattr(pm.hook, hook_name)
     for impl in reversed(hook.get_hookimpls()):
-        try:
-            result = impl.function(**{k: kwargs[k] for k in impl.argnames})
-        except LayerkitError:
-            raise
-        except Exception as exc:
-            raise PluginError(
-                f"plugin {impl.plugin_name!r} failed in {hook_name}: {type(exc).__name__}: {exc}",
-                hint=f"Disable or fix the plugin {impl.plugin_name!r}; nothing was written.",
-            ) from exc
+        result = _call_impl(impl, hook_name, kwargs)
         if result is not None:
             results.append(result)
     return results
+
+
+def _call_impl(impl: Any, hook_name: str, args: Mapping[str, Any]) -> Any:
+    """One hook implementation with the arguments it asks for; any failure but a
+    LayerkitError becomes a PluginError that names the plugin."""
+    try:
+        return impl.function(**{k: args[k] for k in impl.argnames})
+    except LayerkitError:
+        raise
+    except Exception as exc:
+        raise PluginError(
+            f"plugin {impl.plugin_name!r} failed in {hook_name}: {type(exc).__name__}: {exc}",
+            hint=f"Disable or fix the plugin {impl.plugin_name!r}; nothing was written.",
+        ) from exc
 
 
 def chain_hook(
@@ -123,16 +129,7 @@ def chain_hook(
     """
     hook = getattr(pm.hook, hook_name)
     for impl in reversed(hook.get_hookimpls()):
-        args = {value_name: value, **kwargs}
-        try:
-            value = impl.function(**{k: args[k] for k in impl.argnames})
-        except LayerkitError:
-            raise
-        except Exception as exc:
-            raise PluginError(
-                f"plugin {impl.plugin_name!r} failed in {hook_name}: {type(exc).__name__}: {exc}",
-                hint=f"Disable or fix the plugin {impl.plugin_name!r}; nothing was written.",
-            ) from exc
+        value = _call_impl(impl, hook_name, {value_name: value, **kwargs})
         if value is None:
             return None, impl.plugin_name
         problem = check(value) if check is not None else None
