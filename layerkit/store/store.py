@@ -1023,17 +1023,18 @@ class BulkWriter:
             self.result.duplicates += 1
         par_id = int(
             self.conn.execute(
-                paragraphs_t.insert().values(
-                    document_id=doc_id,
-                    position=position,
-                    text=par.text,
-                    sha256=sha,
-                    duplicate_of_id=first,
-                    sentences=par.sentences,
-                    tokens=par.tokens,
-                    flags=par.flags,
-                    meta=par.meta,
-                )
+                paragraphs_t.insert(),
+                {
+                    "document_id": doc_id,
+                    "position": position,
+                    "text": par.text,
+                    "sha256": sha,
+                    "duplicate_of_id": first,
+                    "sentences": par.sentences,
+                    "tokens": par.tokens,
+                    "flags": par.flags,
+                    "meta": par.meta,
+                },
             ).inserted_primary_key[0]  # type: ignore[index]
         )
         self.result.paragraphs_added += 1
@@ -1110,8 +1111,10 @@ class BulkWriter:
     def _insert_one(
         self, paragraph_id: int, row: dict[str, Any], id_map: dict[int, int], now: Any
     ) -> int:
+        # Parameters apart from the statement: one compiled INSERT serves every row (.values()
+        # would build and cache-key a new statement per row, most of a bulk import's time).
         result = self.conn.execute(
-            annotations_t.insert().values(**_annotation_values(paragraph_id, row, id_map, now))
+            annotations_t.insert(), _annotation_values(paragraph_id, row, id_map, now)
         )
         return int(result.inserted_primary_key[0])  # type: ignore[index]
 
