@@ -7,8 +7,8 @@
 #
 # Each configuration runs in its own process under a time limit, so one that fails (an
 # out-of-memory at a large batch, a kernel missing on this machine) does not stop the others.
-# Wheels in .whl/ (trl, datasets, ...) are installed to /tmp/site first when present, for
-# machines that cannot reach a package registry.
+# Wheels in .whl/ (trl, datasets, ...; `bash bench/fetch_wheels.sh` downloads them) are
+# installed to /tmp/site first when present, for machines that cannot reach a package registry.
 set -u
 LOG_DIR=${1:-${OUT:-gpu-logs}}
 mkdir -p "$LOG_DIR"

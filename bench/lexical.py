@@ -61,8 +61,10 @@ def add(total: dict[str, int], c: dict[str, int]) -> None:
 
 
 def cross_validate(
-    folds: Sequence[int], epochs: int, seed: int
+    folds: Sequence[int], epochs: int, seed: int, every: int = 1, baselines: bool = True
 ) -> dict[str, dict[str, dict[str, int]]]:
+    """Scores per file and system; ``every``: train on every n-th training sentence only
+    (the learning curve), ``baselines``: score the untrained baselines too."""
     from lexical_rules import naive_system, rules_system
 
     from layerkit.nlp.conventions import convert, treebank_convention
@@ -80,7 +82,7 @@ def cross_validate(
         for f, sents in data.items():
             lo, hi = folds_of(len(sents), k)
             test[f] = sents[lo:hi]
-            train_sents += sents[:lo] + sents[hi:]
+            train_sents += (sents[:lo] + sents[hi:])[::every]
         t0 = time.time()
         net, space, allowed = fit(train_sents, TrainConfig(epochs=epochs, seed=seed))
         print(
@@ -98,11 +100,51 @@ def cross_validate(
             tagger = tagger_from(net, space, allowed, conv)
             neural = [(a.lemma, a.upos, a.feats) for s in tagger.tag(words) for a in s]
             add(per.setdefault("neural", {}), count(gold, neural))
+            if not baselines:
+                continue
             for name, system in (("naive", naive_system), ("rules", rules_system)):
                 tags = [t for s in system(words) for t in s]
                 converted = [convert(*t, form, conv) for t, form in zip(tags, forms, strict=True)]
                 add(per.setdefault(name, {}), count(gold, converted))
     return results
+
+
+GOALS = {"upos": 97.0, "lemma": 97.5}
+
+
+def learning_curve(epochs: int, seed: int) -> None:
+    """Fold 0 trained on half of its training sentences (every other one, so the same genres)
+    and on all of them, tested on the same tokens: what doubling the gold data is worth, and
+    how many doublings the goals would take at that rate."""
+    print(f"learning curve: fold 0, {epochs} epochs, seed {seed}")
+    print(f"{'training sentences':<28} {'tokens':>7} {'UPOS':>7} {'lemma':>7} {'UFeats':>7}")
+    from layerkit.nlp.conventions import treebank_convention
+    from layerkit.nlp.neural.features import read_conllu
+
+    data = [read_conllu(str(f), treebank_convention(f)) for f in sorted(DATA.glob("*.conllu"))]
+    scores = []
+    for every in (2, 1):
+        tokens = 0
+        for sents in data:
+            lo, hi = folds_of(len(sents), 0)
+            tokens += sum(len(s.tokens) for s in (sents[:lo] + sents[hi:])[::every])
+        totals: dict[str, int] = {}
+        for systems in cross_validate([0], epochs, seed, every, baselines=False).values():
+            add(totals, systems["neural"])
+        scores.append({m: 100 * totals[m] / totals["n"] for m in ("upos", "lemma", "feats")})
+        name = "every other one" if every == 2 else "all"
+        print(
+            f"{name:<28} {tokens:>7} "
+            + " ".join(f"{scores[-1][m]:7.2f}" for m in ("upos", "lemma", "feats")),
+            flush=True,
+        )
+    for metric, goal in GOALS.items():
+        gain = scores[1][metric] - scores[0][metric]
+        need = (goal - scores[1][metric]) / gain if gain > 0 else float("inf")
+        print(
+            f"{metric}: +{gain:.2f} points per doubling of the gold data; the goal of {goal} "
+            f"would take {need:.1f} more doublings ({2**need:.0f}x the data) at that rate"
+        )
 
 
 def print_table(results: dict[str, dict[str, dict[str, int]]]) -> None:
@@ -221,6 +263,9 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=None)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-cv", action="store_true", help="throughput and memory only")
+    ap.add_argument(
+        "--curve", action="store_true", help="learning curve only (fold 0 at half and all data)"
+    )
     ap.add_argument("--speed-child", choices=("neural", "spacy"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.speed_child:
@@ -228,6 +273,9 @@ def main() -> None:
         return
     folds = [0] if args.quick else [0, 1, 2]
     epochs = args.epochs or (8 if args.quick else 30)
+    if args.curve:
+        learning_curve(epochs, args.seed)
+        return
     if not args.no_cv:
         print(
             f"3-fold cross-validation by contiguous thirds of each file; folds {folds}, "
