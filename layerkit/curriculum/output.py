@@ -11,15 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
-import shutil
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
+from layerkit.atomic import replace_directory
 from layerkit.errors import UsageError
 
 MANIFEST = "manifest.json"
@@ -46,31 +44,8 @@ def atomic_directory(out: Path) -> Iterator[Path]:
                 f"{out} is a folder with other files in it; not replacing it.",
                 hint="Give a new or empty folder, or an earlier curriculum folder to replace.",
             )
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent))
-    # mkdtemp makes the folder private (0700); a curriculum gets the usual permissions.
-    umask = os.umask(0)
-    os.umask(umask)
-    tmp.chmod(0o777 & ~umask)
-    try:
+    with replace_directory(out) as tmp:
         yield tmp
-        _fsync_dir(tmp)
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=parent))
-            old.rmdir()
-            os.replace(out, old)
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-
-
-def _fsync_dir(path: Path) -> None:
-    for child in path.iterdir():
-        with child.open("rb") as handle:
-            os.fsync(handle.fileno())
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))

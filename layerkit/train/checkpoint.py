@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from layerkit.atomic import replace_directory
+
 POINTER = "latest.json"
 
 
@@ -48,24 +50,8 @@ def write_json(path: Path, data: Any) -> None:
 def atomic_dir(path: Path) -> Iterator[Path]:
     """Yield an empty folder that replaces ``path`` once the block has filled it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    try:
+    with replace_directory(path) as tmp:
         yield tmp
-        for child in tmp.iterdir():
-            if child.is_file():
-                with child.open("rb") as handle:
-                    os.fsync(handle.fileno())
-        if path.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old.", dir=path.parent))
-            old.rmdir()
-            os.replace(path, old)
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 @dataclass(frozen=True)
