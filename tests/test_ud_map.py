@@ -277,3 +277,25 @@ def test_lemmas_have_no_combining_marks() -> None:
     for word in ("за\u0301мок", "по\u0301лка", "Ёжик"):
         lemma = top(word).lemma
         assert not any(unicodedata.combining(ch) for ch in lemma)
+
+
+@pytest.mark.parametrize(
+    ("form", "lemma"),
+    [
+        ("Санкт-Петербурге", "Санкт-Петербург"),
+        ("Ростове-на-Дону", "Ростов-на-Дону"),  # the preposition stays lower case
+        ("Буэнос-Айресе", "Буэнос-Айрес"),
+    ],
+)
+def test_hyphenated_proper_noun_lemmas_are_capitalised_as_the_form_is(
+    form: str, lemma: str
+) -> None:
+    assert has(form, lemma, "PROPN")
+    assert not any(r.upos == "PROPN" and r.lemma != lemma for r in analyze(form))
+
+
+def test_a_capitalised_common_noun_offered_as_a_name_keeps_lower_case_parts() -> None:
+    """Москва-река is a common noun to pymorphy3; its PROPN variant writes "река" as the
+    form does, not "Москва-Река"."""
+    assert has("Москва-река", "Москва-река", "PROPN")
+    assert not has("Москва-река", "Москва-Река", "PROPN")

@@ -331,7 +331,7 @@ def _pymorphy(form: str) -> Scored:
             (UDTag(lemma, "X", "_"), 0.5, "shape:unknown"),
         ]
     if form[:1].isupper() and not form.isupper() and len(form) > 1:
-        out.extend(_proper_variants(out))
+        out.extend(_proper_variants(out, form))
     return out
 
 
@@ -379,7 +379,7 @@ def _common_noun(tag: UDTag) -> UDTag:
     return UDTag(normalize_lemma(tag.lemma.lower()), "NOUN", feats_to_str(feats))
 
 
-def _proper_variants(readings: Scored) -> Scored:
+def _proper_variants(readings: Scored, form: str) -> Scored:
     """Capitalised common-noun readings also offered as PROPN (the tagger uses position).
 
     pymorphy3 marks only names it knows (Name, Surn, Geox...); a capitalised word in the
@@ -394,6 +394,10 @@ def _proper_variants(readings: Scored) -> Scored:
         )
         feats["NameType"] = "Geo" if feats.get("Animacy") == "Inan" else "Giv"
         extra.append(
-            (UDTag(capitalize_lemma(tag.lemma), "PROPN", feats_to_str(feats)), score * 0.1, source)
+            (
+                UDTag(capitalize_lemma(tag.lemma, form), "PROPN", feats_to_str(feats)),
+                score * 0.1,
+                source,
+            )
         )
     return extra

@@ -346,9 +346,19 @@ def normalize_lemma(lemma: str, upos: str = "") -> str:
     return lemma.replace("ё", "е").replace("Ё", "Е")
 
 
-def capitalize_lemma(lemma: str) -> str:
-    """Proper-noun lemma: each hyphen-separated part capitalised (Санкт-Петербург)."""
-    return "-".join(part[:1].upper() + part[1:] for part in lemma.split("-"))
+def capitalize_lemma(lemma: str, form: str = "") -> str:
+    """Proper-noun lemma: the first part capitalised, and each later hyphen-separated part
+    capitalised where the form's is (Санкт-Петербург, Ростов-на-Дону, Москва-река). pymorphy3
+    gives lemmas in lower case; without a form (or with other parts) every part is capitalised.
+    """
+    parts = lemma.split("-")
+    written = form.split("-")
+    if len(written) != len(parts):
+        written = [p[:1].upper() for p in parts]
+    return "-".join(
+        part[:1].upper() + part[1:] if i == 0 or shown[:1].isupper() else part
+        for i, (part, shown) in enumerate(zip(parts, written, strict=True))
+    )
 
 
 def grammemes_of(tag: Any) -> frozenset[str]:
@@ -481,7 +491,7 @@ def _map_noun(low: str, word: str, lemma: str, g: frozenset[str]) -> Alternative
         feats: dict[str, str | None] = {"Abbr": "Yes", "NameType": name_type}
         lem = word if word.isupper() and len(word) > 1 else lemma
         if upos == "PROPN" and not word.isupper():
-            lem = capitalize_lemma(lem)
+            lem = capitalize_lemma(lem, word)
         return _one(lem, upos, feats)
     feats = {
         "Animacy": _pick(g, ANIMACY),
@@ -492,7 +502,7 @@ def _map_noun(low: str, word: str, lemma: str, g: frozenset[str]) -> Alternative
         "InflClass": "Ind" if "Fixd" in g else None,
     }
     if upos == "PROPN":
-        lemma = capitalize_lemma(lemma)
+        lemma = capitalize_lemma(lemma, word)
     return _one(lemma, upos, feats)
 
 
