@@ -69,6 +69,34 @@ def test_packed_records_do_not_see_each_other(setup, attention: str) -> None:
 
 
 @torch.no_grad()
+def test_rows_of_one_record_run_as_plain_causal_sequences(setup, monkeypatch) -> None:
+    """Scoring batches one record a row: its padding continues the positions, so attention
+    gets no mask and takes the fused causal kernel, and each record's logits are its own."""
+    base, examples, pad = setup
+    model = AutoModelForCausalLM.from_pretrained(base, attn_implementation="sdpa").eval()
+    batch = collate(examples, [[0], [3]], pad)
+    assert batch.padding > 0
+    width = batch.position_ids.shape[1]
+    assert batch.position_ids.tolist() == [list(range(width))] * 2, "positions run on"
+    masks = []
+    real_sdpa = torch.nn.functional.scaled_dot_product_attention
+
+    def spy(*args, **kwargs):
+        masks.append((kwargs.get("attn_mask"), kwargs.get("is_causal")))
+        return real_sdpa(*args, **kwargs)
+
+    monkeypatch.setattr(torch.nn.functional, "scaled_dot_product_attention", spy)
+    logits = model(
+        input_ids=batch.input_ids, position_ids=batch.position_ids, use_cache=False
+    ).logits
+    monkeypatch.undo()
+    assert masks and all(mask is None and causal for mask, causal in masks)
+    for r, i in enumerate((0, 3)):
+        n = len(examples[i])
+        torch.testing.assert_close(logits[r, :n], _alone(model, examples[i]), atol=2e-5, rtol=1e-4)
+
+
+@torch.no_grad()
 def test_packed_loss_equals_the_sum_of_single_losses(setup) -> None:
     base, examples, pad = setup
     model = AutoModelForCausalLM.from_pretrained(base).eval()

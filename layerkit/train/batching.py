@@ -244,7 +244,12 @@ def collate(examples: Sequence[Encoded], rows: Sequence[Row], pad_id: int) -> Ba
             at += n
             supervised += example.supervised
         tokens += at
-        positions[r, at:] = torch.arange(width - at)
+        # Padding of a row that holds several records restarts its positions (a sequence of its
+        # own, never attended to). A row of one record continues them instead: then the row is
+        # one causal sequence, so attention needs no mask and takes the fused causal kernel
+        # (padding comes after every real token, so no real token can see it).
+        start = at if len(row) == 1 else 0
+        positions[r, at:] = torch.arange(start, start + width - at)
     return Batch(
         ids,
         positions,
