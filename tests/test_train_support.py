@@ -202,3 +202,34 @@ def test_curriculum_fixture_is_a_valid_curriculum(tmp_path: Path) -> None:
         "Эталонная разметка слоя lexical"
         in cur.records(cur.stages[1], "train")[0]["messages"][1]["content"]
     )
+
+
+def test_forgetting_plot_writes_readable_numbers_on_a_fixed_metric_scale(
+    tmp_path, monkeypatch
+) -> None:
+    """Cell numbers are black on viridis' light end and white on its dark end, and a metric
+    panel spans 0..1 whatever its values (a colour means the same in every run)."""
+    import matplotlib
+    import matplotlib.axes
+
+    from layerkit.train import plots
+
+    viridis = matplotlib.colormaps["viridis"]
+    assert plots._text_colour(viridis(1.0)) == "black"
+    assert plots._text_colour(viridis(0.0)) == "white"
+    seen = []
+    real_imshow = matplotlib.axes.Axes.imshow
+
+    def spy(self, grid, **kwargs):
+        seen.append((kwargs.get("vmin"), kwargs.get("vmax")))
+        return real_imshow(self, grid, **kwargs)
+
+    matrix = {
+        "stages": ["01-a", "02-b"],
+        "answer_loss": [[2.0, 3.0], [2.5, 1.5]],
+        "metrics": {"upos_accuracy": [[0.2, None], [0.3, None]]},
+    }
+    monkeypatch.setattr(matplotlib.axes.Axes, "imshow", spy)
+    plots.plot_forgetting(matrix, tmp_path / "f.png")
+    assert seen == [(None, None), (0.0, 1.0)]
+    assert (tmp_path / "f.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -21,13 +21,18 @@ def plot_forgetting(matrix: dict[str, Any], out: Path) -> None:
     """Heat maps of test answer loss (and the task metrics) after each stage, on each stage."""
     plt = _pyplot()
     stages: list[str] = matrix["stages"]
-    panels = [("answer loss (lower is better)", matrix["answer_loss"], "viridis_r")]
+    # Task metrics (accuracy, F1) share one fixed scale from 0 to 1, so a colour means the same
+    # in every panel and every run; losses are scaled to their own range.
+    panels: list[tuple[str, Any, str, tuple[float, float] | None]] = [
+        ("answer loss (lower is better)", matrix["answer_loss"], "viridis_r", None)
+    ]
     for name, values in matrix.get("metrics", {}).items():
-        panels.append((name.replace("_", " "), values, "viridis"))
+        panels.append((name.replace("_", " "), values, "viridis", (0.0, 1.0)))
     fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels) + 1, 3.8), squeeze=False)
-    for ax, (title, values, cmap) in zip(axes[0], panels, strict=True):
+    for ax, (title, values, cmap, limits) in zip(axes[0], panels, strict=True):
         grid = [[math.nan if v is None else v for v in row] for row in values]
-        image = ax.imshow(grid, cmap=cmap, aspect="auto")
+        vmin, vmax = limits if limits else (None, None)
+        image = ax.imshow(grid, cmap=cmap, aspect="auto", vmin=vmin, vmax=vmax)
         ax.set_title(title)
         ax.set_xticks(range(len(stages)), stages, rotation=45, ha="right")
         ax.set_yticks(range(len(stages)), stages)
@@ -36,11 +41,20 @@ def plot_forgetting(matrix: dict[str, Any], out: Path) -> None:
         for i, row in enumerate(grid):
             for j, value in enumerate(row):
                 if not math.isnan(value):
-                    ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=8, color="w")
+                    ax.text(
+                        j, i, f"{value:.2f}", ha="center", va="center", fontsize=8,
+                        color=_text_colour(image.cmap(image.norm(value))),
+                    )  # fmt: skip
         fig.colorbar(image, ax=ax, shrink=0.8)
     fig.tight_layout()
     fig.savefig(out, dpi=100)
     plt.close(fig)
+
+
+def _text_colour(rgba: Sequence[float]) -> str:
+    """Black on light cells (viridis' yellow end), white on dark ones."""
+    red, green, blue = rgba[:3]
+    return "black" if 0.299 * red + 0.587 * green + 0.114 * blue > 0.55 else "white"
 
 
 def plot_losses(history: Sequence[dict[str, Any]], validation: dict[str, float], out: Path) -> None:
