@@ -16,23 +16,27 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 
 
+def whitespace_tokens(text: str) -> list[list[int]]:
+    """``[start, end]`` of every whitespace-separated word: tokens for test paragraphs."""
+    words, start = [], None
+    for i, ch in enumerate(text + " "):
+        if ch.isspace():
+            if start is not None:
+                words.append([start, i])
+                start = None
+        elif start is None:
+            start = i
+    return words
+
+
 def make_document(name: str, *texts: str) -> NewDocument:
     paragraphs = []
     for text in texts:
-        words = []
-        start = None
-        for i, ch in enumerate(text + " "):
-            if ch.isspace():
-                if start is not None:
-                    words.append([start, i])
-                    start = None
-            elif start is None:
-                start = i
         paragraphs.append(
             NewParagraph(
                 text=text,
                 sentences=[[0, len(text)]],
-                tokens=words,
+                tokens=whitespace_tokens(text),
                 flags=[],
                 meta={},
                 annotations=[],

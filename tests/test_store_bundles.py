@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import LAYERS
+from conftest import LAYERS, whitespace_tokens
 
 from layerkit.store import NewDocument, NewParagraph, Store
 from layerkit.store.store import AnnotationRow, ParagraphBundle
@@ -13,22 +13,10 @@ from layerkit.store.store import AnnotationRow, ParagraphBundle
 TEXTS = ("Учёные открыли новый вид.", "Это, вероятно, важно.", "Мама мыла раму.")
 
 
-def _words(text: str) -> list[list[int]]:
-    words, start = [], None
-    for i, ch in enumerate(text + " "):
-        if ch.isspace():
-            if start is not None:
-                words.append([start, i])
-                start = None
-        elif start is None:
-            start = i
-    return words
-
-
 def _paragraph(text: str, n: int) -> NewParagraph:
     """A paragraph annotated on some layers, with states that differ from paragraph to
     paragraph (``n``): lexical always done, semantic done, in progress or absent."""
-    words = _words(text)
+    words = whitespace_tokens(text)
     rows: list[dict[str, Any]] = []
     for i, (s, e) in enumerate(words, start=1):
         rows.append(
