@@ -23,6 +23,7 @@ from layerkit.config import resolve_db
 from layerkit.drafts import ImportOptions
 from layerkit.errors import LayerkitError, UsageError
 from layerkit.project import Project
+from layerkit.store.engine import display_url
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -73,7 +74,7 @@ def init(state: State) -> None:
     with state.project.open_store(create=True) as store:
         summary = store.summary()
     out.print(
-        f"Store ready: {state.db} ({summary.documents} documents, {summary.paragraphs} paragraphs)"
+        f"Store ready: {display_url(state.db)} ({summary.documents} documents, {summary.paragraphs} paragraphs)"
     )
 
 
@@ -159,7 +160,7 @@ def status(state: State, as_json: bool) -> None:
         _print_json(summary.to_json())
         return
     out.print(
-        f"{state.db}: {summary.documents} documents, {summary.paragraphs} paragraphs "
+        f"{display_url(state.db)}: {summary.documents} documents, {summary.paragraphs} paragraphs "
         f"({summary.flagged} flagged at import, {summary.duplicates} duplicates)",
         markup=False,
     )

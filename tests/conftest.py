@@ -1,8 +1,18 @@
-"""Shared fixtures: real SQLite files in tmp_path, real plugins, real schemas."""
+"""Shared fixtures: real SQLite files in tmp_path, a real PostgreSQL server, real plugins, real
+schemas.
+
+Store tests run on both backends through ``db_url`` (and the ``store`` fixture built on it): a
+SQLite file in ``tmp_path``, and a fresh database on the PostgreSQL server whose admin URL is in
+``LAYERKIT_TEST_POSTGRES_URL`` (``bash tools/with_postgres.sh make test`` starts a throwaway
+server and sets it; ``.ci/run`` does). Without that variable the PostgreSQL variants skip, saying
+why; under CI (``CI=true``) they fail instead, so CI can never pass without a server.
+"""
 
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -48,14 +58,76 @@ def make_document(name: str, *texts: str) -> NewDocument:
     )
 
 
+POSTGRES_ENV = "LAYERKIT_TEST_POSTGRES_URL"
+BACKENDS = ("sqlite", "postgres")
+
+
+def postgres_admin_url() -> str:
+    """The test server's admin URL; skips (fails under CI) when there is none."""
+    url = os.environ.get(POSTGRES_ENV, "")
+    if url:
+        return url
+    reason = (
+        f"no PostgreSQL server: {POSTGRES_ENV} is not set "
+        "(run `bash tools/with_postgres.sh make test` to start a throwaway one)"
+    )
+    if os.environ.get("CI"):
+        pytest.fail(reason + "; CI must test PostgreSQL")
+    pytest.skip(reason)
+
+
+def _admin_execute(admin_url: str, statement: str) -> None:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(
+        _psycopg(admin_url), isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool
+    )
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(statement)
+    finally:
+        engine.dispose()
+
+
+def _psycopg(url: str) -> str:
+    return url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+@pytest.fixture
+def postgres_database() -> Iterator[str]:
+    """A new, empty database on the test server (dropped afterwards): its URL."""
+    admin = postgres_admin_url()
+    name = "lk_" + uuid.uuid4().hex[:16]
+    _admin_execute(admin, f'CREATE DATABASE "{name}"')
+    base, _, _ = admin.rpartition("/")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        _admin_execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """Where a test's store lives: a SQLite file path, or a PostgreSQL URL (a new database)."""
+    if backend == "sqlite":
+        return str(tmp_path / "store.db")
+    return str(request.getfixturevalue("postgres_database"))
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
+    """A SQLite file, for tests of what only SQLite has (files, WAL, the file header)."""
     return tmp_path / "store.db"
 
 
 @pytest.fixture
-def store(db_path: Path):
-    with Store.open(db_path, layer_order=LAYERS) as s:
+def store(db_url: str):
+    with Store.open(db_url, layer_order=LAYERS) as s:
         yield s
 
 

@@ -26,7 +26,13 @@ import sqlalchemy as sa
 
 from layerkit.errors import StoreError
 from layerkit.store import edits, search
-from layerkit.store.engine import WRITE_OPTION, create_engine, database_url, is_sqlite
+from layerkit.store.engine import (
+    WRITE_OPTION,
+    create_engine,
+    database_url,
+    display_url,
+    is_sqlite,
+)
 from layerkit.store.migrations import migrate
 from layerkit.store.models import (
     LAYER_STATES,
@@ -168,19 +174,40 @@ class Store:
                     hint="Create it first or choose another --db path.",
                 )
             _refuse_non_sqlite_file(path)
+        shown = display_url(url_or_path)
         engine = create_engine(url)
         try:
-            migrate(engine, url_for_messages=str(url_or_path))
+            if not create and not is_sqlite(url):
+                _require_layerkit_database(engine, shown)
+            migrate(engine, url_for_messages=shown)
+        except sa.exc.OperationalError as exc:
+            engine.dispose()
+            if is_sqlite(url):
+                raise StoreError(
+                    f"{shown} cannot be opened as a layerkit database: {exc.orig}",
+                    hint="Check the path; a layerkit database is created by `layerkit init`.",
+                ) from None
+            raise StoreError(
+                f"cannot connect to {shown}: {str(exc.orig).strip()}",
+                hint="Check that the server runs and that the host, port, user, password and "
+                "database name are right.",
+                title="Database unreachable",
+            ) from None
         except sa.exc.DatabaseError as exc:
             engine.dispose()
             raise StoreError(
-                f"{url_or_path} cannot be opened as a layerkit database: {exc.orig}",
+                f"{shown} cannot be opened as a layerkit database: {exc.orig}",
                 hint="Check the path; a layerkit database is created by `layerkit init`.",
-            ) from exc
+            ) from None
         except BaseException:
             engine.dispose()
             raise
         return cls(engine, url, layer_order)
+
+    @property
+    def display_url(self) -> str:
+        """Where this store lives, as it may be shown to people (password masked)."""
+        return display_url(self.url.removeprefix("sqlite:///"))
 
     def close(self) -> None:
         self.engine.dispose()
@@ -934,6 +961,28 @@ def _read_bundles(
     if start != len(ann_rows):
         raise StoreError("annotations changed while a batch was read; read again.")
     return list(bundles.values())
+
+
+def _require_layerkit_database(engine: sa.Engine, shown: str) -> None:
+    """Refuse a server database that is not a layerkit store, instead of creating one in it:
+    only ``init`` (and ``import``) may turn an empty database into a store."""
+    with engine.connect() as conn:
+        tables = sa.inspect(conn).get_table_names()
+    if "layerkit_migrations" in tables:
+        return
+    if not tables:
+        raise StoreError(
+            f"{shown} is an empty database, not a layerkit store yet.",
+            hint=f"Create the store first: layerkit --db '{shown}' init",
+            title="Not a layerkit store",
+        )
+    listed = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+    raise StoreError(
+        f"{shown} holds {len(tables)} other table(s) ({listed}) and is not a layerkit store; "
+        "nothing was changed.",
+        hint="Point --db at a layerkit store, or at an empty database and run `layerkit init`.",
+        title="Not a layerkit store",
+    )
 
 
 def _refuse_non_sqlite_file(path: Path) -> None:

@@ -64,7 +64,7 @@ class LayerkitApp(App[None]):
         self.order: Order = "breadth"
         self._saved_position: tuple[int | None, str, Order] | None = None
         self._position_timer: Timer | None = None
-        self.sub_title = f"{store.url.removeprefix('sqlite:///')} · {annotator}"
+        self.sub_title = f"{store.display_url} · {annotator}"
 
     def on_mount(self) -> None:
         self.push_screen(AnnotateScreen())
