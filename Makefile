@@ -14,7 +14,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e '.[train,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[train,dev,postgres]'
 	touch $(STAMP)
 
 run: setup
@@ -24,8 +24,9 @@ run: setup
 	$(BIN)/layerkit --db $(DB) status
 	$(BIN)/layerkit --db $(DB) annotate
 
+# The store's tests run on SQLite and on a throwaway PostgreSQL server that this starts and stops.
 test: setup
-	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
+	HF_HUB_OFFLINE=1 bash tools/with_postgres.sh $(BIN)/python -m pytest -q
 
 lint: setup
 	$(BIN)/ruff format --check .
