@@ -90,8 +90,9 @@ def import_(
 ) -> None:
     """Import files or whole folders (.txt .md .jsonl .conllu ...).
 
-    Everything the command reads is written in one transaction: if any file fails, nothing is
-    imported. Importing the same content twice adds nothing.
+    Everything the command reads appears in the store at once when it has all been written: if
+    any file fails, nothing is imported. Annotators can keep saving meanwhile. Importing the same
+    content twice adds nothing.
     """
     from layerkit.ingest import import_paths
 
@@ -121,8 +122,14 @@ def import_(
             f"{f.path}: {f.documents_added} document(s), {f.paragraphs} paragraph(s), "
             f"{f.annotations} annotation(s)"
         )
-        if f.documents_skipped:
-            line += f", {f.documents_skipped} already in the store (skipped)"
+        stored = f.documents_skipped - f.documents_importing_elsewhere
+        if stored:
+            line += f", {stored} already in the store (skipped)"
+        if f.documents_importing_elsewhere:
+            line += (
+                f", {f.documents_importing_elsewhere} being imported by another run right now "
+                "(skipped)"
+            )
         if f.duplicates:
             line += f", {f.duplicates} duplicate paragraph(s) recorded"
         if f.encodings - {"utf-8"}:

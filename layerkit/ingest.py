@@ -1,7 +1,9 @@
-"""Import: files → importer plugin → drafts → checks → one store transaction.
+"""Import: files → importer plugin → drafts → checks → the store, hidden until all is written.
 
-Everything an import command reads is written in a single transaction, so a bad file anywhere
-(or a crash) leaves the store exactly as it was. Quality flags and segmentation are computed
+Each document is read, decoded, segmented and checked before any of it is written, and what is
+written stays invisible until the whole command has succeeded (``store/imports.py``): a bad file
+anywhere (or a crash) leaves the store as it was, and annotators saving meanwhile never wait
+for more than one short write step. Quality flags and segmentation are computed
 here, for every importer alike, so plugin importers only have to read their format.
 """
 
@@ -20,6 +22,7 @@ from layerkit.nlp.segment import segment_many
 from layerkit.project import Project
 from layerkit.quality import find_flags
 from layerkit.store import NewDocument, NewParagraph, Store
+from layerkit.store.imports import importing
 from layerkit.store.models import LAYER_STATES
 
 SKIPPED_IN_FOLDERS = ("readme", "license", "licence", "changelog")
@@ -31,6 +34,8 @@ class FileReport:
     importer: str
     documents_added: int = 0
     documents_skipped: int = 0
+    # Of those skipped: the same content was being written by another import still running.
+    documents_importing_elsewhere: int = 0
     paragraphs: int = 0
     annotations: int = 0
     duplicates: int = 0
@@ -96,7 +101,7 @@ def import_paths(
         )
     importers = {path: project.importer_for(path, importer_name) for path in files}
     report = ImportReport(skipped_files=skipped)
-    with store.bulk(annotator=annotator) as writer:
+    with importing(store, annotator=annotator) as session:
         for path in files:
             if on_file:
                 on_file(path)
@@ -106,15 +111,19 @@ def import_paths(
             try:
                 drafts: Iterable[DocumentDraft] = importer.read(path, options)
                 for draft in drafts:
+                    # Read, decoded, segmented and checked before anything is written.
                     document = prepare_document(project, draft, path, file_report)
-                    before = writer.result.duplicates
-                    if writer.add_document(document) is None:
+                    before = session.result.duplicates
+                    added = session.add_document(document)
+                    if added.document_id is None:
                         file_report.documents_skipped += 1
+                        if added.skipped == "importing":
+                            file_report.documents_importing_elsewhere += 1
                         continue
                     file_report.documents_added += 1
                     file_report.paragraphs += len(document.paragraphs)
                     file_report.annotations += sum(len(p.annotations) for p in document.paragraphs)
-                    file_report.duplicates += writer.result.duplicates - before
+                    file_report.duplicates += session.result.duplicates - before
                     for par in document.paragraphs:
                         for flag in par.flags:
                             file_report.flags[flag["code"]] += 1

@@ -1,18 +1,23 @@
 """Filling a layer with model suggestions, in committed batches, never over human work.
 
-Each batch is its own transaction: stopping a long run (Ctrl-C, kill) keeps what was done, and
-running the command again carries on with the paragraphs still missing.
+Each batch is checked whole, then written in short transactions (a paragraph's suggestions
+always in one): stopping a long run (Ctrl-C, kill) keeps what was done, running the command
+again carries on with the paragraphs still missing, and annotators saving meanwhile never wait
+long for the write lock.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from layerkit.errors import InputError, UsageError
 from layerkit.plugin_api import ParagraphInput, Preannotator
 from layerkit.project import Project
 from layerkit.store import Store
+from layerkit.store.imports import SQLITE_PAUSE_SECONDS, STEP_SECONDS
 
 
 @dataclass
@@ -73,28 +78,52 @@ def preannotate(
                 f"{len(inputs)} paragraphs.",
                 hint="This is a bug in the plugin; nothing from this batch was stored.",
             )
-        with store.bulk(annotator=origin, action="preannotate") as writer:
-            for paragraph, drafts in zip(batch, results, strict=True):
-                assert paragraph.id is not None
-                rows = []
-                for draft in drafts:
-                    row = {**draft.to_row(), "annotator": origin, "origin": origin}
-                    problem = project.schemas.check_annotation(
-                        row, text_length=len(paragraph.text), local_ids={}
+        checked = []
+        for paragraph, drafts in zip(batch, results, strict=True):
+            assert paragraph.id is not None
+            rows = []
+            for draft in drafts:
+                row = {**draft.to_row(), "annotator": origin, "origin": origin}
+                problem = project.schemas.check_annotation(
+                    row, text_length=len(paragraph.text), local_ids={}
+                )
+                if problem or draft.layer != layer:
+                    raise InputError(
+                        f"pre-annotator {preannotator.name!r} produced an invalid "
+                        f"annotation for paragraph {paragraph.id}: {problem or 'wrong layer'}.",
+                        hint="This is a bug in the plugin; nothing from this batch was stored.",
                     )
-                    if problem or draft.layer != layer:
-                        raise InputError(
-                            f"pre-annotator {preannotator.name!r} produced an invalid "
-                            f"annotation for paragraph {paragraph.id}: {problem or 'wrong layer'}.",
-                            hint="This is a bug in the plugin; nothing from this batch was stored.",
-                        )
-                    rows.append(row)
-                if writer.replace_model_annotations(paragraph.id, layer, rows):
-                    report.filled += 1
-                    report.annotations += len(rows)
-                else:
-                    report.skipped_human += 1
+                rows.append(row)
+            checked.append((paragraph.id, rows))
+        _write_in_steps(store, origin, layer, checked, report)
         done += len(batch)
         if on_progress:
             on_progress(done, len(ids))
     return report
+
+
+def _write_in_steps(
+    store: Store,
+    origin: str,
+    layer: str,
+    checked: list[tuple[int, list[dict[str, Any]]]],
+    report: PreannotateReport,
+) -> None:
+    """Store checked suggestions in write transactions of at most ``STEP_SECONDS`` each, so that
+    annotators saving meanwhile wait for one short step at most (on SQLite, the only writer
+    lock; a short pause after each step lets them in)."""
+    sqlite = store.engine.dialect.name == "sqlite"
+    done = 0
+    while done < len(checked):
+        with store.bulk(annotator=origin, action="preannotate") as writer:
+            started = time.monotonic()
+            while done < len(checked) and time.monotonic() - started < STEP_SECONDS:
+                paragraph_id, rows = checked[done]
+                if writer.replace_model_annotations(paragraph_id, layer, rows):
+                    report.filled += 1
+                    report.annotations += len(rows)
+                else:
+                    report.skipped_human += 1
+                done += 1
+        if sqlite and done < len(checked):
+            time.sleep(SQLITE_PAUSE_SECONDS)

@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from conftest import REPO
+
+from layerkit.store.engine import database_url
 
 SAMPLE = REPO / "sample_corpus"
 
 
-def run(tmp_path: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, LAYERKIT_DB=str(tmp_path / "lk.db"), COLUMNS="200")
+def run(
+    tmp_path: Path, *args: str, check: bool = True, db: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``layerkit ARGS`` in ``tmp_path``, with LAYERKIT_DB at ``db`` (default: ./lk.db there)."""
+    env = dict(os.environ, LAYERKIT_DB=db or str(tmp_path / "lk.db"), COLUMNS="200")
     result = subprocess.run(
         [sys.executable, "-m", "layerkit", *args],
         cwd=tmp_path,
@@ -30,36 +37,51 @@ def run(tmp_path: Path, *args: str, check: bool = True) -> subprocess.CompletedP
     return result
 
 
-def status(tmp_path: Path) -> dict:
-    return json.loads(run(tmp_path, "status", "--json").stdout)
+def status(tmp_path: Path, db: str | None = None) -> dict:
+    return json.loads(run(tmp_path, "status", "--json", db=db).stdout)
 
 
-def table_counts(db: Path) -> dict[str, int]:
-    con = sqlite3.connect(db)
+@contextmanager
+def connect(db: str) -> Iterator[sa.Connection]:
+    """A connection of our own to a store (a SQLite path or a server URL), to look at its rows."""
+    engine = sa.create_engine(database_url(db), poolclass=sa.pool.NullPool)
     try:
+        with engine.begin() as conn:
+            yield conn
+    finally:
+        engine.dispose()
+
+
+def table_counts(db: str) -> dict[str, int]:
+    with connect(db) as conn:
         return {
-            t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one()
             for t in ("documents", "paragraphs", "annotations", "layer_status", "events")
         }
-    finally:
-        con.close()
 
 
-def test_sample_corpus_import_status_export_roundtrip(tmp_path: Path) -> None:
-    run(tmp_path, "init")
-    imported = run(tmp_path, "import", str(SAMPLE))
+def table_names(db: str) -> list[str]:
+    with connect(db) as conn:
+        return sorted(sa.inspect(conn).get_table_names())
+
+
+def test_sample_corpus_import_status_export_roundtrip(tmp_path: Path, db_url: str) -> None:
+    """On either backend; the export is then imported into a fresh SQLite store, which must
+    hold the same (so on PostgreSQL this also checks that both backends store the same)."""
+    run(tmp_path, "init", db=db_url)
+    imported = run(tmp_path, "import", str(SAMPLE), db=db_url)
     assert "Imported" in imported.stdout
-    first = status(tmp_path)
+    first = status(tmp_path, db_url)
     assert first["paragraphs"] >= 40
     assert first["layers"]["pragmatic"]["done"] >= 8
     assert set(first["layers"]) == {"lexical", "semantic", "logical", "epistemic", "pragmatic"}
 
-    again = run(tmp_path, "import", str(SAMPLE))
+    again = run(tmp_path, "import", str(SAMPLE), db=db_url)
     assert "already in the store" in again.stdout
-    assert status(tmp_path)["paragraphs"] == first["paragraphs"]
+    assert status(tmp_path, db_url)["paragraphs"] == first["paragraphs"]
 
     out = tmp_path / "all.jsonl"
-    run(tmp_path, "export", "jsonl", "-o", str(out))
+    run(tmp_path, "export", "jsonl", "-o", str(out), db=db_url)
     lines = out.read_text(encoding="utf-8").splitlines()
     assert json.loads(lines[0])["type"] == "header"
 
@@ -91,20 +113,21 @@ def _without_ids(path: Path) -> list[dict]:
     return records
 
 
-def test_bad_input_exits_2_and_leaves_store_unchanged(tmp_path: Path) -> None:
+def test_bad_input_exits_2_and_leaves_store_unchanged(tmp_path: Path, db_url: str) -> None:
     good = tmp_path / "good.txt"
     good.write_text("Первый абзац текста.\n\nВторой абзац текста.", encoding="utf-8")
-    run(tmp_path, "import", str(good))
-    before = table_counts(tmp_path / "lk.db")
+    run(tmp_path, "import", str(good), db=db_url)
+    before = table_counts(db_url)
+    assert before["paragraphs"] == 2
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"text": "Нормальная строка."}\n{"text": "обрыв\n', encoding="utf-8")
     other = tmp_path / "other.txt"
     other.write_text("Этот файл хороший, но импорт всё равно откатится.", encoding="utf-8")
-    result = run(tmp_path, "import", str(other), str(bad), check=False)
+    result = run(tmp_path, "import", str(other), str(bad), check=False, db=db_url)
     assert result.returncode == 2
     assert "bad.jsonl, line 2" in result.stderr
     assert "Traceback" not in result.stderr
-    assert table_counts(tmp_path / "lk.db") == before
+    assert table_counts(db_url) == before
 
 
 @pytest.mark.parametrize(
@@ -153,6 +176,111 @@ def test_db_option_and_python_m(tmp_path: Path) -> None:
     run(tmp_path, "--db", str(other), "init")
     assert other.exists()
     assert not (tmp_path / "lk.db").exists()
+
+
+# --- PostgreSQL: a server database is not a file -----------------------------------------------
+
+
+def _refused_as_not_a_store(result: subprocess.CompletedProcess[str]) -> None:
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Not a layerkit store" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_empty_server_database_is_not_a_store(tmp_path: Path, postgres_database: str) -> None:
+    """status (and annotate, before any screen opens) refuse an empty server database instead
+    of silently making a store of it; only init and import create one."""
+    for args in (["status"], ["status", "--json"], ["--db", postgres_database, "annotate"]):
+        result = run(tmp_path, *args, check=False, db=postgres_database)
+        _refused_as_not_a_store(result)
+        assert "empty database" in result.stderr and "init" in result.stderr
+        assert table_names(postgres_database) == []
+    run(tmp_path, "init", db=postgres_database)
+    assert "layerkit_migrations" in table_names(postgres_database)
+    assert status(tmp_path, postgres_database)["paragraphs"] == 0
+
+
+def test_server_database_of_another_application_is_left_alone(
+    tmp_path: Path, postgres_database: str
+) -> None:
+    with connect(postgres_database) as conn:
+        conn.execute(sa.text("CREATE TABLE customers (id integer PRIMARY KEY, name text)"))
+        conn.execute(sa.text("INSERT INTO customers VALUES (1, 'Анна')"))
+    for args in (["status"], ["annotate"]):
+        result = run(tmp_path, *args, check=False, db=postgres_database)
+        _refused_as_not_a_store(result)
+        assert "customers" in result.stderr and "nothing was changed" in result.stderr
+    assert table_names(postgres_database) == ["customers"]
+    with connect(postgres_database) as conn:
+        assert conn.execute(sa.text("SELECT id, name FROM customers")).all() == [(1, "Анна")]
+
+
+def test_a_server_password_is_never_shown(tmp_path: Path, postgres_database: str) -> None:
+    # The test server trusts local connections, so any password is accepted.
+    url = (
+        sa.engine.make_url(postgres_database)
+        .set(password="s3cret")
+        .render_as_string(hide_password=False)
+    )
+    assert "s3cret" in url
+    results = [run(tmp_path, "status", check=False, db=url)]  # an error names the database
+    _refused_as_not_a_store(results[0])
+    results.append(run(tmp_path, "--db", url, "init"))
+    assert "Store ready: postgresql://postgres:***@" in results[-1].stdout
+    results.append(run(tmp_path, "status", db=url))
+    assert results[-1].stdout.startswith("postgresql://postgres:***@")
+    for result in results:
+        assert "s3cret" not in result.stdout + result.stderr
+
+
+def test_an_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
+    """Nothing listens on port 1: a short error naming the server, its password masked."""
+    url = "postgresql://anna:s3cret@127.0.0.1:1/corpus?connect_timeout=5"
+    for command in ("init", "status"):
+        result = run(tmp_path, command, check=False, db=url)
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert "Database unreachable" in result.stderr and "127.0.0.1" in result.stderr
+        assert "Traceback" not in result.stderr
+        assert "s3cret" not in result.stdout + result.stderr
+
+
+# psycopg cannot be imported: as if it were not installed (a finder that knows no psycopg) ...
+NO_PSYCOPG = """
+import runpy, sys
+
+class NoPsycopg:
+    def find_spec(self, name, path=None, target=None):
+        if name == "psycopg" or name.startswith("psycopg."):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, NoPsycopg())
+runpy.run_module("layerkit", run_name="__main__", alter_sys=True)
+"""
+# ... or installed without the libpq it needs (what psycopg itself raises then)
+BROKEN_PSYCOPG = 'raise ImportError("no pq wrapper available.")\n'
+
+
+@pytest.mark.parametrize("how", ["absent", "broken"])
+def test_missing_postgres_driver_names_the_extra(tmp_path: Path, how: str) -> None:
+    """No server needed: the driver is loaded before any connection is made."""
+    url = "postgresql://anna:s3cret@127.0.0.1:5432/corpus"
+    env = dict(os.environ, COLUMNS="200")
+    if how == "absent":
+        command = [sys.executable, "-c", NO_PSYCOPG, "--db", url, "status"]
+    else:
+        fake = tmp_path / "site" / "psycopg"
+        fake.mkdir(parents=True)
+        (fake / "__init__.py").write_text(BROKEN_PSYCOPG, encoding="utf-8")
+        env["PYTHONPATH"] = str(fake.parent)
+        command = [sys.executable, "-m", "layerkit", "--db", url, "status"]
+    result = subprocess.run(
+        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "layerkit[postgres]" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "s3cret" not in result.stdout + result.stderr
 
 
 def test_console_script_is_installed() -> None:

@@ -78,8 +78,9 @@ def test_no_preannotator_for_layer(project: Project) -> None:
         choose_preannotator(project, "semantic", None)
 
 
-def test_cli_preannotate_and_tag(tmp_path: Path) -> None:
-    env = dict(os.environ, LAYERKIT_DB=str(tmp_path / "lk.db"), COLUMNS="200")
+def test_cli_preannotate_and_tag(tmp_path: Path, db_url: str) -> None:
+    """The one pre-annotation test on PostgreSQL too (it loads the NLP models: slow)."""
+    env = dict(os.environ, LAYERKIT_DB=db_url, COLUMNS="200")
 
     def lk(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
-import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,8 @@ from sqlmodel import SQLModel
 
 from layerkit.errors import ConflictError, StoreError
 from layerkit.store import Store
-from layerkit.store.migrations import LATEST_VERSION, is_modelled_table
+from layerkit.store.engine import database_url
+from layerkit.store.migrations import LATEST_VERSION, is_modelled_index, is_modelled_table
 
 
 def _span(store: Store, paragraph_id: int, label: str = "AGENT", annotator: str = "anna", **kw):
@@ -33,63 +34,96 @@ def _span(store: Store, paragraph_id: int, label: str = "AGENT", annotator: str 
 
 
 def _model_diff(conn: sa.Connection) -> list:
-    """What differs between models.py and the database, leaving out the FTS5 tables (raw DDL)."""
+    """What differs between models.py and the database, leaving out the FTS5 tables and the
+    PostgreSQL trigram index (raw DDL)."""
 
     def include_name(name: str | None, type_: str, _parent: object) -> bool:
-        return type_ != "table" or name is None or is_modelled_table(name)
+        if name is None or type_ not in ("table", "index"):
+            return True
+        return is_modelled_table(name) if type_ == "table" else is_modelled_index(name)
 
     context = MigrationContext.configure(conn, opts={"include_name": include_name})
     return compare_metadata(context, SQLModel.metadata)
 
 
-def test_migrations_recorded_and_match_models(db_path: Path) -> None:
-    with Store.open(db_path, layer_order=LAYERS) as store, store.engine.connect() as conn:
-        versions = conn.execute(sa.text("SELECT version FROM layerkit_migrations")).scalars().all()
+def _versions(conn: sa.Connection) -> list[int]:
+    query = sa.text("SELECT version FROM layerkit_migrations ORDER BY version")
+    return list(conn.execute(query).scalars().all())
+
+
+def test_migrations_recorded_and_match_models(store: Store, backend: str) -> None:
+    with store.engine.connect() as conn:
+        versions = _versions(conn)
         diff = _model_diff(conn)
         tables = set(sa.inspect(conn).get_table_names())
     assert versions == list(range(1, LATEST_VERSION + 1))
     assert diff == [], f"models and migrations disagree: {diff}"
-    # only FTS5's own tables are left out of the comparison, and they are there
-    assert {t for t in tables if not is_modelled_table(t)} == {
+    # only FTS5's own tables (SQLite's search index) are left out of the comparison, and they
+    # are there; a PostgreSQL store has nothing but modelled tables
+    fts5 = {
         "paragraphs_fts",
         "paragraphs_fts_data",
         "paragraphs_fts_idx",
         "paragraphs_fts_docsize",
         "paragraphs_fts_config",
     }
+    assert {t for t in tables if not is_modelled_table(t)} == (
+        fts5 if backend == "sqlite" else set()
+    )
 
 
-def test_sqlite_pragmas(store: Store) -> None:
-    with store.engine.connect() as conn:
+def test_sqlite_pragmas(db_path: Path) -> None:
+    with Store.open(db_path, layer_order=LAYERS) as store, store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 1000
 
 
 def test_reopen_applies_nothing_and_keeps_data(
-    db_path: Path, paragraph_id: int, store: Store
+    db_url: str, paragraph_id: int, store: Store
 ) -> None:
     _span(store, paragraph_id)
     store.close()
-    with Store.open(db_path, layer_order=LAYERS) as again:
+    with Store.open(db_url, layer_order=LAYERS) as again:
         assert len(again.annotations(paragraph_id)) == 1
+        with again.engine.connect() as conn:
+            assert _versions(conn) == list(range(1, LATEST_VERSION + 1))
 
 
-def test_newer_database_is_refused_untouched(db_path: Path) -> None:
-    Store.open(db_path, layer_order=LAYERS).close()
-    con = sqlite3.connect(db_path)
-    con.execute(
-        "INSERT INTO layerkit_migrations (version, name, applied_at) VALUES (?, 'future', '2030-01-01')",
-        (LATEST_VERSION + 1,),
-    )
-    con.commit()
-    con.close()
-    before = db_path.read_bytes()
-    with pytest.raises(StoreError) as info:
-        Store.open(db_path, layer_order=LAYERS)
-    assert "newer layerkit" in info.value.message
-    assert "Upgrade" in info.value.hint
-    assert db_path.read_bytes() == before
+def _database_contents(engine: sa.Engine) -> dict[str, list[tuple]]:
+    """Every row of every table, in a stable order: to show that nothing changed."""
+    with engine.connect() as conn:
+        metadata = sa.MetaData()
+        metadata.reflect(conn, only=lambda name, _meta: is_modelled_table(name))
+        return {
+            name: sorted(conn.execute(sa.select(table)).all(), key=repr)
+            for name, table in sorted(metadata.tables.items())
+        }
+
+
+def test_newer_database_is_refused_untouched(db_url: str, backend: str, tmp_path: Path) -> None:
+    with Store.open(db_url, layer_order=LAYERS) as store, store.engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO layerkit_migrations (version, name, applied_at) "
+                "VALUES (:version, 'future', :at)"
+            ),
+            {"version": LATEST_VERSION + 1, "at": datetime(2030, 1, 1, tzinfo=UTC)},
+        )
+    sqlite_file = Path(db_url) if backend == "sqlite" else None
+    file_before = sqlite_file.read_bytes() if sqlite_file else b""
+    inspector = sa.create_engine(database_url(db_url), poolclass=sa.pool.NullPool)
+    try:
+        rows_before = _database_contents(inspector)
+        with pytest.raises(StoreError) as info:
+            Store.open(db_url, layer_order=LAYERS)
+        assert "newer layerkit" in info.value.message
+        assert "Upgrade" in info.value.hint
+        assert _database_contents(inspector) == rows_before
+    finally:
+        inspector.dispose()
+    if sqlite_file:
+        assert sqlite_file.read_bytes() == file_before
 
 
 def test_not_a_database_is_refused(tmp_path: Path) -> None:
@@ -104,6 +138,20 @@ def test_missing_database_without_create(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="no layerkit database"):
         Store.open(tmp_path / "absent.db", layer_order=LAYERS, create=False)
     assert not (tmp_path / "absent.db").exists()
+
+
+def test_empty_server_database_without_create(postgres_database: str) -> None:
+    """A server database is never a missing file: without ``create`` an empty one is refused
+    and stays empty (only ``init`` and ``import`` make a store of it)."""
+    with pytest.raises(StoreError, match="empty database") as info:
+        Store.open(postgres_database, layer_order=LAYERS, create=False)
+    assert info.value.title == "Not a layerkit store"
+    engine = sa.create_engine(database_url(postgres_database), poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            assert sa.inspect(conn).get_table_names() == []
+    finally:
+        engine.dispose()
 
 
 def test_edit_writes_event_and_updates_status(store: Store, paragraph_id: int) -> None:
@@ -173,14 +221,14 @@ def test_undo_redo_sequence(store: Store, paragraph_id: int) -> None:
     assert labels() == ["AGENT"]
 
 
-def test_undo_survives_restart(db_path: Path, store: Store, paragraph_id: int) -> None:
+def test_undo_survives_restart(db_url: str, store: Store, paragraph_id: int) -> None:
     a = _span(store, paragraph_id)
     store.update_annotation(a.id, annotator="anna", label="PATIENT")
     store.close()
-    with Store.open(db_path, layer_order=LAYERS) as again:
+    with Store.open(db_url, layer_order=LAYERS) as again:
         again.undo("anna")
         assert again.annotation(a.id).label == "AGENT"
-    with Store.open(db_path, layer_order=LAYERS) as third:
+    with Store.open(db_url, layer_order=LAYERS) as third:
         third.redo("anna")
         assert third.annotation(a.id).label == "PATIENT"
 
@@ -291,10 +339,10 @@ def _writer_process(db: str, paragraph_id: int, annotator: str, count: int) -> N
                 store.update_annotation(ann.id, annotator=annotator, label="THEME")
 
 
-def test_two_processes_write_concurrently(db_path: Path, store: Store, paragraph_id: int) -> None:
+def test_two_processes_write_concurrently(db_url: str, store: Store, paragraph_id: int) -> None:
     ctx = multiprocessing.get_context("spawn")
     procs = [
-        ctx.Process(target=_writer_process, args=(str(db_path), paragraph_id, name, 40))
+        ctx.Process(target=_writer_process, args=(db_url, paragraph_id, name, 40))
         for name in ("anna", "boris")
     ]
     for p in procs:
@@ -347,13 +395,13 @@ while True:
 """
 
 
-def test_kill_9_loses_no_saved_edit(db_path: Path, store: Store, paragraph_id: int) -> None:
+def test_kill_9_loses_no_saved_edit(db_url: str, store: Store, paragraph_id: int) -> None:
     import signal
     import subprocess
     import sys
 
     proc = subprocess.Popen(
-        [sys.executable, "-c", KILL_SCRIPT.format(layers=LAYERS), str(db_path), str(paragraph_id)],
+        [sys.executable, "-c", KILL_SCRIPT.format(layers=LAYERS), db_url, str(paragraph_id)],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -361,7 +409,7 @@ def test_kill_9_loses_no_saved_edit(db_path: Path, store: Store, paragraph_id: i
     acknowledged = [int(proc.stdout.readline()) for _ in range(25)]
     proc.send_signal(signal.SIGKILL)
     proc.wait(30)
-    with Store.open(db_path, layer_order=LAYERS) as after:
+    with Store.open(db_url, layer_order=LAYERS) as after:
         stored = {a.id for a in after.annotations(paragraph_id)}
         assert set(acknowledged) <= stored
         # the log holds an event for every stored edit, so each one can be undone

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -246,17 +245,17 @@ def test_batch_takes_one_place_on_the_undo_stack(store: Store, paragraph_id: int
     assert _labels(store, paragraph_id) == ["FOUR", "ONE", "THREE", "TWO"]
 
 
-def test_batch_undo_and_redo_across_reopen(db_path: Path, store: Store, paragraph_id: int) -> None:
+def test_batch_undo_and_redo_across_reopen(db_url: str, store: Store, paragraph_id: int) -> None:
     with store.batch(annotator="anna", label="two spans") as b:
         _batch_span(b, paragraph_id, "AGENT")
         _batch_span(b, paragraph_id, "PREDICATE", 5, 9)
     ids = b.created_ids
     store.close()
-    with Store.open(db_path, layer_order=LAYERS) as again:
+    with Store.open(db_url, layer_order=LAYERS) as again:
         event = again.undo("anna")
         assert event is not None and event["action"] == "undo"
         assert again.annotations(paragraph_id) == []
-    with Store.open(db_path, layer_order=LAYERS) as third:
+    with Store.open(db_url, layer_order=LAYERS) as third:
         third.redo("anna")
         assert [a.id for a in third.annotations(paragraph_id)] == ids
         assert _labels(third, paragraph_id) == ["AGENT", "PREDICATE"]
@@ -387,9 +386,9 @@ def test_listeners_hear_each_edit_after_commit(store: Store, paragraph_id: int) 
 
 
 def test_batch_is_invisible_to_others_until_it_ends(
-    db_path: Path, store: Store, paragraph_id: int
+    db_url: str, store: Store, paragraph_id: int
 ) -> None:
-    with Store.open(db_path, layer_order=LAYERS) as other:
+    with Store.open(db_url, layer_order=LAYERS) as other:
         with store.batch(annotator="anna") as b:
             _batch_span(b, paragraph_id, "AGENT")
             assert other.annotations(paragraph_id) == []

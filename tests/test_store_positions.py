@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from conftest import LAYERS, make_document
 
 from layerkit.errors import StoreError
@@ -66,10 +65,10 @@ def test_saving_again_replaces_the_whole_position(store: Store, paragraph_id: in
     assert rows == 1
 
 
-def test_position_survives_reopen(db_path: Path, store: Store, paragraph_id: int) -> None:
+def test_position_survives_reopen(db_url: str, store: Store, paragraph_id: int) -> None:
     store.save_position("anna", paragraph_id=paragraph_id, layer="pragmatic", cursor=0)
     store.close()
-    with Store.open(db_path, layer_order=LAYERS) as again:
+    with Store.open(db_url, layer_order=LAYERS) as again:
         anna = again.position("anna")
         assert anna is not None
         assert (anna.paragraph_id, anna.layer, anna.cursor) == (paragraph_id, "pragmatic", 0)
@@ -105,17 +104,16 @@ def test_position_without_a_paragraph(store: Store) -> None:
     assert anna is not None and (anna.paragraph_id, anna.mode) == (None, "breadth")
 
 
-def test_deleted_paragraph_leaves_the_rest_of_the_position(db_path: Path, store: Store) -> None:
+def test_deleted_paragraph_leaves_the_rest_of_the_position(store: Store) -> None:
     with store.bulk() as writer:
         writer.add_document(make_document("gone", "Этот документ удалят."))
         writer.add_document(make_document("kept", "Этот останется."))
     gone = _ids(store)[0]
     store.save_position("anna", paragraph_id=gone, layer="logical", cursor=2, mode="depth")
-    con = sqlite3.connect(db_path)
-    con.execute("PRAGMA foreign_keys=ON")
-    con.execute("DELETE FROM documents WHERE name = 'gone'")
-    con.commit()
-    con.close()
+    # deleted behind the store's back (no Store method deletes documents): the database's own
+    # ON DELETE rules (CASCADE to paragraphs, SET NULL in positions) do the rest
+    with store.engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM documents WHERE name = 'gone'"))
     anna = store.position("anna")
     assert anna is not None
     assert (anna.paragraph_id, anna.layer, anna.cursor, anna.mode) == (None, "logical", 2, "depth")

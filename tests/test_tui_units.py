@@ -11,7 +11,8 @@ from rich.cells import cell_len
 from layerkit.schema import SchemaRegistry
 from layerkit.schema.models import Label, LayerSchema, SchemaField
 from layerkit.store import Annotation, Store, queries
-from layerkit.store.queries import ParagraphFilter, fold
+from layerkit.store.queries import ParagraphFilter
+from layerkit.store.search import fold
 from layerkit.tui import lexical, relations
 from layerkit.tui.completeness import LayerIncomplete, check_done, missing_required
 from layerkit.tui.keymap import label_keys
@@ -85,8 +86,10 @@ def test_search_folds_case_stress_and_yo(store: Store, five: list[int]) -> None:
         ("елка", [five[1]]),
         ("ёлка", [five[1]]),
         ("50%", [five[2]]),
-        ("_x_", [five[2]]),
-        ("%", [five[2]]),  # LIKE wildcards are escaped: a literal percent sign
+        ("_x_", [five[2]]),  # the word x: punctuation splits words, as in the text
+        ("%", []),  # no word: finds nothing (and is no LIKE wildcard)
+        ("_", []),
+        ("   ", [five[0], five[1], five[2], five[3], five[4]]),  # blank: no filter
         ("мыла раму", [five[3]]),
         ("нет такого", []),
     ]:

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from layerkit.curriculum.tasks import Ann, ParagraphView
 from layerkit.store import Annotation, Document, Event, LayerStatus, Paragraph, Store
+from layerkit.store.imports import visible_paragraphs
 
 _paragraphs: sa.Table = Paragraph.__table__  # type: ignore[attr-defined]
 _annotations: sa.Table = Annotation.__table__  # type: ignore[attr-defined]
@@ -32,8 +33,9 @@ BATCH = 250
 
 
 def _ready(layers: Sequence[str], states: Sequence[str]) -> Any:
-    """SQL condition: the paragraph has one of ``layers`` in one of ``states``."""
-    return sa.exists().where(
+    """SQL condition: the paragraph has one of ``layers`` in one of ``states`` (and is not one
+    of an import still running)."""
+    return visible_paragraphs() & sa.exists().where(
         (_status.c.paragraph_id == _paragraphs.c.id)
         & _status.c.layer.in_(list(layers))
         & _status.c.state.in_(list(states))
@@ -112,15 +114,17 @@ def duplicate_links(store: Store) -> Iterator[tuple[int, int, str]]:
         sa.select(_paragraphs.c.document_id, other.c.document_id, _paragraphs.c.sha256)
         .join(other, _paragraphs.c.duplicate_of_id == other.c.id)
         .where(_paragraphs.c.document_id != other.c.document_id)
+        .where(visible_paragraphs() & visible_paragraphs(other.c.document_id))
     )
     shared = (
         sa.select(_paragraphs.c.sha256)
+        .where(visible_paragraphs())
         .group_by(_paragraphs.c.sha256)
         .having(sa.func.count(sa.distinct(_paragraphs.c.document_id)) > 1)
     )
     by_hash = (
         sa.select(_paragraphs.c.sha256, _paragraphs.c.document_id)
-        .where(_paragraphs.c.sha256.in_(shared))
+        .where(_paragraphs.c.sha256.in_(shared) & visible_paragraphs())
         .order_by(_paragraphs.c.sha256, _paragraphs.c.document_id)
     )
     with store.engine.connect() as conn:

@@ -22,8 +22,11 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from layerkit.errors import ConflictError, StoreError
+from layerkit.store.locks import lock_paragraphs
 from layerkit.store.models import LAYER_STATES, Annotation, Event, LayerStatus, Paragraph, utcnow
 
 annotations_t: sa.Table = Annotation.__table__  # type: ignore[attr-defined]
@@ -119,21 +122,41 @@ def get_statuses(conn: sa.Connection, paragraph_id: int) -> dict[str, dict[str, 
 def _write_status(
     conn: sa.Connection, paragraph_id: int, layer: str, status: dict[str, Any] | None
 ) -> None:
-    conn.execute(
-        status_t.delete().where(
-            (status_t.c.paragraph_id == paragraph_id) & (status_t.c.layer == layer)
-        )
-    )
-    if status is not None and status["state"] != "todo":
+    """Set one status row: ``todo`` (or None) is no row; anything else is an upsert, so two
+    writers setting a new layer's first status at once cannot collide on the primary key."""
+    if status is None or status["state"] == "todo":
         conn.execute(
-            status_t.insert().values(
-                paragraph_id=paragraph_id,
-                layer=layer,
-                state=status["state"],
-                annotator=status.get("annotator"),
-                updated_at=utcnow(),
+            status_t.delete().where(
+                (status_t.c.paragraph_id == paragraph_id) & (status_t.c.layer == layer)
             )
         )
+        return
+    upsert_status(conn, paragraph_id, layer, status["state"], status.get("annotator"))
+
+
+def upsert_status(
+    conn: sa.Connection, paragraph_id: int, layer: str, state: str, annotator: str | None
+) -> None:
+    """Insert or replace a paragraph's status row for ``layer`` in one statement."""
+    values = {
+        "paragraph_id": paragraph_id,
+        "layer": layer,
+        "state": state,
+        "annotator": annotator,
+        "updated_at": utcnow(),
+    }
+    insert = sqlite_insert if conn.dialect.name == "sqlite" else postgresql_insert
+    statement = insert(status_t).values(**values)
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=[status_t.c.paragraph_id, status_t.c.layer],
+            set_={
+                "state": statement.excluded.state,
+                "annotator": statement.excluded.annotator,
+                "updated_at": statement.excluded.updated_at,
+            },
+        )
+    )
 
 
 def status_effects_of_edit(
@@ -204,6 +227,31 @@ def require_paragraph(conn: sa.Connection, paragraph_id: int) -> None:
         raise StoreError(f"there is no paragraph {paragraph_id} in this store.")
 
 
+def _no_longer_exists(annotation_id: int) -> ConflictError:
+    return ConflictError(
+        f"annotation {annotation_id} no longer exists (deleted by someone else?).",
+        hint="Refresh to see the current state.",
+    )
+
+
+def lock_annotation(conn: sa.Connection, annotation_id: int) -> dict[str, Any]:
+    """Lock the paragraph of an annotation (see :mod:`.locks`) and return the annotation as it
+    is under that lock; ``ConflictError`` if it is gone."""
+    paragraph_id = conn.execute(
+        sa.select(annotations_t.c.paragraph_id).where(annotations_t.c.id == annotation_id)
+    ).scalar()
+    if paragraph_id is None:
+        raise _no_longer_exists(annotation_id)
+    try:
+        lock_paragraphs(conn, [paragraph_id])
+    except StoreError:
+        raise _no_longer_exists(annotation_id) from None
+    row = get_annotation(conn, annotation_id)
+    if row is None:
+        raise _no_longer_exists(annotation_id)
+    return row
+
+
 def create(
     conn: sa.Connection,
     layer_order: Sequence[str],
@@ -225,7 +273,7 @@ def create(
 ) -> Edit:
     """Insert an annotation; a relation or anchored text must point into the same paragraph."""
     check_layer(layer, layer_order)
-    require_paragraph(conn, paragraph_id)
+    lock_paragraphs(conn, [paragraph_id])
     for ref in (source_id, target_id):
         if ref is not None:
             other = get_annotation(conn, ref)
@@ -255,7 +303,8 @@ def create(
     )
     new_id = int(result.inserted_primary_key[0])  # type: ignore[index]
     row = get_annotation(conn, new_id)
-    assert row is not None
+    if row is None:  # cannot happen under the paragraph lock; refuse rather than assume
+        raise _no_longer_exists(new_id)
     statuses = _status_side_effects(conn, paragraph_id, layer, layer_order, annotator)
     return Edit(
         action="create",
@@ -286,18 +335,15 @@ def update(
         # never overwrites it again (the suggestion itself stays in the event log).
         changes["origin"] = "human"
     before = current_row(conn, annotation_id, expected_version)
-    conn.execute(
-        annotations_t.update()
-        .where(annotations_t.c.id == annotation_id)
-        .values(
-            **changes,
-            annotator=annotator,
-            version=before["version"] + 1,
-            updated_at=utcnow(),
-        )
+    _update_at_version(
+        conn,
+        annotation_id,
+        before["version"],
+        {**changes, "annotator": annotator, "version": before["version"] + 1},
     )
     after = get_annotation(conn, annotation_id)
-    assert after is not None
+    if after is None:
+        raise _no_longer_exists(annotation_id)
     statuses = _status_side_effects(
         conn, before["paragraph_id"], before["layer"], layer_order, annotator
     )
@@ -322,7 +368,13 @@ def delete(
     """Delete an annotation and whatever refers to it; the event keeps them all for undo."""
     before = current_row(conn, annotation_id, expected_version)
     cascade = collect_dependents(conn, annotation_id)
-    conn.execute(annotations_t.delete().where(annotations_t.c.id == annotation_id))
+    deleted = conn.execute(
+        annotations_t.delete().where(
+            (annotations_t.c.id == annotation_id) & (annotations_t.c.version == before["version"])
+        )
+    ).rowcount
+    if deleted != 1:
+        raise _changed_meanwhile(annotation_id)
     statuses = _status_side_effects(
         conn, before["paragraph_id"], before["layer"], layer_order, annotator
     )
@@ -353,11 +405,11 @@ def set_status(
     check_layer(layer, layer_order)
     if state not in LAYER_STATES:
         raise StoreError(f"unknown status {state!r}", hint=f"Use one of {', '.join(LAYER_STATES)}.")
+    lock_paragraphs(conn, [paragraph_id])
     current = get_statuses(conn, paragraph_id)
     before = current.get(layer)
     if _state(before) == state:
         return None
-    require_paragraph(conn, paragraph_id)
     after = {"state": state, "annotator": annotator}
     apply_status_changes(conn, paragraph_id, {layer: after})
     return Edit(
@@ -372,13 +424,12 @@ def set_status(
 def current_row(
     conn: sa.Connection, annotation_id: int, expected_version: int | None
 ) -> dict[str, Any]:
-    """The annotation as it is now, if it is still at the version the caller last saw."""
-    row = get_annotation(conn, annotation_id)
-    if row is None:
-        raise ConflictError(
-            f"annotation {annotation_id} no longer exists (deleted by someone else?).",
-            hint="Refresh to see the current state.",
-        )
+    """The annotation as it is now, if it is still at the version the caller last saw.
+
+    Read under its paragraph's lock, so nobody can change it between this check and the write
+    that follows; the write checks the version once more all the same (``_update_at_version``).
+    """
+    row = lock_annotation(conn, annotation_id)
     if expected_version is not None and row["version"] != expected_version:
         raise ConflictError(
             f"annotation {annotation_id} was changed by {row['annotator']} since you opened "
@@ -386,6 +437,27 @@ def current_row(
             hint="Refresh to see their change, then edit again.",
         )
     return row
+
+
+def _changed_meanwhile(annotation_id: int) -> ConflictError:
+    return ConflictError(
+        f"annotation {annotation_id} was changed or deleted by someone else while this edit was "
+        "being saved; nothing was overwritten.",
+        hint="Refresh to see their change, then edit again.",
+    )
+
+
+def _update_at_version(
+    conn: sa.Connection, annotation_id: int, version: int, values: dict[str, Any]
+) -> None:
+    """Update an annotation only if it is still at ``version`` (the check inside the write)."""
+    changed = conn.execute(
+        annotations_t.update()
+        .where((annotations_t.c.id == annotation_id) & (annotations_t.c.version == version))
+        .values(**values, updated_at=utcnow())
+    ).rowcount
+    if changed != 1:
+        raise _changed_meanwhile(annotation_id)
 
 
 def collect_dependents(conn: sa.Connection, annotation_id: int) -> list[dict[str, Any]]:
@@ -629,12 +701,9 @@ def _reapply(conn: sa.Connection, edit: Mapping[Any, Any]) -> None:
 
 
 def _restore_fields(conn: sa.Connection, data: dict[str, Any], *, version: int) -> None:
+    """Put back the editable fields of ``data``, as version ``version`` (one past the current)."""
     values = {f: data[f] for f in (*EDITABLE_FIELDS, "annotator")}
-    conn.execute(
-        annotations_t.update()
-        .where(annotations_t.c.id == data["id"])
-        .values(**values, version=version, updated_at=utcnow())
-    )
+    _update_at_version(conn, data["id"], version - 1, {**values, "version": version})
 
 
 def _check_and_apply_statuses(
@@ -668,6 +737,16 @@ def _state(status: dict[str, Any] | None) -> str:
     return status["state"] if status else "todo"
 
 
+def _paragraphs_of(edit: Mapping[Any, Any]) -> set[int]:
+    """The paragraphs an edit (or a batch of them) touched: what undo and redo must lock."""
+    if edit["action"] == "batch":
+        found: set[int] = set()
+        for sub in edit["payload"]["edits"]:
+            found |= _paragraphs_of(sub)
+        return found
+    return {edit["paragraph_id"]} if edit["paragraph_id"] is not None else set()
+
+
 def undo(conn: sa.Connection, annotator: str) -> int | None:
     """Undo the annotator's most recent change still on their undo stack; None if there is none."""
     undo_top, redo_top = _tops(_head(conn, annotator))
@@ -675,6 +754,7 @@ def undo(conn: sa.Connection, annotator: str) -> int | None:
         return None
     node = get_event(conn, undo_top)
     edit = _edit_behind(conn, node)
+    lock_paragraphs(conn, _paragraphs_of(edit))
     _invert(conn, edit)
     return _append_event(
         conn,
@@ -696,6 +776,7 @@ def redo(conn: sa.Connection, annotator: str) -> int | None:
         return None
     undo_node = get_event(conn, redo_top)
     edit = get_event(conn, undo_node["payload"]["undoes"])
+    lock_paragraphs(conn, _paragraphs_of(edit))
     _reapply(conn, edit)
     return _append_event(
         conn,

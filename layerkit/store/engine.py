@@ -14,12 +14,16 @@ failing with "database is locked" when a read lock cannot be upgraded.
 
 from __future__ import annotations
 
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
-from layerkit.errors import StoreError
+from layerkit.errors import ConflictError, StoreError
 
 BUSY_TIMEOUT_MS = 30_000
 WRITE_OPTION = "layerkit_write"
@@ -86,17 +90,105 @@ def create_engine(url: str) -> sa.Engine:
         # We issue BEGIN ourselves (below); pysqlite's implicit transactions would get in the way.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        # The busy timeout first: switching a new file to WAL waits for other openers' locks.
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
         if conn.get_execution_options().get(WRITE_OPTION):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            begin_immediate(conn.connection.driver_connection)
         else:
             conn.exec_driver_sql("BEGIN")
 
     return engine
+
+
+def begin_immediate(dbapi_connection: Any, timeout: float = BUSY_TIMEOUT_MS / 1000) -> None:
+    """Take SQLite's write lock, polling every millisecond until ``timeout``.
+
+    Not SQLite's own busy handler: it sleeps ever longer between tries (25, 50, then 100 ms), so
+    a writer that holds the lock in short bursts with short gaps (an import committing every
+    few tens of milliseconds) can starve an annotator's save for seconds. Polling every
+    millisecond gets the save in at the next gap; the waiting costs next to no CPU.
+    """
+    deadline = time.monotonic() + timeout
+    dbapi_connection.execute("PRAGMA busy_timeout=0")
+    try:
+        while True:
+            try:
+                dbapi_connection.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc) or time.monotonic() > deadline:
+                    raise
+            time.sleep(0.001)
+    finally:
+        dbapi_connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc)
+    return "locked" in text or "busy" in text
+
+
+# SQLSTATEs after which a server transaction may simply be run again: serialization failure
+# and deadlock (the server rolled one of the transactions back to let the other finish).
+RETRYABLE_SQLSTATES = ("40001", "40P01")
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Whether a failed write transaction can be run again as it was (see ``RETRYABLE_SQLSTATES``)."""
+    orig = getattr(exc, "orig", None)
+    return getattr(orig, "sqlstate", None) in RETRYABLE_SQLSTATES
+
+
+class RetryableWriteError(ConflictError):
+    """The server rolled a write transaction back so that a concurrent one could finish
+    (deadlock, serialization failure). Nothing of it was saved and it may simply be run again,
+    which the store does for single edits; a batch reports it as the conflict it is."""
+
+
+@contextmanager
+def database_errors() -> Iterator[None]:
+    """Turn what concurrent writers can make the database raise into the store's errors.
+
+    A user must see "Edit conflict" or "Database busy", never a driver traceback: a row
+    somebody else inserted meanwhile (unique or foreign key) is a conflict; a SQLite write lock
+    held past the busy timeout is a busy database; a deadlock or serialization failure is a
+    :class:`RetryableWriteError`.
+    """
+    try:
+        yield
+    except sa.exc.DBAPIError as exc:
+        if is_retryable(exc):
+            raise RetryableWriteError(
+                "the database rolled this change back because another writer was changing the "
+                "same rows; nothing was saved.",
+                hint="Try again.",
+            ) from exc
+        if isinstance(exc, sa.exc.IntegrityError):
+            raise ConflictError(
+                f"the change collides with one saved by someone else meanwhile: "
+                f"{str(exc.orig).strip().splitlines()[0]}; nothing was saved.",
+                hint="Refresh to see the current state, then try again.",
+            ) from exc
+        if isinstance(exc.orig, sqlite3.OperationalError) and _is_busy(exc.orig):
+            raise _busy_error() from exc
+        raise
+    except sqlite3.OperationalError as exc:  # raised by begin_immediate, before SQLAlchemy wraps
+        if _is_busy(exc):
+            raise _busy_error() from exc
+        raise
+
+
+def _busy_error() -> StoreError:
+    return StoreError(
+        f"another process kept the database locked for over {BUSY_TIMEOUT_MS // 1000} s; "
+        "nothing was saved.",
+        hint="Try again; if it persists, look for a hung layerkit process using this database.",
+        title="Database busy",
+    )

@@ -6,14 +6,16 @@ The versions applied are recorded in ``layerkit_migrations``. A database whose r
 is newer than the newest migration here was written by a newer layerkit and is refused: opening
 it could only corrupt it. Never edit a migration that has shipped; add a new one.
 
-DDL that only one database has (SQLite's FTS5 full-text index) is guarded by the dialect's
-name, so the same migrations build a PostgreSQL store. Tables made by raw DDL have no model;
-``is_modelled_table`` tells the model/migration comparison to leave them out.
+DDL that only one database has (SQLite's FTS5 full-text index, PostgreSQL's trigram index) is
+guarded by the dialect's name, so the same migrations build a PostgreSQL store. Tables and
+indexes made by raw DDL have no model; ``is_modelled_table`` and ``is_modelled_index`` tell the
+model/migration comparison to leave them out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -217,10 +219,148 @@ def m003_relation_indexes(op: Operations) -> None:
     op.create_index("ix_annotations_target", "annotations", ["target_id"])
 
 
+@migration(4)
+def m004_staged_imports(op: Operations) -> None:
+    """Imports written in short steps under hidden documents (see ``imports.py``): the runs,
+    and the mark on documents of a run that has not finished."""
+    op.create_table(
+        "imports",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("annotator", sa.String, nullable=False),
+        sa.Column("host", sa.String, nullable=False),
+        sa.Column("pid", sa.Integer, nullable=False),
+        sa.Column("state", sa.String, nullable=False),
+        sa.Column("started_at", _tz(), nullable=False),
+        sa.Column("heartbeat_at", _tz(), nullable=False),
+        sa.Column("finished_at", _tz(), nullable=True),
+    )
+    # A plain ADD COLUMN (SQLite has it for nullable columns): no table rebuild under the
+    # paragraphs that refer to documents.
+    op.add_column("documents", sa.Column("pending_import_id", sa.Integer, nullable=True))
+    op.create_index("ix_documents_pending_import_id", "documents", ["pending_import_id"])
+
+
+# Search reads one column folded in Python, ``paragraphs.search_text`` (see ``search.py``).
+# SQLite's index is made again over that column with the ``ascii`` tokenizer: the column holds
+# folded words between single spaces, and ``ascii`` splits exactly there and folds nothing more,
+# so the index's words are the words Python found (``unicode61`` would fold some of them again,
+# by its own tables). External content: the words are stored once, in ``paragraphs``.
+SEARCH_TRIGRAM_INDEX = "ix_paragraphs_search_text_trgm"
+_SEARCH_FTS5_SQLITE = [
+    f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(search_text, content='paragraphs', "
+    "content_rowid='id', tokenize='ascii')",
+    f"CREATE TRIGGER {FTS_TABLE}_ai AFTER INSERT ON paragraphs BEGIN "
+    f"INSERT INTO {FTS_TABLE}(rowid, search_text) VALUES (new.id, new.search_text); "
+    "END",
+    # Runs for rows that ON DELETE CASCADE removes (a deleted document) as well.
+    f"CREATE TRIGGER {FTS_TABLE}_ad AFTER DELETE ON paragraphs BEGIN "
+    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, search_text) "
+    "VALUES ('delete', old.id, old.search_text); "
+    "END",
+    f"CREATE TRIGGER {FTS_TABLE}_au AFTER UPDATE OF search_text ON paragraphs BEGIN "
+    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, search_text) "
+    "VALUES ('delete', old.id, old.search_text); "
+    f"INSERT INTO {FTS_TABLE}(rowid, search_text) VALUES (new.id, new.search_text); "
+    "END",
+    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')",
+]
+_SEARCH_TEXT_BATCH = 2000
+
+
+@migration(5)
+def m005_search_text(op: Operations) -> None:
+    """One search for every database: ``paragraphs.search_text``, the text folded and split by
+    ``search.search_text`` (Python), which SQLite indexes with FTS5 and PostgreSQL with
+    trigrams. Before, PostgreSQL searched ``text`` with ``ILIKE``, whose case folding of
+    Cyrillic depends on the server's locale (``замок`` missed ``За́мок``), and matched
+    substrings where SQLite matched words.
+
+    PostgreSQL: the trigram index needs the ``pg_trgm`` extension. ``CREATE EXTENSION`` needs
+    the right to create in the database (``pg_trgm`` is a trusted extension, so the database's
+    owner has it) and the extension's files on the server; where either is missing the store is
+    migrated without the index, and searches give the same answers, reading every paragraph. A
+    superuser can add it later: ``CREATE EXTENSION pg_trgm; CREATE INDEX
+    ix_paragraphs_search_text_trgm ON paragraphs USING gin (search_text gin_trgm_ops);``.
+    """
+    conn = op.get_bind()
+    sqlite_fts5 = conn.dialect.name == "sqlite" and _sqlite_has_fts5(conn)
+    if sqlite_fts5:
+        # migration 2's index, over ``text``: its triggers would write it on every update below
+        for statement in (
+            f"DROP TRIGGER IF EXISTS {FTS_TABLE}_ai",
+            f"DROP TRIGGER IF EXISTS {FTS_TABLE}_ad",
+            f"DROP TRIGGER IF EXISTS {FTS_TABLE}_au",
+            f"DROP TABLE IF EXISTS {FTS_TABLE}",
+            f"DROP VIEW IF EXISTS {FTS_SOURCE_VIEW}",
+        ):
+            op.execute(statement)
+    op.add_column(
+        "paragraphs", sa.Column("search_text", sa.Text, nullable=False, server_default="")
+    )
+    _fill_search_text(conn)
+    if sqlite_fts5:
+        for statement in _SEARCH_FTS5_SQLITE:
+            op.execute(statement)
+    elif conn.dialect.name == "postgresql":
+        _create_trigram_index(conn)
+
+
+def _fill_search_text(conn: sa.Connection) -> None:
+    """Write ``search_text`` for the paragraphs already there, a batch at a time (100k
+    paragraphs take seconds; memory stays flat)."""
+    # search.py imports this module (for FTS_TABLE), so it is imported only when needed.
+    from layerkit.store.search import search_text
+
+    paragraphs = sa.table(
+        "paragraphs", sa.column("id", sa.Integer), sa.column("text"), sa.column("search_text")
+    )
+    update = (
+        paragraphs.update()
+        .where(paragraphs.c.id == sa.bindparam("row_id"))
+        .values(search_text=sa.bindparam("folded"))
+    )
+    last = None
+    while True:
+        query = sa.select(paragraphs.c.id, paragraphs.c.text).order_by(paragraphs.c.id)
+        if last is not None:
+            query = query.where(paragraphs.c.id > last)
+        rows = conn.execute(query.limit(_SEARCH_TEXT_BATCH)).all()
+        if not rows:
+            return
+        conn.execute(update, [{"row_id": r.id, "folded": search_text(r.text)} for r in rows])
+        last = rows[-1].id
+
+
+def _create_trigram_index(conn: sa.Connection) -> None:
+    """The GIN trigram index that serves ``LIKE '% word%'`` on PostgreSQL, if the server allows
+    it (see :func:`m005_search_text`). A savepoint keeps a refusal from aborting the migration's
+    transaction."""
+    available = conn.exec_driver_sql(
+        "SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'"
+    ).first()
+    if available is None:
+        return
+    try:
+        with conn.begin_nested():
+            conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+            conn.exec_driver_sql(
+                f"CREATE INDEX {SEARCH_TRIGRAM_INDEX} ON paragraphs "
+                "USING gin (search_text gin_trgm_ops)"
+            )
+    except sa.exc.DBAPIError:
+        return
+
+
 def is_modelled_table(name: str) -> bool:
     """Whether ``models.py`` describes the table: FTS5's virtual table and its shadow tables
     (``paragraphs_fts_data`` ...) are made by raw DDL and have no model."""
     return not name.startswith(FTS_TABLE)
+
+
+def is_modelled_index(name: str) -> bool:
+    """Whether ``models.py`` describes the index: PostgreSQL's trigram index on ``search_text``
+    is made by raw DDL, and only where the server allows ``pg_trgm`` (migration 5)."""
+    return name != SEARCH_TRIGRAM_INDEX
 
 
 LATEST_VERSION = MIGRATIONS[-1].version
@@ -246,30 +386,59 @@ def migrate(engine: sa.Engine, *, url_for_messages: str, target: int = LATEST_VE
     check that those upgrade.
 
     Each migration runs in its own transaction together with the row recording it, so a crash
-    between two migrations leaves a database that the next open simply continues.
+    between two migrations leaves a database that the next open simply continues. Processes
+    opening one database at once (a team's first ``init`` on a new server database) migrate one
+    after another: on SQLite each step holds the write lock (``BEGIN IMMEDIATE``) and reads the
+    version again under it; on a server an advisory lock is held around all of it. Whoever
+    comes second finds the work done and applies nothing.
     """
+    from layerkit.store.engine import WRITE_OPTION
     from layerkit.store.models import utcnow
 
+    writer = engine.execution_options(**{WRITE_OPTION: True})
     applied: list[int] = []
-    with engine.begin() as conn:
-        _migrations_table.create(conn, checkfirst=True)
-        version = current_version(conn)
-    if version > LATEST_VERSION:
-        raise StoreError(
-            f"{url_for_messages} was written by a newer layerkit (store schema version {version}; "
-            f"this layerkit knows versions up to {LATEST_VERSION}).",
-            hint="Upgrade layerkit (pip install -U layerkit) to open it. Nothing was changed.",
-            title="Database from a newer layerkit",
-        )
-    for step in MIGRATIONS:
-        if step.version <= version or step.version > target:
-            continue
-        with engine.begin() as conn:
-            step.apply(Operations(MigrationContext.configure(conn)))
-            conn.execute(
-                _migrations_table.insert().values(
-                    version=step.version, name=step.name, applied_at=utcnow()
-                )
+    with _migration_lock(engine):
+        with writer.begin() as conn:
+            if not sa.inspect(conn).has_table("layerkit_migrations"):
+                _migrations_table.create(conn)
+            version = current_version(conn)
+        if version > LATEST_VERSION:
+            raise StoreError(
+                f"{url_for_messages} was written by a newer layerkit (store schema version "
+                f"{version}; this layerkit knows versions up to {LATEST_VERSION}).",
+                hint="Upgrade layerkit (pip install -U layerkit) to open it. Nothing was changed.",
+                title="Database from a newer layerkit",
             )
-        applied.append(step.version)
+        for step in MIGRATIONS:
+            if step.version <= version or step.version > target:
+                continue
+            with writer.begin() as conn:
+                if current_version(conn) >= step.version:
+                    continue  # another process applied it meanwhile (SQLite)
+                step.apply(Operations(MigrationContext.configure(conn)))
+                conn.execute(
+                    _migrations_table.insert().values(
+                        version=step.version, name=step.name, applied_at=utcnow()
+                    )
+                )
+            applied.append(step.version)
     return applied
+
+
+@contextmanager
+def _migration_lock(engine: sa.Engine) -> Iterator[None]:
+    """On a server, one migrating process at a time (a session advisory lock, released when
+    the block ends or the connection dies); on SQLite the write lock of each step does it."""
+    if engine.dialect.name == "sqlite":
+        yield
+        return
+    from layerkit.store.locks import MIGRATION_KEY
+
+    with engine.connect() as conn:
+        conn.execute(sa.select(sa.func.pg_advisory_lock(MIGRATION_KEY, 0)))
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(sa.select(sa.func.pg_advisory_unlock(MIGRATION_KEY, 0)))
+            conn.commit()

@@ -42,6 +42,34 @@ class Document(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False)
     )
+    # Set while the import writing this document runs: such documents (and their paragraphs)
+    # are invisible to every reader until the import publishes them (see ``imports.py``).
+    pending_import_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.Integer, nullable=True, index=True),
+    )
+
+
+class Import(SQLModel, table=True):
+    """One run of ``layerkit import`` (see ``imports.py``): who ran it where, whether it is
+    still running, finished, failed or was abandoned by a process that died."""
+
+    __tablename__ = "imports"
+
+    id: int | None = Field(default=None, primary_key=True)
+    annotator: str
+    host: str
+    pid: int
+    state: str
+    started_at: datetime = Field(
+        default_factory=utcnow, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False)
+    )
+    heartbeat_at: datetime = Field(
+        default_factory=utcnow, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False)
+    )
+    finished_at: datetime | None = Field(
+        default=None, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=True)
+    )
 
 
 class Paragraph(SQLModel, table=True):
@@ -57,6 +85,12 @@ class Paragraph(SQLModel, table=True):
     position: int
     text: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
     sha256: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, index=True))
+    # The text as search reads it, folded and split in Python (``search.search_text``), since
+    # no database folds text the same way; written on import, searched instead of ``text``.
+    # The default exists because SQLite adds a NOT NULL column only with one (m005_search_text).
+    search_text: str = Field(
+        default="", sa_column=sa.Column(sa.Text, nullable=False, server_default="")
+    )
     # The first paragraph with the same text, in any document: curricula must keep both in one split.
     duplicate_of_id: int | None = Field(
         default=None,

@@ -6,9 +6,9 @@ the documents' reading order, ``(document_id, position)``, which the unique inde
 ``paragraphs`` serves directly; a layer's state is found through ``layer_status``'s primary key
 ``(paragraph_id, layer)``, one index probe per paragraph.
 
-Text search folds case, stress marks and ``ё`` on both sides (see :func:`fold`), so typing
-``замок`` finds ``За́мок``. SQLite's own ``LIKE`` folds ASCII only, so on SQLite a Python
-function does the folding; other databases use ``ILIKE``.
+Text search is :mod:`layerkit.store.search`'s, the same as :meth:`Store.search_paragraph_ids`
+on every database (case, stress marks and ``ё`` folded, so typing ``замок`` finds ``За́мок``):
+one definition of a match, where the navigator once had its own substring search.
 """
 
 from __future__ import annotations
@@ -20,9 +20,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from layerkit.store import search
-from layerkit.store.engine import is_sqlite
+from layerkit.store.imports import visible_paragraphs
 from layerkit.store.models import LAYER_STATES, Document, LayerStatus, Paragraph
-from layerkit.store.search import FOLD_FUNCTION, escape_like, fold, query_words, register_fold
 from layerkit.store.store import Store, events_t
 
 paragraphs_t: sa.Table = Paragraph.__table__  # type: ignore[attr-defined]
@@ -37,10 +36,10 @@ class ParagraphFilter:
     """Which paragraphs the navigator lists.
 
     ``states`` (with ``layer``) keeps paragraphs whose layer is in one of those states (a
-    paragraph without a status row is ``todo``); ``text`` keeps those containing it (folded): with the
-    store's FTS index, those holding each of its words (the last may be a word's beginning, as
-    it is often still being typed); without one, or for a query of punctuation only, those
-    holding it as a substring. See :mod:`layerkit.store.search`.
+    paragraph without a status row is ``todo``); ``text`` keeps those holding each of its words,
+    folded (the last may be a word's beginning, as it is often still being typed), as
+    :mod:`layerkit.store.search` matches them on every database; text of punctuation only keeps
+    none, blank text filters nothing.
     """
 
     layer: str | None = None
@@ -55,8 +54,12 @@ class ParagraphFilter:
             raise ValueError("a state filter needs a layer")
 
     @property
+    def is_empty_text(self) -> bool:
+        return not self.text.strip()
+
+    @property
     def is_empty(self) -> bool:
-        return not self.states and not self.text
+        return not self.states and self.is_empty_text
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,8 @@ class ParagraphRow:
 
 
 def _where(store: Store, conn: sa.Connection, filt: ParagraphFilter) -> list[Any]:
-    conditions: list[Any] = []
+    # Never the paragraphs of an import still running (see ``imports.py``).
+    conditions: list[Any] = [visible_paragraphs()]
     if filt.states:
         assert filt.layer is not None
         state = sa.func.coalesce(
@@ -88,19 +92,8 @@ def _where(store: Store, conn: sa.Connection, filt: ParagraphFilter) -> list[Any
             "todo",
         )
         conditions.append(state.in_(filt.states))
-    words = query_words(filt.text) if filt.text else []
-    if words and search.has_index(conn):
-        # the FTS index: every word (the last may be a word's beginning), milliseconds at 100k
-        conditions.extend(search.conditions(conn, words))
-    elif filt.text:
-        pattern = "%" + escape_like(fold(filt.text)) + "%"
-        if is_sqlite(store.url):
-            register_fold(conn)
-            conditions.append(
-                getattr(sa.func, FOLD_FUNCTION)(paragraphs_t.c.text).like(pattern, escape="\\")
-            )
-        else:
-            conditions.append(paragraphs_t.c.text.ilike(pattern, escape="\\"))
+    if not filt.is_empty_text:
+        conditions.extend(search.conditions(conn, filt.text))
     return conditions
 
 

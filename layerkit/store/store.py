@@ -14,25 +14,33 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from layerkit.errors import StoreError
+from layerkit.errors import ConflictError, StoreError
 from layerkit.store import edits, search
 from layerkit.store.engine import (
     WRITE_OPTION,
+    RetryableWriteError,
     create_engine,
+    database_errors,
     database_url,
     display_url,
     is_sqlite,
 )
+from layerkit.store.imports import pending_paragraphs, visible_paragraphs
+from layerkit.store.locks import lock_annotator, lock_paragraphs
 from layerkit.store.migrations import migrate
 from layerkit.store.models import (
     LAYER_STATES,
@@ -52,6 +60,9 @@ events_t = edits.events_t
 positions_t: sa.Table = AnnotatorPosition.__table__  # type: ignore[attr-defined]
 
 SavedListener = Callable[[dict[str, Any], str], None]
+T = TypeVar("T")
+# How often a write the server rolled back for a deadlock or serialization failure is tried.
+WRITE_ATTEMPTS = 6
 
 
 def text_sha256(text: str) -> str:
@@ -202,7 +213,16 @@ class Store:
         except BaseException:
             engine.dispose()
             raise
-        return cls(engine, url, layer_order)
+        store = cls(engine, url, layer_order)
+        try:
+            # What a killed `layerkit import` wrote (hidden) is taken back on the next open.
+            from layerkit.store.imports import clean_abandoned_imports
+
+            clean_abandoned_imports(store)
+        except BaseException:
+            engine.dispose()
+            raise
+        return store
 
     @property
     def display_url(self) -> str:
@@ -231,36 +251,69 @@ class Store:
                 "a batch is open on this store; make this change through the batch, "
                 "or after its `with` block ends."
             )
-        with self._write_engine.begin() as conn:
+        with database_errors(), self._write_engine.begin() as conn:
             yield conn
+
+    def _run_write(self, body: Callable[[sa.Connection], T], *, annotator: str | None) -> T:
+        """Run ``body`` in one write transaction and commit it; on a server, run it again when
+        the server rolled it back for a deadlock or serialization failure (a few times, then
+        give up with a ``ConflictError``). ``body`` must therefore do nothing but database work.
+
+        ``annotator``: whose event stacks the transaction may push or pop (locked first; see
+        :mod:`.locks`)."""
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                with self._write() as conn:
+                    if annotator is not None:
+                        lock_annotator(conn, annotator)
+                    return body(conn)
+            except RetryableWriteError:
+                if attempt == WRITE_ATTEMPTS:
+                    raise ConflictError(
+                        f"the database kept refusing this change for concurrent writers "
+                        f"({WRITE_ATTEMPTS} tries); nothing was saved.",
+                        hint="Try again in a moment.",
+                    ) from None
+                time.sleep(random.uniform(0.005, 0.02) * attempt)
+        raise AssertionError("unreachable")
 
     # --- reading ----------------------------------------------------------------------------
 
     def summary(self) -> StatusSummary:
-        with self._read() as conn:
-            n_docs = conn.execute(sa.select(sa.func.count()).select_from(documents_t)).scalar_one()
-            n_pars = conn.execute(sa.select(sa.func.count()).select_from(paragraphs_t)).scalar_one()
+        """Counts of what readers can see (documents of unfinished imports left out)."""
+        shown = visible_paragraphs()
+        with self._read() as conn, conn.begin():
+            n_docs = conn.execute(
+                sa.select(sa.func.count())
+                .select_from(documents_t)
+                .where(documents_t.c.pending_import_id.is_(None))
+            ).scalar_one()
+            n_pars = conn.execute(
+                sa.select(sa.func.count()).select_from(paragraphs_t).where(shown)
+            ).scalar_one()
             rows = conn.execute(
-                sa.select(status_t.c.layer, status_t.c.state, sa.func.count()).group_by(
-                    status_t.c.layer, status_t.c.state
-                )
+                sa.select(status_t.c.layer, status_t.c.state, sa.func.count())
+                .where(status_t.c.paragraph_id.not_in(pending_paragraphs()))
+                .group_by(status_t.c.layer, status_t.c.state)
             ).all()
             per_layer_ann = conn.execute(
-                sa.select(annotations_t.c.layer, sa.func.count()).group_by(annotations_t.c.layer)
+                sa.select(annotations_t.c.layer, sa.func.count())
+                .where(annotations_t.c.paragraph_id.not_in(pending_paragraphs()))
+                .group_by(annotations_t.c.layer)
             ).all()
             duplicates = conn.execute(
                 sa.select(sa.func.count())
                 .select_from(paragraphs_t)
-                .where(paragraphs_t.c.duplicate_of_id.is_not(None))
+                .where(paragraphs_t.c.duplicate_of_id.is_not(None) & shown)
             ).scalar_one()
             flagged = conn.execute(
                 sa.select(sa.func.count())
                 .select_from(paragraphs_t)
-                .where(sa.func.json_array_length(paragraphs_t.c.flags) > 0)
+                .where((sa.func.json_array_length(paragraphs_t.c.flags) > 0) & shown)
                 if is_sqlite(self.url)
                 else sa.select(sa.func.count())
                 .select_from(paragraphs_t)
-                .where(sa.cast(paragraphs_t.c.flags, sa.String) != "[]")
+                .where((sa.cast(paragraphs_t.c.flags, sa.String) != "[]") & shown)
             ).scalar_one()
         layers: dict[str, dict[str, int]] = {}
         for layer in self.layer_order:
@@ -279,8 +332,13 @@ class Store:
         )
 
     def documents(self) -> list[Document]:
+        """The documents readers can see (not those of an import still running)."""
         with self._read() as conn:
-            rows = conn.execute(sa.select(documents_t).order_by(documents_t.c.id)).mappings()
+            rows = conn.execute(
+                sa.select(documents_t)
+                .where(documents_t.c.pending_import_id.is_(None))
+                .order_by(documents_t.c.id)
+            ).mappings()
             return [Document(**r) for r in rows]
 
     def paragraph(self, paragraph_id: int) -> Paragraph:
@@ -309,7 +367,7 @@ class Store:
         """All paragraphs in document order, read in batches so memory stays flat."""
         last = (-1, -1)
         while True:
-            query = sa.select(paragraphs_t)
+            query = sa.select(paragraphs_t).where(visible_paragraphs())
             if document_id is not None:
                 query = query.where(paragraphs_t.c.document_id == document_id)
             query = (
@@ -409,7 +467,7 @@ class Store:
             & (annotations_t.c.layer == layer)
             & (annotations_t.c.origin == "human")
         )
-        query = sa.select(paragraphs_t.c.id).where(~human)
+        query = sa.select(paragraphs_t.c.id).where(~human & visible_paragraphs())
         if not redo:
             any_annotation = sa.exists().where(
                 (annotations_t.c.paragraph_id == paragraphs_t.c.id)
@@ -432,9 +490,13 @@ class Store:
     ) -> edits.Edit:
         """Apply one edit and log it as one event, in one transaction; then tell the listeners
         (only then: they must never hear of a change that was rolled back)."""
-        with self._write() as conn:
+
+        def body(conn: sa.Connection) -> edits.Edit:
             edit = apply(conn)
             edits.record_edit(conn, annotator=annotator, edit=edit)
+            return edit
+
+        edit = self._run_write(body, annotator=annotator)
         self._notify(edit)
         return edit
 
@@ -528,12 +590,15 @@ class Store:
             raise StoreError(
                 f"unknown status {state!r}", hint=f"Use one of {', '.join(LAYER_STATES)}."
             )
-        with self._write() as conn:
+
+        def body(conn: sa.Connection) -> None:
             edit = edits.set_status(
                 conn, self.layer_order, paragraph_id, layer, state, annotator=annotator
             )
             if edit is not None:
                 edits.record_edit(conn, annotator=annotator, edit=edit)
+
+        self._run_write(body, annotator=annotator)
 
     @contextmanager
     def batch(
@@ -579,17 +644,21 @@ class Store:
         A batch is undone as a whole or not at all: if any of its rows was changed by someone
         else since, ``ConflictError`` is raised and nothing changes.
         """
-        with self._write() as conn:
+
+        def body(conn: sa.Connection) -> dict[str, Any] | None:
             event_id = edits.undo(conn, annotator)
-            event = edits.get_event(conn, event_id) if event_id is not None else None
-        return dict(event) if event is not None else None
+            return dict(edits.get_event(conn, event_id)) if event_id is not None else None
+
+        return self._run_write(body, annotator=annotator)
 
     def redo(self, annotator: str) -> dict[str, Any] | None:
         """Redo the annotator's last undone change; returns the redo event or None."""
-        with self._write() as conn:
+
+        def body(conn: sa.Connection) -> dict[str, Any] | None:
             event_id = edits.redo(conn, annotator)
-            event = edits.get_event(conn, event_id) if event_id is not None else None
-        return dict(event) if event is not None else None
+            return dict(edits.get_event(conn, event_id)) if event_id is not None else None
+
+        return self._run_write(body, annotator=annotator)
 
     # --- where each annotator was -------------------------------------------------------------
 
@@ -628,21 +697,26 @@ class Store:
             "mode": mode,
             "updated_at": utcnow(),
         }
-        with self._write() as conn:
+
+        def body(conn: sa.Connection) -> sa.RowMapping:
             if paragraph_id is not None:
                 edits.require_paragraph(conn, paragraph_id)
-            changed = conn.execute(
-                positions_t.update().where(positions_t.c.annotator == annotator).values(**values)
-            ).rowcount
-            if not changed:
-                conn.execute(positions_t.insert().values(annotator=annotator, **values))
+            insert = sqlite_insert if conn.dialect.name == "sqlite" else postgresql_insert
+            statement = insert(positions_t).values(annotator=annotator, **values)
+            conn.execute(
+                statement.on_conflict_do_update(
+                    index_elements=[positions_t.c.annotator],
+                    set_={name: statement.excluded[name] for name in values},
+                )
+            )
             # Read back, so the caller gets exactly what position() will return later.
-            row = (
+            return (
                 conn.execute(sa.select(positions_t).where(positions_t.c.annotator == annotator))
                 .mappings()
                 .one()
             )
-        return AnnotatorPosition(**row)
+
+        return AnnotatorPosition(**self._run_write(body, annotator=None))
 
     # --- text search ----------------------------------------------------------------------------
 
@@ -669,6 +743,7 @@ class Store:
     def bulk(self, *, annotator: str = "import", action: str = "import") -> Iterator[BulkWriter]:
         """One transaction for a whole import: everything or nothing lands."""
         with self._write() as conn:
+            lock_annotator(conn, annotator)
             writer = BulkWriter(conn)
             yield writer
             edits.record_plain(
@@ -717,11 +792,13 @@ class Batch:
     def _apply(self, apply: Callable[[sa.Connection], edits.Edit | None]) -> edits.Edit | None:
         if self._closed:
             raise StoreError("this batch has ended; start a new one to edit again.")
-        if self._conn is None:
-            self._conn = self._store._write_engine.connect()
-            self._transaction = self._conn.begin()
-        with self._conn.begin_nested():
-            edit = apply(self._conn)
+        with database_errors():
+            if self._conn is None:
+                self._conn = self._store._write_engine.connect()
+                self._transaction = self._conn.begin()
+                lock_annotator(self._conn, self.annotator)
+            with self._conn.begin_nested():
+                edit = apply(self._conn)
         if edit is not None:
             self._edits.append(edit)
         return edit
@@ -812,15 +889,16 @@ class Batch:
             return
         assert self._transaction is not None
         try:
-            if self._edits:
-                self.event_id = edits.record_edit(
-                    self._conn,
-                    annotator=self.annotator,
-                    edit=edits.batch_edit(
-                        self._edits, label=label, paragraph_id=paragraph_id, layer=layer
-                    ),
-                )
-            self._transaction.commit()
+            with database_errors():
+                if self._edits:
+                    self.event_id = edits.record_edit(
+                        self._conn,
+                        annotator=self.annotator,
+                        edit=edits.batch_edit(
+                            self._edits, label=label, paragraph_id=paragraph_id, layer=layer
+                        ),
+                    )
+                self._transaction.commit()
         finally:
             self._conn.close()
         for edit in self._edits:
@@ -897,6 +975,7 @@ def _read_bundles(
         sa.select(*_BUNDLE_PARAGRAPH_COLUMNS)
         .join(documents_t, documents_t.c.id == p.document_id)
         .where(sa.tuple_(p.document_id, p.position) > sa.tuple_(*after))
+        .where(documents_t.c.pending_import_id.is_(None))
         .order_by(p.document_id, p.position)
         .limit(limit)
     )
@@ -1027,9 +1106,11 @@ class NewDocument:
 class BulkWriter:
     """Inserts documents inside the transaction opened by :meth:`Store.bulk`."""
 
-    def __init__(self, conn: sa.Connection) -> None:
+    def __init__(self, conn: sa.Connection, *, pending_import_id: int | None = None) -> None:
         self.conn = conn
         self.result = BulkResult()
+        # The import this writer writes for (its documents hidden until it finishes), if any.
+        self.pending_import_id = pending_import_id
 
     def has_document(self, sha256: str) -> bool:
         return (
@@ -1065,8 +1146,15 @@ class BulkWriter:
 
     def _add_paragraph(self, doc_id: int, position: int, par: NewParagraph) -> None:
         sha = text_sha256(par.text)
+        # The first paragraph with this text that readers can see, or that this import wrote:
+        # never one of another import still running (it may yet be taken back).
+        shown: Any = documents_t.c.pending_import_id.is_(None)
+        if self.pending_import_id is not None:
+            shown = shown | (documents_t.c.pending_import_id == self.pending_import_id)
         first = self.conn.execute(
-            sa.select(sa.func.min(paragraphs_t.c.id)).where(paragraphs_t.c.sha256 == sha)
+            sa.select(sa.func.min(paragraphs_t.c.id))
+            .join(documents_t, documents_t.c.id == paragraphs_t.c.document_id)
+            .where((paragraphs_t.c.sha256 == sha) & shown)
         ).scalar()
         if first is not None:
             self.result.duplicates += 1
@@ -1077,6 +1165,7 @@ class BulkWriter:
                     "document_id": doc_id,
                     "position": position,
                     "text": par.text,
+                    "search_text": search.search_text(par.text),
                     "sha256": sha,
                     "duplicate_of_id": first,
                     "sentences": par.sentences,
@@ -1146,6 +1235,9 @@ class BulkWriter:
         layer_rows = (annotations_t.c.paragraph_id == paragraph_id) & (
             annotations_t.c.layer == layer
         )
+        # Under the paragraph's lock: an annotator's edit of this layer either committed before
+        # (and is seen below) or waits until this transaction ends.
+        lock_paragraphs(self.conn, [paragraph_id])
         human = self.conn.execute(
             sa.select(annotations_t.c.id)
             .where(layer_rows & (annotations_t.c.origin == "human"))
@@ -1168,20 +1260,7 @@ class BulkWriter:
         return int(result.inserted_primary_key[0])  # type: ignore[index]
 
     def set_status(self, paragraph_id: int, layer: str, state: str, annotator: str | None) -> None:
-        self.conn.execute(
-            status_t.delete().where(
-                (status_t.c.paragraph_id == paragraph_id) & (status_t.c.layer == layer)
-            )
-        )
-        self.conn.execute(
-            status_t.insert().values(
-                paragraph_id=paragraph_id,
-                layer=layer,
-                state=state,
-                annotator=annotator,
-                updated_at=utcnow(),
-            )
-        )
+        edits.upsert_status(self.conn, paragraph_id, layer, state, annotator)
 
 
 def _annotation_values(

@@ -1,0 +1,399 @@
+"""Imports that never block annotators and still land all at once.
+
+An import used to be one write transaction for the whole command: all or nothing, but on SQLite
+it held the only write lock for as long as it ran, so an import longer than the busy timeout
+made every annotator's save fail. Now:
+
+1. files are read, decoded, segmented and checked outside any transaction (``ingest``);
+2. what they hold is written in short transactions (at most ``STEP_SECONDS`` each; on SQLite
+   a short pause after each lets waiting saves in), under documents marked
+   ``pending_import_id``: invisible to every reader of the store (navigator, search, status,
+   exports, curricula, pre-annotation) until the import is finished;
+3. one last short transaction makes them visible together, links paragraphs that duplicate
+   ones another import published meanwhile, and logs the import event.
+
+So to everyone else an import still appears all at once or not at all. When an import fails,
+its documents are deleted (step by step too) and the store is as it was. When the process
+dies, the next :meth:`Store.open` finds the import abandoned and deletes what it wrote: on a
+server because nobody holds the import's advisory lock any more (held by the importing session
+for the whole run, released by the server when that session ends); on SQLite because the
+importing process, on this host, is gone (or, from another host, has shown no sign of life for
+``STALE_AFTER``).
+
+Two imports of one file at once: the document's content hash is unique, so the second insert
+finds the first one's document (pending or not) and reports the document skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, timedelta
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from layerkit.store import edits
+from layerkit.store.engine import database_errors
+from layerkit.store.locks import IMPORT_KEY, lock_annotator
+from layerkit.store.models import Document, Import, Paragraph, utcnow
+
+if TYPE_CHECKING:
+    from layerkit.store.store import BulkResult, BulkWriter, NewDocument, Store
+
+documents_t: sa.Table = Document.__table__  # type: ignore[attr-defined]
+paragraphs_t: sa.Table = Paragraph.__table__  # type: ignore[attr-defined]
+imports_t: sa.Table = Import.__table__  # type: ignore[attr-defined]
+
+# Longest write transaction of an import; on SQLite every other writer waits this long at most.
+STEP_SECONDS = 0.05
+# Pause after each step on SQLite, long enough for savers polling every millisecond to get in.
+SQLITE_PAUSE_SECONDS = 0.003
+# An import from another host that has not committed a step for this long is taken for dead.
+STALE_AFTER = timedelta(hours=1)
+# Paragraphs deleted per transaction when an import is taken back.
+DELETE_STEP = 200
+
+
+def pending_documents() -> sa.Select[Any]:
+    """Ids of the documents of unfinished imports (none, almost always)."""
+    return sa.select(documents_t.c.id).where(documents_t.c.pending_import_id.is_not(None))
+
+
+def visible_paragraphs(column: Any = None) -> Any:
+    """A WHERE condition keeping the paragraphs of finished imports (``column``: a paragraph's
+    ``document_id`` column; by default ``paragraphs.document_id``)."""
+    column = paragraphs_t.c.document_id if column is None else column
+    return column.not_in(pending_documents())
+
+
+def pending_paragraphs() -> sa.Select[Any]:
+    """Ids of the paragraphs of unfinished imports, for conditions on annotations and statuses."""
+    return sa.select(paragraphs_t.c.id).where(paragraphs_t.c.document_id.in_(pending_documents()))
+
+
+@dataclass
+class AddedDocument:
+    """What :meth:`ImportSession.add_document` did with one document."""
+
+    document_id: int | None
+    # Why it was skipped: "stored" (the same content is in the store) or "importing" (another
+    # import that has not finished yet is writing the same content right now).
+    skipped: str | None = None
+
+
+class ImportSession:
+    """One running import: writes documents in short steps, hidden until :meth:`finish`."""
+
+    def __init__(self, store: Store, annotator: str) -> None:
+        from layerkit.store.store import BulkResult
+
+        self.store = store
+        self.annotator = annotator
+        self.result: BulkResult = BulkResult()
+        self.import_id: int | None = None
+        self._liveness: sa.Connection | None = None
+        self._conn: sa.Connection | None = None
+        self._transaction: sa.RootTransaction | None = None
+        self._step_started = 0.0
+        self._started_at = utcnow()
+        self._bulk: BulkWriter | None = None
+        self._sqlite = store.engine.dialect.name == "sqlite"
+
+    # --- the life of an import ------------------------------------------------------------
+
+    def start(self) -> None:
+        with database_errors(), self.store._write_engine.begin() as conn:
+            now = self._started_at = utcnow()
+            self.import_id = int(
+                conn.execute(
+                    imports_t.insert().values(
+                        annotator=self.annotator,
+                        host=socket.gethostname(),
+                        pid=os.getpid(),
+                        state="running",
+                        started_at=now,
+                        heartbeat_at=now,
+                    )
+                ).inserted_primary_key[0]  # type: ignore[index]
+            )
+        if not self._sqlite:
+            # Held by this session for the whole import: while it is held, nobody takes the
+            # import for abandoned; when the process dies, the server releases it.
+            self._liveness = self.store.engine.connect()
+            self._liveness.execute(sa.select(sa.func.pg_advisory_lock(IMPORT_KEY, self.import_id)))
+            self._liveness.commit()
+
+    def add_document(self, doc: NewDocument) -> AddedDocument:
+        """Write one document (hidden), in as many short steps as it needs."""
+        sha = doc.sha256
+        writer = self._writer()
+        insert = sqlite_insert if self._sqlite else postgresql_insert
+        statement = (
+            insert(documents_t)
+            .values(
+                name=doc.name,
+                source=doc.source,
+                format=doc.format,
+                sha256=sha,
+                meta=doc.meta,
+                created_at=utcnow(),
+                pending_import_id=self.import_id,
+            )
+            .on_conflict_do_nothing(index_elements=[documents_t.c.sha256])
+            .returning(documents_t.c.id)
+        )
+        with database_errors():
+            doc_id = writer.conn.execute(statement).scalar()
+        if doc_id is None:
+            self.result.documents_skipped += 1
+            pending = writer.conn.execute(
+                sa.select(documents_t.c.pending_import_id).where(documents_t.c.sha256 == sha)
+            ).scalar()
+            self._commit_step()
+            return AddedDocument(None, "importing" if pending is not None else "stored")
+        for position, par in enumerate(doc.paragraphs):
+            self._writer()._add_paragraph(int(doc_id), position, par)
+        self.result.documents_added += 1
+        self.result.document_ids.append(int(doc_id))
+        # Commit now: what comes next (reading and checking the next document or file) may take
+        # long, and must not hold a transaction (on SQLite, the write lock) meanwhile.
+        self._commit_step()
+        return AddedDocument(int(doc_id))
+
+    def finish(self) -> None:
+        """Publish everything this import wrote, in one short transaction."""
+        self._commit_step()
+        assert self.import_id is not None
+        with database_errors(), self.store._write_engine.begin() as conn:
+            lock_annotator(conn, self.annotator)
+            mine = sa.select(documents_t.c.id).where(
+                documents_t.c.pending_import_id == self.import_id
+            )
+            others_finished = conn.execute(
+                sa.select(imports_t.c.id)
+                .where(
+                    (imports_t.c.state == "done")
+                    & (imports_t.c.id != self.import_id)
+                    & (imports_t.c.finished_at >= self._started_at)
+                )
+                .limit(1)
+            ).first()
+            if others_finished is not None:
+                self._link_late_duplicates(conn, mine)
+            conn.execute(
+                documents_t.update()
+                .where(documents_t.c.pending_import_id == self.import_id)
+                .values(pending_import_id=None)
+            )
+            conn.execute(
+                imports_t.update()
+                .where(imports_t.c.id == self.import_id)
+                .values(state="done", finished_at=utcnow(), heartbeat_at=utcnow())
+            )
+            edits.record_plain(
+                conn,
+                annotator=self.annotator,
+                action="import",
+                payload={
+                    "documents": self.result.document_ids,
+                    "paragraphs": self.result.paragraphs_added,
+                    "annotations": self.result.annotations_added,
+                },
+            )
+        self._release()
+
+    def abort(self) -> None:
+        """Take back everything this import wrote (it was never visible), then mark it failed."""
+        self._rollback_step()
+        if self.import_id is not None:
+            take_back(self.store, self.import_id)
+        self._release()
+
+    # --- steps ------------------------------------------------------------------------------
+
+    def _writer(self) -> BulkWriter:
+        """The writer of the current step: a new step (write transaction) once the current one
+        has run for ``STEP_SECONDS``."""
+        from layerkit.store.store import BulkWriter
+
+        self._step_if_due()
+        if self._conn is None:
+            with database_errors():
+                self._conn = self.store._write_engine.connect()
+                self._transaction = self._conn.begin()
+            self._step_started = time.monotonic()
+            self._bulk = BulkWriter(self._conn, pending_import_id=self.import_id)
+            self._bulk.result = self.result
+        assert self._bulk is not None
+        return self._bulk
+
+    def _step_if_due(self) -> None:
+        if self._conn is not None and time.monotonic() - self._step_started >= STEP_SECONDS:
+            self._commit_step()
+            if self._sqlite:
+                time.sleep(SQLITE_PAUSE_SECONDS)
+
+    def _commit_step(self) -> None:
+        if self._conn is None:
+            return
+        assert self._transaction is not None and self.import_id is not None
+        try:
+            with database_errors():
+                self._conn.execute(
+                    imports_t.update()
+                    .where(imports_t.c.id == self.import_id)
+                    .values(heartbeat_at=utcnow())
+                )
+                self._transaction.commit()
+        finally:
+            self._conn.close()
+            self._conn = self._transaction = None
+
+    def _rollback_step(self) -> None:
+        if self._conn is None:
+            return
+        try:
+            if self._transaction is not None:
+                self._transaction.rollback()
+        finally:
+            self._conn.close()
+            self._conn = self._transaction = None
+
+    def _release(self) -> None:
+        if self._liveness is not None:
+            try:
+                self._liveness.close()  # ends the session's advisory lock with it
+            finally:
+                self._liveness = None
+
+    @staticmethod
+    def _link_late_duplicates(conn: sa.Connection, mine: sa.Select[Any]) -> None:
+        """Paragraphs of this import that repeat a paragraph another import published while this
+        one ran were not linked when written (that one was hidden then): link them now."""
+        p = paragraphs_t.alias("p")
+        d = documents_t.alias("d")
+        first_visible = (
+            sa.select(sa.func.min(p.c.id))
+            .join(d, d.c.id == p.c.document_id)
+            .where(
+                (p.c.sha256 == paragraphs_t.c.sha256)
+                & d.c.pending_import_id.is_(None)
+                & (p.c.id != paragraphs_t.c.id)
+            )
+            .scalar_subquery()
+        )
+        conn.execute(
+            paragraphs_t.update()
+            .where(
+                paragraphs_t.c.document_id.in_(mine)
+                & paragraphs_t.c.duplicate_of_id.is_(None)
+                & (first_visible.is_not(None))
+            )
+            .values(duplicate_of_id=first_visible)
+        )
+
+
+@contextmanager
+def importing(store: Store, *, annotator: str) -> Iterator[ImportSession]:
+    """An import as a block: published when the block ends, taken back if it raises."""
+    session = ImportSession(store, annotator)
+    session.start()
+    try:
+        yield session
+    except BaseException:
+        session.abort()
+        raise
+    else:
+        try:
+            session.finish()
+        except BaseException:
+            session.abort()
+            raise
+
+
+def take_back(store: Store, import_id: int) -> None:
+    """Delete what an unfinished import wrote, a few hundred paragraphs a transaction (newest
+    first: a paragraph may name an earlier one of the same import as its duplicate)."""
+    docs = sa.select(documents_t.c.id).where(documents_t.c.pending_import_id == import_id)
+    while True:
+        with database_errors(), store._write_engine.begin() as conn:
+            ids = list(
+                conn.execute(
+                    sa.select(paragraphs_t.c.id)
+                    .where(paragraphs_t.c.document_id.in_(docs))
+                    .order_by(paragraphs_t.c.id.desc())
+                    .limit(DELETE_STEP)
+                ).scalars()
+            )
+            if ids:
+                # Links from this import's own later paragraphs go first (no ON DELETE on them).
+                conn.execute(
+                    paragraphs_t.update()
+                    .where(paragraphs_t.c.duplicate_of_id.in_(ids))
+                    .values(duplicate_of_id=None)
+                )
+                conn.execute(paragraphs_t.delete().where(paragraphs_t.c.id.in_(ids)))
+                continue
+            conn.execute(documents_t.delete().where(documents_t.c.pending_import_id == import_id))
+            # No trace: a failed or abandoned import leaves the store exactly as it was.
+            conn.execute(imports_t.delete().where(imports_t.c.id == import_id))
+            return
+
+
+def abandoned_imports(store: Store) -> list[int]:
+    """Imports still marked running whose process is gone (see the module's docstring)."""
+    with store.engine.connect() as conn:
+        running = conn.execute(
+            sa.select(imports_t.c.id, imports_t.c.host, imports_t.c.pid, imports_t.c.heartbeat_at)
+            .where(imports_t.c.state == "running")
+            .order_by(imports_t.c.id)
+        ).all()
+        if not running:
+            return []
+        if conn.dialect.name != "sqlite":
+            dead = []
+            for import_id, *_ in running:
+                if conn.execute(
+                    sa.select(sa.func.pg_try_advisory_lock(IMPORT_KEY, import_id))
+                ).scalar():
+                    conn.execute(sa.select(sa.func.pg_advisory_unlock(IMPORT_KEY, import_id)))
+                    dead.append(int(import_id))
+            conn.commit()
+            return dead
+    here = socket.gethostname()
+    now = utcnow()
+    dead = []
+    for import_id, host, pid, heartbeat in running:
+        if heartbeat.tzinfo is None:  # SQLite keeps no zone; layerkit writes UTC
+            heartbeat = heartbeat.replace(tzinfo=UTC)
+        silent = now - heartbeat > STALE_AFTER
+        if (host == here and not _process_alive(pid)) or silent:
+            dead.append(int(import_id))
+    return dead
+
+
+def clean_abandoned_imports(store: Store) -> int:
+    """Take back the imports whose process died before finishing; how many there were."""
+    dead = abandoned_imports(store)
+    for import_id in dead:
+        take_back(store, import_id)
+    return len(dead)
+
+
+def _process_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, under another user
+    return True

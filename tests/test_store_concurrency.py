@@ -1,0 +1,592 @@
+"""Concurrent writers on one store, on SQLite and on a real PostgreSQL server.
+
+Each test stages a race deterministically: one writer holds an open transaction that has
+changed something, a second writer starts its own change meanwhile (in a thread, with its own
+store and connections), then the first commits. On PostgreSQL, without the store's locks and
+in-write checks, the second writer would read the state from before the first's commit and
+overwrite it, collide on a primary key, or trip over a row that vanished under it; on SQLite
+the write lock queues the two. Either way the outcome must be the same: the second writer sees
+the first's work and gets an "Edit conflict", or succeeds on top of it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from conftest import LAYERS, REPO, make_document
+
+from layerkit.errors import ConflictError, LayerkitError
+from layerkit.store import Store
+from layerkit.store.engine import database_url
+
+HOLD_SECONDS = 0.4  # how long the first writer keeps its transaction open after the second starts
+
+
+def _open(db_url: str) -> Store:
+    return Store.open(db_url, layer_order=LAYERS)
+
+
+class Racer(threading.Thread):
+    """Runs ``action`` in a thread and keeps what it returned or raised."""
+
+    def __init__(self, action: Callable[[], Any]) -> None:
+        super().__init__(daemon=True)
+        self.action = action
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.finished_at = 0.0
+
+    def run(self) -> None:
+        try:
+            self.result = self.action()
+        except BaseException as exc:
+            self.error = exc
+        finally:
+            self.finished_at = time.monotonic()
+
+
+def _race(db_url: str, first: Callable[[Store], Any], second: Callable[[Store], Any]) -> Racer:
+    """``first`` runs inside an open batch of annotator "boris" (it gets the batch); while the
+    batch is open, ``second(store)`` starts in a thread on a store of its own; then the batch
+    commits. Returns the finished thread."""
+    with _open(db_url) as mine, _open(db_url) as theirs:
+        racer = Racer(lambda: second(theirs))
+        with mine.batch(annotator="boris") as batch:
+            first(batch)
+            racer.start()
+            time.sleep(HOLD_SECONDS)
+            committed_at = time.monotonic()
+        racer.join(30)
+        assert not racer.is_alive()
+        # it could not have finished before the first writer committed (it had to wait),
+        # unless it failed at once without waiting
+        if racer.error is None:
+            assert racer.finished_at >= committed_at - 0.05
+        return racer
+
+
+def _paragraph(store: Store) -> int:
+    with store.bulk() as writer:
+        writer.add_document(make_document("doc", "Мама мыла раму.", "Папа читал газету."))
+    pid = next(store.iter_paragraphs()).id
+    assert pid is not None
+    return pid
+
+
+def _span(store: Store, pid: int, annotator: str = "anna", label: str = "AGENT") -> int:
+    created = store.create_annotation(
+        paragraph_id=pid,
+        layer="semantic",
+        kind="span",
+        field="role",
+        start=0,
+        end=4,
+        label=label,
+        annotator=annotator,
+    )
+    assert created.id is not None
+    return created.id
+
+
+def test_two_updates_expecting_one_version_one_wins(store: Store, db_url: str) -> None:
+    pid = _paragraph(store)
+    span = _span(store, pid)
+    racer = _race(
+        db_url,
+        lambda batch: batch.update_annotation(span, expected_version=1, label="PATIENT"),
+        lambda theirs: theirs.update_annotation(
+            span, annotator="anna", expected_version=1, label="THEME"
+        ),
+    )
+    assert isinstance(racer.error, ConflictError), racer.error
+    final = store.annotation(span)
+    assert (final.label, final.version, final.annotator) == ("PATIENT", 2, "boris")
+
+
+def test_delete_expecting_an_old_version_is_refused(store: Store, db_url: str) -> None:
+    pid = _paragraph(store)
+    span = _span(store, pid)
+    racer = _race(
+        db_url,
+        lambda batch: batch.update_annotation(span, expected_version=1, label="PATIENT"),
+        lambda theirs: theirs.delete_annotation(span, annotator="anna", expected_version=1),
+    )
+    assert isinstance(racer.error, ConflictError), racer.error
+    assert store.annotation(span).label == "PATIENT"
+
+
+def test_first_edits_of_a_layer_at_once_both_land(store: Store, db_url: str) -> None:
+    pid = _paragraph(store)
+
+    def create(target: Any, annotator: str | None) -> None:
+        kwargs = {"annotator": annotator} if annotator else {}
+        target.create_annotation(
+            paragraph_id=pid,
+            layer="logical",
+            kind="span",
+            field="unit",
+            start=0,
+            end=4,
+            label="CLAIM",
+            **kwargs,
+        )
+
+    racer = _race(db_url, lambda batch: create(batch, None), lambda theirs: create(theirs, "anna"))
+    assert racer.error is None, racer.error
+    assert len(store.annotations(pid, "logical")) == 2
+    assert store.statuses(pid)["logical"].state == "in_progress"
+
+
+def test_status_set_by_two_annotators_at_once(store: Store, db_url: str) -> None:
+    pid = _paragraph(store)
+    racer = _race(
+        db_url,
+        lambda batch: batch.set_status(pid, "pragmatic", "in_progress"),
+        lambda theirs: theirs.set_status(pid, "pragmatic", "done", annotator="anna"),
+    )
+    assert racer.error is None, racer.error
+    status = store.statuses(pid)["pragmatic"]
+    assert (status.state, status.annotator) == ("done", "anna")
+    # both changes are in the log, in the order they committed, and both undo cleanly
+    assert store.undo("anna") is not None
+    assert store.statuses(pid)["pragmatic"].state == "in_progress"
+
+
+def test_undo_racing_another_annotators_update_is_refused(store: Store, db_url: str) -> None:
+    pid = _paragraph(store)
+    span = _span(store, pid)  # anna's creation: her undo would delete it
+    racer = _race(
+        db_url,
+        lambda batch: batch.update_annotation(span, expected_version=1, label="PATIENT"),
+        lambda theirs: theirs.undo("anna"),
+    )
+    assert isinstance(racer.error, ConflictError), racer.error
+    assert store.annotation(span).label == "PATIENT"  # boris's change survived
+
+
+def test_update_of_a_suggestion_replaced_meanwhile_is_a_conflict(store: Store, db_url: str) -> None:
+    """An annotator edits a model suggestion while `preannotate --redo` replaces it."""
+    pid = _paragraph(store)
+    with store.bulk(annotator="model:x@1", action="preannotate") as writer:
+        writer.replace_model_annotations(pid, "lexical", [_token_row(0, 4, "NOUN")])
+    (token,) = store.annotations(pid, "lexical")
+    assert token.id is not None
+    with _open(db_url) as theirs:
+        racer = Racer(
+            lambda: theirs.update_annotation(
+                token.id, annotator="anna", expected_version=1, label="PROPN"
+            )
+        )
+        with store.bulk(annotator="model:x@1", action="preannotate") as writer:
+            writer.replace_model_annotations(pid, "lexical", [_token_row(0, 4, "VERB")])
+            racer.start()
+            time.sleep(HOLD_SECONDS)
+        racer.join(30)
+    assert isinstance(racer.error, ConflictError), racer.error
+    assert "no longer exists" in str(racer.error)
+    assert [a.label for a in store.annotations(pid, "lexical")] == ["VERB"]
+
+
+def _token_row(start: int, end: int, upos: str) -> dict[str, Any]:
+    return {
+        "layer": "lexical",
+        "kind": "token",
+        "field": "upos",
+        "start": start,
+        "end": end,
+        "label": upos,
+        "annotator": "model:x@1",
+        "origin": "model:x@1",
+    }
+
+
+def test_suggestions_never_replace_an_edit_made_meanwhile(store: Store, db_url: str) -> None:
+    """`preannotate --redo` and an annotator's correction of the same suggestion at once: the
+    correction (now human work) wins, whichever commits first."""
+    pid = _paragraph(store)
+    with store.bulk(annotator="model:x@1", action="preannotate") as writer:
+        writer.replace_model_annotations(pid, "lexical", [_token_row(0, 4, "NOUN")])
+    (token,) = store.annotations(pid, "lexical")
+    with _open(db_url) as theirs:
+
+        def redo() -> bool:
+            with theirs.bulk(annotator="model:x@2", action="preannotate") as writer:
+                return writer.replace_model_annotations(pid, "lexical", [_token_row(0, 4, "VERB")])
+
+        racer = Racer(redo)
+        with store.batch(annotator="anna") as batch:
+            batch.update_annotation(token.id, expected_version=1, label="PROPN")
+            racer.start()
+            time.sleep(HOLD_SECONDS)
+        racer.join(30)
+    assert racer.error is None, racer.error
+    assert racer.result is False  # it saw the human edit and left the paragraph alone
+    labels = [(a.label, a.origin) for a in store.annotations(pid, "lexical")]
+    assert labels == [("PROPN", "human")]
+
+
+def test_two_sessions_of_one_annotator_keep_one_undo_stack(store: Store, db_url: str) -> None:
+    """The same annotator in two windows: every edit lands on one stack, undone once each."""
+    pid = _paragraph(store)
+    errors: list[BaseException] = []
+
+    def edit(n: int) -> None:
+        try:
+            with _open(db_url) as mine:
+                for i in range(n):
+                    _span(mine, pid, annotator="anna", label=f"L{i}")
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=edit, args=(8,)) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    assert len(store.annotations(pid, "semantic")) == 24
+    for _ in range(24):
+        assert store.undo("anna") is not None
+    assert store.undo("anna") is None
+    assert store.annotations(pid, "semantic") == []
+
+
+def test_concurrent_first_opens_migrate_once(backend: str, tmp_path: Path, request) -> None:
+    """Three groups of three processes' first `Store.open` (what `init` does) at once."""
+    for group in range(3):
+        if backend == "sqlite":
+            url = str(tmp_path / f"new{group}.db")
+        else:
+            url = request.getfixturevalue("postgres_database") if group == 0 else _new_pg(request)
+        errors: list[BaseException] = []
+        barrier = threading.Barrier(3)
+
+        def open_it(
+            url: str = url, barrier: threading.Barrier = barrier, errors: list = errors
+        ) -> None:
+            try:
+                barrier.wait()
+                _open(url).close()
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=open_it) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert not errors, errors
+        engine = sa.create_engine(database_url(url))
+        with engine.connect() as conn:
+            versions = conn.execute(sa.text("SELECT version FROM layerkit_migrations")).scalars()
+            versions = sorted(versions)
+        engine.dispose()
+        assert versions == list(range(1, len(versions) + 1)) and len(versions) >= 4
+
+
+def _new_pg(request) -> str:
+    """Another fresh PostgreSQL database in the same test (the fixture gives one per test)."""
+    import uuid
+
+    from conftest import _admin_execute, postgres_admin_url
+
+    admin = postgres_admin_url()
+    name = "lk_" + uuid.uuid4().hex[:16]
+    _admin_execute(admin, f'CREATE DATABASE "{name}"')
+    request.addfinalizer(
+        lambda: _admin_execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    )
+    return admin.rpartition("/")[0] + "/" + name
+
+
+# --- imports ---------------------------------------------------------------------------------
+
+SLOW_IMPORTER = '''
+import time
+from layerkit.hookspecs import hookimpl
+from layerkit.drafts import DocumentDraft, ParagraphDraft
+
+class SlowImporter:
+    """Yields a document every DELAY seconds: an import that takes a while."""
+    name = "slow"
+    extensions = (".slow",)
+    description = "test importer"
+
+    def read(self, path, options):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        delay = float(lines[0])
+        for i, line in enumerate(lines[1:]):
+            if line == "FAIL":
+                raise ValueError("this file is broken on purpose")
+            time.sleep(delay)
+            yield DocumentDraft(
+                name=f"{path.stem}-{i}", source=str(path), format="slow",
+                paragraphs=[ParagraphDraft(text=t) for t in line.split(" | ")],
+            )
+
+@hookimpl
+def register_importers(register):
+    register(SlowImporter())
+'''
+
+
+def _slow_input(tmp_path: Path, docs: list[str], delay: float, name: str = "big") -> Path:
+    path = tmp_path / f"{name}.slow"
+    path.write_text("\n".join([str(delay), *docs]), encoding="utf-8")
+    return path
+
+
+def _plugin(tmp_path: Path) -> Path:
+    plugin = tmp_path / "slow_importer.py"
+    plugin.write_text(SLOW_IMPORTER, encoding="utf-8")
+    return plugin
+
+
+def _cli(db_url: str, plugin: Path, *args: str) -> subprocess.Popen[str]:
+    env = dict(os.environ, COLUMNS="200")
+    return subprocess.Popen(
+        [sys.executable, "-m", "layerkit", "--db", db_url, "--plugin", str(plugin), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=REPO,
+    )
+
+
+def _import_thread(db_url: str, plugin: Path, path: Path) -> Racer:
+    """``layerkit import PATH`` in a thread, with a project and store of its own."""
+    from layerkit.ingest import import_paths
+    from layerkit.project import Project
+
+    project = Project.load(db_url, [plugin])
+
+    def run() -> Any:
+        with _open(db_url) as theirs:
+            return import_paths(project, theirs, [path])
+
+    racer = Racer(run)
+    racer.start()
+    return racer
+
+
+def _docs(n: int, tag: str = "") -> list[str]:
+    return [f"Абзац номер {i}{tag} о погоде. | Второй абзац документа {i}{tag}." for i in range(n)]
+
+
+def test_saves_never_wait_for_a_long_import(store: Store, db_url: str, tmp_path: Path) -> None:
+    """While an import writes for seconds, annotators save at their usual pace, and nobody
+    sees any of the import until it has all been written."""
+    pid = _paragraph(store)
+    span = _span(store, pid)
+    before = store.summary()
+    importer = _import_thread(db_url, _plugin(tmp_path), _slow_input(tmp_path, _docs(30), 0.1))
+    slowest = 0.0
+    saves = 0
+    version = 1
+    seen_pending = False
+    try:
+        while importer.is_alive():
+            started = time.monotonic()
+            store.update_annotation(
+                span, annotator="anna", expected_version=version, label=f"L{saves}"
+            )
+            slowest = max(slowest, time.monotonic() - started)
+            version += 1
+            saves += 1
+            # nothing visible before the end, then everything at once
+            assert store.summary().documents in (before.documents, before.documents + 30)
+            seen_pending = seen_pending or _pending_documents(store) > 0
+            time.sleep(0.02)
+    finally:
+        importer.join(120)
+    assert importer.error is None, importer.error
+    assert seen_pending, "the import never wrote anything while it ran"
+    assert saves >= 20
+    assert slowest < 1.0, f"a save waited {slowest:.2f} s for the import"
+    after = store.summary()
+    assert after.documents == before.documents + 30
+    assert after.paragraphs == before.paragraphs + 60
+    assert _pending_documents(store) == 0
+
+
+def _pending_documents(store: Store) -> int:
+    with store.engine.connect() as conn:
+        return int(
+            conn.execute(
+                sa.text("SELECT count(*) FROM documents WHERE pending_import_id IS NOT NULL")
+            ).scalar_one()
+        )
+
+
+def _table_counts(store: Store) -> dict[str, int]:
+    with store.engine.connect() as conn:
+        return {
+            t: int(conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one())
+            for t in ("documents", "paragraphs", "annotations", "layer_status", "events", "imports")
+        }
+
+
+def test_failed_import_after_written_steps_leaves_no_trace(
+    store: Store, db_url: str, tmp_path: Path
+) -> None:
+    from layerkit.ingest import import_paths
+    from layerkit.project import Project
+
+    _paragraph(store)
+    before = _table_counts(store)
+    bad = _slow_input(tmp_path, [*_docs(5), "FAIL"], 0.0)
+    project = Project.load(db_url, [_plugin(tmp_path)])
+    with pytest.raises(LayerkitError, match="broken on purpose"):
+        import_paths(project, store, [bad])
+    assert _table_counts(store) == before
+
+
+def test_killed_import_is_taken_back_on_next_open(
+    store: Store, db_url: str, tmp_path: Path
+) -> None:
+    _paragraph(store)
+    before = _table_counts(store)
+    importer = _cli(
+        db_url, _plugin(tmp_path), "import", str(_slow_input(tmp_path, _docs(200), 0.05))
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while _pending_documents(store) < 3:
+            assert importer.poll() is None, importer.communicate()
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        importer.send_signal(signal.SIGKILL)
+        importer.wait(30)
+    finally:
+        if importer.poll() is None:
+            importer.kill()
+        importer.communicate()
+    assert store.summary().documents == 1  # hidden while it was being written
+    assert _pending_documents(store) >= 3
+    # ... from every reader: search, the navigator, paragraph iteration, pre-annotation
+    from layerkit.store import queries
+
+    assert store.search_paragraph_ids("абзац", limit=100) == []
+    assert store.count_search_hits("погоде") == 0
+    assert queries.count(store) == 2
+    assert queries.count(store, queries.ParagraphFilter(text="погоде")) == 0
+    assert len(list(store.iter_paragraphs())) == 2
+    assert len(list(store.iter_paragraph_bundles())) == 2
+    assert len(store.paragraphs_to_preannotate("lexical")) == 2
+    with _open(db_url) as reopened:
+        assert _table_counts(reopened) == before
+
+
+def test_same_folder_imported_twice_at_once(store: Store, db_url: str, tmp_path: Path) -> None:
+    """Two imports of one folder at once: each document once, duplicates as one import
+    records them, and the other import says it skipped them (no error)."""
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    shared = "Этот абзац повторяется во всех документах."
+    for i in range(6):
+        (folder / f"doc{i}.slow").write_text(
+            "0.05\n" + f"Свой абзац документа {i}. | {shared}", encoding="utf-8"
+        )
+    plugin = _plugin(tmp_path)
+    runs = [_import_thread(db_url, plugin, folder) for _ in range(2)]
+    for run in runs:
+        run.join(120)
+        assert run.error is None, run.error
+    summary = store.summary()
+    assert summary.documents == 6
+    assert summary.paragraphs == 12
+    assert summary.duplicates == 5  # the shared paragraph, in 5 documents after the first
+    reports = [run.result for run in runs]
+    assert sum(r.total("documents_added") for r in reports) == 6
+    assert sum(r.total("documents_skipped") for r in reports) == 6  # each in the other run
+
+
+def test_import_duplicates_link_across_imports_finished_meanwhile(
+    store: Store, db_url: str, tmp_path: Path
+) -> None:
+    """Two imports of different files sharing a paragraph, at once: the paragraph is recorded
+    as a duplicate once, whichever import finishes last."""
+    shared = "Общий абзац двух разных файлов."
+    plugin = _plugin(tmp_path)
+    a = _slow_input(tmp_path, [f"Первый файл. | {shared}", "Ещё документ."], 0.3, name="a")
+    b = _slow_input(tmp_path, [f"Второй файл. | {shared}", "И ещё один."], 0.3, name="b")
+    runs = [_import_thread(db_url, plugin, path) for path in (a, b)]
+    for run in runs:
+        run.join(120)
+        assert run.error is None, run.error
+    summary = store.summary()
+    assert summary.paragraphs == 6
+    assert summary.duplicates == 1
+
+
+def test_import_event_lists_what_it_published(store: Store, db_url: str, tmp_path: Path) -> None:
+    importer = _import_thread(db_url, _plugin(tmp_path), _slow_input(tmp_path, _docs(3), 0))
+    importer.join(120)
+    assert importer.error is None, importer.error
+    (event,) = [e for e in store.events() if e["action"] == "import"]
+    payload = (
+        event["payload"] if isinstance(event["payload"], dict) else json.loads(event["payload"])
+    )
+    assert len(payload["documents"]) == 3 and payload["paragraphs"] == 6
+    assert [d.id for d in store.documents()] == payload["documents"]
+
+
+# --- the annotator -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.mark.anyio
+async def test_annotator_shows_a_lost_race_as_an_edit_conflict(store: Store, db_url: str) -> None:
+    """Anna relabels a span while Bob's relabel of it is being saved: the annotator waits for
+    Bob's save, then shows "Edit conflict" (not a traceback, not Bob's work overwritten) and
+    stays open on Bob's version."""
+    from layerkit.tui import create_app
+    from layerkit.tui.screens.annotate import AnnotateScreen
+    from layerkit.tui.screens.error import ErrorModal
+
+    pid = _paragraph(store)
+    store.save_position("anna", paragraph_id=pid, layer="semantic")
+    app = create_app(db_url, "anna", poll_seconds=None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("p")
+        (mine,) = store.annotations(pid, "semantic")
+        assert mine.id is not None
+        saving = threading.Event()
+
+        def bob() -> None:
+            with _open(db_url) as theirs, theirs.batch(annotator="bob") as batch:
+                batch.update_annotation(mine.id, expected_version=1, label="TIME")
+                saving.set()
+                time.sleep(HOLD_SECONDS)
+
+        racer = Racer(bob)
+        racer.start()
+        assert saving.wait(30)
+        await pilot.press("a")  # Anna's relabel, based on version 1
+        racer.join(30)
+        assert racer.error is None, racer.error
+        await pilot.pause()
+        assert isinstance(app.screen, ErrorModal)
+        assert app.screen.error.title == "Edit conflict"
+        await pilot.press("enter")
+        assert isinstance(app.screen, AnnotateScreen)
+        assert app.is_running
+    (now,) = store.annotations(pid, "semantic")
+    assert (now.label, now.annotator) == ("TIME", "bob")
