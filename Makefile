@@ -26,7 +26,7 @@ run: setup
 
 # The store's tests run on SQLite and on a throwaway PostgreSQL server that this starts and stops.
 test: setup
-	HF_HUB_OFFLINE=1 bash tools/with_postgres.sh $(BIN)/python -m pytest -q
+	HF_HUB_OFFLINE=1 bash tools/with_postgres.sh $(BIN)/python -m pytest -q -n auto --maxprocesses 4
 
 lint: setup
 	$(BIN)/ruff format --check .

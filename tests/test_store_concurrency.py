@@ -175,6 +175,27 @@ def test_undo_racing_another_annotators_update_is_refused(store: Store, db_url: 
     assert store.annotation(span).label == "PATIENT"  # boris's change survived
 
 
+def test_relation_to_a_span_deleted_meanwhile_is_a_conflict(store: Store, db_url: str) -> None:
+    pid = _paragraph(store)
+    predicate, argument = _span(store, pid), _span(store, pid, label="THEME")
+    racer = _race(
+        db_url,
+        lambda batch: batch.delete_annotation(argument),
+        lambda theirs: theirs.create_annotation(
+            paragraph_id=pid,
+            layer="semantic",
+            kind="relation",
+            field="role",
+            label="AGENT",
+            source_id=predicate,
+            target_id=argument,
+            annotator="anna",
+        ),
+    )
+    assert isinstance(racer.error, ConflictError), racer.error
+    assert [a.id for a in store.annotations(pid, "semantic")] == [predicate]
+
+
 def test_update_of_a_suggestion_replaced_meanwhile_is_a_conflict(store: Store, db_url: str) -> None:
     """An annotator edits a model suggestion while `preannotate --redo` replaces it."""
     pid = _paragraph(store)

@@ -277,7 +277,11 @@ def create(
     for ref in (source_id, target_id):
         if ref is not None:
             other = get_annotation(conn, ref)
-            if other is None or other["paragraph_id"] != paragraph_id:
+            if other is None:
+                # Read under the paragraph's lock: it was there when the caller chose it, so
+                # someone deleted it since (or the id is made up): a conflict either way.
+                raise _no_longer_exists(ref)
+            if other["paragraph_id"] != paragraph_id:
                 raise StoreError(f"annotation {ref} does not exist in paragraph {paragraph_id}.")
     now = utcnow()
     result = conn.execute(
