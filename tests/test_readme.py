@@ -50,3 +50,20 @@ def test_quick_tour_runs(tmp_path: Path) -> None:
     assert (tmp_path / "curriculum" / "manifest.json").is_file()
     stages = sorted(p.name for p in (tmp_path / "run" / "stages").iterdir())
     assert stages == ["01-lexical", "02-semantic", "03-logical", "04-epistemic", "05-pragmatic"]
+
+
+def test_quick_tour_outputs_are_ignored_in_the_repository(tmp_path: Path) -> None:
+    """Run from the repository root as written, the tour's outputs must not upset git or the
+    style test (ruff reads every .py, .md and .ipynb file git does not ignore)."""
+    written = set()
+    for argv in _tour_commands():
+        for flag, value in zip(argv, argv[1:], strict=False):
+            if flag in ("--db", "-o"):
+                written.add(value)
+    assert {"my.db", "curriculum/", "run/"} <= written
+    for path in sorted(written):
+        probe = path.rstrip("/") + ("/README.md" if path.endswith("/") else "")
+        result = subprocess.run(
+            ["git", "check-ignore", "--no-index", "-q", probe], cwd=REPO, check=False
+        )
+        assert result.returncode == 0, f"{probe} (written by the quick tour) is not git-ignored"
