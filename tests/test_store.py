@@ -414,3 +414,32 @@ def test_kill_9_loses_no_saved_edit(db_url: str, store: Store, paragraph_id: int
         assert set(acknowledged) <= stored
         # the log holds an event for every stored edit, so each one can be undone
         assert len(after.events("anna", limit=10_000)) == len(stored)
+
+
+def test_a_conflicting_undo_step_is_skipped_and_older_steps_stay_undoable(
+    store: Store, paragraph_id: int
+) -> None:
+    """Anna relabels X, Boris relabels X; Anna's ctrl+z cannot undo her relabel without
+    overwriting Boris: it says so, naming the step, and takes it off her list, so the next
+    ctrl+z undoes her step before it (also after a restart)."""
+    older = store.create_annotation(
+        paragraph_id=paragraph_id, layer="semantic", kind="span", field="role",
+        start=5, end=9, label="THEME", annotator="anna",
+    )  # fmt: skip
+    x = store.create_annotation(
+        paragraph_id=paragraph_id, layer="semantic", kind="span", field="role",
+        start=0, end=4, label="AGENT", annotator="import",
+    )  # fmt: skip
+    store.update_annotation(x.id, annotator="anna", expected_version=1, label="PATIENT")
+    store.update_annotation(x.id, annotator="boris", expected_version=2, label="TIME")
+    with pytest.raises(ConflictError) as refused:
+        store.undo("anna")
+    assert refused.value.title == "Edit conflict"
+    assert "AGENT → PATIENT" in refused.value.message  # names the step
+    assert "taken off your undo list" in refused.value.message
+    assert store.annotation(x.id).label == "TIME"  # Boris's work untouched
+    undone = store.undo("anna")  # the step before it: the creation of THEME
+    assert undone is not None and undone["action"] == "undo"
+    assert [a.label for a in store.annotations(paragraph_id, "semantic")] == ["TIME"]
+    assert store.redo("anna") is not None
+    assert store.annotation(older.id).label == "THEME"

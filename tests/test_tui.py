@@ -906,6 +906,24 @@ async def test_someone_elses_change_is_shown_not_overwritten(db: Path, chat: int
         assert [a.label for a in rows(db, chat, "semantic")] == ["AGENT"]
 
 
+async def test_undo_skips_a_step_someone_else_changed_and_goes_on(db: Path, chat: int) -> None:
+    """Bug: after a conflict, every ctrl+z showed the same conflict again, for good."""
+    async with running(db, at=chat, layer="semantic") as (app, pilot):
+        await pilot.press("p", "right", "right", "p")
+        first, second = sorted(rows(db, chat, "semantic"), key=lambda a: a.id or 0)
+        assert second.id is not None
+        with open_store(db) as other:
+            other.update_annotation(second.id, annotator="bob", expected_version=1, label="TIME")
+        await pilot.press("ctrl+z")
+        assert isinstance(app.screen, ErrorModal)
+        assert app.screen.error.title == "Edit conflict"
+        assert "taken off your undo list" in app.screen.error.message
+        await pilot.press("enter")
+        await pilot.press("ctrl+z")  # the step before it: the first span
+        assert isinstance(app.screen, AnnotateScreen)
+        assert [(a.id, a.label) for a in rows(db, chat, "semantic")] == [(second.id, "TIME")]
+
+
 async def test_refresh_shows_other_annotators_work(db: Path, chat: int) -> None:
     async with running(db, at=chat, layer="semantic") as (app, pilot):
         side = screen(app).query_one(AnnotationList)

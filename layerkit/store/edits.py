@@ -26,6 +26,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from layerkit.errors import ConflictError, StoreError
+from layerkit.store.engine import RetryableWriteError
 from layerkit.store.locks import lock_paragraphs
 from layerkit.store.models import LAYER_STATES, Annotation, Event, LayerStatus, Paragraph, utcnow
 
@@ -759,7 +760,13 @@ def undo(conn: sa.Connection, annotator: str) -> int | None:
     node = get_event(conn, undo_top)
     edit = _edit_behind(conn, node)
     lock_paragraphs(conn, _paragraphs_of(edit))
-    _invert(conn, edit)
+    try:
+        with conn.begin_nested():
+            _invert(conn, edit)
+    except ConflictError as exc:
+        if isinstance(exc, RetryableWriteError):
+            raise
+        _skip_undo(conn, annotator, node, edit, redo_top, exc)
     return _append_event(
         conn,
         annotator=annotator,
@@ -771,6 +778,72 @@ def undo(conn: sa.Connection, annotator: str) -> int | None:
         below_id=redo_top,
         undo_top_id=node["below_id"],
     )
+
+
+class UndoSkipped(ConflictError):
+    """An undo step that could not be undone (someone changed its data since) was taken off the
+    annotator's undo stack, so that the steps below it can still be undone. Raised after the
+    skip was written: the caller commits, then tells the annotator."""
+
+    def __init__(self, message: str, *, hint: str, event_id: int, skipped: Mapping[Any, Any]):
+        super().__init__(message, hint=hint)
+        self.event_id = event_id
+        self.skipped = dict(skipped)
+
+
+def _skip_undo(
+    conn: sa.Connection,
+    annotator: str,
+    node: Mapping[Any, Any],
+    edit: Mapping[Any, Any],
+    redo_top: int | None,
+    conflict: ConflictError,
+) -> None:
+    """Pop a step that conflicts off the undo stack (an ``undo_skipped`` event; nothing else
+    changes) and raise :class:`UndoSkipped` naming it. Without this, the step would stay on top
+    and refuse every later ctrl+z, so nothing older could ever be undone again."""
+    event_id = _append_event(
+        conn,
+        annotator=annotator,
+        action="undo_skipped",
+        paragraph_id=edit["paragraph_id"],
+        layer=edit["layer"],
+        annotation_id=edit["annotation_id"],
+        payload={"target": node["id"], "skips": edit["id"], "reason": conflict.message},
+        undo_top_id=node["below_id"],
+        redo_top_id=redo_top,
+    )
+    raise UndoSkipped(
+        f"{describe_step(edit)} cannot be undone: {conflict.message} It was taken off your "
+        "undo list, and nothing was changed.",
+        hint="Undo again for the step before it; refresh to see the current state.",
+        event_id=event_id,
+        skipped=edit,
+    )
+
+
+def describe_step(edit: Mapping[Any, Any]) -> str:
+    """An edit event in a few words, for messages: "your relabel PATIENT → THEME (semantic,
+    paragraph 12)"."""
+    payload = edit.get("payload") or {}
+    action = edit.get("action")
+    where = f" ({edit.get('layer')}, paragraph {edit.get('paragraph_id')})"
+    if action == "create":
+        what = f"adding {(payload.get('after') or {}).get('label') or 'an annotation'}"
+    elif action == "delete":
+        what = f"deleting {(payload.get('before') or {}).get('label') or 'an annotation'}"
+    elif action == "update":
+        before = (payload.get("before") or {}).get("label")
+        after = (payload.get("after") or {}).get("label")
+        what = f"change {before} → {after}" if before != after else f"edit of {after}"
+    elif action == "status":
+        state = ((payload.get("status_after") or {}).get(edit.get("layer")) or {}).get("state")
+        what = f"marking {state}"
+    elif action == "batch":
+        what = f"{payload.get('label') or 'batch'} ({len(payload.get('edits') or [])} edits)"
+    else:
+        what = str(action)
+    return f"Your {what}{where}"
 
 
 def redo(conn: sa.Connection, annotator: str) -> int | None:

@@ -641,15 +641,23 @@ class Store:
     def undo(self, annotator: str) -> dict[str, Any] | None:
         """Undo the annotator's last change (across restarts); returns the undo event or None.
 
-        A batch is undone as a whole or not at all: if any of its rows was changed by someone
-        else since, ``ConflictError`` is raised and nothing changes.
+        A batch is undone as a whole or not at all. If any of the step's rows was changed by
+        someone else since, nothing changes and the step is taken off the undo stack (so that
+        the next undo reaches the step below it): :class:`edits.UndoSkipped`, an "Edit
+        conflict" that names the step, is raised after that is committed.
         """
 
-        def body(conn: sa.Connection) -> dict[str, Any] | None:
-            event_id = edits.undo(conn, annotator)
+        def body(conn: sa.Connection) -> dict[str, Any] | edits.UndoSkipped | None:
+            try:
+                event_id = edits.undo(conn, annotator)
+            except edits.UndoSkipped as skipped:
+                return skipped  # its skip event is committed with this transaction
             return dict(edits.get_event(conn, event_id)) if event_id is not None else None
 
-        return self._run_write(body, annotator=annotator)
+        outcome = self._run_write(body, annotator=annotator)
+        if isinstance(outcome, edits.UndoSkipped):
+            raise outcome
+        return outcome
 
     def redo(self, annotator: str) -> dict[str, Any] | None:
         """Redo the annotator's last undone change; returns the redo event or None."""
