@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import shlex
@@ -57,7 +58,7 @@ def test_quick_tour_outputs_are_ignored_in_the_repository(tmp_path: Path) -> Non
     style test (ruff reads every .py, .md and .ipynb file git does not ignore)."""
     written = set()
     for argv in _tour_commands():
-        for flag, value in zip(argv, argv[1:], strict=False):
+        for flag, value in itertools.pairwise(argv):
             if flag in ("--db", "-o"):
                 written.add(value)
     assert {"my.db", "curriculum/", "run/"} <= written

@@ -910,7 +910,7 @@ async def test_undo_skips_a_step_someone_else_changed_and_goes_on(db: Path, chat
     """Bug: after a conflict, every ctrl+z showed the same conflict again, for good."""
     async with running(db, at=chat, layer="semantic") as (app, pilot):
         await pilot.press("p", "right", "right", "p")
-        first, second = sorted(rows(db, chat, "semantic"), key=lambda a: a.id or 0)
+        _first, second = sorted(rows(db, chat, "semantic"), key=lambda a: a.id or 0)
         assert second.id is not None
         with open_store(db) as other:
             other.update_annotation(second.id, annotator="bob", expected_version=1, label="TIME")
