@@ -358,6 +358,31 @@ async def test_delete_and_backspace_remove_the_span_under_the_cursor(db: Path, c
         assert rows(db, chat, "semantic") == []
 
 
+async def test_fast_delete_presses_delete_once_without_an_error(db: Path, chat: int) -> None:
+    """Bug: a second Delete, pressed before the first was handled, said "there is no
+    annotation"; fast presses stacked several error dialogs."""
+    async with running(db, at=chat, layer="semantic") as (app, pilot):
+        await pilot.press("right", "right", "p", "shift+right", "shift+right", "t")
+        await pilot.press("escape", "left", "left")  # cursor on «Короче», covered by both
+        assert len(rows(db, chat, "semantic")) == 2
+        driver = app._driver
+        assert driver is not None
+        for _ in range(3):  # all queued before the first is handled: all name the inner span
+            driver.send_message(events.Key("delete", None))
+        await settle(pilot)
+        assert isinstance(app.screen, AnnotateScreen)
+        assert [a.label for a in rows(db, chat, "semantic")] == ["PATIENT"]
+        assert len(app.screen_stack) == 2  # the default screen and the annotator, no modal
+        from layerkit.errors import ConflictError
+
+        for _ in range(3):  # refusals in a row: one dialog
+            app.show_error(ConflictError("refused"))
+            await pilot.pause()
+        assert len(app.screen_stack) == 3
+        await pilot.press("enter")
+        assert isinstance(app.screen, AnnotateScreen)
+
+
 async def test_undo_redo_through_the_store(db: Path, chat: int) -> None:
     async with running(db, at=chat, layer="semantic") as (_app, pilot):
         await pilot.press("p", "right", "a")

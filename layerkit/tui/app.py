@@ -145,6 +145,10 @@ class LayerkitApp(App[None]):
         return True
 
     def show_error(self, error: LayerkitError) -> None:
+        """Show an error in a modal, unless one is open already: keys pressed fast can refuse
+        the same way several times, and one dialog to close is enough."""
+        if isinstance(self.screen, ErrorModal):
+            return
         self.push_screen(ErrorModal(error))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

@@ -18,7 +18,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Input
 
-from layerkit.errors import LayerkitError
+from layerkit.errors import LayerkitError, StoreError
 from layerkit.schema.models import LayerSchema
 from layerkit.store import Annotation, queries
 from layerkit.store.queries import ParagraphFilter
@@ -328,7 +328,12 @@ class AnnotateScreen(Screen[None]):
     @on(DeleteRequested)
     def _delete(self, message: DeleteRequested) -> None:
         def change() -> str | None:
-            target = self.lk.store.annotation(message.annotation_id)
+            try:
+                target = self.lk.store.annotation(message.annotation_id)
+            except StoreError:
+                # A second Delete pressed before the screen showed the first one's effect (or
+                # someone deleted it meanwhile): what was asked for is done; no error.
+                return "Already deleted."
             data = self._data_for(target.paragraph_id)
             return editing.delete(
                 self.lk.store, self.lk.annotator, data, target, expected_version=message.version
