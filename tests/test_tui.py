@@ -749,6 +749,8 @@ async def test_token_editor_refuses_what_cannot_be_stored(db: Path, chat: int) -
         assert "«Case» is not a feature" in rendered_text(edit.query("#token-error"))
         await pilot.press("ctrl+u", *"Case=Nom|Case=Gen", "enter")
         assert "Case is given twice" in rendered_text(edit.query("#token-error"))
+        await pilot.press("ctrl+u", *"Degree=Pos|Case=Xyz", "enter")  # was saved
+        assert "«Xyz» is not a value of Case" in rendered_text(edit.query("#token-error"))
         await pilot.press("up", "up", "ctrl+u", "enter")
         assert "The lemma is empty" in rendered_text(edit.query("#token-error"))
         await pilot.press("escape")  # closes without saving

@@ -366,6 +366,10 @@ def test_token_values_are_checked_and_normalised(registry: SchemaRegistry) -> No
         ("дом", "NOUN", "Case", "«Case» is not a feature"),
         ("дом", "NOUN", "case=Nom", "«case=Nom» is not a feature"),
         ("дом", "NOUN", "Case=Nom|Case=Acc", "Case is given twice"),
+        # bug: an invalid value appended to a valid FEATS was saved
+        ("наверху", "ADV", "Degree=Pos|Case=Xyz", "«Xyz» is not a value of Case"),
+        ("дом", "NOUN", "Cas=Nom", "«Cas» is not a feature of UD Russian"),
+        ("дом", "NOUN", "Case=Nom,Xyz", "«Xyz» is not a value of Case"),
     ]:
         with pytest.raises(lexical.TokenInputError, match=error):
             lexical.check_token_values(field, lemma, upos, feats)

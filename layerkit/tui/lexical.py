@@ -141,7 +141,28 @@ def normalise_feats(feats: str) -> str:
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         raise TokenInputError(f"{', '.join(twice)} is given twice.", hint="Keep one value.")
+    for item in items:
+        _check_feature(item)
     return feats_to_str(feats_from_str("|".join(items)))
+
+
+def _check_feature(item: str) -> None:
+    """Refuse a feature or value that UD Russian does not have (``Case=Xyz``): it would be
+    stored, exported to CoNLL-U that the UD validator rejects, and taught to models."""
+    name, _, values = item.partition("=")
+    base = name.split("[", 1)[0]
+    known = UD_FEATURES.get(base)
+    if known is None:
+        raise TokenInputError(
+            f"«{name}» is not a feature of UD Russian.",
+            hint=f"Features: {', '.join(UD_FEATURES)}.",
+        )
+    wrong = [v for v in values.split(",") if v not in known]
+    if wrong:
+        raise TokenInputError(
+            f"«{wrong[0]}» is not a value of {base}.",
+            hint=f"{base} is one of: {', '.join(known)}.",
+        )
 
 
 def feature_inventory(data: ParagraphData, layer: str) -> list[str]:
