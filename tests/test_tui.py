@@ -293,7 +293,7 @@ async def test_marking_done_under_a_todo_filter_moves_on(db: Path, chat: int) ->
         await settle(pilot)
         assert nav.total == 44 and screen(app).data is not None
         first = screen(app).data.id
-        await pilot.press("ctrl+d")  # the pre-annotated lexical layer is complete
+        await pilot.press("A", "ctrl+d")  # the pre-annotated lexical layer, accepted: complete
         await settle(pilot)
         assert state(db, first, "lexical") == "done"
         assert nav.total == 43
@@ -502,11 +502,16 @@ async def test_texts_editor_writes_paragraph_and_anchored_texts(db: Path, chat: 
     assert (example.source_id, example.value) == (unit.id, "Пример.")
 
 
+def _tokens_of(paragraph_id: int, db: Path) -> list[list[int]]:
+    with open_store(db) as store:
+        return store.paragraph(paragraph_id).tokens
+
+
 async def test_one_paragraph_on_all_five_layers(db: Path, chat: int) -> None:
     """One paragraph annotated on every layer from the keyboard, relations included, and
     every layer marked done; checked row by row in the database."""
     async with running(db, at=chat, layer="lexical") as (app, pilot):
-        await pilot.press("i", "ctrl+d")  # lexical: «Привет» INTJ, then done
+        await pilot.press("i", "A", "ctrl+d")  # lexical: «Привет» INTJ, the rest accepted, done
         # semantic: «Привет» PREDICATE, «Короче» AGENT, linked by enter (the only predicate,
         # then the role named like the span), then done
         await pilot.press("2", "p", "right", "right", "a", "enter", "enter", "enter", "ctrl+d")
@@ -530,7 +535,10 @@ async def test_one_paragraph_on_all_five_layers(db: Path, chat: int) -> None:
         }
     by_layer = {layer: sorted((a.field, a.label) for a in rows) for layer, rows in mine.items()}
     assert statuses == dict.fromkeys(LAYERS, "done")
-    assert by_layer["lexical"] == [("morph", "INTJ")]
+    # «Привет» relabelled INTJ, every other token the model's analysis, accepted as mine
+    assert ("morph", "INTJ") in by_layer["lexical"]
+    assert len(mine["lexical"]) == len(screen_tokens := _tokens_of(chat, db))
+    assert screen_tokens
     assert by_layer["semantic"] == [("frame", "AGENT"), ("frame", "PREDICATE"), ("role", "AGENT")]
     assert by_layer["logical"] == [
         ("discourse", "SUPPORT"),
@@ -906,13 +914,19 @@ async def test_done_is_refused_while_required_fields_are_missing(db: Path, chat:
 
 
 async def test_done_and_reopen_a_complete_layer(db: Path, chat: int) -> None:
-    async with running(db, at=chat, layer="lexical") as (_app, pilot):
+    async with running(db, at=chat, layer="lexical") as (app, pilot):
+        await pilot.press("ctrl+d")  # the model's analyses are not gold until confirmed
+        assert isinstance(app.screen, ErrorModal)
+        assert "model analysis(es) not confirmed" in app.screen.error.message
+        await pilot.press("escape", "A")  # accept the whole paragraph: one step
+        assert {a.origin for a in rows(db, chat, "lexical")} == {"human"}
         await pilot.press("ctrl+d")
         assert state(db, chat, "lexical") == "done"
         await pilot.press("ctrl+d")
         assert state(db, chat, "lexical") == "in_progress"
-        await pilot.press("ctrl+z", "ctrl+z")
+        await pilot.press("ctrl+z", "ctrl+z", "ctrl+z")
         assert state(db, chat, "lexical") == "todo"
+        assert {a.origin for a in rows(db, chat, "lexical")} != {"human"}
 
 
 async def test_someone_elses_change_is_shown_not_overwritten(db: Path, chat: int) -> None:

@@ -72,6 +72,15 @@ def _missing(
         lacking = [(s, e) for s, e in tokens if (s, e) not in analysed]
         if lacking:
             return f"{len(lacking)} token(s) without an analysis ({_quote(text, lacking)})"
+        # Gold means a person looked: a model's analysis counts once it is accepted or fixed.
+        unconfirmed = [a for a in of_field if a.origin != "human" and a.label]
+        if unconfirmed:
+            doubtful = [a for a in unconfirmed if a.confidence is not None and a.confidence < 0.9]
+            spans = [(a.start or 0, a.end or 0) for a in (doubtful or unconfirmed)]
+            what = f"{len(unconfirmed)} model analysis(es) not confirmed"
+            if doubtful:
+                what += f", {len(doubtful)} of them doubtful"
+            return f"{what} ({_quote(text, spans)}); accept them (A, ctrl+a) or correct them"
         return None
     if field.kind == "span":
         return None if of_field else "no span yet"

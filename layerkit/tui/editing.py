@@ -252,6 +252,37 @@ def accept_sentence(
     return said
 
 
+def accept_paragraph(
+    store: Store, annotator: str, data: ParagraphData, layer: str, field: SchemaField
+) -> str:
+    """Make the model's analyses of every token of the paragraph the annotator's own, in one
+    batch (one undo step): what an annotator does after reading a paragraph and finding the
+    suggestions right, instead of accepting it sentence by sentence."""
+    pending = [
+        a
+        for a in data.of_layer(layer, "token")
+        if a.field == field.name and a.start is not None and a.origin != "human"
+    ]
+    analysed = {(a.start, a.end) for a in data.of_layer(layer, "token") if a.field == field.name}
+    missing = sum(1 for t in data.tokens if tuple(t) not in analysed)
+    if pending:
+        with store.batch(
+            annotator=annotator,
+            label="accept paragraph",
+            paragraph_id=data.paragraph.id,
+            layer=layer,
+        ) as batch:
+            for annotation in pending:
+                assert annotation.id is not None
+                batch.update_annotation(
+                    annotation.id, expected_version=annotation.version, origin="human"
+                )
+    said = f"paragraph: {len(pending)} token(s) accepted" if pending else "nothing left to accept"
+    if missing:
+        said += f"; {missing} token(s) have no analysis yet (enter adds one)"
+    return said
+
+
 @dataclass(frozen=True)
 class TextSlot:
     """One free text the annotator can write: a paragraph-level text field, or one label of a

@@ -118,6 +118,13 @@ class AnnotateScreen(Screen[None]):
             tooltip="Accept the model's analyses of the cursor's sentence as yours",
         ),
         Binding(
+            "A",
+            "accept_paragraph",
+            "Accept ¶",
+            show=False,
+            tooltip="Accept the model's analyses of the whole paragraph as yours",
+        ),
+        Binding(
             "ctrl+l",
             "context",
             "Context",
@@ -184,7 +191,7 @@ class AnnotateScreen(Screen[None]):
         """Keys that mean nothing on this layer are off: hidden from the footer, and passed
         on (enter edits a token on a layer of tokens, links spans on a layer of relations)."""
         able = self.able
-        if action in ("edit_token", "accept"):
+        if action in ("edit_token", "accept", "accept_paragraph"):
             return able.tokens
         if action == "link":
             return able.relations
@@ -607,6 +614,23 @@ class AnnotateScreen(Screen[None]):
                 schema.layer,
                 field,
                 cursor[0],
+            )
+        )
+
+    def action_accept_paragraph(self) -> None:
+        """Accept the model's analyses of every token of the paragraph (one undo step)."""
+        data, schema = self.data, self.schema
+        field = token_field(schema)
+        if data is None or field is None:
+            return
+        self._edit(
+            partial(
+                editing.accept_paragraph,
+                self.lk.store,
+                self.lk.annotator,
+                data,
+                schema.layer,
+                field,
             )
         )
 
