@@ -127,3 +127,23 @@ def test_saving_a_position_inside_a_batch_is_refused(store: Store, paragraph_id:
     store.save_position("anna", paragraph_id=paragraph_id)
     anna = store.position("anna")
     assert anna is not None and anna.paragraph_id == paragraph_id
+
+
+def test_text_drafts_are_kept_per_annotator_and_slot(store: Store) -> None:
+    """Drafts of free texts: upserted as typed, read back by slot, gone when discarded or
+    when their paragraph goes."""
+    with store.bulk() as writer:
+        writer.add_document(make_document("d", "Мама мыла раму."))
+    pid = next(store.iter_paragraphs()).id
+    assert pid is not None
+    store.save_drafts("anna", pid, {"a": "Черно", "b": "другой"})
+    store.save_drafts("anna", pid, {"a": "Черновик"})
+    store.save_drafts("boris", pid, {"a": "его"})
+    assert store.drafts("anna", ["a", "b", "c"]) == {"a": "Черновик", "b": "другой"}
+    assert store.drafts("boris", ["a"]) == {"a": "его"}
+    store.discard_drafts("anna", ["a"])
+    assert store.drafts("anna", ["a", "b"]) == {"b": "другой"}
+    assert store.events(limit=10) == [e for e in store.events(limit=10) if e["action"] == "import"]
+    with store.engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM documents"))
+    assert store.drafts("anna", ["b"]) == {} and store.drafts("boris", ["a"]) == {}

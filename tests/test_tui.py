@@ -502,6 +502,57 @@ async def test_texts_editor_writes_paragraph_and_anchored_texts(db: Path, chat: 
     assert (example.source_id, example.value) == (unit.id, "Пример.")
 
 
+TYPE_THEN_HANG = """
+import asyncio, sys
+from layerkit.tui import create_app
+
+async def main(db, text):
+    app = create_app(db, "tester", poll_seconds=None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+e", *text)
+        await pilot.pause(1.0)  # the draft is written a moment after typing stops
+        print("TYPED", flush=True)
+        await asyncio.sleep(600)  # killed here, the dialog still open, nothing saved
+
+asyncio.run(main(sys.argv[1], sys.argv[2]))
+"""
+
+
+async def test_a_free_text_draft_survives_a_killed_annotator(db: Path, chat: int) -> None:
+    """Bug: text typed in an open free-text dialog was lost when the process died."""
+    import signal
+    import subprocess
+    import sys
+
+    with open_store(db) as store:
+        store.save_position(ME, paragraph_id=chat, layer="pragmatic")
+    child = subprocess.Popen(
+        [sys.executable, "-c", TYPE_THEN_HANG, str(db), "Зовёт гулять"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "TYPED", (
+            child.stderr.read() if child.stderr else ""
+        )
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(30)
+    assert rows(db, chat, "pragmatic") == []  # never saved
+    async with running(db, at=chat, layer="pragmatic") as (app, pilot):
+        await pilot.press("ctrl+e")
+        assert isinstance(app.screen, TextsModal)
+        assert app.screen.texts()[0] == "Зовёт гулять"  # restored as it was typed
+        await pilot.press("end", ".", "ctrl+s")
+    (text,) = rows(db, chat, "pragmatic")
+    assert text.value == "Зовёт гулять."
+    with open_store(db) as store:  # saved: the draft is gone
+        assert store.drafts(ME, [f"{chat}/pragmatic/implicature//"]) == {}
+
+
 def _tokens_of(paragraph_id: int, db: Path) -> list[list[int]]:
     with open_store(db) as store:
         return store.paragraph(paragraph_id).tokens

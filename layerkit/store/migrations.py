@@ -351,6 +351,24 @@ def _create_trigram_index(conn: sa.Connection) -> None:
         return
 
 
+@migration(6)
+def m006_text_drafts(op: Operations) -> None:
+    """Free texts being typed, kept as they are typed: a crash loses no unsaved draft."""
+    op.create_table(
+        "text_drafts",
+        sa.Column("annotator", sa.String, primary_key=True),
+        sa.Column("slot", sa.String, primary_key=True),
+        sa.Column(
+            "paragraph_id",
+            sa.Integer,
+            sa.ForeignKey("paragraphs.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        sa.Column("value", sa.Text, nullable=False),
+        sa.Column("updated_at", _tz(), nullable=False),
+    )
+
+
 def is_modelled_table(name: str) -> bool:
     """Whether ``models.py`` describes the table: FTS5's virtual table and its shadow tables
     (``paragraphs_fts_data`` ...) are made by raw DDL and have no model."""

@@ -200,6 +200,27 @@ class Event(SQLModel, table=True):
     redo_top_id: int | None = None
 
 
+class TextDraft(SQLModel, table=True):
+    """A free text an annotator is typing and has not saved yet, written as it is typed so that
+    a crash or a killed terminal loses none of it. ``slot`` names what the text is for (the
+    app's business: paragraph, layer, field, label, anchor); the draft goes when it is saved or
+    thrown away, and with its paragraph. Not an edit: no event, nothing to undo."""
+
+    __tablename__ = "text_drafts"
+
+    annotator: str = Field(sa_column=sa.Column(sa.String, primary_key=True))
+    slot: str = Field(sa_column=sa.Column(sa.String, primary_key=True))
+    paragraph_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("paragraphs.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    value: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False)
+    )
+
+
 class AnnotatorPosition(SQLModel, table=True):
     """Where an annotator was: the paragraph, layer, cursor and browsing mode to reopen at.
 

@@ -49,6 +49,7 @@ from layerkit.store.models import (
     Document,
     LayerStatus,
     Paragraph,
+    TextDraft,
     utcnow,
 )
 
@@ -58,6 +59,7 @@ annotations_t = edits.annotations_t
 status_t = edits.status_t
 events_t = edits.events_t
 positions_t: sa.Table = AnnotatorPosition.__table__  # type: ignore[attr-defined]
+drafts_t: sa.Table = TextDraft.__table__  # type: ignore[attr-defined]
 
 SavedListener = Callable[[dict[str, Any], str], None]
 T = TypeVar("T")
@@ -725,6 +727,64 @@ class Store:
             )
 
         return AnnotatorPosition(**self._run_write(body, annotator=None))
+
+    # --- drafts of free texts ----------------------------------------------------------------
+
+    def save_drafts(self, annotator: str, paragraph_id: int, drafts: dict[str, str]) -> None:
+        """Keep the texts an annotator is typing (``slot`` → text), replacing earlier drafts of
+        those slots; one short transaction, no event (see :class:`TextDraft`)."""
+        if not drafts:
+            return
+
+        def body(conn: sa.Connection) -> None:
+            edits.require_paragraph(conn, paragraph_id)
+            insert = sqlite_insert if conn.dialect.name == "sqlite" else postgresql_insert
+            rows = [
+                {
+                    "annotator": annotator,
+                    "slot": slot,
+                    "paragraph_id": paragraph_id,
+                    "value": value,
+                    "updated_at": utcnow(),
+                }
+                for slot, value in drafts.items()
+            ]
+            statement = insert(drafts_t)
+            conn.execute(
+                statement.on_conflict_do_update(
+                    index_elements=[drafts_t.c.annotator, drafts_t.c.slot],
+                    set_={
+                        "value": statement.excluded.value,
+                        "paragraph_id": statement.excluded.paragraph_id,
+                        "updated_at": statement.excluded.updated_at,
+                    },
+                ),
+                rows,
+            )
+
+        self._run_write(body, annotator=None)
+
+    def drafts(self, annotator: str, slots: Sequence[str]) -> dict[str, str]:
+        """The annotator's unsaved drafts of these slots (slot → text)."""
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(drafts_t.c.slot, drafts_t.c.value).where(
+                    (drafts_t.c.annotator == annotator) & drafts_t.c.slot.in_(list(slots))
+                )
+            )
+            return {slot: value for slot, value in rows}
+
+    def discard_drafts(self, annotator: str, slots: Sequence[str]) -> None:
+        """Forget drafts once their texts are saved (or deliberately thrown away)."""
+
+        def body(conn: sa.Connection) -> None:
+            conn.execute(
+                drafts_t.delete().where(
+                    (drafts_t.c.annotator == annotator) & drafts_t.c.slot.in_(list(slots))
+                )
+            )
+
+        self._run_write(body, annotator=None)
 
     # --- text search ----------------------------------------------------------------------------
 

@@ -303,6 +303,13 @@ class TextSlot:
         return self.existing.value or "" if self.existing is not None else ""
 
 
+def draft_key(paragraph_id: int, layer: str, slot: TextSlot) -> str:
+    """What a draft of ``slot`` is kept under in the store: paragraph, layer, field, label and
+    the anchor's id, so that a restored draft goes back into the same slot."""
+    anchor = slot.anchor.id if slot.anchor is not None else ""
+    return f"{paragraph_id}/{layer}/{slot.field.name}/{slot.label or ''}/{anchor}"
+
+
 def text_slots(
     schema: LayerSchema, data: ParagraphData, focused: Annotation | None
 ) -> list[TextSlot]:

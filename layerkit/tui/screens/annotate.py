@@ -7,6 +7,7 @@ refuses, and then re-reads the paragraph so what is on screen is what is in the 
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -376,17 +377,19 @@ class AnnotateScreen(Screen[None]):
         )
         self.query_one(Navigator).focus()
 
-    def _edit(self, change: editing.Change) -> None:
-        """Run one store edit; show what it did, or the store's refusal in a modal."""
+    def _edit(self, change: editing.Change) -> bool:
+        """Run one store edit; show what it did, or the store's refusal in a modal. Whether it
+        went through."""
         try:
             said = change()
         except LayerkitError as exc:
             self.lk.show_error(exc)
             self._reload(everything=True)  # a conflict: show what the others changed
-            return
+            return False
         if said:
             self.notify(said, timeout=3)
         self._reload()
+        return True
 
     # --- actions -------------------------------------------------------------------------------
 
@@ -656,16 +659,40 @@ class AnnotateScreen(Screen[None]):
             return
         from layerkit.tui.screens.texts import TextsModal
 
+        store, annotator, layer = self.lk.store, self.lk.annotator, self.schema.layer
+        assert data.id is not None
+        paragraph_id = data.id
+        keys = [editing.draft_key(paragraph_id, layer, slot) for slot in slots]
+        try:
+            drafts = store.drafts(annotator, keys)
+        except LayerkitError:
+            drafts = {}
+        values = [drafts.get(key, slot.value) for key, slot in zip(keys, slots, strict=True)]
+        restored = sum(1 for v, slot in zip(values, slots, strict=True) if v != slot.value)
+        if restored:
+            self.notify(f"Restored {restored} unsaved draft(s) of this text.", timeout=4)
+
+        def keep_draft(texts: list[str]) -> None:
+            # A draft is a safety net: failing to keep one must not interrupt typing.
+            with suppress(LayerkitError):
+                store.save_drafts(annotator, paragraph_id, dict(zip(keys, texts, strict=True)))
+
         def save(values: list[str] | None) -> None:
-            store, annotator, layer = self.lk.store, self.lk.annotator, self.schema.layer
-            for slot, value in zip(slots, values or [], strict=False):
+            saved = [
                 self._edit(partial(editing.save_text, store, annotator, data, layer, slot, value))
+                for slot, value in zip(slots, values or [], strict=False)
+            ]
+            if all(saved):
+                # Saved (or nothing to save): the drafts are done with. A refused save keeps
+                # them, so the text comes back the next time the dialog opens.
+                with suppress(LayerkitError):
+                    store.discard_drafts(annotator, keys)
 
         title = f"{self.schema.title} texts"
         if slots[0].anchor is not None and slots[0].anchor.start is not None:
             anchor = slots[0].anchor
             title += f" of «{data.text[anchor.start : anchor.end or anchor.start][:40]}»"
-        self.app.push_screen(TextsModal(title, slots), save)
+        self.app.push_screen(TextsModal(title, slots, values=values, keep_draft=keep_draft), save)
 
     def action_step_paragraph(self, step: int) -> None:
         """Open the next or previous paragraph of the list, at once (no message round trip,

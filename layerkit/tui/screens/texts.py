@@ -1,18 +1,21 @@
 """The free-text editor: implicature and other paragraph notes, unfolding texts of a unit.
 
 Closing it, by ctrl+s or escape, saves: typed text is never thrown away by a wrong key, and a
-text saved by mistake is one ctrl+z away. An emptied text is deleted.
+text saved by mistake is one ctrl+z away. An emptied text is deleted. While the dialog is open,
+what is typed is handed to ``keep_draft`` a moment after each change (the annotator keeps it in
+the store), so a crash or a killed terminal loses no more than the last fraction of a second.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
+from textual.timer import Timer
 from textual.widgets import Label, TextArea
 
 from layerkit.tui.editing import TextSlot
@@ -25,10 +28,23 @@ class TextsModal(ModalScreen[list[str]]):
         Binding("ctrl+s,escape", "save", "Save and close"),
     ]
 
-    def __init__(self, title: str, slots: Sequence[TextSlot]) -> None:
+    # How long typing must pause before the draft is written (a write per key is not needed).
+    DRAFT_DELAY = 0.25
+
+    def __init__(
+        self,
+        title: str,
+        slots: Sequence[TextSlot],
+        *,
+        values: Sequence[str] | None = None,
+        keep_draft: Callable[[list[str]], None] | None = None,
+    ) -> None:
         super().__init__()
         self.title_text = title
         self.slots = list(slots)
+        self.values = list(values) if values is not None else [s.value for s in self.slots]
+        self.keep_draft = keep_draft
+        self._draft_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="texts-box") as box:
@@ -36,10 +52,28 @@ class TextsModal(ModalScreen[list[str]]):
             box.border_subtitle = "ctrl+s / escape: save and close"
             for i, slot in enumerate(self.slots):
                 yield Label(slot.title, classes="text-title")
-                yield TextArea(slot.value, id=f"text-{i}", soft_wrap=True, classes="text-edit")
+                yield TextArea(self.values[i], id=f"text-{i}", soft_wrap=True, classes="text-edit")
 
     def on_mount(self) -> None:
         self.query(TextArea).first().focus()
 
+    def texts(self) -> list[str]:
+        return [self.query_one(f"#text-{i}", TextArea).text for i in range(len(self.slots))]
+
+    def on_text_area_changed(self, _event: TextArea.Changed) -> None:
+        if self.keep_draft is None:
+            return
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self._draft_timer = self.set_timer(self.DRAFT_DELAY, self._keep_draft)
+
+    def _keep_draft(self) -> None:
+        self._draft_timer = None
+        if self.keep_draft is not None and self.is_attached:
+            self.keep_draft(self.texts())
+
     def action_save(self) -> None:
-        self.dismiss([self.query_one(f"#text-{i}", TextArea).text for i in range(len(self.slots))])
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+            self._draft_timer = None
+        self.dismiss(self.texts())
