@@ -5,6 +5,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.layerkit-installed
 DB ?= sample.db
+# Whose edits these are (undo, conflicts and the place kept are per name): make run ANNOTATOR=anna
+ANNOTATOR ?= annotator
 
 .PHONY: setup run test lint bench clean
 
@@ -22,7 +24,7 @@ run: setup
 	$(BIN)/layerkit --db $(DB) import sample_corpus/
 	$(BIN)/layerkit --db $(DB) preannotate
 	$(BIN)/layerkit --db $(DB) status
-	$(BIN)/layerkit --db $(DB) annotate
+	$(BIN)/layerkit --db $(DB) annotate --annotator $(ANNOTATOR)
 
 # The store's tests run on SQLite and on a throwaway PostgreSQL server that this starts and stops.
 test: setup

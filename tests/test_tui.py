@@ -383,6 +383,29 @@ async def test_fast_delete_presses_delete_once_without_an_error(db: Path, chat: 
         assert isinstance(app.screen, AnnotateScreen)
 
 
+async def test_deleting_another_annotators_span_asks_first(db: Path, chat: int) -> None:
+    start, end = _tokens_of(chat, db)[2]
+    with open_store(db) as store:
+        store.create_annotation(
+            paragraph_id=chat, layer="semantic", kind="span", field="frame",
+            start=start, end=end, label="AGENT", annotator="bob",
+        )  # fmt: skip
+    from layerkit.tui.screens.confirm import ConfirmModal
+
+    async with running(db, at=chat, layer="semantic") as (app, pilot):
+        await pilot.press("right", "right", "delete")
+        assert isinstance(app.screen, ConfirmModal)
+        assert "annotated by bob" in app.screen.question
+        await pilot.press("n")  # kept
+        assert isinstance(app.screen, AnnotateScreen)
+        assert [a.label for a in rows(db, chat, "semantic")] == ["AGENT"]
+        await pilot.press("delete", "y")
+        assert rows(db, chat, "semantic") == []
+        await pilot.press("p", "delete")  # my own: no question
+        assert isinstance(app.screen, AnnotateScreen)
+        assert rows(db, chat, "semantic") == []
+
+
 async def test_undo_redo_through_the_store(db: Path, chat: int) -> None:
     async with running(db, at=chat, layer="semantic") as (_app, pilot):
         await pilot.press("p", "right", "a")
@@ -572,7 +595,8 @@ async def test_one_paragraph_on_all_five_layers(db: Path, chat: int) -> None:
         await pilot.press("escape", "down", "shift+down", "p", "enter", "1", "s", "ctrl+d")
         # epistemic: sentence 4 FACT, a HEDGE in it, «Привет» SOURCE, FACT → SOURCE, done
         await pilot.press("4", "f", "escape", "left", "h", "home", "s")
-        await pilot.press("down", "down", "down", "shift+down", "enter", "1", "s", "ctrl+d")
+        # (one relation label there, SOURCE: picking the target is enough)
+        await pilot.press("down", "down", "down", "shift+down", "enter", "1", "ctrl+d")
         await pilot.press("5", "home")  # pragmatic: every sentence, and the paragraph
         for _ in range(5):
             await pilot.press("e", "down")

@@ -244,7 +244,9 @@ class AnnotateScreen(Screen[None]):
         states = (
             {layer.layer: data.state(layer.layer) for layer in self.layer_schemas} if data else {}
         )
-        self.query_one(LayerTabs).show(self.layer_schemas, schema.layer, states, self.lk.order)
+        self.query_one(LayerTabs).show(
+            self.layer_schemas, schema.layer, states, self.lk.order, self.lk.annotator
+        )
         self.query_one(LabelBar).show(schema.layer)
         if data is None:
             view.border_title = "no paragraph"
@@ -335,6 +337,33 @@ class AnnotateScreen(Screen[None]):
 
     @on(DeleteRequested)
     def _delete(self, message: DeleteRequested) -> None:
+        try:
+            target = self.lk.store.annotation(message.annotation_id)
+        except StoreError:
+            target = None  # already gone: change() says so
+        owner = target.annotator if target is not None else self.lk.annotator
+        if (
+            target is not None
+            and target.origin == "human"
+            and owner not in (self.lk.annotator, "import")
+        ):
+            # Someone else's work: one key more, so a wrong Delete does not destroy it.
+            from layerkit.tui.screens.confirm import ConfirmModal
+
+            label = target.label or target.field
+            question = f"{label} was annotated by {owner}. Delete it anyway?"
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self._delete_now(message)
+
+            self.app.push_screen(
+                ConfirmModal("Delete another annotator's work?", question), answered
+            )
+            return
+        self._delete_now(message)
+
+    def _delete_now(self, message: DeleteRequested) -> None:
         def change() -> str | None:
             try:
                 target = self.lk.store.annotation(message.annotation_id)

@@ -25,7 +25,8 @@ class ErrorModal(ModalScreen[None]):
         self.error = error
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="error-box"):
+        with Vertical(id="error-box") as box:
+            box.border_subtitle = "enter / esc: close"
             yield Static(self.error.title, id="error-title", markup=False)
             yield Static(self.error.message, id="error-message", markup=False)
             if self.error.hint:

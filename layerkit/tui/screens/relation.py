@@ -137,6 +137,10 @@ class RelationPicker(ModalScreen[Picked | None]):
     def _ask_label(self, target: Annotation) -> None:
         self.target = target
         self.choices = label_choices([f for f in self.fields if accepts(f, target)])
+        if len(self.choices) == 1:  # nothing to ask (e.g. SOURCE): one key less
+            choice = self.choices[0]
+            self.dismiss(Picked(choice.field, choice.label.name, target))
+            return
         options = self.options
         options.set_options(self._label_question(self.query_one("#picker-box")))
         options.highlighted = self._preferred()

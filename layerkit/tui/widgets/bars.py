@@ -46,8 +46,12 @@ class LayerTabs(TextBar):
         current: str,
         states: dict[str, str],
         order: str = "",
+        annotator: str = "",
     ) -> None:
         line = Text(no_wrap=True, overflow="ellipsis")
+        if annotator:  # who is annotating: undo, conflicts and the place kept are theirs
+            line.append(f" {annotator} ", Style(bold=True))
+            line.append("│")
         for number, schema in enumerate(layers, start=1):
             glyph, glyph_style = STATE_GLYPHS.get(
                 states.get(schema.layer, "todo"), STATE_GLYPHS["todo"]
