@@ -28,6 +28,7 @@ from layerkit.project import Project
 from layerkit.store import Annotation, Store, queries
 from layerkit.tui import LayerkitApp, create_app
 from layerkit.tui.app import POSITION_SAVE_DELAY
+from layerkit.tui.model import Selection
 from layerkit.tui.screens.annotate import AnnotateScreen
 from layerkit.tui.screens.error import ErrorModal
 from layerkit.tui.screens.help import HelpScreen
@@ -404,6 +405,38 @@ async def test_deleting_another_annotators_span_asks_first(db: Path, chat: int) 
         await pilot.press("p", "delete")  # my own: no question
         assert isinstance(app.screen, AnnotateScreen)
         assert rows(db, chat, "semantic") == []
+
+
+async def test_jump_hints_reach_any_token_in_three_keys(db: Path, chat: int) -> None:
+    from layerkit.tui.widgets.paragraph_view import hint_labels
+
+    tokens = _tokens_of(chat, db)
+    labels = hint_labels(len(tokens), 0)
+    assert len(set(labels)) == len(tokens) and max(map(len, labels)) <= 2
+    async with running(db, at=chat, layer="semantic") as (app, pilot):
+        target = len(tokens) - 3  # far from the cursor
+        await pilot.press("semicolon")
+        shown = view(app)._styled.plain
+        start = tokens[target][0]
+        assert shown[start : start + len(labels[target])] == labels[target]  # drawn on the token
+        await pilot.press(*labels[target])
+        assert view(app).selection == Selection(target, target)
+        assert view(app)._styled.plain == app_text(app)  # hints gone
+        # "," selects from the cursor to a token: then one label key labels the span
+        near = hint_labels(len(tokens), target)  # the easiest letters go near the cursor
+        assert len(near[target - 2]) <= len(labels[target - 2])
+        await pilot.press("comma", *near[target - 2], "p")
+        (span,) = rows(db, chat, "semantic")
+        assert (span.start, span.end) == (tokens[target - 2][0], tokens[target][1])
+        # escape cancels; letters are label keys again afterwards
+        await pilot.press("semicolon", "escape", "home", "a")
+        assert sorted(a.label for a in rows(db, chat, "semantic")) == ["AGENT", "PREDICATE"]
+
+
+def app_text(app: LayerkitApp) -> str:
+    data = screen(app).data
+    assert data is not None
+    return data.text
 
 
 async def test_undo_redo_through_the_store(db: Path, chat: int) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingsMap, BindingType
@@ -35,6 +36,30 @@ from layerkit.tui.model import (
 )
 from layerkit.tui.rendering import line_of, styled_paragraph, wrap
 from layerkit.tui.widgets.scrolling import SteadyScrollbars
+
+# Hint letters, easiest to type first (home row, then the rows above and below).
+HINT_LETTERS = "asdfghjklqwertyuiopzxcvbnm"
+HINT_STYLE = Style(color="black", bgcolor="yellow", bold=True)
+
+
+def hint_labels(count: int, cursor: int = 0) -> list[str]:
+    """One label per token, none the beginning of another: as many single letters as can be
+    kept while the remaining letters, as first letters of pairs, still label every other token
+    (avy's scheme). The tokens nearest the cursor get the single, easiest letters, so most
+    jumps take two keys (``;`` and a letter) and none more than three."""
+    letters = HINT_LETTERS
+    n = len(letters)
+    singles = n
+    while singles > 0 and singles + (n - singles) * n < count:
+        singles -= 1
+    pool = list(letters[:singles])
+    pool += [a + b for a in letters[singles:] for b in letters]
+    pool = pool[:count]
+    by_distance = sorted(range(count), key=lambda i: (abs(i - cursor), i))
+    labels = [""] * count
+    for label, index in zip(pool, by_distance, strict=False):
+        labels[index] = label
+    return labels
 
 
 class ParagraphView(SteadyScrollbars, can_focus=True):
@@ -76,6 +101,21 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
         ),
         Binding("pagedown", "screen.step_paragraph(1)", "Next paragraph", show=False),
         Binding("pageup", "screen.step_paragraph(-1)", "Previous paragraph", show=False),
+        Binding(
+            "semicolon",
+            "hints(False)",
+            "Jump",
+            key_display=";",
+            tooltip="Jump: every token shows a letter or two; type them to move the cursor there",
+        ),
+        Binding(
+            "comma",
+            "hints(True)",
+            "Select to",
+            key_display=",",
+            show=False,
+            tooltip="Select from the cursor to a token: type its letters as shown",
+        ),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -88,6 +128,12 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
         self._lines: list[tuple[int, int]] = []
         self._wrapped_width = -1
         self._strips: dict[int, Strip] = {}
+        # Jump hints on screen: label → token index, what is typed so far, and whether the
+        # jump extends the selection (``,``) or moves the cursor (``;``).
+        self._hints: dict[str, int] = {}
+        self._typed = ""
+        self._extend = False
+        self._normal_bindings: BindingsMap | None = None
 
     # --- content -------------------------------------------------------------------------------
 
@@ -96,6 +142,8 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
     ) -> None:
         """Show a paragraph on a layer. ``keep`` keeps the selection (same paragraph, reloaded)."""
         same = keep and self.data is not None and data is not None and self.data.id == data.id
+        if self._hints:
+            self._end_hints()
         self.data, self.schema = data, schema
         if keymap is not self.keymap:
             self._bind_label_keys(keymap)
@@ -112,6 +160,78 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
             )
         self._wrapped_width = -1
         self._restyle()
+
+    # --- jump hints (avy/easymotion): any token in at most three keys --------------------------
+
+    def action_hints(self, extend: bool) -> None:
+        """Show a hint on every token; the next keys pick one (see :func:`hint_labels`)."""
+        if self.data is None or not self.data.tokens or self.selection is None:
+            return
+        labels = hint_labels(len(self.data.tokens), self.selection.cursor)
+        self._hints = {label: i for i, label in enumerate(labels) if label}
+        self._typed = ""
+        self._extend = extend
+        # While hints show, letters pick a hint (not a label) and escape cancels: this widget's
+        # bindings are swapped for those keys only, so they are handled in order like any key.
+        self._normal_bindings = self._bindings
+        hinting = BindingsMap()
+        for letter in HINT_LETTERS:
+            hinting.bind(letter, f"hint({letter!r})", show=False)
+        hinting.bind("escape", "hint_cancel", "Cancel jump", show=False)
+        self._bindings = hinting
+        self.screen.refresh_bindings()
+        self._restyle()
+
+    def action_hint(self, letter: str) -> None:
+        typed = self._typed + letter
+        if typed in self._hints:
+            target = self._hints[typed]
+            extend = self._extend
+            self._end_hints()
+            anchor = self.selection.anchor if extend and self.selection is not None else target
+            self._select(Selection(anchor, target))
+        elif any(label.startswith(typed) for label in self._hints):
+            self._typed = typed
+            self._restyle()
+        else:
+            self._end_hints()
+
+    def action_hint_cancel(self) -> None:
+        self._end_hints()
+
+    @property
+    def hinting(self) -> bool:
+        return bool(self._hints)
+
+    def _end_hints(self) -> None:
+        self._hints = {}
+        self._typed = ""
+        if self._normal_bindings is not None:
+            self._bindings = self._normal_bindings
+            self._normal_bindings = None
+            self.screen.refresh_bindings()
+        self._restyle()
+
+    def _with_hints(self, styled: Text) -> Text:
+        """The paragraph with each token's hint (what is left of it to type) written over the
+        token's first characters: same length, so offsets and wrapping do not move."""
+        assert self.data is not None
+        plain = list(styled.plain)
+        spans: list[tuple[int, int]] = []
+        for label, index in self._hints.items():
+            if not label.startswith(self._typed):
+                continue
+            rest = label[len(self._typed) :]
+            start = self.data.tokens[index][0]
+            end = min(start + len(rest), len(plain))
+            if plain[start:end] and "\n" not in plain[start:end]:
+                plain[start:end] = rest[: end - start]
+                spans.append((start, end))
+        shown = styled.copy()
+        shown.plain = "".join(plain)
+        for start, end in spans:
+            shown.stylize(HINT_STYLE, start, end)
+        return shown
 
     def _bind_label_keys(self, keymap: KeyMap) -> None:
         """Make the layer's label keys bindings of this widget.
@@ -285,6 +405,8 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
                 cursor,
                 self.focused_annotation(),
             )
+            if self._hints:
+                self._styled = self._with_hints(self._styled)
         if self._repaint_changed_lines(before):
             return
         self._strips.clear()
