@@ -874,6 +874,45 @@ async def test_token_editor_refuses_what_cannot_be_stored(db: Path, chat: int) -
     assert rows(db, chat, "lexical") == before
 
 
+async def test_token_editor_takes_a_reading_with_one_digit(db: Path, chat: int) -> None:
+    from layerkit.tui.lexical import suggestions
+
+    readings = suggestions("Привет").readings
+    assert len(readings) >= 2
+    lemma, upos, feats = readings[1].split(" ", 2)
+    async with running(db, at=chat, layer="lexical") as (app, pilot):
+        await pilot.press("enter")
+        edit = editor(app)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert edit.readings, "the readings are listed, numbered"
+        await pilot.press("2")  # reading 2, saved: two keys in all
+        assert isinstance(app.screen, AnnotateScreen)
+        first = {(a.start, a.end): a for a in rows(db, chat, "lexical")}[(0, 6)]
+        assert (first.attrs["lemma"], first.label, first.attrs["feats"], first.origin) == (
+            lemma, upos, feats, "human",
+        )  # fmt: skip
+        # once something is typed, digits are text again
+        await pilot.press("enter", "down", "down", "end", *"|Person=1")
+        assert editor(app).values()[2].endswith("|Person=1")
+        await pilot.press("escape")
+
+
+async def test_next_doubtful_then_unconfirmed_token(db: Path, chat: int) -> None:
+    tokens = [tuple(t) for t in _tokens_of(chat, db)]
+    by_offsets = {(a.start, a.end): a for a in rows(db, chat, "lexical")}
+    order = [by_offsets[t] for t in tokens]
+    doubtful = [i for i, a in enumerate(order) if a.confidence is not None and a.confidence < 0.9]
+    assert doubtful, "the sample's chat paragraph has doubtful analyses"
+    async with running(db, at=chat, layer="lexical") as (app, pilot):
+        ahead = [i for i in doubtful if i > 0]  # the cursor starts on token 0
+        for expected in [*ahead, doubtful[0]]:  # each in turn, then around again
+            await pilot.press("apostrophe")
+            assert view(app).cursor_token == expected
+        await pilot.press("A", "home", "apostrophe")  # all accepted: nothing left to check
+        assert view(app).cursor_token == 0
+
+
 async def test_token_editor_adds_a_missing_analysis(db: Path, chat: int) -> None:
     with open_store(db) as store:
         first = {(a.start, a.end): a for a in store.annotations(chat, "lexical")}[(0, 6)]

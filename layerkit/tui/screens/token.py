@@ -5,6 +5,9 @@ FEATS a whole reading's or the next ``Name=Value``, lemmas from pymorphy3's read
 form (read in a thread: the first one loads the dictionaries). Enter saves all three as one
 edit, so one ctrl+z takes it back; what cannot be stored (an unknown UPOS, a malformed FEATS)
 is said under the inputs and nothing is saved until it is fixed. Escape closes without saving.
+
+The readings are numbered: before anything is typed, a digit takes that reading whole and
+saves it, so correcting a token to another of its readings is two keys (enter, digit).
 """
 
 from __future__ import annotations
@@ -78,6 +81,8 @@ class TokenEditor(ModalScreen[TokenValues | None]):
         self.inventory = list(inventory)
         self.lemmas: list[str] = []
         self.readings_feats: list[str] = []
+        self.readings: list[tuple[str, str, str]] = []  # (lemma, UPOS, FEATS), numbered 1..
+        self.initial: tuple[str, str, str] | None = None
 
     def compose(self) -> ComposeResult:
         token = self.token
@@ -117,6 +122,7 @@ class TokenEditor(ModalScreen[TokenValues | None]):
         return f"Suggested by {a.origin}{confidence}; saving makes it yours."
 
     def on_mount(self) -> None:
+        self.initial = self.values()
         # The lemma input has the focus as the first one (auto focus): focusing it here could
         # take it back from a field a fast ↓ already moved to.
         self._suggest(self.token.form)
@@ -136,11 +142,41 @@ class TokenEditor(ModalScreen[TokenValues | None]):
         self, lemmas: list[str], feats: list[str], readings: list[str], note: str
     ) -> None:
         self.lemmas, self.readings_feats = lemmas, feats
-        shown = "\n".join(f"· {r}" for r in readings) if readings else f"· {note}"
+        self.readings = [_reading(r) for r in readings][:9]
+        shown = (
+            "\n".join(f"{i} {' '.join(r)}" for i, r in enumerate(self.readings, start=1))
+            if self.readings
+            else f"· {note}"
+        )
+        title = "pymorphy3 readings (a digit takes one and saves):"
         try:
-            self.query_one("#token-readings", Static).update(f"pymorphy3 readings:\n{shown}")
+            self.query_one("#token-readings", Static).update(f"{title}\n{shown}")
         except NoMatches:
             return  # closed before the readings came: nothing to show them in
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        """A digit typed first, into a field nobody has touched, takes that reading instead
+        (and saves it); anything else is just typing (digits too: ``Person=1``)."""
+        if self.initial is None or not self.readings:
+            return
+        values = self.values()
+        changed = [(now, was) for now, was in zip(values, self.initial, strict=True) if now != was]
+        if len(changed) != 1:
+            return
+        now, was = changed[0]
+        if len(now) == len(was) + 1 and now.startswith(was) and now[-1] in "123456789":
+            number = int(now[-1])
+            if number <= len(self.readings):
+                event.stop()
+                self.take_reading(number - 1)
+
+    def take_reading(self, index: int) -> None:
+        """Fill the fields with reading ``index`` and save it (or say why it cannot be)."""
+        lemma, upos, feats = self.readings[index]
+        for name, value in (("lemma", lemma), ("upos", upos), ("feats", feats)):
+            self.query_one(f"#token-{name}", Input).value = value
+        self._save()
 
     def values(self) -> tuple[str, str, str]:
         return (
@@ -152,6 +188,9 @@ class TokenEditor(ModalScreen[TokenValues | None]):
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        self._save()
+
+    def _save(self) -> None:
         try:
             checked = check_token_values(self.field, *self.values())
         except TokenInputError as exc:
@@ -161,3 +200,10 @@ class TokenEditor(ModalScreen[TokenValues | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def _reading(text: str) -> tuple[str, str, str]:
+    """``"lemma UPOS FEATS"`` (as :func:`suggestions` spells a reading) as its three parts."""
+    lemma, _, rest = text.partition(" ")
+    upos, _, feats = rest.partition(" ")
+    return lemma, upos, feats or "_"

@@ -34,7 +34,7 @@ from layerkit.tui.model import (
     sentence_token_range,
     token_at,
 )
-from layerkit.tui.rendering import line_of, styled_paragraph, wrap
+from layerkit.tui.rendering import line_of, styled_paragraph, unsure, wrap
 from layerkit.tui.widgets.scrolling import SteadyScrollbars
 
 # Hint letters, easiest to type first (home row, then the rows above and below).
@@ -109,6 +109,14 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
             tooltip="Jump: every token shows a letter or two; type them to move the cursor there",
         ),
         Binding(
+            "apostrophe",
+            "next_unsure(1)",
+            "Next doubtful",
+            key_display="'",
+            tooltip="Next token to check: the model's doubtful analyses first, then any it made "
+            "that nobody confirmed (wraps around)",
+        ),
+        Binding(
             "comma",
             "hints(True)",
             "Select to",
@@ -162,6 +170,31 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
         self._restyle()
 
     # --- jump hints (avy/easymotion): any token in at most three keys --------------------------
+
+    def action_next_unsure(self, step: int) -> None:
+        """Move to the next token whose analysis a person should look at: a doubtful model
+        analysis if any is left, else any unconfirmed model analysis, after the cursor
+        (wrapping around)."""
+        if self.data is None or self.schema is None or self.selection is None:
+            return
+        tokens = self.data.tokens
+        by_offsets = {
+            (a.start, a.end): a
+            for a in self.data.of_layer(self.schema.layer, "token")
+            if a.start is not None
+        }
+        analyses = [by_offsets.get((s, e)) for s, e in tokens]
+        doubtful = [i for i, a in enumerate(analyses) if a is not None and unsure(a)]
+        unconfirmed = [i for i, a in enumerate(analyses) if a is not None and a.origin != "human"]
+        found = doubtful or unconfirmed
+        if not found:
+            said = "Every analysis here is confirmed." if by_offsets else "Nothing to check here."
+            self.notify(said, timeout=2)
+            return
+        cursor = self.selection.cursor
+        after = [i for i in found if (i - cursor) * step > 0]
+        target = (min(after) if step > 0 else max(after)) if after else found[0 if step > 0 else -1]
+        self._select(Selection(target, target))
 
     def action_hints(self, extend: bool) -> None:
         """Show a hint on every token; the next keys pick one (see :func:`hint_labels`)."""
