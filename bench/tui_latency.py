@@ -15,14 +15,25 @@ reads and the rendering the key causes. Printed per size: p50/p95 over the issue
 p95 over every key, p95 per action, the time from start to the first paragraph on screen, and
 the process's peak memory (RSS).
 
-The last line is ``p95_ms=<float> paragraphs=<n>`` for the largest size. Goal: p95 < 16 ms,
-flat from 100 to 100k paragraphs.
+The floor (issue 14): in the same process, just before and just after the annotator, a bare
+Textual app (``Bare``: one Static whose text changes on each key, same terminal size, same
+frame rate) is driven by the same keys and timed the same way (``timed``); its p50/p95 over
+every key are the floor on this machine at that moment, so machine noise weighs on both alike.
+Printed per size: ``floor_p50_ms``, ``floor_p95_ms``, ``floor_max_ms`` and ``ratio_p95`` (the
+annotator's p95 over the issue's actions / the floor's p95), then a table of these.
+``--floor-keys 0`` skips the floor.
+
+The last line is ``p95_ms=<float> paragraphs=<n>`` for the largest size, followed by the floor's
+p95 there, the ratio, the worst ratio over all sizes and the verdict. Goal: p95 at most 4x the
+floor's at the largest size, and under 16 ms where the floor allows it (read here as: where the
+floor's own p95 is under 16 ms), flat from 100 to 100k paragraphs.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import re
@@ -32,8 +43,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from statistics import median, quantiles
+from typing import Any, ClassVar
 
 REPO = Path(__file__).resolve().parents[1]
 LAYERS = ("lexical", "semantic", "logical", "epistemic", "pragmatic")
@@ -74,6 +87,11 @@ SCRIPT: list[tuple[str, str]] = [
 ]
 KEYS = [key for key, _ in SCRIPT]
 HEADLINE = ("next/prev", "jump", "layer", "select+label", "relation", "undo")
+#: the goal of issue 14: p95 at most this many times the floor's (at the largest size) ...
+GOAL_RATIO = 4.0
+#: ... and under this many ms, where the floor's own p95 is under it
+GOAL_MS = 16.0
+SIZE = (100, 30)  # the terminal, for the annotator and the floor alike
 
 
 def build_store(path: Path, paragraphs: int) -> None:
@@ -135,20 +153,15 @@ def build_store(path: Path, paragraphs: int) -> None:
             made += len(batch)
 
 
-async def measure(db: Path, presses: int) -> dict[str, float]:
-    """Run the app headless on ``db`` and time ``presses`` keypresses inside it."""
-    os.environ.setdefault("TEXTUAL_FPS", "240")  # as layerkit/tui/__init__.py sets it
+def timed(base: type[Any], record: Callable[[str, str, float], None]) -> type[Any]:
+    """``base`` (a Textual app class) timing each key: ``record(key, action, ms)``, ``action``
+    being the key's in ``SCRIPT`` (keys are pressed in its order). The annotator and the floor
+    are both timed by this one class."""
     from textual import events
 
-    from layerkit.tui import LayerkitApp, create_app
-    from layerkit.tui.model import ParagraphData
-
-    timings: list[float] = []
-    by_key: list[tuple[str, float]] = []
-    by_action: dict[str, list[float]] = {}
     pressed = [0]
 
-    class TimedApp(LayerkitApp):
+    class TimedApp(base):  # type: ignore[misc,valid-type]
         """Times each key from its arrival to the end of the refresh after all it caused
         (bindings, actions, and the messages they post, such as the navigator's) is done."""
 
@@ -171,23 +184,82 @@ async def measure(db: Path, presses: int) -> dict[str, float]:
                 quiet = 0 if busy else quiet + 1
             # While the app holds repaints (layerkit/tui/frames.py), Textual runs
             # call_after_refresh callbacks at once, before anything is painted: wait for the
-            # hold to end so that `done` below really follows the paint.
-            while self.key_frames.holding:
+            # hold to end so that `done` below really follows the paint. (The floor's bare app
+            # holds nothing.)
+            frames = getattr(self, "key_frames", None)
+            while frames is not None and frames.holding:
                 await asyncio.sleep(0)
 
             def done() -> None:
-                ms = (time.perf_counter() - started) * 1000
-                by_key.append((key, ms))
-                by_action.setdefault(action, []).append(ms)
-                if action in HEADLINE:
-                    timings.append(ms)
+                record(key, action, (time.perf_counter() - started) * 1000)
 
             self.call_after_refresh(done)
 
+    return TimedApp
+
+
+async def measure_floor(presses: int, record: Callable[[str, str, float], None]) -> None:
+    """The floor: a bare Textual app, one Static whose text changes on each key (by a binding,
+    as the annotator's keys are), driven and timed as the annotator is."""
+    from textual.app import App, ComposeResult
+    from textual.binding import Binding, BindingType
+    from textual.widgets import Static
+
+    class Bare(App[None]):
+        ENABLE_COMMAND_PALETTE = False  # ctrl+p is one of the script's keys
+        # priority: no key goes anywhere else first (tab to the focus chain, say)
+        BINDINGS: ClassVar[list[BindingType]] = [
+            Binding(key, f"show({key!r})", priority=True) for key in dict.fromkeys(KEYS)
+        ]
+
+        def compose(self) -> ComposeResult:
+            yield Static("ready")
+
+        def on_mount(self) -> None:
+            self.shown = self.query_one(Static)
+            self.count = 0
+
+        def action_show(self, key: str) -> None:
+            self.count += 1
+            self.shown.update(f"{key} #{self.count}")
+
+    gc.collect()  # not the annotator's leftovers to collect during the floor's keys
+    app = timed(Bare, record)()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        for i in range(presses):
+            await pilot.press(KEYS[i % len(KEYS)])
+        await pilot.pause()
+
+
+async def measure(db: Path, presses: int, floor_presses: int = 0) -> dict[str, float]:
+    """Run the app headless on ``db`` and time ``presses`` keypresses inside it; with
+    ``floor_presses``, time that many on the floor's bare app too, half before and half after."""
+    os.environ.setdefault("TEXTUAL_FPS", "240")  # as layerkit/tui/__init__.py sets it
+    from layerkit.tui import LayerkitApp, create_app
+    from layerkit.tui.model import ParagraphData
+
+    timings: list[float] = []
+    by_key: list[tuple[str, float]] = []
+    by_action: dict[str, list[float]] = {}
+    floor: list[float] = []
+
+    def record(key: str, action: str, ms: float) -> None:
+        by_key.append((key, ms))
+        by_action.setdefault(action, []).append(ms)
+        if action in HEADLINE:
+            timings.append(ms)
+
+    def record_floor(key: str, action: str, ms: float) -> None:
+        floor.append(ms)
+
+    if floor_presses:
+        await measure_floor(floor_presses // 2, record_floor)
     started = time.perf_counter()
     plain = create_app(str(db), "bench", poll_seconds=None)
-    app = TimedApp(plain.store, plain.schemas, "bench", poll_seconds=None)
-    async with app.run_test(size=(100, 30)) as pilot:
+    app = timed(LayerkitApp, record)(plain.store, plain.schemas, "bench", poll_seconds=None)
+    async with app.run_test(size=SIZE) as pilot:
         while not isinstance(getattr(app.screen, "data", None), ParagraphData):
             await pilot.pause(0.001)
         opened = (time.perf_counter() - started) * 1000
@@ -201,12 +273,25 @@ async def measure(db: Path, presses: int) -> dict[str, float]:
             slow.setdefault(key, []).append(ms)
         for key, values in sorted(slow.items(), key=lambda kv: -max(kv[1])):
             print(key, [round(v, 1) for v in values], file=sys.stderr)
+    if floor_presses:
+        await measure_floor(floor_presses - floor_presses // 2, record_floor)
+        if VERBOSE:
+            print("floor", [round(v, 1) for v in floor], file=sys.stderr)
     p = quantiles(timings, n=100)
     every = [ms for _, ms in by_key]
     per_action = {
         f"p95_{name}": round(quantiles(values, n=100)[94], 1) if len(values) > 1 else values[0]
         for name, values in by_action.items()
     }
+    floor_figures: dict[str, float] = {}
+    if len(floor) > 1:
+        floor_p95 = quantiles(floor, n=100)[94]
+        floor_figures = {
+            "floor_p50_ms": round(median(floor), 2),
+            "floor_p95_ms": round(floor_p95, 2),
+            "floor_max_ms": round(max(floor), 2),
+            "ratio_p95": round(p[94] / floor_p95, 2),
+        }
     return {
         "open_ms": round(opened, 1),
         "keys": len(timings),
@@ -216,22 +301,50 @@ async def measure(db: Path, presses: int) -> dict[str, float]:
         "p95_ms": round(p[94], 2),
         "max_ms": round(max(timings), 2),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        **floor_figures,
     }
+
+
+def verdict(results: dict[int, dict[str, float]]) -> str:
+    """The last line: the largest size's p95, its floor and ratio, the worst ratio, the goal."""
+    size = max(results)
+    last = results[size]
+    line = f"p95_ms={last['p95_ms']} paragraphs={size}"
+    if "ratio_p95" not in last:
+        return line
+    worst = max(results, key=lambda n: results[n]["ratio_p95"])
+    ratio_ok = last["ratio_p95"] <= GOAL_RATIO
+    floor_allows = last["floor_p95_ms"] < GOAL_MS
+    ms_ok = last["p95_ms"] < GOAL_MS or not floor_allows
+    return (
+        f"{line} floor_p95_ms={last['floor_p95_ms']} ratio_p95={last['ratio_p95']}"
+        f" worst_ratio={results[worst]['ratio_p95']}@{worst}"
+        f" ratio<={GOAL_RATIO:g}:{'yes' if ratio_ok else 'NO'}"
+        f" p95<{GOAL_MS:g}ms:{('yes' if ms_ok else 'NO') if floor_allows else 'n/a(floor)'}"
+        f" goal={'met' if ratio_ok and ms_ok else 'NOT met'}"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="100,10000,100000")
     parser.add_argument("--keys", type=int, default=300, help="keypresses per size")
+    parser.add_argument(
+        "--floor-keys",
+        type=int,
+        help="keypresses per size on the bare app (the floor), half before and half after the "
+        "annotator's; default: as --keys; 0: no floor",
+    )
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "lk-bench")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    floor_keys = args.keys if args.floor_keys is None else args.floor_keys
     if args.measure:  # the child process: measure one store, print JSON
-        print(json.dumps(asyncio.run(measure(args.measure, args.keys))))
+        print(json.dumps(asyncio.run(measure(args.measure, args.keys, floor_keys))))
         return
     args.cache.mkdir(parents=True, exist_ok=True)
     sizes = [int(s) for s in args.sizes.split(",")]
-    result: dict[str, float] = {}
+    results: dict[int, dict[str, float]] = {}
     for size in sizes:
         db = args.cache / f"bench-{size}.db"
         if not db.exists():
@@ -243,15 +356,30 @@ def main() -> None:
         work = args.cache / f"run-{size}.db"
         shutil.copyfile(db, work)
         out = subprocess.run(
-            [sys.executable, __file__, "--measure", str(work), "--keys", str(args.keys)],
+            [
+                sys.executable,
+                __file__,
+                "--measure",
+                str(work),
+                "--keys",
+                str(args.keys),
+                "--floor-keys",
+                str(floor_keys),
+            ],
             check=True,
             capture_output=True,
             text=True,
             cwd=REPO,
         )
         result = json.loads(out.stdout.strip().splitlines()[-1])
-        print(f"paragraphs={size} " + " ".join(f"{k}={v}" for k, v in result.items()))
-    print(f"p95_ms={result['p95_ms']} paragraphs={sizes[-1]}")
+        results[size] = result
+        print(f"paragraphs={size} " + " ".join(f"{k}={v}" for k, v in result.items()), flush=True)
+    if floor_keys:
+        columns = ("p50_ms", "p95_ms", "floor_p50_ms", "floor_p95_ms", "ratio_p95")
+        print(f"{'paragraphs':>10} " + " ".join(f"{c:>12}" for c in columns))
+        for size, result in results.items():
+            print(f"{size:>10} " + " ".join(f"{result.get(c, '-'):>12}" for c in columns))
+    print(verdict(results))
 
 
 if __name__ == "__main__":

@@ -439,6 +439,28 @@ def app_text(app: LayerkitApp) -> str:
     return data.text
 
 
+async def test_a_discourse_relation_gets_its_connective(db: Path, chat: int) -> None:
+    """The logical relation's connective: guessed when linked, edited with `a` in the side
+    panel (it could not be entered anywhere)."""
+    async with running(db, at=chat, layer="logical") as (app, pilot):
+        await pilot.press("down", "down", "shift+down", "c")  # a claim (sentence 3)
+        await pilot.press("escape", "down", "shift+down", "p", "enter", "1", "s")  # supported
+        (relation,) = [a for a in rows(db, chat, "logical") if a.kind == "relation"]
+        assert "connective" in relation.attrs  # guessed ("" where no marker is found)
+        await pilot.press("tab")
+        for _ in range(10):
+            row = side(app).current_row
+            if row is not None and row.annotation is not None and row.annotation.id == relation.id:
+                break
+            await pilot.press("down")
+        await pilot.press("a", "ctrl+u", *"потому что", "enter")
+        (relation,) = [a for a in rows(db, chat, "logical") if a.kind == "relation"]
+        assert relation.attrs["connective"] == "потому что"
+        await pilot.press("ctrl+z")  # one edit, one undo
+        (relation,) = [a for a in rows(db, chat, "logical") if a.kind == "relation"]
+        assert relation.attrs["connective"] != "потому что"
+
+
 async def test_undo_redo_through_the_store(db: Path, chat: int) -> None:
     async with running(db, at=chat, layer="semantic") as (_app, pilot):
         await pilot.press("p", "right", "a")

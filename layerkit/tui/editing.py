@@ -131,6 +131,12 @@ def create_relation(
     found = relations.existing(data, source.layer, field, source.id, target.id)
     if found is not None:
         return relabel(store, annotator, data, found, label)
+    attrs: dict[str, Any] = {}
+    said = ""
+    if any(a.name == "connective" for a in field.attributes):
+        # pre-filled with the likeliest marker: typed only where the guess is wrong
+        attrs["connective"] = relations.guess_connective(data.text, source, target)
+        said = f" («{attrs['connective']}»)" if attrs["connective"] else " (implicit)"
     store.create_annotation(
         paragraph_id=data.id,
         layer=source.layer,
@@ -140,8 +146,24 @@ def create_relation(
         label=label,
         source_id=source.id,
         target_id=target.id,
+        attrs=attrs or None,
     )
-    return f"{label} added: {_end(data, source)} → {_end(data, target)}"
+    return f"{label} added: {_end(data, source)} → {_end(data, target)}{said}"
+
+
+def set_attributes(
+    store: Store, annotator: str, annotation: Annotation, values: dict[str, str]
+) -> str | None:
+    """Change text attributes of an annotation (one edit); empty ones are kept as ""."""
+    assert annotation.id is not None
+    attrs = dict(annotation.attrs or {})
+    if all(attrs.get(k, "") == v for k, v in values.items()):
+        return None
+    attrs.update(values)
+    store.update_annotation(
+        annotation.id, annotator=annotator, expected_version=annotation.version, attrs=attrs
+    )
+    return ", ".join(f"{k}: «{v}»" if v else f"{k}: none" for k, v in values.items())
 
 
 def relabel(

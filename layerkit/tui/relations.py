@@ -9,6 +9,7 @@ argument links to a PREDICATE (semantic ``role``), a unit to any unit (logical
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -99,3 +100,67 @@ def existing(
         ),
         None,
     )
+
+
+# Russian discourse markers, longest first so that «потому что» wins over «что». «и» and «а»
+# are left out: between two units they join far more often than they mark the relation.
+CONNECTIVES = tuple(
+    sorted(
+        (
+            "потому что",
+            "так как",
+            "поскольку",
+            "поэтому",
+            "следовательно",
+            "значит",
+            "если",
+            "то есть",
+            "однако",
+            "но",
+            "хотя",
+            "несмотря на это",
+            "тем не менее",
+            "зато",
+            "напротив",
+            "наоборот",
+            "например",
+            "в частности",
+            "кроме того",
+            "также",
+            "при этом",
+            "затем",
+            "потом",
+            "после этого",
+            "когда",
+            "чтобы",
+            "ведь",
+            "из-за",
+            "благодаря",
+            "в результате",
+            "итак",
+            "впрочем",
+            "иначе",
+            "или",
+            "либо",
+        ),
+        key=len,
+        reverse=True,
+    )
+)
+_WORD = re.compile(r"\w+(?:-\w+)*")
+
+
+def guess_connective(text: str, source: Annotation, target: Annotation) -> str:
+    """The discourse marker most likely linking two units, or "" (implicit): a known marker in
+    the text between them, else at the beginning of the later one. Pre-filled so that the
+    annotator types a connective only where the guess is wrong."""
+    first, second = sorted((source, target), key=lambda a: a.start or 0)
+    gap = [m.group().lower() for m in _WORD.finditer(text[first.end or 0 : second.start or 0])]
+    opening = [m.group().lower() for m in _WORD.finditer(text[second.start or 0 : second.end or 0])]
+    # A marker leads the later unit's clause: the last words before it, or its first words.
+    for words in (gap[-3:], opening[:3]):
+        joined = " " + " ".join(words) + " "
+        found = [(joined.find(f" {c} "), c) for c in CONNECTIVES if f" {c} " in joined]
+        if found:
+            return min(found)[1]  # the first in the text; the longest where two start together
+    return ""

@@ -630,6 +630,30 @@ class AnnotateScreen(Screen[None]):
 
         self.app.push_screen(picker, save)
 
+    def action_edit_attributes(self) -> None:
+        """``a`` in the side panel: the line's text attributes (a discourse relation's
+        connective, pre-filled with a guess when it was linked)."""
+        side = self.query_one(AnnotationList)
+        row, data, schema = side.current_row, self.data, self.schema
+        target = row.annotation if row is not None and not side.context else None
+        field = schema.field(target.field) if target is not None else None
+        texts = [a for a in field.attributes if a.type == "str"] if field is not None else []
+        if data is None or target is None or not texts:
+            self.notify("This line has no attributes to write.", timeout=2)
+            return
+        from layerkit.tui.screens.attributes import AttributesModal
+
+        current = {a.name: str((target.attrs or {}).get(a.name) or "") for a in texts}
+
+        def save(values: dict[str, str] | None) -> None:
+            if values is not None:
+                self._edit(
+                    lambda: editing.set_attributes(self.lk.store, self.lk.annotator, target, values)
+                )
+
+        modal = AttributesModal(f"{_described(data, target)}", texts, current)
+        self.app.push_screen(modal, save)
+
     def action_accept(self) -> None:
         """Accept the model's analyses of every token of the cursor's sentence."""
         data, schema = self.data, self.schema

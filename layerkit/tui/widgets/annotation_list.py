@@ -81,6 +81,12 @@ class AnnotationList(SteadyScrollbars, can_focus=True):
             "or the label of a span or relation",
         ),
         Binding(
+            "a",
+            "screen.edit_attributes",
+            "Attributes",
+            tooltip="Edit the highlighted line's text attributes (a relation's connective)",
+        ),
+        Binding(
             "delete,backspace",
             "delete",
             "Delete",

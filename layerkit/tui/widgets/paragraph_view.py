@@ -171,6 +171,13 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
 
     # --- jump hints (avy/easymotion): any token in at most three keys --------------------------
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The next-to-check key only on a layer of tokens (hidden from the key bar elsewhere)."""
+        if action == "next_unsure":
+            schema = self.schema
+            return schema is not None and any(f.kind == "token" for f in schema.fields)
+        return True
+
     def action_next_unsure(self, step: int) -> None:
         """Move to the next token whose analysis a person should look at: a doubtful model
         analysis if any is left, else any unconfirmed model analysis, after the cursor
