@@ -461,6 +461,26 @@ async def test_a_discourse_relation_gets_its_connective(db: Path, chat: int) -> 
         assert relation.attrs["connective"] != "потому что"
 
 
+async def test_choice_and_yes_no_attributes_are_written_in_the_side_panel(
+    db: Path, chat: int
+) -> None:
+    """Factuality's evidential (a choice) and negated (yes/no) had no command at all."""
+    async with running(db, at=chat, layer="epistemic") as (app, pilot):
+        await pilot.press("down", "down", "down", "shift+down", "f")  # sentence 4: FACT
+        (fact,) = [a for a in rows(db, chat, "epistemic") if a.field == "factuality"]
+        await pilot.press("tab")
+        for _ in range(10):
+            row = side(app).current_row
+            if row is not None and row.annotation is not None and row.annotation.id == fact.id:
+                break
+            await pilot.press("down")
+        await pilot.press("a", "ctrl+u", "y", "down", "ctrl+u", *"rep", "enter")
+        assert "REPORTED" not in str(rows(db, chat, "epistemic"))  # «rep» is no choice: refused
+        await pilot.press("ctrl+u", *"rep", "right", "enter")  # → completes it
+        (fact,) = [a for a in rows(db, chat, "epistemic") if a.field == "factuality"]
+        assert (fact.attrs["negated"], fact.attrs["evidential"]) == (True, "REPORTED")
+
+
 async def test_undo_redo_through_the_store(db: Path, chat: int) -> None:
     async with running(db, at=chat, layer="semantic") as (_app, pilot):
         await pilot.press("p", "right", "a")

@@ -152,18 +152,24 @@ def create_relation(
 
 
 def set_attributes(
-    store: Store, annotator: str, annotation: Annotation, values: dict[str, str]
+    store: Store, annotator: str, annotation: Annotation, values: dict[str, Any]
 ) -> str | None:
-    """Change text attributes of an annotation (one edit); empty ones are kept as ""."""
+    """Change attributes of an annotation (one edit); empty texts are kept as ""."""
     assert annotation.id is not None
     attrs = dict(annotation.attrs or {})
-    if all(attrs.get(k, "") == v for k, v in values.items()):
+    if all(k in attrs and attrs[k] == v for k, v in values.items()):
         return None
     attrs.update(values)
     store.update_annotation(
         annotation.id, annotator=annotator, expected_version=annotation.version, attrs=attrs
     )
-    return ", ".join(f"{k}: «{v}»" if v else f"{k}: none" for k, v in values.items())
+    return ", ".join(f"{k}: {_shown(v)}" for k, v in values.items())
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return f"«{value}»" if value not in ("", None) else "none"
 
 
 def relabel(

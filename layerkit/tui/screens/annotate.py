@@ -637,15 +637,17 @@ class AnnotateScreen(Screen[None]):
         row, data, schema = side.current_row, self.data, self.schema
         target = row.annotation if row is not None and not side.context else None
         field = schema.field(target.field) if target is not None else None
-        texts = [a for a in field.attributes if a.type == "str"] if field is not None else []
+        from layerkit.tui.screens.attributes import EDITABLE_TYPES, AttributesModal
+
+        texts = (
+            [a for a in field.attributes if a.type in EDITABLE_TYPES] if field is not None else []
+        )
         if data is None or target is None or not texts:
             self.notify("This line has no attributes to write.", timeout=2)
             return
-        from layerkit.tui.screens.attributes import AttributesModal
+        current = dict(target.attrs or {})
 
-        current = {a.name: str((target.attrs or {}).get(a.name) or "") for a in texts}
-
-        def save(values: dict[str, str] | None) -> None:
+        def save(values: dict[str, object] | None) -> None:
             if values is not None:
                 self._edit(
                     lambda: editing.set_attributes(self.lk.store, self.lk.annotator, target, values)
