@@ -1120,7 +1120,7 @@ def _require_layerkit_database(engine: sa.Engine, shown: str) -> None:
     if not tables:
         raise StoreError(
             f"{shown} is an empty database, not a layerkit store yet.",
-            hint=f"Create the store first: layerkit --db '{shown}' init",
+            hint="Create the store first: `layerkit init` with the same --db (or LAYERKIT_DB).",
             title="Not a layerkit store",
         )
     listed = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
