@@ -1212,9 +1212,25 @@ def texts_step(
     return _finish(ctx, state, step, route)
 
 
+def _attribute_rules() -> tuple[tuple[str, ...], Callable[..., Any], Callable[..., str]]:
+    """The attribute editor's own rules: which types it shows, how it reads what was typed
+    (``parse_value``) and how it shows a stored value (``shown_value``); text only before it
+    had them."""
+    try:
+        from layerkit.tui.screens.attributes import EDITABLE_TYPES, parse_value, shown_value
+    except ImportError:
+        return (
+            ("str",),
+            lambda _a, text: text.strip(),
+            lambda _a, v: "" if v is None else str(v),
+        )
+    return tuple(EDITABLE_TYPES), parse_value, shown_value
+
+
 def attribute_editor() -> tuple[str, Callable[[SchemaField], list[Any]]] | None:
     """The side panel's key for the attribute editor and which attributes it writes, if the app
-    has one (``a``: a discourse relation's connective)."""
+    has one (``a``: a discourse relation's connective, a factuality's evidential and
+    negated)."""
     from layerkit.tui.screens.annotate import AnnotateScreen
     from layerkit.tui.widgets.annotation_list import AnnotationList
 
@@ -1230,46 +1246,136 @@ def attribute_editor() -> tuple[str, Callable[[SchemaField], list[Any]]] | None:
     )
     if key is None:
         return None
-    return key, lambda f: [a for a in f.attributes if a.type == "str"]
+    types_, _parse, _shown = _attribute_rules()
+    return key, lambda f: [a for a in f.attributes if a.type in types_]
 
 
-def _replace_value(current: str, wanted: str, field_id: str) -> list[Action]:
-    """Keys that turn an Input whose whole text is selected (it selects on focus) into
-    ``wanted``: type over it, delete it, or step to its end and edit."""
-    if current == wanted:
-        return []
-    over: list[Action] = [Press("backspace")] if not wanted else [Press(ch) for ch in wanted]
-    options: list[list[Action]] = [[*over, Wait("value", (field_id, wanted))]]
-    edited = plan_input(current, lambda v: v.strip() == wanted, [wanted], lambda _v: None, field_id)
+def _same(a: Any, b: Any) -> bool:
+    """Equal and of the same type (``True == 1`` is no match for a stored value)."""
+    return type(a) is type(b) and a == b
+
+
+def _attribute_completions(attribute: Any) -> list[str]:
+    """What the editor's Input completes from (``SuggestFromList``, case-insensitive)."""
+    if attribute.type == "choice":
+        return list(attribute.choices)
+    if attribute.type == "bool":
+        return ["yes", "no"]
+    return []
+
+
+def _attribute_spellings(attribute: Any, wanted: Any) -> list[str]:
+    """Texts the editor reads as ``wanted``, to type toward (every one is checked)."""
+    if attribute.type == "bool":
+        try:
+            from layerkit.tui.screens.attributes import NO, YES
+        except ImportError:
+            return []
+        words = YES if wanted is True else NO if wanted is False else ()
+        return sorted(words, key=len)
+    if attribute.type == "choice":
+        return [str(wanted), str(wanted).lower()] if wanted else [""]
+    return ["" if wanted is None else str(wanted)]
+
+
+def attribute_keys(
+    attribute: Any, current: str, wanted: Any, field_id: str
+) -> tuple[list[Action], str] | None:
+    """The fewest keys that make the editor's Input for ``attribute`` read as ``wanted``, and
+    the text it then holds. The Input has just got the focus, so its whole text is selected
+    (``select_on_focus``): a typed character replaces it, backspace empties it; or ``end``
+    drops the selection and the text is edited (``plan_input``). A choice (and yes/no) Input
+    completes case-insensitively from its list once something is typed, and → takes the
+    completion, so a prefix whose completion is the wanted choice and → may beat typing it
+    whole. Nothing is pressed where the text already reads as ``wanted``."""
+    _types, parse, _shown = _attribute_rules()
+
+    def reads(text: str) -> Any:
+        try:
+            return parse(attribute, text)
+        except ValueError:
+            return ValueError
+
+    def accept(text: str) -> bool:
+        return _same(reads(text), wanted)
+
+    if accept(current):
+        return [], current
+    listed = _attribute_completions(attribute)
+
+    def complete(text: str) -> str | None:
+        folded = text.casefold()
+        return next((c for c in listed if c.casefold().startswith(folded)), None) if text else None
+
+    options: list[tuple[list[Action], str]] = []
+    if accept(""):
+        options.append(([Press("backspace"), Wait("value", (field_id, ""))], ""))
+    for spelling in _attribute_spellings(attribute, wanted):
+        for k in range(1, len(spelling) + 1):
+            typed = spelling[:k]
+            keys: list[Action] = [Press(ch) for ch in typed]
+            if accept(typed):
+                options.append(([*keys, Wait("value", (field_id, typed))], typed))
+                break
+            done = complete(typed)
+            if done is not None and len(done) > len(typed) and accept(done):
+                keys += [Wait("suggestion", (field_id, done)), Press("right")]
+                options.append(([*keys, Wait("value", (field_id, done))], done))
+                break
+    guides = [g for g in _attribute_spellings(attribute, wanted) if g] or [""]
+    edited = plan_input(current, accept, guides, complete, field_id)
     if edited is not None:
-        options.append([Press("end"), *edited])
-    return min(options, key=step_cost)
+        last = edited[-1]
+        assert isinstance(last, Wait) and last.what == "value"
+        options.append(([Press("end"), *edited], last.arg[1]))
+    if not options:
+        return None
+    return min(options, key=lambda o: step_cost(o[0]))
 
 
 def attributes_step(
-    ctx: Context, state: State, fixes: Sequence[tuple[tuple[Any, ...], dict[str, str], int]]
+    ctx: Context, state: State, fixes: Sequence[tuple[tuple[Any, ...], dict[str, Any], int]]
 ) -> Step | None:
-    """One visit of the side panel writing text attributes: for each (annotation, values), its
-    line, the editor's key, the values, enter; then back to the text."""
+    """One visit of the side panel writing attributes: for each (annotation, gold values), its
+    line, the editor's key, the fields that need it (↑↓ between them, in the cheapest order),
+    enter; then back to the text. The editor saves every field it shows, as it reads it."""
     editor = attribute_editor()
     if editor is None or not fixes:
         return None
     key, writable = editor
+    _types, parse, shown = _attribute_rules()
     data = state.data(ctx)
     rows = side_rows(data, ctx.schema)
     if not rows:
         return None
     ids = [a.id if a is not None else None for a in rows]
     targets = []
-    for ident, values, gold in fixes:
+    for ident, values, _gold in fixes:
         a = find(data, ctx.schema.layer, ident)
         f = ctx.schema.field(a.field) if a is not None else None
         if a is None or f is None or a.id not in ids:
             return None
-        names = [attr.name for attr in writable(f)]
-        if not set(values) <= set(names):
+        attributes = writable(f)
+        if not set(values) <= {attr.name for attr in attributes}:
             return None
-        targets.append((ids.index(a.id), a, names, values, gold))
+        plans: dict[int, list[Action]] = {}
+        entered: dict[str, Any] = {}
+        for i, attr in enumerate(attributes):
+            field_id = f"attribute-{attr.name}"
+            current = shown(attr, (a.attrs or {}).get(attr.name))
+            text = current
+            if attr.name in values:
+                found = attribute_keys(attr, current, values[attr.name], field_id)
+                if found is None:
+                    return None
+                keys, text = found
+                if keys:
+                    plans[i] = [Wait("focus", field_id), *keys]
+            try:
+                entered[attr.name] = parse(attr, text)
+            except ValueError:
+                return None  # the editor would refuse to save
+        targets.append((ids.index(a.id), ident, plans, len(attributes), entered))
     targets.sort(key=lambda t: t[0])
     view_row = None
     f = focused(data, ctx.schema, *state.selection)
@@ -1278,7 +1384,7 @@ def attributes_step(
     h = state.highlighted if view_row is None else view_row
     last = len(rows) - 1
     actions: list[Action] = [Press("tab"), Wait("focus", "side")]
-    for r, a, names, values, _gold in targets:
+    for r, _ident, plans, n, _entered in targets:
         options: list[list[str]] = [["home"] + ["down"] * r, ["end"] + ["up"] * (last - r)]
         if h is None:
             options.append(["down"] * (r + 1))
@@ -1287,34 +1393,29 @@ def attributes_step(
             options.append(["down"] * (r - h) if r >= h else ["up"] * (h - r))
         actions += [Press(k) for k in min(options, key=len)]
         actions += [Press(key), Wait("screen", "AttributesModal")]
-        here = 0
-        for i, name in enumerate(names):
-            field_id = f"attribute-{name}"
-            current = str((a.attrs or {}).get(name) or "")
-            wanted = values.get(name, current)
-            if wanted == current:
-                continue
-            for _ in range(here, i):
-                actions.append(Press("down"))
-            here = i
-            actions += [Wait("focus", field_id), *_replace_value(current, wanted, field_id)]
-        actions += [Press("enter"), Wait("focus", "side")]
+        # the first field has the focus; ↓/↑ go round the fields
+        best: list[Action] | None = None
+        for order in itertools.permutations(sorted(plans)):
+            here, acts = 0, []
+            for i in order:
+                down, up = (i - here) % n, (here - i) % n
+                acts += [Press("down")] * down if down <= up else [Press("up")] * up
+                acts += plans[i]
+                here = i
+            if best is None or step_cost(acts) < step_cost(best):
+                best = acts
+        actions += [*(best or []), Press("enter"), Wait("focus", "side")]
         h = view_row if view_row is not None else r
     actions += [Press("shift+tab"), Wait("focus", "text")]
     layer = ctx.schema.layer
+    writes = [(ident, entered) for _r, ident, _p, _n, entered in targets]
 
     def effect(store: SimStore) -> None:
-        for ident, values, _gold in fixes:
+        for ident, entered in writes:
             now = paragraph_data(ctx.paragraph, store.annotations())
             target = find(now, layer, ident)
             assert target is not None
-            fld = ctx.schema.field(target.field)
-            assert fld is not None
-            entered = {
-                n: values.get(n, str((target.attrs or {}).get(n) or ""))
-                for n in (attr.name for attr in writable(fld))
-            }
-            editing.set_attributes(store, ctx.annotator, target, entered)  # type: ignore[arg-type]
+            editing.set_attributes(store, ctx.annotator, target, dict(entered))  # type: ignore[arg-type]
 
     what = f"attributes of {len(fixes)} annotation(s)"
     step = Step(layer, what, actions, state.selection, tuple(g for _, _, g in fixes), effect=effect)

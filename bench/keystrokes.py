@@ -26,13 +26,16 @@ were cheaper). A layer's annotations go in the cheapest of a few orders (text or
 outer or inner spans first, relation targets first), each simulated with the app's own edit
 functions (``layerkit.tui.editing``) on a stand-in store, so the plan knows what the app
 pre-fills (a relation's connective); what then differs and the side panel's attribute editor
-(``a``) can write is written there in one pass at the end of the layer. After each step the
+(``a``: texts, choices, yes/no, numbers) can write is written there in one pass at the end of
+the layer: per field the fewest keys (a prefix whose completion is the choice and →, ``y``/``n``,
+nothing where the field already reads right; ↑↓ between fields). After each step the
 replay checks that the screen shows exactly what the plan expected.
 
 At the end the store is compared with the gold per layer, in a form without ids: token
 analyses (lemma, UPOS, FEATS), spans, labels, relations (by the spans they link), free texts,
-attributes, and origin ``human``. An attribute left empty counts as not given (the schema:
-"empty when implicit"); annotator names and model confidences are not compared. What the
+attributes, and origin ``human``. An attribute left empty (``""``, ``None``) counts as not
+given (the schema: "empty when implicit"), while ``false`` and ``0`` are values (``_attrs``);
+annotator names and model confidences are not compared. What the
 annotator has no command for is not written by other means: it is entered as far as the
 commands go, counted as not reproduced, and the reasons are printed, grouped.
 
@@ -113,7 +116,12 @@ class Gold:
 
 
 def _attrs(attrs: dict[str, Any] | None) -> tuple[tuple[str, str], ...]:
-    """Attributes without the empty ones (an empty connective means an implicit relation)."""
+    """Attributes as compared: each value as JSON (so ``false`` is not ``0`` nor ``"no"``),
+    without the empty ones, ``""`` and ``None``: an empty connective means an implicit
+    relation, an empty choice is no choice. ``false`` and ``0`` are values and are kept: a
+    yes/no the gold leaves out is not the same as one stored ``false`` (the sample's gold states
+    every factuality's ``negated``; the attribute editor saves every field it shows, a yes/no
+    never set as ``false``)."""
     return tuple(
         sorted(
             (k, json.dumps(v, ensure_ascii=False))
@@ -807,8 +815,7 @@ class Replay:
             await self.do_step(ctx, task, stats, label)
         if self.pending_attributes:
             fixes = [
-                (g.ident, {k: str(v) for k, v in (g.annotation.attrs or {}).items()}, g.index)
-                for g in self.pending_attributes
+                (g.ident, dict(g.annotation.attrs or {}), g.index) for g in self.pending_attributes
             ]
             task = Task("attributes", list(self.pending_attributes), (fixes,))
             self.pending_attributes = []
@@ -1046,9 +1053,15 @@ def _difference(g: Gold, data: ParagraphData, schema: LayerSchema) -> str:
         kinds = {a.name: a.type for a in schema_field.attributes} if schema_field else {}
         described = ", ".join(f"{n} ({kinds.get(n, '?')})" for n in names)
         if editor is not None:
+            shown = {a.name for a in editor[1](schema_field)} if schema_field else set()
+            if not set(names) <= shown:
+                return (
+                    f"{g.annotation.field} {described}: no command sets it (the side panel's "
+                    "attribute editor does not show it)"
+                )
             return (
-                f"{g.annotation.field} {described}: no command sets it (the side panel's attribute "
-                "editor writes text attributes only)"
+                f"{g.annotation.field} {described}: the side panel's attribute editor could not "
+                "write it as the gold has it"
             )
         return (
             f"{g.annotation.field} {described}: the annotator has no command that sets attributes"

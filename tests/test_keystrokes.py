@@ -4,9 +4,11 @@ leaves the store equal to the gold for everything it reports reproduced, and its
 The two paragraphs (the Moon's drift, and the old man on the shore) cover every layer and most
 of the annotator's commands: lexical corrections by a numbered reading and by typing with
 completions, spans, relations through the picker, a connective written in the side panel,
+factualities' evidential (a choice, completed) and negated (yes/no) written there too,
 unfolding and paragraph texts, sentence and paragraph labels; and what cannot be entered (a
-second span over the same tokens, attributes no command sets). The store is read back here with
-a comparison of its own, not the bench's.
+second span over the same tokens). A second, smaller replay (one paragraph's epistemic layer)
+writes negated factualities, which the two paragraphs lack. The store is read back here with a
+comparison of its own, not the bench's: an attribute ``""`` is not given, ``false`` is a value.
 """
 
 from __future__ import annotations
@@ -172,10 +174,53 @@ def check_counts_add_up(replayed: tuple[keystrokes.Report, Path]) -> None:
     assert float(per_annotation) > 0
 
 
+def check_factualities_are_written_with_their_attributes(
+    replayed: tuple[keystrokes.Report, Path],
+    records: list[dict[str, Any]],
+    negated: bool,
+) -> None:
+    """Every gold factuality is in the store with its evidential and negated as the gold has
+    them (``negated``: some of them are negated), and the side panel's editor wrote them."""
+    report, db = replayed
+    checked = Counter()
+    for record in records:
+        forms, _states = store_forms(db, record["text"])
+        by_id = {a["id"]: a for a in record["annotations"]}
+        for a in record["annotations"]:
+            if a["field"] != "factuality":
+                continue
+            assert set(a["attrs"]) == {"negated", "evidential"}, a  # what the gold states
+            form = _form(a, by_id)
+            assert forms["epistemic"][form] > 0, a
+            forms["epistemic"][form] -= 1
+            checked[a["attrs"]["negated"]] += 1
+    assert checked[False] > 0 and (checked[True] > 0) == negated, checked
+    assert not [g for g, _ in report.not_reproduced if g.annotation.field == "factuality"]
+    assert report.stats["epistemic"].parts["attributes"][1] == sum(checked.values())
+
+
 def test_replay_of_two_paragraphs(tmp_path: Path) -> None:
-    """One replay (about 20 s), checked three ways; one test, so that parallel workers never
+    """One replay (about 20 s), checked four ways; one test, so that parallel workers never
     run it twice."""
     replayed = keystrokes.run(picks=PICKS, workdir=tmp_path), tmp_path / "keystrokes.db"
     check_store_equals_gold_for_what_is_reported_reproduced(replayed)
     check_what_is_not_reproduced_is_absent_and_said_why(replayed)
     check_counts_add_up(replayed)
+    check_factualities_are_written_with_their_attributes(replayed, gold_records(), negated=False)
+
+
+def test_negated_factualities_are_written(tmp_path: Path) -> None:
+    """The epistemic layer of a paragraph with negated factualities (about 5 s): ``y`` in the
+    attribute editor, the choice completed; all of the layer reproduced."""
+    pick = 4
+    lines = (REPO / "sample_corpus" / "annotated.jsonl").read_text(encoding="utf-8").splitlines()
+    record = [r for r in map(json.loads, lines) if r.get("type") == "paragraph"][pick]
+    report = keystrokes.run(picks=[pick], layers=["epistemic"], workdir=tmp_path)
+    assert report.problems == [] and report.unexpected == []
+    assert (
+        report.reproduced
+        == report.n
+        == len([a for a in record["annotations"] if a["layer"] == "epistemic"])
+    )
+    replayed = report, tmp_path / "keystrokes.db"
+    check_factualities_are_written_with_their_attributes(replayed, [record], negated=True)
