@@ -22,13 +22,12 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from layerkit.errors import ConflictError, StoreError
 from layerkit.store.engine import RetryableWriteError
 from layerkit.store.locks import lock_paragraphs
 from layerkit.store.models import LAYER_STATES, Annotation, Event, LayerStatus, Paragraph, utcnow
+from layerkit.store.sql import upsert
 
 annotations_t: sa.Table = Annotation.__table__  # type: ignore[attr-defined]
 paragraphs_t: sa.Table = Paragraph.__table__  # type: ignore[attr-defined]
@@ -146,18 +145,7 @@ def upsert_status(
         "annotator": annotator,
         "updated_at": utcnow(),
     }
-    insert = sqlite_insert if conn.dialect.name == "sqlite" else postgresql_insert
-    statement = insert(status_t).values(**values)
-    conn.execute(
-        statement.on_conflict_do_update(
-            index_elements=[status_t.c.paragraph_id, status_t.c.layer],
-            set_={
-                "state": statement.excluded.state,
-                "annotator": statement.excluded.annotator,
-                "updated_at": statement.excluded.updated_at,
-            },
-        )
-    )
+    upsert(conn, status_t, values, keys=("paragraph_id", "layer"))
 
 
 def status_effects_of_edit(
@@ -785,11 +773,6 @@ class UndoSkipped(ConflictError):
     annotator's undo stack, so that the steps below it can still be undone. Raised after the
     skip was written: the caller commits, then tells the annotator."""
 
-    def __init__(self, message: str, *, hint: str, event_id: int, skipped: Mapping[Any, Any]):
-        super().__init__(message, hint=hint)
-        self.event_id = event_id
-        self.skipped = dict(skipped)
-
 
 def _skip_undo(
     conn: sa.Connection,
@@ -802,7 +785,7 @@ def _skip_undo(
     """Pop a step that conflicts off the undo stack (an ``undo_skipped`` event; nothing else
     changes) and raise :class:`UndoSkipped` naming it. Without this, the step would stay on top
     and refuse every later ctrl+z, so nothing older could ever be undone again."""
-    event_id = _append_event(
+    _append_event(
         conn,
         annotator=annotator,
         action="undo_skipped",
@@ -817,8 +800,6 @@ def _skip_undo(
         f"{describe_step(edit)} cannot be undone: {conflict.message} It was taken off your "
         "undo list, and nothing was changed.",
         hint="Undo again for the step before it; refresh to see the current state.",
-        event_id=event_id,
-        skipped=edit,
     )
 
 

@@ -36,13 +36,12 @@ from datetime import UTC, timedelta
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from layerkit.store import edits
 from layerkit.store.engine import database_errors
 from layerkit.store.locks import IMPORT_KEY, lock_annotator
 from layerkit.store.models import Document, Import, Paragraph, utcnow
+from layerkit.store.sql import dialect_insert
 
 if TYPE_CHECKING:
     from layerkit.store.store import BulkResult, BulkWriter, NewDocument, Store
@@ -134,9 +133,8 @@ class ImportSession:
         """Write one document (hidden), in as many short steps as it needs."""
         sha = doc.sha256
         writer = self._writer()
-        insert = sqlite_insert if self._sqlite else postgresql_insert
         statement = (
-            insert(documents_t)
+            dialect_insert(writer.conn, documents_t)
             .values(
                 name=doc.name,
                 source=doc.source,

@@ -25,8 +25,6 @@ from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from layerkit.errors import ConflictError, StoreError
 from layerkit.store import edits, search
@@ -52,6 +50,7 @@ from layerkit.store.models import (
     TextDraft,
     utcnow,
 )
+from layerkit.store.sql import upsert
 
 documents_t: sa.Table = Document.__table__  # type: ignore[attr-defined]
 paragraphs_t: sa.Table = Paragraph.__table__  # type: ignore[attr-defined]
@@ -711,14 +710,7 @@ class Store:
         def body(conn: sa.Connection) -> sa.RowMapping:
             if paragraph_id is not None:
                 edits.require_paragraph(conn, paragraph_id)
-            insert = sqlite_insert if conn.dialect.name == "sqlite" else postgresql_insert
-            statement = insert(positions_t).values(annotator=annotator, **values)
-            conn.execute(
-                statement.on_conflict_do_update(
-                    index_elements=[positions_t.c.annotator],
-                    set_={name: statement.excluded[name] for name in values},
-                )
-            )
+            upsert(conn, positions_t, {"annotator": annotator, **values}, keys=("annotator",))
             # Read back, so the caller gets exactly what position() will return later.
             return (
                 conn.execute(sa.select(positions_t).where(positions_t.c.annotator == annotator))
@@ -738,7 +730,6 @@ class Store:
 
         def body(conn: sa.Connection) -> None:
             edits.require_paragraph(conn, paragraph_id)
-            insert = sqlite_insert if conn.dialect.name == "sqlite" else postgresql_insert
             rows = [
                 {
                     "annotator": annotator,
@@ -749,18 +740,7 @@ class Store:
                 }
                 for slot, value in drafts.items()
             ]
-            statement = insert(drafts_t)
-            conn.execute(
-                statement.on_conflict_do_update(
-                    index_elements=[drafts_t.c.annotator, drafts_t.c.slot],
-                    set_={
-                        "value": statement.excluded.value,
-                        "paragraph_id": statement.excluded.paragraph_id,
-                        "updated_at": statement.excluded.updated_at,
-                    },
-                ),
-                rows,
-            )
+            upsert(conn, drafts_t, rows, keys=("annotator", "slot"))
 
         self._run_write(body, annotator=None)
 

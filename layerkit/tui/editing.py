@@ -260,24 +260,37 @@ def accept_sentence(
     }
     pending = [analysed[t] for t in inside if t in analysed and analysed[t].origin != "human"]
     missing = sum(1 for t in inside if t not in analysed)
-    if pending:
-        with store.batch(
-            annotator=annotator,
-            label=f"accept sentence {index + 1}",
-            paragraph_id=data.paragraph.id,
-            layer=layer,
-        ) as batch:
-            for annotation in pending:
-                assert annotation.id is not None
-                batch.update_annotation(
-                    annotation.id, expected_version=annotation.version, origin="human"
-                )
+    _accept(store, annotator, data, layer, pending, label=f"accept sentence {index + 1}")
     said = f"sentence {index + 1}: {len(pending)} token(s) accepted"
     if not pending:
         said = f"sentence {index + 1}: nothing left to accept"
     if missing:
         said += f"; {missing} token(s) have no analysis yet (enter adds one)"
     return said
+
+
+def _accept(
+    store: Store,
+    annotator: str,
+    data: ParagraphData,
+    layer: str,
+    pending: list[Annotation],
+    *,
+    label: str,
+) -> None:
+    """Make the model's annotations ``pending`` the annotator's, in one batch: one transaction
+    and one undo step (a conflict with another annotator's edit leaves all of them as they
+    were). Nothing is written when there is nothing to accept."""
+    if not pending:
+        return
+    with store.batch(
+        annotator=annotator, label=label, paragraph_id=data.paragraph.id, layer=layer
+    ) as batch:
+        for annotation in pending:
+            assert annotation.id is not None
+            batch.update_annotation(
+                annotation.id, expected_version=annotation.version, origin="human"
+            )
 
 
 def accept_paragraph(
@@ -293,18 +306,7 @@ def accept_paragraph(
     ]
     analysed = {(a.start, a.end) for a in data.of_layer(layer, "token") if a.field == field.name}
     missing = sum(1 for t in data.tokens if tuple(t) not in analysed)
-    if pending:
-        with store.batch(
-            annotator=annotator,
-            label="accept paragraph",
-            paragraph_id=data.paragraph.id,
-            layer=layer,
-        ) as batch:
-            for annotation in pending:
-                assert annotation.id is not None
-                batch.update_annotation(
-                    annotation.id, expected_version=annotation.version, origin="human"
-                )
+    _accept(store, annotator, data, layer, pending, label="accept paragraph")
     said = f"paragraph: {len(pending)} token(s) accepted" if pending else "nothing left to accept"
     if missing:
         said += f"; {missing} token(s) have no analysis yet (enter adds one)"
