@@ -53,7 +53,7 @@ from layerkit.tui.lexical import (
     token_field,
     token_rows,
 )
-from layerkit.tui.model import ParagraphData, Selection, sentence_index, token_at
+from layerkit.tui.model import ParagraphData, Selection, exact, sentence_index, token_at
 from layerkit.tui.screens.relation import HINTS as PICK_HINTS
 from layerkit.tui.screens.relation import RelationPicker
 from layerkit.tui.screens.token import TokenEditor, complete_from
@@ -105,6 +105,8 @@ class Step:
     golds: tuple[int, ...] = ()  # indices of the gold items it enters
     cost: float = 0.0
     effect: Callable[[SimStore], None] | None = None
+    #: the predicate arguments link to after the step (None: unchanged)
+    anchor: int | None = None
 
     @property
     def keys(self) -> list[str]:
@@ -180,9 +182,15 @@ class SimStore:
         store = self
 
         class _Batch:
+            def create_annotation(self, **values: Any) -> Annotation:
+                return store.create_annotation(annotator=annotator, **values)
+
             def update_annotation(self, annotation_id: int, **changes: Any) -> Annotation:
                 changes.pop("expected_version", None)
                 return store.update_annotation(annotation_id, annotator=annotator, **changes)
+
+            def delete_annotation(self, annotation_id: int, **_: Any) -> None:
+                store.delete_annotation(annotation_id, annotator=annotator)
 
         yield _Batch()
 
@@ -895,12 +903,14 @@ class State:
     store: SimStore
     selection: tuple[int, int]
     highlighted: int | None
+    #: the span arguments are linked to when labelled (``link_on_label``), as the screen keeps it
+    anchor: int | None = None
 
     def data(self, ctx: Context) -> ParagraphData:
         return paragraph_data(ctx.paragraph, self.store.annotations())
 
     def copy(self) -> State:
-        return State(self.store.copy(), self.selection, self.highlighted)
+        return State(self.store.copy(), self.selection, self.highlighted, self.anchor)
 
 
 def follow(ctx: Context, state: State) -> None:
@@ -979,11 +989,56 @@ def apply(ctx: Context, state: State, step: Step) -> None:
     state.selection = step.selection
     if step.effect is not None:
         step.effect(state.store)
+    if step.anchor is not None:
+        state.anchor = step.anchor
     follow(ctx, state)
 
 
+def _add_key() -> str | None:
+    """The key that makes the next label key add a span over words that have one (``+``)."""
+    for binding in ParagraphView.BINDINGS:
+        if getattr(binding, "action", "") == "add_next":
+            return _first_key(binding)
+    return None
+
+
+def attribute_presses(
+    ctx: Context, field_name: str, have: dict[str, Any], wanted: dict[str, Any]
+) -> list[str] | None:
+    """Attribute keys that turn ``have`` into ``wanted`` (each press: the next value), or None
+    where an attribute differs and has no key."""
+    keys: list[str] = []
+    by_name = {
+        k.attribute.name: k
+        for k in ctx.keymap.attribute_keys.values()
+        if k.field.name == field_name
+    }
+    for name, value in wanted.items():
+        current = have.get(name)
+        if current == value and type(current) is type(value):
+            continue
+        step = by_name.get(name)
+        if step is None:
+            return None
+        presses = 0
+        while not (current == value and type(current) is type(value)):
+            current = step.attribute.next_value(current)
+            presses += 1
+            if presses > len(step.attribute.choices) + 2:
+                return None  # a value the key never reaches
+        keys += [step.key] * presses
+    return keys
+
+
 def span_step(
-    ctx: Context, state: State, field_name: str, label: str, start: int, end: int, gold: int
+    ctx: Context,
+    state: State,
+    field_name: str,
+    label: str,
+    start: int,
+    end: int,
+    attrs: dict[str, Any] | None,
+    gold: int,
 ) -> Step | None:
     entry = ctx.label_keys.get((field_name, label))
     data = state.data(ctx)
@@ -998,6 +1053,19 @@ def span_step(
     )
     if route is None:
         return None
+    # words that carry a span of this field already: ``+`` first, or the key would relabel it
+    add = exact(data.of_layer(ctx.schema.layer, "span"), start, end, field_name) is not None
+    prefix: list[Action] = []
+    if add:
+        key = _add_key()
+        if key is None:
+            return None
+        prefix = [Press(key)]
+    # a new span gets the schema's defaults; attribute keys step the others to the gold
+    presses = attribute_presses(ctx, field_name, editing.defaults(entry.field), dict(attrs or {}))
+    if presses is None:
+        presses = []  # written in the side panel afterwards
+    anchor = state.anchor
 
     def effect(store: SimStore) -> None:
         editing.apply_label(
@@ -1008,10 +1076,30 @@ def span_step(
             entry,
             start,
             end,
+            schema=ctx.schema,
+            anchor_id=anchor,
+            add=add,
         )
+        now = paragraph_data(ctx.paragraph, store.annotations())
+        for key in presses:
+            step_key = ctx.keymap.attribute_keys[key]
+            target = editing.attribute_target(
+                now, ctx.schema.layer, step_key.field.name, (start, end), tokens[j]
+            )
+            assert target is not None
+            editing.step_attribute(store, ctx.annotator, now, target, step_key)  # type: ignore[arg-type]
+            now = paragraph_data(ctx.paragraph, store.annotations())
 
-    step = Step(ctx.schema.layer, f"{label} «{data.text[start:end]}»", [Press(entry.key)], (0, 0))
+    actions: list[Action] = [*prefix, Press(entry.key), *(Press(k) for k in presses)]
+    step = Step(ctx.schema.layer, f"{label} «{data.text[start:end]}»", actions, (0, 0))
     step.golds, step.effect = (gold,), effect
+    if relations.is_link_target(ctx.schema, label):
+        after = state.store.copy()
+        effect(after)
+        made_span = editing.new_anchor(
+            ctx.schema, paragraph_data(ctx.paragraph, after.annotations()), entry, start, end
+        )
+        step.anchor = made_span.id if made_span is not None else None
     return _finish(ctx, state, step, route)
 
 
@@ -1108,6 +1196,16 @@ def relation_step(
     if target.id not in ids:
         return None
     index = ids.index(target.id)
+    made = [
+        a
+        for a in data.of_layer(layer, "relation")
+        if a.field == field_name
+        and a.label == label
+        and (a.source_id, a.target_id) == (source.id, target.id)
+    ]
+    if made:  # linked when its span was labelled (``link_on_label``): no key
+        step = Step(layer, f"{label}: linked when labelled", [], state.selection, (gold,))
+        return step
     choices = relations.label_choices([f for f in fields if relations.accepts(f, target)])
     names = [(c.field.name, c.label.name) for c in choices]
     if (field_name, label) not in names:

@@ -249,7 +249,9 @@ def layer_tasks(
             where = (a.field, a.start, a.end)
             if not _aligned(g.data, a.start, a.end):
                 g.reason = "span ends inside a token (selections are whole tokens)"
-            elif where in seen:
+            elif where in seen and (
+                kp._add_key() is None or seen[where].annotation.label == a.label
+            ):
                 g.reason = (
                     "a second span of the same field over the same tokens (its label key "
                     "relabels the first one instead)"
@@ -261,7 +263,10 @@ def layer_tasks(
                 spans[a.id] = g  # type: ignore[index]
                 tasks.append(
                     Task(
-                        "span", [g], (a.field, a.label, a.start, a.end), (a.start or 0, a.end or 0)
+                        "span",
+                        [g],
+                        (a.field, a.label, a.start, a.end, dict(a.attrs or {})),
+                        (a.start or 0, a.end or 0),
                     )
                 )
     by_id = {g.annotation.id: g for g in golds}
@@ -374,6 +379,9 @@ def schedules(tasks: list[Task]) -> list[list[Task]]:
                     t for t in base if t.kind == "span" and t.golds[0].annotation.id in targets
                 ]
                 orders.append(free + first + [t for t in base if t not in first])
+    groups = _argument_groups(tasks)
+    if groups:
+        orders.append(free + groups + [t for t in placed if t not in groups])
     unique, seen = [], set()
     for order in orders:
         signature = tuple(id(t) for t in order)
@@ -381,6 +389,44 @@ def schedules(tasks: list[Task]) -> list[list[Task]]:
             seen.add(signature)
             unique.append(order)
     return unique
+
+
+def _argument_groups(tasks: list[Task]) -> list[Task]:
+    """Predicate-first order, as PropBank annotators work and as linking on labelling expects:
+    each relation target (a PREDICATE) in text order, then the spans whose first relation
+    ends at it, so that each argument is linked as it is labelled."""
+    spans = {t.golds[0].annotation.id: t for t in tasks if t.kind == "span"}
+    relation_tasks = sorted(
+        (t for t in tasks if t.kind == "relation"), key=lambda t: t.golds[0].annotation.id or 0
+    )
+    first_target: dict[int, int] = {}
+    for t in relation_tasks:
+        first_target.setdefault(t.args[4], t.args[5])
+    targets = sorted(
+        {tid for tid in first_target.values() if tid in spans},
+        key=lambda tid: spans[tid].position,
+    )
+    order: list[Task] = []
+    for tid in targets:
+        if spans[tid] not in order:
+            order.append(spans[tid])
+        members = sorted(
+            (spans[sid] for sid, target in first_target.items() if target == tid and sid in spans),
+            key=lambda t: t.position,
+        )
+        order += [m for m in members if m not in order]
+    return order
+
+
+def _extras(ctx: kp.Context, state: kp.State, tasks: list[Task]) -> int:
+    """Annotations the run made that no gold asks for (a link made on labelling to the wrong
+    predicate, say): each is a wrong result, counted like a failure."""
+    wanted = Counter(g.ident for t in tasks for g in t.golds)
+    data = state.data(ctx)
+    made = Counter(
+        kp.identity(a, data) for a in data.of_layer(ctx.schema.layer) if a.kind != "token"
+    )
+    return sum((made - wanted).values())
 
 
 def run_order(
@@ -434,6 +480,7 @@ def run_order(
             if not run(t):
                 failed += 1
     failed += sum(1 for t in dependants if id(t) not in done)
+    failed += _extras(ctx, state, tasks)
     return failed, cost, sequence
 
 
@@ -721,6 +768,8 @@ class Replay:
             kp.SimStore(list(data.annotations), next_id),
             (selection.anchor, selection.cursor),
             self.side.highlighted,
+            # the predicate the screen links arguments to (what the view double-underlines)
+            getattr(self.view, "anchor_id", None),
         )
 
     def layer_normals(self, layer: str) -> Counter[tuple[Any, ...]]:

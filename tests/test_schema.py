@@ -208,7 +208,7 @@ example = "Он купил цветы [для мамы]."
     registry = SchemaRegistry.from_paths([SCHEMAS, ext])
     semantic = registry.get("semantic")
     assert "BENEFICIARY" in semantic.field("frame").label_names
-    assert semantic.version == "1.0.0+1"
+    assert semantic.version == "1.1.0+1"
 
 
 def test_extension_of_unknown_layer(tmp_path: Path) -> None:

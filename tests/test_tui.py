@@ -90,6 +90,17 @@ def rows(db: Path, paragraph_id: int, layer: str) -> list[Annotation]:
         return store.annotations(paragraph_id, layer)
 
 
+def chat_text(db: Path, paragraph_id: int) -> str:
+    with open_store(db) as store:
+        return store.paragraph(paragraph_id).text
+
+
+def last_notice(app: LayerkitApp) -> str:
+    """The newest toast's text."""
+    shown = list(app._notifications)
+    return shown[-1].message if shown else ""
+
+
 def state(db: Path, paragraph_id: int, layer: str) -> str:
     with open_store(db) as store:
         return store.statuses(paragraph_id)[layer].state
@@ -365,7 +376,8 @@ async def test_fast_delete_presses_delete_once_without_an_error(db: Path, chat: 
     async with running(db, at=chat, layer="semantic") as (app, pilot):
         await pilot.press("right", "right", "p", "shift+right", "shift+right", "t")
         await pilot.press("escape", "left", "left")  # cursor on «Короче», covered by both
-        assert len(rows(db, chat, "semantic")) == 2
+        # the PATIENT was linked to the PREDICATE as it was labelled
+        assert sorted(a.kind for a in rows(db, chat, "semantic")) == ["relation", "span", "span"]
         driver = app._driver
         assert driver is not None
         for _ in range(3):  # all queued before the first is handled: all name the inner span
@@ -483,8 +495,8 @@ async def test_choice_and_yes_no_attributes_are_written_in_the_side_panel(
 
 async def test_undo_redo_through_the_store(db: Path, chat: int) -> None:
     async with running(db, at=chat, layer="semantic") as (_app, pilot):
-        await pilot.press("p", "right", "a")
-        assert len(rows(db, chat, "semantic")) == 2
+        await pilot.press("p", "right", "a")  # the AGENT and its link: one step
+        assert len(rows(db, chat, "semantic")) == 3
         await pilot.press("ctrl+z")
         assert [a.label for a in rows(db, chat, "semantic")] == ["PREDICATE"]
         await pilot.press("ctrl+z")
@@ -493,13 +505,13 @@ async def test_undo_redo_through_the_store(db: Path, chat: int) -> None:
         await pilot.press("ctrl+y")
         assert [a.label for a in rows(db, chat, "semantic")] == ["PREDICATE"]
         await pilot.press("ctrl+y", "ctrl+y")  # the second has nothing left to redo
-        assert len(rows(db, chat, "semantic")) == 2
+        assert len(rows(db, chat, "semantic")) == 3
 
 
 async def test_undo_and_redo_survive_a_restart(db: Path, chat: int) -> None:
     async with running(db, at=chat, layer="semantic") as (_app, pilot):
         await pilot.press("p", "right", "a")
-    assert len(rows(db, chat, "semantic")) == 2
+    assert len(rows(db, chat, "semantic")) == 3
     async with running(db) as (app, pilot):
         # Reopens where this annotator was, and undoes their last edit from the event log.
         assert screen(app).data is not None and screen(app).data.id == chat
@@ -508,7 +520,7 @@ async def test_undo_and_redo_survive_a_restart(db: Path, chat: int) -> None:
     assert [a.label for a in rows(db, chat, "semantic")] == ["PREDICATE"]
     async with running(db) as (app, pilot):
         await pilot.press("ctrl+y")
-    assert len(rows(db, chat, "semantic")) == 2
+    assert len(rows(db, chat, "semantic")) == 3
 
 
 async def test_undo_goes_to_the_paragraph_and_layer_it_changed(db: Path, chat: int) -> None:
@@ -729,7 +741,15 @@ async def test_enter_links_an_argument_to_a_predicate(db: Path, chat: int) -> No
     async with running(db, at=chat, layer="semantic") as (app, pilot):
         await pilot.press("p")  # «Привет» PREDICATE
         await pilot.press(*["right"] * 5, "p")  # «вчера» PREDICATE
-        await pilot.press("left", "a", "enter")  # «я» AGENT, then link it
+        await pilot.press("left", "a")  # «я» AGENT: linked at once to «вчера», labelled last
+        spans = by_label(a for a in rows(db, chat, "semantic") if a.kind == "span")
+        (auto,) = [a for a in rows(db, chat, "semantic") if a.kind == "relation"]
+        assert (auto.label, auto.source_id, auto.target_id) == (
+            "AGENT",
+            spans["AGENT"].id,
+            next(s.id for s in spans.values() if (s.start, s.end) == (18, 23)),
+        )
+        await pilot.press("enter")  # link it by hand
         choose = picker(app)
         # Both predicates are offered, in text order; the nearest one is highlighted.
         assert choose.phase == "target"
@@ -743,19 +763,19 @@ async def test_enter_links_an_argument_to_a_predicate(db: Path, chat: int) -> No
         assert choose.phase == "target" and choose.options.highlighted == 0
         await pilot.press("down", "enter", "t")  # «вчера», then PATIENT by its key
         assert isinstance(app.screen, AnnotateScreen)
-        spans = by_label(a for a in rows(db, chat, "semantic") if a.kind == "span")
+        # Linking the same two spans again relabels the link instead of doubling it.
         (relation,) = [a for a in rows(db, chat, "semantic") if a.kind == "relation"]
         assert (relation.field, relation.label, relation.annotator) == ("role", "PATIENT", ME)
+        assert (relation.id, relation.version) == (auto.id, 2)
         assert relation.source_id == spans["AGENT"].id
         target = next(a for a in rows(db, chat, "semantic") if a.id == relation.target_id)
         assert (target.label, target.start, target.end) == ("PREDICATE", 18, 23)
         assert (relation.start, relation.end) == (None, None)
         lines = [line.text.plain for line in side(app)._rows]
         assert any("«я» —PATIENT→ «вчера»" in line for line in lines)
-        # Linking the same two spans again relabels the link instead of doubling it.
         await pilot.press("enter", "2", "a")
         (relation,) = [a for a in rows(db, chat, "semantic") if a.kind == "relation"]
-        assert (relation.label, relation.version) == ("AGENT", 2)
+        assert (relation.label, relation.version) == ("AGENT", 3)
         # The dialog is kept between uses (it opens in one frame) and asked anew each time.
         await pilot.press("enter")
         again = picker(app)
@@ -824,12 +844,12 @@ async def test_side_panel_relabels_and_deletes_a_relation(db: Path, chat: int) -
 async def test_semantic_layer_is_done_once_every_argument_has_a_role(db: Path, chat: int) -> None:
     async with running(db, at=chat, layer="semantic") as (app, pilot):
         await pilot.press(*["right"] * 7, "p")  # «дошла»
-        await pilot.press(*["left"] * 3, "a")  # «я»
-        await pilot.press("right", "w")  # «вчера»
-        await pilot.press("enter", "enter", "enter", "ctrl+d")  # only «вчера» has its role
+        await pilot.press(*["left"] * 3, "a")  # «я», linked to «дошла» as it is labelled
+        await pilot.press("right", "w")  # «вчера», too
+        await pilot.press("home", "a", "ctrl+d")  # «Привет»: its sentence has no predicate
         assert isinstance(app.screen, ErrorModal)
-        assert "1 span(s) not linked by any relation («я»)" in app.screen.error.message
-        await pilot.press("escape", "left", "enter", "enter", "enter", "ctrl+d")
+        assert "1 span(s) not linked by any relation («Привет»)" in app.screen.error.message
+        await pilot.press("escape", "delete", "ctrl+d")
         assert isinstance(app.screen, AnnotateScreen)
     assert state(db, chat, "semantic") == "done"
     roles = sorted(a.label or "" for a in rows(db, chat, "semantic") if a.kind == "relation")
@@ -1454,3 +1474,85 @@ async def test_the_navigator_keeps_its_cursor_in_view_across_filters(db: Path) -
         await pilot.press("end")
         await settle(pilot)
         assert nav.cursor == 56 and in_view(nav)
+
+
+# --- keys that save keys: links made on labelling, attribute keys, a second span -------------
+
+
+async def test_an_argument_is_linked_to_the_predicate_labelled_last(db: Path, chat: int) -> None:
+    """``link_on_label``: an argument labelled after a predicate of its sentence is linked to
+    it with the role of the same name, in one step of undo; pressing a predicate's key on
+    another predicate makes that one the anchor."""
+    async with running(db, at=chat, layer="semantic") as (app, pilot):
+        # «Короче, я вчера всё-таки дошла …»: «вчера» and «дошла» as predicates (for the test)
+        await pilot.press(*["right"] * 7, "p")  # «дошла», the anchor now
+        await pilot.press(*["left"] * 2, "p")  # «вчера», the anchor now
+        assert view(app).anchor_id == by_label(rows(db, chat, "semantic"))["PREDICATE"].id
+        await pilot.press("left", "a")  # «я» → «вчера», the predicate labelled last
+        anchor_text = lambda a: a and chat_text(db, chat)[a.start : a.end]  # noqa: E731
+        spans = {a.id: a for a in rows(db, chat, "semantic") if a.kind == "span"}
+        (link,) = [a for a in rows(db, chat, "semantic") if a.kind == "relation"]
+        assert (link.label, anchor_text(spans[link.target_id])) == ("AGENT", "вчера")
+        assert "AGENT added" in last_notice(app) and "вчера" in last_notice(app)
+        # «p» on «дошла» (already a PREDICATE) changes nothing but the anchor
+        await pilot.press(*["right"] * 3, "p")
+        assert "Arguments now link to PREDICATE «дошла»" in last_notice(app)
+        await pilot.press("left", "m")  # «всё-таки» MANNER → «дошла»
+        links = [a for a in rows(db, chat, "semantic") if a.kind == "relation"]
+        assert sorted((a.label, anchor_text(spans.get(a.target_id))) for a in links) == [
+            ("AGENT", "вчера"),
+            ("MANNER", "дошла"),
+        ]
+        # relabelling an argument relabels the link named after it
+        await pilot.press("t")
+        links = [a for a in rows(db, chat, "semantic") if a.kind == "relation"]
+        assert sorted(a.label for a in links) == ["AGENT", "PATIENT"]
+        await pilot.press("ctrl+z")  # one step: the span and its link
+        links = [a for a in rows(db, chat, "semantic") if a.kind == "relation"]
+        assert sorted(a.label for a in links) == ["AGENT", "MANNER"]
+        await pilot.press("ctrl+z")
+        assert [a.label for a in rows(db, chat, "semantic") if a.kind == "relation"] == ["AGENT"]
+        assert len([a for a in rows(db, chat, "semantic") if a.kind == "span"]) == 3
+
+
+async def test_plus_adds_a_second_span_over_the_same_words(db: Path, chat: int) -> None:
+    """The same words can be THEME of one predicate and PATIENT of another: ``+`` before the
+    label key adds a span where one is, instead of relabelling it."""
+    async with running(db, at=chat, layer="semantic") as (_app, pilot):
+        await pilot.press(*["right"] * 4, "a")  # «я» AGENT
+        await pilot.press("t")  # relabels it
+        assert [a.label for a in rows(db, chat, "semantic")] == ["PATIENT"]
+        await pilot.press("+", "h")  # a second span over «я»
+        assert sorted(a.label or "" for a in rows(db, chat, "semantic")) == ["PATIENT", "THEME"]
+        await pilot.press("+", "escape", "a")  # escape drops the prefix: «a» relabels the newest
+        labels = sorted(a.label or "" for a in rows(db, chat, "semantic"))
+        assert len(labels) == 2 and "AGENT" in labels
+
+
+async def test_attribute_keys_step_a_factuality_and_defaults_are_written(
+    db: Path, chat: int
+) -> None:
+    """A new factuality gets the schema's defaults (evidential DIRECT, negated no); ``e`` steps
+    evidential to the next choice and ``!`` flips negated, on the span just labelled, even when
+    typed before the screen has shown it."""
+    async with running(db, at=chat, layer="epistemic") as (app, pilot):
+        await pilot.press("right", "right", "shift+down", "f")
+        (fact,) = rows(db, chat, "epistemic")
+        assert fact.attrs == {"negated": False, "evidential": "DIRECT"}
+        driver = app._driver
+        assert driver is not None
+        for key, character in (("down", None), ("f", "f"), ("e", "e"), ("e", "e")):
+            driver.send_message(events.Key(key, character))
+        driver.send_message(events.Key("exclamation_mark", "!"))
+        await settle(pilot)
+        second = max(rows(db, chat, "epistemic"), key=lambda a: a.id or 0)
+        assert second.id != fact.id
+        assert second.attrs == {"negated": True, "evidential": "INFERRED"}
+        await pilot.press("e")  # wraps around to the first choice
+        second = max(rows(db, chat, "epistemic"), key=lambda a: a.id or 0)
+        assert second.attrs["evidential"] == "DIRECT"
+        bar = screen(app).query_one("#labels").render()
+        assert "e evidential" in str(bar) and "! negated" in str(bar)
+        await pilot.press("ctrl+z")  # each key is one step
+        second = max(rows(db, chat, "epistemic"), key=lambda a: a.id or 0)
+        assert second.attrs["evidential"] == "INFERRED"

@@ -46,11 +46,22 @@ class Label(_Strict):
 
 
 class Attribute(_Strict):
+    """A value an annotation carries besides its label (a factuality's ``evidential``, a
+    discourse relation's ``connective``).
+
+    ``default`` is written when an annotator creates the annotation, so that only the
+    exceptions cost keys (most factualities are DIRECT, few are negated); imports never add it.
+    ``key`` (yes/no and choice attributes only) changes the value of the span under the cursor
+    in the annotator with one key: yes ↔ no, or the next choice.
+    """
+
     name: str
     type: Literal["str", "bool", "int", "choice", "json"] = "str"
     choices: tuple[str, ...] = ()
     required: bool = False
     description: str = ""
+    default: str | bool | int | None = None
+    key: str | None = None
 
     @model_validator(mode="after")
     def _choices(self) -> Attribute:
@@ -58,7 +69,43 @@ class Attribute(_Strict):
             raise ValueError(f"attribute {self.name!r} of type 'choice' needs 'choices'")
         if self.type != "choice" and self.choices:
             raise ValueError(f"attribute {self.name!r} has 'choices' but type {self.type!r}")
+        if self.default is not None and not self.accepts(self.default):
+            raise ValueError(
+                f"default {self.default!r} of attribute {self.name!r} is not a valid {self.type}"
+                + (f" (one of {', '.join(self.choices)})" if self.choices else "")
+            )
+        if self.key is not None:
+            if len(self.key) != 1:
+                raise ValueError(f"an attribute key is a single character, not {self.key!r}")
+            if self.type not in ("bool", "choice"):
+                raise ValueError(
+                    f"attribute {self.name!r}: only yes/no and choice attributes have a key "
+                    f"(it steps through their values), not {self.type!r} ones"
+                )
         return self
+
+    def accepts(self, value: object) -> bool:
+        """Is ``value`` of this attribute's type (and among its choices)?"""
+        if self.type == "bool":
+            return isinstance(value, bool)
+        if self.type == "int":
+            return isinstance(value, int) and not isinstance(value, bool)
+        if self.type == "choice":
+            return value in self.choices
+        if self.type == "str":
+            return isinstance(value, str)
+        return True
+
+    def next_value(self, current: object) -> bool | str:
+        """What the attribute's key turns ``current`` into: yes ↔ no (unset → yes), or the
+        choice after the current one (unset → the first), wrapping around."""
+        if self.type == "bool":
+            return not bool(current)
+        if self.type != "choice":
+            raise ValueError(f"attribute {self.name!r} has no next value")
+        if current not in self.choices:
+            return self.choices[0]
+        return self.choices[(self.choices.index(current) + 1) % len(self.choices)]
 
 
 _DEFAULT_SCOPE: dict[str, str] = {
@@ -88,6 +135,10 @@ class SchemaField(_Strict):
     source_labels: tuple[str, ...] = ()
     target_labels: tuple[str, ...] = ()
     anchor_field: str | None = None
+    #: relation fields: a span labelled with one of ``source_labels`` is linked at once to the
+    #: predicate-like span it belongs to (see ``layerkit.tui.relations.link_target``), with the
+    #: relation label of the same name. An argument is then one key, not four.
+    link_on_label: bool = False
 
     @field_validator("name")
     @classmethod
@@ -110,6 +161,17 @@ class SchemaField(_Strict):
         _unique([label.name for label in self.labels], "label name")
         _unique([label.key for label in self.labels if label.key], "label key")
         _unique([a.name for a in self.attributes], "attribute name")
+        _unique([a.key for a in self.attributes if a.key], "attribute key")
+        if self.link_on_label:
+            if self.kind != "relation":
+                raise ValueError("only relation fields have 'link_on_label'")
+            if not self.source_labels or not self.target_labels:
+                raise ValueError("'link_on_label' needs 'source_labels' and 'target_labels'")
+            if not set(self.source_labels) & set(self.label_names):
+                raise ValueError(
+                    "'link_on_label' links with the relation label named like the span's "
+                    "label: none of 'source_labels' is a label of this field"
+                )
         return self
 
     def label(self, name: str) -> Label | None:

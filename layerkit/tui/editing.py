@@ -17,9 +17,9 @@ from layerkit.schema.models import LayerSchema, SchemaField
 from layerkit.store import Annotation, Store
 from layerkit.tui import relations
 from layerkit.tui.completeness import check_done
-from layerkit.tui.keymap import LabelKey
+from layerkit.tui.keymap import AttributeKey, LabelKey
 from layerkit.tui.lexical import TokenValues
-from layerkit.tui.model import ParagraphData, exact, sentence_index
+from layerkit.tui.model import ParagraphData, covering, exact, sentence_index
 
 Change = Callable[[], str | None]
 
@@ -32,13 +32,24 @@ def apply_label(
     entry: LabelKey,
     start: int,
     end: int,
+    *,
+    schema: LayerSchema | None = None,
+    anchor_id: int | None = None,
+    add: bool = False,
 ) -> str | None:
     """Apply a label to what it labels: the selection (span), the cursor's token (token), the
     cursor's sentence (sentence label) or the paragraph (paragraph label).
 
     A selection that already carries a span of that field gets its label changed rather than a
-    second span of the same extent: that is what a person pressing another key means. Spans of
-    other extents are left alone, so spans overlap and nest freely.
+    second span of the same extent: that is what a person pressing another key means; ``add``
+    (the ``+`` prefix) makes a second one instead (the same words as THEME of one predicate and
+    PATIENT of another). Spans of other extents are left alone, so spans overlap and nest
+    freely. A new annotation gets its attributes' schema defaults.
+
+    With the layer's ``schema``, a span whose label a ``link_on_label`` relation field starts
+    from is linked to its target at once (:func:`relations.link_target`, preferring
+    ``anchor_id``), in the same transaction and undo step; relabelling such a span relabels
+    the links that were named after its old label.
     """
     field, label = entry.field, entry.label.name
     if field.kind == "span":
@@ -54,7 +65,7 @@ def apply_label(
         target = (None, None)
     else:
         raise StoreError(f"{field.kind} fields are not labelled with a key.")
-    existing = _existing(data, layer, field, *target)
+    existing = None if add and field.kind == "span" else _existing(data, layer, field, *target)
     quoted = _quote(data.text, *target)
     if existing is not None:
         assert existing.id is not None
@@ -67,25 +78,126 @@ def apply_label(
                 existing.id, annotator=annotator, expected_version=existing.version, label=label
             )
             return f"{label} confirmed{quoted}"
-        store.update_annotation(
-            existing.id, annotator=annotator, expected_version=existing.version, label=label
-        )
+        renamed = _links_named_after(schema, data, existing, label) if schema else []
+        if not renamed:
+            store.update_annotation(
+                existing.id, annotator=annotator, expected_version=existing.version, label=label
+            )
+        else:
+            with store.batch(
+                annotator=annotator, label=f"relabel {label}", paragraph_id=data.id, layer=layer
+            ) as batch:
+                batch.update_annotation(existing.id, expected_version=existing.version, label=label)
+                for renamed_link in renamed:
+                    assert renamed_link.id is not None
+                    batch.update_annotation(
+                        renamed_link.id, expected_version=renamed_link.version, label=label
+                    )
         return f"{existing.label} → {label}{quoted}"
-    attrs = {}
+    attrs: dict[str, Any] = defaults(field)
     if field.kind == "token":
         attrs["lemma"] = data.text[start:end].replace("\u0301", "").lower()
-    store.create_annotation(
+    values: dict[str, Any] = dict(
         paragraph_id=data.id,
         layer=layer,
         kind=field.kind,
         field=field.name,
-        annotator=annotator,
         label=label,
         start=target[0],
         end=target[1],
         attrs=attrs,
     )
-    return f"{label} added{quoted}"
+    link = (
+        relations.link_target(schema, data, label, start, end, anchor_id)
+        if schema is not None and field.kind == "span"
+        else None
+    )
+    if link is None:
+        store.create_annotation(annotator=annotator, **values)
+        return f"{label} added{quoted}"
+    link_field, predicate = link
+    with store.batch(
+        annotator=annotator, label=f"{label} and its link", paragraph_id=data.id, layer=layer
+    ) as batch:
+        span = batch.create_annotation(**values)
+        batch.create_annotation(
+            paragraph_id=data.id,
+            layer=layer,
+            kind="relation",
+            field=link_field.name,
+            label=label,
+            source_id=span.id,
+            target_id=predicate.id,
+            attrs=defaults(link_field) or None,
+        )
+    return f"{label} added{quoted} → {_end(data, predicate)}"
+
+
+def defaults(field: SchemaField) -> dict[str, Any]:
+    """The schema's default attribute values for a new annotation of ``field``."""
+    return {a.name: a.default for a in field.attributes if a.default is not None}
+
+
+def _links_named_after(
+    schema: LayerSchema, data: ParagraphData, span: Annotation, new_label: str
+) -> list[Annotation]:
+    """Links made on labelling that go from ``span`` and carry its old label: they follow it
+    to ``new_label`` where their field has that label (an AGENT that becomes a PATIENT is the
+    PATIENT of the same predicate)."""
+    fields = {
+        f.name: f
+        for f in relations.relation_fields(schema)
+        if f.link_on_label and new_label in f.source_labels and f.label(new_label) is not None
+    }
+    return [
+        a
+        for a in data.of_layer(span.layer, "relation")
+        if a.source_id == span.id and a.field in fields and a.label == span.label
+    ]
+
+
+def attribute_target(
+    data: ParagraphData,
+    layer: str,
+    field: str,
+    selection: tuple[int, int],
+    cursor: tuple[int, int],
+) -> Annotation | None:
+    """The annotation of ``field`` an attribute key acts on: the one over exactly the
+    selection (the newest, if two are), else the innermost one under the cursor token."""
+    mine = [a for a in data.of_layer(layer) if a.field == field and a.start is not None]
+    exact_match = [a for a in mine if (a.start, a.end) == selection]
+    if exact_match:
+        return max(exact_match, key=lambda a: a.id or 0)
+    under = covering(mine, *cursor)
+    return under[0] if under else None
+
+
+def new_anchor(
+    schema: LayerSchema, data: ParagraphData, entry: LabelKey, start: int, end: int
+) -> Annotation | None:
+    """After a label key: the span that arguments labelled next link to, if the key made or
+    confirmed one that receives such links (a PREDICATE), else None (the anchor stays)."""
+    if entry.field.kind != "span" or not relations.is_link_target(schema, entry.label.name):
+        return None
+    found = [
+        a
+        for a in data.of_layer(schema.layer, "span")
+        if a.field == entry.field.name
+        and a.label == entry.label.name
+        and (a.start, a.end) == (start, end)
+    ]
+    return max(found, key=lambda a: a.id or 0) if found else None
+
+
+def step_attribute(
+    store: Store, annotator: str, data: ParagraphData, annotation: Annotation, key: AttributeKey
+) -> str | None:
+    """The attribute key pressed on ``annotation``: its next value (yes ↔ no, next choice)."""
+    attribute = key.attribute
+    value = attribute.next_value((annotation.attrs or {}).get(attribute.name))
+    said = set_attributes(store, annotator, annotation, {attribute.name: value})
+    return f"{annotation.label}{_quote(data.text, annotation.start, annotation.end)}: {said}"
 
 
 def delete(
@@ -131,7 +243,7 @@ def create_relation(
     found = relations.existing(data, source.layer, field, source.id, target.id)
     if found is not None:
         return relabel(store, annotator, data, found, label)
-    attrs: dict[str, Any] = {}
+    attrs: dict[str, Any] = defaults(field)
     said = ""
     if any(a.name == "connective" for a in field.attributes):
         # pre-filled with the likeliest marker: typed only where the guess is wrong

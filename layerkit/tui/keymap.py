@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from layerkit.schema.models import Label, LayerSchema, SchemaField
+from layerkit.schema.models import Attribute, Label, LayerSchema, SchemaField
 
 # Field kinds whose labels the editor applies directly to the cursor's token, selection,
 # sentence or paragraph. Relation labels are chosen inside the relation picker instead, and
@@ -28,11 +28,22 @@ class LabelKey:
 
 
 @dataclass(frozen=True)
+class AttributeKey:
+    """A key that steps an attribute of the span under the cursor to its next value."""
+
+    key: str
+    field: SchemaField
+    attribute: Attribute
+
+
+@dataclass(frozen=True)
 class KeyMap:
-    """Label keys of one layer, plus readable notes about keys that had to be dropped."""
+    """Label keys of one layer, its attribute keys, plus readable notes about keys that had
+    to be dropped."""
 
     keys: dict[str, LabelKey] = field(default_factory=dict)
     conflicts: tuple[str, ...] = ()
+    attribute_keys: dict[str, AttributeKey] = field(default_factory=dict)
 
     def by_field(self) -> dict[str, list[LabelKey]]:
         grouped: dict[str, list[LabelKey]] = {}
@@ -62,4 +73,18 @@ def label_keys(schema: LayerSchema, reserved: Collection[str] = ()) -> KeyMap:
                 )
             else:
                 keys[label.key] = LabelKey(label.key, f, label)
-    return KeyMap(keys, tuple(conflicts))
+    attribute_keys: dict[str, AttributeKey] = {}
+    for f in schema.fields:
+        if f.kind not in DIRECT_KINDS:
+            continue
+        for attribute in f.attributes:
+            if attribute.key is None:
+                continue
+            where = f"{schema.layer}.{f.name} attribute {attribute.name}"
+            if attribute.key in reserved:
+                conflicts.append(f"key {attribute.key!r} of {where} is an app key; left keyless")
+            elif attribute.key in keys or attribute.key in attribute_keys:
+                conflicts.append(f"key {attribute.key!r} of {where} is taken; left keyless")
+            else:
+                attribute_keys[attribute.key] = AttributeKey(attribute.key, f, attribute)
+    return KeyMap(keys, tuple(conflicts), attribute_keys)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from layerkit.tui.keymap import LabelKey
+from layerkit.tui.keymap import AttributeKey, LabelKey
 
 
 @dataclass
@@ -38,6 +38,22 @@ class LabelRequested(Message):
     entry: LabelKey
     start: int
     end: int
+    paragraph_id: int
+    layer: str
+    #: ``+`` was pressed first: a second span over the same words, not a relabelling
+    add: bool = False
+
+
+@dataclass
+class AttributeStepRequested(Message):
+    """An attribute key was pressed with this selection (``start``/``end``) and cursor token
+    (``cursor``): the span it acts on is found when the screen handles it, so that ``f e``
+    typed fast sets the attribute of the span ``f`` has just made."""
+
+    key: AttributeKey
+    start: int
+    end: int
+    cursor: tuple[int, int]
     paragraph_id: int
     layer: str
 

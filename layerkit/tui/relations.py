@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from layerkit.schema.models import Label, LayerSchema, SchemaField
 from layerkit.store import Annotation
-from layerkit.tui.model import ParagraphData
+from layerkit.tui.model import ParagraphData, sentence_index
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,53 @@ def nearest(spans: Sequence[Annotation], source: Annotation) -> int:
         range(len(spans)),
         key=lambda i: (abs(((spans[i].start or 0) + (spans[i].end or 0)) / 2 - middle), i),
     )
+
+
+def link_target(
+    schema: LayerSchema,
+    data: ParagraphData,
+    label: str,
+    start: int,
+    end: int,
+    anchor_id: int | None = None,
+) -> tuple[SchemaField, Annotation] | None:
+    """Where a span labelled ``label`` over ``[start, end)`` is linked as soon as it is made
+    (a relation field with ``link_on_label``; e.g. an AGENT to its PREDICATE), or None.
+
+    The target is in the span's own sentence: the anchor (the predicate the annotator labelled
+    or chose last) when it is there, else the nearest one. PropBank-style annotation goes
+    predicate first, then its arguments, so the anchor is right nearly always, and a wrong guess
+    costs what linking by hand would have cost anyway.
+    """
+    sentence = sentence_index(data.sentences, start)
+    middle = (start + end) / 2
+    for f in relation_fields(schema):
+        if not f.link_on_label or label not in f.source_labels or f.label(label) is None:
+            continue
+        candidates = [
+            a
+            for a in data.of_layer(schema.layer, "span")
+            if a.start is not None
+            and accepts(f, a)
+            and (a.start, a.end) != (start, end)
+            and sentence_index(data.sentences, a.start) == sentence
+        ]
+        if not candidates:
+            continue
+        anchor = next((a for a in candidates if a.id == anchor_id), None)
+        if anchor is None:
+            anchor = min(
+                candidates,
+                key=lambda a: (abs(((a.start or 0) + (a.end or 0)) / 2 - middle), a.start or 0),
+            )
+        return f, anchor
+    return None
+
+
+def is_link_target(schema: LayerSchema, label: str | None) -> bool:
+    """Do spans labelled ``label`` receive links made on labelling (a PREDICATE)? Labelling
+    or confirming one makes it the anchor of the arguments that follow."""
+    return any(f.link_on_label and label in f.target_labels for f in relation_fields(schema))
 
 
 def label_choices(fields: Sequence[SchemaField]) -> list[LabelChoice]:

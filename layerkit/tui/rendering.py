@@ -44,6 +44,8 @@ OVERLAP = Style(underline=True)
 SELECTION = Style(reverse=True)
 CURSOR = Style(reverse=True, bold=True)
 FOCUSED = Style(bold=True, italic=True)
+# the predicate that arguments labelled next are linked to (``link_on_label``)
+ANCHOR = Style(bold=True, underline2=True)
 LOW = Style(color="yellow", underline=True)
 MISSING = Style(color="red", underline=True)
 _WORD = re.compile(r"[^\s]+[^\S\n]*|[^\S\n]+")
@@ -76,6 +78,7 @@ def styled_paragraph(
     selection: tuple[int, int] | None,
     cursor: tuple[int, int] | None,
     focused: Annotation | None = None,
+    anchor: Annotation | None = None,
 ) -> Text:
     """The paragraph with the layer's annotations, the selection and the cursor styled."""
     out = Text(text)
@@ -86,6 +89,8 @@ def styled_paragraph(
         a for a in mine if a.kind in ("span", "label") and a.start is not None and a.end is not None
     ]
     _style_spans(out, schema, spans)
+    if anchor is not None and anchor.start is not None and anchor.end is not None:
+        out.stylize(ANCHOR, anchor.start, anchor.end)
     if focused is not None and focused.start is not None and focused.end is not None:
         out.stylize(FOCUSED, focused.start, focused.end)
     if selection is not None:

@@ -28,6 +28,7 @@ from layerkit.tui.keymap import KeyMap, label_keys
 from layerkit.tui.lexical import feature_inventory, token_field, token_rows
 from layerkit.tui.messages import (
     AnnotationChosen,
+    AttributeStepRequested,
     DeleteRequested,
     LabelRequested,
     ParagraphChosen,
@@ -148,6 +149,8 @@ class AnnotateScreen(Screen[None]):
         self.context = False
         self._seen_event = 0
         self._abilities: dict[str, Abilities] = {}
+        # per paragraph: the span (a PREDICATE) that arguments labelled next are linked to
+        self._anchors: dict[int, int] = {}
 
     @property
     def lk(self) -> LayerkitApp:
@@ -237,6 +240,7 @@ class AnnotateScreen(Screen[None]):
     def _show(self, *, keep: bool) -> None:
         data, schema = self.data, self.schema
         view = self.query_one(ParagraphView)
+        view.anchor_id = self._anchors.get(data.id) if data is not None else None
         view.show(data, schema, self.keymap, keep=keep)
         side = self.query_one(AnnotationList)
         side.show(data, schema, context=self.able.lower if self.context else ())
@@ -322,18 +326,63 @@ class AnnotateScreen(Screen[None]):
 
     @on(LabelRequested)
     def _label(self, message: LabelRequested) -> None:
+        schema = self.lk.schemas.get(message.layer)
+        paragraph_id = message.paragraph_id
+
         def change() -> str | None:
             return editing.apply_label(
                 self.lk.store,
                 self.lk.annotator,
-                self._data_for(message.paragraph_id),
+                self._data_for(paragraph_id),
                 message.layer,
                 message.entry,
                 message.start,
                 message.end,
+                schema=schema,
+                anchor_id=self._anchors.get(paragraph_id),
+                add=message.add,
             )
 
-        self._edit(change)
+        before = (
+            editing.new_anchor(
+                schema, self._data_for(paragraph_id), message.entry, message.start, message.end
+            )
+            if schema is not None
+            else None
+        )
+        if not self._edit(change) or schema is None:
+            return
+        data = self._data_for(paragraph_id)
+        anchor = editing.new_anchor(schema, data, message.entry, message.start, message.end)
+        if anchor is None or anchor.id == self._anchors.get(paragraph_id):
+            return
+        self._anchors[paragraph_id] = anchor.id  # type: ignore[assignment]
+        if self.data is not None and self.data.id == paragraph_id:
+            self.query_one(ParagraphView).set_anchor(anchor.id)
+        if before is not None and before.id == anchor.id:  # a new one says "added" already
+            self.notify(
+                f"Arguments now link to {anchor.label} "
+                f"«{data.text[anchor.start or 0 : anchor.end or 0]}»",
+                timeout=2,
+            )
+
+    @on(AttributeStepRequested)
+    def _attribute_step(self, message: AttributeStepRequested) -> None:
+        step = message.key
+        data = self._data_for(message.paragraph_id)
+        target = editing.attribute_target(
+            data, message.layer, step.field.name, (message.start, message.end), message.cursor
+        )
+        if target is None:
+            self.notify(
+                f"No {step.field.name} span under the cursor to set {step.attribute.name} on.",
+                severity="warning",
+                timeout=2,
+            )
+            return
+        self._edit(
+            lambda: editing.step_attribute(self.lk.store, self.lk.annotator, data, target, step)
+        )
 
     @on(DeleteRequested)
     def _delete(self, message: DeleteRequested) -> None:

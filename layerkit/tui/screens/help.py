@@ -75,7 +75,13 @@ def binding_rows(bindings: Iterable[BindingType]) -> list[tuple[str, str]]:
     return rows
 
 
-_KEY_NAMES = {"question_mark": "?", "slash": "/", "full_stop": "."}
+def _shown_default(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+_KEY_NAMES = {"plus": "+", "question_mark": "?", "slash": "/", "full_stop": "."}
 
 
 def layer_help(schema: LayerSchema, keymap: KeyMap) -> RenderableType:
@@ -97,6 +103,31 @@ def layer_help(schema: LayerSchema, keymap: KeyMap) -> RenderableType:
             key = with_key.get((field.name, label.name), fallback)
             table.add_row(key, label.name, label.description, label.example)
         parts.append(table)
+        keyed = {
+            s.attribute.name: s.key for s in keymap.attribute_keys.values() if s.field == field
+        }
+        if field.attributes:
+            attributes = Table(
+                "key", "attribute", "values", "description", box=None, padding=(0, 1)
+            )
+            for attribute in field.attributes:
+                values = " / ".join(attribute.choices) if attribute.choices else attribute.type
+                if attribute.default is not None:
+                    values += f" (new: {_shown_default(attribute.default)})"
+                attributes.add_row(
+                    keyed.get(attribute.name, ""), attribute.name, values, attribute.description
+                )
+            parts.append(attributes)
+        if field.link_on_label:
+            parts.append(
+                Text(
+                    f"An argument ({', '.join(field.source_labels)}) is linked when labelled, "
+                    f"to the {' or '.join(field.target_labels)} labelled last in its sentence "
+                    "(double-underlined; press its key on another to choose it), else the "
+                    "nearest one.",
+                    style=Style(dim=True),
+                )
+            )
     for conflict in keymap.conflicts:
         parts.append(Text(f"note: {conflict}", style=Style(color="yellow")))
     return Group(*parts)

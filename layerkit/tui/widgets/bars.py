@@ -119,6 +119,12 @@ def _chunks(schema: LayerSchema, keymap: KeyMap) -> list[Text]:
                 entry.label.name, Style(bgcolor=label_colour(schema, field, entry.label.name))
             )
             chunks.append(chunk)
+    for i, step in enumerate(keymap.attribute_keys.values()):
+        # attribute keys step the value of the span under the cursor (yes/no, next choice)
+        chunk = Text("│ " if i == 0 and chunks else "", Style(dim=True))
+        chunk.append(step.key, Style(bold=True, color="bright_white"))
+        chunk.append(f" {step.attribute.name}", Style(italic=True))
+        chunks.append(chunk)
     if not chunks:
         chunks.append(Text("No label keys on this layer (relations and texts come next)."))
     return chunks

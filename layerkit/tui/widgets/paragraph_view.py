@@ -25,7 +25,12 @@ from textual.strip import Strip
 from layerkit.schema.models import LayerSchema
 from layerkit.store import Annotation
 from layerkit.tui.keymap import KeyMap
-from layerkit.tui.messages import DeleteRequested, LabelRequested, SelectionChanged
+from layerkit.tui.messages import (
+    AttributeStepRequested,
+    DeleteRequested,
+    LabelRequested,
+    SelectionChanged,
+)
 from layerkit.tui.model import (
     ParagraphData,
     Selection,
@@ -117,6 +122,15 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
             "that nobody confirmed (wraps around)",
         ),
         Binding(
+            "plus",
+            "add_next",
+            "Add another span",
+            key_display="+",
+            show=False,
+            tooltip="The next label key adds a span over the same words as one that is there "
+            "(the same words, two roles), instead of relabelling it",
+        ),
+        Binding(
             "comma",
             "hints(True)",
             "Select to",
@@ -142,6 +156,10 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
         self._typed = ""
         self._extend = False
         self._normal_bindings: BindingsMap | None = None
+        # ``+`` was pressed: the next label key adds a span rather than relabelling one
+        self._adding = False
+        #: the span arguments are linked to when labelled (shown double-underlined)
+        self.anchor_id: int | None = None
 
     # --- content -------------------------------------------------------------------------------
 
@@ -150,6 +168,8 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
     ) -> None:
         """Show a paragraph on a layer. ``keep`` keeps the selection (same paragraph, reloaded)."""
         same = keep and self.data is not None and data is not None and self.data.id == data.id
+        if not same:
+            self._adding = False
         if self._hints:
             self._end_hints()
         self.data, self.schema = data, schema
@@ -281,14 +301,28 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
         selection or the previous paragraph, as handling them earlier (in ``on_key``) could.
         """
         self.keymap = keymap
-        bindings = type(self)._merged_bindings
-        self._bindings = bindings.copy() if bindings is not None else BindingsMap()
+        self._bindings = BindingsMap()
         for key, entry in keymap.keys.items():
             self._bindings.bind(
                 _character_to_key(key), f"label({key!r})", entry.label.name, show=False
             )
+        for key, step in keymap.attribute_keys.items():
+            self._bindings.bind(
+                _character_to_key(key), f"attribute({key!r})", step.attribute.name, show=False
+            )
+        # The view's own keys after the layer's: a schema's label key wins where both use one
+        # (``+`` is POSITIVE on the pragmatic layer, "add another span" elsewhere).
+        own = type(self)._merged_bindings
+        for key, bindings in (own.key_to_bindings if own is not None else {}).items():
+            self._bindings.key_to_bindings.setdefault(key, []).extend(bindings)
         if self.is_mounted:
             self.screen.refresh_bindings()
+
+    def set_anchor(self, anchor_id: int | None) -> None:
+        """Show which span the arguments labelled next are linked to."""
+        if anchor_id != self.anchor_id:
+            self.anchor_id = anchor_id
+            self._restyle()
 
     def select_offsets(self, start: int, end: int) -> None:
         """Select the tokens covering ``[start, end)`` (an annotation chosen in the side panel)."""
@@ -366,6 +400,7 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
             self._select(Selection(target, target))
 
     def action_collapse(self) -> None:
+        self._adding = False
         if self.selection is not None:
             self._select(Selection(self.selection.cursor, self.selection.cursor))
 
@@ -379,13 +414,37 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
     def action_label(self, key: str) -> None:
         """A label key (bound per layer in ``show``): label the selection with it."""
         entry = self.keymap.keys.get(key)
+        add, self._adding = self._adding, False
         if entry is None or self.selection is None or self.data is None or self.schema is None:
             return
         if entry.field.kind == "token":
             start, end = self.data.tokens[self.selection.cursor]
         else:
             start, end = self.selection.offsets(self.data.tokens)
-        self.post_message(LabelRequested(entry, start, end, self.data.id, self.schema.layer))
+        self.post_message(
+            LabelRequested(entry, start, end, self.data.id, self.schema.layer, add=add)
+        )
+
+    def action_add_next(self) -> None:
+        """``+``: the next label key adds a span even where one of its field covers the same
+        words (normally it relabels that one)."""
+        if self.schema is None or not any(f.kind == "span" for f in self.schema.fields):
+            return
+        self._adding = True
+        self.notify("Next label adds another span over the same words.", timeout=2)
+
+    def action_attribute(self, key: str) -> None:
+        """An attribute key (bound per layer in ``show``): step that attribute of the span
+        under the cursor to its next value (see ``editing.attribute_target``)."""
+        self._adding = False
+        step = self.keymap.attribute_keys.get(key)
+        if step is None or self.data is None or self.selection is None or self.schema is None:
+            return
+        start, end = self.selection.offsets(self.data.tokens)
+        cursor = self.data.tokens[self.selection.cursor]
+        self.post_message(
+            AttributeStepRequested(step, start, end, cursor, self.data.id, self.schema.layer)
+        )
 
     # --- cursor helpers ------------------------------------------------------------------------
 
@@ -444,6 +503,7 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
                 selection,
                 cursor,
                 self.focused_annotation(),
+                self.data.by_id(self.anchor_id) if self.anchor_id is not None else None,
             )
             if self._hints:
                 self._styled = self._with_hints(self._styled)
