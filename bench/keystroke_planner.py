@@ -63,6 +63,9 @@ INF = float("inf")
 #: cursor-moving view actions whose effect depends on the cursor alone (computed once per
 #: paragraph); any other moving action is probed again whenever the annotations change
 STATIC_MOVES = frozenset({"move", "extend", "sentence", "extend_sentence", "edge", "collapse"})
+#: view actions that set a whole selection from the current one (the clause key): modelled as
+#: chains of presses from a collapsed cursor, each followed by any anchor-keeping moves
+SELECTORS = frozenset({"clause"})
 
 
 # --- steps -----------------------------------------------------------------------------------
@@ -292,10 +295,17 @@ def _first_key(binding: Any) -> str:
 class CursorModel:
     """How the text view's keys move the cursor over one paragraph's tokens."""
 
-    def __init__(self, tokens: Sequence[tuple[int, int]], sentences: Sequence[tuple[int, int]]):
+    def __init__(
+        self,
+        tokens: Sequence[tuple[int, int]],
+        sentences: Sequence[tuple[int, int]],
+        text: str = "",
+    ):
         self.tokens = list(tokens)
         self.n = len(self.tokens)
-        self.shape = types.SimpleNamespace(tokens=self.tokens, sentences=list(sentences))
+        self.shape = types.SimpleNamespace(tokens=self.tokens, sentences=list(sentences), text=text)
+        self.selectors: list[tuple[str, str, tuple[Any, ...]]] = []
+        self._selected: dict[tuple[int, int], list[tuple[str, tuple[int, int]]]] = {}
         self.notes: list[str] = []
         self.static: list[list[Edge]] = [[] for _ in range(self.n)]
         self.dynamic: list[tuple[str, str, tuple[Any, ...]]] = []  # (key, action, args)
@@ -309,6 +319,10 @@ class CursorModel:
             key = _first_key(binding)
             if name == "hints":
                 self._add_hints(key, args)
+            elif name in SELECTORS and text:
+                self.selectors.append((key, name, args))
+            elif name in SELECTORS:
+                continue
             elif name in STATIC_MOVES:
                 for c in range(self.n):
                     edge = self._probe(self.shape, None, name, args, key, c)
@@ -402,6 +416,24 @@ class CursorModel:
             self._paths = {k: v for k, v in self._paths.items() if k[0] is None}
         return found
 
+    def _selections(self, selection: tuple[int, int]) -> list[tuple[str, tuple[int, int]]]:
+        """(key, selection after it) for each selector key pressed with ``selection``."""
+        found = self._selected.get(selection)
+        if found is None:
+            found = []
+            for key, name, args in self.selectors:
+                stub = _ViewStub(self.shape, None, Selection(*selection))
+                try:
+                    getattr(ParagraphView, f"action_{name}")(stub, *args)
+                except Exception as exc:
+                    self.notes.append(f"{key} not modelled: {exc!r}")
+                    continue
+                after = (stub.selection.anchor, stub.selection.cursor)
+                if after != selection and not stub.effects:
+                    found.append((key, after))
+            self._selected[selection] = found
+        return found
+
     # -- shortest paths --
 
     def _dijkstra(
@@ -489,10 +521,58 @@ class CursorModel:
                         p, edge = via[x]
                         head = [*self._path(prev, c0, p), edge]
                     best = (total, head + self._path(keep_prev, x, c), (x, c))
+        if self.selectors:
+            best = self._via_selectors(
+                best, collapsed, via, prev, c0, dynamic, dyn_key, goal, wanted
+            )
         if best is None:
             return None
         actions = tuple(Press(k) for edge in best[1] for k in edge.keys)
         return Route(best[0], actions, best[2])
+
+    def _via_selectors(
+        self,
+        best: tuple[float, list[Edge], tuple[int, int]] | None,
+        collapsed: list[float],
+        via: list[Any],
+        prev: list[Any],
+        c0: int,
+        dynamic: list[list[Edge]],
+        dyn_key: Any,
+        goal: Callable[[int, int], bool],
+        wanted: Sequence[int],
+    ) -> tuple[float, list[Edge], tuple[int, int]] | None:
+        """Better routes that stand somewhere with the cursor collapsed, press selector keys
+        (each press from the selection the last one made), then extend keeping the anchor."""
+        for x in sorted(range(self.n), key=lambda i: collapsed[i]):
+            if collapsed[x] == INF or (best is not None and collapsed[x] + 1 >= best[0]):
+                break
+            if via[x] == "start":
+                head: list[Edge] = []
+            else:
+                p, edge = via[x]
+                head = [*self._path(prev, c0, p), edge]
+            chain: list[tuple[float, list[Edge], tuple[int, int]]] = [(collapsed[x], head, (x, x))]
+            seen = {(x, x)}
+            while chain:
+                cost, path, selection = chain.pop()
+                for key, after in self._selections(selection):
+                    if after in seen or cost + 1 > 8:
+                        continue
+                    seen.add(after)
+                    here = [*path, Edge((key,), after[1], False)]
+                    if best is not None and cost + 1 >= best[0]:
+                        continue
+                    a, c = after
+                    if goal(a, c):
+                        best = (cost + 1, here, after)
+                    keep, keep_prev = self._dijkstra(c, dynamic, True, dyn_key)
+                    for w in wanted:
+                        total = cost + 1 + keep[w]
+                        if total < INF and (best is None or total < best[0]) and goal(a, w):
+                            best = (total, here + self._path(keep_prev, c, w), (a, w))
+                    chain.append((cost + 1, here, after))
+        return best
 
 
 # --- the side panel: a second way to select an existing annotation -----------------------------
@@ -1135,7 +1215,19 @@ def sentence_label_step(
     s, e = data.sentences[sentence]
     step = Step(ctx.schema.layer, f"{label} «{data.text[s:e][:30]}…»", [Press(entry.key)], (0, 0))
     step.golds, step.effect = (gold,), effect
-    return _finish(ctx, state, step, route)
+    step = _finish(ctx, state, step, route)
+    # where the view leaves the cursor after a sentence's label (the next sentence): its own
+    # action, run on a stand-in
+    stub = _ViewStub(
+        paragraph_data(ctx.paragraph, state.store.annotations()),
+        ctx.schema,
+        Selection(*step.selection),
+    )
+    stub.keymap = ctx.keymap
+    stub._adding = False
+    ParagraphView.action_label(stub, entry.key)  # type: ignore[arg-type]
+    step.selection = (stub.selection.anchor, stub.selection.cursor)
+    return step
 
 
 def paragraph_label_step(

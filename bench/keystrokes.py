@@ -812,6 +812,11 @@ class Replay:
         except ReplayError as exc:
             raise ReplayError(f"{label} {step.what}: {exc}") from exc
         what = {"token": "token fix", "paragraph_label": "¶ label"}.get(task.kind, task.kind)
+        if task.kind == "token":
+            # the goal counts corrections whose right reading is among the candidates apart
+            keys = step.keys
+            by_reading = len(keys) >= 2 and keys[-2] == "enter" and keys[-1].isdigit()
+            what = "token fix by reading" if by_reading else "token fix typed"
         what = what.replace("_", " ")
         if task.kind == "texts":
             what = "¶ texts" if task.args[0] is None else "span texts"
@@ -938,7 +943,7 @@ async def replay(
                     print(f"  next paragraph: {show_key(key)}")
             await r.until(lambda p=paragraph: r.screen.data.id == p.id, f"paragraph {paragraph.id}")
             data = r.screen.data
-            cursor = kp.CursorModel(data.tokens, data.sentences)
+            cursor = kp.CursorModel(data.tokens, data.sentences, data.text)
             for note in cursor.notes:
                 if note not in problems:
                     problems.append(note)

@@ -553,8 +553,12 @@ async def test_lexical_keys_change_or_confirm_a_tokens_part_of_speech(db: Path, 
 
 
 async def test_pragmatic_keys_label_sentences_and_the_paragraph(db: Path, chat: int) -> None:
-    async with running(db, at=chat, layer="pragmatic") as (_app, pilot):
-        await pilot.press("e", "down", "a", "i", "x", "0", "C")
+    async with running(db, at=chat, layer="pragmatic") as (app, pilot):
+        # a sentence's label moves the cursor on to the next sentence: one key per sentence
+        await pilot.press("e")
+        assert view(app).offsets == (8, 14)  # «Короче», the second sentence's first word
+        await pilot.press("a", "i", "x", "0", "C")
+        assert view(app).offsets[0] == 98  # the third sentence; paragraph labels do not move
     labels = {(a.field, a.start, a.end): a.label for a in rows(db, chat, "pragmatic")}
     assert labels == {
         ("speech_act", 0, 7): "EXPRESS",
@@ -684,9 +688,8 @@ async def test_one_paragraph_on_all_five_layers(db: Path, chat: int) -> None:
         await pilot.press("4", "f", "escape", "left", "h", "home", "s")
         # (one relation label there, SOURCE: picking the target is enough)
         await pilot.press("down", "down", "down", "shift+down", "enter", "1", "ctrl+d")
-        await pilot.press("5", "home")  # pragmatic: every sentence, and the paragraph
-        for _ in range(5):
-            await pilot.press("e", "down")
+        await pilot.press("5", "home")  # pragmatic: every sentence (each key moves on), the ¶
+        await pilot.press(*["e"] * 5)
         await pilot.press("i", "0", "C", "ctrl+e", *"Зовёт гулять.", "escape", "ctrl+d")
         assert isinstance(app.screen, AnnotateScreen)
     with open_store(db) as store:
@@ -1527,6 +1530,27 @@ async def test_plus_adds_a_second_span_over_the_same_words(db: Path, chat: int) 
         await pilot.press("+", "escape", "a")  # escape drops the prefix: «a» relabels the newest
         labels = sorted(a.label or "" for a in rows(db, chat, "semantic"))
         assert len(labels) == 2 and "AGENT" in labels
+
+
+async def test_clause_key_selects_a_clause_without_its_marker_and_grows(
+    db: Path, chat: int
+) -> None:
+    """``.`` selects the words between two punctuation marks around the cursor, leaving out an
+    opening discourse marker; pressed again, the next clause of the sentence is added."""
+    async with running(db, at=chat, layer="logical") as (app, pilot):
+        text = chat_text(db, chat)
+        await pilot.press("down", "down")  # «Ну что сказать: кофе нормальный, но не вау, а …»
+        start = view(app).offsets[0]
+        assert text[start:].startswith("Ну что сказать")
+        await pilot.press(*["right"] * 5, ".")  # on «нормальный»
+        assert text[slice(*view(app).offsets)] == "кофе нормальный"
+        await pilot.press(".")  # and the next clause, «но» inside it now
+        assert text[slice(*view(app).offsets)] == "кофе нормальный, но не вау"
+        await pilot.press("right", ".")  # on the comma after «вау»: the nearest clause, no «но»
+        assert text[slice(*view(app).offsets)] == "не вау"
+        await pilot.press("c")
+    (unit,) = rows(db, chat, "logical")
+    assert (unit.label, text[unit.start : unit.end]) == ("CLAIM", "не вау")
 
 
 async def test_attribute_keys_step_a_factuality_and_defaults_are_written(

@@ -204,8 +204,10 @@ def guess_connective(text: str, source: Annotation, target: Annotation) -> str:
     first, second = sorted((source, target), key=lambda a: a.start or 0)
     gap = [m.group().lower() for m in _WORD.finditer(text[first.end or 0 : second.start or 0])]
     opening = [m.group().lower() for m in _WORD.finditer(text[second.start or 0 : second.end or 0])]
-    # A marker leads the later unit's clause: the last words before it, or its first words.
-    for words in (gap[-3:], opening[:3]):
+    leading = [m.group().lower() for m in _WORD.finditer(text[first.start or 0 : first.end or 0])]
+    # A marker leads the later unit's clause: the last words before it, or its first words;
+    # else a subordinator opening the earlier one («Если …, то …»).
+    for words in (gap[-3:], opening[:3], leading[:1]):
         joined = " " + " ".join(words) + " "
         found = [(joined.find(f" {c} "), c) for c in CONNECTIVES if f" {c} " in joined]
         if found:

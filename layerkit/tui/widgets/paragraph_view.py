@@ -24,6 +24,7 @@ from textual.strip import Strip
 
 from layerkit.schema.models import LayerSchema
 from layerkit.store import Annotation
+from layerkit.tui.clauses import next_clause_selection
 from layerkit.tui.keymap import KeyMap
 from layerkit.tui.messages import (
     AttributeStepRequested,
@@ -120,6 +121,15 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
             key_display="'",
             tooltip="Next token to check: the model's doubtful analyses first, then any it made "
             "that nobody confirmed (wraps around)",
+        ),
+        Binding(
+            "full_stop",
+            "clause",
+            "Clause",
+            key_display=".",
+            show=False,
+            tooltip="Select the clause under the cursor (without its opening «но», «потому "
+            "что» ...); again: add the next clause of the sentence",
         ),
         Binding(
             "plus",
@@ -424,6 +434,24 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
         self.post_message(
             LabelRequested(entry, start, end, self.data.id, self.schema.layer, add=add)
         )
+        if entry.field.kind == "label" and entry.field.scope == "sentence":
+            # one key per sentence: its label, and on to the next sentence (the label lands on
+            # the sentence the key was pressed in, which the message names by its offsets)
+            self.action_sentence(1)
+
+    def action_clause(self) -> None:
+        """Select the clause under the cursor, or grow a selected clause by the next one."""
+        if self.data is None or self.selection is None:
+            return
+        found = next_clause_selection(
+            self.data.text,
+            self.data.tokens,
+            self.data.sentences,
+            (self.selection.anchor, self.selection.cursor),
+            self.selection.cursor,
+        )
+        if found is not None:
+            self._select(Selection(*found))
 
     def action_add_next(self) -> None:
         """``+``: the next label key adds a span even where one of its field covers the same
