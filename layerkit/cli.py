@@ -305,7 +305,23 @@ def schema_show(state: State, layer: str, as_json: bool) -> None:
         out.print(f"\n[bold]{f.name}[/] — {f.kind}, scope {f.scope}, {required}. {f.description}")
         for a in f.attributes:
             choices = f" ({'|'.join(a.choices)})" if a.choices else ""
-            out.print(f"  attribute {a.name}: {a.type}{choices} {a.description}")
+            extra = "".join(
+                [
+                    f", default {json.dumps(a.default, ensure_ascii=False)}"
+                    if a.default is not None
+                    else "",
+                    f", key {a.key}" if a.key else "",
+                ]
+            )
+            out.print(
+                f"  attribute {a.name}: {a.type}{choices}{extra} {a.description}", markup=False
+            )
+        if f.link_on_label:
+            out.print(
+                f"  linked when labelled: a {'/'.join(f.source_labels)} span is linked to the "
+                f"{'/'.join(f.target_labels)} labelled last in its sentence (else the nearest)",
+                markup=False,
+            )
         if f.labels:
             table = Table("key", "label", "description", "example")
             for label in f.labels:

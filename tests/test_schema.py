@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -322,3 +323,71 @@ def test_check_relation_endpoints() -> None:
     assert registry.check_annotation(good, text_length=10, local_ids=ids) is None
     problem = registry.check_annotation(backwards, text_length=10, local_ids=ids)
     assert problem is not None and "cannot start at a 'PREDICATE'" in problem
+
+
+ATTRIBUTED = (
+    GOOD
+    + """
+[[fields]]
+name = "stance"
+kind = "span"
+attributes = [ATTRIBUTES]
+labels = [{ name = "STANCE", key = "s", description = "Позиция.", example = "—" }]
+"""
+)
+
+
+@pytest.mark.parametrize(
+    ("attributes", "problem"),
+    [
+        ('{ name = "certain", type = "bool", default = "yes" }', "not a valid bool"),
+        ('{ name = "kind", type = "choice", choices = ["A", "B"], default = "C" }', "one of A, B"),
+        ('{ name = "note", type = "str", key = "n" }', "only yes/no and choice"),
+        ('{ name = "certain", type = "bool", key = "xy" }', "single character"),
+        (
+            '{ name = "a", type = "bool", key = "x" }, { name = "b", type = "bool", key = "x" }',
+            "duplicate attribute key 'x'",
+        ),
+    ],
+)
+def test_attribute_defaults_and_keys_are_checked(
+    tmp_path: Path, attributes: str, problem: str
+) -> None:
+    text = ATTRIBUTED.replace("ATTRIBUTES", attributes)
+    with pytest.raises(SchemaError, match=re.escape(problem)):
+        read_schema_file(_write(tmp_path, text))
+
+
+def test_attribute_defaults_and_keys_load(tmp_path: Path) -> None:
+    text = ATTRIBUTED.replace(
+        "ATTRIBUTES",
+        '{ name = "certain", type = "bool", default = true, key = "!" }, '
+        '{ name = "kind", type = "choice", choices = ["A", "B"], default = "B", key = "k" }',
+    )
+    field = read_schema_file(_write(tmp_path, text)).field("stance")
+    assert field is not None
+    certain, kind = field.attributes
+    assert (certain.default, certain.key, kind.default, kind.key) == (True, "!", "B", "k")
+    assert [kind.next_value(v) for v in (None, "A", "B")] == ["A", "B", "A"]
+    assert [certain.next_value(v) for v in (None, False, True)] == [True, True, False]
+
+
+def test_link_on_label_needs_a_relation_with_labels_named_like_its_sources(tmp_path: Path) -> None:
+    link = """
+[[fields]]
+name = "link"
+kind = "relation"
+source_labels = ["SELF_CHECK"]
+target_labels = ["DOUBT"]
+link_on_label = true
+labels = [{ name = "LABEL", description = "Связь.", example = "—" }]
+"""
+    with pytest.raises(SchemaError, match="named like the span's label"):
+        read_schema_file(_write(tmp_path, GOOD + link))
+    good = link.replace('name = "LABEL"', 'name = "SELF_CHECK"')
+    schema = read_schema_file(_write(tmp_path, GOOD + good))
+    assert schema.field("link").link_on_label  # type: ignore[union-attr]
+    with pytest.raises(SchemaError, match="only relation fields"):
+        read_schema_file(
+            _write(tmp_path, GOOD + good.replace('kind = "relation"', 'kind = "span"'))
+        )

@@ -1572,6 +1572,8 @@ async def test_attribute_keys_step_a_factuality_and_defaults_are_written(
         second = max(rows(db, chat, "epistemic"), key=lambda a: a.id or 0)
         assert second.id != fact.id
         assert second.attrs == {"negated": True, "evidential": "INFERRED"}
+        lines = [line.text.plain for line in side(app)._rows]
+        assert any("FACT" in line and "negated, INFERRED" in line for line in lines), lines
         await pilot.press("e")  # wraps around to the first choice
         second = max(rows(db, chat, "epistemic"), key=lambda a: a.id or 0)
         assert second.attrs["evidential"] == "DIRECT"

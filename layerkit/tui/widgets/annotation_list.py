@@ -389,6 +389,7 @@ def _describe(a: Annotation, data: ParagraphData, schema: LayerSchema) -> Text:
         line.append(_end(source, data))
         line.append(f" —{a.label or a.field}→ ", Style(bold=True))
         line.append(_end(target, data))
+        line.append(_attributes(a, schema), Style(dim=True))
         return line
     if a.kind == "token":
         line.append(_fit(data.text[a.start or 0 : a.end or 0], FORM_CELLS))
@@ -398,6 +399,7 @@ def _describe(a: Annotation, data: ParagraphData, schema: LayerSchema) -> Text:
     line.append(a.label or a.field, Style(bold=True))
     if a.kind in ("span", "label") and a.start is not None:
         line.append(f" «{_snippet(data.text[a.start : a.end or a.start])}»")
+        line.append(_attributes(a, schema), Style(dim=True))
     elif a.kind == "label":
         line.append(f" ({a.field})", Style(dim=True))
     elif a.kind == "text":
@@ -408,6 +410,26 @@ def _describe(a: Annotation, data: ParagraphData, schema: LayerSchema) -> Text:
             line.append(f" on {anchor.label} «{_snippet(_text_of(anchor, data), 16)}»", "dim")
         line.append(f": {_snippet(a.value or '')}")
     return line
+
+
+def _attributes(a: Annotation, schema: LayerSchema) -> str:
+    """What the attribute keys and the editor set, in a few words: ``REPORTED, negated``,
+    ``connective «если»``; nothing for unset, empty or "no" values."""
+    field = schema.field(a.field)
+    if field is None or not field.attributes or not a.attrs:
+        return ""
+    shown = []
+    for attribute in field.attributes:
+        value = a.attrs.get(attribute.name)
+        if value in (None, "", False):
+            continue
+        if value is True:
+            shown.append(attribute.name)
+        elif attribute.type == "choice":
+            shown.append(str(value))
+        else:
+            shown.append(f"{attribute.name} «{value}»")
+    return f" {', '.join(shown)}" if shown else ""
 
 
 def _end(a: Annotation | None, data: ParagraphData) -> str:
