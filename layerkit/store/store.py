@@ -48,6 +48,7 @@ from layerkit.store.models import (
     LayerStatus,
     Paragraph,
     TextDraft,
+    from_row,
     utcnow,
 )
 from layerkit.store.sql import upsert
@@ -351,7 +352,7 @@ class Store:
             )
         if row is None:
             raise StoreError(f"there is no paragraph {paragraph_id} in this store.")
-        return Paragraph(**row)
+        return from_row(Paragraph, row)
 
     def paragraphs(self, ids: Sequence[int]) -> list[Paragraph]:
         """Several paragraphs in one query, in the order of ``ids`` (missing ones left out)."""
@@ -359,7 +360,7 @@ class Store:
             rows = conn.execute(
                 sa.select(paragraphs_t).where(paragraphs_t.c.id.in_(list(ids)))
             ).mappings()
-            found = {r["id"]: Paragraph(**r) for r in rows}
+            found = {r["id"]: from_row(Paragraph, r) for r in rows}
         return [found[i] for i in ids if i in found]
 
     def iter_paragraphs(
@@ -380,7 +381,7 @@ class Store:
                 .limit(batch_size)
             )
             with self._read() as conn:
-                rows = [Paragraph(**r) for r in conn.execute(query).mappings()]
+                rows = [from_row(Paragraph, r) for r in conn.execute(query).mappings()]
             if not rows:
                 return
             yield from rows
@@ -430,21 +431,21 @@ class Store:
             query = query.where(annotations_t.c.layer == layer)
         with self._read() as conn:
             rows = conn.execute(query.order_by(annotations_t.c.id)).mappings()
-            return [Annotation(**r) for r in rows]
+            return [from_row(Annotation, r) for r in rows]
 
     def annotation(self, annotation_id: int) -> Annotation:
         with self._read() as conn:
             row = edits.get_annotation(conn, annotation_id)
         if row is None:
             raise StoreError(f"there is no annotation {annotation_id}; it may have been deleted.")
-        return Annotation(**row)
+        return from_row(Annotation, row)
 
     def statuses(self, paragraph_id: int) -> dict[str, LayerStatus]:
         with self._read() as conn:
             rows = conn.execute(
                 sa.select(status_t).where(status_t.c.paragraph_id == paragraph_id)
             ).mappings()
-            found = {r["layer"]: LayerStatus(**r) for r in rows}
+            found = {r["layer"]: from_row(LayerStatus, r) for r in rows}
         return {
             layer: found.get(layer)
             or LayerStatus(paragraph_id=paragraph_id, layer=layer, state="todo")

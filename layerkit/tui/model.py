@@ -46,11 +46,12 @@ class ParagraphData:
     def text(self) -> str:
         return self.paragraph.text
 
-    @property
+    @cached_property
     def tokens(self) -> list[tuple[int, int]]:
+        """Token offsets, built once per load: the view reads them on every key."""
         return [(int(s), int(e)) for s, e in self.paragraph.tokens]
 
-    @property
+    @cached_property
     def sentences(self) -> list[tuple[int, int]]:
         return [(int(s), int(e)) for s, e in self.paragraph.sentences]
 
