@@ -894,10 +894,16 @@ class Replay:
             problems.append(f"{label}: marking done was refused: {app.screen.error}")  # type: ignore[attr-defined]
             await self.keys(["escape"], None)
             return False
-        await self.until(lambda: self.screen.data.state(schema.layer) == "done", f"{label} done")
+        # (the screen may have moved on to the next layer or paragraph to do: read the store)
+        await self.until(lambda: _state(app, paragraph, schema.layer) == "done", f"{label} done")
         if self.verbose:
             print(f"  {label} done: {done}")
         return True
+
+
+def _state(app: LayerkitApp, paragraph: Paragraph, layer: str) -> str:
+    status = app.store.statuses(paragraph.id or 0).get(layer)
+    return status.state if status is not None else "todo"
 
 
 async def replay(
@@ -928,7 +934,7 @@ async def replay(
             if verbose:
                 print(f"  depth-first: {show_key(toggle)}")
         for number, (paragraph, golds) in enumerate(plan):
-            if number:
+            if number and r.screen.data.id != paragraph.id:  # marking done may have moved on
                 here = r.screen.data.id
                 there = workflow.next_work(app.store, app.order, order, here, app.layer)
                 if next_work and there == (paragraph.id, layers[0]):

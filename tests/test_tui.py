@@ -309,8 +309,13 @@ async def test_marking_done_under_a_todo_filter_moves_on(db: Path, chat: int) ->
         await settle(pilot)
         assert state(db, first, "lexical") == "done"
         assert nav.total == 43
-        await pilot.press("ctrl+n")
+        # marking done moved on to the next paragraph to do, on the same layer (breadth-first)
         assert screen(app).data is not None and screen(app).data.id == first + 1
+        assert app.layer == "lexical"
+        await pilot.press("ctrl+z")  # and undoing it comes back
+        await settle(pilot)
+        assert screen(app).data is not None and screen(app).data.id == first
+        assert state(db, first, "lexical") != "done"
 
 
 async def test_toggle_navigator(db: Path) -> None:
@@ -676,7 +681,9 @@ async def test_one_paragraph_on_all_five_layers(db: Path, chat: int) -> None:
     """One paragraph annotated on every layer from the keyboard, relations included, and
     every layer marked done; checked row by row in the database."""
     async with running(db, at=chat, layer="lexical") as (app, pilot):
+        await pilot.press("ctrl+o")  # depth-first: marking a layer done opens the next one here
         await pilot.press("i", "A", "ctrl+d")  # lexical: «Привет» INTJ, the rest accepted, done
+        assert app.layer == "semantic" and screen(app).data.id == chat  # «2» is pressed anyway
         # semantic: «Привет» PREDICATE, «Короче» AGENT, linked by enter (the only predicate,
         # then the role named like the span), then done
         await pilot.press("2", "p", "right", "right", "a", "enter", "enter", "enter", "ctrl+d")
@@ -1134,8 +1141,17 @@ async def test_done_and_reopen_a_complete_layer(db: Path, chat: int) -> None:
         assert {a.origin for a in rows(db, chat, "lexical")} == {"human"}
         await pilot.press("ctrl+d")
         assert state(db, chat, "lexical") == "done"
-        await pilot.press("ctrl+d")
+        # on to the next paragraph to do (breadth-first: this layer); undo comes back, redo
+        # marks it done again and shows it
+        assert screen(app).data is not None and screen(app).data.id != chat
+        assert app.layer == "lexical"
+        await pilot.press("ctrl+z")
+        assert screen(app).data.id == chat and state(db, chat, "lexical") != "done"
+        await pilot.press("ctrl+y")
+        assert screen(app).data.id == chat and state(db, chat, "lexical") == "done"
+        await pilot.press("ctrl+d")  # a done layer: reopened, and the cursor stays
         assert state(db, chat, "lexical") == "in_progress"
+        assert screen(app).data.id == chat
         await pilot.press("ctrl+z", "ctrl+z", "ctrl+z")
         assert state(db, chat, "lexical") == "todo"
         assert {a.origin for a in rows(db, chat, "lexical")} != {"human"}

@@ -517,11 +517,41 @@ class AnnotateScreen(Screen[None]):
         self._reload()
 
     def action_done(self) -> None:
+        """Mark the layer done here and go on to the next thing to do (in the work order:
+        the next layer of this paragraph depth-first, this layer of the next paragraph
+        breadth-first), as accepting moves on in Prodigy; on a done layer, reopen it and stay.
+        ``ctrl+z`` comes back here, undoing the mark."""
         data = self.data
-        if data is not None:
-            self._edit(
-                lambda: editing.toggle_done(self.lk.store, self.lk.annotator, data, self.schema)
-            )
+        if data is None:
+            return
+        app = self.lk
+        layer, schema = app.layer, self.schema
+        said: list[str | None] = []
+
+        def change() -> None:
+            said.append(editing.toggle_done(app.store, app.annotator, data, schema))
+
+        if not self._edit(change):
+            return
+        done = self.data is not None and self.data.id == data.id
+        done = done and self.data is not None and self.data.state(layer) == "done"
+        found = (
+            workflow.next_work(app.store, app.order, app.schemas.order, data.id, layer)
+            if done
+            else None
+        )
+        if found is None or found == (data.id, layer):
+            message = said[0] if said else None
+            if done:
+                message = f"{message}. Every layer of every paragraph is done."
+            if message:
+                self.notify(message, timeout=3)
+            return
+        paragraph_id, next_layer = found
+        title = app.schemas.get(next_layer).title
+        where = "" if paragraph_id == data.id else " of the next paragraph to do"
+        self.notify(f"{schema.title} marked done → {title}{where}", timeout=2)
+        self._go_to(paragraph_id, next_layer)
 
     def _picker(self, *args: Any, **kwargs: Any) -> RelationPicker:
         """The relation dialog, built once and asked anew each time (see RelationPicker.ask)."""
