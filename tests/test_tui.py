@@ -1598,3 +1598,23 @@ async def test_attribute_keys_step_a_factuality_and_defaults_are_written(
         await pilot.press("ctrl+z")  # each key is one step
         second = max(rows(db, chat, "epistemic"), key=lambda a: a.id or 0)
         assert second.attrs["evidential"] == "INFERRED"
+
+
+async def test_bracket_keys_go_to_the_next_and_previous_verb(db: Path, chat: int) -> None:
+    """``]`` / ``[``: the next / previous token the lexical layer calls a VERB, where the next
+    predicate most likely is."""
+    verbs = sorted(
+        a.start or 0 for a in rows(db, chat, "lexical") if a.label == "VERB" and a.kind == "token"
+    )
+    assert len(verbs) >= 2
+    async with running(db, at=chat, layer="semantic") as (app, pilot):
+        await pilot.press("]")
+        assert view(app).offsets[0] == verbs[0]
+        await pilot.press("]")
+        assert view(app).offsets[0] == verbs[1]
+        await pilot.press("[")
+        assert view(app).offsets[0] == verbs[0]
+        await pilot.press("[")  # none before it: the cursor stays
+        assert view(app).offsets[0] == verbs[0]
+        await pilot.press("p")
+    assert [(a.label, a.start) for a in rows(db, chat, "semantic")] == [("PREDICATE", verbs[0])]

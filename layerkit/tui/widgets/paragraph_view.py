@@ -123,6 +123,16 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
             "that nobody confirmed (wraps around)",
         ),
         Binding(
+            "right_square_bracket",
+            "verb(1)",
+            "Next verb",
+            key_display="]",
+            show=False,
+            tooltip="Next verb (by the lexical layer's analyses): where the next predicate "
+            "most likely is. [ goes to the previous one",
+        ),
+        Binding("left_square_bracket", "verb(-1)", "Previous verb", key_display="[", show=False),
+        Binding(
             "full_stop",
             "clause",
             "Clause",
@@ -438,6 +448,24 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
             # one key per sentence: its label, and on to the next sentence (the label lands on
             # the sentence the key was pressed in, which the message names by its offsets)
             self.action_sentence(1)
+
+    def action_verb(self, step: int) -> None:
+        """Move to the next (``step`` 1) or previous (-1) verb, as a token layer analyses it;
+        nothing where no layer has analysed the paragraph's tokens."""
+        if self.data is None or self.selection is None:
+            return
+        verbs = sorted(
+            {
+                token_at(self.data.tokens, a.start)
+                for a in self.data.annotations
+                if a.kind == "token" and a.label == "VERB" and a.start is not None
+            }
+        )
+        cursor = self.selection.cursor
+        ahead = [i for i in verbs if (i - cursor) * step > 0]
+        if ahead:
+            target = ahead[0] if step > 0 else ahead[-1]
+            self._select(Selection(target, target))
 
     def action_clause(self) -> None:
         """Select the clause under the cursor, or grow a selected clause by the next one."""
