@@ -925,9 +925,9 @@ async def replay(
         order = list(app.schemas.order)
         next_paragraph = kp.binding_key("step_paragraph", (1,))
         next_work, toggle = kp.screen_key("next_work"), kp.screen_key("toggle_order")
-        if next_work and toggle and len(plan) > 2 and layers == order and app.order != "depth":
-            # Depth-first, "next to do" goes from a finished paragraph to the next one's first
-            # layer in one key, where "next paragraph" and a layer key take two.
+        if toggle and len(layers) > 1 and app.order != "depth":
+            # Depth-first: marking a layer done opens the paragraph's next layer (breadth-first
+            # it would open the next paragraph), and the last one's opens the next paragraph.
             await r.keys([toggle], None)
             await r.until(lambda: app.order == "depth", "depth-first order")
             moves += 1

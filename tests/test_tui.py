@@ -1618,3 +1618,29 @@ async def test_bracket_keys_go_to_the_next_and_previous_verb(db: Path, chat: int
         assert view(app).offsets[0] == verbs[0]
         await pilot.press("p")
     assert [(a.label, a.start) for a in rows(db, chat, "semantic")] == [("PREDICATE", verbs[0])]
+
+
+async def test_an_argument_relabelled_predicate_loses_its_link(db: Path, chat: int) -> None:
+    """A link the schema would no longer allow (from a PREDICATE, or to an argument) goes with
+    the relabelling, in the same undo step."""
+    async with running(db, at=chat, layer="semantic") as (app, pilot):
+        await pilot.press(*["right"] * 7, "p", *["left"] * 3, "a")  # «я» AGENT → «дошла»
+        assert [a.label for a in rows(db, chat, "semantic") if a.kind == "relation"] == ["AGENT"]
+        await pilot.press("p")  # «я» is a PREDICATE now: its AGENT link cannot stay
+        assert [a.kind for a in rows(db, chat, "semantic")] == ["span", "span"]
+        assert "link(s) it can no longer have removed" in last_notice(app)
+        # «дошла» becomes a PATIENT: an argument now, linked like a new one, to «я»
+        await pilot.press(*["right"] * 3, "t")
+        spans = {a.id: a for a in rows(db, chat, "semantic") if a.kind == "span"}
+        (link,) = [a for a in rows(db, chat, "semantic") if a.kind == "relation"]
+        assert link.label == "PATIENT"
+        assert chat_text(db, chat)[spans[link.source_id].start : spans[link.source_id].end] == (
+            "дошла"
+        )
+        assert spans[link.target_id].label == "PREDICATE"
+        await pilot.press("ctrl+z", "ctrl+z")  # both relabellings undone, the link back
+        assert sorted(a.label or "" for a in rows(db, chat, "semantic")) == [
+            "AGENT",
+            "AGENT",
+            "PREDICATE",
+        ]

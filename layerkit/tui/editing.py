@@ -78,8 +78,21 @@ def apply_label(
                 existing.id, annotator=annotator, expected_version=existing.version, label=label
             )
             return f"{label} confirmed{quoted}"
-        renamed = _links_named_after(schema, data, existing, label) if schema else []
-        if not renamed:
+        renamed, dropped = _links_after_relabel(schema, data, existing, label)
+        # a span that becomes an argument, with no link of its own yet, is linked as a new one
+        linked_fields = {
+            a.field
+            for a in data.of_layer(layer, "relation")
+            if a.source_id == existing.id and a not in dropped
+        }
+        link = (
+            relations.link_target(schema, data, label, start, end, anchor_id)
+            if schema is not None and field.kind == "span"
+            else None
+        )
+        if link is not None and link[0].name in linked_fields:
+            link = None
+        if not renamed and not dropped and link is None:
             store.update_annotation(
                 existing.id, annotator=annotator, expected_version=existing.version, label=label
             )
@@ -88,12 +101,21 @@ def apply_label(
                 annotator=annotator, label=f"relabel {label}", paragraph_id=data.id, layer=layer
             ) as batch:
                 batch.update_annotation(existing.id, expected_version=existing.version, label=label)
-                for renamed_link in renamed:
-                    assert renamed_link.id is not None
+                for follower in renamed:
+                    assert follower.id is not None
                     batch.update_annotation(
-                        renamed_link.id, expected_version=renamed_link.version, label=label
+                        follower.id, expected_version=follower.version, label=label
                     )
-        return f"{existing.label} → {label}{quoted}"
+                for invalid in dropped:
+                    assert invalid.id is not None
+                    batch.delete_annotation(invalid.id, expected_version=invalid.version)
+                if link is not None:
+                    batch.create_annotation(
+                        **_link_values(data, layer, link[0], label, existing, link[1])
+                    )
+        gone = f" ({len(dropped)} link(s) it can no longer have removed)" if dropped else ""
+        joined = f" → {_end(data, link[1])}" if link is not None else ""
+        return f"{existing.label} → {label}{quoted}{joined}{gone}"
     attrs: dict[str, Any] = defaults(field)
     if field.kind == "token":
         attrs["lemma"] = data.text[start:end].replace("\u0301", "").lower()
@@ -120,17 +142,29 @@ def apply_label(
         annotator=annotator, label=f"{label} and its link", paragraph_id=data.id, layer=layer
     ) as batch:
         span = batch.create_annotation(**values)
-        batch.create_annotation(
-            paragraph_id=data.id,
-            layer=layer,
-            kind="relation",
-            field=link_field.name,
-            label=label,
-            source_id=span.id,
-            target_id=predicate.id,
-            attrs=defaults(link_field) or None,
-        )
+        batch.create_annotation(**_link_values(data, layer, link_field, label, span, predicate))
     return f"{label} added{quoted} → {_end(data, predicate)}"
+
+
+def _link_values(
+    data: ParagraphData,
+    layer: str,
+    field: SchemaField,
+    label: str,
+    source: Annotation,
+    target: Annotation,
+) -> dict[str, Any]:
+    """A link made on labelling (``link_on_label``), as ``create_annotation``'s arguments."""
+    return dict(
+        paragraph_id=data.id,
+        layer=layer,
+        kind="relation",
+        field=field.name,
+        label=label,
+        source_id=source.id,
+        target_id=target.id,
+        attrs=defaults(field) or None,
+    )
 
 
 def defaults(field: SchemaField) -> dict[str, Any]:
@@ -138,22 +172,28 @@ def defaults(field: SchemaField) -> dict[str, Any]:
     return {a.name: a.default for a in field.attributes if a.default is not None}
 
 
-def _links_named_after(
-    schema: LayerSchema, data: ParagraphData, span: Annotation, new_label: str
-) -> list[Annotation]:
-    """Links made on labelling that go from ``span`` and carry its old label: they follow it
-    to ``new_label`` where their field has that label (an AGENT that becomes a PATIENT is the
-    PATIENT of the same predicate)."""
-    fields = {
-        f.name: f
-        for f in relations.relation_fields(schema)
-        if f.link_on_label and new_label in f.source_labels and f.label(new_label) is not None
-    }
-    return [
-        a
-        for a in data.of_layer(span.layer, "relation")
-        if a.source_id == span.id and a.field in fields and a.label == span.label
-    ]
+def _links_after_relabel(
+    schema: LayerSchema | None, data: ParagraphData, span: Annotation, new_label: str
+) -> tuple[list[Annotation], list[Annotation]]:
+    """What relabelling ``span`` does to the ``link_on_label`` relations at it: (links to
+    relabel, links to delete). A link from it named after its old label follows it where its
+    field has the new one (an AGENT that becomes a PATIENT is the PATIENT of the same
+    predicate); a link its new label may no longer start or end (an argument that becomes a
+    PREDICATE) goes, in the same undo step, rather than stay behind as one the schema forbids."""
+    if schema is None:
+        return [], []
+    fields = {f.name: f for f in relations.relation_fields(schema) if f.link_on_label}
+    renamed, dropped = [], []
+    for a in data.of_layer(span.layer, "relation"):
+        f = fields.get(a.field)
+        if f is None or span.id not in (a.source_id, a.target_id):
+            continue
+        leaves = a.source_id == span.id and new_label not in f.source_labels
+        if leaves or (a.target_id == span.id and new_label not in f.target_labels):
+            dropped.append(a)
+        elif a.source_id == span.id and a.label == span.label and f.label(new_label) is not None:
+            renamed.append(a)
+    return renamed, dropped
 
 
 def attribute_target(
