@@ -65,7 +65,7 @@ INF = float("inf")
 STATIC_MOVES = frozenset({"move", "extend", "sentence", "extend_sentence", "edge", "collapse"})
 #: view actions that set a whole selection from the current one (the clause key): modelled as
 #: chains of presses from a collapsed cursor, each followed by any anchor-keeping moves
-SELECTORS = frozenset({"clause"})
+SELECTORS = frozenset({"clause", "lower_span"})
 
 
 # --- steps -----------------------------------------------------------------------------------
@@ -305,7 +305,10 @@ class CursorModel:
         self.n = len(self.tokens)
         self.shape = types.SimpleNamespace(tokens=self.tokens, sentences=list(sentences), text=text)
         self.selectors: list[tuple[str, str, tuple[Any, ...]]] = []
-        self._selected: dict[tuple[int, int], list[tuple[str, tuple[int, int]]]] = {}
+        self._selected: dict[Any, list[tuple[str, tuple[int, int]]]] = {}
+        #: the layers below the one being planned, nearest first (what the screen tells the
+        #: view; ``>`` walks their spans)
+        self.lower: tuple[str, ...] = ()
         self.notes: list[str] = []
         self.static: list[list[Edge]] = [[] for _ in range(self.n)]
         self.dynamic: list[tuple[str, str, tuple[Any, ...]]] = []  # (key, action, args)
@@ -416,13 +419,24 @@ class CursorModel:
             self._paths = {k: v for k, v in self._paths.items() if k[0] is None}
         return found
 
-    def _selections(self, selection: tuple[int, int]) -> list[tuple[str, tuple[int, int]]]:
+    def _selections(
+        self, selection: tuple[int, int], data: ParagraphData
+    ) -> list[tuple[str, tuple[int, int]]]:
         """(key, selection after it) for each selector key pressed with ``selection``."""
-        found = self._selected.get(selection)
+        below = tuple(
+            sorted(
+                (a.layer, a.start or 0, a.end or 0)
+                for a in data.annotations
+                if a.layer in self.lower and a.kind == "span"
+            )
+        )
+        cache_key = (self.lower, below, selection)
+        found = self._selected.get(cache_key)
         if found is None:
             found = []
             for key, name, args in self.selectors:
-                stub = _ViewStub(self.shape, None, Selection(*selection))
+                stub = _ViewStub(data, None, Selection(*selection))
+                stub.lower = self.lower
                 try:
                     getattr(ParagraphView, f"action_{name}")(stub, *args)
                 except Exception as exc:
@@ -431,7 +445,7 @@ class CursorModel:
                 after = (stub.selection.anchor, stub.selection.cursor)
                 if after != selection and not stub.effects:
                     found.append((key, after))
-            self._selected[selection] = found
+            self._selected[cache_key] = found
         return found
 
     # -- shortest paths --
@@ -523,7 +537,7 @@ class CursorModel:
                     best = (total, head + self._path(keep_prev, x, c), (x, c))
         if self.selectors:
             best = self._via_selectors(
-                best, collapsed, via, prev, c0, dynamic, dyn_key, goal, wanted
+                best, collapsed, via, prev, c0, dynamic, dyn_key, goal, wanted, data
             )
         if best is None:
             return None
@@ -541,6 +555,7 @@ class CursorModel:
         dyn_key: Any,
         goal: Callable[[int, int], bool],
         wanted: Sequence[int],
+        data: ParagraphData,
     ) -> tuple[float, list[Edge], tuple[int, int]] | None:
         """Better routes that stand somewhere with the cursor collapsed, press selector keys
         (each press from the selection the last one made), then extend keeping the anchor."""
@@ -556,7 +571,7 @@ class CursorModel:
             seen = {(x, x)}
             while chain:
                 cost, path, selection = chain.pop()
-                for key, after in self._selections(selection):
+                for key, after in self._selections(selection, data):
                     if after in seen or cost + 1 > 8:
                         continue
                     seen.add(after)

@@ -845,6 +845,7 @@ class Replay:
     ) -> bool:
         app = self.app
         ctx = kp.Context(paragraph, schema, app.keymaps[schema.layer], cursor, app.annotator)
+        cursor.lower = tuple(getattr(self.view, "lower", ()))
         data = self.screen.data
         if schema.layer == "lexical" and token_field(schema) is not None:
             tasks = lexical_tasks(golds, data, schema)

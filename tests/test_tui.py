@@ -1644,3 +1644,24 @@ async def test_an_argument_relabelled_predicate_loses_its_link(db: Path, chat: i
             "AGENT",
             "PREDICATE",
         ]
+
+
+async def test_angle_keys_walk_the_units_of_the_layer_below(db: Path, chat: int) -> None:
+    """``>`` / ``<`` on the epistemic layer select the next / previous logical unit: most
+    factualities are the units, so a factuality is then one key more."""
+    async with running(db, at=chat, layer="logical") as (app, pilot):
+        await pilot.press("down", ".", "c")  # a claim: the second sentence's first clause
+        await pilot.press("down", ".", "p")  # a premise in the third
+        units = sorted(
+            (a.start or 0, a.end or 0) for a in rows(db, chat, "logical") if a.kind == "span"
+        )
+        assert len(units) == 2
+        await pilot.press("4", "home", ">")
+        assert view(app).offsets == units[0]
+        await pilot.press(">")
+        assert view(app).offsets == units[1]
+        await pilot.press(">")  # none after it: the selection stays
+        assert view(app).offsets == units[1]
+        await pilot.press("<", "f")
+    (fact,) = rows(db, chat, "epistemic")
+    assert (fact.label, fact.start, fact.end) == ("FACT", *units[0])

@@ -241,6 +241,7 @@ class AnnotateScreen(Screen[None]):
         data, schema = self.data, self.schema
         view = self.query_one(ParagraphView)
         view.anchor_id = self._anchors.get(data.id) if data is not None else None
+        view.lower = tuple(s.layer for s in self.able.lower)
         view.show(data, schema, self.keymap, keep=keep)
         side = self.query_one(AnnotationList)
         side.show(data, schema, context=self.able.lower if self.context else ())

@@ -133,6 +133,18 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
         ),
         Binding("left_square_bracket", "verb(-1)", "Previous verb", key_display="[", show=False),
         Binding(
+            "greater_than_sign",
+            "lower_span(1)",
+            "Next unit below",
+            key_display=">",
+            show=False,
+            tooltip="Select the next span of the layer below (a logical unit, on the epistemic "
+            "layer): most factualities are the units. < selects the previous one",
+        ),
+        Binding(
+            "less_than_sign", "lower_span(-1)", "Previous unit below", key_display="<", show=False
+        ),
+        Binding(
             "full_stop",
             "clause",
             "Clause",
@@ -180,6 +192,8 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
         self._adding = False
         #: the span arguments are linked to when labelled (shown double-underlined)
         self.anchor_id: int | None = None
+        #: the layers below this one, nearest first (set by the screen): ``>`` walks their spans
+        self.lower: tuple[str, ...] = ()
 
     # --- content -------------------------------------------------------------------------------
 
@@ -466,6 +480,41 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
         if ahead:
             target = ahead[0] if step > 0 else ahead[-1]
             self._select(Selection(target, target))
+
+    def action_lower_span(self, step: int) -> None:
+        """Select the next (``step`` 1) or previous (-1) span of the nearest layer below that
+        has spans here, in text order from the selection; the first one from the cursor when
+        the selection is none of them."""
+        if self.data is None or self.selection is None:
+            return
+        tokens = self.data.tokens
+        for layer in self.lower:
+            extents = sorted(
+                {
+                    (a.start, a.end)
+                    for a in self.data.of_layer(layer, "span")
+                    if a.start is not None and a.end is not None and a.end > a.start
+                },
+                key=lambda e: (e[0], -e[1]),
+            )
+            if extents:
+                break
+        else:
+            return
+        here = self.selection.offsets(tokens)
+        if here in extents:
+            index = extents.index(here) + step
+            if not 0 <= index < len(extents):
+                return
+            start, end = extents[index]
+        else:
+            ahead = [e for e in extents if (e[0] >= here[0] if step > 0 else e[0] < here[0])]
+            if not ahead:
+                return
+            start, end = ahead[0] if step > 0 else ahead[-1]
+        first = token_at(tokens, start)
+        last = max(token_at(tokens, max(end - 1, start)), first)
+        self._select(Selection(first, last))
 
     def action_clause(self) -> None:
         """Select the clause under the cursor, or grow a selected clause by the next one."""
