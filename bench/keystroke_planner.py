@@ -65,7 +65,7 @@ INF = float("inf")
 STATIC_MOVES = frozenset({"move", "extend", "sentence", "extend_sentence", "edge", "collapse"})
 #: view actions that set a whole selection from the current one (the clause key): modelled as
 #: chains of presses from a collapsed cursor, each followed by any anchor-keeping moves
-SELECTORS = frozenset({"clause", "lower_span"})
+SELECTORS = frozenset({"clause", "lower_span", "phrase"})
 
 
 # --- steps -----------------------------------------------------------------------------------

@@ -1665,3 +1665,18 @@ async def test_angle_keys_walk_the_units_of_the_layer_below(db: Path, chat: int)
         await pilot.press("<", "f")
     (fact,) = rows(db, chat, "epistemic")
     assert (fact.label, fact.start, fact.end) == ("FACT", *units[0])
+
+
+async def test_minus_selects_the_noun_phrase_under_the_cursor(db: Path, chat: int) -> None:
+    """``-`` selects the noun phrase at the cursor by the lexical layer's analyses (the logic
+    is tested in test_tui_units): here «до той новой кофейни», from the preposition."""
+    async with running(db, at=chat, layer="semantic") as (app, pilot):
+        text = chat_text(db, chat)
+        await pilot.press(*["right"] * 8)
+        assert text[slice(*view(app).offsets)] == "до"
+        await pilot.press("-")
+        selected = text[slice(*view(app).offsets)]
+        assert selected.startswith("до ") and selected.endswith("кофейни"), selected
+        await pilot.press("l")
+    (place,) = [a for a in rows(db, chat, "semantic") if a.kind == "span"]
+    assert (place.label, text[place.start : place.end]) == ("PLACE", selected)

@@ -560,3 +560,69 @@ def test_full_collections_wait_for_a_pause_between_keys() -> None:
         collector.stop()
     assert gc.get_threshold() == saved
     assert gc.get_freeze_count() == 0
+
+
+# --- phrase and clause selection (pure functions of the text and the lexical analyses) --------
+
+
+def _tokenised(text: str) -> list[tuple[int, int]]:
+    import re
+
+    return [(m.start(), m.end()) for m in re.finditer(r"\w+|[^\w\s]", text)]
+
+
+def test_phrase_key_selects_a_noun_phrase_with_its_preposition_and_genitives() -> None:
+    from layerkit.tui.phrases import next_phrase_selection, phrase_at
+
+    text = "она остановится на слое мёда и масла, потому что легче"
+    tokens = _tokenised(text)
+    tags = {
+        0: ("PRON", "Case=Nom"),
+        1: ("VERB", ""),
+        2: ("ADP", ""),
+        3: ("NOUN", "Case=Loc"),
+        4: ("NOUN", "Case=Gen"),
+        5: ("CCONJ", ""),
+        6: ("NOUN", "Case=Gen"),
+        7: ("PUNCT", ""),
+    }
+    words = [text[s:e] for s, e in tokens]
+
+    def shown(span: tuple[int, int] | None) -> str:
+        assert span is not None
+        return " ".join(words[span[0] : span[1] + 1])
+
+    assert shown(phrase_at(text, tokens, tags, 2)) == "на слое мёда"  # from the preposition
+    assert shown(phrase_at(text, tokens, tags, 3)) == "на слое мёда"  # from the noun
+    assert shown(phrase_at(text, tokens, tags, 1)) == "остановится"  # a verb: the word alone
+    grown = next_phrase_selection(text, tokens, tags, (2, 4), 4)
+    assert shown(grown) == "на слое мёда и масла"  # again: the coordinated phrase joins
+    assert next_phrase_selection(text, tokens, tags, (2, 6), 6) is None  # nothing more
+    # without analyses: the word at the cursor, which a label key would take anyway
+    assert shown(next_phrase_selection(text, tokens, {}, (2, 4), 4)) == "мёда"
+    assert next_phrase_selection(text, tokens, {}, (3, 3), 3) is None
+
+
+def test_clause_key_leaves_out_the_opening_marker_and_grows_by_clauses() -> None:
+    from layerkit.tui.clauses import next_clause_selection
+
+    text = "Бумага приятнее, зато в читалку помещается библиотека, а шрифт легко увеличить."
+    tokens = _tokenised(text)
+    words = [text[s:e] for s, e in tokens]
+    sentences = [(0, len(text))]
+
+    def shown(span: tuple[int, int] | None) -> str:
+        assert span is not None
+        return " ".join(words[span[0] : span[1] + 1])
+
+    on_reader = words.index("читалку")
+    first = next_clause_selection(text, tokens, sentences, (on_reader, on_reader), on_reader)
+    assert shown(first) == "в читалку помещается библиотека"  # «зато» left out
+    assert first is not None
+    second = next_clause_selection(text, tokens, sentences, first, first[1])
+    assert shown(second) == "в читалку помещается библиотека , а шрифт легко увеличить"
+    assert second is not None
+    third = next_clause_selection(text, tokens, sentences, second, second[1])
+    assert shown(third) == (
+        "Бумага приятнее , зато в читалку помещается библиотека , а шрифт легко увеличить"
+    )

@@ -40,6 +40,7 @@ from layerkit.tui.model import (
     sentence_token_range,
     token_at,
 )
+from layerkit.tui.phrases import next_phrase_selection
 from layerkit.tui.rendering import line_of, styled_paragraph, unsure, wrap
 from layerkit.tui.widgets.scrolling import SteadyScrollbars
 
@@ -143,6 +144,15 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
         ),
         Binding(
             "less_than_sign", "lower_span(-1)", "Previous unit below", key_display="<", show=False
+        ),
+        Binding(
+            "minus",
+            "phrase",
+            "Phrase",
+            key_display="-",
+            show=False,
+            tooltip="Select the noun phrase under the cursor (its preposition, adjectives and "
+            "genitive nouns, by the lexical layer); again: add a phrase joined by «и», «или»",
         ),
         Binding(
             "full_stop",
@@ -515,6 +525,28 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
         first = token_at(tokens, start)
         last = max(token_at(tokens, max(end - 1, start)), first)
         self._select(Selection(first, last))
+
+    def action_phrase(self) -> None:
+        """Select the noun phrase under the cursor, or grow a selected one by a coordinated
+        phrase."""
+        if self.data is None or self.selection is None:
+            return
+        tokens = self.data.tokens
+        index = {start: i for i, (start, _end) in enumerate(tokens)}
+        analyses = {
+            index[a.start]: (a.label or "", str((a.attrs or {}).get("feats") or ""))
+            for a in self.data.annotations
+            if a.kind == "token" and a.start in index
+        }
+        found = next_phrase_selection(
+            self.data.text,
+            tokens,
+            analyses,
+            (self.selection.anchor, self.selection.cursor),
+            self.selection.cursor,
+        )
+        if found is not None:
+            self._select(Selection(*found))
 
     def action_clause(self) -> None:
         """Select the clause under the cursor, or grow a selected clause by the next one."""
