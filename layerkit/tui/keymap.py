@@ -1,4 +1,5 @@
-"""Which single key applies which label on a layer, from the schema's ``key`` of each label.
+"""Which single key applies which label on a layer, from the schema's ``key`` of each label,
+and which steps which attribute (an attribute's ``key``: ``e`` evidential, ``!`` negated).
 
 The editor applies a label with one keypress, so a label key must not be a key the app itself
 uses (layer digits, ``?`` for help) and must not mean two labels at once. Schemas come from
