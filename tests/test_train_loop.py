@@ -288,10 +288,23 @@ def test_kill_9_then_resume_reaches_the_same_result(work: Path, cur: Path, stack
     process.wait()
     assert process.returncode == -signal.SIGKILL, process.stderr.read() if process.stderr else ""
     assert not _json(out / "run.json")["completed"]
-    # How often checkpoints are saved does not change the result, so it may change on resume.
-    _, recorder = run(work, "killed", config.replace(checkpoint_every=3), cur, resume=True)
-    assert recorder.steps and recorder.steps[-1].global_step == 12
+    # As a user resumes: `--resume` alone, the settings read from run.json. How often
+    # checkpoints are saved does not change the result, so that one may change.
+    resumed = subprocess.run(
+        [sys.executable, "-m", "layerkit", "train", str(cur), "-o", str(out), "--resume",
+         "--checkpoint-every", "3"],
+        capture_output=True, text=True, env=env, timeout=600,
+    )  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr
+    assert _json(out / "run.json")["completed"]
     _assert_same_run(stack[0].out, out)
+    # other settings than the run's are refused, not silently mixed in
+    again = subprocess.run(
+        [sys.executable, "-m", "layerkit", "train", str(cur), "-o", str(out), "--resume",
+         "--lora-r", "16"],
+        capture_output=True, text=True, env=env, timeout=600,
+    )  # fmt: skip
+    assert again.returncode == 2 and "other settings" in again.stderr, again.stderr
 
 
 def test_missing_base_model_is_a_clear_error(work: Path, cur: Path) -> None:

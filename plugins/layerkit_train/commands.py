@@ -8,6 +8,7 @@ torch is imported only inside the commands, never when the CLI starts.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import sys
 import warnings
@@ -31,6 +32,7 @@ from rich.table import Table
 
 from layerkit.errors import UsageError
 from layerkit.train.config import build_config, config_fields, field_kind, load_toml
+from layerkit.train.errors import ConfigError
 from layerkit.train.reporting import Reporter, StepLog
 
 out = Console(highlight=False, soft_wrap=True)
@@ -235,6 +237,11 @@ def train(
     .png), loss curves (loss.png) and run.json.
     """
     base = load_toml(config_file) if config_file else {}
+    if resume:
+        # `--resume` alone continues the run with the settings it was started with (run.json);
+        # a --config file and flags given anyway override them, and the run refuses any that
+        # would change what it computes.
+        base = {**_run_settings(out_dir), **base}
     config = build_config(base, settings, stage_settings)
     with _needs_torch():
         from layerkit.train.loop import train as run_training
@@ -252,6 +259,27 @@ def train(
 
 
 train.params.extend(_setting_options())
+
+
+def _run_settings(out_dir: Path) -> dict[str, Any]:
+    """The settings a run in ``out_dir`` was started with (its run.json), or none."""
+    run_json = out_dir / "run.json"
+    if not run_json.is_file():
+        return {}
+    try:
+        stored = json.loads(run_json.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(
+            f"{run_json} cannot be read: {exc}",
+            hint="Start a new run with another --out, or restore run.json.",
+        ) from exc
+    settings = stored.get("config") if isinstance(stored, dict) else None
+    if not isinstance(settings, dict):
+        raise ConfigError(
+            f"{run_json} records no settings to resume with.",
+            hint="Pass the settings again (--config or flags) with --resume.",
+        )
+    return {k: v for k, v in settings.items() if v is not None}
 
 
 @click.command()
