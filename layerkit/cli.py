@@ -22,6 +22,7 @@ import layerkit
 from layerkit.config import resolve_db
 from layerkit.drafts import ImportOptions
 from layerkit.errors import LayerkitError, UsageError
+from layerkit.plugins import blamed_on
 from layerkit.project import Project
 from layerkit.store.engine import display_url
 
@@ -207,7 +208,11 @@ class ExportGroup(click.Group):
                 "plugin_manager": project.pm,
                 **values,
             }
-            with project.open_store() as store:
+            owner = project.owners.get(("exporter", cmd_name), "?")
+            with (
+                project.open_store() as store,
+                blamed_on(owner, f"exporter {cmd_name!r}", output=output),
+            ):
                 report = exporter.export(store, output, options)
             counts = ", ".join(f"{n} {what}" for what, n in report.counts.items())
             out.print(f"Wrote {report.path}: {counts}", markup=False)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from typing import Any
 from layerkit.drafts import DocumentDraft, ImportOptions, ParagraphDraft
 from layerkit.errors import InputError, LayerkitError, UsageError
 from layerkit.nlp.segment import segment_many
+from layerkit.plugins import blamed_on
 from layerkit.project import Project
 from layerkit.quality import find_flags
 from layerkit.store import NewDocument, NewParagraph, Store
@@ -81,6 +82,31 @@ def collect_files(paths: Sequence[Path], project: Project) -> tuple[list[Path], 
     return files, skipped
 
 
+#: what an importer raises on a file it cannot read: reported as the file's problem, not the
+#: plugin's
+UNREADABLE: tuple[type[Exception], ...] = (OSError, ValueError, KeyError, TypeError)
+
+
+def _blamed_drafts(
+    read: Callable[[Path, ImportOptions], Iterable[DocumentDraft]],
+    path: Path,
+    options: ImportOptions,
+    owner: str,
+    name: str,
+) -> Iterator[DocumentDraft]:
+    """The importer's drafts; a failure of its own code (other than unreadable input, which
+    the caller reports as such) names its plugin."""
+    what = f"importer {name!r} on {path}"
+    with blamed_on(owner, what, passing=UNREADABLE):
+        drafts = iter(read(path, options))
+    while True:
+        with blamed_on(owner, what, passing=UNREADABLE):
+            draft = next(drafts, None)
+        if draft is None:
+            return
+        yield draft
+
+
 def import_paths(
     project: Project,
     store: Store,
@@ -108,8 +134,11 @@ def import_paths(
             importer = importers[path]
             file_report = FileReport(path=path, importer=importer.name)
             report.files.append(file_report)
+            owner = project.owners.get(("importer", importer.name), "?")
             try:
-                drafts: Iterable[DocumentDraft] = importer.read(path, options)
+                drafts: Iterable[DocumentDraft] = _blamed_drafts(
+                    importer.read, path, options, owner, importer.name
+                )
                 for draft in drafts:
                     # Read, decoded, segmented and checked before anything is written.
                     document = prepare_document(project, draft, path, file_report)
@@ -131,7 +160,7 @@ def import_paths(
                         on_paragraphs(len(document.paragraphs))
             except LayerkitError:
                 raise
-            except (OSError, ValueError, KeyError, TypeError) as exc:
+            except UNREADABLE as exc:
                 raise InputError(
                     f"{type(exc).__name__}: {exc}",
                     path=path,

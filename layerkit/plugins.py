@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
+import shutil
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -84,6 +86,36 @@ def _load_module_from_path(path: Path) -> ModuleType:
             hint="Run it with python to see the full traceback.",
         ) from exc
     return module
+
+
+@contextmanager
+def blamed_on(
+    plugin: str,
+    what: str,
+    *,
+    output: Path | None = None,
+    passing: tuple[type[Exception], ...] = (),
+) -> Iterator[None]:
+    """Run a plugin's code (``what``: "exporter 'brat'"): an exception other than a
+    ``LayerkitError`` becomes a ``PluginError`` naming the plugin (the CLI prints it and exits
+    2). ``output``: a path the code writes that did not exist before is removed on failure, so
+    a failed export leaves nothing half-written. ``passing``: exceptions the caller reports
+    itself (an importer's unreadable input)."""
+    existed = output is not None and (output.exists() or output.is_symlink())
+    try:
+        yield
+    except BaseException as exc:
+        if output is not None and not existed and (output.exists() or output.is_symlink()):
+            if output.is_dir() and not output.is_symlink():
+                shutil.rmtree(output, ignore_errors=True)
+            else:
+                output.unlink(missing_ok=True)
+        if isinstance(exc, (LayerkitError, *passing)) or not isinstance(exc, Exception):
+            raise
+        raise PluginError(
+            f"plugin {plugin!r} failed in {what}: {type(exc).__name__}: {exc}",
+            hint=f"Disable or fix the plugin {plugin!r}; nothing was written.",
+        ) from exc
 
 
 def call_hook(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> list[Any]:

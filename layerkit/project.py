@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,9 @@ class Project:
     importers: dict[str, Importer]
     exporters: dict[str, Exporter]
     preannotators: dict[str, Preannotator]
+    #: which plugin registered each importer, exporter and pre-annotator, by (kind, name): a
+    #: failure inside one is reported under its plugin's name
+    owners: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, db: str | None = None, plugin_paths: Sequence[str | Path] = ()) -> Project:
@@ -34,14 +37,16 @@ class Project:
         pm = get_plugin_manager(plugin_paths)
         schema_paths = [path for _, path in collect(pm, "register_layers")]
         schemas = SchemaRegistry.from_paths([*schema_paths, *config.schemas])
+        owners: dict[tuple[str, str], str] = {}
         return cls(
             db=db,
             config=config,
             pm=pm,
             schemas=schemas,
-            importers=_by_name(collect(pm, "register_importers"), "importer"),
-            exporters=_by_name(collect(pm, "register_exporters"), "exporter"),
-            preannotators=_by_name(collect(pm, "register_preannotators"), "pre-annotator"),
+            importers=_by_name(collect(pm, "register_importers"), "importer", owners),
+            exporters=_by_name(collect(pm, "register_exporters"), "exporter", owners),
+            preannotators=_by_name(collect(pm, "register_preannotators"), "pre-annotator", owners),
+            owners=owners,
         )
 
     def open_store(self, *, create: bool = False) -> Store:
@@ -76,7 +81,9 @@ class Project:
         return {ext for imp in self.importers.values() for ext in imp.extensions}
 
 
-def _by_name(items: list[tuple[str, Any]], what: str) -> dict[str, Any]:
+def _by_name(
+    items: list[tuple[str, Any]], what: str, owners: dict[tuple[str, str], str]
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for plugin, item in items:
         name = getattr(item, "name", None)
@@ -88,4 +95,5 @@ def _by_name(items: list[tuple[str, Any]], what: str) -> dict[str, Any]:
                 hint="Rename one of them.",
             )
         out[name] = item
+        owners[(what, name)] = plugin
     return out

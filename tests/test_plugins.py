@@ -81,3 +81,73 @@ def test_event_hook_failure_names_the_plugin(tmp_path: Path) -> None:
     pm = get_plugin_manager([path])
     with pytest.raises(PluginError, match=r"file:myplugin\.py"):
         call_hook(pm, "annotation_saved", annotation={}, action="create")
+
+
+BROKEN = """
+import pathlib
+
+class Boom:
+    name = "boom"
+    description = "an exporter that writes half a file, then fails"
+    extensions = (".boom",)
+    options = ()
+
+    def export(self, store, path, options):
+        pathlib.Path(path).write_text("half", encoding="utf-8")
+        raise RuntimeError("kaput while exporting")
+
+    def can_read(self, path):
+        return str(path).endswith(".boom")
+
+    def read(self, path, options):
+        raise RuntimeError("kaput while importing")
+
+@hookimpl
+def register_exporters(register):
+    register(Boom())
+
+@hookimpl
+def register_importers(register):
+    register(Boom())
+"""
+
+
+def test_a_raising_exporter_or_importer_is_named_exits_2_and_leaves_nothing(
+    tmp_path: Path,
+) -> None:
+    """Run as a user would: the plugin's own code raising inside `layerkit export` or
+    `layerkit import` is reported under the plugin's name (exit 2, no traceback), the half
+    file the exporter wrote is removed, and the store is as it was."""
+    import subprocess
+    import sys
+
+    plugin = _plugin(tmp_path, BROKEN, name="boomplugin.py")
+    db = tmp_path / "store.db"
+
+    def layerkit(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "layerkit", "--db", str(db), "--plugin", str(plugin), *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    assert layerkit("init").returncode == 0
+    text = tmp_path / "a.txt"
+    text.write_text("Кошка спит на окне.\n", encoding="utf-8")
+    assert layerkit("import", str(text)).returncode == 0
+    before = layerkit("status").stdout
+    assert "1" in before
+    out = tmp_path / "out.boom"
+    exported = layerkit("export", "boom", "-o", str(out))
+    assert exported.returncode == 2, exported.stderr
+    assert "boomplugin.py" in exported.stderr and "kaput while exporting" in exported.stderr
+    assert "Traceback" not in exported.stderr
+    assert not out.exists()
+    source = tmp_path / "b.boom"
+    source.write_text("x", encoding="utf-8")
+    imported = layerkit("import", str(source))
+    assert imported.returncode == 2, imported.stderr
+    assert "boomplugin.py" in imported.stderr and "kaput while importing" in imported.stderr
+    assert "Traceback" not in imported.stderr
+    assert layerkit("status").stdout == before  # the store as it was
