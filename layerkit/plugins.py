@@ -69,9 +69,25 @@ def _register(pm: pluggy.PluginManager, module: ModuleType, name: str) -> None:
         ) from exc
 
 
+#: plugin files run once per process: ``layerkit --plugin x.py`` builds a plugin manager for the
+#: commands a plugin adds and another for the command itself, and a plugin's module-level code
+#: (a print, a model loaded, a counter) must not run twice. Keyed by the file's path and
+#: modification time, so an edited file is loaded anew.
+_LOADED: dict[tuple[str, int, int], ModuleType] = {}
+
+
 def _load_module_from_path(path: Path) -> ModuleType:
     if not path.is_file():
         raise PluginError(f"plugin file {path} does not exist.", hint="Check the --plugin path.")
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    if key in _LOADED:
+        return _LOADED[key]
+    _LOADED[key] = module = _exec_module_file(path)
+    return module
+
+
+def _exec_module_file(path: Path) -> ModuleType:
     module_name = f"layerkit_local_plugin_{path.stem}"
     spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:

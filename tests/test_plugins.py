@@ -151,3 +151,25 @@ def test_a_raising_exporter_or_importer_is_named_exits_2_and_leaves_nothing(
     assert "boomplugin.py" in imported.stderr and "kaput while importing" in imported.stderr
     assert "Traceback" not in imported.stderr
     assert layerkit("status").stdout == before  # the store as it was
+
+
+def test_a_plugin_file_runs_once_per_command(tmp_path: Path) -> None:
+    """`layerkit --plugin x.py CMD` builds a plugin manager for the commands plugins add and
+    one for CMD itself: the file's module-level code runs once, not twice."""
+    import subprocess
+    import sys
+
+    plugin = _plugin(tmp_path, "print('plugin module ran')\n", name="counted.py")
+    done = subprocess.run(
+        [sys.executable, "-m", "layerkit", "--db", str(tmp_path / "s.db"), "--plugin",
+         str(plugin), "init"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("plugin module ran") == 1, done.stdout
+    # an edited file is loaded anew in the same process
+    first = get_plugin_manager([plugin]).get_plugin("file:counted.py")
+    assert get_plugin_manager([plugin]).get_plugin("file:counted.py") is first
+    plugin.write_text(plugin.read_text(encoding="utf-8") + "X = 1\n", encoding="utf-8")
+    edited = get_plugin_manager([plugin]).get_plugin("file:counted.py")
+    assert edited is not first and edited.X == 1
