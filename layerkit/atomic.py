@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ def atomic_output(path: Path, encoding: str = "utf-8") -> Iterator[TextIO]:
     if path.is_dir():
         raise UsageError(f"cannot write {path}: it is a folder.")
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
+    os.fchmod(fd, umasked(0o666))  # mkstemp's file is private (0600): an output is not
     try:
         with os.fdopen(fd, "w", encoding=encoding, newline="\n") as handle:
             yield handle
@@ -42,13 +44,15 @@ def replace_directory(path: Path) -> Iterator[Path]:
     or the complete new one. If the block fails the temporary folder is removed and ``path`` is
     untouched. The caller checks that ``path`` may be replaced at all.
     """
+    remove_leftovers(path)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     # mkdtemp makes the folder private (0700); an output folder gets the usual permissions.
-    umask = os.umask(0)
-    os.umask(umask)
-    tmp.chmod(0o777 & ~umask)
+    tmp.chmod(umasked(0o777))
+    owner = tmp / OWNER
+    owner.write_text(f"{socket.gethostname()} {os.getpid()}\n", encoding="utf-8")
     try:
         yield tmp
+        owner.unlink()
         for child in tmp.iterdir():
             if child.is_file():
                 with child.open("rb") as handle:
@@ -64,3 +68,48 @@ def replace_directory(path: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+#: inside a folder being written: who writes it (host and process id), so that the folder of a
+#: killed run can be told from one that is still being written
+OWNER = ".layerkit-owner"
+
+
+def umasked(mode: int) -> int:
+    """``mode`` as the process's umask leaves it (what ``open`` would create)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return mode & ~umask
+
+
+def remove_leftovers(path: Path) -> list[Path]:
+    """Remove the temporary folders a killed writer of ``path`` left beside it (``.NAME.*.tmp``
+    and ``.NAME.*.old``, hundreds of MB for a curriculum), and return them. A folder whose
+    writer is still running on this host, or that was written from another host, is kept."""
+    removed: list[Path] = []
+    if not path.parent.is_dir():
+        return removed
+    host = socket.gethostname()
+    for pattern in (f".{path.name}.*.tmp", f".{path.name}.*.old"):
+        for leftover in path.parent.glob(pattern):
+            if not leftover.is_dir() or leftover.is_symlink():
+                continue
+            try:
+                their_host, pid = (leftover / OWNER).read_text(encoding="utf-8").split()
+                alive = their_host != host or _running(int(pid))
+            except (OSError, ValueError):
+                alive = False  # no owner: written by a writer that is gone
+            if not alive:
+                shutil.rmtree(leftover, ignore_errors=True)
+                removed.append(leftover)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return pid != 0

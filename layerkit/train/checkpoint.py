@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from layerkit.atomic import replace_directory
+from layerkit.atomic import replace_directory, umasked
 
 POINTER = "latest.json"
 
@@ -31,6 +31,7 @@ def atomic_write(path: Path, data: bytes | str) -> None:
     """Replace ``path`` with ``data`` in one step (a reader sees the old or the new file)."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.fchmod(fd, umasked(0o666))  # mkstemp's file is private (0600): an output is not
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(raw)

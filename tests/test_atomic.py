@@ -1,0 +1,70 @@
+"""Output files and folders: written whole or not at all, with the permissions the umask gives,
+and what a killed writer left behind removed by the next one."""
+
+from __future__ import annotations
+
+import os
+import socket
+import stat
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from layerkit.atomic import OWNER, atomic_output, remove_leftovers, replace_directory
+from layerkit.train.checkpoint import atomic_write
+
+
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    old = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_outputs_honour_the_umask(tmp_path: Path, umask_022: None) -> None:
+    with atomic_output(tmp_path / "out.jsonl") as handle:
+        handle.write("{}\n")
+    assert _mode(tmp_path / "out.jsonl") == 0o644  # was 0600 whatever the umask
+    atomic_write(tmp_path / "run.json", "{}")
+    assert _mode(tmp_path / "run.json") == 0o644
+    with replace_directory(tmp_path / "cur") as folder:
+        (folder / "a.txt").write_text("a", encoding="utf-8")
+    assert _mode(tmp_path / "cur") == 0o755
+    assert sorted(p.name for p in (tmp_path / "cur").iterdir()) == ["a.txt"]  # no owner file
+
+
+def test_a_killed_writers_folders_are_removed_by_the_next(tmp_path: Path) -> None:
+    # a writer killed with -9: its folder names a process that no longer exists
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    killed = tmp_path / ".cur.abc123.tmp"
+    killed.mkdir()
+    (killed / "big.bin").write_bytes(b"x" * 1000)
+    (killed / OWNER).write_text(f"{socket.gethostname()} {dead.stdout.strip()}\n")
+    unowned = tmp_path / ".cur.def456.old"  # from a version before owners were written
+    unowned.mkdir()
+    running = tmp_path / ".cur.ghi789.tmp"  # a writer still at work (this process)
+    running.mkdir()
+    (running / OWNER).write_text(f"{socket.gethostname()} {os.getpid()}\n")
+    elsewhere = tmp_path / ".cur.jkl000.tmp"  # written from another machine: not ours to judge
+    elsewhere.mkdir()
+    (elsewhere / OWNER).write_text("some-other-host 1\n")
+    other_output = tmp_path / ".other.abc.tmp"  # another output's: untouched
+    other_output.mkdir()
+    assert sorted(remove_leftovers(tmp_path / "cur")) == sorted([killed, unowned])
+    assert not killed.exists() and not unowned.exists()
+    assert running.exists() and elsewhere.exists() and other_output.exists()
+    (running / OWNER).unlink()
+    with replace_directory(tmp_path / "cur") as folder:  # the next export cleans up too
+        (folder / "a.txt").write_text("a", encoding="utf-8")
+    assert not running.exists()
+    assert elsewhere.exists() and (tmp_path / "cur" / "a.txt").is_file()
