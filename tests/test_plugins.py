@@ -173,3 +173,19 @@ def test_a_plugin_file_runs_once_per_command(tmp_path: Path) -> None:
     plugin.write_text(plugin.read_text(encoding="utf-8") + "X = 1\n", encoding="utf-8")
     edited = get_plugin_manager([plugin]).get_plugin("file:counted.py")
     assert edited is not first and edited.X == 1
+
+
+def test_hookimpl_is_importable_from_layerkit(tmp_path: Path) -> None:
+    """The marker the docs name, ``from layerkit import hookimpl`` / ``@layerkit.hookimpl``."""
+    import layerkit
+    from layerkit.hookspecs import hookimpl
+
+    assert layerkit.hookimpl is hookimpl
+    path = tmp_path / "short.py"
+    path.write_text(
+        "import layerkit\n@layerkit.hookimpl\ndef register_exporters(register):\n    pass\n",
+        encoding="utf-8",
+    )
+    pm = get_plugin_manager([path])
+    assert pm.get_plugin("file:short.py") is not None
+    assert "file:short.py" in {i.name for i in describe_plugins(pm)}

@@ -2,9 +2,9 @@
 
 import json
 
+from layerkit import hookimpl
 from layerkit.atomic import atomic_output
 from layerkit.curriculum import iter_records
-from layerkit.hookspecs import hookimpl
 from layerkit.plugin_api import ExportReport
 
 

@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from layerkit import hookimpl
 from layerkit.curriculum import Example, ParagraphView, format_answer
-from layerkit.hookspecs import hookimpl
 
 SCHEMA = Path(__file__).with_name("metacognitive.toml")
 INSTRUCTIONS = {
