@@ -79,6 +79,24 @@ def test_demo_export_train_ask_merge(demo: Path, capsys: pytest.CaptureFixture[s
     with torch.no_grad():
         torch.testing.assert_close(merged(ids).logits, adapter(ids).logits, atol=1e-4, rtol=1e-4)
 
+    # The run folder moved: `ask` still finds its base model, and after `layerkit repoint`
+    # peft's AutoPeftModelForCausalLM loads a stage folder as it is.
+    from peft import AutoPeftModelForCausalLM
+
+    moved = demo / "moved-run"
+    run.rename(moved)
+    stage = moved / "stages" / "01-lexical"
+    with pytest.raises(OSError):  # the adapter names the base where the run was
+        AutoPeftModelForCausalLM.from_pretrained(stage)
+    code, out, err = cli(capsys, "repoint", str(moved))
+    assert code == 0, err
+    assert "2 adapter(s)" in out and str((moved / "base").resolve()) in out
+    loaded = AutoPeftModelForCausalLM.from_pretrained(stage).eval()
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(ids).logits, adapter(ids).logits, atol=1e-4, rtol=1e-4)
+    code, _, err = cli(capsys, "repoint", str(moved), "--base-model", str(demo))
+    assert code == 2 and "not a model folder" in err
+
 
 def test_cli_errors_exit_2_with_a_hint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cur = write_curriculum(tmp_path / "cur")

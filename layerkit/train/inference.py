@@ -148,3 +148,32 @@ def stage_example(stage_dir: Path) -> dict[str, Any] | None:
     if not path.is_file():
         return None
     return dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+def repoint_run(run_dir: Path, base_model: Path | None = None) -> tuple[Path, int]:
+    """Make every stage adapter of a run name ``base_model`` (default: the run's own, found as
+    :func:`base_path` finds it, e.g. its ``base/`` after the folder was moved) as an absolute
+    path, and run.json too: what ``AutoPeftModelForCausalLM.from_pretrained(stage folder)``
+    reads. Returns the base model and how many adapters were rewritten."""
+    from layerkit.train.checkpoint import write_json
+
+    run = read_run(run_dir)
+    if base_model is None:
+        base = base_path(run_dir, run).resolve()
+    else:
+        base = base_model.expanduser().resolve()
+        if not (base / "config.json").is_file():
+            raise UsageError(
+                f"{base} is not a model folder (it has no config.json).",
+                hint="Give the folder the run was trained on, wherever it is now.",
+            )
+    rewritten = 0
+    for _name, folder in trained_stages(run_dir, run):
+        config_path = folder / "adapter_config.json"
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+        config["base_model_name_or_path"] = str(base)
+        write_json(config_path, config)
+        rewritten += 1
+    run["base_model"] = str(base)
+    write_json(run_dir / "run.json", run)
+    return base, rewritten

@@ -1,4 +1,4 @@
-"""Built-in plugin: ``layerkit train``, ``layerkit merge`` and ``layerkit ask``.
+"""Built-in plugin: ``layerkit train``, ``merge``, ``ask`` and ``repoint``.
 
 The commands live in a plugin, registered through ``register_commands`` like any third-party
 command, so the core CLI never imports torch: the training code in ``layerkit.train`` is loaded
@@ -14,8 +14,9 @@ from layerkit.hookspecs import hookimpl
 
 @hookimpl
 def register_commands(cli: click.Group) -> None:
-    from layerkit_train.commands import ask, merge, train
+    from layerkit_train.commands import ask, merge, repoint, train
 
     cli.add_command(train)
     cli.add_command(merge)
     cli.add_command(ask)
+    cli.add_command(repoint)

@@ -321,3 +321,21 @@ def ask(run_dir: Path, text: str, stage: str | None, max_new_tokens: int | None)
         for name, answer in ask_layers(run_dir, text, stage, max_new_tokens):
             out.rule(name)
             out.print(answer, markup=False)
+
+
+@click.command()
+@click.argument("run_dir", metavar="RUN", type=click.Path(path_type=Path))
+@click.option(
+    "--base-model",
+    "base_model",
+    type=click.Path(path_type=Path),
+    help="Where the base model is now (default: the run's own base/ for a tiny run, else the "
+    "path run.json records).",
+)
+def repoint(run_dir: Path, base_model: Path | None) -> None:
+    """Point a run's adapters at its base model again, after the run folder or the base model
+    moved: every stage folder then loads with peft's AutoPeftModelForCausalLM as it is."""
+    from layerkit.train.inference import repoint_run
+
+    base, count = repoint_run(run_dir, base_model)
+    out.print(f"{count} adapter(s) of {run_dir} now name {base}", markup=False)
