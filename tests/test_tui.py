@@ -1233,6 +1233,12 @@ async def test_help_lists_bindings_and_schema_labels(db: Path) -> None:
             text = rendered_text(app.screen.query(Static))
             assert "PREDICATE" in text and "Учёные [открыли] новый вид." in text
             assert "Undo" in text and "Extend" in text
+            # keys as typed, not as Textual names them
+            assert "right_square_bracket" not in text and "semicolon" not in text
+            assert "Next verb" in text and "noun phrase" in text
+            # the layer's link-on-label rule is explained
+            assert "is linked when labelled" in text
+            assert "DIRECT / REPORTED / INFERRED (new: DIRECT)" in text  # attributes, keys
             await pilot.press("escape")
             assert isinstance(app.screen, AnnotateScreen)
         for close in ("q", "question_mark", "f1"):

@@ -70,7 +70,9 @@ def binding_rows(bindings: Iterable[BindingType]) -> list[tuple[str, str]]:
         does = binding.tooltip or binding.description
         if any(d == does for _, d in rows):
             continue
-        keys = " / ".join(_KEY_NAMES.get(k, k) for k in binding.key.split(","))
+        keys = binding.key_display or " / ".join(
+            _KEY_NAMES.get(k, k) for k in binding.key.split(",")
+        )
         rows.append((keys, does))
     return rows
 
