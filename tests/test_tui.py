@@ -1686,3 +1686,31 @@ async def test_minus_selects_the_noun_phrase_under_the_cursor(db: Path, chat: in
         await pilot.press("l")
     (place,) = [a for a in rows(db, chat, "semantic") if a.kind == "span"]
     assert (place.label, text[place.start : place.end]) == ("PLACE", selected)
+
+
+async def test_keys_typed_with_the_russian_layout_work_as_on_the_keyboard(
+    db: Path, chat: int
+) -> None:
+    """With the keyboard on the Russian layout, the key marked P sends «з»: it is read as
+    ``p`` (PREDICATE), «ж» as ``;`` (jump) and «ф» as ``a``; typed text stays Russian."""
+    async with running(db, at=chat, layer="semantic") as (app, pilot):
+        driver = app._driver
+        assert driver is not None
+        for character in ("в", "в", "з"):  # → → p  (в is the key marked D: not an arrow!)
+            driver.send_message(events.Key(character, character))
+        await settle(pilot)
+        # «в» is d: no binding; the cursor stays, «з» labels the first word a PREDICATE
+        assert [(a.label, a.start) for a in rows(db, chat, "semantic")] == [("PREDICATE", 0)]
+        await pilot.press("right", "right")
+        driver.send_message(events.Key("ф", "ф"))  # a: AGENT on «Короче»
+        await settle(pilot)
+        assert sorted(a.label or "" for a in rows(db, chat, "semantic") if a.kind == "span") == [
+            "AGENT",
+            "PREDICATE",
+        ]
+        await pilot.press("5", "ctrl+e")  # a text field (pragmatic): Russian stays Russian
+        assert isinstance(app.screen, TextsModal)
+        for character in "зж":
+            driver.send_message(events.Key(character, character))
+        await settle(pilot)
+        assert "зж" in app.screen.texts()[0]

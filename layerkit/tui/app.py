@@ -15,6 +15,7 @@ from typing import ClassVar
 from textual import events
 from textual.app import App
 from textual.timer import Timer
+from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
 
 from layerkit.errors import LayerkitError, StoreError
@@ -24,6 +25,7 @@ from layerkit.store import Store, queries
 from layerkit.tui.frames import KeyFrames
 from layerkit.tui.idle_gc import IDLE_SECONDS, IdleCollector
 from layerkit.tui.keymap import KeyMap
+from layerkit.tui.layout import latin_key
 from layerkit.tui.screens.annotate import AnnotateScreen, keymaps_for
 from layerkit.tui.screens.error import ErrorModal
 from layerkit.tui.workflow import ORDERS, Order
@@ -77,7 +79,18 @@ class LayerkitApp(App[None]):
         if isinstance(event, events.Key) and hasattr(self, "collector"):
             self.collector.key_pressed()
             self.key_frames.key_arrived()
+            event = self._as_typed_key(event)
         await super().on_event(event)
+
+    def _as_typed_key(self, event: events.Key) -> events.Key:
+        """A key typed with the Russian layout on is the Latin key it sits on (see
+        ``layout``), except where text is being typed."""
+        if isinstance(self.focused, Input | TextArea):
+            return event
+        latin = latin_key(event.character)
+        if latin is None:
+            return event
+        return events.Key(*latin)
 
     def start_position(self) -> int | None:
         """Where this annotator was: the position saved in the store, else their last edit,
