@@ -1198,6 +1198,25 @@ def span_step(
     return _finish(ctx, state, step, route)
 
 
+def _label_effect(
+    ctx: Context, entry: LabelKey, start: int, end: int
+) -> Callable[[SimStore], None]:
+    """What a sentence's or the paragraph's label key writes (the app's own ``apply_label``)."""
+
+    def effect(store: SimStore) -> None:
+        editing.apply_label(
+            store,  # type: ignore[arg-type]
+            ctx.annotator,
+            paragraph_data(ctx.paragraph, store.annotations()),
+            ctx.schema.layer,
+            entry,
+            start,
+            end,
+        )
+
+    return effect
+
+
 def sentence_label_step(
     ctx: Context, state: State, field_name: str, label: str, sentence: int, gold: int
 ) -> Step | None:
@@ -1216,16 +1235,7 @@ def sentence_label_step(
     a, c = route.selection
     start, end = data.tokens[min(a, c)][0], data.tokens[max(a, c)][1]
 
-    def effect(store: SimStore) -> None:
-        editing.apply_label(
-            store,  # type: ignore[arg-type]
-            ctx.annotator,
-            paragraph_data(ctx.paragraph, store.annotations()),
-            ctx.schema.layer,
-            entry,
-            start,
-            end,
-        )
+    effect = _label_effect(ctx, entry, start, end)
 
     s, e = data.sentences[sentence]
     step = Step(ctx.schema.layer, f"{label} «{data.text[s:e][:30]}…»", [Press(entry.key)], (0, 0))
@@ -1255,16 +1265,7 @@ def paragraph_label_step(
     a, c = state.selection
     start, end = data.tokens[min(a, c)][0], data.tokens[max(a, c)][1]
 
-    def effect(store: SimStore) -> None:
-        editing.apply_label(
-            store,  # type: ignore[arg-type]
-            ctx.annotator,
-            paragraph_data(ctx.paragraph, store.annotations()),
-            ctx.schema.layer,
-            entry,
-            start,
-            end,
-        )
+    effect = _label_effect(ctx, entry, start, end)
 
     step = Step(ctx.schema.layer, f"{field_name} {label}", [Press(entry.key)], state.selection)
     step.golds, step.effect = (gold,), effect

@@ -148,15 +148,8 @@ def call_hook(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> list[A
 def _call_impl(impl: Any, hook_name: str, args: Mapping[str, Any]) -> Any:
     """One hook implementation with the arguments it asks for; any failure but a
     LayerkitError becomes a PluginError that names the plugin."""
-    try:
+    with blamed_on(impl.plugin_name, hook_name):
         return impl.function(**{k: args[k] for k in impl.argnames})
-    except LayerkitError:
-        raise
-    except Exception as exc:
-        raise PluginError(
-            f"plugin {impl.plugin_name!r} failed in {hook_name}: {type(exc).__name__}: {exc}",
-            hint=f"Disable or fix the plugin {impl.plugin_name!r}; nothing was written.",
-        ) from exc
 
 
 def chain_hook(
@@ -200,15 +193,8 @@ def collect(pm: pluggy.PluginManager, hook_name: str) -> list[tuple[str, Any]]:
     hook = getattr(pm.hook, hook_name)
     for impl in reversed(hook.get_hookimpls()):
         register = _collector(items, impl.plugin_name)
-        try:
+        with blamed_on(impl.plugin_name, hook_name):
             impl.function(register)
-        except LayerkitError:
-            raise
-        except Exception as exc:
-            raise PluginError(
-                f"plugin {impl.plugin_name!r} failed in {hook_name}: {type(exc).__name__}: {exc}",
-                hint=f"Disable or fix the plugin {impl.plugin_name!r}.",
-            ) from exc
     return items
 
 

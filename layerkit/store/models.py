@@ -271,7 +271,18 @@ def from_row(model: type[_Row], row: Mapping[Any, Any]) -> _Row:
     hundred token analyses, which the annotator reads again after every edit. ``model_construct``
     takes ~5 µs and gives an equal instance (same fields, same ``model_dump()``). SQLAlchemy
     sets up its attribute access on the first validated construction; ``configure_mappers``
-    does it here (once; later calls return at once) for a process that has made none yet.
+    does it here for a process that has made none yet, once (every table model is defined
+    above, so no mapper can appear later; a call per row would cost 1.3 µs each).
     """
-    sa.orm.configure_mappers()
+    if not _mappers_configured:
+        _configure_mappers()
     return model.model_construct(**row)
+
+
+_mappers_configured = False
+
+
+def _configure_mappers() -> None:
+    global _mappers_configured
+    sa.orm.configure_mappers()
+    _mappers_configured = True

@@ -67,6 +67,11 @@ def apply_label(
         raise StoreError(f"{field.kind} fields are not labelled with a key.")
     existing = None if add and field.kind == "span" else _existing(data, layer, field, *target)
     quoted = _quote(data.text, *target)
+    link = (
+        relations.link_target(schema, data, label, start, end, anchor_id)
+        if schema is not None and field.kind == "span"
+        else None
+    )
     if existing is not None:
         assert existing.id is not None
         if existing.label == label:
@@ -85,11 +90,6 @@ def apply_label(
             for a in data.of_layer(layer, "relation")
             if a.source_id == existing.id and a not in dropped
         }
-        link = (
-            relations.link_target(schema, data, label, start, end, anchor_id)
-            if schema is not None and field.kind == "span"
-            else None
-        )
         if link is not None and link[0].name in linked_fields:
             link = None
         if not renamed and not dropped and link is None:
@@ -128,11 +128,6 @@ def apply_label(
         start=target[0],
         end=target[1],
         attrs=attrs,
-    )
-    link = (
-        relations.link_target(schema, data, label, start, end, anchor_id)
-        if schema is not None and field.kind == "span"
-        else None
     )
     if link is None:
         store.create_annotation(annotator=annotator, **values)

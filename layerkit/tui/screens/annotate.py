@@ -534,8 +534,8 @@ class AnnotateScreen(Screen[None]):
 
         if not self._edit(change):
             return
-        done = self.data is not None and self.data.id == data.id
-        done = done and self.data is not None and self.data.state(layer) == "done"
+        now = self.data
+        done = now is not None and now.id == data.id and now.state(layer) == "done"
         found = (
             workflow.next_work(app.store, app.order, app.schemas.order, data.id, layer)
             if done

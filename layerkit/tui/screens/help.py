@@ -21,6 +21,7 @@ from textual.widgets import Static
 
 from layerkit.schema.models import LayerSchema
 from layerkit.tui.keymap import DIRECT_KINDS, KeyMap
+from layerkit.tui.screens.attributes import shown_value
 
 
 class HelpScreen(ModalScreen[None]):
@@ -77,12 +78,6 @@ def binding_rows(bindings: Iterable[BindingType]) -> list[tuple[str, str]]:
     return rows
 
 
-def _shown_default(value: object) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value)
-
-
 _KEY_NAMES = {"plus": "+", "question_mark": "?", "slash": "/", "full_stop": "."}
 
 
@@ -115,7 +110,7 @@ def layer_help(schema: LayerSchema, keymap: KeyMap) -> RenderableType:
             for attribute in field.attributes:
                 values = " / ".join(attribute.choices) if attribute.choices else attribute.type
                 if attribute.default is not None:
-                    values += f" (new: {_shown_default(attribute.default)})"
+                    values += f" (new: {shown_value(attribute, attribute.default)})"
                 attributes.add_row(
                     keyed.get(attribute.name, ""), attribute.name, values, attribute.description
                 )

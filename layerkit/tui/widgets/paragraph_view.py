@@ -522,9 +522,7 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
             if not ahead:
                 return
             start, end = ahead[0] if step > 0 else ahead[-1]
-        first = token_at(tokens, start)
-        last = max(token_at(tokens, max(end - 1, start)), first)
-        self._select(Selection(first, last))
+        self.select_offsets(start, end)
 
     def action_phrase(self) -> None:
         """Select the noun phrase under the cursor, or grow a selected one by a coordinated
