@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
 import subprocess
@@ -18,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from layerkit.curriculum import parse_answer, prompts, reader
+from layerkit.curriculum.budget import BYTES_PER_TOKEN, TOKENS_PER_MESSAGE, shorter
 from layerkit.curriculum.build import Builder, record_parts, resolve
 from layerkit.curriculum.output import chat_line, dump_line, join_texts, text
 from layerkit.curriculum.prompts import context_heading
@@ -214,10 +216,21 @@ def test_each_stage_file_has_one_schema(sample: tuple[Project, Path, dict]) -> N
             assert len(shapes) <= 1, info["path"]
 
 
+@pytest.fixture(scope="module")
+def sample_full(
+    sample: tuple[Project, Path, dict[str, Any]],
+) -> tuple[Project, Path, dict[str, Any]]:
+    """The same corpus exported with every lower layer in full and no token budget."""
+    project, out, _ = sample
+    manifest, _ = export(project, out.parent / "full", context="full", max_tokens=0)
+    return project, out.parent / "full", manifest
+
+
 def test_context_of_stage_k_is_exactly_the_layers_below(
-    sample: tuple[Project, Path, dict],
+    sample_full: tuple[Project, Path, dict],
 ) -> None:
-    _, out, manifest = sample
+    _, out, manifest = sample_full
+    assert (manifest["context"], manifest["max_tokens"]) == ("full", None)
     gold: dict[tuple[int, str], str] = {}
     context_tasks = {t["name"] for s in manifest["stages"] for t in s["tasks"] if t["context"]}
     all_records = list(records(out, manifest))
@@ -231,6 +244,7 @@ def test_context_of_stage_k_is_exactly_the_layers_below(
         prompt = record["messages"][1]["content"]
         below = BUILTIN[: BUILTIN.index(meta["layer"])]
         assert meta["context_layers"] == list(below)
+        assert meta["context_forms"] == ["full"] * len(below)
         for layer in BUILTIN:
             heading = context_heading(layer, "ru")
             assert (heading in prompt) == (layer in below), (meta["stage"], layer)
@@ -406,9 +420,129 @@ def test_a_lower_layer_edit_takes_the_paragraph_out_of_higher_stages(tmp_path: P
     assert all(first.id not in ids[s] for s in manifest["stage_order"][2:])
 
 
+def estimated_tokens(record: dict[str, Any]) -> int:
+    """A record's tokens as the documented estimate counts them (budget.py)."""
+    return sum(
+        math.ceil(len(m["content"].encode()) / BYTES_PER_TOKEN) + TOKENS_PER_MESSAGE
+        for m in record["messages"]
+    )
+
+
+def test_compact_context_is_the_default_and_fits_2048_tokens(
+    sample: tuple[Project, Path, dict], sample_full: tuple[Project, Path, dict]
+) -> None:
+    """The default export shows the lower layers compactly: lexical as lemma/UPOS of content
+    words, one line per predicate, unit or statement; every record fits 2048 tokens."""
+    _, out, manifest = sample
+    assert (manifest["context"], manifest["max_tokens"]) == ("compact", 2048)
+    assert manifest["token_counter"].startswith("estimated")
+    _, full_out, _ = sample_full
+    full = {
+        (r["meta"]["paragraph_id"], r["meta"]["task"]): r for _, _, r in records(full_out, manifest)
+    }
+    compact_layers: set[str] = set()
+    for _, _, record in records(out, manifest):
+        meta, prompt = record["meta"], record["messages"][1]["content"]
+        assert estimated_tokens(record) <= 2048
+        # the answer is never touched: the same as in the full export
+        twin = full[meta["paragraph_id"], meta["task"]]
+        assert record["messages"][-1] == twin["messages"][-1]
+        assert set(meta["context_forms"]) <= {"compact"}
+        if meta["context_layers"]:
+            assert len(prompt) < len(twin["messages"][1]["content"])
+        for layer in meta["context_layers"]:
+            heading = context_heading(layer, "ru", "compact")
+            assert heading in prompt
+            block = prompt.split(heading + "\n", 1)[1].split("\n\n", 1)[0]
+            compact_layers.add(layer)
+            if layer == "lexical":
+                words = block.split(" ")
+                assert all(re.fullmatch(r"\S+/(NOUN|PROPN|VERB|ADJ|ADV|NUM)", w) for w in words)
+            elif layer == "semantic":
+                assert re.match(r"^\S[^\n]*: [A-Z]+=", block)
+            elif layer == "logical":
+                assert re.match(r"^1 (MAJOR_CLAIM|CLAIM|PREMISE): ", block)
+            elif layer == "epistemic":
+                assert re.match(r"^(FACT|PROBABLE|POSSIBLE|NON_FACT|UNCOMMITTED)", block)
+        assert "Case=" not in prompt.split("Задание:")[0] or meta["layer"] == "lexical"
+    assert compact_layers == {"lexical", "semantic", "logical", "epistemic"}
+
+
+def test_shorter_contexts_compact_then_drop_the_farthest_layer_first() -> None:
+    full = (("lexical", "full"), ("semantic", "full"), ("logical", "full"))
+    assert list(shorter(full, lambda layer: layer != "semantic")) == [
+        (("lexical", "compact"), ("semantic", "full"), ("logical", "full")),
+        (("lexical", "compact"), ("semantic", "full"), ("logical", "compact")),
+        (("semantic", "full"), ("logical", "compact")),
+        (("logical", "compact"),),
+        (),
+    ]
+
+
+def test_a_tight_budget_shortens_context_then_leaves_records_out(
+    sample: tuple[Project, Path, dict],
+) -> None:
+    project, out, _ = sample
+    manifest, report = export(project, out.parent / "tight", context="full", max_tokens=1200)
+    kept = list(records(out.parent / "tight", manifest))
+    assert kept
+    shortened = 0
+    for _, _, record in kept:
+        meta = record["meta"]
+        assert estimated_tokens(record) <= 1200
+        below = BUILTIN[: BUILTIN.index(meta["layer"])]
+        shown = list(zip(meta["context_layers"], meta["context_forms"], strict=True))
+        # what is shown is a suffix of the layers below (the farthest left out first), and a
+        # full layer is never shown above a compact one that was made compact for the budget
+        assert meta["context_layers"] == list(below[len(below) - len(shown) :])
+        if shown != [(layer, "full") for layer in below]:
+            shortened += 1
+    by_stage = {s["name"]: s["budget"] for s in manifest["stages"]}
+    assert sum(b["shortened"] for b in by_stage.values()) == shortened > 0
+    left_out = sum(b["over_budget"] for b in by_stage.values())
+    assert left_out > 0  # lexical token tables of long paragraphs do not fit 1200
+    assert any("left out: over the budget of 1200 tokens" in n for n in report.notes)
+    untight, _ = export(project, out.parent / "untight", context="full", max_tokens=0)
+    total = sum(s["records"] for s in untight["stages"])
+    assert sum(s["records"] for s in manifest["stages"]) == total - left_out
+
+
+def test_token_counts_from_a_local_tokenizer(
+    sample: tuple[Project, Path, dict], tmp_path: Path
+) -> None:
+    """--tokenizer: the manifest's token figures are the tokenizer's own count of each record
+    with its chat template applied (what a trainer sees), and the budget holds for them."""
+    from layerkit.train.tiny import build_tokenizer
+
+    project, out, manifest = sample
+    texts = [m["content"] for _, _, r in records(out, manifest) for m in r["messages"]]
+    tokenizer = build_tokenizer(texts, 600)
+    tokenizer.save_pretrained(tmp_path / "tok")
+    got, _ = export(project, tmp_path / "cur", max_tokens=1800, tokenizer=str(tmp_path / "tok"))
+    assert got["token_counter"].startswith("tokenizer tok")
+    longest = 0
+    for stage in got["stages"]:
+        for split, info in stage["files"].items():
+            lengths = []
+            for line in (tmp_path / "cur" / info["path"]).read_text("utf-8").splitlines():
+                ids = tokenizer.apply_chat_template(json.loads(line)["messages"], tokenize=True)
+                lengths.append(len(ids["input_ids"] if hasattr(ids, "keys") else ids))
+            if lengths:
+                assert stage["token_lengths"][split]["tokens"]["record"]["max"] == max(lengths)
+                longest = max(longest, *lengths)
+    assert 1000 < longest <= 1800
+
+
 def test_stage_selection_and_english_instructions(tmp_path: Path) -> None:
     project = load(tmp_path, SAMPLE / "annotated.jsonl")
-    manifest, _ = export(project, tmp_path / "out", stages="pragmatic,lexical", instructions="en")
+    manifest, _ = export(
+        project,
+        tmp_path / "out",
+        stages="pragmatic,lexical",
+        instructions="en",
+        context="full",
+        max_tokens=0,
+    )
     assert manifest["stage_order"] == ["01-lexical", "05-pragmatic"]
     assert sorted(p.name for p in (tmp_path / "out").glob("*.jsonl"))[0].startswith("01-lexical")
     for _, _, record in records(tmp_path / "out", manifest):
@@ -636,8 +770,27 @@ def test_spliced_lines_are_the_records_encoded_whole(
     for (stage, split, line, lengths), (stage_, split_, record) in zip(lines, whole, strict=True):
         assert (stage.name, split) == (stage_.name, split_)
         assert line == dump_line(record)
-        measured = [(n, len(t), len(t.split())) for n, t in record_parts(record, "sft").items()]
-        assert list(lengths) == measured
+        parts = record_parts(record, "sft")
+        measured = [(n, len(t), len(t.split())) for n, t in parts.items()]
+        assert [length[:3] for length in lengths[:2]] == measured
+        # tokens (estimated): prompt and answer as the estimate counts them, and their sum
+        prompt_tokens = sum(
+            math.ceil(len(m["content"].encode()) / BYTES_PER_TOKEN) + TOKENS_PER_MESSAGE
+            for m in record["messages"][:2]
+        )
+        answer_tokens = (
+            math.ceil(len(parts["answer"].encode()) / BYTES_PER_TOKEN) + TOKENS_PER_MESSAGE
+        )
+        assert [length[3] for length in lengths] == [
+            prompt_tokens,
+            answer_tokens,
+            prompt_tokens + answer_tokens,
+        ]
+        assert lengths[2][:3] == (
+            "record",
+            len(parts["prompt"]) + len(parts["answer"]),
+            sum(len(t.split()) for t in parts.values()),
+        )
 
 
 def test_records_a_hook_keeps_are_written_as_it_left_them(tmp_path: Path) -> None:
@@ -710,3 +863,40 @@ def test_cli_export_sft(tmp_path: Path) -> None:
     assert unknown.returncode == 2 and "no exporter named 'nosuch'" in unknown.stderr
     helped = _cli(tmp_path, "export", "sft", "--help")
     assert "--include-in-progress" in helped.stdout and "--stages" in helped.stdout
+
+
+def test_ask_renders_a_models_lower_answers_in_the_form_the_stage_was_trained_with() -> None:
+    """`layerkit ask` shows its own lower-layer answers as context: compact where the stage's
+    records were compact, as they are where full, left out where they do not parse."""
+    from layerkit_train.asking import _context_answer
+
+    table = (
+        "word\tlemma\tupos\tfeats\nМама\tмама\tNOUN\tCase=Nom\nмыла\tмыть\tVERB\t_\n.\t.\tPUNCT\t_"
+    )
+    answers = {"lexical": table, "semantic": "not json"}
+    assert _context_answer("lexical", "compact", answers, "ru") == "мама/NOUN мыть/VERB"
+    assert _context_answer("lexical", "full", answers, "ru") == table
+    assert _context_answer("semantic", "compact", answers, "ru") is None
+    assert _context_answer("logical", "compact", answers, "ru") is None
+
+
+def test_compact_context_from_data_is_the_compact_of_the_parsed_answer(
+    sample: tuple[Project, Path, dict],
+) -> None:
+    """The builder renders a built-in layer's compact context from its task's data (no parse);
+    that must be what the documented contract gives: compact(parse_answer(answer))."""
+    from layerkit.curriculum.build import compact_answer
+
+    project, _, _ = sample
+    setup = resolve("sft", {"schemas": project.schemas, "plugin_manager": project.pm})
+    checked = 0
+    with project.open_store() as store:
+        for view in reader.iter_views(
+            store, ready_layers=["pragmatic"], read_layers=BUILTIN, states=("done",)
+        ):
+            for layer in BUILTIN[:4]:
+                task = setup.context_tasks[layer]
+                answer = next(iter(task.examples(view, "ru"))).answer
+                assert task.compact(task.data(view), "ru") == compact_answer(task, answer, "ru")
+                checked += 1
+    assert checked == 13 * 4

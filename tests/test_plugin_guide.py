@@ -229,13 +229,15 @@ def test_register_layers_and_curriculum_tasks_contract(tmp_path: Path) -> None:
     corpus.write_text("\n".join(out_lines) + "\n", encoding="utf-8")
     project = load(tmp_path, corpus, plugins=[plugin])
     assert project.schemas.order[-1] == "stance"
-    manifest, _ = export(project, tmp_path / "cur")
+    manifest, _ = export(project, tmp_path / "cur", max_tokens=0)
     assert manifest["stage_order"][-1] == "06-stance"
     stance = [r for s, _, r in records(tmp_path / "cur", manifest) if s == "06-stance"]
     assert len(stance) == 13
     assert all(r["messages"][-1]["content"] == "PRO" for r in stance)
     # The new layer's prompt shows all five built-in layers as context.
     assert stance[0]["meta"]["context_layers"] == list(project.schemas.order[:5])
+    # compact where the layer's task has a compact form (pragmatic has none: shown in full)
+    assert stance[0]["meta"]["context_forms"] == ["compact"] * 4 + ["full"]
 
 
 def test_curriculum_record_hooks_chain_and_drop(tmp_path: Path) -> None:

@@ -24,9 +24,29 @@ from typing import Any, Literal
 import pluggy
 
 from layerkit.curriculum import prompts, reader
-from layerkit.curriculum.answers import ANSWER_FORMATS
+from layerkit.curriculum.answers import ANSWER_FORMATS, AnswerParseError, parse_answer
+from layerkit.curriculum.budget import (
+    DEFAULT_CONTEXT,
+    DEFAULT_MAX_TOKENS,
+    Context,
+    ContextMode,
+    TokenCounter,
+    initial_context,
+    parse_context,
+    parse_max_tokens,
+    shorter,
+    token_counter,
+)
 from layerkit.curriculum.generic import SchemaTask
-from layerkit.curriculum.output import Chunk, Text, chat_line, dump_line, join_texts, text
+from layerkit.curriculum.output import (
+    Chunk,
+    PartLength,
+    Text,
+    chat_line,
+    dump_line,
+    join_texts,
+    text,
+)
 from layerkit.curriculum.splits import SplitPlan, parse_split, parse_stages, plan_splits
 from layerkit.curriculum.tasks import CurriculumTask, Example, ParagraphView, PreferencePair
 from layerkit.errors import LayerkitError, PluginError, UsageError
@@ -52,6 +72,9 @@ class CurriculumOptions:
     instructions: str = "ru"
     license: str | None = None
     jobs: int = 1  # processes that encode SFT records side by side (the files do not change)
+    context: ContextMode = DEFAULT_CONTEXT  # how the lower layers are shown (budget.py)
+    max_tokens: int | None = DEFAULT_MAX_TOKENS  # a record's budget in tokens; None: no budget
+    tokenizer: str | None = None  # a local Hugging Face tokenizer's folder; None: estimate
 
     @classmethod
     def from_mapping(cls, options: Mapping[str, Any]) -> CurriculumOptions:
@@ -79,6 +102,9 @@ class CurriculumOptions:
             instructions=lang,
             license=options.get("license"),
             jobs=default_jobs() if jobs is None else int(jobs),
+            context=parse_context(options.get("context")),
+            max_tokens=parse_max_tokens(options.get("max_tokens")),
+            tokenizer=None if options.get("tokenizer") is None else str(options["tokenizer"]),
         )
 
 
@@ -117,9 +143,18 @@ class StageStats:
     labels: Counter[str] = field(default_factory=Counter)
     annotators: Counter[str] = field(default_factory=Counter)
     skipped: Counter[str] = field(default_factory=Counter)  # reason → paragraphs
+    shortened: int = 0  # records whose context was shortened to fit the budget
+    over_budget: int = 0  # records left out: over the budget even without context
+    over_budget_paragraphs: list[int] = field(default_factory=list)  # the first few, by id
+
+    SHOWN = 10  # paragraph ids of records left out that the manifest lists
 
     def add(self, other: StageStats) -> None:
         self.paragraphs += other.paragraphs
+        self.shortened += other.shortened
+        self.over_budget += other.over_budget
+        room = self.SHOWN - len(self.over_budget_paragraphs)
+        self.over_budget_paragraphs.extend(other.over_budget_paragraphs[:room])
         for mine, theirs in (
             (self.records, other.records),
             (self.tasks, other.tasks),
@@ -141,6 +176,7 @@ class Setup:
     tasks: dict[str, list[CurriculumTask]]
     context_tasks: dict[str, CurriculumTask]
     stages: list[Stage]
+    counter: TokenCounter
 
     @property
     def states(self) -> tuple[str, ...]:
@@ -232,7 +268,12 @@ def resolve(kind: Kind, options: Mapping[str, Any]) -> Setup:
                 meta_keys=tuple(sorted(keys - set(CORE_META_KEYS))),
             )
         )
-    return Setup(kind, parsed, schemas, pm, tasks, context, stages)
+    counter = token_counter(parsed.tokenizer)
+    if parsed.tokenizer is not None:
+        # HF tokenizers' Rust threads do not survive the fork of --jobs workers; one thread
+        # each is what the workers need anyway.
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    return Setup(kind, parsed, schemas, pm, tasks, context, stages, counter)
 
 
 CORE_META_KEYS = (
@@ -250,12 +291,14 @@ CORE_META_KEYS = (
     "annotators",
     "state",
     "context_layers",
+    "context_forms",
     "instructions",
 )
 
 
-# ``(part, chars, words)`` of each part of a record (prompt, answer; chosen, rejected).
-Lengths = Sequence[tuple[str, int, int]]
+# ``(part, chars, words, tokens)`` of each part of a record (prompt, answer; chosen, rejected)
+# and of the whole record (``record``).
+Lengths = Sequence[PartLength]
 
 
 def record_parts(record: dict[str, Any], kind: Kind) -> dict[str, str]:
@@ -311,9 +354,12 @@ class _Paragraph:
         self.context_tasks = context_tasks
         self.lang = lang
         self.texts = texts
+        self.system = texts(prompts.SYSTEM[lang])
         self._examples: dict[str, Example | None] = {}
         self._answers: dict[str, Text] = {}
-        self._context: dict[str, Text] = {}
+        self._compact: dict[str, str | None] = {}
+        self._context: dict[tuple[str, str], Text] = {}
+        self._prefixes: dict[Context, Text] = {}
         self._head: Text | None = None
 
     def example(self, layer: str) -> Example | None:
@@ -334,37 +380,91 @@ class _Paragraph:
             found = self._answers[layer] = text(self.answer(layer))
         return found
 
-    def prefix(self, context_layers: Sequence[str]) -> Text:
+    def compact(self, layer: str) -> str | None:
+        """The compact form of ``layer``'s gold answer, or None where its task has none."""
+        if layer not in self._compact:
+            task = self.context_tasks[layer]
+            render = getattr(task, "compact", None)
+            data = getattr(task, "cached_data", None) or getattr(task, "data", None)
+            if render is not None and data is not None and self.example(layer) is not None:
+                # A task with ``data(view)`` answers ``format_answer(data)``: its data is what
+                # the answer parses back to, without parsing (a fifth of an export's time).
+                self._compact[layer] = str(render(data(self.view), self.lang))
+            else:
+                self._compact[layer] = compact_answer(task, self.answer(layer), self.lang)
+        return self._compact[layer]
+
+    def can_compact(self, layer: str) -> bool:
+        return self.compact(layer) is not None
+
+    def settle(self, context: Context) -> Context:
+        """``context`` with each compact layer whose task has no compact form shown in full."""
+        return tuple(
+            (layer, "compact" if form == "compact" and self.can_compact(layer) else "full")
+            for layer, form in context
+        )
+
+    def context_parts(self, context: Context) -> list[prompts.ContextPart]:
+        return [
+            prompts.ContextPart(
+                layer,
+                (self.compact(layer) or "") if form == "compact" else self.answer(layer),
+                form,
+            )
+            for layer, form in context
+        ]
+
+    def prefix(self, context: Context) -> Text:
         """The user message up to the task's own parts: the paragraph and the lower layers'
         gold answers under their headings (:func:`prompts.user_parts`)."""
+        made = self._prefixes.get(context)
+        if made is not None:
+            return made
         if self._head is None:
             self._head = text(prompts.paragraph_part(self.view.text, self.lang))
         parts = [self._head]
-        for layer in context_layers:
-            found = self._context.get(layer)
+        for layer, form in context:
+            found = self._context.get((layer, form))
             if found is None:
-                heading = self.texts(prompts.context_heading(layer, self.lang))
-                found = join_texts([heading, self.answer_text(layer)], _LINE_BREAK)
-                self._context[layer] = found
+                heading = self.texts(prompts.context_heading(layer, self.lang, form))
+                body = (
+                    self.answer_text(layer) if form == "full" else text(self.compact(layer) or "")
+                )
+                found = self._context[layer, form] = join_texts([heading, body], _LINE_BREAK)
             parts.append(found)
+        made = self._prefixes[context] = join_texts(parts, _SEPARATOR)
+        return made
+
+    def user(self, context: Context, material: str, instruction: str) -> Text:
+        """The whole user message (what :func:`prompts.user_prompt` gives, encoded)."""
+        question = self.texts(prompts.question_part(instruction, self.lang))
+        prefix = self.prefix(context)
+        parts = [prefix, text(material), question] if material else [prefix, question]
         return join_texts(parts, _SEPARATOR)
 
-    def line(
-        self, prefix: Text, example: Example, answer: Text, meta: dict[str, Any]
-    ) -> tuple[bytes, Lengths]:
-        """The record's JSON line (:func:`output.chat_line`) and its parts' lengths."""
-        system = self.texts(prompts.SYSTEM[self.lang])
-        question = self.texts(prompts.question_part(example.instruction, self.lang))
-        parts = (
-            [prefix, text(example.material), question] if example.material else [prefix, question]
-        )
-        user = join_texts(parts, _SEPARATOR)
-        # The prompt is the system and user messages joined by a line break (record_parts).
-        prompt = join_texts([system, user], _LINE_BREAK)
-        return chat_line(system.json, user.json, answer.json, meta), (
-            ("prompt", prompt.chars, prompt.words),
-            ("answer", answer.chars, answer.words),
-        )
+
+def compact_answer(task: CurriculumTask, answer: str, lang: str) -> str | None:
+    """The compact form of a context task's answer (its optional ``compact(data, lang)`` given
+    the answer's data), or None: the task has none, or the answer does not parse."""
+    render = getattr(task, "compact", None)
+    if render is None:
+        return None
+    try:
+        return str(render(parse_answer(task.answer_format, answer), lang))
+    except AnswerParseError:
+        return None
+
+
+@dataclass(frozen=True)
+class _Fitted:
+    """A record's prompt as it fits the budget: the context shown, the user message, and the
+    token counts of prompt and answer."""
+
+    context: Context
+    user: Text
+    prompt_tokens: int
+    answer_tokens: int
+    shortened: bool
 
 
 class Builder:
@@ -441,15 +541,28 @@ class Builder:
                 assert isinstance(line, bytes)
                 yield stage, split, line, lengths
             return
-        kind = self.setup.kind
         for stage, split, record in self.records():
-            parts = record_parts(record, kind)
-            yield (
-                stage,
-                split,
-                dump_line(record),
-                [(name, len(t), len(t.split())) for name, t in parts.items()],
-            )
+            yield stage, split, dump_line(record), self._measure(record)
+
+    def _measure(self, record: dict[str, Any]) -> list[PartLength]:
+        """The lengths of a record's parts (:func:`record_parts`) and of the whole record."""
+        kind = self.setup.kind
+        parts = record_parts(record, kind)
+        count = self.setup.counter.count
+        if kind == "sft":
+            system, user = (text(m["content"]) for m in record["messages"][:2])
+            prompt_tokens, answer_tokens = count((system, user), text(parts["answer"]))
+            tokens = {"prompt": prompt_tokens, "answer": answer_tokens}
+            total = prompt_tokens + answer_tokens
+        else:
+            prompt = [text(m["content"]) for m in record["prompt"]]
+            prompt_tokens, chosen = count(prompt, text(parts["chosen"]))
+            _, rejected = count(prompt, text(parts["rejected"]))
+            tokens = {"prompt": prompt_tokens, "chosen": chosen, "rejected": rejected}
+            total = prompt_tokens + max(chosen, rejected)
+        lengths = [(name, len(t), len(t.split()), tokens[name]) for name, t in parts.items()]
+        lengths.append(("record", sum(n[1] for n in lengths), sum(n[2] for n in lengths), total))
+        return lengths
 
     def _views(self, **batch: Any) -> Iterator[ParagraphView]:
         """The paragraphs that may yield a record, with the layers the stages read."""
@@ -487,6 +600,11 @@ class Builder:
                     else self._records(view, stage, split, parts)
                 )
                 for task_name, labels, annotators, item, lengths in made:
+                    if lengths is None:  # over budget whatever the context: left out
+                        stats.over_budget += 1
+                        if len(stats.over_budget_paragraphs) < stats.SHOWN:
+                            stats.over_budget_paragraphs.append(view.id)
+                        continue
                     stats.records[split] += 1
                     stats.tasks[task_name] += 1
                     stats.labels.update(labels)
@@ -590,37 +708,83 @@ class Builder:
 
     def _lines(
         self, view: ParagraphView, stage: Stage, split: str, parts: _Paragraph
-    ) -> Iterator[tuple[str, tuple[str, ...], list[str], bytes, Lengths]]:
+    ) -> Iterator[tuple[str, tuple[str, ...], list[str], bytes, Lengths | None]]:
         """A stage's records of a paragraph as JSON lines spliced from the paragraph's encoded
-        parts: ``(task, labels, annotators, line, lengths)``."""
+        parts: ``(task, labels, annotators, line, lengths)``; lengths None for a record over the
+        budget (left out)."""
         annotators = view.annotators(stage.layer)
-        prefix = parts.prefix(stage.context_layers)
         context_task = self.setup.context_tasks[stage.layer]
+        stats = self.stats[stage.name]
         for task, example in self._examples(view, stage, parts):
-            meta = self._meta(view, stage, split, task, example.meta, annotators)
             answer = (
                 parts.answer_text(stage.layer) if task is context_task else text(example.answer)
             )
-            line, lengths = parts.line(prefix, example, answer, meta)
+            fitted = self._fit(parts, stage, example.material, example.instruction, answer)
+            if fitted is None:
+                yield task.name, example.labels, annotators, b"", None
+                continue
+            stats.shortened += fitted.shortened
+            meta = self._meta(view, stage, split, task, example.meta, annotators, fitted.context)
+            prompt = join_texts([parts.system, fitted.user], _LINE_BREAK)
+            line = chat_line(parts.system.json, fitted.user.json, answer.json, meta)
+            lengths = (
+                ("prompt", prompt.chars, prompt.words, fitted.prompt_tokens),
+                ("answer", answer.chars, answer.words, fitted.answer_tokens),
+                (
+                    "record",
+                    prompt.chars + answer.chars,
+                    prompt.words + answer.words,
+                    fitted.prompt_tokens + fitted.answer_tokens,
+                ),
+            )
             yield task.name, example.labels, annotators, line, lengths
+
+    def _fit(
+        self, parts: _Paragraph, stage: Stage, material: str, instruction: str, answer: Text
+    ) -> _Fitted | None:
+        """The longest context of the stage whose record fits the budget (tried in the order
+        of :func:`budget.shorter`), or None when none does."""
+        options = self.setup.options
+        count = self.setup.counter.count
+        context = parts.settle(initial_context(stage.context_layers, options.context))
+        for tried, candidate in enumerate((context, *shorter(context, parts.can_compact))):
+            user = parts.user(candidate, material, instruction)
+            prompt_tokens, answer_tokens = count((parts.system, user), answer)
+            if options.max_tokens is None or prompt_tokens + answer_tokens <= options.max_tokens:
+                return _Fitted(candidate, user, prompt_tokens, answer_tokens, tried > 0)
+        return None
 
     def _records(
         self, view: ParagraphView, stage: Stage, split: str, parts: _Paragraph
-    ) -> Iterator[tuple[str, tuple[str, ...], list[str], dict[str, Any], Lengths]]:
+    ) -> Iterator[tuple[str, tuple[str, ...], list[str], dict[str, Any], Lengths | None]]:
         """A stage's records of a paragraph as dicts, after the ``curriculum_record`` hooks:
-        ``(task, labels, annotators, record, ())``."""
+        ``(task, labels, annotators, record, ())``; lengths None for a record over the budget
+        (left out), also when a hook made it so."""
         annotators = view.annotators(stage.layer)
-        context = [(layer, parts.answer(layer)) for layer in stage.context_layers]
         produced = (
-            self._sft(view, stage, split, context, parts, annotators)
+            self._sft(view, stage, split, parts, annotators)
             if self.setup.kind == "sft"
-            else self._dpo(view, stage, split, context, annotators)
+            else self._dpo(view, stage, split, parts, annotators)
         )
+        budget = self.setup.options.max_tokens
         for made, labels in produced:
+            if made is None:
+                yield "", labels, annotators, {}, None
+                continue
             task_name = made["meta"]["task"]
             record = self._hook(made, stage, task_name) if self._hooked else made
-            if record is not None:
-                yield task_name, labels, record["meta"].get("annotators", []), record, ()
+            if record is None:
+                continue
+            over = False
+            if self._hooked and budget is not None:
+                over = self._measure(record)[-1][3] > budget
+            yield (
+                task_name,
+                labels,
+                record["meta"].get("annotators", []),
+                record,
+                (None if over else ()),
+            )
 
     def _meta(
         self,
@@ -630,6 +794,7 @@ class Builder:
         task: CurriculumTask,
         extra: dict,
         annotators: list[str],
+        context: Context,
     ) -> dict[str, Any]:
         undeclared = set(extra) - set(stage.meta_keys) if extra else ()
         if undeclared:
@@ -652,7 +817,8 @@ class Builder:
             "paragraph_sha256": view.sha256,
             "annotators": list(annotators),
             "state": view.state(stage.layer),
-            "context_layers": list(stage.context_layers),
+            "context_layers": [layer for layer, _ in context],
+            "context_forms": [form for _, form in context],
             "instructions": self.lang,
         }
         for key in stage.meta_keys:
@@ -660,16 +826,19 @@ class Builder:
         return meta
 
     def _prompt(
-        self, view: ParagraphView, context: list[tuple[str, str]], material: str, instruction: str
+        self,
+        view: ParagraphView,
+        parts: _Paragraph,
+        fitted: _Fitted,
+        material: str,
+        instruction: str,
     ) -> list[dict[str, str]]:
+        user = prompts.user_prompt(
+            view.text, parts.context_parts(fitted.context), material, instruction, self.lang
+        )
         return [
             {"role": "system", "content": prompts.SYSTEM[self.lang]},
-            {
-                "role": "user",
-                "content": prompts.user_prompt(
-                    view.text, context, material, instruction, self.lang
-                ),
-            },
+            {"role": "user", "content": user},
         ]
 
     def _examples(
@@ -691,14 +860,21 @@ class Builder:
         view: ParagraphView,
         stage: Stage,
         split: str,
-        context: list[tuple[str, str]],
         parts: _Paragraph,
         annotators: list[str],
-    ) -> Iterator[tuple[dict[str, Any], tuple[str, ...]]]:
+    ) -> Iterator[tuple[dict[str, Any] | None, tuple[str, ...]]]:
+        """Each example's record, or None for one over the budget."""
+        stats = self.stats[stage.name]
         for task, example in self._examples(view, stage, parts):
-            messages = self._prompt(view, context, example.material, example.instruction)
+            answer = text(example.answer)
+            fitted = self._fit(parts, stage, example.material, example.instruction, answer)
+            if fitted is None:
+                yield None, example.labels
+                continue
+            stats.shortened += fitted.shortened
+            messages = self._prompt(view, parts, fitted, example.material, example.instruction)
             messages.append({"role": "assistant", "content": example.answer})
-            meta = self._meta(view, stage, split, task, example.meta, annotators)
+            meta = self._meta(view, stage, split, task, example.meta, annotators, fitted.context)
             yield {"messages": messages, "meta": meta}, example.labels
 
     def _dpo(
@@ -706,9 +882,10 @@ class Builder:
         view: ParagraphView,
         stage: Stage,
         split: str,
-        context: list[tuple[str, str]],
+        parts: _Paragraph,
         annotators: list[str],
-    ) -> Iterator[tuple[dict[str, Any], tuple[str, ...]]]:
+    ) -> Iterator[tuple[dict[str, Any] | None, tuple[str, ...]]]:
+        """Each preference pair's record (the budget holds for the longer answer), or None."""
         pairs: list[tuple[CurriculumTask, PreferencePair]] = []
         for task in stage.tasks:
             make = getattr(task, "preference_pairs", None)
@@ -717,13 +894,22 @@ class Builder:
         correction = self._correction(view, stage)
         if correction is not None:
             pairs.append(correction)
+        stats = self.stats[stage.name]
         for task, pair in pairs:
+            longer = max(text(pair.chosen), text(pair.rejected), key=lambda t: t.utf8)
+            fitted = self._fit(parts, stage, pair.material, pair.instruction, longer)
+            if fitted is None:
+                yield None, ()
+                continue
+            stats.shortened += fitted.shortened
             yield (
                 {
-                    "prompt": self._prompt(view, context, pair.material, pair.instruction),
+                    "prompt": self._prompt(view, parts, fitted, pair.material, pair.instruction),
                     "chosen": [{"role": "assistant", "content": pair.chosen}],
                     "rejected": [{"role": "assistant", "content": pair.rejected}],
-                    "meta": self._meta(view, stage, split, task, pair.meta, annotators),
+                    "meta": self._meta(
+                        view, stage, split, task, pair.meta, annotators, fitted.context
+                    ),
                 },
                 (),
             )

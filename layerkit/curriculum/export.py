@@ -28,9 +28,10 @@ from layerkit.store import Store
 FORMAT = "layerkit-curriculum"
 FORMAT_VERSION = 1
 LENGTH_METHOD = (
-    "per record: 'chars' counts Unicode code points and 'words' whitespace-separated words of "
-    "the prompt (system + user messages) and of the answer (assistant message; for preference "
-    "records, chosen and rejected); no tokenizer is involved"
+    "per record: 'chars' counts Unicode code points, 'words' whitespace-separated words and "
+    "'tokens' tokens (see 'token_counter') of the prompt (system + user messages), of the answer "
+    "(assistant message; for preference records, chosen and rejected) and of the whole record "
+    "('record': prompt and answer, or prompt and the longer of chosen and rejected)"
 )
 
 
@@ -152,6 +153,11 @@ def _manifest(
                 "labels": dict(sorted(stats.labels.items())),
                 "annotators": dict(sorted(stats.annotators.items())),
                 "skipped": skipped[stage.name],
+                "budget": {
+                    "shortened": stats.shortened,
+                    "over_budget": stats.over_budget,
+                    "over_budget_paragraphs": stats.over_budget_paragraphs,
+                },
             }
         )
     return {
@@ -192,6 +198,9 @@ def _manifest(
         or (licenses.most_common(1)[0][0] if len(licenses) == 1 else "unknown"),
         "document_licenses": dict(sorted(licenses.items())),
         "token_length_method": LENGTH_METHOD,
+        "context": setup.options.context,
+        "max_tokens": setup.options.max_tokens,
+        "token_counter": setup.counter.description,
     }
 
 
@@ -216,6 +225,26 @@ def _notes(manifest: dict[str, Any], builder: Builder) -> list[str]:
                     f"{stage['name']}: no {' or '.join(empty)} records (too few documents to "
                     "split); the files are empty."
                 )
+        budget = stage["budget"]
+        if budget["over_budget"]:
+            ids = ", ".join(str(i) for i in budget["over_budget_paragraphs"])
+            more = ", …" if budget["over_budget"] > len(budget["over_budget_paragraphs"]) else ""
+            notes.append(
+                f"{stage['name']}: {budget['over_budget']} record(s) left out: over the budget of "
+                f"{manifest['max_tokens']} tokens even without context (paragraphs {ids}{more}); "
+                "raise --max-tokens to keep them"
+                + (
+                    ""
+                    if manifest["token_counter"].startswith("tokenizer")
+                    else ", or count them exactly with --tokenizer (the estimate errs long)"
+                )
+                + "."
+            )
+        if budget["shortened"]:
+            notes.append(
+                f"{stage['name']}: {budget['shortened']} record(s) show less context to fit "
+                f"{manifest['max_tokens']} tokens."
+            )
     for plugin, n in builder.dropped.items():
         notes.append(f"plugin {plugin!r} dropped {n} record(s) in curriculum_record.")
     leak = manifest["leak_check"]

@@ -68,10 +68,16 @@ class Text(NamedTuple):
     json: bytes
     chars: int
     words: int
+    utf8: int  # bytes of the string in UTF-8 (what the token estimate reads)
 
 
 def text(value: str) -> Text:
-    return Text(_ENCODER.encode(value)[1:-1].encode("utf-8"), len(value), len(value.split()))
+    return Text(
+        _ENCODER.encode(value)[1:-1].encode("utf-8"),
+        len(value),
+        len(value.split()),
+        len(value.encode("utf-8")),
+    )
 
 
 def join_texts(parts: Sequence[Text], separator: Text) -> Text:
@@ -80,6 +86,7 @@ def join_texts(parts: Sequence[Text], separator: Text) -> Text:
         separator.json.join([p.json for p in parts]),
         sum(p.chars for p in parts) + separator.chars * (len(parts) - 1),
         sum(p.words for p in parts),
+        sum(p.utf8 for p in parts) + separator.utf8 * (len(parts) - 1),
     )
 
 
@@ -141,26 +148,31 @@ class Chunk:
     def __init__(self) -> None:
         self.data = bytearray()
         self.records = 0
-        self.chars: dict[str, Counter[int]] = {}
-        self.words: dict[str, Counter[int]] = {}
+        self.counts: dict[str, dict[str, Counter[int]]] = {}
 
-    def add(self, line: bytes, lengths: Iterable[tuple[str, int, int]]) -> None:
+    def add(self, line: bytes, lengths: Iterable[PartLength]) -> None:
         self.data += line
         self.records += 1
-        _count(self.chars, self.words, lengths)
+        _count(self.counts, lengths)
 
 
-def _count(
-    chars: dict[str, Any], words: dict[str, Any], lengths: Iterable[tuple[str, int, int]]
-) -> None:
-    """Count each part's length in ``chars`` and ``words`` (name → Counter or Lengths)."""
-    for name, n_chars, n_words in lengths:
-        counted = chars.get(name)
-        if counted is None:
-            counted = chars[name] = Counter()
-            words[name] = Counter()
-        counted[n_chars] += 1
-        words[name][n_words] += 1
+# ``(part, chars, words, tokens)`` of a part of a record (prompt, answer, record; for preference
+# pairs prompt, chosen, rejected, record).
+PartLength = tuple[str, int, int, int]
+UNITS = ("chars", "words", "tokens")
+
+
+def _count(counts: dict[str, dict[str, Counter[int]]], lengths: Iterable[PartLength]) -> None:
+    """Count each part's length in each unit: ``counts[unit][part]`` is a Counter of lengths."""
+    for name, *values in lengths:
+        for unit, value in zip(UNITS, values, strict=True):
+            per_unit = counts.get(unit)
+            if per_unit is None:
+                per_unit = counts[unit] = {}
+            counted = per_unit.get(name)
+            if counted is None:
+                counted = per_unit[name] = Counter()
+            counted[value] += 1
 
 
 class JsonlWriter:
@@ -179,23 +191,18 @@ class JsonlWriter:
         self._chunk = bytearray()
         self.records = 0
         self.bytes = 0
-        self.chars: dict[str, Counter[int]] = {}
-        self.words: dict[str, Counter[int]] = {}
+        self.counts: dict[str, dict[str, Counter[int]]] = {}
 
-    def write(self, record: dict[str, Any], parts: dict[str, str]) -> None:
-        self.write_line(
-            dump_line(record), [(name, len(t), len(t.split())) for name, t in parts.items()]
-        )
-
-    def write_line(self, line: bytes, lengths: Iterable[tuple[str, int, int]]) -> None:
-        """Write an encoded record; ``lengths`` are ``(part, chars, words)`` of its parts."""
+    def write_line(self, line: bytes, lengths: Iterable[PartLength]) -> None:
+        """Write an encoded record; ``lengths`` are ``(part, chars, words, tokens)`` of its
+        parts."""
         chunk = self._chunk
         chunk += line
         if len(chunk) >= self.CHUNK:
             self._flush()
         self.records += 1
         self.bytes += len(line)
-        _count(self.chars, self.words, lengths)
+        _count(self.counts, lengths)
 
     def write_chunk(self, chunk: Chunk) -> None:
         """Write lines encoded elsewhere, after those written so far."""
@@ -204,9 +211,10 @@ class JsonlWriter:
         self._handle.write(chunk.data)
         self.records += chunk.records
         self.bytes += len(chunk.data)
-        for name, counts in chunk.chars.items():
-            self.chars.setdefault(name, Counter()).update(counts)
-            self.words.setdefault(name, Counter()).update(chunk.words[name])
+        for unit, parts in chunk.counts.items():
+            mine = self.counts.setdefault(unit, {})
+            for name, counted in parts.items():
+                mine.setdefault(name, Counter()).update(counted)
 
     def _flush(self) -> None:
         if self._chunk:
@@ -231,6 +239,8 @@ class JsonlWriter:
 
     def length_stats(self) -> dict[str, Any]:
         return {
-            "chars": {name: Lengths(c).summary() for name, c in sorted(self.chars.items())},
-            "words": {name: Lengths(c).summary() for name, c in sorted(self.words.items())},
+            unit: {
+                name: Lengths(c).summary() for name, c in sorted(self.counts.get(unit, {}).items())
+            }
+            for unit in UNITS
         }

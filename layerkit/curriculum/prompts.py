@@ -6,6 +6,9 @@ trainers can find the parts of a prompt (the context headings name the layer by 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import NamedTuple
+
 LANGUAGES = ("ru", "en")
 
 SYSTEM = {
@@ -24,6 +27,11 @@ CONTEXT = {
     "ru": "Эталонная разметка слоя {layer}:",
     "en": "Gold annotation of the {layer} layer:",
 }
+# The heading of a lower layer shown in its compact form (layerkit.curriculum.budget).
+CONTEXT_COMPACT = {
+    "ru": "Эталонная разметка слоя {layer} (кратко):",
+    "en": "Gold annotation of the {layer} layer (compact):",
+}
 TASK = {"ru": "Задание:", "en": "Task:"}
 
 
@@ -33,16 +41,25 @@ TASK = {"ru": "Задание:", "en": "Task:"}
 SEPARATOR = "\n\n"
 
 
-def context_heading(layer: str, lang: str) -> str:
-    return CONTEXT[lang].format(layer=layer)
+class ContextPart(NamedTuple):
+    """A lower layer shown in a prompt: its name, its answer (the gold one in a curriculum, a
+    model's when asking) and the form the answer is in (``full`` or ``compact``)."""
+
+    layer: str
+    answer: str
+    form: str = "full"
+
+
+def context_heading(layer: str, lang: str, form: str = "full") -> str:
+    return (CONTEXT_COMPACT if form == "compact" else CONTEXT)[lang].format(layer=layer)
 
 
 def paragraph_part(text: str, lang: str) -> str:
     return f"{PARAGRAPH[lang]}\n{text}"
 
 
-def context_part(layer: str, answer: str, lang: str) -> str:
-    return f"{context_heading(layer, lang)}\n{answer}"
+def context_part(part: ContextPart, lang: str) -> str:
+    return f"{context_heading(part.layer, lang, part.form)}\n{part.answer}"
 
 
 def question_part(instruction: str, lang: str) -> str:
@@ -50,12 +67,12 @@ def question_part(instruction: str, lang: str) -> str:
 
 
 def user_parts(
-    text: str, context: list[tuple[str, str]], material: str, instruction: str, lang: str
+    text: str, context: Sequence[ContextPart], material: str, instruction: str, lang: str
 ) -> list[str]:
     """The parts of a user message, in order: paragraph, the gold answers of the lower layers,
     the task's material (if any) and the question, last, so the answer follows it directly."""
     parts = [paragraph_part(text, lang)]
-    parts.extend(context_part(layer, answer, lang) for layer, answer in context)
+    parts.extend(context_part(part, lang) for part in context)
     if material:
         parts.append(material)
     parts.append(question_part(instruction, lang))
@@ -63,7 +80,7 @@ def user_parts(
 
 
 def user_prompt(
-    text: str, context: list[tuple[str, str]], material: str, instruction: str, lang: str
+    text: str, context: Sequence[ContextPart], material: str, instruction: str, lang: str
 ) -> str:
     """The user message: :func:`user_parts` joined by :data:`SEPARATOR`."""
     return SEPARATOR.join(user_parts(text, context, material, instruction, lang))

@@ -130,7 +130,9 @@ class CurriculumTask(Protocol):
     paragraph. Optional attributes: ``meta_keys``, the keys the task's examples and pairs put in
     ``meta`` (declared so every record of a stage has the same keys), and
     ``preference_pairs(paragraph, lang)`` yielding :class:`PreferencePair` for
-    ``layerkit export dpo``.
+    ``layerkit export dpo``, and on a context task ``compact(data, lang) -> str``, the layer's
+    answer (as ``parse_answer`` reads it back) rendered short for the prompts of higher
+    layers (``--context compact``; see :mod:`layerkit.curriculum.budget`).
     """
 
     name: str

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from layerkit.curriculum import export_curriculum
+from layerkit.curriculum.budget import CONTEXT_MODES, DEFAULT_CONTEXT, DEFAULT_MAX_TOKENS
 from layerkit.plugin_api import ExportReport
 from layerkit.store import Store
 
@@ -47,6 +48,33 @@ _COMMON = (
         metavar="N",
         help="Processes that read and encode records side by side (sft without "
         "curriculum_record hooks; default: the CPU count, at most 4). The files are the same.",
+    ),
+    click.Option(
+        ["--context"],
+        type=click.Choice(list(CONTEXT_MODES)),
+        default=DEFAULT_CONTEXT,
+        show_default=True,
+        help="How each prompt shows the lower layers' gold annotations: full (each layer's "
+        "answer as its own stage asks for it), compact (lemma and UPOS of content words, one "
+        "line per predicate, unit or statement) or none.",
+    ),
+    click.Option(
+        ["--max-tokens"],
+        type=click.IntRange(min=0),
+        default=DEFAULT_MAX_TOKENS,
+        show_default=True,
+        metavar="N",
+        help="Budget of a record (prompt and answer, chat template included). A record over it "
+        "shows less context (full layers made compact, then layers left out, farthest below "
+        "first); one still over is left out and reported. 0: no budget.",
+    ),
+    click.Option(
+        ["--tokenizer"],
+        type=click.Path(file_okay=False, path_type=Path),
+        metavar="PATH",
+        help="Count tokens with this local Hugging Face tokenizer (a model or tokenizer folder; "
+        "its chat template is applied). Without it, tokens are estimated (2.8 UTF-8 bytes a "
+        "token, errs long).",
     ),
 )
 

@@ -14,6 +14,10 @@ from typing import Any, ClassVar
 from layerkit.curriculum.answers import TOKEN_COLUMNS, format_answer, format_token_table
 from layerkit.curriculum.tasks import Ann, Example, ParagraphView, PreferencePair, label_counts
 
+# The parts of speech a compact lexical context keeps (content words): function words and
+# punctuation add tokens, not meaning a higher layer needs from the lexical layer.
+CONTENT_UPOS = frozenset({"NOUN", "PROPN", "VERB", "ADJ", "ADV", "NUM"})
+
 SEMANTIC_ROLES = "AGENT, PATIENT, THEME, EXPERIENCER, RECIPIENT, ATTRIBUTE, INSTRUMENT, TIME, PLACE, CAUSE, MANNER"
 
 
@@ -34,8 +38,18 @@ class _Task:
     def data(self, view: ParagraphView) -> Any:
         raise NotImplementedError
 
+    def cached_data(self, view: ParagraphView) -> Any:
+        """``data(view)``, kept for the last paragraph: its answer and its compact context are
+        made from the same data, one after the other."""
+        last = self.__dict__.get("_last")
+        if last is not None and last[0] is view:
+            return last[1]
+        made = self.data(view)
+        self.__dict__["_last"] = (view, made)
+        return made
+
     def answer(self, view: ParagraphView) -> str:
-        return format_answer(self.answer_format, self.data(view))
+        return format_answer(self.answer_format, self.cached_data(view))
 
     def examples(self, view: ParagraphView, lang: str) -> Iterator[Example]:
         anns = view.layer(self.layer)
@@ -65,10 +79,28 @@ class LexicalTask(_Task):
     }
 
     def data(self, view: ParagraphView) -> list[dict[str, str]]:
-        return [dict(zip(TOKEN_COLUMNS, row, strict=True)) for row in self.rows(view)]
+        return [dict(zip(TOKEN_COLUMNS, row, strict=True)) for row in self.cached_rows(view)]
+
+    def cached_rows(self, view: ParagraphView) -> list[tuple[str, str, str, str]]:
+        """``rows(view)`` kept for the last paragraph (its answer and compact context)."""
+        last = self.__dict__.get("_last_rows")
+        if last is not None and last[0] is view:
+            return last[1]  # type: ignore[no-any-return]
+        made = self.rows(view)
+        self.__dict__["_last_rows"] = (view, made)
+        return made
+
+    def compact(self, data: list[dict[str, str]], lang: str) -> str:
+        """``lemma/UPOS`` of each content word, in text order: what higher layers use of the
+        lexical layer (which word is the verb, what it is in the dictionary)."""
+        return " ".join(
+            f"{row.get('lemma', '_')}/{row.get('upos')}"
+            for row in data
+            if row.get("upos") in CONTENT_UPOS
+        )
 
     def answer(self, view: ParagraphView) -> str:
-        return format_token_table(self.rows(view))
+        return format_token_table(self.cached_rows(view))
 
     def rows(self, view: ParagraphView) -> list[tuple[str, str, str, str]]:
         """``(word, lemma, upos, feats)`` of every token, in text order (a word may have several
@@ -173,6 +205,17 @@ class SemanticTask(_Task):
             out["unattached"] = unlinked
         return out
 
+    def compact(self, data: dict[str, Any], lang: str) -> str:
+        """One line per predicate: ``predicate: ROLE=text; ROLE=text``."""
+        lines = []
+        for frame in data.get("predicates") or []:
+            roles = "; ".join(f"{r.get('role')}={r.get('text')}" for r in frame.get("roles") or [])
+            lines.append(f"{frame.get('predicate')}: {roles}" if roles else frame.get("predicate"))
+        loose = data.get("unattached") or []
+        if loose:
+            lines.append("—: " + "; ".join(f"{r.get('role')}={r.get('text')}" for r in loose))
+        return "\n".join(str(line) for line in lines)
+
 
 class LogicalTask(_Task):
     name = "logical.structure"
@@ -220,6 +263,18 @@ class LogicalTask(_Task):
             "units": [{"id": number[u.id], "type": u.label, "text": view.quote(u)} for u in units],
             "relations": relations,
         }
+
+    def compact(self, data: dict[str, Any], lang: str) -> str:
+        """``id TYPE: text`` per unit, then one line of ``RELATION from→to «connective»``."""
+        lines = [f"{u.get('id')} {u.get('type')}: {u.get('text')}" for u in data.get("units") or []]
+        relations = [
+            f"{r.get('type')} {r.get('from')}→{r.get('to')}"
+            + (f" «{r['connective']}»" if r.get("connective") else "")
+            for r in data.get("relations") or []
+        ]
+        if relations:
+            lines.append("; ".join(relations))
+        return "\n".join(lines)
 
 
 _UNFOLDING = {
@@ -359,6 +414,25 @@ class EpistemicTask(_Task):
             for a in _by_start([a for a in anns if a.field == "cue" and a.kind == "span"])
         ]
         return {"statements": statements, "cues": cues}
+
+    def compact(self, data: dict[str, Any], lang: str) -> str:
+        """``FACTUALITY: text`` per statement, with what departs from the common case (negated,
+        evidence other than direct, a source other than the author) in brackets; cues last."""
+        lines = []
+        for s in data.get("statements") or []:
+            notes = []
+            if s.get("negated"):
+                notes.append("NEG")
+            if s.get("evidential") not in (None, "DIRECT"):
+                notes.append(str(s["evidential"]))
+            if s.get("source") not in (None, "AUTHOR"):
+                notes.append(f"← {s['source']}")
+            extra = f" ({', '.join(notes)})" if notes else ""
+            lines.append(f"{s.get('factuality')}{extra}: {s.get('text')}")
+        cues = [f"{c.get('type')}={c.get('text')}" for c in data.get("cues") or []]
+        if cues:
+            lines.append("; ".join(cues))
+        return "\n".join(lines)
 
 
 _SENTENCES = {"ru": "Предложения:", "en": "Sentences:"}

@@ -33,6 +33,23 @@ def instruction_of(example: dict) -> tuple[str, str]:
     return user[at + len(heading) :], lang
 
 
+def _context_answer(layer: str, form: str, answers: dict[str, str], lang: str) -> str | None:
+    """The model's answer for a lower layer in the form the stage was trained with: as it is,
+    or rendered compact by the layer's context task (None: not asked, or not compactable)."""
+    answer = answers.get(layer)
+    if answer is None or form != "compact":
+        return answer
+    from layerkit.curriculum.build import collect_tasks, compact_answer
+    from layerkit.plugins import collect, get_plugin_manager
+    from layerkit.schema import SchemaRegistry
+
+    pm = get_plugin_manager()
+    schemas = SchemaRegistry.from_paths([p for _, p in collect(pm, "register_layers")])
+    _, context_tasks = collect_tasks(pm, schemas)
+    task = context_tasks.get(layer)
+    return None if task is None else compact_answer(task, answer, lang)
+
+
 def ask_layers(
     run_dir: Path, text: str, stage: str | None, max_new_tokens: int | None
 ) -> Iterator[tuple[str, str]]:
@@ -58,8 +75,14 @@ def ask_layers(
         if example is None:
             raise UsageError(f"{folder} has no example.json to word the question with.")
         instruction, lang = instruction_of(example)
-        layers = example.get("meta", {}).get("context_layers", [])
-        context = [(layer, answers[layer]) for layer in layers if layer in answers]
+        meta = example.get("meta", {})
+        layers = meta.get("context_layers", [])
+        forms = meta.get("context_forms") or ["full"] * len(layers)
+        context = [
+            prompts.ContextPart(layer, shown, form)
+            for layer, form in zip(layers, forms, strict=False)
+            if (shown := _context_answer(layer, form, answers, lang)) is not None
+        ]
         system = [m for m in example["messages"] if m["role"] == "system"]
         messages = [
             *system,
