@@ -104,11 +104,9 @@ def child(db: Path, out: Path, jobs: int | None) -> None:
     from layerkit.project import Project
 
     project = Project.load(str(db))
-    exporter = project.exporters["sft"]
-    options = {"schemas": project.schemas, "plugin_manager": project.pm, "jobs": jobs}
     with project.open_store() as store:
         started = time.perf_counter()
-        report = exporter.export(store, out, options)
+        report = project.export("sft", store, out, {"jobs": jobs})
         seconds = time.perf_counter() - started
     records = sum(n for what, n in report.counts.items() if what.endswith("records"))
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

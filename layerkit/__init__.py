@@ -4,7 +4,7 @@ Plugins mark their hook functions with ``@layerkit.hookimpl`` (or
 ``from layerkit import hookimpl``); see docs/plugins.md.
 """
 
-from layerkit.hookspecs import hookimpl
+from layerkit.plugin.specs import hookimpl
 
 __version__ = "0.1.0"
 

@@ -70,6 +70,20 @@ def replace_directory(path: Path) -> Iterator[Path]:
         raise
 
 
+@contextmanager
+def atomic_folder(path: Path) -> Iterator[Path]:
+    """For exporters writing a folder: yield an empty temporary folder that replaces ``path``
+    only if the block succeeds (see :func:`replace_directory`). ``path`` may be missing, an
+    empty folder or one written before by the same exporter; a file is refused."""
+    parent = path.resolve().parent
+    if not parent.is_dir():
+        raise UsageError(f"cannot write {path}: the folder {parent} does not exist.")
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"cannot write the folder {path}: it is a file.")
+    with replace_directory(path) as tmp:
+        yield tmp
+
+
 #: inside a folder being written: who writes it (host and process id), so that the folder of a
 #: killed run can be told from one that is still being written
 OWNER = ".layerkit-owner"

@@ -22,7 +22,6 @@ import layerkit
 from layerkit.config import resolve_db
 from layerkit.drafts import ImportOptions
 from layerkit.errors import LayerkitError, UsageError
-from layerkit.plugins import blamed_on
 from layerkit.project import Project
 from layerkit.store.engine import display_url
 
@@ -202,18 +201,8 @@ class ExportGroup(click.Group):
             )
 
         def run(output: Path, **values: Any) -> None:
-            options: dict[str, Any] = {
-                "schema_versions": project.schemas.versions,
-                "schemas": project.schemas,
-                "plugin_manager": project.pm,
-                **values,
-            }
-            owner = project.owners.get(("exporter", cmd_name), "?")
-            with (
-                project.open_store() as store,
-                blamed_on(owner, f"exporter {cmd_name!r}", output=output),
-            ):
-                report = exporter.export(store, output, options)
+            with project.open_store() as store:
+                report = project.export(cmd_name, store, output, values)
             counts = ", ".join(f"{n} {what}" for what, n in report.counts.items())
             out.print(f"Wrote {report.path}: {counts}", markup=False)
             for note in report.notes:
@@ -339,7 +328,7 @@ def schema_show(state: State, layer: str, as_json: bool) -> None:
 @pass_state
 def plugins(state: State, as_json: bool) -> None:
     """List installed plugins, their versions and the hooks each implements."""
-    from layerkit.plugins import describe_plugins
+    from layerkit.plugin.manager import describe_plugins
 
     infos = describe_plugins(state.project.pm)
     if as_json:
@@ -411,7 +400,7 @@ def _plugin_paths_from(argv: Sequence[str]) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        from layerkit.plugins import call_hook, get_plugin_manager
+        from layerkit.plugin.manager import call_hook, get_plugin_manager
 
         call_hook(get_plugin_manager(_plugin_paths_from(args)), "register_commands", cli=cli)
         cli.main(args=args, prog_name="layerkit", standalone_mode=False)

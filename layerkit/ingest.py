@@ -19,7 +19,7 @@ from typing import Any
 from layerkit.drafts import DocumentDraft, ImportOptions, ParagraphDraft
 from layerkit.errors import InputError, LayerkitError, UsageError
 from layerkit.nlp.segment import segment_many
-from layerkit.plugins import blamed_on
+from layerkit.plugin.manager import blamed_on
 from layerkit.project import Project
 from layerkit.quality import find_flags
 from layerkit.store import NewDocument, NewParagraph, Store

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from layerkit.errors import InputError, UsageError
-from layerkit.plugin_api import ParagraphInput, Preannotator
+from layerkit.plugin.types import ParagraphInput, Preannotator
 from layerkit.project import Project
 from layerkit.store import Store
 from layerkit.store.imports import SQLITE_PAUSE_SECONDS, STEP_SECONDS

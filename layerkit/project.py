@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,8 +11,9 @@ import pluggy
 
 from layerkit.config import ProjectConfig, load_config, resolve_db
 from layerkit.errors import PluginError, UsageError
-from layerkit.plugin_api import Exporter, Importer, Preannotator
-from layerkit.plugins import call_hook, collect, get_plugin_manager
+from layerkit.plugin.manager import blamed_on, call_hook, collect, get_plugin_manager
+from layerkit.plugin.reader import StoreReader
+from layerkit.plugin.types import ExportContext, Exporter, ExportReport, Importer, Preannotator
 from layerkit.schema import SchemaRegistry
 from layerkit.store import Store
 
@@ -53,6 +54,25 @@ class Project:
         store = Store.open(self.db, layer_order=self.schemas.order, create=create)
         store.listeners.append(self._annotation_saved)
         return store
+
+    def export(
+        self, name: str, store: Store, out: Path, options: Mapping[str, Any] | None = None
+    ) -> ExportReport:
+        """Run exporter ``name`` on ``store`` into ``out`` as ``layerkit export`` does: it gets a
+        :class:`StoreReader` and an :class:`ExportContext`; a failure names its plugin (exit 2)
+        and removes an output that did not exist before."""
+        exporter = self.exporters.get(name)
+        if exporter is None:
+            raise UsageError(
+                f"no exporter named {name!r}.",
+                hint=f"Available: {', '.join(sorted(self.exporters))}.",
+            )
+        context = ExportContext(
+            options=dict(options or {}), schemas=self.schemas, plugin_manager=self.pm
+        )
+        owner = self.owners.get(("exporter", name), "?")
+        with blamed_on(owner, f"exporter {name!r}", output=out):
+            return exporter.export(StoreReader(store), out, context)
 
     def _annotation_saved(self, annotation: dict[str, object], action: str) -> None:
         call_hook(self.pm, "annotation_saved", annotation=annotation, action=action)

@@ -14,7 +14,7 @@ PACKAGE = REPO / "layerkit"
 FORBIDDEN = {
     "layerkit.store": (
         "layerkit.schema",
-        "layerkit.plugins",
+        "layerkit.plugin",
         "layerkit.project",
         "layerkit.cli",
         "layerkit.ingest",
@@ -26,7 +26,7 @@ FORBIDDEN = {
     ),
     "layerkit.schema": (
         "layerkit.store",
-        "layerkit.plugins",
+        "layerkit.plugin",
         "layerkit.project",
         "layerkit.cli",
         "layerkit.tui",
@@ -46,7 +46,7 @@ FORBIDDEN = {
         "layerkit.curriculum",
         "layerkit.cli",
         "layerkit.project",
-        "layerkit.plugins",
+        "layerkit.plugin",
         "layerkit.nlp",
         "textual",
         "click",

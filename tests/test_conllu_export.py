@@ -41,7 +41,7 @@ def test_treebank_round_trip_is_lossless_and_valid(project: Project, tmp_path: P
     with project.open_store(create=True) as store:
         import_paths(project, store, [source])
         out = tmp_path / "out.conllu"
-        report = project.exporters["conllu"].export(store, out, {})
+        report = project.export("conllu", store, out)
     assert _token_lines(out) == _token_lines(source)
     assert report.counts["tokens"] == report.counts["analysed"] > 15_000
     result = _validate(out, 2)
@@ -58,7 +58,7 @@ def test_plain_text_exports_valid_conllu(project: Project, tmp_path: Path) -> No
     with project.open_store(create=True) as store:
         import_paths(project, store, [src])
         out = tmp_path / "t.conllu"
-        report = project.exporters["conllu"].export(store, out, {})
+        report = project.export("conllu", store, out)
     text = out.read_text(encoding="utf-8")
     assert "# newpar" in text and "# text = Сло\u0301во «ёлка» — по-видимому, 5,5 % 😀." in text
     assert report.counts["analysed"] == 0 and report.notes  # says to run preannotate
@@ -70,6 +70,6 @@ def test_failed_export_leaves_no_file(project: Project, tmp_path: Path) -> None:
     with project.open_store(create=True) as store:
         target = tmp_path / "missing-dir" / "x.conllu"
         with pytest.raises(Exception, match="does not exist"):
-            project.exporters["conllu"].export(store, target, {})
+            project.export("conllu", store, target)
     assert not target.exists()
     assert list(tmp_path.glob("**/.x.conllu.*")) == []

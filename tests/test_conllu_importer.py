@@ -17,10 +17,10 @@ import pluggy
 import pytest
 from layerkit_conllu.importer import ConlluImporter
 
-import layerkit.hookspecs
+import layerkit.plugin.specs
 from layerkit.drafts import DocumentDraft, ImportOptions
 from layerkit.errors import InputError
-from layerkit.plugin_api import Importer
+from layerkit.plugin.types import Importer
 
 UD_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "ud"
 UD_FILES = ("ru_gsd-ud-dev.conllu", "ru_taiga-ud-dev.conllu", "ru_taiga-extra-train.conllu")
@@ -433,7 +433,7 @@ def test_documents_are_streamed(tmp_path: Path) -> None:
 
 def test_plugin_registers_the_importer() -> None:
     manager = pluggy.PluginManager("layerkit")
-    manager.add_hookspecs(layerkit.hookspecs)
+    manager.add_hookspecs(layerkit.plugin.specs)
     manager.register(layerkit_conllu)
     found: list[Importer] = []
     manager.hook.register_importers(register=found.append)

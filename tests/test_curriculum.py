@@ -109,9 +109,8 @@ def export(
     project: Project, out: Path, kind: str = "sft", **options: Any
 ) -> tuple[dict[str, Any], Any]:
     """Export through the registered exporter, as the CLI does; returns (manifest, report)."""
-    full = {"schemas": project.schemas, "plugin_manager": project.pm, **options}
     with project.open_store() as store:
-        report = project.exporters[kind].export(store, out, full)
+        report = project.export(kind, store, out, options)
     return json.loads((out / "manifest.json").read_text(encoding="utf-8")), report
 
 
@@ -591,7 +590,7 @@ def test_existing_folders_are_replaced_only_when_they_are_curricula(tmp_path: Pa
 def test_a_failing_hook_leaves_no_output_and_the_store_untouched(tmp_path: Path) -> None:
     plugin = tmp_path / "boom.py"
     plugin.write_text(
-        "from layerkit.hookspecs import hookimpl\n"
+        "from layerkit.plugin import hookimpl\n"
         "@hookimpl\n"
         "def curriculum_record(record, stage, task):\n"
         "    if stage == '03-logical':\n"
@@ -644,7 +643,7 @@ def test_a_failure_in_a_worker_stops_the_export(
     plugin = tmp_path / "sloppy.py"
     plugin.write_text(
         "from layerkit.curriculum import Example\n"
-        "from layerkit.hookspecs import hookimpl\n\n"
+        "from layerkit.plugin import hookimpl\n\n"
         "class Sloppy:\n"
         "    name, layer, answer_format, context, description = "
         "'semantic.sloppy', 'semantic', 'text', False, ''\n"
@@ -797,13 +796,13 @@ def test_records_a_hook_keeps_are_written_as_it_left_them(tmp_path: Path) -> Non
     corpus = SAMPLE / "annotated.jsonl"
     noop = tmp_path / "noop.py"
     noop.write_text(
-        "from layerkit.hookspecs import hookimpl\n\n@hookimpl\n"
+        "from layerkit.plugin import hookimpl\n\n@hookimpl\n"
         "def curriculum_record(record, stage, task):\n    return record\n",
         encoding="utf-8",
     )
     louder = tmp_path / "louder.py"
     louder.write_text(
-        "from layerkit.hookspecs import hookimpl\n\n@hookimpl\n"
+        "from layerkit.plugin import hookimpl\n\n@hookimpl\n"
         "def curriculum_record(record, stage, task):\n"
         "    if stage == '02-semantic':\n"
         "        record['messages'][1]['content'] += ' «!»'\n"

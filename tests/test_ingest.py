@@ -71,7 +71,7 @@ def test_flags_are_stored_and_exported(project: Project, store: Store, tmp_path:
     assert flags[2] == ["mixed_script"]
     assert store.summary().flagged == 2
     out = tmp_path / "out.jsonl"
-    project.exporters["jsonl"].export(store, out, {})
+    project.export("jsonl", store, out)
     exported = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [f["code"] for f in exported[4]["flags"]] == ["mixed_script"]
 
@@ -252,7 +252,7 @@ def test_offsets_survive_the_round_trip(tmp_path_factory, body: str, cuts: list[
     with project.open_store(create=True) as store:
         import_paths(project, store, [src])
         out = folder / "out.jsonl"
-        project.exporters["jsonl"].export(store, out, {})
+        project.export("jsonl", store, out)
     records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     par = records[-1]
     assert par["text"] == text

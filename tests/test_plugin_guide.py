@@ -14,9 +14,9 @@ import pytest
 from conftest import REPO
 from test_curriculum import SAMPLE, export, load, records
 
-from layerkit import hookspecs
 from layerkit.errors import PluginError
 from layerkit.ingest import import_paths
+from layerkit.plugin import specs as hookspecs
 from layerkit.project import Project
 
 GUIDE = REPO / "docs" / "plugins.md"
@@ -36,7 +36,7 @@ def _cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def _plugin(tmp_path: Path, body: str, name: str = "plug.py") -> Path:
     path = tmp_path / name
-    path.write_text("from layerkit.hookspecs import hookimpl\n" + body, encoding="utf-8")
+    path.write_text("from layerkit.plugin import hookimpl\n" + body, encoding="utf-8")
     return path
 
 
@@ -81,6 +81,19 @@ def test_the_worked_example_is_the_example_file_and_under_30_lines() -> None:
     assert len(code.splitlines()) < 30
 
 
+def test_the_worked_example_reports_a_users_problem_with_export_error(tmp_path: Path) -> None:
+    """ExportError: the message and hint on stderr, exit 2, no traceback, nothing written."""
+    plugin = tmp_path / "alpaca_plugin.py"
+    plugin.write_text(_guide_example(), encoding="utf-8")
+    assert _cli(tmp_path, "import", str(SAMPLE / "science.txt")).returncode == 0  # nothing done
+    done = _cli(tmp_path, "--plugin", str(plugin), "export", "alpaca", "-o", "train.jsonl")
+    assert done.returncode == 2
+    assert "Export failed" in done.stderr and "no training records" in done.stderr
+    assert "Mark some layers done first" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "train.jsonl").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".train.jsonl")]
+
+
 def test_the_worked_example_exports(tmp_path: Path) -> None:
     plugin = tmp_path / "alpaca_plugin.py"
     plugin.write_text(_guide_example(), encoding="utf-8")
@@ -116,7 +129,7 @@ def test_register_importers_and_exporters_contract(tmp_path: Path) -> None:
     plugin = _plugin(
         tmp_path,
         "from layerkit.drafts import DocumentDraft, ParagraphDraft\n"
-        "from layerkit.plugin_api import ExportReport\n"
+        "from layerkit.plugin import ExportReport\n"
         "class Lines:\n"
         "    name = 'lines'\n"
         "    extensions = ('.lines',)\n"
@@ -128,9 +141,11 @@ def test_register_importers_and_exporters_contract(tmp_path: Path) -> None:
         "class Count:\n"
         "    name = 'count'\n"
         "    description = 'number of paragraphs'\n"
-        "    def export(self, store, out, options):\n"
-        "        out.write_text(str(store.summary().paragraphs))\n"
-        "        return ExportReport(path=out, counts={'paragraphs': store.summary().paragraphs})\n"
+        "    def export(self, reader, out, context):\n"
+        "        n = sum(1 for _ in reader.paragraphs())\n"
+        "        assert n == reader.count_paragraphs()\n"
+        "        out.write_text(str(n))\n"
+        "        return ExportReport(path=out, counts={'paragraphs': n})\n"
         "@hookimpl\n"
         "def register_importers(register):\n"
         "    register(Lines())\n"
@@ -337,3 +352,57 @@ def test_the_readme_shows_the_same_exporter() -> None:
     section = readme.split("## Plugins", 1)[1]
     code = section.split("```python\n", 1)[1].split("```", 1)[0]
     assert code == _guide_example()
+
+
+# --- the API section lists exactly the public API ---------------------------------------------
+
+
+def _api_section(title: str) -> list[str]:
+    """The first cell of each table row under ``### `title``` in the guide's API section."""
+    guide = GUIDE.read_text(encoding="utf-8").split("## The API", 1)[1].split("\n## ", 1)[0]
+    body = guide.split(f"### `{title}`\n", 1)[1].split("\n### ", 1)[0]
+    rows = [line for line in body.splitlines() if line.startswith("| `")]
+    return [row.split("|")[1] for row in rows]
+
+
+def _names(cells: list[str]) -> set[str]:
+    """Names in backticks, without their argument lists: `get(annotation_id)` → get."""
+    return {m.group(1) for cell in cells for m in re.finditer(r"`(\w+)(?:\(|`)", cell)}
+
+
+def _public(cls: type) -> set[str]:
+    import dataclasses
+
+    names = {n for n in vars(cls) if not n.startswith("_")}
+    if dataclasses.is_dataclass(cls):
+        names |= {f.name for f in dataclasses.fields(cls) if not f.name.startswith("_")}
+    return names - {"SHOWN"}
+
+
+def test_the_api_section_lists_exactly_the_public_api() -> None:
+    import dataclasses
+
+    import layerkit.plugin as api
+
+    assert _names(_api_section("layerkit.plugin")) == set(api.__all__)
+    assert _names(_api_section("StoreReader")) == _public(api.StoreReader)
+    assert _names(_api_section("Document")) == _public(api.Document)
+    assert _names(_api_section("Paragraph")) == _public(api.Paragraph)
+    assert _names(_api_section("Annotation")) == set(api.Annotation._fields)
+    assert _names(_api_section("ExportContext")) == _public(api.ExportContext)
+    assert _names(_api_section("ExportReport")) == _public(api.ExportReport)
+    # the drafts' fields, listed in their rows of the first table
+    rows = {cell.strip(" `"): row for row in _rows("layerkit.plugin") for cell in [row[0]]}
+    for name in ("DocumentDraft", "ParagraphDraft", "AnnotationDraft", "LayerStatusDraft"):
+        listed = set(re.findall(r"`(\w+)`", rows[name][1])) - {name, "LayerStatusDraft"}
+        fields = {f.name for f in dataclasses.fields(getattr(api, name))}
+        assert listed == fields, name
+    assert set(re.findall(r"`(\w+)`", rows["ImportOptions"][1])) == {
+        f.name for f in dataclasses.fields(api.ImportOptions)
+    }
+
+
+def _rows(title: str) -> list[list[str]]:
+    guide = GUIDE.read_text(encoding="utf-8").split("## The API", 1)[1].split("\n## ", 1)[0]
+    body = guide.split(f"### `{title}`\n", 1)[1].split("\n### ", 1)[0]
+    return [line.split("|")[1:-1] for line in body.splitlines() if line.startswith("| `")]

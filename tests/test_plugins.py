@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from layerkit.errors import PluginError
-from layerkit.plugins import call_hook, collect, describe_plugins, get_plugin_manager
+from layerkit.plugin.manager import call_hook, collect, describe_plugins, get_plugin_manager
 
 
 def test_builtins_come_from_entry_points() -> None:
@@ -27,7 +27,7 @@ def test_fresh_manager_each_time() -> None:
 
 def _plugin(tmp_path: Path, body: str, name: str = "myplugin.py") -> Path:
     path = tmp_path / name
-    path.write_text("from layerkit.hookspecs import hookimpl\n" + body, encoding="utf-8")
+    path.write_text("from layerkit.plugin import hookimpl\n" + body, encoding="utf-8")
     return path
 
 
@@ -92,7 +92,7 @@ class Boom:
     extensions = (".boom",)
     options = ()
 
-    def export(self, store, path, options):
+    def export(self, reader, path, context):
         pathlib.Path(path).write_text("half", encoding="utf-8")
         raise RuntimeError("kaput while exporting")
 
@@ -178,7 +178,7 @@ def test_a_plugin_file_runs_once_per_command(tmp_path: Path) -> None:
 def test_hookimpl_is_importable_from_layerkit(tmp_path: Path) -> None:
     """The marker the docs name, ``from layerkit import hookimpl`` / ``@layerkit.hookimpl``."""
     import layerkit
-    from layerkit.hookspecs import hookimpl
+    from layerkit.plugin import hookimpl
 
     assert layerkit.hookimpl is hookimpl
     path = tmp_path / "short.py"
@@ -189,3 +189,60 @@ def test_hookimpl_is_importable_from_layerkit(tmp_path: Path) -> None:
     pm = get_plugin_manager([path])
     assert pm.get_plugin("file:short.py") is not None
     assert "file:short.py" in {i.name for i in describe_plugins(pm)}
+
+
+WRAPPER = """
+CALLS = []
+
+@hookimpl(wrapper=True)
+def register_exporters(register):
+    CALLS.append("before")
+    result = yield
+    CALLS.append("after")
+    return result
+
+@hookimpl(wrapper=True)
+def curriculum_record(record, stage, task):
+    CALLS.append("record")
+    result = yield
+    return result
+"""
+
+TAGGER = """
+@hookimpl
+def curriculum_record(record, stage, task):
+    record["meta"]["tags"] = record["meta"].get("tags", 0) + 1
+    return record
+"""
+
+
+def test_hooks_are_called_through_pluggy_so_hook_wrappers_apply(tmp_path: Path) -> None:
+    """register_* hooks go through pm.hook (a hook wrapper sees the call; each registered
+    thing is still credited to its own plugin), and a chained hook's wrapper wraps every step."""
+    import sys
+
+    from layerkit.plugin.manager import chain_hook
+
+    wrapper = _plugin(tmp_path, WRAPPER, "wrapping.py")
+    first = _plugin(tmp_path, TAGGER, "tag_one.py")
+    second = _plugin(tmp_path, TAGGER, "tag_two.py")
+    pm = get_plugin_manager([wrapper, first, second])
+    calls = sys.modules["layerkit_local_plugin_wrapping"].CALLS
+    exporters = collect(pm, "register_exporters")
+    assert calls == ["before", "after"]
+    assert {owner for owner, _ in exporters} >= {"sft", "jsonl", "conllu"}
+    assert all(owner != "file:wrapping.py" for owner, _ in exporters)
+    record = {"messages": [], "meta": {}}
+    out, dropped_by = chain_hook(pm, "curriculum_record", "record", record, stage="s", task="t")
+    assert dropped_by is None and out["meta"]["tags"] == 2  # both steps, each saw the last
+    assert calls.count("record") == 2  # the wrapper around each step
+
+
+def test_a_failing_implementation_called_through_pluggy_is_named(tmp_path: Path) -> None:
+    path = _plugin(
+        tmp_path, "@hookimpl\ndef annotation_saved(annotation, action):\n    raise KeyError(7)\n"
+    )
+    pm = get_plugin_manager([path])
+    with pytest.raises(PluginError) as info:
+        call_hook(pm, "annotation_saved", annotation={}, action="create")
+    assert "file:myplugin.py" in info.value.message and "annotation_saved" in info.value.message

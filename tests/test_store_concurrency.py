@@ -335,7 +335,7 @@ def _new_pg(request) -> str:
 
 SLOW_IMPORTER = '''
 import time
-from layerkit.hookspecs import hookimpl
+from layerkit.plugin import hookimpl
 from layerkit.drafts import DocumentDraft, ParagraphDraft
 
 class SlowImporter:

@@ -9,10 +9,10 @@ import pluggy
 import pytest
 from layerkit_text import TextImporter
 
-import layerkit.hookspecs
+import layerkit.plugin.specs
 from layerkit.drafts import DocumentDraft, ImportOptions
 from layerkit.errors import InputError
-from layerkit.plugin_api import Importer
+from layerkit.plugin.types import Importer
 
 
 def read(path: Path, encoding: str | None = None) -> DocumentDraft:
@@ -36,7 +36,7 @@ def texts(doc: DocumentDraft) -> list[str]:
 
 def test_registered_through_the_hook() -> None:
     pm = pluggy.PluginManager("layerkit")
-    pm.add_hookspecs(layerkit.hookspecs)
+    pm.add_hookspecs(layerkit.plugin.specs)
     pm.register(layerkit_text)
     found: list[Importer] = []
     pm.hook.register_importers(register=found.append)

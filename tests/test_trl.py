@@ -31,8 +31,7 @@ def _export(tmp_path: Path, name: str, **options: Any) -> tuple[Path, dict[str, 
     with project.open_store(create=fresh) as store:
         if fresh:
             import_paths(project, store, [REPO / "sample_corpus" / "annotated.jsonl"])
-        full = {"schemas": project.schemas, "plugin_manager": project.pm, **options}
-        project.exporters["sft"].export(store, tmp_path / name, full)
+        project.export("sft", store, tmp_path / name, options)
     manifest = json.loads((tmp_path / name / "manifest.json").read_text(encoding="utf-8"))
     return tmp_path / name, manifest
 

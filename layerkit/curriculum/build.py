@@ -50,7 +50,7 @@ from layerkit.curriculum.output import (
 from layerkit.curriculum.splits import SplitPlan, parse_split, parse_stages, plan_splits
 from layerkit.curriculum.tasks import CurriculumTask, Example, ParagraphView, PreferencePair
 from layerkit.errors import LayerkitError, PluginError, UsageError
-from layerkit.plugins import chain_hook, collect, get_plugin_manager, has_implementations
+from layerkit.plugin.manager import chain_hook, collect, get_plugin_manager, has_implementations
 from layerkit.schema import SchemaRegistry
 from layerkit.store import Store
 from layerkit.store.models import LAYER_STATES

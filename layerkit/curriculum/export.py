@@ -22,7 +22,8 @@ from layerkit.curriculum.build import Builder, Kind, Setup, resolve
 from layerkit.curriculum.card import render_card
 from layerkit.curriculum.output import MANIFEST, JsonlWriter, atomic_directory
 from layerkit.curriculum.splits import SPLITS
-from layerkit.plugin_api import ExportReport
+from layerkit.plugin.reader import StoreReader, store_of
+from layerkit.plugin.types import ExportContext, ExportReport
 from layerkit.store import Store
 
 FORMAT = "layerkit-curriculum"
@@ -53,9 +54,17 @@ def relaxed_gc() -> Iterator[None]:
         gc.set_threshold(*old)
 
 
-def iter_records(store: Store, options: Mapping[str, Any], kind: Kind = "sft") -> Iterator[dict]:
-    """Every record of a curriculum, in file order, with ``meta["split"]`` set: for exporters of
-    other formats (see the Alpaca example in docs/plugins.md)."""
+def iter_records(
+    reader: StoreReader | Store,
+    context: ExportContext | Mapping[str, Any],
+    kind: Kind = "sft",
+) -> Iterator[dict]:
+    """Every record of the curriculum ``layerkit export sft`` (or ``dpo``) would write, in file
+    order, with ``meta["split"]`` set: for exporters of other formats (see the Alpaca example in
+    docs/plugins.md). ``context`` is the exporter's: its options (``--context``,
+    ``--max-tokens``, ``--stages`` ... by name, else the defaults) shape the records."""
+    store = store_of(reader) if isinstance(reader, StoreReader) else reader
+    options = context.as_mapping() if isinstance(context, ExportContext) else context
     builder = Builder(store, resolve(kind, options))
     with relaxed_gc():
         for _stage, _split, record in builder.records():

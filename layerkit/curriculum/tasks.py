@@ -3,94 +3,21 @@
 A task turns the gold annotations of one layer of one paragraph into zero or more questions with
 answers (:class:`Example`). The exporter adds everything around them: the system message, the
 paragraph, the gold context of the layers below, the answer-format note, the meta data, the split.
-Tasks see a paragraph through :class:`ParagraphView`, plain data read in bulk from the store, so
+Tasks see a paragraph through :class:`~layerkit.plugin.model.Paragraph`, plain data read in bulk from the store, so
 they never query anything themselves and the export streams at the speed of the batch reader.
 """
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from layerkit.store.store import AnnotationRow
+from layerkit.plugin.model import Annotation, Paragraph
 
-# One stored annotation, as tasks see it: the store's bulk-read row, a named tuple of
-# ``id, layer, kind, field, start, end, label, value, attrs, source_id, target_id, annotator,
-# origin`` (a named tuple rather than a frozen dataclass: an export makes one per stored
-# annotation, and a frozen dataclass costs several times as much to build).
-Ann = AnnotationRow
-
-
-@dataclass
-class ParagraphView:
-    """A paragraph with its annotations and layer states, as read for the export."""
-
-    id: int
-    document_id: int
-    document: str
-    position: int
-    text: str
-    sha256: str
-    sentences: list[list[int]]
-    tokens: list[list[int]]
-    annotations: dict[str, list[Ann]] = field(default_factory=dict)
-    states: dict[str, tuple[str, str | None]] = field(default_factory=dict)
-    _by_id: dict[int, Ann] | None = field(default=None, repr=False)
-
-    def layer(self, layer: str, field_name: str | None = None) -> list[Ann]:
-        """Annotations of ``layer`` (optionally of one field), in the order they were stored."""
-        anns = self.annotations.get(layer, [])
-        if field_name is None:
-            return anns
-        return [a for a in anns if a.field == field_name]
-
-    def get(self, annotation_id: int | None) -> Ann | None:
-        if annotation_id is None:
-            return None
-        if self._by_id is None:
-            self._by_id = {a.id: a for anns in self.annotations.values() for a in anns}
-        return self._by_id.get(annotation_id)
-
-    def quote(self, ann: Ann) -> str:
-        """The text an annotation covers ('' for annotations without offsets)."""
-        if ann.start is None or ann.end is None:
-            return ""
-        return self.text[ann.start : ann.end]
-
-    def sentence_index(self, offset: int) -> int:
-        """0-based index of the sentence that contains ``offset`` (the nearest one before it)."""
-        starts = [s[0] for s in self.sentences]
-        return max(0, bisect.bisect_right(starts, offset) - 1)
-
-    def state(self, layer: str) -> str:
-        return self.states.get(layer, ("todo", None))[0]
-
-    def annotators(self, layer: str) -> list[str]:
-        """Who annotated ``layer`` (annotators of its annotations and of its status), sorted."""
-        names = {a.annotator for a in self.layer(layer)}
-        status_by = self.states.get(layer, ("todo", None))[1]
-        if status_by:
-            names.add(status_by)
-        return sorted(names)
-
-    def replace(self, layer: str, annotations: list[Ann]) -> ParagraphView:
-        """A copy with ``layer``'s annotations replaced (used to rebuild a model's suggestion)."""
-        changed = dict(self.annotations)
-        changed[layer] = annotations
-        return ParagraphView(
-            id=self.id,
-            document_id=self.document_id,
-            document=self.document,
-            position=self.position,
-            text=self.text,
-            sha256=self.sha256,
-            sentences=self.sentences,
-            tokens=self.tokens,
-            annotations=changed,
-            states=self.states,
-        )
+# The paragraph and annotation a task reads: the domain model plugins see (layerkit.plugin).
+ParagraphView = Paragraph
+Ann = Annotation
 
 
 @dataclass(frozen=True)

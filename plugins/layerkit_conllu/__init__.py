@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from layerkit.hookspecs import hookimpl
-from layerkit.plugin_api import Exporter, Importer
+from layerkit.plugin import hookimpl
+from layerkit.plugin.types import Exporter, Importer
 
 from .exporter import ConlluExporter
 from .importer import ConlluImporter

@@ -15,8 +15,9 @@ from typing import Any
 from conllu.models import Token, TokenList
 
 from layerkit.atomic import atomic_output
-from layerkit.plugin_api import ExportReport
-from layerkit.store import Annotation, Paragraph, Store
+from layerkit.plugin.reader import StoreReader, store_of
+from layerkit.plugin.types import ExportContext, ExportReport
+from layerkit.store import Annotation, Paragraph
 
 
 class ConlluExporter:
@@ -25,7 +26,8 @@ class ConlluExporter:
         "the lexical layer (lemma, UPOS, FEATS) as CoNLL-U, one sentence per stored sentence"
     )
 
-    def export(self, store: Store, out: Path, options: dict[str, Any]) -> ExportReport:
+    def export(self, reader: StoreReader, out: Path, context: ExportContext) -> ExportReport:
+        store = store_of(reader)  # paragraph meta (the CoNLL-U columns kept) is not in the model
         counts = {"documents": 0, "sentences": 0, "tokens": 0, "analysed": 0}
         with atomic_output(out) as handle:
             for document in store.documents():

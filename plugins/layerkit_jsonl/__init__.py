@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from layerkit.hookspecs import hookimpl
+from layerkit.plugin import hookimpl
 from layerkit_jsonl.exporter import JsonlExporter
 from layerkit_jsonl.importer import JsonlImporter
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import layerkit
 from layerkit.atomic import atomic_output
-from layerkit.plugin_api import ExportReport
-from layerkit.store import Store
+from layerkit.plugin.reader import StoreReader, store_of
+from layerkit.plugin.types import ExportContext, ExportReport
 from layerkit_jsonl.importer import FORMAT_NAME, FORMAT_VERSION
 
 
@@ -21,9 +21,11 @@ class JsonlExporter:
     name = "jsonl"
     description = "every document, paragraph, annotation and status, re-importable"
 
-    def export(self, store: Store, out: Path, options: dict[str, Any]) -> ExportReport:
+    def export(self, reader: StoreReader, out: Path, context: ExportContext) -> ExportReport:
+        # Lossless: every stored column, through the store's own reads (not the plugin model).
+        store = store_of(reader)
         counts = {"documents": 0, "paragraphs": 0, "annotations": 0}
-        versions = options.get("schema_versions", {})
+        versions = context.schema_versions
         with atomic_output(out) as handle:
             handle.write(
                 _dump(

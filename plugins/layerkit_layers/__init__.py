@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import layerkit
-from layerkit.hookspecs import hookimpl
+from layerkit.plugin import hookimpl
 
 BUILTIN_LAYERS = ("lexical", "semantic", "logical", "epistemic", "pragmatic")
 

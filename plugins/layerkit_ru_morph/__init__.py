@@ -12,8 +12,8 @@ from pathlib import Path
 
 import click
 
-from layerkit.hookspecs import hookimpl
-from layerkit.plugin_api import Preannotator
+from layerkit.plugin import hookimpl
+from layerkit.plugin.types import Preannotator
 
 MODEL_DIR = Path(__file__).parent / "model"
 

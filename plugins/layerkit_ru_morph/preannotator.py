@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from layerkit.drafts import AnnotationDraft
 from layerkit.nlp.taggers import TaggerKind, load_tagger
 from layerkit.nlp.types import MorphTagger
-from layerkit.plugin_api import ParagraphInput
+from layerkit.plugin.types import ParagraphInput
 
 
 class LexicalPreannotator:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from layerkit.curriculum import CurriculumTask
-from layerkit.hookspecs import hookimpl
-from layerkit.plugin_api import Exporter
+from layerkit.plugin import hookimpl
+from layerkit.plugin.types import Exporter
 
 from .exporters import DpoExporter, SftExporter
 from .tasks import builtin_tasks

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
 from layerkit.curriculum import export_curriculum
 from layerkit.curriculum.budget import CONTEXT_MODES, DEFAULT_CONTEXT, DEFAULT_MAX_TOKENS
-from layerkit.plugin_api import ExportReport
-from layerkit.store import Store
+from layerkit.plugin.reader import StoreReader, store_of
+from layerkit.plugin.types import ExportContext, ExportReport
 
 _COMMON = (
     click.Option(
@@ -84,8 +83,8 @@ class SftExporter:
     description = "hierarchical SFT curriculum: one stage per layer, chat records, manifest, card"
     options = _COMMON
 
-    def export(self, store: Store, out: Path, options: dict[str, Any]) -> ExportReport:
-        return export_curriculum(store, out, options, "sft")
+    def export(self, reader: StoreReader, out: Path, context: ExportContext) -> ExportReport:
+        return export_curriculum(store_of(reader), out, context.as_mapping(), "sft")
 
 
 class DpoExporter:
@@ -93,5 +92,5 @@ class DpoExporter:
     description = "preference pairs (example vs counterexample; corrected vs suggested), TRL format"
     options = _COMMON
 
-    def export(self, store: Store, out: Path, options: dict[str, Any]) -> ExportReport:
-        return export_curriculum(store, out, options, "dpo")
+    def export(self, reader: StoreReader, out: Path, context: ExportContext) -> ExportReport:
+        return export_curriculum(store_of(reader), out, context.as_mapping(), "dpo")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from layerkit.hookspecs import hookimpl
-from layerkit.plugin_api import Importer
+from layerkit.plugin import hookimpl
+from layerkit.plugin.types import Importer
 
 from .importer import TextImporter
 

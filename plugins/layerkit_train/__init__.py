@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from layerkit.hookspecs import hookimpl
+from layerkit.plugin import hookimpl
 
 
 @hookimpl

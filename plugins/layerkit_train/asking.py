@@ -40,7 +40,7 @@ def _context_answer(layer: str, form: str, answers: dict[str, str], lang: str) -
     if answer is None or form != "compact":
         return answer
     from layerkit.curriculum.build import collect_tasks, compact_answer
-    from layerkit.plugins import collect, get_plugin_manager
+    from layerkit.plugin.manager import collect, get_plugin_manager
     from layerkit.schema import SchemaRegistry
 
     pm = get_plugin_manager()

@@ -3,16 +3,24 @@
 
 Every call returns a fresh manager (tests build their own; there is no global one). A plugin
 that fails to import, or implements a hook that does not exist, is reported by name.
+
+Hooks are called through pluggy (``pm.hook.NAME(...)``), so its call order, ``tryfirst`` and
+``trylast`` and hook wrappers all apply. So that a failure still names the plugin that raised,
+each implementation is wrapped as it is registered (:func:`_blame_implementations`): an
+exception from it becomes a :class:`PluginError` naming the plugin, and while it runs
+:data:`_CALLING` says whose it is (how ``register`` callbacks learn who registered a thing).
 """
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import importlib.util
 import shutil
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -20,8 +28,8 @@ from typing import Any
 
 import pluggy
 
-from layerkit import hookspecs
 from layerkit.errors import LayerkitError, PluginError
+from layerkit.plugin import specs as hookspecs
 
 ENTRY_POINT_GROUP = "layerkit"
 
@@ -65,8 +73,37 @@ def _register(pm: pluggy.PluginManager, module: ModuleType, name: str) -> None:
         pm.unregister(name=name)
         raise PluginError(
             f"plugin {name!r} implements a hook layerkit does not have: {exc}",
-            hint="Check the hook name against layerkit/hookspecs.py (the plugin guide lists them).",
+            hint="Check the hook name against layerkit/plugin/specs.py (docs/plugins.md lists them).",
         ) from exc
+    _blame_implementations(pm, module, name)
+
+
+#: the plugin whose hook implementation is running (None outside one)
+_CALLING: ContextVar[str | None] = ContextVar("layerkit_plugin_calling", default=None)
+
+
+def _blame_implementations(pm: pluggy.PluginManager, plugin: object, name: str) -> None:
+    """Wrap each of ``plugin``'s hook implementations (not its hook wrappers, which pluggy
+    drives as generators) so that its failure names it and :data:`_CALLING` is set meanwhile."""
+    for caller in pm.get_hookcallers(plugin) or []:
+        for impl in caller.get_hookimpls():
+            if impl.plugin is plugin and not (impl.wrapper or impl.hookwrapper):
+                # HookImpl.function is Final to pluggy's typing, but a plain slot: replacing it
+                # is how a call through pm.hook reaches the wrapper
+                impl.function = _blamed(impl.function, name, caller.name)  # type: ignore[misc]
+
+
+def _blamed(function: Callable[..., Any], plugin: str, hook_name: str) -> Callable[..., Any]:
+    @functools.wraps(function)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        token = _CALLING.set(plugin)
+        try:
+            with blamed_on(plugin, hook_name):
+                return function(*args, **kwargs)
+        finally:
+            _CALLING.reset(token)
+
+    return call
 
 
 #: plugin files run once per process: ``layerkit --plugin x.py`` builds a plugin manager for the
@@ -135,21 +172,9 @@ def blamed_on(
 
 
 def call_hook(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> list[Any]:
-    """Call a hook implementation by implementation, so a failure names its plugin."""
-    results = []
-    hook = getattr(pm.hook, hook_name)
-    for impl in reversed(hook.get_hookimpls()):
-        result = _call_impl(impl, hook_name, kwargs)
-        if result is not None:
-            results.append(result)
-    return results
-
-
-def _call_impl(impl: Any, hook_name: str, args: Mapping[str, Any]) -> Any:
-    """One hook implementation with the arguments it asks for; any failure but a
-    LayerkitError becomes a PluginError that names the plugin."""
-    with blamed_on(impl.plugin_name, hook_name):
-        return impl.function(**{k: args[k] for k in impl.argnames})
+    """``pm.hook.<hook_name>(**kwargs)``: the implementations' results that are not None, in
+    call order; a failure names its plugin."""
+    return list(getattr(pm.hook, hook_name)(**kwargs))
 
 
 def chain_hook(
@@ -164,23 +189,46 @@ def chain_hook(
 
     Returns the final value and ``None``, or ``(None, plugin name)`` when an implementation
     returned ``None`` (for ``curriculum_record``: dropped the record), which ends the chain.
-    Unlike pluggy's own calling, where ``None`` means "no answer", this lets several plugins
-    compose their changes to one value, and tells who dropped it. ``check`` says what is wrong
+    pluggy gives every implementation the same arguments, so a chain calls them one by one, in
+    pluggy's call order, each through a hook caller that also holds the hook's wrappers
+    (``pm.subset_hook_caller``): hook wrappers wrap each step. ``check`` says what is wrong
     with a returned value (or None); a plugin whose value fails it is named in the error.
     """
-    hook = getattr(pm.hook, hook_name)
-    for impl in reversed(hook.get_hookimpls()):
-        value = _call_impl(impl, hook_name, {value_name: value, **kwargs})
+    for plugin_name, step in _chain_steps(pm, hook_name):
+        results = step(**{value_name: value, **kwargs})
+        value = results[0] if results else None
         if value is None:
-            return None, impl.plugin_name
+            return None, plugin_name
         problem = check(value) if check is not None else None
         if problem:
             raise PluginError(
-                f"plugin {impl.plugin_name!r} returned an invalid value from {hook_name}: "
-                f"{problem}.",
+                f"plugin {plugin_name!r} returned an invalid value from {hook_name}: {problem}.",
                 hint=f"See the documentation of {hook_name} in docs/plugins.md.",
             )
     return value, None
+
+
+_CHAINS: dict[tuple[int, str], tuple[tuple[Any, ...], list[tuple[str, Any]]]] = {}
+
+
+def _chain_steps(pm: pluggy.PluginManager, hook_name: str) -> list[tuple[str, Any]]:
+    """``(plugin, hook caller)`` per step of a chain, in call order: each caller holds one
+    plugin's implementation and the hook's wrappers. Kept while the implementations stay the
+    same (a chain runs once per curriculum record)."""
+    impls = tuple(getattr(pm.hook, hook_name).get_hookimpls())
+    cached = _CHAINS.get((id(pm), hook_name))
+    if cached is not None and cached[0] == impls:
+        return cached[1]
+    wrapping = {i.plugin_name for i in impls if i.wrapper or i.hookwrapper}
+    everyone = {i.plugin_name for i in impls}
+    steps = []
+    for impl in reversed(impls):
+        if impl.plugin_name in wrapping:
+            continue
+        others = [pm.get_plugin(n) for n in everyone - wrapping - {impl.plugin_name}]
+        steps.append((impl.plugin_name, pm.subset_hook_caller(hook_name, remove_plugins=others)))
+    _CHAINS[id(pm), hook_name] = (impls, steps)
+    return steps
 
 
 def has_implementations(pm: pluggy.PluginManager, hook_name: str) -> bool:
@@ -188,21 +236,15 @@ def has_implementations(pm: pluggy.PluginManager, hook_name: str) -> bool:
 
 
 def collect(pm: pluggy.PluginManager, hook_name: str) -> list[tuple[str, Any]]:
-    """Run a ``register_*`` hook and return ``(plugin name, registered thing)`` pairs."""
+    """Run a ``register_*`` hook (``pm.hook.<hook_name>(register=...)``) and return
+    ``(plugin name, registered thing)`` pairs, in call order."""
     items: list[tuple[str, Any]] = []
-    hook = getattr(pm.hook, hook_name)
-    for impl in reversed(hook.get_hookimpls()):
-        register = _collector(items, impl.plugin_name)
-        with blamed_on(impl.plugin_name, hook_name):
-            impl.function(register)
-    return items
 
-
-def _collector(items: list[tuple[str, Any]], plugin_name: str) -> Callable[[Any], None]:
     def register(item: Any) -> None:
-        items.append((plugin_name, item))
+        items.append((_CALLING.get() or "?", item))
 
-    return register
+    getattr(pm.hook, hook_name)(register=register)
+    return items
 
 
 def describe_plugins(pm: pluggy.PluginManager) -> list[PluginInfo]:

@@ -1,16 +1,20 @@
-"""Protocols that plugin-provided importers and exporters satisfy."""
+"""What importers, exporters and pre-annotators are, and what they are handed and return."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from layerkit.drafts import AnnotationDraft, DocumentDraft, ImportOptions
+from layerkit.errors import LayerkitError
 
 if TYPE_CHECKING:
-    from layerkit.store import Store
+    import pluggy
+
+    from layerkit.plugin.reader import StoreReader
+    from layerkit.schema import SchemaRegistry
 
 
 @runtime_checkable
@@ -31,12 +35,46 @@ class ExportReport:
     notes: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class ExportContext:
+    """What an exporter is told besides where to write: its own options (the values of the
+    ``click.Option`` objects it lists, by name), the layer schemas in force and their versions,
+    and the plugin manager (for exporters that build curriculum records, whose
+    ``curriculum_record`` hooks it runs)."""
+
+    options: Mapping[str, Any]
+    schemas: SchemaRegistry
+    plugin_manager: pluggy.PluginManager
+
+    @property
+    def schema_versions(self) -> dict[str, str]:
+        """Layer → schema version, for the header of an output."""
+        return dict(self.schemas.versions)
+
+    def option(self, name: str, default: Any = None) -> Any:
+        """An option's value, or ``default`` when it was not given."""
+        value = self.options.get(name)
+        return default if value is None else value
+
+    def as_mapping(self) -> dict[str, Any]:
+        """The options with ``schemas`` and ``plugin_manager``: what the curriculum builder
+        (``iter_records``, ``export_curriculum``) reads."""
+        return {**self.options, "schemas": self.schemas, "plugin_manager": self.plugin_manager}
+
+
+class ExportError(LayerkitError):
+    """An exporter's report of a problem the user can fix (an option that cannot work, data the
+    format cannot hold). Printed without a traceback, exit 2; the output is not written."""
+
+    title = "Export failed"
+
+
 @runtime_checkable
 class Exporter(Protocol):
     name: str
     description: str
 
-    def export(self, store: Store, out: Path, options: dict[str, Any]) -> ExportReport: ...
+    def export(self, reader: StoreReader, out: Path, context: ExportContext) -> ExportReport: ...
 
 
 @dataclass(frozen=True)

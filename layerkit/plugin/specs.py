@@ -1,8 +1,8 @@
-"""The plugin contract: every hook layerkit calls, typed and documented.
+"""The hooks: every hook layerkit calls, typed and documented.
 
-Plugins implement these with ``@layerkit.hookimpl``. Registration hooks receive a ``register``
-callback (the pattern of simonw/llm): a plugin calls ``register(thing)`` once per thing it
-provides, and the host collects them. Built-in plugins under ``plugins/`` use exactly this
+Plugins implement these with ``@hookimpl`` (``from layerkit.plugin import hookimpl``).
+Registration hooks receive a ``register`` callback (the pattern of simonw/llm): a plugin calls
+``register(thing)`` once per thing it provides, and the host collects them. Built-in plugins under ``plugins/`` use exactly this
 contract, registered through the same ``layerkit`` entry-point group as third-party ones.
 """
 
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     import click
 
     from layerkit.curriculum.tasks import CurriculumTask
-    from layerkit.plugin_api import Exporter, Importer, Preannotator
+    from layerkit.plugin.types import Exporter, Importer, Preannotator
 
 hookspec = pluggy.HookspecMarker("layerkit")
 hookimpl = pluggy.HookimplMarker("layerkit")
@@ -41,15 +41,14 @@ def register_exporters(register: Callable[[Exporter], None]) -> None:
     """Register exporters, each callable as ``layerkit export NAME -o OUT``.
 
     :param register: call ``register(exporter)``; an exporter has a unique ``name``, a
-        ``description`` and ``export(store, out, options) -> ExportReport``. It reads the store
-        only; an exporter never writes to it. It should write to a temporary path and move it into
-        place at the end, so a failed export leaves no partial file.
+        ``description`` and ``export(reader, out, context) -> ExportReport``: ``reader`` is a
+        read-only :class:`~layerkit.plugin.StoreReader`, ``context`` an
+        :class:`~layerkit.plugin.ExportContext` (its own options, the schemas, the plugin
+        manager). It writes ``out`` whole or not at all (``atomic_output``, ``atomic_folder``)
+        and reports a user's problem with :class:`~layerkit.plugin.ExportError`.
 
     An exporter may also have ``options``: a sequence of ``click.Option`` objects that
-    ``layerkit export NAME`` accepts; their values arrive in ``options`` under the option's name,
-    beside ``schema_versions`` (layer → version), ``schemas`` (the
-    :class:`~layerkit.schema.SchemaRegistry` in force) and ``plugin_manager`` (for exporters that
-    call hooks themselves, as the curriculum exporters call ``curriculum_record``).
+    ``layerkit export NAME`` accepts; their values arrive in ``context.options`` by name.
     """
 
 
@@ -59,7 +58,7 @@ def register_preannotators(register: Callable[[Preannotator], None]) -> None:
 
     :param register: call ``register(preannotator)``; a pre-annotator has a ``name``, a
         ``version`` and the ``layer`` it fills, and ``annotate(paragraphs)`` returning, for each
-        :class:`layerkit.plugin_api.ParagraphInput`, a list of
+        :class:`layerkit.plugin.ParagraphInput`, a list of
         :class:`layerkit.drafts.AnnotationDraft`. ``layerkit preannotate`` stores them with
         origin ``model:<name>@<version>`` and never touches a paragraph whose layer has human
         annotations.

@@ -1,0 +1,113 @@
+"""The domain model plugins see: documents, paragraphs and their annotations, as read from a
+store by :class:`~layerkit.plugin.reader.StoreReader` (exporters), handed to curriculum tasks,
+and built on by the curriculum. Plain data, read in bulk: nothing here queries anything.
+
+Relations are annotations with ``kind == "relation"`` whose ``source_id`` and ``target_id`` are
+the ids of the annotations they link (in layerkit's JSONL file format the same fields are named
+``source`` and ``target``: docs/formats.md).
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from typing import Any
+
+from layerkit.store.store import AnnotationRow
+
+
+@dataclass(frozen=True)
+class Document:
+    """A document: its id, name, where it came from (``source``, ``format``) and its ``meta``
+    (genre, license, ...)."""
+
+    id: int
+    name: str
+    source: str | None
+    format: str | None
+    meta: dict[str, Any]
+
+
+# One stored annotation, as tasks see it: the store's bulk-read row, a named tuple of
+# ``id, layer, kind, field, start, end, label, value, attrs, source_id, target_id, annotator,
+# origin`` (a named tuple rather than a frozen dataclass: an export makes one per stored
+# annotation, and a frozen dataclass costs several times as much to build).
+Annotation = AnnotationRow
+
+
+@dataclass
+class Paragraph:
+    """A paragraph with its annotations and layer states.
+
+    ``document`` is the document's name; ``position`` the paragraph's 0-based place in it;
+    ``sha256`` the hash of its text (the same text has the same hash in any document);
+    ``sentences`` and ``tokens`` are ``[start, end]`` code-point offsets into ``text``;
+    ``annotations`` maps a layer to its annotations in the order they were stored (layers
+    without annotations are absent); ``states`` maps a layer to ``(state, annotator)`` for the
+    layers that have a status (``todo`` otherwise: see :meth:`state`).
+    """
+
+    id: int
+    document_id: int
+    document: str
+    position: int
+    text: str
+    sha256: str
+    sentences: list[list[int]]
+    tokens: list[list[int]]
+    annotations: dict[str, list[Annotation]] = field(default_factory=dict)
+    states: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    _by_id: dict[int, Annotation] | None = field(default=None, repr=False)
+
+    def layer(self, layer: str, field_name: str | None = None) -> list[Annotation]:
+        """Annotations of ``layer`` (optionally of one field), in the order they were stored."""
+        anns = self.annotations.get(layer, [])
+        if field_name is None:
+            return anns
+        return [a for a in anns if a.field == field_name]
+
+    def get(self, annotation_id: int | None) -> Annotation | None:
+        if annotation_id is None:
+            return None
+        if self._by_id is None:
+            self._by_id = {a.id: a for anns in self.annotations.values() for a in anns}
+        return self._by_id.get(annotation_id)
+
+    def quote(self, ann: Annotation) -> str:
+        """The text an annotation covers ('' for annotations without offsets)."""
+        if ann.start is None or ann.end is None:
+            return ""
+        return self.text[ann.start : ann.end]
+
+    def sentence_index(self, offset: int) -> int:
+        """0-based index of the sentence that contains ``offset`` (the nearest one before it)."""
+        starts = [s[0] for s in self.sentences]
+        return max(0, bisect.bisect_right(starts, offset) - 1)
+
+    def state(self, layer: str) -> str:
+        return self.states.get(layer, ("todo", None))[0]
+
+    def annotators(self, layer: str) -> list[str]:
+        """Who annotated ``layer`` (annotators of its annotations and of its status), sorted."""
+        names = {a.annotator for a in self.layer(layer)}
+        status_by = self.states.get(layer, ("todo", None))[1]
+        if status_by:
+            names.add(status_by)
+        return sorted(names)
+
+    def replace(self, layer: str, annotations: list[Annotation]) -> Paragraph:
+        """A copy with ``layer``'s annotations replaced (used to rebuild a model's suggestion)."""
+        changed = dict(self.annotations)
+        changed[layer] = annotations
+        return Paragraph(
+            id=self.id,
+            document_id=self.document_id,
+            document=self.document,
+            position=self.position,
+            text=self.text,
+            sha256=self.sha256,
+            sentences=self.sentences,
+            tokens=self.tokens,
+            annotations=changed,
+            states=self.states,
+        )

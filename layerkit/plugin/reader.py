@@ -1,0 +1,96 @@
+"""``StoreReader``: the read-only store an exporter (and anything a plugin reads) is given.
+
+Exporters never write to the store, so they get a reader rather than the store: a handful of
+documented methods, each returning the domain model (:mod:`layerkit.plugin.model`), read in bulk
+so an export over a store of any size runs in flat memory. docs/plugins.md lists every public
+method here; a test checks the two agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from layerkit.errors import UsageError
+from layerkit.plugin.model import Document, Paragraph
+from layerkit.store import Store
+from layerkit.store.store import ParagraphBundle
+
+#: paragraphs read per query batch by :meth:`StoreReader.paragraphs`
+BATCH = 500
+
+
+def _paragraph(b: ParagraphBundle) -> Paragraph:
+    return Paragraph(
+        b.id, b.document_id, b.document, b.position, b.text, b.sha256, b.sentences,
+        b.tokens, b.annotations, b.states,
+    )  # fmt: skip
+
+
+class StoreReader:
+    """A store, read-only."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def documents(self) -> list[Document]:
+        """Every document, in the order they were imported."""
+        return [
+            Document(
+                id=int(d.id or 0),
+                name=d.name,
+                source=d.source,
+                format=d.format,
+                meta=dict(d.meta or {}),
+            )
+            for d in self._store.documents()
+        ]
+
+    def paragraphs(
+        self,
+        *,
+        document_id: int | None = None,
+        layers: Sequence[str] | None = None,
+        ready: Sequence[str] | None = None,
+        states: Sequence[str] = ("done",),
+    ) -> Iterator[Paragraph]:
+        """Paragraphs in document order with their annotations and layer states.
+
+        ``document_id``: one document's paragraphs only. ``layers``: read only these layers'
+        annotations (None: every layer). ``ready``: only paragraphs where one of these layers is
+        in one of ``states`` (None: every paragraph). Read :data:`BATCH` paragraphs at a time,
+        each batch a consistent snapshot.
+        """
+        bounds = (None, None) if document_id is None else ((document_id, -1), (document_id, 2**62))
+        for bundle in self._store.iter_paragraph_bundles(
+            layers=layers,
+            ready_layers=ready,
+            ready_states=states,
+            after=bounds[0],
+            until=bounds[1],
+            batch_size=BATCH,
+        ):
+            yield _paragraph(bundle)
+
+    def paragraph(self, paragraph_id: int) -> Paragraph:
+        """One paragraph by id, with every layer's annotations and states."""
+        row = self._store.paragraph(paragraph_id)
+        key = (row.document_id, row.position)
+        for bundle in self._store.iter_paragraph_bundles(
+            after=(key[0], key[1] - 1), until=key, batch_size=1
+        ):
+            return _paragraph(bundle)
+        raise UsageError(f"there is no paragraph {paragraph_id}.")  # pragma: no cover - raced
+
+    def count_paragraphs(self) -> int:
+        """How many paragraphs the store holds."""
+        return self._store.summary().paragraphs
+
+    def layer_states(self) -> dict[str, dict[str, int]]:
+        """Per layer, how many paragraphs are in each state (todo, in_progress, done, stale)."""
+        return {layer: dict(counts) for layer, counts in self._store.summary().layers.items()}
+
+
+def store_of(reader: StoreReader) -> Store:
+    """The store behind a reader: for layerkit's own exporters that read it in bulk through the
+    store's internal queries (the curriculum, the lossless JSONL); not part of the plugin API."""
+    return reader._store
