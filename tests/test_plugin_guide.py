@@ -267,10 +267,13 @@ def test_curriculum_record_hooks_chain_and_drop(tmp_path: Path) -> None:
     second = _plugin(
         tmp_path,
         "@hookimpl\n"
-        "def curriculum_record(record, stage, task):\n"
+        "def curriculum_record(record, task, paragraph):\n"
         "    if task.startswith('logical.'):\n"
         "        return None\n"
         "    record['meta']['tags'] = record['meta']['tags'] + ['second']\n"
+        "    assert record['meta']['paragraph_id'] == paragraph.id\n"
+        "    assert paragraph.text in record['messages'][1]['content']\n"
+        "    record['meta']['words'] = len(paragraph.tokens)\n"
         "    return record\n",
         "second.py",
     )
@@ -278,6 +281,8 @@ def test_curriculum_record_hooks_chain_and_drop(tmp_path: Path) -> None:
     manifest, report = export(project, tmp_path / "cur")
     kept = list(records(tmp_path / "cur", manifest))
     assert kept and all(r["meta"]["tags"] == ["first", "second"] for _, _, r in kept)
+    # the hook got the paragraph the record is about (its tokens, without parsing the prompt)
+    assert all(r["meta"]["words"] > 10 for _, _, r in kept)
     assert not any(r["meta"]["task"].startswith("logical.") for _, _, r in kept)
     dropped = manifest["dropped_by_plugins"]
     assert list(dropped) == ["file:second.py"] and dropped["file:second.py"] > 10

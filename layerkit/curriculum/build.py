@@ -772,7 +772,7 @@ class Builder:
                 yield "", labels, annotators, {}, None
                 continue
             task_name = made["meta"]["task"]
-            record = self._hook(made, stage, task_name) if self._hooked else made
+            record = self._hook(made, stage, task_name, view) if self._hooked else made
             if record is None:
                 continue
             over = False
@@ -953,7 +953,9 @@ class Builder:
             },
         )
 
-    def _hook(self, record: dict[str, Any], stage: Stage, task: str) -> dict[str, Any] | None:
+    def _hook(
+        self, record: dict[str, Any], stage: Stage, task: str, view: ParagraphView
+    ) -> dict[str, Any] | None:
         kind = self.setup.kind
         result, dropped_by = chain_hook(
             self.setup.pm,
@@ -963,6 +965,7 @@ class Builder:
             check=lambda value: check_record(value, kind),
             stage=stage.name,
             task=task,
+            paragraph=view,
         )
         if result is None:
             self.dropped[dropped_by or "?"] += 1

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import click
 
     from layerkit.curriculum.tasks import CurriculumTask
+    from layerkit.plugin.model import Paragraph
     from layerkit.plugin.types import Exporter, Importer, Preannotator
 
 hookspec = pluggy.HookspecMarker("layerkit")
@@ -97,7 +98,9 @@ def register_curriculum_tasks(register: Callable[[CurriculumTask], None]) -> Non
 
 
 @hookspec
-def curriculum_record(record: dict[str, Any], stage: str, task: str) -> dict[str, Any] | None:
+def curriculum_record(
+    record: dict[str, Any], stage: str, task: str, paragraph: Paragraph
+) -> dict[str, Any] | None:
     """Change or drop one curriculum record before it is written.
 
     Implementations are chained, in pluggy's call order (``tryfirst``/``trylast`` apply): each
@@ -111,6 +114,10 @@ def curriculum_record(record: dict[str, Any], stage: str, task: str) -> dict[str
     :param record: the record, a fresh dict you may change in place.
     :param stage: the stage it belongs to, e.g. ``"02-semantic"``.
     :param task: the task that produced it, e.g. ``"semantic.frames"``.
+    :param paragraph: the paragraph the record is about (:class:`~layerkit.plugin.Paragraph`:
+        its text, sentences, tokens and every layer read for the export), so a hook need not
+        parse the prompt back. Take only the arguments you use: ``def curriculum_record(record,
+        paragraph)`` is a valid implementation.
     :return: the record to write, or ``None`` to drop it.
     """
 
