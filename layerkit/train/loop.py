@@ -87,17 +87,19 @@ def stage_seed(seed: int, stage: int) -> int:
     return seed * 1009 + stage + 1
 
 
-def lr_factor(step: int, total: int, schedule: Schedule) -> float:
-    """Multiplier of the peak learning rate at optimizer step ``step`` (0-based) of ``total``."""
-    warmup = math.ceil(schedule.warmup_ratio * total)
-    if step < warmup:
-        return (step + 1) / warmup
-    if schedule.lr_scheduler == "constant":
-        return 1.0
-    progress = (step - warmup) / max(1, total - warmup)
-    if schedule.lr_scheduler == "linear":
-        return max(0.0, 1.0 - progress)
-    return 0.5 * (1.0 + math.cos(math.pi * progress))
+def lr_scheduler(optimizer: Any, total: int, schedule: Schedule) -> Any:
+    """transformers' schedule of that name (``cosine``, ``linear``, ``constant``, each after a
+    linear warmup over ``warmup_ratio`` of the ``total`` optimizer steps): the schedules every
+    Hugging Face trainer uses, so a stage here and in TRL follows the same learning rates."""
+    from transformers import get_scheduler
+
+    name = {"constant": "constant_with_warmup"}.get(schedule.lr_scheduler, schedule.lr_scheduler)
+    return get_scheduler(
+        name,
+        optimizer,
+        num_warmup_steps=math.ceil(schedule.warmup_ratio * total),
+        num_training_steps=max(1, total),
+    )
 
 
 @dataclass
@@ -447,9 +449,7 @@ class _Run:
         )
         params = [p for p in model.parameters() if p.requires_grad]
         optimizer = torch.optim.AdamW(params, lr=schedule.lr, weight_decay=config.weight_decay)
-        scheduler = torch.optim.lr_scheduler.LambdaLR(
-            optimizer, lambda step: lr_factor(step, plan.steps, schedule)
-        )
+        scheduler = lr_scheduler(optimizer, plan.steps, schedule)
         start = 0
         if mid is not None:
             start = self._load_checkpoint(mid, model, optimizer, scheduler)
