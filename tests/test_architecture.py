@@ -55,7 +55,7 @@ FORBIDDEN = {
 # module prefix -> imports allowed although a rule above bans their prefix
 ALLOWED = {
     # The answer formats are the contract between exporter and trainer (stdlib only).
-    "layerkit.train": ("layerkit.curriculum.answers",),
+    "layerkit.train": ("layerkit.curriculum.answers", "layerkit.curriculum.formats"),
 }
 
 

@@ -56,6 +56,9 @@ def test_tiny_model_gets_its_own_default_learning_rate() -> None:
         ({"replay": 1.0}, [], "replay"),
         ({"strategy": "mix"}, [], "strategy"),
         ({"batch_size": "many"}, [], "not a valid int"),
+        ({"batch_size": 2.5}, [], "batch_size = 2.5 is not a valid int"),
+        ({"packing": "maybe"}, [], "packing = 'maybe' is not a valid bool"),
+        ({}, ["lexical.epochs=lots"], "stages.lexical.epochs = 'lots' is not a valid float"),
         ({"lora_rank": 8}, [], "unknown training setting 'lora_rank'"),
         ({}, ["lexical.epoch=3"], "stages.lexical.epoch"),
         ({}, ["lexical=3"], "NAME.KEY=VALUE"),
@@ -65,6 +68,17 @@ def test_bad_settings_are_named(settings: dict, stage: list[str], needle: str) -
     with pytest.raises(ConfigError) as info:
         build_config(settings, None, stage)
     assert needle in str(info.value)
+
+
+def test_settings_from_strings_and_toml_values_are_converted() -> None:
+    config = build_config(
+        {"batch_size": "3", "packing": "no", "lr": "1e-4", "target_modules": "q_proj, v_proj"},
+        {"max_steps": 2.0},
+        ["lexical.epochs=2"],
+    )
+    assert (config.batch_size, config.packing, config.lr, config.max_steps) == (3, False, 1e-4, 2)
+    assert config.target_modules == ("q_proj", "v_proj")
+    assert config.stages["lexical"].epochs == 2.0
 
 
 def test_stage_settings_must_name_a_stage() -> None:

@@ -205,6 +205,37 @@ def test_curriculum_fixture_is_a_valid_curriculum(tmp_path: Path) -> None:
     )
 
 
+def test_the_trainer_reads_manifests_and_records_with_the_exporters_models(
+    tmp_path: Path,
+) -> None:
+    """One contract (layerkit.curriculum.formats) on both sides: a manifest without a split's
+    file, or with an unknown answer format, and a record not ending with the answer are refused
+    by `layerkit train` naming where, as the exporter would refuse to write them."""
+    from layerkit.curriculum.build import check_record
+    from layerkit.train.curriculum_reader import Curriculum
+    from layerkit.train.errors import CurriculumError
+
+    root = write_curriculum(tmp_path / "cur")
+    manifest_path = root / "manifest.json"
+    good = json.loads(manifest_path.read_text(encoding="utf-8"))
+    broken = json.loads(json.dumps(good))
+    del broken["stages"][1]["files"]["test"]
+    manifest_path.write_text(json.dumps(broken), encoding="utf-8")
+    with pytest.raises(CurriculumError, match=r"stages\.1: stage 02-semantic lists no test file"):
+        Curriculum.open(root)
+    broken = json.loads(json.dumps(good))
+    broken["stages"][0]["tasks"][0]["answer_format"] = "yaml"
+    manifest_path.write_text(json.dumps(broken), encoding="utf-8")
+    with pytest.raises(CurriculumError, match=r"stages\.0\.tasks\.0\.answer_format"):
+        Curriculum.open(root)
+    manifest_path.write_text(json.dumps(good), encoding="utf-8")
+    cur = Curriculum.open(root)
+    record = cur.records(cur.stages[0], "train")[0]
+    assert check_record(record, "sft") is None
+    record["messages"].append({"role": "user", "content": "and?"})
+    assert "assistant's answer" in (check_record(record, "sft") or "")
+
+
 def test_forgetting_plot_writes_readable_numbers_on_a_fixed_metric_scale(
     tmp_path, monkeypatch
 ) -> None:

@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 import pluggy
 
-from layerkit.curriculum import prompts, reader
+from layerkit.curriculum import formats, prompts, reader
 from layerkit.curriculum.answers import ANSWER_FORMATS, AnswerParseError, parse_answer
 from layerkit.curriculum.budget import (
     DEFAULT_CONTEXT,
@@ -56,7 +56,6 @@ from layerkit.store import Store
 from layerkit.store.models import LAYER_STATES
 
 Kind = Literal["sft", "dpo"]
-ROLES = ("system", "user", "assistant")
 # Meta keys of the preference pairs the builder makes itself (a corrected model suggestion).
 CORRECTION_META_KEYS = ("pair", "corrected", "deleted_suggestions", "models")
 
@@ -973,30 +972,18 @@ class Builder:
 
 
 def check_record(record: Any, kind: Kind) -> str | None:
-    """What is wrong with a record (a sentence), or None: the shape trainers rely on."""
+    """What is wrong with a record (a sentence), or None: the shape trainers rely on
+    (:class:`formats.SftRecord`, :class:`formats.PreferenceRecord`, which ``layerkit train``
+    reads the files with)."""
     if not isinstance(record, dict):
         return f"it is a {type(record).__name__}, not a dict"
     if not isinstance(record.get("meta"), dict):
         return "it has no 'meta' object"
-    if kind == "sft":
-        messages = record.get("messages")
-        if not isinstance(messages, list) or not messages:
-            return "'messages' is not a non-empty list"
-        for m in messages:
-            if not isinstance(m, dict) or m.get("role") not in ROLES:
-                return f"a message has no role of {', '.join(ROLES)}"
-            if not isinstance(m.get("content"), str):
-                return "a message's content is not a string"
-        if messages[-1]["role"] != "assistant":
-            return "the last message is not the assistant's answer"
-        return None
-    for key in ("prompt", "chosen", "rejected"):
-        value = record.get(key)
-        if not isinstance(value, list) or not value:
-            return f"{key!r} is not a non-empty list of messages"
-        for m in value:
-            if not isinstance(m, dict) or not isinstance(m.get("content"), str):
-                return f"a message of {key!r} has no string content"
+    model = formats.SftRecord if kind == "sft" else formats.PreferenceRecord
+    try:
+        model.model_validate(record)
+    except formats.ValidationError as exc:
+        return formats.problem(exc)
     return None
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import layerkit
-from layerkit.curriculum import reader
+from layerkit.curriculum import formats, reader
 from layerkit.curriculum.build import Builder, Kind, Setup, resolve
 from layerkit.curriculum.card import render_card
 from layerkit.curriculum.output import MANIFEST, JsonlWriter, atomic_directory
@@ -26,8 +26,8 @@ from layerkit.plugin.reader import StoreReader, store_of
 from layerkit.plugin.types import ExportContext, ExportReport
 from layerkit.store import Store
 
-FORMAT = "layerkit-curriculum"
-FORMAT_VERSION = 1
+FORMAT = formats.FORMAT
+FORMAT_VERSION = formats.FORMAT_VERSION
 LENGTH_METHOD = (
     "per record: 'chars' counts Unicode code points, 'words' whitespace-separated words and "
     "'tokens' tokens (see 'token_counter') of the prompt (system + user messages), of the answer "
@@ -97,6 +97,7 @@ def export_curriculum(
                 writer.close()
         snapshot = reader.snapshot(store)
         manifest = _manifest(setup, builder, writers, snapshot)
+        formats.Manifest.model_validate(manifest)  # what trainers will read it with
         (tmp / MANIFEST).write_text(
             json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )

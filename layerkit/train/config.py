@@ -10,12 +10,16 @@ before a model is loaded. No torch here: the CLI builds its ``--help`` without i
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import tomllib
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
 
 from layerkit.train.errors import ConfigError
 
@@ -358,34 +362,24 @@ def field_kind(name: str) -> str:
     return _kind(name)
 
 
+@functools.cache
+def _adapter(owner: type, name: str) -> TypeAdapter[Any]:
+    return TypeAdapter(typing.get_type_hints(owner)[name])
+
+
 def coerce(name: str, value: Any, owner: type = TrainConfig, where: str = "") -> Any:
-    """``value`` (from TOML or a CLI string) as the type of field ``name``."""
+    """``value`` (from TOML or a CLI string) as the type of field ``name``: pydantic's lax
+    conversion of the field's annotation ("3" → 3, "yes" → True, 2.0 → 2, never 2.5 → 2), with a
+    comma-separated string read as a list."""
     kind = _kind(name, owner)
     label = where or name
+    if kind == "list" and isinstance(value, str):
+        value = [item.strip() for item in value.split(",") if item.strip()]
     try:
-        if kind == "list":
-            items = value.split(",") if isinstance(value, str) else list(value)
-            return tuple(str(i).strip() for i in items if str(i).strip())
-        if kind == "bool":
-            if isinstance(value, bool):
-                return value
-            text = str(value).strip().lower()
-            if text in ("1", "true", "yes", "on"):
-                return True
-            if text in ("0", "false", "no", "off"):
-                return False
-            raise ValueError(value)
-        if kind == "int":
-            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-                raise ValueError(value)
-            return int(value)
-        if kind == "float":
-            if isinstance(value, bool):
-                raise ValueError(value)
-            return float(value)
-        return str(value)
-    except (TypeError, ValueError):
+        coerced = _adapter(owner, name).validate_python(value)
+    except ValidationError:
         raise ConfigError(f"{label} = {value!r} is not a valid {kind}.") from None
+    return tuple(str(i).strip() for i in coerced if str(i).strip()) if kind == "list" else coerced
 
 
 def _stage_settings(key: str, values: Mapping[str, Any]) -> StageSettings:

@@ -2,8 +2,9 @@
 
 The trainer reads files, never the store, so a curriculum exported on a laptop trains on any
 machine. The contract is the manifest written by ``layerkit export sft`` (format
-``layerkit-curriculum``): ``stage_order``, and per stage its ``name``, ``layer``, ``tasks`` (with
-``answer_format``) and ``files`` (per split: ``path``, ``records``, ``sha256``). Every file is
+``layerkit-curriculum``), read through the same models the exporter checks it with
+(:mod:`layerkit.curriculum.formats`): ``stage_order``, and per stage its ``name``, ``layer``,
+``tasks`` (with ``answer_format``) and ``files`` (per split: ``path``, ``records``, ``sha256``). Every file is
 checked against its sha256 and record count before training, so a curriculum edited or cut short
 after export is refused instead of silently trained on. No torch here.
 """
@@ -16,12 +17,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from layerkit.curriculum.formats import (
+    FORMAT,
+    SPLITS,
+    Manifest,
+    ManifestStage,
+    SftRecord,
+    ValidationError,
+    problem,
+)
 from layerkit.train.errors import CurriculumError
 
-FORMAT = "layerkit-curriculum"
 SUPPORTED_FORMAT_VERSIONS = (1,)
-SPLITS = ("train", "validation", "test")
-ROLES = ("system", "user", "assistant")
 MANIFEST = "manifest.json"
 
 
@@ -75,16 +82,25 @@ class Curriculum:
             )
         raw = path.read_bytes()
         try:
-            manifest = json.loads(raw)
+            loose = json.loads(raw)
         except json.JSONDecodeError as exc:
             raise CurriculumError(
                 f"not valid JSON: {exc.msg}.", path=path, line=exc.lineno
             ) from None
-        _check_format(manifest, path)
-        stages = [_stage(entry, root, path) for entry in _stage_entries(manifest, path)]
+        _check_format(loose, path)
+        try:
+            manifest = Manifest.model_validate(loose)
+            entries = manifest.ordered_stages()
+        except ValidationError as exc:
+            raise CurriculumError(
+                f"the manifest is not valid: {problem(exc)}.", path=path
+            ) from None
+        except ValueError as exc:
+            raise CurriculumError(f"the manifest is not valid: {exc}.", path=path) from None
+        stages = [_stage(entry, root) for entry in entries]
         if not stages:
             raise CurriculumError("the manifest lists no stages.", path=path)
-        curriculum = cls(root, manifest, hashlib.sha256(raw).hexdigest(), stages)
+        curriculum = cls(root, loose, hashlib.sha256(raw).hexdigest(), stages)
         for stage in stages:
             for file in stage.files.values():
                 _verify(file)
@@ -155,50 +171,22 @@ def _check_format(manifest: Any, path: Path) -> None:
         )
 
 
-def _stage_entries(manifest: dict[str, Any], path: Path) -> list[dict[str, Any]]:
-    entries = manifest.get("stages")
-    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-        raise CurriculumError("the manifest has no list of stages.", path=path)
-    by_name = {e.get("name"): e for e in entries}
-    order = manifest.get("stage_order")
-    if order is None:
-        return entries
-    missing = [name for name in order if name not in by_name]
-    if missing:
-        raise CurriculumError(
-            f"stage_order names {', '.join(map(str, missing))}, which the stages do not describe.",
-            path=path,
-        )
-    return [by_name[name] for name in order]
-
-
-def _stage(entry: dict[str, Any], root: Path, path: Path) -> Stage:
-    name = entry.get("name")
-    layer = entry.get("layer")
-    if not isinstance(name, str) or not isinstance(layer, str):
-        raise CurriculumError("a stage has no name or layer.", path=path)
-    tasks: dict[str, str] = {}
-    context_task = None
-    for task in entry.get("tasks", []):
-        tasks[str(task["name"])] = str(task.get("answer_format", "text"))
-        if task.get("context") and context_task is None:
-            context_task = str(task["name"])
-    files = {}
-    for split in SPLITS:
-        described = entry.get("files", {}).get(split)
-        if not isinstance(described, dict) or "path" not in described:
-            raise CurriculumError(f"stage {name} lists no {split} file.", path=path)
-        files[split] = StageFile(
+def _stage(entry: ManifestStage, root: Path) -> Stage:
+    tasks: dict[str, str] = {task.name: task.answer_format for task in entry.tasks}
+    context_task = next((task.name for task in entry.tasks if task.context), None)
+    files = {
+        split: StageFile(
             split=split,
-            path=root / described["path"],
-            records=int(described.get("records", -1)),
-            sha256=str(described.get("sha256", "")),
+            path=root / entry.files[split].path,
+            records=entry.files[split].records,
+            sha256=entry.files[split].sha256,
         )
-    index = entry.get("index")
+        for split in SPLITS
+    }
     return Stage(
-        name=name,
-        layer=layer,
-        position=int(index) if isinstance(index, int) else _position(name),
+        name=entry.name,
+        layer=entry.layer,
+        position=entry.index if entry.index is not None else _position(entry.name),
         tasks=tasks,
         context_task=context_task,
         files=files,
@@ -238,23 +226,12 @@ def _verify(file: StageFile) -> None:
 
 
 def _check_record(record: Any, path: Path, line: int) -> None:
-    messages = record.get("messages") if isinstance(record, dict) else None
-    if not isinstance(messages, list) or not messages:
-        raise CurriculumError("a record has no messages.", path=path, line=line)
-    for message in messages:
-        if (
-            not isinstance(message, dict)
-            or message.get("role") not in ROLES
-            or not isinstance(message.get("content"), str)
-        ):
-            raise CurriculumError(
-                "every message needs a role (system, user or assistant) and a text content.",
-                path=path,
-                line=line,
-            )
-    if messages[-1]["role"] != "assistant" or len(messages) < 2:
+    try:
+        SftRecord.model_validate(record)
+    except ValidationError as exc:
         raise CurriculumError(
-            "a record must end with the assistant's answer after at least one prompt message.",
+            f"not a chat record ({problem(exc)}): every message needs a role (system, user or "
+            "assistant) and a text content, and the last is the assistant's answer.",
             path=path,
             line=line,
-        )
+        ) from None
