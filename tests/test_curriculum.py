@@ -899,3 +899,36 @@ def test_compact_context_from_data_is_the_compact_of_the_parsed_answer(
                 assert task.compact(task.data(view), "ru") == compact_answer(task, answer, "ru")
                 checked += 1
     assert checked == 13 * 4
+
+
+def test_the_builders_prompts_are_what_prompts_user_prompt_gives(
+    sample: tuple[Project, Path, dict],
+) -> None:
+    """`layerkit ask` (and pre-annotation) word prompts with prompts.user_prompt; the builder
+    splices encoded parts. Both must give the same text for every record, context included."""
+    from layerkit.curriculum.build import _Paragraph
+
+    project, _, _ = sample
+    options = {"schemas": project.schemas, "plugin_manager": project.pm, "max_tokens": 1500}
+    with project.open_store() as store:
+        builder = Builder(store, resolve("sft", options))
+        checked = 0
+        for view in builder._views():
+            parts = _Paragraph(view, builder.setup.context_tasks, "ru", builder._texts)
+            for stage in builder.setup.stages:
+                for _, example in builder._examples(view, stage, parts):
+                    fitted = builder._fit(
+                        parts, stage, example.material, example.instruction, text(example.answer)
+                    )
+                    if fitted is None:
+                        continue
+                    expected = prompts.user_prompt(
+                        view.text,
+                        parts.context_parts(fitted.context),
+                        example.material,
+                        example.instruction,
+                        "ru",
+                    )
+                    assert fitted.user.decoded() == expected
+                    checked += 1
+    assert checked > 50

@@ -23,7 +23,6 @@ a token on the sample corpus's records, full or compact; a large vocabulary does
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -129,8 +128,8 @@ class TokenizerTokens:
         self.description = f"tokenizer {folder.resolve().name} ({how})"
 
     def count(self, prompt: Sequence[Text], answer: Text) -> tuple[int, int]:
-        texts = [_decoded(t) for t in prompt]
-        reply = _decoded(answer)
+        texts = [t.decoded() for t in prompt]
+        reply = answer.decoded()
         if not self.templated:
             before = len(self.tokenizer("\n".join(texts))["input_ids"])
             whole = len(self.tokenizer("\n".join([*texts, reply]))["input_ids"])
@@ -145,10 +144,6 @@ class TokenizerTokens:
             )
         )
         return before, whole - before
-
-
-def _decoded(part: Text) -> str:
-    return str(json.loads(b'"' + part.json + b'"'))
 
 
 def _length(encoded: Any) -> int:

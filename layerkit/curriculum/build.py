@@ -2,14 +2,15 @@
 
 The flow: resolve the options and the tasks (from plugins, falling back to schema-derived tasks),
 plan the splits from document ids alone, then stream the store paragraph by paragraph and yield
-``(stage, split, record)``. Each paragraph's gold answers are made once, and for the files
-escaped, encoded and measured once (:class:`_Paragraph`): every record of the paragraph is
-spliced from them, since the lower layers' answers are the context of every higher stage.
-Records pass through the ``curriculum_record`` hook chain (and are then encoded whole) and are
-checked before they are handed on. Without hooks, worker processes can read and encode batches
-side by side while this process writes them in order (:meth:`Builder.batches`). Memory holds a
-batch of paragraphs per process, the split plan (a few bytes per document) and counters,
-whatever the size of the store.
+``(stage, split, record)``. One builder makes every record (:meth:`Builder._made`): each
+paragraph's gold answers and context parts are made, escaped, encoded and measured once
+(:class:`_Paragraph`), since the lower layers' answers are the context of every higher stage; a
+record (:class:`_Made`) is those parts with its prompt fitted to the token budget
+(:mod:`.budget`), and its JSON line is spliced from them. A record that ``curriculum_record``
+hooks may change is handed to them as a dict (the same parts decoded), then encoded whole and
+checked. Without hooks, worker processes can read and encode batches side by side while this
+process writes them in order (:meth:`Builder.batches`). Memory holds a batch of paragraphs per
+process, the split plan (a few bytes per document) and counters, whatever the size of the store.
 """
 
 from __future__ import annotations
@@ -466,6 +467,65 @@ class _Fitted:
     shortened: bool
 
 
+@dataclass
+class _Made:
+    """One record as the builder made it: its parts, encoded once. The JSON line spliced from
+    them, the dict a hook or :func:`iter_records` gets, and the lengths are views of it."""
+
+    kind: Kind
+    task: CurriculumTask
+    labels: tuple[str, ...]
+    system: Text
+    answers: tuple[Text, ...]  # (answer,) of an SFT record; (chosen, rejected) of a pair
+    meta: dict[str, Any]
+    fitted: _Fitted | None
+    setup: Setup
+
+    def record(self) -> dict[str, Any]:
+        assert self.fitted is not None
+        prompt = [
+            {"role": "system", "content": self.system.decoded()},
+            {"role": "user", "content": self.fitted.user.decoded()},
+        ]
+        if self.kind == "sft":
+            answer = {"role": "assistant", "content": self.answers[0].decoded()}
+            return {"messages": [*prompt, answer], "meta": self.meta}
+        chosen, rejected = ([{"role": "assistant", "content": t.decoded()}] for t in self.answers)
+        return {"prompt": prompt, "chosen": chosen, "rejected": rejected, "meta": self.meta}
+
+    def line(self) -> bytes:
+        assert self.fitted is not None
+        if self.kind == "sft":
+            return chat_line(
+                self.system.json, self.fitted.user.json, self.answers[0].json, self.meta
+            )
+        return dump_line(self.record())
+
+    def lengths(self) -> Lengths:
+        """``(part, chars, words, tokens)`` of the prompt, the answer(s) and the record."""
+        fitted = self.fitted
+        assert fitted is not None
+        prompt = join_texts([self.system, fitted.user], _LINE_BREAK)
+        out: list[PartLength] = [("prompt", prompt.chars, prompt.words, fitted.prompt_tokens)]
+        if self.kind == "sft":
+            answer = self.answers[0]
+            out.append(("answer", answer.chars, answer.words, fitted.answer_tokens))
+            chars, words, tokens = answer.chars, answer.words, fitted.answer_tokens
+        else:
+            count = self.setup.counter.count
+            tokens = 0
+            for name, answer in zip(("chosen", "rejected"), self.answers, strict=True):
+                n = count((self.system, fitted.user), answer)[1]
+                out.append((name, answer.chars, answer.words, n))
+                tokens = max(tokens, n)
+            chars = sum(a.chars for a in self.answers)
+            words = sum(a.words for a in self.answers)
+        out.append(
+            ("record", prompt.chars + chars, prompt.words + words, fitted.prompt_tokens + tokens)
+        )
+        return out
+
+
 class Builder:
     """Streams the records of one export; read its counters once the stream is exhausted."""
 
@@ -522,26 +582,21 @@ class Builder:
 
     def records(self) -> Iterator[tuple[Stage, str, dict[str, Any]]]:
         """Every record as a dict, in file order, after the ``curriculum_record`` hooks."""
-        for stage, split, record, _ in self._stream(encode=False):
-            assert isinstance(record, dict)
+        for stage, split, record, _, _ in self._stream(as_dicts=True):
+            assert record is not None
             yield stage, split, record
 
     def lines(self) -> Iterator[tuple[Stage, str, bytes, Lengths]]:
-        """Every record as the JSON line it is written as, with the ``(part, chars, words)``
-        lengths of its parts (see :func:`record_parts`), in file order.
+        """Every record as the JSON line it is written as, with the ``(part, chars, words,
+        tokens)`` lengths of its parts (see :func:`record_parts`), in file order.
 
-        SFT records that no hook can change are spliced from parts encoded once per paragraph
-        (:mod:`.output`), byte for byte what encoding the record whole gives (tested); records
-        that ``curriculum_record`` hooks may have changed, and preference pairs, are encoded
-        whole.
+        Both come from one builder (:meth:`_made`): a record's parts are encoded once (the
+        lower layers' context once per paragraph) and its line spliced from them, byte for byte
+        what encoding the record whole gives (tested); a record a ``curriculum_record`` hook
+        may have changed is encoded whole.
         """
-        if self.setup.kind == "sft" and not self._hooked:
-            for stage, split, line, lengths in self._stream(encode=True):
-                assert isinstance(line, bytes)
-                yield stage, split, line, lengths
-            return
-        for stage, split, record in self.records():
-            yield stage, split, dump_line(record), self._measure(record)
+        for stage, split, _, line, lengths in self._stream(as_dicts=False):
+            yield stage, split, line, lengths
 
     def _measure(self, record: dict[str, Any]) -> list[PartLength]:
         """The lengths of a record's parts (:func:`record_parts`) and of the whole record."""
@@ -576,10 +631,13 @@ class Builder:
         )
 
     def _stream(
-        self, *, encode: bool, views: Iterable[ParagraphView] | None = None
-    ) -> Iterator[tuple[Stage, str, dict | bytes, Lengths]]:
+        self, *, as_dicts: bool, views: Iterable[ParagraphView] | None = None
+    ) -> Iterator[tuple[Stage, str, dict[str, Any] | None, bytes, Lengths]]:
+        """``(stage, split, record or None, line, lengths)`` of every record kept, in file
+        order: the record as a dict only when asked for (or hooked), the line always."""
         plan = self.plan or self.plan_splits()
         setup = self.setup
+        budget = setup.options.max_tokens
         if setup.kind == "dpo":
             self._suggestions = reader.model_suggestions(
                 self.store, [s.layer for s in setup.stages]
@@ -593,23 +651,33 @@ class Builder:
                     continue
                 stats = self.stats[stage.name]
                 stats.paragraphs += 1
-                made = (
-                    self._lines(view, stage, split, parts)
-                    if encode
-                    else self._records(view, stage, split, parts)
-                )
-                for task_name, labels, annotators, item, lengths in made:
-                    if lengths is None:  # over budget whatever the context: left out
+                annotators = view.annotators(stage.layer)
+                for made in self._made(view, stage, split, parts, annotators):
+                    if made.fitted is None:  # over budget whatever the context: left out
                         stats.over_budget += 1
                         if len(stats.over_budget_paragraphs) < stats.SHOWN:
                             stats.over_budget_paragraphs.append(view.id)
                         continue
+                    stats.shortened += made.fitted.shortened
+                    record = made.record() if as_dicts or self._hooked else None
+                    if self._hooked:
+                        assert record is not None
+                        record = self._hook(record, stage, made.task.name, view)
+                        if record is None:  # dropped by a plugin
+                            continue
+                        line, lengths = dump_line(record), list(self._measure(record))
+                        if budget is not None and lengths[-1][3] > budget:
+                            stats.over_budget += 1
+                            continue
+                        made_by = record["meta"].get("annotators", annotators)
+                    else:
+                        line, lengths, made_by = made.line(), list(made.lengths()), annotators
                     stats.records[split] += 1
-                    stats.tasks[task_name] += 1
-                    stats.labels.update(labels)
-                    stats.annotators.update(annotators)
+                    stats.tasks[made.task.name] += 1
+                    stats.labels.update(made.labels)
+                    stats.annotators.update(made_by)
                     wrote = True
-                    yield stage, split, item, lengths
+                    yield stage, split, record, line, lengths
             if wrote and view.sha256 in plan.duplicate_texts:
                 written = (view.id, view.document, view.sha256, split)
                 if self._duplicates_written is not None:
@@ -679,8 +747,7 @@ class Builder:
         chunks: dict[tuple[str, str], Chunk] = {}
         after, until = bounds
         views = self._views(after=after, until=until, batch_size=self.batch_size)
-        for stage, split, line, lengths in self._stream(encode=True, views=views):
-            assert isinstance(line, bytes)
+        for stage, split, _, line, lengths in self._stream(as_dicts=False, views=views):
             chunk = chunks.get((stage.name, split))
             if chunk is None:
                 chunk = chunks[stage.name, split] = Chunk()
@@ -705,39 +772,6 @@ class Builder:
                 return False
         return True
 
-    def _lines(
-        self, view: ParagraphView, stage: Stage, split: str, parts: _Paragraph
-    ) -> Iterator[tuple[str, tuple[str, ...], list[str], bytes, Lengths | None]]:
-        """A stage's records of a paragraph as JSON lines spliced from the paragraph's encoded
-        parts: ``(task, labels, annotators, line, lengths)``; lengths None for a record over the
-        budget (left out)."""
-        annotators = view.annotators(stage.layer)
-        context_task = self.setup.context_tasks[stage.layer]
-        stats = self.stats[stage.name]
-        for task, example in self._examples(view, stage, parts):
-            answer = (
-                parts.answer_text(stage.layer) if task is context_task else text(example.answer)
-            )
-            fitted = self._fit(parts, stage, example.material, example.instruction, answer)
-            if fitted is None:
-                yield task.name, example.labels, annotators, b"", None
-                continue
-            stats.shortened += fitted.shortened
-            meta = self._meta(view, stage, split, task, example.meta, annotators, fitted.context)
-            prompt = join_texts([parts.system, fitted.user], _LINE_BREAK)
-            line = chat_line(parts.system.json, fitted.user.json, answer.json, meta)
-            lengths = (
-                ("prompt", prompt.chars, prompt.words, fitted.prompt_tokens),
-                ("answer", answer.chars, answer.words, fitted.answer_tokens),
-                (
-                    "record",
-                    prompt.chars + answer.chars,
-                    prompt.words + answer.words,
-                    fitted.prompt_tokens + fitted.answer_tokens,
-                ),
-            )
-            yield task.name, example.labels, annotators, line, lengths
-
     def _fit(
         self, parts: _Paragraph, stage: Stage, material: str, instruction: str, answer: Text
     ) -> _Fitted | None:
@@ -752,38 +786,6 @@ class Builder:
             if options.max_tokens is None or prompt_tokens + answer_tokens <= options.max_tokens:
                 return _Fitted(candidate, user, prompt_tokens, answer_tokens, tried > 0)
         return None
-
-    def _records(
-        self, view: ParagraphView, stage: Stage, split: str, parts: _Paragraph
-    ) -> Iterator[tuple[str, tuple[str, ...], list[str], dict[str, Any], Lengths | None]]:
-        """A stage's records of a paragraph as dicts, after the ``curriculum_record`` hooks:
-        ``(task, labels, annotators, record, ())``; lengths None for a record over the budget
-        (left out), also when a hook made it so."""
-        annotators = view.annotators(stage.layer)
-        produced = (
-            self._sft(view, stage, split, parts, annotators)
-            if self.setup.kind == "sft"
-            else self._dpo(view, stage, split, parts, annotators)
-        )
-        budget = self.setup.options.max_tokens
-        for made, labels in produced:
-            if made is None:
-                yield "", labels, annotators, {}, None
-                continue
-            task_name = made["meta"]["task"]
-            record = self._hook(made, stage, task_name, view) if self._hooked else made
-            if record is None:
-                continue
-            over = False
-            if self._hooked and budget is not None:
-                over = self._measure(record)[-1][3] > budget
-            yield (
-                task_name,
-                labels,
-                record["meta"].get("annotators", []),
-                record,
-                (None if over else ()),
-            )
 
     def _meta(
         self,
@@ -824,22 +826,6 @@ class Builder:
             meta[key] = extra.get(key)
         return meta
 
-    def _prompt(
-        self,
-        view: ParagraphView,
-        parts: _Paragraph,
-        fitted: _Fitted,
-        material: str,
-        instruction: str,
-    ) -> list[dict[str, str]]:
-        user = prompts.user_prompt(
-            view.text, parts.context_parts(fitted.context), material, instruction, self.lang
-        )
-        return [
-            {"role": "system", "content": prompts.SYSTEM[self.lang]},
-            {"role": "user", "content": user},
-        ]
-
     def _examples(
         self, view: ParagraphView, stage: Stage, parts: _Paragraph
     ) -> Iterator[tuple[CurriculumTask, Example]]:
@@ -854,64 +840,47 @@ class Builder:
                 for example in task.examples(view, self.lang):
                     yield task, example
 
-    def _sft(
+    def _made(
         self,
         view: ParagraphView,
         stage: Stage,
         split: str,
         parts: _Paragraph,
         annotators: list[str],
-    ) -> Iterator[tuple[dict[str, Any] | None, tuple[str, ...]]]:
-        """Each example's record, or None for one over the budget."""
-        stats = self.stats[stage.name]
-        for task, example in self._examples(view, stage, parts):
-            answer = text(example.answer)
-            fitted = self._fit(parts, stage, example.material, example.instruction, answer)
-            if fitted is None:
-                yield None, example.labels
-                continue
-            stats.shortened += fitted.shortened
-            messages = self._prompt(view, parts, fitted, example.material, example.instruction)
-            messages.append({"role": "assistant", "content": example.answer})
-            meta = self._meta(view, stage, split, task, example.meta, annotators, fitted.context)
-            yield {"messages": messages, "meta": meta}, example.labels
-
-    def _dpo(
-        self,
-        view: ParagraphView,
-        stage: Stage,
-        split: str,
-        parts: _Paragraph,
-        annotators: list[str],
-    ) -> Iterator[tuple[dict[str, Any] | None, tuple[str, ...]]]:
-        """Each preference pair's record (the budget holds for the longer answer), or None."""
-        pairs: list[tuple[CurriculumTask, PreferencePair]] = []
-        for task in stage.tasks:
-            make = getattr(task, "preference_pairs", None)
-            if make is not None:
-                pairs.extend((task, pair) for pair in make(view, self.lang))
-        correction = self._correction(view, stage)
-        if correction is not None:
-            pairs.append(correction)
-        stats = self.stats[stage.name]
-        for task, pair in pairs:
-            longer = max(text(pair.chosen), text(pair.rejected), key=lambda t: t.utf8)
-            fitted = self._fit(parts, stage, pair.material, pair.instruction, longer)
-            if fitted is None:
-                yield None, ()
-                continue
-            stats.shortened += fitted.shortened
-            yield (
-                {
-                    "prompt": self._prompt(view, parts, fitted, pair.material, pair.instruction),
-                    "chosen": [{"role": "assistant", "content": pair.chosen}],
-                    "rejected": [{"role": "assistant", "content": pair.rejected}],
-                    "meta": self._meta(
-                        view, stage, split, task, pair.meta, annotators, fitted.context
-                    ),
-                },
-                (),
+    ) -> Iterator[_Made]:
+        """The one record builder: each of a stage's records of a paragraph, its prompt fitted
+        to the budget (:meth:`_fit`; ``fitted`` None when it cannot fit)."""
+        kind = self.setup.kind
+        items: list[tuple[CurriculumTask, Example | PreferencePair]] = []
+        if kind == "sft":
+            items.extend(self._examples(view, stage, parts))
+        else:
+            for task in stage.tasks:
+                make = getattr(task, "preference_pairs", None)
+                if make is not None:
+                    items.extend((task, pair) for pair in make(view, self.lang))
+            correction = self._correction(view, stage)
+            if correction is not None:
+                items.append(correction)
+        context_task = self.setup.context_tasks[stage.layer]
+        for task, item in items:
+            answers: tuple[Text, ...]
+            if isinstance(item, Example):
+                answers = (
+                    parts.answer_text(stage.layer) if task is context_task else text(item.answer),
+                )
+                labels = item.labels
+            else:
+                answers = (text(item.chosen), text(item.rejected))
+                labels = ()
+            longest = max(answers, key=lambda t: t.utf8)
+            fitted = self._fit(parts, stage, item.material, item.instruction, longest)
+            meta = (
+                {}
+                if fitted is None
+                else self._meta(view, stage, split, task, item.meta, annotators, fitted.context)
             )
+            yield _Made(kind, task, labels, parts.system, answers, meta, fitted, self.setup)
 
     def _correction(
         self, view: ParagraphView, stage: Stage

@@ -70,6 +70,10 @@ class Text(NamedTuple):
     words: int
     utf8: int  # bytes of the string in UTF-8 (what the token estimate reads)
 
+    def decoded(self) -> str:
+        """The string itself (JSON's escapes undone)."""
+        return str(json.loads(b'"' + self.json + b'"'))
+
 
 def text(value: str) -> Text:
     return Text(
