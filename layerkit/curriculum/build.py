@@ -360,6 +360,7 @@ class _Paragraph:
         self._compact: dict[str, str | None] = {}
         self._context: dict[tuple[str, str], Text] = {}
         self._prefixes: dict[Context, Text] = {}
+        self._settled: dict[tuple[tuple[str, ...], str], Context] = {}
         self._head: Text | None = None
 
     def example(self, layer: str) -> Example | None:
@@ -396,6 +397,15 @@ class _Paragraph:
 
     def can_compact(self, layer: str) -> bool:
         return self.compact(layer) is not None
+
+    def settled(self, layers: tuple[str, ...], mode: ContextMode) -> Context:
+        """The context a stage asks for (:func:`initial_context`), settled (:meth:`settle`);
+        made once per stage of the paragraph."""
+        key = (layers, mode)
+        found = self._settled.get(key)
+        if found is None:
+            found = self._settled[key] = self.settle(initial_context(layers, mode))
+        return found
 
     def settle(self, context: Context) -> Context:
         """``context`` with each compact layer whose task has no compact form shown in full."""
@@ -779,7 +789,10 @@ class Builder:
         of :func:`budget.shorter`), or None when none does."""
         options = self.setup.options
         count = self.setup.counter.count
-        context = parts.settle(initial_context(stage.context_layers, options.context))
+        context = parts.settled(stage.context_layers, options.context)
+        if options.max_tokens is None:  # nothing to fit: the context asked for
+            user = parts.user(context, material, instruction)
+            return _Fitted(context, user, *count((parts.system, user), answer), False)
         for tried, candidate in enumerate((context, *shorter(context, parts.can_compact))):
             user = parts.user(candidate, material, instruction)
             prompt_tokens, answer_tokens = count((parts.system, user), answer)
