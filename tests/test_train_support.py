@@ -265,3 +265,45 @@ def test_forgetting_plot_writes_readable_numbers_on_a_fixed_metric_scale(
     plots.plot_forgetting(matrix, tmp_path / "f.png")
     assert seen == [(None, None), (0.0, 1.0)]
     assert (tmp_path / "f.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cumulative_adapter_of_a_merge_run_is_peft_cat_combination(tmp_path: Path) -> None:
+    """A merge run writes each stage's adapter as the sum of the merged stages, from the saved
+    factors (no model loaded). It must be what peft's own combination gives:
+    add_weighted_adapter(combination_type="cat") with weights 1, and apply as their sum."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from layerkit.train.modeling import read_adapter, write_cumulative_adapter
+
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=64, hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+        num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=32,
+    )  # fmt: skip
+    base = LlamaForCausalLM(config)
+    lora = {"target_modules": ["q_proj", "v_proj"], "lora_dropout": 0.0, "task_type": "CAUSAL_LM"}
+    model = get_peft_model(base, LoraConfig(r=2, lora_alpha=4, **lora), adapter_name="one")
+    model.add_adapter("two", LoraConfig(r=3, lora_alpha=3, **lora))
+    for name, param in model.named_parameters():
+        if "lora_B" in name:
+            torch.nn.init.normal_(param)  # peft starts B at zero: give both adapters an effect
+    parts = []
+    for adapter in ("one", "two"):
+        model.set_adapter(adapter)
+        model.save_pretrained(tmp_path / adapter, selected_adapters=[adapter])
+        parts.append(read_adapter(tmp_path / adapter / adapter))
+    write_cumulative_adapter(parts, tmp_path / "ours", "tiny")
+    model.add_weighted_adapter(["one", "two"], [1.0, 1.0], "cat", combination_type="cat")
+    model.set_adapter("cat")
+    model.save_pretrained(tmp_path / "peft", selected_adapters=["cat"])
+    ours, theirs = read_adapter(tmp_path / "ours"), read_adapter(tmp_path / "peft" / "cat")
+    assert set(ours) == set(theirs)
+    for name, (a, b, scale) in ours.items():
+        a2, b2, scale2 = theirs[name]
+        torch.testing.assert_close(scale * b @ a, scale2 * b2 @ a2)
+        one, two = parts[0][name], parts[1][name]
+        torch.testing.assert_close(
+            scale * b @ a, one[2] * one[1] @ one[0] + two[2] * two[1] @ two[0]
+        )

@@ -343,6 +343,11 @@ def write_cumulative_adapter(
 
     W + s1·B1·A1 + s2·B2·A2 = W + B·A exactly, so after a ``merge`` run every stage's adapter
     still applies to the untouched base model with plain ``PeftModel.from_pretrained``.
+
+    This is peft's ``add_weighted_adapter(..., combination_type="cat")`` with weights 1 (tested
+    equal), done on the saved factors: peft's needs every adapter loaded on the untouched base
+    model, which a merge run no longer has in memory (its weights hold the merged stages), so
+    calling it would mean loading the base model a second time at every stage.
     """
     from peft import LoraConfig
     from safetensors.torch import save_file
