@@ -53,7 +53,7 @@ from layerkit.curriculum.tasks import CurriculumTask, Example, ParagraphView, Pr
 from layerkit.errors import LayerkitError, PluginError, UsageError
 from layerkit.plugin.manager import chain_hook, collect, get_plugin_manager, has_implementations
 from layerkit.schema import SchemaRegistry
-from layerkit.store import Store
+from layerkit.store import Store, corpus
 from layerkit.store.models import LAYER_STATES
 
 Kind = Literal["sft", "dpo"]
@@ -562,14 +562,14 @@ class Builder:
 
     def plan_splits(self) -> SplitPlan:
         layers = [s.layer for s in self.setup.stages]
-        weights = reader.eligible_documents(self.store, layers, self.setup.states)
+        weights = corpus.eligible_documents(self.store, layers, self.setup.states)
         self.eligible = sum(weights.values())
-        self.documents = reader.document_names(self.store, list(weights))
+        self.documents = corpus.document_names(self.store, list(weights))
         keys = {doc: info[1] for doc, info in self.documents.items()}
         self.plan = plan_splits(
             weights,
             keys,
-            reader.duplicate_links(self.store),
+            corpus.duplicate_links(self.store),
             self.setup.options.split,
             self.setup.options.seed,
         )
@@ -577,7 +577,7 @@ class Builder:
 
     def state_counts(self, snapshot: Mapping[str, Any]) -> dict[str, dict[str, int]]:
         """Per stage layer, how many paragraphs are in each state (for the skip report), from
-        the counts :func:`reader.snapshot` took (paragraphs without a status row are todo)."""
+        the counts :func:`corpus.snapshot` took (paragraphs without a status row are todo)."""
         counts: dict[str, dict[str, int]] = {}
         for stage in self.setup.stages:
             counts[stage.layer] = dict.fromkeys(LAYER_STATES, 0)
@@ -649,7 +649,7 @@ class Builder:
         setup = self.setup
         budget = setup.options.max_tokens
         if setup.kind == "dpo":
-            self._suggestions = reader.model_suggestions(
+            self._suggestions = corpus.model_suggestions(
                 self.store, [s.layer for s in setup.stages]
             )
         for view in self._views() if views is None else views:
@@ -735,7 +735,7 @@ class Builder:
         worker waits here, so memory stays flat.
         """
         setup = self.setup
-        bounds = reader.batch_bounds(
+        bounds = corpus.batch_bounds(
             self.store, [s.layer for s in setup.stages], setup.states, self.batch_size
         )
         jobs = setup.options.jobs
@@ -750,7 +750,7 @@ class Builder:
             while pending:
                 yield self._merge(pending.popleft().get())
 
-    def _encode(self, bounds: reader.Bounds) -> _Batch:
+    def _encode(self, bounds: corpus.Bounds) -> _Batch:
         """In a worker: the batch of paragraphs within ``bounds``, encoded."""
         self.stats = {stage.name: StageStats() for stage in self.setup.stages}
         self._duplicates_written = []
@@ -990,6 +990,6 @@ def _start_worker(builder: Builder) -> None:
     _worker = builder
 
 
-def _encode_batch(bounds: reader.Bounds) -> _Batch:
+def _encode_batch(bounds: corpus.Bounds) -> _Batch:
     assert _worker is not None
     return _worker._encode(bounds)

@@ -17,14 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import layerkit
-from layerkit.curriculum import formats, reader
+from layerkit.curriculum import formats
 from layerkit.curriculum.build import Builder, Kind, Setup, resolve
 from layerkit.curriculum.card import render_card
 from layerkit.curriculum.output import MANIFEST, JsonlWriter, atomic_directory
 from layerkit.curriculum.splits import SPLITS
 from layerkit.plugin.reader import StoreReader, store_of
 from layerkit.plugin.types import ExportContext, ExportReport
-from layerkit.store import Store
+from layerkit.store import Store, corpus
 
 FORMAT = formats.FORMAT
 FORMAT_VERSION = formats.FORMAT_VERSION
@@ -95,7 +95,7 @@ def export_curriculum(
         finally:
             for writer in writers.values():
                 writer.close()
-        snapshot = reader.snapshot(store)
+        snapshot = corpus.snapshot(store)
         manifest = _manifest(setup, builder, writers, snapshot)
         formats.Manifest.model_validate(manifest)  # what trainers will read it with
         (tmp / MANIFEST).write_text(
