@@ -35,6 +35,8 @@ FORBIDDEN = {
     ),
     "layerkit.nlp": ("layerkit.store", "layerkit.project", "layerkit.cli", "layerkit.tui"),
     "layerkit.errors": ("layerkit.",),
+    # The domain model is shared by every layer above it: it depends on none of them.
+    "layerkit.model": ("layerkit.",),
     "layerkit.tui": ("layerkit.cli", "click"),
     "layerkit.drafts": ("layerkit.store", "layerkit.schema", "layerkit.cli"),
     # The curriculum is built from the store; it knows nothing of screens, commands or training.

@@ -49,7 +49,7 @@ from layerkit.curriculum.output import (
     text,
 )
 from layerkit.curriculum.splits import SplitPlan, parse_split, parse_stages, plan_splits
-from layerkit.curriculum.tasks import CurriculumTask, Example, ParagraphView, PreferencePair
+from layerkit.curriculum.tasks import CurriculumTask, Example, Paragraph, PreferencePair
 from layerkit.errors import LayerkitError, PluginError, UsageError
 from layerkit.plugin.manager import chain_hook, collect, get_plugin_manager, has_implementations
 from layerkit.schema import SchemaRegistry
@@ -345,7 +345,7 @@ class _Paragraph:
 
     def __init__(
         self,
-        view: ParagraphView,
+        view: Paragraph,
         context_tasks: Mapping[str, CurriculumTask],
         lang: str,
         texts: _Texts,
@@ -628,7 +628,7 @@ class Builder:
         lengths.append(("record", sum(n[1] for n in lengths), sum(n[2] for n in lengths), total))
         return lengths
 
-    def _views(self, **batch: Any) -> Iterator[ParagraphView]:
+    def _views(self, **batch: Any) -> Iterator[Paragraph]:
         """The paragraphs that may yield a record, with the layers the stages read."""
         setup = self.setup
         top = max((setup.schemas.order.index(s.layer) for s in setup.stages), default=-1)
@@ -641,7 +641,7 @@ class Builder:
         )
 
     def _stream(
-        self, *, as_dicts: bool, views: Iterable[ParagraphView] | None = None
+        self, *, as_dicts: bool, views: Iterable[Paragraph] | None = None
     ) -> Iterator[tuple[Stage, str, dict[str, Any] | None, bytes, Lengths]]:
         """``(stage, split, record or None, line, lengths)`` of every record kept, in file
         order: the record as a dict only when asked for (or hooked), the line always."""
@@ -771,7 +771,7 @@ class Builder:
             self._check_duplicate(*written)
         return batch.chunks
 
-    def _ready(self, view: ParagraphView, stage: Stage) -> bool:
+    def _ready(self, view: Paragraph, stage: Stage) -> bool:
         stats = self.stats[stage.name]
         states = self.setup.states
         if view.state(stage.layer) not in states:
@@ -802,7 +802,7 @@ class Builder:
 
     def _meta(
         self,
-        view: ParagraphView,
+        view: Paragraph,
         stage: Stage,
         split: str,
         task: CurriculumTask,
@@ -840,7 +840,7 @@ class Builder:
         return meta
 
     def _examples(
-        self, view: ParagraphView, stage: Stage, parts: _Paragraph
+        self, view: Paragraph, stage: Stage, parts: _Paragraph
     ) -> Iterator[tuple[CurriculumTask, Example]]:
         """The examples of a stage's tasks; the context task's is the one made for the context
         of the stages above."""
@@ -855,7 +855,7 @@ class Builder:
 
     def _made(
         self,
-        view: ParagraphView,
+        view: Paragraph,
         stage: Stage,
         split: str,
         parts: _Paragraph,
@@ -896,7 +896,7 @@ class Builder:
             yield _Made(kind, task, labels, parts.system, answers, meta, fitted, self.setup)
 
     def _correction(
-        self, view: ParagraphView, stage: Stage
+        self, view: Paragraph, stage: Stage
     ) -> tuple[CurriculumTask, PreferencePair] | None:
         """The layer as people left it (chosen) against the model's suggestion (rejected)."""
         before = self._suggestions.get(view.id)
@@ -935,7 +935,7 @@ class Builder:
         )
 
     def _hook(
-        self, record: dict[str, Any], stage: Stage, task: str, view: ParagraphView
+        self, record: dict[str, Any], stage: Stage, task: str, view: Paragraph
     ) -> dict[str, Any] | None:
         kind = self.setup.kind
         result, dropped_by = chain_hook(

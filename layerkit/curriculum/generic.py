@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from layerkit.curriculum.answers import format_answer
-from layerkit.curriculum.tasks import Example, ParagraphView, label_counts
+from layerkit.curriculum.tasks import Example, Paragraph, label_counts
 from layerkit.schema import LayerSchema
 
 _INSTRUCTION = {
@@ -49,7 +49,7 @@ class SchemaTask:
         self.name = f"{schema.layer}.annotation"
         self.description = f"every annotation of the {schema.layer} layer (derived from its schema)"
 
-    def examples(self, paragraph: ParagraphView, lang: str) -> Iterator[Example]:
+    def examples(self, paragraph: Paragraph, lang: str) -> Iterator[Example]:
         data = self.data(paragraph)
         fields = "; ".join(
             f"{f.name} ({f.kind}" + (": " + ", ".join(f.label_names) if f.labels else "") + ")"
@@ -64,7 +64,7 @@ class SchemaTask:
             labels=label_counts(paragraph.layer(self.layer)),
         )
 
-    def data(self, paragraph: ParagraphView) -> dict[str, Any]:
+    def data(self, paragraph: Paragraph) -> dict[str, Any]:
         anns = paragraph.layer(self.layer)
         kinds = {f.name: (f.kind, f.scope) for f in self.schema.fields}
         spans = sorted(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from layerkit.curriculum.tasks import ParagraphView
+from layerkit.model import Paragraph
 from layerkit.store import Store
 from layerkit.store.corpus import BATCH
 
@@ -25,12 +25,12 @@ def iter_views(
     until: tuple[int, int] | None = None,
     batch_size: int = BATCH,
     raw: bool = True,
-) -> Iterator[ParagraphView]:
+) -> Iterator[Paragraph]:
     """Paragraphs that have one of ``ready_layers`` in one of ``states``, in document order,
     with the annotations of ``read_layers`` and the states of every layer
     (:meth:`Store.iter_paragraph_bundles`: one query per batch per table, plain tuples);
     ``after`` and ``until`` as there."""
-    for b in store.iter_paragraph_bundles(
+    yield from store.iter_paragraph_bundles(
         layers=read_layers,
         ready_layers=ready_layers,
         ready_states=states,
@@ -38,8 +38,4 @@ def iter_views(
         until=until,
         batch_size=batch_size,
         raw=raw,
-    ):
-        yield ParagraphView(
-            b.id, b.document_id, b.document, b.position, b.text, b.sha256, b.sentences,
-            b.tokens, b.annotations, b.states,
-        )  # fmt: skip
+    )  # the store reads the domain model's Paragraph itself

@@ -13,9 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from layerkit.plugin.model import Annotation, Paragraph
+from layerkit.model import Annotation, Paragraph
 
-# The paragraph and annotation a task reads: the domain model plugins see (layerkit.plugin).
+# The paragraph and annotation a task reads: the domain model (layerkit.model), which plugins
+# import from layerkit.plugin. ``ParagraphView`` is its name in the first plugin contract.
 ParagraphView = Paragraph
 Ann = Annotation
 
@@ -68,7 +69,7 @@ class CurriculumTask(Protocol):
     context: bool
     description: str
 
-    def examples(self, paragraph: ParagraphView, lang: str) -> Iterable[Example]: ...
+    def examples(self, paragraph: Paragraph, lang: str) -> Iterable[Example]: ...
 
 
 def label_counts(anns: Iterable[Ann]) -> tuple[str, ...]:

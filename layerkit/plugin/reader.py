@@ -11,19 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from layerkit.errors import UsageError
-from layerkit.plugin.model import Document, Paragraph
+from layerkit.model import Document, Paragraph
 from layerkit.store import Store
-from layerkit.store.store import ParagraphBundle
 
 #: paragraphs read per query batch by :meth:`StoreReader.paragraphs`
 BATCH = 500
-
-
-def _paragraph(b: ParagraphBundle) -> Paragraph:
-    return Paragraph(
-        b.id, b.document_id, b.document, b.position, b.text, b.sha256, b.sentences,
-        b.tokens, b.annotations, b.states,
-    )  # fmt: skip
 
 
 class StoreReader:
@@ -61,15 +53,14 @@ class StoreReader:
         each batch a consistent snapshot.
         """
         bounds = (None, None) if document_id is None else ((document_id, -1), (document_id, 2**62))
-        for bundle in self._store.iter_paragraph_bundles(
+        yield from self._store.iter_paragraph_bundles(
             layers=layers,
             ready_layers=ready,
             ready_states=states,
             after=bounds[0],
             until=bounds[1],
             batch_size=BATCH,
-        ):
-            yield _paragraph(bundle)
+        )
 
     def paragraph(self, paragraph_id: int) -> Paragraph:
         """One paragraph by id, with every layer's annotations and states."""
@@ -78,7 +69,7 @@ class StoreReader:
         for bundle in self._store.iter_paragraph_bundles(
             after=(key[0], key[1] - 1), until=key, batch_size=1
         ):
-            return _paragraph(bundle)
+            return bundle
         raise UsageError(f"there is no paragraph {paragraph_id}.")  # pragma: no cover - raced
 
     def count_paragraphs(self) -> int:

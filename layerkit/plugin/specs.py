@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     import click
 
     from layerkit.curriculum.tasks import CurriculumTask
-    from layerkit.plugin.model import Paragraph
+    from layerkit.model import Paragraph
     from layerkit.plugin.types import Exporter, Importer, Preannotator
 
 hookspec = pluggy.HookspecMarker("layerkit")

@@ -22,11 +22,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
 from layerkit.errors import ConflictError, StoreError
+from layerkit.model import Annotation as DomainAnnotation
+from layerkit.model import Paragraph as DomainParagraph
 from layerkit.store import edits, search
 from layerkit.store.engine import (
     WRITE_OPTION,
@@ -91,46 +93,10 @@ class StatusSummary:
         }
 
 
-class AnnotationRow(NamedTuple):
-    """One annotation as :meth:`Store.iter_paragraph_bundles` reads it: the columns a reader of
-    annotations needs, as plain values (``attrs`` decoded).
-
-    A named tuple rather than a model object: a bulk read makes one per stored annotation, and
-    an ``Annotation`` model costs some twenty times as much to build.
-    """
-
-    id: int
-    layer: str
-    kind: str
-    field: str
-    start: int | None
-    end: int | None
-    label: str | None
-    value: str | None
-    attrs: dict[str, Any]
-    source_id: int | None
-    target_id: int | None
-    annotator: str
-    origin: str
-
-
-@dataclass(slots=True)
-class ParagraphBundle:
-    """A paragraph with its annotations and layer states, as :meth:`Store.iter_paragraph_bundles`
-    reads it. ``annotations`` maps a layer to its annotations in the order they were stored
-    (layers without annotations are absent); ``states`` maps a layer to ``(state, annotator)``
-    for the layers that have a status row (the others are ``todo``)."""
-
-    id: int
-    document_id: int
-    document: str  # the document's name
-    position: int
-    text: str
-    sha256: str
-    sentences: list[list[int]]
-    tokens: list[list[int]]
-    annotations: dict[str, list[AnnotationRow]]
-    states: dict[str, tuple[str, str | None]]
+# The domain model (layerkit/model.py) is what bulk reads return: the store makes the very
+# objects plugins, curricula and exports read.
+AnnotationRow = DomainAnnotation
+ParagraphBundle = DomainParagraph
 
 
 _new_annotation_row = partial(tuple.__new__, AnnotationRow)

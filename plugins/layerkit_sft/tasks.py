@@ -1,6 +1,6 @@
 """The built-in curriculum tasks of the five layers (LAYERS.md, "Curriculum tasks").
 
-Each task reads one layer of a :class:`ParagraphView` and answers in a format of
+Each task reads one layer of a :class:`Paragraph` and answers in a format of
 ``layerkit.curriculum.answers``; docs/curriculum.md shows every answer shape. Spans are quoted by
 their text, never by offsets: a model can copy words but cannot count code points, and
 ``answers.locate`` maps a quote back onto the paragraph.
@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from layerkit.curriculum.answers import TOKEN_COLUMNS, format_answer, format_token_table
-from layerkit.curriculum.tasks import Ann, Example, ParagraphView, PreferencePair, label_counts
+from layerkit.curriculum.tasks import Ann, Example, Paragraph, PreferencePair, label_counts
 
 # The parts of speech a compact lexical context keeps (content words): function words and
 # punctuation add tokens, not meaning a higher layer needs from the lexical layer.
@@ -35,10 +35,10 @@ class _Task:
     # Fields whose labels the answer contains (for the dataset card); None: every field.
     label_fields: tuple[str, ...] | None = None
 
-    def data(self, view: ParagraphView) -> Any:
+    def data(self, view: Paragraph) -> Any:
         raise NotImplementedError
 
-    def cached_data(self, view: ParagraphView) -> Any:
+    def cached_data(self, view: Paragraph) -> Any:
         """``data(view)``, kept for the last paragraph: its answer and its compact context are
         made from the same data, one after the other."""
         last = self.__dict__.get("_last")
@@ -48,10 +48,10 @@ class _Task:
         self.__dict__["_last"] = (view, made)
         return made
 
-    def answer(self, view: ParagraphView) -> str:
+    def answer(self, view: Paragraph) -> str:
         return format_answer(self.answer_format, self.cached_data(view))
 
-    def examples(self, view: ParagraphView, lang: str) -> Iterator[Example]:
+    def examples(self, view: Paragraph, lang: str) -> Iterator[Example]:
         anns = view.layer(self.layer)
         if self.label_fields is not None:
             anns = [a for a in anns if a.field in self.label_fields]
@@ -78,10 +78,10 @@ class LexicalTask(_Task):
         ),
     }
 
-    def data(self, view: ParagraphView) -> list[dict[str, str]]:
+    def data(self, view: Paragraph) -> list[dict[str, str]]:
         return [dict(zip(TOKEN_COLUMNS, row, strict=True)) for row in self.cached_rows(view)]
 
-    def cached_rows(self, view: ParagraphView) -> list[tuple[str, str, str, str]]:
+    def cached_rows(self, view: Paragraph) -> list[tuple[str, str, str, str]]:
         """``rows(view)`` kept for the last paragraph (its answer and compact context)."""
         last = self.__dict__.get("_last_rows")
         if last is not None and last[0] is view:
@@ -99,10 +99,10 @@ class LexicalTask(_Task):
             if row.get("upos") in CONTENT_UPOS
         )
 
-    def answer(self, view: ParagraphView) -> str:
+    def answer(self, view: Paragraph) -> str:
         return format_token_table(self.cached_rows(view))
 
-    def rows(self, view: ParagraphView) -> list[tuple[str, str, str, str]]:
+    def rows(self, view: Paragraph) -> list[tuple[str, str, str, str]]:
         """``(word, lemma, upos, feats)`` of every token, in text order (a word may have several
         rows when it is split into several syntactic words, each with its ``word`` attribute)."""
         text = view.text
@@ -169,7 +169,7 @@ class SemanticTask(_Task):
         ),
     }
 
-    def data(self, view: ParagraphView) -> dict[str, Any]:
+    def data(self, view: Paragraph) -> dict[str, Any]:
         anns = view.layer("semantic")
         predicates = _by_start([a for a in anns if a.field == "frame" and a.label == "PREDICATE"])
         roles: dict[int, list[tuple[Ann, Ann]]] = {}
@@ -241,7 +241,7 @@ class LogicalTask(_Task):
         ),
     }
 
-    def data(self, view: ParagraphView) -> dict[str, Any]:
+    def data(self, view: Paragraph) -> dict[str, Any]:
         anns = view.layer("logical")
         units = _by_start([a for a in anns if a.field == "unit" and a.kind == "span"])
         number = {u.id: i for i, u in enumerate(units, start=1)}
@@ -317,7 +317,7 @@ class UnfoldingTask:
         self.name = f"logical.{what}"
         self.description = f"the annotator's {what} of a claim, as free text"
 
-    def _texts(self, view: ParagraphView, label: str) -> Iterator[tuple[Ann, Ann]]:
+    def _texts(self, view: Paragraph, label: str) -> Iterator[tuple[Ann, Ann]]:
         for ann in view.layer("logical", "unfolding"):
             unit = view.get(ann.source_id)
             if ann.label == label and ann.value and ann.value.strip() and unit is not None:
@@ -326,7 +326,7 @@ class UnfoldingTask:
     def _instruction(self, lang: str) -> str:
         return self._ru if lang == "ru" else self._en
 
-    def examples(self, view: ParagraphView, lang: str) -> Iterator[Example]:
+    def examples(self, view: Paragraph, lang: str) -> Iterator[Example]:
         for unit, ann in self._texts(view, self.label):
             claim = view.quote(unit)
             yield Example(
@@ -337,7 +337,7 @@ class UnfoldingTask:
                 meta={"unfolding": self.label, "claim": claim, "annotation_id": ann.id},
             )
 
-    def preference_pairs(self, view: ParagraphView, lang: str) -> Iterator[PreferencePair]:
+    def preference_pairs(self, view: Paragraph, lang: str) -> Iterator[PreferencePair]:
         """An example is the better answer to "give an example" than a counterexample of the same
         claim, and the other way round."""
         opposite = {"EXAMPLE": "COUNTEREXAMPLE", "COUNTEREXAMPLE": "EXAMPLE"}.get(self.label)
@@ -389,7 +389,7 @@ class EpistemicTask(_Task):
         ),
     }
 
-    def data(self, view: ParagraphView) -> dict[str, Any]:
+    def data(self, view: Paragraph) -> dict[str, Any]:
         anns = view.layer("epistemic")
         sources: dict[int, list[Ann]] = {}
         for rel in anns:
@@ -468,7 +468,7 @@ class PragmaticTask(_Task):
         ),
     }
 
-    def examples(self, view: ParagraphView, lang: str) -> Iterator[Example]:
+    def examples(self, view: Paragraph, lang: str) -> Iterator[Example]:
         numbered = "\n".join(
             f"{i}. {view.text[s:e]}" for i, (s, e) in enumerate(view.sentences, start=1)
         )
@@ -480,7 +480,7 @@ class PragmaticTask(_Task):
                 labels=example.labels,
             )
 
-    def data(self, view: ParagraphView) -> dict[str, Any]:
+    def data(self, view: Paragraph) -> dict[str, Any]:
         anns = view.layer("pragmatic")
         acts: list[str | None] = [None] * len(view.sentences)
         out: dict[str, Any] = {"speech_acts": acts}

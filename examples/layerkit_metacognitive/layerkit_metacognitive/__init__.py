@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from layerkit import hookimpl
-from layerkit.curriculum import Example, ParagraphView, format_answer
+from layerkit.plugin import Example, Paragraph, format_answer
 
 SCHEMA = Path(__file__).with_name("metacognitive.toml")
 INSTRUCTIONS = {
@@ -36,7 +36,7 @@ class StrategyTask:
     context = True
     description = "the paragraph's strategy of exposition and a reflection on it"
 
-    def examples(self, paragraph: ParagraphView, lang: str) -> Iterator[Example]:
+    def examples(self, paragraph: Paragraph, lang: str) -> Iterator[Example]:
         data: dict[str, Any] = {"strategy": None, "reflection": None}
         for ann in paragraph.layer("metacognitive"):
             data[ann.field] = ann.label if ann.kind == "label" else ann.value

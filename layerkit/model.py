@@ -1,6 +1,9 @@
-"""The domain model plugins see: documents, paragraphs and their annotations, as read from a
-store by :class:`~layerkit.plugin.reader.StoreReader` (exporters), handed to curriculum tasks,
-and built on by the curriculum. Plain data, read in bulk: nothing here queries anything.
+"""The domain model: documents, paragraphs and their annotations as plain data.
+
+The store's bulk reads return it (:meth:`Store.iter_paragraph_bundles`), exporters get it from a
+:class:`~layerkit.plugin.StoreReader`, curriculum tasks read it, and plugins import it from
+:mod:`layerkit.plugin`. It depends on nothing else of layerkit, so every layer above can share
+it. Nothing here queries anything.
 
 Relations are annotations with ``kind == "relation"`` whose ``source_id`` and ``target_id`` are
 the ids of the annotations they link (in layerkit's JSONL file format the same fields are named
@@ -11,9 +14,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
-from typing import Any
-
-from layerkit.store.store import AnnotationRow
+from typing import Any, NamedTuple
 
 
 @dataclass(frozen=True)
@@ -28,11 +29,28 @@ class Document:
     meta: dict[str, Any]
 
 
-# One stored annotation, as tasks see it: the store's bulk-read row, a named tuple of
-# ``id, layer, kind, field, start, end, label, value, attrs, source_id, target_id, annotator,
-# origin`` (a named tuple rather than a frozen dataclass: an export makes one per stored
-# annotation, and a frozen dataclass costs several times as much to build).
-Annotation = AnnotationRow
+class Annotation(NamedTuple):
+    """One stored annotation as readers see it: the columns a reader of annotations needs, as
+    plain values (``attrs`` decoded). ``kind`` is ``token``, ``span``, ``relation``, ``label`` or
+    ``text``; a relation's ``source_id`` and ``target_id`` are annotation ids.
+
+    A named tuple rather than a model object: a bulk read makes one per stored annotation, and
+    a row model (the store's ``Annotation`` table class) costs some twenty times as much.
+    """
+
+    id: int
+    layer: str
+    kind: str
+    field: str
+    start: int | None
+    end: int | None
+    label: str | None
+    value: str | None
+    attrs: dict[str, Any]
+    source_id: int | None
+    target_id: int | None
+    annotator: str
+    origin: str
 
 
 @dataclass
