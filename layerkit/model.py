@@ -102,6 +102,29 @@ class Paragraph:
         starts = [s[0] for s in self.sentences]
         return max(0, bisect.bisect_right(starts, offset) - 1)
 
+    @property
+    def paragraph_id(self) -> int:
+        """The same as ``id``: the name pre-annotators knew it by (``ParagraphInput``)."""
+        return self.id
+
+    def sentence_tokens(self) -> list[list[tuple[int, int]]]:
+        """Token spans grouped by sentence (tokens outside every sentence form their own)."""
+        groups: list[list[tuple[int, int]]] = []
+        tokens = [(int(s), int(e)) for s, e in self.tokens]
+        i = 0
+        for start, end in self.sentences:
+            group = []
+            while i < len(tokens) and tokens[i][0] < end:
+                if tokens[i][0] >= start:
+                    group.append(tokens[i])
+                else:
+                    groups.append([tokens[i]])
+                i += 1
+            if group:
+                groups.append(group)
+        groups.extend([t] for t in tokens[i:])
+        return groups
+
     def state(self, layer: str) -> str:
         return self.states.get(layer, ("todo", None))[0]
 

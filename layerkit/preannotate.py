@@ -61,16 +61,15 @@ def preannotate(
     layer = preannotator.layer
     origin = f"model:{preannotator.name}@{preannotator.version}"
     ids = store.paragraphs_to_preannotate(layer, redo=redo)
+    order = project.schemas.order
+    below = order[: order.index(layer)] if layer in order else []
     report = PreannotateReport(model=origin, layer=layer, candidates=len(ids))
     done = 0
     for offset in range(0, len(ids), batch_size):
-        batch = store.paragraphs(ids[offset : offset + batch_size])
-        inputs = [
-            ParagraphInput(
-                paragraph_id=p.id or 0, text=p.text, sentences=p.sentences, tokens=p.tokens
-            )
-            for p in batch
-        ]
+        # The domain model's paragraphs, with the layers below the one filled: what a model
+        # of a higher layer reads its context from.
+        batch = store.read_paragraphs(ids[offset : offset + batch_size], layers=below)
+        inputs: list[ParagraphInput] = batch
         results = preannotator.annotate(inputs)
         if len(results) != len(inputs):
             raise InputError(

@@ -187,20 +187,37 @@ def test_register_preannotators_contract(tmp_path: Path) -> None:
         "    layer = 'semantic'\n"
         "    description = 'the first word of each paragraph is a predicate'\n"
         "    def annotate(self, paragraphs):\n"
-        "        return [[AnnotationDraft(layer='semantic', kind='span', field='frame',\n"
-        "                 label='PREDICATE', start=p.tokens[0][0], end=p.tokens[0][1])]\n"
-        "                for p in paragraphs]\n"
+        "        out = []\n"
+        "        for p in paragraphs:\n"
+        "            # the layer below (lexical) is there to read: the first VERB is the predicate\n"
+        "            verbs = [a for a in p.layer('lexical', 'morph') if a.label == 'VERB']\n"
+        "            assert set(p.annotations) <= {'lexical'}, p.annotations\n"
+        "            out.append([AnnotationDraft(layer='semantic', kind='span', field='frame',\n"
+        "                        label='PREDICATE', start=verbs[0].start, end=verbs[0].end)])\n"
+        "        return out\n"
         "@hookimpl\n"
         "def register_preannotators(register):\n"
         "    register(Predicates())\n",
     )
-    (tmp_path / "a.txt").write_text("Пришёл кот.\n\nУшла кошка.\n", encoding="utf-8")
+    (tmp_path / "a.txt").write_text("Кот пришёл.\n\nКошка ушла.\n", encoding="utf-8")
     assert _cli(tmp_path, "import", "a.txt").returncode == 0
+    assert _cli(tmp_path, "preannotate").returncode == 0  # lexical first
     done = _cli(tmp_path, "--plugin", str(plugin), "preannotate", "--layer", "semantic")
     assert done.returncode == 0, done.stderr
     assert "model:first-word@0.1: filled 2 of 2" in done.stdout
     status = json.loads(_cli(tmp_path, "status", "--json").stdout)
     assert status["annotations"]["semantic"] == 2
+    exported = _cli(tmp_path, "export", "jsonl", "-o", "all.jsonl")
+    assert exported.returncode == 0
+    rows = [json.loads(line) for line in (tmp_path / "all.jsonl").read_text("utf-8").splitlines()]
+    spans = [
+        r["text"][a["start"] : a["end"]]
+        for r in rows
+        if r["type"] == "paragraph"
+        for a in r["annotations"]
+        if a["layer"] == "semantic"
+    ]
+    assert spans == ["пришёл", "ушла"]  # the verbs, found through the lexical layer
 
 
 def test_register_layers_and_curriculum_tasks_contract(tmp_path: Path) -> None:

@@ -166,3 +166,21 @@ def test_an_empty_store_and_a_bare_paragraph(store: Store) -> None:
     assert isinstance(bundle, ParagraphBundle)
     assert (bundle.document, bundle.annotations, bundle.states) == ("bare", {}, {})
     assert list(store.iter_paragraph_bundles(ready_layers=LAYERS)) == []
+
+
+def test_read_paragraphs_by_id_is_the_bulk_readers_paragraphs(store: Store) -> None:
+    """Store.read_paragraphs (what pre-annotators get): the same Paragraphs as the bulk reader,
+    in the order asked, with only the layers asked for."""
+    _fill(store)
+    every = list(store.iter_paragraph_bundles(layers=None, ready_layers=None))
+    ids = [every[3].id, every[0].id, 10**9, every[1].id]
+    got = store.read_paragraphs(ids, layers=["lexical"])
+    assert [p.id for p in got] == [every[3].id, every[0].id, every[1].id]
+    for p in got:
+        full = next(b for b in every if b.id == p.id)
+        assert (p.text, p.tokens, p.sentences, p.states) == (
+            full.text, full.tokens, full.sentences, full.states,
+        )  # fmt: skip
+        assert set(p.annotations) <= {"lexical"}
+        assert p.annotations.get("lexical", []) == full.annotations.get("lexical", [])
+    assert store.read_paragraphs([]) == []

@@ -59,8 +59,8 @@ def register_preannotators(register: Callable[[Preannotator], None]) -> None:
 
     :param register: call ``register(preannotator)``; a pre-annotator has a ``name``, a
         ``version`` and the ``layer`` it fills, and ``annotate(paragraphs)`` returning, for each
-        :class:`layerkit.plugin.ParagraphInput`, a list of
-        :class:`layerkit.drafts.AnnotationDraft`. ``layerkit preannotate`` stores them with
+        :class:`layerkit.plugin.Paragraph` (with the annotations of the layers below the one it
+        fills), a list of :class:`layerkit.plugin.AnnotationDraft`. ``layerkit preannotate`` stores them with
         origin ``model:<name>@<version>`` and never touches a paragraph whose layer has human
         annotations.
     """

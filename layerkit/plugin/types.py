@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from layerkit.drafts import AnnotationDraft, DocumentDraft, ImportOptions
 from layerkit.errors import LayerkitError
+from layerkit.model import Paragraph
 
 if TYPE_CHECKING:
     import pluggy
@@ -77,32 +78,9 @@ class Exporter(Protocol):
     def export(self, reader: StoreReader, out: Path, context: ExportContext) -> ExportReport: ...
 
 
-@dataclass(frozen=True)
-class ParagraphInput:
-    """What a pre-annotator sees of a paragraph: its text and segmentation (offsets)."""
-
-    paragraph_id: int
-    text: str
-    sentences: Sequence[Sequence[int]]
-    tokens: Sequence[Sequence[int]]
-
-    def sentence_tokens(self) -> list[list[tuple[int, int]]]:
-        """Token spans grouped by sentence (tokens outside every sentence form their own)."""
-        groups: list[list[tuple[int, int]]] = []
-        tokens = [(int(s), int(e)) for s, e in self.tokens]
-        i = 0
-        for start, end in self.sentences:
-            group = []
-            while i < len(tokens) and tokens[i][0] < end:
-                if tokens[i][0] >= start:
-                    group.append(tokens[i])
-                else:
-                    groups.append([tokens[i]])
-                i += 1
-            if group:
-                groups.append(group)
-        groups.extend([t] for t in tokens[i:])
-        return groups
+# What a pre-annotator gets: the domain model's Paragraph, with the annotations of the layers
+# below the one it fills (its ``paragraph_id`` and ``sentence_tokens()`` are as before).
+ParagraphInput = Paragraph
 
 
 @runtime_checkable

@@ -391,6 +391,19 @@ class Store:
             yield from batch
             del batch  # before the next batch is read: memory holds one batch, not two
 
+    def read_paragraphs(
+        self, ids: Sequence[int], *, layers: Sequence[str] | None = None
+    ) -> list[ParagraphBundle]:
+        """The paragraphs ``ids`` (in that order) with the annotations of ``layers`` (None:
+        every layer) and every layer's state, as the bulk reader makes them, in one read
+        transaction. Unknown ids, and paragraphs of an import still running, are left out."""
+        if not ids:
+            return []
+        with self._read() as conn, conn.begin():
+            found = _read_bundles(conn, ((-1, -1), None), layers, None, (), len(ids), True, ids=ids)
+        by_id = {b.id: b for b in found}
+        return [by_id[i] for i in ids if i in by_id]
+
     def annotations(self, paragraph_id: int, layer: str | None = None) -> list[Annotation]:
         query = sa.select(annotations_t).where(annotations_t.c.paragraph_id == paragraph_id)
         if layer is not None:
@@ -981,9 +994,11 @@ def _read_bundles(
     ready_states: Sequence[str],
     limit: int,
     raw: bool,
+    ids: Sequence[int] | None = None,
 ) -> list[ParagraphBundle]:
     """One batch of :meth:`Store.iter_paragraph_bundles`: the first ``limit`` paragraphs after
-    the first ``(document_id, position)`` key of ``keys``, up to the second (None: no end)."""
+    the first ``(document_id, position)`` key of ``keys``, up to the second (None: no end);
+    with ``ids``, only those paragraphs."""
     p, a, s = paragraphs_t.c, annotations_t.c, status_t.c
     after, until = keys
     query = (
@@ -994,6 +1009,8 @@ def _read_bundles(
         .order_by(p.document_id, p.position)
         .limit(limit)
     )
+    if ids is not None:
+        query = query.where(p.id.in_(list(ids)))
     if until is not None:
         query = query.where(sa.tuple_(p.document_id, p.position) <= sa.tuple_(*until))
     if ready_layers is not None:
