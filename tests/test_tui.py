@@ -1213,6 +1213,34 @@ async def test_refresh_shows_other_annotators_work(db: Path, chat: int) -> None:
         assert side.option_count == 1
 
 
+async def test_going_back_to_a_paragraph_reads_it_again_only_if_anything_changed(
+    db: Path, chat: int
+) -> None:
+    """ctrl+n then ctrl+p shows the paragraph as it was read (no store reads but one query),
+    unless someone saved anything meanwhile: then it is read again and shows their work."""
+    async with running(db, at=chat, layer="semantic") as (app, pilot):
+        first = screen(app).data
+        assert first is not None
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        assert screen(app).data is first  # nothing changed: the same data, not read again
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        with open_store(db) as other:
+            other.create_annotation(
+                paragraph_id=chat, layer="semantic", kind="span", field="frame",
+                annotator="bob", label="PREDICATE", start=0, end=6,
+            )  # fmt: skip
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        again = screen(app).data
+        assert again is not None and again is not first and again.id == chat
+        assert [a.label for a in again.of_layer("semantic")] == ["PREDICATE"]
+        assert screen(app).query_one(AnnotationList).option_count == 1
+
+
 async def test_polling_picks_up_changes_by_itself(db: Path, chat: int) -> None:
     with open_store(db) as store:
         store.save_position(ME, paragraph_id=chat, layer="semantic")
@@ -1714,3 +1742,26 @@ async def test_keys_typed_with_the_russian_layout_work_as_on_the_keyboard(
             driver.send_message(events.Key(character, character))
         await settle(pilot)
         assert "зж" in app.screen.texts()[0]
+
+
+async def test_lines_recalled_on_returning_to_a_layer_are_those_drawn_afresh(
+    db: Path, chat: int
+) -> None:
+    """Back on a layer (or paragraph) seen lately, the text's rendered lines are reused when the
+    styled text is the same: they must be exactly what drawing it afresh gives, styles too."""
+    with open_store(db) as store:
+        store.create_annotation(
+            paragraph_id=chat, layer="semantic", kind="span", field="frame",
+            annotator=ME, label="PREDICATE", start=0, end=6,
+        )  # fmt: skip
+    async with running(db, at=chat, layer="semantic") as (app, _):
+        fresh = [view(app).render_line(y) for y in range(view(app).size.height)]
+    async with running(db, at=chat, layer="lexical") as (app, pilot):
+        for key in ("2", "3", "2"):
+            await pilot.press(key)
+            await settle(pilot)
+        drawn = [view(app).render_line(y) for y in range(view(app).size.height)]
+        recalled = view(app)._recent
+        assert len(recalled) >= 3  # lexical, semantic, logical: the second semantic was recalled
+    assert [list(s) for s in drawn] == [list(s) for s in fresh]
+    assert any(seg.style and seg.style.bgcolor for s in drawn for seg in s)  # the span shows

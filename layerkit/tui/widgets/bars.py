@@ -9,11 +9,15 @@ moves anything else on the screen.
 
 from __future__ import annotations
 
+from collections import deque
+from typing import Any
+
 from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual.screen import Screen
-from textual.widget import Widget
+from textual.strip import Strip
+from textual.widget import Widget, _RenderCache
 
 from layerkit.schema.models import LayerSchema
 from layerkit.tui.keymap import KeyMap
@@ -22,11 +26,17 @@ from layerkit.tui.widgets.navigator import STATE_GLYPHS
 
 
 class TextBar(Widget):
-    """A widget showing one Rich ``Text``, repainted (not re-laid out) when it changes."""
+    """A widget showing one Rich ``Text``, repainted (not re-laid out) when it changes.
+
+    The lines Textual renders for the last few texts are kept (:meth:`_render_content`): the
+    bars switch between a handful of texts (one per layer, per focused widget), and turning a
+    Text into lines is most of what repainting a bar costs.
+    """
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.text = Text()
+        self._recent: deque[tuple[Text, Any, Any, list[Strip]]] = deque(maxlen=8)
 
     def set_text(self, text: Text) -> None:
         if text != self.text:
@@ -35,6 +45,18 @@ class TextBar(Widget):
 
     def render(self) -> Text:
         return self.text
+
+    def _render_content(self) -> None:
+        """Textual's own rendering of the text (so the bar looks exactly as before), taken
+        from the texts seen lately when this one, at this size and style, is among them."""
+        size, style = self.size, self.visual_style
+        for text, seen_size, seen_style, strips in self._recent:
+            if seen_size == size and seen_style == style and text == self.text:
+                self._render_cache = _RenderCache(size, strips)
+                self._dirty_regions.clear()
+                return
+        super()._render_content()
+        self._recent.append((self.text, size, style, list(self._render_cache.lines)))
 
 
 class LayerTabs(TextBar):

@@ -10,6 +10,7 @@ already left out of the key map (see ``keymap``), so they still reach the app.
 
 from __future__ import annotations
 
+from collections import deque
 from typing import ClassVar
 
 from rich.style import Style
@@ -192,6 +193,8 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
         self._lines: list[tuple[int, int]] = []
         self._wrapped_width = -1
         self._strips: dict[int, Strip] = {}
+        # (styled text, width, its rendered lines) of the last few redraws: _recall_strips
+        self._recent: deque[tuple[Text, int, dict[int, Strip]]] = deque(maxlen=8)
         # Jump hints on screen: label → token index, what is typed so far, and whether the
         # jump extends the selection (``,``) or moves the cursor (``;``).
         self._hints: dict[str, int] = {}
@@ -644,9 +647,21 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
                 self._styled = self._with_hints(self._styled)
         if self._repaint_changed_lines(before):
             return
-        self._strips.clear()
+        self._strips = {}
         self._rewrap()
+        self._recall_strips()
         self.refresh()
+
+    def _recall_strips(self) -> None:
+        """Take the rendered lines of a styled text shown lately at this width, if the text is
+        styled exactly the same (back on a layer or a paragraph just seen): rendering the lines
+        is most of what a redraw costs. Else remember these lines (filled as they render)."""
+        width = self._wrapped_width
+        for text, seen_width, strips in self._recent:
+            if seen_width == width and text == self._styled:
+                self._strips = strips
+                return
+        self._recent.append((self._styled, width, self._strips))
 
     def _repaint_changed_lines(self, before: Text) -> bool:
         """Repaint only the lines whose styles changed (a cursor move touches one or two), if
@@ -656,9 +671,15 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
         after = self._styled
         if not self._lines or width != self._wrapped_width or before.plain != after.plain:
             return False
-        for index, (start, end) in enumerate(self._lines):
-            if before[start:end] != after[start:end]:
-                self._strips.pop(index, None)
+        changed = [
+            index
+            for index, (start, end) in enumerate(self._lines)
+            if before[start:end] != after[start:end]
+        ]
+        if changed:
+            # a new dict: the one replaced may be remembered with the text it renders
+            self._strips = {i: strip for i, strip in self._strips.items() if i not in changed}
+            for index in changed:
                 self.refresh_line(index)
         return True
 
@@ -667,7 +688,7 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
         if width != self._wrapped_width:
             self._lines = wrap(self._styled.plain, width)
             self._wrapped_width = width
-            self._strips.clear()
+            self._strips = {}
             # Never smaller than the view: a paragraph that fits then leaves the virtual size
             # as it was.
             height = max(len(self._lines), self.scrollable_content_region.height)
