@@ -1,0 +1,22 @@
+"""Agreement between independent annotators (issue 16): the measures first; assignments,
+copies and the ``layerkit agreement`` command build on them."""
+
+from layerkit.agreement.measures import (
+    Span,
+    SpanAgreement,
+    cohen_kappa,
+    fleiss_kappa,
+    krippendorff_alpha,
+    matched_spans,
+    span_agreement,
+)
+
+__all__ = [
+    "Span",
+    "SpanAgreement",
+    "cohen_kappa",
+    "fleiss_kappa",
+    "krippendorff_alpha",
+    "matched_spans",
+    "span_agreement",
+]
