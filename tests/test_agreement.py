@@ -120,3 +120,22 @@ def test_span_matching_exact_and_overlap() -> None:
         (0, 0)
     ]
     assert span_agreement({"a": [], "b": []}).mean_f1 == 1.0
+
+
+def test_relation_agreement_aligns_endpoints_by_the_span_matching() -> None:
+    from layerkit.agreement import Relation, relation_agreement
+
+    # anna and boris mark the same predicate and agent; boris's theme is longer (overlap only)
+    anna_spans = [Span(0, 5, "AGENT"), Span(6, 12, "PREDICATE"), Span(13, 20, "THEME")]
+    boris_spans = [Span(13, 25, "THEME"), Span(0, 5, "AGENT"), Span(6, 12, "PREDICATE")]
+    anna = [Relation(0, 1, "AGENT"), Relation(2, 1, "THEME")]
+    boris = [Relation(1, 2, "AGENT"), Relation(0, 2, "THEME"), Relation(0, 2, "CAUSE")]
+    spans = {"anna": anna_spans, "boris": boris_spans}
+    relations = {"anna": anna, "boris": boris}
+    exact = relation_agreement(spans, relations, match="exact")
+    assert exact.pairs["anna", "boris"] == pytest.approx(2 * 1 / 5)  # the theme's span differs
+    overlap = relation_agreement(spans, relations, match="overlap")
+    assert overlap.pairs["anna", "boris"] == pytest.approx(2 * 2 / 5)
+    # a relation matches once: two identical relations of one rater against one of the other
+    twice = {"anna": [Relation(0, 1, "AGENT")] * 2, "boris": [Relation(1, 2, "AGENT")]}
+    assert relation_agreement(spans, twice).pairs["anna", "boris"] == pytest.approx(2 / 3)

@@ -168,3 +168,45 @@ def span_agreement(spans: Mapping[str, Sequence[Span]], *, match: Match = "exact
         matched = len(matched_spans(first, second, match))
         pairs[a, b] = 1.0 if total == 0 else 2 * matched / total
     return SpanAgreement(pairs, sum(pairs.values()) / len(pairs), match)
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A relation between two of a rater's spans, by their index in that rater's span list."""
+
+    source: int
+    target: int
+    label: str | None = None
+
+
+def relation_agreement(
+    spans: Mapping[str, Sequence[Span]],
+    relations: Mapping[str, Sequence[Relation]],
+    *,
+    match: Match = "exact",
+) -> SpanAgreement:
+    """F1 over ``(source, target, label)`` between every two raters, the endpoints aligned by
+    the span matching (:func:`matched_spans`): a relation agrees when the other rater has one
+    with the same label between the spans matched to its endpoints."""
+    raters = sorted(relations)
+    if len(raters) < 2:
+        raise ValueError("relation agreement needs at least two raters")
+    pairs = {}
+    for a, b in itertools.combinations(raters, 2):
+        aligned = dict(matched_spans(list(spans[a]), list(spans[b]), match))
+        theirs: dict[tuple[int, int, str | None], int] = {}
+        for rel in relations[b]:
+            key = (rel.source, rel.target, rel.label)
+            theirs[key] = theirs.get(key, 0) + 1
+        matched = 0
+        for rel in relations[a]:
+            source, target = aligned.get(rel.source), aligned.get(rel.target)
+            if source is None or target is None:
+                continue
+            found = (source, target, rel.label)
+            if theirs.get(found, 0) > 0:
+                theirs[found] -= 1
+                matched += 1
+        total = len(relations[a]) + len(relations[b])
+        pairs[a, b] = 1.0 if total == 0 else 2 * matched / total
+    return SpanAgreement(pairs, sum(pairs.values()) / len(pairs), match)
