@@ -13,6 +13,7 @@ the ids of the annotations they link (in layerkit's JSONL file format the same f
 from __future__ import annotations
 
 import bisect
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -138,17 +139,6 @@ class Paragraph:
 
     def replace(self, layer: str, annotations: list[Annotation]) -> Paragraph:
         """A copy with ``layer``'s annotations replaced (used to rebuild a model's suggestion)."""
-        changed = dict(self.annotations)
-        changed[layer] = annotations
-        return Paragraph(
-            id=self.id,
-            document_id=self.document_id,
-            document=self.document,
-            position=self.position,
-            text=self.text,
-            sha256=self.sha256,
-            sentences=self.sentences,
-            tokens=self.tokens,
-            annotations=changed,
-            states=self.states,
+        return dataclasses.replace(
+            self, annotations={**self.annotations, layer: annotations}, _by_id=None
         )
