@@ -66,6 +66,8 @@ STATIC_MOVES = frozenset({"move", "extend", "sentence", "extend_sentence", "edge
 #: view actions that set a whole selection from the current one (the clause key): modelled as
 #: chains of presses from a collapsed cursor, each followed by any anchor-keeping moves
 SELECTORS = frozenset({"clause", "lower_span", "phrase"})
+#: view keys that move and then open the token editor (one key for ``'`` then ``enter``)
+OPENS_EDITOR = frozenset({"review_next"})
 
 
 # --- steps -----------------------------------------------------------------------------------
@@ -331,6 +333,8 @@ class CursorModel:
                     edge = self._probe(self.shape, None, name, args, key, c)
                     if edge is not None:
                         self.static[c].append(edge)
+            elif name in OPENS_EDITOR:
+                continue  # not a move: it opens the token editor (see _with_review_key)
             elif hasattr(ParagraphView, f"action_{name}"):
                 self.dynamic.append((key, name, args))
 
@@ -1804,7 +1808,29 @@ def token_step(
 
     what = f"«{form}» {'/'.join(have)} → {'/'.join(wanted)}"
     step = Step(layer, what, list(actions), (0, 0), (gold_id,), effect=effect)
-    return _finish(ctx, state, step, route)
+    return _with_review_key(_finish(ctx, state, step, route))
+
+
+def _view_key(action: str) -> str | None:
+    for binding in ParagraphView.BINDINGS:
+        if getattr(binding, "action", "") == action:
+            return _first_key(binding)
+    return None
+
+
+def _with_review_key(step: Step) -> Step:
+    """A route ending with the next-to-check key followed by ``enter`` (the token editor) is
+    the one review key, if the view has it: the same move, the editor opened with it."""
+    unsure, review = _view_key("next_unsure(1)"), _view_key("review_next")
+    if unsure is None or review is None:
+        return step
+    acts = step.actions
+    for i in range(len(acts) - 1):
+        if acts[i] == Press(unsure) and acts[i + 1] == Press("enter"):
+            step.actions = [*acts[:i], Press(review), *acts[i + 2 :]]
+            step.cost = step_cost(step.actions)
+            break
+    return step
 
 
 def accept_step(ctx: Context, state: State) -> Step | None:

@@ -93,6 +93,10 @@ TIMEOUT = 10.0
 # --- gold ---------------------------------------------------------------------------------------
 
 
+#: keys that open the token editor on the token (enter) or on the next one to check (review)
+EDITOR_KEYS = frozenset({"enter", "quotation_mark", '"'})
+
+
 @dataclass
 class Gold:
     """One gold annotation and what became of it."""
@@ -815,7 +819,8 @@ class Replay:
         if task.kind == "token":
             # the goal counts corrections whose right reading is among the candidates apart
             keys = step.keys
-            by_reading = len(keys) >= 2 and keys[-2] == "enter" and keys[-1].isdigit()
+            # the editor opened (enter, or the review key that also moves), then a digit
+            by_reading = len(keys) >= 2 and keys[-2] in EDITOR_KEYS and keys[-1].isdigit()
             what = "token fix by reading" if by_reading else "token fix typed"
         what = what.replace("_", " ")
         if task.kind == "texts":

@@ -233,7 +233,9 @@ def test_hooks_are_called_through_pluggy_so_hook_wrappers_apply(tmp_path: Path) 
     assert {owner for owner, _ in exporters} >= {"sft", "jsonl", "conllu"}
     assert all(owner != "file:wrapping.py" for owner, _ in exporters)
     record = {"messages": [], "meta": {}}
-    out, dropped_by = chain_hook(pm, "curriculum_record", "record", record, stage="s", task="t")
+    out, dropped_by = chain_hook(
+        pm, "curriculum_record", "record", record, stage="s", task="t", paragraph=None
+    )
     assert dropped_by is None and out["meta"]["tags"] == 2  # both steps, each saw the last
     assert calls.count("record") == 2  # the wrapper around each step
 

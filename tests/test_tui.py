@@ -985,6 +985,31 @@ async def test_next_doubtful_then_unconfirmed_token(db: Path, chat: int) -> None
         assert view(app).cursor_token == 0
 
 
+async def test_review_key_opens_the_next_token_to_check_in_the_editor(db: Path, chat: int) -> None:
+    """`"`: the move of `'` and the enter of the editor in one key, so a correction by a
+    numbered reading is `"` and a digit; with nothing left to check it opens nothing."""
+    tokens = [tuple(t) for t in _tokens_of(chat, db)]
+    by_offsets = {(a.start, a.end): a for a in rows(db, chat, "lexical")}
+    order = [by_offsets[t] for t in tokens]
+    doubtful = [i for i, a in enumerate(order) if a.confidence is not None and a.confidence < 0.9]
+    first = next(i for i in doubtful if i > 0)
+    async with running(db, at=chat, layer="lexical") as (app, pilot):
+        await pilot.press("quotation_mark")
+        await settle(pilot)
+        assert view(app).cursor_token == first
+        assert editor(app).readings, "the editor is open on it, with its readings numbered"
+        await pilot.press("1")  # reading 1, saved
+        await settle(pilot)
+        assert isinstance(app.screen, AnnotateScreen)
+        saved = {(a.start, a.end): a for a in rows(db, chat, "lexical")}[tokens[first]]
+        assert saved.origin == "human"
+        await pilot.press("A")  # accept the rest: nothing left to check
+        await settle(pilot)
+        await pilot.press("quotation_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, AnnotateScreen)
+
+
 async def test_token_editor_adds_a_missing_analysis(db: Path, chat: int) -> None:
     with open_store(db) as store:
         first = {(a.start, a.end): a for a in store.annotations(chat, "lexical")}[(0, 6)]

@@ -19,6 +19,7 @@ import multiprocessing
 import os
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -740,15 +741,23 @@ class Builder:
         )
         jobs = setup.options.jobs
         context = multiprocessing.get_context("fork")
-        # The pool forks its workers here, before it starts threads of its own.
-        with context.Pool(jobs, initializer=_start_worker, initargs=(self,)) as pool:
+        # concurrent.futures rather than multiprocessing.Pool: when a worker fails, leaving the
+        # block waits for the batches under way and returns, where Pool.terminate() can hang
+        # for good on a queue lock a killed worker held (seen under load).
+        with ProcessPoolExecutor(
+            jobs, mp_context=context, initializer=_start_worker, initargs=(self,)
+        ) as pool:
             pending: deque[Any] = deque()
-            for batch in bounds:
-                pending.append(pool.apply_async(_encode_batch, (batch,)))
-                if len(pending) > jobs:
-                    yield self._merge(pending.popleft().get())
-            while pending:
-                yield self._merge(pending.popleft().get())
+            try:
+                for batch in bounds:
+                    pending.append(pool.submit(_encode_batch, batch))
+                    if len(pending) > jobs:
+                        yield self._merge(pending.popleft().result())
+                while pending:
+                    yield self._merge(pending.popleft().result())
+            finally:
+                for future in pending:
+                    future.cancel()
 
     def _encode(self, bounds: corpus.Bounds) -> _Batch:
         """In a worker: the batch of paragraphs within ``bounds``, encoded."""

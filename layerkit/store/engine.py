@@ -92,7 +92,7 @@ def create_engine(url: str) -> sa.Engine:
         cursor = dbapi_connection.cursor()
         # The busy timeout first: switching a new file to WAL waits for other openers' locks.
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _switch_to_wal(cursor)
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -105,6 +105,23 @@ def create_engine(url: str) -> sa.Engine:
             conn.exec_driver_sql("BEGIN")
 
     return engine
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    """``PRAGMA journal_mode=WAL``, tried again while the database is locked: on a new file
+    that several processes open at once, SQLite may answer "locked" at once instead of waiting
+    out the busy timeout (it does not wait where waiting could deadlock), so this waits."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    delay = 0.001
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
 
 
 def begin_immediate(dbapi_connection: Any, timeout: float = BUSY_TIMEOUT_MS / 1000) -> None:

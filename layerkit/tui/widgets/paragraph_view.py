@@ -125,6 +125,15 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
             "that nobody confirmed (wraps around)",
         ),
         Binding(
+            "quotation_mark",
+            "review_next",
+            "Review next",
+            key_display='"',
+            show=False,  # the key bar keeps ' (Next doubtful); help lists this one
+            tooltip="The next token to check, opened in the token editor: a digit takes that "
+            "reading, enter keeps the model's (one key less than ' then enter)",
+        ),
+        Binding(
             "right_square_bracket",
             "verb(1)",
             "Next verb",
@@ -240,17 +249,25 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The next-to-check key only on a layer of tokens (hidden from the key bar elsewhere)."""
-        if action == "next_unsure":
+        if action in ("next_unsure", "review_next"):
             schema = self.schema
             return schema is not None and any(f.kind == "token" for f in schema.fields)
         return True
 
+    async def action_review_next(self) -> None:
+        """The next token to check (as ``'``), opened in the token editor at once."""
+        if self._next_unsure(1):
+            await self.run_action("screen.edit_token")
+
     def action_next_unsure(self, step: int) -> None:
+        self._next_unsure(step)
+
+    def _next_unsure(self, step: int) -> bool:
         """Move to the next token whose analysis a person should look at: a doubtful model
         analysis if any is left, else any unconfirmed model analysis, after the cursor
-        (wrapping around)."""
+        (wrapping around). False when there is none."""
         if self.data is None or self.schema is None or self.selection is None:
-            return
+            return False
         tokens = self.data.tokens
         by_offsets = {
             (a.start, a.end): a
@@ -264,11 +281,12 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
         if not found:
             said = "Every analysis here is confirmed." if by_offsets else "Nothing to check here."
             self.notify(said, timeout=2)
-            return
+            return False
         cursor = self.selection.cursor
         after = [i for i in found if (i - cursor) * step > 0]
         target = (min(after) if step > 0 else max(after)) if after else found[0 if step > 0 else -1]
         self._select(Selection(target, target))
+        return True
 
     def action_hints(self, extend: bool) -> None:
         """Show a hint on every token; the next keys pick one (see :func:`hint_labels`)."""
