@@ -324,6 +324,62 @@ def schema_show(state: State, layer: str, as_json: bool) -> None:
 
 
 @cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--layer", "layers", multiple=True, help="Only this layer (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@pass_state
+def agreement(
+    state: State, files: tuple[Path, ...], layers: tuple[str, ...], as_json: bool
+) -> None:
+    """Agreement between annotators, per layer: FILES are layerkit JSONL exports of the same
+    paragraphs, one per annotator (named after the file), e.g. each annotator's own store
+    exported with `layerkit export jsonl`. Paragraphs match by text; a layer counts where at
+    least two annotators marked it done."""
+    from layerkit.agreement.compare import compare
+    from layerkit.drafts import ImportOptions
+
+    if len(files) < 2:
+        raise UsageError("agreement needs two or more files, one per annotator.")
+    names = [f.stem for f in files]
+    if len(set(names)) != len(names):
+        names = [str(f) for f in files]
+    importer = state.project.importers["jsonl"]
+    versions = {}
+    for name, path in zip(names, files, strict=True):
+        if not path.is_file():
+            raise UsageError(f"{path}: no such file.")
+        versions[name] = [p for d in importer.read(path, ImportOptions()) for p in d.paragraphs]
+    for layer in layers:
+        if layer not in state.project.schemas.order:
+            raise UsageError(
+                f"no layer {layer!r}.", hint=f"Layers: {', '.join(state.project.schemas.order)}."
+            )
+    results = compare(versions, state.project.schemas, list(layers) or None)
+    if as_json:
+        _print_json({"layers": {layer: r.to_json() for layer, r in results.items()}})
+        return
+    table = Table("layer", "paragraphs", "annotators", "measure", "value")
+    for layer, result in results.items():
+        rows = [(k, f"{v:.3f}") for k, v in result.metrics.items()]
+        rows += [
+            (f"{k} (texts)", ", ".join(f"{r} {n}" for r, n in v.items()))
+            for k, v in result.counts.items()
+        ]
+        if not rows:
+            rows = [("—", "no paragraph with this layer done by two annotators")]
+        for i, (measure, value) in enumerate(rows):
+            first = i == 0
+            table.add_row(
+                layer if first else "",
+                str(result.items) if first else "",
+                ", ".join(result.annotators) if first else "",
+                measure,
+                value,
+            )
+    out.print(table)
+
+
+@cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @pass_state
 def plugins(state: State, as_json: bool) -> None:
