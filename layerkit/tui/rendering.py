@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Hashable, Sequence
+from typing import Generic, TypeVar
 
 from rich.cells import cell_len
 from rich.style import Style
@@ -177,3 +179,29 @@ def line_of(lines: Sequence[tuple[int, int]], offset: int) -> int:
         if offset < start:
             return max(i - 1, 0)
     return max(len(lines) - 1, 0)
+
+
+Lines = TypeVar("Lines")
+
+
+class RecentRenders(Generic[Lines]):
+    """The rendered lines of the last few styled texts a widget drew, each with what else
+    decides the drawing (width, size, style): widgets switch between a handful of texts (one
+    per layer, per paragraph just seen), and rendering lines is most of what a redraw costs.
+    A text is found by equality, spans and styles included, so a reused drawing is exactly
+    the one drawing it afresh would give."""
+
+    def __init__(self, size: int = 8) -> None:
+        self._items: deque[tuple[Text, Hashable, Lines]] = deque(maxlen=size)
+
+    def find(self, text: Text, key: Hashable) -> Lines | None:
+        for seen, seen_key, lines in self._items:
+            if seen_key == key and seen == text:
+                return lines
+        return None
+
+    def remember(self, text: Text, key: Hashable, lines: Lines) -> None:
+        self._items.append((text, key, lines))
+
+    def __len__(self) -> int:
+        return len(self._items)

@@ -9,9 +9,6 @@ moves anything else on the screen.
 
 from __future__ import annotations
 
-from collections import deque
-from typing import Any
-
 from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
@@ -21,7 +18,7 @@ from textual.widget import Widget, _RenderCache
 
 from layerkit.schema.models import LayerSchema
 from layerkit.tui.keymap import KeyMap
-from layerkit.tui.rendering import label_colour
+from layerkit.tui.rendering import RecentRenders, label_colour
 from layerkit.tui.widgets.navigator import STATE_GLYPHS
 
 
@@ -36,7 +33,7 @@ class TextBar(Widget):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.text = Text()
-        self._recent: deque[tuple[Text, Any, Any, list[Strip]]] = deque(maxlen=8)
+        self._recent: RecentRenders[list[Strip]] = RecentRenders()
 
     def set_text(self, text: Text) -> None:
         if text != self.text:
@@ -49,14 +46,14 @@ class TextBar(Widget):
     def _render_content(self) -> None:
         """Textual's own rendering of the text (so the bar looks exactly as before), taken
         from the texts seen lately when this one, at this size and style, is among them."""
-        size, style = self.size, self.visual_style
-        for text, seen_size, seen_style, strips in self._recent:
-            if seen_size == size and seen_style == style and text == self.text:
-                self._render_cache = _RenderCache(size, strips)
-                self._dirty_regions.clear()
-                return
+        key = (self.size, self.visual_style)
+        strips = self._recent.find(self.text, key)
+        if strips is not None:
+            self._render_cache = _RenderCache(self.size, strips)
+            self._dirty_regions.clear()
+            return
         super()._render_content()
-        self._recent.append((self.text, size, style, list(self._render_cache.lines)))
+        self._recent.remember(self.text, key, list(self._render_cache.lines))
 
 
 class LayerTabs(TextBar):

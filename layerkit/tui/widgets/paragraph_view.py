@@ -10,7 +10,6 @@ already left out of the key map (see ``keymap``), so they still reach the app.
 
 from __future__ import annotations
 
-from collections import deque
 from typing import ClassVar
 
 from rich.style import Style
@@ -42,7 +41,7 @@ from layerkit.tui.model import (
     token_at,
 )
 from layerkit.tui.phrases import next_phrase_selection
-from layerkit.tui.rendering import line_of, styled_paragraph, unsure, wrap
+from layerkit.tui.rendering import RecentRenders, line_of, styled_paragraph, unsure, wrap
 from layerkit.tui.widgets.scrolling import SteadyScrollbars
 
 # Hint letters, easiest to type first (home row, then the rows above and below).
@@ -202,8 +201,8 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
         self._lines: list[tuple[int, int]] = []
         self._wrapped_width = -1
         self._strips: dict[int, Strip] = {}
-        # (styled text, width, its rendered lines) of the last few redraws: _recall_strips
-        self._recent: deque[tuple[Text, int, dict[int, Strip]]] = deque(maxlen=8)
+        # the rendered lines of the last few styled texts, by width: _recall_strips
+        self._recent: RecentRenders[dict[int, Strip]] = RecentRenders()
         # Jump hints on screen: label → token index, what is typed so far, and whether the
         # jump extends the selection (``,``) or moves the cursor (``;``).
         self._hints: dict[str, int] = {}
@@ -674,12 +673,11 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
         """Take the rendered lines of a styled text shown lately at this width, if the text is
         styled exactly the same (back on a layer or a paragraph just seen): rendering the lines
         is most of what a redraw costs. Else remember these lines (filled as they render)."""
-        width = self._wrapped_width
-        for text, seen_width, strips in self._recent:
-            if seen_width == width and text == self._styled:
-                self._strips = strips
-                return
-        self._recent.append((self._styled, width, self._strips))
+        strips = self._recent.find(self._styled, self._wrapped_width)
+        if strips is not None:
+            self._strips = strips
+        else:
+            self._recent.remember(self._styled, self._wrapped_width, self._strips)
 
     def _repaint_changed_lines(self, before: Text) -> bool:
         """Repaint only the lines whose styles changed (a cursor move touches one or two), if
