@@ -150,6 +150,12 @@ class StageStats:
 
     SHOWN = 10  # paragraph ids of records left out that the manifest lists
 
+    def left_out(self, paragraph_id: int) -> None:
+        """A record over the budget, left out (the first few paragraphs are named)."""
+        self.over_budget += 1
+        if len(self.over_budget_paragraphs) < self.SHOWN:
+            self.over_budget_paragraphs.append(paragraph_id)
+
     def add(self, other: StageStats) -> None:
         self.paragraphs += other.paragraphs
         self.shortened += other.shortened
@@ -665,9 +671,7 @@ class Builder:
                 annotators = view.annotators(stage.layer)
                 for made in self._made(view, stage, split, parts, annotators):
                     if made.fitted is None:  # over budget whatever the context: left out
-                        stats.over_budget += 1
-                        if len(stats.over_budget_paragraphs) < stats.SHOWN:
-                            stats.over_budget_paragraphs.append(view.id)
+                        stats.left_out(view.id)
                         continue
                     stats.shortened += made.fitted.shortened
                     record = made.record() if as_dicts or self._hooked else None
@@ -678,7 +682,7 @@ class Builder:
                             continue
                         line, lengths = dump_line(record), list(self._measure(record))
                         if budget is not None and lengths[-1][3] > budget:
-                            stats.over_budget += 1
+                            stats.left_out(view.id)  # a hook made it too long
                             continue
                         made_by = record["meta"].get("annotators", annotators)
                     else:

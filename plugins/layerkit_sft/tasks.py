@@ -8,7 +8,7 @@ their text, never by offsets: a model can copy words but cannot count code point
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 from layerkit.curriculum.answers import TOKEN_COLUMNS, format_answer, format_token_table
@@ -23,6 +23,19 @@ SEMANTIC_ROLES = "AGENT, PATIENT, THEME, EXPERIENCER, RECIPIENT, ATTRIBUTE, INST
 
 def _by_start(anns: list[Ann]) -> list[Ann]:
     return sorted(anns, key=lambda a: (a.start if a.start is not None else -1, a.end or 0, a.id))
+
+
+def _for_last_paragraph(
+    owner: object, slot: str, view: Paragraph, make: Callable[[Paragraph], Any]
+) -> Any:
+    """``make(view)``, kept in ``owner``'s ``slot`` for the last paragraph asked about (held by
+    identity, so a paragraph read again is made again)."""
+    last = owner.__dict__.get(slot)
+    if last is not None and last[0] is view:
+        return last[1]
+    made = make(view)
+    owner.__dict__[slot] = (view, made)
+    return made
 
 
 class _Task:
@@ -41,12 +54,7 @@ class _Task:
     def cached_data(self, view: Paragraph) -> Any:
         """``data(view)``, kept for the last paragraph: its answer and its compact context are
         made from the same data, one after the other."""
-        last = self.__dict__.get("_last")
-        if last is not None and last[0] is view:
-            return last[1]
-        made = self.data(view)
-        self.__dict__["_last"] = (view, made)
-        return made
+        return _for_last_paragraph(self, "_last_data", view, self.data)
 
     def answer(self, view: Paragraph) -> str:
         return format_answer(self.answer_format, self.cached_data(view))
@@ -83,12 +91,7 @@ class LexicalTask(_Task):
 
     def cached_rows(self, view: Paragraph) -> list[tuple[str, str, str, str]]:
         """``rows(view)`` kept for the last paragraph (its answer and compact context)."""
-        last = self.__dict__.get("_last_rows")
-        if last is not None and last[0] is view:
-            return last[1]  # type: ignore[no-any-return]
-        made = self.rows(view)
-        self.__dict__["_last_rows"] = (view, made)
-        return made
+        return _for_last_paragraph(self, "_last_rows", view, self.rows)  # type: ignore[no-any-return]
 
     def compact(self, data: list[dict[str, str]], lang: str) -> str:
         """``lemma/UPOS`` of each content word, in text order: what higher layers use of the
