@@ -208,15 +208,13 @@ def chain_hook(
     return value, None
 
 
-_CHAINS: dict[tuple[int, str], tuple[tuple[Any, ...], list[tuple[str, Any]]]] = {}
-
-
 def _chain_steps(pm: pluggy.PluginManager, hook_name: str) -> list[tuple[str, Any]]:
     """``(plugin, hook caller)`` per step of a chain, in call order: each caller holds one
-    plugin's implementation and the hook's wrappers. Kept while the implementations stay the
-    same (a chain runs once per curriculum record)."""
+    plugin's implementation and the hook's wrappers. Kept on the manager (it lives as long as
+    they are valid) while the implementations stay the same: a chain runs once per record."""
     impls = tuple(getattr(pm.hook, hook_name).get_hookimpls())
-    cached = _CHAINS.get((id(pm), hook_name))
+    chains = pm.__dict__.setdefault("_layerkit_chains", {})
+    cached = chains.get(hook_name)
     if cached is not None and cached[0] == impls:
         return cached[1]
     wrapping = {i.plugin_name for i in impls if i.wrapper or i.hookwrapper}
@@ -227,7 +225,7 @@ def _chain_steps(pm: pluggy.PluginManager, hook_name: str) -> list[tuple[str, An
             continue
         others = [pm.get_plugin(n) for n in everyone - wrapping - {impl.plugin_name}]
         steps.append((impl.plugin_name, pm.subset_hook_caller(hook_name, remove_plugins=others)))
-    _CHAINS[id(pm), hook_name] = (impls, steps)
+    chains[hook_name] = (impls, steps)
     return steps
 
 
