@@ -924,7 +924,16 @@ def test_the_builders_prompts_are_what_prompts_user_prompt_gives(
                         continue
                     expected = prompts.user_prompt(
                         view.text,
-                        parts.context_parts(fitted.context),
+                        [
+                            prompts.ContextPart(
+                                layer,
+                                (parts.compact(layer) or "")
+                                if form == "compact"
+                                else parts.answer(layer),
+                                form,
+                            )
+                            for layer, form in fitted.context
+                        ],
                         example.material,
                         example.instruction,
                         "ru",

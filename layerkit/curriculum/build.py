@@ -421,16 +421,6 @@ class _Paragraph:
             for layer, form in context
         )
 
-    def context_parts(self, context: Context) -> list[prompts.ContextPart]:
-        return [
-            prompts.ContextPart(
-                layer,
-                (self.compact(layer) or "") if form == "compact" else self.answer(layer),
-                form,
-            )
-            for layer, form in context
-        ]
-
     def prefix(self, context: Context) -> Text:
         """The user message up to the task's own parts: the paragraph and the lower layers'
         gold answers under their headings (:func:`prompts.user_parts`)."""
