@@ -10,8 +10,9 @@ the test splits for that.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 from layerkit.curriculum import prompts
 from layerkit.errors import UsageError
@@ -33,20 +34,33 @@ def instruction_of(example: dict) -> tuple[str, str]:
     return user[at + len(heading) :], lang
 
 
-def _context_answer(layer: str, form: str, answers: dict[str, str], lang: str) -> str | None:
-    """The model's answer for a lower layer in the form the stage was trained with: as it is,
-    or rendered compact by the layer's context task (None: not asked, or not compactable)."""
-    answer = answers.get(layer)
-    if answer is None or form != "compact":
-        return answer
-    from layerkit.curriculum.build import collect_tasks, compact_answer
+def _context_tasks() -> Mapping[str, Any]:
+    """Each layer's context task, from the plugins in force (what renders a compact form)."""
+    from layerkit.curriculum.build import collect_tasks
     from layerkit.plugin.manager import collect, get_plugin_manager
     from layerkit.schema import SchemaRegistry
 
     pm = get_plugin_manager()
     schemas = SchemaRegistry.from_paths([p for _, p in collect(pm, "register_layers")])
-    _, context_tasks = collect_tasks(pm, schemas)
-    task = context_tasks.get(layer)
+    return collect_tasks(pm, schemas)[1]
+
+
+def _context_answer(
+    layer: str,
+    form: str,
+    answers: dict[str, str],
+    lang: str,
+    tasks: Mapping[str, Any] | None = None,
+) -> str | None:
+    """The model's answer for a lower layer in the form the stage was trained with: as it is,
+    or rendered compact by the layer's context task (``tasks``: :func:`_context_tasks`, read
+    here if not given; None: not asked, or not compactable)."""
+    answer = answers.get(layer)
+    if answer is None or form != "compact":
+        return answer
+    from layerkit.curriculum.build import compact_answer
+
+    task = (tasks if tasks is not None else _context_tasks()).get(layer)
     return None if task is None else compact_answer(task, answer, lang)
 
 
@@ -68,6 +82,7 @@ def ask_layers(
     trained = load_trained(run_dir, chosen)
     budget = max_new_tokens or int(run["config"]["max_new_tokens"])
     answers: dict[str, str] = {}
+    tasks: Mapping[str, Any] | None = None
     for name, folder in trained_stages(run_dir, run):
         if name not in asked:
             continue
@@ -78,10 +93,12 @@ def ask_layers(
         meta = example.get("meta", {})
         layers = meta.get("context_layers", [])
         forms = meta.get("context_forms") or ["full"] * len(layers)
+        if tasks is None and "compact" in forms:
+            tasks = _context_tasks()  # once per question, whatever the stages ask
         context = [
             prompts.ContextPart(layer, shown, form)
             for layer, form in zip(layers, forms, strict=False)
-            if (shown := _context_answer(layer, form, answers, lang)) is not None
+            if (shown := _context_answer(layer, form, answers, lang, tasks)) is not None
         ]
         system = [m for m in example["messages"] if m["role"] == "system"]
         messages = [
