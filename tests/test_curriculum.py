@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from hypothesis import strategies as st
 from layerkit.curriculum import parse_answer, prompts, reader
 from layerkit.curriculum.budget import BYTES_PER_TOKEN, TOKENS_PER_MESSAGE, shorter
 from layerkit.curriculum.build import Builder, record_parts, resolve
-from layerkit.curriculum.output import chat_line, dump_line, join_texts, text
+from layerkit.curriculum.output import LengthCounts, chat_line, dump_line, join_texts, text
 from layerkit.curriculum.prompts import context_heading
 from layerkit.curriculum.splits import SPLITS, plan_splits
 from layerkit.errors import LayerkitError, UsageError
@@ -747,6 +748,43 @@ def test_chat_lines_spliced_from_texts_equal_the_record_encoded(
         "meta": meta,
     }
     assert chat_line(text(system).json, user.json, text(answer).json, meta) == dump_line(record)
+    # orjson writes what the json module would (the format readers compare against)
+    standard = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+    assert dump_line(record) == standard.encode("utf-8")
+
+
+@given(
+    st.lists(
+        st.lists(
+            st.tuples(
+                st.sampled_from(["prompt", "answer", "chosen", "record"]),
+                st.integers(0, 40),
+                st.integers(0, 40),
+                st.integers(0, 40),
+            ),
+            min_size=1,
+            max_size=4,
+        ),
+        max_size=60,
+    ),
+    st.integers(1, 9),
+)
+def test_length_counts_count_each_part_in_each_unit(
+    records: list[list[tuple[str, int, int, int]]], fold: int
+) -> None:
+    """Counted a batch at a time (by slices when the parts line up), whatever the records'
+    shapes and however the batches fall: the counts of counting one value at a time."""
+    counted = LengthCounts()
+    counted.FOLD = fold
+    other = LengthCounts()
+    naive: dict[str, dict[str, Counter[int]]] = {}
+    for i, lengths in enumerate(records):
+        (counted if i % 3 else other).add(lengths)
+        for name, *values in lengths:
+            for unit, value in zip(("chars", "words", "tokens"), values, strict=True):
+                naive.setdefault(unit, {}).setdefault(name, Counter())[value] += 1
+    counted.merge(other)
+    assert counted.by_unit() == naive
 
 
 @pytest.mark.parametrize(

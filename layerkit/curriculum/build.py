@@ -512,8 +512,11 @@ class _Made:
         """``(part, chars, words, tokens)`` of the prompt, the answer(s) and the record."""
         fitted = self.fitted
         assert fitted is not None
-        prompt = join_texts([self.system, fitted.user], _LINE_BREAK)
-        out: list[PartLength] = [("prompt", prompt.chars, prompt.words, fitted.prompt_tokens)]
+        # the prompt is the system and user messages joined by a line break (record_parts)
+        system, user = self.system, fitted.user
+        prompt_chars = system.chars + _LINE_BREAK.chars + user.chars
+        prompt_words = system.words + user.words
+        out: list[PartLength] = [("prompt", prompt_chars, prompt_words, fitted.prompt_tokens)]
         if self.kind == "sft":
             answer = self.answers[0]
             out.append(("answer", answer.chars, answer.words, fitted.answer_tokens))
@@ -528,7 +531,7 @@ class _Made:
             chars = sum(a.chars for a in self.answers)
             words = sum(a.words for a in self.answers)
         out.append(
-            ("record", prompt.chars + chars, prompt.words + words, fitted.prompt_tokens + tokens)
+            ("record", prompt_chars + chars, prompt_words + words, fitted.prompt_tokens + tokens)
         )
         return out
 

@@ -13,7 +13,6 @@ the place travels with the database, and searches paragraph text (:mod:`.search`
 from __future__ import annotations
 
 import hashlib
-import json
 import random
 import threading
 import time
@@ -24,12 +23,15 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+import orjson
 import sqlalchemy as sa
 
 from layerkit.errors import ConflictError, StoreError
 from layerkit.model import Annotation as DomainAnnotation
 from layerkit.model import Paragraph as DomainParagraph
+from layerkit.store import assignments as _assignments
 from layerkit.store import edits, search
+from layerkit.store.copies import SEPARATOR, copy_key, split_key
 from layerkit.store.engine import (
     WRITE_OPTION,
     RetryableWriteError,
@@ -100,6 +102,16 @@ ParagraphBundle = DomainParagraph
 
 
 _new_annotation_row = partial(tuple.__new__, AnnotationRow)
+
+
+@dataclass(frozen=True)
+class SeenParagraph:
+    """A paragraph's annotations and statuses as one annotator sees them
+    (:meth:`Store.seen_by`); ``assigned`` are the layers they annotate on a private copy."""
+
+    annotations: list[Annotation]
+    statuses: dict[str, LayerStatus]
+    assigned: frozenset[str]
 
 
 @dataclass
@@ -419,17 +431,74 @@ class Store:
             raise StoreError(f"there is no annotation {annotation_id}; it may have been deleted.")
         return from_row(Annotation, row)
 
-    def statuses(self, paragraph_id: int) -> dict[str, LayerStatus]:
+    def statuses(
+        self, paragraph_id: int, *, annotator: str | None = None
+    ) -> dict[str, LayerStatus]:
+        """Every layer's status (``todo`` where there is none), then the statuses of other
+        layer keys (private copies: ``copies.py``). With ``annotator``, as that annotator sees
+        them (:meth:`seen_by`)."""
+        if annotator is not None:
+            return self.seen_by(paragraph_id, annotator, annotations=False).statuses
         with self._read() as conn:
-            rows = conn.execute(
-                sa.select(status_t).where(status_t.c.paragraph_id == paragraph_id)
-            ).mappings()
-            found = {r["layer"]: from_row(LayerStatus, r) for r in rows}
+            return self._statuses(conn, paragraph_id)
+
+    def _statuses(self, conn: sa.Connection, paragraph_id: int) -> dict[str, LayerStatus]:
+        rows = conn.execute(
+            sa.select(status_t).where(status_t.c.paragraph_id == paragraph_id)
+        ).mappings()
+        found = {r["layer"]: from_row(LayerStatus, r) for r in rows}
         return {
             layer: found.get(layer)
             or LayerStatus(paragraph_id=paragraph_id, layer=layer, state="todo")
             for layer in (*self.layer_order, *sorted(set(found) - set(self.layer_order)))
         }
+
+    def seen_by(
+        self, paragraph_id: int, annotator: str, *, annotations: bool = True
+    ) -> SeenParagraph:
+        """A paragraph's annotations and statuses as ``annotator`` sees them, in one read:
+        on each layer assigned to them, their private copy under the layer's own name (the
+        shared layer hidden: their work is independent); elsewhere the shared layers; nobody
+        else's copies ever."""
+        with self._read() as conn, conn.begin():
+            mine = frozenset(
+                row.layer
+                for row in _assignments.assignments(
+                    conn, paragraph_ids=[paragraph_id], annotator=annotator
+                )
+            )
+            statuses = self._statuses(conn, paragraph_id)
+            rows: list[Any] = []
+            if annotations:
+                rows = list(
+                    conn.execute(
+                        sa.select(annotations_t)
+                        .where(annotations_t.c.paragraph_id == paragraph_id)
+                        .order_by(annotations_t.c.id)
+                    ).mappings()
+                )
+        seen_statuses: dict[str, LayerStatus] = {}
+        for key, status in statuses.items():
+            layer, owner = split_key(key)
+            if owner is None and layer not in mine:
+                seen_statuses[key] = status
+            elif owner is None:  # assigned: the copy's status, or todo
+                copy = statuses.get(copy_key(layer, annotator))
+                seen_statuses[key] = LayerStatus(
+                    paragraph_id=paragraph_id,
+                    layer=layer,
+                    state=copy.state if copy is not None else "todo",
+                    annotator=copy.annotator if copy is not None else None,
+                    updated_at=copy.updated_at if copy is not None else status.updated_at,
+                )
+        seen: list[Annotation] = []
+        for row in rows:
+            layer, owner = split_key(row["layer"])
+            if owner is None and layer not in mine:
+                seen.append(from_row(Annotation, row))
+            elif owner == annotator and layer in mine:
+                seen.append(from_row(Annotation, {**row, "layer": layer}))
+        return SeenParagraph(seen, seen_statuses, mine)
 
     def events(self, annotator: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         query = sa.select(events_t).order_by(events_t.c.id.desc()).limit(limit)
@@ -457,6 +526,59 @@ class Store:
             query = query.where(~any_annotation)
         with self._read() as conn:
             return list(conn.execute(query.order_by(paragraphs_t.c.id)).scalars())
+
+    # --- independent double annotation (assignments.py, copies.py) ----------------------------
+
+    def document_sizes(self) -> list[tuple[int, str, int]]:
+        """``(id, name, paragraphs)`` of every document, in id order."""
+        with self._read() as conn:
+            return _assignments.document_sizes(conn)
+
+    def document_paragraph_ids(self, document_ids: Sequence[int]) -> list[int]:
+        """The paragraphs of these documents, in document order."""
+        with self._read() as conn:
+            return _assignments.paragraph_ids(conn, document_ids)
+
+    def shared_work(self, paragraph_ids: Sequence[int], layers: Sequence[str]) -> dict[str, int]:
+        """Per layer, how many of the paragraphs have annotations in its shared layer."""
+        with self._read() as conn:
+            return _assignments.shared_work(conn, paragraph_ids, layers)
+
+    def assign(
+        self,
+        paragraph_ids: Sequence[int],
+        layers: Sequence[str],
+        annotators: Sequence[str],
+        *,
+        by: str,
+        copy_shared: bool,
+    ) -> _assignments.AssignResult:
+        """Assign ``layers`` of the paragraphs to each annotator, to annotate on private copies
+        (see :mod:`.assignments`); in one transaction, all or nothing."""
+        if len(set(annotators)) < 1 or any(not a or SEPARATOR in a for a in annotators):
+            raise StoreError(
+                f"cannot assign to {', '.join(map(repr, annotators)) or 'nobody'}.",
+                hint=f"Name each annotator (names without {SEPARATOR!r}).",
+            )
+        return self._run_write(
+            lambda conn: _assignments.assign(
+                conn,
+                self.layer_order,
+                paragraph_ids,
+                layers,
+                annotators,
+                by=by,
+                copy_shared=copy_shared,
+            ),
+            annotator=by,
+        )
+
+    def assignments(
+        self, *, paragraph_ids: Sequence[int] | None = None, annotator: str | None = None
+    ) -> list[_assignments.AssignmentRow]:
+        """Who annotates which paragraph's layer on a private copy."""
+        with self._read() as conn:
+            return _assignments.assignments(conn, paragraph_ids=paragraph_ids, annotator=annotator)
 
     # --- editing: one committed transaction each, or one for a batch --------------------------
 
@@ -498,7 +620,11 @@ class Store:
         target_id: int | None = None,
         origin: str = "human",
         confidence: float | None = None,
+        shared: bool = False,
     ) -> Annotation:
+        """Save a new annotation. An annotator assigned to the paragraph's layer
+        (:meth:`assign`) writes to their private copy of it; ``shared`` writes the shared
+        layer all the same (adjudication)."""
         edits.check_layer(layer, self.layer_order)
         values: dict[str, Any] = dict(
             paragraph_id=paragraph_id,
@@ -514,6 +640,7 @@ class Store:
             target_id=target_id,
             origin=origin,
             confidence=confidence,
+            shared=shared,
         )
         edit = self._commit_one(
             annotator,
@@ -564,8 +691,11 @@ class Store:
             ),
         )
 
-    def set_status(self, paragraph_id: int, layer: str, state: str, *, annotator: str) -> None:
-        """Set a layer's status (todo, in_progress, done, stale) for one paragraph; undoable."""
+    def set_status(
+        self, paragraph_id: int, layer: str, state: str, *, annotator: str, shared: bool = False
+    ) -> None:
+        """Set a layer's status (todo, in_progress, done, stale) for one paragraph; undoable.
+        An assigned annotator sets their copy's (see :meth:`create_annotation`)."""
         edits.check_layer(layer, self.layer_order)
         if state not in LAYER_STATES:
             raise StoreError(
@@ -574,7 +704,13 @@ class Store:
 
         def body(conn: sa.Connection) -> None:
             edit = edits.set_status(
-                conn, self.layer_order, paragraph_id, layer, state, annotator=annotator
+                conn,
+                self.layer_order,
+                paragraph_id,
+                layer,
+                state,
+                annotator=annotator,
+                shared=shared,
             )
             if edit is not None:
                 edits.record_edit(conn, annotator=annotator, edit=edit)
@@ -847,6 +983,7 @@ class Batch:
         target_id: int | None = None,
         origin: str = "human",
         confidence: float | None = None,
+        shared: bool = False,
     ) -> Annotation:
         """As :meth:`Store.create_annotation`; the new id is valid at once (for relations)."""
         values: dict[str, Any] = dict(
@@ -863,6 +1000,7 @@ class Batch:
             target_id=target_id,
             origin=origin,
             confidence=confidence,
+            shared=shared,
         )
         edit = self._apply(
             lambda conn: edits.create(
@@ -903,11 +1041,19 @@ class Batch:
             )
         )
 
-    def set_status(self, paragraph_id: int, layer: str, state: str) -> None:
+    def set_status(
+        self, paragraph_id: int, layer: str, state: str, *, shared: bool = False
+    ) -> None:
         """As :meth:`Store.set_status`."""
         self._apply(
             lambda conn: edits.set_status(
-                conn, self._store.layer_order, paragraph_id, layer, state, annotator=self.annotator
+                conn,
+                self._store.layer_order,
+                paragraph_id,
+                layer,
+                state,
+                annotator=self.annotator,
+                shared=shared,
             )
         )
 
@@ -957,15 +1103,18 @@ def _fetch(conn: sa.Connection, query: Any, raw: bool) -> list[Any]:
 
 
 def _json_value(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
+    return orjson.loads(value) if isinstance(value, str) else value
 
 
 def _decode_attrs(values: Sequence[Any]) -> list[dict[str, Any]]:
     """``attrs`` of many rows: JSON text (SQLite) is decoded with one ``json.loads`` over all of
     them, which costs half as much as one call a row."""
     try:
-        decoded = json.loads("[" + ",".join(values) + "]")
-    except (TypeError, ValueError):  # not all text (another database), or not all JSON
+        decoded = orjson.loads("[" + ",".join(values) + "]")
+    except (
+        TypeError,
+        ValueError,
+    ):  # orjson.JSONDecodeError is a ValueError  # not all text (another database), or not all JSON
         decoded = [_json_value(v) if v else {} for v in values]
     return [a if isinstance(a, dict) else {} for a in decoded]
 
