@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -323,19 +323,173 @@ def schema_show(state: State, layer: str, as_json: bool) -> None:
             out.print(table)
 
 
+def _names(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
 @cli.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--layers",
+    metavar="L1,L2,...",
+    help="Layers to annotate independently (comma-separated). Default: every layer.",
+)
+@click.option(
+    "--annotators",
+    metavar="A,B,...",
+    required=True,
+    help="Two or more annotators, each annotating the chosen paragraphs on a private copy.",
+)
+@click.option(
+    "--share",
+    type=float,
+    help="Share of the paragraphs to double-annotate, chosen by whole documents "
+    "(default 0.1; 1 with --documents).",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the choice.")
+@click.option(
+    "--documents",
+    metavar="NAME,...",
+    help="Choose among these documents only (names or ids, comma-separated).",
+)
+@click.option(
+    "--copy-shared/--no-copy-shared",
+    default=None,
+    help="Start each copy from the shared layer's annotations (e.g. the lexical "
+    "pre-annotation), or empty. Asked when the shared layers have work and this is not given.",
+)
+@click.option("--by", "by", metavar="NAME", help="Who assigns (the audit log). Default: you.")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@pass_state
+def assign(
+    state: State,
+    layers: str | None,
+    annotators: str,
+    share: float | None,
+    seed: int,
+    documents: str | None,
+    copy_shared: bool | None,
+    by: str | None,
+    as_json: bool,
+) -> None:
+    """Pick paragraphs (whole documents, reproducibly) that each named annotator annotates
+    independently, on a private copy of the layers, blind to the others' copies until every
+    copy is done; then `layerkit agreement` compares them."""
+    from layerkit.project import default_annotator
+    from layerkit.store.assignments import choose_documents
+
+    project = state.project
+    order = project.schemas.order
+    chosen_layers = _names(layers) or list(order)
+    unknown = [layer for layer in chosen_layers if layer not in order]
+    if unknown:
+        raise UsageError(f"no layer {unknown[0]!r}.", hint=f"Layers: {', '.join(order)}.")
+    people = list(dict.fromkeys(_names(annotators)))
+    if len(people) < 2:
+        raise UsageError(
+            "independent annotation needs two or more annotators.",
+            hint="Name them with --annotators, e.g. --annotators anna,boris.",
+        )
+    with project.open_store() as store:
+        sizes = store.document_sizes()
+        wanted = _names(documents)
+        if wanted:
+            known = {str(i): (i, name, n) for i, name, n in sizes}
+            known.update({name: (i, name, n) for i, name, n in sizes})
+            missing = [w for w in wanted if w not in known]
+            if missing:
+                raise UsageError(
+                    f"no document {missing[0]!r} in {display_url(state.db)}.",
+                    hint="`layerkit status` counts the documents; give names or ids.",
+                )
+            sizes = sorted({known[w] for w in wanted})
+        if not sizes:
+            raise UsageError("the store has no documents to assign.", hint="Import some first.")
+        picked = choose_documents(
+            sizes, share if share is not None else (1.0 if wanted else 0.1), seed
+        )
+        ids = store.document_paragraph_ids([i for i, _, _ in picked])
+        if copy_shared is None:
+            work = store.shared_work(ids, chosen_layers)
+            if work:
+                shown = ", ".join(f"{layer} in {n}" for layer, n in work.items())
+                if not sys.stdin.isatty():
+                    raise UsageError(
+                        f"the shared layers already have work in the chosen paragraphs ({shown} "
+                        "paragraph(s)).",
+                        hint="Say whether each copy starts from it: --copy-shared or "
+                        "--no-copy-shared.",
+                    )
+                copy_shared = click.confirm(
+                    f"The shared layers already have work here ({shown} paragraph(s)). Start "
+                    "each annotator's copy from it (no: start empty)?",
+                    default=True,
+                    err=True,
+                )
+        result = store.assign(
+            ids,
+            chosen_layers,
+            people,
+            by=by or default_annotator(project),
+            copy_shared=bool(copy_shared),
+        )
+    result.documents = [name for _, name, _ in picked]
+    if as_json:
+        _print_json({**result.to_json(), "layers": chosen_layers, "annotators": people})
+        return
+    out.print(
+        f"Assigned {', '.join(chosen_layers)} of {len(ids)} paragraph(s) in "
+        f"{len(picked)} document(s) to {', '.join(people)}: {result.assignments} new "
+        f"assignment(s), {result.already} already there, {result.copied} annotation(s) copied.",
+        markup=False,
+    )
+
+
+@cli.command()
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--layer", "layers", multiple=True, help="Only this layer (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @pass_state
 def agreement(
     state: State, files: tuple[Path, ...], layers: tuple[str, ...], as_json: bool
 ) -> None:
-    """Agreement between annotators, per layer: FILES are layerkit JSONL exports of the same
-    paragraphs, one per annotator (named after the file), e.g. each annotator's own store
-    exported with `layerkit export jsonl`. Paragraphs match by text; a layer counts where at
-    least two annotators marked it done."""
+    """Agreement between annotators, per layer. Without FILES: the private copies of the
+    paragraphs assigned with `layerkit assign`, where at least two copies of a layer are
+    done. With FILES: layerkit JSONL exports of the same paragraphs, one per annotator (named
+    after the file), e.g. each annotator's own store exported with `layerkit export jsonl`;
+    paragraphs match by text, and a layer counts where at least two marked it done."""
     from layerkit.agreement.compare import compare
+
+    for layer in layers:
+        if layer not in state.project.schemas.order:
+            raise UsageError(
+                f"no layer {layer!r}.", hint=f"Layers: {', '.join(state.project.schemas.order)}."
+            )
+    chosen = list(layers) or list(state.project.schemas.order)
+    if files:
+        versions = _versions_from_files(state, files)
+        results = compare(versions, state.project.schemas, chosen)
+    else:
+        from layerkit.agreement.copies import same_paragraph, versions_from_store
+
+        with state.project.open_store() as store:
+            versions, assigned = versions_from_store(store, chosen)
+        if not assigned:
+            raise UsageError(
+                f"no paragraph of {display_url(state.db)} is assigned to two annotators"
+                + (f" on {', '.join(chosen)}" if layers else "")
+                + ".",
+                hint="Assign some with `layerkit assign --annotators A,B`, or compare JSONL "
+                "exports: `layerkit agreement A.jsonl B.jsonl`.",
+            )
+        chosen = [layer for layer in chosen if layer in assigned]
+        results = compare(versions, state.project.schemas, chosen, same=same_paragraph)
+    if as_json:
+        _print_json({"layers": {layer: r.to_json() for layer, r in results.items()}})
+        return
+    _agreement_table(results)
+
+
+def _versions_from_files(state: State, files: Sequence[Path]) -> dict[str, list[Any]]:
     from layerkit.drafts import ImportOptions
 
     if len(files) < 2:
@@ -349,15 +503,10 @@ def agreement(
         if not path.is_file():
             raise UsageError(f"{path}: no such file.")
         versions[name] = [p for d in importer.read(path, ImportOptions()) for p in d.paragraphs]
-    for layer in layers:
-        if layer not in state.project.schemas.order:
-            raise UsageError(
-                f"no layer {layer!r}.", hint=f"Layers: {', '.join(state.project.schemas.order)}."
-            )
-    results = compare(versions, state.project.schemas, list(layers) or None)
-    if as_json:
-        _print_json({"layers": {layer: r.to_json() for layer, r in results.items()}})
-        return
+    return versions
+
+
+def _agreement_table(results: Mapping[str, Any]) -> None:
     table = Table("layer", "paragraphs", "annotators", "measure", "value")
     for layer, result in results.items():
         rows = [(k, f"{v:.3f}") for k, v in result.metrics.items()]

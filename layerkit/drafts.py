@@ -76,6 +76,9 @@ class ParagraphDraft:
     annotations: list[AnnotationDraft] = dc_field(default_factory=list)
     status: dict[str, LayerStatusDraft] = dc_field(default_factory=dict)
     line: int | None = None
+    # layer -> annotators who annotate it independently, on private copies (``layerkit
+    # assign``); their copies are the annotations and statuses of the layer keys ``layer@name``
+    assignments: dict[str, list[str]] = dc_field(default_factory=dict)
 
 
 @dataclass

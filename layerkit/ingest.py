@@ -23,6 +23,7 @@ from layerkit.plugin.manager import blamed_on
 from layerkit.project import Project
 from layerkit.quality import find_flags
 from layerkit.store import NewDocument, NewParagraph, Store
+from layerkit.store.copies import SEPARATOR, split_key
 from layerkit.store.imports import importing
 from layerkit.store.models import LAYER_STATES
 
@@ -212,6 +213,7 @@ def prepare_document(
                 meta=dict(par.meta),
                 annotations=_checked_annotations(project, par, text, path),
                 status=_checked_status(project, par, path),
+                assignments=_checked_assignments(project, par, path),
             )
         )
     meta = dict(draft.meta)
@@ -295,7 +297,8 @@ def _checked_annotations(
 def _checked_status(project: Project, par: ParagraphDraft, path: Path) -> dict[str, dict[str, Any]]:
     out = {}
     for layer, status in par.status.items():
-        if layer not in project.schemas.order:
+        base, owner = split_key(layer)
+        if base not in project.schemas.order or owner == "":
             raise InputError(f"status of unknown layer {layer!r}.", path=path, line=par.line)
         if status.state not in LAYER_STATES:
             raise InputError(
@@ -305,4 +308,21 @@ def _checked_status(project: Project, par: ParagraphDraft, path: Path) -> dict[s
                 hint=f"Use one of {', '.join(LAYER_STATES)}.",
             )
         out[layer] = {"state": status.state, "annotator": status.annotator}
+    return out
+
+
+def _checked_assignments(project: Project, par: ParagraphDraft, path: Path) -> dict[str, list[str]]:
+    out = {}
+    for layer, annotators in par.assignments.items():
+        if layer not in project.schemas.order:
+            raise InputError(f"assignment of unknown layer {layer!r}.", path=path, line=par.line)
+        if not isinstance(annotators, list) or not all(
+            isinstance(a, str) and a and SEPARATOR not in a for a in annotators
+        ):
+            raise InputError(
+                f"the assignments of {layer!r} must be a list of annotator names.",
+                path=path,
+                line=par.line,
+            )
+        out[layer] = list(annotators)
     return out

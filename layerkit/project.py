@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,3 +119,15 @@ def _by_name(
         out[name] = item
         owners[(what, name)] = plugin
     return out
+
+
+def default_annotator(project: Project | None = None) -> str:
+    """$LAYERKIT_ANNOTATOR, else the project's ``annotator`` setting, else the login name."""
+    configured = project.config.annotator if project is not None else None
+    env = os.environ.get("LAYERKIT_ANNOTATOR") or configured or os.environ.get("USER")
+    if env:
+        return env
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "annotator"

@@ -68,9 +68,10 @@ def _version_1_store(db_url: str) -> tuple[int, int]:
         end=5,
         label="THEME",
         annotator="anna",
+        shared=True,  # the shared layer, as version 1 knew it (no assignments table to ask)
     )
     assert annotation.id is not None
-    store.set_status(first, "lexical", "done", annotator="anna")
+    store.set_status(first, "lexical", "done", annotator="anna", shared=True)
     with engine.connect() as conn:
         tables = set(sa.inspect(conn).get_table_names())
     assert "annotator_positions" not in tables and "paragraphs_fts" not in tables
@@ -95,7 +96,7 @@ def test_version_1_database_upgrades_on_open(db_url: str, backend: str) -> None:
 
             context = MigrationContext.configure(conn, opts={"include_name": include_name})
             diff = compare_metadata(context, SQLModel.metadata)
-        assert versions == list(range(1, LATEST_VERSION + 1)) == [1, 2, 3, 4, 5, 6]
+        assert versions == list(range(1, LATEST_VERSION + 1)) == [1, 2, 3, 4, 5, 6, 7]
         assert diff == [], f"an upgraded database differs from the models: {diff}"
 
         # data from before the upgrade is intact, and its edit can still be undone
@@ -135,7 +136,7 @@ def test_migrating_stops_at_the_target_and_continues_later(db_url: str) -> None:
     try:
         assert migrate(engine, url_for_messages=db_url, target=1) == [1]
         assert migrate(engine, url_for_messages=db_url, target=1) == []
-        assert migrate(engine, url_for_messages=db_url) == [2, 3, 4, 5, 6]
+        assert migrate(engine, url_for_messages=db_url) == [2, 3, 4, 5, 6, 7]
         assert migrate(engine, url_for_messages=db_url) == []
     finally:
         engine.dispose()

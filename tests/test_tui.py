@@ -351,6 +351,27 @@ async def test_label_keys_create_relabel_and_nest_spans(db: Path, chat: int) -> 
         assert side.option_count == 3
 
 
+async def test_an_assigned_annotator_labels_a_private_copy_the_others_cannot_see(
+    db: Path, chat: int
+) -> None:
+    with open_store(db) as store:
+        store.assign([chat], ["semantic"], [ME, "boris"], by="lead", copy_shared=False)
+    async with running(db, at=chat, layer="semantic") as (app, pilot):
+        assert "your own copy" in str(view(app).border_subtitle)
+        await pilot.press("right", "right", "p")  # «Короче» PREDICATE
+        assert rows(db, chat, "semantic") == []  # not the shared layer
+        mine = rows(db, chat, f"semantic@{ME}")
+        assert [(a.start, a.end, a.label) for a in mine] == [(8, 14, "PREDICATE")]
+        assert side(app).option_count == 1
+    async with running(db, at=chat, layer="semantic", annotator="boris") as (app, _pilot):
+        assert view(app).data is not None and view(app).data.of_layer("semantic") == []
+        assert side(app).option_count == 0
+        assert "your own copy" in str(view(app).border_subtitle)
+    async with running(db, at=chat, layer="semantic", annotator="carl") as (app, _pilot):
+        assert "your own copy" not in str(view(app).border_subtitle)
+        assert view(app).data is not None and view(app).data.of_layer("semantic") == []
+
+
 async def test_keys_typed_in_a_burst_apply_in_order(db: Path, chat: int) -> None:
     """A fast typist's keys arrive before the previous ones are handled: the label must still
     go to the selection and the paragraph the earlier keys made."""

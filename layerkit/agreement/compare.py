@@ -20,7 +20,7 @@ Per layer, over those paragraphs, every field of its schema by its kind:
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,12 +66,17 @@ def compare(
     versions: Mapping[str, Sequence[ParagraphDraft]],
     schemas: SchemaRegistry,
     layers: Sequence[str] | None = None,
+    *,
+    same: Callable[[ParagraphDraft], Hashable] | None = None,
 ) -> dict[str, LayerAgreement]:
-    """Agreement per layer between raters (``{rater: their paragraphs}``)."""
-    by_text: dict[str, dict[str, ParagraphDraft]] = {}
+    """Agreement per layer between raters (``{rater: their paragraphs}``). ``same`` tells
+    which versions are of one paragraph (default: the same text; versions read from one store
+    know their paragraph's id)."""
+    key = same or (lambda paragraph: paragraph.text)
+    by_text: dict[Hashable, dict[str, ParagraphDraft]] = {}
     for rater, paragraphs in versions.items():
         for paragraph in paragraphs:
-            by_text.setdefault(paragraph.text, {})[rater] = paragraph
+            by_text.setdefault(key(paragraph), {})[rater] = paragraph
     out = {}
     for layer in layers or schemas.order:
         groups = [

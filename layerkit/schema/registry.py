@@ -49,9 +49,11 @@ class SchemaRegistry:
         target``); ``local_ids`` maps the paragraph's local ids to their annotations so relations
         can be checked against what they connect.
         """
-        layer = ann.get("layer")
-        if layer not in self.order:
-            return f"unknown layer {layer!r} (known: {', '.join(self.order)})"
+        key = ann.get("layer")
+        # a private copy (``layer@annotator``, see store/copies.py) follows its layer's schema
+        layer, _, owner = key.partition("@") if isinstance(key, str) else (key, "", "")
+        if layer not in self.order or (isinstance(key, str) and "@" in key and not owner):
+            return f"unknown layer {key!r} (known: {', '.join(self.order)})"
         schema = self.get(layer)
         field = schema.field(ann.get("field") or "")
         if field is None:

@@ -24,15 +24,25 @@ from typing import Any
 import sqlalchemy as sa
 
 from layerkit.errors import ConflictError, StoreError
+from layerkit.store.copies import base_layer, copy_key, split_key
 from layerkit.store.engine import RetryableWriteError
 from layerkit.store.locks import lock_paragraphs
-from layerkit.store.models import LAYER_STATES, Annotation, Event, LayerStatus, Paragraph, utcnow
+from layerkit.store.models import (
+    LAYER_STATES,
+    Annotation,
+    Assignment,
+    Event,
+    LayerStatus,
+    Paragraph,
+    utcnow,
+)
 from layerkit.store.sql import upsert
 
 annotations_t: sa.Table = Annotation.__table__  # type: ignore[attr-defined]
 paragraphs_t: sa.Table = Paragraph.__table__  # type: ignore[attr-defined]
 status_t: sa.Table = LayerStatus.__table__  # type: ignore[attr-defined]
 events_t: sa.Table = Event.__table__  # type: ignore[attr-defined]
+assignments_t: sa.Table = Assignment.__table__  # type: ignore[attr-defined]
 
 # The fields whose values make up an annotation's content (what conflicts are judged on).
 CONTENT_FIELDS = (
@@ -158,11 +168,20 @@ def status_effects_of_edit(
     mine = current.get(layer)
     if mine is None or mine["state"] == "todo":
         changes[layer] = {"state": "in_progress", "annotator": annotator}
-    if layer in layer_order:
-        for higher in layer_order[layer_order.index(layer) + 1 :]:
-            status = current.get(higher)
-            if status is not None and status["state"] in ("in_progress", "done"):
-                changes[higher] = {"state": "stale", "annotator": status.get("annotator")}
+    base, owner = split_key(layer)
+    if base not in layer_order:
+        return changes
+    rank = {name: i for i, name in enumerate(layer_order)}
+    higher = set(layer_order[rank[base] + 1 :])
+    for key in sorted(current, key=lambda k: (rank.get(base_layer(k), len(rank)), k)):
+        key_base, key_owner = split_key(key)
+        # An edit of a shared layer touches every higher layer built on it, copies too; an
+        # edit of anna's copy only anna's copies above it (nothing else was built on it).
+        if key_base not in higher or (owner is not None and key_owner != owner):
+            continue
+        status = current[key]
+        if status["state"] in ("in_progress", "done"):
+            changes[key] = {"state": "stale", "annotator": status.get("annotator")}
     return changes
 
 
@@ -203,10 +222,46 @@ class Edit:
 
 
 def check_layer(layer: str, layer_order: Sequence[str]) -> None:
-    if layer not in layer_order:
+    """Refuse a layer key the store does not know: a layer of ``layer_order``, or an
+    annotator's copy of one (``copies.py``)."""
+    base, owner = split_key(layer)
+    if base not in layer_order or owner == "":
         raise StoreError(
             f"unknown layer {layer!r}; this store knows {', '.join(layer_order)}.",
             hint="Add the layer's schema file, or check the spelling.",
+        )
+
+
+def route_layer(
+    conn: sa.Connection, paragraph_id: int, layer: str, annotator: str, *, shared: bool = False
+) -> str:
+    """The layer key an annotator's edit of ``layer`` goes to: their copy where they are
+    assigned to the paragraph's layer, the layer itself otherwise (or with ``shared``). A
+    copy's key names its owner, and nobody else may write it."""
+    if split_key(layer)[1] is not None:
+        check_private(layer, annotator)
+        return layer
+    if shared:
+        return layer
+    assigned = conn.execute(
+        sa.select(assignments_t.c.annotator).where(
+            (assignments_t.c.paragraph_id == paragraph_id)
+            & (assignments_t.c.layer == layer)
+            & (assignments_t.c.annotator == annotator)
+        )
+    ).first()
+    return copy_key(layer, annotator) if assigned is not None else layer
+
+
+def check_private(layer: str, annotator: str) -> None:
+    """Refuse an edit of another annotator's private copy: copies are independent work."""
+    base, owner = split_key(layer)
+    if owner is not None and owner != annotator:
+        raise StoreError(
+            f"this is {owner}'s private copy of the {base} layer; {annotator} cannot change it.",
+            hint="Each assigned annotator edits only their own copy; adjudication writes the "
+            "shared layer.",
+            title="Private copy",
         )
 
 
@@ -259,10 +314,15 @@ def create(
     target_id: int | None = None,
     origin: str = "human",
     confidence: float | None = None,
+    shared: bool = False,
 ) -> Edit:
-    """Insert an annotation; a relation or anchored text must point into the same paragraph."""
+    """Insert an annotation; a relation or anchored text must point into the same paragraph.
+
+    An annotator assigned to the paragraph's layer writes to their copy of it (``copies.py``)
+    unless ``shared`` (adjudication writes the shared layer)."""
     check_layer(layer, layer_order)
     lock_paragraphs(conn, [paragraph_id])
+    layer = route_layer(conn, paragraph_id, layer, annotator, shared=shared)
     for ref in (source_id, target_id):
         if ref is not None:
             other = get_annotation(conn, ref)
@@ -272,6 +332,12 @@ def create(
                 raise _no_longer_exists(ref)
             if other["paragraph_id"] != paragraph_id:
                 raise StoreError(f"annotation {ref} does not exist in paragraph {paragraph_id}.")
+            owner = split_key(other["layer"])[1]
+            if owner is not None and owner != split_key(layer)[1]:
+                raise StoreError(
+                    f"annotation {ref} is in {owner}'s private copy of the "
+                    f"{base_layer(other['layer'])} layer; only that copy may point at it."
+                )
     now = utcnow()
     result = conn.execute(
         annotations_t.insert().values(
@@ -328,6 +394,7 @@ def update(
         # never overwrites it again (the suggestion itself stays in the event log).
         changes["origin"] = "human"
     before = current_row(conn, annotation_id, expected_version)
+    check_private(before["layer"], annotator)
     _update_at_version(
         conn,
         annotation_id,
@@ -360,6 +427,7 @@ def delete(
 ) -> Edit:
     """Delete an annotation and whatever refers to it; the event keeps them all for undo."""
     before = current_row(conn, annotation_id, expected_version)
+    check_private(before["layer"], annotator)
     cascade = collect_dependents(conn, annotation_id)
     deleted = conn.execute(
         annotations_t.delete().where(
@@ -393,12 +461,15 @@ def set_status(
     state: str,
     *,
     annotator: str,
+    shared: bool = False,
 ) -> Edit | None:
-    """Set one layer's status of a paragraph; None (nothing written) if it already is ``state``."""
+    """Set one layer's status of a paragraph; None (nothing written) if it already is ``state``.
+    An assigned annotator sets their copy's status (see :func:`create`)."""
     check_layer(layer, layer_order)
     if state not in LAYER_STATES:
         raise StoreError(f"unknown status {state!r}", hint=f"Use one of {', '.join(LAYER_STATES)}.")
     lock_paragraphs(conn, [paragraph_id])
+    layer = route_layer(conn, paragraph_id, layer, annotator, shared=shared)
     current = get_statuses(conn, paragraph_id)
     before = current.get(layer)
     if _state(before) == state:

@@ -369,6 +369,26 @@ def m006_text_drafts(op: Operations) -> None:
     )
 
 
+@migration(7)
+def m007_assignments(op: Operations) -> None:
+    """Independent double annotation: which annotators annotate which paragraph's layer on a
+    private copy (the copies themselves are layers of their own: ``copies.py``)."""
+    op.create_table(
+        "assignments",
+        sa.Column(
+            "paragraph_id",
+            sa.Integer,
+            sa.ForeignKey("paragraphs.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("layer", sa.String, primary_key=True),
+        sa.Column("annotator", sa.String, primary_key=True),
+        sa.Column("assigned_by", sa.String, nullable=False),
+        sa.Column("assigned_at", _tz(), nullable=False),
+    )
+    op.create_index("ix_assignments_annotator", "assignments", ["annotator", "layer"])
+
+
 def is_modelled_table(name: str) -> bool:
     """Whether ``models.py`` describes the table: FTS5's virtual table and its shadow tables
     (``paragraphs_fts_data`` ...) are made by raw DDL and have no model."""

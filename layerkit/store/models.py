@@ -173,6 +173,29 @@ class LayerStatus(SQLModel, table=True):
     )
 
 
+class Assignment(SQLModel, table=True):
+    """A paragraph's layer that an annotator annotates independently, on a private copy
+    (``copies.py``): made by ``layerkit assign``, read by the annotator, agreement and
+    adjudication. ``assigned_by`` and ``assigned_at`` are for the audit trail."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (sa.Index("ix_assignments_annotator", "annotator", "layer"),)
+
+    paragraph_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer,
+            sa.ForeignKey("paragraphs.id", ondelete="CASCADE"),
+            primary_key=True,
+        )
+    )
+    layer: str = Field(sa_column=sa.Column(sa.String, primary_key=True))
+    annotator: str = Field(sa_column=sa.Column(sa.String, primary_key=True))
+    assigned_by: str
+    assigned_at: datetime = Field(
+        default_factory=utcnow, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False)
+    )
+
+
 class Event(SQLModel, table=True):
     """Append-only log of every change: audit trail and the source of undo/redo.
 

@@ -20,6 +20,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from layerkit.store import search
+from layerkit.store.assignments import assignments, assignments_t
+from layerkit.store.copies import base_layer, copy_key, split_key
 from layerkit.store.imports import visible_paragraphs
 from layerkit.store.models import LAYER_STATES, Document, LayerStatus, Paragraph
 from layerkit.store.store import Store, events_t
@@ -36,7 +38,8 @@ class ParagraphFilter:
     """Which paragraphs the navigator lists.
 
     ``states`` (with ``layer``) keeps paragraphs whose layer is in one of those states (a
-    paragraph without a status row is ``todo``); ``text`` keeps those holding each of its words,
+    paragraph without a status row is ``todo``; for ``annotator``, the state of their copy where
+    the layer is assigned to them); ``text`` keeps those holding each of its words,
     folded (the last may be a word's beginning, as it is often still being typed), as
     :mod:`layerkit.store.search` matches them on every database; text of punctuation only keeps
     none, blank text filters nothing.
@@ -45,6 +48,9 @@ class ParagraphFilter:
     layer: str | None = None
     states: tuple[str, ...] = ()
     text: str = ""
+    # whose view: a layer assigned to this annotator is in the state of their private copy
+    # (``copies.py``); None: the shared layers' states
+    annotator: str | None = None
 
     def __post_init__(self) -> None:
         unknown = set(self.states) - set(LAYER_STATES)
@@ -83,18 +89,31 @@ def _where(store: Store, conn: sa.Connection, filt: ParagraphFilter) -> list[Any
     conditions: list[Any] = [visible_paragraphs()]
     if filt.states:
         assert filt.layer is not None
-        state = sa.func.coalesce(
-            sa.select(status_t.c.state)
-            .where(
-                (status_t.c.paragraph_id == paragraphs_t.c.id) & (status_t.c.layer == filt.layer)
+        state: Any = _state_of(filt.layer)
+        if filt.annotator is not None:
+            a = assignments_t.c
+            assigned = sa.exists().where(
+                (a.paragraph_id == paragraphs_t.c.id)
+                & (a.layer == filt.layer)
+                & (a.annotator == filt.annotator)
             )
-            .scalar_subquery(),
-            "todo",
-        )
+            state = sa.case(
+                (assigned, _state_of(copy_key(filt.layer, filt.annotator))), else_=state
+            )
         conditions.append(state.in_(filt.states))
     if not filt.is_empty_text:
         conditions.extend(search.conditions(conn, filt.text))
     return conditions
+
+
+def _state_of(layer_key: str) -> Any:
+    """The paragraph's state of a layer key (``todo`` without a status row), per paragraph."""
+    return sa.func.coalesce(
+        sa.select(status_t.c.state)
+        .where((status_t.c.paragraph_id == paragraphs_t.c.id) & (status_t.c.layer == layer_key))
+        .scalar_subquery(),
+        "todo",
+    )
 
 
 def count(store: Store, filt: ParagraphFilter | None = None) -> int:
@@ -132,20 +151,38 @@ def paragraph_page(
             .limit(limit)
         )
         rows = conn.execute(query).all()
-        return _rows(conn, rows)
+        return _rows(conn, rows, filt.annotator)
 
 
-def _rows(conn: sa.Connection, rows: Sequence[Any]) -> list[ParagraphRow]:
+def _rows(
+    conn: sa.Connection, rows: Sequence[Any], annotator: str | None = None
+) -> list[ParagraphRow]:
+    """Navigator rows with every layer's state (as ``annotator`` sees it, if given: their
+    copy's state on the layers assigned to them)."""
     if not rows:
         return []
     ids = [r.id for r in rows]
-    states: dict[int, dict[str, str]] = {i: {} for i in ids}
+    found: dict[int, dict[str, str]] = {i: {} for i in ids}
     for pid, layer, state in conn.execute(
         sa.select(status_t.c.paragraph_id, status_t.c.layer, status_t.c.state).where(
             status_t.c.paragraph_id.in_(ids)
         )
     ):
-        states[pid][layer] = state
+        found[pid][layer] = state
+    mine: dict[int, set[str]] = {}
+    if annotator is not None:
+        for row in assignments(conn, paragraph_ids=ids, annotator=annotator):
+            mine.setdefault(row.paragraph_id, set()).add(row.layer)
+    states: dict[int, dict[str, str]] = {}
+    for pid, by_key in found.items():
+        assigned = mine.get(pid, set())
+        shown = states[pid] = {}
+        for key, state in by_key.items():
+            layer, owner = split_key(key)
+            if owner is None and layer not in assigned:
+                shown[key] = state
+        for layer in assigned:
+            shown[layer] = by_key.get(copy_key(layer, annotator or ""), "todo")
     doc_ids = sorted({r.document_id for r in rows})
     names = dict(
         conn.execute(
@@ -166,8 +203,9 @@ def _rows(conn: sa.Connection, rows: Sequence[Any]) -> list[ParagraphRow]:
     ]
 
 
-def row_of(store: Store, paragraph_id: int) -> ParagraphRow | None:
-    """One paragraph's navigator row (its document's name and every layer's state)."""
+def row_of(store: Store, paragraph_id: int, *, annotator: str | None = None) -> ParagraphRow | None:
+    """One paragraph's navigator row (its document's name and every layer's state, as
+    ``annotator`` sees them if given)."""
     with store.engine.connect() as conn:
         rows = conn.execute(
             sa.select(
@@ -178,7 +216,7 @@ def row_of(store: Store, paragraph_id: int) -> ParagraphRow | None:
                 paragraphs_t.c.flags,
             ).where(paragraphs_t.c.id == paragraph_id)
         ).all()
-        found = _rows(conn, rows)
+        found = _rows(conn, rows, annotator)
     return found[0] if found else None
 
 
@@ -255,7 +293,7 @@ def last_position(store: Store, annotator: str) -> tuple[int, str | None] | None
         ).first()
     if row is None:
         return None
-    return int(row.paragraph_id), row.layer
+    return int(row.paragraph_id), base_layer(row.layer) if row.layer else row.layer
 
 
 def last_event_id(store: Store) -> int:

@@ -1269,6 +1269,8 @@ class NewParagraph:
     meta: dict[str, Any]
     annotations: list[dict[str, Any]]  # rows; "local_id", "source", "target" are file-local ids
     status: dict[str, dict[str, Any]]
+    # layer -> annotators who annotate it on private copies (assignments.py)
+    assignments: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -1372,6 +1374,19 @@ class BulkWriter:
         ]
         if status_rows:
             self.conn.execute(status_t.insert(), status_rows)
+        assigned = [
+            {
+                "paragraph_id": par_id,
+                "layer": layer,
+                "annotator": annotator,
+                "assigned_by": "import",  # came with the imported file
+                "assigned_at": now,
+            }
+            for layer, annotators in par.assignments.items()
+            for annotator in dict.fromkeys(annotators)
+        ]
+        if assigned:
+            self.conn.execute(_assignments.assignments_t.insert(), assigned)
 
     def add_annotations(self, paragraph_id: int, rows: list[dict[str, Any]]) -> None:
         """Insert annotations, resolving file-local ``source``/``target`` ids to database ids.

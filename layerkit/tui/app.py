@@ -7,8 +7,6 @@ store reads one count and one page, so it is instant at any size.
 
 from __future__ import annotations
 
-import getpass
-import os
 from pathlib import Path
 from typing import ClassVar
 
@@ -19,7 +17,7 @@ from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
 
 from layerkit.errors import LayerkitError, StoreError
-from layerkit.project import Project
+from layerkit.project import Project, default_annotator
 from layerkit.schema import SchemaRegistry
 from layerkit.store import Store, queries
 from layerkit.tui.frames import KeyFrames
@@ -179,18 +177,6 @@ class LayerkitApp(App[None]):
             self._position_timer.stop()
         self.save_position()
         self.store.close()
-
-
-def default_annotator(project: Project | None = None) -> str:
-    """$LAYERKIT_ANNOTATOR, else the project's ``annotator`` setting, else the login name."""
-    configured = project.config.annotator if project is not None else None
-    env = os.environ.get("LAYERKIT_ANNOTATOR") or configured or os.environ.get("USER")
-    if env:
-        return env
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "annotator"
 
 
 def create_app(

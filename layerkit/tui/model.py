@@ -24,17 +24,22 @@ class ParagraphData:
     row: ParagraphRow
     annotations: tuple[Annotation, ...]
     statuses: dict[str, LayerStatus]
+    # layers the annotator annotates on a private copy here (shown and edited in its place)
+    assigned: frozenset[str] = frozenset()
 
     @classmethod
-    def load(cls, store: Store, paragraph_id: int) -> ParagraphData:
+    def load(cls, store: Store, paragraph_id: int, annotator: str) -> ParagraphData:
+        """The paragraph as ``annotator`` sees it (:meth:`Store.seen_by`)."""
         paragraph = store.paragraph(paragraph_id)
-        row = row_of(store, paragraph_id)
+        row = row_of(store, paragraph_id, annotator=annotator)
         assert row is not None
+        seen = store.seen_by(paragraph_id, annotator)
         return cls(
             paragraph=paragraph,
             row=row,
-            annotations=tuple(store.annotations(paragraph_id)),
-            statuses=store.statuses(paragraph_id),
+            annotations=tuple(seen.annotations),
+            statuses=seen.statuses,
+            assigned=seen.assigned,
         )
 
     @property

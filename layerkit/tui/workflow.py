@@ -27,9 +27,12 @@ def other_order(order: Order) -> Order:
     return "depth" if order == "breadth" else "breadth"
 
 
-def open_layers(store: Store, paragraph_id: int, layers: Sequence[str]) -> list[str]:
-    """The paragraph's unfinished layers, lowest first."""
-    statuses = store.statuses(paragraph_id)
+def open_layers(
+    store: Store, paragraph_id: int, layers: Sequence[str], annotator: str | None = None
+) -> list[str]:
+    """The paragraph's unfinished layers, lowest first (as ``annotator`` sees them: their
+    copy's state where a layer is assigned to them)."""
+    statuses = store.statuses(paragraph_id, annotator=annotator)
     return [
         layer
         for layer in layers
@@ -38,17 +41,25 @@ def open_layers(store: Store, paragraph_id: int, layers: Sequence[str]) -> list[
 
 
 def next_work(
-    store: Store, order: Order, layers: Sequence[str], paragraph_id: int | None, layer: str
+    store: Store,
+    order: Order,
+    layers: Sequence[str],
+    paragraph_id: int | None,
+    layer: str,
+    annotator: str | None = None,
 ) -> tuple[int, str] | None:
-    """The next unfinished (paragraph, layer) after ``(paragraph_id, layer)`` in ``order``;
-    None when everything is done."""
+    """The next unfinished (paragraph, layer) after ``(paragraph_id, layer)`` in ``order``
+    (unfinished for ``annotator``: on their assigned layers, their copy); None when everything
+    is done."""
     if order == "breadth":
-        return _next_breadth(store, paragraph_id, layer)
-    return _next_depth(store, layers, paragraph_id, layer)
+        return _next_breadth(store, paragraph_id, layer, annotator)
+    return _next_depth(store, layers, paragraph_id, layer, annotator)
 
 
-def _next_breadth(store: Store, paragraph_id: int | None, layer: str) -> tuple[int, str] | None:
-    unfinished = ParagraphFilter(layer=layer, states=OPEN_STATES)
+def _next_breadth(
+    store: Store, paragraph_id: int | None, layer: str, annotator: str | None
+) -> tuple[int, str] | None:
+    unfinished = ParagraphFilter(layer=layer, states=OPEN_STATES, annotator=annotator)
     found = queries.neighbour(store, paragraph_id, 1, unfinished)
     if found is None:  # wrap around: the start of the store, up to (and with) this paragraph
         found = queries.neighbour(store, None, 1, unfinished)
@@ -56,32 +67,37 @@ def _next_breadth(store: Store, paragraph_id: int | None, layer: str) -> tuple[i
 
 
 def _next_depth(
-    store: Store, layers: Sequence[str], paragraph_id: int | None, layer: str
+    store: Store,
+    layers: Sequence[str],
+    paragraph_id: int | None,
+    layer: str,
+    annotator: str | None,
 ) -> tuple[int, str] | None:
     if paragraph_id is not None:
         # the rest of this paragraph first: its lowest unfinished layer other than this one
-        rest = [name for name in open_layers(store, paragraph_id, layers) if name != layer]
+        rest = [
+            name for name in open_layers(store, paragraph_id, layers, annotator) if name != layer
+        ]
         if rest:
             return paragraph_id, rest[0]
-    found = _first_unfinished_after(store, layers, paragraph_id)
+    found = _first_unfinished_after(store, layers, paragraph_id, annotator)
     if found is None and paragraph_id is not None:
-        found = _first_unfinished_after(store, layers, None)
+        found = _first_unfinished_after(store, layers, None, annotator)
     if found is None:
         return None
-    remaining = open_layers(store, found, layers)
+    remaining = open_layers(store, found, layers, annotator)
     return (found, remaining[0]) if remaining else None
 
 
 def _first_unfinished_after(
-    store: Store, layers: Sequence[str], paragraph_id: int | None
+    store: Store, layers: Sequence[str], paragraph_id: int | None, annotator: str | None
 ) -> int | None:
     """The first paragraph after ``paragraph_id`` (or from the start) with any layer
     unfinished: one seek per layer, and the earliest in reading order wins."""
     candidates = []
     for name in layers:
-        found = queries.neighbour(
-            store, paragraph_id, 1, ParagraphFilter(layer=name, states=OPEN_STATES)
-        )
+        unfinished = ParagraphFilter(layer=name, states=OPEN_STATES, annotator=annotator)
+        found = queries.neighbour(store, paragraph_id, 1, unfinished)
         if found is not None:
             row = queries.row_of(store, found)
             if row is not None:

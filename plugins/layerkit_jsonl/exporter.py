@@ -64,6 +64,9 @@ class JsonlExporter:
                         for layer, s in store.statuses(paragraph.id).items()
                         if s.state != "todo"
                     }
+                    assigned: dict[str, list[str]] = {}
+                    for row in store.assignments(paragraph_ids=[paragraph.id]):
+                        assigned.setdefault(row.layer, []).append(row.annotator)
                     handle.write(
                         _dump(
                             {
@@ -77,6 +80,7 @@ class JsonlExporter:
                                 "tokens": paragraph.tokens,
                                 "annotations": annotations,
                                 "status": status,
+                                **({"assignments": assigned} if assigned else {}),
                             }
                         )
                     )

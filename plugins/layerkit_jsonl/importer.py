@@ -47,6 +47,7 @@ _PARAGRAPH_KEYS = {
     "status",
     "id",
     "duplicate_of",
+    "assignments",
 }
 
 
@@ -183,7 +184,13 @@ def _paragraph(record: dict[str, Any], path: Path, line_no: int) -> ParagraphDra
     text = record.get("text")
     if not isinstance(text, str):
         raise InputError("a paragraph needs a 'text' string.", path=path, line=line_no)
-    for key, kind in (("meta", dict), ("flags", list), ("annotations", list), ("status", dict)):
+    for key, kind in (
+        ("meta", dict),
+        ("flags", list),
+        ("annotations", list),
+        ("status", dict),
+        ("assignments", dict),
+    ):
         if key in record and not isinstance(record[key], kind):
             raise InputError(
                 f"'{key}' must be a JSON {'object' if kind is dict else 'array'}.",
@@ -208,6 +215,7 @@ def _paragraph(record: dict[str, Any], path: Path, line_no: int) -> ParagraphDra
         annotations=[_annotation(a, path, line_no) for a in record.get("annotations") or []],
         status=status,
         line=line_no,
+        assignments=dict(record.get("assignments") or {}),
     )
 
 

@@ -212,6 +212,7 @@ class AnnotateScreen(Screen[None]):
         self.query_one("#search", Input).display = False
         self.query_one(LabelBar).configure(self.layer_schemas, app.keymaps)
         start = app.start_position()
+        self.filter = replace(self.filter, annotator=app.annotator)
         self._seen_event = queries.last_event_id(app.store)
         self.open_paragraph(start)
         nav = self.query_one(Navigator)
@@ -245,7 +246,7 @@ class AnnotateScreen(Screen[None]):
         key = (paragraph_id, latest)
         found = self._loaded.pop(key, None)
         if found is None:
-            found = ParagraphData.load(self.lk.store, paragraph_id)
+            found = ParagraphData.load(self.lk.store, paragraph_id, self.lk.annotator)
             while len(self._loaded) >= 8:
                 self._loaded.pop(next(iter(self._loaded)))
         self._loaded[key] = found  # the most recent last
@@ -273,7 +274,10 @@ class AnnotateScreen(Screen[None]):
         else:
             row = data.row
             view.border_title = f"{row.document_name} · ¶{row.position + 1}"
-            view.border_subtitle = f"#{data.id} · {schema.layer}: {data.state(schema.layer)}"
+            # an independent copy says so: the annotator must know the others cannot see it
+            # (and that they cannot see the others')
+            mine = " · your own copy" if schema.layer in data.assigned else ""
+            view.border_subtitle = f"#{data.id} · {schema.layer}: {data.state(schema.layer)}{mine}"
         self.lk.position = (data.id if data else None, schema.layer)
 
     def _follow_selection(self) -> None:
@@ -337,7 +341,7 @@ class AnnotateScreen(Screen[None]):
         """The open paragraph's data, or a fresh read if the screen has moved on since."""
         if self.data is not None and self.data.id == paragraph_id:
             return self.data
-        return ParagraphData.load(self.lk.store, paragraph_id)
+        return ParagraphData.load(self.lk.store, paragraph_id, self.lk.annotator)
 
     @on(LabelRequested)
     def _label(self, message: LabelRequested) -> None:
@@ -551,7 +555,9 @@ class AnnotateScreen(Screen[None]):
         now = self.data
         done = now is not None and now.id == data.id and now.state(layer) == "done"
         found = (
-            workflow.next_work(app.store, app.order, app.schemas.order, data.id, layer)
+            workflow.next_work(
+                app.store, app.order, app.schemas.order, data.id, layer, app.annotator
+            )
             if done
             else None
         )
@@ -871,7 +877,9 @@ class AnnotateScreen(Screen[None]):
         """Open the next unfinished layer in the annotator's order (wrapping around once)."""
         app = self.lk
         current = self.data.id if self.data else None
-        found = workflow.next_work(app.store, app.order, app.schemas.order, current, app.layer)
+        found = workflow.next_work(
+            app.store, app.order, app.schemas.order, current, app.layer, app.annotator
+        )
         if found is None:
             self.notify("Every layer of every paragraph is done.", timeout=3)
             return

@@ -1,0 +1,87 @@
+"""The annotators' private copies in a store, as the versions :func:`compare.compare` measures.
+
+``layerkit assign`` gives each assigned annotator a copy of a paragraph's layer (the layer key
+``layer@annotator``, see ``store/copies.py``). Agreement reads those copies back as one version
+of the paragraph per annotator: the copy's annotations under the layer's own name, the copy's
+status as the layer's status, relation ends as paragraph-local ids. Paragraphs are read in
+batches, so memory holds one batch whatever the size of the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from layerkit.drafts import AnnotationDraft, LayerStatusDraft, ParagraphDraft
+from layerkit.store import Store
+from layerkit.store.copies import copy_key
+
+BATCH = 500
+
+
+def versions_from_store(
+    store: Store, layers: Sequence[str]
+) -> tuple[dict[str, list[ParagraphDraft]], dict[str, list[str]]]:
+    """``({annotator: their versions of the assigned paragraphs}, {layer: annotators assigned
+    to it anywhere})`` for the assignments of ``layers``."""
+    by_paragraph: dict[int, dict[str, list[str]]] = {}
+    assigned: dict[str, set[str]] = {}
+    for row in store.assignments():
+        if row.layer in layers:
+            by_paragraph.setdefault(row.paragraph_id, {}).setdefault(row.annotator, []).append(
+                row.layer
+            )
+            assigned.setdefault(row.layer, set()).add(row.annotator)
+    versions: dict[str, list[ParagraphDraft]] = {}
+    ids = sorted(by_paragraph)
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start : start + BATCH]
+        keys = sorted(
+            {
+                copy_key(layer, annotator)
+                for pid in chunk
+                for annotator, names in by_paragraph[pid].items()
+                for layer in names
+            }
+        )
+        for bundle in store.read_paragraphs(chunk, layers=keys):
+            for annotator, names in by_paragraph[bundle.id].items():
+                annotations = []
+                status = {}
+                for layer in names:
+                    key = copy_key(layer, annotator)
+                    for a in bundle.annotations.get(key, []):
+                        annotations.append(
+                            AnnotationDraft(
+                                layer=layer,
+                                kind=a.kind,
+                                field=a.field,
+                                label=a.label,
+                                start=a.start,
+                                end=a.end,
+                                value=a.value,
+                                attrs=dict(a.attrs),
+                                local_id=a.id,
+                                source=a.source_id,
+                                target=a.target_id,
+                                annotator=a.annotator,
+                                origin=a.origin,
+                            )
+                        )
+                    state, by = bundle.states.get(key, ("todo", None))
+                    status[layer] = LayerStatusDraft(state=state, annotator=by)
+                versions.setdefault(annotator, []).append(
+                    ParagraphDraft(
+                        text=bundle.text,
+                        sentences=[(int(s), int(e)) for s, e in bundle.sentences],
+                        tokens=[(int(s), int(e)) for s, e in bundle.tokens],
+                        annotations=annotations,
+                        status=status,
+                        meta={"paragraph_id": bundle.id},
+                    )
+                )
+    return versions, {layer: sorted(names) for layer, names in assigned.items()}
+
+
+def same_paragraph(paragraph: ParagraphDraft) -> int:
+    """Which paragraph of the store a version is of (``compare(same=...)``)."""
+    return int(paragraph.meta["paragraph_id"])

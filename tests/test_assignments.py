@@ -1,0 +1,234 @@
+"""Independent double annotation: assignments, private copies, agreement over them.
+
+An assigned annotator's edits go to their own copy of the layer (the store routes them), nobody
+else can change or see that copy, the shared layer (the gold exports read) stays as it was,
+and every guarantee a layer has (undo, stale marking, the JSONL round trip) holds for copies.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO, make_document
+
+from layerkit.errors import StoreError
+from layerkit.project import Project
+from layerkit.store import Store
+from layerkit.store.assignments import choose_documents
+
+SAMPLE = REPO / "sample_corpus" / "annotated.jsonl"
+
+
+def _paragraph(store: Store) -> int:
+    with store.bulk() as writer:
+        writer.add_document(make_document("doc", "Мама мыла раму, а папа читал газету."))
+    return store.document_paragraph_ids([i for i, _, _ in store.document_sizes()])[0]
+
+
+def test_documents_are_chosen_whole_reproducibly_until_the_share() -> None:
+    sizes = [(i, f"d{i}", n) for i, n in enumerate([5, 1, 8, 3, 2, 9, 4, 4, 6, 1], start=1)]
+    total = sum(n for _, _, n in sizes)
+    chosen = choose_documents(sizes, 0.3, seed=7)
+    assert chosen == choose_documents(sizes, 0.3, seed=7)
+    assert set(chosen) <= set(sizes)
+    paragraphs = sum(n for _, _, n in chosen)
+    assert paragraphs >= 0.3 * total
+    # the last document chosen was needed: without it the share is not reached
+    assert paragraphs - chosen[-1][2] < 0.3 * total or len(chosen) == 1
+    assert {d for d, _, _ in choose_documents(sizes, 0.3, seed=8)} != {d for d, _, _ in chosen}
+    assert choose_documents(sizes, 1.0, seed=1) == sizes
+    with pytest.raises(Exception, match="share"):
+        choose_documents(sizes, 0, seed=1)
+
+
+def test_assigned_annotators_edit_private_copies_blind_to_each_other(store: Store) -> None:
+    pid = _paragraph(store)
+    store.assign([pid], ["semantic"], ["anna", "boris"], by="lead", copy_shared=False)
+    mine = store.create_annotation(
+        paragraph_id=pid, layer="semantic", kind="span", field="frame", label="PREDICATE",
+        start=5, end=9, annotator="anna",
+    )  # fmt: skip
+    assert mine.layer == "semantic@anna"
+    shared = store.create_annotation(
+        paragraph_id=pid, layer="semantic", kind="span", field="frame", label="AGENT",
+        start=0, end=4, annotator="carl",
+    )  # fmt: skip
+    assert shared.layer == "semantic"  # carl is not assigned: the shared layer
+    store.set_status(pid, "semantic", "done", annotator="anna")
+
+    # nobody may change anna's copy, or point into it
+    assert mine.id is not None
+    with pytest.raises(StoreError, match="private copy"):
+        store.update_annotation(mine.id, annotator="boris", label="AGENT")
+    with pytest.raises(StoreError, match="private copy"):
+        store.delete_annotation(mine.id, annotator="carl")
+    with pytest.raises(StoreError, match="private copy"):
+        store.create_annotation(
+            paragraph_id=pid, layer="semantic", kind="relation", field="role", label="AGENT",
+            source_id=mine.id, target_id=shared.id, annotator="carl",
+        )  # fmt: skip
+
+    anna, boris, carl = (store.seen_by(pid, who) for who in ("anna", "boris", "carl"))
+    assert [(a.layer, a.label) for a in anna.annotations] == [("semantic", "PREDICATE")]
+    assert anna.statuses["semantic"].state == "done" and anna.assigned == {"semantic"}
+    assert boris.annotations == [] and boris.statuses["semantic"].state == "todo"
+    assert [(a.layer, a.label) for a in carl.annotations] == [("semantic", "AGENT")]
+    assert carl.statuses["semantic"].state == "in_progress"
+    assert store.statuses(pid)["semantic"].state == "in_progress"  # the shared layer's
+    # the gold readers name their layers: copies never reach them
+    assert [a.label for a in store.annotations(pid, "semantic")] == ["AGENT"]
+
+    # undo and redo reach the copy like any layer
+    store.undo("anna")  # the status
+    assert store.seen_by(pid, "anna").statuses["semantic"].state == "in_progress"
+    store.undo("anna")  # the span
+    assert store.seen_by(pid, "anna").annotations == []
+    store.redo("anna")
+    assert [a.label for a in store.seen_by(pid, "anna").annotations] == ["PREDICATE"]
+
+
+def test_lower_edits_make_the_copies_built_on_them_stale(store: Store) -> None:
+    pid = _paragraph(store)
+    store.assign([pid], ["lexical", "semantic"], ["anna", "boris"], by="lead", copy_shared=False)
+    store.assign([pid], ["logical"], ["anna", "boris"], by="lead", copy_shared=False)
+    for who in ("anna", "boris"):
+        for layer in ("semantic", "logical"):
+            store.set_status(pid, layer, "done", annotator=who)
+    # anna's own lexical copy changes: only her copies above it are stale
+    store.create_annotation(
+        paragraph_id=pid, layer="lexical", kind="token", field="morph", label="NOUN",
+        start=0, end=4, attrs={"lemma": "мама"}, annotator="anna",
+    )  # fmt: skip
+    states = {k: s.state for k, s in store.statuses(pid).items()}
+    assert states["semantic@anna"] == states["logical@anna"] == "stale"
+    assert states["semantic@boris"] == states["logical@boris"] == "done"
+    # the shared lexical layer changes: everything built on it is stale, copies too
+    store.create_annotation(
+        paragraph_id=pid, layer="lexical", kind="token", field="morph", label="NOUN",
+        start=0, end=4, attrs={"lemma": "мама"}, annotator="carl",
+    )  # fmt: skip
+    states = {k: s.state for k, s in store.statuses(pid).items()}
+    assert states["semantic@boris"] == states["logical@boris"] == "stale"
+
+
+def test_copies_start_from_the_shared_layer_with_relations_moved(store: Store) -> None:
+    pid = _paragraph(store)
+    verb = store.create_annotation(
+        paragraph_id=pid, layer="semantic", kind="span", field="frame", label="PREDICATE",
+        start=5, end=9, annotator="carl",
+    )  # fmt: skip
+    agent = store.create_annotation(
+        paragraph_id=pid, layer="semantic", kind="span", field="frame", label="AGENT",
+        start=0, end=4, annotator="carl",
+    )  # fmt: skip
+    store.create_annotation(
+        paragraph_id=pid, layer="semantic", kind="relation", field="role", label="AGENT",
+        source_id=verb.id, target_id=agent.id, annotator="carl",
+    )  # fmt: skip
+    result = store.assign([pid], ["semantic"], ["anna", "boris"], by="lead", copy_shared=True)
+    assert (result.assignments, result.copied) == (2, 6)
+    for who in ("anna", "boris"):
+        seen = store.seen_by(pid, who)
+        ids = {a.id: a for a in seen.annotations}
+        relation = next(a for a in seen.annotations if a.kind == "relation")
+        # the relation joins the copy's own spans, not the shared ones
+        assert ids[relation.source_id].label == "PREDICATE"  # type: ignore[index]
+        assert ids[relation.target_id].label == "AGENT"  # type: ignore[index]
+        assert {a.id for a in seen.annotations}.isdisjoint({verb.id, agent.id})
+        assert seen.statuses["semantic"].state == "in_progress"
+    again = store.assign([pid], ["semantic"], ["anna", "boris"], by="lead", copy_shared=True)
+    assert (again.assignments, again.already, again.copied) == (0, 2, 0)
+
+
+def _cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "layerkit", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def _export_files(folder: Path) -> dict[str, object]:
+    """The stage files and the manifest, but for the snapshot that identifies the store state
+    (any change to the store, copies too, changes it: by design)."""
+    files: dict[str, object] = {
+        p.name: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.jsonl"))
+    }
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    del manifest["store_snapshot"]
+    files["manifest.json"] = manifest
+    return files
+
+
+def test_assign_agreement_and_the_jsonl_round_trip_from_the_command_line(tmp_path: Path) -> None:
+    assert _cli(tmp_path, "import", str(SAMPLE)).returncode == 0
+    before = _cli(tmp_path, "export", "sft", "-o", "before")
+    assert before.returncode == 0, before.stderr
+
+    asked = _cli(tmp_path, "assign", "--annotators", "anna,boris", "--share", "0.3")
+    assert asked.returncode == 2
+    assert "already have work" in asked.stderr and "--copy-shared" in asked.stderr
+    nothing = _cli(tmp_path, "agreement")
+    assert nothing.returncode == 2 and "layerkit assign" in nothing.stderr
+
+    args = ["assign", "--annotators", "anna,boris", "--layers", "lexical,semantic"]
+    done = _cli(tmp_path, *args, "--share", "0.3", "--seed", "1", "--copy-shared", "--json")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["assignments"] == 4 * summary["paragraphs"] > 0
+    assert summary["annotations_copied"] > 100
+    # no copy is done yet: a per-layer message, not a zero
+    waiting = _cli(tmp_path, "agreement", "--json")
+    assert waiting.returncode == 0, waiting.stderr
+    assert all(
+        r["items"] == 0 and r["metrics"] == {}
+        for r in json.loads(waiting.stdout)["layers"].values()
+    )
+
+    project = Project.load(str(tmp_path / "layerkit.db"))
+    with project.open_store() as store:
+        pids = sorted({r.paragraph_id for r in store.assignments()})
+        assert len(pids) == summary["paragraphs"]
+        changed = 0
+        for pid in pids:
+            for who in ("anna", "boris"):
+                if who == "boris":  # one frame span less in each paragraph
+                    spans = [a for a in store.seen_by(pid, who).annotations if a.field == "frame"]
+                    assert spans[0].id is not None
+                    store.delete_annotation(spans[0].id, annotator="boris")
+                    changed += 1
+                for layer in ("lexical", "semantic"):
+                    store.set_status(pid, layer, "done", annotator=who)
+        frames = sum(
+            1 for pid in pids for a in store.seen_by(pid, "anna").annotations if a.field == "frame"
+        )
+    measured = _cli(tmp_path, "agreement", "--json")
+    assert measured.returncode == 0, measured.stderr
+    layers = json.loads(measured.stdout)["layers"]
+    assert layers["lexical"]["items"] == len(pids)
+    assert layers["lexical"]["metrics"]["morph.all_agree"] == 1.0
+    assert layers["semantic"]["annotators"] == ["anna", "boris"]
+    # boris has every frame span of anna but one per paragraph: F1 = 2(f-c)/(2f-c)
+    expected = 2 * (frames - changed) / (2 * frames - changed)
+    assert layers["semantic"]["metrics"]["frame.f1_exact"] == pytest.approx(expected)
+
+    # the gold the curriculum reads did not move
+    after = _cli(tmp_path, "export", "sft", "-o", "after")
+    assert after.returncode == 0, after.stderr
+    assert _export_files(tmp_path / "after") == _export_files(tmp_path / "before")
+
+    # the copies, their statuses and the assignments survive the JSONL round trip
+    assert _cli(tmp_path, "export", "jsonl", "-o", "all.jsonl").returncode == 0
+    other = tmp_path / "other"
+    other.mkdir()
+    restored = _cli(other, "import", str(tmp_path / "all.jsonl"))
+    assert restored.returncode == 0, restored.stderr
+    again = _cli(other, "agreement", "--json")
+    assert json.loads(again.stdout) == json.loads(measured.stdout)
