@@ -445,6 +445,72 @@ def assign(
 
 
 @cli.command()
+@click.option("--layer", "layers", multiple=True, help="Only this layer (repeatable).")
+@click.option(
+    "--majority",
+    type=int,
+    help="Merge a unit when at least this many annotators agree on it (default: all).",
+)
+@click.option("--by", "by", metavar="NAME", help="The adjudicator. Default: you.")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@pass_state
+def adjudicate(
+    state: State, layers: tuple[str, ...], majority: int | None, by: str | None, as_json: bool
+) -> None:
+    """Merge into the gold what the annotators' copies agree on, wherever every copy of a
+    layer is done; what they disagree on is left to decide in `layerkit annotate
+    --adjudicate`. Each paragraph's merge is one undoable step of the adjudicator."""
+    from layerkit import adjudication
+    from layerkit.project import default_annotator
+
+    project = state.project
+    for layer in layers:
+        if layer not in project.schemas.order:
+            raise UsageError(
+                f"no layer {layer!r}.", hint=f"Layers: {', '.join(project.schemas.order)}."
+            )
+    adjudicator = by or default_annotator(project)
+    totals: dict[str, dict[str, int]] = {}
+    with project.open_store() as store:
+        ready = adjudication.ready_to_adjudicate(store, list(layers) or None)
+        if not ready:
+            raise UsageError(
+                "no paragraph has every copy of an assigned layer done yet.",
+                hint="`layerkit agreement` shows what is compared; assign with `layerkit "
+                "assign`, and each annotator marks their copy done (ctrl+d).",
+            )
+        for pid, layer in ready:
+            comparison = adjudication.compare_copies(store, pid, layer)
+            result = adjudication.merge_agreed(
+                store, comparison, adjudicator=adjudicator, majority=majority
+            )
+            total = totals.setdefault(
+                layer, {"paragraphs": 0, "agreed": 0, "written": 0, "open": 0, "done": 0}
+            )
+            total["paragraphs"] += 1
+            total["agreed"] += result.agreed
+            total["written"] += result.written
+            total["open"] += result.disagreements
+            total["done"] += result.done
+    if as_json:
+        _print_json({"adjudicator": adjudicator, "layers": totals})
+        return
+    table = Table("layer", "paragraphs", "units agreed", "written", "disagreements", "gold done")
+    for layer, t in totals.items():
+        table.add_row(
+            layer, *(str(t[k]) for k in ("paragraphs", "agreed", "written", "open", "done"))
+        )
+    out.print(table)
+    left = sum(t["open"] for t in totals.values())
+    if left:
+        out.print(
+            f"{left} disagreement(s) to decide: `layerkit annotate --adjudicate` shows them "
+            "side by side.",
+            markup=False,
+        )
+
+
+@cli.command()
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--layer", "layers", multiple=True, help="Only this layer (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
@@ -567,12 +633,19 @@ def plugins(state: State, as_json: bool) -> None:
     help="Whose edits these are (undo, conflicts, audit). "
     "Default: $LAYERKIT_ANNOTATOR, the project's `annotator`, $USER.",
 )
+@click.option(
+    "--adjudicate",
+    "adjudicating",
+    is_flag=True,
+    help="Open at the first paragraph whose private copies are all done, with their "
+    "disagreements side by side (ctrl+g there at any time).",
+)
 @pass_state
-def annotate(state: State, annotator: str | None) -> None:
+def annotate(state: State, annotator: str | None, adjudicating: bool) -> None:
     """Annotate the store's paragraphs in the terminal, layer by layer, from the keyboard."""
     from layerkit.tui import create_app
 
-    create_app(state.db, annotator, project=state.project).run()
+    create_app(state.db, annotator, project=state.project, adjudicating=adjudicating).run()
 
 
 def _print_json(data: Any) -> None:

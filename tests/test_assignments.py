@@ -112,7 +112,18 @@ def test_lower_edits_make_the_copies_built_on_them_stale(store: Store) -> None:
         start=0, end=4, attrs={"lemma": "мама"}, annotator="carl",
     )  # fmt: skip
     states = {k: s.state for k, s in store.statuses(pid).items()}
-    assert states["semantic@boris"] == states["logical@boris"] == "stale"
+    # boris's copies above lexical were built on his own lexical copy: not stale
+    assert states["semantic@boris"] == states["logical@boris"] == "done"
+    # carl's copy of semantic was built on the shared lexical layer: stale when it changes
+    store.assign([pid], ["semantic"], ["carl"], by="lead", copy_shared=False)
+    store.set_status(pid, "semantic", "done", annotator="carl")
+    store.create_annotation(
+        paragraph_id=pid, layer="lexical", kind="token", field="morph", label="VERB",
+        start=5, end=9, attrs={"lemma": "мыть"}, annotator="dora",
+    )  # fmt: skip
+    states = {k: s.state for k, s in store.statuses(pid).items()}
+    assert states["semantic@carl"] == "stale"
+    assert states["semantic@boris"] == states["logical@boris"] == "done"
 
 
 def test_copies_start_from_the_shared_layer_with_relations_moved(store: Store) -> None:

@@ -20,7 +20,7 @@ from layerkit_ru_morph.preannotator import LexicalPreannotator
 from rich.console import Console
 from textual import events
 from textual.pilot import Pilot
-from textual.widgets import Static
+from textual.widgets import OptionList, Static
 
 from layerkit.ingest import import_paths
 from layerkit.preannotate import preannotate
@@ -29,6 +29,7 @@ from layerkit.store import Annotation, Store, queries
 from layerkit.tui import LayerkitApp, create_app
 from layerkit.tui.app import POSITION_SAVE_DELAY
 from layerkit.tui.model import Selection
+from layerkit.tui.screens.adjudicate import AdjudicationModal
 from layerkit.tui.screens.annotate import AnnotateScreen
 from layerkit.tui.screens.error import ErrorModal
 from layerkit.tui.screens.help import HelpScreen
@@ -370,6 +371,44 @@ async def test_an_assigned_annotator_labels_a_private_copy_the_others_cannot_see
     async with running(db, at=chat, layer="semantic", annotator="carl") as (app, _pilot):
         assert "your own copy" not in str(view(app).border_subtitle)
         assert view(app).data is not None and view(app).data.of_layer("semantic") == []
+
+
+async def test_adjudication_shows_the_copies_side_by_side_and_takes_a_version(
+    db: Path, chat: int
+) -> None:
+    with open_store(db) as store:
+        store.assign([chat], ["semantic"], ["anna", "boris"], by="lead", copy_shared=False)
+        for who, label in (("anna", "PREDICATE"), ("boris", "AGENT")):
+            store.create_annotation(
+                paragraph_id=chat, layer="semantic", kind="span", field="frame", label=label,
+                start=8, end=14, annotator=who,
+            )  # fmt: skip
+            store.set_status(chat, "semantic", "done", annotator=who)
+    app = create_app(str(db), "vera", poll_seconds=None, adjudicating=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        modal = app.screen
+        assert isinstance(modal, AdjudicationModal), modal
+        shown = rendered_text(modal.query(Static))
+        assert "anna, boris: 1 disagreement(s), 1 open" in shown
+        line = str(modal.query_one(OptionList).get_option_at_index(0).prompt)
+        assert "frame: «Короче»" in line and "1 anna: PREDICATE" in line
+        assert "2 boris: AGENT" in line and "gold: —" in line
+        await pilot.press("2")  # take boris's version
+        await settle(pilot)
+        assert [(a.label, a.origin, a.annotator) for a in rows(db, chat, "semantic")] == [
+            ("AGENT", "adjudicated", "vera")
+        ]
+        assert "0 open" in rendered_text(modal.query(Static))
+        await pilot.press("ctrl+z")  # the dialog's keys do not undo; close it first
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, AnnotateScreen)
+        assert view(app).data is not None and view(app).data.id == chat
+        assert [a.label for a in view(app).data.of_layer("semantic")] == ["AGENT"]
+        await pilot.press("ctrl+z")
+        await settle(pilot)
+        assert rows(db, chat, "semantic") == []
 
 
 async def test_keys_typed_in_a_burst_apply_in_order(db: Path, chat: int) -> None:

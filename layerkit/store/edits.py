@@ -159,11 +159,16 @@ def upsert_status(
 
 
 def status_effects_of_edit(
-    current: dict[str, dict[str, Any]], layer: str, layer_order: Sequence[str], annotator: str
+    current: dict[str, dict[str, Any]],
+    layer: str,
+    layer_order: Sequence[str],
+    annotator: str,
+    assigned: frozenset[tuple[str, str]] = frozenset(),
 ) -> dict[str, dict[str, Any]]:
     """New statuses after an edit of ``layer``: it becomes in progress if it was untouched, and
     every higher layer that already had work on it becomes stale (it was built on the old
-    lower layer)."""
+    lower layer). ``assigned``: the paragraph's ``(layer, annotator)`` assignments, which tell
+    whose copies were built on their own copy of ``layer`` rather than on the shared one."""
     changes: dict[str, dict[str, Any]] = {}
     mine = current.get(layer)
     if mine is None or mine["state"] == "todo":
@@ -175,9 +180,12 @@ def status_effects_of_edit(
     higher = set(layer_order[rank[base] + 1 :])
     for key in sorted(current, key=lambda k: (rank.get(base_layer(k), len(rank)), k)):
         key_base, key_owner = split_key(key)
-        # An edit of a shared layer touches every higher layer built on it, copies too; an
+        # An edit of a shared layer touches every higher layer built on it: the shared ones,
+        # and the copies of annotators who see the shared layer (not their own copy of it); an
         # edit of anna's copy only anna's copies above it (nothing else was built on it).
         if key_base not in higher or (owner is not None and key_owner != owner):
+            continue
+        if owner is None and key_owner is not None and (base, key_owner) in assigned:
             continue
         status = current[key]
         if status["state"] in ("in_progress", "done"):
@@ -543,7 +551,15 @@ def _status_side_effects(
     conn: sa.Connection, paragraph_id: int, layer: str, layer_order: Sequence[str], annotator: str
 ) -> dict[str, Any]:
     current = get_statuses(conn, paragraph_id)
-    changes = status_effects_of_edit(current, layer, layer_order, annotator)
+    assigned: frozenset[tuple[str, str]] = frozenset()
+    if split_key(layer)[1] is None and any(split_key(key)[1] for key in current):
+        rows = conn.execute(
+            sa.select(assignments_t.c.layer, assignments_t.c.annotator).where(
+                assignments_t.c.paragraph_id == paragraph_id
+            )
+        )
+        assigned = frozenset((row.layer, row.annotator) for row in rows)
+    changes = status_effects_of_edit(current, layer, layer_order, annotator, assigned)
     if not changes:
         return {}
     apply_status_changes(conn, paragraph_id, dict(changes))

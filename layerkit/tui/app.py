@@ -49,8 +49,11 @@ class LayerkitApp(App[None]):
         annotator: str,
         *,
         poll_seconds: float | None = POLL_SECONDS,
+        adjudicating: bool = False,
     ) -> None:
         super().__init__()
+        #: opened to adjudicate: starts at the first paragraph whose copies are all done
+        self.adjudicating = adjudicating
         # Screens get a -narrow or -wide class; app.tcss moves the side panel beside the text.
         self.HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
         self.store = store
@@ -185,6 +188,7 @@ def create_app(
     *,
     project: Project | None = None,
     poll_seconds: float | None = POLL_SECONDS,
+    adjudicating: bool = False,
 ) -> LayerkitApp:
     """The app on an existing store (a missing one is a StoreError, before any screen opens)."""
     project = project or Project.load(db)
@@ -194,4 +198,5 @@ def create_app(
         project.schemas,
         annotator or default_annotator(project),
         poll_seconds=poll_seconds,
+        adjudicating=adjudicating,
     )

@@ -19,7 +19,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Input
 
-from layerkit.errors import LayerkitError, StoreError
+from layerkit import adjudication
+from layerkit.errors import LayerkitError, StoreError, UsageError
 from layerkit.schema.models import LayerSchema
 from layerkit.store import Annotation, queries
 from layerkit.store.queries import ParagraphFilter
@@ -37,6 +38,7 @@ from layerkit.tui.messages import (
     TokenHighlighted,
 )
 from layerkit.tui.model import ParagraphData, sentence_index
+from layerkit.tui.screens.adjudicate import NEXT, AdjudicationModal
 from layerkit.tui.widgets.annotation_list import AnnotationList
 from layerkit.tui.widgets.bars import KeyBar, LabelBar, LayerTabs
 from layerkit.tui.widgets.navigator import Navigator
@@ -132,6 +134,13 @@ class AnnotateScreen(Screen[None]):
             "Context",
             tooltip="Show the lower layers' annotations in the side panel, or hide them",
         ),
+        Binding(
+            "ctrl+g",
+            "adjudicate",
+            "Adjudicate",
+            show=False,
+            tooltip="Decide what the annotators' private copies disagree on, side by side",
+        ),
         Binding("question_mark,f1", "help", "Help", key_display="?"),
         Binding("ctrl+f", "search", "Search text", show=False),
         Binding("ctrl+r", "refresh", "Refresh (see others' work)", show=False),
@@ -224,6 +233,24 @@ class AnnotateScreen(Screen[None]):
         conflicts = [c for keymap in app.keymaps.values() for c in keymap.conflicts]
         if conflicts:
             self.notify("\n".join(conflicts), title="Label keys", severity="warning")
+        if app.adjudicating:
+            self.call_after_refresh(self._start_adjudicating)
+
+    def _start_adjudicating(self) -> None:
+        """``layerkit annotate --adjudicate``: open at the first paragraph and layer whose
+        copies are all done."""
+        ready = adjudication.ready_to_adjudicate(self.lk.store)
+        if not ready:
+            self.lk.show_error(
+                UsageError(
+                    "no paragraph has every copy of an assigned layer done yet.",
+                    hint="Annotators mark their copies done with ctrl+d; `layerkit agreement` "
+                    "shows what is compared.",
+                    title="Nothing to adjudicate",
+                )
+            )
+            return
+        self.adjudicate(*ready[0])
 
     # --- showing -------------------------------------------------------------------------------
 
@@ -888,6 +915,36 @@ class AnnotateScreen(Screen[None]):
             self.notify(f"Only this one is left: {layer} here.", timeout=3)
             return
         self._go_to(paragraph_id, layer)
+
+    def action_adjudicate(self) -> None:
+        """Adjudicate this paragraph's layer (its copies must all be done)."""
+        if self.data is not None:
+            self.adjudicate(self.data.id, self.lk.layer)
+
+    def adjudicate(self, paragraph_id: int, layer: str) -> None:
+        """Open the adjudication dialog on a paragraph's layer; on ``n``, go on to the next
+        paragraph and layer whose copies are all done."""
+        app = self.lk
+        self._go_to(paragraph_id, layer)
+
+        def closed(result: str | None) -> None:
+            self._reload()
+            if result != NEXT:
+                return
+            ready = adjudication.ready_to_adjudicate(app.store)
+            later = [item for item in ready if item > (paragraph_id, layer)] or ready
+            later = [item for item in later if item != (paragraph_id, layer)]
+            if not later:
+                self.notify("No other paragraph has all its copies done.", timeout=3)
+                return
+            self.adjudicate(*later[0])
+
+        app.push_screen(
+            AdjudicationModal(
+                app.store, paragraph_id, layer, app.annotator, on_error=app.show_error
+            ),
+            closed,
+        )
 
     def action_toggle_order(self) -> None:
         app = self.lk

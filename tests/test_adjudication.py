@@ -1,0 +1,158 @@
+"""Adjudication: the private copies of a layer made into its gold, unit by unit, undoably."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import make_document
+
+from layerkit import adjudication
+from layerkit.curriculum import iter_records
+from layerkit.errors import UsageError
+from layerkit.project import Project
+from layerkit.store import Store
+
+TEXT = "Мама мыла раму, а папа читал газету."
+
+
+def _span(store: Store, pid: int, who: str, label: str, start: int, end: int) -> int:
+    made = store.create_annotation(
+        paragraph_id=pid, layer="semantic", kind="span", field="frame", label=label,
+        start=start, end=end, annotator=who,
+    )  # fmt: skip
+    assert made.id is not None
+    return made.id
+
+
+def _role(store: Store, pid: int, who: str, label: str, source: int, target: int) -> None:
+    store.create_annotation(
+        paragraph_id=pid, layer="semantic", kind="relation", field="role", label=label,
+        source_id=source, target_id=target, annotator=who,
+    )  # fmt: skip
+
+
+def _two_copies(store: Store) -> int:
+    """anna and boris agree on the predicate «мыла», not on what «Мама» is (and so on the
+    role joining them), and boris marks «раму» too."""
+    with store.bulk() as writer:
+        writer.add_document(make_document("doc", TEXT))
+    pid = store.document_paragraph_ids([i for i, _, _ in store.document_sizes()])[0]
+    store.assign([pid], ["semantic"], ["anna", "boris"], by="lead", copy_shared=False)
+    for who, label in (("anna", "AGENT"), ("boris", "EXPERIENCER")):
+        verb = _span(store, pid, who, "PREDICATE", 5, 9)
+        noun = _span(store, pid, who, label, 0, 4)
+        _role(store, pid, who, label, verb, noun)
+    _span(store, pid, "boris", "THEME", 10, 14)
+    return pid
+
+
+def _gold(store: Store, pid: int) -> list[tuple[str, str | None, str]]:
+    by_id = {a.id: a for a in store.annotations(pid, "semantic")}
+    out = []
+    for a in by_id.values():
+        if a.kind == "relation":
+            source, target = by_id[a.source_id], by_id[a.target_id]  # type: ignore[index]
+            where = f"{TEXT[source.start : source.end]}->{TEXT[target.start : target.end]}"  # type: ignore[misc]
+        else:
+            where = TEXT[a.start : a.end]  # type: ignore[misc]
+        out.append((where, a.label, a.origin))
+    return sorted(out)
+
+
+def test_agreed_units_merge_and_each_disagreement_is_taken_or_dropped(store: Store) -> None:
+    pid = _two_copies(store)
+    assert adjudication.ready_to_adjudicate(store) == []  # no copy is done yet
+    with pytest.raises(UsageError, match="not assigned to two"):
+        adjudication.compare_copies(store, pid, "logical")
+    store.set_status(pid, "semantic", "done", annotator="anna")
+    assert adjudication.ready_to_adjudicate(store) == []
+    store.set_status(pid, "semantic", "done", annotator="boris")
+    assert adjudication.ready_to_adjudicate(store) == [(pid, "semantic")]
+
+    comparison = adjudication.compare_copies(store, pid, "semantic")
+    assert comparison.annotators == ["anna", "boris"] and comparison.copies_done
+    described = {u.describe(TEXT): u for u in comparison.disagreements()}
+    assert set(described) == {"frame: «Мама»", "frame: «раму»", "role: «мыла» → «Мама»"}
+    assert adjudication.show(described["frame: «раму»"].versions["boris"]) == "THEME"
+    assert adjudication.show(described["frame: «раму»"].versions["anna"]) == "—"
+
+    merged = adjudication.merge_agreed(store, comparison, adjudicator="vera")
+    assert (merged.agreed, merged.written, merged.disagreements, merged.done) == (1, 1, 3, False)
+    assert _gold(store, pid) == [("мыла", "PREDICATE", "adjudicated")]
+    assert {a.annotator for a in store.annotations(pid, "semantic")} == {"vera"}
+
+    comparison = adjudication.compare_copies(store, pid, "semantic")
+    units = {u.describe(TEXT): u for u in comparison.disagreements()}
+    # the role cannot be taken before the span it points at is in the gold
+    with pytest.raises(Exception, match="does not have yet"):
+        adjudication.take(
+            store, comparison, units["role: «мыла» → «Мама»"], "anna", adjudicator="vera"
+        )
+    adjudication.take(store, comparison, units["frame: «Мама»"], "anna", adjudicator="vera")
+    adjudication.take(store, comparison, units["role: «мыла» → «Мама»"], "anna", adjudicator="vera")
+    adjudication.drop(store, comparison, units["frame: «раму»"], adjudicator="vera")
+    gold = [
+        ("Мама", "AGENT", "adjudicated"),
+        ("мыла", "PREDICATE", "adjudicated"),
+        ("мыла->Мама", "AGENT", "adjudicated"),
+    ]
+    assert _gold(store, pid) == gold
+    again = adjudication.compare_copies(store, pid, "semantic")
+    assert [u.describe(TEXT) for u in again.open_disagreements()] == ["frame: «раму»"]
+
+    # each step is one edit of the adjudicator's: undo and redo them like any other
+    store.undo("vera")  # the drop (nothing was there: an empty batch is not recorded) → the role
+    assert ("мыла->Мама", "AGENT", "adjudicated") not in _gold(store, pid)
+    store.redo("vera")
+    assert _gold(store, pid) == gold
+    # the copies themselves were never touched
+    assert [a.label for a in store.seen_by(pid, "boris").annotations if a.start == 0] == [
+        "EXPERIENCER"
+    ]
+
+    # taking boris's version turns the gold span (and the relation on it) into his
+    comparison = adjudication.compare_copies(store, pid, "semantic")
+    units = {u.describe(TEXT): u for u in comparison.disagreements()}
+    adjudication.take(store, comparison, units["frame: «Мама»"], "boris", adjudicator="vera")
+    assert ("Мама", "EXPERIENCER", "adjudicated") in _gold(store, pid)
+
+
+def test_a_majority_merges_what_most_annotators_agree_on(store: Store) -> None:
+    with store.bulk() as writer:
+        writer.add_document(make_document("doc", TEXT))
+    pid = store.document_paragraph_ids([i for i, _, _ in store.document_sizes()])[0]
+    people = ["anna", "boris", "carl"]
+    store.assign([pid], ["semantic"], people, by="lead", copy_shared=False)
+    for who, label in zip(people, ["AGENT", "AGENT", "EXPERIENCER"], strict=True):
+        _span(store, pid, who, label, 0, 4)
+        store.set_status(pid, "semantic", "done", annotator=who)
+    comparison = adjudication.compare_copies(store, pid, "semantic")
+    assert len(comparison.disagreements()) == 1
+    assert comparison.disagreements(majority=2) == []
+    with pytest.raises(UsageError, match="majority"):
+        adjudication.merge_agreed(store, comparison, adjudicator="vera", majority=4)
+    merged = adjudication.merge_agreed(store, comparison, adjudicator="vera", majority=2)
+    assert merged.done and merged.disagreements == 0
+    assert _gold(store, pid) == [("Мама", "AGENT", "adjudicated")]
+    assert store.statuses(pid)["semantic"].state == "done"
+    assert store.statuses(pid)["semantic"].annotator == "vera"
+
+
+def test_the_curriculum_reads_the_adjudicated_gold(tmp_path: Path) -> None:
+    project = Project.load(str(tmp_path / "store.db"))
+    with project.open_store(create=True) as store:
+        pid = _two_copies(store)
+        for who in ("anna", "boris"):
+            store.set_status(pid, "semantic", "done", annotator=who)
+        comparison = adjudication.compare_copies(store, pid, "semantic")
+        adjudication.merge_agreed(store, comparison, adjudicator="vera")
+        units = {u.describe(TEXT): u for u in comparison.disagreements()}
+        adjudication.take(store, comparison, units["frame: «Мама»"], "boris", adjudicator="vera")
+        store.set_status(pid, "semantic", "done", annotator="vera")
+        store.set_status(pid, "lexical", "done", annotator="vera")  # the context below
+        options = {"context": "none", "split": "1,0,0", "stages": "semantic"}
+        records = list(iter_records(store, options))
+    answers = "\n".join(r["messages"][-1]["content"] for r in records)
+    assert "EXPERIENCER" in answers and "THEME" not in answers
+    assert all(r["meta"]["annotators"] == ["vera"] for r in records)
