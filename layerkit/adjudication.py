@@ -33,7 +33,8 @@ Content = tuple[tuple[str | None, str | None, str], ...]
 UnitKey = tuple[Any, ...]
 
 
-def _content(annotations: Iterable[Annotation]) -> Content:
+def content_of(annotations: Iterable[Any]) -> Content:
+    """What annotations say at a unit, comparable across copies (their ids and ends aside)."""
     return tuple(
         sorted(
             (a.label, a.value, json.dumps(a.attrs or {}, sort_keys=True, ensure_ascii=False))
@@ -42,9 +43,11 @@ def _content(annotations: Iterable[Annotation]) -> Content:
     )
 
 
-def unit_key(annotation: Annotation, by_id: Mapping[int, Annotation]) -> UnitKey:
+def unit_key(annotation: Any, by_id: Mapping[int, Any]) -> UnitKey:
     """Where an annotation is, independent of its copy: what two copies share when they
-    annotate the same thing (relations and anchored texts by the units they point at)."""
+    annotate the same thing (relations and anchored texts by the units they point at). Any
+    annotation with the store's field names will do (a store row, a ``layerkit.model``
+    annotation)."""
     if annotation.kind == "relation":
         source = by_id.get(annotation.source_id or -1)
         target = by_id.get(annotation.target_id or -1)
@@ -188,8 +191,8 @@ def compare_copies(store: Store, paragraph_id: int, layer: str) -> Comparison:
             key = unit_key(a, gold_by_id)
             units.setdefault(key, Unit(key, {}, {})).gold_rows.append(a)
     for unit in units.values():
-        unit.versions = {who: _content(unit.rows.get(who, [])) for who in annotators}
-        unit.gold = _content(unit.gold_rows)
+        unit.versions = {who: content_of(unit.rows.get(who, [])) for who in annotators}
+        unit.gold = content_of(unit.gold_rows)
     ordered = sorted(units.values(), key=_order)
     return Comparison(paragraph_id, layer, text, annotators, ordered, done)
 
@@ -224,8 +227,8 @@ def set_unit(
             unit.gold_rows = [a.model_copy(update={"origin": ORIGIN}) for a in gold]
         return bool(stale)
     rows = unit.rows.get(source, []) if source is not None else []
-    if _content(rows) != content:  # the merged content of several: any copy that has it
-        rows = next((r for r in unit.rows.values() if _content(r) == content), [])
+    if content_of(rows) != content:  # the merged content of several: any copy that has it
+        rows = next((r for r in unit.rows.values() if content_of(r) == content), [])
     if len(gold) == 1 and len(rows) == 1:
         mine = rows[0]
         assert gold[0].id is not None
@@ -237,7 +240,7 @@ def set_unit(
             origin=ORIGIN,
         )
         unit.gold_rows = [updated]
-        unit.gold = _content(unit.gold_rows)
+        unit.gold = content_of(unit.gold_rows)
         return True
     for old in gold:
         assert old.id is not None
@@ -268,7 +271,7 @@ def set_unit(
             )
         )
     unit.gold_rows = created
-    unit.gold = _content(created)
+    unit.gold = content_of(created)
     return True
 
 

@@ -156,3 +156,22 @@ def test_the_curriculum_reads_the_adjudicated_gold(tmp_path: Path) -> None:
     answers = "\n".join(r["messages"][-1]["content"] for r in records)
     assert "EXPERIENCER" in answers and "THEME" not in answers
     assert all(r["meta"]["annotators"] == ["vera"] for r in records)
+    # each record says its gold was adjudicated, and how far the copies agreed: of the four
+    # places annotated (the predicate, «Мама», the role, «раму»), one holds the same content
+    assert {(r["meta"]["adjudicated"], r["meta"]["agreement"]) for r in records} == {(True, 0.25)}
+
+    # preference pairs: the adjudicated gold (chosen) against each version that lost: anna's
+    # (AGENT for «Мама») and boris's (his «раму» span was dropped)
+    with project.open_store() as store:
+        pairs = [
+            r
+            for r in iter_records(store, {**options, "split": "1,0,0"}, kind="dpo")
+            if r["meta"]["pair"] == "adjudication"
+        ]
+    assert [p["meta"]["losing_annotator"] for p in pairs] == ["anna", "boris"]
+    chosen = pairs[0]["chosen"][0]["content"]
+    assert chosen == pairs[1]["chosen"][0]["content"] == records[0]["messages"][-1]["content"]
+    anna, boris = (p["rejected"][0]["content"] for p in pairs)
+    assert "AGENT" in anna and "EXPERIENCER" not in anna and "THEME" not in anna
+    assert "EXPERIENCER" in boris and "THEME" in boris and "THEME" not in chosen
+    assert pairs[0]["prompt"][1]["content"] == records[0]["messages"][1]["content"]

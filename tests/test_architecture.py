@@ -39,6 +39,9 @@ FORBIDDEN = {
     "layerkit.model": ("layerkit.",),
     "layerkit.tui": ("layerkit.cli", "click"),
     "layerkit.drafts": ("layerkit.store", "layerkit.schema", "layerkit.cli"),
+    # Agreement and adjudication work on the store for every front end (CLI, TUI, curricula).
+    "layerkit.agreement": ("layerkit.tui", "layerkit.cli", "layerkit.curriculum", "textual"),
+    "layerkit.adjudication": ("layerkit.tui", "layerkit.cli", "layerkit.curriculum", "textual"),
     # The curriculum is built from the store; it knows nothing of screens, commands or training.
     "layerkit.curriculum": ("layerkit.tui", "layerkit.cli", "layerkit.train", "textual", "click"),
     # The trainer reads curriculum files only, so a curriculum trains on any machine.

@@ -17,7 +17,11 @@ def test_examples_and_counterexamples_make_pairs_in_trl_format(tmp_path: Path) -
     project = load(tmp_path, SAMPLE / "annotated.jsonl")
     manifest, _ = export(project, tmp_path / "dpo", "dpo")
     assert manifest["kind"] == "dpo" and "TRL" in manifest["record_format"]
-    pairs = [r for stage, _, r in records(tmp_path / "dpo", manifest) if stage == "03-logical"]
+    pairs = [
+        r
+        for stage, _, r in records(tmp_path / "dpo", manifest)
+        if stage == "03-logical" and r["meta"]["pair"] == "example_vs_counterexample"
+    ]
     assert pairs
     texts = {}
     with project.open_store() as store:

@@ -39,6 +39,7 @@ from layerkit.curriculum.budget import (
     shorter,
     token_counter,
 )
+from layerkit.curriculum.copies import CopiesReader, LayerCopies, adjudicated
 from layerkit.curriculum.generic import SchemaTask
 from layerkit.curriculum.output import (
     Chunk,
@@ -59,7 +60,7 @@ from layerkit.store.models import LAYER_STATES
 
 Kind = Literal["sft", "dpo"]
 # Meta keys of the preference pairs the builder makes itself (a corrected model suggestion).
-CORRECTION_META_KEYS = ("pair", "corrected", "deleted_suggestions", "models")
+CORRECTION_META_KEYS = ("pair", "corrected", "deleted_suggestions", "models", "losing_annotator")
 
 
 @dataclass(frozen=True)
@@ -297,6 +298,8 @@ CORE_META_KEYS = (
     "paragraph_sha256",
     "annotators",
     "state",
+    "adjudicated",
+    "agreement",
     "context_layers",
     "context_forms",
     "instructions",
@@ -553,6 +556,8 @@ class Builder:
         self.eligible = 0  # paragraphs that may yield a record (known once the plan is made)
         self._hooked = has_implementations(setup.pm, "curriculum_record")
         self._suggestions: dict[int, dict[int, Any]] = {}
+        # the private copies of double-annotated paragraphs (meta, adjudication pairs)
+        self._copies = CopiesReader(store)
         self._texts = _Texts()
         self._duplicate_split: dict[str, str] = {}
         # In a worker process: the duplicated texts it wrote, checked by the parent.
@@ -815,7 +820,10 @@ class Builder:
         extra: dict,
         annotators: list[str],
         context: Context,
+        double: tuple[bool, float | None],
     ) -> dict[str, Any]:
+        """The record's meta; ``double``: whether the layer's gold was adjudicated, and the
+        copies' agreement (:mod:`.copies`)."""
         undeclared = set(extra) - set(stage.meta_keys) if extra else ()
         if undeclared:
             raise PluginError(
@@ -837,6 +845,8 @@ class Builder:
             "paragraph_sha256": view.sha256,
             "annotators": list(annotators),
             "state": view.state(stage.layer),
+            "adjudicated": double[0],
+            "agreement": double[1],
             "context_layers": [layer for layer, _ in context],
             "context_forms": [form for _, form in context],
             "instructions": self.lang,
@@ -870,6 +880,11 @@ class Builder:
         """The one record builder: each of a stage's records of a paragraph, its prompt fitted
         to the budget (:meth:`_fit`; ``fitted`` None when it cannot fit)."""
         kind = self.setup.kind
+        copies = self._copies.of(view, stage.layer)
+        double = (
+            copies is not None and adjudicated(view, stage.layer),
+            copies.agreement if copies is not None else None,
+        )
         items: list[tuple[CurriculumTask, Example | PreferencePair]] = []
         if kind == "sft":
             items.extend(self._examples(view, stage, parts))
@@ -881,6 +896,7 @@ class Builder:
             correction = self._correction(view, stage)
             if correction is not None:
                 items.append(correction)
+            items.extend(self._adjudication_pairs(view, stage, copies))
         context_task = self.setup.context_tasks[stage.layer]
         for task, item in items:
             answers: tuple[Text, ...]
@@ -897,7 +913,9 @@ class Builder:
             meta = (
                 {}
                 if fitted is None
-                else self._meta(view, stage, split, task, item.meta, annotators, fitted.context)
+                else self._meta(
+                    view, stage, split, task, item.meta, annotators, fitted.context, double
+                )
             )
             yield _Made(kind, task, labels, parts.system, answers, meta, fitted, self.setup)
 
@@ -939,6 +957,36 @@ class Builder:
                 "models": models,
             },
         )
+
+    def _adjudication_pairs(
+        self, view: Paragraph, stage: Stage, copies: LayerCopies | None
+    ) -> list[tuple[CurriculumTask, PreferencePair]]:
+        """The adjudicated gold (chosen) against each annotator's version that lost it
+        (rejected), under the same layered prompt."""
+        if copies is None or not adjudicated(view, stage.layer):
+            return []
+        task = self.setup.context_tasks[stage.layer]
+        chosen = next(iter(task.examples(view, self.lang)), None)
+        if chosen is None:
+            return []
+        pairs = []
+        for who, anns in sorted(copies.copies.items()):
+            rejected = next(iter(task.examples(view.replace(stage.layer, anns), self.lang)), None)
+            if rejected is None or rejected.answer == chosen.answer:
+                continue
+            pairs.append(
+                (
+                    task,
+                    PreferencePair(
+                        instruction=chosen.instruction,
+                        chosen=chosen.answer,
+                        rejected=rejected.answer,
+                        material=chosen.material,
+                        meta={"pair": "adjudication", "losing_annotator": who},
+                    ),
+                )
+            )
+        return pairs
 
     def _hook(
         self, record: dict[str, Any], stage: Stage, task: str, view: Paragraph
