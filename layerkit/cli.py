@@ -513,18 +513,37 @@ def adjudicate(
 @cli.command()
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--layer", "layers", multiple=True, help="Only this layer (repeatable).")
+@click.option(
+    "--by",
+    "by",
+    type=click.Choice(["label", "pair", "document"]),
+    help="Also per label (with confusion tables), per pair of annotators, or per document.",
+)
+@click.option(
+    "--plot",
+    "plot",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write a PNG heatmap of each field's confusion table into this folder.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @pass_state
 def agreement(
-    state: State, files: tuple[Path, ...], layers: tuple[str, ...], as_json: bool
+    state: State,
+    files: tuple[Path, ...],
+    layers: tuple[str, ...],
+    by: str | None,
+    plot: Path | None,
+    as_json: bool,
 ) -> None:
     """Agreement between annotators, per layer. Without FILES: the private copies of the
     paragraphs assigned with `layerkit assign`, where at least two copies of a layer are
     done. With FILES: layerkit JSONL exports of the same paragraphs, one per annotator (named
     after the file), e.g. each annotator's own store exported with `layerkit export jsonl`;
     paragraphs match by text, and a layer counts where at least two marked it done."""
-    from layerkit.agreement.compare import compare
+    from layerkit.agreement import compare as agreeing
 
+    compare = agreeing.compare
+    same = None
     for layer in layers:
         if layer not in state.project.schemas.order:
             raise UsageError(
@@ -548,14 +567,60 @@ def agreement(
                 "exports: `layerkit agreement A.jsonl B.jsonl`.",
             )
         chosen = [layer for layer in chosen if layer in assigned]
-        results = compare(versions, state.project.schemas, chosen, same=same_paragraph)
+        same = same_paragraph
+        results = compare(versions, state.project.schemas, chosen, same=same)
+    sliced: dict[str, dict[str, Any]] = {}
+    if by in ("pair", "document"):
+        slicer = agreeing.by_pair if by == "pair" else agreeing.by_document
+        sliced = slicer(versions, state.project.schemas, chosen, same=same)
+    written = []
+    if plot is not None:
+        from layerkit.agreement.plots import write_heatmaps
+
+        written = write_heatmaps(results, plot)
     if as_json:
-        _print_json({"layers": {layer: r.to_json() for layer, r in results.items()}})
+        data: dict[str, Any] = {"layers": {layer: r.to_json() for layer, r in results.items()}}
+        if sliced:
+            data[f"by_{by}"] = {
+                name: {layer: r.to_json() for layer, r in per_layer.items()}
+                for name, per_layer in sliced.items()
+            }
+        if written:
+            data["plots"] = [str(path) for path in written]
+        _print_json(data)
         return
     _agreement_table(results)
+    if by == "label":
+        _label_table(results)
+    for name, per_layer in sliced.items():
+        out.print(f"\n{by}: {name}", markup=False)
+        _agreement_table(per_layer)
+    for path in written:
+        out.print(f"Wrote {path}", markup=False)
+
+
+def _label_table(results: Mapping[str, Any]) -> None:
+    """Per label: its specific agreement (how often, when one annotator used it, another used
+    it at the same place) and how often it was used; then each field's confusion table."""
+    table = Table("layer", "field", "label", "agreement", "used")
+    for layer, result in results.items():
+        for name, labels in result.by_label.items():
+            for label, figures in labels.items():
+                table.add_row(
+                    layer, name, label, f"{figures['agreement']:.3f}", str(figures["support"])
+                )
+    out.print(table)
+    for layer, result in results.items():
+        for name, rows in result.confusion.items():
+            columns = sorted({c for row in rows.values() for c in row})
+            confusion = Table(f"{layer}.{name}", *columns)
+            for label, row in rows.items():
+                confusion.add_row(label, *(str(row.get(c, "")) for c in columns))
+            out.print(confusion)
 
 
 def _versions_from_files(state: State, files: Sequence[Path]) -> dict[str, list[Any]]:
+    from layerkit.agreement.compare import DOCUMENT
     from layerkit.drafts import ImportOptions
 
     if len(files) < 2:
@@ -564,11 +629,15 @@ def _versions_from_files(state: State, files: Sequence[Path]) -> dict[str, list[
     if len(set(names)) != len(names):
         names = [str(f) for f in files]
     importer = state.project.importers["jsonl"]
-    versions = {}
+    versions: dict[str, list[Any]] = {}
     for name, path in zip(names, files, strict=True):
         if not path.is_file():
             raise UsageError(f"{path}: no such file.")
-        versions[name] = [p for d in importer.read(path, ImportOptions()) for p in d.paragraphs]
+        versions[name] = []
+        for document in importer.read(path, ImportOptions()):
+            for paragraph in document.paragraphs:
+                paragraph.meta[DOCUMENT] = document.name
+                versions[name].append(paragraph)
     return versions
 
 

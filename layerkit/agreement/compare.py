@@ -20,6 +20,7 @@ Per layer, over those paragraphs, every field of its schema by its kind:
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,6 +48,11 @@ class LayerAgreement:
     annotators: list[str]
     metrics: dict[str, float] = field(default_factory=dict)
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    # field -> label -> {"agreement": specific agreement or F1 of that label, "support": n}
+    by_label: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
+    # field -> one rater's label -> another's label -> how often (over every pair of raters,
+    # both ways, so the table is symmetric; "—" where one rater has nothing there)
+    confusion: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -54,7 +60,39 @@ class LayerAgreement:
             "annotators": self.annotators,
             "metrics": self.metrics,
             "counts": self.counts,
+            "by_label": self.by_label,
+            "confusion": self.confusion,
         }
+
+
+NOTHING = "—"
+
+
+def _pairwise(result: LayerAgreement, name: str, units: list[dict[str, Hashable | None]]) -> None:
+    """Per-label figures and the confusion table of a field from its units (each a rater ->
+    label mapping, None where the rater has nothing there): a label's specific agreement is
+    ``2·agreed / (times either rater of a pair used it)``, over every pair of raters."""
+    agreed: dict[str, int] = {}
+    used: dict[str, int] = {}
+    confusion: dict[str, dict[str, int]] = {}
+    for unit in units:
+        raters = sorted(unit)
+        for a, b in itertools.combinations(raters, 2):
+            x = NOTHING if unit[a] is None else str(unit[a])
+            y = NOTHING if unit[b] is None else str(unit[b])
+            for first, second in ((x, y), (y, x)):
+                row = confusion.setdefault(first, {})
+                row[second] = row.get(second, 0) + 1
+            for label in (x, y):
+                if label != NOTHING:
+                    used[label] = used.get(label, 0) + 1
+            if x == y and x != NOTHING:
+                agreed[x] = agreed.get(x, 0) + 2
+    result.by_label[name] = {
+        label: {"agreement": agreed.get(label, 0) / n, "support": n}
+        for label, n in sorted(used.items())
+    }
+    result.confusion[name] = {k: dict(sorted(v.items())) for k, v in sorted(confusion.items())}
 
 
 def _done(paragraph: ParagraphDraft, layer: str) -> bool:
@@ -110,6 +148,7 @@ def _field(
         spans = _spans(groups, layer, name)
         for match in ("exact", "overlap"):
             result.metrics[f"{name}.f1_{match}"] = span_agreement(spans, match=match).mean_f1
+        _pairwise(result, name, _units_by_place(groups, layer, name))
     elif kind == "relation":
         _relation_field(result, name, groups, layer)
     elif kind == "label":
@@ -143,6 +182,7 @@ def _token_field(
             all_agree += len(values) == 1 and None not in values
     for what, rows in items.items():
         result.metrics[f"{name}.{what}.alpha"] = krippendorff_alpha(rows)
+    _pairwise(result, name, items["upos"])
     result.metrics[f"{name}.all_agree"] = all_agree / total if total else float("nan")
 
 
@@ -185,11 +225,28 @@ def _label_field(
                 {r: next((a.label for a in _of(p, layer, name)), None) for r, p in group.items()}
             )
     result.metrics[f"{name}.alpha"] = krippendorff_alpha(rows)
+    _pairwise(result, name, rows)
     if len(result.annotators) == 2:
         first, second = result.annotators
         result.metrics[f"{name}.kappa"] = cohen_kappa(
             [row.get(first) for row in rows], [row.get(second) for row in rows]
         )
+
+
+def _units_by_place(
+    groups: list[dict[str, ParagraphDraft]], layer: str, name: str
+) -> list[dict[str, Hashable | None]]:
+    """A field's spans as units of one place each (paragraph and offsets): who labelled the
+    place how, None for a rater of the paragraph who marked nothing there."""
+    units: list[dict[str, Hashable | None]] = []
+    for group in groups:
+        places: dict[tuple[int | None, int | None], dict[str, Hashable | None]] = {}
+        for rater, paragraph in group.items():
+            for a in _of(paragraph, layer, name):
+                places.setdefault((a.start, a.end), {})[rater] = a.label
+        for place in places.values():
+            units.append({r: place.get(r) for r in group})
+    return units
 
 
 def _span(a: AnnotationDraft, index: int) -> Span:
@@ -202,3 +259,41 @@ def _spans(groups: list[dict[str, ParagraphDraft]], layer: str, name: str) -> di
         for rater, paragraph in group.items():
             spans.setdefault(rater, []).extend(_span(a, index) for a in _of(paragraph, layer, name))
     return spans
+
+
+DOCUMENT = "layerkit_document"  # the meta key under which versions carry their document
+
+
+def by_pair(
+    versions: Mapping[str, Sequence[ParagraphDraft]],
+    schemas: SchemaRegistry,
+    layers: Sequence[str] | None = None,
+    *,
+    same: Callable[[ParagraphDraft], Hashable] | None = None,
+) -> dict[str, dict[str, LayerAgreement]]:
+    """Agreement of every two raters alone (``"anna–boris"``): who agrees with whom."""
+    return {
+        f"{a}–{b}": compare({a: versions[a], b: versions[b]}, schemas, layers, same=same)
+        for a, b in itertools.combinations(sorted(versions), 2)
+    }
+
+
+def by_document(
+    versions: Mapping[str, Sequence[ParagraphDraft]],
+    schemas: SchemaRegistry,
+    layers: Sequence[str] | None = None,
+    *,
+    same: Callable[[ParagraphDraft], Hashable] | None = None,
+) -> dict[str, dict[str, LayerAgreement]]:
+    """Agreement within each document (the versions' ``meta[DOCUMENT]``): where it is low."""
+    documents = sorted(
+        {str(p.meta.get(DOCUMENT, "")) for paragraphs in versions.values() for p in paragraphs}
+    )
+    out = {}
+    for document in documents:
+        mine = {
+            rater: [p for p in paragraphs if str(p.meta.get(DOCUMENT, "")) == document]
+            for rater, paragraphs in versions.items()
+        }
+        out[document] = compare(mine, schemas, layers, same=same)
+    return out

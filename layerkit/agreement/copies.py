@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from layerkit.agreement.compare import DOCUMENT
 from layerkit.drafts import AnnotationDraft, LayerStatusDraft, ParagraphDraft
 from layerkit.store import Store
 from layerkit.store.copies import copy_key
@@ -76,7 +77,7 @@ def versions_from_store(
                         tokens=[(int(s), int(e)) for s, e in bundle.tokens],
                         annotations=annotations,
                         status=status,
-                        meta={"paragraph_id": bundle.id},
+                        meta={"paragraph_id": bundle.id, DOCUMENT: bundle.document},
                     )
                 )
     return versions, {layer: sorted(names) for layer, names in assigned.items()}
