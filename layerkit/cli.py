@@ -540,39 +540,35 @@ def agreement(
     done. With FILES: layerkit JSONL exports of the same paragraphs, one per annotator (named
     after the file), e.g. each annotator's own store exported with `layerkit export jsonl`;
     paragraphs match by text, and a layer counts where at least two marked it done."""
-    from layerkit.agreement import compare as agreeing
+    from layerkit.agreement.compare import compare_groups, group_versions
 
-    compare = agreeing.compare
-    same = None
     for layer in layers:
         if layer not in state.project.schemas.order:
             raise UsageError(
                 f"no layer {layer!r}.", hint=f"Layers: {', '.join(state.project.schemas.order)}."
             )
     chosen = list(layers) or list(state.project.schemas.order)
+    slice_by = by if by in ("pair", "document") else None
     if files:
-        versions = _versions_from_files(state, files)
-        results = compare(versions, state.project.schemas, chosen)
+        groups = group_versions(_versions_from_files(state, files))
+        results, sliced = compare_groups(groups, state.project.schemas, chosen, by=slice_by)
     else:
-        from layerkit.agreement.copies import same_paragraph, versions_from_store
+        from layerkit.agreement.copies import assigned_annotators, iter_groups
 
         with state.project.open_store() as store:
-            versions, assigned = versions_from_store(store, chosen)
-        if not assigned:
-            raise UsageError(
-                f"no paragraph of {display_url(state.db)} is assigned to two annotators"
-                + (f" on {', '.join(chosen)}" if layers else "")
-                + ".",
-                hint="Assign some with `layerkit assign --annotators A,B`, or compare JSONL "
-                "exports: `layerkit agreement A.jsonl B.jsonl`.",
+            assigned = assigned_annotators(store, chosen)
+            if not assigned:
+                raise UsageError(
+                    f"no paragraph of {display_url(state.db)} is assigned to two annotators"
+                    + (f" on {', '.join(chosen)}" if layers else "")
+                    + ".",
+                    hint="Assign some with `layerkit assign --annotators A,B`, or compare JSONL "
+                    "exports: `layerkit agreement A.jsonl B.jsonl`.",
+                )
+            chosen = [layer for layer in chosen if layer in assigned]
+            results, sliced = compare_groups(
+                iter_groups(store, chosen), state.project.schemas, chosen, by=slice_by
             )
-        chosen = [layer for layer in chosen if layer in assigned]
-        same = same_paragraph
-        results = compare(versions, state.project.schemas, chosen, same=same)
-    sliced: dict[str, dict[str, Any]] = {}
-    if by in ("pair", "document"):
-        slicer = agreeing.by_pair if by == "pair" else agreeing.by_document
-        sliced = slicer(versions, state.project.schemas, chosen, same=same)
     written = []
     if plot is not None:
         from layerkit.agreement.plots import write_heatmaps

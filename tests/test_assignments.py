@@ -168,25 +168,36 @@ def _cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def _export_files(folder: Path) -> dict[str, object]:
     """The stage files and the manifest, but for the snapshot that identifies the store state
-    (any change to the store, copies too, changes it: by design)."""
-    files: dict[str, object] = {
-        p.name: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.jsonl"))
-    }
+    (any change to the store, copies too, changes it: by design) and the records' agreement
+    (how far the copies agreed: known once they are done)."""
+    files: dict[str, object] = {}
+    for path in sorted(folder.glob("*.jsonl")):
+        records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+        for record in records:
+            record["meta"].pop("agreement")
+        files[path.name] = records
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     del manifest["store_snapshot"]
+    for stage in manifest["stages"]:  # their hashes and sizes cover the agreement too
+        for described in stage["files"].values():
+            del described["sha256"], described["bytes"]
     files["manifest.json"] = manifest
     return files
 
 
 def _without_copies(path: Path) -> Path:
     """The sample as one annotator left it: its double-annotated paragraphs' assignments and
-    private copies taken out, only the shared layers kept."""
+    private copies taken out, only the shared layers kept (as people's work, not adjudicated)."""
     lines = []
     for line in SAMPLE.read_text(encoding="utf-8").splitlines():
         record = json.loads(line)
         if record.get("type") == "paragraph":
             record.pop("assignments", None)
-            record["annotations"] = [a for a in record["annotations"] if "@" not in a["layer"]]
+            record["annotations"] = [
+                {**a, "origin": "human"} if a.get("origin") == "adjudicated" else a
+                for a in record["annotations"]
+                if "@" not in a["layer"]
+            ]
             record["status"] = {k: v for k, v in record.get("status", {}).items() if "@" not in k}
         lines.append(json.dumps(record, ensure_ascii=False) + "\n")
     path.write_text("".join(lines), encoding="utf-8")

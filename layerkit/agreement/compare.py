@@ -1,44 +1,55 @@
 """Agreement between annotators' versions of the same paragraphs, layer by layer.
 
 Each rater's version is a paragraph as the JSONL format holds it (:class:`ParagraphDraft`:
-text, tokens, sentences, annotations with draft-local relation ends, layer states): today,
-what ``layerkit export jsonl`` gives from each annotator's own store, so a team that annotated
-independently in separate stores can measure itself. Paragraphs are matched by their text; a
-layer is compared where at least two raters marked it done.
+text, tokens, sentences, annotations with draft-local relation ends, layer states): the
+private copies of one store (``layerkit assign``; :mod:`.copies` reads them), or what
+``layerkit export jsonl`` gives from each annotator's own store. A layer is compared in a
+paragraph where at least two raters marked it done.
 
 Per layer, over those paragraphs, every field of its schema by its kind:
 
 - ``token`` fields (lexical analyses): Krippendorff's α (nominal) per token of the label (UPOS),
   of each attribute named in ``TOKEN_ATTRIBUTES`` (lemma, feats), and the share of tokens on
   which all raters agree on all three;
-- ``span`` fields: pairwise F1 (mean over rater pairs), exact and overlap matching;
+- ``span`` fields: pairwise F1 (mean over the pairs of raters who annotated a paragraph
+  together), exact and overlap matching;
 - ``relation`` fields: F1 of (source, target, label), the ends aligned by exact span matching;
-- ``label`` fields on sentences or the paragraph: Krippendorff's α (nominal; ordinal where the
-  schema orders the labels is for later), and Cohen's κ when there are two raters;
-- ``text`` fields: how many texts each rater wrote (no chance-corrected statistic for free text).
+- ``label`` fields on sentences or the paragraph: Krippendorff's α (nominal), and Cohen's κ when
+  there are two raters;
+- ``text`` fields: how many texts each rater wrote (no chance-corrected statistic for free text);
+- for every labelled field, each label's specific agreement and a confusion table.
+
+Paragraphs stream through: each adds to sums (coincidence matrices for α, matched and total
+counts for F1, contingency counts for κ), so memory does not grow with the corpus, and one
+pass also gives the slices by pair of raters or by document.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Hashable, Mapping, Sequence
+import math
+import warnings
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from layerkit.agreement.measures import (
+    NominalAlpha,
     Relation,
     Span,
-    cohen_kappa,
-    krippendorff_alpha,
-    relation_agreement,
-    span_agreement,
+    matched_spans,
+    relation_matches,
 )
 from layerkit.drafts import AnnotationDraft, ParagraphDraft
 from layerkit.schema import SchemaRegistry
+from layerkit.schema.models import SchemaField
 
 TOKEN_ATTRIBUTES = ("lemma", "feats")
-# spans of different paragraphs never match: each paragraph's offsets are moved this far apart
-_APART = 10**9
+NOTHING = "—"
+DOCUMENT = "layerkit_document"  # the meta key under which versions carry their document
+
+# One paragraph: each rater's version of it.
+Group = Mapping[str, ParagraphDraft]
 
 
 @dataclass
@@ -48,7 +59,7 @@ class LayerAgreement:
     annotators: list[str]
     metrics: dict[str, float] = field(default_factory=dict)
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
-    # field -> label -> {"agreement": specific agreement or F1 of that label, "support": n}
+    # field -> label -> {"agreement": specific agreement of that label, "support": n}
     by_label: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
     # field -> one rater's label -> another's label -> how often (over every pair of raters,
     # both ways, so the table is symmetric; "—" where one rater has nothing there)
@@ -65,39 +76,317 @@ class LayerAgreement:
         }
 
 
-NOTHING = "—"
-
-
-def _pairwise(result: LayerAgreement, name: str, units: list[dict[str, Hashable | None]]) -> None:
-    """Per-label figures and the confusion table of a field from its units (each a rater ->
-    label mapping, None where the rater has nothing there): a label's specific agreement is
-    ``2·agreed / (times either rater of a pair used it)``, over every pair of raters."""
-    agreed: dict[str, int] = {}
-    used: dict[str, int] = {}
-    confusion: dict[str, dict[str, int]] = {}
-    for unit in units:
-        raters = sorted(unit)
-        for a, b in itertools.combinations(raters, 2):
-            x = NOTHING if unit[a] is None else str(unit[a])
-            y = NOTHING if unit[b] is None else str(unit[b])
-            for first, second in ((x, y), (y, x)):
-                row = confusion.setdefault(first, {})
-                row[second] = row.get(second, 0) + 1
-            for label in (x, y):
-                if label != NOTHING:
-                    used[label] = used.get(label, 0) + 1
-            if x == y and x != NOTHING:
-                agreed[x] = agreed.get(x, 0) + 2
-    result.by_label[name] = {
-        label: {"agreement": agreed.get(label, 0) / n, "support": n}
-        for label, n in sorted(used.items())
-    }
-    result.confusion[name] = {k: dict(sorted(v.items())) for k, v in sorted(confusion.items())}
-
-
 def _done(paragraph: ParagraphDraft, layer: str) -> bool:
     status = paragraph.status.get(layer)
     return status is not None and status.state == "done"
+
+
+def _of(paragraph: ParagraphDraft, layer: str, name: str) -> list[AnnotationDraft]:
+    return [a for a in paragraph.annotations if a.layer == layer and a.field == name]
+
+
+# --- sums over paragraphs ----------------------------------------------------------------------
+
+
+class _Pairwise:
+    """Per-label specific agreement and the confusion table of a field, from its units (each a
+    rater -> label mapping, None where the rater has nothing there): a label's specific
+    agreement is ``2·agreed / (times either rater of a pair used it)``, over every pair."""
+
+    def __init__(self) -> None:
+        self.agreed: dict[str, int] = {}
+        self.used: dict[str, int] = {}
+        self.confusion: dict[str, dict[str, int]] = {}
+
+    def add(self, unit: Mapping[str, Hashable | None]) -> None:
+        for a, b in itertools.combinations(sorted(unit), 2):
+            x = NOTHING if unit[a] is None else str(unit[a])
+            y = NOTHING if unit[b] is None else str(unit[b])
+            for first, second in ((x, y), (y, x)):
+                row = self.confusion.setdefault(first, {})
+                row[second] = row.get(second, 0) + 1
+            for label in (x, y):
+                if label != NOTHING:
+                    self.used[label] = self.used.get(label, 0) + 1
+            if x == y and x != NOTHING:
+                self.agreed[x] = self.agreed.get(x, 0) + 2
+
+    def fill(self, result: LayerAgreement, name: str) -> None:
+        result.by_label[name] = {
+            label: {"agreement": self.agreed.get(label, 0) / n, "support": n}
+            for label, n in sorted(self.used.items())
+        }
+        result.confusion[name] = {
+            k: dict(sorted(v.items())) for k, v in sorted(self.confusion.items())
+        }
+
+
+class _PairF1:
+    """Matched and total counts per pair of raters, summed over paragraphs: F1 of a pair is
+    ``2 · matched / total`` (1 when neither marked anything), reported as the mean over pairs."""
+
+    def __init__(self) -> None:
+        self.sums: dict[tuple[str, str], list[int]] = {}
+
+    def add(self, pair: tuple[str, str], matched: int, total: int) -> None:
+        found = self.sums.setdefault(pair, [0, 0])
+        found[0] += matched
+        found[1] += total
+
+    def mean(self) -> float:
+        if not self.sums:
+            return math.nan
+        f1 = [1.0 if total == 0 else 2 * matched / total for matched, total in self.sums.values()]
+        return sum(f1) / len(f1)
+
+
+class _Field:
+    """The sums of one field of a layer."""
+
+    def __init__(self, layer: str, spec: SchemaField) -> None:
+        self.layer = layer
+        self.name = spec.name
+        self.kind = spec.kind
+        self.scope = spec.scope
+        self.pairwise = _Pairwise()
+        self.alphas: dict[str, NominalAlpha] = {}
+        self.f1: dict[str, _PairF1] = {}
+        self.all_agree = self.tokens = 0
+        self.texts: dict[str, int] = {}
+        self.contingency: dict[tuple[str, str], dict[tuple[Hashable, Hashable], int]] = {}
+
+    def add(self, group: Group) -> None:
+        if self.kind == "token":
+            self._tokens(group)
+        elif self.kind == "span":
+            self._spans(group)
+        elif self.kind == "relation":
+            self._relations(group)
+        elif self.kind == "label":
+            self._labels(group)
+        elif self.kind == "text":
+            for rater, paragraph in group.items():
+                self.texts[rater] = self.texts.get(rater, 0) + len(
+                    _of(paragraph, self.layer, self.name)
+                )
+
+    def _alpha(self, what: str) -> NominalAlpha:
+        found = self.alphas.get(what)
+        if found is None:
+            found = self.alphas[what] = NominalAlpha()
+        return found
+
+    def _pair_f1(self, what: str) -> _PairF1:
+        found = self.f1.get(what)
+        if found is None:
+            found = self.f1[what] = _PairF1()
+        return found
+
+    def _tokens(self, group: Group) -> None:
+        analyses = {
+            r: {(a.start, a.end): a for a in _of(p, self.layer, self.name)}
+            for r, p in group.items()
+        }
+        for token in sorted({t for found in analyses.values() for t in found}, key=repr):
+            per = {r: found.get(token) for r, found in analyses.items()}
+            upos = {r: a.label if a else None for r, a in per.items()}
+            self._alpha("upos").add(upos.values())
+            self.pairwise.add(upos)
+            for attr in TOKEN_ATTRIBUTES:
+                self._alpha(attr).add(a.attrs.get(attr) if a else None for a in per.values())
+            values = {
+                (a.label, *(a.attrs.get(x) for x in TOKEN_ATTRIBUTES)) if a else None
+                for a in per.values()
+            }
+            self.tokens += 1
+            self.all_agree += len(values) == 1 and None not in values
+
+    def _spans(self, group: Group) -> None:
+        spans = {r: [_span(a) for a in _of(p, self.layer, self.name)] for r, p in group.items()}
+        for one, other in itertools.combinations(sorted(spans), 2):
+            total = len(spans[one]) + len(spans[other])
+            for match in ("exact", "overlap"):
+                matched = len(matched_spans(spans[one], spans[other], match))
+                self._pair_f1(match).add((one, other), matched, total)
+        places: dict[tuple[int | None, int | None], dict[str, Hashable | None]] = {}
+        for rater, paragraph in group.items():
+            for ann in _of(paragraph, self.layer, self.name):
+                places.setdefault((ann.start, ann.end), {})[rater] = ann.label
+        for place in places.values():
+            self.pairwise.add({r: place.get(r) for r in group})
+
+    def _relations(self, group: Group) -> None:
+        spans: dict[str, list[Span]] = {}
+        relations: dict[str, list[Relation]] = {}
+        for rater, paragraph in group.items():
+            own = spans[rater] = []
+            where: dict[int, int] = {}
+            for a in paragraph.annotations:
+                if a.layer == self.layer and a.kind == "span" and a.local_id is not None:
+                    where[a.local_id] = len(own)
+                    own.append(_span(a))
+            relations[rater] = [
+                Relation(where[a.source], where[a.target], a.label)
+                for a in _of(paragraph, self.layer, self.name)
+                if a.source in where and a.target in where
+            ]
+        for one, other in itertools.combinations(sorted(spans), 2):
+            matched, total = relation_matches(
+                (spans[one], spans[other]), (relations[one], relations[other])
+            )
+            self._pair_f1("relation").add((one, other), matched, total)
+
+    def _labels(self, group: Group) -> None:
+        rows: list[dict[str, Hashable | None]] = []
+        if self.scope == "sentence":
+            units: dict[tuple[int | None, int | None], dict[str, Hashable | None]] = {}
+            for rater, paragraph in group.items():
+                for a in _of(paragraph, self.layer, self.name):
+                    units.setdefault((a.start, a.end), {})[rater] = a.label
+            rows.extend({r: unit.get(r) for r in group} for unit in units.values())
+        else:
+            rows.append(
+                {
+                    r: next((a.label for a in _of(p, self.layer, self.name)), None)
+                    for r, p in group.items()
+                }
+            )
+        for row in rows:
+            self._alpha("label").add(row.values())
+            self.pairwise.add(row)
+            for one, other in itertools.combinations(sorted(row), 2):
+                x, y = row[one], row[other]
+                if x is not None and y is not None:
+                    table = self.contingency.setdefault((one, other), {})
+                    table[x, y] = table.get((x, y), 0) + 1
+
+    def fill(self, result: LayerAgreement) -> None:
+        name = self.name
+        if self.kind == "token":
+            result.metrics[f"{name}.upos.alpha"] = self._alpha("upos").value()
+            for attr in TOKEN_ATTRIBUTES:
+                result.metrics[f"{name}.{attr}.alpha"] = self._alpha(attr).value()
+            result.metrics[f"{name}.all_agree"] = (
+                self.all_agree / self.tokens if self.tokens else math.nan
+            )
+        elif self.kind == "span":
+            for match in ("exact", "overlap"):
+                result.metrics[f"{name}.f1_{match}"] = self._pair_f1(match).mean()
+        elif self.kind == "relation":
+            result.metrics[f"{name}.f1"] = self._pair_f1("relation").mean()
+        elif self.kind == "label":
+            result.metrics[f"{name}.alpha"] = self._alpha("label").value()
+            if len(result.annotators) == 2:
+                pair = (result.annotators[0], result.annotators[1])
+                result.metrics[f"{name}.kappa"] = _kappa(self.contingency.get(pair, {}))
+        elif self.kind == "text":
+            result.counts[name] = {r: self.texts.get(r, 0) for r in result.annotators}
+        if self.kind in ("token", "span", "label"):
+            self.pairwise.fill(result, name)
+
+
+def _kappa(table: Mapping[tuple[Hashable, Hashable], int]) -> float:
+    """Cohen's κ from the counts of (first rater's label, second's) (statsmodels')."""
+    if not table:
+        return math.nan
+    from statsmodels.stats.inter_rater import cohens_kappa
+
+    labels = sorted({label for pair in table for label in pair}, key=repr)
+    index = {label: i for i, label in enumerate(labels)}
+    matrix = [[0] * len(labels) for _ in labels]
+    for (a, b), n in table.items():
+        matrix[index[a]][index[b]] += n
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # 0/0 for a single shared label
+        return float(cohens_kappa(matrix, return_results=False))
+
+
+def _span(a: AnnotationDraft) -> Span:
+    return Span(a.start or 0, a.end or 0, a.label)
+
+
+class _Layer:
+    """The sums of one layer over the paragraphs where two or more raters marked it done."""
+
+    def __init__(self, layer: str, fields: Sequence[SchemaField]) -> None:
+        self.layer = layer
+        self.fields = [_Field(layer, spec) for spec in fields]
+        self.items = 0
+        self.raters: set[str] = set()
+
+    def add(self, group: Group) -> None:
+        done = {r: p for r, p in group.items() if _done(p, self.layer)}
+        if len(done) < 2:
+            return
+        self.items += 1
+        self.raters.update(done)
+        for f in self.fields:
+            f.add(done)
+
+    def result(self) -> LayerAgreement:
+        result = LayerAgreement(self.layer, self.items, sorted(self.raters))
+        if self.items:
+            for f in self.fields:
+                f.fill(result)
+        return result
+
+
+class _Layers:
+    def __init__(self, schemas: SchemaRegistry, layers: Sequence[str]) -> None:
+        self.layers = {layer: _Layer(layer, schemas.get(layer).fields) for layer in layers}
+
+    def add(self, group: Group) -> None:
+        for layer in self.layers.values():
+            layer.add(group)
+
+    def results(self) -> dict[str, LayerAgreement]:
+        return {name: layer.result() for name, layer in self.layers.items()}
+
+
+# --- entry points --------------------------------------------------------------------------------
+
+
+def compare_groups(
+    groups: Iterable[Group],
+    schemas: SchemaRegistry,
+    layers: Sequence[str] | None = None,
+    *,
+    by: str | None = None,
+) -> tuple[dict[str, LayerAgreement], dict[str, dict[str, LayerAgreement]]]:
+    """Agreement per layer over paragraphs streamed as groups (``{rater: their version}``),
+    and, with ``by`` = ``pair`` or ``document``, the same per pair of raters (``"anna–boris"``,
+    the two alone) or per document (the versions' ``meta[DOCUMENT]``), in the same pass."""
+    chosen = list(layers or schemas.order)
+    overall = _Layers(schemas, chosen)
+    slices: dict[str, _Layers] = {}
+    for group in groups:
+        overall.add(group)
+        if by == "pair":
+            for a, b in itertools.combinations(sorted(group), 2):
+                key = f"{a}–{b}"
+                if key not in slices:
+                    slices[key] = _Layers(schemas, chosen)
+                slices[key].add({a: group[a], b: group[b]})
+        elif by == "document":
+            first = next(iter(group.values()))
+            key = str(first.meta.get(DOCUMENT, ""))
+            if key not in slices:
+                slices[key] = _Layers(schemas, chosen)
+            slices[key].add(group)
+    return overall.results(), {k: v.results() for k, v in sorted(slices.items())}
+
+
+def group_versions(
+    versions: Mapping[str, Sequence[ParagraphDraft]],
+    same: Callable[[ParagraphDraft], Hashable] | None = None,
+) -> list[dict[str, ParagraphDraft]]:
+    """Raters' versions grouped by paragraph (``same``: default the same text)."""
+    key = same or (lambda paragraph: paragraph.text)
+    groups: dict[Hashable, dict[str, ParagraphDraft]] = {}
+    for rater, paragraphs in versions.items():
+        for paragraph in paragraphs:
+            groups.setdefault(key(paragraph), {})[rater] = paragraph
+    return list(groups.values())
 
 
 def compare(
@@ -108,192 +397,5 @@ def compare(
     same: Callable[[ParagraphDraft], Hashable] | None = None,
 ) -> dict[str, LayerAgreement]:
     """Agreement per layer between raters (``{rater: their paragraphs}``). ``same`` tells
-    which versions are of one paragraph (default: the same text; versions read from one store
-    know their paragraph's id)."""
-    key = same or (lambda paragraph: paragraph.text)
-    by_text: dict[Hashable, dict[str, ParagraphDraft]] = {}
-    for rater, paragraphs in versions.items():
-        for paragraph in paragraphs:
-            by_text.setdefault(key(paragraph), {})[rater] = paragraph
-    out = {}
-    for layer in layers or schemas.order:
-        groups = [
-            {r: p for r, p in copies.items() if _done(p, layer)} for copies in by_text.values()
-        ]
-        groups = [g for g in groups if len(g) >= 2]
-        raters = sorted({r for g in groups for r in g})
-        result = LayerAgreement(layer, len(groups), raters)
-        if groups:
-            for f in schemas.get(layer).fields:
-                _field(result, f.name, f.kind, f.scope, groups, layer)
-        out[layer] = result
-    return out
-
-
-def _of(paragraph: ParagraphDraft, layer: str, name: str) -> list[AnnotationDraft]:
-    return [a for a in paragraph.annotations if a.layer == layer and a.field == name]
-
-
-def _field(
-    result: LayerAgreement,
-    name: str,
-    kind: str,
-    scope: str | None,
-    groups: list[dict[str, ParagraphDraft]],
-    layer: str,
-) -> None:
-    if kind == "token":
-        _token_field(result, name, groups, layer)
-    elif kind == "span":
-        spans = _spans(groups, layer, name)
-        for match in ("exact", "overlap"):
-            result.metrics[f"{name}.f1_{match}"] = span_agreement(spans, match=match).mean_f1
-        _pairwise(result, name, _units_by_place(groups, layer, name))
-    elif kind == "relation":
-        _relation_field(result, name, groups, layer)
-    elif kind == "label":
-        _label_field(result, name, scope, groups, layer)
-    elif kind == "text":
-        result.counts[name] = {
-            r: sum(len(_of(g[r], layer, name)) for g in groups if r in g) for r in result.annotators
-        }
-
-
-def _token_field(
-    result: LayerAgreement, name: str, groups: list[dict[str, ParagraphDraft]], layer: str
-) -> None:
-    items: dict[str, list[dict[str, Hashable | None]]] = {"upos": []}
-    for attr in TOKEN_ATTRIBUTES:
-        items[attr] = []
-    all_agree = total = 0
-    for group in groups:
-        analyses = {r: {(a.start, a.end): a for a in _of(p, layer, name)} for r, p in group.items()}
-        tokens = sorted({t for found in analyses.values() for t in found}, key=repr)
-        for token in tokens:
-            per = {r: found.get(token) for r, found in analyses.items()}
-            items["upos"].append({r: a.label if a else None for r, a in per.items()})
-            for attr in TOKEN_ATTRIBUTES:
-                items[attr].append({r: a.attrs.get(attr) if a else None for r, a in per.items()})
-            values = {
-                (a.label, *(a.attrs.get(x) for x in TOKEN_ATTRIBUTES)) if a else None
-                for a in per.values()
-            }
-            total += 1
-            all_agree += len(values) == 1 and None not in values
-    for what, rows in items.items():
-        result.metrics[f"{name}.{what}.alpha"] = krippendorff_alpha(rows)
-    _pairwise(result, name, items["upos"])
-    result.metrics[f"{name}.all_agree"] = all_agree / total if total else float("nan")
-
-
-def _relation_field(
-    result: LayerAgreement, name: str, groups: list[dict[str, ParagraphDraft]], layer: str
-) -> None:
-    spans: dict[str, list[Span]] = {r: [] for r in result.annotators}
-    relations: dict[str, list[Relation]] = {r: [] for r in result.annotators}
-    for index, group in enumerate(groups):
-        for rater, paragraph in group.items():
-            own = spans[rater]
-            where: dict[int, int] = {}
-            for a in paragraph.annotations:
-                if a.layer == layer and a.kind == "span" and a.local_id is not None:
-                    where[a.local_id] = len(own)
-                    own.append(_span(a, index))
-            for a in _of(paragraph, layer, name):
-                if a.source in where and a.target in where:
-                    relations[rater].append(Relation(where[a.source], where[a.target], a.label))
-    result.metrics[f"{name}.f1"] = relation_agreement(spans, relations).mean_f1
-
-
-def _label_field(
-    result: LayerAgreement,
-    name: str,
-    scope: str | None,
-    groups: list[dict[str, ParagraphDraft]],
-    layer: str,
-) -> None:
-    rows: list[dict[str, Hashable | None]] = []
-    for group in groups:
-        if scope == "sentence":
-            units: dict[tuple[int | None, int | None], dict[str, Hashable | None]] = {}
-            for rater, paragraph in group.items():
-                for a in _of(paragraph, layer, name):
-                    units.setdefault((a.start, a.end), {})[rater] = a.label
-            rows.extend(units.values())
-        else:
-            rows.append(
-                {r: next((a.label for a in _of(p, layer, name)), None) for r, p in group.items()}
-            )
-    result.metrics[f"{name}.alpha"] = krippendorff_alpha(rows)
-    _pairwise(result, name, rows)
-    if len(result.annotators) == 2:
-        first, second = result.annotators
-        result.metrics[f"{name}.kappa"] = cohen_kappa(
-            [row.get(first) for row in rows], [row.get(second) for row in rows]
-        )
-
-
-def _units_by_place(
-    groups: list[dict[str, ParagraphDraft]], layer: str, name: str
-) -> list[dict[str, Hashable | None]]:
-    """A field's spans as units of one place each (paragraph and offsets): who labelled the
-    place how, None for a rater of the paragraph who marked nothing there."""
-    units: list[dict[str, Hashable | None]] = []
-    for group in groups:
-        places: dict[tuple[int | None, int | None], dict[str, Hashable | None]] = {}
-        for rater, paragraph in group.items():
-            for a in _of(paragraph, layer, name):
-                places.setdefault((a.start, a.end), {})[rater] = a.label
-        for place in places.values():
-            units.append({r: place.get(r) for r in group})
-    return units
-
-
-def _span(a: AnnotationDraft, index: int) -> Span:
-    return Span(index * _APART + (a.start or 0), index * _APART + (a.end or 0), a.label)
-
-
-def _spans(groups: list[dict[str, ParagraphDraft]], layer: str, name: str) -> dict[str, list[Span]]:
-    spans: dict[str, list[Span]] = {}
-    for index, group in enumerate(groups):
-        for rater, paragraph in group.items():
-            spans.setdefault(rater, []).extend(_span(a, index) for a in _of(paragraph, layer, name))
-    return spans
-
-
-DOCUMENT = "layerkit_document"  # the meta key under which versions carry their document
-
-
-def by_pair(
-    versions: Mapping[str, Sequence[ParagraphDraft]],
-    schemas: SchemaRegistry,
-    layers: Sequence[str] | None = None,
-    *,
-    same: Callable[[ParagraphDraft], Hashable] | None = None,
-) -> dict[str, dict[str, LayerAgreement]]:
-    """Agreement of every two raters alone (``"anna–boris"``): who agrees with whom."""
-    return {
-        f"{a}–{b}": compare({a: versions[a], b: versions[b]}, schemas, layers, same=same)
-        for a, b in itertools.combinations(sorted(versions), 2)
-    }
-
-
-def by_document(
-    versions: Mapping[str, Sequence[ParagraphDraft]],
-    schemas: SchemaRegistry,
-    layers: Sequence[str] | None = None,
-    *,
-    same: Callable[[ParagraphDraft], Hashable] | None = None,
-) -> dict[str, dict[str, LayerAgreement]]:
-    """Agreement within each document (the versions' ``meta[DOCUMENT]``): where it is low."""
-    documents = sorted(
-        {str(p.meta.get(DOCUMENT, "")) for paragraphs in versions.values() for p in paragraphs}
-    )
-    out = {}
-    for document in documents:
-        mine = {
-            rater: [p for p in paragraphs if str(p.meta.get(DOCUMENT, "")) == document]
-            for rater, paragraphs in versions.items()
-        }
-        out[document] = compare(mine, schemas, layers, same=same)
-    return out
+    which versions are of one paragraph (default: the same text)."""
+    return compare_groups(group_versions(versions, same), schemas, layers)[0]

@@ -9,7 +9,7 @@ batches, so memory holds one batch whatever the size of the store.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from layerkit.agreement.compare import DOCUMENT
 from layerkit.drafts import AnnotationDraft, LayerStatusDraft, ParagraphDraft
@@ -19,20 +19,24 @@ from layerkit.store.copies import copy_key
 BATCH = 500
 
 
-def versions_from_store(
-    store: Store, layers: Sequence[str]
-) -> tuple[dict[str, list[ParagraphDraft]], dict[str, list[str]]]:
-    """``({annotator: their versions of the assigned paragraphs}, {layer: annotators assigned
-    to it anywhere})`` for the assignments of ``layers``."""
+def assigned_annotators(store: Store, layers: Sequence[str]) -> dict[str, list[str]]:
+    """Per layer of ``layers``, the annotators assigned to it anywhere."""
+    found: dict[str, set[str]] = {}
+    for row in store.assignments():
+        if row.layer in layers:
+            found.setdefault(row.layer, set()).add(row.annotator)
+    return {layer: sorted(names) for layer, names in found.items()}
+
+
+def iter_groups(store: Store, layers: Sequence[str]) -> Iterator[dict[str, ParagraphDraft]]:
+    """Each assigned paragraph as ``{annotator: their version}``, in paragraph order, read a
+    batch at a time (memory holds one batch)."""
     by_paragraph: dict[int, dict[str, list[str]]] = {}
-    assigned: dict[str, set[str]] = {}
     for row in store.assignments():
         if row.layer in layers:
             by_paragraph.setdefault(row.paragraph_id, {}).setdefault(row.annotator, []).append(
                 row.layer
             )
-            assigned.setdefault(row.layer, set()).add(row.annotator)
-    versions: dict[str, list[ParagraphDraft]] = {}
     ids = sorted(by_paragraph)
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
@@ -45,6 +49,7 @@ def versions_from_store(
             }
         )
         for bundle in store.read_paragraphs(chunk, layers=keys):
+            group = {}
             for annotator, names in by_paragraph[bundle.id].items():
                 annotations = []
                 status = {}
@@ -70,19 +75,10 @@ def versions_from_store(
                         )
                     state, by = bundle.states.get(key, ("todo", None))
                     status[layer] = LayerStatusDraft(state=state, annotator=by)
-                versions.setdefault(annotator, []).append(
-                    ParagraphDraft(
-                        text=bundle.text,
-                        sentences=[(int(s), int(e)) for s, e in bundle.sentences],
-                        tokens=[(int(s), int(e)) for s, e in bundle.tokens],
-                        annotations=annotations,
-                        status=status,
-                        meta={"paragraph_id": bundle.id, DOCUMENT: bundle.document},
-                    )
+                group[annotator] = ParagraphDraft(
+                    text=bundle.text,
+                    annotations=annotations,
+                    status=status,
+                    meta={"paragraph_id": bundle.id, DOCUMENT: bundle.document},
                 )
-    return versions, {layer: sorted(names) for layer, names in assigned.items()}
-
-
-def same_paragraph(paragraph: ParagraphDraft) -> int:
-    """Which paragraph of the store a version is of (``compare(same=...)``)."""
-    return int(paragraph.meta["paragraph_id"])
+            yield group

@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import math
 import warnings
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -210,3 +210,69 @@ def relation_agreement(
         total = len(relations[a]) + len(relations[b])
         pairs[a, b] = 1.0 if total == 0 else 2 * matched / total
     return SpanAgreement(pairs, sum(pairs.values()) / len(pairs), match)
+
+
+class NominalAlpha:
+    """Krippendorff's α (nominal), item by item in constant memory: the coincidence matrix
+    (Krippendorff 2011, section A) summed as items arrive, instead of a matrix of every item.
+
+    For each item with ``m >= 2`` values, every ordered pair of values of two different raters
+    adds ``1 / (m - 1)`` to ``o[c, k]``; then ``α = 1 - (n - 1) · Σ_{c≠k} o[c,k] /
+    Σ_{c≠k} n_c · n_k`` with ``n_c = Σ_k o[c,k]`` and ``n = Σ n_c``. What
+    :func:`krippendorff_alpha` gives on the same items (tested on random data), at any corpus
+    size: ``layerkit agreement`` streams paragraphs through it.
+    """
+
+    def __init__(self) -> None:
+        self.coincidences: dict[tuple[Hashable, Hashable], float] = {}
+
+    def add(self, values: Iterable[Hashable | None]) -> None:
+        present = [v for v in values if v is not None]
+        m = len(present)
+        if m < 2:
+            return
+        weight = 1 / (m - 1)
+        counts: dict[Hashable, int] = {}
+        for value in present:
+            counts[value] = counts.get(value, 0) + 1
+        o = self.coincidences
+        for c, n_c in counts.items():
+            for k, n_k in counts.items():
+                pairs = n_c * (n_c - 1) if c == k else n_c * n_k
+                if pairs:
+                    o[c, k] = o.get((c, k), 0.0) + pairs * weight
+
+    def value(self) -> float:
+        totals: dict[Hashable, float] = {}
+        for (c, _k), w in self.coincidences.items():
+            totals[c] = totals.get(c, 0.0) + w
+        n = sum(totals.values())
+        if len(totals) < 2 or n <= 1:
+            return math.nan
+        observed = sum(w for (c, k), w in self.coincidences.items() if c != k)
+        expected = n * n - sum(v * v for v in totals.values())
+        return 1 - (n - 1) * observed / expected
+
+
+def relation_matches(
+    spans: tuple[Sequence[Span], Sequence[Span]],
+    relations: tuple[Sequence[Relation], Sequence[Relation]],
+    match: Match = "exact",
+) -> tuple[int, int]:
+    """``(matched, total)`` of two raters' relations, as :func:`relation_agreement` counts them
+    (its F1 is ``2 · matched / total``): for summing over paragraphs."""
+    aligned = dict(matched_spans(list(spans[0]), list(spans[1]), match))
+    theirs: dict[tuple[int, int, str | None], int] = {}
+    for rel in relations[1]:
+        key = (rel.source, rel.target, rel.label)
+        theirs[key] = theirs.get(key, 0) + 1
+    matched = 0
+    for rel in relations[0]:
+        source, target = aligned.get(rel.source), aligned.get(rel.target)
+        if source is None or target is None:
+            continue
+        found = (source, target, rel.label)
+        if theirs.get(found, 0) > 0:
+            theirs[found] -= 1
+            matched += 1
+    return matched, len(relations[0]) + len(relations[1])
