@@ -218,11 +218,12 @@ def set_unit(
     """Make the gold at ``unit`` hold ``content`` (one annotator's version, the annotations of
     ``source`` copied), inside an open batch; False when it already does."""
     gold = unit.gold_rows
+    _check_unchanged(store, comparison, unit)
     if unit.gold == content:
         stale = [a for a in gold if a.origin != ORIGIN]
         for old in stale:  # the same content, now decided by the adjudicator
             assert old.id is not None
-            batch.update_annotation(old.id, origin=ORIGIN)
+            batch.update_annotation(old.id, expected_version=old.version, origin=ORIGIN)
         if stale:
             unit.gold_rows = [a.model_copy(update={"origin": ORIGIN}) for a in gold]
         return bool(stale)
@@ -232,8 +233,11 @@ def set_unit(
     if len(gold) == 1 and len(rows) == 1:
         mine = rows[0]
         assert gold[0].id is not None
+        # at the version this comparison saw: a second adjudicator who decided the unit
+        # meanwhile gets the usual conflict, not an overwrite
         updated = batch.update_annotation(
             gold[0].id,
+            expected_version=gold[0].version,
             label=mine.label,
             value=mine.value,
             attrs=dict(mine.attrs or {}),
@@ -244,7 +248,7 @@ def set_unit(
         return True
     for old in gold:
         assert old.id is not None
-        batch.delete_annotation(old.id)
+        batch.delete_annotation(old.id, expected_version=old.version)
     created = []
     for mine in rows:
         source_id = target_id = None
@@ -273,6 +277,24 @@ def set_unit(
     unit.gold_rows = created
     unit.gold = content_of(created)
     return True
+
+
+def _check_unchanged(store: Store, comparison: Comparison, unit: Unit) -> None:
+    """Refuse to decide a unit whose gold someone changed since the comparison was made
+    (another adjudicator): versions catch a changed annotation, this a new one."""
+    gold = [a for a in store.annotations(comparison.paragraph_id) if not is_copy(a.layer)]
+    by_id = {a.id: a for a in gold if a.id is not None}
+    now = {
+        (a.id, a.version)
+        for a in gold
+        if a.layer == comparison.layer and unit_key(a, by_id) == unit.key
+    }
+    if now != {(a.id, a.version) for a in unit.gold_rows}:
+        raise ConflictError(
+            f"the gold of {unit.describe(comparison.text)} changed since it was shown "
+            "(another adjudicator?).",
+            hint="Refresh to see the current state.",
+        )
 
 
 def _gold_id(store: Store, comparison: Comparison, key: UnitKey | None) -> int:

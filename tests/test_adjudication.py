@@ -9,7 +9,7 @@ from conftest import make_document
 
 from layerkit import adjudication
 from layerkit.curriculum import iter_records
-from layerkit.errors import UsageError
+from layerkit.errors import ConflictError, UsageError
 from layerkit.project import Project
 from layerkit.store import Store
 
@@ -175,3 +175,24 @@ def test_the_curriculum_reads_the_adjudicated_gold(tmp_path: Path) -> None:
     assert "AGENT" in anna and "EXPERIENCER" not in anna and "THEME" not in anna
     assert "EXPERIENCER" in boris and "THEME" in boris and "THEME" not in chosen
     assert pairs[0]["prompt"][1]["content"] == records[0]["messages"][1]["content"]
+
+
+def test_two_adjudicators_on_one_unit_get_a_conflict(store: Store) -> None:
+    pid = _two_copies(store)
+    for who in ("anna", "boris"):
+        store.set_status(pid, "semantic", "done", annotator=who)
+    adjudication.merge_agreed(
+        store, adjudication.compare_copies(store, pid, "semantic"), adjudicator="vera"
+    )
+    seen_by_vera = adjudication.compare_copies(store, pid, "semantic")
+    seen_by_wanda = adjudication.compare_copies(store, pid, "semantic")
+
+    def unit(comparison: adjudication.Comparison) -> adjudication.Unit:
+        return next(u for u in comparison.disagreements() if u.describe(TEXT) == "frame: «Мама»")
+
+    adjudication.take(store, seen_by_vera, unit(seen_by_vera), "anna", adjudicator="vera")
+    again = adjudication.compare_copies(store, pid, "semantic")
+    adjudication.take(store, again, unit(again), "boris", adjudicator="vera")  # vera changes it
+    with pytest.raises(ConflictError):  # wanda decides from what she saw before that
+        adjudication.take(store, seen_by_wanda, unit(seen_by_wanda), "anna", adjudicator="wanda")
+    assert ("Мама", "EXPERIENCER", "adjudicated") in _gold(store, pid)

@@ -376,6 +376,7 @@ async def test_an_assigned_annotator_labels_a_private_copy_the_others_cannot_see
 async def test_adjudication_shows_the_copies_side_by_side_and_takes_a_version(
     db: Path, chat: int
 ) -> None:
+    """ctrl+g on a paragraph whose copies are done (``--adjudicate`` opens at the first)."""
     with open_store(db) as store:
         store.assign([chat], ["semantic"], ["anna", "boris"], by="lead", copy_shared=False)
         for who, label in (("anna", "PREDICATE"), ("boris", "AGENT")):
@@ -384,8 +385,8 @@ async def test_adjudication_shows_the_copies_side_by_side_and_takes_a_version(
                 start=8, end=14, annotator=who,
             )  # fmt: skip
             store.set_status(chat, "semantic", "done", annotator=who)
-    app = create_app(str(db), "vera", poll_seconds=None, adjudicating=True)
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with running(db, at=chat, layer="semantic", annotator="vera") as (app, pilot):
+        await pilot.press("ctrl+g")
         await settle(pilot)
         modal = app.screen
         assert isinstance(modal, AdjudicationModal), modal
@@ -409,6 +410,32 @@ async def test_adjudication_shows_the_copies_side_by_side_and_takes_a_version(
         await pilot.press("ctrl+z")
         await settle(pilot)
         assert rows(db, chat, "semantic") == []
+
+
+async def test_annotate_adjudicate_opens_at_the_first_paragraph_whose_copies_are_done(
+    db: Path, chat: int
+) -> None:
+    from layerkit import adjudication
+
+    with open_store(db) as store:
+        other = next(p.id for p in store.iter_paragraphs() if p.id != chat)
+        assert other is not None
+        for pid in (chat, other):
+            store.assign([pid], ["semantic"], ["anna", "boris"], by="lead", copy_shared=False)
+            for who in ("anna", "boris"):
+                store.set_status(pid, "semantic", "done", annotator=who)
+        first = adjudication.ready_to_adjudicate(store)[0]
+    app = create_app(str(db), "vera", poll_seconds=None, adjudicating=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        modal = app.screen
+        assert isinstance(modal, AdjudicationModal), modal
+        assert (modal.paragraph_id, modal.layer_name) == first
+        assert view(app).data is not None and view(app).data.id == first[0]
+        await pilot.press("n")  # the next paragraph and layer whose copies are done
+        await settle(pilot)
+        assert isinstance(app.screen, AdjudicationModal)
+        assert (app.screen.paragraph_id, app.screen.layer_name) > first
 
 
 async def test_keys_typed_in_a_burst_apply_in_order(db: Path, chat: int) -> None:
