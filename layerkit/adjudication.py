@@ -18,7 +18,7 @@ annotations of higher layers pointing at a unit that did not change keep pointin
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -218,7 +218,8 @@ def set_unit(
     """Make the gold at ``unit`` hold ``content`` (one annotator's version, the annotations of
     ``source`` copied), inside an open batch; False when it already does."""
     gold = unit.gold_rows
-    _check_unchanged(store, comparison, unit)
+    gone = batch.deleted_ids  # a span deleted earlier in this batch took its relations along
+    _check_unchanged(store, comparison, unit, gone)
     if unit.gold == content:
         stale = [a for a in gold if a.origin != ORIGIN]
         for old in stale:  # the same content, now decided by the adjudicator
@@ -248,7 +249,8 @@ def set_unit(
         return True
     for old in gold:
         assert old.id is not None
-        batch.delete_annotation(old.id, expected_version=old.version)
+        if old.id not in gone:
+            batch.delete_annotation(old.id, expected_version=old.version)
     created = []
     for mine in rows:
         source_id = target_id = None
@@ -279,17 +281,20 @@ def set_unit(
     return True
 
 
-def _check_unchanged(store: Store, comparison: Comparison, unit: Unit) -> None:
+def _check_unchanged(
+    store: Store, comparison: Comparison, unit: Unit, gone: Collection[int] = ()
+) -> None:
     """Refuse to decide a unit whose gold someone changed since the comparison was made
-    (another adjudicator): versions catch a changed annotation, this a new one."""
+    (another adjudicator): versions catch a changed annotation, this a new one. Rows this
+    adjudication's own batch deleted (``gone``) are not someone else's change."""
     gold = [a for a in store.annotations(comparison.paragraph_id) if not is_copy(a.layer)]
     by_id = {a.id: a for a in gold if a.id is not None}
     now = {
         (a.id, a.version)
         for a in gold
-        if a.layer == comparison.layer and unit_key(a, by_id) == unit.key
+        if a.layer == comparison.layer and unit_key(a, by_id) == unit.key and a.id not in gone
     }
-    if now != {(a.id, a.version) for a in unit.gold_rows}:
+    if now != {(a.id, a.version) for a in unit.gold_rows if a.id not in gone}:
         raise ConflictError(
             f"the gold of {unit.describe(comparison.text)} changed since it was shown "
             "(another adjudicator?).",

@@ -179,6 +179,18 @@ def status(state: State, as_json: bool) -> None:
             str(summary.annotations.get(layer, 0)),
         )
     out.print(table)
+    if summary.copies:
+        copies = Table(
+            "assigned copy", "assigned", "todo", "in progress", "done", "stale",
+            title="Independent double annotation (private copies)",
+        )  # fmt: skip
+        for layer, by_annotator in summary.copies.items():
+            for annotator, counts in by_annotator.items():
+                copies.add_row(
+                    f"{layer}@{annotator}",
+                    *(str(counts[s]) for s in ("assigned", "todo", "in_progress", "done", "stale")),
+                )
+        out.print(copies)
 
 
 class ExportGroup(click.Group):

@@ -17,6 +17,17 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+MODEL_ORIGIN_PREFIX = "model:"
+"""Origins of annotations a model suggested: ``model:<name>@<version>``."""
+
+
+def is_suggestion(origin: str) -> bool:
+    """Whether an annotation is a model's suggestion no person has confirmed yet. Everything
+    else is a person's decision: an annotator's (``human``), an adjudicator's
+    (``adjudicated``) or imported gold. Pre-annotation replaces only suggestions, and a layer
+    is complete only when none is left."""
+    return origin.startswith(MODEL_ORIGIN_PREFIX)
+
 
 @dataclass(frozen=True)
 class Document:

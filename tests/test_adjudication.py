@@ -196,3 +196,25 @@ def test_two_adjudicators_on_one_unit_get_a_conflict(store: Store) -> None:
     with pytest.raises(ConflictError):  # wanda decides from what she saw before that
         adjudication.take(store, seen_by_wanda, unit(seen_by_wanda), "anna", adjudicator="wanda")
     assert ("Мама", "EXPERIENCER", "adjudicated") in _gold(store, pid)
+
+
+def test_copies_that_both_leave_out_a_span_and_its_role_delete_both_from_the_gold(
+    store: Store,
+) -> None:
+    """The gold held a span with a role pointing at it; both copies, started empty, left them
+    out. Deleting the span takes the role along, and the role's own unit must not then fail as
+    "deleted by someone else" (the bug that stopped `annotate --adjudicate` from opening)."""
+    with store.bulk() as writer:
+        writer.add_document(make_document("doc", TEXT))
+    pid = store.document_paragraph_ids([i for i, _, _ in store.document_sizes()])[0]
+    verb = _span(store, pid, "lead", "PREDICATE", 5, 9)
+    noun = _span(store, pid, "lead", "AGENT", 0, 4)
+    _role(store, pid, "lead", "AGENT", verb, noun)
+    store.assign([pid], ["semantic"], ["anna", "boris"], by="lead", copy_shared=False)
+    for who in ("anna", "boris"):
+        store.set_status(pid, "semantic", "done", annotator=who)
+    comparison = adjudication.compare_copies(store, pid, "semantic")
+    merged = adjudication.merge_agreed(store, comparison, adjudicator="vera")
+    assert (merged.agreed, merged.disagreements, merged.done) == (3, 0, True)
+    assert _gold(store, pid) == []
+    assert store.statuses(pid)["semantic"].state == "done"

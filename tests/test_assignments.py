@@ -126,6 +126,33 @@ def test_lower_edits_make_the_copies_built_on_them_stale(store: Store) -> None:
     assert states["semantic@boris"] == states["logical@boris"] == "done"
 
 
+def test_status_counts_each_private_copy_over_its_assigned_paragraphs(store: Store) -> None:
+    """The shared layers count over every paragraph and list no copy; each copy counts over
+    the paragraphs its annotator was given, ``todo`` until they begin."""
+    with store.bulk() as writer:
+        writer.add_document(make_document("a", "Мама мыла раму.", "Папа читал газету."))
+        writer.add_document(make_document("b", "Кот спал."))
+    pids = store.document_paragraph_ids([i for i, _, _ in store.document_sizes()])
+    assert len(pids) == 3
+    store.assign(pids[:2], ["semantic"], ["anna", "boris"], by="lead", copy_shared=False)
+    store.set_status(pids[0], "semantic", "done", annotator="anna")
+    store.set_status(pids[1], "semantic", "in_progress", annotator="anna")
+    store.create_annotation(
+        paragraph_id=pids[0], layer="semantic", kind="span", field="frame", label="AGENT",
+        start=0, end=4, annotator="boris",
+    )  # fmt: skip
+    summary = store.summary()
+    assert set(summary.layers) == set(store.layer_order)
+    assert summary.layers["semantic"]["todo"] == 3  # nobody touched the shared layer
+    assert "semantic@boris" not in summary.annotations
+    assert summary.copies == {
+        "semantic": {
+            "anna": {"assigned": 2, "todo": 0, "in_progress": 1, "done": 1, "stale": 0},
+            "boris": {"assigned": 2, "todo": 1, "in_progress": 1, "done": 0, "stale": 0},
+        }
+    }
+
+
 def test_copies_start_from_the_shared_layer_with_relations_moved(store: Store) -> None:
     pid = _paragraph(store)
     verb = store.create_annotation(

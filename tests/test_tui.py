@@ -389,7 +389,7 @@ async def test_adjudication_shows_the_copies_side_by_side_and_takes_a_version(
         await pilot.press("ctrl+g")
         await settle(pilot)
         modal = app.screen
-        assert isinstance(modal, AdjudicationModal), modal
+        assert isinstance(modal, AdjudicationModal), getattr(modal, "error", modal)
         shown = rendered_text(modal.query(Static))
         assert "anna, boris: 1 disagreement(s), 1 open" in shown
         line = str(modal.query_one(OptionList).get_option_at_index(0).prompt)
@@ -429,7 +429,7 @@ async def test_annotate_adjudicate_opens_at_the_first_paragraph_whose_copies_are
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         modal = app.screen
-        assert isinstance(modal, AdjudicationModal), modal
+        assert isinstance(modal, AdjudicationModal), getattr(modal, "error", modal)
         assert (modal.paragraph_id, modal.layer_name) == first
         assert view(app).data is not None and view(app).data.id == first[0]
         await pilot.press("n")  # the next paragraph and layer whose copies are done

@@ -21,25 +21,21 @@ BATCH = 500
 
 def assigned_annotators(store: Store, layers: Sequence[str]) -> dict[str, list[str]]:
     """Per layer of ``layers``, the annotators assigned to it anywhere."""
-    found: dict[str, set[str]] = {}
-    for row in store.assignments():
-        if row.layer in layers:
-            found.setdefault(row.layer, set()).add(row.annotator)
-    return {layer: sorted(names) for layer, names in found.items()}
+    return store.assigned_annotators(layers)
 
 
 def iter_groups(store: Store, layers: Sequence[str]) -> Iterator[dict[str, ParagraphDraft]]:
     """Each assigned paragraph as ``{annotator: their version}``, in paragraph order, read a
-    batch at a time (memory holds one batch)."""
-    by_paragraph: dict[int, dict[str, list[str]]] = {}
-    for row in store.assignments():
-        if row.layer in layers:
-            by_paragraph.setdefault(row.paragraph_id, {}).setdefault(row.annotator, []).append(
-                row.layer
-            )
-    ids = sorted(by_paragraph)
+    batch at a time with its assignments (memory holds one batch)."""
+    ids = store.assigned_paragraph_ids(layers)
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
+        by_paragraph: dict[int, dict[str, list[str]]] = {}
+        for row in store.assignments(paragraph_ids=chunk):
+            if row.layer in layers:
+                by_paragraph.setdefault(row.paragraph_id, {}).setdefault(row.annotator, []).append(
+                    row.layer
+                )
         keys = sorted(
             {
                 copy_key(layer, annotator)

@@ -280,3 +280,31 @@ def copies_of(
 def _chunks(ids: Sequence[int], size: int = 500) -> list[list[int]]:
     values = list(ids)
     return [values[i : i + size] for i in range(0, len(values), size)]
+
+
+def assigned_paragraph_ids(conn: sa.Connection, layers: Sequence[str]) -> list[int]:
+    """The paragraphs with a layer of ``layers`` assigned, in id order (ids only: a reader of
+    every assigned paragraph reads their assignments a batch at a time)."""
+    c = assignments_t.c
+    query = (
+        sa.select(c.paragraph_id)
+        .where(c.layer.in_(list(layers)))
+        .group_by(c.paragraph_id)
+        .order_by(c.paragraph_id)
+    )
+    return [int(pid) for pid in conn.execute(query).scalars()]
+
+
+def assigned_annotators(conn: sa.Connection, layers: Sequence[str]) -> dict[str, list[str]]:
+    """Per layer of ``layers``, the annotators assigned to it anywhere."""
+    c = assignments_t.c
+    rows = conn.execute(
+        sa.select(c.layer, c.annotator)
+        .where(c.layer.in_(list(layers)))
+        .group_by(c.layer, c.annotator)
+        .order_by(c.layer, c.annotator)
+    )
+    out: dict[str, list[str]] = {}
+    for layer, annotator in rows:
+        out.setdefault(str(layer), []).append(str(annotator))
+    return out

@@ -27,6 +27,7 @@ import orjson
 import sqlalchemy as sa
 
 from layerkit.errors import ConflictError, StoreError
+from layerkit.model import MODEL_ORIGIN_PREFIX
 from layerkit.model import Annotation as DomainAnnotation
 from layerkit.model import Paragraph as DomainParagraph
 from layerkit.store import assignments as _assignments
@@ -83,6 +84,9 @@ class StatusSummary:
     annotations: dict[str, int] = field(default_factory=dict)
     flagged: int = 0
     duplicates: int = 0
+    copies: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
+    """Per layer, per assigned annotator: how many paragraphs their private copy has in each
+    state (``assigned`` of them in all; ``todo`` counts the assigned ones not begun)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -92,6 +96,7 @@ class StatusSummary:
             "annotations": self.annotations,
             "flagged_paragraphs": self.flagged,
             "duplicate_paragraphs": self.duplicates,
+            "copies": self.copies,
         }
 
 
@@ -281,6 +286,17 @@ class Store:
                 .where(annotations_t.c.paragraph_id.not_in(pending_paragraphs()))
                 .group_by(annotations_t.c.layer)
             ).all()
+            assigned = conn.execute(
+                sa.select(
+                    _assignments.assignments_t.c.layer,
+                    _assignments.assignments_t.c.annotator,
+                    sa.func.count(),
+                )
+                .where(_assignments.assignments_t.c.paragraph_id.not_in(pending_paragraphs()))
+                .group_by(
+                    _assignments.assignments_t.c.layer, _assignments.assignments_t.c.annotator
+                )
+            ).all()
             duplicates = conn.execute(
                 sa.select(sa.func.count())
                 .select_from(paragraphs_t)
@@ -295,21 +311,46 @@ class Store:
                 .select_from(paragraphs_t)
                 .where((sa.cast(paragraphs_t.c.flags, sa.String) != "[]") & shown)
             ).scalar_one()
+        # Shared layers count over every paragraph; a private copy over the paragraphs its
+        # annotator was assigned (it has no status row until they begin).
         layers: dict[str, dict[str, int]] = {}
         for layer in self.layer_order:
             layers[layer] = dict.fromkeys(LAYER_STATES, 0)
-        for layer, state, count in rows:
-            layers.setdefault(layer, dict.fromkeys(LAYER_STATES, 0))[state] = count
+        copies: dict[str, dict[str, dict[str, int]]] = {}
+        for layer, annotator, count in assigned:
+            copies.setdefault(layer, {})[annotator] = {
+                "assigned": count,
+                **dict.fromkeys(LAYER_STATES, 0),
+            }
+        for key, state, count in rows:
+            layer, owner = split_key(key)
+            if owner is None:
+                layers.setdefault(layer, dict.fromkeys(LAYER_STATES, 0))[state] = count
+            elif owner in copies.get(layer, {}) and state != "todo":
+                copies[layer][owner][state] = count
         for counts in layers.values():
             counts["todo"] += n_pars - sum(counts.values())
+        for by_annotator in copies.values():
+            for counts in by_annotator.values():
+                begun = sum(counts[s] for s in LAYER_STATES if s != "todo")
+                counts["todo"] = max(counts["assigned"] - begun, 0)
         return StatusSummary(
             documents=n_docs,
             paragraphs=n_pars,
             layers=layers,
-            annotations={layer: n for layer, n in per_layer_ann},
+            copies={
+                layer: dict(sorted(copies[layer].items()))
+                for layer in sorted(copies, key=self._layer_rank)
+            },
+            annotations={layer: n for layer, n in per_layer_ann if split_key(layer)[1] is None},
             flagged=flagged,
             duplicates=duplicates,
         )
+
+    def _layer_rank(self, layer: str) -> tuple[int, str]:
+        """Sorts layers bottom-up (lexical first), unknown ones last by name."""
+        order = list(self.layer_order)
+        return (order.index(layer) if layer in order else len(order), layer)
 
     def documents(self) -> list[Document]:
         """The documents readers can see (not those of an import still running)."""
@@ -508,14 +549,15 @@ class Store:
             return [dict(r) for r in conn.execute(query).mappings()]
 
     def paragraphs_to_preannotate(self, layer: str, *, redo: bool = False) -> list[int]:
-        """Paragraphs whose ``layer`` has no human annotation: those a model may fill.
+        """Paragraphs whose ``layer`` has no annotation a person made (an annotator's or an
+        adjudicator's): those a model may fill.
 
         Without ``redo``, paragraphs that already hold model suggestions are left out too.
         """
         human = sa.exists().where(
             (annotations_t.c.paragraph_id == paragraphs_t.c.id)
             & (annotations_t.c.layer == layer)
-            & (annotations_t.c.origin == "human")
+            & _by_a_person()
         )
         query = sa.select(paragraphs_t.c.id).where(~human & visible_paragraphs())
         if not redo:
@@ -572,6 +614,16 @@ class Store:
             ),
             annotator=by,
         )
+
+    def assigned_paragraph_ids(self, layers: Sequence[str]) -> list[int]:
+        """The paragraphs with one of ``layers`` assigned, in id order."""
+        with self._read() as conn:
+            return _assignments.assigned_paragraph_ids(conn, layers)
+
+    def assigned_annotators(self, layers: Sequence[str]) -> dict[str, list[str]]:
+        """Per layer of ``layers``, the annotators assigned to it anywhere."""
+        with self._read() as conn:
+            return _assignments.assigned_annotators(conn, layers)
 
     def assignments(
         self, *, paragraph_ids: Sequence[int] | None = None, annotator: str | None = None
@@ -945,6 +997,17 @@ class Batch:
     @property
     def created_ids(self) -> list[int]:
         return [a.id for a in self.created if a.id is not None]
+
+    @property
+    def deleted_ids(self) -> set[int]:
+        """Annotations this batch deleted so far, with the relations and texts that went with
+        them: a caller deleting several rows skips the ones an earlier delete took along."""
+        out: set[int] = set()
+        for edit in self._edits:
+            if edit.action == "delete" and edit.annotation_id is not None:
+                out.add(edit.annotation_id)
+                out.update(int(row["id"]) for row in edit.payload.get("cascade", []))
+        return out
 
     @property
     def edit_count(self) -> int:
@@ -1426,7 +1489,8 @@ class BulkWriter:
         """Put a model's suggestions for one paragraph's layer in place of earlier ones.
 
         Checked inside the transaction, so an annotator who saved an edit a moment ago wins:
-        a paragraph whose layer has any human annotation is left alone (returns False).
+        a paragraph whose layer has any annotation a person made (an annotator's, an
+        adjudicator's, imported gold) is left alone (returns False).
         """
         layer_rows = (annotations_t.c.paragraph_id == paragraph_id) & (
             annotations_t.c.layer == layer
@@ -1435,9 +1499,7 @@ class BulkWriter:
         # (and is seen below) or waits until this transaction ends.
         lock_paragraphs(self.conn, [paragraph_id])
         human = self.conn.execute(
-            sa.select(annotations_t.c.id)
-            .where(layer_rows & (annotations_t.c.origin == "human"))
-            .limit(1)
+            sa.select(annotations_t.c.id).where(layer_rows & _by_a_person()).limit(1)
         ).first()
         if human is not None:
             return False
@@ -1488,3 +1550,8 @@ def _annotation_values(
         "created_at": now,
         "updated_at": now,
     }
+
+
+def _by_a_person() -> sa.ColumnElement[bool]:
+    """Annotations that are not a model's suggestion (:func:`layerkit.model.is_suggestion`)."""
+    return ~annotations_t.c.origin.startswith(MODEL_ORIGIN_PREFIX, autoescape=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from layerkit.errors import LayerkitError
+from layerkit.model import is_suggestion
 from layerkit.schema.models import LayerSchema, SchemaField
 from layerkit.store import Annotation
 
@@ -73,7 +74,7 @@ def _missing(
         if lacking:
             return f"{len(lacking)} token(s) without an analysis ({_quote(text, lacking)})"
         # Gold means a person looked: a model's analysis counts once it is accepted or fixed.
-        unconfirmed = [a for a in of_field if a.origin != "human" and a.label]
+        unconfirmed = [a for a in of_field if is_suggestion(a.origin) and a.label]
         if unconfirmed:
             doubtful = [a for a in unconfirmed if a.confidence is not None and a.confidence < 0.9]
             spans = [(a.start or 0, a.end or 0) for a in (doubtful or unconfirmed)]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from layerkit.errors import StoreError
+from layerkit.model import is_suggestion
 from layerkit.schema.models import LayerSchema, SchemaField
 from layerkit.store import Annotation, Store
 from layerkit.tui import relations
@@ -75,7 +76,7 @@ def apply_label(
     if existing is not None:
         assert existing.id is not None
         if existing.label == label:
-            if existing.origin == "human":
+            if not is_suggestion(existing.origin):
                 return None
             # Pressing a model's own suggestion confirms it: it becomes the annotator's, and
             # pre-annotation will never replace it.
@@ -324,7 +325,7 @@ def relabel(
 ) -> str | None:
     """Give an annotation (a relation, a span, a label) another label of its field."""
     assert annotation.id is not None
-    if annotation.label == label and annotation.origin == "human":
+    if annotation.label == label and not is_suggestion(annotation.origin):
         return None
     store.update_annotation(
         annotation.id, annotator=annotator, expected_version=annotation.version, label=label
@@ -365,7 +366,7 @@ def edit_token(
     old = (existing.label, attrs.get("lemma"), attrs.get("feats") or "_")
     new = (values.upos, values.lemma, values.feats)
     if old == new:
-        if existing.origin == "human":
+        if not is_suggestion(existing.origin):
             return None
         store.update_annotation(
             existing.id, annotator=annotator, expected_version=existing.version, origin="human"
@@ -405,7 +406,7 @@ def accept_sentence(
         for a in data.of_layer(layer, "token")
         if a.field == field.name and a.start is not None
     }
-    pending = [analysed[t] for t in inside if t in analysed and analysed[t].origin != "human"]
+    pending = [analysed[t] for t in inside if t in analysed and is_suggestion(analysed[t].origin)]
     missing = sum(1 for t in inside if t not in analysed)
     _accept(store, annotator, data, layer, pending, label=f"accept sentence {index + 1}")
     said = f"sentence {index + 1}: {len(pending)} token(s) accepted"
@@ -449,7 +450,7 @@ def accept_paragraph(
     pending = [
         a
         for a in data.of_layer(layer, "token")
-        if a.field == field.name and a.start is not None and a.origin != "human"
+        if a.field == field.name and a.start is not None and is_suggestion(a.origin)
     ]
     analysed = {(a.start, a.end) for a in data.of_layer(layer, "token") if a.field == field.name}
     missing = sum(1 for t in data.tokens if tuple(t) not in analysed)

@@ -22,6 +22,7 @@ from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 
+from layerkit.model import is_suggestion
 from layerkit.schema.models import LayerSchema
 from layerkit.store import Annotation
 
@@ -56,7 +57,7 @@ _WORD = re.compile(r"[^\s]+[^\S\n]*|[^\S\n]+")
 def unsure(annotation: Annotation) -> bool:
     """A model's suggestion it was not confident about; once a person confirms it, it is not."""
     return (
-        annotation.origin != "human"
+        is_suggestion(annotation.origin)
         and annotation.confidence is not None
         and annotation.confidence < LOW_CONFIDENCE
     )

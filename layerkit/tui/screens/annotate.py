@@ -21,6 +21,7 @@ from textual.widgets import Input
 
 from layerkit import adjudication
 from layerkit.errors import LayerkitError, StoreError, UsageError
+from layerkit.model import is_suggestion
 from layerkit.schema.models import LayerSchema
 from layerkit.store import Annotation, queries
 from layerkit.store.queries import ParagraphFilter
@@ -439,7 +440,7 @@ class AnnotateScreen(Screen[None]):
         owner = target.annotator if target is not None else self.lk.annotator
         if (
             target is not None
-            and target.origin == "human"
+            and not is_suggestion(target.origin)
             and owner not in (self.lk.annotator, "import")
         ):
             # Someone else's work: one key more, so a wrong Delete does not destroy it.

@@ -24,6 +24,7 @@ from textual.screen import ModalScreen
 from textual.suggester import Suggester
 from textual.widgets import Input, Label, Static
 
+from layerkit.model import is_suggestion
 from layerkit.schema.models import SchemaField
 from layerkit.tui.lexical import (
     TokenInputError,
@@ -116,7 +117,9 @@ class TokenEditor(ModalScreen[TokenValues | None]):
         a = self.token.annotation
         if a is None:
             return "No analysis yet: saving adds one."
-        if a.origin == "human":
+        if a.origin == "adjudicated":
+            return f"Adjudicated by {a.annotator}."
+        if not is_suggestion(a.origin):
             return f"Confirmed by {a.annotator}."
         confidence = f", confidence {a.confidence:.2f}" if a.confidence is not None else ""
         return f"Suggested by {a.origin}{confidence}; saving makes it yours."

@@ -32,6 +32,7 @@ from textual.binding import Binding, BindingType
 from textual.geometry import Size
 from textual.strip import Strip
 
+from layerkit.model import is_suggestion
 from layerkit.schema.models import LayerSchema
 from layerkit.store import Annotation
 from layerkit.tui.lexical import TokenRow, token_field, token_rows
@@ -339,7 +340,7 @@ def _token_line(token: TokenRow, schema: LayerSchema) -> Text:
         line.append("?", Style(bold=True))
         return line
     # ✓: a person's; ·: a model's suggestion, not yet confirmed.
-    line.append(" ✓ " if a.origin == "human" else " · ", Style(dim=a.origin != "human"))
+    line.append(" ✓ " if not is_suggestion(a.origin) else " · ", Style(dim=is_suggestion(a.origin)))
     line.append(_fit(token.form, FORM_CELLS), _UNSURE if unsure(a) else Style())
     line.append(_fit(token.lemma, LEMMA_CELLS))
     colour = label_colour(schema, a.field, a.label)
@@ -382,7 +383,7 @@ def _context_rows(data: ParagraphData, layers: Sequence[LayerSchema]) -> list[Ro
 def _describe(a: Annotation, data: ParagraphData, schema: LayerSchema) -> Text:
     line = Text(no_wrap=True, overflow="ellipsis", end="")
     line.append("  ", Style(bgcolor=label_colour(schema, a.field, a.label)))
-    line.append(" ✓ " if a.origin == "human" else " · ", Style(dim=a.origin != "human"))
+    line.append(" ✓ " if not is_suggestion(a.origin) else " · ", Style(dim=is_suggestion(a.origin)))
     if a.kind == "relation":
         source = data.by_id(a.source_id or -1)
         target = data.by_id(a.target_id or -1)

@@ -22,6 +22,7 @@ from textual.geometry import Size
 from textual.keys import _character_to_key
 from textual.strip import Strip
 
+from layerkit.model import is_suggestion
 from layerkit.schema.models import LayerSchema
 from layerkit.store import Annotation
 from layerkit.tui.clauses import next_clause_selection
@@ -275,7 +276,9 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
         }
         analyses = [by_offsets.get((s, e)) for s, e in tokens]
         doubtful = [i for i, a in enumerate(analyses) if a is not None and unsure(a)]
-        unconfirmed = [i for i, a in enumerate(analyses) if a is not None and a.origin != "human"]
+        unconfirmed = [
+            i for i, a in enumerate(analyses) if a is not None and is_suggestion(a.origin)
+        ]
         found = doubtful or unconfirmed
         if not found:
             said = "Every analysis here is confirmed." if by_offsets else "Nothing to check here."
