@@ -15,8 +15,16 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
+from rich.text import Text
 
 import layerkit
 from layerkit.config import resolve_db
@@ -238,28 +246,102 @@ def export() -> None:
 
 
 @cli.command()
-@click.option("--layer", default="lexical", show_default=True, help="Layer to fill.")
+@click.option(
+    "--layer",
+    default="lexical",
+    show_default=True,
+    help="Layer to fill; with --checkpoint, 'all' fills every higher layer the run has a stage of.",
+)
 @click.option("--model", "model_name", help="Pre-annotator to use when several fill the layer.")
+@click.option(
+    "--checkpoint",
+    type=click.Path(path_type=Path),
+    help="A training run (the -o folder of `layerkit train`) whose stage for the layer suggests "
+    "it: the higher layers (semantic, logical, epistemic, pragmatic).",
+)
+@click.option("--stage", help="With --checkpoint: the run's stage to ask (default: the layer's).")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many paragraphs.")
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=8,
+    show_default=True,
+    help="With --checkpoint: paragraphs generated together.",
+)
+@click.option(
+    "--max-new-tokens",
+    type=click.IntRange(min=1),
+    default=512,
+    show_default=True,
+    help="With --checkpoint: the longest answer; a longer one is counted invalid.",
+)
+@click.option(
+    "--allow-draft-context",
+    is_flag=True,
+    help="With --checkpoint: also paragraphs whose lower layers are not done yet (their "
+    "in-progress or model annotations become the context).",
+)
 @click.option(
     "--redo",
     is_flag=True,
     help="Replace earlier model suggestions too (human annotations are never touched).",
 )
+@click.option("--json", "as_json", is_flag=True, help="Print a summary as JSON.")
 @pass_state
-def preannotate(state: State, layer: str, model_name: str | None, redo: bool) -> None:
+def preannotate(
+    state: State,
+    layer: str,
+    model_name: str | None,
+    checkpoint: Path | None,
+    stage: str | None,
+    limit: int | None,
+    batch_size: int,
+    max_new_tokens: int,
+    allow_draft_context: bool,
+    redo: bool,
+    as_json: bool,
+) -> None:
     """Fill a layer with model suggestions wherever no person has annotated it yet."""
-    from layerkit.preannotate import choose_preannotator
+    from layerkit.preannotate import choose_preannotator, from_checkpoint
     from layerkit.preannotate import preannotate as run_preannotate
 
     project = state.project
-    preannotator = choose_preannotator(project, layer, model_name)
+    if checkpoint is None:
+        if layer == "all":
+            raise UsageError(
+                "--layer all needs --checkpoint RUN.",
+                hint="Each higher layer is suggested by the run's stage for it.",
+            )
+        chosen = [choose_preannotator(project, layer, model_name)]
+    else:
+        chosen = from_checkpoint(
+            project, checkpoint, layer, model_name,
+            stage=stage, batch_size=batch_size, max_new_tokens=max_new_tokens,
+        )  # fmt: skip
+    reports = []
     with project.open_store() as store, _progress("paragraphs") as progress:
-        task = progress.add_task(f"Pre-annotating {layer}", total=None)
+        for preannotator in chosen:
+            task = progress.add_task(f"Pre-annotating {preannotator.layer}", total=None)
 
-        def advance(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
+            def advance(done: int, total: int, task: Any = task) -> None:
+                progress.update(task, completed=done, total=total)
 
-        report = run_preannotate(project, store, preannotator, redo=redo, on_progress=advance)
+            reports.append(
+                run_preannotate(
+                    project, store, preannotator, redo=redo, limit=limit,
+                    require_done_below=checkpoint is not None and not allow_draft_context,
+                    batch_size=batch_size if checkpoint is not None else 200,
+                    on_progress=advance,
+                )
+            )  # fmt: skip
+    if as_json:
+        _print_json({"layers": [r.to_json() for r in reports]})
+        return
+    for report in reports:
+        _print_preannotate_report(report)
+
+
+def _print_preannotate_report(report: Any) -> None:
     out.print(
         f"{report.model}: filled {report.filled} of {report.candidates} paragraph(s) "
         f"({report.annotations} annotations)"
@@ -270,6 +352,21 @@ def preannotate(state: State, layer: str, model_name: str | None, redo: bool) ->
         ),
         markup=False,
     )
+    if report.not_ready:
+        err.print(
+            f"note: {report.not_ready} paragraph(s) left out: their lower layers are not all done "
+            "(--allow-draft-context takes them too).",
+            markup=False,
+        )
+    if report.invalid:
+        err.print(
+            f"note: {len(report.invalid)} answer(s) could not be used; nothing stored for them:",
+            markup=False,
+        )
+        for paragraph_id, reason in report.invalid[:20]:
+            err.print(f"  ¶ {paragraph_id}: {reason}", markup=False)
+        if len(report.invalid) > 20:
+            err.print(f"  ... and {len(report.invalid) - 20} more (--json lists all)", markup=False)
     if report.candidates == 0:
         err.print(
             "note: nothing to do: every paragraph already has annotations on this layer "
@@ -729,12 +826,21 @@ def _print_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
+class _RateColumn(ProgressColumn):
+    """Items a second, as the task's own speed estimate gives it (blank until it has one)."""
+
+    def render(self, task: Any) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text("" if speed is None else f"{speed:,.1f}/s", style="progress.data.speed")
+
+
 def _progress(unit: str = "paragraphs") -> Progress:
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn(unit),
+        _RateColumn(),
         TimeElapsedColumn(),
         console=err,
         transient=True,

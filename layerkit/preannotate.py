@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from layerkit.errors import InputError, UsageError
-from layerkit.plugin.types import ParagraphInput, Preannotator
+from layerkit.plugin.types import InvalidSuggestion, ParagraphInput, Preannotator
 from layerkit.project import Project
 from layerkit.store import Store
 from layerkit.store.imports import SQLITE_PAUSE_SECONDS, STEP_SECONDS
@@ -24,16 +25,42 @@ from layerkit.store.imports import SQLITE_PAUSE_SECONDS, STEP_SECONDS
 class PreannotateReport:
     model: str
     layer: str
-    candidates: int = 0
+    candidates: int = 0  # paragraphs without a person's work on the layer (within --limit)
+    eligible: int = 0  # of those, the ones whose lower layers are ready to be context
     filled: int = 0
     skipped_human: int = 0
     annotations: int = 0
+    not_ready: int = 0  # lower layers not done (see ``require_done_below``)
+    invalid: list[tuple[int, str]] = field(default_factory=list)  # (paragraph, why)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "layer": self.layer,
+            "candidates": self.candidates,
+            "eligible": self.eligible,
+            "suggested": self.filled,
+            "annotations": self.annotations,
+            "invalid": len(self.invalid),
+            "not_ready": self.not_ready,
+            "skipped_human": self.skipped_human,
+            "invalid_paragraphs": [{"paragraph": p, "reason": r} for p, r in self.invalid],
+        }
 
 
 def choose_preannotator(project: Project, layer: str, name: str | None) -> Preannotator:
     found = [p for p in project.preannotators.values() if p.layer == layer]
     if name is not None:
         found = [p for p in found if p.name == name]
+    # those that need a training run are chosen by --checkpoint (from_checkpoint below)
+    ready = [p for p in found if not hasattr(p, "from_checkpoint")]
+    if found and not ready:
+        raise UsageError(
+            f"suggestions for the {layer} layer come from a training run.",
+            hint=f"Give one: layerkit preannotate --layer {layer} --checkpoint RUN "
+            "(the -o folder of `layerkit train`).",
+        )
+    found = ready
     if not found:
         available = ", ".join(f"{p.name} ({p.layer})" for p in project.preannotators.values())
         raise UsageError(
@@ -48,6 +75,57 @@ def choose_preannotator(project: Project, layer: str, name: str | None) -> Prean
     return found[0]
 
 
+def from_checkpoint(
+    project: Project,
+    checkpoint: Path,
+    layer: str,
+    name: str | None,
+    **settings: Any,
+) -> list[Preannotator]:
+    """The pre-annotators that suggest ``layer`` (``all``: every layer one can suggest from the
+    run, bottom-up) from a training run: those registered with a ``from_checkpoint`` method
+    (the built-in ones come from the ``layerkit_train`` plugin), made ready for ``checkpoint``."""
+    from layerkit.curriculum.build import collect_tasks
+
+    makers = [p for p in project.preannotators.values() if hasattr(p, "from_checkpoint")]
+    if name is not None:
+        makers = [p for p in makers if p.name == name]
+    order = project.schemas.order
+    if layer == "all":
+        makers.sort(key=lambda p: order.index(p.layer) if p.layer in order else len(order))
+    else:
+        makers = [p for p in makers if p.layer == layer]
+    if not makers:
+        able = sorted(
+            p.layer for p in project.preannotators.values() if hasattr(p, "from_checkpoint")
+        )
+        raise UsageError(
+            f"nothing suggests the {layer} layer from a training run.",
+            hint=f"A run suggests: {', '.join(able) or 'nothing (is the train plugin there?)'}.",
+        )
+    if not checkpoint.is_dir():
+        raise UsageError(
+            f"{checkpoint} is not a folder.",
+            hint="Give the -o folder of `layerkit train`.",
+        )
+    _, tasks = collect_tasks(project.pm, project.schemas)
+    made = []
+    for maker in makers:
+        try:
+            made.append(
+                maker.from_checkpoint(checkpoint, schemas=project.schemas, tasks=tasks, **settings)
+            )
+        except UsageError:
+            if layer != "all":
+                raise  # with "all", a layer the run has no stage for is left out
+    if not made:
+        raise UsageError(
+            f"the run in {checkpoint} has no finished stage for a higher layer.",
+            hint="Train one: layerkit train CURRICULUM -o RUN (stages semantic and up).",
+        )
+    return made
+
+
 def preannotate(
     project: Project,
     store: Store,
@@ -55,12 +133,18 @@ def preannotate(
     *,
     redo: bool = False,
     batch_size: int = 200,
+    limit: int | None = None,
+    require_done_below: bool = False,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> PreannotateReport:
-    """Run ``preannotator`` over every paragraph of its layer that has no human annotation."""
+    """Run ``preannotator`` over every paragraph of its layer that has no human annotation
+    (the first ``limit`` of them). With ``require_done_below``, only paragraphs whose lower
+    layers are all done: a model that reads them as context was trained on gold there."""
     layer = preannotator.layer
     origin = f"model:{preannotator.name}@{preannotator.version}"
     ids = store.paragraphs_to_preannotate(layer, redo=redo)
+    if limit is not None:
+        ids = ids[:limit]
     order = project.schemas.order
     below = order[: order.index(layer)] if layer in order else []
     report = PreannotateReport(model=origin, layer=layer, candidates=len(ids))
@@ -69,6 +153,16 @@ def preannotate(
         # The domain model's paragraphs, with the layers below the one filled: what a model
         # of a higher layer reads its context from.
         batch = store.read_paragraphs(ids[offset : offset + batch_size], layers=below)
+        done += len(batch)
+        if require_done_below:
+            ready = [p for p in batch if all(_state(p, b) == "done" for b in below)]
+            report.not_ready += len(batch) - len(ready)
+            batch = ready
+        report.eligible += len(batch)
+        if not batch:
+            if on_progress:
+                on_progress(done, len(ids))
+            continue
         inputs: list[ParagraphInput] = batch
         results = preannotator.annotate(inputs)
         if len(results) != len(inputs):
@@ -80,11 +174,15 @@ def preannotate(
         checked = []
         for paragraph, drafts in zip(batch, results, strict=True):
             assert paragraph.id is not None
+            if isinstance(drafts, InvalidSuggestion):
+                report.invalid.append((paragraph.id, drafts.reason))
+                continue
             rows = []
+            local = {d.local_id: d.to_row() for d in drafts if d.local_id is not None}
             for draft in drafts:
                 row = {**draft.to_row(), "annotator": origin, "origin": origin}
                 problem = project.schemas.check_annotation(
-                    row, text_length=len(paragraph.text), local_ids={}
+                    row, text_length=len(paragraph.text), local_ids=local
                 )
                 if problem or draft.layer != layer:
                     raise InputError(
@@ -95,7 +193,6 @@ def preannotate(
                 rows.append(row)
             checked.append((paragraph.id, rows))
         _write_in_steps(store, origin, layer, checked, report)
-        done += len(batch)
         if on_progress:
             on_progress(done, len(ids))
     return report
@@ -126,3 +223,8 @@ def _write_in_steps(
                 done += 1
         if sqlite and done < len(checked):
             time.sleep(SQLITE_PAUSE_SECONDS)
+
+
+def _state(paragraph: ParagraphInput, layer: str) -> str:
+    found = paragraph.states.get(layer)
+    return found[0] if found else "todo"

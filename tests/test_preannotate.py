@@ -12,6 +12,7 @@ import pytest
 from conftest import REPO
 from layerkit_ru_morph.preannotator import LexicalPreannotator
 
+from layerkit.errors import UsageError
 from layerkit.ingest import import_paths
 from layerkit.preannotate import choose_preannotator, preannotate
 from layerkit.project import Project
@@ -74,8 +75,12 @@ def test_stress_marks_and_emoji_keep_their_offsets(project: Project, tmp_path: P
 
 
 def test_no_preannotator_for_layer(project: Project) -> None:
-    with pytest.raises(Exception, match="no pre-annotator for layer 'semantic'"):
+    with pytest.raises(Exception, match="no pre-annotator for layer 'nonexistent'"):
+        choose_preannotator(project, "nonexistent", None)
+    # the higher layers are suggested by a training run, which must be named
+    with pytest.raises(UsageError, match="come from a training run") as raised:
         choose_preannotator(project, "semantic", None)
+    assert "--checkpoint RUN" in (raised.value.hint or "")
 
 
 def test_cli_preannotate_and_tag(tmp_path: Path, db_url: str) -> None:

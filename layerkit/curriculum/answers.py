@@ -100,6 +100,69 @@ def locate(text: str, quote: str, start: int = 0) -> tuple[int, int] | None:
     return None if found < 0 else (found, found + len(quote))
 
 
+class Quotes:
+    """Maps an answer's quotes back onto its paragraph, one quote after another.
+
+    Answers quote spans in text order, so each quote of a run is looked for from where the
+    previous one started (a text that occurs twice is the next occurrence, not the first);
+    :meth:`near` finds a quote closest to an anchor instead (a predicate's argument, which the
+    answer lists under its predicate). Each lookup raises :class:`AnswerParseError` naming the
+    quote when the paragraph does not contain it: a suggestion is never stored half-mapped.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._after: dict[str, int] = {}
+        self._taken: set[tuple[str, int, int]] = set()
+
+    def next(self, quote: object, run: str = "") -> tuple[int, int]:
+        """The next occurrence of ``quote`` in the text order of ``run`` (a field, say)."""
+        text = self._check(quote)
+        start = self._after.get(run, 0)
+        found = locate(self.text, text, start)
+        # the same words again in the same run: the next occurrence, if there is one
+        while found is not None and (run, *found) in self._taken:
+            again = locate(self.text, text, found[0] + 1)
+            if again is None or again[0] <= found[0]:
+                break
+            found = again
+        if found is None:
+            raise self._missing(text)
+        self._after[run] = found[0]
+        self._taken.add((run, *found))
+        return found
+
+    def near(self, quote: object, anchor: int) -> tuple[int, int]:
+        """The occurrence of ``quote`` that starts closest to ``anchor``."""
+        text = self._check(quote)
+        best: tuple[int, int] | None = None
+        at = self.text.find(text)
+        while at >= 0:
+            if best is None or abs(at - anchor) < abs(best[0] - anchor):
+                best = (at, at + len(text))
+            at = self.text.find(text, at + 1)
+        if best is None:
+            raise self._missing(text)
+        return best
+
+    @staticmethod
+    def _check(quote: object) -> str:
+        if not isinstance(quote, str) or not quote.strip():
+            raise AnswerParseError(
+                f"a quote must be a non-empty string, not {quote!r}.",
+                hint="Spans are quoted verbatim from the paragraph.",
+            )
+        return quote
+
+    @staticmethod
+    def _missing(quote: str) -> AnswerParseError:
+        shown = quote if len(quote) <= 60 else quote[:57] + "..."
+        return AnswerParseError(
+            f"the quote «{shown}» is not in the paragraph.",
+            hint="Spans are quoted verbatim from the paragraph.",
+        )
+
+
 def _escape(cell: str) -> str:
     return cell.translate(_ESCAPES) if _SPECIAL.search(cell) else cell
 

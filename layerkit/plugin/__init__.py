@@ -4,7 +4,8 @@
 - What plugins provide: :class:`Importer` (reads files into :class:`DocumentDraft`),
   :class:`Exporter` (writes a :class:`StoreReader`'s content, told an :class:`ExportContext`,
   returns an :class:`ExportReport`, reports a user's problem with :class:`ExportError`),
-  :class:`Preannotator` (gets :class:`ParagraphInput`, returns :class:`AnnotationDraft`),
+  :class:`Preannotator` (gets :class:`ParagraphInput`, returns :class:`AnnotationDraft` or
+  :class:`InvalidSuggestion`),
   :class:`CurriculumTask` (turns a :class:`Paragraph` into :class:`Example` and
   :class:`PreferencePair`).
 - The domain model they read: :class:`Document`, :class:`Paragraph`, :class:`Annotation`.
@@ -28,6 +29,7 @@ _WHERE = {
     "Importer": "layerkit.plugin.types",
     "Exporter": "layerkit.plugin.types",
     "Preannotator": "layerkit.plugin.types",
+    "InvalidSuggestion": "layerkit.plugin.types",
     "ExportReport": "layerkit.plugin.types",
     "ExportContext": "layerkit.plugin.types",
     "ExportError": "layerkit.plugin.types",

@@ -83,6 +83,17 @@ class Exporter(Protocol):
 ParagraphInput = Paragraph
 
 
+@dataclass(frozen=True)
+class InvalidSuggestion:
+    """What a pre-annotator returns for a paragraph instead of its annotations when its model's
+    answer could not be used (it does not parse, quotes text the paragraph lacks, breaks the
+    schema): ``layerkit preannotate`` stores nothing for that paragraph, counts it and lists
+    ``reason``; ``answer`` is the model's raw output, for the listing."""
+
+    reason: str
+    answer: str = ""
+
+
 @runtime_checkable
 class Preannotator(Protocol):
     name: str
@@ -90,4 +101,6 @@ class Preannotator(Protocol):
     layer: str
     description: str
 
-    def annotate(self, paragraphs: Sequence[ParagraphInput]) -> list[list[AnnotationDraft]]: ...
+    def annotate(
+        self, paragraphs: Sequence[ParagraphInput]
+    ) -> Sequence[list[AnnotationDraft] | InvalidSuggestion]: ...

@@ -142,6 +142,54 @@ def answer(trained: TrainedModel, messages: list[dict[str, str]], max_new_tokens
     return str(trained.tokenizer.decode(ids, skip_special_tokens=True))
 
 
+def generate_scored(
+    model: Any,
+    prompts: list[list[int]],
+    max_new_tokens: int,
+    stop_ids: set[int],
+    pad_id: int,
+    runtime: Any,
+) -> list[tuple[list[int], list[float], bool]]:
+    """Greedy continuations of ``prompts`` in one left-padded batch (a KV cache, one forward
+    pass per step for the whole batch), each with the probability the model gave every token
+    it chose and whether it stopped by itself (False: cut at ``max_new_tokens``)."""
+    import torch
+
+    width = max(len(p) for p in prompts)
+    ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(prompts), width), dtype=torch.long)
+    for r, prompt in enumerate(prompts):
+        ids[r, width - len(prompt) :] = torch.tensor(prompt)
+        mask[r, width - len(prompt) :] = 1
+    with torch.inference_mode(), runtime.autocast():
+        out = model.generate(
+            input_ids=ids.to(runtime.device),
+            attention_mask=mask.to(runtime.device),
+            max_new_tokens=max_new_tokens,
+            do_sample=False,
+            eos_token_id=sorted(stop_ids),
+            pad_token_id=pad_id,
+            use_cache=True,
+            output_scores=True,
+            return_dict_in_generate=True,
+        )
+    chosen = out.sequences[:, width:]
+    # the probability of each chosen token under the model (greedy: the highest one)
+    probabilities = torch.stack(
+        [
+            torch.softmax(step.float(), dim=-1).gather(1, chosen[:, i : i + 1]).squeeze(1)
+            for i, step in enumerate(out.scores)
+        ],
+        dim=1,
+    )
+    results = []
+    for row, probs in zip(chosen.tolist(), probabilities.tolist(), strict=True):
+        cut = next((i for i, t in enumerate(row) if t in stop_ids), None)
+        end = len(row) if cut is None else cut
+        results.append((row[:end], probs[:end], cut is not None))
+    return results
+
+
 def stage_example(stage_dir: Path) -> dict[str, Any] | None:
     """The example record saved with the stage: what its adapter was trained to answer."""
     path = stage_dir / EXAMPLE

@@ -8,11 +8,19 @@ their text, never by offsets: a model can copy words but cannot count code point
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import itertools
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar
 
-from layerkit.curriculum.answers import TOKEN_COLUMNS, format_answer, format_token_table
+from layerkit.curriculum.answers import (
+    TOKEN_COLUMNS,
+    AnswerParseError,
+    Quotes,
+    format_answer,
+    format_token_table,
+)
 from layerkit.curriculum.tasks import Ann, Example, Paragraph, PreferencePair, label_counts
+from layerkit.drafts import AnnotationDraft
 
 # The parts of speech a compact lexical context keeps (content words): function words and
 # punctuation add tokens, not meaning a higher layer needs from the lexical layer.
@@ -36,6 +44,59 @@ def _for_last_paragraph(
     made = make(view)
     owner.__dict__[slot] = (view, made)
     return made
+
+
+def _items(data: Any, key: str) -> list[Mapping[str, Any]]:
+    """``data[key]`` as a list of objects, or an :class:`AnswerParseError` saying what is wrong
+    (a model's answer may have any shape)."""
+    if not isinstance(data, Mapping):
+        raise AnswerParseError(f"the answer is not a JSON object but {type(data).__name__}.")
+    items = data.get(key) or []
+    if not isinstance(items, list) or not all(isinstance(i, Mapping) for i in items):
+        raise AnswerParseError(f"{key!r} is not a list of objects.")
+    return items
+
+
+def _label(item: Mapping[str, Any], key: str) -> str:
+    value = item.get(key)
+    if not isinstance(value, str) or not value:
+        raise AnswerParseError(f"{key!r} of {dict(item)} is not a label.")
+    return value
+
+
+class _Drafts:
+    """The annotations an answer stands for, with draft-local ids for relation ends; spans
+    with the same field, offsets and label are one span (an argument of two predicates)."""
+
+    def __init__(self, layer: str) -> None:
+        self.layer = layer
+        self.out: list[AnnotationDraft] = []
+        self._ids = itertools.count(1)
+        self._spans: dict[tuple[str, int, int, str], int] = {}
+
+    def span(
+        self, field: str, where: tuple[int, int], label: str, attrs: dict[str, Any] | None = None
+    ) -> int:
+        key = (field, *where, label)
+        if key not in self._spans:
+            local = self._spans[key] = next(self._ids)
+            self.out.append(
+                AnnotationDraft(
+                    layer=self.layer, kind="span", field=field, label=label, start=where[0],
+                    end=where[1], attrs=dict(attrs or {}), local_id=local,
+                )
+            )  # fmt: skip
+        return self._spans[key]
+
+    def relation(
+        self, field: str, label: str, source: int, target: int, attrs: dict[str, Any] | None = None
+    ) -> None:
+        self.out.append(
+            AnnotationDraft(
+                layer=self.layer, kind="relation", field=field, label=label, source=source,
+                target=target, attrs=dict(attrs or {}), local_id=next(self._ids),
+            )
+        )  # fmt: skip
 
 
 class _Task:
@@ -219,6 +280,22 @@ class SemanticTask(_Task):
             lines.append("—: " + "; ".join(f"{r.get('role')}={r.get('text')}" for r in loose))
         return "\n".join(str(line) for line in lines)
 
+    def read_answer(self, data: Any, view: Paragraph) -> list[AnnotationDraft]:
+        """The annotations an answer of :meth:`data`'s shape stands for: a PREDICATE span per
+        predicate (in text order), each role's argument span (the occurrence nearest its
+        predicate) with a ``role`` relation to it; ``unattached`` arguments as spans alone."""
+        quotes, drafts = Quotes(view.text), _Drafts("semantic")
+        for frame in _items(data, "predicates"):
+            where = quotes.next(frame.get("predicate"), "predicate")
+            predicate = drafts.span("frame", where, "PREDICATE")
+            for role in _items(frame, "roles"):
+                label = _label(role, "role")
+                argument = drafts.span("frame", quotes.near(role.get("text"), where[0]), label)
+                drafts.relation("role", label, argument, predicate)
+        for role in _items(data, "unattached"):
+            drafts.span("frame", quotes.next(role.get("text"), "unattached"), _label(role, "role"))
+        return drafts.out
+
 
 class LogicalTask(_Task):
     name = "logical.structure"
@@ -278,6 +355,23 @@ class LogicalTask(_Task):
         if relations:
             lines.append("; ".join(relations))
         return "\n".join(lines)
+
+    def read_answer(self, data: Any, view: Paragraph) -> list[AnnotationDraft]:
+        """Units as ``unit`` spans (in text order), relations between their numbers as
+        ``discourse`` relations with their connective."""
+        quotes, drafts = Quotes(view.text), _Drafts("logical")
+        numbered: dict[Any, int] = {}
+        for unit in _items(data, "units"):
+            where = quotes.next(unit.get("text"), "unit")
+            numbered[unit.get("id")] = drafts.span("unit", where, _label(unit, "type"))
+        for rel in _items(data, "relations"):
+            ends = [numbered.get(rel.get(end)) for end in ("from", "to")]
+            if ends[0] is None or ends[1] is None:
+                raise AnswerParseError(f"relation {dict(rel)} names a unit the answer lacks.")
+            connective = rel.get("connective")
+            attrs = {"connective": connective} if isinstance(connective, str) and connective else {}
+            drafts.relation("discourse", _label(rel, "type"), ends[0], ends[1], attrs)
+        return drafts.out
 
 
 _UNFOLDING = {
@@ -437,6 +531,35 @@ class EpistemicTask(_Task):
             lines.append("; ".join(cues))
         return "\n".join(lines)
 
+    def read_answer(self, data: Any, view: Paragraph) -> list[AnnotationDraft]:
+        """Statements as ``factuality`` spans (negation and evidence as attributes), a source
+        other than AUTHOR as a ``source_mention`` span with a ``source`` relation (several
+        sources are joined by "; "), cues as ``cue`` spans."""
+        quotes, drafts = Quotes(view.text), _Drafts("epistemic")
+        for statement in _items(data, "statements"):
+            where = quotes.next(statement.get("text"), "statement")
+            attrs: dict[str, Any] = {}
+            negated = statement.get("negated")
+            if not isinstance(negated, bool | None):
+                raise AnswerParseError(f"'negated' of {dict(statement)} is not true or false.")
+            if negated:
+                attrs["negated"] = True
+            if statement.get("evidential") is not None:
+                attrs["evidential"] = _label(statement, "evidential")
+            span = drafts.span("factuality", where, _label(statement, "factuality"), attrs)
+            source = statement.get("source")
+            if source in (None, "", "AUTHOR"):
+                continue
+            if not isinstance(source, str):
+                raise AnswerParseError(f"'source' of {dict(statement)} is not a text.")
+            named = [source] if source in view.text else source.split("; ")
+            for name in named:
+                mention = drafts.span("source_mention", quotes.near(name, where[0]), "SOURCE")
+                drafts.relation("source", "SOURCE", span, mention)
+        for cue in _items(data, "cues"):
+            drafts.span("cue", quotes.next(cue.get("text"), "cue"), _label(cue, "type"))
+        return drafts.out
+
 
 _SENTENCES = {"ru": "Предложения:", "en": "Sentences:"}
 _PRAGMATIC_TEXTS = ("implicature", "presupposition", "audience", "metacognitive")
@@ -500,6 +623,46 @@ class PragmaticTask(_Task):
                 out[ann.field] = ann.label
             elif ann.field in _PRAGMATIC_TEXTS and ann.value:
                 out[ann.field] = ann.value.strip()
+        return out
+
+    def read_answer(self, data: Any, view: Paragraph) -> list[AnnotationDraft]:
+        """A ``speech_act`` label per sentence (in order; null leaves one out), the paragraph's
+        ``intent``, ``tone`` and ``register`` labels and its free texts."""
+        if not isinstance(data, Mapping):
+            raise AnswerParseError(f"the answer is not a JSON object but {type(data).__name__}.")
+        acts = data.get("speech_acts") or []
+        if not isinstance(acts, list) or len(acts) > len(view.sentences):
+            raise AnswerParseError(
+                f"'speech_acts' must list at most one act for each of the "
+                f"{len(view.sentences)} sentence(s)."
+            )
+        out = []
+        for (start, end), act in zip(view.sentences, acts, strict=False):
+            if act is None:
+                continue
+            if not isinstance(act, str) or not act:
+                raise AnswerParseError(f"speech act {act!r} is not a label.")
+            out.append(
+                AnnotationDraft(
+                    layer="pragmatic", kind="label", field="speech_act", label=act, start=start,
+                    end=end,
+                )
+            )  # fmt: skip
+        for field in ("intent", "tone", "register"):
+            if data.get(field) is not None:
+                label = _label(data, field)
+                out.append(
+                    AnnotationDraft(layer="pragmatic", kind="label", field=field, label=label)
+                )
+        for field in _PRAGMATIC_TEXTS:
+            value = data.get(field)
+            if value is None or (isinstance(value, str) and not value.strip()):
+                continue
+            if not isinstance(value, str):
+                raise AnswerParseError(f"{field!r} is not a text.")
+            out.append(
+                AnnotationDraft(layer="pragmatic", kind="text", field=field, value=value.strip())
+            )
         return out
 
 

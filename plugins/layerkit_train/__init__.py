@@ -1,4 +1,5 @@
-"""Built-in plugin: ``layerkit train``, ``merge``, ``ask`` and ``repoint``.
+"""Built-in plugin: ``layerkit train``, ``merge``, ``ask`` and ``repoint``, and suggestions of
+the higher layers from a training run (``layerkit preannotate --checkpoint RUN``).
 
 The commands live in a plugin, registered through ``register_commands`` like any third-party
 command, so the core CLI never imports torch: the training code in ``layerkit.train`` is loaded
@@ -7,9 +8,11 @@ only when one of these commands runs (and needs the ``train`` extra).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
 
-from layerkit.plugin import hookimpl
+from layerkit.plugin import Preannotator, hookimpl
 
 
 @hookimpl
@@ -20,3 +23,11 @@ def register_commands(cli: click.Group) -> None:
     cli.add_command(merge)
     cli.add_command(ask)
     cli.add_command(repoint)
+
+
+@hookimpl
+def register_preannotators(register: Callable[[Preannotator], None]) -> None:
+    from layerkit_train.suggesting import HIGHER_LAYERS, RunSuggestions
+
+    for layer in HIGHER_LAYERS:
+        register(RunSuggestions(layer))

@@ -41,7 +41,7 @@ INSTALL_HINT = "pip install torch==2.13.0 'layerkit[train]' (CPU), or torch for 
 
 
 @contextmanager
-def _needs_torch() -> Iterator[None]:
+def needs_torch() -> Iterator[None]:
     try:
         import peft  # noqa: F401
         import torch  # noqa: F401
@@ -243,7 +243,7 @@ def train(
         # would change what it computes.
         base = {**_run_settings(out_dir), **base}
     config = build_config(base, settings, stage_settings)
-    with _needs_torch():
+    with needs_torch():
         from layerkit.train.loop import train as run_training
 
         # Under torchrun / accelerate launch every process runs this command; one reports.
@@ -290,7 +290,7 @@ def _run_settings(out_dir: Path) -> dict[str, Any]:
 @click.option("--stage", help="Stage to merge (name or layer; default: the last finished one).")
 def merge(run_dir: Path, output: Path, stage: str | None) -> None:
     """Write base model + a stage's adapter as one ordinary Hugging Face model folder."""
-    with _needs_torch():
+    with needs_torch():
         from layerkit.train.inference import merge_run
 
         name = merge_run(run_dir, output, stage)
@@ -317,7 +317,7 @@ def ask(run_dir: Path, text: str, stage: str | None, max_new_tokens: int | None)
     text = text.strip()
     if not text:
         raise UsageError("the paragraph is empty.", hint='Give the text: layerkit ask RUN "…"')
-    with _needs_torch():
+    with needs_torch():
         for name, answer in ask_layers(run_dir, text, stage, max_new_tokens):
             out.rule(name)
             out.print(answer, markup=False)

@@ -1,0 +1,268 @@
+"""Suggestions for the higher layers from a training run: ``layerkit preannotate --checkpoint``.
+
+A stage of a run was trained on one layer's questions, each paragraph shown with the gold of
+the layers below it. The same question is asked here about paragraphs not yet annotated: the
+prompt is built as the curriculum builds it (the stage's own ``example.json`` says which lower
+layers it showed and in which form, and words the instruction), the lower layers' annotations
+are the store's, the answers are generated a batch at a time (left-padded, one forward pass per
+step for the whole batch, with a KV cache), and the layer's curriculum task reads each answer
+back into annotations (``read_answer``; quotes mapped onto the paragraph). An answer that does
+not parse, quotes text the paragraph lacks or breaks the schema is counted and listed with its
+reason, and nothing of it is stored.
+
+Each suggestion's confidence is the geometric mean of the probabilities of the answer's tokens
+(one figure per answer for now): low ones are drawn as doubtful in the annotator.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from layerkit.curriculum import prompts
+from layerkit.curriculum.answers import AnswerParseError, parse_answer
+from layerkit.drafts import AnnotationDraft
+from layerkit.errors import UsageError
+from layerkit.model import Paragraph
+from layerkit.plugin.types import InvalidSuggestion
+from layerkit.schema import SchemaRegistry
+
+HIGHER_LAYERS = ("semantic", "logical", "epistemic", "pragmatic")
+
+
+def adapter_hash(stage_dir: Path) -> str:
+    """A short hash of a stage's adapter weights: the version in a suggestion's origin, so
+    suggestions of a retrained stage tell themselves apart."""
+    digest = hashlib.sha256()
+    for name in ("adapter_model.safetensors", "adapter_model.bin", "adapter_config.json"):
+        path = stage_dir / name
+        if path.is_file():
+            with path.open("rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+            break
+    return digest.hexdigest()[:12]
+
+
+@dataclass
+class StagePrompt:
+    """How a stage's questions are worded, read from its ``example.json``."""
+
+    layer: str
+    instruction: str
+    lang: str
+    system: list[dict[str, str]]
+    context_layers: list[str]
+    context_forms: list[str]
+
+
+def stage_prompt(stage_dir: Path, layer: str) -> StagePrompt:
+    from layerkit.train.inference import stage_example
+    from layerkit_train.asking import instruction_of
+
+    example = stage_example(stage_dir)
+    if example is None:
+        raise UsageError(
+            f"{stage_dir} has no example.json to word the questions with.",
+            hint="Train the run with `layerkit train` (it writes one per stage).",
+        )
+    meta = example.get("meta", {})
+    if meta.get("layer", layer) != layer:
+        raise UsageError(
+            f"stage {stage_dir.name} was trained on the {meta.get('layer')} layer, not {layer}.",
+            hint="Choose the stage with --stage, or leave it out to take the layer's own.",
+        )
+    instruction, lang = instruction_of(example)
+    layers = list(meta.get("context_layers", []))
+    return StagePrompt(
+        layer=layer,
+        instruction=instruction,
+        lang=lang,
+        system=[m for m in example["messages"] if m["role"] == "system"],
+        context_layers=layers,
+        context_forms=list(meta.get("context_forms") or ["full"] * len(layers)),
+    )
+
+
+def build_messages(
+    paragraph: Paragraph, wording: StagePrompt, tasks: Mapping[str, Any]
+) -> list[dict[str, str]]:
+    """The chat messages of the stage's question about ``paragraph``, as the curriculum writes
+    them: the paragraph, each lower layer's answer from the store (full or compact, as the stage
+    was trained), the task's own material (numbered sentences, say), the instruction."""
+    from layerkit.curriculum.build import compact_answer
+
+    context = []
+    for layer, form in zip(wording.context_layers, wording.context_forms, strict=False):
+        task = tasks.get(layer)
+        if task is None:
+            continue
+        answer = task.answer(paragraph)
+        if form == "compact":
+            answer = compact_answer(task, answer, wording.lang)
+            if answer is None:
+                continue
+        context.append(prompts.ContextPart(layer, answer, form))
+    main = tasks[wording.layer]
+    material = ""
+    for example in main.examples(paragraph, wording.lang):
+        material = example.material
+        break
+    user = prompts.user_prompt(paragraph.text, context, material, wording.instruction, wording.lang)
+    return [*wording.system, {"role": "user", "content": user}]
+
+
+@dataclass
+class RunSuggester:
+    """A pre-annotator of one layer from a stage of a training run (see the module)."""
+
+    run_dir: Path
+    layer: str
+    schemas: SchemaRegistry
+    tasks: Mapping[str, Any]
+    stage: str | None = None
+    batch_size: int = 8
+    max_new_tokens: int | None = None
+    on_batch: Callable[[int], None] | None = None
+    description: str = "suggestions of a layerkit training run"
+    name: str = field(init=False)
+    version: str = field(init=False)
+    _trained: Any = field(init=False, default=None, repr=False)
+    _wording: StagePrompt | None = field(init=False, default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        from layerkit.train.inference import pick_stage
+
+        if self.layer not in HIGHER_LAYERS:
+            raise UsageError(
+                f"a training run suggests the higher layers ({', '.join(HIGHER_LAYERS)}), "
+                f"not {self.layer!r}.",
+                hint="The lexical layer has its own pre-annotator: leave out --checkpoint.",
+            )
+        task = self.tasks.get(self.layer)
+        if task is None or not hasattr(task, "read_answer"):
+            raise UsageError(
+                f"the {self.layer} layer's curriculum task cannot read answers back "
+                "into annotations (it has no read_answer).",
+                hint="See docs/plugins.md, 'Curriculum tasks'.",
+            )
+        name, folder, _ = pick_stage(self.run_dir, self.stage or self.layer)
+        self.stage = name
+        self._wording = stage_prompt(folder, self.layer)
+        self.name = self.run_dir.resolve().name
+        self.version = adapter_hash(folder)
+
+    def load(self) -> None:
+        """Load the base model and the stage's adapter (done once, before the first batch)."""
+        if self._trained is None:
+            from layerkit.train.inference import load_trained
+
+            self._trained = load_trained(self.run_dir, self.stage)
+
+    def annotate(
+        self, paragraphs: Sequence[Paragraph]
+    ) -> list[list[AnnotationDraft] | InvalidSuggestion]:
+        from layerkit.train.encoding import ChatEncoder
+        from layerkit.train.inference import generate_scored
+        from layerkit.train.modeling import pad_id
+
+        self.load()
+        trained, wording = self._trained, self._wording
+        assert wording is not None
+        budget = self.max_new_tokens or 512
+        encoder = ChatEncoder(trained.tokenizer, 1 << 30, trained.stop_ids)
+        task = self.tasks[self.layer]
+        out: list[list[AnnotationDraft] | InvalidSuggestion] = []
+        for start in range(0, len(paragraphs), self.batch_size):
+            chunk = paragraphs[start : start + self.batch_size]
+            prompts_ids = [
+                encoder.prompt_ids(build_messages(p, wording, self.tasks)) for p in chunk
+            ]
+            generated = generate_scored(
+                trained.model,
+                prompts_ids,
+                budget,
+                trained.stop_ids,
+                pad_id(trained.tokenizer),
+                trained.runtime,
+            )
+            for paragraph, (ids, probabilities, stopped) in zip(chunk, generated, strict=True):
+                text = str(trained.tokenizer.decode(ids, skip_special_tokens=True))
+                out.append(self._read(paragraph, task, text, probabilities, stopped, budget))
+            if self.on_batch is not None:
+                self.on_batch(len(chunk))
+        return out
+
+    def _read(
+        self,
+        paragraph: Paragraph,
+        task: Any,
+        text: str,
+        probabilities: list[float],
+        stopped: bool,
+        budget: int,
+    ) -> list[AnnotationDraft] | InvalidSuggestion:
+        if not stopped:
+            return InvalidSuggestion(f"the answer did not end within {budget} tokens", text)
+        try:
+            drafts: list[AnnotationDraft] = task.read_answer(
+                parse_answer(task.answer_format, text), paragraph
+            )
+        except AnswerParseError as exc:
+            return InvalidSuggestion(exc.message, text)
+        local = {d.local_id: d.to_row() for d in drafts if d.local_id is not None}
+        for draft in drafts:
+            problem = self.schemas.check_annotation(
+                draft.to_row(), text_length=len(paragraph.text), local_ids=local
+            )
+            if problem:
+                return InvalidSuggestion(problem, text)
+        confidence = _geometric_mean(probabilities)
+        for draft in drafts:
+            draft.confidence = confidence
+        return drafts
+
+
+def _geometric_mean(values: Sequence[float]) -> float | None:
+    if not values:
+        return None
+    return math.exp(sum(math.log(max(v, 1e-12)) for v in values) / len(values))
+
+
+@dataclass
+class RunSuggestions:
+    """What ``register_preannotators`` registers for each higher layer: a pre-annotator that
+    needs a training run to work from, given with ``layerkit preannotate --checkpoint RUN``
+    (:meth:`from_checkpoint` makes the working :class:`RunSuggester`)."""
+
+    layer: str
+    name: str = ""
+    version: str = "-"
+    description: str = "suggestions of a layerkit training run (needs --checkpoint RUN)"
+
+    def __post_init__(self) -> None:
+        self.name = self.name or f"run-{self.layer}"  # names are unique across layers
+
+    def from_checkpoint(
+        self,
+        checkpoint: Path,
+        *,
+        schemas: SchemaRegistry,
+        tasks: Mapping[str, Any],
+        **settings: Any,
+    ) -> RunSuggester:
+        from layerkit_train.commands import needs_torch
+
+        with needs_torch():  # a clear error without the train extra; quiet model loading
+            return RunSuggester(checkpoint, self.layer, schemas, tasks, **settings)
+
+    def annotate(self, paragraphs: Sequence[Paragraph]) -> list[list[AnnotationDraft]]:
+        raise UsageError(
+            f"suggestions for the {self.layer} layer come from a training run.",
+            hint="Give one: layerkit preannotate --layer "
+            f"{self.layer} --checkpoint RUN (the -o folder of `layerkit train`).",
+        )
