@@ -438,6 +438,56 @@ async def test_annotate_adjudicate_opens_at_the_first_paragraph_whose_copies_are
         assert (app.screen.paragraph_id, app.screen.layer_name) > first
 
 
+async def test_model_suggestions_are_accepted_one_by_one_or_all_at_once(
+    db: Path, chat: int
+) -> None:
+    """Issue 17: on a higher layer, ctrl+a accepts the suggestion under the cursor (with the
+    relations between accepted ends), A every suggestion of the layer here; each an undo step;
+    Delete on a suggestion rejects it."""
+    origin = "model:run@abc"
+    rows_in = [
+        {"layer": "semantic", "kind": "span", "field": "frame", "label": "PREDICATE",
+         "start": 8, "end": 14, "local_id": 1},
+        {"layer": "semantic", "kind": "span", "field": "frame", "label": "AGENT",
+         "start": 0, "end": 6, "local_id": 2},
+        {"layer": "semantic", "kind": "relation", "field": "role", "label": "AGENT",
+         "source": 2, "target": 1, "local_id": 3},
+        {"layer": "semantic", "kind": "span", "field": "frame", "label": "THEME",
+         "start": 16, "end": 17, "local_id": 4},
+    ]  # fmt: skip
+    text = chat_text(db, chat)
+    assert (text[0:6], text[8:14], text[16:17]) == ("Привет", "Короче", "я")
+    with open_store(db) as store, store.bulk(annotator=origin, action="preannotate") as writer:
+        filled = writer.replace_model_annotations(
+            chat, "semantic",
+            [{**r, "annotator": origin, "origin": origin, "confidence": 0.4} for r in rows_in],
+        )  # fmt: skip
+        assert filled
+
+    def origins() -> dict[str | None, str]:
+        return {f"{a.kind}:{a.label}": a.origin for a in rows(db, chat, "semantic")}
+
+    async with running(db, at=chat, layer="semantic") as (app, pilot):
+        assert "^a Accept" in footer(app)  # shown while there are suggestions here
+        await pilot.press("ctrl+a")  # cursor on «Привет»: the AGENT span alone
+        assert origins()["span:AGENT"] == "human"
+        assert origins()["relation:AGENT"] == origin  # its predicate is still a suggestion
+        await pilot.press("right", "right", "ctrl+a")  # «Короче»: the predicate, now the role
+        assert origins()["span:PREDICATE"] == origins()["relation:AGENT"] == "human"
+        assert origins()["span:THEME"] == origin
+        await pilot.press("ctrl+z")
+        assert origins()["span:PREDICATE"] == origins()["relation:AGENT"] == origin
+        await pilot.press("A")
+        assert set(origins().values()) == {"human"}
+        await pilot.press("ctrl+z", "right", "right", "delete")  # reject the THEME suggestion
+        await settle(pilot)
+        assert "span:THEME" not in origins()
+        assert origins()["span:PREDICATE"] == origin  # still a suggestion to decide on
+        await pilot.press("A")
+        await settle(pilot)
+        assert "Accept" not in footer(app)  # nothing left to accept
+
+
 async def test_keys_typed_in_a_burst_apply_in_order(db: Path, chat: int) -> None:
     """A fast typist's keys arrive before the previous ones are handled: the label must still
     go to the selection and the paragraph the earlier keys made."""

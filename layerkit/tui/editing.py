@@ -461,6 +461,34 @@ def accept_paragraph(
     return said
 
 
+def accept_suggestion(
+    store: Store, annotator: str, data: ParagraphData, layer: str, annotation: Annotation | None
+) -> str:
+    """Make the model's suggestion under the cursor the annotator's, with the suggested
+    relations it is an end of whose other end is the annotator's already (a role between a
+    predicate and an argument both accepted): one key, one undo step."""
+    if annotation is None or not is_suggestion(annotation.origin):
+        return "no model suggestion under the cursor (A accepts all of the layer here)"
+    accepted = {a.id for a in data.of_layer(layer) if not is_suggestion(a.origin)}
+    accepted.add(annotation.id)
+    pending = [annotation]
+    for rel in data.of_layer(layer, "relation"):
+        ends = {rel.source_id, rel.target_id}
+        if is_suggestion(rel.origin) and annotation.id in ends and ends <= accepted:
+            pending.append(rel)
+    _accept(store, annotator, data, layer, pending, label="accept suggestion")
+    extra = f" and {len(pending) - 1} relation(s)" if len(pending) > 1 else ""
+    return f"accepted {annotation.label or annotation.field}{extra}"
+
+
+def accept_layer(store: Store, annotator: str, data: ParagraphData, layer: str) -> str:
+    """Make every model suggestion of the layer in the paragraph the annotator's: spans,
+    relations, labels and texts, in one batch (one undo step)."""
+    pending = [a for a in data.of_layer(layer) if is_suggestion(a.origin)]
+    _accept(store, annotator, data, layer, pending, label="accept the layer's suggestions")
+    return f"{len(pending)} suggestion(s) accepted" if pending else "nothing left to accept"
+
+
 @dataclass(frozen=True)
 class TextSlot:
     """One free text the annotator can write: a paragraph-level text field, or one label of a

@@ -60,7 +60,7 @@ STATE_FILTERS: tuple[tuple[str, ...], ...] = (
 )
 # Keys the app uses itself; a schema label key equal to one of them is left keyless.
 MAX_LAYER_KEYS = 9
-RESERVED_KEYS = frozenset({*(str(n) for n in range(1, MAX_LAYER_KEYS + 1)), "?"})
+RESERVED_KEYS = frozenset({*(str(n) for n in range(1, MAX_LAYER_KEYS + 1)), "?", "A"})
 
 
 @dataclass(frozen=True)
@@ -120,14 +120,15 @@ class AnnotateScreen(Screen[None]):
             "ctrl+a",
             "accept",
             "Accept",
-            tooltip="Accept the model's analyses of the cursor's sentence as yours",
+            tooltip="Accept the model's analyses of the cursor's sentence (lexical) or the "
+            "suggestion under the cursor (higher layers) as yours",
         ),
         Binding(
             "A",
             "accept_paragraph",
             "Accept ¶",
             show=False,
-            tooltip="Accept the model's analyses of the whole paragraph as yours",
+            tooltip="Accept every model suggestion of the layer in the paragraph as yours",
         ),
         Binding(
             "ctrl+l",
@@ -163,6 +164,7 @@ class AnnotateScreen(Screen[None]):
         self._anchors: dict[int, int] = {}
         # recently read paragraphs by (id, newest event id when read): _load
         self._loaded: dict[tuple[int, int], ParagraphData] = {}
+        self._suggested_for: tuple[tuple[int, str], bool] | None = None
 
     @property
     def lk(self) -> LayerkitApp:
@@ -207,8 +209,11 @@ class AnnotateScreen(Screen[None]):
         """Keys that mean nothing on this layer are off: hidden from the footer, and passed
         on (enter edits a token on a layer of tokens, links spans on a layer of relations)."""
         able = self.able
-        if action in ("edit_token", "accept", "accept_paragraph"):
+        if action == "edit_token":
             return able.tokens
+        if action in ("accept", "accept_paragraph"):
+            # on a higher layer, only while the paragraph has a model suggestion there
+            return able.tokens or self._suggested()
         if action == "link":
             return able.relations
         if action == "texts":
@@ -280,8 +285,23 @@ class AnnotateScreen(Screen[None]):
         self._loaded[key] = found  # the most recent last
         return found
 
+    def _suggested(self) -> bool:
+        """Whether the paragraph shown has a model suggestion on the current layer (kept for
+        the data object and layer it was worked out for: Textual asks on every refresh)."""
+        data, schema = self.data, self.schema
+        if data is None or schema is None:
+            return False
+        key = (id(data), schema.layer)
+        if self._suggested_for is None or self._suggested_for[0] != key:
+            found = any(is_suggestion(a.origin) for a in data.of_layer(schema.layer))
+            self._suggested_for = (key, found)
+        return self._suggested_for[1]
+
     def _show(self, *, keep: bool) -> None:
         data, schema = self.data, self.schema
+        had_suggestions = self._suggested_for[1] if self._suggested_for else False
+        if self._suggested() != had_suggestions:
+            self.refresh_bindings()  # the accept keys come and go with suggestions
         view = self.query_one(ParagraphView)
         view.anchor_id = self._anchors.get(data.id) if data is not None else None
         view.lower = tuple(s.layer for s in self.able.lower)
@@ -785,10 +805,25 @@ class AnnotateScreen(Screen[None]):
         self.app.push_screen(modal, save)
 
     def action_accept(self) -> None:
-        """Accept the model's analyses of every token of the cursor's sentence."""
+        """Accept the model's analyses of every token of the cursor's sentence; on a layer
+        without tokens, the model's suggestion under the cursor."""
         data, schema = self.data, self.schema
         field = token_field(schema)
-        cursor = self.query_one(ParagraphView).cursor_offsets
+        view = self.query_one(ParagraphView)
+        cursor = view.cursor_offsets
+        if data is not None and schema is not None and field is None:
+            focused = view.focused_annotation()
+            self._edit(
+                partial(
+                    editing.accept_suggestion,
+                    self.lk.store,
+                    self.lk.annotator,
+                    data,
+                    schema.layer,
+                    focused,
+                )
+            )
+            return
         if data is None or field is None or cursor is None:
             return
         self._edit(
@@ -804,9 +839,15 @@ class AnnotateScreen(Screen[None]):
         )
 
     def action_accept_paragraph(self) -> None:
-        """Accept the model's analyses of every token of the paragraph (one undo step)."""
+        """Accept the model's analyses of every token of the paragraph, or on a layer without
+        tokens every suggestion of the layer here (one undo step)."""
         data, schema = self.data, self.schema
         field = token_field(schema)
+        if data is not None and schema is not None and field is None:
+            self._edit(
+                partial(editing.accept_layer, self.lk.store, self.lk.annotator, data, schema.layer)
+            )
+            return
         if data is None or field is None:
             return
         self._edit(
