@@ -553,6 +553,58 @@ def assign(
     )
 
 
+@cli.group()
+def loop() -> None:
+    """The suggestion loop: what annotators did with model suggestions."""
+
+
+@loop.command(name="report")
+@click.option("--layer", "layers", multiple=True, help="Only this layer (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@pass_state
+def loop_report(state: State, layers: tuple[str, ...], as_json: bool) -> None:
+    """Per model version, layer and label: suggestions accepted unchanged, edited, rejected and
+    still pending; and annotator time per paragraph with and without suggestions."""
+    from layerkit.store.loop import OUTCOMES
+    from layerkit.store.loop import loop_report as read_report
+
+    project = state.project
+    chosen = list(layers) or list(project.schemas.order)
+    with project.open_store() as store:
+        report = read_report(store, chosen).to_json()
+    if as_json:
+        _print_json(report)
+        return
+    if not report["models"]:
+        err.print(
+            "note: no model suggestions in this store yet (layerkit preannotate makes some).",
+            markup=False,
+        )
+    for model, per_layer in report["models"].items():
+        table = Table("layer", "label", *OUTCOMES, "accepted share", title=model)
+        for layer, info in per_layer.items():
+            for label, counts in info["labels"].items():
+                table.add_row(layer, label, *(str(counts[o]) for o in OUTCOMES), "")
+            share = info["accepted_share"]
+            table.add_row(
+                layer, "all", *(str(info["totals"][o]) for o in OUTCOMES),
+                "—" if share is None else f"{share:.0%}", style="bold",
+            )  # fmt: skip
+        out.print(table)
+    timing = Table(
+        "layer", "paragraphs with suggestions", "median s", "paragraphs without", "median s",
+        title=f"Annotator time per paragraph (pauses over {report['idle_seconds']:.0f} s left out)",
+    )  # fmt: skip
+    for layer, kinds in report["time_per_paragraph"].items():
+        with_, without = kinds.get("with", {}), kinds.get("without", {})
+        timing.add_row(
+            layer,
+            str(with_.get("paragraphs", 0)), str(with_.get("median_seconds") or "—"),
+            str(without.get("paragraphs", 0)), str(without.get("median_seconds") or "—"),
+        )  # fmt: skip
+    out.print(timing)
+
+
 @cli.command()
 @click.option("--layer", "layers", multiple=True, help="Only this layer (repeatable).")
 @click.option(
@@ -662,7 +714,7 @@ def agreement(
         groups = group_versions(_versions_from_files(state, files))
         results, sliced = compare_groups(groups, state.project.schemas, chosen, by=slice_by)
     else:
-        from layerkit.agreement.copies import assigned_annotators, iter_groups
+        from layerkit.agreement.copies import assigned_annotators, iter_versions
 
         with state.project.open_store() as store:
             assigned = assigned_annotators(store, chosen)
@@ -676,7 +728,7 @@ def agreement(
                 )
             chosen = [layer for layer in chosen if layer in assigned]
             results, sliced = compare_groups(
-                iter_groups(store, chosen), state.project.schemas, chosen, by=slice_by
+                iter_versions(store, chosen), state.project.schemas, chosen, by=slice_by
             )
     written = []
     if plot is not None:
