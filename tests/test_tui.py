@@ -483,8 +483,9 @@ async def test_model_suggestions_are_accepted_one_by_one_or_all_at_once(
         await settle(pilot)
         assert "span:THEME" not in origins()
         assert origins()["span:PREDICATE"] == origin  # still a suggestion to decide on
-        await pilot.press("A")
+        await pilot.press("ctrl+k")  # the same as A, on every layer
         await settle(pilot)
+        assert set(origins().values()) == {"human"}
         assert "Accept" not in footer(app)  # nothing left to accept
 
 

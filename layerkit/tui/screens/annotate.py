@@ -60,7 +60,7 @@ STATE_FILTERS: tuple[tuple[str, ...], ...] = (
 )
 # Keys the app uses itself; a schema label key equal to one of them is left keyless.
 MAX_LAYER_KEYS = 9
-RESERVED_KEYS = frozenset({*(str(n) for n in range(1, MAX_LAYER_KEYS + 1)), "?", "A"})
+RESERVED_KEYS = frozenset({*(str(n) for n in range(1, MAX_LAYER_KEYS + 1)), "?"})
 
 
 @dataclass(frozen=True)
@@ -124,10 +124,13 @@ class AnnotateScreen(Screen[None]):
             "suggestion under the cursor (higher layers) as yours",
         ),
         Binding(
-            "A",
+            # A where no label has it (pragmatic's ACADEMIC does: the label wins there), ctrl+k
+            # everywhere
+            "A,ctrl+k",
             "accept_paragraph",
             "Accept ¶",
             show=False,
+            key_display="A/^k",
             tooltip="Accept every model suggestion of the layer in the paragraph as yours",
         ),
         Binding(
