@@ -10,6 +10,7 @@ answering with the gold) are stored with their relations and confidences.
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -200,3 +201,38 @@ def test_usable_answers_are_stored_with_their_relations(tmp_path: Path) -> None:
             relations = [a for a in stored if a.kind == "relation"]
             spans = {a.id for a in stored if a.kind == "span"}
             assert relations and all({a.source_id, a.target_id} <= spans for a in relations)
+
+
+def test_a_merged_model_folder_suggests_like_its_run(
+    trained: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from layerkit_train.suggesting import default_prompt, stage_prompt
+
+    merged = trained / "merged"
+    if not merged.exists():
+        assert main(["merge", str(trained / "run"), "-o", str(merged), "--stage", "semantic"]) == 0
+    project = Project.load(str(trained / "sample.db"))
+    _, tasks = collect_tasks(project.pm, project.schemas)
+    run_stage = trained / "run" / "stages" / "02-semantic"
+    assert default_prompt(merged, "semantic", tasks) == stage_prompt(run_stage, "semantic")
+    code, out, err = _cli(
+        trained, capsys, "preannotate", "--layer", "semantic", "--checkpoint", str(merged),
+        "--allow-draft-context", "--limit", "2", "--max-new-tokens", "8", "--redo", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    (report,) = json.loads(out)["layers"]
+    assert report["model"].startswith("model:merged@")
+    assert report["suggested"] + report["invalid"] == report["eligible"] == 2
+    # a folder whose tokenizer has no chat template cannot be asked chat questions
+    plain = trained / "plain"
+    if not plain.exists():
+        shutil.copytree(trained / "run" / "base", plain)
+        (plain / "chat_template.jinja").unlink(missing_ok=True)
+        config = json.loads((plain / "tokenizer_config.json").read_text(encoding="utf-8"))
+        config.pop("chat_template", None)
+        (plain / "tokenizer_config.json").write_text(json.dumps(config), encoding="utf-8")
+    code, _, err = _cli(
+        trained, capsys, "preannotate", "--layer", "semantic", "--checkpoint", str(plain),
+        "--allow-draft-context", "--limit", "1",
+    )  # fmt: skip
+    assert code == 2 and "no chat template" in err

@@ -110,6 +110,31 @@ def load_trained(run_dir: Path, stage: str | None = None) -> TrainedModel:
     )
 
 
+def load_model_dir(path: Path) -> TrainedModel:
+    """An ordinary model folder (``layerkit merge``'s output, or any local chat model) ready for
+    generation: bf16 and SDPA on a GPU as the run's defaults choose. Its tokenizer must have a
+    chat template: the prompts are chat messages."""
+    from layerkit.train.config import build_config
+    from layerkit.train.encoding import stop_token_ids
+    from layerkit.train.modeling import generation_eos, load_base, load_tokenizer, make_runtime
+
+    config = build_config({}).replace(gradient_checkpointing=False)
+    runtime = make_runtime(config)
+    tokenizer = load_tokenizer(path)
+    if not getattr(tokenizer, "chat_template", None):
+        raise UsageError(
+            f"the tokenizer of {path} has no chat template.",
+            hint="Suggestions are asked as chat messages: use a chat (instruct) model, or a "
+            "folder written by `layerkit merge`.",
+        )
+    model = load_base(path, config, runtime)
+    model.eval()
+    model.config.use_cache = True
+    return TrainedModel(
+        model, tokenizer, path.name, path, stop_token_ids(tokenizer, generation_eos(path)), runtime
+    )
+
+
 def merge_run(run_dir: Path, out: Path, stage: str | None = None) -> str:
     """Write base + the stage's adapter as one ordinary model folder; returns the stage name."""
     if out.exists() and any(out.iterdir()):
@@ -120,6 +145,9 @@ def merge_run(run_dir: Path, out: Path, stage: str | None = None) -> str:
     out.mkdir(parents=True, exist_ok=True)
     merged.save_pretrained(out)
     trained.tokenizer.save_pretrained(out)
+    example = trained.stage_dir / EXAMPLE
+    if example.is_file():  # how the stage's questions are worded: `preannotate` asks the same
+        (out / EXAMPLE).write_bytes(example.read_bytes())
     return trained.stage
 
 

@@ -17,6 +17,7 @@ Each suggestion's confidence is the geometric mean of the probabilities of the a
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -46,6 +47,34 @@ def adapter_hash(stage_dir: Path) -> str:
                     digest.update(block)
             break
     return digest.hexdigest()[:12]
+
+
+def weights_hash(model_dir: Path) -> str:
+    """A short hash that tells a model folder's weights apart without reading gigabytes: each
+    weight file's name, size and first and last MiB, with config.json."""
+    digest = hashlib.sha256()
+    for path in sorted(model_dir.iterdir()):
+        if path.suffix in (".safetensors", ".bin") or path.name == "config.json":
+            size = path.stat().st_size
+            digest.update(f"{path.name}:{size}".encode())
+            with path.open("rb") as handle:
+                digest.update(handle.read(1 << 20))
+                if size > 2 << 20:
+                    handle.seek(-(1 << 20), 2)
+                    digest.update(handle.read())
+    return digest.hexdigest()[:12]
+
+
+def _check_chat_template(model_dir: Path) -> None:
+    """Refuse, before any model is loaded, a folder whose tokenizer has no chat template."""
+    config_path = model_dir / "tokenizer_config.json"
+    config = json.loads(config_path.read_text(encoding="utf-8")) if config_path.is_file() else {}
+    if not (model_dir / "chat_template.jinja").is_file() and not config.get("chat_template"):
+        raise UsageError(
+            f"the tokenizer of {model_dir} has no chat template.",
+            hint="Suggestions are asked as chat messages: use a chat (instruct) model, or a "
+            "folder written by `layerkit merge`.",
+        )
 
 
 @dataclass
@@ -85,6 +114,34 @@ def stage_prompt(stage_dir: Path, layer: str) -> StagePrompt:
         system=[m for m in example["messages"] if m["role"] == "system"],
         context_layers=layers,
         context_forms=list(meta.get("context_forms") or ["full"] * len(layers)),
+    )
+
+
+def default_prompt(stage_dir: Path, layer: str, tasks: Mapping[str, Any]) -> StagePrompt:
+    """The wording of a model folder that is not a run's stage: its ``example.json`` if it has
+    one (``layerkit merge`` copies the stage's), else the curriculum's defaults: Russian
+    instructions, every lower layer as compact context, as ``layerkit export sft`` writes."""
+    if (stage_dir / "example.json").is_file():
+        return stage_prompt(stage_dir, layer)
+    from layerkit.curriculum.prompts import SYSTEM
+
+    task = tasks[layer]
+    instruction = getattr(task, "instructions", {}).get("ru")
+    if not instruction:
+        raise UsageError(
+            f"the {layer} layer's task has no Russian instruction to ask {stage_dir} with.",
+            hint="Give a run folder, or a folder written by `layerkit merge`.",
+        )
+    order = list(tasks)
+    below = order[: order.index(layer)] if layer in order else []
+    forms = ["compact" if hasattr(tasks[b], "compact") else "full" for b in below]
+    return StagePrompt(
+        layer=layer,
+        instruction=instruction,
+        lang="ru",
+        system=[{"role": "system", "content": SYSTEM["ru"]}],
+        context_layers=below,
+        context_forms=forms,
     )
 
 
@@ -150,18 +207,28 @@ class RunSuggester:
                 "into annotations (it has no read_answer).",
                 hint="See docs/plugins.md, 'Curriculum tasks'.",
             )
+        self.name = self.run_dir.resolve().name
+        if not (self.run_dir / "run.json").is_file() and (self.run_dir / "config.json").is_file():
+            # an ordinary model folder: merged from a run, or any local chat model
+            _check_chat_template(self.run_dir)
+            self._wording = default_prompt(self.run_dir, self.layer, self.tasks)
+            self.version = weights_hash(self.run_dir)
+            return
         name, folder, _ = pick_stage(self.run_dir, self.stage or self.layer)
         self.stage = name
         self._wording = stage_prompt(folder, self.layer)
-        self.name = self.run_dir.resolve().name
         self.version = adapter_hash(folder)
 
     def load(self) -> None:
         """Load the base model and the stage's adapter (done once, before the first batch)."""
         if self._trained is None:
-            from layerkit.train.inference import load_trained
+            from layerkit.train.inference import load_model_dir, load_trained
 
-            self._trained = load_trained(self.run_dir, self.stage)
+            self._trained = (
+                load_model_dir(self.run_dir)
+                if self.stage is None
+                else load_trained(self.run_dir, self.stage)
+            )
 
     def annotate(
         self, paragraphs: Sequence[Paragraph]
