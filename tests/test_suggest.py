@@ -236,3 +236,35 @@ def test_a_merged_model_folder_suggests_like_its_run(
         "--allow-draft-context", "--limit", "1",
     )  # fmt: skip
     assert code == 2 and "no chat template" in err
+
+
+def test_each_unit_gets_the_confidence_of_the_line_that_stated_it(trained: Path) -> None:
+    """Answers are one object per line: a unit on a line the model was unsure of gets that
+    line's low confidence, the others the confidence of their own lines."""
+    from layerkit_train.suggesting import unit_confidences
+
+    from layerkit.curriculum.answers import format_answer
+
+    project = Project.load(str(trained / "sample.db"))
+    _, tasks = collect_tasks(project.pm, project.schemas)
+    task = tasks["logical"]
+    with project.open_store() as store:
+        paragraph = next(p for p in store.iter_paragraph_bundles() if p.layer("logical"))
+    answer = format_answer("json", task.data(paragraph))
+    lines = answer.split("\n")
+    doubtful = next(i for i, line in enumerate(lines) if '"type": "PREMISE"' in line)
+    # one token per character; the doubtful line's characters at 0.2, the rest at 0.9
+    probabilities, at = [], 0
+    for i, line in enumerate(lines):
+        probabilities += [0.2 if i == doubtful else 0.9] * (len(line) + 1)
+        at += len(line) + 1
+    ends = list(range(1, len(probabilities) + 1))
+    drafts = task.read_answer(task.data(paragraph), paragraph)
+    unit_confidences(drafts, paragraph.text, answer, ends, probabilities[: len(ends)])
+    units = [d for d in drafts if d.kind == "span"]
+    low = [d for d in units if d.confidence == pytest.approx(0.2, rel=0.05)]
+    assert len(low) == 1 and low[0].label == "PREMISE"
+    assert all(d.confidence == pytest.approx(0.9, rel=0.05) for d in units if d is not low[0])
+    relations = [d for d in drafts if d.kind == "relation"]
+    # each relation is a line of its own, and none is on the doubtful line
+    assert relations and all(d.confidence == pytest.approx(0.9, rel=0.05) for d in relations)

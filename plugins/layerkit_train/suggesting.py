@@ -10,8 +10,9 @@ back into annotations (``read_answer``; quotes mapped onto the paragraph). An an
 not parse, quotes text the paragraph lacks or breaks the schema is counted and listed with its
 reason, and nothing of it is stored.
 
-Each suggestion's confidence is the geometric mean of the probabilities of the answer's tokens
-(one figure per answer for now): low ones are drawn as doubtful in the annotator.
+Each suggestion's confidence is the geometric mean of the probabilities of the tokens of the
+answer's line that stated it (:func:`unit_confidences`): low ones are drawn as doubtful in the
+annotator.
 """
 
 from __future__ import annotations
@@ -259,7 +260,10 @@ class RunSuggester:
             )
             for paragraph, (ids, probabilities, stopped) in zip(chunk, generated, strict=True):
                 text = str(trained.tokenizer.decode(ids, skip_special_tokens=True))
-                out.append(self._read(paragraph, task, text, probabilities, stopped, budget))
+                ends = token_ends(trained.tokenizer, ids)
+                out.append(
+                    self._read(paragraph, task, text, (ends, probabilities), stopped, budget)
+                )
             if self.on_batch is not None:
                 self.on_batch(len(chunk))
         return out
@@ -269,7 +273,7 @@ class RunSuggester:
         paragraph: Paragraph,
         task: Any,
         text: str,
-        probabilities: list[float],
+        scored: tuple[list[int], list[float]],
         stopped: bool,
         budget: int,
     ) -> list[AnnotationDraft] | InvalidSuggestion:
@@ -288,10 +292,67 @@ class RunSuggester:
             )
             if problem:
                 return InvalidSuggestion(problem, text)
-        confidence = _geometric_mean(probabilities)
-        for draft in drafts:
-            draft.confidence = confidence
+        unit_confidences(drafts, paragraph.text, text, *scored)
         return drafts
+
+
+def token_ends(tokenizer: Any, ids: Sequence[int]) -> list[int]:
+    """Where each generated token ends in the decoded answer (characters): decoding a growing
+    prefix, since byte-level tokens need not end on a character."""
+    ends, length = [], 0
+    for i in range(len(ids)):
+        length = max(length, len(tokenizer.decode(ids[: i + 1], skip_special_tokens=True)))
+        ends.append(length)
+    return ends
+
+
+def unit_confidences(
+    drafts: Sequence[AnnotationDraft],
+    paragraph_text: str,
+    answer: str,
+    ends: Sequence[int],
+    probabilities: Sequence[float],
+) -> None:
+    """Give each draft the confidence of the part of the answer that stated it.
+
+    Answers are laid out one object per line (``format_answer("json", ...)``), so a unit's
+    words are on the line that holds its label and, for a span, its quoted text: the unit's
+    confidence is the geometric mean of the probabilities of that line's tokens (the lowest
+    such line when several hold the same words). A unit no line can be told for gets the
+    whole answer's."""
+    whole = _geometric_mean(probabilities)
+    lines: list[tuple[str, float | None]] = []
+    tokens = _token_spans(ends, probabilities)
+    start = 0
+    for line in answer.split("\n"):
+        stop = start + len(line)
+        inside = [p for p, end, begin in tokens if begin < stop and end > start]
+        lines.append((line, _geometric_mean(inside)))
+        start = stop + 1
+    for draft in drafts:
+        label = json.dumps(draft.label, ensure_ascii=False) if draft.label else None
+        if draft.kind == "span" and draft.start is not None and draft.end is not None:
+            # a span's quote is on its line; its label may be a key's value there, or not
+            # written at all (a predicate is the value of "predicate")
+            needed = json.dumps(paragraph_text[draft.start : draft.end], ensure_ascii=False)
+        elif draft.kind == "text" and draft.value:
+            needed = json.dumps(draft.value, ensure_ascii=False)[:40].rstrip('"')
+        else:
+            needed, label = label, None
+        found = [(line, c) for line, c in lines if c is not None and needed and needed in line]
+        narrowed = [c for line, c in found if label and label in line] or [c for _, c in found]
+        draft.confidence = min(narrowed) if narrowed else whole
+
+
+def _token_spans(
+    ends: Sequence[int], probabilities: Sequence[float]
+) -> list[tuple[float, int, int]]:
+    """(probability, end, start) of each token in the answer's characters."""
+    out, begin = [], 0
+    for end, p in zip(ends, probabilities, strict=False):
+        out.append((p, end, begin))
+        begin = end
+    return out
 
 
 def _geometric_mean(values: Sequence[float]) -> float | None:
