@@ -268,3 +268,25 @@ def test_each_unit_gets_the_confidence_of_the_line_that_stated_it(trained: Path)
     relations = [d for d in drafts if d.kind == "relation"]
     # each relation is a line of its own, and none is on the doubtful line
     assert relations and all(d.confidence == pytest.approx(0.9, rel=0.05) for d in relations)
+
+
+def test_a_run_whose_base_model_was_replaced_is_refused_clearly(
+    trained: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from layerkit.train.tiny import build_tiny_base
+
+    moved = trained / "run-other-base"
+    if not moved.exists():
+        shutil.copytree(trained / "run", moved, ignore=shutil.ignore_patterns("base"))
+        other = build_tiny_base(
+            ["Кот спал на окне."] * 20, moved / "base", vocab_size=300, hidden_size=48,
+            layers=1, heads=2, max_positions=4096, seed=3,
+        )  # fmt: skip
+        assert main(["repoint", str(moved), "--base-model", str(other)]) == 0
+    code, _, err = _cli(
+        trained, capsys, "preannotate", "--layer", "semantic", "--checkpoint", str(moved),
+        "--allow-draft-context", "--limit", "1",
+    )  # fmt: skip
+    assert code == 2, err
+    assert "does not fit the base model" in err and "layerkit repoint" in err
+    assert "Traceback" not in err

@@ -102,7 +102,17 @@ def load_trained(run_dir: Path, stage: str | None = None) -> TrainedModel:
     base = base_path(run_dir, run)
     tokenizer = load_tokenizer(folder)
     setup_chat_template(tokenizer, config.chat_template)
-    model = load_adapter(load_base(base, config, runtime), folder, trainable=False)
+    try:
+        model = load_adapter(load_base(base, config, runtime), folder, trainable=False)
+    except (RuntimeError, ValueError, KeyError) as exc:
+        # peft's size mismatch or missing module: the base at that path is not the one the
+        # run was trained on
+        first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+        raise ModelError(
+            f"the adapter of stage {name} does not fit the base model {base}: {first}",
+            hint="The run was trained on another base model. Put that one back, or point the "
+            "run at it: layerkit repoint RUN --base-model PATH.",
+        ) from None
     model.eval()
     model.config.use_cache = True
     return TrainedModel(
