@@ -332,6 +332,7 @@ def preannotate(
                     require_done_below=checkpoint is not None and not allow_draft_context,
                     batch_size=batch_size if checkpoint is not None else 200,
                     on_progress=advance,
+                    on_warning=lambda text: err.print(f"warning: {text}", markup=False),
                 )
             )  # fmt: skip
     if as_json:
@@ -418,6 +419,12 @@ def schema_show(state: State, layer: str, as_json: bool) -> None:
             )
             out.print(
                 f"  attribute {a.name}: {a.type}{choices}{extra} {a.description}", markup=False
+            )
+        if f.ordered:
+            out.print(
+                f"  ordered: {' < '.join(f.label_names)} is an ordinal scale "
+                "(`layerkit agreement` adds ordinal alpha)",
+                markup=False,
             )
         if f.link_on_label:
             out.print(

@@ -32,6 +32,7 @@ class PreannotateReport:
     annotations: int = 0
     not_ready: int = 0  # lower layers not done (see ``require_done_below``)
     invalid: list[tuple[int, str]] = field(default_factory=list)  # (paragraph, why)
+    warnings: list[str] = field(default_factory=list)  # said before any work started
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -45,6 +46,7 @@ class PreannotateReport:
             "not_ready": self.not_ready,
             "skipped_human": self.skipped_human,
             "invalid_paragraphs": [{"paragraph": p, "reason": r} for p, r in self.invalid],
+            "warnings": self.warnings,
         }
 
 
@@ -136,6 +138,7 @@ def preannotate(
     limit: int | None = None,
     require_done_below: bool = False,
     on_progress: Callable[[int, int], None] | None = None,
+    on_warning: Callable[[str], None] | None = None,
 ) -> PreannotateReport:
     """Run ``preannotator`` over every paragraph of its layer that has no human annotation
     (the first ``limit`` of them). With ``require_done_below``, only paragraphs whose lower
@@ -148,6 +151,13 @@ def preannotate(
     order = project.schemas.order
     below = order[: order.index(layer)] if layer in order else []
     report = PreannotateReport(model=origin, layer=layer, candidates=len(ids))
+    # an optional look before the work: a model that would be too slow here says so first
+    before_work = getattr(preannotator, "before_work", None)
+    if before_work is not None:
+        report.warnings = list(before_work(len(ids)))
+        if on_warning is not None:
+            for warning in report.warnings:
+                on_warning(warning)
     done = 0
     for offset in range(0, len(ids), batch_size):
         # The domain model's paragraphs, with the layers below the one filled: what a model

@@ -290,3 +290,20 @@ def test_a_run_whose_base_model_was_replaced_is_refused_clearly(
     assert code == 2, err
     assert "does not fit the base model" in err and "layerkit repoint" in err
     assert "Traceback" not in err
+
+
+def test_a_job_too_slow_for_this_machine_is_announced_before_it_starts(
+    trained: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import layerkit_train.suggesting as suggesting
+
+    args = ["preannotate", "--layer", "semantic", "--checkpoint", str(trained / "run"), "--json"]
+    code, out, err = _cli(trained, capsys, *args, "--limit", "1")
+    assert code == 0, err
+    assert json.loads(out)["layers"][0]["warnings"] == []  # a tiny model is quick
+    monkeypatch.setattr(suggesting, "SLOW_JOB_SECONDS", 0.0)  # as if this machine were slow
+    code, out, err = _cli(trained, capsys, *args, "--limit", "1")
+    assert code == 0, err
+    (warning,) = json.loads(out)["layers"][0]["warnings"]
+    assert "would take up to about" in warning and "--limit" in warning
+    assert "warning: 1 paragraph(s)" in err

@@ -34,6 +34,10 @@ from layerkit.plugin.types import InvalidSuggestion
 from layerkit.schema import SchemaRegistry
 
 HIGHER_LAYERS = ("semantic", "logical", "epistemic", "pragmatic")
+# before_work's probe: a prompt of this many tokens, this many decoding steps after it
+PROBE_PROMPT_TOKENS = 512
+PROBE_STEPS = 4
+SLOW_JOB_SECONDS = 3600.0
 
 
 def adapter_hash(stage_dir: Path) -> str:
@@ -230,6 +234,45 @@ class RunSuggester:
                 if self.stage is None
                 else load_trained(self.run_dir, self.stage)
             )
+
+    def before_work(self, paragraphs: int) -> list[str]:
+        """Load the model and time one batch's first steps, before anything is generated:
+        a warning when the whole job would take longer than ``SLOW_JOB_SECONDS`` here (a big
+        model on a CPU, say), with what to do about it."""
+        import time
+
+        import torch
+
+        self.load()
+        if paragraphs == 0:
+            return []
+        trained = self._trained
+        batch = min(self.batch_size, paragraphs)
+        budget = self.max_new_tokens or 512
+        ids = torch.full((batch, PROBE_PROMPT_TOKENS), 1, device=trained.runtime.device)
+
+        def timed(steps: int) -> float:
+            started = time.perf_counter()
+            with torch.inference_mode(), trained.runtime.autocast():
+                trained.model.generate(
+                    input_ids=ids, attention_mask=torch.ones_like(ids), do_sample=False,
+                    max_new_tokens=steps, min_new_tokens=steps, use_cache=True,
+                    pad_token_id=0,
+                )  # fmt: skip
+            return time.perf_counter() - started
+
+        prefill = timed(1)  # the prompt's pass and one token
+        step = max(timed(1 + PROBE_STEPS) - prefill, 0.0) / PROBE_STEPS
+        batches = -(-paragraphs // batch)
+        estimate = batches * (prefill + budget * step)
+        if estimate <= SLOW_JOB_SECONDS:
+            return []
+        return [
+            f"{paragraphs} paragraph(s) at batch {batch} would take up to about "
+            f"{estimate / 3600:.1f} h on {trained.runtime.device} ({step * 1000:.0f} ms a "
+            f"generation step, {budget} steps a batch at most); --limit N does a part, a GPU "
+            "or a larger --batch-size goes faster"
+        ]
 
     def annotate(
         self, paragraphs: Sequence[Paragraph]
