@@ -391,3 +391,26 @@ labels = [{ name = "LABEL", description = "Связь.", example = "—" }]
         read_schema_file(
             _write(tmp_path, GOOD + good.replace('kind = "relation"', 'kind = "span"'))
         )
+
+
+def test_ordered_labels_are_for_label_fields(tmp_path: Path) -> None:
+    rating = """
+[[fields]]
+name = "quality"
+kind = "label"
+ordered = true
+labels = [
+  { name = "POOR", description = "Плохо.", example = "—" },
+  { name = "GOOD", description = "Хорошо.", example = "—" },
+]
+"""
+    schema = read_schema_file(_write(tmp_path, GOOD + rating))
+    assert schema.field("quality").ordered  # type: ignore[union-attr]
+    assert not schema.field("move").ordered  # type: ignore[union-attr]
+    with pytest.raises(SchemaError, match="only label fields have 'ordered'"):
+        read_schema_file(
+            _write(tmp_path, GOOD.replace('kind = "span"', 'kind = "span"\nordered = true'))
+        )
+    # no built-in field is an ordinal scale (tone and register are categories)
+    registry = SchemaRegistry.from_paths([SCHEMAS])
+    assert not [f.name for s in registry.layers for f in s.fields if f.ordered]

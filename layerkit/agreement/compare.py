@@ -1,10 +1,11 @@
 """Agreement between annotators' versions of the same paragraphs, layer by layer.
 
-Each rater's version is a paragraph as the JSONL format holds it (:class:`ParagraphDraft`:
-text, tokens, sentences, annotations with draft-local relation ends, layer states): the
-private copies of one store (``layerkit assign``; :mod:`.copies` reads them), or what
-``layerkit export jsonl`` gives from each annotator's own store. A layer is compared in a
-paragraph where at least two raters marked it done.
+Each rater's version of a paragraph is a :class:`Version`: per layer, whether it is done and
+its annotations as plain tuples (:data:`Row`), which is what the store reads in bulk from the
+private copies (``layerkit assign``; :mod:`.copies` reads them). A paragraph as the JSONL format
+holds it (:class:`ParagraphDraft`, e.g. what ``layerkit export jsonl`` gives from each
+annotator's own store) becomes one. A layer is compared in a paragraph where at least two
+raters marked it done.
 
 Per layer, over those paragraphs, every field of its schema by its kind:
 
@@ -14,33 +15,41 @@ Per layer, over those paragraphs, every field of its schema by its kind:
 - ``span`` fields: pairwise F1 (mean over the pairs of raters who annotated a paragraph
   together), exact and overlap matching;
 - ``relation`` fields: F1 of (source, target, label), the ends aligned by exact span matching;
-- ``label`` fields on sentences or the paragraph: Krippendorff's α (nominal), and Cohen's κ when
-  there are two raters;
+- ``label`` fields on sentences or the paragraph: Krippendorff's α (nominal; ordinal too when
+  the schema orders the field's labels, ``ordered = true``), and Cohen's κ when there are two
+  raters;
 - ``text`` fields: how many texts each rater wrote (no chance-corrected statistic for free text);
 - for every labelled field, each label's specific agreement and a confusion table.
 
 Paragraphs stream through: each adds to sums (coincidence matrices for α, matched and total
 counts for F1, contingency counts for κ), so memory does not grow with the corpus, and one
-pass also gives the slices by pair of raters or by document.
+pass also gives the slices by pair of raters or by document. Units (tokens, places of spans,
+labelled sentences) are counted by the raters' values there and added to the sums once per
+distinct combination, which gives the same sums: ``bench/agreement.py`` measures the speed.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+import operator
 import warnings
+from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
+
+import orjson
 
 from layerkit.agreement.measures import (
     NominalAlpha,
-    Relation,
-    Span,
-    matched_spans,
-    relation_matches,
+    SpanTuple,
+    exact_pairs,
+    relation_counts,
+    span_matches,
 )
-from layerkit.drafts import AnnotationDraft, ParagraphDraft
+from layerkit.drafts import ParagraphDraft
 from layerkit.schema import SchemaRegistry
 from layerkit.schema.models import SchemaField
 
@@ -48,8 +57,91 @@ TOKEN_ATTRIBUTES = ("lemma", "feats")
 NOTHING = "—"
 DOCUMENT = "layerkit_document"  # the meta key under which versions carry their document
 
+# One annotation as the measures read it, a plain tuple (what the store reads in bulk):
+# (field, start, end, label, attrs, id, source, target). ``attrs`` is a dict or its JSON text
+# (only token analyses need it; None elsewhere is fine); ``id`` is set on spans only (the ends
+# of relations); ``source`` and ``target`` are the ids of a relation's ends.
+Row = tuple[Any, ...]
+FIELD, START, END, LABEL, ATTRS, ID, SOURCE, TARGET = range(8)
+_POSITION = operator.itemgetter(START, END)
+_SPAN = operator.itemgetter(START, END, LABEL)
+_START = operator.itemgetter(START)
+_END = operator.itemgetter(END)
+_FIRST = operator.itemgetter(0)
+_SECOND = operator.itemgetter(1)
+_LABEL = operator.itemgetter(LABEL)
+_ATTRS = operator.itemgetter(ATTRS)
+_FIELD = operator.itemgetter(FIELD)
+_ATTRIBUTE = {name: operator.methodcaller("get", name) for name in TOKEN_ATTRIBUTES}
+FOLD_AT = 50_000  # distinct units a field counts before adding them to its sums
+
+
+class LayerVersion:
+    """One rater's version of one layer of one paragraph: done or not, and its annotations as
+    :data:`Row` tuples in the order they were made."""
+
+    __slots__ = ("_fields", "_spans", "done", "rows")
+
+    def __init__(self, done: bool, rows: Sequence[Row]) -> None:
+        self.done = done
+        self.rows = rows
+        self._fields: dict[str, list[Row]] | None = None
+        self._spans: tuple[list[SpanTuple], dict[Any, int]] | None = None
+
+    def of(self, name: str) -> list[Row]:
+        """The rows of one field, in order."""
+        fields = self._fields
+        if fields is None:
+            fields = self._fields = {}
+            for key, run in itertools.groupby(self.rows, _FIELD):
+                fields.setdefault(key, []).extend(run)
+        return fields.get(name, [])
+
+    def spans(self) -> tuple[list[SpanTuple], dict[Any, int]]:
+        """Every span of the layer, whatever its field, and where each span's id is in that
+        list: the ends relations are aligned by."""
+        if self._spans is None:
+            spans: list[SpanTuple] = []
+            where: dict[Any, int] = {}
+            for row in self.rows:
+                if row[ID] is not None:
+                    where[row[ID]] = len(spans)
+                    spans.append((row[START] or 0, row[END] or 0, row[LABEL]))
+            self._spans = spans, where
+        return self._spans
+
+
+class Version:
+    """One rater's version of one paragraph: its document, the length of its text (code
+    points) and its layers (a layer the rater has no version of is left out)."""
+
+    __slots__ = ("document", "layers", "length")
+
+    def __init__(self, document: str, length: int, layers: dict[str, LayerVersion]) -> None:
+        self.document = document
+        self.length = length
+        self.layers = layers
+
+    @classmethod
+    def of_draft(cls, paragraph: ParagraphDraft) -> Version:
+        """A paragraph as the JSONL format holds it (relation ends by ``local_id``)."""
+        rows: dict[str, list[Row]] = {}
+        for a in paragraph.annotations:
+            rows.setdefault(a.layer, []).append(
+                (
+                    a.field, a.start, a.end, a.label, a.attrs,
+                    a.local_id if a.kind == "span" else None, a.source, a.target,
+                )
+            )  # fmt: skip
+        layers = {
+            name: LayerVersion(_done(paragraph, name), rows.get(name, []))
+            for name in dict.fromkeys(chain(rows, paragraph.status))
+        }
+        return cls(str(paragraph.meta.get(DOCUMENT, "")), len(paragraph.text), layers)
+
+
 # One paragraph: each rater's version of it.
-Group = Mapping[str, ParagraphDraft]
+Group = Mapping[str, Version | ParagraphDraft]
 
 
 @dataclass
@@ -81,35 +173,67 @@ def _done(paragraph: ParagraphDraft, layer: str) -> bool:
     return status is not None and status.state == "done"
 
 
-def _of(paragraph: ParagraphDraft, layer: str, name: str) -> list[AnnotationDraft]:
-    return [a for a in paragraph.annotations if a.layer == layer and a.field == name]
+def _decode(values: Sequence[Any]) -> list[dict[str, Any]]:
+    """``attrs`` values as dicts; JSON text (the store's) is decoded in one call."""
+    try:
+        decoded = orjson.loads("[" + ",".join(values) + "]")
+    except TypeError:  # not all text: dicts (drafts, another database), or missing
+        decoded = [orjson.loads(v) if isinstance(v, str) else v for v in values]
+    if all(type(a) is dict for a in decoded):
+        return decoded
+    return [a if isinstance(a, dict) else {} for a in decoded]
+
+
+def _align(
+    positions: Sequence[list[Hashable]], *columns: list[list[Any]]
+) -> tuple[int, list[list[list[Any]]]]:
+    """Units by position across raters: ``positions[r]`` are rater r's positions and each
+    column ``columns[c][r]`` the values there; returned re-keyed so that index i of every
+    column is the i-th unit (None where a rater has nothing there; the last value at a
+    position counts), with the number of units. Raters who hold the same positions in the
+    same order, as double annotation mostly does, need no re-keying."""
+    first = positions[0]
+    if all(p == first for p in positions[1:]) and len(set(first)) == len(first):
+        return len(first), list(columns)
+    keys = list(dict.fromkeys(chain.from_iterable(positions)))
+    return len(keys), [
+        [
+            list(map(dict(zip(pos, values, strict=True)).get, keys))
+            for pos, values in zip(positions, column, strict=True)
+        ]
+        for column in columns
+    ]
+
+
+def _all_equal(values: Sequence[Any]) -> bool:
+    return values[0] is not None and all(v == values[0] for v in values)
 
 
 # --- sums over paragraphs ----------------------------------------------------------------------
 
 
 class _Pairwise:
-    """Per-label specific agreement and the confusion table of a field, from its units (each a
-    rater -> label mapping, None where the rater has nothing there): a label's specific
-    agreement is ``2·agreed / (times either rater of a pair used it)``, over every pair."""
+    """Per-label specific agreement and the confusion table of a field, from its units (the
+    raters' labels there, None where a rater has nothing): a label's specific agreement is
+    ``2·agreed / (times either rater of a pair used it)``, over every pair."""
 
     def __init__(self) -> None:
         self.agreed: dict[str, int] = {}
         self.used: dict[str, int] = {}
         self.confusion: dict[str, dict[str, int]] = {}
 
-    def add(self, unit: Mapping[str, Hashable | None]) -> None:
-        for a, b in itertools.combinations(sorted(unit), 2):
-            x = NOTHING if unit[a] is None else str(unit[a])
-            y = NOTHING if unit[b] is None else str(unit[b])
+    def add(self, values: Iterable[Hashable | None], times: int = 1) -> None:
+        """One unit (or ``times`` units with these labels): every pair of its raters."""
+        labels = [NOTHING if v is None else str(v) for v in values]
+        for x, y in itertools.combinations(labels, 2):
             for first, second in ((x, y), (y, x)):
                 row = self.confusion.setdefault(first, {})
-                row[second] = row.get(second, 0) + 1
+                row[second] = row.get(second, 0) + times
             for label in (x, y):
                 if label != NOTHING:
-                    self.used[label] = self.used.get(label, 0) + 1
+                    self.used[label] = self.used.get(label, 0) + times
             if x == y and x != NOTHING:
-                self.agreed[x] = self.agreed.get(x, 0) + 2
+                self.agreed[x] = self.agreed.get(x, 0) + 2 * times
 
     def fill(self, result: LayerAgreement, name: str) -> None:
         result.by_label[name] = {
@@ -141,34 +265,68 @@ class _PairF1:
 
 
 class _Field:
-    """The sums of one field of a layer."""
+    """The sums of one field of a layer.
+
+    Units (a token, a span's place, a label's sentence) are counted by the raters' values
+    there (a tuple, in the order of the raters' names), and the counts go into the sums (α's
+    coincidences, the pairwise tables, κ's contingency) once per distinct tuple: every
+    statistic here depends on a unit's values alone, and most units repeat."""
 
     def __init__(self, layer: str, spec: SchemaField) -> None:
         self.layer = layer
         self.name = spec.name
         self.kind = spec.kind
         self.scope = spec.scope
+        self.order = spec.label_names if spec.kind == "label" and spec.ordered else None
         self.pairwise = _Pairwise()
         self.alphas: dict[str, NominalAlpha] = {}
+        self.units: dict[tuple[str, tuple[str, ...]], Counter[tuple[Any, ...]]] = {}
         self.f1: dict[str, _PairF1] = {}
         self.all_agree = self.tokens = 0
         self.texts: dict[str, int] = {}
+        self.analyses: dict[Any, tuple[Any, Any]] = {}  # attrs text -> (lemma, feats)
         self.contingency: dict[tuple[str, str], dict[tuple[Hashable, Hashable], int]] = {}
 
-    def add(self, group: Group) -> None:
+    def add(self, raters: tuple[str, ...], versions: Mapping[str, LayerVersion]) -> None:
+        """One paragraph: ``versions`` of the layer by rater, ``raters`` their sorted names."""
         if self.kind == "token":
-            self._tokens(group)
+            self._tokens(raters, versions)
         elif self.kind == "span":
-            self._spans(group)
+            self._spans(raters, versions)
         elif self.kind == "relation":
-            self._relations(group)
+            self._relations(raters, versions)
         elif self.kind == "label":
-            self._labels(group)
+            self._labels(raters, versions)
         elif self.kind == "text":
-            for rater, paragraph in group.items():
-                self.texts[rater] = self.texts.get(rater, 0) + len(
-                    _of(paragraph, self.layer, self.name)
-                )
+            for rater in raters:
+                self.texts[rater] = self.texts.get(rater, 0) + len(versions[rater].of(self.name))
+
+    def _count(self, what: str, raters: tuple[str, ...], units: Iterable[tuple[Any, ...]]) -> None:
+        counter = self.units.get((what, raters))
+        if counter is None:
+            counter = self.units[what, raters] = Counter()
+        counter.update(units)
+        if len(counter) > FOLD_AT:
+            self.fold()
+
+    def fold(self) -> None:
+        """Add the counted units to the sums (memory holds the sums, not the units)."""
+        for (what, raters), counter in self.units.items():
+            alpha = None if what == "span" else self._alpha(what)
+            pairwise = what in ("upos", "span", "label")
+            pairs = list(itertools.combinations(range(len(raters)), 2))
+            for values, n in counter.items():
+                if alpha is not None:
+                    alpha.add(values, n)
+                if pairwise:
+                    self.pairwise.add(values, n)
+                if what == "label":
+                    for i, j in pairs:
+                        x, y = values[i], values[j]
+                        if x is not None and y is not None:
+                            table = self.contingency.setdefault((raters[i], raters[j]), {})
+                            table[x, y] = table.get((x, y), 0) + n
+        self.units.clear()
 
     def _alpha(self, what: str) -> NominalAlpha:
         found = self.alphas.get(what)
@@ -182,85 +340,94 @@ class _Field:
             found = self.f1[what] = _PairF1()
         return found
 
-    def _tokens(self, group: Group) -> None:
-        analyses = {
-            r: {(a.start, a.end): a for a in _of(p, self.layer, self.name)}
-            for r, p in group.items()
-        }
-        for token in sorted({t for found in analyses.values() for t in found}, key=repr):
-            per = {r: found.get(token) for r, found in analyses.items()}
-            upos = {r: a.label if a else None for r, a in per.items()}
-            self._alpha("upos").add(upos.values())
-            self.pairwise.add(upos)
-            for attr in TOKEN_ATTRIBUTES:
-                self._alpha(attr).add(a.attrs.get(attr) if a else None for a in per.values())
-            values = {
-                (a.label, *(a.attrs.get(x) for x in TOKEN_ATTRIBUTES)) if a else None
-                for a in per.values()
-            }
-            self.tokens += 1
-            self.all_agree += len(values) == 1 and None not in values
+    def _analysed(self, rows: Sequence[Row]) -> tuple[list[Any], list[Any]]:
+        """Lemma and FEATS of token rows. The store's attrs are JSON text, decoded once per
+        distinct text (most analyses recur: the same word, or both raters' same analysis)."""
+        texts = list(map(_ATTRS, rows))
+        cache = self.analyses
+        try:
+            new = [text for text in dict.fromkeys(texts) if text not in cache]
+        except TypeError:  # dicts (drafts): nothing to decode
+            every = _decode(texts)
+            return list(map(_ATTRIBUTE["lemma"], every)), list(map(_ATTRIBUTE["feats"], every))
+        if new:
+            if len(cache) > FOLD_AT:  # memory holds a bounded cache
+                cache.clear()
+                new = list(dict.fromkeys(texts))
+            for text, attrs in zip(new, _decode(new), strict=True):
+                cache[text] = (attrs.get("lemma"), attrs.get("feats"))
+        found = list(map(cache.__getitem__, texts))
+        return list(map(_FIRST, found)), list(map(_SECOND, found))
 
-    def _spans(self, group: Group) -> None:
-        spans = {r: [_span(a) for a in _of(p, self.layer, self.name)] for r, p in group.items()}
-        for one, other in itertools.combinations(sorted(spans), 2):
-            total = len(spans[one]) + len(spans[other])
-            for match in ("exact", "overlap"):
-                matched = len(matched_spans(spans[one], spans[other], match))
-                self._pair_f1(match).add((one, other), matched, total)
-        places: dict[tuple[int | None, int | None], dict[str, Hashable | None]] = {}
-        for rater, paragraph in group.items():
-            for ann in _of(paragraph, self.layer, self.name):
-                places.setdefault((ann.start, ann.end), {})[rater] = ann.label
-        for place in places.values():
-            self.pairwise.add({r: place.get(r) for r in group})
+    def _tokens(self, raters: tuple[str, ...], versions: Mapping[str, LayerVersion]) -> None:
+        positions, upos, lemma, feats, whole = [], [], [], [], []
+        for rater in raters:
+            rows = versions[rater].of(self.name)
+            positions.append(list(map(_POSITION, rows)))
+            upos.append(list(map(_LABEL, rows)))
+            lemmas, feats_ = self._analysed(rows)
+            lemma.append(lemmas)
+            feats.append(feats_)
+            whole.append(list(zip(upos[-1], lemmas, feats_, strict=True)))
+        n, (upos, lemma, feats, whole) = _align(positions, upos, lemma, feats, whole)
+        self._count("upos", raters, zip(*upos, strict=True))
+        self._count("lemma", raters, zip(*lemma, strict=True))
+        self._count("feats", raters, zip(*feats, strict=True))
+        self.tokens += n
+        if len(whole) == 2:  # a unit one rater lacks is None there, never equal to the other's
+            self.all_agree += sum(map(operator.eq, whole[0], whole[1]))
+        else:
+            self.all_agree += sum(map(_all_equal, zip(*whole, strict=True)))
 
-    def _relations(self, group: Group) -> None:
-        spans: dict[str, list[Span]] = {}
-        relations: dict[str, list[Relation]] = {}
-        for rater, paragraph in group.items():
-            own = spans[rater] = []
-            where: dict[int, int] = {}
-            for a in paragraph.annotations:
-                if a.layer == self.layer and a.kind == "span" and a.local_id is not None:
-                    where[a.local_id] = len(own)
-                    own.append(_span(a))
-            relations[rater] = [
-                Relation(where[a.source], where[a.target], a.label)
-                for a in _of(paragraph, self.layer, self.name)
-                if a.source in where and a.target in where
-            ]
-        for one, other in itertools.combinations(sorted(spans), 2):
-            matched, total = relation_matches(
-                (spans[one], spans[other]), (relations[one], relations[other])
+    def _spans(self, raters: tuple[str, ...], versions: Mapping[str, LayerVersion]) -> None:
+        rows = [versions[rater].of(self.name) for rater in raters]
+        spans = [list(map(_SPAN, own)) for own in rows]
+        if any(None in map(_START, own) or None in map(_END, own) for own in rows):
+            # (start or 0, end or 0), as a Span would be made
+            spans = [[(s or 0, e or 0, label) for s, e, label in own] for own in spans]
+        for (i, one), (j, other) in itertools.combinations(enumerate(raters), 2):
+            exact, overlap = span_matches(spans[i], spans[j])
+            total = len(spans[i]) + len(spans[j])
+            self._pair_f1("exact").add((one, other), exact, total)
+            self._pair_f1("overlap").add((one, other), overlap, total)
+        positions = [list(map(_POSITION, own)) for own in rows]
+        _, (labels,) = _align(positions, [list(map(_LABEL, own)) for own in rows])
+        self._count("span", raters, zip(*labels, strict=True))
+
+    def _relations(self, raters: tuple[str, ...], versions: Mapping[str, LayerVersion]) -> None:
+        spans: list[list[SpanTuple]] = []
+        relations: list[list[tuple[int, int, Hashable]]] = []
+        for rater in raters:
+            version = versions[rater]
+            own, where = version.spans()
+            spans.append(own)
+            relations.append(
+                [
+                    (where[r[SOURCE]], where[r[TARGET]], r[LABEL])
+                    for r in version.of(self.name)
+                    if r[SOURCE] in where and r[TARGET] in where
+                ]
             )
+        for (i, one), (j, other) in itertools.combinations(enumerate(raters), 2):
+            if spans[i] == spans[j]:  # each span is aligned with itself
+                matched = sum((Counter(relations[i]) & Counter(relations[j])).values())
+                total = len(relations[i]) + len(relations[j])
+            else:
+                aligned = dict(exact_pairs(spans[i], spans[j]))
+                matched, total = relation_counts(aligned, relations[i], relations[j])
             self._pair_f1("relation").add((one, other), matched, total)
 
-    def _labels(self, group: Group) -> None:
-        rows: list[dict[str, Hashable | None]] = []
+    def _labels(self, raters: tuple[str, ...], versions: Mapping[str, LayerVersion]) -> None:
+        rows = [versions[rater].of(self.name) for rater in raters]
         if self.scope == "sentence":
-            units: dict[tuple[int | None, int | None], dict[str, Hashable | None]] = {}
-            for rater, paragraph in group.items():
-                for a in _of(paragraph, self.layer, self.name):
-                    units.setdefault((a.start, a.end), {})[rater] = a.label
-            rows.extend({r: unit.get(r) for r in group} for unit in units.values())
-        else:
-            rows.append(
-                {
-                    r: next((a.label for a in _of(p, self.layer, self.name)), None)
-                    for r, p in group.items()
-                }
-            )
-        for row in rows:
-            self._alpha("label").add(row.values())
-            self.pairwise.add(row)
-            for one, other in itertools.combinations(sorted(row), 2):
-                x, y = row[one], row[other]
-                if x is not None and y is not None:
-                    table = self.contingency.setdefault((one, other), {})
-                    table[x, y] = table.get((x, y), 0) + 1
+            positions = [list(map(_POSITION, own)) for own in rows]
+            _, (labels,) = _align(positions, [list(map(_LABEL, own)) for own in rows])
+            self._count("label", raters, zip(*labels, strict=True))
+        else:  # the paragraph's label: each rater's first, None where there is none
+            self._count("label", raters, [tuple(own[0][LABEL] if own else None for own in rows)])
 
     def fill(self, result: LayerAgreement) -> None:
+        self.fold()
         name = self.name
         if self.kind == "token":
             result.metrics[f"{name}.upos.alpha"] = self._alpha("upos").value()
@@ -275,7 +442,13 @@ class _Field:
         elif self.kind == "relation":
             result.metrics[f"{name}.f1"] = self._pair_f1("relation").mean()
         elif self.kind == "label":
-            result.metrics[f"{name}.alpha"] = self._alpha("label").value()
+            alpha = self._alpha("label")
+            result.metrics[f"{name}.alpha"] = alpha.value()
+            if self.order is not None:
+                try:
+                    result.metrics[f"{name}.alpha_ordinal"] = alpha.ordinal(self.order)
+                except ValueError:  # a label the schema no longer lists: no order to go by
+                    result.metrics[f"{name}.alpha_ordinal"] = math.nan
             if len(result.annotators) == 2:
                 pair = (result.annotators[0], result.annotators[1])
                 result.metrics[f"{name}.kappa"] = _kappa(self.contingency.get(pair, {}))
@@ -301,10 +474,6 @@ def _kappa(table: Mapping[tuple[Hashable, Hashable], int]) -> float:
         return float(cohens_kappa(matrix, return_results=False))
 
 
-def _span(a: AnnotationDraft) -> Span:
-    return Span(a.start or 0, a.end or 0, a.label)
-
-
 class _Layer:
     """The sums of one layer over the paragraphs where two or more raters marked it done."""
 
@@ -314,14 +483,23 @@ class _Layer:
         self.items = 0
         self.raters: set[str] = set()
 
-    def add(self, group: Group) -> None:
-        done = {r: p for r, p in group.items() if _done(p, self.layer)}
+    def add(self, group: Mapping[str, Version]) -> None:
+        done = {}
+        for rater, version in group.items():
+            own = version.layers.get(self.layer)
+            if own is not None and own.done:
+                done[rater] = own
         if len(done) < 2:
             return
         self.items += 1
         self.raters.update(done)
+        raters = tuple(sorted(done))
         for f in self.fields:
-            f.add(done)
+            f.add(raters, done)
+
+    def fold(self) -> None:
+        for f in self.fields:
+            f.fold()
 
     def result(self) -> LayerAgreement:
         result = LayerAgreement(self.layer, self.items, sorted(self.raters))
@@ -335,9 +513,14 @@ class _Layers:
     def __init__(self, schemas: SchemaRegistry, layers: Sequence[str]) -> None:
         self.layers = {layer: _Layer(layer, schemas.get(layer).fields) for layer in layers}
 
-    def add(self, group: Group) -> None:
+    def add(self, group: Mapping[str, Version]) -> None:
         for layer in self.layers.values():
             layer.add(group)
+
+    def fold(self) -> None:
+        """Add what was counted to the sums: for a slice no more paragraphs will come to."""
+        for layer in self.layers.values():
+            layer.fold()
 
     def results(self) -> dict[str, LayerAgreement]:
         return {name: layer.result() for name, layer in self.layers.items()}
@@ -353,13 +536,18 @@ def compare_groups(
     *,
     by: str | None = None,
 ) -> tuple[dict[str, LayerAgreement], dict[str, dict[str, LayerAgreement]]]:
-    """Agreement per layer over paragraphs streamed as groups (``{rater: their version}``),
-    and, with ``by`` = ``pair`` or ``document``, the same per pair of raters (``"anna–boris"``,
-    the two alone) or per document (the versions' ``meta[DOCUMENT]``), in the same pass."""
+    """Agreement per layer over paragraphs streamed as groups (``{rater: their version}``, a
+    :class:`Version` or a :class:`ParagraphDraft`), and, with ``by`` = ``pair`` or
+    ``document``, the same per pair of raters (``"anna–boris"``, the two alone) or per
+    document (a draft's ``meta[DOCUMENT]``), in the same pass."""
     chosen = list(layers or schemas.order)
     overall = _Layers(schemas, chosen)
     slices: dict[str, _Layers] = {}
-    for group in groups:
+    last: _Layers | None = None
+    for raw in groups:
+        group = {
+            rater: v if isinstance(v, Version) else Version.of_draft(v) for rater, v in raw.items()
+        }
         overall.add(group)
         if by == "pair":
             for a, b in itertools.combinations(sorted(group), 2):
@@ -367,12 +555,14 @@ def compare_groups(
                 if key not in slices:
                     slices[key] = _Layers(schemas, chosen)
                 slices[key].add({a: group[a], b: group[b]})
-        elif by == "document":
-            first = next(iter(group.values()))
-            key = str(first.meta.get(DOCUMENT, ""))
+        elif by == "document" and group:
+            key = next(iter(group.values())).document
             if key not in slices:
+                if last is not None:  # a document's paragraphs come together, as a rule
+                    last.fold()
                 slices[key] = _Layers(schemas, chosen)
-            slices[key].add(group)
+            last = slices[key]
+            last.add(group)
     return overall.results(), {k: v.results() for k, v in sorted(slices.items())}
 
 

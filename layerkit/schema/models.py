@@ -139,6 +139,10 @@ class SchemaField(_Strict):
     #: predicate-like span it belongs to (see ``layerkit.tui.relations.link_target``), with the
     #: relation label of the same name. An argument is then one key, not four.
     link_on_label: bool = False
+    #: label fields: the labels, in the order listed, are an ordinal scale (each closer to
+    #: its neighbours than to those further on), so ``layerkit agreement`` also reports
+    #: Krippendorff's α at the ordinal level, where a near miss costs less than a far one.
+    ordered: bool = False
 
     @field_validator("name")
     @classmethod
@@ -162,6 +166,11 @@ class SchemaField(_Strict):
         _unique([label.key for label in self.labels if label.key], "label key")
         _unique([a.name for a in self.attributes], "attribute name")
         _unique([a.key for a in self.attributes if a.key], "attribute key")
+        if self.ordered and self.kind != "label":
+            raise ValueError(
+                f"only label fields have 'ordered' (an ordinal scale of labels), not {self.kind} "
+                "fields"
+            )
         if self.link_on_label:
             if self.kind != "relation":
                 raise ValueError("only relation fields have 'link_on_label'")

@@ -14,13 +14,13 @@ copy's annotations (and to the annotator's copy of a lower layer when that is co
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
-from layerkit.errors import UsageError
+from layerkit.errors import StoreError, UsageError
 from layerkit.store import edits
 from layerkit.store.copies import copy_key, split_key
 from layerkit.store.locks import lock_paragraphs
@@ -308,3 +308,95 @@ def assigned_annotators(conn: sa.Connection, layers: Sequence[str]) -> dict[str,
     for layer, annotator in rows:
         out.setdefault(str(layer), []).append(str(annotator))
     return out
+
+
+class CopyRows(NamedTuple):
+    """The private copies of a batch of paragraphs, read in bulk for agreement (see
+    :func:`copy_rows`)."""
+
+    # paragraph id -> (its document's name, the length of its text), published paragraphs only
+    documents: dict[int, tuple[str, int]]
+    assigned: list[tuple[int, str, str]]  # (paragraph id, layer, annotator)
+    states: dict[tuple[int, str], str]  # (paragraph id, copy's layer key) -> state
+    counts: list[tuple[int, str, int]]  # (paragraph id, layer key, annotations), in row order
+    # (field, start, end, label, attrs of token analyses, id of spans, source id, target id),
+    # ordered by paragraph, layer key and id
+    rows: list[tuple[Any, ...]]
+
+
+def copy_rows(
+    conn: sa.Connection,
+    paragraph_ids: Sequence[int],
+    layers: Sequence[str],
+    fetch: Callable[[sa.Connection, Any], list[Any]],
+) -> CopyRows:
+    """The assignments of ``layers`` in these paragraphs, their copies' states and
+    annotations, on an open read transaction (one snapshot), as plain tuples: a few queries
+    for a whole batch, with only the columns agreement measures (``fetch`` runs a query; on
+    SQLite it reads the driver's rows directly, JSON left as text). Annotations come grouped
+    by ``counts`` rather than with their paragraph and layer on every row, which costs less.
+    The ids are padded (repeating the last) to a power of two, so that batches take few
+    shapes of query."""
+    ids = list(paragraph_ids)
+    if ids:
+        ids += ids[-1:] * ((1 << (len(ids) - 1).bit_length()) - len(ids))
+    p, d, c, s, a = _paragraphs.c, _documents.c, assignments_t.c, _status.c, _annotations.c
+    documents = {
+        int(pid): (str(name or ""), int(length))
+        for pid, name, length in fetch(
+            conn,
+            sa.select(p.id, d.name, sa.func.length(p.text))
+            .join(_documents, d.id == p.document_id)
+            .where(p.id.in_(ids) & d.pending_import_id.is_(None)),
+        )
+    }
+    assigned = [
+        (int(pid), str(layer), str(annotator))
+        for pid, layer, annotator in fetch(
+            conn,
+            sa.select(c.paragraph_id, c.layer, c.annotator)
+            .where(c.paragraph_id.in_(ids) & c.layer.in_(list(layers)))
+            .order_by(c.paragraph_id, c.layer, c.annotator),
+        )
+    ]
+    keys = sorted({copy_key(layer, annotator) for _, layer, annotator in assigned})
+    if not keys:
+        return CopyRows(documents, assigned, {}, [], [])
+    states = {
+        (int(pid), str(key)): str(state)
+        for pid, key, state in fetch(
+            conn,
+            sa.select(s.paragraph_id, s.layer, s.state).where(
+                s.paragraph_id.in_(ids) & s.layer.in_(keys)
+            ),
+        )
+    }
+    wanted = a.paragraph_id.in_(ids) & a.layer.in_(keys)
+    counts = [
+        (int(pid), str(key), int(n))
+        for pid, key, n in fetch(
+            conn,
+            sa.select(a.paragraph_id, a.layer, sa.func.count())
+            .where(wanted)
+            .group_by(a.paragraph_id, a.layer)
+            .order_by(a.paragraph_id, a.layer),
+        )
+    ]
+    rows = fetch(
+        conn,
+        sa.select(
+            a.field,
+            a.start,
+            a.end,
+            a.label,
+            sa.case((a.kind == "token", a.attrs), else_=sa.null()),
+            sa.case((a.kind == "span", a.id), else_=sa.null()),
+            a.source_id,
+            a.target_id,
+        )
+        .where(wanted)
+        .order_by(a.paragraph_id, a.layer, a.id),
+    )
+    if sum(n for _, _, n in counts) != len(rows):
+        raise StoreError("annotations changed while a batch was read; read again.")
+    return CopyRows(documents, assigned, states, counts, rows)

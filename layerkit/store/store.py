@@ -625,6 +625,14 @@ class Store:
         with self._read() as conn:
             return _assignments.assigned_annotators(conn, layers)
 
+    def read_copies(
+        self, paragraph_ids: Sequence[int], layers: Sequence[str]
+    ) -> _assignments.CopyRows:
+        """The private copies of ``layers`` in these paragraphs, in bulk as plain tuples, in
+        one read transaction: what agreement reads (see :func:`.assignments.copy_rows`)."""
+        with self._read() as conn, conn.begin():
+            return _assignments.copy_rows(conn, paragraph_ids, layers, _fetch_bound)
+
     def assignments(
         self, *, paragraph_ids: Sequence[int] | None = None, annotator: str | None = None
     ) -> list[_assignments.AssignmentRow]:
@@ -1163,6 +1171,20 @@ def _fetch(conn: sa.Connection, query: Any, raw: bool) -> list[Any]:
         assert driver is not None
         return driver.execute(sql).fetchall()
     return [tuple(row) for row in conn.execute(query)]
+
+
+def _fetch_bound(conn: sa.Connection, query: Any) -> list[Any]:
+    """:func:`_fetch` (raw) with the values as bound parameters rather than in the SQL text:
+    queries of the same shape are then one statement to SQLite, prepared and cached once (with
+    literal ids every batch is a new statement, and the driver keeps the last 128 of them, so
+    memory would grow with the number of batches read)."""
+    if conn.dialect.name != "sqlite":
+        return [tuple(row) for row in conn.execute(query)]
+    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.construct_params()
+    driver = conn.connection.driver_connection
+    assert driver is not None and compiled.positiontup is not None
+    return driver.execute(str(compiled), [params[n] for n in compiled.positiontup]).fetchall()
 
 
 def _json_value(value: Any) -> Any:
