@@ -33,6 +33,7 @@ from layerkit.agreement.measures import (
     relation_matches,
     span_matches,
 )
+from layerkit.agreement.unitizing import UnitizingAlpha
 from layerkit.drafts import AnnotationDraft, LayerStatusDraft, ParagraphDraft
 from layerkit.ingest import import_paths
 from layerkit.project import Project
@@ -95,6 +96,9 @@ def _definitions(groups: list[dict[str, ParagraphDraft]], layer: str) -> dict[st
     f1: dict[tuple[str, str], dict[tuple[str, str], list[int]]] = defaultdict(dict)
     tokens: Counter[tuple[str, str]] = Counter()
     texts: dict[str, Counter[str]] = defaultdict(Counter)
+    # uα has its own tests (test_unitizing.py: published examples, a brute force): here the
+    # same accumulator is fed unit by unit, to check what the streamed sums give it
+    unitizing: dict[str, UnitizingAlpha] = defaultdict(UnitizingAlpha)
     for group in groups:
         done = {r: p for r, p in group.items() if (s := p.status.get(layer)) and s.state == "done"}
         if len(done) < 2:
@@ -126,6 +130,13 @@ def _definitions(groups: list[dict[str, ParagraphDraft]], layer: str) -> dict[st
             elif f.kind == "span":
                 spans = {r: [Span(a.start or 0, a.end or 0, a.label) for a in anns]
                          for r, anns in of.items()}  # fmt: skip
+                covering = {
+                    r: [(s.start, s.end, s.label) for s in own if s.end > s.start]
+                    for r, own in spans.items()
+                }
+                length = max(len(p.text) for p in done.values())
+                length = max([length, *(e for own in covering.values() for _, e, _ in own)])
+                unitizing[f.name].add(length, covering)
                 for one, other in itertools.combinations(sorted(spans), 2):
                     for match in ("exact", "overlap"):
                         found = f1[f.name, match].setdefault((one, other), [0, 0])
@@ -204,6 +215,9 @@ def _definitions(groups: list[dict[str, ParagraphDraft]], layer: str) -> dict[st
         elif f.kind == "span":
             for match in ("exact", "overlap"):
                 metrics[f"{name}.f1_{match}"] = mean_f1(f1[name, match])
+            value, binary = unitizing[name].value(), unitizing[name].binary_value()
+            metrics[f"{name}.alpha_u"] = math.nan if value is None else value
+            metrics[f"{name}.alpha_u_binary"] = math.nan if binary is None else binary
         elif f.kind == "relation":
             metrics[f"{name}.f1"] = mean_f1(f1[name, "relation"])
         elif f.kind == "label":

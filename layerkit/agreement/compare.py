@@ -13,7 +13,9 @@ Per layer, over those paragraphs, every field of its schema by its kind:
   of each attribute named in ``TOKEN_ATTRIBUTES`` (lemma, feats), and the share of tokens on
   which all raters agree on all three;
 - ``span`` fields: pairwise F1 (mean over the pairs of raters who annotated a paragraph
-  together), exact and overlap matching;
+  together), exact and overlap matching; and Krippendorff's unitizing α over the code points
+  (:mod:`.unitizing`: ``alpha_u`` with the labels, ``alpha_u_binary`` boundaries only),
+  chance-corrected and multi-rater;
 - ``relation`` fields: F1 of (source, target, label), the ends aligned by exact span matching;
 - ``label`` fields on sentences or the paragraph: Krippendorff's α (nominal; ordinal too when
   the schema orders the field's labels, ``ordered = true``), and Cohen's κ when there are two
@@ -49,6 +51,7 @@ from layerkit.agreement.measures import (
     relation_counts,
     span_matches,
 )
+from layerkit.agreement.unitizing import UnitizingAlpha
 from layerkit.drafts import ParagraphDraft
 from layerkit.schema import SchemaRegistry
 from layerkit.schema.models import SchemaField
@@ -286,13 +289,17 @@ class _Field:
         self.texts: dict[str, int] = {}
         self.analyses: dict[Any, tuple[Any, Any]] = {}  # attrs text -> (lemma, feats)
         self.contingency: dict[tuple[str, str], dict[tuple[Hashable, Hashable], int]] = {}
+        self.unitizing = UnitizingAlpha()  # spans: Krippendorff's uα over the code points
 
-    def add(self, raters: tuple[str, ...], versions: Mapping[str, LayerVersion]) -> None:
-        """One paragraph: ``versions`` of the layer by rater, ``raters`` their sorted names."""
+    def add(
+        self, raters: tuple[str, ...], versions: Mapping[str, LayerVersion], length: int = 0
+    ) -> None:
+        """One paragraph (``length`` code points): ``versions`` of the layer by rater,
+        ``raters`` their sorted names."""
         if self.kind == "token":
             self._tokens(raters, versions)
         elif self.kind == "span":
-            self._spans(raters, versions)
+            self._spans(raters, versions, length)
         elif self.kind == "relation":
             self._relations(raters, versions)
         elif self.kind == "label":
@@ -379,12 +386,18 @@ class _Field:
         else:
             self.all_agree += sum(map(_all_equal, zip(*whole, strict=True)))
 
-    def _spans(self, raters: tuple[str, ...], versions: Mapping[str, LayerVersion]) -> None:
+    def _spans(
+        self, raters: tuple[str, ...], versions: Mapping[str, LayerVersion], length: int
+    ) -> None:
         rows = [versions[rater].of(self.name) for rater in raters]
         spans = [list(map(_SPAN, own)) for own in rows]
         if any(None in map(_START, own) or None in map(_END, own) for own in rows):
             # (start or 0, end or 0), as a Span would be made
             spans = [[(s or 0, e or 0, label) for s, e, label in own] for own in spans]
+        # a unit covers code points: an empty or reversed span covers none
+        units = {r: [u for u in own if u[1] > u[0]] for r, own in zip(raters, spans, strict=True)}
+        end = max([length, *(u[1] for own in units.values() for u in own)])
+        self.unitizing.add(end, units)
         for (i, one), (j, other) in itertools.combinations(enumerate(raters), 2):
             exact, overlap = span_matches(spans[i], spans[j])
             total = len(spans[i]) + len(spans[j])
@@ -439,6 +452,10 @@ class _Field:
         elif self.kind == "span":
             for match in ("exact", "overlap"):
                 result.metrics[f"{name}.f1_{match}"] = self._pair_f1(match).mean()
+            alpha_u = self.unitizing.value()
+            binary = self.unitizing.binary_value()
+            result.metrics[f"{name}.alpha_u"] = math.nan if alpha_u is None else alpha_u
+            result.metrics[f"{name}.alpha_u_binary"] = math.nan if binary is None else binary
         elif self.kind == "relation":
             result.metrics[f"{name}.f1"] = self._pair_f1("relation").mean()
         elif self.kind == "label":
@@ -494,8 +511,9 @@ class _Layer:
         self.items += 1
         self.raters.update(done)
         raters = tuple(sorted(done))
+        length = max(version.length for version in group.values())
         for f in self.fields:
-            f.add(raters, done)
+            f.add(raters, done, length)
 
     def fold(self) -> None:
         for f in self.fields:
