@@ -121,6 +121,22 @@ def _definitions(groups: list[dict[str, ParagraphDraft]], layer: str) -> dict[st
                         units[f.name, attr].append(
                             {r: a.attrs.get(attr) if a else None for r, a in per.items()}
                         )
+                    # each FEATS key: a unit where a rater gave it; "—" where an analysis
+                    # lacks it, None where a rater lacks the token
+                    parsed = {
+                        r: dict(
+                            x.split("=", 1)
+                            for x in (a.attrs.get("feats") or "_").split("|")
+                            if "=" in x
+                        )
+                        if a
+                        else None
+                        for r, a in per.items()
+                    }
+                    for key in {k for d in parsed.values() if d for k in d}:
+                        units[f.name, f"feats.{key}"].append(
+                            {r: None if d is None else d.get(key, "—") for r, d in parsed.items()}
+                        )
                     whole = {
                         (a.label, a.attrs.get("lemma"), a.attrs.get("feats")) if a else None
                         for a in per.values()
@@ -212,6 +228,9 @@ def _definitions(groups: list[dict[str, ParagraphDraft]], layer: str) -> dict[st
                 metrics[f"{name}.{what}.alpha"] = alpha(units[name, what])
             count = tokens[name, "all"]
             metrics[f"{name}.all_agree"] = tokens[name, "agree"] / count if count else math.nan
+            for field_name, what in sorted(units):
+                if field_name == name and what.startswith("feats."):
+                    metrics[f"{name}.{what}.alpha"] = alpha(units[name, what])
         elif f.kind == "span":
             for match in ("exact", "overlap"):
                 metrics[f"{name}.f1_{match}"] = mean_f1(f1[name, match])

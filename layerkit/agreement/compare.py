@@ -319,12 +319,14 @@ class _Field:
     def fold(self) -> None:
         """Add the counted units to the sums (memory holds the sums, not the units)."""
         for (what, raters), counter in self.units.items():
-            alpha = None if what == "span" else self._alpha(what)
+            alpha = None if what in ("span", "feats_keys") else self._alpha(what)
             pairwise = what in ("upos", "span", "label")
             pairs = list(itertools.combinations(range(len(raters)), 2))
             for values, n in counter.items():
                 if alpha is not None:
                     alpha.add(values, n)
+                if what == "feats_keys":
+                    self._feature_keys(values, n)
                 if pairwise:
                     self.pairwise.add(values, n)
                 if what == "label":
@@ -334,6 +336,17 @@ class _Field:
                             table = self.contingency.setdefault((raters[i], raters[j]), {})
                             table[x, y] = table.get((x, y), 0) + n
         self.units.clear()
+
+    def _feature_keys(self, values: tuple[Any, ...], n: int) -> None:
+        """Each FEATS key of a token on its own (Case, Number, ...): a unit wherever one rater
+        gave the key; a rater whose analysis lacks it says "no such feature" (a value), a
+        rater without the token says nothing (missing)."""
+        parsed = [None if v is None else _features(v) for v in values]
+        keys = {key for found in parsed if found for key in found}
+        for key in keys:
+            self._alpha(f"feats.{key}").add(
+                tuple(None if found is None else found.get(key, NOTHING) for found in parsed), n
+            )
 
     def _alpha(self, what: str) -> NominalAlpha:
         found = self.alphas.get(what)
@@ -376,10 +389,14 @@ class _Field:
             lemma.append(lemmas)
             feats.append(feats_)
             whole.append(list(zip(upos[-1], lemmas, feats_, strict=True)))
-        n, (upos, lemma, feats, whole) = _align(positions, upos, lemma, feats, whole)
+        # for the FEATS keys one by one, an analysis without FEATS has none ("_"), which the
+        # alignment must tell from a token the rater lacks (None)
+        given = [["_" if f is None else f for f in own] for own in feats]
+        n, (upos, lemma, feats, whole, given) = _align(positions, upos, lemma, feats, whole, given)
         self._count("upos", raters, zip(*upos, strict=True))
         self._count("lemma", raters, zip(*lemma, strict=True))
         self._count("feats", raters, zip(*feats, strict=True))
+        self._count("feats_keys", raters, zip(*given, strict=True))
         self.tokens += n
         if len(whole) == 2:  # a unit one rater lacks is None there, never equal to the other's
             self.all_agree += sum(map(operator.eq, whole[0], whole[1]))
@@ -449,6 +466,8 @@ class _Field:
             result.metrics[f"{name}.all_agree"] = (
                 self.all_agree / self.tokens if self.tokens else math.nan
             )
+            for what in sorted(w for w in self.alphas if w.startswith("feats.")):
+                result.metrics[f"{name}.{what}.alpha"] = self._alpha(what).value()
         elif self.kind == "span":
             for match in ("exact", "overlap"):
                 result.metrics[f"{name}.f1_{match}"] = self._pair_f1(match).mean()
@@ -473,6 +492,13 @@ class _Field:
             result.counts[name] = {r: self.texts.get(r, 0) for r in result.annotators}
         if self.kind in ("token", "span", "label"):
             self.pairwise.fill(result, name)
+
+
+def _features(feats: Any) -> dict[str, str]:
+    """``Case=Nom|Number=Sing`` as a dict (``_`` and empty: none)."""
+    if not isinstance(feats, str) or feats in ("", "_"):
+        return {}
+    return dict(item.split("=", 1) for item in feats.split("|") if "=" in item)
 
 
 def _kappa(table: Mapping[tuple[Hashable, Hashable], int]) -> float:
