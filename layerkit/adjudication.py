@@ -411,13 +411,20 @@ def _endpoints_ready(store: Store, comparison: Comparison, unit: Unit) -> bool:
 
 
 def ready_to_adjudicate(store: Store, layers: Sequence[str] | None = None) -> list[tuple[int, str]]:
-    """``(paragraph, layer)`` whose copies are all done, in paragraph order."""
+    """``(paragraph, layer)`` whose copies are all done, in paragraph order, each paragraph's
+    layers bottom-up (lexical first: the higher layers' units rest on it)."""
     by_unit: dict[tuple[int, str], list[str]] = {}
     for row in store.assignments():
         if layers is None or row.layer in layers:
             by_unit.setdefault((row.paragraph_id, row.layer), []).append(row.annotator)
+    order = list(store.layer_order)
+
+    def bottom_up(item: tuple[tuple[int, str], list[str]]) -> tuple[int, int, str]:
+        (pid, layer), _ = item
+        return (pid, order.index(layer) if layer in order else len(order), layer)
+
     out = []
-    for (pid, layer), annotators in sorted(by_unit.items()):
+    for (pid, layer), annotators in sorted(by_unit.items(), key=bottom_up):
         if len(annotators) < 2:
             continue
         statuses = store.statuses(pid)

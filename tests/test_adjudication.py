@@ -218,3 +218,19 @@ def test_copies_that_both_leave_out_a_span_and_its_role_delete_both_from_the_gol
     assert (merged.agreed, merged.disagreements, merged.done) == (3, 0, True)
     assert _gold(store, pid) == []
     assert store.statuses(pid)["semantic"].state == "done"
+
+
+def test_paragraphs_are_adjudicated_layer_by_layer_bottom_up(store: Store) -> None:
+    """The higher layers' units rest on the lower ones: lexical comes before epistemic, not in
+    the alphabet's order."""
+    with store.bulk() as writer:
+        writer.add_document(make_document("doc", TEXT, "Кот спал."))
+    pids = store.document_paragraph_ids([i for i, _, _ in store.document_sizes()])
+    store.assign(pids, ["epistemic", "lexical"], ["anna", "boris"], by="lead", copy_shared=False)
+    for pid in pids:
+        for layer in ("epistemic", "lexical"):
+            for who in ("anna", "boris"):
+                store.set_status(pid, layer, "done", annotator=who)
+    assert adjudication.ready_to_adjudicate(store) == [
+        (pids[0], "lexical"), (pids[0], "epistemic"), (pids[1], "lexical"), (pids[1], "epistemic"),
+    ]  # fmt: skip

@@ -977,8 +977,12 @@ class AnnotateScreen(Screen[None]):
             if result != NEXT:
                 return
             ready = adjudication.ready_to_adjudicate(app.store)
-            later = [item for item in ready if item > (paragraph_id, layer)] or ready
-            later = [item for item in later if item != (paragraph_id, layer)]
+            here = (paragraph_id, layer)
+            # the ones after this in the list's order (bottom-up per paragraph), then around
+            at = ready.index(here) + 1 if here in ready else 0
+            if here not in ready:
+                at = next((i for i, item in enumerate(ready) if item[0] > paragraph_id), 0)
+            later = [item for item in ready[at:] + ready[:at] if item != here]
             if not later:
                 self.notify("No other paragraph has all its copies done.", timeout=3)
                 return
