@@ -197,6 +197,19 @@ def compare_copies(store: Store, paragraph_id: int, layer: str) -> Comparison:
     return Comparison(paragraph_id, layer, text, annotators, ordered, done)
 
 
+def require_done(comparison: Comparison) -> None:
+    """Refuse to show copies before every assigned annotator has marked theirs done: until
+    then each works blind to the others (and their work is not final)."""
+    if not comparison.copies_done:
+        raise UsageError(
+            f"not every copy of paragraph {comparison.paragraph_id}'s {comparison.layer} layer "
+            f"is done yet ({', '.join(comparison.annotators)} are assigned).",
+            hint="The copies stay private until all of them are marked done (ctrl+d); "
+            "`layerkit status` shows how far each is.",
+            title="Copies not done yet",
+        )
+
+
 def _order(unit: Unit) -> tuple[Any, ...]:
     """Units in reading order, relations and texts after what they point at."""
     rank = {"token": 0, "span": 1, "label": 2, "relation": 3, "text": 4}

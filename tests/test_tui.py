@@ -489,6 +489,24 @@ async def test_model_suggestions_are_accepted_one_by_one_or_all_at_once(
         assert "Accept" not in footer(app)  # nothing left to accept
 
 
+async def test_copies_stay_private_until_every_one_is_done(db: Path, chat: int) -> None:
+    """anna finished her copy, boris not yet: ctrl+g must not show anna boris's copy (nor
+    merge anything into the gold)."""
+    with open_store(db) as store:
+        store.assign([chat], ["semantic"], ["anna", "boris"], by="lead", copy_shared=False)
+        store.create_annotation(
+            paragraph_id=chat, layer="semantic", kind="span", field="frame", label="AGENT",
+            start=0, end=6, annotator="boris",
+        )  # fmt: skip
+        store.set_status(chat, "semantic", "done", annotator="anna")
+    async with running(db, at=chat, layer="semantic", annotator="anna") as (app, pilot):
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        assert isinstance(app.screen, ErrorModal)
+        assert "not every copy" in app.screen.error.message
+    assert rows(db, chat, "semantic") == []  # nothing merged into the gold
+
+
 async def test_keys_typed_in_a_burst_apply_in_order(db: Path, chat: int) -> None:
     """A fast typist's keys arrive before the previous ones are handled: the label must still
     go to the selection and the paragraph the earlier keys made."""

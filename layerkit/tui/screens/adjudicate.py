@@ -71,6 +71,7 @@ class AdjudicationModal(ModalScreen[str]):
     def on_mount(self) -> None:
         try:
             comparison = adjudication.compare_copies(self.store, self.paragraph_id, self.layer_name)
+            adjudication.require_done(comparison)
             self.merged = adjudication.merge_agreed(
                 self.store, comparison, adjudicator=self.adjudicator, finish=False
             )
