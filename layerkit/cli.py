@@ -873,12 +873,20 @@ def plugins(state: State, as_json: bool) -> None:
     help="Open at the first paragraph whose private copies are all done, with their "
     "disagreements side by side (ctrl+g there at any time).",
 )
+@click.option(
+    "--majority",
+    type=click.IntRange(min=1),
+    help="When adjudicating, merge a unit at least this many annotators agree on (default: "
+    "all of them).",
+)
 @pass_state
-def annotate(state: State, annotator: str | None, adjudicating: bool) -> None:
+def annotate(state: State, annotator: str | None, adjudicating: bool, majority: int | None) -> None:
     """Annotate the store's paragraphs in the terminal, layer by layer, from the keyboard."""
     from layerkit.tui import create_app
 
-    create_app(state.db, annotator, project=state.project, adjudicating=adjudicating).run()
+    create_app(
+        state.db, annotator, project=state.project, adjudicating=adjudicating, majority=majority
+    ).run()
 
 
 def _print_json(data: Any) -> None:

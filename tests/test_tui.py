@@ -489,6 +489,32 @@ async def test_model_suggestions_are_accepted_one_by_one_or_all_at_once(
         assert "Accept" not in footer(app)  # nothing left to accept
 
 
+async def test_annotate_adjudicate_with_a_majority_merges_what_most_agree_on(
+    db: Path, chat: int
+) -> None:
+    """`layerkit annotate --majority 2`, ctrl+g: anna and boris say AGENT, carol PATIENT; the
+    AGENT span goes into the gold on opening, nothing is left to decide."""
+    with open_store(db) as store:
+        people = ["anna", "boris", "carol"]
+        store.assign([chat], ["semantic"], people, by="lead", copy_shared=False)
+        for who, label in zip(people, ["AGENT", "AGENT", "PATIENT"], strict=True):
+            store.create_annotation(
+                paragraph_id=chat, layer="semantic", kind="span", field="frame", label=label,
+                start=0, end=6, annotator=who,
+            )  # fmt: skip
+            store.set_status(chat, "semantic", "done", annotator=who)
+        store.save_position("vera", paragraph_id=chat, layer="semantic")
+    app = create_app(str(db), "vera", poll_seconds=None, majority=2)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        modal = app.screen
+        assert isinstance(modal, AdjudicationModal), getattr(modal, "error", modal)
+        assert modal.units == []  # the one unit was decided by the majority
+    assert [(a.label, a.origin) for a in rows(db, chat, "semantic")] == [("AGENT", "adjudicated")]
+
+
 async def test_copies_stay_private_until_every_one_is_done(db: Path, chat: int) -> None:
     """anna finished her copy, boris not yet: ctrl+g must not show anna boris's copy (nor
     merge anything into the gold)."""

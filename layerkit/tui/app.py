@@ -50,10 +50,13 @@ class LayerkitApp(App[None]):
         *,
         poll_seconds: float | None = POLL_SECONDS,
         adjudicating: bool = False,
+        majority: int | None = None,
     ) -> None:
         super().__init__()
         #: opened to adjudicate: starts at the first paragraph whose copies are all done
         self.adjudicating = adjudicating
+        #: adjudication merges a unit this many annotators agree on (None: all of them)
+        self.majority = majority
         # Screens get a -narrow or -wide class; app.tcss moves the side panel beside the text.
         self.HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
         self.store = store
@@ -189,6 +192,7 @@ def create_app(
     project: Project | None = None,
     poll_seconds: float | None = POLL_SECONDS,
     adjudicating: bool = False,
+    majority: int | None = None,
 ) -> LayerkitApp:
     """The app on an existing store (a missing one is a StoreError, before any screen opens)."""
     project = project or Project.load(db)
@@ -199,4 +203,5 @@ def create_app(
         annotator or default_annotator(project),
         poll_seconds=poll_seconds,
         adjudicating=adjudicating,
+        majority=majority,
     )

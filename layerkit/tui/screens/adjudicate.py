@@ -48,8 +48,10 @@ class AdjudicationModal(ModalScreen[str]):
         adjudicator: str,
         *,
         on_error: Callable[[LayerkitError], None],
+        majority: int | None = None,
     ) -> None:
         super().__init__()
+        self.majority = majority
         self.store = store
         self.paragraph_id = paragraph_id
         self.layer_name = layer
@@ -73,7 +75,11 @@ class AdjudicationModal(ModalScreen[str]):
             comparison = adjudication.compare_copies(self.store, self.paragraph_id, self.layer_name)
             adjudication.require_done(comparison)
             self.merged = adjudication.merge_agreed(
-                self.store, comparison, adjudicator=self.adjudicator, finish=False
+                self.store,
+                comparison,
+                adjudicator=self.adjudicator,
+                majority=self.majority,
+                finish=False,
             )
         except LayerkitError as error:
             self.dismiss(CLOSE)
@@ -87,7 +93,7 @@ class AdjudicationModal(ModalScreen[str]):
         self.comparison = comparison = adjudication.compare_copies(
             self.store, self.paragraph_id, self.layer_name
         )
-        self.units = comparison.disagreements()
+        self.units = comparison.disagreements(self.majority)
         names = comparison.annotators
         listing = self.query_one("#adjudicate-list", OptionList)
         listing.clear_options()

@@ -990,7 +990,12 @@ class AnnotateScreen(Screen[None]):
 
         app.push_screen(
             AdjudicationModal(
-                app.store, paragraph_id, layer, app.annotator, on_error=app.show_error
+                app.store,
+                paragraph_id,
+                layer,
+                app.annotator,
+                on_error=app.show_error,
+                majority=app.majority,
             ),
             closed,
         )
