@@ -8,15 +8,23 @@ them: only a person can decide what the text should have been.
 Two flags:
 
 ``mixed_script``
-    A word that mixes Cyrillic with Latin (or Greek) letters, or has a digit between Cyrillic
-    letters ("ра3вод"). Hyphenated compounds of a Cyrillic and a Latin part ("СССР-USA"),
-    pure Latin words ("iPhone", "COVID-19"), URLs and e-mail addresses are fine.
+    A word that mixes Cyrillic with Latin (or Greek) letters, has a digit between Cyrillic
+    letters ("ра3вод"), or digits that look like letters at its edge where they make a Russian
+    word ("3автра", "6ыл", "чт0"). Hyphenated compounds of a Cyrillic and a Latin part
+    ("СССР-USA"), pure Latin words ("iPhone", "COVID-19"), numbers with endings or units
+    ("10км", "8лет", "3а", "Ту154"), URLs, e-mail addresses and "@user" names are fine.
 
 ``latin_lookalike``
-    A paragraph typed in Latin letters and digits that look like Cyrillic ones. Each Latin
-    word is mapped to its look-alike Cyrillic spelling (trying a few alternatives for the
-    ambiguous letters) and checked against the pymorphy3 dictionary; the paragraph is flagged
-    when most of its Latin words turn out to be Russian.
+    Russian OCR'd (or typed) into Latin letters and digits that look like Cyrillic ones, by
+    shape: н→H, и→u/n, т→T/m, п→n, в→B/8, з→3, б→6, ы→bI, л→JI, ж→>K, я→R/9, with any case
+    ("Kak Halitn cebst 8 Mupe", "npakTuke"). Each Latin word is read back through the pymorphy3
+    dictionary, every look-alike letter at once; the paragraph is flagged when most of its
+    Latin words (at least two) read as common Russian words, or when one word that bears
+    OCR's marks (a digit among its letters, a capital after a small letter) does, so a single
+    garbled line in a Russian paragraph is caught too. English, code and names are not.
+
+``bench/ocr_flags.py`` measures both on garbled paragraphs made from real Russian and on real
+Russian and English text that must not be flagged.
 
 Offsets in spans are code-point offsets into the paragraph text, end exclusive.
 """
@@ -70,6 +78,11 @@ _URL_RE = re.compile(
     re.IGNORECASE,
 )
 _LATIN_LETTER_RE = re.compile(r"[A-Za-z]")
+# Character classes: Cyrillic; Latin and Greek letters; marks that live inside words.
+_CYR = "\u0400-\u052f"
+_FOREIGN = "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u0370-\u03ff\u1e00-\u1eff"
+_INNER = "\u0300-\u036f\u00ad\u200b-\u200d\u2060"
+_CYR_LETTER_RE = re.compile(f"[{_CYR}]")
 
 
 def _is_cyrillic(ch: str) -> bool:
@@ -126,23 +139,64 @@ def _is_mixed(word: str) -> bool:
             and all(_is_cyrillic(ch) for ch in rest)
         )
     if has_cyr:
-        letters = [ch for ch in word if ch.isalpha() or ch.isdigit()]
-        for i in range(1, len(letters) - 1):
-            if (
-                letters[i].isdigit()
-                and _is_cyrillic(letters[i - 1])
-                and _is_cyrillic(letters[i + 1])
-            ):
+        # A digit between Cyrillic letters ("ра3вод"), or several that all look like letters
+        # ("к00рдинатам"); digits at the edges only when they make a word ("3автра").
+        letters = "".join(ch for ch in word if ch.isalpha() or ch.isdigit())
+        for m in _INNER_DIGITS_RE.finditer(letters):
+            if len(m.group(1)) == 1 or all(d in _OCR_CHARS for d in m.group(1)):
                 return True
+        return any(ch.isdigit() for ch in letters) and _digit_lookalike(letters)
     return False
 
 
+_INNER_DIGITS_RE = re.compile(f"(?<=[{_CYR}])([0-9]+)(?=[{_CYR}])")
+# A number with a Cyrillic ending or unit written without a hyphen ("8лет", "9года", "6ой",
+# "3а") can read as a word when its digits are taken as letters ("влёт", "ягода", "бой", "за"):
+# after digits, these and any single letter are endings, not look-alikes.
+_NUMBER_ENDINGS_TEXT = (
+    "лет год года году годам годах годов мин руб сек час тыс млн млрд шт кв км кг см мм мг "
+    "мл га лс гб мб кб тб гц вт ами ями ыми ими ого ому его ему ых ый ым ые ой ий ая ое ую ью "
+    "ти ми го му ом ех ёх ух мя день дня дней раз раза"
+)
+_NUMBER_ENDINGS = frozenset(_NUMBER_ENDINGS_TEXT.split())
+_EDGE_DIGITS_RE = re.compile(r"([0-9]*)([а-яёА-ЯЁ]+)([0-9]*)")
+
+
+def _digit_lookalike(word: str) -> bool:
+    """Digits for letters at the edge of a Cyrillic word: "3автра", "6ыл", "предметн0".
+
+    Only digits that look like letters (0 о, 3 з/э, 4 ч, 6 б, 8 в, 9 я), and only when the word
+    they make is a common Russian one, so "10км", "Ту154", "3а", "5-й", "м3" are left alone.
+    """
+    m = _EDGE_DIGITS_RE.fullmatch(word)
+    if m is None:
+        return False
+    lead, core, tail = m.groups()
+    if not (lead or tail) or any(d not in _OCR_CHARS for d in lead + tail):
+        return False
+    low = core.lower()
+    if lead and not tail and (low in _NUMBER_ENDINGS or (len(low) == 1 and low not in "ыьъ")):
+        return False
+    if tail and (core.isupper() or (len(core) == 1 and len(tail) > 1)):
+        return False  # "ТУ134", "АК47", "м3" are names and units with numbers
+    words = _morph().dictionary.words
+    return any(_is_common_russian(r) for r in words.similar_keys(word.lower(), _ocr_replaces()))
+
+
+_HANDLE_RE = re.compile(r"[A-Za-z0-9_]+")
+
+
 def _mixed_script(text: str, masks: list[Span]) -> Flag | None:
-    spans = [
-        m.span()
-        for m in _WORD_RE.finditer(text)
-        if _is_mixed(m.group()) and not _inside(m.span(), masks)
-    ]
+    spans = []
+    for m in _WORD_RE.finditer(text):
+        word, (start, end) = m.group(), m.span()
+        if start and text[start - 1] == "@":
+            # "@xxxxxxВсем": a user name glued to the next word; only that word is judged.
+            handle = _HANDLE_RE.match(word)
+            if handle:
+                word, start = word[handle.end() :], start + handle.end()
+        if _MIXED_PROBE.search(word) and _is_mixed(word) and not _inside((start, end), masks):
+            spans.append((start, end))
     if not spans:
         return None
     examples = ", ".join(f"«{text[s:e]}»" for s, e in spans[:3])
@@ -214,9 +268,8 @@ _DIGRAPHS: dict[str, tuple[str, ...]] = {
 _MAX_READINGS = 48  # alternatives tried per word; the product grows fast with ambiguous letters
 
 # Thresholds, tuned on the English of Python's own documentation (pydoc topics: none of its
-# ~1,000 paragraphs flagged, about 1 in 1,000 random 4-5 word snippets) and on Russian sentences
-# rewritten in look-alikes (90% of whole sentences flagged, all windows of 6+ words). Single
-# Latin words prove nothing, so short snippets are the weak spot either way.
+# ~2,000 paragraphs flagged) and on Russian rewritten in look-alikes (bench/ocr_flags.py). A
+# single Latin word proves nothing unless it bears OCR's marks (MIN_MARKS below).
 #: Latin words of at least this many characters count as evidence.
 MIN_WORD_LEN = 2
 #: Share of the paragraph's Latin words that must read as known Russian words.
@@ -603,42 +656,197 @@ def _is_common_russian(reading: str) -> bool:
     )
 
 
+# What OCR makes of Cyrillic glyphs, by shape rather than by sound, for reading Latin words
+# back (broader than ``_LOOKALIKES``, which spells out a word's candidate readings one by one:
+# here the dictionary itself prunes the candidates). Keys are lower case, since OCR mixes cases
+# freely ("HauTu", "npakTuke"); each maps to the Cyrillic letters it may stand for. Italic и, п,
+# т, л look like u, n, m, n; capital Я mirrored is R; ж is ">K" or ">|<"; ы is "bI" or "bl".
+_OCR_CHARS: dict[str, str] = {
+    "a": "а",
+    "b": "ьвбъ",
+    "c": "с",
+    "d": "д",
+    "e": "её",
+    "ë": "ёе",
+    "g": "д",
+    "h": "н",
+    "k": "к",
+    "m": "мт",
+    "n": "пилй",
+    "o": "о",
+    "p": "р",
+    "r": "гя",
+    "t": "тг",
+    "u": "ийц",
+    "w": "шщ",
+    "x": "хж",
+    "y": "у",
+    "0": "о",
+    "3": "зэ",
+    "4": "ч",
+    "6": "б",
+    "8": "в",
+    "9": "я",
+}
+# Groups of characters that OCR makes of one Cyrillic letter.
+_OCR_GROUPS: dict[str, str] = {
+    "bi": "ы",
+    "bl": "ы",
+    "b|": "ы",
+    "b1": "ы",
+    "ji": "л",
+    "jl": "л",
+    "li": "цй",
+    "lli": "шщ",
+    "ll|": "шщ",
+    "lll": "шщ",
+    "iii": "шщ",
+    "io": "ю",
+    "lo": "ю",
+    "1o": "ю",
+    "10": "ю",
+    ">k": "ж",
+    ">|<": "ж",
+    "}|{": "ж",
+    "cp": "ф",
+    "qp": "ф",
+    "ti": "п",
+}
+_OCR_GROUP_LENGTHS = sorted({len(g) for g in _OCR_GROUPS}, reverse=True)
+# A group stands in the search for one private-use character that is replaced by its letters.
+_OCR_PLACEHOLDERS = {g: chr(0xE000 + i) for i, g in enumerate(sorted(set(_OCR_GROUPS)))}
+_MAX_SEGMENTATIONS = 16  # ways to cut a word into characters and groups ("cp" = "ф" or "ср")
+
+
+def _ocr_segmentations(word: str) -> list[str]:
+    """``word`` (lower case) with its groups replaced by placeholders, every way it can be cut.
+
+    Characters without a Cyrillic look-alike end a cut, so most words have one way or none.
+    """
+    out: list[str] = []
+
+    def cut(i: int, done: str) -> None:
+        if len(out) >= _MAX_SEGMENTATIONS:
+            return
+        if i == len(word):
+            out.append(done)
+            return
+        for n in _OCR_GROUP_LENGTHS:
+            group = word[i : i + n]
+            if len(group) == n and group in _OCR_GROUPS:
+                cut(i + n, done + _OCR_PLACEHOLDERS[group])
+        if word[i] in _OCR_CHARS:
+            cut(i + 1, done + word[i])
+
+    cut(0, "")
+    return out
+
+
+@lru_cache(maxsize=1)
+def _ocr_replaces() -> Any:
+    words = _morph().dictionary.words
+    table = {ch: list(letters) for ch, letters in _OCR_CHARS.items()}
+    table |= {_OCR_PLACEHOLDERS[g]: list(letters) for g, letters in _OCR_GROUPS.items()}
+    table |= {"е": ["ё"], "ё": ["е"]}  # for Cyrillic words with digits ("3елёный", "тёмн0")
+    return words.compile_replaces(table)
+
+
 @lru_cache(maxsize=65536)
 def _russian_reading(word: str) -> str | None:
-    """The first look-alike reading of ``word`` that is a common Russian word, if any."""
-    return next((r for r in lookalike_readings(word) if _is_common_russian(r)), None)
+    """A common Russian word that ``word`` is an OCR look-alike of ("npakTuke" = "практике").
+
+    The dictionary's trie is walked with every candidate letter of every character at once
+    (``similar_keys``), so ambiguous letters cost nothing for words that do not exist.
+    """
+    words = _morph().dictionary.words
+    replaces = _ocr_replaces()
+    for variant in _ocr_segmentations(word.lower()):
+        for reading in words.similar_keys(variant, replaces):
+            if _is_common_russian(reading):
+                return str(reading)
+    return None
 
 
-_LATIN_TOKEN_RE = re.compile(r"(?<![\w@.])[A-Za-z0-9]+(?![\w@]|\.\w)")
+_LATIN_TOKEN_RE = re.compile(
+    r"(?<![\w@.#/\\])(?:>\|<|\}\|\{|>[Kk]|[bBlL]\||[A-Za-z0-9Ëë])+(?![\w@]|\.\w)"
+)
 
 
 def _looks_like_a_name(word: str) -> bool:
     return word.isupper() or (word[0].isupper() and word[1:].islower())
 
 
+# Signs that a Latin word came out of OCR rather than off a keyboard: a capital right after a
+# small letter ("npakTuke", "HauTu"), digits or bars among the letters ("ce6R", "6bIJI",
+# ">KuByT"). A word with marks worth at least MIN_MARKS (inside the word a digit or bar counts
+# 2, at its edge 1, a capital after a small letter 1) and at least MIN_MARKED_LETTERS Latin
+# letters, that reads as a Russian word longer than that, is evidence enough on its own, even
+# alone in a Cyrillic paragraph ("He 4acTo", "npoMoJI4aTb?"). Names written that way ("NumPy",
+# "MeCab", "iPhone") and identifiers ("path0", "0xAB") have one mark or read as nothing.
+_OCR_MARK_RE = re.compile(r"[a-zë][A-ZË]|[A-Za-zËë][0-9|<>{}]|[0-9|<>{}][A-Za-zËë]")
+_CASE_MARK_RE = re.compile(r"[a-zë][A-ZË]")
+_INNER_MARK_RE = re.compile(r"(?<=[A-Za-zËë])[0-9|<>{}]+(?=[A-Za-zËë])")
+_EDGE_MARK_RE = re.compile(r"^[0-9|<>{}]+(?=[A-Za-zËë])|(?<=[A-Za-zËë])[0-9|<>{}]+$")
+MIN_MARKS = 2
+MIN_MARKED_LETTERS = 3
+
+
+def _is_marked_russian(word: str) -> bool:
+    if word[:2] in ("0x", "0X"):  # hexadecimal
+        return False
+    marks = (
+        len(_CASE_MARK_RE.findall(word))
+        + 2 * len(_INNER_MARK_RE.findall(word))
+        + len(_EDGE_MARK_RE.findall(word))
+    )
+    if marks < MIN_MARKS or len(_LATIN_LETTER_RE.findall(word)) < MIN_MARKED_LETTERS:
+        return False
+    reading = _russian_reading(word)
+    return reading is not None and len(reading) > MIN_MARKED_LETTERS
+
+
+# Latin words that are code, not text: identifiers ending in a number ("path0", "top10", "mp3"),
+# hexadecimal or binary literals ("0xAB") and colours ("b0b0b0").
+_IDENTIFIER_RE = re.compile(
+    r"[A-Za-z]+[0-9]+|0[xXbB][0-9A-Fa-f]+|(?=(?:[A-Fa-f]*[0-9]){2})[0-9A-Fa-f]{6}"
+)
+
+
 def _latin_lookalike(text: str, masks: list[Span]) -> Flag | None:
     # In a mostly Cyrillic paragraph, capitalised Latin words are names and brands ("Tom",
-    # "Kate" read as "том", "кате"), so only the others can be evidence of look-alikes.
-    cyrillic_context = sum(1 for ch in text if _is_cyrillic(ch)) > len(
-        _LATIN_LETTER_RE.findall(text)
-    )
+    # "Kate" read as "том", "кате"), and so is a Latin word among Cyrillic ones ("массивы NumPy"
+    # read as "литру"): only words in a run of Latin ones, as an OCR'd line is, count there.
+    cyrillic_context = len(_CYR_LETTER_RE.findall(text)) > len(_LATIN_LETTER_RE.findall(text))
+    tokens = list(_LATIN_TOKEN_RE.finditer(text))
     words: list[Span] = []
-    for m in _LATIN_TOKEN_RE.finditer(text):
+    marked = False
+    for i, m in enumerate(tokens):
         token = m.group()
         if (
-            len(token) >= MIN_WORD_LEN
-            and _LATIN_LETTER_RE.search(token)
-            and not _inside(m.span(), masks)
-            and not (cyrillic_context and _looks_like_a_name(token))
+            len(token) < MIN_WORD_LEN
+            or not _LATIN_LETTER_RE.search(token)
+            or _inside(m.span(), masks)
+            or _IDENTIFIER_RE.fullmatch(token)
         ):
-            words.append(m.span())
-    if len(words) < MIN_KNOWN_WORDS:
+            continue
+        mark = _OCR_MARK_RE.search(token) is not None
+        if cyrillic_context and not (mark and _is_marked_russian(token)):
+            in_run = (i > 0 and _latin_neighbours(text, tokens[i - 1], m)) or (
+                i + 1 < len(tokens) and _latin_neighbours(text, m, tokens[i + 1])
+            )
+            if _looks_like_a_name(token) or not in_run:
+                continue
+        words.append(m.span())
+        marked = marked or mark
+    if len(words) < MIN_KNOWN_WORDS and not marked:
         return None
     english = sum(1 for s, e in words if _is_english(text[s:e]))
     if english > MAX_ENGLISH_SHARE * len(words):
         return None
     known = [(s, e) for s, e in words if _russian_reading(text[s:e]) is not None]
-    if len(known) < MIN_KNOWN_WORDS or len(known) < MIN_KNOWN_SHARE * len(words):
+    if (len(known) < MIN_KNOWN_WORDS or len(known) < MIN_KNOWN_SHARE * len(words)) and not any(
+        _is_marked_russian(text[s:e]) for s, e in known
+    ):
         return None
     examples = ", ".join(f"«{text[s:e]}» = «{_russian_reading(text[s:e])}»" for s, e in known[:3])
     return Flag(
@@ -649,13 +857,16 @@ def _latin_lookalike(text: str, masks: list[Span]) -> Flag | None:
     )
 
 
-_CYR = "\u0400-\u052f"
-_FOREIGN = "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u0370-\u03ff\u1e00-\u1eff"
-_INNER = "\u0300-\u036f\u00ad\u200b-\u200d\u2060"
+def _latin_neighbours(text: str, first: re.Match[str], second: re.Match[str]) -> bool:
+    """No Cyrillic letter between two Latin tokens: they belong to one Latin run."""
+    return _CYR_LETTER_RE.search(text, first.end(), second.start()) is None
+
+
 # Somewhere inside a mixed word one script touches the other (possibly across digits or marks),
-# or a digit sits between Cyrillic letters. One search of this rejects nearly every paragraph.
+# or a digit touches a Cyrillic letter. One search of this rejects nearly every paragraph.
 _MIXED_PROBE = re.compile(
-    f"[{_CYR}][{_INNER}0-9]*[{_FOREIGN}]|[{_FOREIGN}][{_INNER}0-9]*[{_CYR}]|[{_CYR}][0-9]+[{_CYR}]"
+    f"[{_CYR}][{_INNER}0-9]*[{_FOREIGN}]|[{_FOREIGN}][{_INNER}0-9]*[{_CYR}]"
+    f"|[{_CYR}][0-9]|[0-9][{_CYR}]"
 )
 
 

@@ -79,7 +79,7 @@ def test_lookalike_readings() -> None:
 @pytest.mark.parametrize(
     ("text", "words"),
     [
-        ("Kak Halitn cebst 8 Mupe", ["Kak", "Mupe"]),
+        ("Kak Halitn cebst 8 Mupe", ["Kak", "Halitn", "Mupe"]),  # "li" is OCR's й
         ("Kak HauTu ce6R B Mupe", ["Kak", "HauTu", "ce6R", "Mupe"]),
         ("Mbl kynunu xne6, Monoko, cblp u kopM gnR koTa.", None),
         ("Be4epoM Mbl nowJIu B napk u goJIro ryJIRJIu.", None),
@@ -126,7 +126,7 @@ def test_flag_is_frozen_and_json_ready() -> None:
     f = flag("Kak Halitn cebst 8 Mupe", "latin_lookalike")
     with pytest.raises(AttributeError):
         f.code = "other"  # type: ignore[misc]
-    assert f.to_json()["spans"] == [[0, 3], [19, 23]]
+    assert f.to_json()["spans"] == [[0, 3], [4, 10], [19, 23]]
 
 
 def test_ordinary_russian_is_never_flagged() -> None:
