@@ -8,8 +8,11 @@ Both sides ask the same model the same questions (the prompts ``layerkit preanno
 greedy settings: the naive side calls ``model.generate`` on one prompt at a time, as a first
 script would; the batched side is what ``layerkit preannotate`` runs (left-padded batches, one
 forward pass per step for the whole batch, a KV cache, token probabilities kept for the
-confidence). Both report paragraphs/s and generated tokens/s, and the ratio; the last line is
-``speedup=<batched/naive paragraphs per second> batch=<B> device=<device>``.
+confidence), once without and once with each paragraph's answer grammar (constrained
+decoding, as ``preannotate`` runs by default). Each reports paragraphs/s and generated
+tokens/s; the last line is ``speedup=<batched constrained/naive paragraphs per second>
+batch=<B> device=<device>``. A constrained answer ends when its grammar is complete, so it may
+generate fewer tokens than the others.
 Goal (issue 17): at least 4x at batch 16 on CPU. Name the card beside a GPU figure.
 """
 
@@ -131,9 +134,24 @@ def measure(db: Path, run: Path, args: argparse.Namespace) -> None:
                 tokens += len(ids)
         return tokens
 
+    task = tasks[args.layer]
+    cycled = [paragraphs[i % len(paragraphs)] for i in range(args.paragraphs)]
+
+    def constrained() -> int:
+        tokens = 0
+        for start in range(0, len(prompts), args.batch_size):
+            chunk = prompts[start : start + args.batch_size]
+            grammar = suggester._constraint(task, cycled[start : start + args.batch_size])
+            for ids, _, _ in generate_scored(
+                trained.model, chunk, args.max_new_tokens, trained.stop_ids, pad,
+                trained.runtime, grammar,
+            ):  # fmt: skip
+                tokens += len(ids)
+        return tokens
+
     batched_run = naive_run = None
     naive()  # warm-up: first calls allocate and compile kernels
-    for name, fn in (("naive", naive), ("batched", batched)):
+    for name, fn in (("naive", naive), ("batched", batched), ("constrained", constrained)):
         started = time.perf_counter()
         tokens = fn()
         seconds = time.perf_counter() - started
@@ -145,10 +163,13 @@ def measure(db: Path, run: Path, args: argparse.Namespace) -> None:
         )
         if name == "naive":
             naive_run = rate
-        else:
+        elif name == "constrained":
             batched_run = rate
     assert naive_run and batched_run
-    print(f"speedup={batched_run / naive_run:.2f} batch={args.batch_size} device={device} ({card})")
+    print(
+        f"speedup={batched_run / naive_run:.2f} (batched constrained / naive) "
+        f"batch={args.batch_size} device={device} ({card})"
+    )
 
 
 if __name__ == "__main__":

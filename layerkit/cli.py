@@ -276,6 +276,13 @@ def export() -> None:
     help="With --checkpoint: the longest answer; a longer one is counted invalid.",
 )
 @click.option(
+    "--constrain/--no-constrain",
+    default=True,
+    show_default=True,
+    help="With --checkpoint: keep answers to each paragraph's answer grammar (labels from the "
+    "schema, quotes from the paragraph), so they are valid by construction.",
+)
+@click.option(
     "--allow-draft-context",
     is_flag=True,
     help="With --checkpoint: also paragraphs whose lower layers are not done yet (their "
@@ -297,6 +304,7 @@ def preannotate(
     limit: int | None,
     batch_size: int,
     max_new_tokens: int,
+    constrain: bool,
     allow_draft_context: bool,
     redo: bool,
     as_json: bool,
@@ -317,6 +325,7 @@ def preannotate(
         chosen = from_checkpoint(
             project, checkpoint, layer, model_name,
             stage=stage, batch_size=batch_size, max_new_tokens=max_new_tokens,
+            constrained=constrain,
         )  # fmt: skip
     reports = []
     with project.open_store() as store, _progress("paragraphs") as progress:

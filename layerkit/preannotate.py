@@ -31,6 +31,7 @@ class PreannotateReport:
     skipped_human: int = 0
     annotations: int = 0
     not_ready: int = 0  # lower layers not done (see ``require_done_below``)
+    empty: int = 0  # of the filled, those the model found nothing to suggest in
     invalid: list[tuple[int, str]] = field(default_factory=list)  # (paragraph, why)
     warnings: list[str] = field(default_factory=list)  # said before any work started
 
@@ -42,6 +43,7 @@ class PreannotateReport:
             "eligible": self.eligible,
             "suggested": self.filled,
             "annotations": self.annotations,
+            "empty": self.empty,
             "invalid": len(self.invalid),
             "not_ready": self.not_ready,
             "skipped_human": self.skipped_human,
@@ -228,6 +230,7 @@ def _write_in_steps(
                 if writer.replace_model_annotations(paragraph_id, layer, rows):
                     report.filled += 1
                     report.annotations += len(rows)
+                    report.empty += not rows
                 else:
                     report.skipped_human += 1
                 done += 1

@@ -104,7 +104,8 @@ def test_every_eligible_paragraph_is_suggested_or_counted_invalid(
     invalid = {item["paragraph"] for item in report["invalid_paragraphs"]}
     assert all(after[pid] == [] for pid in invalid)  # nothing of an unusable answer stored
     suggested = [pid for pid in empty if after[pid]]
-    assert len(suggested) == report["suggested"]
+    # a valid answer may suggest nothing ({"predicates": []}): filled, with no rows
+    assert len(suggested) == report["suggested"] - report["empty"]
     assert all(row[4] == report["model"] for pid in suggested for row in after[pid])
 
 
@@ -307,3 +308,26 @@ def test_a_job_too_slow_for_this_machine_is_announced_before_it_starts(
     (warning,) = json.loads(out)["layers"][0]["warnings"]
     assert "would take up to about" in warning and "--limit" in warning
     assert "warning: 1 paragraph(s)" in err
+
+
+def test_constrained_answers_fail_only_by_running_out_of_tokens(
+    trained: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Under each paragraph's answer grammar (the default), an answer cannot be malformed,
+    quote what the paragraph lacks or use a label the schema lacks: the only way to fail is
+    not to finish within --max-new-tokens. Unconstrained, the same model writes unusable
+    answers."""
+    args = [
+        "preannotate", "--layer", "semantic", "--checkpoint", str(trained / "run"),
+        "--allow-draft-context", "--limit", "4", "--max-new-tokens", "48", "--redo", "--json",
+    ]  # fmt: skip
+    code, out, err = _cli(trained, capsys, *args)
+    assert code == 0, err
+    (report,) = json.loads(out)["layers"]
+    assert report["eligible"] == 4
+    reasons = [item["reason"] for item in report["invalid_paragraphs"]]
+    assert all(r.startswith("the answer did not end") for r in reasons), reasons
+    code, out, err = _cli(trained, capsys, *args, "--no-constrain")
+    assert code == 0, err
+    (free,) = json.loads(out)["layers"]
+    assert free["suggested"] == 0 and free["invalid"] == 4

@@ -187,11 +187,22 @@ def generate_scored(
     stop_ids: set[int],
     pad_id: int,
     runtime: Any,
+    logits_processor: Any = None,
 ) -> list[tuple[list[int], list[float], bool]]:
     """Greedy continuations of ``prompts`` in one left-padded batch (a KV cache, one forward
     pass per step for the whole batch), each with the probability the model gave every token
-    it chose and whether it stopped by itself (False: cut at ``max_new_tokens``)."""
+    it chose and whether it stopped by itself (False: cut at ``max_new_tokens``).
+
+    ``logits_processor`` (one, or a list) restricts the choices, e.g. to each row's answer
+    grammar (``layerkit.train.constrained.ConstrainedLogits``); the probabilities are then
+    still the model's own, before the restriction."""
     import torch
+    from transformers import LogitsProcessorList
+
+    processors = None
+    if logits_processor is not None:
+        listed = logits_processor if isinstance(logits_processor, list) else [logits_processor]
+        processors = LogitsProcessorList(listed)
 
     width = max(len(p) for p in prompts)
     ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
@@ -208,15 +219,19 @@ def generate_scored(
             eos_token_id=sorted(stop_ids),
             pad_token_id=pad_id,
             use_cache=True,
-            output_scores=True,
+            output_scores=processors is None,
+            output_logits=processors is not None,
+            logits_processor=processors,
             return_dict_in_generate=True,
         )
     chosen = out.sequences[:, width:]
-    # the probability of each chosen token under the model (greedy: the highest one)
+    # the probability of each chosen token under the model (greedy: the highest one, unless
+    # a processor ruled it out)
+    steps = out.scores if processors is None else out.logits
     probabilities = torch.stack(
         [
             torch.softmax(step.float(), dim=-1).gather(1, chosen[:, i : i + 1]).squeeze(1)
-            for i, step in enumerate(out.scores)
+            for i, step in enumerate(steps)
         ],
         dim=1,
     )

@@ -6,9 +6,11 @@ prompt is built as the curriculum builds it (the stage's own ``example.json`` sa
 layers it showed and in which form, and words the instruction), the lower layers' annotations
 are the store's, the answers are generated a batch at a time (left-padded, one forward pass per
 step for the whole batch, with a KV cache), and the layer's curriculum task reads each answer
-back into annotations (``read_answer``; quotes mapped onto the paragraph). An answer that does
-not parse, quotes text the paragraph lacks or breaks the schema is counted and listed with its
-reason, and nothing of it is stored.
+back into annotations (``read_answer``; quotes mapped onto the paragraph). The built-in tasks'
+answers are generated under each paragraph's answer grammar (``layerkit.train.constrained``:
+labels from the schema, quotes from the paragraph) unless ``constrained`` is off. An answer that
+does not parse, quotes text the paragraph lacks or breaks the schema is counted and listed with
+its reason, and nothing of it is stored.
 
 Each suggestion's confidence is the geometric mean of the probabilities of the tokens of the
 answer's line that stated it (:func:`unit_confidences`): low ones are drawn as doubtful in the
@@ -190,6 +192,9 @@ class RunSuggester:
     batch_size: int = 8
     max_new_tokens: int | None = None
     on_batch: Callable[[int], None] | None = None
+    # answers kept to each paragraph's answer grammar (layerkit.train.constrained): labels from
+    # the schema, quotes from the paragraph; only for the built-in tasks' JSON answers
+    constrained: bool = True
     description: str = "suggestions of a layerkit training run"
     name: str = field(init=False)
     version: str = field(init=False)
@@ -300,6 +305,7 @@ class RunSuggester:
                 trained.stop_ids,
                 pad_id(trained.tokenizer),
                 trained.runtime,
+                self._constraint(task, chunk),
             )
             for paragraph, (ids, probabilities, stopped) in zip(chunk, generated, strict=True):
                 text = str(trained.tokenizer.decode(ids, skip_special_tokens=True))
@@ -310,6 +316,15 @@ class RunSuggester:
             if self.on_batch is not None:
                 self.on_batch(len(chunk))
         return out
+
+    def _constraint(self, task: Any, chunk: Sequence[Paragraph]) -> Any:
+        """The answer grammars of a batch as a logits processor, or None (unconstrained)."""
+        from layerkit.train.constrained import TASK_LAYERS, ConstrainedLogits, grammar_for
+
+        if not self.constrained or getattr(task, "name", None) not in TASK_LAYERS:
+            return None
+        grammars = [grammar_for(task.name, p.text, p.sentences, self.schemas) for p in chunk]
+        return ConstrainedLogits(self._trained.tokenizer, grammars, stop_ids=self._trained.stop_ids)
 
     def _read(
         self,
