@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -313,7 +314,6 @@ class ConstrainedLogits:
         stop_ids: Iterable[int] | None = None,
         threads: int | None = None,
     ) -> None:
-        import llguidance
         import torch
 
         stops = sorted(
@@ -325,23 +325,43 @@ class ConstrainedLogits:
             raise ValueError("constrained generation needs a stop token (the tokenizer has none)")
         self.stop_ids = stops
         self._tokenizer = _ll_tokenizer(tokenizer, tuple(stops))
-        self.matchers = []
-        for grammar in grammars:
-            matcher = llguidance.LLMatcher(self._tokenizer, grammar, log_level=0)
-            if matcher.is_error():
-                raise ValueError(f"invalid answer grammar: {matcher.get_error()}")
-            self.matchers.append(matcher)
-        self._executor = llguidance.LLExecutor(threads)
+        self._grammars = list(grammars)
+        self.matchers: list[Any] = []
+        # The matchers (a few ms each) are built in a thread while the model reads the
+        # prompts: the first call, after the prompts' forward pass, waits for them.
+        self._failure: BaseException | None = None
+        self._building = threading.Thread(target=self._build, daemon=True)
+        self._building.start()
+        self._executor = _executor(threads)
         vocab = self._tokenizer.vocab_size
         self._words = (vocab + 31) // 32
-        self._bitmask = torch.zeros((len(self.matchers), self._words), dtype=torch.int32)
+        self._bitmask = torch.zeros((len(self._grammars), self._words), dtype=torch.int32)
         self._bits = torch.arange(32, dtype=torch.int32)
         self._prompt_width: int | None = None
-        self.done = [False] * len(self.matchers)
+        self.done = [False] * len(self._grammars)
+
+    def _build(self) -> None:
+        import llguidance
+
+        try:
+            for grammar in self._grammars:
+                matcher = llguidance.LLMatcher(self._tokenizer, grammar, log_level=0)
+                if matcher.is_error():
+                    raise ValueError(f"invalid answer grammar: {matcher.get_error()}")
+                self.matchers.append(matcher)
+        except BaseException as exc:  # raised in the caller's thread by ready()
+            self._failure = exc
+
+    def ready(self) -> None:
+        """Wait for the matchers; a grammar that did not compile raises here."""
+        self._building.join()
+        if self._failure is not None:
+            raise self._failure
 
     def __call__(self, input_ids: Any, scores: Any) -> Any:
         import torch
 
+        self.ready()
         rows, width = input_ids.shape
         if rows != len(self.matchers):
             raise ValueError(f"{len(self.matchers)} grammars for a batch of {rows} rows")
@@ -382,7 +402,21 @@ class ConstrainedLogits:
     def errors(self) -> list[str]:
         """Each row's matcher error ('' where there is none): a token outside the grammar,
         which only a processor before this one could have chosen."""
+        self.ready()
         return [m.get_error() for m in self.matchers]
+
+
+_EXECUTORS: dict[int | None, Any] = {}
+
+
+def _executor(threads: int | None) -> Any:
+    """llguidance's mask-computing thread pool, made once per size (not per batch)."""
+    import llguidance
+
+    found = _EXECUTORS.get(threads)
+    if found is None:
+        found = _EXECUTORS[threads] = llguidance.LLExecutor(threads)
+    return found
 
 
 _TOKENIZERS: dict[tuple[int, tuple[int, ...]], tuple[Any, Any]] = {}
