@@ -469,6 +469,8 @@ async def test_model_suggestions_are_accepted_one_by_one_or_all_at_once(
 
     async with running(db, at=chat, layer="semantic") as (app, pilot):
         assert "^a Accept" in footer(app)  # shown while there are suggestions here
+        shown = [row.text.plain for row in side(app)._rows]
+        assert sum("40%" in line for line in shown) == 4  # each suggestion's confidence
         await pilot.press("ctrl+a")  # cursor on «Привет»: the AGENT span alone
         assert origins()["span:AGENT"] == "human"
         assert origins()["relation:AGENT"] == origin  # its predicate is still a suggestion

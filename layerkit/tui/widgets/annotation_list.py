@@ -384,6 +384,9 @@ def _describe(a: Annotation, data: ParagraphData, schema: LayerSchema) -> Text:
     line = Text(no_wrap=True, overflow="ellipsis", end="")
     line.append("  ", Style(bgcolor=label_colour(schema, a.field, a.label)))
     line.append(" ✓ " if not is_suggestion(a.origin) else " · ", Style(dim=is_suggestion(a.origin)))
+    if is_suggestion(a.origin) and a.confidence is not None:
+        # a suggestion says how sure its model was: low ones in the doubtful colour
+        line.append(f"{a.confidence:4.0%} ", _UNSURE if unsure(a) else Style(dim=True))
     if a.kind == "relation":
         source = data.by_id(a.source_id or -1)
         target = data.by_id(a.target_id or -1)
