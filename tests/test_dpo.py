@@ -102,3 +102,48 @@ def test_an_undone_correction_makes_no_pair(tmp_path: Path) -> None:
             store.set_status(paragraph_id, layer, "done", annotator="anna")
     manifest, _ = export(project, tmp_path / "dpo", "dpo")
     assert [s["records"] for s in manifest["stages"] if s["layer"] == "lexical"] == [0]
+
+
+def test_a_corrected_or_rejected_suggestion_of_a_higher_layer_becomes_a_pair(
+    tmp_path: Path,
+) -> None:
+    """Issue 17: a run's semantic suggestions, one relabelled and one deleted by a person:
+    the pair's chosen answer is the layer as the person left it, the rejected one the
+    model's, under the same layered prompt."""
+    run = "model:run@abc123"
+    record = paragraph_record("d0", 0, "Мама мыла раму.")
+    # no semantic gold: the layer is the model's to suggest
+    record["annotations"] = [a for a in record["annotations"] if a["layer"] != "semantic"]
+    lines = [{"type": "document", "key": "d0", "name": "doc"}, record]
+    path = tmp_path / "c.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in lines), "utf-8")
+    project = load(tmp_path, path)
+    with project.open_store() as store:
+        pid = next(store.iter_paragraphs()).id
+        assert pid is not None
+        suggested = [
+            {"layer": "semantic", "kind": "span", "field": "frame", "label": label, "start": s,
+             "end": e, "local_id": i, "annotator": run, "origin": run}
+            for i, (label, s, e) in enumerate(
+                [("PREDICATE", 5, 9), ("PATIENT", 0, 4), ("THEME", 10, 14)], start=1
+            )
+        ]  # fmt: skip
+        with store.bulk(annotator=run, action="preannotate") as writer:
+            assert writer.replace_model_annotations(pid, "semantic", suggested)
+        by_label = {a.label: a for a in store.annotations(pid, "semantic")}
+        store.update_annotation(by_label["PATIENT"].id, annotator="anna", label="AGENT")  # type: ignore[arg-type]
+        store.delete_annotation(by_label["THEME"].id, annotator="anna")  # type: ignore[arg-type]
+        for layer in project.schemas.order:
+            store.set_status(pid, layer, "done", annotator="anna")
+    manifest, _ = export(project, tmp_path / "dpo", "dpo")
+    semantic = [
+        r for stage, _, r in records(tmp_path / "dpo", manifest)
+        if stage == "02-semantic" and r["meta"].get("pair") == "correction"
+    ]  # fmt: skip
+    assert len(semantic) == 1
+    meta = semantic[0]["meta"]
+    assert (meta["corrected"], meta["deleted_suggestions"], meta["models"]) == (1, 1, [run])
+    chosen = semantic[0]["chosen"][0]["content"]
+    rejected = semantic[0]["rejected"][0]["content"]
+    assert "AGENT" in chosen and "PATIENT" not in chosen and "раму" not in chosen
+    assert "PATIENT" in rejected and "THEME" in rejected
