@@ -33,7 +33,7 @@ replay checks that the screen shows exactly what the plan expected.
 
 At the end the store is compared with the gold per layer, in a form without ids: token
 analyses (lemma, UPOS, FEATS), spans, labels, relations (by the spans they link), free texts,
-attributes, and origin ``human``. An attribute left empty (``""``, ``None``) counts as not
+attributes, and that a person made it (origin ``human``, or ``adjudicated`` in the gold). An attribute left empty (``""``, ``None``) counts as not
 given (the schema: "empty when implicit"), while ``false`` and ``0`` are values (``_attrs``);
 annotator names and model confidences are not compared. What the
 annotator has no command for is not written by other means: it is entered as far as the
@@ -73,6 +73,7 @@ from textual.keys import _character_to_key, _get_unicode_name_from_key  # noqa: 
 
 from layerkit.errors import LayerkitError  # noqa: E402
 from layerkit.ingest import import_paths  # noqa: E402
+from layerkit.model import is_suggestion  # noqa: E402
 from layerkit.preannotate import choose_preannotator, preannotate  # noqa: E402
 from layerkit.project import Project  # noqa: E402
 from layerkit.schema.models import LayerSchema  # noqa: E402
@@ -137,7 +138,9 @@ def _attrs(attrs: dict[str, Any] | None) -> tuple[tuple[str, str], ...]:
 
 def normal(a: Annotation, data: ParagraphData) -> tuple[Any, ...]:
     """An annotation in a form without ids: what it is, where, and everything it says."""
-    return (*kp.identity(a, data), _attrs(a.attrs), a.value, a.origin)
+    # whose: a person's (an annotator's "human", an adjudicator's "adjudicated") or a model's
+    whose = "model" if is_suggestion(a.origin) else "person"
+    return (*kp.identity(a, data), _attrs(a.attrs), a.value, whose)
 
 
 def describe(g: Gold) -> str:
@@ -165,6 +168,8 @@ def load_corpus(path: Path) -> list[dict[str, Any]]:
 def gold_annotations(record: dict[str, Any], paragraph: Paragraph) -> list[Annotation]:
     out = []
     for a in record.get("annotations", []):
+        if "@" in a["layer"]:
+            continue  # an annotator's private copy (double annotation): the gold is the layer
         out.append(
             Annotation(
                 id=a["id"],
