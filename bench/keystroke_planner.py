@@ -407,8 +407,12 @@ class CursorModel:
         """Edges of moves that depend on the annotations (e.g. the next doubtful token)."""
         if not self.dynamic:
             return [[] for _ in range(self.n)]
+        # what such moves read: the layer's token analyses (the next doubtful one) and its
+        # spans (the next word no span covers)
         signature = tuple(
-            (a.id, a.version, a.origin, a.label) for a in data.of_layer(schema.layer, "token")
+            (a.id, a.version, a.origin, a.label, a.start, a.end)
+            for a in data.of_layer(schema.layer)
+            if a.kind in ("token", "span")
         )
         cache_key = (schema.layer, signature)
         found = self._dynamic_cache.get(cache_key)

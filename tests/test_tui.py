@@ -535,6 +535,20 @@ async def test_copies_stay_private_until_every_one_is_done(db: Path, chat: int) 
     assert rows(db, chat, "semantic") == []  # nothing merged into the gold
 
 
+async def test_space_goes_to_the_next_content_word_no_span_covers(db: Path, chat: int) -> None:
+    """«Привет! Короче, я вчера всё-таки дошла до ...»: from «Привет», space skips «!» and the
+    span already over «Короче», and lands on «я»; then «вчера»."""
+    async with running(db, at=chat, layer="semantic") as (app, pilot):
+        await pilot.press("right", "right", "p", "escape", "home")  # a span over «Короче»
+        text = view(app).data.text
+        await pilot.press("space")
+        start, end = view(app).data.tokens[view(app).selection.cursor]
+        assert text[start:end] == "я"
+        await pilot.press("space")
+        start, end = view(app).data.tokens[view(app).selection.cursor]
+        assert text[start:end] == "вчера"
+
+
 async def test_keys_typed_in_a_burst_apply_in_order(db: Path, chat: int) -> None:
     """A fast typist's keys arrive before the previous ones are handled: the label must still
     go to the selection and the paragraph the earlier keys made."""

@@ -70,6 +70,11 @@ def hint_labels(count: int, cursor: int = 0) -> list[str]:
     return labels
 
 
+# Words a span rarely starts at (a preposition, a conjunction, a particle, punctuation): the
+# next free word skips them.
+FUNCTION_UPOS = frozenset({"ADP", "CCONJ", "SCONJ", "PART", "PUNCT", "SYM", "AUX", "DET", "INTJ"})
+
+
 class ParagraphView(SteadyScrollbars, can_focus=True):
     """Token-cursor editor over one paragraph's text."""
 
@@ -143,6 +148,15 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
             "most likely is. [ goes to the previous one",
         ),
         Binding("left_square_bracket", "verb(-1)", "Previous verb", key_display="[", show=False),
+        Binding(
+            "space",
+            "next_free(1)",
+            "Next free word",
+            key_display="space",
+            show=False,
+            tooltip="Next content word (by the lexical layer) that no span of this layer covers "
+            "yet: where the next span most likely starts when spans are entered in text order",
+        ),
         Binding(
             "greater_than_sign",
             "lower_span(1)",
@@ -513,6 +527,36 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
         if ahead:
             target = ahead[0] if step > 0 else ahead[-1]
             self._select(Selection(target, target))
+
+    def action_next_free(self, step: int) -> None:
+        """Move to the next (``step`` 1) content word that no span of this layer covers yet:
+        not punctuation, not a preposition, conjunction or particle by the lexical layer's
+        analyses (any word where there are none)."""
+        if self.data is None or self.selection is None or self.schema is None:
+            return
+        tokens = self.data.tokens
+        covered = [False] * len(tokens)
+        for a in self.data.of_layer(self.schema.layer, "span"):
+            if a.start is None or a.end is None:
+                continue
+            for i in range(token_at(tokens, a.start), len(tokens)):
+                if tokens[i][0] >= a.end:
+                    break
+                covered[i] = True
+        function = {
+            token_at(tokens, a.start)
+            for a in self.data.annotations
+            if a.kind == "token" and a.start is not None and a.label in FUNCTION_UPOS
+        }
+        text = self.data.text
+        cursor = self.selection.cursor
+        order = range(cursor + step, len(tokens) if step > 0 else -1, step)
+        for i in order:
+            start, end = tokens[i]
+            if covered[i] or i in function or not any(ch.isalnum() for ch in text[start:end]):
+                continue
+            self._select(Selection(i, i))
+            return
 
     def action_lower_span(self, step: int) -> None:
         """Select the next (``step`` 1) or previous (-1) span of the nearest layer below that
