@@ -85,6 +85,18 @@ def answer_losses(
 
 
 @torch.no_grad()
+def left_padded(prompts: Sequence[list[int]], pad_id: int) -> tuple[Any, Any]:
+    """``prompts`` as one batch padded on the left (so every row's next token comes at the
+    same position), and its attention mask."""
+    width = max(len(p) for p in prompts)
+    ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(prompts), width), dtype=torch.long)
+    for r, prompt in enumerate(prompts):
+        ids[r, width - len(prompt) :] = torch.tensor(prompt)
+        mask[r, width - len(prompt) :] = 1
+    return ids, mask
+
+
 def generate(
     model: Any,
     prompts: Sequence[list[int]],
@@ -94,12 +106,8 @@ def generate(
     runtime: Runtime,
 ) -> list[list[int]]:
     """Greedy continuations of ``prompts`` (left-padded into one batch), cut at a stop token."""
-    width = max(len(p) for p in prompts)
-    ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(prompts), width), dtype=torch.long)
-    for r, prompt in enumerate(prompts):
-        ids[r, width - len(prompt) :] = torch.tensor(prompt)
-        mask[r, width - len(prompt) :] = 1
+    ids, mask = left_padded(prompts, pad_id)
+    width = ids.shape[1]
     with runtime.autocast():
         out = model.generate(
             input_ids=ids.to(runtime.device),

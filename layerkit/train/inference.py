@@ -204,12 +204,10 @@ def generate_scored(
         listed = logits_processor if isinstance(logits_processor, list) else [logits_processor]
         processors = LogitsProcessorList(listed)
 
-    width = max(len(p) for p in prompts)
-    ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(prompts), width), dtype=torch.long)
-    for r, prompt in enumerate(prompts):
-        ids[r, width - len(prompt) :] = torch.tensor(prompt)
-        mask[r, width - len(prompt) :] = 1
+    from layerkit.train.evaluate import left_padded
+
+    ids, mask = left_padded(prompts, pad_id)
+    width = ids.shape[1]
     with torch.inference_mode(), runtime.autocast():
         out = model.generate(
             input_ids=ids.to(runtime.device),
