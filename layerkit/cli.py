@@ -145,6 +145,8 @@ def import_(
         out.print(line, markup=False)
         for note in f.notes:
             err.print(f"[yellow]note:[/] {escape(str(f.path))}: {escape(note)}")
+        for warning in f.warnings:
+            err.print(f"[yellow]warning:[/] {escape(str(f.path))}: {escape(warning)}")
         if f.flags:
             flagged = ", ".join(f"{code}: {n}" for code, n in sorted(f.flags.items()))
             err.print(

@@ -84,7 +84,9 @@ class ParagraphDraft:
 @dataclass
 class DocumentDraft:
     """One document read from a file. ``notes`` are things the user should be told at import
-    (encoding detected, mojibake repaired, ...); they are printed and kept in ``meta``."""
+    (encoding detected, mojibake repaired, ...); ``warnings`` are problems with the input that
+    were dealt with (a paragraph far too long to annotate, split). Both are printed, naming
+    the file, and kept in ``meta``."""
 
     name: str
     source: str
@@ -93,6 +95,7 @@ class DocumentDraft:
     meta: dict[str, Any] = dc_field(default_factory=dict)
     encoding: str | None = None
     notes: list[str] = dc_field(default_factory=list)
+    warnings: list[str] = dc_field(default_factory=list)
 
 
 @dataclass

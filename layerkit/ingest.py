@@ -18,7 +18,7 @@ from typing import Any
 
 from layerkit.drafts import DocumentDraft, ImportOptions, ParagraphDraft
 from layerkit.errors import InputError, LayerkitError, UsageError
-from layerkit.nlp.segment import segment_many
+from layerkit.nlp.segment import LONG_PARAGRAPH, segment_many
 from layerkit.plugin.manager import blamed_on
 from layerkit.project import Project
 from layerkit.quality import find_flags
@@ -43,6 +43,7 @@ class FileReport:
     duplicates: int = 0
     encodings: set[str] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     flags: Counter[str] = field(default_factory=Counter)
 
 
@@ -181,9 +182,18 @@ def prepare_document(
     for note in draft.notes:
         if note not in report.notes:
             report.notes.append(note)
+    for warning in draft.warnings:
+        if warning not in report.warnings:
+            report.warnings.append(warning)
     texts: list[str] = []
     for par in draft.paragraphs:
         texts.append(_checked_text(par, path))
+        if len(texts[-1]) > LONG_PARAGRAPH:
+            report.warnings.append(
+                f"{_where(par.line)}a paragraph of {len(texts[-1]):,} characters, far longer "
+                "than anyone annotates, was imported whole, as the file gives it; split it in "
+                "the file if you can"
+            )
     missing = [
         i for i, par in enumerate(draft.paragraphs) if par.tokens is None or par.sentences is None
     ]
@@ -221,9 +231,15 @@ def prepare_document(
         meta.setdefault("encoding", draft.encoding)
     if draft.notes:
         meta.setdefault("import_notes", list(draft.notes))
+    if draft.warnings:
+        meta.setdefault("import_warnings", list(draft.warnings))
     return NewDocument(
         name=draft.name, source=draft.source, format=draft.format, meta=meta, paragraphs=paragraphs
     )
+
+
+def _where(line: int | None) -> str:
+    return "" if line is None else f"line {line}: "
 
 
 def _checked_text(par: ParagraphDraft, path: Path) -> str:

@@ -6,8 +6,15 @@ from pathlib import Path
 
 import conllu
 import pytest
+from layerkit_ru_morph.tagging import choose_convention
 
-from layerkit.nlp.conventions import CONVENTIONS, convert, treebank_convention
+from layerkit.nlp.conventions import (
+    CONVENTIONS,
+    ConventionEvidence,
+    convention_from_name,
+    convert,
+    treebank_convention,
+)
 from layerkit.nlp.rule_tagger import RuleTagger
 from layerkit.nlp.ud_map import feats_to_str
 
@@ -155,3 +162,120 @@ def test_conversion_matches_the_treebank_better(name: str) -> None:
     assert path.is_file(), f"gold data missing: {path}"
     raw, converted = _alltags_accuracy(path, treebank_convention(path), limit=300)
     assert converted > raw + 0.08, (raw, converted)
+
+
+# --- telling the convention of a file whose name says nothing ---------------------------------
+
+#: the gold files the project may tune on (never a test file, never PUD)
+TRAIN_DEV = sorted(p for p in DATA.glob("*.conllu") if p.stem.endswith(("-train", "-dev")))
+
+
+@pytest.mark.parametrize(
+    ("name", "convention"),
+    [
+        ("ru_gsd-ud-test.conllu", "gsd"),
+        ("ru_taiga-extra-train.conllu", "taiga-old"),
+        ("ru_syntagrus-ud-dev.conllu", "ud"),
+        ("gsd.in.conllu", None),
+        ("mine.conllu", None),
+        ("ru_mine.conllu", None),
+    ],
+)
+def test_convention_from_name(name: str, convention: str | None) -> None:
+    assert convention_from_name(Path("/x") / name) == convention
+
+
+def _blocks(path: Path) -> list[list[str]]:
+    blocks, current = [], []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            current.append(line)
+        elif current:
+            blocks.append(current)
+            current = []
+    return blocks + ([current] if current else [])
+
+
+def _variant(block: list[str], variant: str) -> list[str]:
+    """annotated: as is; blanked: LEMMA, UPOS and FEATS emptied (what `layerkit tag` fills);
+    plain: only ID, FORM and the text comment left."""
+    out = []
+    for line in block:
+        if line.startswith("#"):
+            if variant != "plain" or line.startswith("# text = "):
+                out.append(line)
+            continue
+        cols = line.split("\t")
+        if variant in ("blanked", "plain"):
+            cols[2] = cols[3] = cols[5] = "_"
+        if variant == "plain":
+            cols[4] = cols[6] = cols[7] = cols[8] = cols[9] = "_"
+        out.append("\t".join(cols))
+    return out
+
+
+def _write(path: Path, blocks: list[list[str]]) -> Path:
+    path.write_text("".join("\n".join(b) + "\n\n" for b in blocks), encoding="utf-8")
+    return path
+
+
+#: (file, variant) -> what the content tells (None: nothing, so ud, the default, is used)
+EXPECTED = {
+    ("ru_gsd-ud-dev.conllu", "blanked"): "gsd",  # GSD's XPOS, sentence ids, quote tokens
+    ("ru_gsd-ud-dev.conllu", "plain"): "gsd",  # `` and &#39;&#39; as quotation marks
+    ("ru_taiga-extra-train.conllu", "blanked"): "taiga-old",  # XPOS CONJ
+    ("ru_taiga-extra-train.conllu", "plain"): None,
+    ("ru_taiga-ud-dev.conllu", "blanked"): None,
+    ("ru_taiga-ud-dev.conllu", "plain"): None,
+    ("ru_poetry-ud-dev.conllu", "blanked"): None,
+    ("ru_poetry-ud-dev.conllu", "plain"): None,
+}
+
+
+@pytest.mark.parametrize("variant", ["annotated", "blanked", "plain"])
+@pytest.mark.parametrize("path", TRAIN_DEV, ids=lambda p: p.name)
+def test_convention_of_renamed_treebank_files(tmp_path: Path, path: Path, variant: str) -> None:
+    renamed = _write(tmp_path / "corpus.conllu", [_variant(b, variant) for b in _blocks(path)])
+    told = EXPECTED.get((path.name, variant), treebank_convention(path))
+    convention, why = choose_convention(renamed)
+    if told is None:
+        assert convention == "ud"
+        assert why.startswith("the default") and "neither the file name nor the content" in why
+    else:
+        assert convention == told == treebank_convention(path)
+        assert why.startswith("detected from the content"), why
+
+
+def test_convention_detection_on_slices_is_never_wrong() -> None:
+    """Renamed train/dev files cut into 50-sentence pieces (about 600 words): annotated ones
+    are all told right; blanked and plain ones are told right or not at all (the default)."""
+    right = total = 0
+    for path in TRAIN_DEV:
+        blocks = _blocks(path)
+        for variant in ("annotated", "blanked", "plain"):
+            for i in range(0, len(blocks), 50):
+                evidence = ConventionEvidence()
+                for line in (x for b in blocks[i : i + 50] for x in _variant(b, variant)):
+                    if line.startswith("#"):
+                        evidence.comment(line)
+                    else:
+                        cols = line.split("\t")
+                        if cols[0].isdigit():
+                            evidence.word(cols[1], cols[2], cols[3], cols[4], cols[5])
+                convention, why = evidence.decide()
+                assert convention in (None, treebank_convention(path)), (path, variant, i, why)
+                if variant == "annotated":
+                    assert convention == treebank_convention(path), (path, i, why)
+                right += convention == treebank_convention(path)
+                total += 1
+    assert total > 200 and right > total // 3
+
+
+def test_a_text_file_gets_the_default(tmp_path: Path) -> None:
+    src = tmp_path / "notes.txt"
+    src.write_text("Дом, который построил Джек.\n", encoding="utf-8")
+    assert choose_convention(src) == (
+        "ud",
+        "the default (the current UD Russian guidelines): a text file has no annotations to "
+        "tell a convention by",
+    )

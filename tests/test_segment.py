@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
-from layerkit.nlp.segment import segment, segment_many
+import functools
+import random
+
+import pytest
+from spacy.language import Language
+
+import layerkit.nlp.segment as segment_module
+from layerkit.nlp.segment import (
+    CHUNK_CHARS,
+    Segmentation,
+    segment,
+    segment_many,
+    sentence_tokens,
+    split_paragraph,
+)
 
 
 def _words(text: str) -> list[str]:
@@ -34,3 +48,136 @@ def test_sentences_cover_their_tokens() -> None:
     ]
     for a, b in seg.tokens:
         assert any(s <= a and b <= e for s, e in seg.sentences)
+
+
+# --- any length: chunks for spaCy, a linear rule for runs that are no words -------------------
+
+_PIECES = [
+    "слово", "Мама", "мыла", "раму", ".", "!", "?", "...", "«", "»", "(", ")", ",", "т.д.",
+    "5,5", "по-видимому", "—", "За\u0301мок", "😍", "конец.Начало", "http://x.ru/a", "\u00a0",
+    "\n", "\n\n", " ", "  ",
+]  # fmt: skip
+
+
+def _random_text(seed: int) -> str:
+    rnd = random.Random(seed)
+    few_periods = rnd.random() < 0.3  # sentences longer than a chunk
+    out = []
+    for _ in range(rnd.randint(50, 600)):
+        piece = rnd.choice(_PIECES)
+        if few_periods and piece in (".", "!", "?", "...") and rnd.random() < 0.95:
+            piece = "слово"
+        out.append(piece + rnd.choice([" ", " ", " ", "", "\n"]))
+    return "".join(out).strip() or "x"
+
+
+@functools.lru_cache(maxsize=1)
+def _unlimited() -> Language:
+    nlp = segment_module.blank_russian()
+    nlp.max_length = 10**8
+    return nlp
+
+
+def _whole(text: str) -> Segmentation:
+    """What spaCy gives on the whole text at once (its length limit lifted)."""
+    nlp = _unlimited()
+    sentences = [s for s in segment_module._sentences(nlp(text), 0) if s]
+    return segment_module._segmentation(sentences)
+
+
+def _check_offsets(text: str, seg: Segmentation) -> None:
+    assert all(0 <= a < b <= len(text) for a, b in seg.tokens)
+    assert all(text[a:b].strip() == text[a:b] for a, b in seg.tokens)
+    assert all(seg.tokens[i][1] <= seg.tokens[i + 1][0] for i in range(len(seg.tokens) - 1))
+    assert sum(len(t) for t in sentence_tokens(seg)) == len(seg.tokens)
+    # every character that is not whitespace is in a token
+    # (a token may hold a space: spaCy's special cases such as "и др.")
+    nonspace = sum(not c.isspace() for a, b in seg.tokens for c in text[a:b])
+    assert nonspace == sum(not c.isspace() for c in text)
+
+
+@pytest.mark.parametrize("chunk", [120, 1000])
+def test_chunks_give_exactly_what_the_whole_text_gives(
+    monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """Tiny chunks, so that every text is cut many times: tokens and sentences (including
+    sentences longer than a chunk, and punctuation after a sentence's end) come out exactly
+    as spaCy gives them on the whole text."""
+    monkeypatch.setattr(segment_module, "CHUNK_CHARS", chunk)
+    for seed in range(150):
+        text = _random_text(seed)
+        seg = next(segment_module.segment_many([text]))
+        assert seg == _whole(text), seed
+        _check_offsets(text, seg)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "а " * 100 + ". " + "б " * 100 + "! " + "в " * 100,
+        "а " * 100 + ".\n" + "б " * 100 + ".  » в",
+    ],
+)
+def test_sentences_longer_than_a_chunk_ending_at_every_possible_cut(
+    monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
+    text = text.strip()
+    whole = _whole(text)
+    for chunk in range(60, 330):
+        monkeypatch.setattr(segment_module, "CHUNK_CHARS", chunk)
+        assert next(segment_module.segment_many([text])) == whole, chunk
+
+
+def test_longer_than_spacy_allows() -> None:
+    """Just over spaCy's nlp.max_length (1,000,000 characters, error E088), on one line."""
+    sentence = "Мама мыла раму, а папа читал «Известия» — по-видимому, 5,5 % за\u0301мков! "
+    text = (sentence * (1_000_000 // len(sentence) + 2)).strip()
+    assert len(text) > 1_000_000 > CHUNK_CHARS
+    seg = segment_module.segment(text)
+    _check_offsets(text, seg)
+    assert len(seg.sentences) == text.count("!")
+    words = [text[a:b] for a, b in seg.tokens[:20]]
+    assert words[:4] == ["Мама", "мыла", "раму", ","] and "за\u0301мков" in words
+
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        "«" * 30_000,  # spaCy's affix loop is quadratic: 40 s for 20,000 of these
+        ("«" * 50 + " ") * 400,
+        "ааааа" * 3_000,
+        "слово." * 5_000,  # text whose spaces were lost
+        "http://example.com/" + "abc/" * 400,
+    ],
+    ids=["quotes", "quote-words", "letters", "no-spaces", "url"],
+)
+def test_runs_without_whitespace_are_cheap_and_exact(run: str) -> None:
+    text = f"Начало. {run} Конец абзаца."
+    seg = segment_module.segment(text)  # seconds at most, whatever the run
+    _check_offsets(text, seg)
+    assert [text[a:b] for a, b in seg.tokens[:2]] == ["Начало", "."]
+    assert [text[a:b] for a, b in seg.tokens[-3:]] == ["Конец", "абзаца", "."]
+
+
+def test_many_short_paragraphs_still_batch_and_keep_order() -> None:
+    texts = [f"Абзац номер {i}. Второе предложение." for i in range(600)]
+    texts.insert(300, "Очень " * 30_000)
+    segs = list(segment_module.segment_many(texts))
+    assert len(segs) == len(texts)
+    for text, seg in zip(texts, segs, strict=True):
+        _check_offsets(text, seg)
+
+
+def test_split_paragraph_parts_end_at_sentences() -> None:
+    text = " ".join(f"Предложение номер {i} здесь." for i in range(2_000))
+    text += " " + "без точки " * 1_000 + "конец."
+    seg = segment_module.segment(text)
+    parts = list(split_paragraph(seg, 2_000))
+    assert [t for p in parts for t in p.tokens] == seg.tokens
+    for part in parts:
+        a, b = part.tokens[0][0], part.tokens[-1][1]
+        assert b - a <= 2_000 + 100
+        assert part.sentences[0][0] == a and part.sentences[-1][1] == b
+    # whole sentences, except the one longer than a part
+    ends = {e for _, e in seg.sentences}
+    assert 4 <= sum(p.tokens[-1][1] not in ends for p in parts) <= 6

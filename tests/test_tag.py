@@ -202,3 +202,41 @@ def test_cli_refuses_unknown_convention(tmp_path: Path) -> None:
     result = _tag_cli(src, tmp_path / "out.conllu", "--convention", "syntagrus")
     assert result.returncode == 2
     assert "syntagrus" in result.stderr
+
+
+def _blanked(path: Path, sentences: int, keep_xpos: bool) -> str:
+    """The first sentences of a treebank with LEMMA, UPOS and FEATS emptied (and XPOS too,
+    unless ``keep_xpos``)."""
+    out, n = [], 0
+    for line in path.read_text(encoding="utf-8").splitlines():
+        cols = line.split("\t")
+        if len(cols) == 10:
+            cols[2] = cols[3] = cols[5] = "_"
+            if not keep_xpos:
+                cols[4] = "_"
+            line = "\t".join(cols)
+        out.append(line)
+        if not line:
+            n += 1
+            if n == sentences:
+                break
+    return "\n".join(out) + "\n"
+
+
+def test_cli_convention_from_content_when_the_name_says_nothing(tmp_path: Path) -> None:
+    src = tmp_path / "gsd.in.conllu"
+    src.write_text(_blanked(UD / "ru_gsd-ud-dev.conllu", 60, keep_xpos=True), encoding="utf-8")
+    result = _tag_cli(src, tmp_path / "out.conllu")
+    assert result.returncode == 0, result.stderr
+    assert "note: convention gsd: detected from the content" in result.stderr
+    assert "GSD's XPOS tags" in result.stderr
+    assert "convention gsd)" in result.stdout
+
+
+def test_cli_says_when_the_default_convention_is_used(tmp_path: Path) -> None:
+    src = tmp_path / "in.conllu"
+    src.write_text(_blanked(UD / "ru_taiga-ud-dev.conllu", 60, keep_xpos=False), encoding="utf-8")
+    result = _tag_cli(src, tmp_path / "out.conllu")
+    assert result.returncode == 0, result.stderr
+    assert "note: convention ud: the default" in result.stderr
+    assert "neither the file name nor the content tells" in result.stderr

@@ -223,3 +223,30 @@ def test_txt_is_not_parsed_as_markdown(tmp_path: Path) -> None:
     doc = read(write(tmp_path, "notes.txt", "# не заголовок\n- и не список\n"))
     assert texts(doc) == ["# не заголовок\n- и не список"]
     assert doc.paragraphs[0].meta == {}
+
+
+# --- a paragraph far too long to annotate ------------------------------------------------------
+
+
+def test_a_huge_paragraph_is_split_at_sentences_with_a_warning(tmp_path: Path) -> None:
+    sentences = [f"Это предложение номер {i}, и в нём есть за\u0301мок." for i in range(1_500)]
+    head = "Первый абзац обычный."
+    body = " ".join(sentences)
+    doc = read(write(tmp_path, "one-line.md", f"{head}\n\n{body}\n\nПоследний абзац.\n"))
+    pars = doc.paragraphs
+    assert pars[0].text == head and pars[-1].text == "Последний абзац."
+    parts = pars[1:-1]
+    assert len(parts) == len(body) // 2_000 + 1
+    # nothing lost, nothing changed: the parts are the paragraph less the spaces between them
+    assert " ".join(p.text for p in parts) == body
+    for k, part in enumerate(parts, 1):
+        assert part.meta["part"] == f"{k}/{len(parts)}" and part.line == 3
+        assert len(part.text) <= 2_000
+        assert part.sentences is not None and part.tokens is not None
+        assert part.sentences[0][0] == 0 and part.sentences[-1][1] == len(part.text)
+        assert part.text.endswith(".")  # ends where a sentence ends
+        words = [part.text[a:b] for a, b in part.tokens]
+        assert words == part.text.replace(",", " ,").replace(".", " .").split()
+    assert len(doc.warnings) == 1
+    assert doc.warnings[0].startswith(f"line 3: a paragraph of {len(body):,} characters")
+    assert f"into {len(parts)} paragraphs" in doc.warnings[0]

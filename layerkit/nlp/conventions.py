@@ -185,3 +185,174 @@ def _to_taiga_old(lemma: str, upos: str, f: dict[str, str], form: str) -> tuple[
     if upos == "PRON" and lemma in ("себя", "никто", "ничто", "друг"):
         f = {"Case": f["Case"]} if "Case" in f else {}
     return lemma, upos, feats_to_str(f)
+
+
+# --- telling the convention of a CoNLL-U file ------------------------------------------------
+
+#: UD treebank file names: ru_<treebank>-ud-<split>.conllu (and ru_taiga-extra-*, GramEval's)
+_TREEBANK_NAME = re.compile(r"ru_(?:gsd|taiga-extra)|ru_[a-z]+-ud-", re.IGNORECASE)
+
+
+def convention_from_name(path_or_name: str | Path) -> str | None:
+    """The convention a UD treebank file's name tells (as :func:`treebank_convention`), or
+    None when the name is not a treebank's (``gsd.in.conllu``, ``mine.conllu``)."""
+    name = Path(path_or_name).name
+    return treebank_convention(name) if _TREEBANK_NAME.match(name) else None
+
+
+#: XPOS tags of UD Russian-GSD (Penn-style, with GSD's own JJL, VBC, VBNH...); the other
+#: treebanks leave XPOS empty or copy UPOS-like tags into it
+_GSD_XPOS = frozenset(
+    {
+        *("NN", "NNP", "JJL", "JJH", "JJ", "JJR", "JJRL", "JJS", "VB", "VBC", "VBG", "VBNH"),
+        *("VBNL", "IN", "CC", "ORD", "RB", "RBR", "RBS", "CD", "FW", "DT", "PRP", "PRP$", "UH"),
+        *("NEG", "AWP", "WRB", "WP", "WDT", "AFX", "PRED", "RP"),
+    }
+)
+#: XPOS tags of the older Taiga release (UD v1's CONJ and GramEval's own) that no other uses
+_OLD_XPOS = frozenset({"CONJ", "ANUM", "PUNC"})
+_GSD_SENT_ID = re.compile(r"(?:train|dev|test)-s\d+")
+_DIGITS = re.compile(r"\d+")
+_PREDICATIVES = frozenset({"можно", "надо", "нельзя"})
+#: features the house convention gives where GSD and the older Taiga give none (GSD's dev
+#: file has ExtPos on 6 tokens, so it is not among them)
+_HOUSE_FEATURES = ("PronType", "NumForm", "NameType", "Poss")
+
+_U, _G, _O = "ud", "gsd", "taiga-old"
+_XPOS_GSD = "GSD's XPOS tags (NN, JJL, VBC...)"
+_XPOS_OLD = "the older Taiga's XPOS tags (CONJ, ANUM)"
+_SENT_ID_GSD = "GSD's sentence ids (train-s1, dev-s1...)"
+_QUOTES_GSD = "GSD's quotation marks (`` and &#39;&#39;)"
+#: clue -> the conventions it is evidence for (see the table in the module docstring)
+CLUES: dict[str, tuple[str, ...]] = {
+    "PronType/NumForm/NameType/Poss features": (_U,),
+    "pronouns and determiners without PronType": (_G, _O),
+    "который tagged DET": (_U,),
+    "который tagged PRON": (_G, _O),
+    "digits with Case": (_G,),
+    "digits with no features": (_O,),
+    "AUX быть with Voice": (_U, _O),
+    "AUX быть without Voice": (_G,),
+    "participles with Animacy outside the accusative": (_G,),
+    "participles without Animacy outside the accusative": (_U, _O),
+    "short participles with Case": (_G,),
+    "short participles without Case": (_U, _O),
+    "wh-adverbs with no features": (_G,),
+    "wh-adverbs with Degree=Pos only": (_O,),
+    "можно/надо/нельзя with Degree=Pos": (_O,),
+    _XPOS_GSD: (_G,),
+    _XPOS_OLD: (_O,),
+    _SENT_ID_GSD: (_G,),
+    _QUOTES_GSD: (_G,),
+}
+#: what the content must show before it decides, against each other convention: clues that
+#: tell the two apart, at least MIN_CLUES more for the winner than against it, and at least
+#: MIN_SHARE of them for it (chosen on renamed train/dev files cut into 50-sentence slices:
+#: tests/test_conventions.py)
+MIN_CLUES = 3
+MIN_SHARE = 0.8
+
+
+class ConventionEvidence:
+    """Clues to a file's annotation convention, gathered word by word from what the file
+    already has (LEMMA, UPOS, XPOS, FEATS, sentence ids, a treebank's peculiar tokens): the
+    differences between the treebanks, tabulated in the module docstring, that one word
+    shows on its own."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = dict.fromkeys(CLUES, 0)
+        self.words = 0
+        self.annotated = 0  # words with a LEMMA, UPOS, XPOS or FEATS
+
+    def comment(self, line: str) -> None:
+        key, _, value = line.lstrip("# ").partition("=")
+        if key.strip() == "sent_id" and _GSD_SENT_ID.fullmatch(value.strip()):
+            self.counts[_SENT_ID_GSD] += 1
+
+    def word(self, form: str, lemma: str, upos: str, xpos: str, feats: str) -> None:
+        self.words += 1
+        c = self.counts
+        if form in ("``", "&#39;&#39;"):
+            c[_QUOTES_GSD] += 1
+        if lemma == upos == xpos == feats == "_":
+            return
+        self.annotated += 1
+        if xpos in _GSD_XPOS:
+            c[_XPOS_GSD] += 1
+        elif xpos in _OLD_XPOS:
+            c[_XPOS_OLD] += 1
+        f = feats_from_str(feats) if feats != "_" else {}
+        low = lemma.lower()
+        if any(k in f for k in _HOUSE_FEATURES):
+            c["PronType/NumForm/NameType/Poss features"] += 1
+        elif upos in ("PRON", "DET") and f:
+            c["pronouns and determiners without PronType"] += 1
+        if low == "который" and upos in ("DET", "PRON"):
+            c[f"который tagged {upos}"] += 1
+        if _DIGITS.fullmatch(form) and upos in ("NUM", "ADJ"):
+            if "Case" in f and "NumForm" not in f:
+                c["digits with Case"] += 1
+            elif not f:
+                c["digits with no features"] += 1
+        if upos == "AUX" and low == "быть" and "VerbForm" in f:
+            c["AUX быть with Voice" if "Voice" in f else "AUX быть without Voice"] += 1
+        if f.get("VerbForm") == "Part" and f.get("Case") != "Acc":
+            if f.get("Variant") == "Short":
+                key = "with" if "Case" in f else "without"
+                c[f"short participles {key} Case"] += 1
+            elif "Case" in f:
+                key = "with" if "Animacy" in f else "without"
+                c[f"participles {key} Animacy outside the accusative"] += 1
+        if upos == "ADV" and low in _WH_ADVERBS:
+            if not f:
+                c["wh-adverbs with no features"] += 1
+            elif f == {"Degree": "Pos"}:
+                c["wh-adverbs with Degree=Pos only"] += 1
+        if low in _PREDICATIVES and upos == "VERB" and f == {"Degree": "Pos"}:
+            c["можно/надо/нельзя with Degree=Pos"] += 1
+
+    def scores(self) -> dict[str, int]:
+        """Per convention, how many clues speak for it."""
+        out = dict.fromkeys(CONVENTIONS, 0)
+        for clue, n in self.counts.items():
+            for convention in CLUES[clue]:
+                out[convention] += n
+        return out
+
+    def _versus(self, a: str, b: str) -> tuple[int, int]:
+        """Clues for ``a`` and not ``b``, and for ``b`` and not ``a``."""
+        pro = sum(n for k, n in self.counts.items() if a in CLUES[k] and b not in CLUES[k])
+        con = sum(n for k, n in self.counts.items() if b in CLUES[k] and a not in CLUES[k])
+        return pro, con
+
+    def decide(self) -> tuple[str | None, str]:
+        """The convention the clues point to (None when they do not tell) and why, in words."""
+        if not any(self.counts.values()):
+            if self.annotated == 0:
+                return None, (
+                    f"none of its {self.words:,} words has a LEMMA, UPOS, XPOS or FEATS, and "
+                    "nothing else in it tells"
+                )
+            return None, (
+                f"its {self.annotated:,} annotated words show none of the differences between "
+                "the conventions"
+            )
+        scores = self.scores()
+        best = max(CONVENTIONS, key=lambda c: scores[c])
+        for other in CONVENTIONS:
+            if other == best:
+                continue
+            pro, con = self._versus(best, other)
+            if pro - con < MIN_CLUES or pro < MIN_SHARE * (pro + con):
+                shown = ", ".join(f"{n} {k}" for k, n in self.counts.items() if n)
+                return None, (
+                    f"its clues do not tell {best} from {other} with confidence ({shown})"
+                )
+        others = [c for c in CONVENTIONS if c != best]
+        telling = [
+            (k, n)
+            for k, n in self.counts.items()
+            if n and best in CLUES[k] and any(o not in CLUES[k] for o in others)
+        ]
+        telling.sort(key=lambda kv: -kv[1])
+        return best, ", ".join(f"{n} {k}" for k, n in telling[:3])

@@ -10,7 +10,7 @@ import importlib.util
 import os
 import sys
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 from layerkit.errors import UsageError
 from layerkit.nlp.types import MorphTagger, TokenAnalysis
@@ -42,7 +42,9 @@ def load_tagger(convention: str = "ud", kind: TaggerKind = "auto") -> MorphTagge
 
                 # LAYERKIT_MORPH_MODEL points at a model trained with `layerkit morph train`.
                 model_dir = os.environ.get("LAYERKIT_MORPH_MODEL") or None
-                return load_neural_tagger(model_dir=model_dir, convention=convention)
+                return WindowedTagger(
+                    load_neural_tagger(model_dir=model_dir, convention=convention)
+                )
             except (ImportError, FileNotFoundError) as exc:
                 problem = f"the trained model cannot be loaded ({exc})"
         else:
@@ -53,7 +55,7 @@ def load_tagger(convention: str = "ud", kind: TaggerKind = "auto") -> MorphTagge
                 hint="Install the train extra: pip install torch==2.13.0 'layerkit[train]'.",
             )
         _warn_once(problem)
-    return ConventionTagger(_rule_tagger(), convention)
+    return WindowedTagger(ConventionTagger(_rule_tagger(), convention))
 
 
 def _rule_tagger() -> MorphTagger:
@@ -96,3 +98,85 @@ class ConventionTagger:
                 row.append(TokenAnalysis(lemma, upos, feats, a.confidence))
             out.append(row)
         return out
+
+
+#: a sentence longer than this (tokens) is tagged in overlapping windows: the trained model's
+#: memory grows with the longest sentence of a batch, and a "sentence" of 500,000 tokens (text
+#: without punctuation, a whole file as one CoNLL-U sentence) would take gigabytes. No real
+#: sentence comes near (the longest in the UD Russian data has 205 tokens), so all of them are
+#: tagged whole as before.
+MAX_SENTENCE_TOKENS = 400
+#: tokens of context a window has on each side of the tokens it decides
+WINDOW_CONTEXT = 50
+#: tokens handed to the inner tagger at once when a long sentence is tagged window by window
+WINDOW_BATCH_TOKENS = 20_000
+
+
+class WindowedTagger:
+    """Wraps a tagger so that a sentence of any length is tagged in bounded memory.
+
+    A sentence longer than ``max_tokens`` is cut into cores of ``max_tokens - 2 * context``
+    tokens; each core is tagged with up to ``context`` tokens on either side, and only the
+    core's analyses are kept, so every token is decided with context on both sides (the
+    model's BiLSTM looks no further in practice). Other attributes are the inner tagger's.
+    """
+
+    def __init__(
+        self,
+        inner: MorphTagger,
+        max_tokens: int = MAX_SENTENCE_TOKENS,
+        context: int = WINDOW_CONTEXT,
+    ) -> None:
+        if max_tokens <= 2 * context:
+            raise ValueError("max_tokens must exceed twice the context")
+        self.inner = inner
+        self.name = inner.name
+        self.version = inner.version
+        self.max_tokens = max_tokens
+        self.context = context
+
+    def __getattr__(self, name: str) -> Any:
+        inner = self.__dict__.get("inner")
+        if inner is None:
+            raise AttributeError(name)
+        return getattr(inner, name)
+
+    def tag(self, sentences: Sequence[Sequence[str]]) -> list[list[TokenAnalysis]]:
+        if all(len(s) <= self.max_tokens for s in sentences):
+            return self.inner.tag(sentences)
+        out: list[list[TokenAnalysis]] = []
+        short: list[int] = []
+        for i, sentence in enumerate(sentences):
+            out.append([])
+            if len(sentence) <= self.max_tokens:
+                short.append(i)
+            else:
+                out[i] = self._tag_long(sentence)
+        for i, analyses in zip(short, self.inner.tag([sentences[i] for i in short]), strict=True):
+            out[i] = analyses
+        return out
+
+    def _tag_long(self, forms: Sequence[str]) -> list[TokenAnalysis]:
+        core = self.max_tokens - 2 * self.context
+        result: list[TokenAnalysis] = []
+        windows: list[tuple[int, int, int]] = []  # window start, core start, core end
+        pending = 0
+
+        def flush() -> None:
+            nonlocal pending
+            if not windows:
+                return
+            tagged = self.inner.tag([forms[w : e + self.context] for w, _, e in windows])
+            for (w, s, e), analyses in zip(windows, tagged, strict=True):
+                result.extend(analyses[s - w : e - w])
+            windows.clear()
+            pending = 0
+
+        for start in range(0, len(forms), core):
+            end = min(len(forms), start + core)
+            windows.append((max(0, start - self.context), start, end))
+            pending += end - start + 2 * self.context
+            if pending >= WINDOW_BATCH_TOKENS:
+                flush()
+        flush()
+        return result

@@ -15,7 +15,9 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 CONVENTION_HELP = (
     "Annotation convention: ud (current UD Russian guidelines, the house style), gsd (UD "
     "Russian-GSD style) or taiga-old (older UD Taiga releases). auto (the default) takes it from "
-    "a treebank file's name (ru_gsd-* gsd, ru_taiga-extra-* taiga-old) and uses ud otherwise."
+    "a treebank file's name (ru_gsd-* gsd, ru_taiga-extra-* taiga-old), else from the "
+    "annotations a CoNLL-U file already has (который DET or PRON, PronType, digits with Case, "
+    "GSD's XPOS tags...), else uses ud; it says which and why."
 )
 
 
@@ -61,17 +63,16 @@ def tag(
     encoding: str | None,
 ) -> None:
     """Tag INPUT (.conllu keeps its tokenization; .txt/.md are tokenized) into CoNLL-U."""
-    from layerkit.nlp.conventions import treebank_convention
     from layerkit.nlp.taggers import load_tagger
-    from layerkit_ru_morph.tagging import tag_conllu, tag_text
+    from layerkit_ru_morph.tagging import choose_convention, tag_conllu, tag_text
 
     if not input_path.is_file():
         raise InputError("no such file.", path=input_path, hint="Check the path.")
     if output.resolve() == input_path.resolve():
         raise UsageError("OUTPUT must differ from INPUT.", hint="Write to a new file.")
     if convention == "auto":
-        # a UD treebank file says by its name whose conventions its gold data follow
-        convention = treebank_convention(input_path)
+        convention, why = choose_convention(input_path)
+        err.print(f"note: convention {convention}: {why}", markup=False)
     tagger = load_tagger(convention, tagger_kind)  # type: ignore[arg-type]
     with _progress() as progress:
         task = progress.add_task(f"Tagging {input_path.name}", total=None)
@@ -83,6 +84,8 @@ def tag(
             report = tag_text(
                 project, input_path, output, tagger, encoding=encoding, on_sentences=advance
             )
+    for warning in report.warnings:
+        err.print(f"warning: {input_path}: {warning}", markup=False)
     out.print(
         f"Wrote {output}: {report.sentences} sentences, {report.tokens} tokens "
         f"(model:{tagger.name}@{tagger.version}, convention {convention})",

@@ -12,18 +12,32 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
 from layerkit.atomic import atomic_output
-from layerkit.conllu_format import blocks, check_columns, is_comment, read_lines, resolve_encoding
+from layerkit.conllu_format import (
+    check_columns,
+    checked_block,
+    is_comment,
+    read_lines,
+    resolve_encoding,
+)
 from layerkit.drafts import ImportOptions
-from layerkit.nlp.segment import segment_many
-from layerkit.nlp.types import MorphTagger
+from layerkit.nlp.segment import Segmentation, segment_many, sentence_tokens
+from layerkit.nlp.types import MorphTagger, TokenAnalysis
 from layerkit.project import Project
 
 BATCH_SENTENCES = 256
+#: ... or fewer sentences when they have this many words together
+BATCH_WORDS = 20_000
+#: a CoNLL-U sentence with more words than this is tagged and written while it is read, part
+#: by part, so that memory does not grow with it (no real sentence comes near: UD Russian's
+#: longest has 205 words; a whole file written as one sentence does)
+STREAM_WORDS = 2_000
+#: words of context on each side of such a part
+STREAM_CONTEXT = 50
 _LINE_BREAKS = re.compile(r"[\n\r\t\v\f\u2028\u2029]")
 
 
@@ -31,40 +45,117 @@ _LINE_BREAKS = re.compile(r"[\n\r\t\v\f\u2028\u2029]")
 class TagReport:
     sentences: int = 0
     tokens: int = 0
+    #: problems with the input that were dealt with (a paragraph too long, split), for stderr
+    warnings: list[str] = field(default_factory=list)
 
 
 Progress = Callable[[int], None]
+Line = str | list[str]
+
+
+class _Block:
+    """The lines of the sentence block being read: comments and other lines as text, word
+    lines as their columns (LEMMA, UPOS and FEATS get filled in place)."""
+
+    def __init__(self) -> None:
+        self.lines: list[Line] = []
+        self.first: tuple[int, str] = (0, "")  # its first line, for messages
+        self.only_comments = True
+        self.words: list[list[str]] = []
+        self.word_lines: list[int] = []  # index in ``lines`` of each word
+        self.streamed = False  # part of it is written already
+        self.left: list[str] = []  # the forms of the last words written, as context
+        self.written_words = 0
 
 
 def tag_conllu(
     src: Path, dst: Path, tagger: MorphTagger, *, on_sentences: Progress | None = None
 ) -> TagReport:
+    """Fill LEMMA, UPOS and FEATS of every word of ``src`` into ``dst``, streaming: memory
+    does not grow with the file, nor with a sentence (see :data:`STREAM_WORDS`)."""
     encoding = resolve_encoding(src, None)
     report = TagReport()
     with atomic_output(dst) as out:
-        pending: list[tuple[list[str | list[str]], list[list[str]]]] = []
-        for block in blocks(read_lines(src, encoding), src):
-            lines: list[str | list[str]] = []
-            words: list[list[str]] = []
-            for number, line in block.lines:
-                if is_comment(line):
-                    lines.append(line)
-                    continue
-                cols = line.split("\t")
-                if check_columns(cols, number, src) == "word":
-                    lines.append(cols)
-                    words.append(cols)
-                else:
-                    lines.append(line)
-            pending.append((lines, words))
-            if len(pending) >= BATCH_SENTENCES:
-                _flush(pending, tagger, out, report, on_sentences)
+        pending: list[tuple[list[Line], list[list[str]]]] = []
+        pending_words = 0
+        block = _Block()
+
+        def end_block() -> None:
+            nonlocal block, pending_words
+            if not block.lines:
+                return
+            if block.only_comments:
+                checked_block([block.first], src)  # comments with nothing after them: an error
+            if not block.streamed:
+                pending.append((block.lines, block.words))
+                pending_words += len(block.words)
+                if len(pending) >= BATCH_SENTENCES or pending_words >= BATCH_WORDS:
+                    _flush(pending, tagger, out, report, on_sentences)
+                    pending_words = 0
+            else:
+                _write_part(block, len(block.words), tagger, out)
+                out.write("\n")
+                report.sentences += 1
+                report.tokens += block.written_words
+                if on_sentences:
+                    on_sentences(1)
+            block = _Block()
+
+        for number, line in read_lines(src, encoding):
+            if not line.strip():
+                end_block()
+                continue
+            if not block.lines:
+                block.first = (number, line)
+            if is_comment(line):
+                block.lines.append(line)
+                continue
+            block.only_comments = False
+            cols = line.split("\t")
+            if check_columns(cols, number, src) == "word":
+                block.word_lines.append(len(block.lines))
+                block.lines.append(cols)
+                block.words.append(cols)
+                if len(block.words) >= STREAM_WORDS + STREAM_CONTEXT:
+                    if not block.streamed:
+                        _flush(pending, tagger, out, report, on_sentences)  # keep the order
+                        pending_words = 0
+                        block.streamed = True
+                    _write_part(block, len(block.words) - STREAM_CONTEXT, tagger, out)
+            else:
+                block.lines.append(line)
+        end_block()
         _flush(pending, tagger, out, report, on_sentences)
     return report
 
 
+def _write_part(block: _Block, n: int, tagger: MorphTagger, out: TextIO) -> None:
+    """Tag the first ``n`` words of a long block (with the words around them as context),
+    write its lines up to the ``n``-th word, and keep the rest."""
+    if n:
+        forms = block.left + [cols[1] for cols in block.words]
+        analyses = tagger.tag([forms])[0][len(block.left) : len(block.left) + n]
+        _fill(block.words[:n], analyses)
+    cut = len(block.lines) if n == len(block.words) else block.word_lines[n - 1] + 1
+    for line in block.lines[:cut]:
+        out.write(line if isinstance(line, str) else "\t".join(line))
+        out.write("\n")
+    block.left = (block.left + [cols[1] for cols in block.words[:n]])[-STREAM_CONTEXT:]
+    block.written_words += n
+    block.lines = block.lines[cut:]
+    block.words = block.words[n:]
+    block.word_lines = [i - cut for i in block.word_lines[n:]]
+
+
+def _fill(words: list[list[str]], analyses: list[TokenAnalysis]) -> None:
+    for cols, analysis in zip(words, analyses, strict=True):
+        cols[2] = analysis.lemma or "_"
+        cols[3] = analysis.upos
+        cols[5] = analysis.feats or "_"
+
+
 def _flush(
-    pending: list[tuple[list[str | list[str]], list[list[str]]]],
+    pending: list[tuple[list[Line], list[list[str]]]],
     tagger: MorphTagger,
     out: TextIO,
     report: TagReport,
@@ -74,10 +165,7 @@ def _flush(
         return
     tagged = tagger.tag([[cols[1] for cols in words] for _, words in pending])
     for (lines, words), analyses in zip(pending, tagged, strict=True):
-        for cols, analysis in zip(words, analyses, strict=True):
-            cols[2] = analysis.lemma or "_"
-            cols[3] = analysis.upos
-            cols[5] = analysis.feats or "_"
+        _fill(words, analyses)
         for line in lines:
             out.write(line if isinstance(line, str) else "\t".join(line))
             out.write("\n")
@@ -89,6 +177,43 @@ def _flush(
     pending.clear()
 
 
+#: words read to tell a file's convention (about a megabyte of CoNLL-U)
+CONVENTION_WORDS = 20_000
+
+
+def choose_convention(src: Path) -> tuple[str, str]:
+    """The convention to tag ``src`` in, and why, for ``--convention auto``.
+
+    A UD treebank's file name says it (``ru_gsd-ud-test.conllu``: gsd). Otherwise a CoNLL-U
+    file's own annotations may (``layerkit.nlp.conventions.ConventionEvidence``: который DET
+    or PRON, PronType, digits with Case, GSD's XPOS tags...), read from its first
+    :data:`CONVENTION_WORDS` words; when they do not, or for text, the house convention
+    ``ud`` is the default, and the reason says so.
+    """
+    from layerkit.nlp.conventions import ConventionEvidence, convention_from_name
+
+    named = convention_from_name(src)
+    if named is not None:
+        return named, f"from the file name ({src.name} is a UD treebank's)"
+    default = "the default (the current UD Russian guidelines)"
+    if src.suffix.lower() != ".conllu":
+        return "ud", f"{default}: a text file has no annotations to tell a convention by"
+    evidence = ConventionEvidence()
+    for _, line in read_lines(src, resolve_encoding(src, None)):
+        if is_comment(line):
+            evidence.comment(line)
+            continue
+        cols = line.split("\t")
+        if len(cols) == 10 and cols[0].isdigit():
+            evidence.word(cols[1], cols[2], cols[3], cols[4], cols[5])
+            if evidence.words >= CONVENTION_WORDS:
+                break
+    convention, why = evidence.decide()
+    if convention is not None:
+        return convention, f"detected from the content (the file name does not say): {why}"
+    return "ud", f"{default}: neither the file name nor the content tells ({why})"
+
+
 def tag_text(
     project: Project,
     src: Path,
@@ -98,17 +223,29 @@ def tag_text(
     encoding: str | None = None,
     on_sentences: Progress | None = None,
 ) -> TagReport:
+    """Tag a file that an importer reads (``.txt``, ``.md``...) into new CoNLL-U, paragraph
+    by paragraph. The importer's warnings (a paragraph too long to annotate, split) end up in
+    the report."""
     importer = project.importer_for(src)
     report = TagReport()
     with atomic_output(dst) as out:
         for d, document in enumerate(importer.read(src, ImportOptions(encoding=encoding)), 1):
+            report.warnings.extend(document.warnings)
             out.write(f"# newdoc id = {' '.join(document.name.split()) or d}\n")
-            texts = [p.text for p in document.paragraphs]
-            for p, (text, seg) in enumerate(zip(texts, segment_many(texts), strict=True), 1):
-                sentences = [
-                    [(a, b) for a, b in seg.tokens if s <= a and b <= e] for s, e in seg.sentences
-                ]
-                sentences = [tokens for tokens in sentences if tokens]
+            # paragraphs that come with their segmentation (a long one the importer split)
+            # keep it; the others are segmented here
+            given = [p.tokens is not None and p.sentences is not None for p in document.paragraphs]
+            auto = segment_many(
+                p.text for p, ok in zip(document.paragraphs, given, strict=True) if not ok
+            )
+            for p, (par, ok) in enumerate(zip(document.paragraphs, given, strict=True), 1):
+                text = par.text
+                seg = (
+                    Segmentation(sentences=list(par.sentences or ()), tokens=list(par.tokens or ()))
+                    if ok
+                    else next(auto)
+                )
+                sentences = [tokens for tokens in sentence_tokens(seg) if tokens]
                 tagged = tagger.tag([[text[a:b] for a, b in tokens] for tokens in sentences])
                 out.write("# newpar\n")
                 starts = {a for a, _ in seg.tokens}
@@ -117,7 +254,7 @@ def tag_text(
                     out.write(f"# sent_id = {d}-{p}-{s}\n")
                     out.write(f"# text = {_LINE_BREAKS.sub(' ', text[first:last])}\n")
                     for i, ((a, b), analysis) in enumerate(zip(tokens, analyses, strict=True), 1):
-                        misc = "SpaceAfter=No" if b in starts and (a, b) != tokens[-1] else "_"
+                        misc = "SpaceAfter=No" if b in starts and i < len(tokens) else "_"
                         out.write(
                             f"{i}\t{text[a:b]}\t{analysis.lemma or '_'}\t{analysis.upos}\t_\t"
                             f"{analysis.feats or '_'}\t_\t_\t_\t{misc}\n"

@@ -7,10 +7,12 @@ a note. Paragraph text is taken from the source lines, so what annotators see is
 says (list markers and quote marks included), and ``line`` points back to it.
 
 Quality flags and tokens are not computed here: the ingest step does that for every importer.
+The exception is a paragraph far longer than anyone annotates (see :func:`split_long`).
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -124,6 +126,66 @@ def split_markdown(text: str) -> tuple[list[ParagraphDraft], list[str]]:
     return paragraphs, notes
 
 
+def split_long(paragraphs: list[ParagraphDraft]) -> tuple[list[ParagraphDraft], list[str]]:
+    """Paragraphs longer than ``LONG_PARAGRAPH`` (20,000) characters split into paragraphs of
+    about ``PART_CHARS`` (2,000) characters at sentence boundaries, and a warning for each.
+
+    A "paragraph" that long is text whose line breaks were lost (a whole book on one line, a
+    transcript, a dump), not a unit that anyone annotates: kept whole it would be one screen
+    an annotator cannot take in, too long for any training record, and slow for every layer.
+    Split at sentence ends it reads like the paragraphs around it. A sentence longer than a
+    part (text without punctuation) is cut between tokens. No character changes: each part
+    is the text from its first token to its last, and only the whitespace between parts is
+    left out. Parts keep the original paragraph's meta, plus ``part`` ("3/1400"), and the
+    line they start on; their sentences and tokens are computed here, in bounded memory
+    (``layerkit.nlp.segment``), so ingest does not segment them again.
+    """
+    from layerkit.nlp.segment import LONG_PARAGRAPH, PART_CHARS, segment, split_paragraph
+
+    out: list[ParagraphDraft] = []
+    warnings: list[str] = []
+    for par in paragraphs:
+        if len(par.text) <= LONG_PARAGRAPH:
+            out.append(par)
+            continue
+        text = unicodedata.normalize("NFC", par.text)  # what ingest would store; offsets into it
+        seg = segment(text)
+        line = par.line or 1
+        previous = 0
+        parts: list[ParagraphDraft] = []
+        for part in split_paragraph(seg, PART_CHARS):
+            a, b = part.tokens[0][0], part.tokens[-1][1]
+            line += text.count("\n", previous, a)
+            previous = a
+            parts.append(
+                ParagraphDraft(
+                    text=text[a:b],
+                    meta=dict(par.meta),
+                    line=line,
+                    sentences=[(s - a, e - a) for s, e in part.sentences],
+                    tokens=[(s - a, e - a) for s, e in part.tokens],
+                )
+            )
+        for k, draft in enumerate(parts, 1):
+            draft.meta["part"] = f"{k}/{len(parts)}"
+        out.extend(parts)
+        longest = max((e - s for s, e in seg.sentences), default=0)
+        del seg
+        detail = (
+            f"; sentences longer than {PART_CHARS:,} characters (the longest has {longest:,}) "
+            "were cut between words"
+            if longest > PART_CHARS
+            else ""
+        )
+        warnings.append(
+            f"line {par.line or 1}: a paragraph of {len(text):,} characters (more than "
+            f"{LONG_PARAGRAPH:,}, far longer than anyone annotates) was split at sentence "
+            f"boundaries into {len(parts):,} paragraphs of up to about "
+            f"{PART_CHARS:,} characters{detail}; no character was changed"
+        )
+    return out, warnings
+
+
 class TextImporter:
     """Reads ``.txt`` and ``.md`` files, one document per file."""
 
@@ -170,6 +232,7 @@ class TextImporter:
                 "(UTF-8 text that had been decoded as another code page)"
             )
 
+        paragraphs, warnings = split_long(paragraphs)
         yield DocumentDraft(
             name=path.stem,
             source=str(path),
@@ -177,4 +240,5 @@ class TextImporter:
             paragraphs=paragraphs,
             encoding=decoded.encoding,
             notes=notes,
+            warnings=warnings,
         )
