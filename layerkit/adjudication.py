@@ -430,14 +430,9 @@ def ready_to_adjudicate(store: Store, layers: Sequence[str] | None = None) -> li
     for row in store.assignments():
         if layers is None or row.layer in layers:
             by_unit.setdefault((row.paragraph_id, row.layer), []).append(row.annotator)
-    order = list(store.layer_order)
-
-    def bottom_up(item: tuple[tuple[int, str], list[str]]) -> tuple[int, int, str]:
-        (pid, layer), _ = item
-        return (pid, order.index(layer) if layer in order else len(order), layer)
-
     out = []
-    for (pid, layer), annotators in sorted(by_unit.items(), key=bottom_up):
+    bottom_up = sorted(by_unit.items(), key=lambda item: (item[0][0], store.layer_rank(item[0][1])))
+    for (pid, layer), annotators in bottom_up:
         if len(annotators) < 2:
             continue
         statuses = store.statuses(pid)

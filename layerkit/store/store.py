@@ -340,14 +340,14 @@ class Store:
             layers=layers,
             copies={
                 layer: dict(sorted(copies[layer].items()))
-                for layer in sorted(copies, key=self._layer_rank)
+                for layer in sorted(copies, key=self.layer_rank)
             },
             annotations={layer: n for layer, n in per_layer_ann if split_key(layer)[1] is None},
             flagged=flagged,
             duplicates=duplicates,
         )
 
-    def _layer_rank(self, layer: str) -> tuple[int, str]:
+    def layer_rank(self, layer: str) -> tuple[int, str]:
         """Sorts layers bottom-up (lexical first), unknown ones last by name."""
         order = list(self.layer_order)
         return (order.index(layer) if layer in order else len(order), layer)
