@@ -66,6 +66,9 @@ STATIC_MOVES = frozenset({"move", "extend", "sentence", "extend_sentence", "edge
 #: view actions that set a whole selection from the current one (the clause key): modelled as
 #: chains of presses from a collapsed cursor, each followed by any anchor-keeping moves
 SELECTORS = frozenset({"clause", "lower_span", "phrase"})
+#: view actions that move the cursor or, by the layer's ``extent``, select a phrase or clause
+#: (``space``): probed as moves where they collapse the selection, and as selectors too
+DYNAMIC_SELECTORS = frozenset({"next_free"})
 #: view keys that move and then open the token editor (one key for ``'`` then ``enter``)
 OPENS_EDITOR = frozenset({"review_next"})
 
@@ -337,6 +340,8 @@ class CursorModel:
                 continue  # not a move: it opens the token editor (see _with_review_key)
             elif hasattr(ParagraphView, f"action_{name}"):
                 self.dynamic.append((key, name, args))
+                if name in DYNAMIC_SELECTORS and text:
+                    self.selectors.append((key, name, args))
 
     # -- probing the view's actions --
 
@@ -428,7 +433,7 @@ class CursorModel:
         return found
 
     def _selections(
-        self, selection: tuple[int, int], data: ParagraphData
+        self, selection: tuple[int, int], data: ParagraphData, schema: LayerSchema
     ) -> list[tuple[str, tuple[int, int]]]:
         """(key, selection after it) for each selector key pressed with ``selection``."""
         below = tuple(
@@ -438,12 +443,18 @@ class CursorModel:
                 if a.layer in self.lower and a.kind == "span"
             )
         )
-        cache_key = (self.lower, below, selection)
+        # what the selectors that read this layer see (``space``: its spans and the analyses)
+        here = tuple(
+            (a.kind, a.label, a.start, a.end)
+            for a in data.annotations
+            if a.kind == "token" or (a.layer == schema.layer and a.kind == "span")
+        )
+        cache_key = (self.lower, below, schema.layer, here, selection)
         found = self._selected.get(cache_key)
         if found is None:
             found = []
             for key, name, args in self.selectors:
-                stub = _ViewStub(data, None, Selection(*selection))
+                stub = _ViewStub(data, schema, Selection(*selection))
                 stub.lower = self.lower
                 try:
                     getattr(ParagraphView, f"action_{name}")(stub, *args)
@@ -451,7 +462,11 @@ class CursorModel:
                     self.notes.append(f"{key} not modelled: {exc!r}")
                     continue
                 after = (stub.selection.anchor, stub.selection.cursor)
-                if after != selection and not stub.effects:
+                if (
+                    after != selection
+                    and not stub.effects
+                    and (name in SELECTORS or after[0] != after[1])
+                ):
                     found.append((key, after))
             self._selected[cache_key] = found
         return found
@@ -545,7 +560,7 @@ class CursorModel:
                     best = (total, head + self._path(keep_prev, x, c), (x, c))
         if self.selectors:
             best = self._via_selectors(
-                best, collapsed, via, prev, c0, dynamic, dyn_key, goal, wanted, data
+                best, collapsed, via, prev, selection, dynamic, dyn_key, goal, wanted, data, schema
             )
         if best is None:
             return None
@@ -558,15 +573,21 @@ class CursorModel:
         collapsed: list[float],
         via: list[Any],
         prev: list[Any],
-        c0: int,
+        start: tuple[int, int],
         dynamic: list[list[Edge]],
         dyn_key: Any,
         goal: Callable[[int, int], bool],
         wanted: Sequence[int],
         data: ParagraphData,
+        schema: LayerSchema,
     ) -> tuple[float, list[Edge], tuple[int, int]] | None:
-        """Better routes that stand somewhere with the cursor collapsed, press selector keys
-        (each press from the selection the last one made), then extend keeping the anchor."""
+        """Better routes that stand somewhere with the cursor collapsed (or press a selector
+        key right away, from the selection there is), press selector keys (each press from the
+        selection the last one made), then extend keeping the anchor."""
+        c0 = start[1]
+        seeds: list[tuple[float, list[Edge], tuple[int, int]]] = []
+        if start[0] != start[1]:
+            seeds.append((0, [], start))
         for x in sorted(range(self.n), key=lambda i: collapsed[i]):
             if collapsed[x] == INF or (best is not None and collapsed[x] + 1 >= best[0]):
                 break
@@ -575,11 +596,15 @@ class CursorModel:
             else:
                 p, edge = via[x]
                 head = [*self._path(prev, c0, p), edge]
-            chain: list[tuple[float, list[Edge], tuple[int, int]]] = [(collapsed[x], head, (x, x))]
-            seen = {(x, x)}
+            seeds.append((collapsed[x], head, (x, x)))
+        for seed in seeds:
+            if best is not None and seed[0] + 1 >= best[0]:
+                continue
+            chain: list[tuple[float, list[Edge], tuple[int, int]]] = [seed]
+            seen = {seed[2]}
             while chain:
                 cost, path, selection = chain.pop()
-                for key, after in self._selections(selection, data):
+                for key, after in self._selections(selection, data, schema):
                     if after in seen or cost + 1 > 8:
                         continue
                     seen.add(after)

@@ -414,3 +414,23 @@ labels = [
     # no built-in field is an ordinal scale (tone and register are categories)
     registry = SchemaRegistry.from_paths([SCHEMAS])
     assert not [f.name for s in registry.layers for f in s.fields if f.ordered]
+
+
+def test_extent_is_what_space_selects_on_span_fields(tmp_path: Path) -> None:
+    """``extent`` (word, phrase, clause) tells the annotator's space what a span of the field
+    most often covers; only span fields have it, and the built-in layers set it."""
+    schema = read_schema_file(
+        _write(tmp_path, GOOD.replace('kind = "span"', 'kind = "span"\nextent = "phrase"'))
+    )
+    assert schema.fields[0].extent == "phrase"
+    with pytest.raises(SchemaError, match="extent"):
+        read_schema_file(
+            _write(tmp_path, GOOD.replace('kind = "span"', 'kind = "span"\nextent = "page"'))
+        )
+    rating = '\n[[fields]]\nname = "q"\nkind = "label"\nextent = "clause"\nlabels = [{ name = "A", description = "А.", example = "—" }]\n'
+    with pytest.raises(SchemaError, match="only span fields have 'extent'"):
+        read_schema_file(_write(tmp_path, GOOD + rating))
+    registry = SchemaRegistry.from_paths([SCHEMAS])
+    extents = {(s.layer, f.name): f.extent for s in registry.layers for f in s.fields}
+    assert extents[("semantic", "frame")] == "phrase"
+    assert extents[("logical", "unit")] == "clause"

@@ -549,6 +549,44 @@ async def test_space_goes_to_the_next_content_word_no_span_covers(db: Path, chat
         assert text[start:end] == "вчера"
 
 
+async def test_space_selects_the_next_free_phrase_where_spans_are_phrases(
+    db: Path, chat: int
+) -> None:
+    """The semantic layer's spans are noun phrases (``extent = "phrase"``): from «дошла»,
+    space skips «до» and «той» (function words) to «новой» and selects its phrase with the
+    preposition, «до той новой кофейни»; the label key finishes the span (2 keys, not 3)."""
+    async with running(db, at=chat, layer="semantic") as (app, pilot):
+        text = view(app).data.text
+        tokens = view(app).data.tokens
+        verb = next(i for i, (s, e) in enumerate(tokens) if text[s:e] == "дошла")
+        await pilot.press(*["right"] * verb)
+        await pilot.press("space")
+        assert text[slice(*view(app).offsets)] == "до той новой кофейни"
+        await pilot.press("l")
+    spans = [a for a in rows(db, chat, "semantic") if a.kind == "span"]
+    assert [(a.label, text[a.start : a.end]) for a in spans] == [("PLACE", "до той новой кофейни")]
+
+
+async def test_space_selects_the_next_free_clause_where_spans_are_clauses(
+    db: Path, chat: int
+) -> None:
+    """Logical units are clauses (``extent = "clause"``): in «Ну что сказать: кофе
+    нормальный, но не вау, а вот пирожные ...» space selects the clauses one after another,
+    without their opening «а», skipping what a unit covers already."""
+    async with running(db, at=chat, layer="logical") as (app, pilot):
+        text = view(app).data.text
+        await pilot.press("down", "down")  # «Привет!», «Короче, ...», «Ну что сказать: ...»
+        await pilot.press("space")
+        assert text[slice(*view(app).offsets)].endswith("сказать")
+        await pilot.press("space")
+        assert text[slice(*view(app).offsets)] == "кофе нормальный"
+        await pilot.press("c", "home", "down", "down", "space", "space")
+        # past the unit over «кофе нормальный» and «но не вау» (no content word in it)
+        assert text[slice(*view(app).offsets)] == "вот пирожные у них просто огонь"
+    (claim,) = rows(db, chat, "logical")
+    assert (claim.label, text[claim.start : claim.end]) == ("CLAIM", "кофе нормальный")
+
+
 async def test_keys_typed_in_a_burst_apply_in_order(db: Path, chat: int) -> None:
     """A fast typist's keys arrive before the previous ones are handled: the label must still
     go to the selection and the paragraph the earlier keys made."""

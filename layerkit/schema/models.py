@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 FieldKind = Literal["token", "span", "relation", "label", "text"]
 Scope = Literal["token", "span", "sentence", "paragraph"]
+Extent = Literal["word", "phrase", "clause"]
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 LABEL = re.compile(r"^[A-Z][A-Z0-9_]*$")
 VERSION = re.compile(r"^\d+\.\d+(\.\d+)?(\+[A-Za-z0-9.]+)?$")
@@ -143,6 +144,11 @@ class SchemaField(_Strict):
     #: its neighbours than to those further on), so ``layerkit agreement`` also reports
     #: Krippendorff's α at the ordinal level, where a near miss costs less than a far one.
     ordered: bool = False
+    #: span fields: what one span most often covers — a ``word``, a noun ``phrase`` (with its
+    #: preposition, modifiers and genitives) or a ``clause``. The annotator's ``space`` selects
+    #: the next one no span of the layer covers yet, so entering spans in text order is a
+    #: label key and a space each.
+    extent: Extent = "word"
 
     @field_validator("name")
     @classmethod
@@ -171,6 +177,8 @@ class SchemaField(_Strict):
                 f"only label fields have 'ordered' (an ordinal scale of labels), not {self.kind} "
                 "fields"
             )
+        if self.extent != "word" and self.kind != "span":
+            raise ValueError(f"only span fields have 'extent', not {self.kind} fields")
         if self.link_on_label:
             if self.kind != "relation":
                 raise ValueError("only relation fields have 'link_on_label'")

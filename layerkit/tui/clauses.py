@@ -78,11 +78,7 @@ def next_clause_selection(
     in). None when there is nothing (more) to select."""
     if not tokens:
         return None
-    here = sentence_index(list(sentences), tokens[cursor][0])
-    bounds = (
-        sentence_token_range(list(tokens), sentences[here]) if here is not None else None
-    ) or (0, len(tokens) - 1)
-    parts = clauses(text, tokens, *bounds)
+    parts = _sentence_clauses(text, tokens, sentences, cursor)
     if not parts:
         return None
     first, last = min(selection), max(selection)
@@ -96,7 +92,35 @@ def next_clause_selection(
         if before:
             return before[-1][0], last
         return None
-    # the clause the cursor is in; on punctuation (or a marker) the nearest one
+    return _nearest(parts, cursor)
+
+
+def clause_at(
+    text: str,
+    tokens: Sequence[tuple[int, int]],
+    sentences: Sequence[tuple[int, int]],
+    cursor: int,
+) -> tuple[int, int] | None:
+    """The clause the token ``cursor`` is in, as (first, last) token indices; on punctuation
+    or a clause's opening marker the nearest clause. None without tokens."""
+    parts = _sentence_clauses(text, tokens, sentences, cursor) if tokens else []
+    return _nearest(parts, cursor) if parts else None
+
+
+def _sentence_clauses(
+    text: str,
+    tokens: Sequence[tuple[int, int]],
+    sentences: Sequence[tuple[int, int]],
+    cursor: int,
+) -> list[tuple[int, int]]:
+    here = sentence_index(list(sentences), tokens[cursor][0])
+    bounds = (
+        sentence_token_range(list(tokens), sentences[here]) if here is not None else None
+    ) or (0, len(tokens) - 1)
+    return clauses(text, tokens, *bounds)
+
+
+def _nearest(parts: list[tuple[int, int]], cursor: int) -> tuple[int, int]:
     inside = [p for p in parts if p[0] <= cursor <= p[1]]
     if inside:
         return inside[0]

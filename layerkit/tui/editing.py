@@ -283,7 +283,9 @@ def create_relation(
     said = ""
     if any(a.name == "connective" for a in field.attributes):
         # pre-filled with the likeliest marker: typed only where the guess is wrong
-        attrs["connective"] = relations.guess_connective(data.text, source, target)
+        attrs["connective"] = relations.guess_connective(
+            data.text, source, target, data.of_layer(source.layer, "span")
+        )
         said = f" («{attrs['connective']}»)" if attrs["connective"] else " (implicit)"
     store.create_annotation(
         paragraph_id=data.id,

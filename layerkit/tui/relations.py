@@ -150,7 +150,8 @@ def existing(
 
 
 # Russian discourse markers, longest first so that «потому что» wins over «что». «и» and «а»
-# are left out: between two units they join far more often than they mark the relation.
+# are left out: inside a unit they join words far more often than they mark a relation (they
+# count only where they open the words between two related units, see guess_connective).
 CONNECTIVES = tuple(
     sorted(
         (
@@ -197,19 +198,56 @@ CONNECTIVES = tuple(
 _WORD = re.compile(r"\w+(?:-\w+)*")
 
 
-def guess_connective(text: str, source: Annotation, target: Annotation) -> str:
-    """The discourse marker most likely linking two units, or "" (implicit): a known marker in
-    the text between them, else at the beginning of the later one. Pre-filled so that the
-    annotator types a connective only where the guess is wrong."""
+def guess_connective(
+    text: str,
+    source: Annotation,
+    target: Annotation,
+    units: Sequence[Annotation] = (),
+) -> str:
+    """The discourse marker most likely linking two units, or "" (implicit). Pre-filled so
+    that the annotator types a connective only where the guess is wrong.
+
+    Where it is looked for, in order: the words between the two units (only when no other
+    unit of the layer, ``units``, stands between them: a marker there joins the nearer
+    unit); «и» or «а» opening the words between; the later unit's first words; a
+    marker the later unit sets off with commas («упражнения, напротив, …»); a subordinator
+    opening the earlier one («Если …, то …»)."""
     first, second = sorted((source, target), key=lambda a: a.start or 0)
-    gap = [m.group().lower() for m in _WORD.finditer(text[first.end or 0 : second.start or 0])]
-    opening = [m.group().lower() for m in _WORD.finditer(text[second.start or 0 : second.end or 0])]
+    gap_start, gap_end = first.end or 0, second.start or 0
+    between = any(
+        u.id not in (source.id, target.id)
+        and u.start is not None
+        and u.end is not None
+        and gap_start <= u.start
+        and u.end <= gap_end
+        for u in units
+    )
+    gap = [m.group().lower() for m in _WORD.finditer(text[gap_start:gap_end])]
+    later = text[second.start or 0 : second.end or 0]
+    opening = [m.group().lower() for m in _WORD.finditer(later)]
     leading = [m.group().lower() for m in _WORD.finditer(text[first.start or 0 : first.end or 0])]
-    # A marker leads the later unit's clause: the last words before it, or its first words;
-    # else a subordinator opening the earlier one («Если …, то …»).
-    for words in (gap[-3:], opening[:3], leading[:1]):
-        joined = " " + " ".join(words) + " "
-        found = [(joined.find(f" {c} "), c) for c in CONNECTIVES if f" {c} " in joined]
+    if not between:
+        found = _first_marker(gap)
         if found:
-            return min(found)[1]  # the first in the text; the longest where two start together
-    return ""
+            return found
+        if gap and gap[0] in ("и", "а"):
+            return gap[0]
+    found = _first_marker(opening[:1]) or _first_marker(opening[:3], at_start=True)
+    if found:
+        return found
+    for aside in re.findall(r",\s*([^,]+?)\s*,", later):
+        words = [m.group().lower() for m in _WORD.finditer(aside)]
+        found = _first_marker(words, at_start=True)
+        if found and len(found.split()) == len(words):
+            return found
+    return _first_marker(leading[:1])
+
+
+def _first_marker(words: Sequence[str], *, at_start: bool = False) -> str:
+    """The known marker that comes first in ``words`` (the longest where two start together);
+    ``at_start``: only one the words begin with."""
+    joined = " " + " ".join(words) + " "
+    found = [(joined.find(f" {c} "), c) for c in CONNECTIVES if f" {c} " in joined]
+    if at_start:
+        found = [f for f in found if f[0] == 0]
+    return min(found)[1] if found else ""

@@ -25,7 +25,7 @@ from textual.strip import Strip
 from layerkit.model import is_suggestion
 from layerkit.schema.models import LayerSchema
 from layerkit.store import Annotation
-from layerkit.tui.clauses import next_clause_selection
+from layerkit.tui.clauses import clause_at, next_clause_selection
 from layerkit.tui.keymap import KeyMap
 from layerkit.tui.messages import (
     AttributeStepRequested,
@@ -41,7 +41,7 @@ from layerkit.tui.model import (
     sentence_token_range,
     token_at,
 )
-from layerkit.tui.phrases import next_phrase_selection
+from layerkit.tui.phrases import next_phrase_selection, phrase_at
 from layerkit.tui.rendering import RecentRenders, line_of, styled_paragraph, unsure, wrap
 from layerkit.tui.widgets.scrolling import SteadyScrollbars
 
@@ -155,7 +155,8 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
             key_display="space",
             show=False,
             tooltip="Next content word (by the lexical layer) that no span of this layer covers "
-            "yet: where the next span most likely starts when spans are entered in text order",
+            "yet, with its phrase or clause where the layer's spans are phrases or clauses: "
+            "the next span when spans are entered in text order",
         ),
         Binding(
             "greater_than_sign",
@@ -531,7 +532,10 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
     def action_next_free(self, step: int) -> None:
         """Move to the next (``step`` 1) content word that no span of this layer covers yet:
         not punctuation, not a preposition, conjunction or particle by the lexical layer's
-        analyses (any word where there are none)."""
+        analyses (any word where there are none). Where the layer's span field says its spans
+        are phrases or clauses (``extent`` in the schema), the phrase or clause of that word is
+        selected, as ``-`` or ``.`` would, when none of it is covered: the label key then
+        finishes the span."""
         if self.data is None or self.selection is None or self.schema is None:
             return
         tokens = self.data.tokens
@@ -555,8 +559,35 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
             start, end = tokens[i]
             if covered[i] or i in function or not any(ch.isalnum() for ch in text[start:end]):
                 continue
-            self._select(Selection(i, i))
+            first, last = self._extent_at(i)
+            if any(covered[first : last + 1]):
+                first = last = i
+            self._select(Selection(first, last))
             return
+
+    def _extent_at(self, index: int) -> tuple[int, int]:
+        """The tokens (first, last) a span of this layer most often covers around the token at
+        ``index``: the word, its noun phrase or its clause (the first span field's ``extent``)."""
+        assert self.data is not None and self.schema is not None
+        field = next((f for f in self.schema.fields if f.kind == "span"), None)
+        extent = field.extent if field is not None else "word"
+        if extent == "phrase":
+            return phrase_at(self.data.text, self.data.tokens, self._analyses(), index)
+        if extent == "clause":
+            found = clause_at(self.data.text, self.data.tokens, self.data.sentences, index)
+            if found is not None:
+                return found
+        return index, index
+
+    def _analyses(self) -> dict[int, tuple[str, str]]:
+        """Each token's (UPOS, FEATS) by the token layer's analyses, keyed by token index."""
+        assert self.data is not None
+        index = {start: i for i, (start, _end) in enumerate(self.data.tokens)}
+        return {
+            index[a.start]: (a.label or "", str((a.attrs or {}).get("feats") or ""))
+            for a in self.data.annotations
+            if a.kind == "token" and a.start in index
+        }
 
     def action_lower_span(self, step: int) -> None:
         """Select the next (``step`` 1) or previous (-1) span of the nearest layer below that
@@ -596,17 +627,10 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
         phrase."""
         if self.data is None or self.selection is None:
             return
-        tokens = self.data.tokens
-        index = {start: i for i, (start, _end) in enumerate(tokens)}
-        analyses = {
-            index[a.start]: (a.label or "", str((a.attrs or {}).get("feats") or ""))
-            for a in self.data.annotations
-            if a.kind == "token" and a.start in index
-        }
         found = next_phrase_selection(
             self.data.text,
-            tokens,
-            analyses,
+            self.data.tokens,
+            self._analyses(),
             (self.selection.anchor, self.selection.cursor),
             self.selection.cursor,
         )
