@@ -1325,7 +1325,12 @@ def relation_step(
     source_ident: tuple[Any, ...],
     target_ident: tuple[Any, ...],
     gold: int,
+    attrs: dict[str, Any] | None = None,
 ) -> Step | None:
+    """Link two spans: the target's hint, the label key; where the relation's attributes as
+    pre-filled are not the gold ``attrs`` and the picker reads shift + label key as "then the
+    attributes", that, and the attribute editor's keys (else they are written at the end of
+    the layer, through the side panel)."""
     data = state.data(ctx)
     layer = ctx.schema.layer
     source, target = find(data, layer, source_ident), find(data, layer, target_ident)
@@ -1362,7 +1367,14 @@ def relation_step(
         start = relations.nearest(targets, source)
         moves = ["down"] * (index - start) if index >= start else ["up"] * (start - index)
         actions += [*(Press(k) for k in moves), Press("enter")]
-    if len(choices) > 1 or not PICKER_SKIPS_SINGLE:
+    field_ = next(f for f in fields if f.name == field_name)
+    then = _attributes_after_link(ctx, state, field_, label, source_ident, target_ident, attrs)
+    if (len(choices) > 1 or not PICKER_SKIPS_SINGLE) and then is not None and choice.key:
+        plans, n, _entered = then
+        actions.append(Press(choice.key.upper(), only_if="picker"))
+        actions += [Wait("screen", "AttributesModal"), *modal_keys(plans, n), Press("enter")]
+    elif len(choices) > 1 or not PICKER_SKIPS_SINGLE:
+        then = None
         if choice.key:
             actions.append(Press(choice.key, only_if="picker"))
         else:
@@ -1372,24 +1384,98 @@ def relation_step(
                 ["down"] * (here - preferred) if here >= preferred else ["up"] * (preferred - here)
             )
             actions += [*(Press(k, only_if="picker") for k in moves), Press("enter", "picker")]
+    else:
+        then = None
     actions.append(Wait("screen", "AnnotateScreen"))
-    field_ = next(f for f in fields if f.name == field_name)
 
     def effect(store: SimStore) -> None:
-        now = paragraph_data(ctx.paragraph, store.annotations())
-        editing.create_relation(
-            store,  # type: ignore[arg-type]
-            ctx.annotator,
-            now,
-            field_,
-            label,
-            find(now, layer, source_ident),  # type: ignore[arg-type]
-            find(now, layer, target_ident),  # type: ignore[arg-type]
-        )
+        _link(ctx, store, field_, label, source_ident, target_ident)
+        if then is not None:
+            now = paragraph_data(ctx.paragraph, store.annotations())
+            made = _linked(ctx, now, field_, source_ident, target_ident)
+            editing.set_attributes(store, ctx.annotator, made, dict(then[2]))  # type: ignore[arg-type]
 
     what = f"{label}: «{_snippet(data, source)}» → «{_snippet(data, target)}»"
     step = Step(layer, what, actions, (0, 0), (gold,), effect=effect)
     return _finish(ctx, state, step, route)
+
+
+def _link(
+    ctx: Context,
+    store: SimStore,
+    field_: SchemaField,
+    label: str,
+    source_ident: tuple[Any, ...],
+    target_ident: tuple[Any, ...],
+) -> None:
+    now = paragraph_data(ctx.paragraph, store.annotations())
+    layer = ctx.schema.layer
+    editing.create_relation(
+        store,  # type: ignore[arg-type]
+        ctx.annotator,
+        now,
+        field_,
+        label,
+        find(now, layer, source_ident),  # type: ignore[arg-type]
+        find(now, layer, target_ident),  # type: ignore[arg-type]
+    )
+
+
+def _linked(
+    ctx: Context,
+    data: ParagraphData,
+    field_: SchemaField,
+    source_ident: tuple[Any, ...],
+    target_ident: tuple[Any, ...],
+) -> Annotation | None:
+    layer = ctx.schema.layer
+    source, target = find(data, layer, source_ident), find(data, layer, target_ident)
+    if source is None or target is None:
+        return None
+    return relations.existing(data, layer, field_, source.id or 0, target.id or 0)
+
+
+def _attributes_after_link(
+    ctx: Context,
+    state: State,
+    field_: SchemaField,
+    label: str,
+    source_ident: tuple[Any, ...],
+    target_ident: tuple[Any, ...],
+    wanted: dict[str, Any] | None,
+) -> tuple[dict[int, list[Action]], int, dict[str, Any]] | None:
+    """Where the app's picker opens the attribute editor after shift + label key, and the
+    relation as the app pre-fills it differs from the gold in attributes the editor writes:
+    the editor's keys per field, its number of fields and what it saves. None otherwise."""
+    from layerkit.tui.screens import relation as picker_module
+
+    editor = attribute_editor()
+    if editor is None or not wanted or not hasattr(picker_module, "_has_attributes"):
+        return None
+    if not picker_module._has_attributes(field_):
+        return None
+    scratch = state.store.copy()
+    _link(ctx, scratch, field_, label, source_ident, target_ident)
+    made = _linked(
+        ctx,
+        paragraph_data(ctx.paragraph, scratch.annotations()),
+        field_,
+        source_ident,
+        target_ident,
+    )
+    if made is None:
+        return None
+    have = dict(made.attrs or {})
+    if all(_same(have.get(k), v) for k, v in wanted.items()):
+        return None
+    attributes = editor[1](field_)
+    if not set(wanted) <= {a.name for a in attributes}:
+        return None
+    planned = modal_plan(attributes, have, wanted)
+    if planned is None:
+        return None
+    plans, entered = planned
+    return plans, len(attributes), entered
 
 
 def texts_step(
@@ -1572,6 +1658,49 @@ def attribute_keys(
     return min(options, key=lambda o: step_cost(o[0]))
 
 
+def modal_plan(
+    attributes: Sequence[Any], have: dict[str, Any], values: dict[str, Any]
+) -> tuple[dict[int, list[Action]], dict[str, Any]] | None:
+    """For the attribute editor showing ``attributes`` of an annotation whose attributes are
+    ``have``: the keys per field (by position) that make it read ``values``, and what it then
+    saves; None where it cannot (a value it cannot write, or one it would refuse)."""
+    _types, parse, shown = _attribute_rules()
+    plans: dict[int, list[Action]] = {}
+    entered: dict[str, Any] = {}
+    for i, attr in enumerate(attributes):
+        field_id = f"attribute-{attr.name}"
+        current = shown(attr, have.get(attr.name))
+        text = current
+        if attr.name in values:
+            found = attribute_keys(attr, current, values[attr.name], field_id)
+            if found is None:
+                return None
+            keys, text = found
+            if keys:
+                plans[i] = [Wait("focus", field_id), *keys]
+        try:
+            entered[attr.name] = parse(attr, text)
+        except ValueError:
+            return None  # the editor would refuse to save
+    return plans, entered
+
+
+def modal_keys(plans: dict[int, list[Action]], n: int) -> list[Action]:
+    """The planned fields' keys in the cheapest order: the first of the ``n`` fields has the
+    focus, ↓/↑ go round them."""
+    best: list[Action] | None = None
+    for order in itertools.permutations(sorted(plans)):
+        here, acts = 0, []
+        for i in order:
+            down, up = (i - here) % n, (here - i) % n
+            acts += [Press("down")] * down if down <= up else [Press("up")] * up
+            acts += plans[i]
+            here = i
+        if best is None or step_cost(acts) < step_cost(best):
+            best = acts
+    return best or []
+
+
 def attributes_step(
     ctx: Context, state: State, fixes: Sequence[tuple[tuple[Any, ...], dict[str, Any], int]]
 ) -> Step | None:
@@ -1582,7 +1711,6 @@ def attributes_step(
     if editor is None or not fixes:
         return None
     key, writable = editor
-    _types, parse, shown = _attribute_rules()
     data = state.data(ctx)
     rows = side_rows(data, ctx.schema)
     if not rows:
@@ -1597,23 +1725,10 @@ def attributes_step(
         attributes = writable(f)
         if not set(values) <= {attr.name for attr in attributes}:
             return None
-        plans: dict[int, list[Action]] = {}
-        entered: dict[str, Any] = {}
-        for i, attr in enumerate(attributes):
-            field_id = f"attribute-{attr.name}"
-            current = shown(attr, (a.attrs or {}).get(attr.name))
-            text = current
-            if attr.name in values:
-                found = attribute_keys(attr, current, values[attr.name], field_id)
-                if found is None:
-                    return None
-                keys, text = found
-                if keys:
-                    plans[i] = [Wait("focus", field_id), *keys]
-            try:
-                entered[attr.name] = parse(attr, text)
-            except ValueError:
-                return None  # the editor would refuse to save
+        planned = modal_plan(attributes, dict(a.attrs or {}), values)
+        if planned is None:
+            return None
+        plans, entered = planned
         targets.append((ids.index(a.id), ident, plans, len(attributes), entered))
     targets.sort(key=lambda t: t[0])
     view_row = None
@@ -1632,18 +1747,7 @@ def attributes_step(
             options.append(["down"] * (r - h) if r >= h else ["up"] * (h - r))
         actions += [Press(k) for k in min(options, key=len)]
         actions += [Press(key), Wait("screen", "AttributesModal")]
-        # the first field has the focus; ↓/↑ go round the fields
-        best: list[Action] | None = None
-        for order in itertools.permutations(sorted(plans)):
-            here, acts = 0, []
-            for i in order:
-                down, up = (i - here) % n, (here - i) % n
-                acts += [Press("down")] * down if down <= up else [Press("up")] * up
-                acts += plans[i]
-                here = i
-            if best is None or step_cost(acts) < step_cost(best):
-                best = acts
-        actions += [*(best or []), Press("enter"), Wait("focus", "side")]
+        actions += [*modal_keys(plans, n), Press("enter"), Wait("focus", "side")]
         h = view_row if view_row is not None else r
     actions += [Press("shift+tab"), Wait("focus", "text")]
     layer = ctx.schema.layer

@@ -351,7 +351,8 @@ def build_step(ctx: kp.Context, state: kp.State, task: Task) -> kp.Step | None:
         return kp.span_step(ctx, state, *task.args, gold)
     if task.kind == "relation":
         field_name, label, src, tgt, _sid, _tid = task.args
-        return kp.relation_step(ctx, state, field_name, label, src, tgt, gold)
+        attrs = dict(task.golds[0].annotation.attrs or {})
+        return kp.relation_step(ctx, state, field_name, label, src, tgt, gold, attrs)
     if task.kind == "texts":
         anchor, texts, _aid = task.args
         return kp.texts_step(ctx, state, anchor, [(f, lab, v, g.index) for f, lab, v, g in texts])

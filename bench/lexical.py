@@ -63,10 +63,16 @@ def add(total: dict[str, int], c: dict[str, int]) -> None:
 
 
 def cross_validate(
-    folds: Sequence[int], epochs: int, seed: int, every: int = 1, baselines: bool = True
+    folds: Sequence[int],
+    epochs: int,
+    seed: int,
+    every: int = 1,
+    baselines: bool = True,
+    train_without: Sequence[str] = (),
 ) -> dict[str, dict[str, dict[str, int]]]:
     """Scores per file and system; ``every``: train on every n-th training sentence only
-    (the learning curve), ``baselines``: score the untrained baselines too."""
+    (the learning curve), ``baselines``: score the untrained baselines too, ``train_without``:
+    files (by name) scored but never trained on (what adding a file to the training buys)."""
     from lexical_rules import naive_system, rules_system
 
     from layerkit.nlp.conventions import convert, treebank_convention
@@ -84,7 +90,8 @@ def cross_validate(
         for f, sents in data.items():
             lo, hi = folds_of(len(sents), k)
             test[f] = sents[lo:hi]
-            train_sents += (sents[:lo] + sents[hi:])[::every]
+            if f.name not in train_without:
+                train_sents += (sents[:lo] + sents[hi:])[::every]
         t0 = time.time()
         net, space, allowed = fit(train_sents, TrainConfig(epochs=epochs, seed=seed))
         print(
@@ -265,6 +272,14 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=None)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-cv", action="store_true", help="throughput and memory only")
+    ap.add_argument("--no-speed", action="store_true", help="cross-validation only")
+    ap.add_argument(
+        "--train-without",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a .conllu file name scored but left out of every fold's training (repeatable)",
+    )
     ap.add_argument(
         "--curve", action="store_true", help="learning curve only (fold 0 at half and all data)"
     )
@@ -285,11 +300,14 @@ def main() -> None:
             + (" (quick: only fold 0, so each file's first third)" if args.quick else "")
         )
         t0 = time.time()
-        results = cross_validate(folds, epochs, args.seed)
+        if args.train_without:
+            print(f"left out of training (scored only): {', '.join(args.train_without)}")
+        results = cross_validate(folds, epochs, args.seed, train_without=args.train_without)
         print_table(results)
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"cross-validation took {time.time() - t0:.0f}s; peak RSS of training {rss:.0f} MB")
-    speed()
+    if not args.no_speed:
+        speed()
 
 
 if __name__ == "__main__":

@@ -240,3 +240,26 @@ def test_sampled_answers_under_the_grammars_are_all_valid_and_free_ones_are_not(
             assert len(parse_answer("json", text)["speech_acts"]) == len(view.sentences)
     assert drafts >= len(chosen)  # answers with annotations in them, not only empty lists
     assert constraint.errors() == [""] * len(chosen)
+
+
+def test_token_ends_decode_incrementally_as_a_whole_decode_would(tiny: tuple[Any, Any]) -> None:
+    """``token_ends`` (where each generated token ends in the answer, for per-unit confidence)
+    is linear now: it must still agree with decoding every prefix wherever a prefix ends on a
+    whole character, and never count half a Cyrillic letter or emoji."""
+    import random
+
+    from layerkit_train.suggesting import token_ends
+
+    _, tokenizer = tiny
+    text = '[{"span": "Ёжик\u0301 в тумане 😍", "label": "AGENT"}]\nПри\u00adвет — «ёлка»'
+    rng = random.Random(0)
+    cases = [tokenizer.encode(text, add_special_tokens=False)]
+    cases += [[rng.randrange(len(tokenizer)) for _ in range(60)] for _ in range(5)]
+    for ids in cases:
+        ends = token_ends(tokenizer, ids)
+        assert len(ends) == len(ids)
+        assert ends == sorted(ends)
+        for i in range(len(ids)):
+            prefix = tokenizer.decode(ids[: i + 1], skip_special_tokens=True)
+            if not prefix.endswith("\ufffd"):
+                assert ends[i] == len(prefix), (i, prefix)

@@ -714,6 +714,32 @@ async def test_a_discourse_relation_gets_its_connective(db: Path, chat: int) -> 
         assert relation.attrs["connective"] != "потому что"
 
 
+async def test_shift_and_the_label_key_link_then_open_the_connective(db: Path, chat: int) -> None:
+    """In the relation picker, ``S`` (shift + the label key) saves the SUPPORT relation and
+    opens its attributes at once: the connective is typed there, not through the side panel
+    (tab, finding the line, ``a``, shift+tab: four keys or more saved)."""
+    from layerkit.tui.screens.attributes import AttributesModal
+
+    async with running(db, at=chat, layer="logical") as (app, pilot):
+        await pilot.press("down", "down", "shift+down", "c")  # a claim (sentence 3)
+        await pilot.press("escape", "down", "shift+down", "p", "enter", "1", "S")
+        await settle(pilot)
+        assert isinstance(app.screen, AttributesModal)
+        (relation,) = [a for a in rows(db, chat, "logical") if a.kind == "relation"]
+        assert relation.label == "SUPPORT"  # saved before the attributes are asked
+        await pilot.press(*"ведь", "enter")  # the guess is selected: typing replaces it
+        await settle(pilot)
+        assert isinstance(app.screen, AnnotateScreen)
+        assert view(app).has_focus
+    (relation,) = [a for a in rows(db, chat, "logical") if a.kind == "relation"]
+    assert (relation.label, relation.attrs["connective"]) == ("SUPPORT", "ведь")
+    # a plain label key still saves without asking
+    async with running(db, at=chat, layer="logical") as (app, pilot):
+        await pilot.press("down", "down", "shift+down", "enter", "1", "a")
+        await settle(pilot)
+        assert isinstance(app.screen, AnnotateScreen)
+
+
 async def test_choice_and_yes_no_attributes_are_written_in_the_side_panel(
     db: Path, chat: int
 ) -> None:
@@ -2003,6 +2029,32 @@ async def test_keys_typed_with_the_russian_layout_work_as_on_the_keyboard(
             driver.send_message(events.Key(character, character))
         await settle(pilot)
         assert "зж" in app.screen.texts()[0]
+
+
+async def test_lines_kept_after_an_edit_are_those_drawn_afresh(db: Path, chat: int) -> None:
+    """After an edit of the open paragraph only the changed lines of the text and the side
+    panel are repainted: every line on screen (Textual's cache of the widgets' lines) must be
+    what drawing the widget afresh gives, styles included."""
+    from textual.geometry import Region
+    from textual.widget import Widget
+
+    def cached_and_fresh(widget: Widget) -> tuple[list[object], list[object]]:
+        crop = Region(0, 0, *widget.region.size)
+        cached = [list(s) for s in widget._styles_cache.render_widget(widget, crop)]
+        widget._styles_cache.clear()
+        fresh = [list(s) for s in widget._styles_cache.render_widget(widget, crop)]
+        return cached, fresh
+
+    async with running(db, at=chat, layer="semantic") as (app, pilot):
+        # a label, a relabel (same count, same titles: only the changed lines repaint), ...
+        steps = (("right", "p"), ("t",), ("space", "a"), ("ctrl+z",), ("down", "shift+right", "h"))
+        for keys in steps:
+            await pilot.press(*keys)
+            await settle(pilot)
+            for widget in (view(app), side(app)):
+                cached, fresh = cached_and_fresh(widget)
+                assert cached == fresh, (keys, type(widget).__name__)
+        assert len([a for a in rows(db, chat, "semantic") if a.kind == "span"]) == 2
 
 
 async def test_lines_recalled_on_returning_to_a_layer_are_those_drawn_afresh(

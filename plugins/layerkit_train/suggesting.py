@@ -355,11 +355,21 @@ class RunSuggester:
 
 
 def token_ends(tokenizer: Any, ids: Sequence[int]) -> list[int]:
-    """Where each generated token ends in the decoded answer (characters): decoding a growing
-    prefix, since byte-level tokens need not end on a character."""
-    ends, length = [], 0
+    """Where each generated token ends in the decoded answer (characters).
+
+    Decoded incrementally, as streaming detokenizers do: each step decodes only the tokens
+    since the last complete character plus the few before them (so a SentencePiece word keeps
+    its leading space), and counts what that adds; byte-level tokens that end inside a
+    character (a Cyrillic letter is two bytes) add nothing until it is complete. Linear in
+    the answer's length, where decoding every prefix was quadratic."""
+    ends: list[int] = []
+    length = prefix = read = 0
     for i in range(len(ids)):
-        length = max(length, len(tokenizer.decode(ids[: i + 1], skip_special_tokens=True)))
+        before = tokenizer.decode(ids[prefix:read], skip_special_tokens=True)
+        after = tokenizer.decode(ids[prefix : i + 1], skip_special_tokens=True)
+        if len(after) > len(before) and not after.endswith("\ufffd"):
+            length += len(after) - len(before)
+            prefix, read = read, i + 1
         ends.append(length)
     return ends
 

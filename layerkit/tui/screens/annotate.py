@@ -44,6 +44,7 @@ from layerkit.tui.widgets.annotation_list import AnnotationList
 from layerkit.tui.widgets.bars import KeyBar, LabelBar, LayerTabs
 from layerkit.tui.widgets.navigator import Navigator
 from layerkit.tui.widgets.paragraph_view import ParagraphView
+from layerkit.tui.widgets.titles import set_border_subtitle, set_border_title
 
 if TYPE_CHECKING:
     from layerkit.tui.app import LayerkitApp
@@ -320,15 +321,16 @@ class AnnotateScreen(Screen[None]):
         )
         self.query_one(LabelBar).show(schema.layer)
         if data is None:
-            view.border_title = "no paragraph"
-            view.border_subtitle = ""
+            set_border_title(view, "no paragraph")
+            set_border_subtitle(view, "")
         else:
             row = data.row
-            view.border_title = f"{row.document_name} · ¶{row.position + 1}"
+            set_border_title(view, f"{row.document_name} · ¶{row.position + 1}")
             # an independent copy says so: the annotator must know the others cannot see it
             # (and that they cannot see the others')
             mine = " · your own copy" if schema.layer in data.assigned else ""
-            view.border_subtitle = f"#{data.id} · {schema.layer}: {data.state(schema.layer)}{mine}"
+            state = data.state(schema.layer)
+            set_border_subtitle(view, f"#{data.id} · {schema.layer}: {state}{mine}")
         self.lk.position = (data.id if data else None, schema.layer)
 
     def _follow_selection(self) -> None:
@@ -688,7 +690,7 @@ class AnnotateScreen(Screen[None]):
             if picked is None or picked.target is None:
                 return
             target = picked.target
-            self._edit(
+            saved = self._edit(
                 lambda: editing.create_relation(
                     self.lk.store,
                     self.lk.annotator,
@@ -699,6 +701,12 @@ class AnnotateScreen(Screen[None]):
                     target,
                 )
             )
+            if saved and picked.then_attributes and self.data is not None:
+                made = relations.existing(
+                    self.data, source.layer, picked.field, source.id or 0, target.id or 0
+                )
+                if made is not None:
+                    self._edit_attributes_of(made)
 
         self.app.push_screen(picker, save)
 
@@ -768,16 +776,19 @@ class AnnotateScreen(Screen[None]):
         )
 
         def save(picked: Picked | None) -> None:
-            if picked is not None:
-                self._edit(
-                    lambda: editing.relabel(
-                        self.lk.store,
-                        self.lk.annotator,
-                        self._data_for(data.id),
-                        target,
-                        picked.label,
-                    )
+            if picked is None:
+                return
+            saved = self._edit(
+                lambda: editing.relabel(
+                    self.lk.store,
+                    self.lk.annotator,
+                    self._data_for(data.id),
+                    target,
+                    picked.label,
                 )
+            )
+            if saved and picked.then_attributes and self.data is not None:
+                self._edit_attributes_of(self.data.by_id(target.id or 0))
 
         self.app.push_screen(picker, save)
 
@@ -785,8 +796,14 @@ class AnnotateScreen(Screen[None]):
         """``a`` in the side panel: the line's text attributes (a discourse relation's
         connective, pre-filled with a guess when it was linked)."""
         side = self.query_one(AnnotationList)
-        row, data, schema = side.current_row, self.data, self.schema
+        row = side.current_row
         target = row.annotation if row is not None and not side.context else None
+        self._edit_attributes_of(target)
+
+    def _edit_attributes_of(self, target: Annotation | None) -> None:
+        """Open the attribute editor on ``target`` (from the side panel's ``a``, or right after
+        a relation linked with shift + its label key) and save what it returns as one edit."""
+        data, schema = self.data, self.schema
         field = schema.field(target.field) if target is not None else None
         from layerkit.tui.screens.attributes import EDITABLE_TYPES, AttributesModal
 

@@ -45,6 +45,9 @@ class Picked:
     field: SchemaField
     label: str
     target: Annotation | None
+    #: the label key was typed with shift: open the new relation's attributes (a connective
+    #: the guess got wrong) right after saving it
+    then_attributes: bool = False
 
 
 class RelationPicker(ModalScreen[Picked | None]):
@@ -156,7 +159,12 @@ class RelationPicker(ModalScreen[Picked | None]):
         where = f" → «{self._snippet(target, 30)}»" if target is not None else ""
         box.border_title = f"{self.question}{where}: which label?"
         back = "back" if self.targets else "cancel"
-        box.border_subtitle = f"label key or ↑↓ ⏎ · esc {back}"
+        shift = (
+            " (⇧: then its attributes)"
+            if any(_has_attributes(c.field) for c in self.choices)
+            else ""
+        )
+        box.border_subtitle = f"label key{shift} or ↑↓ ⏎ · esc {back}"
         several = len({c.field.name for c in self.choices}) > 1
         width = max((len(c.label.name) for c in self.choices), default=0)
         return [Option(self._label_prompt(c, several, width)) for c in self.choices]
@@ -191,13 +199,13 @@ class RelationPicker(ModalScreen[Picked | None]):
 
     # --- answers -------------------------------------------------------------------------------
 
-    def _pick(self, index: int) -> None:
+    def _pick(self, index: int, *, then_attributes: bool = False) -> None:
         if self.phase == "target":
             if 0 <= index < len(self.targets):
                 self._ask_label(self.targets[index])
         elif 0 <= index < len(self.choices):
             choice = self.choices[index]
-            self.dismiss(Picked(choice.field, choice.label.name, self.target))
+            self.dismiss(Picked(choice.field, choice.label.name, self.target, then_attributes))
 
     def action_choose(self) -> None:
         highlighted = self.options.highlighted
@@ -213,14 +221,20 @@ class RelationPicker(ModalScreen[Picked | None]):
         character = event.character
         if not character or not character.isprintable():
             return
+        shifted = False
         if self.phase == "target":
             index = HINTS.find(character)
         else:
             index = next((i for i, c in enumerate(self.choices) if c.key == character), -1)
+            if index < 0 and character != character.lower():
+                # shift + label key: the label, then the relation's attributes
+                lower = character.lower()
+                index = next((i for i, c in enumerate(self.choices) if c.key == lower), -1)
+                shifted = index >= 0 and _has_attributes(self.choices[index].field)
         if index >= 0:
             event.stop()
             event.prevent_default()
-            self._pick(index)
+            self._pick(index, then_attributes=shifted)
 
     def action_back(self) -> None:
         if self.phase == "label" and self.targets:
@@ -228,3 +242,10 @@ class RelationPicker(ModalScreen[Picked | None]):
             self._ask_target(chosen)
         else:
             self.dismiss(None)
+
+
+def _has_attributes(field: SchemaField) -> bool:
+    """Whether the attribute editor has something to show for a relation of ``field``."""
+    from layerkit.tui.screens.attributes import EDITABLE_TYPES
+
+    return any(a.type in EDITABLE_TYPES for a in field.attributes)

@@ -40,6 +40,7 @@ from layerkit.tui.messages import AnnotationChosen, DeleteRequested, TokenHighli
 from layerkit.tui.model import ParagraphData
 from layerkit.tui.rendering import label_colour, unsure
 from layerkit.tui.widgets.scrolling import SteadyScrollbars
+from layerkit.tui.widgets.titles import set_border_title
 
 SNIPPET = 40
 FORM_CELLS = 12
@@ -116,28 +117,29 @@ class AnnotationList(SteadyScrollbars, can_focus=True):
     ) -> None:
         """Fill the list with ``schema``'s annotations of ``data`` or, given ``context``
         (the layers below, nearest first), with theirs."""
+        before = (self._rows, self._header, self.context)
         self.context = bool(context)
         self._header = None
         field = token_field(schema)
         if data is None:
             self._rows = []
-            self.border_title = schema.title
+            title = schema.title
         elif context:
             self._rows = _context_rows(data, context)
             names = ", ".join(s.title for s in context)
-            self.border_title = f"Below {schema.title}: {names} (^l hides)"
+            title = f"Below {schema.title}: {names} (^l hides)"
         elif field is not None:
             tokens = token_rows(data, schema, field)
             others = [a for a in data.of_layer(schema.layer) if a.kind != "token"]
             self._rows = [_token_row(t, schema) for t in tokens] + _layer_rows(data, schema, others)
             self._header = _token_header()
             check = sum(1 for t in tokens if t.annotation is None or unsure(t.annotation))
-            self.border_title = f"{schema.title}: {len(tokens)} tokens" + (
+            title = f"{schema.title}: {len(tokens)} tokens" + (
                 f", {check} to check" if check else ""
             )
         else:
             self._rows = _layer_rows(data, schema, data.of_layer(schema.layer))
-            self.border_title = f"{schema.title}: {len(self._rows)}"
+            title = f"{schema.title}: {len(self._rows)}"
         self._by_id = {
             r.annotation.id: i
             for i, r in enumerate(self._rows)
@@ -145,13 +147,39 @@ class AnnotationList(SteadyScrollbars, can_focus=True):
         }
         self._by_token = {r.token: i for i, r in enumerate(self._rows) if r.token is not None}
         self._marked = frozenset()
-        self._strips.clear()
         if not self._rows:
             self.highlighted = None
         elif self.highlighted is not None:
             self.highlighted = min(self.highlighted, len(self._rows) - 1)
         self._resize_virtual()
-        self.refresh()
+        self._repaint_changed(*before)
+        set_border_title(self, title)  # repaints the whole list where the title changed
+
+    def _repaint_changed(self, rows: list[Row], header: Text | None, context: bool) -> None:
+        """Repaint only the lines whose text changed (after an edit most of the list is what it
+        was) when the header and kind of list are the same; else the whole list."""
+        if (
+            not rows
+            or context != self.context
+            or (header is None) != (self._header is None)
+            or (header is not None and header != self._header)
+        ):
+            self._strips.clear()
+            self.refresh()
+            return
+        new = self._rows
+        changed = {
+            i for i in range(max(len(rows), len(new)))
+            if i >= len(rows) or i >= len(new) or rows[i].text != new[i].text
+        }  # fmt: skip
+        if not changed:
+            return
+        self._strips = {k: v for k, v in self._strips.items() if k[0] not in changed}
+        top = round(self.scroll_y)
+        visible = range(top, top + self.scrollable_content_region.height)
+        for index in sorted(changed):
+            if index + self._header_lines in visible:
+                self.refresh_line(index + self._header_lines)
 
     @property
     def option_count(self) -> int:

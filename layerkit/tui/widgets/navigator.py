@@ -24,6 +24,7 @@ from layerkit.store import Store, queries
 from layerkit.store.queries import ParagraphFilter, ParagraphRow
 from layerkit.tui.messages import ParagraphChosen, ParagraphHighlighted
 from layerkit.tui.widgets.scrolling import SteadyScrollbars
+from layerkit.tui.widgets.titles import set_border_title
 
 PAGE = 100
 MAX_PAGES = 16
@@ -139,7 +140,7 @@ class Navigator(SteadyScrollbars, can_focus=True):
             )
         if self.filter.text:
             what.append(f"«{self.filter.text}»")
-        self.border_title = f"{self.total} ¶" + (f" · {', '.join(what)}" if what else "")
+        set_border_title(self, f"{self.total} ¶" + (f" · {', '.join(what)}" if what else ""))
 
     def row(self, index: int) -> ParagraphRow | None:
         """The row at ``index`` if its page is loaded; otherwise start loading it."""

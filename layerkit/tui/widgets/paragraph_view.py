@@ -239,6 +239,16 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
     ) -> None:
         """Show a paragraph on a layer. ``keep`` keeps the selection (same paragraph, reloaded)."""
         same = keep and self.data is not None and data is not None and self.data.id == data.id
+        # The same paragraph on the same layer, reloaded after an edit: its text is wrapped as
+        # it was and only the lines whose styles changed are repainted. Another layer or
+        # paragraph is drawn whole, or recalled if drawn lately (_recall_strips).
+        rewrap = not (
+            same
+            and schema is self.schema
+            and self.data is not None
+            and data is not None
+            and self.data.text == data.text
+        )
         if not same:
             self._adding = False
         if self._hints:
@@ -257,7 +267,8 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
             self.selection = Selection(
                 min(self.selection.anchor, last), min(self.selection.cursor, last)
             )
-        self._wrapped_width = -1
+        if rewrap:
+            self._wrapped_width = -1
         self._restyle()
 
     # --- jump hints (avy/easymotion): any token in at most three keys --------------------------
