@@ -2033,8 +2033,9 @@ async def test_keys_typed_with_the_russian_layout_work_as_on_the_keyboard(
 
 async def test_lines_kept_after_an_edit_are_those_drawn_afresh(db: Path, chat: int) -> None:
     """After an edit of the open paragraph only the changed lines of the text and the side
-    panel are repainted: every line on screen (Textual's cache of the widgets' lines) must be
-    what drawing the widget afresh gives, styles included."""
+    panel are repainted (and of a border only the line with a changed title): every line on
+    screen (Textual's cache of the widgets' lines) must be what drawing the widget afresh
+    gives, styles included."""
     from textual.geometry import Region
     from textual.widget import Widget
 
@@ -2047,7 +2048,11 @@ async def test_lines_kept_after_an_edit_are_those_drawn_afresh(db: Path, chat: i
 
     async with running(db, at=chat, layer="semantic") as (app, pilot):
         # a label, a relabel (same count, same titles: only the changed lines repaint), ...
-        steps = (("right", "p"), ("t",), ("space", "a"), ("ctrl+z",), ("down", "shift+right", "h"))
+        # moving in the side panel (the highlight moves: two lines), back to the text
+        steps = (
+            ("right", "p"), ("t",), ("space", "a"), ("ctrl+z",), ("down", "shift+right", "h"),
+            ("tab", "down"), ("up",), ("end",), ("shift+tab",),
+        )  # fmt: skip
         for keys in steps:
             await pilot.press(*keys)
             await settle(pilot)

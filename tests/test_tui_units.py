@@ -626,3 +626,19 @@ def test_clause_key_leaves_out_the_opening_marker_and_grows_by_clauses() -> None
     assert shown(third) == (
         "Бумага приятнее , зато в читалку помещается библиотека , а шрифт легко увеличить"
     )
+
+
+def test_line_pieces_are_the_lines_sliced_one_by_one() -> None:
+    """``line_pieces`` cuts a styled text into its screen lines in one pass: each piece must be
+    the line sliced alone (text and styles), with stress marks, emoji and line breaks."""
+    from rich.text import Text
+
+    from layerkit.tui.rendering import line_pieces, wrap
+
+    plain = "Приве\u0301т, мир! 😍 Ёлка\nвторая строка с\u00adлогом, и ещё одна длинная строка текста"
+    text = Text(plain)
+    for i, (start, end) in enumerate([(0, 6), (3, 20), (15, 40), (38, 39), (41, len(plain))]):
+        text.stylize(f"color({i + 1})", start, end)
+    for width in (5, 12, 30, 200):
+        lines = wrap(plain, width)
+        assert line_pieces(text, lines) == [text[start:end] for start, end in lines]

@@ -172,6 +172,17 @@ def _cut(text: str, start: int, width: int) -> int:
     return i
 
 
+def line_pieces(text: Text, lines: Sequence[tuple[int, int]]) -> list[Text]:
+    """The styled text of each screen line (``lines`` as from :func:`wrap`), cut in one pass:
+    slicing a ``Text`` line by line walks all its spans for every line."""
+    if not lines:
+        return []
+    cuts = sorted({offset for line in lines for offset in line} - {0})
+    pieces = text.divide(cuts)
+    first = {0: 0, **{cut: i + 1 for i, cut in enumerate(cuts)}}
+    return [pieces[first[start]] if start < end else Text("") for start, end in lines]
+
+
 def line_of(lines: Sequence[tuple[int, int]], offset: int) -> int:
     """The screen line showing ``offset``."""
     for i, (start, end) in enumerate(lines):

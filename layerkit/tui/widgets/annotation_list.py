@@ -117,7 +117,7 @@ class AnnotationList(SteadyScrollbars, can_focus=True):
     ) -> None:
         """Fill the list with ``schema``'s annotations of ``data`` or, given ``context``
         (the layers below, nearest first), with theirs."""
-        before = (self._rows, self._header, self.context)
+        before = (self._rows, self._header, self.context, self.highlighted)
         self.context = bool(context)
         self._header = None
         field = token_field(schema)
@@ -155,9 +155,12 @@ class AnnotationList(SteadyScrollbars, can_focus=True):
         self._repaint_changed(*before)
         set_border_title(self, title)  # repaints the whole list where the title changed
 
-    def _repaint_changed(self, rows: list[Row], header: Text | None, context: bool) -> None:
-        """Repaint only the lines whose text changed (after an edit most of the list is what it
-        was) when the header and kind of list are the same; else the whole list."""
+    def _repaint_changed(
+        self, rows: list[Row], header: Text | None, context: bool, highlighted: int | None
+    ) -> None:
+        """Repaint only the lines whose text or highlight changed (after an edit most of the
+        list is what it was) when the header and kind of list are the same; else the whole
+        list."""
         if (
             not rows
             or context != self.context
@@ -172,6 +175,8 @@ class AnnotationList(SteadyScrollbars, can_focus=True):
             i for i in range(max(len(rows), len(new)))
             if i >= len(rows) or i >= len(new) or rows[i].text != new[i].text
         }  # fmt: skip
+        if highlighted != self.highlighted:
+            changed |= {i for i in (highlighted, self.highlighted) if i is not None}
         if not changed:
             return
         self._strips = {k: v for k, v in self._strips.items() if k[0] not in changed}
@@ -232,17 +237,22 @@ class AnnotationList(SteadyScrollbars, can_focus=True):
             self.highlight_annotation(annotation_id)
 
     def set_highlighted(self, index: int | None) -> None:
+        top = round(self.scroll_y)
         if index is not None and self._rows:
             index = max(0, min(index, len(self._rows) - 1))
             height = max(self.scrollable_content_region.height - self._header_lines, 1)
-            top = round(self.scroll_y)
             if index < top:
                 self.scroll_to(y=index, animate=False, immediate=True)
             elif index >= top + height:
                 self.scroll_to(y=index - height + 1, animate=False, immediate=True)
         if index != self.highlighted:
-            self.highlighted = index
-            self.refresh()
+            before, self.highlighted = self.highlighted, index
+            if round(self.scroll_y) != top:
+                self.refresh()  # scrolled: every line moved
+                return
+            for line in (before, index):  # the line losing the highlight, the one getting it
+                if line is not None:
+                    self.refresh_line(line + self._header_lines)
 
     @property
     def _header_lines(self) -> int:

@@ -42,7 +42,14 @@ from layerkit.tui.model import (
     token_at,
 )
 from layerkit.tui.phrases import next_phrase_selection, phrase_at
-from layerkit.tui.rendering import RecentRenders, line_of, styled_paragraph, unsure, wrap
+from layerkit.tui.rendering import (
+    RecentRenders,
+    line_of,
+    line_pieces,
+    styled_paragraph,
+    unsure,
+    wrap,
+)
 from layerkit.tui.widgets.scrolling import SteadyScrollbars
 
 # Hint letters, easiest to type first (home row, then the rows above and below).
@@ -215,6 +222,9 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
         self.selection: Selection | None = None
         self._styled = Text()
         self._lines: list[tuple[int, int]] = []
+        #: the lines of ``_pieces_of`` (a styled text) as styled texts: _line_pieces
+        self._pieces: list[Text] = []
+        self._pieces_of: Text | None = None
         self._wrapped_width = -1
         self._strips: dict[int, Strip] = {}
         # the rendered lines of the last few styled texts, by width: _recall_strips
@@ -769,11 +779,9 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
         after = self._styled
         if not self._lines or width != self._wrapped_width or before.plain != after.plain:
             return False
-        changed = [
-            index
-            for index, (start, end) in enumerate(self._lines)
-            if before[start:end] != after[start:end]
-        ]
+        old = self._pieces if self._pieces_of is before else line_pieces(before, self._lines)
+        new = self._line_pieces()
+        changed = [index for index, (a, b) in enumerate(zip(old, new, strict=True)) if a != b]
         if changed:
             # a new dict: the one replaced may be remembered with the text it renders
             self._strips = {i: strip for i, strip in self._strips.items() if i not in changed}
@@ -781,10 +789,18 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
                 self.refresh_line(index)
         return True
 
+    def _line_pieces(self) -> list[Text]:
+        """The styled text of each screen line, cut once per styled text and wrapping."""
+        if self._pieces_of is not self._styled or len(self._pieces) != len(self._lines):
+            self._pieces = line_pieces(self._styled, self._lines)
+            self._pieces_of = self._styled
+        return self._pieces
+
     def _rewrap(self) -> None:
         width = max(self.scrollable_content_region.width, 10)
         if width != self._wrapped_width:
             self._lines = wrap(self._styled.plain, width)
+            self._pieces_of = None
             self._wrapped_width = width
             self._strips = {}
             # Never smaller than the view: a paragraph that fits then leaves the virtual size
@@ -814,8 +830,7 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
         strip = self._strips.get(index)
         if strip is None:
             if index < len(self._lines):
-                start, end = self._lines[index]
-                piece = self._styled[start:end]
+                piece = self._line_pieces()[index].copy()
                 piece.end = ""
                 strip = Strip(piece.render(self.app.console))
             else:
