@@ -28,9 +28,19 @@ class ParagraphData:
     assigned: frozenset[str] = frozenset()
 
     @classmethod
-    def load(cls, store: Store, paragraph_id: int, annotator: str) -> ParagraphData:
-        """The paragraph as ``annotator`` sees it (:meth:`Store.seen_by`)."""
-        paragraph = store.paragraph(paragraph_id)
+    def load(
+        cls,
+        store: Store,
+        paragraph_id: int,
+        annotator: str,
+        *,
+        paragraph: Paragraph | None = None,
+    ) -> ParagraphData:
+        """The paragraph as ``annotator`` sees it (:meth:`Store.seen_by`). ``paragraph``: its
+        row as read before (text, tokens and sentences never change once imported), so a
+        reload after an edit reads only what edits change."""
+        if paragraph is None or paragraph.id != paragraph_id:
+            paragraph = store.paragraph(paragraph_id)
         row = row_of(store, paragraph_id, annotator=annotator)
         assert row is not None
         seen = store.seen_by(paragraph_id, annotator)

@@ -283,7 +283,10 @@ class AnnotateScreen(Screen[None]):
         key = (paragraph_id, latest)
         found = self._loaded.pop(key, None)
         if found is None:
-            found = ParagraphData.load(self.lk.store, paragraph_id, self.lk.annotator)
+            before = self.data.paragraph if self.data is not None else None
+            found = ParagraphData.load(
+                self.lk.store, paragraph_id, self.lk.annotator, paragraph=before
+            )
             while len(self._loaded) >= 8:
                 self._loaded.pop(next(iter(self._loaded)))
         self._loaded[key] = found  # the most recent last

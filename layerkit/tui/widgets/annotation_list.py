@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import ClassVar
 
 from rich.cells import cell_len
@@ -369,22 +370,34 @@ def _token_row(token: TokenRow, schema: LayerSchema) -> Row:
 
 
 def _token_line(token: TokenRow, schema: LayerSchema) -> Text:
-    line = Text(no_wrap=True, overflow="ellipsis", end="")
+    """A token's line (shared between calls: copy it before changing it)."""
     a = token.annotation
     if a is None:
+        return _token_line_of(token.form, None)
+    colour = label_colour(schema, a.field, a.label)
+    shown = (is_suggestion(a.origin), unsure(a), token.lemma, token.upos, token.feats, colour)
+    return _token_line_of(token.form, shown)
+
+
+@lru_cache(maxsize=4096)
+def _token_line_of(form: str, shown: tuple[bool, bool, str, str, str, str | None] | None) -> Text:
+    """The line itself, by what it shows: a paragraph's hundred token lines are built again
+    after every edit, and all but one or two are the same as before."""
+    line = Text(no_wrap=True, overflow="ellipsis", end="")
+    if shown is None:
         line.append(" ✗ ", _MISSING)
-        line.append(_fit(token.form, FORM_CELLS), _MISSING)
+        line.append(_fit(form, FORM_CELLS), _MISSING)
         line.append(_fit("?", LEMMA_CELLS))
         line.append("?", Style(bold=True))
         return line
+    suggested, doubtful, lemma, upos, feats, colour = shown
     # ✓: a person's; ·: a model's suggestion, not yet confirmed.
-    line.append(" ✓ " if not is_suggestion(a.origin) else " · ", Style(dim=is_suggestion(a.origin)))
-    line.append(_fit(token.form, FORM_CELLS), _UNSURE if unsure(a) else Style())
-    line.append(_fit(token.lemma, LEMMA_CELLS))
-    colour = label_colour(schema, a.field, a.label)
-    line.append(_fit(token.upos or "?", UPOS_CELLS), Style(bold=True, bgcolor=colour))
+    line.append(" ✓ " if not suggested else " · ", Style(dim=suggested))
+    line.append(_fit(form, FORM_CELLS), _UNSURE if doubtful else Style())
+    line.append(_fit(lemma, LEMMA_CELLS))
+    line.append(_fit(upos or "?", UPOS_CELLS), Style(bold=True, bgcolor=colour))
     line.append(" ")
-    line.append(token.feats, Style(dim=True))
+    line.append(feats, Style(dim=True))
     return line
 
 
