@@ -91,6 +91,28 @@ def test_assigned_annotators_edit_private_copies_blind_to_each_other(store: Stor
     assert [a.label for a in store.seen_by(pid, "anna").annotations] == ["PREDICATE"]
 
 
+def test_what_an_annotator_sees_of_a_copys_state_is_their_navigator_rows(store: Store) -> None:
+    """anna's copy is in progress while nobody touched the shared layer: what she sees of the
+    paragraph (``seen_by``: the annotator's reload builds her navigator row from it) and her
+    navigator row (``row_of``) both say in progress; boris, assigned too, sees his own copy's
+    state (todo); carl, not assigned, the shared layer's (todo)."""
+    from layerkit.store.queries import row_of
+
+    pid = _paragraph(store)
+    store.assign([pid], ["semantic"], ["anna", "boris"], by="lead", copy_shared=False)
+    store.create_annotation(
+        paragraph_id=pid, layer="semantic", kind="span", field="frame", label="PREDICATE",
+        start=5, end=9, annotator="anna",
+    )  # fmt: skip
+    assert store.statuses(pid)["semantic"].state == "todo"  # the shared layer
+    for who, state in (("anna", "in_progress"), ("boris", "todo"), ("carl", "todo")):
+        seen = store.seen_by(pid, who).statuses
+        row = row_of(store, pid, annotator=who)
+        assert row is not None
+        assert row.state("semantic") == state
+        assert (seen["semantic"].state if "semantic" in seen else "todo") == state
+
+
 def test_lower_edits_make_the_copies_built_on_them_stale(store: Store) -> None:
     pid = _paragraph(store)
     store.assign([pid], ["lexical", "semantic"], ["anna", "boris"], by="lead", copy_shared=False)

@@ -523,15 +523,17 @@ class Store:
             layer, owner = split_key(key)
             if owner is None and layer not in mine:
                 seen_statuses[key] = status
-            elif owner is None:  # assigned: the copy's status, or todo
-                copy = statuses.get(copy_key(layer, annotator))
-                seen_statuses[key] = LayerStatus(
-                    paragraph_id=paragraph_id,
-                    layer=layer,
-                    state=copy.state if copy is not None else "todo",
-                    annotator=copy.annotator if copy is not None else None,
-                    updated_at=copy.updated_at if copy is not None else status.updated_at,
-                )
+        for layer in sorted(mine):  # assigned: the copy's status, or todo
+            copy, shared = statuses.get(copy_key(layer, annotator)), statuses.get(layer)
+            if copy is None and shared is None:
+                continue
+            seen_statuses[layer] = LayerStatus(
+                paragraph_id=paragraph_id,
+                layer=layer,
+                state=copy.state if copy is not None else "todo",
+                annotator=copy.annotator if copy is not None else None,
+                updated_at=copy.updated_at if copy is not None else shared.updated_at,  # type: ignore[union-attr]
+            )
         seen: list[Annotation] = []
         for row in rows:
             layer, owner = split_key(row["layer"])

@@ -9,7 +9,7 @@ All offsets are code-point offsets into the stored NFC text, exactly as the stor
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 from layerkit.store import Annotation, LayerStatus, Paragraph, Store
@@ -35,15 +35,25 @@ class ParagraphData:
         annotator: str,
         *,
         paragraph: Paragraph | None = None,
+        row: ParagraphRow | None = None,
     ) -> ParagraphData:
-        """The paragraph as ``annotator`` sees it (:meth:`Store.seen_by`). ``paragraph``: its
-        row as read before (text, tokens and sentences never change once imported), so a
-        reload after an edit reads only what edits change."""
-        if paragraph is None or paragraph.id != paragraph_id:
-            paragraph = store.paragraph(paragraph_id)
-        row = row_of(store, paragraph_id, annotator=annotator)
-        assert row is not None
+        """The paragraph as ``annotator`` sees it (:meth:`Store.seen_by`). ``paragraph`` and
+        ``row``: as read before (text, tokens, sentences, document and position never change
+        once imported), so a reload after an edit reads only what edits change: annotations
+        and states."""
         seen = store.seen_by(paragraph_id, annotator)
+        if (
+            paragraph is None
+            or paragraph.id != paragraph_id
+            or row is None
+            or row.id != paragraph_id
+        ):
+            paragraph = store.paragraph(paragraph_id)
+            row = row_of(store, paragraph_id, annotator=annotator)
+            assert row is not None
+        else:  # the navigator row as read before, with the states read now
+            states = {layer: status.state for layer, status in seen.statuses.items()}
+            row = replace(row, states=states)
         return cls(
             paragraph=paragraph,
             row=row,

@@ -283,9 +283,13 @@ class AnnotateScreen(Screen[None]):
         key = (paragraph_id, latest)
         found = self._loaded.pop(key, None)
         if found is None:
-            before = self.data.paragraph if self.data is not None else None
+            before = self.data
             found = ParagraphData.load(
-                self.lk.store, paragraph_id, self.lk.annotator, paragraph=before
+                self.lk.store,
+                paragraph_id,
+                self.lk.annotator,
+                paragraph=before.paragraph if before is not None else None,
+                row=before.row if before is not None else None,
             )
             while len(self._loaded) >= 8:
                 self._loaded.pop(next(iter(self._loaded)))
