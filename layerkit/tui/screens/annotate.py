@@ -92,6 +92,8 @@ class AnnotateScreen(Screen[None]):
 
     #: the relation dialog, once built (see _picker)
     _relation_picker: RelationPicker | None = None
+    #: the newest event id the last paragraph read saw (see _reload)
+    _latest_read: int | None = None
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+z", "undo", "Undo"),
@@ -279,7 +281,7 @@ class AnnotateScreen(Screen[None]):
         """A paragraph's data, read again only if anyone changed anything since it was read
         (the newest event's id, as the poll for others' edits checks): going back and forth
         between paragraphs costs one indexed query instead of three reads."""
-        latest = queries.last_event_id(self.lk.store)
+        latest = self._latest_read = queries.last_event_id(self.lk.store)
         key = (paragraph_id, latest)
         found = self._loaded.pop(key, None)
         if found is None:
@@ -353,6 +355,7 @@ class AnnotateScreen(Screen[None]):
         After one's own edit only this paragraph changed, so only its list row is replaced;
         ``everything`` re-reads the visible rows too (someone else may have changed any).
         """
+        self._latest_read = None
         self.open_paragraph(self.data.id if self.data else None, keep=True)
         nav = self.query_one(Navigator)
         if self.filter.states:
@@ -362,7 +365,9 @@ class AnnotateScreen(Screen[None]):
             nav.refresh_rows()
         elif self.data is not None:
             nav.replace_row(self.data.row)
-        self._seen_event = queries.last_event_id(self.lk.store)
+        # the newest event as the reload read it (one query less), else read now
+        latest = self._latest_read
+        self._seen_event = latest if latest is not None else queries.last_event_id(self.lk.store)
 
     def _poll(self) -> None:
         """Someone else saved something: show it (their edits are never overwritten silently;
