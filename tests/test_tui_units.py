@@ -635,7 +635,9 @@ def test_line_pieces_are_the_lines_sliced_one_by_one() -> None:
 
     from layerkit.tui.rendering import line_pieces, wrap
 
-    plain = "Приве\u0301т, мир! 😍 Ёлка\nвторая строка с\u00adлогом, и ещё одна длинная строка текста"
+    plain = (
+        "Приве\u0301т, мир! 😍 Ёлка\nвторая строка с\u00adлогом, и ещё одна длинная строка текста"
+    )
     text = Text(plain)
     for i, (start, end) in enumerate([(0, 6), (3, 20), (15, 40), (38, 39), (41, len(plain))]):
         text.stylize(f"color({i + 1})", start, end)
