@@ -1368,13 +1368,17 @@ def relation_step(
         moves = ["down"] * (index - start) if index >= start else ["up"] * (start - index)
         actions += [*(Press(k) for k in moves), Press("enter")]
     field_ = next(f for f in fields if f.name == field_name)
-    then = _attributes_after_link(ctx, state, field_, label, source_ident, target_ident, attrs)
-    if (len(choices) > 1 or not PICKER_SKIPS_SINGLE) and then is not None and choice.key:
+    asks_label = len(choices) > 1 or not PICKER_SKIPS_SINGLE
+    then = (
+        _attributes_after_link(ctx, state, field_, label, source_ident, target_ident, attrs)
+        if asks_label and choice.key
+        else None
+    )
+    if then is not None:
         plans, n, _entered = then
         actions.append(Press(choice.key.upper(), only_if="picker"))
         actions += [Wait("screen", "AttributesModal"), *modal_keys(plans, n), Press("enter")]
-    elif len(choices) > 1 or not PICKER_SKIPS_SINGLE:
-        then = None
+    elif asks_label:
         if choice.key:
             actions.append(Press(choice.key, only_if="picker"))
         else:
@@ -1384,8 +1388,6 @@ def relation_step(
                 ["down"] * (here - preferred) if here >= preferred else ["up"] * (preferred - here)
             )
             actions += [*(Press(k, only_if="picker") for k in moves), Press("enter", "picker")]
-    else:
-        then = None
     actions.append(Wait("screen", "AnnotateScreen"))
 
     def effect(store: SimStore) -> None:
