@@ -38,6 +38,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from textual.keys import _character_to_key
+
 from layerkit.nlp.ud_map import STRESS
 from layerkit.schema.models import LayerSchema, SchemaField
 from layerkit.store import Annotation, Paragraph
@@ -319,6 +321,9 @@ class CursorModel:
         self.dynamic: list[tuple[str, str, tuple[Any, ...]]] = []  # (key, action, args)
         self._dynamic_cache: dict[Any, list[list[Edge]]] = {}
         self._paths: dict[Any, tuple[list[float], list[Any]]] = {}
+        #: per layer, the view's keys its label and attribute keys take over (``.`` is PUNCT on
+        #: the lexical layer, not "select the clause"): never planned there
+        self.shadowed: dict[str, frozenset[str]] = {}
         for binding in ParagraphView.BINDINGS:
             parsed = _parse_action(binding.action)  # type: ignore[union-attr]
             if parsed is None:
@@ -453,7 +458,10 @@ class CursorModel:
         found = self._selected.get(cache_key)
         if found is None:
             found = []
+            blocked = self.shadowed.get(schema.layer, frozenset())
             for key, name, args in self.selectors:
+                if key in blocked:
+                    continue
                 stub = _ViewStub(data, schema, Selection(*selection))
                 stub.lower = self.lower
                 try:
@@ -474,9 +482,14 @@ class CursorModel:
     # -- shortest paths --
 
     def _dijkstra(
-        self, start: int, dynamic: list[list[Edge]], keep_only: bool, dyn_key: Any
+        self,
+        start: int,
+        dynamic: list[list[Edge]],
+        keep_only: bool,
+        dyn_key: Any,
+        blocked: frozenset[str] = frozenset(),
     ) -> tuple[list[float], list[Any]]:
-        cache_key = (dyn_key if any(dynamic) else None, start, keep_only)
+        cache_key = (dyn_key if any(dynamic) else None, start, keep_only, blocked)
         found = self._paths.get(cache_key)
         if found is not None:
             return found
@@ -489,7 +502,7 @@ class CursorModel:
             if d > dist[c]:
                 continue
             for edge in itertools.chain(self.static[c], dynamic[c]):
-                if keep_only and not edge.keeps_anchor:
+                if (keep_only and not edge.keeps_anchor) or edge.keys[0] in blocked:
                     continue
                 nd = d + edge.cost
                 if nd < dist[edge.target]:
@@ -527,7 +540,8 @@ class CursorModel:
         dynamic = self._dynamic_edges(data, schema)
         dyn_key = (schema.layer, len(self._dynamic_cache))
         wanted = list(range(self.n)) if cursors is None else list(cursors)
-        dist, prev = self._dijkstra(c0, dynamic, False, dyn_key)
+        blocked = self.shadowed.get(schema.layer, frozenset())
+        dist, prev = self._dijkstra(c0, dynamic, False, dyn_key, blocked)
         # best cost to stand at x with the anchor on x (the last move collapsed the selection)
         collapsed = [INF] * self.n
         via: list[Any] = [None] * self.n
@@ -537,18 +551,20 @@ class CursorModel:
             if dist[p] == INF:
                 continue
             for edge in itertools.chain(self.static[p], dynamic[p]):
+                if edge.keys[0] in blocked:
+                    continue
                 if not edge.keeps_anchor and dist[p] + edge.cost < collapsed[edge.target]:
                     collapsed[edge.target] = dist[p] + edge.cost
                     via[edge.target] = (p, edge)
         best: tuple[float, list[Edge], tuple[int, int]] | None = None
-        keep0, keep_prev0 = self._dijkstra(c0, dynamic, True, dyn_key)
+        keep0, keep_prev0 = self._dijkstra(c0, dynamic, True, dyn_key, blocked)
         for c in wanted:
             if keep0[c] < INF and goal(a0, c) and (best is None or keep0[c] < best[0]):
                 best = (keep0[c], self._path(keep_prev0, c0, c), (a0, c))
         for x in sorted(range(self.n), key=lambda i: collapsed[i]):
             if collapsed[x] == INF or (best is not None and collapsed[x] >= best[0]):
                 break
-            keep, keep_prev = self._dijkstra(x, dynamic, True, dyn_key)
+            keep, keep_prev = self._dijkstra(x, dynamic, True, dyn_key, blocked)
             for c in wanted:
                 total = collapsed[x] + keep[c]
                 if total < INF and (best is None or total < best[0]) and goal(x, c):
@@ -584,6 +600,7 @@ class CursorModel:
         """Better routes that stand somewhere with the cursor collapsed (or press a selector
         key right away, from the selection there is), press selector keys (each press from the
         selection the last one made), then extend keeping the anchor."""
+        blocked = self.shadowed.get(schema.layer, frozenset())
         c0 = start[1]
         seeds: list[tuple[float, list[Edge], tuple[int, int]]] = []
         if start[0] != start[1]:
@@ -614,7 +631,7 @@ class CursorModel:
                     a, c = after
                     if goal(a, c):
                         best = (cost + 1, here, after)
-                    keep, keep_prev = self._dijkstra(c, dynamic, True, dyn_key)
+                    keep, keep_prev = self._dijkstra(c, dynamic, True, dyn_key, blocked)
                     for w in wanted:
                         total = cost + 1 + keep[w]
                         if total < INF and (best is None or total < best[0]) and goal(a, w):
@@ -1022,6 +1039,8 @@ class Context:
 
     def __post_init__(self) -> None:
         self.label_keys = {(e.field.name, e.label.name): e for e in self.keymap.keys.values()}
+        taken = (*self.keymap.keys, *self.keymap.attribute_keys)
+        self.cursor.shadowed[self.schema.layer] = frozenset(map(_character_to_key, taken))
 
 
 @dataclass
