@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import LAYERS, REPO
@@ -2083,3 +2084,60 @@ async def test_lines_recalled_on_returning_to_a_layer_are_those_drawn_afresh(
         assert len(recalled) >= 3  # lexical, semantic, logical: the second semantic was recalled
     assert [list(s) for s in drawn] == [list(s) for s in fresh]
     assert any(seg.style and seg.style.bgcolor for s in drawn for seg in s)  # the span shows
+
+
+async def test_partial_repaints_render_only_dirty_lines_and_paint_the_same(
+    db: Path, chat: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The line compositor (layerkit/tui/compositor.py) renders a partial update from the
+    dirty lines alone: every update it paints must equal Textual's own rendering of the same
+    dirty regions, line by line and cut by cut, through labels, a relation dialog, undo, layer
+    switches and paragraph changes; and it must render fewer lines than Textual would."""
+    from textual._compositor import Compositor
+
+    from layerkit.tui import compositor
+
+    compared: list[int] = []
+    lines_rendered = {"line": 0, "textual": 0}
+
+    class Checking(compositor.LineCompositor):
+        def render_partial_update(self):  # type: ignore[no-untyped-def]
+            dirty = set(self._dirty_regions)
+            ours = super().render_partial_update()
+            self._dirty_regions.update(dirty)
+            theirs = Compositor.render_partial_update(self)
+            assert (ours is None) == (theirs is None)
+            if ours is not None and theirs is not None:
+                assert ours.spans == theirs.spans
+                for y, x1, x2 in ours.spans:  # what is painted: the cuts meeting the spans
+
+                    def painted(chops: dict[int, Any], x1: int = x1, x2: int = x2) -> dict:
+                        return {
+                            cut: list(strip)
+                            for cut, strip in chops.items()
+                            if strip and cut < x2 and cut + strip.cell_length > x1
+                        }
+
+                    assert painted(ours.chops[y]) == painted(theirs.chops[y]), y
+                compared.append(len(ours.spans))
+            return ours
+
+        def _get_renders(self, crop=None):  # type: ignore[no-untyped-def]
+            for region, clip, strips in super()._get_renders(crop):
+                key = "textual" if self._rendered_lines is None else "line"
+                lines_rendered[key] += len(strips)
+                yield region, clip, strips
+
+    monkeypatch.setattr(compositor, "LineCompositor", Checking)
+    async with running(db, at=chat, layer="semantic", size=(100, 30)) as (app, pilot):
+        assert isinstance(screen(app)._compositor, Checking)
+        steps = (
+            ("right", "shift+right", "p"), ("right", "right", "a"), ("enter",), ("enter",),
+            ("enter",), ("ctrl+z",), ("ctrl+z",), ("3",), ("4",), ("2",), ("ctrl+n",),
+            ("ctrl+p",), ("down",), ("tab", "down"), ("shift+tab",),
+        )  # fmt: skip
+        for keys in steps:
+            await pilot.press(*keys)
+            await settle(pilot)
+    assert len(compared) >= len(steps)
+    assert 0 < lines_rendered["line"] < lines_rendered["textual"]

@@ -26,6 +26,7 @@ from layerkit.schema.models import LayerSchema
 from layerkit.store import Annotation, queries
 from layerkit.store.queries import ParagraphFilter
 from layerkit.tui import editing, relations, workflow
+from layerkit.tui.compositor import use_line_compositor
 from layerkit.tui.keymap import KeyMap, label_keys
 from layerkit.tui.lexical import feature_inventory, token_field, token_rows
 from layerkit.tui.messages import (
@@ -161,6 +162,7 @@ class AnnotateScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
+        use_line_compositor(self)
         self.data: ParagraphData | None = None
         self.filter = ParagraphFilter()
         self.context = False

@@ -30,6 +30,7 @@ from textual.widgets.option_list import Option
 
 from layerkit.schema.models import LayerSchema, SchemaField
 from layerkit.store import Annotation
+from layerkit.tui.compositor import use_line_compositor
 from layerkit.tui.relations import LabelChoice, accepts, label_choices
 from layerkit.tui.rendering import label_colour
 
@@ -73,6 +74,7 @@ class RelationPicker(ModalScreen[Picked | None]):
     ) -> None:
         """``linked`` maps target ids to the label of a relation already linking them."""
         super().__init__()
+        use_line_compositor(self)
         self.ask(
             title, text, schema, fields, targets, start=start, preferred=preferred, linked=linked
         )

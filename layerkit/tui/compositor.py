@@ -1,0 +1,99 @@
+"""Partial repaints that render only the screen lines that changed.
+
+Textual's compositor repaints a partial update in three steps: it takes the rectangle around
+every region marked dirty, asks *each widget overlapping that rectangle* for all of its lines
+inside it, and then keeps only the lines that were dirty. A key here typically dirties a border
+line at the top, a few lines of the text view and the key bar at the bottom; the rectangle is
+then the whole screen, and every widget on it hands over every line (cached, but each still
+passes through the line filters, cropping and copying: some 30 µs a line, 150-200 lines a key),
+to keep a dozen of them.
+
+``LineCompositor`` asks each widget only for the lines, within its visible region, from its
+first to its last dirty screen line, and skips widgets with no dirty line at all. What ends up
+on screen is the same: the kept lines come from the same widgets, in the same front-to-back
+order (tests/test_tui_compositor.py renders every partial update both ways and compares).
+
+It relies on two private methods of Textual's ``Compositor`` (``render_partial_update`` and
+``_get_renders``); :func:`use_line_compositor` installs it only where they exist with the
+shape it expects, and leaves Textual's own otherwise.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterable
+from typing import Any
+
+from textual._compositor import ChopsUpdate, Compositor
+from textual.geometry import Region
+from textual.screen import Screen
+from textual.strip import Strip
+
+
+class LineCompositor(Compositor):
+    """Textual's compositor, rendering only the dirty lines of a partial update."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        #: screen lines being repainted by the partial update in progress (None: all)
+        self._rendered_lines: frozenset[int] | None = None
+
+    def render_partial_update(self) -> ChopsUpdate | None:
+        regions = self._dirty_regions
+        self._rendered_lines = frozenset(
+            y for _x, y, _width, height in regions for y in range(y, y + height)
+        )
+        try:
+            return super().render_partial_update()
+        finally:
+            self._rendered_lines = None
+
+    def _get_renders(
+        self, crop: Region | None = None
+    ) -> Iterable[tuple[Region, Region, list[Strip]]]:
+        lines = self._rendered_lines
+        if lines is None:
+            yield from super()._get_renders(crop)
+            return
+        for widget, (region, clip) in self.visible_widgets.items():
+            if crop is not None and not crop.overlaps(clip):
+                continue
+            visible = region.intersection(clip)
+            if not visible.height or not visible.width:
+                continue
+            top, bottom = visible.y, visible.bottom
+            wanted = [y for y in lines if top <= y < bottom]
+            if not wanted:
+                continue
+            first, last = min(wanted), max(wanted)
+            # the widget's region clipped to those lines: ``_render_chops`` pairs strips with
+            # the lines of region ∩ clip, so the clip says where the strips start
+            part = Region(visible.x, first, visible.width, last - first + 1)
+            yield (
+                region,
+                part,
+                widget.render_lines(
+                    Region(part.x - region.x, part.y - region.y, part.width, part.height)
+                ),
+            )
+
+
+def _fits() -> bool:
+    """Whether this Textual's compositor has the private methods this one overrides, in the
+    shape it overrides them."""
+    partial = getattr(Compositor, "render_partial_update", None)
+    renders = getattr(Compositor, "_get_renders", None)
+    if partial is None or renders is None:
+        return False
+    return list(inspect.signature(partial).parameters) == ["self"] and list(
+        inspect.signature(renders).parameters
+    ) == ["self", "crop"]
+
+
+FITS = _fits()
+
+
+def use_line_compositor(screen: Screen[Any]) -> None:
+    """Give a new screen (from its ``__init__``) the line compositor, where Textual allows."""
+    if FITS and type(screen._compositor) is Compositor:
+        screen._compositor = LineCompositor()
