@@ -2141,3 +2141,22 @@ async def test_partial_repaints_render_only_dirty_lines_and_paint_the_same(
             await settle(pilot)
     assert len(compared) >= len(steps)
     assert 0 < lines_rendered["line"] < lines_rendered["textual"]
+
+
+async def test_cached_text_styles_follow_focus_and_resizes(db: Path, chat: int) -> None:
+    """The text view, side panel and navigator keep their text style between style changes
+    (layerkit/tui/widgets/style_cache.py): after focus moves and a resize that changes the
+    screen's layout class, each must equal the style Textual works out afresh."""
+    from textual.widget import Widget
+
+    async with running(db, at=chat, layer="semantic", size=(100, 30)) as (app, pilot):
+        widgets = (view(app), side(app), screen(app).query_one(Navigator))
+        for keys in (("tab",), ("tab",), ("shift+tab", "shift+tab")):
+            await pilot.press(*keys)
+            await settle(pilot)
+            for widget in widgets:
+                assert widget.rich_style == Widget.rich_style.fget(widget), (keys, widget)  # type: ignore[attr-defined]
+        await pilot.resize_terminal(140, 40)
+        await settle(pilot)
+        for widget in widgets:
+            assert widget.rich_style == Widget.rich_style.fget(widget), widget  # type: ignore[attr-defined]

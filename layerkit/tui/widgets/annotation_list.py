@@ -41,6 +41,7 @@ from layerkit.tui.messages import AnnotationChosen, DeleteRequested, TokenHighli
 from layerkit.tui.model import ParagraphData
 from layerkit.tui.rendering import label_colour, unsure
 from layerkit.tui.widgets.scrolling import SteadyScrollbars
+from layerkit.tui.widgets.style_cache import CachedRichStyle
 from layerkit.tui.widgets.titles import set_border_title
 
 SNIPPET = 40
@@ -65,7 +66,7 @@ class Row:
     end: int | None = None
 
 
-class AnnotationList(SteadyScrollbars, can_focus=True):
+class AnnotationList(SteadyScrollbars, CachedRichStyle, can_focus=True):
     """The annotations of the open paragraph, on the current layer or the ones below it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -24,6 +24,7 @@ from layerkit.store import Store, queries
 from layerkit.store.queries import ParagraphFilter, ParagraphRow
 from layerkit.tui.messages import ParagraphChosen, ParagraphHighlighted
 from layerkit.tui.widgets.scrolling import SteadyScrollbars
+from layerkit.tui.widgets.style_cache import CachedRichStyle
 from layerkit.tui.widgets.titles import set_border_title
 
 PAGE = 100
@@ -37,7 +38,7 @@ STATE_GLYPHS = {
 STATE_NAMES = {"todo": "todo", "in_progress": "in progress", "done": "done", "stale": "stale"}
 
 
-class Navigator(SteadyScrollbars, can_focus=True):
+class Navigator(SteadyScrollbars, CachedRichStyle, can_focus=True):
     """Paragraphs in reading order, one line each: layer states, then the start of the text."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -51,6 +51,7 @@ from layerkit.tui.rendering import (
     wrap,
 )
 from layerkit.tui.widgets.scrolling import SteadyScrollbars
+from layerkit.tui.widgets.style_cache import CachedRichStyle
 
 # Hint letters, easiest to type first (home row, then the rows above and below).
 HINT_LETTERS = "asdfghjklqwertyuiopzxcvbnm"
@@ -82,7 +83,7 @@ def hint_labels(count: int, cursor: int = 0) -> list[str]:
 FUNCTION_UPOS = frozenset({"ADP", "CCONJ", "SCONJ", "PART", "PUNCT", "SYM", "AUX", "DET", "INTJ"})
 
 
-class ParagraphView(SteadyScrollbars, can_focus=True):
+class ParagraphView(SteadyScrollbars, CachedRichStyle, can_focus=True):
     """Token-cursor editor over one paragraph's text."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -836,4 +837,5 @@ class ParagraphView(SteadyScrollbars, can_focus=True):
             else:
                 strip = Strip.blank(0)
             self._strips[index] = strip
-        return strip.crop_extend(0, width, self.rich_style).apply_style(self.rich_style)
+        style = self.rich_style
+        return strip.crop_extend(0, width, style).apply_style(style)
