@@ -12,9 +12,12 @@ Prints
    The naive baseline (bench/lexical_rules.py: pymorphy3's first parse through a minimal table)
    and the RuleTagger need no training and are scored on the same tokens, converted to the
    file's convention as bench/lexical_rules.py does.
-2. throughput on the same text (all gold sentences, pre-tokenized) of the shipped NeuralTagger
-   and of spacy.blank("ru") + the pymorphy3 lemmatizer, with the ratio; cold (analyzer caches
-   empty) and warm (second pass), each in a fresh process with two torch threads.
+2. throughput on the same text (all gold sentences, pre-tokenized) of the shipped NeuralTagger,
+   of spacy.blank("ru") + the pymorphy3 lemmatizer, and of natasha (slovnet's news morphology
+   tagger + natasha's pymorphy2 lemmatizer, the peer with full lemma/UPOS/FEATS), with the
+   ratios; cold (analyzer caches empty) and warm (second pass), each in a fresh process, and
+   each process's whole CPU time (start-up included). The NeuralTagger uses as many torch
+   threads as cores are free (at most two), as `layerkit tag` does.
 3. peak memory (max RSS) of those tagging processes and of the training here.
 
 Run: ``.venv/bin/python bench/lexical.py`` (full: 3 folds x 30 epochs, about an hour on two
@@ -33,6 +36,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -185,6 +189,22 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def natasha_morph_vocab() -> Any:
+    """natasha's lemmatizer (pymorphy2). pymorphy2 finds its dictionary through
+    ``pkg_resources``, which setuptools 81 and later no longer ship: then it is pointed at the
+    installed ``pymorphy2_dicts_ru`` directly (the same dictionary it would have found)."""
+    import importlib.util
+
+    from natasha import MorphVocab
+
+    if importlib.util.find_spec("pkg_resources") is None:
+        import pymorphy2.analyzer
+        import pymorphy2_dicts_ru
+
+        pymorphy2.analyzer.lang_dict_path = lambda lang: pymorphy2_dicts_ru.get_path()
+    return MorphVocab()
+
+
 def speed_child(system: str) -> None:
     """Runs in a fresh process: tags every gold sentence twice, prints JSON timings."""
     from layerkit.nlp.neural.features import read_conllu
@@ -206,6 +226,20 @@ def speed_child(system: str) -> None:
         def run() -> None:
             tagger.tag(words)
 
+    elif system == "natasha":
+        from natasha import MorphVocab, NewsEmbedding, NewsMorphTagger
+
+        morph_tagger = NewsMorphTagger(NewsEmbedding())
+        morph_vocab = natasha_morph_vocab()
+        load_s = time.perf_counter() - t0
+
+        def run() -> None:
+            # what natasha's Doc.tag_morph + DocToken.lemmatize do, on the given tokens
+            MorphVocab.parse.cache_clear()
+            for markup in morph_tagger.map(words):
+                for token in markup.tokens:
+                    morph_vocab.lemmatize(token.text, token.pos, token.feats)
+
     else:
         import spacy
         from spacy.tokens import Doc
@@ -226,6 +260,7 @@ def speed_child(system: str) -> None:
         t = time.perf_counter()
         run()
         times.append(time.perf_counter() - t)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     print(
         json.dumps(
             {
@@ -234,14 +269,22 @@ def speed_child(system: str) -> None:
                 "cold_s": times[0],
                 "warm_s": times[1],
                 "max_rss_mb": peak_rss_mb(),
+                "cpu_s": usage.ru_utime + usage.ru_stime,
             }
         )
     )
 
 
+SYSTEMS = {
+    "neural": "NeuralTagger (shipped)",
+    "spacy": 'spacy.blank("ru") + pymorphy3 lemmatizer',
+    "natasha": "natasha: slovnet morph + lemmatizer",
+}
+
+
 def speed() -> None:
     out = {}
-    for system in ("neural", "spacy"):
+    for system in SYSTEMS:
         proc = subprocess.run(
             [sys.executable, __file__, "--speed-child", system],
             capture_output=True,
@@ -250,20 +293,24 @@ def speed() -> None:
         )
         out[system] = json.loads(proc.stdout.strip().splitlines()[-1])
     n = out["neural"]["tokens"]
-    print(f"\nthroughput on {n} pre-tokenized tokens (all gold sentences), 2 torch threads")
-    print(f"{'system':<44} {'cold tok/s':>10} {'warm tok/s':>10} {'load s':>7} {'max RSS MB':>10}")
-    names = {
-        "neural": "NeuralTagger (shipped)",
-        "spacy": 'spacy.blank("ru") + pymorphy3 lemmatizer',
-    }
+    print(f"\nthroughput on {n} pre-tokenized tokens (all gold sentences), fresh processes")
+    print(
+        f"{'system':<44} {'cold tok/s':>10} {'warm tok/s':>10} {'load s':>7} "
+        f"{'process CPU s':>13} {'max RSS MB':>10}"
+    )
     for system, r in out.items():
         print(
-            f"{names[system]:<44} {n / r['cold_s']:10.0f} {n / r['warm_s']:10.0f} "
-            f"{r['load_s']:7.2f} {r['max_rss_mb']:10.0f}"
+            f"{SYSTEMS[system]:<44} {n / r['cold_s']:10.0f} {n / r['warm_s']:10.0f} "
+            f"{r['load_s']:7.2f} {r['cpu_s']:13.2f} {r['max_rss_mb']:10.0f}"
         )
     for key in ("cold_s", "warm_s"):
         ratio = out["spacy"][key] / out["neural"][key]
         print(f"ratio NeuralTagger / spaCy ({key[:-2]}): {ratio:.2f}x")
+    # > 1: the NeuralTagger is faster than natasha
+    for key in ("cold_s", "warm_s", "cpu_s"):
+        ratio = out["natasha"][key] / out["neural"][key]
+        what = "whole process CPU" if key == "cpu_s" else key[:-2]
+        print(f"ratio NeuralTagger / natasha speed ({what}): {ratio:.2f}x")
 
 
 def main() -> None:
@@ -283,7 +330,7 @@ def main() -> None:
     ap.add_argument(
         "--curve", action="store_true", help="learning curve only (fold 0 at half and all data)"
     )
-    ap.add_argument("--speed-child", choices=("neural", "spacy"), help=argparse.SUPPRESS)
+    ap.add_argument("--speed-child", choices=tuple(SYSTEMS), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.speed_child:
         speed_child(args.speed_child)

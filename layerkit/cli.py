@@ -10,7 +10,7 @@ import json
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -30,8 +30,9 @@ import layerkit
 from layerkit.config import resolve_db
 from layerkit.drafts import ImportOptions
 from layerkit.errors import LayerkitError, UsageError
-from layerkit.project import Project
-from layerkit.store.engine import display_url
+
+if TYPE_CHECKING:
+    from layerkit.project import Project
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -48,8 +49,19 @@ class State:
     @property
     def project(self) -> Project:
         if self._project is None:
+            # imported here: the project brings in the store (SQLAlchemy, SQLModel), which
+            # commands without one (`layerkit tag`) need not pay for at start-up
+            from layerkit.project import Project
+
             self._project = Project.load(self.db, self.plugin_paths)
         return self._project
+
+
+def display_url(db: str) -> str:
+    """The database as shown to people (the store's own function, imported on first use)."""
+    from layerkit.store.engine import display_url as show
+
+    return show(db)
 
 
 pass_state = click.make_pass_decorator(State)

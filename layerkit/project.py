@@ -7,17 +7,20 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 from layerkit.config import ProjectConfig, load_config, resolve_db
 from layerkit.errors import PluginError, UsageError
 from layerkit.plugin.manager import blamed_on, call_hook, collect, get_plugin_manager
-from layerkit.plugin.reader import StoreReader
 from layerkit.plugin.types import ExportContext, Exporter, ExportReport, Importer, Preannotator
 from layerkit.schema import SchemaRegistry
-from layerkit.store import Store
+
+if TYPE_CHECKING:
+    # imported where used: the store (SQLAlchemy, SQLModel, Alembic) costs about half a second
+    # of start-up that commands reading files only, like `layerkit tag`, do not need
+    from layerkit.store import Store
 
 
 @dataclass
@@ -53,6 +56,8 @@ class Project:
         )
 
     def open_store(self, *, create: bool = False) -> Store:
+        from layerkit.store import Store
+
         store = Store.open(self.db, layer_order=self.schemas.order, create=create)
         store.listeners.append(self._annotation_saved)
         return store
@@ -72,6 +77,8 @@ class Project:
         context = ExportContext(
             options=dict(options or {}), schemas=self.schemas, plugin_manager=self.pm
         )
+        from layerkit.plugin.reader import StoreReader
+
         owner = self.owners.get(("exporter", name), "?")
         with blamed_on(owner, f"exporter {name!r}", output=out):
             return exporter.export(StoreReader(store), out, context)
@@ -80,6 +87,28 @@ class Project:
         call_hook(self.pm, "annotation_saved", annotation=annotation, action=action)
 
     def importer_for(self, path: Path, name: str | None = None) -> Importer:
+        return Importers(self.importers).importer_for(path, name)
+
+    @property
+    def extensions(self) -> set[str]:
+        return {ext for imp in self.importers.values() for ext in imp.extensions}
+
+
+@dataclass
+class Importers:
+    """The importers the plugins register, by name: all that reading a file takes. Loaded
+    alone (:meth:`load`) without the schemas, exporters and store of a whole
+    :class:`Project`, for commands that read files and never open a store (`layerkit tag`)."""
+
+    importers: dict[str, Importer]
+
+    @classmethod
+    def load(cls, plugin_paths: Sequence[str | Path] = ()) -> Importers:
+        pm = get_plugin_manager(plugin_paths)
+        return cls(_by_name(collect(pm, "register_importers"), "importer", {}))
+
+    def importer_for(self, path: Path, name: str | None = None) -> Importer:
+        """Importer ``name``, or the one that reads ``path``'s extension."""
         if name is not None:
             if name not in self.importers:
                 raise UsageError(
@@ -97,10 +126,6 @@ class Project:
             hint=f"layerkit imports {', '.join(known)}; use --format to force one.",
             title="Unknown file type",
         )
-
-    @property
-    def extensions(self) -> set[str]:
-        return {ext for imp in self.importers.values() for ext in imp.extensions}
 
 
 def _by_name(

@@ -240,3 +240,39 @@ def test_cli_says_when_the_default_convention_is_used(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "note: convention ud: the default" in result.stderr
     assert "neither the file name nor the content tells" in result.stderr
+
+
+#: what `layerkit tag` must not import: the store (SQLAlchemy, SQLModel, Alembic) and the
+#: annotator's UI cost start-up (about half a second) and tagging a file needs neither
+NOT_ON_THE_TAG_PATH = (
+    "textual",
+    "sqlmodel",
+    "sqlalchemy",
+    "alembic",
+    "layerkit.store",
+    "layerkit.tui",
+)
+
+
+@pytest.mark.parametrize("suffix", [".conllu", ".txt"])
+def test_cli_tag_does_not_import_the_store_or_the_ui(tmp_path: Path, suffix: str) -> None:
+    src = tmp_path / f"in{suffix}"
+    if suffix == ".conllu":
+        src.write_text("1\tМама\t_\t_\t_\t_\t_\t_\t_\t_\n2\tмыла\t_\t_\t_\t_\t_\t_\t_\t_\n\n")
+    else:
+        src.write_text("Мама мыла раму.\n", encoding="utf-8")
+    out = tmp_path / "out.conllu"
+    check = (
+        "import sys\n"
+        "from layerkit.cli import main\n"
+        f"rc = main(['tag', {str(src)!r}, '-o', {str(out)!r}, '--tagger', 'rules'])\n"
+        f"loaded = [m for m in {NOT_ON_THE_TAG_PATH!r} if m in sys.modules]\n"
+        "print('LOADED', loaded)\n"
+        "sys.exit(rc)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", check], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "LOADED []" in result.stdout, result.stdout
+    assert "\tмама\tNOUN\t" in out.read_text(encoding="utf-8")

@@ -64,6 +64,7 @@ def tag(
 ) -> None:
     """Tag INPUT (.conllu keeps its tokenization; .txt/.md are tokenized) into CoNLL-U."""
     from layerkit.nlp.taggers import load_tagger
+    from layerkit.project import Importers
     from layerkit_ru_morph.tagging import choose_convention, tag_conllu, tag_text
 
     if not input_path.is_file():
@@ -80,9 +81,10 @@ def tag(
         if input_path.suffix.lower() == ".conllu":
             report = tag_conllu(input_path, output, tagger, on_sentences=advance)
         else:
-            project = ctx.obj.project
+            # the importers alone, not the whole project: no store to open here
+            importers = Importers.load(ctx.obj.plugin_paths)
             report = tag_text(
-                project, input_path, output, tagger, encoding=encoding, on_sentences=advance
+                importers, input_path, output, tagger, encoding=encoding, on_sentences=advance
             )
     for warning in report.warnings:
         err.print(f"warning: {input_path}: {warning}", markup=False)

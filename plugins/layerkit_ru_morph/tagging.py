@@ -27,7 +27,7 @@ from layerkit.conllu_format import (
 from layerkit.drafts import ImportOptions
 from layerkit.nlp.segment import Segmentation, segment_many, sentence_tokens
 from layerkit.nlp.types import MorphTagger, TokenAnalysis
-from layerkit.project import Project
+from layerkit.project import Importers, Project
 
 BATCH_SENTENCES = 256
 #: ... or fewer sentences when they have this many words together
@@ -215,7 +215,7 @@ def choose_convention(src: Path) -> tuple[str, str]:
 
 
 def tag_text(
-    project: Project,
+    project: Project | Importers,
     src: Path,
     dst: Path,
     tagger: MorphTagger,

@@ -7,20 +7,32 @@ contract (``register_curriculum_tasks``) is exercised by layerkit's own curricul
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from layerkit.curriculum import CurriculumTask
 from layerkit.plugin import hookimpl
 from layerkit.plugin.types import Exporter
 
-from .exporters import DpoExporter, SftExporter
-from .tasks import builtin_tasks
+if TYPE_CHECKING:
+    from layerkit.curriculum import CurriculumTask
 
 __all__ = ["DpoExporter", "SftExporter", "register_curriculum_tasks", "register_exporters"]
+
+
+def __getattr__(name: str) -> Any:
+    # the exporters are imported on first use: every command loads every plugin, and these
+    # bring in the curriculum and the store
+    if name in ("DpoExporter", "SftExporter"):
+        from . import exporters
+
+        return getattr(exporters, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @hookimpl
 def register_exporters(register: Callable[[Exporter], None]) -> None:
     """``layerkit export sft`` and ``layerkit export dpo``."""
+    from .exporters import DpoExporter, SftExporter
+
     register(SftExporter())
     register(DpoExporter())
 
@@ -28,5 +40,7 @@ def register_exporters(register: Callable[[Exporter], None]) -> None:
 @hookimpl
 def register_curriculum_tasks(register: Callable[[CurriculumTask], None]) -> None:
     """The tasks of LAYERS.md: one context task per built-in layer, plus the four unfoldings."""
+    from .tasks import builtin_tasks
+
     for task in builtin_tasks():
         register(task)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
+import time
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -13,17 +13,20 @@ from typing import Any
 import numpy as np
 import torch
 
+from layerkit.nlp.neural.decoding import BatchReadings, choose
 from layerkit.nlp.neural.features import (
     UPOS,
     Analyze,
     EncodedSentence,
     FeatureSpace,
+    ReadingSet,
     apply_script,
     clean_form,
 )
 from layerkit.nlp.neural.model import ModelConfig, MorphNet, NavecTable
 from layerkit.nlp.neural.navec_vectors import NavecVectors, load_navec
 from layerkit.nlp.neural.slovnet_morph import SlovnetMorph, load_slovnet_weights
+from layerkit.nlp.neural.threads import thread_count
 from layerkit.nlp.types import TokenAnalysis
 
 NAME = "ru-morph"
@@ -47,9 +50,10 @@ def default_model_dir() -> Path:
 
 
 def set_threads(threads: int | None = None) -> None:
-    """Use at most two intra-op threads unless told otherwise: small batches gain nothing
-    from more, and the machine is shared."""
-    n = threads or min(2, os.cpu_count() or 1)
+    """Use ``threads`` intra-op threads, or as many as there are free cores, at most two
+    (small batches gain nothing from more; see ``layerkit.nlp.neural.threads`` for why a
+    thread on a busy core costs far more than it brings)."""
+    n = thread_count(threads)
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
 
@@ -138,6 +142,9 @@ def length_batches(lengths: Sequence[int], max_tokens: int) -> list[list[int]]:
     return batches
 
 
+#: how often (seconds) a tagger without a fixed thread count looks again at the free cores
+RESIZE_SECONDS = 2.0
+
 #: how much more likely than the free prediction (log-probability margin) an analyzer reading
 #: may be and still be preferred, per convention (tuned by cross-validation, bench/lexical.py)
 SNAP_BONUS = {"ud": 3.0, "gsd": 1.0, "taiga-old": 3.0}
@@ -169,8 +176,13 @@ class NeuralTagger:
         analyze: Analyze | None = None,
         max_batch_tokens: int = 1500,
         snap_bonus: dict[str, float] | None = None,
+        threads: int | None = None,
     ) -> None:
         self.net = net.eval()
+        #: intra-op threads as asked for; None: as many as cores are free, re-checked as the
+        #: machine's load changes (at most every RESIZE_SECONDS)
+        self.threads = threads
+        self._sized_at = -RESIZE_SECONDS
         self.space = space
         self.allowed = torch.from_numpy(allowed.astype(bool))
         self.navec = navec
@@ -188,6 +200,8 @@ class NeuralTagger:
         self._feat_strings = [[f"{c}={v}" for v in space.feat_cats[c]] for c in cats]
         #: UD orders features alphabetically, ignoring case (Number before NumType)
         self._feat_order = sorted(range(len(cats)), key=lambda c: cats[c].lower())
+        #: FEATS strings by their value ids (a few hundred distinct ones in a corpus)
+        self._feats_cache: dict[tuple[int, ...], str] = {}
 
     def clear_caches(self) -> None:
         """Forget per-form features (for benchmarks; the analyzer has its own cache)."""
@@ -198,7 +212,14 @@ class NeuralTagger:
     def encode(self, forms: Sequence[str]) -> EncodedSentence:
         return self.space.encode_sentence(forms, self.analyze, self.convention)
 
+    def _size_threads(self) -> None:
+        now = time.monotonic()
+        if now - self._sized_at >= RESIZE_SECONDS:
+            self._sized_at = now
+            set_threads(self.threads)
+
     def tag(self, sentences: Sequence[Sequence[str]]) -> list[list[TokenAnalysis]]:
+        self._size_threads()
         sents = [list(s) for s in sentences]
         out: list[list[TokenAnalysis]] = [[] for _ in sents]
         todo = [i for i, s in enumerate(sents) if s]
@@ -214,6 +235,14 @@ class NeuralTagger:
 
     def _run(self, sents: list[EncodedSentence]) -> list[list[TokenAnalysis]]:
         sp = self.space
+        lengths = np.fromiter((len(s) for s in sents), np.int64, len(sents))
+        # every token of the batch in order, as (sentence, position) index arrays
+        tok_b = np.repeat(np.arange(len(sents)), lengths)
+        tok_i = np.arange(len(tok_b)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        statics = [st for s in sents for st in s.statics]
+        sets = [rs for s in sents for rs in s.readings] if self.snap else []
+        readings = BatchReadings.of(sets or [_NO_READINGS] * len(tok_b), len(sp.cats))
+        rb, ri = tok_b[readings.token], tok_i[readings.token]
         with torch.inference_mode():
             out = self.net(collate(sents, self.navec, shapes=self.net.shape_index))
             lp_upos_t = torch.log_softmax(out["upos"], dim=-1)
@@ -227,7 +256,7 @@ class NeuralTagger:
                 free_ids.append(ix)
                 free_score_t = free_score_t + lp.gather(-1, ix.unsqueeze(-1)).squeeze(-1)
             free = torch.stack(free_ids, dim=-1).numpy()
-            reading_scores = self._reading_scores(sents, lp_upos_t, lp_feats_t)
+            scores = _reading_scores(readings, rb, ri, lp_upos_t, lp_feats_t)
             free_score = free_score_t.numpy()
             upos_ids = upos_t.numpy()
             case_ids = out["case"].argmax(dim=-1).numpy()
@@ -237,95 +266,96 @@ class NeuralTagger:
             lp_script = lp_script_t.numpy()
             lp_scripts = lp_scripts_t.numpy()
             lp_upos = lp_upos_t.numpy()
-            # every category's log-probabilities side by side (padded): one gather per token
+            # every category's log-probabilities side by side (padded): one gather for all
             n_cat = len(lp_feats_t)
             lp_feats = np.zeros((*upos_ids.shape, n_cat, self._max_values), np.float32)
             for c, lp in enumerate(lp_feats_t):
                 lp_feats[:, :, c, : lp.shape[-1]] = lp.numpy()
-        cat_ix = np.arange(n_cat)
-        bonus = self.snap_bonus.get(self.convention, 0.0)
-        results = []
-        k = 0
-        for b, s in enumerate(sents):
-            row = []
-            for i, form in enumerate(s.forms):
-                st, rs = s.statics[i], s.readings[i]
-                u = int(upos_ids[b, i])
-                vals = free[b, i]
-                reading_lemma = None
-                n_read = len(rs.upos) if self.snap else 0
-                if n_read:
-                    scores = reading_scores[k : k + n_read]
-                    k += n_read
-                    j = int(scores.argmax())
-                    if scores[j] + bonus >= free_score[b, i]:
-                        u = int(rs.upos[j])
-                        vals = rs.vals[j]
-                        same = np.flatnonzero((rs.upos == u) & (rs.vals == vals).all(axis=1))
-                    else:
-                        same = np.flatnonzero(rs.upos == u)
-                    if len(same):
-                        # readings that differ only in lemma (больший/большой): the lemma
-                        # script classifier breaks the tie
-                        pick = (
-                            scores[same] + self.script_weight * lp_scripts[b, i, rs.scripts[same]]
-                        )
-                        reading_lemma = rs.lemmas[int(same[pick.argmax()])]
-                upos = sp.upos[u]
-                conf = min(
-                    float(lp_upos[b, i, u]), float(lp_feats[b, i, cat_ix, vals].min(initial=0.0))
-                )
-                feats = "|".join(
-                    self._feat_strings[c][vals[c]] for c in self._feat_order if vals[c]
-                )
-                case = sp.case_modes[int(case_ids[b, i])]
-                guessed_name = upos == "PROPN" and not st.known
-                if reading_lemma is not None and self.lemma_from_reading and not guessed_name:
-                    lemma = reading_lemma
-                else:
-                    sid = int(script_ids[b, i])
-                    lemma = self._script_lemma(form, st.lemmas, case, sid)
-                    conf = min(conf, float(lp_script[b, i]))
-                lemma = _name_case(lemma, form) if upos == "PROPN" else _recase(lemma, case)
-                conf = round(float(np.exp(conf)), 4)
-                row.append(TokenAnalysis(lemma, upos, feats or "_", conf))
-            results.append(row)
-        return results
-
-    def _reading_scores(
-        self,
-        sents: list[EncodedSentence],
-        lp_upos: torch.Tensor,
-        lp_feats: list[torch.Tensor],
-    ) -> np.ndarray:
-        """The log-probability of every reading of every token (in order), factored over UPOS
-        and the FEATS categories."""
-        rb: list[int] = []
-        ri: list[int] = []
-        ru: list[np.ndarray] = []
-        rv: list[np.ndarray] = []
-        for b, s in enumerate(sents):
-            for i, rs in enumerate(s.readings):
-                if len(rs.upos):
-                    rb.extend([b] * len(rs.upos))
-                    ri.extend([i] * len(rs.upos))
-                    ru.append(rs.upos)
-                    rv.append(rs.vals)
-        if not rb or not self.snap:
-            return np.zeros(0, np.float32)
-        tb, ti = torch.tensor(rb), torch.tensor(ri)
-        r_upos = torch.from_numpy(np.concatenate(ru))
-        r_vals = torch.from_numpy(np.concatenate(rv))
-        score = lp_upos[tb, ti, r_upos]
-        for c, lp in enumerate(lp_feats):
-            score = score + lp[tb, ti, r_vals[:, c]]
-        return score.numpy()
+        choice = choose(
+            readings,
+            scores,
+            lp_scripts[rb, ri, readings.scripts],
+            upos_ids[tok_b, tok_i],
+            free[tok_b, tok_i],
+            free_score[tok_b, tok_i],
+            self.snap_bonus.get(self.convention, 0.0),
+            self.script_weight,
+        )
+        # the smallest log-probability among the chosen UPOS and FEATS values
+        chosen_feats = lp_feats[tok_b[:, None], tok_i[:, None], np.arange(n_cat), choice.vals]
+        conf0 = np.minimum(
+            lp_upos[tok_b, tok_i, choice.upos], chosen_feats.min(axis=1, initial=0.0)
+        ).tolist()
+        lp_script_of = lp_script[tok_b, tok_i].tolist()
+        script_of = script_ids[tok_b, tok_i].tolist()
+        case_of = case_ids[tok_b, tok_i].tolist()
+        upos_of = choice.upos.tolist()
+        vals_of = choice.vals.tolist()
+        lemma_reading = choice.lemma_reading.tolist()
+        reading_start = readings.start.tolist()
+        forms = [f for s in sents for f in s.forms]
+        feats_cache = self._feats_cache
+        labels: list[tuple[str, str, str]] = []
+        confs: list[float] = []
+        for t, form in enumerate(forms):
+            upos = sp.upos[upos_of[t]]
+            key = tuple(vals_of[t])
+            feats = feats_cache.get(key)
+            if feats is None:
+                feats = "|".join(self._feat_strings[c][key[c]] for c in self._feat_order if key[c])
+                feats_cache[key] = feats = feats or "_"
+            case = sp.case_modes[case_of[t]]
+            st = statics[t]
+            r = lemma_reading[t]
+            conf = conf0[t]
+            if r >= 0 and self.lemma_from_reading and not (upos == "PROPN" and not st.known):
+                lemma = sets[t].lemmas[r - reading_start[t]]
+            else:
+                lemma = self._script_lemma(form, st.lemmas, case, script_of[t])
+                conf = min(conf, lp_script_of[t])
+            lemma = _name_case(lemma, form) if upos == "PROPN" else _recase(lemma, case)
+            labels.append((lemma, upos, feats))
+            confs.append(conf)
+        probs = np.exp(np.asarray(confs, np.float64)).tolist()
+        analyses = [
+            TokenAnalysis(lemma, upos, feats, round(p, 4))
+            for (lemma, upos, feats), p in zip(labels, probs, strict=True)
+        ]
+        ends = np.cumsum(lengths).tolist()
+        return [analyses[e - n : e] for e, n in zip(ends, lengths.tolist(), strict=True)]
 
     def _script_lemma(self, form: str, candidates: list[str], case: str, script_id: int) -> str:
         lemma = apply_script(form, case, self.space.scripts[script_id]) if script_id else None
         if lemma is None:
             lemma = candidates[0] if candidates else clean_form(form).lower()
         return lemma
+
+
+_NO_READINGS = ReadingSet(
+    upos=np.zeros(0, np.int64),
+    vals=np.zeros((0, 0), np.int64),
+    lemmas=[],
+    scripts=np.zeros(0, np.int64),
+)
+
+
+def _reading_scores(
+    readings: BatchReadings,
+    rb: np.ndarray,
+    ri: np.ndarray,
+    lp_upos: torch.Tensor,
+    lp_feats: list[torch.Tensor],
+) -> np.ndarray:
+    """The log-probability of every reading of every token (in order), factored over UPOS
+    and the FEATS categories."""
+    if not len(readings.upos):
+        return np.zeros(0, np.float32)
+    tb, ti = torch.from_numpy(rb), torch.from_numpy(ri)
+    r_vals = torch.from_numpy(readings.vals)
+    score = lp_upos[tb, ti, torch.from_numpy(readings.upos)]
+    for c, lp in enumerate(lp_feats):
+        score = score + lp[tb, ti, r_vals[:, c]]
+    return score.numpy()
 
 
 #: conventions in which a closing bracket that closes nothing is a smiley (SYM): in
@@ -442,4 +472,5 @@ def load_neural_tagger(
         convention=convention,
         version=str(config["version"]),
         analyze=analyze,
+        threads=threads,
     )

@@ -1,0 +1,86 @@
+"""How many intra-op threads torch should use: the cores nobody else is using right now.
+
+torch's OpenMP threads meet at a barrier after every parallel region, and the BiLSTM has
+several per time step. When another process keeps a core busy, the thread that shares that
+core is descheduled for whole time slices and the other one spins at the barrier meanwhile:
+on a 2-core machine with one core taken, two threads tagged 10-15x slower (and burnt that
+much more CPU) than one thread. So the tagger asks how many cores are free, and uses at most
+that many threads. No torch import here: the sizing is plain /proc reading, testable alone.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from pathlib import Path
+
+#: more threads than this gain nothing on the tagger's small batches
+MAX_THREADS = 2
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity, not the machine's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _running_total(loadavg: str) -> int:
+    """Threads running or runnable machine-wide: the ``4/321`` field of /proc/loadavg."""
+    return int(loadavg.split()[3].partition("/")[0])
+
+
+def _own_running(task_dir: Path = Path("/proc/self/task")) -> int:
+    """This process's threads that are running or runnable now (state R)."""
+    n = 0
+    for stat in task_dir.glob("*/stat"):
+        try:
+            # the state follows the command name, which is in parentheses and may hold spaces
+            state = stat.read_text().rpartition(")")[2].split()[0]
+        except (OSError, IndexError):
+            continue
+        n += state == "R"
+    return n
+
+
+def busy_elsewhere(samples: int = 3, interval: float = 0.002) -> float:
+    """Threads of other processes that are running or waiting for a core, now.
+
+    An instantaneous count (the median of a few samples a few milliseconds apart, so that a
+    short-lived process does not count), not the load average: that trails by a minute, and
+    would still count this program's own previous run. Without /proc, the one-minute load
+    average is the best there is.
+    """
+    counts = []
+    for i in range(samples):
+        try:
+            total = _running_total(Path("/proc/loadavg").read_text())
+        except (OSError, ValueError, IndexError):
+            try:
+                return os.getloadavg()[0]
+            except (AttributeError, OSError):
+                return 0.0
+        counts.append(max(0, total - _own_running()))
+        if i + 1 < samples:
+            time.sleep(interval)
+    return float(statistics.median(counts))
+
+
+def free_cores(cores: int | None = None, busy: float | None = None) -> int:
+    """Cores of :func:`usable_cores` that :func:`busy_elsewhere` leaves free; at least 1."""
+    cores = usable_cores() if cores is None else cores
+    busy = busy_elsewhere() if busy is None else busy
+    return max(1, min(cores, cores - round(busy)))
+
+
+def thread_count(requested: int | None = None) -> int:
+    """The intra-op thread count to use: ``requested`` when given, else
+    ``LAYERKIT_TORCH_THREADS`` when set, else the free cores, at most :data:`MAX_THREADS`."""
+    if requested:
+        return requested
+    env = os.environ.get("LAYERKIT_TORCH_THREADS", "").strip()
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    return min(MAX_THREADS, free_cores())

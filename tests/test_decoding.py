@@ -1,0 +1,74 @@
+"""The batch-wide choice among readings (layerkit/nlp/neural/decoding.py) against the rule
+it implements, written token by token as NeuralTagger used to."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from layerkit.nlp.neural.decoding import BatchReadings, choose, first_argmax
+from layerkit.nlp.neural.features import ReadingSet
+
+
+def test_first_argmax_takes_the_first_of_equal_values_per_group() -> None:
+    values = np.array([1.0, 3.0, 3.0, 2.0, 5.0, 0.0], np.float32)
+    groups = np.array([0, 0, 0, 2, 3, 3])
+    assert first_argmax(values, groups, 5).tolist() == [1, -1, 3, 4, -1]
+    where = np.array([True, False, True, False, False, True])
+    assert first_argmax(values, groups, 5, where).tolist() == [2, -1, -1, 5, -1]
+    assert first_argmax(values[:0], groups[:0], 2).tolist() == [-1, -1]
+
+
+def _reading_set(upos: list[int], vals: list[list[int]], lemmas: list[str]) -> ReadingSet:
+    return ReadingSet(
+        upos=np.asarray(upos, np.int64),
+        vals=np.asarray(vals, np.int64).reshape(len(upos), 2),
+        lemmas=lemmas,
+        scripts=np.arange(len(upos), dtype=np.int64),
+    )
+
+
+def _one_by_one(sets, scores, lp_scripts, free_upos, free_vals, free_score, bonus):
+    """The per-token rule, as it was written before it was vectorized."""
+    out, k = [], 0
+    for t, rs in enumerate(sets):
+        u, vals, lemma = int(free_upos[t]), free_vals[t], -1
+        n = len(rs.upos)
+        if n:
+            sc = scores[k : k + n]
+            j = int(sc.argmax())
+            if sc[j] + bonus >= free_score[t]:
+                u, vals = int(rs.upos[j]), rs.vals[j]
+                same = np.flatnonzero((rs.upos == u) & (rs.vals == vals).all(axis=1))
+            else:
+                same = np.flatnonzero(rs.upos == u)
+            if len(same):
+                pick = sc[same] + 1.0 * lp_scripts[k : k + n][same]
+                lemma = k + int(same[pick.argmax()])
+            k += n
+        out.append((u, list(vals), lemma))
+    return out
+
+
+def test_choose_matches_the_token_by_token_rule() -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        sets = []
+        for _ in range(12):
+            n = int(rng.integers(0, 4))
+            upos = rng.integers(0, 3, n).tolist()
+            vals = rng.integers(0, 2, (n, 2)).tolist()
+            sets.append(_reading_set(upos, vals, [f"l{i}" for i in range(n)]))
+        readings = BatchReadings.of(sets, 2)
+        r = len(readings.upos)
+        # coarse values, so that ties (first one wins) happen
+        scores = rng.integers(-4, 0, r).astype(np.float32)
+        lp_scripts = rng.integers(-2, 0, r).astype(np.float32)
+        free_upos = rng.integers(0, 3, 12)
+        free_vals = rng.integers(0, 2, (12, 2))
+        free_score = rng.integers(-6, 0, 12).astype(np.float32)
+        got = choose(readings, scores, lp_scripts, free_upos, free_vals, free_score, 1.0, 1.0)
+        want = _one_by_one(sets, scores, lp_scripts, free_upos, free_vals, free_score, 1.0)
+        assert [
+            (int(u), v, int(lem))
+            for u, v, lem in zip(got.upos, got.vals.tolist(), got.lemma_reading, strict=True)
+        ] == want

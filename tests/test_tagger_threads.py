@@ -1,0 +1,53 @@
+"""Torch thread sizing: as many intra-op threads as cores are free, at most two.
+
+Two threads on a 2-core machine whose other core is busy tagged 10-15x slower than one
+(layerkit/nlp/neural/threads.py says why), so the count must follow the free cores.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from layerkit.nlp.neural import threads
+from layerkit.nlp.neural.threads import free_cores, thread_count
+
+
+def test_free_cores_leave_out_busy_ones() -> None:
+    assert free_cores(cores=2, busy=0) == 2
+    assert free_cores(cores=2, busy=1) == 1
+    assert free_cores(cores=2, busy=0.4) == 2
+    assert free_cores(cores=8, busy=2.6) == 5
+    # never fewer than one, never more than the cores
+    assert free_cores(cores=2, busy=5) == 1
+    assert free_cores(cores=1, busy=0) == 1
+
+
+def test_thread_count_asked_for_or_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(threads, "free_cores", lambda: 16)
+    monkeypatch.delenv("LAYERKIT_TORCH_THREADS", raising=False)
+    assert thread_count() == threads.MAX_THREADS
+    assert thread_count(3) == 3
+    monkeypatch.setenv("LAYERKIT_TORCH_THREADS", "4")
+    assert thread_count() == 4
+    monkeypatch.setenv("LAYERKIT_TORCH_THREADS", "many")
+    assert thread_count() == threads.MAX_THREADS
+    monkeypatch.setattr(threads, "free_cores", lambda: 1)
+    monkeypatch.delenv("LAYERKIT_TORCH_THREADS")
+    assert thread_count() == 1
+
+
+def test_proc_fields_are_read(tmp_path: Path) -> None:
+    assert threads._running_total("0.52 0.58 0.59 3/467 12345\n") == 3
+    for tid, state in (("1", "R"), ("2", "S"), ("3", "R")):
+        (tmp_path / tid).mkdir()
+        # a command name with a space and a parenthesis must not shift the fields
+        (tmp_path / tid / "stat").write_text(f"{tid} (py thon) x) {state} 1 2 3\n")
+    assert threads._own_running(tmp_path) == 2
+
+
+def test_busy_elsewhere_on_this_machine() -> None:
+    busy = threads.busy_elsewhere(samples=2, interval=0.0)
+    assert busy >= 0
+    assert 1 <= free_cores() <= threads.usable_cores()
