@@ -59,7 +59,7 @@ from layerkit.tui.model import ParagraphData, Selection, exact, sentence_index, 
 from layerkit.tui.screens.relation import HINTS as PICK_HINTS
 from layerkit.tui.screens.relation import RelationPicker
 from layerkit.tui.screens.token import TokenEditor, complete_from
-from layerkit.tui.widgets.paragraph_view import ParagraphView
+from layerkit.tui.widgets.paragraph_view import HINT_LETTERS, ParagraphView
 
 INF = float("inf")
 #: cursor-moving view actions whose effect depends on the cursor alone (computed once per
@@ -1962,7 +1962,8 @@ def token_step(
 
     what = f"«{form}» {'/'.join(have)} → {'/'.join(wanted)}"
     step = Step(layer, what, list(actions), (0, 0), (gold_id,), effect=effect)
-    return _with_review_key(_finish(ctx, state, step, route))
+    route_keys = len(route.actions) if route is not None else 0
+    return _with_review_key(_finish(ctx, state, step, route), route_keys)
 
 
 def _view_key(action: str) -> str | None:
@@ -1972,7 +1973,7 @@ def _view_key(action: str) -> str | None:
     return None
 
 
-def _with_review_key(step: Step) -> Step:
+def _with_review_key(step: Step, route_keys: int = 0) -> Step:
     """A route ending with the next-to-check key followed by ``enter`` (the token editor) is
     the one review key, if the view has it: the same move, the editor opened with it."""
     unsure, review = _view_key("next_unsure(1)"), _view_key("review_next")
@@ -1983,7 +1984,33 @@ def _with_review_key(step: Step) -> Step:
         if acts[i] == Press(unsure) and acts[i + 1] == Press("enter"):
             step.actions = [*acts[:i], Press(review), *acts[i + 2 :]]
             step.cost = step_cost(step.actions)
-            break
+            return step
+    return _with_capital_hint(step, route_keys)
+
+
+def _with_capital_hint(step: Step, route_keys: int) -> Step:
+    """A route (the first ``route_keys`` actions) ending with a jump hint, followed by ``enter``
+    (the token editor), types the hint's last letter as a capital instead: the jump and the
+    editor in one key. Only the route's own keys can be hint letters (after it, a letter is a
+    label key: ``a`` is ADJ on the lexical layer)."""
+    hint_keys = {_view_key("hints(False)"), _view_key("hints(True)")} - {None}
+    acts, last = step.actions, route_keys - 1
+    if last < 1 or len(acts) <= route_keys or acts[route_keys] != Press("enter"):
+        return step
+
+    def letter(action: Action) -> bool:
+        return isinstance(action, Press) and len(action.key) == 1 and action.key in HINT_LETTERS
+
+    if not letter(acts[last]):
+        return step
+    j = last
+    while j > 0 and letter(acts[j - 1]):
+        j -= 1
+    opener = acts[j - 1] if j > 0 else None
+    if isinstance(opener, Press) and opener.key in hint_keys:
+        capital = Press(acts[last].key.upper())  # type: ignore[union-attr]
+        step.actions = [*acts[:last], capital, *acts[route_keys + 1 :]]
+        step.cost = step_cost(step.actions)
     return step
 
 

@@ -94,8 +94,9 @@ TIMEOUT = 10.0
 # --- gold ---------------------------------------------------------------------------------------
 
 
-#: keys that open the token editor on the token (enter) or on the next one to check (review)
-EDITOR_KEYS = frozenset({"enter", "quotation_mark", '"'})
+#: keys that open the token editor on the token (enter), on the next one to check (review), or
+#: on a jump hint's token (its last letter typed as a capital)
+EDITOR_KEYS = frozenset({"enter", "quotation_mark", '"', *"ASDFGHJKLQWERTYUIOPZXCVBNM"})
 
 
 @dataclass

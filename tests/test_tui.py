@@ -2160,3 +2160,27 @@ async def test_cached_text_styles_follow_focus_and_resizes(db: Path, chat: int) 
         await settle(pilot)
         for widget in widgets:
             assert widget.rich_style == Widget.rich_style.fget(widget), widget  # type: ignore[attr-defined]
+
+
+async def test_a_capital_hint_letter_jumps_and_opens_the_token_editor(db: Path, chat: int) -> None:
+    """``;`` shows jump hints; typing a hint's last letter as a capital jumps there and opens
+    the token editor on that token (lexical layer), one key instead of the letter and
+    ``enter``; on a layer without tokens the capital only jumps."""
+    async with running(db, at=chat, layer="lexical", size=(100, 30)) as (app, pilot):
+        await pilot.press("semicolon")
+        labels = view(app)._hints
+        label, target = max(labels.items(), key=lambda item: (len(item[0]), item[1]))
+        await pilot.press(*label[:-1], label[-1].upper())
+        await settle(pilot)
+        assert isinstance(app.screen, TokenEditor)
+        assert view(app).selection == Selection(target, target)
+        assert f"token {target + 1}/" in str(app.screen.query_one("#token-box").border_title)
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("2", "semicolon")
+        labels = view(app)._hints
+        label, target = min(labels.items(), key=lambda item: (len(item[0]), -item[1]))
+        await pilot.press(*label[:-1], label[-1].upper())
+        await settle(pilot)
+        assert isinstance(app.screen, AnnotateScreen)
+        assert view(app).selection == Selection(target, target)

@@ -127,7 +127,8 @@ class ParagraphView(SteadyScrollbars, CachedRichStyle, can_focus=True):
             "hints(False)",
             "Jump",
             key_display=";",
-            tooltip="Jump: every token shows a letter or two; type them to move the cursor there",
+            tooltip="Jump: every token shows a letter or two; type them to move the cursor there "
+            "(the last one as a capital: and open the token editor there, on the lexical layer)",
         ),
         Binding(
             "apostrophe",
@@ -233,6 +234,7 @@ class ParagraphView(SteadyScrollbars, CachedRichStyle, can_focus=True):
         # Jump hints on screen: label → token index, what is typed so far, and whether the
         # jump extends the selection (``,``) or moves the cursor (``;``).
         self._hints: dict[str, int] = {}
+        self._edit_after_jump = False  # a capital hint letter was typed: open the token editor
         self._typed = ""
         self._extend = False
         self._normal_bindings: BindingsMap | None = None
@@ -341,19 +343,29 @@ class ParagraphView(SteadyScrollbars, CachedRichStyle, can_focus=True):
         hinting = BindingsMap()
         for letter in HINT_LETTERS:
             hinting.bind(letter, f"hint({letter!r})", show=False)
+            # a capital letter jumps and acts at once, as avy's action keys do: on a layer of
+            # tokens it opens the token editor there (the jump and ``enter`` in one key)
+            hinting.bind(letter.upper(), f"hint({letter!r}, True)", show=False)
         hinting.bind("escape", "hint_cancel", "Cancel jump", show=False)
         self._bindings = hinting
         self.screen.refresh_bindings()
         self._restyle()
 
-    def action_hint(self, letter: str) -> None:
+    async def action_hint(self, letter: str, edit: bool = False) -> None:
         typed = self._typed + letter
+        self._edit_after_jump = self._edit_after_jump or edit
         if typed in self._hints:
             target = self._hints[typed]
-            extend = self._extend
+            extend, edit = self._extend, self._edit_after_jump
             self._end_hints()
             anchor = self.selection.anchor if extend and self.selection is not None else target
             self._select(Selection(anchor, target))
+            if (
+                edit
+                and self.schema is not None
+                and any(f.kind == "token" for f in self.schema.fields)
+            ):
+                await self.run_action("screen.edit_token")
         elif any(label.startswith(typed) for label in self._hints):
             self._typed = typed
             self._restyle()
@@ -370,6 +382,7 @@ class ParagraphView(SteadyScrollbars, CachedRichStyle, can_focus=True):
     def _end_hints(self) -> None:
         self._hints = {}
         self._typed = ""
+        self._edit_after_jump = False
         if self._normal_bindings is not None:
             self._bindings = self._normal_bindings
             self._normal_bindings = None
