@@ -7,6 +7,7 @@ anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -950,6 +951,11 @@ def _plugin_paths_from(argv: Sequence[str]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if "numpy" not in sys.modules:
+        # numpy's OpenBLAS starts one spinning thread per core when numpy is first imported
+        # (the plugins import it): 0.1 s of CPU at every start. The tagger, the only heavy
+        # numpy user, sizes the pool itself (layerkit.nlp.neural.tagger.set_threads).
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     try:
         from layerkit.plugin.manager import call_hook, get_plugin_manager
 

@@ -1,18 +1,22 @@
 """NeuralTagger: training end to end, the shipped weights, and awkward input.
 
-Needs torch and natasha (the ``train`` extra, which the test set-up installs): without them these
-tests fail rather than skip, as they do when the gold data in ../shared/data/ud/ are missing.
+Tagging runs on the numpy runtime (the default); training, and the comparison with the torch
+runtime, need torch. torch and natasha (the ``train`` extra) are installed by the test set-up:
+without them these tests fail rather than skip, as they do when the gold data in
+../shared/data/ud/ are missing.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from layerkit.nlp.neural import NeuralTagger, load_neural_tagger, train
 from layerkit.nlp.neural.features import read_conllu
-from layerkit.nlp.neural.tagger import mark_unpaired_brackets
+from layerkit.nlp.neural.numpy_model import softmax
+from layerkit.nlp.neural.tagger import collate, mark_unpaired_brackets
 from layerkit.nlp.types import MorphTagger, TokenAnalysis
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ud"
@@ -57,6 +61,26 @@ def test_trained_model_dir_loads_and_tags(small_model: Path) -> None:
     out = tagger.tag([["Мама", "мыла", "раму", "."], ["Привет", "!"]])
     assert [len(s) for s in out] == [4, 2]
     assert all(isinstance(a, TokenAnalysis) and 0.0 <= a.confidence <= 1.0 for a in out[0])
+
+
+def test_trained_model_same_in_both_runtimes(small_model: Path) -> None:
+    """A model of other sizes (one LSTM layer, 32 units) gives the same probabilities in the
+    numpy runtime (the default) as in torch, on a padded batch."""
+    numpy_tagger = load_neural_tagger(small_model)
+    torch_tagger = load_neural_tagger(small_model, runtime="torch")
+    assert (numpy_tagger.runtime, torch_tagger.runtime) == ("numpy", "torch")
+    sents = [["Мама", "мыла", "раму", "."], ["Привет", "!"], ["Да"], ["Он", "пришёл", "домой"]]
+    batch = collate(
+        [numpy_tagger.encode(s) for s in sents],
+        numpy_tagger.navec,
+        shapes=numpy_tagger.net.shape_index,
+    )
+    real = np.arange(batch["dense"].shape[1])[None, :] < batch["lengths"][:, None]
+    a, b = numpy_tagger.logits(batch), torch_tagger.logits(batch)
+    for key in ("upos", "case", "script"):
+        np.testing.assert_allclose(softmax(a[key])[real], softmax(b[key])[real], atol=1e-4)
+    for x, y in zip(a["feats"], b["feats"], strict=True):
+        np.testing.assert_allclose(softmax(x)[real], softmax(y)[real], atol=1e-4)
 
 
 def test_unknown_convention_is_refused(small_model: Path) -> None:

@@ -276,3 +276,36 @@ def test_cli_tag_does_not_import_the_store_or_the_ui(tmp_path: Path, suffix: str
     assert result.returncode == 0, result.stderr[-3000:]
     assert "LOADED []" in result.stdout, result.stdout
     assert "\tмама\tNOUN\t" in out.read_text(encoding="utf-8")
+
+
+def test_cli_tag_runs_the_trained_model_without_torch(tmp_path: Path) -> None:
+    """The trained tagger runs on numpy: importing torch alone costs more CPU than the whole
+    start-up of `layerkit tag` may (issue 18)."""
+    src = tmp_path / "in.conllu"
+    src.write_text(
+        "1\tМама\t_\t_\t_\t_\t_\t_\t_\t_\n2\tмыла\t_\t_\t_\t_\t_\t_\t_\t_\n"
+        "3\tраму\t_\t_\t_\t_\t_\t_\t_\t_\n\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.conllu"
+    check = (
+        "import sys\n"
+        "from layerkit.cli import main\n"
+        f"rc = main(['tag', {str(src)!r}, '-o', {str(out)!r}, '--tagger', 'neural'])\n"
+        "print('TORCH', 'torch' in sys.modules)\n"
+        "sys.exit(rc)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "LAYERKIT_MORPH_RUNTIME"}
+    result = subprocess.run(
+        [sys.executable, "-c", check],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "TORCH False" in result.stdout, result.stdout
+    assert "model:ru-morph@" in result.stdout
+    text = out.read_text(encoding="utf-8")
+    assert "\tмама\tNOUN\t" in text and "\tмыть\tVERB\t" in text

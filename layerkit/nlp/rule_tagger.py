@@ -1,4 +1,5 @@
-"""A rule-based contextual chooser over ``analyze()``'s readings: the tagger used without torch.
+"""A rule-based contextual chooser over ``analyze()``'s readings: the tagger used when the trained
+model cannot be loaded (natasha missing).
 
 Each token's candidates are scored by their dictionary probability plus hand-written context
 rules; a Viterbi pass over adjacent pairs adds the two constraints that carry most of Russian

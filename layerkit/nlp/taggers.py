@@ -1,12 +1,13 @@
-"""Choosing a morphological tagger: the trained model when torch is there, rules otherwise.
+"""Choosing a morphological tagger: the trained model when it can be loaded, rules otherwise.
 
-The trained model needs the ``train`` extra (torch). Without it layerkit still pre-annotates,
-with the rule-based chooser, and says so once per process instead of failing.
+The trained model tags with numpy (no torch); it needs its weights (shipped with
+``layerkit_ru_morph``), safetensors to read them and the natasha package for the frozen navec
+vectors and slovnet tagger it builds on. Without them layerkit still pre-annotates, with the
+rule-based chooser, and says so once per process instead of failing.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import sys
 from collections.abc import Sequence
@@ -19,12 +20,6 @@ TaggerKind = Literal["auto", "neural", "rules"]
 _warned = False
 
 
-def _has_torch() -> bool:
-    if "torch" in sys.modules:
-        return sys.modules["torch"] is not None
-    return importlib.util.find_spec("torch") is not None
-
-
 def load_tagger(convention: str = "ud", kind: TaggerKind = "auto") -> MorphTagger:
     """The best tagger available for ``convention`` (see ``layerkit.nlp.conventions``)."""
     from layerkit.nlp.conventions import CONVENTIONS
@@ -35,24 +30,22 @@ def load_tagger(convention: str = "ud", kind: TaggerKind = "auto") -> MorphTagge
             hint=f"Choose one of {', '.join(CONVENTIONS)} (ud is the current UD Russian guidelines).",
         )
     if kind in ("auto", "neural"):
-        problem = None
-        if _has_torch():
-            try:
-                from layerkit.nlp.neural import load_neural_tagger
+        try:
+            from layerkit.nlp.neural import load_neural_tagger
 
-                # LAYERKIT_MORPH_MODEL points at a model trained with `layerkit morph train`.
-                model_dir = os.environ.get("LAYERKIT_MORPH_MODEL") or None
-                return WindowedTagger(
-                    load_neural_tagger(model_dir=model_dir, convention=convention)
-                )
-            except (ImportError, FileNotFoundError) as exc:
-                problem = f"the trained model cannot be loaded ({exc})"
-        else:
-            problem = "torch is not installed"
+            # LAYERKIT_MORPH_MODEL points at a model trained with `layerkit morph train`;
+            # LAYERKIT_MORPH_RUNTIME=torch runs it with torch instead of numpy.
+            model_dir = os.environ.get("LAYERKIT_MORPH_MODEL") or None
+            return WindowedTagger(load_neural_tagger(model_dir=model_dir, convention=convention))
+        except (ImportError, FileNotFoundError) as exc:
+            problem = f"the trained model cannot be loaded ({exc})"
+        except ValueError as exc:  # LAYERKIT_MORPH_RUNTIME names no runtime
+            raise UsageError(f"{exc}.", hint="Unset it, or set it to numpy or torch.") from exc
         if kind == "neural":
             raise UsageError(
                 f"the trained tagger is not available: {problem}.",
-                hint="Install the train extra: pip install torch==2.13.0 'layerkit[train]'.",
+                hint="Check LAYERKIT_MORPH_MODEL if set; else reinstall layerkit (the model "
+                "reads its frozen parts from natasha and its weights with safetensors).",
             )
         _warn_once(problem)
     return WindowedTagger(ConventionTagger(_rule_tagger(), convention))
@@ -70,7 +63,7 @@ def _warn_once(problem: str) -> None:
         _warned = True
         print(
             f"warning: {problem}, so the lexical layer is tagged by the rule-based tagger "
-            "(less accurate). Install layerkit[train] for the trained model.",
+            "(less accurate). Reinstall layerkit to get the trained model.",
             file=sys.stderr,
         )
 

@@ -50,7 +50,7 @@ def _progress() -> Progress:
     type=click.Choice(["auto", "neural", "rules"]),
     default="auto",
     show_default=True,
-    help="auto: the trained model if torch is installed, else rules.",
+    help="auto: the trained model if it can be loaded (natasha installed), else rules.",
 )
 @click.option("--encoding", help="Encoding of a text INPUT (detected when not given).")
 @click.pass_context

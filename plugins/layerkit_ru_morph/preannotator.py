@@ -18,7 +18,7 @@ class LexicalPreannotator:
 
     name = "ru-morph"
     layer = "lexical"
-    description = "lemma, UPOS and FEATS of every token (trained model, or rules without torch)"
+    description = "lemma, UPOS and FEATS of every token (trained model, or rules without natasha)"
 
     def __init__(self, convention: str = "ud", kind: TaggerKind = "auto") -> None:
         self.convention = convention

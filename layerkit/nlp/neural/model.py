@@ -5,51 +5,31 @@ edit script."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import json
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from layerkit.nlp.neural.slovnet_morph import SlovnetMorph
+from layerkit.nlp.neural.config import ModelConfig
+from layerkit.nlp.neural.features import UPOS, FeatureSpace
+from layerkit.nlp.neural.navec_vectors import NavecVectors
+from layerkit.nlp.neural.slovnet_morph import SlovnetMorph, load_slovnet_weights
 
-
-@dataclass
-class ModelConfig:
-    """Sizes (from the ``FeatureSpace``), which inputs to use, and layer dimensions."""
-
-    n_chars: int
-    n_words: int
-    n_suffixes: int
-    n_suffix_slots: int
-    n_dense: int
-    n_conventions: int
-    n_upos: int
-    feat_sizes: list[int]
-    n_case_modes: int
-    n_scripts: int
-    use_navec: bool = False
-    use_words: bool = True
-    use_chars: bool = True
-    use_suffixes: bool = True
-    use_cand_bias: bool = True
-    use_slovnet: bool = True
-    per_convention_heads: bool = True
-    word_dim: int = 64
-    char_dim: int = 32
-    char_filters: int = 128
-    suffix_dim: int = 32
-    conv_dim: int = 16
-    navec_dim: int = 300
-    input_dim: int = 320
-    hidden: int = 192
-    layers: int = 2
-    dropout: float = 0.3
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+__all__ = [
+    "ModelConfig",
+    "MorphNet",
+    "NavecTable",
+    "build_net",
+    "forward_numpy",
+    "load_net",
+    "save_model",
+    "to_tensors",
+]
 
 
 class NavecTable(nn.Module):
@@ -211,3 +191,77 @@ class MorphNet(nn.Module):
         if self.cfg.use_cand_bias:
             script = script + self.cand_bias * batch["cand"]
         return {"upos": upos, "feats": feats, "case": case, "script": script}
+
+
+def to_tensors(batch: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
+    """``tagger.collate``'s numpy arrays as torch tensors (sharing their memory)."""
+    return {k: torch.from_numpy(v) for k, v in batch.items()}
+
+
+def forward_numpy(net: MorphNet, batch: dict[str, np.ndarray]) -> dict[str, Any]:
+    """``net`` in eval mode on a ``collate``d batch, its logits as float32 numpy arrays (the
+    shape of ``NumpyMorphNet.forward``'s output)."""
+    with torch.inference_mode():
+        out = net.eval()(to_tensors(batch))
+        return {
+            "upos": out["upos"].numpy(),
+            "feats": [x.numpy() for x in out["feats"]],
+            "case": out["case"].numpy(),
+            "script": out["script"].numpy(),
+        }
+
+
+def build_net(cfg: ModelConfig, navec: NavecVectors | None) -> MorphNet:
+    table = None
+    slovnet = None
+    if cfg.use_navec or cfg.use_slovnet:
+        if navec is None:
+            raise ValueError("this model needs the navec vectors")
+        table = NavecTable(torch.from_numpy(navec.indexes), torch.from_numpy(navec.codes))
+    if cfg.use_slovnet:
+        slovnet = SlovnetMorph(load_slovnet_weights(), list(UPOS))
+    return MorphNet(cfg, table, slovnet)
+
+
+def load_net(cfg: ModelConfig, navec: NavecVectors | None, weights: Path) -> MorphNet:
+    """The torch network with the weights of a ``model.safetensors`` (float16 on disk, used
+    as float32), in eval mode."""
+    from safetensors.torch import load_file
+
+    net = build_net(cfg, navec)
+    state = {
+        k: v.float() if v.is_floating_point() else v for k, v in load_file(str(weights)).items()
+    }
+    net.load_state_dict(state, strict=True)
+    return net.eval()
+
+
+def save_model(
+    out_dir: Path,
+    net: MorphNet,
+    space: FeatureSpace,
+    allowed: np.ndarray,
+    *,
+    version: str,
+    meta: dict[str, Any],
+) -> None:
+    from safetensors.torch import save_file
+
+    from layerkit.nlp.neural.tagger import CONFIG, NAME, WEIGHTS
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    # float16 on disk halves the download; the weights are used as float32
+    state = {
+        k: (v.detach().half() if v.is_floating_point() else v.detach()).contiguous()
+        for k, v in net.state_dict().items()
+    }
+    save_file(state, str(out_dir / WEIGHTS), metadata={"name": NAME, "version": version})
+    config = {
+        "name": NAME,
+        "version": version,
+        "model": net.cfg.to_json(),
+        "space": space.to_json(),
+        "allowed": allowed.astype(int).tolist(),
+        "meta": meta,
+    }
+    (out_dir / CONFIG).write_text(json.dumps(config, ensure_ascii=False), encoding="utf-8")

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import gzip
 import importlib.util
+import operator
 import tarfile
+from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -26,9 +29,38 @@ def navec_path() -> Path | None:
     return path if path.is_file() else None
 
 
+class VocabIndex:
+    """A word's id in navec's vocabulary, without a dict of its 250k words (building one took
+    a tenth of a second of every start-up). navec's words are sorted, but for ``<unk>`` and
+    ``<pad>`` at the end: a binary search finds a word in the sorted part, a small dict holds
+    the rest (all of it for a vocabulary that is not sorted)."""
+
+    def __init__(self, words: list[str]) -> None:
+        in_order = list(map(operator.lt, words, islice(words, 1, None)))
+        try:
+            end = in_order.index(False) + 1
+        except ValueError:
+            end = len(words)
+        self._sorted = words[:end]
+        self._rest = {w: i for i, w in enumerate(words[end:], start=end)}
+        self._n = len(words)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def get(self, word: str, default: int | None = None) -> int | None:
+        hit = self._rest.get(word)
+        if hit is not None:
+            return hit
+        i = bisect_left(self._sorted, word)
+        if i < len(self._sorted) and self._sorted[i] == word:
+            return i
+        return default
+
+
 @dataclass
 class NavecVectors:
-    word_ids: dict[str, int]
+    word_ids: VocabIndex
     unk_id: int
     indexes: np.ndarray  # (n_words, n_sub) uint8
     codes: np.ndarray  # (n_sub, 256, sub_dim) float32
@@ -47,6 +79,7 @@ class NavecVectors:
         i = self.word_ids.get(low)
         if i is None:
             i = self.word_ids.get(clean_form(low), self.unk_id)
+        assert i is not None
         if len(self._cache) < 500_000:
             self._cache[form] = i
         return i
@@ -81,7 +114,7 @@ def read_navec(path: Path) -> NavecVectors:
         raw = gzip.decompress(vocab_file.read())
     (n_words,) = np.frombuffer(raw[:4], np.uint32)
     words = raw[4 + 4 * int(n_words) :].decode("utf-8").splitlines()
-    word_ids = {word: i for i, word in enumerate(words)}
+    word_ids = VocabIndex(words)
     offset = pq_member.offset_data
     vectors, _dim, n_sub, centroids = (
         int(x) for x in np.fromfile(path, np.uint32, count=4, offset=offset)
@@ -91,7 +124,7 @@ def read_navec(path: Path) -> NavecVectors:
     codes = np.fromfile(path, np.float32, count=n_codes, offset=offset + 16 + vectors * n_sub)
     return NavecVectors(
         word_ids=word_ids,
-        unk_id=word_ids.get("<unk>", 0),
+        unk_id=word_ids.get("<unk>", 0) or 0,
         indexes=indexes,
         codes=codes.reshape(n_sub, centroids, -1),
     )

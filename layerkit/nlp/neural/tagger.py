@@ -1,18 +1,23 @@
-"""``NeuralTagger``: the trained contextual model behind the ``MorphTagger`` protocol."""
+"""``NeuralTagger``: the trained contextual model behind the ``MorphTagger`` protocol.
+
+No torch at import or when tagging with the default numpy runtime (``numpy_model``); the torch
+network (``model.MorphNet``) is used only when asked for (``runtime="torch"`` or
+``LAYERKIT_MORPH_RUNTIME=torch``), by training and by the tests that compare the two."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import time
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import torch
 
+from layerkit.nlp.neural.config import ModelConfig
 from layerkit.nlp.neural.decoding import BatchReadings, choose
 from layerkit.nlp.neural.features import (
     UPOS,
@@ -23,15 +28,31 @@ from layerkit.nlp.neural.features import (
     apply_script,
     clean_form,
 )
-from layerkit.nlp.neural.model import ModelConfig, MorphNet, NavecTable
 from layerkit.nlp.neural.navec_vectors import NavecVectors, load_navec
-from layerkit.nlp.neural.slovnet_morph import SlovnetMorph, load_slovnet_weights
-from layerkit.nlp.neural.threads import thread_count
+from layerkit.nlp.neural.numpy_model import NumpyMorphNet, log_softmax
+from layerkit.nlp.neural.slovnet_weights import load_slovnet_weights
+from layerkit.nlp.neural.threads import set_blas_threads, thread_count
 from layerkit.nlp.types import TokenAnalysis
+
+if TYPE_CHECKING:
+    from layerkit.nlp.neural.model import MorphNet
 
 NAME = "ru-morph"
 WEIGHTS = "model.safetensors"
 CONFIG = "config.json"
+
+Runtime = Literal["numpy", "torch"]
+RUNTIMES = ("numpy", "torch")
+#: the environment variable that picks the runtime when ``load_neural_tagger`` is not told
+RUNTIME_ENV = "LAYERKIT_MORPH_RUNTIME"
+
+
+def default_runtime() -> Runtime:
+    """``LAYERKIT_MORPH_RUNTIME`` when it names a runtime, else numpy."""
+    env = os.environ.get(RUNTIME_ENV, "").strip().lower()
+    if env and env not in RUNTIMES:
+        raise ValueError(f"{RUNTIME_ENV}={env!r}: choose one of {', '.join(RUNTIMES)}")
+    return "torch" if env == "torch" else "numpy"
 
 
 def default_analyze() -> Analyze:
@@ -49,10 +70,18 @@ def default_model_dir() -> Path:
     return Path(__file__).resolve().parents[3] / "plugins" / "layerkit_ru_morph" / "model"
 
 
-def set_threads(threads: int | None = None) -> None:
-    """Use ``threads`` intra-op threads, or as many as there are free cores, at most two
-    (small batches gain nothing from more; see ``layerkit.nlp.neural.threads`` for why a
-    thread on a busy core costs far more than it brings)."""
+def set_threads(threads: int | None = None, runtime: Runtime = "torch") -> None:
+    """Size the runtime's thread pool. torch: ``threads`` intra-op threads, or as many as
+    there are free cores, at most two (small batches gain nothing from more; see
+    ``layerkit.nlp.neural.threads`` for why a thread on a busy core costs far more than it
+    brings). numpy: ``threads`` BLAS threads, else one: the numpy runtime on one thread is
+    already faster than torch's, and two OpenBLAS threads on a 2-core machine with one core
+    busy took 13x the CPU of one (they spin at every LSTM step)."""
+    if runtime == "numpy":
+        set_blas_threads(threads or 1)
+        return
+    import torch
+
     n = thread_count(threads)
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
@@ -71,8 +100,9 @@ def collate(
     *,
     shapes: dict[str, int] | None = None,
     targets: bool = False,
-) -> dict[str, torch.Tensor]:
-    """Pad encoded sentences into one batch of tensors (with the gold labels if ``targets``)."""
+) -> dict[str, np.ndarray]:
+    """Pad encoded sentences into one batch of arrays (with the gold labels if ``targets``);
+    ``model.to_tensors`` makes torch tensors of them."""
     b = len(sents)
     t = max(len(s) for s in sents)
     first = sents[0]
@@ -99,16 +129,16 @@ def collate(
         if shapes is not None:
             other = shapes.get("OTHER", 0)
             shape_ids[i, :n] = [shapes.get(_slovnet_shape(f), other) for f in s.forms]
-    batch = {
-        "dense": torch.from_numpy(dense),
-        "cand": torch.from_numpy(cand),
-        "word_ids": torch.from_numpy(word_ids),
-        "navec_ids": torch.from_numpy(navec_ids),
-        "shape_ids": torch.from_numpy(shape_ids),
-        "suffix_ids": torch.from_numpy(suffix_ids),
-        "chars": torch.from_numpy(chars),
-        "lengths": torch.from_numpy(lengths),
-        "conv": torch.from_numpy(conv),
+    batch: dict[str, np.ndarray] = {
+        "dense": dense,
+        "cand": cand,
+        "word_ids": word_ids,
+        "navec_ids": navec_ids,
+        "shape_ids": shape_ids,
+        "suffix_ids": suffix_ids,
+        "chars": chars,
+        "lengths": lengths,
+        "conv": conv,
     }
     if targets:
         for key in ("upos", "case", "script"):
@@ -116,13 +146,13 @@ def collate(
             for i, s in enumerate(sents):
                 assert s.targets is not None
                 arr[i, : len(s)] = s.targets[key]
-            batch[key] = torch.from_numpy(arr)
+            batch[key] = arr
         nc = first.targets["feats"].shape[1] if first.targets else 0
         feats = np.zeros((b, t, nc), np.int64)
         for i, s in enumerate(sents):
             assert s.targets is not None
             feats[i, : len(s)] = s.targets["feats"]
-        batch["feats"] = torch.from_numpy(feats)
+        batch["feats"] = feats
     return batch
 
 
@@ -166,7 +196,7 @@ class NeuralTagger:
 
     def __init__(
         self,
-        net: MorphNet,
+        net: NumpyMorphNet | MorphNet,
         space: FeatureSpace,
         allowed: np.ndarray,
         *,
@@ -178,13 +208,15 @@ class NeuralTagger:
         snap_bonus: dict[str, float] | None = None,
         threads: int | None = None,
     ) -> None:
-        self.net = net.eval()
-        #: intra-op threads as asked for; None: as many as cores are free, re-checked as the
+        #: "numpy" (``NumpyMorphNet``, the default) or "torch" (``MorphNet``, used in eval mode)
+        self.runtime: Runtime = "numpy" if isinstance(net, NumpyMorphNet) else "torch"
+        self.net = net if isinstance(net, NumpyMorphNet) else net.eval()
+        #: threads as asked for; None: as many as cores are free, re-checked as the
         #: machine's load changes (at most every RESIZE_SECONDS)
         self.threads = threads
         self._sized_at = -RESIZE_SECONDS
         self.space = space
-        self.allowed = torch.from_numpy(allowed.astype(bool))
+        self.allowed = allowed.astype(bool)
         self.navec = navec
         self.convention = convention
         self.version = version
@@ -216,7 +248,7 @@ class NeuralTagger:
         now = time.monotonic()
         if now - self._sized_at >= RESIZE_SECONDS:
             self._sized_at = now
-            set_threads(self.threads)
+            set_threads(self.threads, self.runtime)
 
     def tag(self, sentences: Sequence[Sequence[str]]) -> list[list[TokenAnalysis]]:
         self._size_threads()
@@ -243,34 +275,27 @@ class NeuralTagger:
         sets = [rs for s in sents for rs in s.readings] if self.snap else []
         readings = BatchReadings.of(sets or [_NO_READINGS] * len(tok_b), len(sp.cats))
         rb, ri = tok_b[readings.token], tok_i[readings.token]
-        with torch.inference_mode():
-            out = self.net(collate(sents, self.navec, shapes=self.net.shape_index))
-            lp_upos_t = torch.log_softmax(out["upos"], dim=-1)
-            upos_t = lp_upos_t.argmax(dim=-1)
-            allowed = self.allowed[upos_t]  # (B, T, C)
-            lp_feats_t = [torch.log_softmax(x, dim=-1) for x in out["feats"]]
-            free_score_t = lp_upos_t.amax(dim=-1)
-            free_ids = []
-            for c, lp in enumerate(lp_feats_t):
-                ix = torch.where(allowed[..., c], lp.argmax(dim=-1), torch.zeros_like(upos_t))
-                free_ids.append(ix)
-                free_score_t = free_score_t + lp.gather(-1, ix.unsqueeze(-1)).squeeze(-1)
-            free = torch.stack(free_ids, dim=-1).numpy()
-            scores = _reading_scores(readings, rb, ri, lp_upos_t, lp_feats_t)
-            free_score = free_score_t.numpy()
-            upos_ids = upos_t.numpy()
-            case_ids = out["case"].argmax(dim=-1).numpy()
-            lp_scripts_t = torch.log_softmax(out["script"], dim=-1)
-            lp_script_t, script_t = lp_scripts_t.max(dim=-1)
-            script_ids = script_t.numpy()
-            lp_script = lp_script_t.numpy()
-            lp_scripts = lp_scripts_t.numpy()
-            lp_upos = lp_upos_t.numpy()
-            # every category's log-probabilities side by side (padded): one gather for all
-            n_cat = len(lp_feats_t)
-            lp_feats = np.zeros((*upos_ids.shape, n_cat, self._max_values), np.float32)
-            for c, lp in enumerate(lp_feats_t):
-                lp_feats[:, :, c, : lp.shape[-1]] = lp.numpy()
+        out = self.logits(collate(sents, self.navec, shapes=self.net.shape_index))
+        lp_upos = log_softmax(out["upos"])
+        upos_ids = lp_upos.argmax(axis=-1)
+        allowed = self.allowed[upos_ids]  # (B, T, C)
+        lp_feats_list = [log_softmax(x) for x in out["feats"]]
+        free_score = lp_upos.max(axis=-1)
+        n_cat = len(lp_feats_list)
+        free = np.zeros((*upos_ids.shape, n_cat), np.int64)
+        for c, lp in enumerate(lp_feats_list):
+            ix = np.where(allowed[..., c], lp.argmax(axis=-1), 0)
+            free[..., c] = ix
+            free_score = free_score + np.take_along_axis(lp, ix[..., None], axis=-1)[..., 0]
+        scores = _reading_scores(readings, rb, ri, lp_upos, lp_feats_list)
+        case_ids = out["case"].argmax(axis=-1)
+        lp_scripts = log_softmax(out["script"])
+        script_ids = lp_scripts.argmax(axis=-1)
+        lp_script = np.take_along_axis(lp_scripts, script_ids[..., None], axis=-1)[..., 0]
+        # every category's log-probabilities side by side (padded): one gather for all
+        lp_feats = np.zeros((*upos_ids.shape, n_cat, self._max_values), np.float32)
+        for c, lp in enumerate(lp_feats_list):
+            lp_feats[:, :, c, : lp.shape[-1]] = lp
         choice = choose(
             readings,
             scores,
@@ -324,6 +349,15 @@ class NeuralTagger:
         ends = np.cumsum(lengths).tolist()
         return [analyses[e - n : e] for e, n in zip(ends, lengths.tolist(), strict=True)]
 
+    def logits(self, batch: dict[str, np.ndarray]) -> dict[str, Any]:
+        """The network's output for a ``collate``d batch, as float32 numpy arrays: ``upos``,
+        ``feats`` (a list, one per category), ``case`` and ``script``, each (B, T, values)."""
+        if isinstance(self.net, NumpyMorphNet):
+            return self.net.forward(batch)
+        from layerkit.nlp.neural.model import forward_numpy
+
+        return forward_numpy(self.net, batch)
+
     def _script_lemma(self, form: str, candidates: list[str], case: str, script_id: int) -> str:
         lemma = apply_script(form, case, self.space.scripts[script_id]) if script_id else None
         if lemma is None:
@@ -343,19 +377,17 @@ def _reading_scores(
     readings: BatchReadings,
     rb: np.ndarray,
     ri: np.ndarray,
-    lp_upos: torch.Tensor,
-    lp_feats: list[torch.Tensor],
+    lp_upos: np.ndarray,
+    lp_feats: list[np.ndarray],
 ) -> np.ndarray:
     """The log-probability of every reading of every token (in order), factored over UPOS
     and the FEATS categories."""
     if not len(readings.upos):
         return np.zeros(0, np.float32)
-    tb, ti = torch.from_numpy(rb), torch.from_numpy(ri)
-    r_vals = torch.from_numpy(readings.vals)
-    score = lp_upos[tb, ti, torch.from_numpy(readings.upos)]
+    score = lp_upos[rb, ri, readings.upos]
     for c, lp in enumerate(lp_feats):
-        score = score + lp[tb, ti, r_vals[:, c]]
-    return score.numpy()
+        score = score + lp[rb, ri, readings.vals[:, c]]
+    return score
 
 
 #: conventions in which a closing bracket that closes nothing is a smiley (SYM): in
@@ -398,59 +430,23 @@ def _recase(lemma: str, case: str) -> str:
     return lemma
 
 
-def build_net(cfg: ModelConfig, navec: NavecVectors | None) -> MorphNet:
-    table = None
-    slovnet = None
-    if cfg.use_navec or cfg.use_slovnet:
-        if navec is None:
-            raise ValueError("this model needs the navec vectors")
-        table = NavecTable(torch.from_numpy(navec.indexes), torch.from_numpy(navec.codes))
-    if cfg.use_slovnet:
-        slovnet = SlovnetMorph(load_slovnet_weights(), list(UPOS))
-    return MorphNet(cfg, table, slovnet)
-
-
-def save_model(
-    out_dir: Path,
-    net: MorphNet,
-    space: FeatureSpace,
-    allowed: np.ndarray,
-    *,
-    version: str,
-    meta: dict[str, Any],
-) -> None:
-    from safetensors.torch import save_file
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    # float16 on disk halves the download; the weights are used as float32
-    state = {
-        k: (v.detach().half() if v.is_floating_point() else v.detach()).contiguous()
-        for k, v in net.state_dict().items()
-    }
-    save_file(state, str(out_dir / WEIGHTS), metadata={"name": NAME, "version": version})
-    config = {
-        "name": NAME,
-        "version": version,
-        "model": net.cfg.to_json(),
-        "space": space.to_json(),
-        "allowed": allowed.astype(int).tolist(),
-        "meta": meta,
-    }
-    (out_dir / CONFIG).write_text(json.dumps(config, ensure_ascii=False), encoding="utf-8")
-
-
 def load_neural_tagger(
     model_dir: str | Path | None = None,
     convention: str = "ud",
     *,
     analyze: Callable[[str], Any] | None = None,
     threads: int | None = None,
+    runtime: Runtime | None = None,
 ) -> NeuralTagger:
     """The tagger saved in ``model_dir`` (default: the weights shipped with layerkit_ru_morph),
-    producing annotations in ``convention``'s style."""
-    from safetensors.torch import load_file
+    producing annotations in ``convention``'s style.
 
-    set_threads(threads)
+    ``runtime``: "numpy" (no torch needed; the default) or "torch" (the training network, for
+    comparisons); when not given, ``LAYERKIT_MORPH_RUNTIME`` decides, else numpy."""
+    runtime = runtime or default_runtime()
+    if runtime not in RUNTIMES:
+        raise ValueError(f"unknown runtime {runtime!r}; choose one of {', '.join(RUNTIMES)}")
+    set_threads(threads, runtime)
     path = Path(model_dir) if model_dir is not None else default_model_dir()
     config = json.loads((path / CONFIG).read_text(encoding="utf-8"))
     space = FeatureSpace.from_json(config["space"])
@@ -458,12 +454,21 @@ def load_neural_tagger(
         raise ValueError(f"unknown convention {convention!r}; the model knows {space.conventions}")
     cfg = ModelConfig(**config["model"])
     navec = load_navec() if cfg.use_navec or cfg.use_slovnet else None
-    net = build_net(cfg, navec)
-    state = {
-        k: v.float() if v.is_floating_point() else v
-        for k, v in load_file(str(path / WEIGHTS)).items()
-    }
-    net.load_state_dict(state, strict=True)
+    net: NumpyMorphNet | MorphNet
+    if runtime == "numpy":
+        from safetensors.numpy import load_file
+
+        net = NumpyMorphNet.from_state(
+            cfg,
+            load_file(str(path / WEIGHTS)),
+            navec=navec,
+            slovnet_weights=load_slovnet_weights() if cfg.use_slovnet else None,
+            upos=list(UPOS),
+        )
+    else:
+        from layerkit.nlp.neural.model import load_net
+
+        net = load_net(cfg, navec, path / WEIGHTS)
     return NeuralTagger(
         net,
         space,

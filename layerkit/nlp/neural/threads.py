@@ -1,4 +1,5 @@
-"""How many intra-op threads torch should use: the cores nobody else is using right now.
+"""How many threads torch (training) or numpy's BLAS (tagging) should use: the cores nobody else
+is using right now.
 
 torch's OpenMP threads meet at a barrier after every parallel region, and the BiLSTM has
 several per time step. When another process keeps a core busy, the thread that shares that
@@ -13,7 +14,9 @@ from __future__ import annotations
 import os
 import statistics
 import time
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 #: more threads than this gain nothing on the tagger's small batches
 MAX_THREADS = 2
@@ -84,3 +87,52 @@ def thread_count(requested: int | None = None) -> int:
     if env.isdigit() and int(env) > 0:
         return int(env)
     return min(MAX_THREADS, free_cores())
+
+
+@lru_cache(maxsize=1)
+def _openblas_setter() -> Any:
+    """numpy's bundled OpenBLAS ``set_num_threads`` (what threadpoolctl calls), or None."""
+    import ctypes
+    import glob
+
+    import numpy as np
+
+    libs = Path(np.__file__).resolve().parent.parent / "numpy.libs"
+    for lib in sorted(glob.glob(str(libs / "lib*openblas*.so*"))):
+        try:
+            handle = ctypes.CDLL(lib)  # already loaded by numpy: the same library, not a copy
+        except OSError:
+            continue
+        for name in (
+            "scipy_openblas_set_num_threads64_",
+            "scipy_openblas_set_num_threads",
+            "openblas_set_num_threads64_",
+            "openblas_set_num_threads",
+        ):
+            fn = getattr(handle, name, None)
+            if fn is not None:
+                fn.argtypes = [ctypes.c_int]
+                fn.restype = None
+                return fn
+    return None
+
+
+_blas_threads: list[int] = []
+
+
+def set_blas_threads(n: int) -> bool:
+    """Let numpy's BLAS (OpenBLAS in numpy's wheels) use ``n`` threads; False when it cannot be
+    told (another BLAS, another platform): then OPENBLAS_NUM_THREADS / OMP_NUM_THREADS rule.
+    The same reasoning as for torch applies: OpenBLAS threads spin while they wait for work,
+    so a thread on a busy core costs far more than it brings."""
+    if _blas_threads and _blas_threads[0] == n:
+        return True
+    try:
+        setter = _openblas_setter()
+    except Exception:  # pragma: no cover - a numpy without the bundled library
+        setter = None
+    if setter is None:
+        return False
+    setter(n)
+    _blas_threads[:] = [n]
+    return True

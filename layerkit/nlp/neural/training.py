@@ -21,16 +21,9 @@ from layerkit.nlp.neural.features import (
     GoldSentence,
     read_conllu,
 )
-from layerkit.nlp.neural.model import ModelConfig, MorphNet
+from layerkit.nlp.neural.model import ModelConfig, MorphNet, build_net, save_model, to_tensors
 from layerkit.nlp.neural.navec_vectors import NavecVectors, load_navec
-from layerkit.nlp.neural.tagger import (
-    NeuralTagger,
-    build_net,
-    collate,
-    default_analyze,
-    save_model,
-    set_threads,
-)
+from layerkit.nlp.neural.tagger import NeuralTagger, collate, default_analyze, set_threads
 
 
 @dataclass
@@ -134,7 +127,9 @@ def fit(
         total_loss = 0.0
         n_tok = 0
         for ix in batches:
-            batch = collate([data[i] for i in ix], navec, shapes=net.shape_index, targets=True)
+            batch = to_tensors(
+                collate([data[i] for i in ix], navec, shapes=net.shape_index, targets=True)
+            )
             if cfg.word_dropout > 0:
                 w = batch["word_ids"]
                 drop = (torch.rand(w.shape) < cfg.word_dropout) & (w > 1)

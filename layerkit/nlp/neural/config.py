@@ -1,0 +1,45 @@
+"""``ModelConfig``: the network's sizes and switches, as saved in a model's ``config.json``.
+
+Kept apart from the torch module (``model.py``) so that the numpy runtime reads it without
+importing torch."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass
+class ModelConfig:
+    """Sizes (from the ``FeatureSpace``), which inputs to use, and layer dimensions."""
+
+    n_chars: int
+    n_words: int
+    n_suffixes: int
+    n_suffix_slots: int
+    n_dense: int
+    n_conventions: int
+    n_upos: int
+    feat_sizes: list[int]
+    n_case_modes: int
+    n_scripts: int
+    use_navec: bool = False
+    use_words: bool = True
+    use_chars: bool = True
+    use_suffixes: bool = True
+    use_cand_bias: bool = True
+    use_slovnet: bool = True
+    per_convention_heads: bool = True
+    word_dim: int = 64
+    char_dim: int = 32
+    char_filters: int = 128
+    suffix_dim: int = 32
+    conv_dim: int = 16
+    navec_dim: int = 300
+    input_dim: int = 320
+    hidden: int = 192
+    layers: int = 2
+    dropout: float = 0.3
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,374 @@
+"""The network's eval-mode forward pass in numpy (float32): what ``layerkit tag`` runs.
+
+``import torch`` alone costs about 2.3 s of CPU, more than the whole start-up budget of
+``layerkit tag``; slovnet and natasha tag with numpy for the same reason. This module computes
+what ``model.MorphNet`` (with ``slovnet_morph.SlovnetMorph`` inside) computes in eval mode, from
+the same ``model.safetensors`` and ``config.json``, without importing torch: dropout is off, the
+BiLSTM runs over each sentence's real tokens only (as ``pack_padded_sequence`` makes torch do),
+and padded positions of its output are zero (as ``pad_packed_sequence`` leaves them).
+
+The results equal torch's up to float rounding (the sums run in another order); the test
+``tests/test_neural_tagger.py`` compares the two runtimes' outputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from layerkit.nlp.neural.config import ModelConfig
+from layerkit.nlp.neural.navec_vectors import NavecVectors
+from layerkit.nlp.neural.slovnet_weights import SlovnetWeights, fold_matrix
+
+F32 = np.float32
+
+
+def _f32(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=F32)
+
+
+def _conv_matrix(weight: np.ndarray) -> np.ndarray:
+    """A Conv1d weight (out, in, k) as one (k * in, out) matrix for the windows
+    ``[x[t - p], ..., x[t - p + k - 1]]`` laid side by side (see ``_windows``)."""
+    out, inp, k = weight.shape
+    return _f32(weight.transpose(2, 1, 0).reshape(k * inp, out))
+
+
+def _windows(x: np.ndarray, k: int) -> np.ndarray:
+    """(B, T, C) → (B, T, k * C): each position's k neighbours from t - 1 on (zero outside
+    the sequence), i.e. a Conv1d with padding 1 as one matrix product (k = 2 or 3)."""
+    b, t, c = x.shape
+    padded = np.zeros((b, t + 2, c), F32)
+    padded[:, 1 : t + 1] = x
+    return np.concatenate([padded[:, j : j + t] for j in range(k)], axis=-1)
+
+
+def softmax(x: np.ndarray) -> np.ndarray:
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def log_softmax(x: np.ndarray) -> np.ndarray:
+    shifted = x - x.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+class NumpySlovnet:
+    """``SlovnetMorph.forward`` in numpy: navec vectors + shape embedding → three
+    convolution layers (ReLU, then slovnet's fixed normalisation, padding kept at zero) → the
+    last hidden layer and the tag distribution folded into UPOS and FEATS values."""
+
+    def __init__(self, w: SlovnetWeights, upos: list[str]) -> None:
+        self.shape_emb = _f32(w.shape_emb)
+        self.layers = [
+            (
+                _conv_matrix(layer["weight"]),
+                _f32(layer["bias"]),
+                _f32(layer["mean"]),
+                _f32(layer["std"]),
+                _f32(layer["norm_weight"]),
+                _f32(layer["norm_bias"]),
+            )
+            for layer in w.layers
+        ]
+        self.kernel = int(w.layers[0]["weight"].shape[2]) if w.layers else 3
+        self.proj_weight = _f32(w.proj_weight)
+        self.proj_bias = _f32(w.proj_bias)
+        self.fold = fold_matrix(w.tags, upos)
+        self.hidden_dim = int(w.proj_weight.shape[0])
+        self.out_dim = self.hidden_dim + self.fold.shape[1]
+        self.shape_index = {s: i for i, s in enumerate(w.shapes)}
+
+    def __call__(self, navec: np.ndarray, shapes: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        x = np.concatenate([navec, self.shape_emb[shapes]], axis=-1)
+        keep = mask[..., None].astype(F32)
+        for weight, bias, mean, std, scale, shift in self.layers:
+            x = _windows(x, self.kernel) @ weight
+            x += bias
+            np.maximum(x, 0.0, out=x)
+            # the same operations in the same order as the torch module
+            x = (x - mean) / std * scale + shift
+            x *= keep
+        probs = softmax(x @ self.proj_weight + self.proj_bias)
+        return np.concatenate([x, probs @ self.fold], axis=-1)
+
+
+def decode_navec(navec: NavecVectors, ids: np.ndarray) -> np.ndarray:
+    """navec's product-quantized vectors of ``ids`` (any shape) → (*ids.shape, dim)."""
+    n_sub = navec.codes.shape[0]
+    idx = np.asarray(navec.indexes[ids.reshape(-1)])  # (N, n_sub) uint8
+    vec = navec.codes[np.arange(n_sub), idx]  # (N, n_sub, sub_dim)
+    return _f32(vec.reshape(*ids.shape, n_sub * navec.codes.shape[2]))
+
+
+class NumpyCharCNN:
+    """``CharCNN.forward`` in numpy, computed over the real characters only: a token has a
+    handful of characters in its row of ``MAX_CHARS``, and the padding positions are masked
+    out of the max-pool anyway. Both convolutions are one matrix product over each
+    character's window (the previous, the current and the next character)."""
+
+    def __init__(
+        self, emb: np.ndarray, w2: np.ndarray, b2: np.ndarray, w3: np.ndarray, b3: np.ndarray
+    ):
+        dim = emb.shape[1]
+        # one row more, all zero: what the convolutions' zero padding reads before the first
+        # character and after the last column
+        self.emb = _f32(np.vstack([emb, np.zeros((1, dim), emb.dtype)]))
+        self.edge = emb.shape[0]
+        f3, f2 = w3.shape[0], w2.shape[0]
+        # windows are [x[t-1], x[t], x[t+1]]; conv2 (k=2, padding 1, cut to L) sees x[t-1], x[t]
+        weight = np.zeros((3 * dim, f3 + f2), F32)
+        weight[:, :f3] = _conv_matrix(w3)
+        weight[: 2 * dim, f3:] = _conv_matrix(w2)
+        self.weight = weight
+        self.bias = _f32(np.concatenate([b3, b2]))
+        self.dim = dim
+        self.out_dim = f3 + f2 + dim
+
+    def __call__(self, chars: np.ndarray) -> np.ndarray:
+        shape = chars.shape[:-1]
+        flat = chars.reshape(-1, chars.shape[-1])
+        n, width = flat.shape
+        mask = flat > 0
+        counts = mask.sum(axis=1)
+        out = np.zeros((n, self.out_dim), F32)
+        # the last character's embedding (index 0 for a token without characters, as in torch)
+        last = np.maximum(counts, 1) - 1
+        out[:, -self.dim :] = self.emb[flat[np.arange(n), last]]
+        rows, cols = np.nonzero(mask)
+        if len(rows):
+            ids = np.full((n, width + 2), self.edge, np.int64)
+            ids[:, 1 : width + 1] = flat
+            x = np.concatenate(
+                [
+                    self.emb[ids[rows, cols]],
+                    self.emb[ids[rows, cols + 1]],
+                    self.emb[ids[rows, cols + 2]],
+                ],
+                axis=1,
+            )
+            y = x @ self.weight
+            y += self.bias
+            np.maximum(y, 0.0, out=y)
+            # max over each token's characters (ReLU outputs are >= 0: the same as torch's
+            # max over all positions with the padding set to 0)
+            heads = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+            out[rows[heads], : -self.dim] = np.maximum.reduceat(y, heads, axis=0)
+        return out.reshape(*shape, self.out_dim)
+
+
+def lstm_direction_order(lengths: np.ndarray, t: int) -> np.ndarray:
+    """(B, T) positions that read each sentence backwards over its real tokens: position
+    ``i`` of row ``b`` is ``lengths[b] - 1 - i`` for real tokens, and padding stays where it
+    is (after them). Its own inverse."""
+    pos = np.arange(t)[None, :]
+    n = lengths[:, None]
+    return np.where(pos < n, n - 1 - pos, pos)
+
+
+class NumpyLSTM:
+    """A multi-layer bidirectional ``nn.LSTM`` (batch_first) in eval mode over padded
+    sequences, as torch runs it on a ``PackedSequence``.
+
+    Per layer, both directions' input projections are computed for every time step at once;
+    the recurrence then runs both directions together, one (2, B, H) x (2, H, 4H) product per
+    step, over the sentences still running at that step (longest first). The reverse
+    direction reads each sentence from its own last real token. The gates are kept in the
+    order (i, f, o, g) with the rows of i, f, o halved, so that one tanh gives all four:
+    sigmoid(x) = (tanh(x / 2) + 1) / 2.
+    """
+
+    def __init__(self, state: Mapping[str, np.ndarray], layers: int, hidden: int) -> None:
+        self.hidden = hidden
+        h = hidden
+        order = np.r_[0 : 2 * h, 3 * h : 4 * h, 2 * h : 3 * h]  # i, f, g, o → i, f, o, g
+        scale = np.ones((4 * h, 1), F32)
+        scale[: 3 * h] = 0.5
+        self.layers: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        for layer in range(layers):
+            w_ih, w_hh, bias = [], [], []
+            for suffix in (f"l{layer}", f"l{layer}_reverse"):
+                wi = _f32(state[f"weight_ih_{suffix}"])[order] * scale
+                wh = _f32(state[f"weight_hh_{suffix}"])[order] * scale
+                b = (_f32(state[f"bias_ih_{suffix}"]) + _f32(state[f"bias_hh_{suffix}"]))[order]
+                w_ih.append(_f32(wi.T))
+                w_hh.append(_f32(wh.T))
+                bias.append(b * scale[:, 0])
+            self.layers.append((np.stack(w_ih), np.stack(w_hh), np.stack(bias)))
+
+    def __call__(self, x: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        b, t, _ = x.shape
+        h = self.hidden
+        order = np.argsort(-lengths, kind="stable")  # longest first
+        lengths_sorted = lengths[order]
+        # active[s]: sentences (a prefix, longest first) that still have a token at step s
+        active = (lengths_sorted[None, :] > np.arange(t)[:, None]).sum(axis=1)
+        rev = lstm_direction_order(lengths_sorted, t)
+        rows = np.arange(b)[:, None]
+        seq = x[order]
+        for w_ih, w_hh, bias in self.layers:
+            n_in = seq.shape[-1]
+            # every step's input projection, time-major: (T, 2, B, 4H), the reverse direction
+            # reading each sentence backwards
+            pre = np.empty((t, 2, b, 4 * h), F32)
+            for d, src in enumerate((seq, seq[rows, rev])):
+                proj = src.reshape(b * t, n_in) @ w_ih[d]
+                proj += bias[d]
+                pre[:, d] = proj.reshape(b, t, 4 * h).transpose(1, 0, 2)
+            out = np.zeros((t, 2, b, h), F32)
+            hs = np.zeros((2, b, h), F32)
+            cs = np.zeros((2, b, h), F32)
+            for step in range(t):
+                k = int(active[step])
+                if k == 0:
+                    break
+                z = pre[step, :, :k] + np.matmul(hs[:, :k], w_hh)
+                np.tanh(z, out=z)
+                ifo = z[..., : 3 * h]
+                ifo *= 0.5
+                ifo += 0.5
+                c = ifo[..., h : 2 * h] * cs[:, :k]
+                c += ifo[..., :h] * z[..., 3 * h :]
+                cs[:, :k] = c
+                np.tanh(c, out=c)
+                c *= ifo[..., 2 * h : 3 * h]
+                hs[:, :k] = c
+                out[step, :, :k] = c
+            fwd = out[:, 0].transpose(1, 0, 2)  # (B, T, H)
+            bwd = out[:, 1].transpose(1, 0, 2)[rows, rev]
+            seq = np.concatenate([fwd, bwd], axis=-1)
+        result = np.empty_like(seq)
+        result[order] = seq
+        return result
+
+
+class NumpyMorphNet:
+    """``MorphNet`` in eval mode, in numpy: ``forward(batch)`` with the numpy arrays of
+    ``tagger.collate`` → logits ``upos`` (B, T, 17), ``feats`` (one (B, T, values) per
+    category), ``case`` and ``script``."""
+
+    def __init__(
+        self,
+        cfg: ModelConfig,
+        state: Mapping[str, np.ndarray],
+        *,
+        navec: NavecVectors | None = None,
+        slovnet: NumpySlovnet | None = None,
+    ) -> None:
+        self.cfg = cfg
+        if (cfg.use_navec or cfg.use_slovnet) and navec is None:
+            raise ValueError("this model needs the navec vectors")
+        if cfg.use_slovnet and slovnet is None:
+            raise ValueError("this model needs the slovnet weights")
+        self.navec = navec if cfg.use_navec or cfg.use_slovnet else None
+        self.slovnet = slovnet if cfg.use_slovnet else None
+        self.conv_emb = _f32(state["conv_emb.weight"])
+        self.word_emb = _f32(state["word_emb.weight"]) if cfg.use_words else None
+        self.chars = (
+            NumpyCharCNN(
+                state["chars.emb.weight"],
+                state["chars.conv2.weight"],
+                state["chars.conv2.bias"],
+                state["chars.conv3.weight"],
+                state["chars.conv3.bias"],
+            )
+            if cfg.use_chars
+            else None
+        )
+        self.suffix_emb = _f32(state["suffix_emb.weight"]) if cfg.use_suffixes else None
+        self.inp_weight = _f32(_f32(state["inp.1.weight"]).T)
+        self.inp_bias = _f32(state["inp.1.bias"])
+        self.lstm = NumpyLSTM(
+            {k[len("lstm.") :]: v for k, v in state.items() if k.startswith("lstm.")},
+            cfg.layers,
+            cfg.hidden,
+        )
+        self.sizes = [cfg.n_upos, *cfg.feat_sizes, cfg.n_case_modes, cfg.n_scripts]
+        total = sum(self.sizes)
+        shared_w = _f32(state["heads.shared.weight"])
+        shared_b = _f32(state["heads.shared.bias"])
+        # the output matrix of each convention, its correction folded in (as torch does when
+        # a batch has one convention)
+        self.heads: list[tuple[np.ndarray, np.ndarray]] = []
+        for c in range(cfg.n_conventions):
+            if cfg.per_convention_heads:
+                w = (
+                    shared_w
+                    + _f32(state["heads.delta.weight"]).reshape(cfg.n_conventions, total, -1)[c]
+                )
+                bias = (
+                    shared_b + _f32(state["heads.delta.bias"]).reshape(cfg.n_conventions, total)[c]
+                )
+            else:
+                w, bias = shared_w, shared_b
+            self.heads.append((_f32(w.T), _f32(bias)))
+        self.cand_bias = float(np.asarray(state["cand_bias"], F32))
+
+    @classmethod
+    def from_state(
+        cls,
+        cfg: ModelConfig,
+        state: Mapping[str, np.ndarray],
+        *,
+        navec: NavecVectors | None,
+        slovnet_weights: SlovnetWeights | None,
+        upos: list[str],
+    ) -> NumpyMorphNet:
+        slovnet = (
+            NumpySlovnet(slovnet_weights, upos)
+            if cfg.use_slovnet and slovnet_weights is not None
+            else None
+        )
+        return cls(cfg, state, navec=navec, slovnet=slovnet)
+
+    @property
+    def shape_index(self) -> dict[str, int] | None:
+        return self.slovnet.shape_index if self.slovnet is not None else None
+
+    def __call__(self, batch: Mapping[str, np.ndarray]) -> dict[str, Any]:
+        return self.forward(batch)
+
+    def forward(self, batch: Mapping[str, np.ndarray]) -> dict[str, Any]:
+        cfg = self.cfg
+        lengths = np.asarray(batch["lengths"], np.int64)
+        conv_ids = np.asarray(batch["conv"], np.int64)
+        dense = batch["dense"]
+        b, t = dense.shape[:2]
+        conv_t = np.broadcast_to(self.conv_emb[conv_ids][:, None, :], (b, t, cfg.conv_dim))
+        parts = [dense, conv_t]
+        if self.word_emb is not None:
+            parts.append(self.word_emb[batch["word_ids"]])
+        if self.navec is not None:
+            vectors = decode_navec(self.navec, batch["navec_ids"])
+            if cfg.use_navec:
+                parts.append(vectors)
+            if self.slovnet is not None:
+                mask = np.arange(t)[None, :] < lengths[:, None]
+                parts.append(self.slovnet(vectors, batch["shape_ids"], mask))
+        if self.chars is not None:
+            parts.append(self.chars(batch["chars"]))
+        if self.suffix_emb is not None:
+            s = self.suffix_emb[batch["suffix_ids"]]
+            parts.append(s.reshape(b, t, -1))
+        x = np.concatenate(parts, axis=-1, dtype=F32) @ self.inp_weight
+        x += self.inp_bias
+        np.maximum(x, 0.0, out=x)
+        h = self.lstm(x, lengths)
+        h[np.arange(t)[None, :] >= lengths[:, None]] = 0.0  # as pad_packed_sequence leaves it
+        h = np.concatenate([h, x, conv_t], axis=-1)
+        out = np.empty((b, t, sum(self.sizes)), F32)
+        for c in np.unique(conv_ids).tolist():
+            w, bias = self.heads[c]
+            rows = np.flatnonzero(conv_ids == c)
+            if len(rows) == b:
+                np.matmul(h, w, out=out)
+            else:
+                out[rows] = h[rows] @ w
+            out[rows] += bias
+        upos, *rest = np.split(out, np.cumsum(self.sizes)[:-1], axis=-1)
+        *feats, case, script = rest
+        if cfg.use_cand_bias:
+            script = script + np.asarray(batch["cand"], F32) * F32(self.cand_bias)
+        return {"upos": upos, "feats": feats, "case": case, "script": script}
