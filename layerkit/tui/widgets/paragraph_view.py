@@ -351,7 +351,7 @@ class ParagraphView(SteadyScrollbars, CachedRichStyle, can_focus=True):
         self.screen.refresh_bindings()
         self._restyle()
 
-    async def action_hint(self, letter: str, edit: bool = False) -> None:
+    def action_hint(self, letter: str, edit: bool = False) -> None:
         typed = self._typed + letter
         self._edit_after_jump = self._edit_after_jump or edit
         if typed in self._hints:
@@ -365,7 +365,8 @@ class ParagraphView(SteadyScrollbars, CachedRichStyle, can_focus=True):
                 and self.schema is not None
                 and any(f.kind == "token" for f in self.schema.fields)
             ):
-                await self.run_action("screen.edit_token")
+                # right after this key, before the next one is handled
+                self.call_next(self.run_action, "screen.edit_token")
         elif any(label.startswith(typed) for label in self._hints):
             self._typed = typed
             self._restyle()
