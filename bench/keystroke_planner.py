@@ -227,6 +227,7 @@ class _ViewStub:
         self._hints: dict[str, int] = {}
         self._typed = ""
         self._extend = False
+        self._edit_after_jump = False
         self._normal_bindings = None
         self._bindings = None
         self.screen = types.SimpleNamespace(refresh_bindings=lambda: None)
