@@ -21,12 +21,17 @@ from layerkit.nlp.neural.features import clean_form
 NAVEC_FILE = "navec_news_v1_1B_250K_300d_100q.tar"
 
 
-def navec_path() -> Path | None:
+def natasha_data_file(folder: str, name: str) -> Path | None:
+    """A data file shipped in the natasha wheel (``data/<folder>/<name>``), if installed."""
     spec = importlib.util.find_spec("natasha")
     if spec is None or not spec.submodule_search_locations:
         return None
-    path = Path(next(iter(spec.submodule_search_locations))) / "data" / "emb" / NAVEC_FILE
+    path = Path(next(iter(spec.submodule_search_locations))) / "data" / folder / name
     return path if path.is_file() else None
+
+
+def navec_path() -> Path | None:
+    return natasha_data_file("emb", NAVEC_FILE)
 
 
 class VocabIndex:

@@ -10,7 +10,6 @@ read the weights through this module.
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import json
 import tarfile
 from dataclasses import dataclass
@@ -20,15 +19,13 @@ from typing import Any
 
 import numpy as np
 
+from layerkit.nlp.neural.navec_vectors import natasha_data_file
+
 SLOVNET_FILE = "slovnet_morph_news_v1.tar"
 
 
 def slovnet_path() -> Path | None:
-    spec = importlib.util.find_spec("natasha")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(next(iter(spec.submodule_search_locations))) / "data" / "model" / SLOVNET_FILE
-    return path if path.is_file() else None
+    return natasha_data_file("model", SLOVNET_FILE)
 
 
 @dataclass
