@@ -16,9 +16,16 @@ Prints
    of spacy.blank("ru") + the pymorphy3 lemmatizer, and of natasha (slovnet's news morphology
    tagger + natasha's pymorphy2 lemmatizer, the peer with full lemma/UPOS/FEATS), with the
    ratios; cold (analyzer caches empty) and warm (second pass), each in a fresh process, and
-   each process's whole CPU time (start-up included). The NeuralTagger uses as many torch
-   threads as cores are free (at most two), as `layerkit tag` does.
-3. peak memory (max RSS) of those tagging processes and of the training here.
+   each process's whole CPU time (start-up included). Here the NeuralTagger runs in one
+   process with one BLAS thread; natasha as it comes (numpy's BLAS with its own threads).
+3. whole processes, as users run them: ``layerkit tag`` on one CoNLL-U file of all the gold
+   sentences (LEMMA, UPOS and FEATS blanked; ``--convention ud``, as the file mixes three
+   treebanks), once as it comes (one process per free core)
+   and once with ``--jobs 1``, against a natasha script that reads the same file, tags and
+   lemmatizes every token and exits: wall time, CPU of the whole process tree, and the ratios.
+   Run it while something else keeps a core busy (e.g. ``python -c "while 1: pass" &``) for
+   the busy-machine figures.
+4. peak memory (max RSS) of those tagging processes and of the training here.
 
 Run: ``.venv/bin/python bench/lexical.py`` (full: 3 folds x 30 epochs, about an hour on two
 cores) or ``--quick`` (fold 0 only, 8 epochs, a few minutes). ``--curve`` prints only the
@@ -215,7 +222,8 @@ def speed_child(system: str) -> None:
     if system == "neural":
         from layerkit.nlp.neural import load_neural_tagger
 
-        tagger = load_neural_tagger()
+        # one process: these figures are per process (the whole-process runs fork)
+        tagger = load_neural_tagger(processes=1)
         tagger.tag([["Прогрев", "."]])
         load_s = time.perf_counter() - t0
         from layerkit.nlp.analyzer import clear_cache
@@ -313,6 +321,84 @@ def speed() -> None:
         print(f"ratio NeuralTagger / natasha speed ({what}): {ratio:.2f}x")
 
 
+def blanked_gold_file(dst: Path) -> int:
+    """All gold sentences in one CoNLL-U file with LEMMA, UPOS, XPOS and FEATS blanked (what a
+    user tags); returns its token count."""
+    n = 0
+    with dst.open("w", encoding="utf-8") as out:
+        for f in sorted(DATA.glob("*.conllu")):
+            for line in f.read_text(encoding="utf-8").splitlines():
+                cols = line.split("\t")
+                if len(cols) == 10:
+                    if cols[0].isdigit():
+                        n += 1
+                    cols[2:6] = ["_", "_", "_", "_"]
+                    line = "\t".join(cols)
+                out.write(line + "\n")
+    return n
+
+
+def natasha_tag_file(src: str) -> None:
+    """A whole natasha run on a CoNLL-U file: load, tag and lemmatize every word, write the
+    three columns (to /dev/null: layerkit's writing is cheap next to its tagging)."""
+    import conllu
+    from natasha import NewsEmbedding, NewsMorphTagger
+
+    morph_tagger = NewsMorphTagger(NewsEmbedding())
+    morph_vocab = natasha_morph_vocab()
+    with open(src, encoding="utf-8") as fh, open("/dev/null", "w", encoding="utf-8") as out:
+        sents = [[t["form"] for t in s if isinstance(t["id"], int)] for s in conllu.parse_incr(fh)]
+        for markup in morph_tagger.map(sents):
+            for token in markup.tokens:
+                lemma = morph_vocab.lemmatize(token.text, token.pos, token.feats)
+                out.write(f"{token.text}\t{lemma}\t{token.pos}\t{token.feats}\n")
+
+
+def _timed_child(cmd: list[str]) -> tuple[float, float]:
+    """Wall and CPU seconds (the whole process tree) of running ``cmd``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True)
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def whole_processes(repeats: int = 2) -> None:
+    import tempfile
+
+    layerkit = str(Path(sys.executable).with_name("layerkit"))
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "gold-blanked.conllu"
+        n = blanked_gold_file(src)
+        runs = {
+            "layerkit tag (default jobs)": [
+                *[layerkit, "tag", str(src), "-o", f"{tmp}/a.conllu"],
+                *["--convention", "ud"],
+            ],
+            "layerkit tag --jobs 1": [
+                *[layerkit, "tag", str(src), "-o", f"{tmp}/b.conllu"],
+                *["--convention", "ud", "--jobs", "1"],
+            ],
+            "natasha script": [sys.executable, __file__, "--natasha-tag", str(src)],
+        }
+        best: dict[str, tuple[float, float]] = {}
+        # interleaved, best of ``repeats``: the machine's noise hits every system alike
+        for _ in range(repeats):
+            for name, cmd in runs.items():
+                wall, cpu = _timed_child(cmd)
+                if name not in best or wall < best[name][0]:
+                    best[name] = (wall, cpu)
+    print(f"\nwhole processes on one CoNLL-U file of {n} tokens (best of {repeats}, interleaved)")
+    print(f"{'run':<30} {'wall s':>7} {'CPU s':>7} {'tok/s':>7}")
+    for name, (wall, cpu) in best.items():
+        print(f"{name:<30} {wall:7.2f} {cpu:7.2f} {n / wall:7.0f}")
+    nat = best["natasha script"][0]
+    for name in list(best)[:2]:
+        print(f"ratio natasha wall / {name} wall: {nat / best[name][0]:.2f}x (>1: layerkit faster)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="fold 0 only, 8 epochs")
@@ -330,10 +416,18 @@ def main() -> None:
     ap.add_argument(
         "--curve", action="store_true", help="learning curve only (fold 0 at half and all data)"
     )
+    ap.add_argument("--whole", action="store_true", help="only the whole-process runs (section 3)")
     ap.add_argument("--speed-child", choices=tuple(SYSTEMS), help=argparse.SUPPRESS)
+    ap.add_argument("--natasha-tag", metavar="FILE", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.speed_child:
         speed_child(args.speed_child)
+        return
+    if args.natasha_tag:
+        natasha_tag_file(args.natasha_tag)
+        return
+    if args.whole:
+        whole_processes()
         return
     folds = [0] if args.quick else [0, 1, 2]
     epochs = args.epochs or (8 if args.quick else 30)
@@ -355,6 +449,7 @@ def main() -> None:
         print(f"cross-validation took {time.time() - t0:.0f}s; peak RSS of training {rss:.0f} MB")
     if not args.no_speed:
         speed()
+        whole_processes()
 
 
 if __name__ == "__main__":

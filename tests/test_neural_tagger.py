@@ -16,6 +16,7 @@ import pytest
 from layerkit.nlp.neural import NeuralTagger, load_neural_tagger, train
 from layerkit.nlp.neural.features import read_conllu
 from layerkit.nlp.neural.numpy_model import softmax
+from layerkit.nlp.neural.processes import MIN_PARALLEL_TOKENS, split_by_tokens
 from layerkit.nlp.neural.tagger import collate, mark_unpaired_brackets
 from layerkit.nlp.types import MorphTagger, TokenAnalysis
 
@@ -173,12 +174,15 @@ def test_deterministic_and_independent_of_batching(shipped: NeuralTagger) -> Non
     assert shipped.tag(sents) == first
     # each sentence alone, and in reverse order: the same analyses; confidences may differ in
     # the last bits (matrix products over differently padded batches round differently)
-    alone = [shipped.tag([s])[0] for s in sents[:10]]
-    assert _labels(alone) == _labels(first[:10])
+    # (alone, every sentence is the longest of its batch: the frozen slovnet tagger then reads
+    # the same padding after its last token as in a batch, see SLOVNET_PADDING)
+    alone = [shipped.tag([s])[0] for s in sents]
+    assert _labels(alone) == _labels(first)
     reverse = shipped.tag(sents[::-1])[::-1]
     assert _labels(reverse) == _labels(first)
-    for x, y in zip(reverse, first, strict=True):
-        assert all(abs(a.confidence - b.confidence) < 1e-3 for a, b in zip(x, y, strict=True))
+    for other in (alone, reverse):
+        for x, y in zip(other, first, strict=True):
+            assert all(abs(a.confidence - b.confidence) < 1e-3 for a, b in zip(x, y, strict=True))
     assert all(type(a.confidence) is float for s in first for a in s)
 
 
@@ -208,3 +212,98 @@ def test_brackets_by_balance_in_house_convention(shipped: NeuralTagger) -> None:
     row = [TokenAnalysis("(", "PUNCT", "_", 1.0), TokenAnalysis(")", "SYM", "_", 0.4)]
     mark_unpaired_brackets(["(", ")"], row)
     assert row[1] == TokenAnalysis(")", "PUNCT", "_", 0.4)
+
+
+def test_big_calls_are_split_over_processes_with_the_same_results() -> None:
+    """Two processes (forked workers, see ``layerkit.nlp.neural.processes``) give what one
+    gives, in the input's order; the worker really ran (its pool exists)."""
+    sents = [s.forms for s in read_conllu(str(HOUSE), "ud")[:400]]
+    assert sum(map(len, sents)) >= MIN_PARALLEL_TOKENS
+    one = load_neural_tagger(processes=1)
+    two = load_neural_tagger(processes=2)
+    try:
+        serial, split = one.tag(sents), two.tag(sents)
+        assert two._pool is not None and one._pool is None
+        assert _labels(split) == _labels(serial)
+        for x, y in zip(split, serial, strict=True):
+            assert all(abs(a.confidence - b.confidence) < 1e-3 for a, b in zip(x, y, strict=True))
+        # a small call stays in this process
+        assert two.tag(sents[:3]) == one.tag(sents[:3])
+    finally:
+        two.close()
+    assert two._pool is None
+
+
+@pytest.mark.parametrize(
+    ("lengths", "parts", "expected"),
+    [
+        ([5, 5, 5, 5], 2, [range(0, 2), range(2, 4)]),
+        ([1, 1, 10], 2, [range(0, 2), range(2, 3)]),
+        ([10, 1, 1], 2, [range(0, 1), range(1, 3)]),
+        ([3], 4, [range(0, 1)]),
+        ([2, 2], 3, [range(0, 1), range(1, 2)]),
+        ([], 2, []),
+    ],
+)
+def test_split_by_tokens(lengths: list[int], parts: int, expected: list[range]) -> None:
+    assert split_by_tokens(lengths, parts) == expected
+
+
+def test_a_killed_worker_costs_nothing_and_is_replaced() -> None:
+    import os
+    import signal
+
+    sents = [s.forms for s in read_conllu(str(HOUSE), "ud")[:300]]
+    tagger = load_neural_tagger(processes=2)
+    try:
+        first = tagger.tag(sents)
+        assert tagger._pool is not None
+        (pid,) = tagger._pool.worker_pids()
+        os.kill(pid, signal.SIGKILL)
+        # this call finds the pool broken and tags here; the next one forks a new worker
+        assert _labels(tagger.tag(sents)) == _labels(first)
+        assert _labels(tagger.tag(sents)) == _labels(first)
+        assert tagger._pool is not None
+        assert tagger._pool.worker_pids() not in ([], [pid])
+    finally:
+        tagger.close()
+
+
+def test_workers_die_with_a_killed_parent(tmp_path: Path) -> None:
+    """kill -9 of a tagging process leaves no worker behind (they would wait forever)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "tagger_loop.py"
+    script.write_text(
+        "import sys\n"
+        "from layerkit.nlp.neural import load_neural_tagger\n"
+        "from layerkit.nlp.neural.features import read_conllu\n"
+        f"sents = [s.forms for s in read_conllu({str(HOUSE)!r}, 'ud')[:300]]\n"
+        "tagger = load_neural_tagger(processes=2)\n"
+        "tagger.tag(sents)\n"
+        "print(*tagger._pool.worker_pids(), flush=True)\n"
+        "while True:\n"
+        "    tagger.tag(sents)\n",
+        encoding="utf-8",
+    )
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    workers = [int(p) for p in proc.stdout.readline().split()]
+    assert workers
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+
+    def alive(pid: int) -> bool:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+        except OSError:
+            return False
+        return state != "Z"
+
+    deadline = time.monotonic() + 20
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(alive(pid) for pid in workers)

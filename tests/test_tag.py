@@ -309,3 +309,44 @@ def test_cli_tag_runs_the_trained_model_without_torch(tmp_path: Path) -> None:
     assert "model:ru-morph@" in result.stdout
     text = out.read_text(encoding="utf-8")
     assert "\tмама\tNOUN\t" in text and "\tмыть\tVERB\t" in text
+
+
+def test_cli_jobs_split_a_text_file_over_processes_with_the_same_output(tmp_path: Path) -> None:
+    """``--jobs 2`` tags a text file big enough to be split (its paragraphs are tagged in
+    batches, see tag_text) and writes what ``--jobs 1`` writes, but for confidences (not
+    written) — the same CoNLL-U byte for byte."""
+    from layerkit.nlp.neural.processes import MIN_PARALLEL_TOKENS
+
+    texts = [
+        line[len("# text = ") :]
+        for line in (SHARED / "data" / "ud" / "ru_taiga-ud-dev.conllu")
+        .read_text(encoding="utf-8")
+        .splitlines()
+        if line.startswith("# text = ")
+    ]
+    # paragraphs of five sentences, enough words for several tagging processes
+    paragraphs = [" ".join(texts[i : i + 5]) for i in range(0, 1000, 5)]
+    src = tmp_path / "essay.txt"
+    src.write_text("\n\n".join(paragraphs) + "\n", encoding="utf-8")
+    assert len(src.read_text(encoding="utf-8").split()) > 2 * MIN_PARALLEL_TOKENS
+    outputs = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"jobs{jobs}.conllu"
+        result = subprocess.run(
+            [sys.executable, "-m", "layerkit", "tag", str(src), "-o", str(out), "--jobs", jobs],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stderr
+        outputs.append(out.read_text(encoding="utf-8"))
+    assert outputs[0] == outputs[1]
+    assert outputs[0].count("# newpar") == len(paragraphs)
+
+
+def test_cli_jobs_must_be_positive(tmp_path: Path) -> None:
+    src = tmp_path / "a.txt"
+    src.write_text("Кошка спит.\n", encoding="utf-8")
+    result = _tag_cli(src, tmp_path / "o.conllu", "--jobs", "0")
+    assert result.returncode == 2
+    assert "--jobs" in result.stderr

@@ -20,8 +20,12 @@ TaggerKind = Literal["auto", "neural", "rules"]
 _warned = False
 
 
-def load_tagger(convention: str = "ud", kind: TaggerKind = "auto") -> MorphTagger:
-    """The best tagger available for ``convention`` (see ``layerkit.nlp.conventions``)."""
+def load_tagger(
+    convention: str = "ud", kind: TaggerKind = "auto", *, processes: int | None = None
+) -> MorphTagger:
+    """The best tagger available for ``convention`` (see ``layerkit.nlp.conventions``).
+    ``processes``: how many processes the trained model tags a big call with (default: one
+    per free core; see ``layerkit.nlp.neural.processes``)."""
     from layerkit.nlp.conventions import CONVENTIONS
 
     if convention not in CONVENTIONS:
@@ -36,7 +40,9 @@ def load_tagger(convention: str = "ud", kind: TaggerKind = "auto") -> MorphTagge
             # LAYERKIT_MORPH_MODEL points at a model trained with `layerkit morph train`;
             # LAYERKIT_MORPH_RUNTIME=torch runs it with torch instead of numpy.
             model_dir = os.environ.get("LAYERKIT_MORPH_MODEL") or None
-            return WindowedTagger(load_neural_tagger(model_dir=model_dir, convention=convention))
+            return WindowedTagger(
+                load_neural_tagger(model_dir=model_dir, convention=convention, processes=processes)
+            )
         except (ImportError, FileNotFoundError) as exc:
             problem = f"the trained model cannot be loaded ({exc})"
         except ValueError as exc:  # LAYERKIT_MORPH_RUNTIME names no runtime

@@ -53,6 +53,13 @@ def _progress() -> Progress:
     help="auto: the trained model if it can be loaded (natasha installed), else rules.",
 )
 @click.option("--encoding", help="Encoding of a text INPUT (detected when not given).")
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes to tag with (default: one per core that is free when tagging starts; "
+    "1: this process only).",
+)
 @click.pass_context
 def tag(
     ctx: click.Context,
@@ -61,6 +68,7 @@ def tag(
     convention: str,
     tagger_kind: str,
     encoding: str | None,
+    jobs: int | None,
 ) -> None:
     """Tag INPUT (.conllu keeps its tokenization; .txt/.md are tokenized) into CoNLL-U."""
     from layerkit.nlp.taggers import load_tagger
@@ -74,7 +82,7 @@ def tag(
     if convention == "auto":
         convention, why = choose_convention(input_path)
         err.print(f"note: convention {convention}: {why}", markup=False)
-    tagger = load_tagger(convention, tagger_kind)  # type: ignore[arg-type]
+    tagger = load_tagger(convention, tagger_kind, processes=jobs)  # type: ignore[arg-type]
     with _progress() as progress:
         task = progress.add_task(f"Tagging {input_path.name}", total=None)
         advance = lambda n: progress.advance(task, n)  # noqa: E731

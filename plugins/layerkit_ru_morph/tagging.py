@@ -25,11 +25,11 @@ from layerkit.conllu_format import (
     resolve_encoding,
 )
 from layerkit.drafts import ImportOptions
-from layerkit.nlp.segment import Segmentation, segment_many, sentence_tokens
+from layerkit.nlp.segment import Segmentation, Span, segment_many, sentence_tokens
 from layerkit.nlp.types import MorphTagger, TokenAnalysis
 from layerkit.project import Importers, Project
 
-BATCH_SENTENCES = 256
+BATCH_SENTENCES = 1024
 #: ... or fewer sentences when they have this many words together
 BATCH_WORDS = 20_000
 #: a CoNLL-U sentence with more words than this is tagged and written while it is read, part
@@ -214,6 +214,52 @@ def choose_convention(src: Path) -> tuple[str, str]:
     return "ud", f"{default}: neither the file name nor the content tells ({why})"
 
 
+@dataclass
+class _TextParagraph:
+    """A paragraph of a text file, segmented, waiting to be tagged."""
+
+    number: int
+    text: str
+    seg: Segmentation
+    sentences: list[list[Span]]
+
+
+def _write_paragraphs(
+    paragraphs: list[_TextParagraph],
+    document: int,
+    tagger: MorphTagger,
+    out: TextIO,
+    report: TagReport,
+    on_sentences: Progress | None,
+) -> None:
+    """Tag ``paragraphs`` in one call and write them as CoNLL-U."""
+    tagged = iter(
+        tagger.tag(
+            [[par.text[a:b] for a, b in tokens] for par in paragraphs for tokens in par.sentences]
+        )
+    )
+    for par in paragraphs:
+        text = par.text
+        out.write("# newpar\n")
+        starts = {a for a, _ in par.seg.tokens}
+        for s, tokens in enumerate(par.sentences, 1):
+            analyses = next(tagged)
+            first, last = tokens[0][0], tokens[-1][1]
+            out.write(f"# sent_id = {document}-{par.number}-{s}\n")
+            out.write(f"# text = {_LINE_BREAKS.sub(' ', text[first:last])}\n")
+            for i, ((a, b), analysis) in enumerate(zip(tokens, analyses, strict=True), 1):
+                misc = "SpaceAfter=No" if b in starts and i < len(tokens) else "_"
+                out.write(
+                    f"{i}\t{text[a:b]}\t{analysis.lemma or '_'}\t{analysis.upos}\t_\t"
+                    f"{analysis.feats or '_'}\t_\t_\t_\t{misc}\n"
+                )
+            out.write("\n")
+            report.sentences += 1
+            report.tokens += len(tokens)
+        if on_sentences:
+            on_sentences(len(par.sentences))
+
+
 def tag_text(
     project: Project | Importers,
     src: Path,
@@ -223,8 +269,8 @@ def tag_text(
     encoding: str | None = None,
     on_sentences: Progress | None = None,
 ) -> TagReport:
-    """Tag a file that an importer reads (``.txt``, ``.md``...) into new CoNLL-U, paragraph
-    by paragraph. The importer's warnings (a paragraph too long to annotate, split) end up in
+    """Tag a file that an importer reads (``.txt``, ``.md``...) into new CoNLL-U, a batch of
+    paragraphs at a time. The importer's warnings (a paragraph too long to annotate, split) end up in
     the report."""
     importer = project.importer_for(src)
     report = TagReport()
@@ -238,30 +284,21 @@ def tag_text(
             auto = segment_many(
                 p.text for p, ok in zip(document.paragraphs, given, strict=True) if not ok
             )
+            pending: list[_TextParagraph] = []
+            words = 0
             for p, (par, ok) in enumerate(zip(document.paragraphs, given, strict=True), 1):
-                text = par.text
                 seg = (
                     Segmentation(sentences=list(par.sentences or ()), tokens=list(par.tokens or ()))
                     if ok
                     else next(auto)
                 )
                 sentences = [tokens for tokens in sentence_tokens(seg) if tokens]
-                tagged = tagger.tag([[text[a:b] for a, b in tokens] for tokens in sentences])
-                out.write("# newpar\n")
-                starts = {a for a, _ in seg.tokens}
-                for s, (tokens, analyses) in enumerate(zip(sentences, tagged, strict=True), 1):
-                    first, last = tokens[0][0], tokens[-1][1]
-                    out.write(f"# sent_id = {d}-{p}-{s}\n")
-                    out.write(f"# text = {_LINE_BREAKS.sub(' ', text[first:last])}\n")
-                    for i, ((a, b), analysis) in enumerate(zip(tokens, analyses, strict=True), 1):
-                        misc = "SpaceAfter=No" if b in starts and i < len(tokens) else "_"
-                        out.write(
-                            f"{i}\t{text[a:b]}\t{analysis.lemma or '_'}\t{analysis.upos}\t_\t"
-                            f"{analysis.feats or '_'}\t_\t_\t_\t{misc}\n"
-                        )
-                    out.write("\n")
-                    report.sentences += 1
-                    report.tokens += len(tokens)
-                if on_sentences:
-                    on_sentences(len(sentences))
+                pending.append(_TextParagraph(p, par.text, seg, sentences))
+                words += len(seg.tokens)
+                # paragraphs are tagged together, so that a big file is tagged in calls big
+                # enough to be split over processes
+                if words >= BATCH_WORDS or len(pending) >= BATCH_SENTENCES:
+                    _write_paragraphs(pending, d, tagger, out, report, on_sentences)
+                    pending, words = [], 0
+            _write_paragraphs(pending, d, tagger, out, report, on_sentences)
     return report

@@ -8,6 +8,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+#: Padding positions appended to the frozen slovnet tagger's input. Its first convolution reads
+#: each token's right neighbour, and after a sentence's last token that is a padding position
+#: (navec id 0 and shape id 0, which are real vectors, not zeros) in every sentence but the
+#: longest of its batch, which reads the convolution's zero padding instead. The weights were
+#: trained with most sentences seeing the padding ids, so one padding position is always
+#: appended: every sentence then reads the same neighbour, and a sentence is tagged the same
+#: whatever else is in its batch (or in which process it is tagged).
+SLOVNET_PADDING = 1
+
 
 @dataclass
 class ModelConfig:

@@ -12,6 +12,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -91,6 +92,7 @@ def apply_script(form: str, case: str, script: str) -> str | None:
 # ---------------------------------------------------------------- word shape
 
 
+@lru_cache(maxsize=8192)
 def _script_of(ch: str) -> str:
     name = unicodedata.name(ch, "")
     if name.startswith("CYRILLIC"):
@@ -124,6 +126,10 @@ SHAPE_NAMES = (
     "first",
     "after_stop",
 )
+
+
+#: how many of SHAPE_NAMES ``word_shape`` gives (all but the two positional ones)
+N_WORD_SHAPE = len(SHAPE_NAMES) - 2
 
 
 def word_shape(form: str) -> list[float]:
@@ -191,11 +197,25 @@ class FeatureSpace:
         self._cats = list(self.feat_cats)
         self._dense_cache: dict[str, TokenStatic] = {}
         self._reading_cache: dict[tuple[str, str], ReadingSet] = {}
+        self._ana_cache: dict[str, np.ndarray] = {}
+        self._gram_cache: dict[str, np.ndarray] = {}
+        self._label_cache: dict[tuple[str, str], tuple[int, list[int]] | None] = {}
+        n_u, n_a = len(self.upos), len(self.ana_feats)
+        # where each part of a form's dense vector starts (see _token_static)
+        o_upos_w = N_WORD_SHAPE + n_u
+        o_ana = o_upos_w + n_u
+        o_ana_w = o_ana + n_a
+        o_top = o_ana_w + n_a
+        o_gram = o_top + n_u
+        self._offsets = (o_upos_w, o_ana, o_ana_w, o_top, o_gram, o_gram + len(self.grammemes))
         self.convert_readings = True
 
     def clear_caches(self) -> None:
         self._dense_cache.clear()
         self._reading_cache.clear()
+        self._ana_cache.clear()
+        self._gram_cache.clear()
+        self._label_cache.clear()
 
     # -- sizes
     @property
@@ -265,54 +285,49 @@ class FeatureSpace:
 
     # -- per token
     def _token_static(self, form: str, analyze: Analyze) -> TokenStatic:
-        """Everything about a form that does not depend on its context; cached per form."""
+        """Everything about a form that does not depend on its context; cached per form.
+
+        The dense vector is laid out as ``n_dense`` says: word shape, UPOS of any reading,
+        UPOS weighted by the readings' scores, the same two for every FEATS value, the first
+        reading's UPOS, the analyzer's grammemes, five summary numbers (the two positional
+        features follow, filled per sentence). Indices of a FEATS string or a tag are looked
+        up once per distinct string: a corpus has a few thousand, against tens of thousands
+        of forms."""
         hit = self._dense_cache.get(form)
         if hit is not None:
             return hit
         readings = analyze(form)
-        n_u, n_a = len(self.upos), len(self.ana_feats)
-        upos_any = np.zeros(n_u, np.float32)
-        upos_w = np.zeros(n_u, np.float32)
-        ana_any = np.zeros(n_a, np.float32)
-        ana_w = np.zeros(n_a, np.float32)
-        top_upos = np.zeros(n_u, np.float32)
-        grams = np.zeros(len(self.grammemes), np.float32)
+        o_upos_w, o_ana, o_ana_w, o_top, o_gram, o_extra = self._offsets
+        dense = np.zeros(o_extra + 5, np.float32)
+        dense[:N_WORD_SHAPE] = word_shape(form)
         total = sum(max(r.score, 0.0) for r in readings) or 1.0
         lemmas: list[str] = []
         for k, r in enumerate(readings):
             w = max(r.score, 0.0) / total
             u = self._upos_ix.get(r.upos)
-            fd = feats_from_str(r.feats)
             if u is not None:
-                upos_any[u] = 1.0
-                upos_w[u] += w
+                dense[N_WORD_SHAPE + u] = 1.0
+                dense[o_upos_w + u] += w
                 if k == 0:
-                    top_upos[u] = 1.0
-            for kv in (f"{a}={b}" for a, b in fd.items()):
-                j = self._ana_ix.get(kv)
-                if j is not None:
-                    ana_any[j] = 1.0
-                    ana_w[j] += w
-            for g in _SPLIT_TAG.split(r.source_tag):
-                j = self._gram_ix.get(g)
-                if j is not None:
-                    grams[j] = 1.0
+                    dense[o_top + u] = 1.0
+            ana = self._ana_of(r.feats)
+            if len(ana):
+                dense[o_ana + ana] = 1.0
+                dense[o_ana_w + ana] += w
+            grams = self._grams_of(r.source_tag)
+            if len(grams):
+                dense[o_gram + grams] = 1.0
             low = clean_form(r.lemma).lower()
             if low not in lemmas:
                 lemmas.append(low)
-        shape = np.asarray(word_shape(form), np.float32)
         known = is_known(form)
-        extra = np.asarray(
-            [
-                float(known),
-                readings[0].score if readings else 0.0,
-                min(len(readings), 10) / 10.0,
-                min(len(lemmas), 5) / 5.0,
-                float(bool(lemmas) and lemmas[0] == clean_form(form).lower()),
-            ],
-            np.float32,
+        dense[o_extra:] = (
+            float(known),
+            readings[0].score if readings else 0.0,
+            min(len(readings), 10) / 10.0,
+            min(len(lemmas), 5) / 5.0,
+            float(bool(lemmas) and lemmas[0] == clean_form(form).lower()),
         )
-        dense = np.concatenate([shape, upos_any, upos_w, ana_any, ana_w, top_upos, grams, extra])
         cand = np.zeros(len(self.scripts), np.float32)
         for low in lemmas:
             sid = self._script_ix.get(lemma_script(form, low), 0)
@@ -322,9 +337,11 @@ class FeatureSpace:
         suffix_ids = np.asarray([self._suffix_ix.get(x, 1) for x in _suffixes(key)], np.int64)
         chars = np.zeros(MAX_CHARS, np.int64)
         cs = form if len(form) <= MAX_CHARS else form[:8] + form[-(MAX_CHARS - 8) :]
-        for j, ch in enumerate(cs):
-            ix = self._char_ix.get(ch)
-            chars[j] = ix if ix is not None else self._char_ix.get(_char_fallback(ch), 1)
+        char_ix = self._char_ix
+        chars[: len(cs)] = [
+            ix if (ix := char_ix.get(ch)) is not None else char_ix.get(_char_fallback(ch), 1)
+            for ch in cs
+        ]
         hit = TokenStatic(
             dense=dense,
             cand=cand,
@@ -337,6 +354,37 @@ class FeatureSpace:
         if len(self._dense_cache) < 500_000:
             self._dense_cache[form] = hit
         return hit
+
+    def _ana_of(self, feats: str) -> np.ndarray:
+        """Indices in ``ana_feats`` of the values of a FEATS string (those the model knows)."""
+        hit = self._ana_cache.get(feats)
+        if hit is None:
+            ix = (self._ana_ix.get(f"{a}={b}") for a, b in feats_from_str(feats).items())
+            hit = np.asarray([j for j in ix if j is not None], np.int64)
+            self._ana_cache[feats] = hit
+        return hit
+
+    def _grams_of(self, tag: str) -> np.ndarray:
+        """Indices in ``grammemes`` of an analyzer tag's grammemes (those the model knows)."""
+        hit = self._gram_cache.get(tag)
+        if hit is None:
+            ix = (self._gram_ix.get(g) for g in _SPLIT_TAG.split(tag))
+            hit = np.asarray(sorted({j for j in ix if j is not None}), np.int64)
+            self._gram_cache[tag] = hit
+        return hit
+
+    def _label_ids(self, upos: str, feats: str) -> tuple[int, list[int]] | None:
+        """A reading's UPOS id and value id per category; None when the model does not know
+        its UPOS, a category or a value."""
+        key = (upos, feats)
+        if key in self._label_cache:
+            return self._label_cache[key]
+        u = self._upos_ix.get(upos)
+        fd = feats_from_str(feats)
+        v = [self._cat_ix[c].get(fd.get(c, ABSENT), -1) for c in self._cats]
+        ids = (u, v) if u is not None and -1 not in v and set(fd) <= self._cat_ix.keys() else None
+        self._label_cache[key] = ids
+        return ids
 
     def readings(self, form: str, analyze: Analyze, convention: str) -> ReadingSet:
         """The analyzer's readings of ``form`` in ``convention``, as label ids; readings whose
@@ -358,12 +406,10 @@ class FeatureSpace:
             if (lemma, upos, feats) in seen:
                 continue
             seen.add((lemma, upos, feats))
-            u = self._upos_ix.get(upos)
-            fd = feats_from_str(feats)
-            v = [self._cat_ix[c].get(fd.get(c, ABSENT), -1) for c in self._cats]
-            if u is not None and -1 not in v and set(fd) <= self._cat_ix.keys():
-                ups.append(u)
-                vals.append(v)
+            ids = self._label_ids(upos, feats)
+            if ids is not None:
+                ups.append(ids[0])
+                vals.append(ids[1])
                 lemmas.append(lemma)
         hit = ReadingSet(
             upos=np.asarray(ups, np.int64),

@@ -15,7 +15,7 @@ from torch import nn
 from torch.nn import functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from layerkit.nlp.neural.config import ModelConfig
+from layerkit.nlp.neural.config import SLOVNET_PADDING, ModelConfig
 from layerkit.nlp.neural.features import UPOS, FeatureSpace
 from layerkit.nlp.neural.navec_vectors import NavecVectors
 from layerkit.nlp.neural.slovnet_morph import SlovnetMorph, load_slovnet_weights
@@ -170,12 +170,14 @@ class MorphNet(nn.Module):
         if self.cfg.use_words:
             parts.append(self.word_emb(batch["word_ids"]))
         if self.navec is not None:
-            vectors = self.navec(batch["navec_ids"])
             if self.cfg.use_navec:
-                parts.append(vectors)
+                parts.append(self.navec(batch["navec_ids"]))
             if self.slovnet is not None:
-                mask = torch.arange(t)[None, :] < lengths[:, None]
-                parts.append(self.slovnet(vectors, batch["shape_ids"], mask.float()))
+                # one padding position more than the batch needs (see SLOVNET_PADDING)
+                ids = F.pad(batch["navec_ids"], (0, SLOVNET_PADDING))
+                shapes = F.pad(batch["shape_ids"], (0, SLOVNET_PADDING))
+                mask = torch.arange(t + SLOVNET_PADDING)[None, :] < lengths[:, None]
+                parts.append(self.slovnet(self.navec(ids), shapes, mask.float())[:, :t])
         if self.cfg.use_chars:
             parts.append(self.chars(batch["chars"]))
         if self.cfg.use_suffixes:

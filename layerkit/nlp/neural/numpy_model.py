@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from layerkit.nlp.neural.config import ModelConfig
+from layerkit.nlp.neural.config import SLOVNET_PADDING, ModelConfig
 from layerkit.nlp.neural.navec_vectors import NavecVectors
 from layerkit.nlp.neural.slovnet_weights import SlovnetWeights, fold_matrix
 
@@ -341,12 +341,17 @@ class NumpyMorphNet:
         if self.word_emb is not None:
             parts.append(self.word_emb[batch["word_ids"]])
         if self.navec is not None:
-            vectors = decode_navec(self.navec, batch["navec_ids"])
             if cfg.use_navec:
-                parts.append(vectors)
+                parts.append(decode_navec(self.navec, batch["navec_ids"]))
             if self.slovnet is not None:
-                mask = np.arange(t)[None, :] < lengths[:, None]
-                parts.append(self.slovnet(vectors, batch["shape_ids"], mask))
+                # one padding position more than the batch needs (see SLOVNET_PADDING)
+                pad = ((0, 0), (0, SLOVNET_PADDING))
+                ids = np.pad(batch["navec_ids"], pad)
+                mask = np.arange(t + SLOVNET_PADDING)[None, :] < lengths[:, None]
+                out = self.slovnet(
+                    decode_navec(self.navec, ids), np.pad(batch["shape_ids"], pad), mask
+                )
+                parts.append(out[:, :t])
         if self.chars is not None:
             parts.append(self.chars(batch["chars"]))
         if self.suffix_emb is not None:

@@ -30,8 +30,15 @@ from layerkit.nlp.neural.features import (
 )
 from layerkit.nlp.neural.navec_vectors import NavecVectors, load_navec
 from layerkit.nlp.neural.numpy_model import NumpyMorphNet, log_softmax
+from layerkit.nlp.neural.processes import (
+    MIN_PARALLEL_TOKENS,
+    ProcessPool,
+    fork_is_safe,
+    requested_processes,
+    split_by_tokens,
+)
 from layerkit.nlp.neural.slovnet_weights import load_slovnet_weights
-from layerkit.nlp.neural.threads import set_blas_threads, thread_count
+from layerkit.nlp.neural.threads import free_cores, set_blas_threads, thread_count
 from layerkit.nlp.types import TokenAnalysis
 
 if TYPE_CHECKING:
@@ -207,6 +214,7 @@ class NeuralTagger:
         max_batch_tokens: int = 1500,
         snap_bonus: dict[str, float] | None = None,
         threads: int | None = None,
+        processes: int | None = None,
     ) -> None:
         #: "numpy" (``NumpyMorphNet``, the default) or "torch" (``MorphNet``, used in eval mode)
         self.runtime: Runtime = "numpy" if isinstance(net, NumpyMorphNet) else "torch"
@@ -215,6 +223,11 @@ class NeuralTagger:
         #: machine's load changes (at most every RESIZE_SECONDS)
         self.threads = threads
         self._sized_at = -RESIZE_SECONDS
+        #: processes for a big call (``processes``): as asked for (or LAYERKIT_TAG_PROCESSES);
+        #: None: one per free core, looked at again with the threads
+        self.processes = requested_processes(processes)
+        self._free_cores = 1
+        self._pool: ProcessPool | None = None
         self.space = space
         self.allowed = allowed.astype(bool)
         self.navec = navec
@@ -249,9 +262,39 @@ class NeuralTagger:
         if now - self._sized_at >= RESIZE_SECONDS:
             self._sized_at = now
             set_threads(self.threads, self.runtime)
+            if self.processes is None and self.runtime == "numpy":
+                self._free_cores = free_cores()
+
+    def _process_count(self, tokens: int) -> int:
+        """How many processes tag a call of ``tokens`` tokens (see ``processes``)."""
+        if self.runtime != "numpy" or tokens < MIN_PARALLEL_TOKENS or not fork_is_safe():
+            return 1
+        return self.processes or self._free_cores
 
     def tag(self, sentences: Sequence[Sequence[str]]) -> list[list[TokenAnalysis]]:
+        """Lemma, UPOS, FEATS and confidence of every token of ``sentences``. A big call is
+        split over worker processes, one per free core (``processes``); the results are the
+        same as in one process."""
         self._size_threads()
+        sents = [list(s) for s in sentences]
+        lengths = [len(s) for s in sents]
+        parts = self._process_count(sum(lengths))
+        if parts > 1:
+            shards = split_by_tokens(lengths, parts)
+            if len(shards) > 1:
+                if self._pool is None:
+                    self._pool = ProcessPool(self._tag_serial)
+                tagged = self._pool.map_shards([sents[r.start : r.stop] for r in shards])
+                return [row for shard in tagged for row in shard]
+        return self._tag_serial(sents)
+
+    def close(self) -> None:
+        """Stop the worker processes, if any were started (they stop at exit anyway)."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    def _tag_serial(self, sentences: Sequence[Sequence[str]]) -> list[list[TokenAnalysis]]:
         sents = [list(s) for s in sentences]
         out: list[list[TokenAnalysis]] = [[] for _ in sents]
         todo = [i for i, s in enumerate(sents) if s]
@@ -437,12 +480,15 @@ def load_neural_tagger(
     analyze: Callable[[str], Any] | None = None,
     threads: int | None = None,
     runtime: Runtime | None = None,
+    processes: int | None = None,
 ) -> NeuralTagger:
     """The tagger saved in ``model_dir`` (default: the weights shipped with layerkit_ru_morph),
     producing annotations in ``convention``'s style.
 
     ``runtime``: "numpy" (no torch needed; the default) or "torch" (the training network, for
-    comparisons); when not given, ``LAYERKIT_MORPH_RUNTIME`` decides, else numpy."""
+    comparisons); when not given, ``LAYERKIT_MORPH_RUNTIME`` decides, else numpy.
+    ``processes``: how many processes tag a big call (``LAYERKIT_TAG_PROCESSES``; default one
+    per free core, see ``layerkit.nlp.neural.processes``)."""
     runtime = runtime or default_runtime()
     if runtime not in RUNTIMES:
         raise ValueError(f"unknown runtime {runtime!r}; choose one of {', '.join(RUNTIMES)}")
@@ -478,4 +524,5 @@ def load_neural_tagger(
         version=str(config["version"]),
         analyze=analyze,
         threads=threads,
+        processes=processes,
     )

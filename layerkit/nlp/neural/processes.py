@@ -1,0 +1,158 @@
+"""Tagging a big input on several cores: forked worker processes, each with the loaded tagger.
+
+Why processes and not BLAS threads: the BiLSTM's time steps are many small matrix products,
+and BLAS threads meet at a barrier after each one. Two threads on two idle cores gained
+little, and with one core busy elsewhere they tagged 10-15x slower (see ``threads``). Whole
+sentences, on the other hand, are independent: split a call's sentences into one shard per
+free core, tag each shard start to end on its own core, one BLAS thread each, and nothing is
+shared while they run.
+
+Why fork: a worker must hold the model (about 300 MB with the navec vectors and the analyzer's
+dictionary). Forked after loading, the workers share those pages with the parent instead of
+loading them again (which would cost more CPU than a small input takes to tag). So processes
+are used only where fork is safe: Linux, the numpy runtime (torch's thread pools do not
+survive a fork), and inputs big enough to repay the pickling of sentences and results.
+
+The pool is started on the first call that needs it and lives as long as the tagger (its
+workers keep their per-form caches between calls); the parent tags one shard itself while
+the workers tag the others, so no core waits.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from bisect import bisect_left
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from itertools import accumulate, pairwise
+from typing import Any
+
+#: the environment variable that fixes the number of processes (1: never fork)
+PROCESSES_ENV = "LAYERKIT_TAG_PROCESSES"
+#: a call with fewer tokens than this is tagged in the calling process: below it, forking and
+#: pickling cost about as much as the second core gains
+MIN_PARALLEL_TOKENS = 2_000
+
+Shard = list[list[str]]
+TagSerial = Callable[[Sequence[Sequence[str]]], list[list[Any]]]
+
+#: the tagging function a forked worker calls; set in the parent just before the fork
+_worker_tag: TagSerial | None = None
+
+
+def _die_with_parent(parent: int) -> None:
+    """Worker start-up: ask Linux to kill this worker when the process that forked it dies
+    (a parent killed with kill -9 cannot stop its workers, which would wait for work
+    forever), and exit at once if it is already gone."""
+    import contextlib
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to ask
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(0)
+
+
+def _tag_in_worker(sentences: Shard) -> list[list[Any]]:
+    assert _worker_tag is not None, "the worker was not forked from a tagger"
+    return _worker_tag(sentences)
+
+
+def fork_is_safe() -> bool:
+    """Whether worker processes may be forked here (Linux, with the fork start method)."""
+    return sys.platform == "linux" and "fork" in multiprocessing.get_all_start_methods()
+
+
+def requested_processes(processes: int | None) -> int | None:
+    """``processes`` when given, else ``LAYERKIT_TAG_PROCESSES`` when it is a positive
+    number, else None (as many as there are free cores)."""
+    if processes:
+        return processes
+    env = os.environ.get(PROCESSES_ENV, "").strip()
+    return int(env) if env.isdigit() and int(env) > 0 else None
+
+
+def split_by_tokens(lengths: Sequence[int], parts: int) -> list[range]:
+    """Consecutive index ranges of ``lengths`` with about the same number of tokens each;
+    never an empty one, so fewer than ``parts`` when there are fewer items."""
+    n = len(lengths)
+    parts = max(1, min(parts, n))
+    cum = list(accumulate(lengths, initial=0))  # cum[i]: tokens before item i
+    bounds = [0]
+    for j in range(1, parts):
+        target = cum[n] * j / parts
+        # the cut nearest the target that leaves every range at least one item
+        lo, hi = bounds[-1] + 1, n - (parts - j)
+        i = min(max(bisect_left(cum, target), lo), hi)
+        if i > lo and target - cum[i - 1] <= cum[i] - target:
+            i -= 1
+        bounds.append(i)
+    bounds.append(n)
+    return [range(a, b) for a, b in pairwise(bounds) if b > a]
+
+
+class ProcessPool:
+    """Worker processes forked from a loaded tagger; ``map_shards`` tags shards on them."""
+
+    def __init__(self, tag_serial: TagSerial) -> None:
+        self.tag_serial = tag_serial
+        self._executor: ProcessPoolExecutor | None = None
+        self._workers = 0
+
+    def _pool(self, workers: int) -> ProcessPoolExecutor:
+        if self._executor is None or self._workers < workers:
+            self.close()
+            global _worker_tag
+            _worker_tag = self.tag_serial
+            self._executor = ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=multiprocessing.get_context("fork"),
+                initializer=_die_with_parent,
+                initargs=(os.getpid(),),
+            )
+            self._workers = workers
+        return self._executor
+
+    def map_shards(self, shards: list[Shard]) -> list[list[list[Any]]]:
+        """Tag ``shards[0]`` here and the others in worker processes, at the same time."""
+        if len(shards) < 2:
+            return [self.tag_serial(shard) for shard in shards]
+        pool = self._pool(len(shards) - 1)
+        try:
+            futures: list[Future[list[list[Any]]]] = [
+                pool.submit(_tag_in_worker, shard) for shard in shards[1:]
+            ]
+        except BrokenProcessPool:
+            futures = []
+        here = self.tag_serial(shards[0])
+        try:
+            return [here, *(f.result() for f in futures)] if futures else self._serial(shards)
+        except BrokenProcessPool:
+            # a worker died (killed, or out of memory): this call is tagged here, and the next
+            # big one starts new workers
+            return self._serial(shards, here)
+
+    def _serial(
+        self, shards: list[Shard], first: list[list[Any]] | None = None
+    ) -> list[list[list[Any]]]:
+        self.close()
+        done = [first if first is not None else self.tag_serial(shards[0])]
+        return done + [self.tag_serial(shard) for shard in shards[1:]]
+
+    def worker_pids(self) -> list[int]:
+        """Process ids of the running workers (none before the first split call)."""
+        if self._executor is None:
+            return []
+        return sorted(self._executor._processes or {})
+
+    def close(self) -> None:
+        """Stop the workers (they also stop when this process exits, or is killed)."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+            self._workers = 0
