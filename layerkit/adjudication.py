@@ -23,8 +23,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from layerkit.errors import ConflictError, UsageError
-from layerkit.store import Annotation, Batch, Store
+from layerkit.model import Annotation
+from layerkit.store import Batch, Store
 from layerkit.store.copies import is_copy
+from layerkit.store.store import domain_annotation
 
 ORIGIN = "adjudicated"
 
@@ -184,7 +186,9 @@ def compare_copies(store: Store, paragraph_id: int, layer: str) -> Comparison:
             key = unit_key(a, by_id)
             unit = units.setdefault(key, Unit(key, {}, {}))
             unit.rows.setdefault(annotator, []).append(a)
-    gold_all = [a for a in store.annotations(paragraph_id) if not is_copy(a.layer)]
+    gold_all = [
+        domain_annotation(a) for a in store.annotations(paragraph_id) if not is_copy(a.layer)
+    ]
     gold_by_id = {a.id: a for a in gold_all if a.id is not None}
     for a in gold_all:
         if a.layer == layer:
@@ -234,13 +238,17 @@ def set_unit(
     gone = batch.deleted_ids  # a span deleted earlier in this batch took its relations along
     _check_unchanged(store, comparison, unit, gone)
     if unit.gold == content:
-        stale = [a for a in gold if a.origin != ORIGIN]
-        for old in stale:  # the same content, now decided by the adjudicator
+        decided = []
+        for old in gold:  # the same content, now decided by the adjudicator
+            if old.origin == ORIGIN:
+                decided.append(old)
+                continue
             assert old.id is not None
-            batch.update_annotation(old.id, expected_version=old.version, origin=ORIGIN)
-        if stale:
-            unit.gold_rows = [a.model_copy(update={"origin": ORIGIN}) for a in gold]
-        return bool(stale)
+            updated = batch.update_annotation(old.id, expected_version=old.version, origin=ORIGIN)
+            decided.append(domain_annotation(updated))
+        changed = decided != gold
+        unit.gold_rows = decided
+        return changed
     rows = unit.rows.get(source, []) if source is not None else []
     if content_of(rows) != content:  # the merged content of several: any copy that has it
         rows = next((r for r in unit.rows.values() if content_of(r) == content), [])
@@ -257,7 +265,7 @@ def set_unit(
             attrs=dict(mine.attrs or {}),
             origin=ORIGIN,
         )
-        unit.gold_rows = [updated]
+        unit.gold_rows = [domain_annotation(updated)]
         unit.gold = content_of(unit.gold_rows)
         return True
     for old in gold:
@@ -273,20 +281,22 @@ def set_unit(
         elif mine.kind == "text" and unit.key[5] is not None:
             source_id = _gold_id(store, comparison, unit.key[5])
         created.append(
-            batch.create_annotation(
-                paragraph_id=comparison.paragraph_id,
-                layer=comparison.layer,
-                kind=mine.kind,
-                field=mine.field,
-                label=mine.label,
-                start=mine.start,
-                end=mine.end,
-                value=mine.value,
-                attrs=dict(mine.attrs or {}),
-                source_id=source_id,
-                target_id=target_id,
-                origin=ORIGIN,
-                shared=True,
+            domain_annotation(
+                batch.create_annotation(
+                    paragraph_id=comparison.paragraph_id,
+                    layer=comparison.layer,
+                    kind=mine.kind,
+                    field=mine.field,
+                    label=mine.label,
+                    start=mine.start,
+                    end=mine.end,
+                    value=mine.value,
+                    attrs=dict(mine.attrs or {}),
+                    source_id=source_id,
+                    target_id=target_id,
+                    origin=ORIGIN,
+                    shared=True,
+                )
             )
         )
     unit.gold_rows = created

@@ -63,6 +63,10 @@ class Annotation(NamedTuple):
     target_id: int | None
     annotator: str
     origin: str
+    #: the model's confidence in a suggestion (0..1); None for a person's annotation
+    confidence: float | None = None
+    #: bumped by every change; an edit names the version it saw and is refused if it is stale
+    version: int = 1
 
 
 @dataclass

@@ -319,3 +319,31 @@ def test_assign_agreement_and_the_jsonl_round_trip_from_the_command_line(tmp_pat
     assert restored.returncode == 0, restored.stderr
     again = _cli(other, "agreement", "--json")
     assert json.loads(again.stdout) == json.loads(measured.stdout)
+
+
+def test_seen_by_gives_the_domain_model_with_version_and_confidence(store: Store) -> None:
+    """The annotator (and adjudication) read the same plain ``layerkit.model.Annotation`` as
+    plugins and curricula, with what editing needs: the version an edit names, and a
+    suggestion's confidence; a private copy shows under its layer's own name."""
+    from layerkit.model import Annotation
+
+    pid = _paragraph(store)
+    suggestion = store.create_annotation(
+        paragraph_id=pid, layer="semantic", kind="span", field="frame", label="AGENT",
+        start=0, end=4, annotator="model", origin="model:x@1", confidence=0.25,
+    )  # fmt: skip
+    assert suggestion.id is not None
+    store.update_annotation(
+        suggestion.id, annotator="anna", expected_version=suggestion.version, origin="human"
+    )
+    store.assign([pid], ["logical"], ["anna"], by="lead", copy_shared=False)
+    store.create_annotation(
+        paragraph_id=pid, layer="logical", kind="span", field="claim", label="CLAIM",
+        start=0, end=14, annotator="anna",
+    )  # fmt: skip
+    seen = store.seen_by(pid, "anna").annotations
+    assert all(type(a) is Annotation for a in seen)
+    (agent,) = (a for a in seen if a.label == "AGENT")
+    assert (agent.version, agent.confidence, agent.origin) == (2, 0.25, "human")
+    (claim,) = (a for a in seen if a.label == "CLAIM")
+    assert (claim.layer, claim.version, claim.confidence, claim.attrs) == ("logical", 1, None, {})

@@ -248,4 +248,6 @@ def _suggestion(out: dict[int, dict[int, Ann]], edit: dict[str, Any], layers: se
         before.get("target_id"),
         str(before.get("annotator", "")),
         str(before["origin"]),
+        before.get("confidence"),
+        int(before.get("version") or 1),
     )

@@ -16,7 +16,7 @@ import hashlib
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -109,12 +109,27 @@ ParagraphBundle = DomainParagraph
 _new_annotation_row = partial(tuple.__new__, AnnotationRow)
 
 
+def domain_annotation(
+    row: Mapping[str, Any] | Annotation, *, layer: str | None = None
+) -> DomainAnnotation:
+    """The domain model's annotation of a stored row (a mapping of the annotations table's
+    columns, or a table model), with ``layer`` in place of the row's when given (a private
+    copy shown under its layer's name)."""
+    get = row.__getitem__ if isinstance(row, Mapping) else row.__getattribute__
+    values = [get(name) for name in AnnotationRow._fields]
+    if layer is not None:
+        values[1] = layer
+    if values[8] is None:
+        values[8] = {}
+    return _new_annotation_row(values)
+
+
 @dataclass(frozen=True)
 class SeenParagraph:
     """A paragraph's annotations and statuses as one annotator sees them
     (:meth:`Store.seen_by`); ``assigned`` are the layers they annotate on a private copy."""
 
-    annotations: list[Annotation]
+    annotations: list[DomainAnnotation]
     statuses: dict[str, LayerStatus]
     assigned: frozenset[str]
 
@@ -534,13 +549,13 @@ class Store:
                 annotator=copy.annotator if copy is not None else None,
                 updated_at=copy.updated_at if copy is not None else shared.updated_at,  # type: ignore[union-attr]
             )
-        seen: list[Annotation] = []
+        seen: list[DomainAnnotation] = []
         for row in rows:
             layer, owner = split_key(row["layer"])
             if owner is None and layer not in mine:
-                seen.append(from_row(Annotation, row))
+                seen.append(domain_annotation(row))
             elif owner == annotator and layer in mine:
-                seen.append(from_row(Annotation, {**row, "layer": layer}))
+                seen.append(domain_annotation(row, layer=layer))
         return SeenParagraph(seen, seen_statuses, mine)
 
     def events(self, annotator: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
@@ -1301,7 +1316,7 @@ def _read_bundles(
     for pid, layer, n in counts:
         end = start + n
         bundles[pid].annotations[layer] = [
-            new((r[0], layer, r[1], r[2], r[3], r[4], r[5], r[6], at, r[8], r[9], r[10], r[11]))
+            new((r[0], layer, *r[1:7], at, *r[8:]))
             for r, at in zip(ann_rows[start:end], attrs[start:end], strict=True)
         ]
         start = end

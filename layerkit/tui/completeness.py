@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from layerkit.errors import LayerkitError
-from layerkit.model import is_suggestion
+from layerkit.model import Annotation, is_suggestion
 from layerkit.schema.models import LayerSchema, SchemaField
-from layerkit.store import Annotation
 
 MAX_EXAMPLES = 3
 

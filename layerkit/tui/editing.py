@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from layerkit.errors import StoreError
-from layerkit.model import is_suggestion
+from layerkit.model import Annotation, is_suggestion
 from layerkit.schema.models import LayerSchema, SchemaField
-from layerkit.store import Annotation, Store
+from layerkit.store import Store
+from layerkit.store.store import domain_annotation
 from layerkit.tui import relations
 from layerkit.tui.completeness import check_done
 from layerkit.tui.keymap import AttributeKey, LabelKey
@@ -137,7 +138,7 @@ def apply_label(
     with store.batch(
         annotator=annotator, label=f"{label} and its link", paragraph_id=data.id, layer=layer
     ) as batch:
-        span = batch.create_annotation(**values)
+        span = domain_annotation(batch.create_annotation(**values))
         batch.create_annotation(**_link_values(data, layer, link_field, label, span, predicate))
     return f"{label} added{quoted} → {_end(data, predicate)}"
 

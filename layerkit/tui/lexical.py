@@ -15,10 +15,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from layerkit.errors import LayerkitError
+from layerkit.model import Annotation
 from layerkit.nlp.analyzer import analyze
 from layerkit.nlp.ud_map import STRESS, feats_from_str, feats_to_str
 from layerkit.schema.models import LayerSchema, SchemaField
-from layerkit.store import Annotation
 from layerkit.tui.model import ParagraphData
 
 # The features and values of the UD Russian treebanks (universaldependencies.org/ru/feat/),

@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from functools import cached_property
 
-from layerkit.store import Annotation, LayerStatus, Paragraph, Store
+from layerkit.model import Annotation
+from layerkit.store import LayerStatus, Paragraph, Store
 from layerkit.store.queries import ParagraphRow, row_of
 
 

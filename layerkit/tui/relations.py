@@ -13,8 +13,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from layerkit.model import Annotation
 from layerkit.schema.models import Label, LayerSchema, SchemaField
-from layerkit.store import Annotation
 from layerkit.tui.model import ParagraphData, sentence_index
 
 

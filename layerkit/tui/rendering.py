@@ -22,9 +22,8 @@ from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 
-from layerkit.model import is_suggestion
+from layerkit.model import Annotation, is_suggestion
 from layerkit.schema.models import LayerSchema
-from layerkit.store import Annotation
 
 PALETTE = (
     "#2e5a88",

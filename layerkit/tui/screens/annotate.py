@@ -21,10 +21,11 @@ from textual.widgets import Input
 
 from layerkit import adjudication
 from layerkit.errors import LayerkitError, StoreError, UsageError
-from layerkit.model import is_suggestion
+from layerkit.model import Annotation, is_suggestion
 from layerkit.schema.models import LayerSchema
-from layerkit.store import Annotation, queries
+from layerkit.store import queries
 from layerkit.store.queries import ParagraphFilter
+from layerkit.store.store import domain_annotation
 from layerkit.tui import editing, relations, workflow
 from layerkit.tui.compositor import use_line_compositor
 from layerkit.tui.keymap import KeyMap, label_keys
@@ -442,7 +443,7 @@ class AnnotateScreen(Screen[None]):
         anchor = editing.new_anchor(schema, data, message.entry, message.start, message.end)
         if anchor is None or anchor.id == self._anchors.get(paragraph_id):
             return
-        self._anchors[paragraph_id] = anchor.id  # type: ignore[assignment]
+        self._anchors[paragraph_id] = anchor.id
         if self.data is not None and self.data.id == paragraph_id:
             self.query_one(ParagraphView).set_anchor(anchor.id)
         if before is not None and before.id == anchor.id:  # a new one says "added" already
@@ -508,7 +509,11 @@ class AnnotateScreen(Screen[None]):
                 return "Already deleted."
             data = self._data_for(target.paragraph_id)
             return editing.delete(
-                self.lk.store, self.lk.annotator, data, target, expected_version=message.version
+                self.lk.store,
+                self.lk.annotator,
+                data,
+                domain_annotation(target),
+                expected_version=message.version,
             )
 
         self._edit(change)

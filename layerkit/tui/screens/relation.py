@@ -28,8 +28,8 @@ from textual.widget import Widget
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from layerkit.model import Annotation
 from layerkit.schema.models import LayerSchema, SchemaField
-from layerkit.store import Annotation
 from layerkit.tui.compositor import use_line_compositor
 from layerkit.tui.relations import LabelChoice, accepts, label_choices
 from layerkit.tui.rendering import label_colour

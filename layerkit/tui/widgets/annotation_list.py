@@ -33,9 +33,8 @@ from textual.binding import Binding, BindingType
 from textual.geometry import Size
 from textual.strip import Strip
 
-from layerkit.model import is_suggestion
+from layerkit.model import Annotation, is_suggestion
 from layerkit.schema.models import LayerSchema
-from layerkit.store import Annotation
 from layerkit.tui.lexical import TokenRow, token_field, token_rows
 from layerkit.tui.messages import AnnotationChosen, DeleteRequested, TokenHighlighted
 from layerkit.tui.model import ParagraphData

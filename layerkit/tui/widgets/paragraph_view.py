@@ -22,9 +22,8 @@ from textual.geometry import Size
 from textual.keys import _character_to_key
 from textual.strip import Strip
 
-from layerkit.model import is_suggestion
+from layerkit.model import Annotation, is_suggestion
 from layerkit.schema.models import LayerSchema
-from layerkit.store import Annotation
 from layerkit.tui.clauses import clause_at, next_clause_selection
 from layerkit.tui.keymap import KeyMap
 from layerkit.tui.messages import (
