@@ -40,9 +40,12 @@ from typing import Any
 
 from textual.keys import _character_to_key
 
+from layerkit.model import Annotation
 from layerkit.nlp.ud_map import STRESS
 from layerkit.schema.models import LayerSchema, SchemaField
-from layerkit.store import Annotation, Paragraph
+from layerkit.store import Annotation as StoreAnnotation
+from layerkit.store import Paragraph
+from layerkit.store.store import domain_annotation
 from layerkit.tui import editing, relations
 from layerkit.tui.keymap import KeyMap, LabelKey
 from layerkit.tui.lexical import (
@@ -137,8 +140,11 @@ def step_cost(actions: Sequence[Action]) -> int:
 class SimStore:
     """Just enough of ``Store`` for ``layerkit.tui.editing``: annotations in memory."""
 
-    def __init__(self, annotations: Sequence[Annotation], next_id: int) -> None:
-        self.rows: dict[int, Annotation] = {a.id: a for a in annotations if a.id is not None}
+    def __init__(self, annotations: Sequence[Any], next_id: int) -> None:
+        # the domain model, as the annotator reads it from Store.seen_by
+        self.rows: dict[int, Annotation] = {
+            a.id: domain_annotation(a) for a in annotations if a.id is not None
+        }
         self.next_id = next_id
 
     def copy(self) -> SimStore:
@@ -149,7 +155,7 @@ class SimStore:
 
     def create_annotation(self, **values: Any) -> Annotation:
         values["attrs"] = dict(values.get("attrs") or {})
-        row = Annotation(id=self.next_id, version=1, **values)
+        row = domain_annotation(StoreAnnotation(id=self.next_id, version=1, **values))
         self.rows[self.next_id] = row
         self.next_id += 1
         return row
@@ -160,13 +166,10 @@ class SimStore:
         before = self.rows[annotation_id]
         if "origin" not in changes and not annotator.startswith("model:"):
             changes["origin"] = "human"  # as layerkit.store.edits.update does
-        after = Annotation(
-            **{
-                **before.model_dump(),
-                **changes,
-                "annotator": annotator,
-                "version": before.version + 1,
-            }
+        after = before._replace(
+            **{k: v for k, v in changes.items() if k in Annotation._fields},
+            annotator=annotator,
+            version=before.version + 1,
         )
         self.rows[annotation_id] = after
         return after

@@ -288,13 +288,13 @@ def _console():  # type: ignore[no-untyped-def]
 
 
 def _data(text: str, annotations: list[Annotation], tokens: list[list[int]]) -> ParagraphData:
-    from layerkit.store import Paragraph
+    from layerkit.model import Paragraph
     from layerkit.store.queries import ParagraphRow
 
     paragraph = Paragraph(
-        id=1, document_id=1, position=0, text=text, sha256="", sentences=[[0, len(text)]]
-    )
-    paragraph.tokens = tokens
+        id=1, document_id=1, document="d", position=0, text=text, sha256="",
+        sentences=[[0, len(text)]], tokens=tokens, annotations={}, states={},
+    )  # fmt: skip
     row = ParagraphRow(id=1, document_id=1, document_name="d", position=0, preview=text)
     return ParagraphData(paragraph, row, tuple(annotations), {})
 

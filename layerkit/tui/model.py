@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from functools import cached_property
 
-from layerkit.model import Annotation
-from layerkit.store import LayerStatus, Paragraph, Store
+from layerkit.errors import StoreError
+from layerkit.model import Annotation, Paragraph
+from layerkit.store import LayerStatus, Store
 from layerkit.store.queries import ParagraphRow, row_of
 
 
@@ -49,7 +50,10 @@ class ParagraphData:
             or row is None
             or row.id != paragraph_id
         ):
-            paragraph = store.paragraph(paragraph_id)
+            found = store.read_paragraphs([paragraph_id], layers=())
+            if not found:
+                raise StoreError(f"there is no paragraph {paragraph_id} in this store.")
+            paragraph = found[0]  # the text and segmentation: the annotations are ``seen``
             row = row_of(store, paragraph_id, annotator=annotator)
             assert row is not None
         else:  # the navigator row as read before, with the states read now
@@ -65,7 +69,6 @@ class ParagraphData:
 
     @property
     def id(self) -> int:
-        assert self.paragraph.id is not None
         return self.paragraph.id
 
     @property
