@@ -307,3 +307,17 @@ def test_workers_die_with_a_killed_parent(tmp_path: Path) -> None:
     while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(alive(pid) for pid in workers)
+
+
+def test_no_fork_from_a_background_thread() -> None:
+    """Off the main thread a big call is tagged in the calling process (see fork_is_safe)."""
+    import threading
+
+    sents = [s.forms for s in read_conllu(str(HOUSE), "ud")[:300]]
+    tagger = load_neural_tagger(processes=2)
+    out: list[list[list[TokenAnalysis]]] = []
+    worker = threading.Thread(target=lambda: out.append(tagger.tag(sents)))
+    worker.start()
+    worker.join(timeout=120)
+    assert out and len(out[0]) == len(sents)
+    assert tagger._pool is None

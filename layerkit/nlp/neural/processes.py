@@ -23,6 +23,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+import threading
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -64,8 +65,15 @@ def _tag_in_worker(sentences: Shard) -> list[list[Any]]:
 
 
 def fork_is_safe() -> bool:
-    """Whether worker processes may be forked here (Linux, with the fork start method)."""
-    return sys.platform == "linux" and "fork" in multiprocessing.get_all_start_methods()
+    """Whether worker processes may be forked here: on Linux, from the main thread. A fork
+    copies only the calling thread, so one made from a background thread (a server or an app
+    that tags off its main thread) could copy a lock another thread holds, and the worker
+    would hang on it. Elsewhere a big call is tagged in the calling process."""
+    return (
+        sys.platform == "linux"
+        and "fork" in multiprocessing.get_all_start_methods()
+        and threading.current_thread() is threading.main_thread()
+    )
 
 
 def requested_processes(processes: int | None) -> int | None:
