@@ -321,3 +321,16 @@ def test_no_fork_from_a_background_thread() -> None:
     worker.join(timeout=120)
     assert out and len(out[0]) == len(sents)
     assert tagger._pool is None
+
+
+def test_workers_follow_settings_changed_after_they_were_forked() -> None:
+    sents = [s.forms for s in read_conllu(str(HOUSE), "ud")[:300]]
+    tagger = load_neural_tagger(processes=2)
+    serial = load_neural_tagger(processes=1)
+    try:
+        tagger.tag(sents)
+        assert tagger._pool is not None
+        tagger.snap = serial.snap = False
+        assert _labels(tagger.tag(sents)) == _labels(serial.tag(sents))
+    finally:
+        tagger.close()

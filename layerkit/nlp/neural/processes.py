@@ -139,18 +139,17 @@ class ProcessPool:
             futures = []
         here = self.tag_serial(shards[0])
         try:
-            return [here, *(f.result() for f in futures)] if futures else self._serial(shards)
+            if futures:
+                return [here, *(f.result() for f in futures)]
         except BrokenProcessPool:
-            # a worker died (killed, or out of memory): this call is tagged here, and the next
-            # big one starts new workers
-            return self._serial(shards, here)
+            pass
+        # no worker could take a shard (one died: killed, or out of memory): this call is
+        # tagged here, and the next big one starts new workers
+        return self._serial(shards, here)
 
-    def _serial(
-        self, shards: list[Shard], first: list[list[Any]] | None = None
-    ) -> list[list[list[Any]]]:
+    def _serial(self, shards: list[Shard], first: list[list[Any]]) -> list[list[list[Any]]]:
         self.close()
-        done = [first if first is not None else self.tag_serial(shards[0])]
-        return done + [self.tag_serial(shard) for shard in shards[1:]]
+        return [first, *(self.tag_serial(shard) for shard in shards[1:])]
 
     def worker_pids(self) -> list[int]:
         """Process ids of the running workers (none before the first split call)."""

@@ -228,6 +228,7 @@ class NeuralTagger:
         self.processes = requested_processes(processes)
         self._free_cores = 1
         self._pool: ProcessPool | None = None
+        self._pool_settings: tuple[Any, ...] = ()
         self.space = space
         self.allowed = allowed.astype(bool)
         self.navec = navec
@@ -282,11 +283,25 @@ class NeuralTagger:
         if parts > 1:
             shards = split_by_tokens(lengths, parts)
             if len(shards) > 1:
+                if self._pool is not None and self._pool_settings != self._settings():
+                    self.close()  # the workers hold a copy of the tagger as it was forked
                 if self._pool is None:
                     self._pool = ProcessPool(self._tag_serial)
+                    self._pool_settings = self._settings()
                 tagged = self._pool.map_shards([sents[r.start : r.stop] for r in shards])
                 return [row for shard in tagged for row in shard]
         return self._tag_serial(sents)
+
+    def _settings(self) -> tuple[Any, ...]:
+        """What a caller may change on a loaded tagger (benches switch these)."""
+        return (
+            self.convention,
+            self.max_batch_tokens,
+            tuple(sorted(self.snap_bonus.items())),
+            self.snap,
+            self.lemma_from_reading,
+            self.script_weight,
+        )
 
     def close(self) -> None:
         """Stop the worker processes, if any were started (they stop at exit anyway)."""
