@@ -80,10 +80,12 @@ def cross_validate(
     every: int = 1,
     baselines: bool = True,
     train_without: Sequence[str] = (),
+    model: dict[str, Any] | None = None,
 ) -> dict[str, dict[str, dict[str, int]]]:
     """Scores per file and system; ``every``: train on every n-th training sentence only
     (the learning curve), ``baselines``: score the untrained baselines too, ``train_without``:
-    files (by name) scored but never trained on (what adding a file to the training buys)."""
+    files (by name) scored but never trained on (what adding a file to the training buys),
+    ``model``: ``ModelConfig`` fields to override (a smaller network, say)."""
     from lexical_rules import naive_system, rules_system
 
     from layerkit.nlp.conventions import convert, treebank_convention
@@ -104,7 +106,9 @@ def cross_validate(
             if f.name not in train_without:
                 train_sents += (sents[:lo] + sents[hi:])[::every]
         t0 = time.time()
-        net, space, allowed = fit(train_sents, TrainConfig(epochs=epochs, seed=seed))
+        net, space, allowed = fit(
+            train_sents, TrainConfig(epochs=epochs, seed=seed, model=dict(model or {}))
+        )
         print(
             f"  fold {k}: trained on {sum(len(s.tokens) for s in train_sents)} tokens in "
             f"{time.time() - t0:.0f}s",
@@ -417,6 +421,14 @@ def main() -> None:
         "--curve", action="store_true", help="learning curve only (fold 0 at half and all data)"
     )
     ap.add_argument("--whole", action="store_true", help="only the whole-process runs (section 3)")
+    ap.add_argument(
+        "--model",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="a network size to try in the cross-validation, e.g. hidden=128 or layers=1 "
+        "(ModelConfig fields; repeatable)",
+    )
     ap.add_argument("--speed-child", choices=tuple(SYSTEMS), help=argparse.SUPPRESS)
     ap.add_argument("--natasha-tag", metavar="FILE", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -443,7 +455,12 @@ def main() -> None:
         t0 = time.time()
         if args.train_without:
             print(f"left out of training (scored only): {', '.join(args.train_without)}")
-        results = cross_validate(folds, epochs, args.seed, train_without=args.train_without)
+        model = {k: json.loads(v) for k, _, v in (m.partition("=") for m in args.model)}
+        if model:
+            print(f"network changed: {model}")
+        results = cross_validate(
+            folds, epochs, args.seed, train_without=args.train_without, model=model
+        )
         print_table(results)
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"cross-validation took {time.time() - t0:.0f}s; peak RSS of training {rss:.0f} MB")
