@@ -277,8 +277,7 @@ class NeuralTagger:
         split over worker processes, one per free core (``processes``); the results are the
         same as in one process."""
         self._size_threads()
-        sents = [list(s) for s in sentences]
-        lengths = [len(s) for s in sents]
+        lengths = [len(s) for s in sentences]
         parts = self._process_count(sum(lengths))
         if parts > 1:
             shards = split_by_tokens(lengths, parts)
@@ -288,9 +287,9 @@ class NeuralTagger:
                 if self._pool is None:
                     self._pool = ProcessPool(self._tag_serial)
                     self._pool_settings = self._settings()
-                tagged = self._pool.map_shards([sents[r.start : r.stop] for r in shards])
+                tagged = self._pool.map_shards([[list(sentences[i]) for i in r] for r in shards])
                 return [row for shard in tagged for row in shard]
-        return self._tag_serial(sents)
+        return self._tag_serial(sentences)
 
     def _settings(self) -> tuple[Any, ...]:
         """What a caller may change on a loaded tagger (benches switch these)."""
