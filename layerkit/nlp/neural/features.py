@@ -128,8 +128,12 @@ SHAPE_NAMES = (
 )
 
 
-#: how many of SHAPE_NAMES ``word_shape`` gives (all but the two positional ones)
-N_WORD_SHAPE = len(SHAPE_NAMES) - 2
+#: the positional features: the last columns of a token's dense vector
+N_POSITIONAL = 2
+_SENTENCE_ENDS = frozenset({".", "!", "?", "…"})
+
+#: how many of SHAPE_NAMES ``word_shape`` gives (all but the positional ones)
+N_WORD_SHAPE = len(SHAPE_NAMES) - N_POSITIONAL
 
 
 def word_shape(form: str) -> list[float]:
@@ -200,6 +204,9 @@ class FeatureSpace:
         self._ana_cache: dict[str, np.ndarray] = {}
         self._gram_cache: dict[str, np.ndarray] = {}
         self._label_cache: dict[tuple[str, str], tuple[int, list[int]] | None] = {}
+        self._reading_ix_cache: dict[
+            tuple[str, str, str], tuple[tuple[int, ...], int, tuple[int, ...]]
+        ] = {}
         n_u, n_a = len(self.upos), len(self.ana_feats)
         # where each part of a form's dense vector starts (see _token_static)
         o_upos_w = N_WORD_SHAPE + n_u
@@ -216,6 +223,7 @@ class FeatureSpace:
         self._ana_cache.clear()
         self._gram_cache.clear()
         self._label_cache.clear()
+        self._reading_ix_cache.clear()
 
     # -- sizes
     @property
@@ -297,29 +305,28 @@ class FeatureSpace:
         if hit is not None:
             return hit
         readings = analyze(form)
-        o_upos_w, o_ana, o_ana_w, o_top, o_gram, o_extra = self._offsets
+        o_extra = self._offsets[-1]
         dense = np.zeros(o_extra + 5, np.float32)
         dense[:N_WORD_SHAPE] = word_shape(form)
         total = sum(max(r.score, 0.0) for r in readings) or 1.0
         lemmas: list[str] = []
+        ones: list[int] = []
+        weighted: list[int] = []
+        weights: list[float] = []
         for k, r in enumerate(readings):
             w = max(r.score, 0.0) / total
-            u = self._upos_ix.get(r.upos)
-            if u is not None:
-                dense[N_WORD_SHAPE + u] = 1.0
-                dense[o_upos_w + u] += w
-                if k == 0:
-                    dense[o_top + u] = 1.0
-            ana = self._ana_of(r.feats)
-            if len(ana):
-                dense[o_ana + ana] = 1.0
-                dense[o_ana_w + ana] += w
-            grams = self._grams_of(r.source_tag)
-            if len(grams):
-                dense[o_gram + grams] = 1.0
+            one, top, by_weight = self._reading_indices(r.upos, r.feats, r.source_tag)
+            ones.extend(one)
+            if k == 0 and top >= 0:
+                ones.append(top)
+            weighted.extend(by_weight)
+            weights.extend([w] * len(by_weight))
             low = clean_form(r.lemma).lower()
             if low not in lemmas:
                 lemmas.append(low)
+        dense[ones] = 1.0
+        # float32 additions in the readings' order, as ``dense[i] += w`` one by one would
+        np.add.at(dense, weighted, np.asarray(weights, np.float32))
         known = is_known(form)
         dense[o_extra:] = (
             float(known),
@@ -353,6 +360,30 @@ class FeatureSpace:
         )
         if len(self._dense_cache) < 500_000:
             self._dense_cache[form] = hit
+        return hit
+
+    def _reading_indices(
+        self, upos: str, feats: str, tag: str
+    ) -> tuple[tuple[int, ...], int, tuple[int, ...]]:
+        """Where one analyzer reading writes into a form's dense vector: the positions set
+        to 1 (its UPOS, FEATS values and grammemes), the position of its UPOS as the first
+        reading (-1 when the model does not know the UPOS), and the positions that add the
+        reading's weight. A corpus has a few thousand distinct readings against tens of
+        thousands of forms, so they are computed once per reading (per-element numpy writes
+        were most of the per-form time)."""
+        key = (upos, feats, tag)
+        hit = self._reading_ix_cache.get(key)
+        if hit is not None:
+            return hit
+        o_upos_w, o_ana, o_ana_w, o_top, o_gram, _ = self._offsets
+        u = self._upos_ix.get(upos)
+        ana = self._ana_of(feats).tolist()
+        grams = self._grams_of(tag).tolist()
+        one = ([N_WORD_SHAPE + u] if u is not None else []) + [o_ana + j for j in ana]
+        one += [o_gram + j for j in grams]
+        by_weight = ([o_upos_w + u] if u is not None else []) + [o_ana_w + j for j in ana]
+        hit = (tuple(one), o_top + u if u is not None else -1, tuple(by_weight))
+        self._reading_ix_cache[key] = hit
         return hit
 
     def _ana_of(self, feats: str) -> np.ndarray:
@@ -424,29 +455,38 @@ class FeatureSpace:
         return hit
 
     def encode_sentence(
-        self, forms: Sequence[str], analyze: Analyze, convention: str
+        self,
+        forms: Sequence[str],
+        analyze: Analyze,
+        convention: str,
+        *,
+        context_free: bool = True,
     ) -> EncodedSentence:
+        """The arrays the network reads for one sentence. ``context_free=False`` leaves out
+        what depends on the form alone (dense features but the positional ones, characters,
+        suffixes: zero-width arrays): the numpy tagger keeps those per form, already through
+        the input layer, so copying them per token would be wasted work."""
         n = len(forms)
-        dense = np.zeros((n, self.n_dense), np.float32)
+        width = self.n_dense if context_free else N_POSITIONAL
+        dense = np.zeros((n, width), np.float32)
         cand = np.zeros((n, len(self.scripts)), np.float32)
         word_ids = np.zeros(n, np.int64)
-        suffix_ids = np.zeros((n, len(SUFFIX_LENGTHS)), np.int64)
-        chars = np.zeros((n, MAX_CHARS), np.int64)
+        suffix_ids = np.zeros((n, len(SUFFIX_LENGTHS) if context_free else 0), np.int64)
+        chars = np.zeros((n, MAX_CHARS if context_free else 0), np.int64)
         statics: list[TokenStatic] = []
         readings: list[ReadingSet] = []
         prev = ""
         for i, form in enumerate(forms):
             st = self._token_static(form, analyze)
-            d = st.dense
-            pos = np.asarray([float(i == 0), float(prev in {".", "!", "?", "…"})], np.float32)
-            dense[i, : len(d)] = d
-            dense[i, len(d) :] = pos
+            dense[i, -N_POSITIONAL:] = (float(i == 0), float(prev in _SENTENCE_ENDS))
+            if context_free:
+                dense[i, : len(st.dense)] = st.dense
+                suffix_ids[i] = st.suffix_ids
+                chars[i] = st.chars
             cand[i] = st.cand
             statics.append(st)
             readings.append(self.readings(form, analyze, convention))
             word_ids[i] = st.word_id
-            suffix_ids[i] = st.suffix_ids
-            chars[i] = st.chars
             prev = form
         conv = self.conventions.index(convention) if convention in self.conventions else 0
         return EncodedSentence(

@@ -249,6 +249,7 @@ def save_model(
 ) -> None:
     from safetensors.torch import save_file
 
+    from layerkit.atomic import umasked
     from layerkit.nlp.neural.tagger import CONFIG, NAME, WEIGHTS
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -258,6 +259,8 @@ def save_model(
         for k, v in net.state_dict().items()
     }
     save_file(state, str(out_dir / WEIGHTS), metadata={"name": NAME, "version": version})
+    # safetensors creates the file private (0600); a model folder is an output to share
+    (out_dir / WEIGHTS).chmod(umasked(0o666))
     config = {
         "name": NAME,
         "version": version,

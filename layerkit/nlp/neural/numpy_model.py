@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from layerkit.nlp.neural.config import SLOVNET_PADDING, ModelConfig
+from layerkit.nlp.neural.features import N_POSITIONAL
 from layerkit.nlp.neural.navec_vectors import NavecVectors
 from layerkit.nlp.neural.slovnet_weights import SlovnetWeights, fold_matrix
 
@@ -305,6 +306,64 @@ class NumpyMorphNet:
                 w, bias = shared_w, shared_b
             self.heads.append((_f32(w.T), _f32(bias)))
         self.cand_bias = float(np.asarray(state["cand_bias"], F32))
+        self._split_input_weight()
+
+    def _split_input_weight(self) -> None:
+        """The input layer's rows by what they read, in ``forward``'s concatenation order:
+        most inputs depend on the form alone (``static_inputs``, computed once per form by
+        the tagger); the positional features, the convention and slovnet's contextual
+        features are added per token."""
+        cfg = self.cfg
+        w = self.inp_weight
+        n_dense = cfg.n_dense
+        rows: dict[str, slice] = {}
+        at = 0
+        for name, size in (
+            ("dense", n_dense - N_POSITIONAL),
+            ("positional", N_POSITIONAL),
+            ("conv", cfg.conv_dim),
+            ("word", cfg.word_dim if self.word_emb is not None else 0),
+            ("navec", cfg.navec_dim if self.navec is not None and cfg.use_navec else 0),
+            ("slovnet", self.slovnet.out_dim if self.slovnet is not None else 0),
+            ("chars", self.chars.out_dim if self.chars is not None else 0),
+            ("suffix", cfg.n_suffix_slots * cfg.suffix_dim if self.suffix_emb is not None else 0),
+        ):
+            rows[name] = slice(at, at + size)
+            at += size
+        if at != w.shape[0]:
+            raise ValueError(f"input layer has {w.shape[0]} rows, the inputs {at}")
+        static = ("dense", "word", "navec", "chars", "suffix")
+        self._w_static = _f32(np.concatenate([w[rows[k]] for k in static]))
+        self._w_positional = _f32(w[rows["positional"]])
+        self._w_slovnet = _f32(w[rows["slovnet"]])
+        # the convention's embedding through the input layer, with the layer's bias
+        self._conv_bias = _f32(self.conv_emb @ w[rows["conv"]] + self.inp_bias)
+        #: how many inputs ``static_inputs`` takes per form (before the projection)
+        self.n_static = self._w_static.shape[0]
+
+    def static_inputs(
+        self,
+        dense: np.ndarray,
+        word_ids: np.ndarray,
+        navec_ids: np.ndarray,
+        chars: np.ndarray,
+        suffix_ids: np.ndarray,
+    ) -> np.ndarray:
+        """(N, input_dim): the input layer's pre-activation share of N forms' context-free
+        inputs (``dense`` without its positional columns, word, navec, character and suffix
+        ids), so that a form seen again costs a row lookup instead of the character CNN and
+        most of the input layer's product."""
+        n = len(dense)
+        parts = [dense[:, : self.cfg.n_dense - N_POSITIONAL]]
+        if self.word_emb is not None:
+            parts.append(self.word_emb[word_ids])
+        if self.navec is not None and self.cfg.use_navec:
+            parts.append(decode_navec(self.navec, navec_ids))
+        if self.chars is not None:
+            parts.append(self.chars(chars))
+        if self.suffix_emb is not None:
+            parts.append(self.suffix_emb[suffix_ids].reshape(n, -1))
+        return _f32(np.concatenate(parts, axis=-1, dtype=F32) @ self._w_static)
 
     @classmethod
     def from_state(
@@ -330,13 +389,56 @@ class NumpyMorphNet:
     def __call__(self, batch: Mapping[str, np.ndarray]) -> dict[str, Any]:
         return self.forward(batch)
 
-    def forward(self, batch: Mapping[str, np.ndarray]) -> dict[str, Any]:
+    def forward(
+        self, batch: Mapping[str, np.ndarray], static: np.ndarray | None = None
+    ) -> dict[str, Any]:
+        """Logits of a ``collate``d batch. ``static``: (B, T, input_dim), each token's
+        ``static_inputs`` row, when the caller has them (the tagger caches them per form);
+        the result is the same up to float rounding."""
         cfg = self.cfg
         lengths = np.asarray(batch["lengths"], np.int64)
         conv_ids = np.asarray(batch["conv"], np.int64)
         dense = batch["dense"]
         b, t = dense.shape[:2]
         conv_t = np.broadcast_to(self.conv_emb[conv_ids][:, None, :], (b, t, cfg.conv_dim))
+        if static is not None:
+            x = self._input_from_static(batch, static, conv_ids, lengths)
+        else:
+            x = self._input(batch, conv_t, lengths)
+        np.maximum(x, 0.0, out=x)
+        return self._from_input(x, lengths, conv_ids, conv_t, batch)
+
+    def _input_from_static(
+        self,
+        batch: Mapping[str, np.ndarray],
+        static: np.ndarray,
+        conv_ids: np.ndarray,
+        lengths: np.ndarray,
+    ) -> np.ndarray:
+        dense = batch["dense"]
+        x = dense[..., -N_POSITIONAL:] @ self._w_positional
+        x += static
+        x += self._conv_bias[conv_ids][:, None, :]
+        if self.slovnet is not None:
+            x += self._slovnet(batch, lengths) @ self._w_slovnet
+        return x
+
+    def _slovnet(self, batch: Mapping[str, np.ndarray], lengths: np.ndarray) -> np.ndarray:
+        assert self.navec is not None and self.slovnet is not None
+        t = batch["navec_ids"].shape[1]
+        # one padding position more than the batch needs (see SLOVNET_PADDING)
+        pad = ((0, 0), (0, SLOVNET_PADDING))
+        ids = np.pad(batch["navec_ids"], pad)
+        mask = np.arange(t + SLOVNET_PADDING)[None, :] < lengths[:, None]
+        out = self.slovnet(decode_navec(self.navec, ids), np.pad(batch["shape_ids"], pad), mask)
+        return out[:, :t]
+
+    def _input(
+        self, batch: Mapping[str, np.ndarray], conv_t: np.ndarray, lengths: np.ndarray
+    ) -> np.ndarray:
+        cfg = self.cfg
+        dense = batch["dense"]
+        b, t = dense.shape[:2]
         parts = [dense, conv_t]
         if self.word_emb is not None:
             parts.append(self.word_emb[batch["word_ids"]])
@@ -344,14 +446,7 @@ class NumpyMorphNet:
             if cfg.use_navec:
                 parts.append(decode_navec(self.navec, batch["navec_ids"]))
             if self.slovnet is not None:
-                # one padding position more than the batch needs (see SLOVNET_PADDING)
-                pad = ((0, 0), (0, SLOVNET_PADDING))
-                ids = np.pad(batch["navec_ids"], pad)
-                mask = np.arange(t + SLOVNET_PADDING)[None, :] < lengths[:, None]
-                out = self.slovnet(
-                    decode_navec(self.navec, ids), np.pad(batch["shape_ids"], pad), mask
-                )
-                parts.append(out[:, :t])
+                parts.append(self._slovnet(batch, lengths))
         if self.chars is not None:
             parts.append(self.chars(batch["chars"]))
         if self.suffix_emb is not None:
@@ -359,7 +454,18 @@ class NumpyMorphNet:
             parts.append(s.reshape(b, t, -1))
         x = np.concatenate(parts, axis=-1, dtype=F32) @ self.inp_weight
         x += self.inp_bias
-        np.maximum(x, 0.0, out=x)
+        return x
+
+    def _from_input(
+        self,
+        x: np.ndarray,
+        lengths: np.ndarray,
+        conv_ids: np.ndarray,
+        conv_t: np.ndarray,
+        batch: Mapping[str, np.ndarray],
+    ) -> dict[str, Any]:
+        cfg = self.cfg
+        b, t = x.shape[:2]
         h = self.lstm(x, lengths)
         h[np.arange(t)[None, :] >= lengths[:, None]] = 0.0  # as pad_packed_sequence leaves it
         h = np.concatenate([h, x, conv_t], axis=-1)

@@ -25,6 +25,7 @@ from layerkit.nlp.neural.features import (
     EncodedSentence,
     FeatureSpace,
     ReadingSet,
+    TokenStatic,
     apply_script,
     clean_form,
 )
@@ -179,6 +180,10 @@ def length_batches(lengths: Sequence[int], max_tokens: int) -> list[list[int]]:
     return batches
 
 
+#: how many forms' input rows a tagger keeps (320 floats each with the shipped model: about
+#: 250 MB at most, as much as the features cache it mirrors)
+STATIC_CACHE_FORMS = 200_000
+
 #: how often (seconds) a tagger without a fixed thread count looks again at the free cores
 RESIZE_SECONDS = 2.0
 
@@ -248,15 +253,22 @@ class NeuralTagger:
         self._feat_order = sorted(range(len(cats)), key=lambda c: cats[c].lower())
         #: FEATS strings by their value ids (a few hundred distinct ones in a corpus)
         self._feats_cache: dict[tuple[int, ...], str] = {}
+        #: per form, the input layer's share of its context-free inputs (numpy runtime)
+        self._static_cache: dict[str, np.ndarray] = {}
 
     def clear_caches(self) -> None:
         """Forget per-form features (for benchmarks; the analyzer has its own cache)."""
         self.space.clear_caches()
+        self._static_cache.clear()
         if self.navec is not None:
             self.navec.clear_cache()
 
-    def encode(self, forms: Sequence[str]) -> EncodedSentence:
-        return self.space.encode_sentence(forms, self.analyze, self.convention)
+    def encode(self, forms: Sequence[str], *, context_free: bool = True) -> EncodedSentence:
+        """A sentence's arrays for ``collate`` and ``logits`` (``context_free``: see
+        ``FeatureSpace.encode_sentence``; tagging with numpy leaves them out)."""
+        return self.space.encode_sentence(
+            forms, self.analyze, self.convention, context_free=context_free
+        )
 
     def _size_threads(self) -> None:
         now = time.monotonic()
@@ -312,9 +324,11 @@ class NeuralTagger:
         sents = [list(s) for s in sentences]
         out: list[list[TokenAnalysis]] = [[] for _ in sents]
         todo = [i for i, s in enumerate(sents) if s]
+        # the numpy network reads context-free inputs from its per-form cache (_static_rows)
+        full = not isinstance(self.net, NumpyMorphNet)
         # encode batch by batch: features of a whole corpus at once would not fit in memory
         for batch_ix in length_batches([len(sents[i]) for i in todo], self.max_batch_tokens):
-            results = self._run([self.encode(sents[todo[j]]) for j in batch_ix])
+            results = self._run([self.encode(sents[todo[j]], context_free=full) for j in batch_ix])
             for j, res in zip(batch_ix, results, strict=True):
                 out[todo[j]] = res
         if self.convention in UNPAIRED_BRACKET_IS_SYM:
@@ -332,7 +346,13 @@ class NeuralTagger:
         sets = [rs for s in sents for rs in s.readings] if self.snap else []
         readings = BatchReadings.of(sets or [_NO_READINGS] * len(tok_b), len(sp.cats))
         rb, ri = tok_b[readings.token], tok_i[readings.token]
-        out = self.logits(collate(sents, self.navec, shapes=self.net.shape_index))
+        batch = collate(sents, self.navec, shapes=self.net.shape_index)
+        if isinstance(self.net, NumpyMorphNet):
+            static = np.zeros((*batch["word_ids"].shape, self.net.inp_weight.shape[1]), np.float32)
+            static[tok_b, tok_i] = self._static_rows([f for s in sents for f in s.forms], statics)
+            out = self.net.forward(batch, static)
+        else:
+            out = self.logits(batch)
         lp_upos = log_softmax(out["upos"])
         upos_ids = lp_upos.argmax(axis=-1)
         allowed = self.allowed[upos_ids]  # (B, T, C)
@@ -405,6 +425,31 @@ class NeuralTagger:
         ]
         ends = np.cumsum(lengths).tolist()
         return [analyses[e - n : e] for e, n in zip(ends, lengths.tolist(), strict=True)]
+
+    def _static_rows(self, forms: list[str], statics: list[TokenStatic]) -> np.ndarray:
+        """Each token's ``NumpyMorphNet.static_inputs`` row, computed once per form (cached
+        like the form's features, up to ``STATIC_CACHE_FORMS`` forms)."""
+        assert isinstance(self.net, NumpyMorphNet)
+        cache = self._static_cache
+        new: dict[str, TokenStatic] = {}
+        for form, st in zip(forms, statics, strict=True):
+            if form not in cache and form not in new:
+                new[form] = st
+        local: dict[str, np.ndarray] = {}
+        if new:
+            sts = list(new.values())
+            navec = self.navec
+            rows = self.net.static_inputs(
+                np.stack([st.dense for st in sts]),
+                np.fromiter((st.word_id for st in sts), np.int64, len(sts)),
+                np.asarray([navec.lookup(f) for f in new] if navec is not None else [0] * len(sts)),
+                np.stack([st.chars for st in sts]),
+                np.stack([st.suffix_ids for st in sts]),
+            )
+            room = STATIC_CACHE_FORMS - len(cache)
+            target = cache if room >= len(new) else local
+            target.update(zip(new, rows, strict=True))
+        return np.stack([cache[f] if f in cache else local[f] for f in forms])
 
     def logits(self, batch: dict[str, np.ndarray]) -> dict[str, Any]:
         """The network's output for a ``collate``d batch, as float32 numpy arrays: ``upos``,
