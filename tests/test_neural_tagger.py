@@ -370,3 +370,14 @@ def test_workers_follow_settings_changed_after_they_were_forked() -> None:
         assert _labels(tagger.tag(sents)) == _labels(serial.tag(sents))
     finally:
         tagger.close()
+
+
+def test_word_shape_of_plain_words_is_the_general_one() -> None:
+    """Plain Cyrillic words take a shortcut in ``word_shape``; it gives the values the
+    character-by-character computation gives."""
+    from layerkit.nlp.neural.features import _word_shape, word_shape
+
+    words = ["я", "мир", "мама", "ёжик", "Я", "Он", "Мир", "Москва", "Ёлка", "МИР", "мИр"]
+    words += ["по-русски", "т.е.", "Мы́ла", "2024", "мир2", "word", "Ok", "#тег", "@ник", "😊"]
+    for word in words:
+        assert word_shape(word) == _word_shape(word), word

@@ -303,7 +303,7 @@ def _pymorphy(form: str) -> Scored:
     out: Scored = []
     parses = morph().parse(form)
     for parse in parses:
-        if "UNKN" in parse.tag:
+        if "UNKN" in parse.tag.grammemes:  # the set: ``in tag`` validates the name too
             continue
         guessed = type(parse.methods_stack[0][0]).__name__ != "DictionaryAnalyzer"
         # guessed analyses are marked so that the taggers trust them less

@@ -319,8 +319,17 @@ LEMMA_FIXES = {("ADJ", "должный"): "должен"}
 
 def feats_to_str(feats: Mapping[str, str | None]) -> str:
     """FEATS string in UD order (feature names sorted case-insensitively); ``"_"`` if empty."""
-    items = sorted(((k, v) for k, v in feats.items() if v), key=lambda kv: kv[0].lower())
-    return "|".join(f"{k}={v}" for k, v in items) or "_"
+    key = tuple(feats.items())
+    hit = _FEATS_STR.get(key)
+    if hit is None:
+        items = sorted(((k, v) for k, v in key if v), key=lambda kv: kv[0].lower())
+        hit = "|".join(f"{k}={v}" for k, v in items) or "_"
+        if len(_FEATS_STR) < 100_000:  # a corpus has a few thousand distinct ones
+            _FEATS_STR[key] = hit
+    return hit
+
+
+_FEATS_STR: dict[tuple[tuple[str, str | None], ...], str] = {}
 
 
 def feats_from_str(feats: str) -> dict[str, str]:
@@ -466,11 +475,13 @@ _ADJ_ENDING = re.compile(
 def ud_normal_form(parse: Any) -> str:
     """pymorphy3's normal form, corrected to UD's lemma where they differ (see map_parse)."""
     tag = parse.tag
-    if "femn" in tag and ("Surn" in tag or "Patr" in tag):
+    # the grammemes' set: ``"x" in tag`` also validates the grammeme, at several times the cost
+    g = grammemes_of(tag)
+    if "femn" in g and ("Surn" in g or "Patr" in g):
         fem = parse.inflect({"nomn", "sing"})
         if fem is not None:
             return str(fem.word)
-    if "Supr" in tag and "ADJF" in tag:
+    if "Supr" in g and "ADJF" in g:
         stem = _ADJ_ENDING.sub("", parse.word)
         if stem != parse.word:
             return stem + "ий"

@@ -55,7 +55,11 @@ def lemma_case(form: str, lemma: str) -> str:
 
 def lemma_script(form: str, lemma: str) -> str:
     """The lowercase edit that turns ``form`` into ``lemma``: ``"cut|add"`` or ``"=lemma"``."""
-    f = clean_form(form).lower()
+    return _script_from(clean_form(form).lower(), lemma)
+
+
+def _script_from(f: str, lemma: str) -> str:
+    """``lemma_script`` of a form already cleaned and lower-cased (``f``)."""
     lem = _STRESS.sub("", lemma).lower()
     p = 0
     while p < min(len(f), len(lem)) and f[p] == lem[p]:
@@ -136,8 +140,28 @@ _SENTENCE_ENDS = frozenset({".", "!", "?", "…"})
 N_WORD_SHAPE = len(SHAPE_NAMES) - N_POSITIONAL
 
 
+_LOWER_CYRILLIC_WORD = re.compile("[а-яё]+")
+_TITLE_CYRILLIC_WORD = re.compile("[А-ЯЁ][а-яё]+")
+
+
 def word_shape(form: str) -> list[float]:
     """Letter case, digits, punctuation, symbols (emoji), scripts, hyphen, length, #/@, URL."""
+    # most forms are plain Cyrillic words: their shape is known without looking at each
+    # character (the same values as the general case below; tested)
+    if _LOWER_CYRILLIC_WORD.fullmatch(form):
+        n = len(form)
+        return [1.0, *_PLAIN_MIDDLE, float(n == 1), float(n <= 3), 0.0, 0.0]
+    if _TITLE_CYRILLIC_WORD.fullmatch(form):
+        return [0.0, 1.0, *_PLAIN_MIDDLE[1:], 0.0, float(len(form) <= 3), 0.0, 0.0]
+    return _word_shape(form)
+
+
+#: word_shape's values 1..13 for a plain Cyrillic word: not title, upper or mixed case; no
+#: digits, punctuation or symbols; Cyrillic only; no hyphen or dot
+_PLAIN_MIDDLE = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0)
+
+
+def _word_shape(form: str) -> list[float]:
     letters = [c for c in form if c.isalpha()]
     scripts = {_script_of(c) for c in letters}
     cats = [unicodedata.category(c) for c in form]
@@ -324,6 +348,7 @@ class FeatureSpace:
             low = clean_form(r.lemma).lower()
             if low not in lemmas:
                 lemmas.append(low)
+        clean_low = clean_form(form).lower()
         dense[ones] = 1.0
         # float32 additions in the readings' order, as ``dense[i] += w`` one by one would
         np.add.at(dense, weighted, np.asarray(weights, np.float32))
@@ -333,11 +358,11 @@ class FeatureSpace:
             readings[0].score if readings else 0.0,
             min(len(readings), 10) / 10.0,
             min(len(lemmas), 5) / 5.0,
-            float(bool(lemmas) and lemmas[0] == clean_form(form).lower()),
+            float(bool(lemmas) and lemmas[0] == clean_low),
         )
         cand = np.zeros(len(self.scripts), np.float32)
         for low in lemmas:
-            sid = self._script_ix.get(lemma_script(form, low), 0)
+            sid = self._script_ix.get(_script_from(clean_low, low), 0)
             if sid:
                 cand[sid] = 1.0
         key = word_key(form)
@@ -428,6 +453,7 @@ class FeatureSpace:
         vals: list[list[int]] = []
         lemmas: list[str] = []
         seen = set()
+        clean_low = clean_form(form).lower()
         for r in analyze(form):
             lemma, upos, feats = r.lemma, r.upos, r.feats
             if convention != "ud" and self.convert_readings:
@@ -447,7 +473,8 @@ class FeatureSpace:
             vals=np.asarray(vals, np.int64).reshape(len(ups), len(self._cats)),
             lemmas=lemmas,
             scripts=np.asarray(
-                [self._script_ix.get(lemma_script(form, lemma), 0) for lemma in lemmas], np.int64
+                [self._script_ix.get(_script_from(clean_low, lemma), 0) for lemma in lemmas],
+                np.int64,
             ),
         )
         if len(self._reading_cache) < 500_000:
