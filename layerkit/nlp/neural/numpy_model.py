@@ -63,17 +63,15 @@ class NumpySlovnet:
 
     def __init__(self, w: SlovnetWeights, upos: list[str]) -> None:
         self.shape_emb = _f32(w.shape_emb)
-        self.layers = [
-            (
-                _conv_matrix(layer["weight"]),
-                _f32(layer["bias"]),
-                _f32(layer["mean"]),
-                _f32(layer["std"]),
-                _f32(layer["norm_weight"]),
-                _f32(layer["norm_bias"]),
+        # slovnet's fixed normalisation after each ReLU, (x - mean) / std * weight + bias,
+        # folded into one scale and one shift per channel (equal up to float rounding)
+        self.layers = []
+        for layer in w.layers:
+            scale = _f32(layer["norm_weight"]) / _f32(layer["std"])
+            shift = _f32(layer["norm_bias"]) - _f32(layer["mean"]) * scale
+            self.layers.append(
+                (_conv_matrix(layer["weight"]), _f32(layer["bias"]), _f32(scale), _f32(shift))
             )
-            for layer in w.layers
-        ]
         self.kernel = int(w.layers[0]["weight"].shape[2]) if w.layers else 3
         self.proj_weight = _f32(w.proj_weight)
         self.proj_bias = _f32(w.proj_bias)
@@ -85,12 +83,12 @@ class NumpySlovnet:
     def __call__(self, navec: np.ndarray, shapes: np.ndarray, mask: np.ndarray) -> np.ndarray:
         x = np.concatenate([navec, self.shape_emb[shapes]], axis=-1)
         keep = mask[..., None].astype(F32)
-        for weight, bias, mean, std, scale, shift in self.layers:
+        for weight, bias, scale, shift in self.layers:
             x = _windows(x, self.kernel) @ weight
             x += bias
             np.maximum(x, 0.0, out=x)
-            # the same operations in the same order as the torch module
-            x = (x - mean) / std * scale + shift
+            x *= scale
+            x += shift
             x *= keep
         probs = softmax(x @ self.proj_weight + self.proj_bias)
         return np.concatenate([x, probs @ self.fold], axis=-1)
