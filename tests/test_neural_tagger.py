@@ -120,6 +120,29 @@ def test_per_form_input_rows_give_the_network_s_output(shipped: NeuralTagger) ->
     assert _labels(shipped.tag(sents)) == _labels(cold)
 
 
+def test_script_scores_on_demand_are_the_script_head_s(shipped: NeuralTagger) -> None:
+    """The numpy tagger skips the lemma-script head in the batch's forward pass and asks for
+    script logits only where it needs them: all of a token's (``script_logits``) or one per
+    reading (``script_logits_at``). Both equal the full head's, candidates' bias included."""
+    from layerkit.nlp.neural.numpy_model import NumpyMorphNet
+
+    net = shipped.net
+    assert isinstance(net, NumpyMorphNet)
+    sents = [["Мама", "мыла", "раму", "."], ["Пришёл", "Жириновский", "!"], ["Да"]]
+    batch = collate([shipped.encode(s) for s in sents], shipped.navec, shapes=net.shape_index)
+    full = net.forward(batch)
+    lite = net.forward(batch, scripts=False)
+    assert "script" not in lite
+    real = np.arange(batch["dense"].shape[1])[None, :] < batch["lengths"][:, None]
+    b, i = np.nonzero(real)
+    conv, cand, h = batch["conv"][b], batch["cand"][b, i], lite["head_input"][b, i]
+    every = net.script_logits(h, conv, cand)
+    np.testing.assert_allclose(every, full["script"][b, i], rtol=1e-5, atol=1e-4)
+    ids = np.arange(len(b)) % every.shape[1]
+    one = net.script_logits_at(h, conv, ids, cand[np.arange(len(b)), ids])
+    np.testing.assert_allclose(one, every[np.arange(len(b)), ids], rtol=1e-5, atol=1e-4)
+
+
 def test_unknown_convention_is_refused(small_model: Path) -> None:
     with pytest.raises(ValueError, match="convention"):
         load_neural_tagger(small_model, convention="syntagrus")

@@ -304,6 +304,15 @@ class NumpyMorphNet:
                 w, bias = shared_w, shared_b
             self.heads.append((_f32(w.T), _f32(bias)))
         self.cand_bias = float(np.asarray(state["cand_bias"], F32))
+        # The lemma-script head is most of the output matrix (hundreds of scripts against
+        # about 130 UPOS, FEATS and case values), yet a tagger needs all of a token's script
+        # scores only for the few tokens lemmatized by script; the others need the scores of
+        # their readings' scripts. So the numpy tagger asks for the other heads
+        # (``forward(..., scripts=False)``) and for script scores where it needs them.
+        n_main = sum(self.sizes[:-1])
+        self._heads_main = [(_f32(w[:, :n_main]), _f32(b[:n_main])) for w, b in self.heads]
+        #: per convention: the script head's weights as one row per script, and its bias
+        self._heads_script = [(_f32(w[:, n_main:].T), _f32(b[n_main:])) for w, b in self.heads]
         self._split_input_weight()
 
     def _split_input_weight(self) -> None:
@@ -388,11 +397,17 @@ class NumpyMorphNet:
         return self.forward(batch)
 
     def forward(
-        self, batch: Mapping[str, np.ndarray], static: np.ndarray | None = None
+        self,
+        batch: Mapping[str, np.ndarray],
+        static: np.ndarray | None = None,
+        *,
+        scripts: bool = True,
     ) -> dict[str, Any]:
         """Logits of a ``collate``d batch. ``static``: (B, T, input_dim), each token's
         ``static_inputs`` row, when the caller has them (the tagger caches them per form);
-        the result is the same up to float rounding."""
+        the result is the same up to float rounding. ``scripts=False``: no ``script``
+        logits; ``head_input`` (B, T, ...) instead, for ``script_logits`` and
+        ``script_logits_at``."""
         cfg = self.cfg
         lengths = np.asarray(batch["lengths"], np.int64)
         conv_ids = np.asarray(batch["conv"], np.int64)
@@ -404,7 +419,7 @@ class NumpyMorphNet:
         else:
             x = self._input(batch, conv_t, lengths)
         np.maximum(x, 0.0, out=x)
-        return self._from_input(x, lengths, conv_ids, conv_t, batch)
+        return self._from_input(x, lengths, conv_ids, conv_t, batch, scripts)
 
     def _input_from_static(
         self,
@@ -461,23 +476,56 @@ class NumpyMorphNet:
         conv_ids: np.ndarray,
         conv_t: np.ndarray,
         batch: Mapping[str, np.ndarray],
+        scripts: bool = True,
     ) -> dict[str, Any]:
         cfg = self.cfg
         b, t = x.shape[:2]
         h = self.lstm(x, lengths)
         h[np.arange(t)[None, :] >= lengths[:, None]] = 0.0  # as pad_packed_sequence leaves it
         h = np.concatenate([h, x, conv_t], axis=-1)
-        out = np.empty((b, t, sum(self.sizes)), F32)
+        heads = self.heads if scripts else self._heads_main
+        out = np.empty((b, t, heads[0][0].shape[1]), F32)
         for c in np.unique(conv_ids).tolist():
-            w, bias = self.heads[c]
+            w, bias = heads[c]
             rows = np.flatnonzero(conv_ids == c)
             if len(rows) == b:
                 np.matmul(h, w, out=out)
             else:
                 out[rows] = h[rows] @ w
             out[rows] += bias
-        upos, *rest = np.split(out, np.cumsum(self.sizes)[:-1], axis=-1)
+        sizes = self.sizes if scripts else self.sizes[:-1]
+        upos, *rest = np.split(out, np.cumsum(sizes)[:-1], axis=-1)
+        if not scripts:
+            *feats, case = rest
+            return {"upos": upos, "feats": feats, "case": case, "head_input": h}
         *feats, case, script = rest
         if cfg.use_cand_bias:
             script = script + np.asarray(batch["cand"], F32) * F32(self.cand_bias)
         return {"upos": upos, "feats": feats, "case": case, "script": script}
+
+    def script_logits(self, h: np.ndarray, conv: np.ndarray, cand: np.ndarray) -> np.ndarray:
+        """(N, n_scripts): every script's logit for N tokens, from their ``head_input`` rows,
+        conventions and lemma-script candidates (as ``forward`` gives ``script``)."""
+        out = np.empty((len(h), self.sizes[-1]), F32)
+        for c in np.unique(conv).tolist():
+            w, bias = self._heads_script[c]
+            rows = np.flatnonzero(conv == c)
+            out[rows] = h[rows] @ w.T + bias
+        if self.cfg.use_cand_bias:
+            out += cand * F32(self.cand_bias)
+        return out
+
+    def script_logits_at(
+        self, h: np.ndarray, conv: np.ndarray, script_ids: np.ndarray, cand: np.ndarray
+    ) -> np.ndarray:
+        """(R,): the logit of one script each for R rows (``head_input`` rows, their
+        conventions, the script ids and those scripts' candidate values)."""
+        out = np.empty(len(h), F32)
+        for c in np.unique(conv).tolist():
+            w, bias = self._heads_script[c]
+            rows = np.flatnonzero(conv == c)
+            ids = script_ids[rows]
+            out[rows] = np.einsum("rk,rk->r", h[rows], w[ids]) + bias[ids]
+        if self.cfg.use_cand_bias:
+            out += cand * F32(self.cand_bias)
+        return out

@@ -253,6 +253,7 @@ class NeuralTagger:
         self._feat_order = sorted(range(len(cats)), key=lambda c: cats[c].lower())
         #: FEATS strings by their value ids (a few hundred distinct ones in a corpus)
         self._feats_cache: dict[tuple[int, ...], str] = {}
+        self._propn = space.upos.index("PROPN")
         #: per form, the input layer's share of its context-free inputs (numpy runtime)
         self._static_cache: dict[str, np.ndarray] = {}
 
@@ -347,10 +348,12 @@ class NeuralTagger:
         readings = BatchReadings.of(sets or [_NO_READINGS] * len(tok_b), len(sp.cats))
         rb, ri = tok_b[readings.token], tok_i[readings.token]
         batch = collate(sents, self.navec, shapes=self.net.shape_index)
-        if isinstance(self.net, NumpyMorphNet):
-            static = np.zeros((*batch["word_ids"].shape, self.net.inp_weight.shape[1]), np.float32)
+        net = self.net if isinstance(self.net, NumpyMorphNet) else None
+        if net is not None:
+            static = np.zeros((*batch["word_ids"].shape, net.inp_weight.shape[1]), np.float32)
             static[tok_b, tok_i] = self._static_rows([f for s in sents for f in s.forms], statics)
-            out = self.net.forward(batch, static)
+            # script scores are asked for below, where they are needed (see NumpyMorphNet)
+            out = net.forward(batch, static, scripts=False)
         else:
             out = self.logits(batch)
         lp_upos = log_softmax(out["upos"])
@@ -366,9 +369,16 @@ class NeuralTagger:
             free_score = free_score + np.take_along_axis(lp, ix[..., None], axis=-1)[..., 0]
         scores = _reading_scores(readings, rb, ri, lp_upos, lp_feats_list)
         case_ids = out["case"].argmax(axis=-1)
-        lp_scripts = log_softmax(out["script"])
-        script_ids = lp_scripts.argmax(axis=-1)
-        lp_script = np.take_along_axis(lp_scripts, script_ids[..., None], axis=-1)[..., 0]
+        if net is not None:
+            # the readings' script logits, unnormalised: choosing among a token's readings
+            # compares them within the token, where the normaliser is the same for all
+            h, conv, cand = out["head_input"], batch["conv"], batch["cand"]
+            reading_scripts = net.script_logits_at(
+                h[rb, ri], conv[rb], readings.scripts, cand[rb, ri, readings.scripts]
+            )
+        else:
+            lp_scripts = log_softmax(out["script"])
+            reading_scripts = lp_scripts[rb, ri, readings.scripts]
         # every category's log-probabilities side by side (padded): one gather for all
         lp_feats = np.zeros((*upos_ids.shape, n_cat, self._max_values), np.float32)
         for c, lp in enumerate(lp_feats_list):
@@ -376,7 +386,7 @@ class NeuralTagger:
         choice = choose(
             readings,
             scores,
-            lp_scripts[rb, ri, readings.scripts],
+            reading_scripts,
             upos_ids[tok_b, tok_i],
             free[tok_b, tok_i],
             free_score[tok_b, tok_i],
@@ -388,8 +398,24 @@ class NeuralTagger:
         conf0 = np.minimum(
             lp_upos[tok_b, tok_i, choice.upos], chosen_feats.min(axis=1, initial=0.0)
         ).tolist()
-        lp_script_of = lp_script[tok_b, tok_i].tolist()
-        script_of = script_ids[tok_b, tok_i].tolist()
+        # the lemma-script classifier's choice, for the tokens lemmatized by it (see the loop)
+        known = np.fromiter((st.known for st in statics), bool, len(statics))
+        by_script = (choice.lemma_reading < 0) | (not self.lemma_from_reading)
+        by_script |= (choice.upos == self._propn) & ~known
+        need = np.flatnonzero(by_script)
+        script_ids = np.zeros(len(tok_b), np.int64)
+        lp_script = np.zeros(len(tok_b), np.float32)
+        if len(need):
+            nb, ni = tok_b[need], tok_i[need]
+            if net is not None:
+                lp_need = log_softmax(net.script_logits(h[nb, ni], conv[nb], cand[nb, ni]))
+            else:
+                lp_need = lp_scripts[nb, ni]
+            script_ids[need] = lp_need.argmax(axis=-1)
+            lp_script[need] = lp_need[np.arange(len(need)), script_ids[need]]
+        lp_script_of = lp_script.tolist()
+        script_of = script_ids.tolist()
+        by_script_of = by_script.tolist()
         case_of = case_ids[tok_b, tok_i].tolist()
         upos_of = choice.upos.tolist()
         vals_of = choice.vals.tolist()
@@ -410,7 +436,7 @@ class NeuralTagger:
             st = statics[t]
             r = lemma_reading[t]
             conf = conf0[t]
-            if r >= 0 and self.lemma_from_reading and not (upos == "PROPN" and not st.known):
+            if not by_script_of[t]:
                 lemma = sets[t].lemmas[r - reading_start[t]]
             else:
                 lemma = self._script_lemma(form, st.lemmas, case, script_of[t])
