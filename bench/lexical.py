@@ -422,6 +422,13 @@ def main() -> None:
     )
     ap.add_argument("--whole", action="store_true", help="only the whole-process runs (section 3)")
     ap.add_argument(
+        "--repeats",
+        type=int,
+        default=2,
+        help="whole-process runs of each system, interleaved; the best counts (default 2: "
+        "more on a noisy machine)",
+    )
+    ap.add_argument(
         "--model",
         action="append",
         default=[],
@@ -439,7 +446,7 @@ def main() -> None:
         natasha_tag_file(args.natasha_tag)
         return
     if args.whole:
-        whole_processes()
+        whole_processes(args.repeats)
         return
     folds = [0] if args.quick else [0, 1, 2]
     epochs = args.epochs or (8 if args.quick else 30)
@@ -466,7 +473,7 @@ def main() -> None:
         print(f"cross-validation took {time.time() - t0:.0f}s; peak RSS of training {rss:.0f} MB")
     if not args.no_speed:
         speed()
-        whole_processes()
+        whole_processes(args.repeats)
 
 
 if __name__ == "__main__":
