@@ -72,3 +72,47 @@ def test_choose_matches_the_token_by_token_rule() -> None:
             (int(u), v, int(lem))
             for u, v, lem in zip(got.upos, got.vals.tolist(), got.lemma_reading, strict=True)
         ] == want
+
+
+def test_script_scores_on_demand_choose_the_same() -> None:
+    """Given ``script_scores`` instead of every reading's script score, ``choose`` asks only
+    for readings that compete with another of their token's for the lemma, and decides the
+    same; a constant added per token (the normaliser the tagger leaves out) changes nothing."""
+    rng = np.random.default_rng(1)
+    asked_total = 0
+    for _ in range(50):
+        sets = []
+        for _ in range(12):
+            n = int(rng.integers(0, 5))
+            upos = rng.integers(0, 2, n).tolist()
+            vals = rng.integers(0, 2, (n, 2)).tolist()
+            sets.append(_reading_set(upos, vals, [f"l{i}" for i in range(n)]))
+        readings = BatchReadings.of(sets, 2)
+        r = len(readings.upos)
+        scores = rng.integers(-4, 0, r).astype(np.float32)
+        lp_scripts = rng.integers(-2, 0, r).astype(np.float32)
+        per_token = rng.integers(-3, 3, 12).astype(np.float32)[readings.token]
+        free_upos = rng.integers(0, 2, 12)
+        free_vals = rng.integers(0, 2, (12, 2))
+        free_score = rng.integers(-6, 0, 12).astype(np.float32)
+        asked: list[int] = []
+
+        def on_demand(
+            ix: np.ndarray,
+            asked: list[int] = asked,
+            lp: np.ndarray = lp_scripts,
+            shift: np.ndarray = per_token,
+        ) -> np.ndarray:
+            asked.extend(ix.tolist())
+            return lp[ix] + shift[ix]
+
+        args = (free_upos, free_vals, free_score, 1.0, 1.0)
+        want = choose(readings, scores, lp_scripts, *args)
+        got = choose(readings, scores, None, *args, on_demand)
+        assert got.lemma_reading.tolist() == want.lemma_reading.tolist()
+        assert got.upos.tolist() == want.upos.tolist()
+        # every reading asked for shares its token with another reading asked for
+        tokens = readings.token[asked].tolist()
+        assert all(tokens.count(t) >= 2 for t in tokens)
+        asked_total += len(asked)
+    assert asked_total > 0

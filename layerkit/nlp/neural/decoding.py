@@ -14,7 +14,7 @@ the same, not merely close.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -84,12 +84,13 @@ class Choice:
 def choose(
     readings: BatchReadings,
     scores: np.ndarray,
-    lp_reading_scripts: np.ndarray,
+    lp_reading_scripts: np.ndarray | None,
     free_upos: np.ndarray,
     free_vals: np.ndarray,
     free_score: np.ndarray,
     bonus: float,
     script_weight: float,
+    script_scores: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> Choice:
     """The decision of ``NeuralTagger`` for every token of a batch.
 
@@ -99,6 +100,11 @@ def choose(
     score plus ``bonus`` reaches the free score; the lemma comes from the best, by score plus
     ``script_weight`` times its script's log-probability, of the readings with the chosen UPOS
     (and, when a reading was taken, its FEATS).
+
+    Instead of ``lp_reading_scripts`` (None), ``script_scores`` may give them on demand, for
+    the readings at the indices it is called with: only readings that compete with another
+    of their token's for the lemma need one (one reading alone wins whatever its score), and
+    only differences within a token count, so a per-token constant may be left out.
     """
     n = len(free_upos)
     best = first_argmax(scores, readings.token, n)
@@ -113,5 +119,12 @@ def choose(
     same = readings.upos == upos[readings.token]
     in_taken = taken[readings.token]
     same[in_taken] &= (readings.vals[in_taken] == vals[readings.token[in_taken]]).all(axis=1)
+    if lp_reading_scripts is None:
+        assert script_scores is not None, "give lp_reading_scripts or script_scores"
+        contenders = np.bincount(readings.token[same], minlength=n)
+        contested = np.flatnonzero(same & (contenders[readings.token] >= 2))
+        lp_reading_scripts = np.zeros(len(scores), np.float32)
+        if len(contested):
+            lp_reading_scripts[contested] = script_scores(contested)
     pick = scores + script_weight * lp_reading_scripts
     return Choice(upos, vals, first_argmax(pick, readings.token, n, same))

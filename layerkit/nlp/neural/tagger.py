@@ -369,13 +369,18 @@ class NeuralTagger:
             free_score = free_score + np.take_along_axis(lp, ix[..., None], axis=-1)[..., 0]
         scores = _reading_scores(readings, rb, ri, lp_upos, lp_feats_list)
         case_ids = out["case"].argmax(axis=-1)
+        reading_scripts: np.ndarray | None = None
+        script_scores: Callable[[np.ndarray], np.ndarray] | None = None
         if net is not None:
-            # the readings' script logits, unnormalised: choosing among a token's readings
-            # compares them within the token, where the normaliser is the same for all
             h, conv, cand = out["head_input"], batch["conv"], batch["cand"]
-            reading_scripts = net.script_logits_at(
-                h[rb, ri], conv[rb], readings.scripts, cand[rb, ri, readings.scripts]
-            )
+
+            def script_scores(ix: np.ndarray) -> np.ndarray:
+                # the readings' script logits, unnormalised: choosing among a token's
+                # readings compares them within the token, where the normaliser is the same
+                assert net is not None
+                b, i, sid = rb[ix], ri[ix], readings.scripts[ix]
+                return net.script_logits_at(h[b, i], conv[b], sid, cand[b, i, sid])
+
         else:
             lp_scripts = log_softmax(out["script"])
             reading_scripts = lp_scripts[rb, ri, readings.scripts]
@@ -392,6 +397,7 @@ class NeuralTagger:
             free_score[tok_b, tok_i],
             self.snap_bonus.get(self.convention, 0.0),
             self.script_weight,
+            script_scores,
         )
         # the smallest log-probability among the chosen UPOS and FEATS values
         chosen_feats = lp_feats[tok_b[:, None], tok_i[:, None], np.arange(n_cat), choice.vals]
