@@ -225,8 +225,6 @@ class FeatureSpace:
         self._cats = list(self.feat_cats)
         self._dense_cache: dict[str, TokenStatic] = {}
         self._reading_cache: dict[tuple[str, str], ReadingSet] = {}
-        self._ana_cache: dict[str, np.ndarray] = {}
-        self._gram_cache: dict[str, np.ndarray] = {}
         self._label_cache: dict[tuple[str, str], tuple[int, list[int]] | None] = {}
         self._reading_ix_cache: dict[
             tuple[str, str, str], tuple[tuple[int, ...], int, tuple[int, ...]]
@@ -244,8 +242,6 @@ class FeatureSpace:
     def clear_caches(self) -> None:
         self._dense_cache.clear()
         self._reading_cache.clear()
-        self._ana_cache.clear()
-        self._gram_cache.clear()
         self._label_cache.clear()
         self._reading_ix_cache.clear()
 
@@ -402,8 +398,8 @@ class FeatureSpace:
             return hit
         o_upos_w, o_ana, o_ana_w, o_top, o_gram, _ = self._offsets
         u = self._upos_ix.get(upos)
-        ana = self._ana_of(feats).tolist()
-        grams = self._grams_of(tag).tolist()
+        ana = self._ana_of(feats)
+        grams = self._grams_of(tag)
         one = ([N_WORD_SHAPE + u] if u is not None else []) + [o_ana + j for j in ana]
         one += [o_gram + j for j in grams]
         by_weight = ([o_upos_w + u] if u is not None else []) + [o_ana_w + j for j in ana]
@@ -411,23 +407,17 @@ class FeatureSpace:
         self._reading_ix_cache[key] = hit
         return hit
 
-    def _ana_of(self, feats: str) -> np.ndarray:
-        """Indices in ``ana_feats`` of the values of a FEATS string (those the model knows)."""
-        hit = self._ana_cache.get(feats)
-        if hit is None:
-            ix = (self._ana_ix.get(f"{a}={b}") for a, b in feats_from_str(feats).items())
-            hit = np.asarray([j for j in ix if j is not None], np.int64)
-            self._ana_cache[feats] = hit
-        return hit
+    def _ana_of(self, feats: str) -> list[int]:
+        """Indices in ``ana_feats`` of the values of a FEATS string (those the model knows);
+        not cached: ``_reading_indices`` caches what is made of them."""
+        ix = (self._ana_ix.get(f"{a}={b}") for a, b in feats_from_str(feats).items())
+        return [j for j in ix if j is not None]
 
-    def _grams_of(self, tag: str) -> np.ndarray:
-        """Indices in ``grammemes`` of an analyzer tag's grammemes (those the model knows)."""
-        hit = self._gram_cache.get(tag)
-        if hit is None:
-            ix = (self._gram_ix.get(g) for g in _SPLIT_TAG.split(tag))
-            hit = np.asarray(sorted({j for j in ix if j is not None}), np.int64)
-            self._gram_cache[tag] = hit
-        return hit
+    def _grams_of(self, tag: str) -> list[int]:
+        """Indices in ``grammemes`` of an analyzer tag's grammemes (those the model knows),
+        sorted; not cached either."""
+        ix = (self._gram_ix.get(g) for g in _SPLIT_TAG.split(tag))
+        return sorted({j for j in ix if j is not None})
 
     def _label_ids(self, upos: str, feats: str) -> tuple[int, list[int]] | None:
         """A reading's UPOS id and value id per category; None when the model does not know

@@ -345,8 +345,6 @@ class NumpyMorphNet:
         self._w_slovnet = _f32(w[rows["slovnet"]])
         # the convention's embedding through the input layer, with the layer's bias
         self._conv_bias = _f32(self.conv_emb @ w[rows["conv"]] + self.inp_bias)
-        #: how many inputs ``static_inputs`` takes per form (before the projection)
-        self.n_static = self._w_static.shape[0]
 
     def static_inputs(
         self,
