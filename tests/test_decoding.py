@@ -3,6 +3,8 @@ it implements, written token by token as NeuralTagger used to."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from layerkit.nlp.neural.decoding import BatchReadings, choose, first_argmax
@@ -49,25 +51,47 @@ def _one_by_one(sets, scores, lp_scripts, free_upos, free_vals, free_score, bonu
     return out
 
 
+@dataclass
+class _Batch:
+    """A random batch of 12 tokens for ``choose``: their reading sets, the readings end to
+    end, and coarse scores (so that ties, where the first one wins, happen)."""
+
+    sets: list[ReadingSet]
+    readings: BatchReadings
+    scores: np.ndarray
+    lp_scripts: np.ndarray
+    free_upos: np.ndarray
+    free_vals: np.ndarray
+    free_score: np.ndarray
+
+
+def _random_batch(rng: np.random.Generator, max_readings: int, n_upos: int) -> _Batch:
+    sets = []
+    for _ in range(12):
+        n = int(rng.integers(0, max_readings + 1))
+        upos = rng.integers(0, n_upos, n).tolist()
+        vals = rng.integers(0, 2, (n, 2)).tolist()
+        sets.append(_reading_set(upos, vals, [f"l{i}" for i in range(n)]))
+    readings = BatchReadings.of(sets, 2)
+    r = len(readings.upos)
+    return _Batch(
+        sets,
+        readings,
+        scores=rng.integers(-4, 0, r).astype(np.float32),
+        lp_scripts=rng.integers(-2, 0, r).astype(np.float32),
+        free_upos=rng.integers(0, n_upos, 12),
+        free_vals=rng.integers(0, 2, (12, 2)),
+        free_score=rng.integers(-6, 0, 12).astype(np.float32),
+    )
+
+
 def test_choose_matches_the_token_by_token_rule() -> None:
     rng = np.random.default_rng(0)
     for _ in range(50):
-        sets = []
-        for _ in range(12):
-            n = int(rng.integers(0, 4))
-            upos = rng.integers(0, 3, n).tolist()
-            vals = rng.integers(0, 2, (n, 2)).tolist()
-            sets.append(_reading_set(upos, vals, [f"l{i}" for i in range(n)]))
-        readings = BatchReadings.of(sets, 2)
-        r = len(readings.upos)
-        # coarse values, so that ties (first one wins) happen
-        scores = rng.integers(-4, 0, r).astype(np.float32)
-        lp_scripts = rng.integers(-2, 0, r).astype(np.float32)
-        free_upos = rng.integers(0, 3, 12)
-        free_vals = rng.integers(0, 2, (12, 2))
-        free_score = rng.integers(-6, 0, 12).astype(np.float32)
-        got = choose(readings, scores, lp_scripts, free_upos, free_vals, free_score, 1.0, 1.0)
-        want = _one_by_one(sets, scores, lp_scripts, free_upos, free_vals, free_score, 1.0)
+        b = _random_batch(rng, max_readings=3, n_upos=3)
+        free = (b.free_upos, b.free_vals, b.free_score)
+        got = choose(b.readings, b.scores, b.lp_scripts, *free, 1.0, 1.0)
+        want = _one_by_one(b.sets, b.scores, b.lp_scripts, *free, 1.0)
         assert [
             (int(u), v, int(lem))
             for u, v, lem in zip(got.upos, got.vals.tolist(), got.lemma_reading, strict=True)
@@ -81,38 +105,26 @@ def test_script_scores_on_demand_choose_the_same() -> None:
     rng = np.random.default_rng(1)
     asked_total = 0
     for _ in range(50):
-        sets = []
-        for _ in range(12):
-            n = int(rng.integers(0, 5))
-            upos = rng.integers(0, 2, n).tolist()
-            vals = rng.integers(0, 2, (n, 2)).tolist()
-            sets.append(_reading_set(upos, vals, [f"l{i}" for i in range(n)]))
-        readings = BatchReadings.of(sets, 2)
-        r = len(readings.upos)
-        scores = rng.integers(-4, 0, r).astype(np.float32)
-        lp_scripts = rng.integers(-2, 0, r).astype(np.float32)
-        per_token = rng.integers(-3, 3, 12).astype(np.float32)[readings.token]
-        free_upos = rng.integers(0, 2, 12)
-        free_vals = rng.integers(0, 2, (12, 2))
-        free_score = rng.integers(-6, 0, 12).astype(np.float32)
+        b = _random_batch(rng, max_readings=4, n_upos=2)
+        per_token = rng.integers(-3, 3, 12).astype(np.float32)[b.readings.token]
         asked: list[int] = []
 
         def on_demand(
             ix: np.ndarray,
             asked: list[int] = asked,
-            lp: np.ndarray = lp_scripts,
+            lp: np.ndarray = b.lp_scripts,
             shift: np.ndarray = per_token,
         ) -> np.ndarray:
             asked.extend(ix.tolist())
             return lp[ix] + shift[ix]
 
-        args = (free_upos, free_vals, free_score, 1.0, 1.0)
-        want = choose(readings, scores, lp_scripts, *args)
-        got = choose(readings, scores, None, *args, on_demand)
+        args = (b.free_upos, b.free_vals, b.free_score, 1.0, 1.0)
+        want = choose(b.readings, b.scores, b.lp_scripts, *args)
+        got = choose(b.readings, b.scores, None, *args, on_demand)
         assert got.lemma_reading.tolist() == want.lemma_reading.tolist()
         assert got.upos.tolist() == want.upos.tolist()
         # every reading asked for shares its token with another reading asked for
-        tokens = readings.token[asked].tolist()
+        tokens = b.readings.token[asked].tolist()
         assert all(tokens.count(t) >= 2 for t in tokens)
         asked_total += len(asked)
     assert asked_total > 0
