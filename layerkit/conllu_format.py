@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import codecs
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import accumulate, pairwise
 from pathlib import Path
+from typing import BinaryIO
 
 from layerkit.errors import InputError
 from layerkit.ud import UPOS_TAGS
@@ -80,8 +83,11 @@ def resolve_encoding(path: Path, requested: str | None) -> str:
     return info.name
 
 
-def read_lines(path: Path, encoding: str) -> Iterator[tuple[int, str]]:
-    """Decoded lines with their 1-based numbers, line ends stripped.
+def read_lines(
+    path: Path, encoding: str, part: FilePart | None = None
+) -> Iterator[tuple[int, str]]:
+    """Decoded lines with their 1-based numbers, line ends stripped; only those of ``part``
+    when given (numbered as in the whole file).
 
     Lines are split on bytes and decoded one at a time, so a decoding error names the exact line
     (a text-mode reader decodes ahead in chunks and would blame an earlier one).
@@ -95,7 +101,13 @@ def read_lines(path: Path, encoding: str) -> Iterator[tuple[int, str]]:
             hint="Check that the path exists and is readable.",
         ) from None
     with handle:
-        for number, raw in enumerate(handle, start=1):
+        lines: Iterable[bytes] = handle
+        first = 1
+        if part is not None:
+            handle.seek(part.start)
+            lines = _bytes_until(handle, part.end - part.start)
+            first = part.first_line
+        for number, raw in enumerate(lines, start=first):
             if number == 1 and encoding == "utf-8" and raw.startswith(codecs.BOM_UTF8):
                 raw = raw[len(codecs.BOM_UTF8) :]
             try:
@@ -110,6 +122,80 @@ def read_lines(path: Path, encoding: str) -> Iterator[tuple[int, str]]:
                     hint=ENCODING_HINT,
                 ) from None
             yield number, text.rstrip("\r\n")
+
+
+def _bytes_until(handle: BinaryIO, size: int) -> Iterator[bytes]:
+    """The lines of ``handle`` from where it is, ``size`` bytes of them (a part ends at a line
+    end)."""
+    for raw in handle:
+        yield raw
+        size -= len(raw)
+        if size <= 0:
+            return
+
+
+@dataclass(frozen=True)
+class FilePart:
+    """Bytes ``start`` to ``end`` of a file, whole sentence blocks; ``first_line``: the number of
+    its first line in the file."""
+
+    start: int
+    end: int
+    first_line: int
+
+
+#: a part never ends before this many bytes (a sentence block is rarely longer)
+_MIN_PART_BYTES = 4096
+#: the file is measured in blocks of this size to balance its parts
+_MEASURE_BYTES = 1 << 16
+
+
+def sentence_parts(path: Path, parts: int, max_bytes: int) -> list[FilePart]:
+    """``path`` cut into at least ``parts`` parts, none much over ``max_bytes``, each ending
+    after a blank line (a sentence block's end) or at the end of the file: parts that can be
+    read, tagged and written apart and put back together in order (``layerkit tag`` on several
+    processes). Parts hold about the same number of word lines (lines that are neither
+    comments nor blank; counted per 64 KiB, so within a few hundred words), since words are
+    what costs; fewer parts when the file has fewer blocks."""
+    size = path.stat().st_size
+    count = max(parts, -(-size // max_bytes), 1)
+    with path.open("rb") as handle:
+        # per block of the file: its lines, and its word lines (estimated at the block's edges)
+        lines: list[int] = []
+        words: list[int] = []
+        while block := handle.read(_MEASURE_BYTES):
+            n = block.count(b"\n")
+            lines.append(n)
+            words.append(max(n - block.count(b"\n#") - block.count(b"\n\n"), 0))
+        cum_words = list(accumulate(words, initial=0))
+        cuts = [0]
+        for k in range(1, count):
+            wanted = cum_words[-1] * k / count
+            i = max(bisect_left(cum_words, wanted) - 1, 0)  # the block where it is reached
+            within = (wanted - cum_words[i]) / words[i] if words[i] else 0.0
+            target = max(int((i + within) * _MEASURE_BYTES), cuts[-1] + _MIN_PART_BYTES)
+            if target >= size:
+                break
+            handle.seek(target - 1)
+            handle.readline()  # to the end of the line the target falls in
+            for raw in handle:  # to the end of the next blank line
+                if not raw.strip():
+                    break
+            cut = handle.tell()
+            if cut >= size:
+                break
+            if cut > cuts[-1]:
+                cuts.append(cut)
+        cuts.append(size)
+        # each part's first line: the lines of the whole blocks before it, and of the rest
+        cum_lines = list(accumulate(lines, initial=0))
+        result: list[FilePart] = []
+        for start, end in pairwise(cuts):
+            i = start // _MEASURE_BYTES
+            handle.seek(i * _MEASURE_BYTES)
+            before = handle.read(start - i * _MEASURE_BYTES).count(b"\n")
+            result.append(FilePart(start, end, 1 + cum_lines[i] + before))
+    return result
 
 
 def blocks(lines: Iterable[tuple[int, str]], path: Path) -> Iterator[Block]:

@@ -25,12 +25,26 @@ class LayerkitError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # pickled whole (title, hint, path, line...): an error raised in a worker process is
+        # re-raised in the parent as the user would have seen it there
+        return (_restore_error, (type(self), self.args, self.__dict__))
+
     def render(self) -> str:
         """The error as plain text, for stderr and logs."""
         text = f"Error: {self.title}\n{self.message}"
         if self.hint:
             text += f"\nHint: {self.hint}"
         return text
+
+
+def _restore_error(
+    cls: type[LayerkitError], args: tuple[object, ...], state: dict[str, object]
+) -> LayerkitError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
 
 
 class InputError(LayerkitError):

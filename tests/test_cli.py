@@ -287,3 +287,23 @@ def test_console_script_is_installed() -> None:
     exe = Path(sys.executable).parent / "layerkit"
     result = subprocess.run([str(exe), "--version"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "layerkit" in result.stdout
+
+
+def test_errors_survive_pickling_whole() -> None:
+    """An error raised in a worker process (``layerkit tag`` on several processes) reaches
+    the user as it would have been raised in the main one: title, message, hint, fields."""
+    import pickle
+
+    from layerkit.errors import ConflictError, InputError
+
+    error = InputError("bad column", path="/data/x.conllu", line=12, hint="Fix it.", title="T")
+    back = pickle.loads(pickle.dumps(error))
+    assert type(back) is InputError
+    assert back.render() == error.render()
+    assert (back.path, back.line, back.hint, back.title) == ("/data/x.conllu", 12, "Fix it.", "T")
+    assert str(back) == str(error) and back.args == error.args
+    conflict = pickle.loads(pickle.dumps(ConflictError("changed", hint="Refresh.")))
+    assert (
+        type(conflict) is ConflictError
+        and conflict.render() == ConflictError("changed", hint="Refresh.").render()
+    )

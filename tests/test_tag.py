@@ -350,3 +350,125 @@ def test_cli_jobs_must_be_positive(tmp_path: Path) -> None:
     result = _tag_cli(src, tmp_path / "o.conllu", "--jobs", "0")
     assert result.returncode == 2
     assert "--jobs" in result.stderr
+
+
+class _PidRecorder:
+    """The rules tagger, noting in a file which process tagged each call (a forked worker's
+    calls leave their pid too)."""
+
+    def __init__(self, inner, log: Path) -> None:
+        self.inner, self.log = inner, log
+        self.name, self.version = inner.name, inner.version
+
+    def tag(self, sentences):
+        with self.log.open("a", encoding="utf-8") as fh:
+            fh.write(f"{os.getpid()}\n")
+        return self.inner.tag(sentences)
+
+
+def _mixed_conllu(tmp_path: Path) -> Path:
+    """Real treebank sentences, then a sentence long enough to be streamed in parts
+    (STREAM_WORDS), extra blank lines, CRLF line ends, a multiword token and no final
+    newline: what a file cut into parts must survive."""
+    from layerkit_ru_morph.tagging import STREAM_WORDS
+
+    gsd = (UD / "ru_gsd-ud-dev.conllu").read_text(encoding="utf-8").split("\n\n")
+    long_words = "\n".join(
+        f"{i}\tслово\t_\t_\t_\t_\t{max(i - 1, 0)}\tdep\t_\t_" for i in range(1, STREAM_WORDS + 300)
+    )
+    crlf = "\r\n".join(
+        [
+            "# sent_id = crlf",
+            "1-2\tвчера\t_\t_\t_\t_\t_\t_\t_\t_",
+            "1\tвче\t_\t_\t_\t_\t0\troot\t_\t_",
+            "2\tра\t_\t_\t_\t_\t1\tdep\t_\t_",
+        ]
+    )
+    blocks = [*gsd[:150], "# sent_id = long\n" + long_words, *gsd[150:300], crlf + "\r\n"]
+    blocks += gsd[300:420]
+    src = tmp_path / "mixed.conllu"
+    src.write_text("\n\n\n".join(b.strip("\n") for b in blocks), encoding="utf-8")
+    return src
+
+
+def test_conllu_file_parts_hold_whole_blocks_and_keep_line_numbers(tmp_path: Path) -> None:
+    from layerkit.conllu_format import read_lines, sentence_parts
+
+    src = _mixed_conllu(tmp_path)
+    whole = list(read_lines(src, "utf-8"))
+    for parts, max_bytes in ((2, 1 << 30), (3, 1 << 30), (2, 20_000)):
+        cut = sentence_parts(src, parts, max_bytes)
+        assert len(cut) >= parts
+        if max_bytes == 20_000:
+            assert len(cut) > src.stat().st_size // 40_000  # many parts, several rounds
+        # read part by part, the lines are the file's, numbered as in the file
+        assert [line for part in cut for line in read_lines(src, "utf-8", part)] == whole
+        for part in cut[:-1]:
+            assert list(read_lines(src, "utf-8", part))[-1][1].strip() == ""  # a block's end
+    two = sentence_parts(src, 2, 1 << 30)
+    words = [
+        sum(1 for _, line in read_lines(src, "utf-8", part) if line[:1].isdigit()) for part in two
+    ]
+    assert abs(words[0] - words[1]) < 0.2 * sum(words)  # balanced by words, not bytes
+    # a file of one block cannot be cut
+    one = tmp_path / "one.conllu"
+    one.write_text("1\tа\t_\t_\t_\t_\t0\troot\t_\t_\n" * 5000, encoding="utf-8")
+    assert len(sentence_parts(one, 2, 10_000)) == 1
+
+
+def test_conllu_tagged_in_parts_on_processes_equals_one_process(rules, tmp_path: Path) -> None:
+    """A file cut into parts, tagged here and in a forked worker, round after round, gives
+    the output of one process byte for byte, with the same counts."""
+    src = _mixed_conllu(tmp_path)
+    one, many = tmp_path / "one.conllu", tmp_path / "many.conllu"
+    log = tmp_path / "pids.log"
+    report_one = tag_conllu(src, one, rules, processes=1)
+    report_many = tag_conllu(src, many, _PidRecorder(rules, log), processes=2, part_bytes=20_000)
+    assert one.read_bytes() == many.read_bytes()
+    assert (report_many.sentences, report_many.tokens) == (report_one.sentences, report_one.tokens)
+    assert report_one.tokens > 2 * 2000
+    pids = set(log.read_text(encoding="utf-8").split())
+    assert str(os.getpid()) in pids and len(pids) == 2  # this process and one worker
+
+
+def test_conllu_error_in_a_workers_part_is_reported_as_in_one_process(
+    rules, tmp_path: Path
+) -> None:
+    src = _mixed_conllu(tmp_path)
+    text = src.read_text(encoding="utf-8")
+    src.write_text(text + "\n\nx\tплохо\t_\t_\t_\t_\t0\troot\t_\t_\n", encoding="utf-8")
+    bad_line = text.count("\n") + 3
+    errors = []
+    for processes in (1, 2):
+        out = tmp_path / f"out{processes}.conllu"
+        with pytest.raises(InputError) as info:
+            tag_conllu(src, out, rules, processes=processes, part_bytes=20_000)
+        errors.append(info.value)
+        assert not out.exists()
+    assert f"line {bad_line}" in errors[0].message
+    assert errors[1].render() == errors[0].render()
+    assert (errors[1].path, errors[1].line) == (errors[0].path, errors[0].line)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mixed.conllu"]
+
+
+class _DiesInWorkers:
+    """The rules tagger, but a worker process that tags is killed (as the kernel's
+    out-of-memory killer would)."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.parent = inner, os.getpid()
+        self.name, self.version = inner.name, inner.version
+
+    def tag(self, sentences):
+        if os.getpid() != self.parent:
+            os.kill(os.getpid(), 9)
+        return self.inner.tag(sentences)
+
+
+def test_conllu_parts_of_a_killed_worker_are_tagged_here(rules, tmp_path: Path) -> None:
+    src = _mixed_conllu(tmp_path)
+    one, many = tmp_path / "one.conllu", tmp_path / "many.conllu"
+    tag_conllu(src, one, rules, processes=1)
+    report = tag_conllu(src, many, _DiesInWorkers(rules), processes=2, part_bytes=20_000)
+    assert many.read_bytes() == one.read_bytes()
+    assert report.tokens > 4000

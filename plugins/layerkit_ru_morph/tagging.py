@@ -10,8 +10,9 @@ its line number) leaves no partial output behind.
 
 from __future__ import annotations
 
+import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -23,8 +24,10 @@ from layerkit.conllu_format import (
     is_comment,
     read_lines,
     resolve_encoding,
+    sentence_parts,
 )
 from layerkit.drafts import ImportOptions
+from layerkit.nlp.neural.processes import ForkedJob, fork_is_safe
 from layerkit.nlp.segment import Segmentation, Span, segment_many, sentence_tokens
 from layerkit.nlp.types import MorphTagger, TokenAnalysis
 from layerkit.project import Importers, Project
@@ -39,6 +42,13 @@ from layerkit.project import Importers, Project
 BATCH_SENTENCES = 8192
 #: ... or fewer sentences when they have this many words together
 BATCH_WORDS = 100_000
+#: a file tagged on several processes is cut into parts of about this size (sentence blocks
+#: whole), one per process at a time: a round's output (a part's text per process) is what
+#: stays in memory. The four UD files (5.3 MB) make two parts, one per core here.
+PART_BYTES = 8 << 20
+#: bytes of CoNLL-U per word, to estimate a file's words from its size (UD Russian files have
+#: 95-100, with their comments and filled columns; a blanked file about 50)
+BYTES_PER_WORD = 60
 #: a CoNLL-U sentence with more words than this is tagged and written while it is read, part
 #: by part, so that memory does not grow with it (no real sentence comes near: UD Russian's
 #: longest has 205 words; a whole file written as one sentence does)
@@ -76,63 +86,136 @@ class _Block:
 
 
 def tag_conllu(
-    src: Path, dst: Path, tagger: MorphTagger, *, on_sentences: Progress | None = None
+    src: Path,
+    dst: Path,
+    tagger: MorphTagger,
+    *,
+    on_sentences: Progress | None = None,
+    processes: int | None = None,
+    part_bytes: int = PART_BYTES,
 ) -> TagReport:
     """Fill LEMMA, UPOS and FEATS of every word of ``src`` into ``dst``, streaming: memory
-    does not grow with the file, nor with a sentence (see :data:`STREAM_WORDS`)."""
+    does not grow with the file, nor with a sentence (see :data:`STREAM_WORDS`).
+
+    A file big enough to be worth it is cut into parts at sentence boundaries, and each part
+    is read, tagged and written by one process, this one or a worker forked from it (with the
+    loaded tagger): the whole run is then parallel, not only the tagging. ``processes``: how
+    many (default: as many as the tagger would use for the file; 1: this process alone).
+    The output is the same either way (tested)."""
     encoding = resolve_encoding(src, None)
-    report = TagReport()
+    if processes is None:
+        processes = _processes_for_file(src, tagger)
     with atomic_output(dst) as out:
-        pending: list[tuple[list[Line], list[list[str]]]] = []
-        pending_words = 0
+        if processes < 2 or not fork_is_safe():
+            return _tag_lines(read_lines(src, encoding), src, out, tagger, on_sentences)
+        return _tag_in_parts(src, encoding, out, tagger, processes, part_bytes, on_sentences)
+
+
+def _processes_for_file(src: Path, tagger: MorphTagger) -> int:
+    """The processes ``tagger`` would tag the words of ``src`` with (a tagger that cannot say
+    tags in one), the words estimated from the file's size."""
+    processes_for = getattr(tagger, "processes_for", None)
+    if processes_for is None:
+        return 1
+    return int(processes_for(src.stat().st_size // BYTES_PER_WORD))
+
+
+def _tag_in_parts(
+    src: Path,
+    encoding: str,
+    out: TextIO,
+    tagger: MorphTagger,
+    processes: int,
+    part_bytes: int,
+    on_sentences: Progress | None,
+) -> TagReport:
+    """``tag_conllu`` over parts of ``src``, ``processes`` at a time: the first of each round
+    here, the others in forked workers; written in file order. Memory holds at most one
+    round's output. An error is the one the first failing part raised, as reading the file
+    in order would have."""
+    parts = sentence_parts(src, processes, part_bytes)
+    report = TagReport()
+
+    def tag_part(index: int) -> tuple[str, TagReport]:
+        """One part, tagged into text; the first part (always tagged here) shows progress."""
+        text = io.StringIO()
+        progress = on_sentences if index == 0 else None
+        lines = read_lines(src, encoding, parts[index])
+        part_report = _tag_lines(lines, src, text, tagger, progress)
+        return text.getvalue(), part_report
+
+    with ForkedJob(tag_part, min(processes, len(parts)) - 1) as job:
+        for first in range(0, len(parts), processes):
+            group = range(first, min(first + processes, len(parts)))
+            for index, (text, part_report) in zip(group, job.run_round(group), strict=True):
+                out.write(text)
+                report.sentences += part_report.sentences
+                report.tokens += part_report.tokens
+                report.warnings += part_report.warnings
+                if on_sentences and index > 0:
+                    on_sentences(part_report.sentences)
+    return report
+
+
+def _tag_lines(
+    lines: Iterable[tuple[int, str]],
+    src: Path,
+    out: TextIO,
+    tagger: MorphTagger,
+    on_sentences: Progress | None,
+) -> TagReport:
+    """Tag the CoNLL-U ``lines`` (numbered; of ``src``, for messages) into ``out``."""
+    report = TagReport()
+    pending: list[tuple[list[Line], list[list[str]]]] = []
+    pending_words = 0
+    block = _Block()
+
+    def end_block() -> None:
+        nonlocal block, pending_words
+        if not block.lines:
+            return
+        if block.only_comments:
+            checked_block([block.first], src)  # comments with nothing after them: an error
+        if not block.streamed:
+            pending.append((block.lines, block.words))
+            pending_words += len(block.words)
+            if len(pending) >= BATCH_SENTENCES or pending_words >= BATCH_WORDS:
+                _flush(pending, tagger, out, report, on_sentences)
+                pending_words = 0
+        else:
+            _write_part(block, len(block.words), tagger, out)
+            out.write("\n")
+            report.sentences += 1
+            report.tokens += block.written_words
+            if on_sentences:
+                on_sentences(1)
         block = _Block()
 
-        def end_block() -> None:
-            nonlocal block, pending_words
-            if not block.lines:
-                return
-            if block.only_comments:
-                checked_block([block.first], src)  # comments with nothing after them: an error
-            if not block.streamed:
-                pending.append((block.lines, block.words))
-                pending_words += len(block.words)
-                if len(pending) >= BATCH_SENTENCES or pending_words >= BATCH_WORDS:
-                    _flush(pending, tagger, out, report, on_sentences)
+    for number, line in lines:
+        if not line.strip():
+            end_block()
+            continue
+        if not block.lines:
+            block.first = (number, line)
+        if is_comment(line):
+            block.lines.append(line)
+            continue
+        block.only_comments = False
+        cols = line.split("\t")
+        if check_columns(cols, number, src) == "word":
+            block.word_lines.append(len(block.lines))
+            block.lines.append(cols)
+            block.words.append(cols)
+            if len(block.words) >= STREAM_WORDS + STREAM_CONTEXT:
+                if not block.streamed:
+                    _flush(pending, tagger, out, report, on_sentences)  # keep the order
                     pending_words = 0
-            else:
-                _write_part(block, len(block.words), tagger, out)
-                out.write("\n")
-                report.sentences += 1
-                report.tokens += block.written_words
-                if on_sentences:
-                    on_sentences(1)
-            block = _Block()
-
-        for number, line in read_lines(src, encoding):
-            if not line.strip():
-                end_block()
-                continue
-            if not block.lines:
-                block.first = (number, line)
-            if is_comment(line):
-                block.lines.append(line)
-                continue
-            block.only_comments = False
-            cols = line.split("\t")
-            if check_columns(cols, number, src) == "word":
-                block.word_lines.append(len(block.lines))
-                block.lines.append(cols)
-                block.words.append(cols)
-                if len(block.words) >= STREAM_WORDS + STREAM_CONTEXT:
-                    if not block.streamed:
-                        _flush(pending, tagger, out, report, on_sentences)  # keep the order
-                        pending_words = 0
-                        block.streamed = True
-                    _write_part(block, len(block.words) - STREAM_CONTEXT, tagger, out)
-            else:
-                block.lines.append(line)
-        end_block()
-        _flush(pending, tagger, out, report, on_sentences)
+                    block.streamed = True
+                _write_part(block, len(block.words) - STREAM_CONTEXT, tagger, out)
+        else:
+            block.lines.append(line)
+    end_block()
+    _flush(pending, tagger, out, report, on_sentences)
     return report
 
 

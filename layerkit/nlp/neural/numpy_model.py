@@ -46,6 +46,12 @@ def _windows(x: np.ndarray, k: int) -> np.ndarray:
     return np.concatenate([padded[:, j : j + t] for j in range(k)], axis=-1)
 
 
+def _mm(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``x @ w`` for ``x`` of shape (..., K) as one 2-D product: numpy runs a stacked product
+    as one small GEMM per leading index, about 20% slower for a batch's (B, T, K)."""
+    return (x.reshape(-1, x.shape[-1]) @ w).reshape(*x.shape[:-1], w.shape[-1])
+
+
 def softmax(x: np.ndarray) -> np.ndarray:
     e = np.exp(x - x.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
@@ -84,14 +90,14 @@ class NumpySlovnet:
         x = np.concatenate([navec, self.shape_emb[shapes]], axis=-1)
         keep = mask[..., None].astype(F32)
         for weight, bias, scale, shift in self.layers:
-            x = _windows(x, self.kernel) @ weight
+            x = _mm(_windows(x, self.kernel), weight)
             x += bias
             np.maximum(x, 0.0, out=x)
             x *= scale
             x += shift
             x *= keep
-        probs = softmax(x @ self.proj_weight + self.proj_bias)
-        return np.concatenate([x, probs @ self.fold], axis=-1)
+        probs = softmax(_mm(x, self.proj_weight) + self.proj_bias)
+        return np.concatenate([x, _mm(probs, self.fold)], axis=-1)
 
 
 def decode_navec(navec: NavecVectors, ids: np.ndarray) -> np.ndarray:
@@ -427,11 +433,11 @@ class NumpyMorphNet:
         lengths: np.ndarray,
     ) -> np.ndarray:
         dense = batch["dense"]
-        x = dense[..., -N_POSITIONAL:] @ self._w_positional
+        x = _mm(dense[..., -N_POSITIONAL:], self._w_positional)
         x += static
         x += self._conv_bias[conv_ids][:, None, :]
         if self.slovnet is not None:
-            x += self._slovnet(batch, lengths) @ self._w_slovnet
+            x += _mm(self._slovnet(batch, lengths), self._w_slovnet)
         return x
 
     def _slovnet(self, batch: Mapping[str, np.ndarray], lengths: np.ndarray) -> np.ndarray:
@@ -463,7 +469,7 @@ class NumpyMorphNet:
         if self.suffix_emb is not None:
             s = self.suffix_emb[batch["suffix_ids"]]
             parts.append(s.reshape(b, t, -1))
-        x = np.concatenate(parts, axis=-1, dtype=F32) @ self.inp_weight
+        x = _mm(np.concatenate(parts, axis=-1, dtype=F32), self.inp_weight)
         x += self.inp_bias
         return x
 
@@ -487,9 +493,9 @@ class NumpyMorphNet:
             w, bias = heads[c]
             rows = np.flatnonzero(conv_ids == c)
             if len(rows) == b:
-                np.matmul(h, w, out=out)
+                np.matmul(h.reshape(b * t, -1), w, out=out.reshape(b * t, -1))
             else:
-                out[rows] = h[rows] @ w
+                out[rows] = _mm(h[rows], w)
             out[rows] += bias
         sizes = self.sizes if scripts else self.sizes[:-1]
         upos, *rest = np.split(out, np.cumsum(sizes)[:-1], axis=-1)

@@ -25,11 +25,12 @@ import os
 import sys
 import threading
 from bisect import bisect_left
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from itertools import accumulate, pairwise
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 #: the environment variable that fixes the number of processes (1: never fork)
 PROCESSES_ENV = "LAYERKIT_TAG_PROCESSES"
@@ -42,6 +43,30 @@ TagSerial = Callable[[Sequence[Sequence[str]]], list[list[Any]]]
 
 #: the tagging function a forked worker calls; set in the parent just before the fork
 _worker_tag: TagSerial | None = None
+#: the function a ``ForkedJob`` worker calls; set in the parent just before the fork
+_forked_job: Callable[[Any], Any] | None = None
+#: set while this process must tag in one process: it is a worker, or splits the work itself
+_one_process = False
+
+Arg = TypeVar("Arg")
+Result = TypeVar("Result")
+
+
+@contextmanager
+def one_process() -> Iterator[None]:
+    """Within it a tagger tags every call in this process (no pool of its own): for work that
+    is already split over processes one level up (``ForkedJob``)."""
+    global _one_process
+    before, _one_process = _one_process, True
+    try:
+        yield
+    finally:
+        _one_process = before
+
+
+def in_one_process() -> bool:
+    """Whether taggers must tag in this process now (see ``one_process``)."""
+    return _one_process
 
 
 def _die_with_parent(parent: int) -> None:
@@ -57,6 +82,12 @@ def _die_with_parent(parent: int) -> None:
         ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
     if os.getppid() != parent:
         os._exit(0)
+
+
+def _start_worker(parent: int) -> None:
+    global _one_process
+    _die_with_parent(parent)
+    _one_process = True  # a worker never forks workers of its own
 
 
 def _tag_in_worker(sentences: Shard) -> list[list[Any]]:
@@ -120,7 +151,7 @@ class ProcessPool:
             self._executor = ProcessPoolExecutor(
                 max_workers=workers,
                 mp_context=multiprocessing.get_context("fork"),
-                initializer=_die_with_parent,
+                initializer=_start_worker,
                 initargs=(os.getpid(),),
             )
             self._workers = workers
@@ -163,3 +194,69 @@ class ProcessPool:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
             self._workers = 0
+
+
+def _run_forked_job(arg: Any) -> Any:
+    assert _forked_job is not None, "the worker was not forked from a ForkedJob"
+    return _forked_job(arg)
+
+
+class ForkedJob(Generic[Arg, Result]):
+    """``job(arg)`` run in worker processes forked now, and in this one: for work split one
+    level above a tagging call (``layerkit tag`` splits a file into parts, each read, tagged and
+    written by one process, so that reading and writing are shared out too).
+
+    The workers are forked when the job is made, so ``job`` and everything it reaches (a loaded
+    tagger) are theirs without pickling; only ``arg`` and the result travel. Taggers tag in one
+    process inside the job, here (``run_here``) and in the workers. Use only where
+    ``fork_is_safe()``.
+    """
+
+    def __init__(self, job: Callable[[Arg], Result], workers: int) -> None:
+        global _forked_job
+        self.job = job
+        _forked_job = job
+        self._executor = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_start_worker,
+            initargs=(os.getpid(),),
+        )
+
+    def run_round(self, args: Sequence[Arg]) -> list[Result]:
+        """``job(arg)`` for each of ``args`` at the same time: the first here, the others in
+        the workers (no more of them than workers). The result of one whose worker died
+        (killed, out of memory) is computed here instead; an error ``job`` raised in a worker
+        is raised here."""
+        futures: list[Future[Result] | None] = []
+        for arg in args[1:]:
+            try:
+                futures.append(self._executor.submit(_run_forked_job, arg))
+            except BrokenProcessPool:
+                futures.append(None)
+        results = [self.run_here(args[0])]
+        for arg, future in zip(args[1:], futures, strict=True):
+            try:
+                results.append(future.result() if future is not None else self.run_here(arg))
+            except BrokenProcessPool:
+                results.append(self.run_here(arg))
+        return results
+
+    def run_here(self, arg: Arg) -> Result:
+        """``job(arg)`` in this process (its taggers in one process meanwhile)."""
+        with one_process():
+            return self.job(arg)
+
+    def close(self, *, kill: bool = False) -> None:
+        """Stop the workers; ``kill``: at once, abandoning what they are doing (after an error,
+        whose report should not wait for the other parts)."""
+        if kill:
+            for process in list((self._executor._processes or {}).values()):
+                process.kill()
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> ForkedJob[Arg, Result]:
+        return self
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        self.close(kill=exc_type is not None)

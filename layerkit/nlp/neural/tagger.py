@@ -35,6 +35,7 @@ from layerkit.nlp.neural.processes import (
     MIN_PARALLEL_TOKENS,
     ProcessPool,
     fork_is_safe,
+    in_one_process,
     requested_processes,
     split_by_tokens,
 )
@@ -281,9 +282,20 @@ class NeuralTagger:
 
     def _process_count(self, tokens: int) -> int:
         """How many processes tag a call of ``tokens`` tokens (see ``processes``)."""
-        if self.runtime != "numpy" or tokens < MIN_PARALLEL_TOKENS or not fork_is_safe():
+        if (
+            self.runtime != "numpy"
+            or tokens < MIN_PARALLEL_TOKENS
+            or in_one_process()
+            or not fork_is_safe()
+        ):
             return 1
         return self.processes or self._free_cores
+
+    def processes_for(self, tokens: int) -> int:
+        """How many processes a call of ``tokens`` tokens would be tagged with now: for callers
+        that split bigger work over processes themselves (``processes.ForkedJob``)."""
+        self._size_threads()
+        return self._process_count(tokens)
 
     def tag(self, sentences: Sequence[Sequence[str]]) -> list[list[TokenAnalysis]]:
         """Lemma, UPOS, FEATS and confidence of every token of ``sentences``. A big call is
