@@ -128,3 +128,32 @@ def test_train_help_lists_every_setting(capsys: pytest.CaptureFixture[str]) -> N
     assert code == 0
     for field in config_fields():
         assert "--" + field.name.replace("_", "-") in out
+
+
+def test_training_commands_load_only_when_they_run(capsys: pytest.CaptureFixture[str]) -> None:
+    """``layerkit --help`` lists the training commands as their own help says, without
+    importing them (their options come from the training configuration: 0.1 s of imports
+    every other command would pay); a command imports its module when it runs."""
+    import subprocess
+    import sys
+
+    import click
+    from layerkit_train import COMMANDS, LazyCommand, commands
+
+    for name in COMMANDS:
+        real = getattr(commands, name)
+        lazy = LazyCommand(name, COMMANDS[name])
+        for limit in (45, 60, 200):
+            assert lazy.get_short_help_str(limit) == real.get_short_help_str(limit), name
+    probe = (
+        "import sys; from layerkit.cli import main; code = main(['--help']); "
+        "print('LOADED', 'layerkit_train.commands' in sys.modules, 'pydantic' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert "LOADED False False" in result.stdout
+    assert "repoint" in result.stdout and "Fine-tune a causal LM" in result.stdout
+    code, out, _ = cli(capsys, "repoint", "--help")
+    assert code == 0 and "--base-model" in out
+    assert isinstance(commands.repoint, click.Command)

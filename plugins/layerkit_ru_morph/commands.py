@@ -72,7 +72,6 @@ def tag(
 ) -> None:
     """Tag INPUT (.conllu keeps its tokenization; .txt/.md are tokenized) into CoNLL-U."""
     from layerkit.nlp.taggers import load_tagger
-    from layerkit.project import Importers
     from layerkit_ru_morph.tagging import choose_convention, tag_conllu, tag_text
 
     if not input_path.is_file():
@@ -90,6 +89,8 @@ def tag(
             report = tag_conllu(input_path, output, tagger, on_sentences=advance)
         else:
             # the importers alone, not the whole project: no store to open here
+            from layerkit.project import Importers
+
             importers = Importers.load(ctx.obj.plugin_paths)
             report = tag_text(
                 importers, input_path, output, tagger, encoding=encoding, on_sentences=advance

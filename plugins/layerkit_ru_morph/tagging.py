@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from layerkit.atomic import atomic_output
 from layerkit.conllu_format import (
@@ -30,7 +30,9 @@ from layerkit.drafts import ImportOptions
 from layerkit.nlp.neural.processes import ForkedJob, fork_is_safe
 from layerkit.nlp.segment import Segmentation, Span, segment_many, sentence_tokens
 from layerkit.nlp.types import MorphTagger, TokenAnalysis
-from layerkit.project import Importers, Project
+
+if TYPE_CHECKING:  # tagging CoNLL-U needs no project (its schemas: 0.1 s of imports)
+    from layerkit.project import Importers, Project
 
 #: sentences read, tagged and written together: one tagging call, split over the worker
 #: processes. Big, because every call is a point where the processes wait for each other
