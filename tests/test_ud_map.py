@@ -299,3 +299,30 @@ def test_a_capitalised_common_noun_offered_as_a_name_keeps_lower_case_parts() ->
     form does, not "Москва-Река"."""
     assert has("Москва-река", "Москва-река", "PROPN")
     assert not has("Москва-река", "Москва-Река", "PROPN")
+
+
+def test_cyrillic_word_shortcut_reads_as_the_shape_checks_would(monkeypatch) -> None:
+    """Words of Cyrillic letters skip the shape checks (punctuation, symbols, URLs,
+    numbers...) on their way to the dictionary: the readings must be the ones those checks
+    would have led to, for every such word of a UD file and the shapes that do match them
+    (a smiley of look-alike letters, abbreviations)."""
+    import re
+
+    from conftest import SHARED
+
+    import layerkit.nlp.analyzer as analyzer
+
+    words = {
+        line.split("\t")[1]
+        for line in (SHARED / "data" / "ud" / "ru_taiga-ud-dev.conllu")
+        .read_text(encoding="utf-8")
+        .splitlines()
+        if line[:1].isdigit()
+    }
+    words = {w for w in words if analyzer._CYRILLIC_WORD.fullmatch(w)}
+    words |= {"хР", "Хрр", "т", "ст", "г", "СССР", "ё", "ЁЖ"}
+    assert len(words) > 3000
+    fast = {w: analyzer._readings(w) for w in words}
+    monkeypatch.setattr(analyzer, "_CYRILLIC_WORD", re.compile(r"(?!)"))  # no shortcut
+    assert {w: analyzer._readings(w) for w in words} == fast
+    assert fast["хР"][0][0].upos == "SYM"  # the smiley is still one

@@ -49,6 +49,9 @@ _ROMAN = re.compile(r"M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3
 _ENTITY = re.compile(r"(?:&#?\w+;)+")
 _CYRILLIC = re.compile(r"[а-яёА-ЯЁ]")
 _INITIAL = re.compile(r"[А-ЯЁ]\.")
+#: a word of Cyrillic letters only: most forms, and none of the shapes ``_readings`` checks for
+#: before the dictionary but a smiley of look-alikes (хР) and an abbreviation
+_CYRILLIC_WORD = re.compile(r"[а-яёА-ЯЁ]+")
 _SMILEY = re.compile(r"[:;=8xXхХ]-?[()DdPpРр3*|/\\]+|[()]{2,}|\^_?\^|<3")
 
 #: punctuation characters (Unicode category P) that UD tags SYM
@@ -183,6 +186,10 @@ def _is_symbol_char(ch: str) -> bool:
 
 def _readings(form: str) -> Scored:
     """Readings by token shape, falling through to pymorphy3 for words."""
+    if _CYRILLIC_WORD.fullmatch(form) and not _SMILEY.fullmatch(form):
+        # the shortcut for most forms: what the checks below would conclude
+        low = form.lower()
+        return _abbreviation(form, low) if low in ABBREVIATIONS else _pymorphy(form)
     if not form or form.isspace():
         return _fixed(form, "X", source="shape:empty")
     if all(

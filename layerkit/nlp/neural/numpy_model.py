@@ -201,7 +201,10 @@ class NumpyLSTM:
                 w_ih.append(_f32(wi.T))
                 w_hh.append(_f32(wh.T))
                 bias.append(b * scale[:, 0])
-            self.layers.append((np.stack(w_ih), np.stack(w_hh), np.stack(bias)))
+            # both directions' input weights side by side: one product for the two
+            self.layers.append(
+                (_f32(np.concatenate(w_ih, axis=1)), np.stack(w_hh), np.concatenate(bias))
+            )
 
     def __call__(self, x: np.ndarray, lengths: np.ndarray) -> np.ndarray:
         b, t, _ = x.shape
@@ -218,10 +221,11 @@ class NumpyLSTM:
             # every step's input projection, time-major: (T, 2, B, 4H), the reverse direction
             # reading each sentence backwards
             pre = np.empty((t, 2, b, 4 * h), F32)
-            for d, src in enumerate((seq, seq[rows, rev])):
-                proj = src.reshape(b * t, n_in) @ w_ih[d]
-                proj += bias[d]
-                pre[:, d] = proj.reshape(b, t, 4 * h).transpose(1, 0, 2)
+            proj = seq.reshape(b * t, n_in) @ w_ih
+            proj += bias
+            proj = proj.reshape(b, t, 2, 4 * h)
+            pre[:, 0] = proj[:, :, 0].transpose(1, 0, 2)
+            pre[:, 1] = proj[rows, rev, 1].transpose(1, 0, 2)
             out = np.zeros((t, 2, b, h), F32)
             hs = np.zeros((2, b, h), F32)
             cs = np.zeros((2, b, h), F32)
