@@ -1,5 +1,5 @@
 import sys
 
-from layerkit.cli import main
+from layerkit.cli import run
 
-sys.exit(main())
+sys.exit(run())

@@ -6,6 +6,7 @@ anything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -978,5 +979,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def run() -> int:
+    """The ``layerkit`` console script: ``main``, then an exit that does not walk every object
+    still loaded. The interpreter's last collector passes at exit took 0.28 s after tagging a
+    file (the model, the dictionaries and the caches are millions of objects); frozen, they are
+    skipped (0.05 s). Objects are still finalized as usual; only cycles among them are left
+    to the operating system, which frees the whole process anyway."""
+    code = main()
+    gc.freeze()
+    return code
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

@@ -27,6 +27,7 @@ from layerkit.conllu_format import (
     sentence_parts,
 )
 from layerkit.drafts import ImportOptions
+from layerkit.gc_pause import paused_gc
 from layerkit.nlp.neural.processes import ForkedJob, fork_is_safe
 from layerkit.nlp.segment import Segmentation, Span, segment_many, sentence_tokens
 from layerkit.nlp.types import MorphTagger, TokenAnalysis
@@ -107,7 +108,8 @@ def tag_conllu(
     encoding = resolve_encoding(src, None)
     if processes is None:
         processes = _processes_for_file(src, tagger)
-    with atomic_output(dst) as out:
+    # reading and writing make no reference cycles either (see layerkit.gc_pause)
+    with paused_gc(), atomic_output(dst) as out:
         if processes < 2 or not fork_is_safe():
             return _tag_lines(read_lines(src, encoding), src, out, tagger, on_sentences)
         return _tag_in_parts(src, encoding, out, tagger, processes, part_bytes, on_sentences)

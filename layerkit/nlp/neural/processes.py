@@ -20,6 +20,7 @@ the workers tag the others, so no core waits.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sys
@@ -88,6 +89,10 @@ def _start_worker(parent: int) -> None:
     global _one_process
     _die_with_parent(parent)
     _one_process = True  # a worker never forks workers of its own
+    # A worker only tags, which makes no reference cycles (see layerkit.gc_pause): no
+    # collector passes over the objects it was forked with, nor over those it makes.
+    gc.freeze()
+    gc.disable()
 
 
 def _tag_in_worker(sentences: Shard) -> list[list[Any]]:

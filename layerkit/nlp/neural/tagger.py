@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from layerkit.gc_pause import paused_gc
 from layerkit.nlp.neural.config import ModelConfig
 from layerkit.nlp.neural.decoding import BatchReadings, choose
 from layerkit.nlp.neural.features import (
@@ -301,6 +302,10 @@ class NeuralTagger:
         """Lemma, UPOS, FEATS and confidence of every token of ``sentences``. A big call is
         split over worker processes, one per free core (``processes``); the results are the
         same as in one process."""
+        with paused_gc():
+            return self._tag(sentences)
+
+    def _tag(self, sentences: Sequence[Sequence[str]]) -> list[list[TokenAnalysis]]:
         self._size_threads()
         lengths = [len(s) for s in sentences]
         parts = self._process_count(sum(lengths))
