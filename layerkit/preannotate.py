@@ -9,7 +9,7 @@ long for the write lock.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -160,54 +160,83 @@ def preannotate(
         if on_warning is not None:
             for warning in report.warnings:
                 on_warning(warning)
+    # Batch by batch: read, have it annotated, check, store. A pre-annotator that can work
+    # elsewhere meanwhile (``annotate_later``: the tagger on its worker processes) is given
+    # the next batch before this process stores the one before it.
+    start = getattr(preannotator, "annotate_later", None)
+    #: the batch given to the pre-annotator and not stored yet, and the paragraphs read by then
+    pending: tuple[list[Any], Callable[[], Sequence[Any]], int] | None = None
     done = 0
-    for offset in range(0, len(ids), batch_size):
-        # The domain model's paragraphs, with the layers below the one filled: what a model
-        # of a higher layer reads its context from.
-        batch = store.read_paragraphs(ids[offset : offset + batch_size], layers=below)
-        done += len(batch)
-        if require_done_below:
-            ready = [p for p in batch if all(_state(p, b) == "done" for b in below)]
-            report.not_ready += len(batch) - len(ready)
-            batch = ready
-        report.eligible += len(batch)
-        if not batch:
+    for offset in range(0, len(ids) + batch_size, batch_size):
+        batch: list[Any] = []
+        if offset < len(ids):
+            # The domain model's paragraphs, with the layers below the one filled: what a
+            # model of a higher layer reads its context from.
+            batch = store.read_paragraphs(ids[offset : offset + batch_size], layers=below)
+            done += len(batch)
+            if require_done_below:
+                ready = [p for p in batch if all(_state(p, b) == "done" for b in below)]
+                report.not_ready += len(batch) - len(ready)
+                batch = ready
+            report.eligible += len(batch)
+        started = None
+        if batch:
+            inputs: list[ParagraphInput] = batch
+            if start is not None:
+                started = (batch, start(inputs), done)
+            else:
+                results = preannotator.annotate(inputs)
+                started = (batch, lambda results=results: results, done)
+        if pending is not None:
+            _store_batch(project, store, preannotator, layer, origin, *pending[:2], report)
             if on_progress:
-                on_progress(done, len(ids))
-            continue
-        inputs: list[ParagraphInput] = batch
-        results = preannotator.annotate(inputs)
-        if len(results) != len(inputs):
-            raise InputError(
-                f"pre-annotator {preannotator.name!r} returned {len(results)} results for "
-                f"{len(inputs)} paragraphs.",
-                hint="This is a bug in the plugin; nothing from this batch was stored.",
-            )
-        checked = []
-        for paragraph, drafts in zip(batch, results, strict=True):
-            assert paragraph.id is not None
-            if isinstance(drafts, InvalidSuggestion):
-                report.invalid.append((paragraph.id, drafts.reason))
-                continue
-            rows = []
-            local = {d.local_id: d.to_row() for d in drafts if d.local_id is not None}
-            for draft in drafts:
-                row = {**draft.to_row(), "annotator": origin, "origin": origin}
-                problem = project.schemas.check_annotation(
-                    row, text_length=len(paragraph.text), local_ids=local
-                )
-                if problem or draft.layer != layer:
-                    raise InputError(
-                        f"pre-annotator {preannotator.name!r} produced an invalid "
-                        f"annotation for paragraph {paragraph.id}: {problem or 'wrong layer'}.",
-                        hint="This is a bug in the plugin; nothing from this batch was stored.",
-                    )
-                rows.append(row)
-            checked.append((paragraph.id, rows))
-        _write_in_steps(store, origin, layer, checked, report)
-        if on_progress:
-            on_progress(done, len(ids))
+                on_progress(pending[2], len(ids))
+        if started is None and offset < len(ids) and on_progress:
+            on_progress(done, len(ids))  # nothing in it to annotate: done already
+        pending = started
     return report
+
+
+def _store_batch(
+    project: Project,
+    store: Store,
+    preannotator: Preannotator,
+    layer: str,
+    origin: str,
+    batch: list[Any],
+    results_of: Callable[[], Sequence[Any]],
+    report: PreannotateReport,
+) -> None:
+    """Check a batch's suggestions whole, then store them (``_write_in_steps``)."""
+    results = results_of()
+    if len(results) != len(batch):
+        raise InputError(
+            f"pre-annotator {preannotator.name!r} returned {len(results)} results for "
+            f"{len(batch)} paragraphs.",
+            hint="This is a bug in the plugin; nothing from this batch was stored.",
+        )
+    checked = []
+    for paragraph, drafts in zip(batch, results, strict=True):
+        assert paragraph.id is not None
+        if isinstance(drafts, InvalidSuggestion):
+            report.invalid.append((paragraph.id, drafts.reason))
+            continue
+        rows = []
+        local = {d.local_id: d.to_row() for d in drafts if d.local_id is not None}
+        for draft in drafts:
+            row = {**draft.to_row(), "annotator": origin, "origin": origin}
+            problem = project.schemas.check_annotation(
+                row, text_length=len(paragraph.text), local_ids=local
+            )
+            if problem or draft.layer != layer:
+                raise InputError(
+                    f"pre-annotator {preannotator.name!r} produced an invalid "
+                    f"annotation for paragraph {paragraph.id}: {problem or 'wrong layer'}.",
+                    hint="This is a bug in the plugin; nothing from this batch was stored.",
+                )
+            rows.append(row)
+        checked.append((paragraph.id, rows))
+    _write_in_steps(store, origin, layer, checked, report)
 
 
 def _write_in_steps(

@@ -293,6 +293,33 @@ def test_big_calls_are_split_over_processes_with_the_same_results() -> None:
     assert two._pool is None
 
 
+def test_tag_later_runs_every_shard_on_workers_and_gives_what_tag_gives() -> None:
+    """``tag_later`` returns at once, every shard on a worker (two of them for two
+    processes); its results are ``tag``'s. A worker killed meanwhile costs nothing: its shard
+    is tagged here when the results are asked for. A small call is tagged at once, here."""
+    import os
+    import signal
+
+    sents = [s.forms for s in read_conllu(str(HOUSE), "ud")[:400]]
+    one = load_neural_tagger(processes=1)
+    two = load_neural_tagger(processes=2)
+    try:
+        serial = one.tag(sents)
+        collect = two.tag_later(sents)
+        assert two._pool is not None and len(two._pool.worker_pids()) == 2
+        later = collect()
+        assert _labels(later) == _labels(serial)
+        for x, y in zip(later, serial, strict=True):
+            assert all(abs(a.confidence - b.confidence) < 1e-3 for a, b in zip(x, y, strict=True))
+        collect = two.tag_later(sents)
+        os.kill(two._pool.worker_pids()[0], signal.SIGKILL)
+        assert _labels(collect()) == _labels(serial)
+        small = one.tag_later(sents[:3])
+        assert one._pool is None and small() == one.tag(sents[:3])
+    finally:
+        two.close()
+
+
 @pytest.mark.parametrize(
     ("lengths", "parts", "expected"),
     [

@@ -107,3 +107,65 @@ def test_cli_preannotate_and_tag(tmp_path: Path, db_url: str) -> None:
     assert status["annotations"]["lexical"] == 11
     again = lk("preannotate")
     assert "nothing to do" in again.stderr
+
+
+def test_batches_overlap_and_store_what_one_batch_at_a_time_stores(
+    project: Project, tmp_path: Path
+) -> None:
+    """A pre-annotator with ``annotate_later`` is given the next batch before the previous
+    one is stored; the store ends up as with ``annotate`` alone, batch after batch, and
+    progress counts stored paragraphs."""
+
+    class Recorded:
+        """The rules pre-annotator, its calls noted; with ``annotate`` only, or also
+        ``annotate_later``."""
+
+        def __init__(self, later: bool) -> None:
+            self.inner = LexicalPreannotator(kind="rules")
+            self.name, self.layer = self.inner.name, self.inner.layer
+            self.version, self.description = self.inner.version, self.inner.description
+            self.events: list[str] = []
+            if later:
+                self.annotate_later = self._annotate_later
+
+        def annotate(self, paragraphs):  # type: ignore[no-untyped-def]
+            self.events.append(f"annotate {len(paragraphs)}")
+            return self.inner.annotate(paragraphs)
+
+        def _annotate_later(self, paragraphs):  # type: ignore[no-untyped-def]
+            self.events.append(f"start {len(paragraphs)}")
+            collect = self.inner.annotate_later(paragraphs)
+
+            def results():  # type: ignore[no-untyped-def]
+                self.events.append("collect")
+                return collect()
+
+            return results
+
+    made = {}
+    for later in (True, False):
+        each = Project.load(str(tmp_path / f"lk-{later}.db"))
+        with each.open_store(create=True) as store:
+            import_paths(each, store, [SAMPLE / "science.txt", SAMPLE / "news.txt"])
+            recorded = Recorded(later)
+            progress: list[int] = []
+            report = preannotate(
+                each,
+                store,
+                recorded,
+                batch_size=2,
+                on_progress=lambda d, t, seen=progress: seen.append(d),
+            )
+            made[later] = {
+                p.text: [(a.start, a.end, a.label, a.attrs) for a in store.annotations(p.id)]
+                for p in store.iter_paragraphs()
+            }
+            total = report.candidates
+            assert report.filled == total > 4
+            assert progress == [min(n, total) for n in range(2, total + 2, 2)]
+            if later:
+                # the second batch is started before the first is collected and stored
+                assert recorded.events[:3] == ["start 2", "start 2", "collect"]
+            else:
+                assert recorded.events[0] == "annotate 2"
+    assert made[True] == made[False]

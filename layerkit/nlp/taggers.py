@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
-from typing import Any, Literal
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, cast
 
 from layerkit.errors import UsageError
 from layerkit.nlp.types import MorphTagger, TokenAnalysis
@@ -155,6 +155,15 @@ class WindowedTagger:
             out[i] = analyses
         return out
 
+    def tag_later(
+        self, sentences: Sequence[Sequence[str]]
+    ) -> Callable[[], list[list[TokenAnalysis]]]:
+        """``tag`` started now, collected by calling what it returns (see ``tag_later``)."""
+        if all(len(s) <= self.max_tokens for s in sentences):
+            return tag_later(self.inner, sentences)
+        done = self.tag(sentences)  # windows of long sentences: tagged here and now
+        return lambda: done
+
     def _tag_long(self, forms: Sequence[str]) -> list[TokenAnalysis]:
         core = self.max_tokens - 2 * self.context
         result: list[TokenAnalysis] = []
@@ -179,3 +188,16 @@ class WindowedTagger:
                 flush()
         flush()
         return result
+
+
+def tag_later(
+    tagger: MorphTagger, sentences: Sequence[Sequence[str]]
+) -> Callable[[], list[list[TokenAnalysis]]]:
+    """``tagger.tag(sentences)``, started now where the tagger can work in other processes
+    meanwhile (the trained model on several cores: ``NeuralTagger.tag_later``), else done now;
+    the result comes from calling what this returns."""
+    later = getattr(tagger, "tag_later", None)
+    if later is not None:
+        return cast(Callable[[], list[list[TokenAnalysis]]], later(sentences))
+    done = tagger.tag(sentences)
+    return lambda: done

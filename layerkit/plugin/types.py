@@ -96,6 +96,13 @@ class InvalidSuggestion:
 
 @runtime_checkable
 class Preannotator(Protocol):
+    """Fills a layer with a model's suggestions. Optional methods (looked up, not required):
+    ``before_work(count)`` (warnings before any work), ``from_checkpoint(...)`` (made from a
+    training run) and ``annotate_later(paragraphs)``: ``annotate`` started now, its results
+    returned by calling what it returns, so that ``layerkit preannotate`` stores the previous
+    batch while a pre-annotator that works in other processes (the built-in tagger, on its
+    worker processes) annotates the next."""
+
     name: str
     version: str
     layer: str

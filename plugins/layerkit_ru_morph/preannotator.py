@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from layerkit.drafts import AnnotationDraft
-from layerkit.nlp.taggers import TaggerKind, load_tagger
+from layerkit.nlp.taggers import TaggerKind, load_tagger, tag_later
 from layerkit.nlp.types import MorphTagger
 from layerkit.plugin.types import ParagraphInput
 
@@ -38,29 +38,41 @@ class LexicalPreannotator:
         return tagger.version if tagger.name == self.name else f"{tagger.name}-{tagger.version}"
 
     def annotate(self, paragraphs: Sequence[ParagraphInput]) -> list[list[AnnotationDraft]]:
+        return self.annotate_later(paragraphs)()
+
+    def annotate_later(
+        self, paragraphs: Sequence[ParagraphInput]
+    ) -> Callable[[], list[list[AnnotationDraft]]]:
+        """``annotate``, started now: the trained model tags on its worker processes while
+        ``layerkit preannotate`` stores the batch before (see ``Preannotator``)."""
         groups = [p.sentence_tokens() for p in paragraphs]
         sentences = [
             [p.text[a:b] for a, b in sentence]
             for p, group in zip(paragraphs, groups, strict=True)
             for sentence in group
         ]
-        tagged = iter(self.tagger.tag(sentences))
-        out: list[list[AnnotationDraft]] = []
-        for group in groups:
-            drafts = []
-            for sentence in group:
-                for (start, end), analysis in zip(sentence, next(tagged), strict=True):
-                    drafts.append(
-                        AnnotationDraft(
-                            layer="lexical",
-                            kind="token",
-                            field="morph",
-                            start=start,
-                            end=end,
-                            label=analysis.upos,
-                            attrs={"lemma": analysis.lemma, "feats": analysis.feats},
-                            confidence=round(analysis.confidence, 4),
+        tagged_later = tag_later(self.tagger, sentences)
+
+        def drafts() -> list[list[AnnotationDraft]]:
+            tagged = iter(tagged_later())
+            out: list[list[AnnotationDraft]] = []
+            for group in groups:
+                made = []
+                for sentence in group:
+                    for (start, end), analysis in zip(sentence, next(tagged), strict=True):
+                        made.append(
+                            AnnotationDraft(
+                                layer="lexical",
+                                kind="token",
+                                field="morph",
+                                start=start,
+                                end=end,
+                                label=analysis.upos,
+                                attrs={"lemma": analysis.lemma, "feats": analysis.feats},
+                                confidence=round(analysis.confidence, 4),
+                            )
                         )
-                    )
-            out.append(drafts)
-        return out
+                out.append(made)
+            return out
+
+        return drafts

@@ -183,6 +183,32 @@ class ProcessPool:
         # tagged here, and the next big one starts new workers
         return self._serial(shards, here)
 
+    def submit_shards(self, shards: list[Shard]) -> Callable[[], list[list[list[Any]]]]:
+        """Every shard on a worker process, this one left free for other work (storing what
+        was tagged before, say); returns the function that waits for the results. A shard
+        whose worker died is tagged here when the results are asked for."""
+        futures: list[Future[list[list[Any]]]] | None
+        try:
+            pool = self._pool(len(shards))
+            futures = [pool.submit(_tag_in_worker, shard) for shard in shards]
+        except BrokenProcessPool:
+            futures = None
+
+        def results() -> list[list[list[Any]]]:
+            if futures is None:
+                self.close()
+                return [self.tag_serial(shard) for shard in shards]
+            out = []
+            for shard, future in zip(shards, futures, strict=True):
+                try:
+                    out.append(future.result())
+                except BrokenProcessPool:
+                    self.close()  # the next call starts new workers
+                    out.append(self.tag_serial(shard))
+            return out
+
+        return results
+
     def _serial(self, shards: list[Shard], first: list[list[Any]]) -> list[list[list[Any]]]:
         self.close()
         return [first, *(self.tag_serial(shard) for shard in shards[1:])]

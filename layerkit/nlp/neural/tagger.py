@@ -306,20 +306,50 @@ class NeuralTagger:
             return self._tag(sentences)
 
     def _tag(self, sentences: Sequence[Sequence[str]]) -> list[list[TokenAnalysis]]:
+        shards = self._shards(sentences)
+        if shards is None:
+            return self._tag_serial(sentences)
+        tagged = self._worker_pool().map_shards(shards)
+        return [row for shard in tagged for row in shard]
+
+    def tag_later(
+        self, sentences: Sequence[Sequence[str]]
+    ) -> Callable[[], list[list[TokenAnalysis]]]:
+        """``tag``, started now on the worker processes (every shard: this process is left
+        free, e.g. to store the previous batch meanwhile), collected by calling what it
+        returns. A call too small to split over processes is tagged here and now."""
+        with paused_gc():
+            shards = self._shards(sentences)
+            if shards is None:
+                done = self._tag_serial(sentences)
+                return lambda: done
+            results = self._worker_pool().submit_shards(shards)
+
+        def collect() -> list[list[TokenAnalysis]]:
+            with paused_gc():
+                return [row for shard in results() for row in shard]
+
+        return collect
+
+    def _shards(self, sentences: Sequence[Sequence[str]]) -> list[list[list[str]]] | None:
+        """``sentences`` split for the worker processes, or None when tagged in this one."""
         self._size_threads()
         lengths = [len(s) for s in sentences]
         parts = self._process_count(sum(lengths))
-        if parts > 1:
-            shards = split_by_tokens(lengths, parts)
-            if len(shards) > 1:
-                if self._pool is not None and self._pool_settings != self._settings():
-                    self.close()  # the workers hold a copy of the tagger as it was forked
-                if self._pool is None:
-                    self._pool = ProcessPool(self._tag_serial)
-                    self._pool_settings = self._settings()
-                tagged = self._pool.map_shards([[list(sentences[i]) for i in r] for r in shards])
-                return [row for shard in tagged for row in shard]
-        return self._tag_serial(sentences)
+        if parts < 2:
+            return None
+        ranges = split_by_tokens(lengths, parts)
+        if len(ranges) < 2:
+            return None
+        return [[list(sentences[i]) for i in r] for r in ranges]
+
+    def _worker_pool(self) -> ProcessPool:
+        if self._pool is not None and self._pool_settings != self._settings():
+            self.close()  # the workers hold a copy of the tagger as it was forked
+        if self._pool is None:
+            self._pool = ProcessPool(self._tag_serial)
+            self._pool_settings = self._settings()
+        return self._pool
 
     def _settings(self) -> tuple[Any, ...]:
         """What a caller may change on a loaded tagger (benches switch these)."""
