@@ -51,3 +51,25 @@ def test_busy_elsewhere_on_this_machine() -> None:
     busy = threads.busy_elsewhere(samples=2, interval=0.0)
     assert busy >= 0
     assert 1 <= free_cores() <= threads.usable_cores()
+
+
+def test_our_own_worker_processes_are_not_busy_elsewhere() -> None:
+    """A tagger's own workers, busy with its work, must not count as other processes'
+    load, or it would leave their cores to them and tag the next batch alone."""
+    import subprocess
+    import sys
+    import time
+
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.3)
+        assert threads._own_running(Path(f"/proc/{spinner.pid}/task")) == 1
+        differences = []
+        for _ in range(5):
+            counted = threads.busy_elsewhere(samples=1)
+            ours = threads.busy_elsewhere(samples=1, ours=[spinner.pid])
+            differences.append(counted - ours)
+        assert max(differences) >= 1  # the spinner counts, unless it is ours
+    finally:
+        spinner.kill()
+        spinner.wait()

@@ -1531,18 +1531,13 @@ class BulkWriter:
         a paragraph whose layer has any annotation a person made (an annotator's, an
         adjudicator's, imported gold) is left alone (returns False).
         """
-        layer_rows = (annotations_t.c.paragraph_id == paragraph_id) & (
-            annotations_t.c.layer == layer
-        )
         # Under the paragraph's lock: an annotator's edit of this layer either committed before
         # (and is seen below) or waits until this transaction ends.
         lock_paragraphs(self.conn, [paragraph_id])
-        human = self.conn.execute(
-            sa.select(annotations_t.c.id).where(layer_rows & _by_a_person()).limit(1)
-        ).first()
-        if human is not None:
+        where = {"paragraph_id": paragraph_id, "layer": layer}
+        if self.conn.execute(_PERSONS_IN_LAYER, where).first() is not None:
             return False
-        self.conn.execute(annotations_t.delete().where(layer_rows))
+        self.conn.execute(_DELETE_LAYER, where)
         self.add_annotations(paragraph_id, rows)
         return True
 
@@ -1594,3 +1589,12 @@ def _annotation_values(
 def _by_a_person() -> sa.ColumnElement[bool]:
     """Annotations that are not a model's suggestion (:func:`layerkit.model.is_suggestion`)."""
     return ~annotations_t.c.origin.startswith(MODEL_ORIGIN_PREFIX, autoescape=True)
+
+
+# A paragraph's layer, in statements built once (per paragraph, building them cost more than
+# running them): whether a person annotated it; its annotations, deleted.
+_LAYER_ROWS = (annotations_t.c.paragraph_id == sa.bindparam("paragraph_id")) & (
+    annotations_t.c.layer == sa.bindparam("layer")
+)
+_PERSONS_IN_LAYER = sa.select(annotations_t.c.id).where(_LAYER_ROWS & _by_a_person()).limit(1)
+_DELETE_LAYER = annotations_t.delete().where(_LAYER_ROWS)

@@ -279,7 +279,8 @@ class NeuralTagger:
             self._sized_at = now
             set_threads(self.threads, self.runtime)
             if self.processes is None and self.runtime == "numpy":
-                self._free_cores = free_cores()
+                ours = self._pool.worker_pids() if self._pool is not None else []
+                self._free_cores = free_cores(ours=ours)
 
     def _process_count(self, tokens: int) -> int:
         """How many processes tag a call of ``tokens`` tokens (see ``processes``)."""

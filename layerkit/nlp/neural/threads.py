@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import statistics
 import time
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -48,8 +49,11 @@ def _own_running(task_dir: Path = Path("/proc/self/task")) -> int:
     return n
 
 
-def busy_elsewhere(samples: int = 3, interval: float = 0.002) -> float:
-    """Threads of other processes that are running or waiting for a core, now.
+def busy_elsewhere(samples: int = 3, interval: float = 0.002, ours: Sequence[int] = ()) -> float:
+    """Threads of other processes that are running or waiting for a core, now; ``ours``:
+    process ids that are not "other" either (this tagger's own worker processes, busy with
+    the work the count is for: counted as busy, the tagger would leave their cores to them
+    and tag alone, at half speed, while they sit idle).
 
     An instantaneous count (the median of a few samples a few milliseconds apart, so that a
     short-lived process does not count), not the load average: that trails by a minute, and
@@ -65,16 +69,20 @@ def busy_elsewhere(samples: int = 3, interval: float = 0.002) -> float:
                 return os.getloadavg()[0]
             except (AttributeError, OSError):
                 return 0.0
-        counts.append(max(0, total - _own_running()))
+        own = _own_running() + sum(_own_running(Path(f"/proc/{pid}/task")) for pid in ours)
+        counts.append(max(0, total - own))
         if i + 1 < samples:
             time.sleep(interval)
     return float(statistics.median(counts))
 
 
-def free_cores(cores: int | None = None, busy: float | None = None) -> int:
-    """Cores of :func:`usable_cores` that :func:`busy_elsewhere` leaves free; at least 1."""
+def free_cores(
+    cores: int | None = None, busy: float | None = None, ours: Sequence[int] = ()
+) -> int:
+    """Cores of :func:`usable_cores` that :func:`busy_elsewhere` leaves free (``ours``: see
+    there); at least 1."""
     cores = usable_cores() if cores is None else cores
-    busy = busy_elsewhere() if busy is None else busy
+    busy = busy_elsewhere(ours=ours) if busy is None else busy
     return max(1, min(cores, cores - round(busy)))
 
 
