@@ -17,12 +17,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from alembic.operations import Operations
-from alembic.runtime.migration import MigrationContext
 
 from layerkit.errors import StoreError
+
+if TYPE_CHECKING:  # alembic itself only when a migration runs: most opens apply none
+    from alembic.operations import Operations
 
 
 @dataclass(frozen=True)
@@ -453,6 +455,9 @@ def migrate(engine: sa.Engine, *, url_for_messages: str, target: int = LATEST_VE
             with writer.begin() as conn:
                 if current_version(conn) >= step.version:
                     continue  # another process applied it meanwhile (SQLite)
+                from alembic.operations import Operations
+                from alembic.runtime.migration import MigrationContext
+
                 step.apply(Operations(MigrationContext.configure(conn)))
                 conn.execute(
                     _migrations_table.insert().values(
