@@ -39,3 +39,51 @@ def upsert(
         conn.execute(statement.values(**rows))
     else:
         conn.execute(statement, list(rows))
+
+
+def insert_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """``conn.execute(table.insert(), rows)``, storing the same values, with less work per row
+    on SQLite.
+
+    Why: SQLAlchemy prepares an executemany's parameters row by row and column by column, in
+    Python, which cost several times SQLite's own work for a pre-annotation batch (55k token
+    annotations: about 2 s against 0.3 s). Here each column's own bind processor (SQLAlchemy's,
+    so the stored text is what SQLAlchemy would store: its date format, its JSON serializer)
+    is applied to a tuple per row, a value repeated from the row before (a bulk write's one
+    timestamp) is converted once, and the rows go to the driver's ``executemany``. Rows must
+    all have the same keys, every column but an autoincrement key (else, and on other
+    databases, SQLAlchemy's own path is taken).
+    """
+    if not rows:
+        return
+    names = list(rows[0])
+    wanted = {c.name for c in table.columns if not (c.primary_key and c.autoincrement)}
+    if conn.dialect.name != "sqlite" or set(names) != wanted:
+        conn.execute(table.insert(), list(rows))
+        return
+    dialect = conn.dialect
+    convert = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
+    last: list[tuple[Any, Any]] = [(_NOTHING, None)] * len(names)
+    params = []
+    for row in rows:
+        values = []
+        for i, name in enumerate(names):
+            value = row[name]
+            process = convert[i]
+            if process is not None:
+                seen, converted = last[i]
+                if value is not seen:
+                    converted = process(value)
+                    last[i] = (value, converted)
+                value = converted
+            values.append(value)
+        params.append(tuple(values))
+    quote = dialect.identifier_preparer
+    columns = ", ".join(quote.quote(name) for name in names)
+    marks = ", ".join("?" for _ in names)
+    conn.exec_driver_sql(
+        f"INSERT INTO {quote.format_table(table)} ({columns}) VALUES ({marks})", params
+    )
+
+
+_NOTHING = object()

@@ -56,7 +56,7 @@ from layerkit.store.models import (
     from_row,
     utcnow,
 )
-from layerkit.store.sql import upsert
+from layerkit.store.sql import insert_rows, upsert
 
 documents_t: sa.Table = Document.__table__  # type: ignore[attr-defined]
 paragraphs_t: sa.Table = Paragraph.__table__  # type: ignore[attr-defined]
@@ -1518,8 +1518,7 @@ class BulkWriter:
             pending = [r for r in pending if r["local_id"] not in id_map]
         for r in rest:
             plain.append(_annotation_values(paragraph_id, r, id_map, now))
-        if plain:
-            self.conn.execute(annotations_t.insert(), plain)
+        insert_rows(self.conn, annotations_t, plain)
         self.result.annotations_added += len(rows)
 
     def replace_model_annotations(
