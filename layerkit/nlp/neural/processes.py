@@ -15,7 +15,10 @@ survive a fork), and inputs big enough to repay the pickling of sentences and re
 
 The pool is started on the first call that needs it and lives as long as the tagger (its
 workers keep their per-form caches between calls); the parent tags one shard itself while
-the workers tag the others, so no core waits.
+the workers tag the others, so no core waits. Two other uses: ``submit_shards`` puts every
+shard on a worker and returns at once (``NeuralTagger.tag_later``: pre-annotation stores one
+batch while the next is tagged), and ``ForkedJob`` runs work split one level up (``layerkit
+tag`` cuts a file into parts, each read, tagged and written by one process).
 """
 
 from __future__ import annotations
@@ -237,10 +240,10 @@ class ForkedJob(Generic[Arg, Result]):
     level above a tagging call (``layerkit tag`` splits a file into parts, each read, tagged and
     written by one process, so that reading and writing are shared out too).
 
-    The workers are forked when the job is made, so ``job`` and everything it reaches (a loaded
-    tagger) are theirs without pickling; only ``arg`` and the result travel. Taggers tag in one
-    process inside the job, here (``run_here``) and in the workers. Use only where
-    ``fork_is_safe()``.
+    The workers are forked at the first round, from this process as it is then, so ``job``
+    and everything it reaches (a loaded tagger) are theirs without pickling; only ``arg`` and
+    the result travel. Taggers tag in one process inside the job, here (``run_here``) and in
+    the workers. One job at a time; use only where ``fork_is_safe()``.
     """
 
     def __init__(self, job: Callable[[Arg], Result], workers: int) -> None:
