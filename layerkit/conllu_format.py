@@ -127,6 +127,8 @@ def read_lines(
 def _bytes_until(handle: BinaryIO, size: int) -> Iterator[bytes]:
     """The lines of ``handle`` from where it is, ``size`` bytes of them (a part ends at a line
     end)."""
+    if size <= 0:
+        return
     for raw in handle:
         yield raw
         size -= len(raw)
@@ -158,6 +160,8 @@ def sentence_parts(path: Path, parts: int, max_bytes: int) -> list[FilePart]:
     comments nor blank; counted per 64 KiB, so within a few hundred words), since words are
     what costs; fewer parts when the file has fewer blocks."""
     size = path.stat().st_size
+    if size == 0:
+        return [FilePart(0, 0, 1)]
     count = max(parts, -(-size // max_bytes), 1)
     with path.open("rb") as handle:
         # per block of the file: its lines, and its word lines (estimated at the block's edges)

@@ -472,3 +472,25 @@ def test_conllu_parts_of_a_killed_worker_are_tagged_here(rules, tmp_path: Path) 
     report = tag_conllu(src, many, _DiesInWorkers(rules), processes=2, part_bytes=20_000)
     assert many.read_bytes() == one.read_bytes()
     assert report.tokens > 4000
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "",
+        "\n\n",
+        "# only = a comment\n1\tа\t_\t_\t_\t_\t0\troot\t_\t_\n",
+        "1\tа\t_\t_\t_\t_\t0\troot\t_\t_",
+    ],
+)
+def test_conllu_with_nothing_to_cut_is_tagged_here(rules, tmp_path: Path, content: str) -> None:
+    """An empty file, or one of a single block, asked to use two processes: tagged here, as
+    one process tags it."""
+    src = tmp_path / "small.conllu"
+    src.write_text(content, encoding="utf-8")
+    outputs = []
+    for processes in (1, 2):
+        out = tmp_path / f"out{processes}.conllu"
+        report = tag_conllu(src, out, rules, processes=processes, part_bytes=1)
+        outputs.append((out.read_bytes(), report.sentences, report.tokens))
+    assert outputs[0] == outputs[1]

@@ -138,6 +138,8 @@ def _tag_in_parts(
     round's output. An error is the one the first failing part raised, as reading the file
     in order would have."""
     parts = sentence_parts(src, processes, part_bytes)
+    if len(parts) < 2:  # one sentence block, or none: nothing to share out
+        return _tag_lines(read_lines(src, encoding), src, out, tagger, on_sentences)
     report = TagReport()
 
     def tag_part(index: int) -> tuple[str, TagReport]:
