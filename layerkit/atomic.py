@@ -3,6 +3,7 @@ partial one behind (and an earlier one stays intact until the new one is complet
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import socket
@@ -17,13 +18,19 @@ from layerkit.errors import UsageError
 
 @contextmanager
 def atomic_output(path: Path, encoding: str = "utf-8") -> Iterator[TextIO]:
-    """Open a temporary file beside ``path``; move it into place only if the block succeeds."""
+    """Open a temporary file beside ``path``; move it into place only if the block succeeds.
+
+    The temporary file's name says who writes it (host and process id), so that the next
+    writer of ``path`` removes the one a killed writer left (``remove_leftovers``): a killed
+    ``layerkit tag`` would otherwise leave a partial copy of its output for good."""
     parent = path.resolve().parent
     if not parent.is_dir():
         raise UsageError(f"cannot write {path}: the folder {parent} does not exist.")
     if path.is_dir():
         raise UsageError(f"cannot write {path}: it is a folder.")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
+    remove_leftovers(path)
+    owner = f"{socket.gethostname()}-{os.getpid()}"
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.{owner}.", suffix=".tmp", dir=parent)
     os.fchmod(fd, umasked(0o666))  # mkstemp's file is private (0600): an output is not
     try:
         with os.fdopen(fd, "w", encoding=encoding, newline="\n") as handle:
@@ -97,26 +104,44 @@ def umasked(mode: int) -> int:
 
 
 def remove_leftovers(path: Path) -> list[Path]:
-    """Remove the temporary folders a killed writer of ``path`` left beside it (``.NAME.*.tmp``
-    and ``.NAME.*.old``, hundreds of MB for a curriculum), and return them. A folder whose
-    writer is still running on this host, or that was written from another host, is kept."""
+    """Remove the temporary folders and files a killed writer of ``path`` left beside it
+    (``.NAME.*.tmp`` and ``.NAME.*.old``: hundreds of MB for a curriculum, a partial copy of
+    a tagged file), and return them. One whose writer is still running on this host, or that
+    was written from another host, is kept; so is a file that does not name its writer (an
+    older layerkit's: it cannot be told from one being written)."""
     removed: list[Path] = []
     if not path.parent.is_dir():
         return removed
     host = socket.gethostname()
-    for pattern in (f".{path.name}.*.tmp", f".{path.name}.*.old"):
+    name = glob.escape(path.name)
+    for pattern in (f".{name}.*.tmp", f".{name}.*.old"):
         for leftover in path.parent.glob(pattern):
-            if not leftover.is_dir() or leftover.is_symlink():
+            if leftover.is_symlink():
                 continue
-            try:
-                their_host, pid = (leftover / OWNER).read_text(encoding="utf-8").split()
-                alive = their_host != host or _running(int(pid))
-            except (OSError, ValueError):
-                alive = False  # no owner: written by a writer that is gone
-            if not alive:
-                shutil.rmtree(leftover, ignore_errors=True)
+            if leftover.is_dir():
+                try:
+                    their_host, pid = (leftover / OWNER).read_text(encoding="utf-8").split()
+                    alive = their_host != host or _running(int(pid))
+                except (OSError, ValueError):
+                    alive = False  # no owner: written by a writer that is gone
+                if not alive:
+                    shutil.rmtree(leftover, ignore_errors=True)
+                    removed.append(leftover)
+            elif leftover.is_file() and _file_writer_gone(leftover, path.name, host):
+                leftover.unlink(missing_ok=True)
                 removed.append(leftover)
     return removed
+
+
+def _file_writer_gone(leftover: Path, name: str, host: str) -> bool:
+    """Whether the temporary file ``leftover`` of output ``name`` (``.NAME.HOST-PID.XXXX.tmp``,
+    see ``atomic_output``) was written by a process of this host that is gone."""
+    middle = leftover.name[len(name) + 2 : -len(".tmp")]  # HOST-PID.XXXX
+    owner, _, _random = middle.rpartition(".")
+    their_host, _, pid = owner.rpartition("-")
+    if their_host != host or not pid.isdigit():
+        return False
+    return not _running(int(pid))
 
 
 def _running(pid: int) -> bool:

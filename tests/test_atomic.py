@@ -68,3 +68,59 @@ def test_a_killed_writers_folders_are_removed_by_the_next(tmp_path: Path) -> Non
         (folder / "a.txt").write_text("a", encoding="utf-8")
     assert not running.exists()
     assert elsewhere.exists() and (tmp_path / "cur" / "a.txt").is_file()
+
+
+def test_a_killed_writers_file_is_removed_by_the_next(tmp_path: Path) -> None:
+    """``atomic_output``'s temporary file names its writer; the next writer of the same output
+    removes one whose writer is gone (a killed ``layerkit tag``), not one still being written,
+    nor one from another host or an older layerkit (no writer named)."""
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    host = socket.gethostname()
+    killed = tmp_path / f".out.conllu.{host}-{dead.stdout.strip()}.k1ll3d.tmp"
+    killed.write_text("partial", encoding="utf-8")
+    running = tmp_path / f".out.conllu.{host}-{os.getpid()}.st1ll.tmp"
+    running.write_text("being written", encoding="utf-8")
+    elsewhere = tmp_path / ".out.conllu.other-host-1.abc.tmp"
+    elsewhere.write_text("theirs", encoding="utf-8")
+    unnamed = tmp_path / ".out.conllu.x7y8z9.tmp"  # an older layerkit's: cannot tell
+    unnamed.write_text("?", encoding="utf-8")
+    other = tmp_path / f".other.conllu.{host}-{dead.stdout.strip()}.abc.tmp"
+    other.write_text("another output's", encoding="utf-8")
+    with atomic_output(tmp_path / "out.conllu") as handle:
+        (written,) = [p for p in tmp_path.glob(".out.conllu.*.tmp") if p not in
+                      (running, elsewhere, unnamed)]  # fmt: skip
+        assert written.name.startswith(f".out.conllu.{host}-{os.getpid()}.")
+        handle.write("done\n")
+    assert (tmp_path / "out.conllu").read_text(encoding="utf-8") == "done\n"
+    assert not killed.exists() and not written.exists()
+    assert running.exists() and elsewhere.exists() and unnamed.exists() and other.exists()
+
+
+def test_a_killed_tag_run_leaves_nothing_after_the_next(tmp_path: Path) -> None:
+    """kill -9 of ``layerkit tag`` in the middle of a file: its partial output is removed by
+    the next run that writes the same file."""
+    import time
+
+    from conftest import SHARED
+
+    src = tmp_path / "in" / "big.conllu"  # about 3 s of rules tagging: time to kill it
+    src.parent.mkdir()
+    ud = SHARED / "data" / "ud"
+    src.write_text(
+        "".join((ud / n).read_text(encoding="utf-8") for n in ("ru_gsd-ud-dev.conllu",) * 2),
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.conllu"
+    cmd = [sys.executable, "-m", "layerkit", "tag", str(src), "-o", str(out), "--tagger", "rules"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".out.conllu.*.tmp")) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    proc.kill()
+    proc.wait()
+    assert list(tmp_path.glob(".out.conllu.*.tmp")), "the run was killed before it wrote"
+    assert not out.exists()
+    subprocess.run(cmd, check=True, capture_output=True, timeout=300)
+    assert out.is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out.conllu"]
