@@ -529,3 +529,35 @@ def test_missing_file_and_unknown_encoding(tmp_path: Path) -> None:
         read(tmp_path / "nope.conllu")
     with pytest.raises(InputError, match="unknown encoding"):
         read(write(tmp_path, GOOD + "\n"), encoding="no-such-codec")
+
+
+def test_importing_segmented_files_does_not_load_spacy(tmp_path: Path) -> None:
+    """A CoNLL-U file brings its sentences and tokens: `layerkit import` must not load spaCy
+    (and with it thinc, and torch where installed: 2 s of the import of a 1 MB treebank file)
+    just to segment nothing. A text file still is segmented."""
+    import subprocess
+    import sys
+
+    from conftest import SHARED
+
+    probe = (
+        "import sys\n"
+        "from layerkit.cli import main\n"
+        "code = main(['--db', sys.argv[1], 'import', sys.argv[2]])\n"
+        "print('CODE', code, 'SPACY', 'spacy' in sys.modules)\n"
+    )
+    src = SHARED / "data" / "ud" / "ru_taiga-ud-dev.conllu"
+    text = tmp_path / "t.txt"
+    text.write_text("Мама мыла раму. Папа читал газету.\n", encoding="utf-8")
+    seen = []
+    for path in (src, text):
+        db = tmp_path / f"{path.stem}.db"
+        result = subprocess.run(
+            [sys.executable, "-c", probe, str(db), str(path)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        seen.append(result.stdout.strip().splitlines()[-1])
+    assert seen == ["CODE 0 SPACY False", "CODE 0 SPACY True"]

@@ -92,10 +92,14 @@ def segment_many(texts: Iterable[str], batch_size: int = 256) -> Iterator[Segmen
     ``batch_size`` of them and :data:`CHUNK_CHARS` characters a batch; a longer one, or one with
     a run without whitespace that is no word, is segmented on its own, in chunks.
     """
-    nlp = _pipeline()
+    # spaCy is loaded at the first text, not before: nothing to segment (a file that comes
+    # with its sentences and tokens) costs nothing (it cost 2 s of imports per `import`)
+    nlp: Language | None = None
     batch: list[str] = []
     chars = 0
     for text in texts:
+        if nlp is None:
+            nlp = _pipeline()
         if len(text) > CHUNK_CHARS or (len(text) > MAX_PUNCT_RUN and _has_long_run(text)):
             yield from _short(nlp, batch)
             batch, chars = [], 0
@@ -106,7 +110,8 @@ def segment_many(texts: Iterable[str], batch_size: int = 256) -> Iterator[Segmen
         if len(batch) >= batch_size or chars >= CHUNK_CHARS:
             yield from _short(nlp, batch)
             batch, chars = [], 0
-    yield from _short(nlp, batch)
+    if nlp is not None:
+        yield from _short(nlp, batch)
 
 
 def _long_runs(text: str) -> Iterator[re.Match[str]]:
