@@ -185,14 +185,17 @@ def preannotate(
             if start is not None:
                 started = (batch, start(inputs), done)
             else:
+                # stored at once: a slow model's finished batch is never held back (a run
+                # stopped during the next one keeps it)
                 results = preannotator.annotate(inputs)
-                started = (batch, lambda results=results: results, done)
+                _store_batch(project, store, preannotator, layer, origin, batch, results, report)
         if pending is not None:
-            _store_batch(project, store, preannotator, layer, origin, *pending[:2], report)
+            earlier, results_of, _ = pending
+            _store_batch(project, store, preannotator, layer, origin, earlier, results_of(), report)
             if on_progress:
                 on_progress(pending[2], len(ids))
         if started is None and offset < len(ids) and on_progress:
-            on_progress(done, len(ids))  # nothing in it to annotate: done already
+            on_progress(done, len(ids))  # stored, or nothing in it to annotate
         pending = started
     return report
 
@@ -204,11 +207,10 @@ def _store_batch(
     layer: str,
     origin: str,
     batch: list[Any],
-    results_of: Callable[[], Sequence[Any]],
+    results: Sequence[Any],
     report: PreannotateReport,
 ) -> None:
     """Check a batch's suggestions whole, then store them (``_write_in_steps``)."""
-    results = results_of()
     if len(results) != len(batch):
         raise InputError(
             f"pre-annotator {preannotator.name!r} returned {len(results)} results for "
