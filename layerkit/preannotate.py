@@ -9,7 +9,7 @@ long for the write lock.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,10 @@ from layerkit.plugin.types import InvalidSuggestion, ParagraphInput, Preannotato
 from layerkit.project import Project
 from layerkit.store import Store
 from layerkit.store.imports import SQLITE_PAUSE_SECONDS, STEP_SECONDS
+
+#: paragraphs whose suggestions are written by one set of statements (``replace_model_layers``):
+#: a step's time is checked between them
+PARAGRAPHS_PER_WRITE = 50
 
 
 @dataclass
@@ -164,21 +168,12 @@ def preannotate(
     # elsewhere meanwhile (``annotate_later``: the tagger on its worker processes) is given
     # the next batch before this process stores the one before it.
     start = getattr(preannotator, "annotate_later", None)
+    batch_tokens = getattr(preannotator, "batch_tokens", None)
     #: the batch given to the pre-annotator and not stored yet, and the paragraphs read by then
     pending: tuple[list[Any], Callable[[], Sequence[Any]], int] | None = None
-    done = 0
-    for offset in range(0, len(ids) + batch_size, batch_size):
-        batch: list[Any] = []
-        if offset < len(ids):
-            # The domain model's paragraphs, with the layers below the one filled: what a
-            # model of a higher layer reads its context from.
-            batch = store.read_paragraphs(ids[offset : offset + batch_size], layers=below)
-            done += len(batch)
-            if require_done_below:
-                ready = [p for p in batch if all(_state(p, b) == "done" for b in below)]
-                report.not_ready += len(batch) - len(ready)
-                batch = ready
-            report.eligible += len(batch)
+    for batch, done, last in _batches(
+        store, ids, below, batch_size, batch_tokens, require_done_below, report
+    ):
         started = None
         if batch:
             inputs: list[ParagraphInput] = batch
@@ -194,10 +189,46 @@ def preannotate(
             _store_batch(project, store, preannotator, layer, origin, earlier, results_of(), report)
             if on_progress:
                 on_progress(pending[2], len(ids))
-        if started is None and offset < len(ids) and on_progress:
+        if started is None and not last and on_progress:
             on_progress(done, len(ids))  # stored, or nothing in it to annotate
         pending = started
     return report
+
+
+def _batches(
+    store: Store,
+    ids: Sequence[int],
+    below: Sequence[str],
+    batch_size: int,
+    batch_tokens: int | None,
+    require_done_below: bool,
+    report: PreannotateReport,
+) -> Iterator[tuple[list[Any], int, bool]]:
+    """``(batch, paragraphs read so far, last)`` of the paragraphs to annotate: read
+    ``batch_size`` at a time and, for a pre-annotator that names its ``batch_tokens``, gathered
+    until they hold that many tokens; last comes one empty batch (``last`` True), so that the
+    batch before it can be stored."""
+    gathered: list[Any] = []
+    tokens = 0
+    done = 0
+    for offset in range(0, len(ids), batch_size):
+        # The domain model's paragraphs, with the layers below the one filled: what a model
+        # of a higher layer reads its context from.
+        read = store.read_paragraphs(ids[offset : offset + batch_size], layers=below)
+        done += len(read)
+        if require_done_below:
+            ready = [p for p in read if all(_state(p, b) == "done" for b in below)]
+            report.not_ready += len(read) - len(ready)
+            read = ready
+        report.eligible += len(read)
+        gathered.extend(read)
+        tokens += sum(len(p.tokens) for p in read)
+        if batch_tokens is None or tokens >= batch_tokens:
+            yield gathered, done, False
+            gathered, tokens = [], 0
+    if gathered:
+        yield gathered, done, False
+    yield [], done, True
 
 
 def _store_batch(
@@ -257,14 +288,16 @@ def _write_in_steps(
         with store.bulk(annotator=origin, action="preannotate") as writer:
             started = time.monotonic()
             while done < len(checked) and time.monotonic() - started < STEP_SECONDS:
-                paragraph_id, rows = checked[done]
-                if writer.replace_model_annotations(paragraph_id, layer, rows):
-                    report.filled += 1
-                    report.annotations += len(rows)
-                    report.empty += not rows
-                else:
-                    report.skipped_human += 1
-                done += 1
+                chunk = checked[done : done + PARAGRAPHS_PER_WRITE]
+                replaced = writer.replace_model_layers(layer, chunk)
+                for (_, rows), filled in zip(chunk, replaced, strict=True):
+                    if filled:
+                        report.filled += 1
+                        report.annotations += len(rows)
+                        report.empty += not rows
+                    else:
+                        report.skipped_human += 1
+                done += len(chunk)
         if sqlite and done < len(checked):
             time.sleep(SQLITE_PAUSE_SECONDS)
 

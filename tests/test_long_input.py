@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import SHARED
@@ -206,6 +207,34 @@ def test_windowed_tagger_never_hands_on_a_long_sentence() -> None:
     assert [[a.lemma for a in row] for row in tagged] == sentences
     assert inner.longest == 40
     assert (tagger.name, tagger.version) == ("fake", "1")
+
+
+class _LaterRecorder(_Recorder):
+    """An inner tagger that can work elsewhere (``tag_later``), recording what it was given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.later_calls: list[int] = []
+
+    def tag_later(self, sentences: Sequence[Sequence[str]]) -> Any:
+        self.later_calls.append(len(sentences))
+        done = self.tag(sentences)
+        return lambda: done
+
+
+def test_windowed_tagger_hands_long_sentences_windows_to_tag_later() -> None:
+    """Pre-annotation's ``tag_later``: a batch with a long sentence goes, windows and all, in
+    one call to the inner tagger's ``tag_later`` (its worker processes), with what ``tag``
+    gives."""
+    sentences = [[f"w{i}" for i in range(n)] for n in (3, 40, 41, 1_000, 0, 7)]
+    inner = _LaterRecorder()
+    tagger = WindowedTagger(inner, max_tokens=40, context=5)
+    collect = tagger.tag_later(sentences)
+    assert len(inner.later_calls) == 1 and inner.later_calls[0] > len(sentences)
+    assert inner.longest == 40
+    later = collect()
+    assert [[a.lemma for a in row] for row in later] == sentences
+    assert later == WindowedTagger(_Recorder(), max_tokens=40, context=5).tag(sentences)
 
 
 def test_windowed_tagger_matches_the_whole_sentence_with_rules() -> None:

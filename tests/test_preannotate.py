@@ -170,3 +170,45 @@ def test_batches_overlap_and_store_what_one_batch_at_a_time_stores(
                 # a slow model's finished batch is never held back
                 assert recorded.events[:4] == ["annotate 2", "stored 2", "annotate 2", "stored 4"]
     assert made[True] == made[False]
+
+
+def test_a_preannotator_naming_batch_tokens_gets_paragraphs_gathered_to_that_many(
+    project: Project, tmp_path: Path
+) -> None:
+    """``batch_tokens``: paragraphs, read a few at a time, are gathered into calls of at least
+    that many tokens (the last call takes what is left); what is stored is unchanged."""
+
+    class Gathered:
+        def __init__(self, batch_tokens: int | None) -> None:
+            self.inner = LexicalPreannotator(kind="rules")
+            self.name, self.layer = self.inner.name, self.inner.layer
+            self.version, self.description = self.inner.version, self.inner.description
+            self.batch_tokens = batch_tokens
+            self.calls: list[int] = []
+
+        def annotate_later(self, paragraphs):  # type: ignore[no-untyped-def]
+            self.calls.append(sum(len(p.tokens) for p in paragraphs))
+            return self.inner.annotate_later(paragraphs)
+
+        def annotate(self, paragraphs):  # type: ignore[no-untyped-def]
+            return self.annotate_later(paragraphs)()
+
+    made = {}
+    for batch_tokens in (None, 150):
+        each = Project.load(str(tmp_path / f"lk-{batch_tokens}.db"))
+        with each.open_store(create=True) as store:
+            import_paths(each, store, [SAMPLE / "science.txt", SAMPLE / "news.txt"])
+            gathered = Gathered(batch_tokens)
+            report = preannotate(each, store, gathered, batch_size=2)
+            assert report.filled == report.candidates > 4
+            made[batch_tokens] = {
+                p.text: [(a.start, a.end, a.label, a.attrs) for a in store.annotations(p.id)]
+                for p in store.iter_paragraphs()
+            }
+            calls = gathered.calls
+            if batch_tokens is None:
+                assert len(calls) == -(-report.candidates // 2)  # a call per read
+            else:
+                assert 1 < len(calls) < -(-report.candidates // 2)
+                assert all(n >= batch_tokens for n in calls[:-1])
+    assert made[None] == made[150]

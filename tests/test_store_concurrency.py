@@ -232,6 +232,40 @@ def _token_row(start: int, end: int, upos: str) -> dict[str, Any]:
     }
 
 
+def test_replacing_many_layers_at_once_leaves_those_a_person_annotated(store: Store) -> None:
+    """``replace_model_layers`` (pre-annotation's write, many paragraphs per statement) does for
+    each paragraph what ``replace_model_annotations`` does for one."""
+    with store.bulk() as writer:
+        writer.add_document(make_document("doc", "Мама мыла раму.", "Папа спал.", "Кот ел."))
+    first, second, third = (p.id for p in store.iter_paragraphs())
+    with store.bulk(annotator="model:x@1", action="preannotate") as writer:
+        writer.replace_model_annotations(first, "lexical", [_token_row(0, 4, "NOUN")])
+        writer.replace_model_annotations(second, "lexical", [_token_row(0, 4, "NOUN")])
+    (corrected,) = store.annotations(second, "lexical")
+    store.update_annotation(corrected.id, annotator="anna", label="PROPN")
+    with store.bulk(annotator="model:x@2", action="preannotate") as writer:
+        replaced = writer.replace_model_layers(
+            "lexical",
+            [
+                (first, [_token_row(0, 4, "VERB"), _token_row(5, 9, "VERB")]),
+                (second, [_token_row(0, 4, "VERB")]),
+                (third, [_token_row(0, 3, "VERB")]),
+            ],
+        )
+    assert replaced == [True, False, True]
+    assert [(a.start, a.label) for a in store.annotations(first, "lexical")] == [
+        (0, "VERB"),
+        (5, "VERB"),
+    ]
+    assert [(a.label, a.origin) for a in store.annotations(second, "lexical")] == [
+        ("PROPN", "human")
+    ]
+    assert [a.label for a in store.annotations(third, "lexical")] == ["VERB"]
+    with pytest.raises(LayerkitError, match="twice"), store.bulk() as writer:
+        writer.replace_model_layers("lexical", [(first, []), (first, [])])
+    assert len(store.annotations(first, "lexical")) == 2  # the refused write changed nothing
+
+
 def test_suggestions_never_replace_an_edit_made_meanwhile(store: Store, db_url: str) -> None:
     """`preannotate --redo` and an annotator's correction of the same suggestion at once: the
     correction (now human work) wins, whichever commits first."""

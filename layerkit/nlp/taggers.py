@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Literal, cast
 
 from layerkit.errors import UsageError
@@ -158,14 +158,40 @@ class WindowedTagger:
     def tag_later(
         self, sentences: Sequence[Sequence[str]]
     ) -> Callable[[], list[list[TokenAnalysis]]]:
-        """``tag`` started now, collected by calling what it returns (see ``tag_later``)."""
+        """``tag`` started now, collected by calling what it returns (see ``tag_later``). The
+        windows of long sentences go with the other sentences, so they too are tagged where
+        the inner tagger works (its worker processes), not here and now."""
         if all(len(s) <= self.max_tokens for s in sentences):
             return tag_later(self.inner, sentences)
-        done = self.tag(sentences)  # windows of long sentences: tagged here and now
-        return lambda: done
+        pieces: list[Sequence[str]] = []
+        #: per sentence: (piece, first, end) of the analyses each of its pieces contributes
+        plan: list[list[tuple[int, int, int]]] = []
+        for sentence in sentences:
+            if len(sentence) <= self.max_tokens:
+                plan.append([(len(pieces), 0, len(sentence))])
+                pieces.append(sentence)
+                continue
+            kept = []
+            for w, s, e in self._windows(len(sentence)):
+                kept.append((len(pieces), s - w, e - w))
+                pieces.append(sentence[w : e + self.context])
+            plan.append(kept)
+        tagged_later = tag_later(self.inner, pieces)
+
+        def collect() -> list[list[TokenAnalysis]]:
+            tagged = tagged_later()
+            return [[a for i, s, e in kept for a in tagged[i][s:e]] for kept in plan]
+
+        return collect
+
+    def _windows(self, length: int) -> Iterator[tuple[int, int, int]]:
+        """(window start, core start, core end) of each window of a sentence of ``length``
+        tokens; the window ends ``context`` tokens after its core (or at the sentence's end)."""
+        core = self.max_tokens - 2 * self.context
+        for start in range(0, length, core):
+            yield max(0, start - self.context), start, min(length, start + core)
 
     def _tag_long(self, forms: Sequence[str]) -> list[TokenAnalysis]:
-        core = self.max_tokens - 2 * self.context
         result: list[TokenAnalysis] = []
         windows: list[tuple[int, int, int]] = []  # window start, core start, core end
         pending = 0
@@ -180,10 +206,9 @@ class WindowedTagger:
             windows.clear()
             pending = 0
 
-        for start in range(0, len(forms), core):
-            end = min(len(forms), start + core)
-            windows.append((max(0, start - self.context), start, end))
-            pending += end - start + 2 * self.context
+        for window in self._windows(len(forms)):
+            windows.append(window)
+            pending += window[2] - window[1] + 2 * self.context
             if pending >= WINDOW_BATCH_TOKENS:
                 flush()
         flush()

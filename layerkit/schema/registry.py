@@ -4,17 +4,32 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any
 
 from layerkit.errors import SchemaError
 from layerkit.schema.loading import expand, load_schemas
-from layerkit.schema.models import LayerSchema, SchemaField
+from layerkit.schema.models import Attribute, LayerSchema, SchemaField
+
+
+@dataclass(frozen=True)
+class _FieldLookup:
+    """What checking an annotation of one field looks up, made once per field: pre-annotation
+    checks every suggested token, and rebuilding these per annotation was most of the check."""
+
+    field: SchemaField
+    labels: frozenset[str]
+    attributes: dict[str, Attribute]
 
 
 @dataclass(frozen=True)
 class SchemaRegistry:
     layers: tuple[LayerSchema, ...]
+    #: (layer, field name) -> its lookup; the layers are immutable, so it never goes stale
+    _lookups: dict[tuple[str, str], _FieldLookup | None] = dataclass_field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def from_paths(cls, paths: Sequence[Path]) -> SchemaRegistry:
@@ -52,19 +67,32 @@ class SchemaRegistry:
         key = ann.get("layer")
         # a private copy (``layer@annotator``, see store/copies.py) follows its layer's schema
         layer, _, owner = key.partition("@") if isinstance(key, str) else (key, "", "")
-        if layer not in self.order or (isinstance(key, str) and "@" in key and not owner):
+        field_name = ann.get("field") or ""
+        lookup = (
+            self._lookups.get((layer, field_name))
+            if isinstance(layer, str) and isinstance(field_name, str)
+            else None
+        )
+        if lookup is None:
+            if layer not in self.order or (isinstance(key, str) and "@" in key and not owner):
+                return f"unknown layer {key!r} (known: {', '.join(self.order)})"
+            schema = self.get(layer)
+            found = schema.field(field_name) if isinstance(field_name, str) else None
+            if found is None:
+                names = ", ".join(f.name for f in schema.fields)
+                return f"layer {layer!r} has no field {ann.get('field')!r} (fields: {names})"
+            lookup = self._lookups[layer, field_name] = _FieldLookup(
+                found, frozenset(found.label_names), {a.name: a for a in found.attributes}
+            )
+        elif isinstance(key, str) and "@" in key and not owner:
             return f"unknown layer {key!r} (known: {', '.join(self.order)})"
-        schema = self.get(layer)
-        field = schema.field(ann.get("field") or "")
-        if field is None:
-            names = ", ".join(f.name for f in schema.fields)
-            return f"layer {layer!r} has no field {ann.get('field')!r} (fields: {names})"
+        field = lookup.field
         if ann.get("kind") != field.kind:
             return f"field {layer}.{field.name} holds {field.kind} annotations, not {ann.get('kind')!r}"
         label = ann.get("label")
         if (
             field.labels
-            and label not in field.label_names
+            and not (isinstance(label, str) and label in lookup.labels)
             and not (field.kind == "text" and label is None)
         ):
             return (
@@ -74,7 +102,7 @@ class SchemaRegistry:
         if problem:
             return problem
         if field.kind == "relation":
-            return _check_relation(field, ann, local_ids)
+            return _check_relation(lookup, ann, local_ids)
         if field.kind == "text":
             if not isinstance(ann.get("value"), str) or not ann["value"].strip():
                 return f"{layer}.{field.name} needs a non-empty 'value' text"
@@ -85,7 +113,7 @@ class SchemaRegistry:
                         f"{layer}.{field.name} must be anchored ('source') to a "
                         f"{field.anchor_field!r} annotation of the same paragraph"
                     )
-        return _check_attrs(field, ann.get("attrs") or {})
+        return _check_attrs(lookup, ann.get("attrs") or {})
 
 
 def _check_offsets(field: SchemaField, ann: dict[str, Any], text_length: int) -> str | None:
@@ -104,8 +132,9 @@ def _check_offsets(field: SchemaField, ann: dict[str, Any], text_length: int) ->
 
 
 def _check_relation(
-    field: SchemaField, ann: dict[str, Any], local_ids: dict[int, dict[str, Any]]
+    lookup: _FieldLookup, ann: dict[str, Any], local_ids: dict[int, dict[str, Any]]
 ) -> str | None:
+    field = lookup.field
     source = local_ids.get(ann.get("source"))  # type: ignore[arg-type]
     target = local_ids.get(ann.get("target"))  # type: ignore[arg-type]
     if source is None or target is None:
@@ -114,11 +143,11 @@ def _check_relation(
         return f"relation {field.name} cannot start at a {source.get('label')!r} span"
     if field.target_labels and target.get("label") not in field.target_labels:
         return f"relation {field.name} cannot end at a {target.get('label')!r} span"
-    return _check_attrs(field, ann.get("attrs") or {})
+    return _check_attrs(lookup, ann.get("attrs") or {})
 
 
-def _check_attrs(field: SchemaField, attrs: dict[str, Any]) -> str | None:
-    known = {a.name: a for a in field.attributes}
+def _check_attrs(lookup: _FieldLookup, attrs: dict[str, Any]) -> str | None:
+    field, known = lookup.field, lookup.attributes
     for name, value in attrs.items():
         spec = known.get(name)
         if spec is None:

@@ -7,6 +7,7 @@ SQLite and PostgreSQL spell it the same way, but SQLAlchemy builds it from each 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -63,22 +64,29 @@ def insert_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str
         conn.execute(table.insert(), list(rows))
         return
     dialect = conn.dialect
-    convert = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
-    last: list[tuple[Any, Any]] = [(_NOTHING, None)] * len(names)
-    params = []
-    for row in rows:
-        values = []
-        for i, name in enumerate(names):
-            value = row[name]
-            process = convert[i]
-            if process is not None:
+    processors = [
+        (i, process)
+        for i, name in enumerate(names)
+        if (process := table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) is not None
+    ]
+    # itemgetter of one name gives the value, not a 1-tuple
+    values_of = itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
+    params: list[Any]
+    if not processors:
+        params = [values_of(row) for row in rows]
+    else:
+        params = []
+        last: dict[int, tuple[Any, Any]] = {i: (_NOTHING, None) for i, _ in processors}
+        for row in rows:
+            values = list(values_of(row))
+            for i, process in processors:
+                value = values[i]
                 seen, converted = last[i]
                 if value is not seen:
                     converted = process(value)
                     last[i] = (value, converted)
-                value = converted
-            values.append(value)
-        params.append(tuple(values))
+                values[i] = converted
+            params.append(tuple(values))
     quote = dialect.identifier_preparer
     columns = ", ".join(quote.quote(name) for name in names)
     marks = ", ".join("?" for _ in names)

@@ -1496,7 +1496,15 @@ class BulkWriter:
         Annotations that nothing refers to go in one executemany; the few that others refer to
         are inserted first, one by one, to learn their ids.
         """
-        now = utcnow()
+        insert_rows(self.conn, annotations_t, self._annotation_rows(paragraph_id, rows, utcnow()))
+        self.result.annotations_added += len(rows)
+
+    def _annotation_rows(
+        self, paragraph_id: int, rows: list[dict[str, Any]], now: Any
+    ) -> list[dict[str, Any]]:
+        """The column values of a paragraph's annotations that nothing refers to, ready for one
+        executemany; the ones others refer to are inserted here first (in dependency order),
+        to learn their ids."""
         referenced = {r.get("source") for r in rows} | {r.get("target") for r in rows}
         referenced.discard(None)
         id_map: dict[int, int] = {}
@@ -1518,8 +1526,7 @@ class BulkWriter:
             pending = [r for r in pending if r["local_id"] not in id_map]
         for r in rest:
             plain.append(_annotation_values(paragraph_id, r, id_map, now))
-        insert_rows(self.conn, annotations_t, plain)
-        self.result.annotations_added += len(rows)
+        return plain
 
     def replace_model_annotations(
         self, paragraph_id: int, layer: str, rows: list[dict[str, Any]]
@@ -1530,15 +1537,41 @@ class BulkWriter:
         a paragraph whose layer has any annotation a person made (an annotator's, an
         adjudicator's, imported gold) is left alone (returns False).
         """
-        # Under the paragraph's lock: an annotator's edit of this layer either committed before
+        return self.replace_model_layers(layer, [(paragraph_id, rows)]) == [True]
+
+    def replace_model_layers(
+        self, layer: str, paragraphs: Sequence[tuple[int, list[dict[str, Any]]]]
+    ) -> list[bool]:
+        """:meth:`replace_model_annotations` for many paragraphs at once: whether each one's
+        layer was replaced (False: a person annotated it; left alone).
+
+        Why: pre-annotation stores a few dozen token annotations per paragraph, and four
+        statements per paragraph (lock, check, delete, insert) cost more than the rows they
+        wrote; here each is one statement for all the paragraphs.
+        """
+        ids = [paragraph_id for paragraph_id, _ in paragraphs]
+        if len(set(ids)) != len(ids):
+            raise StoreError("a paragraph was given twice in one replacement of model layers.")
+        if not ids:
+            return []
+        # Under the paragraphs' locks: an annotator's edit of this layer either committed before
         # (and is seen below) or waits until this transaction ends.
-        lock_paragraphs(self.conn, [paragraph_id])
-        where = {"paragraph_id": paragraph_id, "layer": layer}
-        if self.conn.execute(_PERSONS_IN_LAYER, where).first() is not None:
-            return False
-        self.conn.execute(_DELETE_LAYER, where)
-        self.add_annotations(paragraph_id, rows)
-        return True
+        lock_paragraphs(self.conn, ids)
+        where = {"ids": ids, "layer": layer}
+        by_a_person = set(self.conn.execute(_PERSONS_IN_LAYERS, where).scalars())
+        replaced = [paragraph_id not in by_a_person for paragraph_id in ids]
+        replace = [paragraph_id for paragraph_id, ok in zip(ids, replaced, strict=True) if ok]
+        if not replace:
+            return replaced
+        self.conn.execute(_DELETE_LAYERS, {"ids": replace, "layer": layer})
+        now = utcnow()
+        plain: list[dict[str, Any]] = []
+        for (paragraph_id, rows), ok in zip(paragraphs, replaced, strict=True):
+            if ok:
+                plain.extend(self._annotation_rows(paragraph_id, rows, now))
+                self.result.annotations_added += len(rows)
+        insert_rows(self.conn, annotations_t, plain)
+        return replaced
 
     def _insert_one(
         self, paragraph_id: int, row: dict[str, Any], id_map: dict[int, int], now: Any
@@ -1590,10 +1623,12 @@ def _by_a_person() -> sa.ColumnElement[bool]:
     return ~annotations_t.c.origin.startswith(MODEL_ORIGIN_PREFIX, autoescape=True)
 
 
-# A paragraph's layer, in statements built once (per paragraph, building them cost more than
-# running them): whether a person annotated it; its annotations, deleted.
-_LAYER_ROWS = (annotations_t.c.paragraph_id == sa.bindparam("paragraph_id")) & (
+# Paragraphs' layers, in statements built once (building them per call cost more than running
+# them): those of ``ids`` whose layer a person annotated; their layers' annotations, deleted.
+_LAYERS_ROWS = annotations_t.c.paragraph_id.in_(sa.bindparam("ids", expanding=True)) & (
     annotations_t.c.layer == sa.bindparam("layer")
 )
-_PERSONS_IN_LAYER = sa.select(annotations_t.c.id).where(_LAYER_ROWS & _by_a_person()).limit(1)
-_DELETE_LAYER = annotations_t.delete().where(_LAYER_ROWS)
+_PERSONS_IN_LAYERS = (
+    sa.select(annotations_t.c.paragraph_id).where(_LAYERS_ROWS & _by_a_person()).distinct()
+)
+_DELETE_LAYERS = annotations_t.delete().where(_LAYERS_ROWS)
