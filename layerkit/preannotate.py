@@ -206,8 +206,12 @@ def _batches(
 ) -> Iterator[tuple[list[Any], int, bool]]:
     """``(batch, paragraphs read so far, last)`` of the paragraphs to annotate: read
     ``batch_size`` at a time and, for a pre-annotator that names its ``batch_tokens``, gathered
-    until they hold that many tokens; last comes one empty batch (``last`` True), so that the
-    batch before it can be stored."""
+    into batches of up to that many tokens (a longer paragraph is a batch of its own); last
+    comes one empty batch (``last`` True), so that the batch before it can be stored.
+
+    Why at most: the batch a pre-annotator is given last is stored after all annotating is
+    done, while the worker processes wait; a batch twice the size (a very long paragraph
+    gathered with others) made that wait twice as long."""
     gathered: list[Any] = []
     tokens = 0
     done = 0
@@ -221,11 +225,16 @@ def _batches(
             report.not_ready += len(read) - len(ready)
             read = ready
         report.eligible += len(read)
-        gathered.extend(read)
-        tokens += sum(len(p.tokens) for p in read)
-        if batch_tokens is None or tokens >= batch_tokens:
-            yield gathered, done, False
-            gathered, tokens = [], 0
+        if batch_tokens is None:
+            yield read, done, False
+            continue
+        for paragraph in read:
+            size = len(paragraph.tokens)
+            if gathered and tokens + size > batch_tokens:
+                yield gathered, done, False
+                gathered, tokens = [], 0
+            gathered.append(paragraph)
+            tokens += size
     if gathered:
         yield gathered, done, False
     yield [], done, True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -175,8 +176,8 @@ def test_batches_overlap_and_store_what_one_batch_at_a_time_stores(
 def test_a_preannotator_naming_batch_tokens_gets_paragraphs_gathered_to_that_many(
     project: Project, tmp_path: Path
 ) -> None:
-    """``batch_tokens``: paragraphs, read a few at a time, are gathered into calls of at least
-    that many tokens (the last call takes what is left); what is stored is unchanged."""
+    """``batch_tokens``: paragraphs, read a few at a time, are gathered into calls of up to
+    that many tokens; what is stored is unchanged."""
 
     class Gathered:
         def __init__(self, batch_tokens: int | None) -> None:
@@ -187,14 +188,14 @@ def test_a_preannotator_naming_batch_tokens_gets_paragraphs_gathered_to_that_man
             self.calls: list[int] = []
 
         def annotate_later(self, paragraphs):  # type: ignore[no-untyped-def]
-            self.calls.append(sum(len(p.tokens) for p in paragraphs))
+            self.calls.append([len(p.tokens) for p in paragraphs])
             return self.inner.annotate_later(paragraphs)
 
         def annotate(self, paragraphs):  # type: ignore[no-untyped-def]
             return self.annotate_later(paragraphs)()
 
     made = {}
-    for batch_tokens in (None, 150):
+    for batch_tokens in (None, 300):
         each = Project.load(str(tmp_path / f"lk-{batch_tokens}.db"))
         with each.open_store(create=True) as store:
             import_paths(each, store, [SAMPLE / "science.txt", SAMPLE / "news.txt"])
@@ -210,5 +211,9 @@ def test_a_preannotator_naming_batch_tokens_gets_paragraphs_gathered_to_that_man
                 assert len(calls) == -(-report.candidates // 2)  # a call per read
             else:
                 assert 1 < len(calls) < -(-report.candidates // 2)
-                assert all(n >= batch_tokens for n in calls[:-1])
-    assert made[None] == made[150]
+                # at most batch_tokens, unless one paragraph alone has more; and never less
+                # than would have fitted with the next call's first paragraph
+                for call, after in itertools.pairwise(calls):
+                    assert sum(call) <= batch_tokens or len(call) == 1
+                    assert sum(call) + after[0] > batch_tokens
+    assert made[None] == made[300]

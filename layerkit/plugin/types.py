@@ -102,8 +102,8 @@ class Preannotator(Protocol):
     returned by calling what it returns, so that ``layerkit preannotate`` stores the previous
     batch while a pre-annotator that works in other processes (the built-in tagger, on its
     worker processes) annotates the next. An optional attribute ``batch_tokens`` (int) has
-    paragraphs gathered into calls of at least that many tokens (the last call takes what is
-    left), for a model that works faster on big calls."""
+    paragraphs gathered into calls of up to that many tokens (a longer paragraph is a call of
+    its own), for a model that works faster on big calls."""
 
     name: str
     version: str
