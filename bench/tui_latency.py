@@ -23,8 +23,17 @@ Printed per size: ``floor_p50_ms``, ``floor_p95_ms``, ``floor_max_ms`` and ``rat
 annotator's p95 over the issue's actions / the floor's p95), then a table of these.
 ``--floor-keys 0`` skips the floor.
 
+A second floor, also in the same process (after the annotator): the same bare app, its Static
+filling the screen inside a border, each key replacing all its lines with styled Russian text
+(``measure_floor(full_screen=True)``): what Textual alone takes to repaint a whole screen, as the
+annotator's keys that show another paragraph or layer must. Printed: ``full_p50_ms``,
+``full_p95_ms`` and ``ratio_full_p95`` (the annotator's p95 over the issue's actions / this
+floor's p95). It is not the issue's floor; it says how much of the distance to that floor is
+Textual's own painting, which no change to the annotator can remove.
+
 The last line is ``p95_ms=<float> paragraphs=<n>`` for the largest size, followed by the floor's
-p95 there, the ratio, the worst ratio over all sizes and the verdict. Goal: p95 at most 4x the
+p95 there, the ratio, the full-screen floor's p95 and ratio, the worst ratio over all sizes and
+the verdict (on the issue's floor). Goal: p95 at most 4x the
 floor's at the largest size, and under 16 ms where the floor allows it (read here as: where the
 floor's own p95 is under 16 ms), flat from 100 to 100k paragraphs.
 """
@@ -198,15 +207,26 @@ def timed(base: type[Any], record: Callable[[str, str, float], None]) -> type[An
     return TimedApp
 
 
-async def measure_floor(presses: int, record: Callable[[str, str, float], None]) -> None:
+async def measure_floor(
+    presses: int, record: Callable[[str, str, float], None], full_screen: bool = False
+) -> None:
     """The floor: a bare Textual app, one Static whose text changes on each key (by a binding,
-    as the annotator's keys are), driven and timed as the annotator is."""
+    as the annotator's keys are), driven and timed as the annotator is.
+
+    ``full_screen``: the Static fills the screen inside a border, and each key replaces all of
+    its lines with styled Russian text (two styles a line), as a key that shows a new
+    paragraph or a new layer changes most of the annotator's screen: what Textual alone takes
+    to repaint a whole screen on this machine."""
+    from rich.text import Text
     from textual.app import App, ComposeResult
     from textual.binding import Binding, BindingType
     from textual.widgets import Static
 
+    lines = SIZE[1] - 2
+
     class Bare(App[None]):
         ENABLE_COMMAND_PALETTE = False  # ctrl+p is one of the script's keys
+        CSS = "Static { border: round $primary; height: 1fr; }" if full_screen else ""
         # priority: no key goes anywhere else first (tab to the focus chain, say)
         BINDINGS: ClassVar[list[BindingType]] = [
             Binding(key, f"show({key!r})", priority=True) for key in dict.fromkeys(KEYS)
@@ -221,7 +241,14 @@ async def measure_floor(presses: int, record: Callable[[str, str, float], None])
 
         def action_show(self, key: str) -> None:
             self.count += 1
-            self.shown.update(f"{key} #{self.count}")
+            if not full_screen:
+                self.shown.update(f"{key} #{self.count}")
+                return
+            text = Text()
+            for line in range(lines):
+                text.append(f"{key} #{self.count}.{line} ", style="bold")
+                text.append("Мама мыла раму, а папа читал газету. " * 2 + "\n", style="#ff8800")
+            self.shown.update(text)
 
     gc.collect()  # not the annotator's leftovers to collect during the floor's keys
     app = timed(Bare, record)()
@@ -273,10 +300,14 @@ async def measure(db: Path, presses: int, floor_presses: int = 0) -> dict[str, f
             slow.setdefault(key, []).append(ms)
         for key, values in sorted(slow.items(), key=lambda kv: -max(kv[1])):
             print(key, [round(v, 1) for v in values], file=sys.stderr)
+    full: list[float] = []
     if floor_presses:
         await measure_floor(floor_presses - floor_presses // 2, record_floor)
         if VERBOSE:
             print("floor", [round(v, 1) for v in floor], file=sys.stderr)
+        await measure_floor(
+            floor_presses, lambda key, action, ms: full.append(ms), full_screen=True
+        )
     p = quantiles(timings, n=100)
     every = [ms for _, ms in by_key]
     per_action = {
@@ -292,6 +323,13 @@ async def measure(db: Path, presses: int, floor_presses: int = 0) -> dict[str, f
             "floor_max_ms": round(max(floor), 2),
             "ratio_p95": round(p[94] / floor_p95, 2),
         }
+    if len(full) > 1:
+        full_p95 = quantiles(full, n=100)[94]
+        floor_figures.update(
+            full_p50_ms=round(median(full), 2),
+            full_p95_ms=round(full_p95, 2),
+            ratio_full_p95=round(p[94] / full_p95, 2),
+        )
     return {
         "open_ms": round(opened, 1),
         "keys": len(timings),
@@ -316,8 +354,13 @@ def verdict(results: dict[int, dict[str, float]]) -> str:
     ratio_ok = last["ratio_p95"] <= GOAL_RATIO
     floor_allows = last["floor_p95_ms"] < GOAL_MS
     ms_ok = last["p95_ms"] < GOAL_MS or not floor_allows
+    full = (
+        f" full_screen_floor_p95_ms={last['full_p95_ms']} ratio_full_p95={last['ratio_full_p95']}"
+        if "ratio_full_p95" in last
+        else ""
+    )
     return (
-        f"{line} floor_p95_ms={last['floor_p95_ms']} ratio_p95={last['ratio_p95']}"
+        f"{line} floor_p95_ms={last['floor_p95_ms']} ratio_p95={last['ratio_p95']}{full}"
         f" worst_ratio={results[worst]['ratio_p95']}@{worst}"
         f" ratio<={GOAL_RATIO:g}:{'yes' if ratio_ok else 'NO'}"
         f" p95<{GOAL_MS:g}ms:{('yes' if ms_ok else 'NO') if floor_allows else 'n/a(floor)'}"
@@ -375,7 +418,16 @@ def main() -> None:
         results[size] = result
         print(f"paragraphs={size} " + " ".join(f"{k}={v}" for k, v in result.items()), flush=True)
     if floor_keys:
-        columns = ("p50_ms", "p95_ms", "floor_p50_ms", "floor_p95_ms", "ratio_p95")
+        columns = (
+            "p50_ms",
+            "p95_ms",
+            "floor_p50_ms",
+            "floor_p95_ms",
+            "ratio_p95",
+            "full_p50_ms",
+            "full_p95_ms",
+            "ratio_full_p95",
+        )
         print(f"{'paragraphs':>10} " + " ".join(f"{c:>12}" for c in columns))
         for size, result in results.items():
             print(f"{size:>10} " + " ".join(f"{result.get(c, '-'):>12}" for c in columns))
