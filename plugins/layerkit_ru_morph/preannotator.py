@@ -11,6 +11,9 @@ from layerkit.plugin.types import ParagraphInput
 
 #: tokens each of the tagger's processes gets per call in pre-annotation (see ``batch_tokens``)
 TOKENS_PER_PROCESS = 12_000
+#: ... but no more than this per call on a machine of many cores: two calls are in memory at
+#: once (one tagged, one stored), with their suggestions
+MAX_BATCH_TOKENS = 48_000
 
 
 class LexicalPreannotator:
@@ -38,11 +41,12 @@ class LexicalPreannotator:
     def batch_tokens(self) -> int:
         """Tokens per ``annotate_later`` call (``layerkit preannotate`` gathers paragraphs up to
         this): enough for every worker process of the tagger to get a big share, since
-        tagging a few thousand tokens per call cost a fifth more per token than tens of
-        thousands (shorter length buckets, more calls)."""
+        tagging a few thousand tokens per call cost a fifth more CPU per token than tens of
+        thousands (measured on the UD files: each call ends with a small length batch, and a
+        batch costs the network's per-step overhead whatever its size)."""
         processes_for = getattr(self.tagger, "processes_for", None)
         processes = processes_for(TOKENS_PER_PROCESS * 64) if processes_for is not None else 1
-        return TOKENS_PER_PROCESS * max(1, processes)
+        return min(MAX_BATCH_TOKENS, TOKENS_PER_PROCESS * max(1, processes))
 
     @property
     def version(self) -> str:
