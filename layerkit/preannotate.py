@@ -204,40 +204,45 @@ def _batches(
     require_done_below: bool,
     report: PreannotateReport,
 ) -> Iterator[tuple[list[Any], int, bool]]:
-    """``(batch, paragraphs read so far, last)`` of the paragraphs to annotate: read
-    ``batch_size`` at a time and, for a pre-annotator that names its ``batch_tokens``, gathered
-    into batches of up to that many tokens (a longer paragraph is a batch of its own); last
-    comes one empty batch (``last`` True), so that the batch before it can be stored.
+    """``(batch, paragraphs passed, last)`` of the paragraphs to annotate: read ``batch_size``
+    at a time and, for a pre-annotator that names its ``batch_tokens``, gathered into batches
+    of up to that many tokens (a longer paragraph is a batch of its own); last comes one empty
+    batch (``last`` True), so that the batch before it can be stored. Paragraphs passed (for
+    the progress shown once a batch is stored) are those in this batch and the ones before,
+    and those read and left out (not ready).
 
     Why at most: the batch a pre-annotator is given last is stored after all annotating is
     done, while the worker processes wait; a batch twice the size (a very long paragraph
     gathered with others) made that wait twice as long."""
     gathered: list[Any] = []
     tokens = 0
-    done = 0
+    passed = 0  # handed on in a batch, or left out
     for offset in range(0, len(ids), batch_size):
         # The domain model's paragraphs, with the layers below the one filled: what a model
         # of a higher layer reads its context from.
         read = store.read_paragraphs(ids[offset : offset + batch_size], layers=below)
-        done += len(read)
         if require_done_below:
             ready = [p for p in read if all(_state(p, b) == "done" for b in below)]
             report.not_ready += len(read) - len(ready)
+            passed += len(read) - len(ready)
             read = ready
         report.eligible += len(read)
         if batch_tokens is None:
-            yield read, done, False
+            passed += len(read)
+            yield read, passed, False
             continue
         for paragraph in read:
             size = len(paragraph.tokens)
             if gathered and tokens + size > batch_tokens:
-                yield gathered, done, False
+                passed += len(gathered)
+                yield gathered, passed, False
                 gathered, tokens = [], 0
             gathered.append(paragraph)
             tokens += size
     if gathered:
-        yield gathered, done, False
-    yield [], done, True
+        passed += len(gathered)
+        yield gathered, passed, False
+    yield [], passed, True
 
 
 def _store_batch(

@@ -200,13 +200,22 @@ def test_a_preannotator_naming_batch_tokens_gets_paragraphs_gathered_to_that_man
         with each.open_store(create=True) as store:
             import_paths(each, store, [SAMPLE / "science.txt", SAMPLE / "news.txt"])
             gathered = Gathered(batch_tokens)
-            report = preannotate(each, store, gathered, batch_size=2)
+            progress: list[int] = []
+            report = preannotate(
+                each,
+                store,
+                gathered,
+                batch_size=2,
+                on_progress=lambda done, total, progress=progress: progress.append(done),
+            )
             assert report.filled == report.candidates > 4
             made[batch_tokens] = {
                 p.text: [(a.start, a.end, a.label, a.attrs) for a in store.annotations(p.id)]
                 for p in store.iter_paragraphs()
             }
             calls = gathered.calls
+            # progress counts the paragraphs of the batches stored so far
+            assert progress == list(itertools.accumulate(len(call) for call in calls))
             if batch_tokens is None:
                 assert len(calls) == -(-report.candidates // 2)  # a call per read
             else:
