@@ -12,7 +12,8 @@ export's own (worker_MiB: the largest worker process, if any); flat memory means
 do not grow from 10k to 100k paragraphs. Goal: >= 20k records/s, flat memory.
 
 Measured on a 2-core CPU shared with other jobs (docs/curriculum.md, "Streaming", has the
-table): 10k paragraphs, 70,770 records: 4,600 records/s before the spliced encoding and bulk
+tables; a later run on today's sample, 247 annotations a paragraph with double annotation's
+copies: 10k paragraphs, 70,001 records, 2,840 records/s with ``--jobs 1``, 4,610 with two): 10k paragraphs, 70,770 records: 4,600 records/s before the spliced encoding and bulk
 read (213 MiB), 8,200 with ``--jobs 1`` (132 MiB), 11,900 with ``--jobs 2`` (157 MiB + 177 MiB
 a worker); 100k paragraphs, 707,693 records: 4,200 before (235 MiB), 7,350 with ``--jobs 1``
 (152 MiB), 12,100 with ``--jobs 2`` (186 MiB + 189 MiB a worker).
