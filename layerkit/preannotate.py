@@ -169,7 +169,8 @@ def preannotate(
     # the next batch before this process stores the one before it.
     start = getattr(preannotator, "annotate_later", None)
     batch_tokens = getattr(preannotator, "batch_tokens", None)
-    #: the batch given to the pre-annotator and not stored yet, and the paragraphs read by then
+    #: the batch given to the pre-annotator and not stored yet, its results (called for), and
+    #: the paragraphs passed once it is stored (see ``_batches``)
     pending: tuple[list[Any], Callable[[], Sequence[Any]], int] | None = None
     for batch, done, last in _batches(
         store, ids, below, batch_size, batch_tokens, require_done_below, report
@@ -185,10 +186,10 @@ def preannotate(
                 results = preannotator.annotate(inputs)
                 _store_batch(project, store, preannotator, layer, origin, batch, results, report)
         if pending is not None:
-            earlier, results_of, _ = pending
+            earlier, results_of, passed = pending
             _store_batch(project, store, preannotator, layer, origin, earlier, results_of(), report)
             if on_progress:
-                on_progress(pending[2], len(ids))
+                on_progress(passed, len(ids))
         if started is None and not last and on_progress:
             on_progress(done, len(ids))  # stored, or nothing in it to annotate
         pending = started

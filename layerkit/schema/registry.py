@@ -27,7 +27,7 @@ class _FieldLookup:
 class SchemaRegistry:
     layers: tuple[LayerSchema, ...]
     #: (layer, field name) -> its lookup; the layers are immutable, so it never goes stale
-    _lookups: dict[tuple[str, str], _FieldLookup | None] = dataclass_field(
+    _lookups: dict[tuple[str, str], _FieldLookup] = dataclass_field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 
@@ -67,6 +67,8 @@ class SchemaRegistry:
         key = ann.get("layer")
         # a private copy (``layer@annotator``, see store/copies.py) follows its layer's schema
         layer, _, owner = key.partition("@") if isinstance(key, str) else (key, "", "")
+        if isinstance(key, str) and "@" in key and not owner:
+            return f"unknown layer {key!r} (known: {', '.join(self.order)})"
         field_name = ann.get("field") or ""
         lookup = (
             self._lookups.get((layer, field_name))
@@ -74,7 +76,7 @@ class SchemaRegistry:
             else None
         )
         if lookup is None:
-            if layer not in self.order or (isinstance(key, str) and "@" in key and not owner):
+            if layer not in self.order:
                 return f"unknown layer {key!r} (known: {', '.join(self.order)})"
             schema = self.get(layer)
             found = schema.field(field_name) if isinstance(field_name, str) else None
@@ -84,8 +86,6 @@ class SchemaRegistry:
             lookup = self._lookups[layer, field_name] = _FieldLookup(
                 found, frozenset(found.label_names), {a.name: a for a in found.attributes}
             )
-        elif isinstance(key, str) and "@" in key and not owner:
-            return f"unknown layer {key!r} (known: {', '.join(self.order)})"
         field = lookup.field
         if ann.get("kind") != field.kind:
             return f"field {layer}.{field.name} holds {field.kind} annotations, not {ann.get('kind')!r}"

@@ -38,10 +38,11 @@ if TYPE_CHECKING:  # tagging CoNLL-U needs no project (its schemas: 0.1 s of imp
 #: sentences read, tagged and written together: one tagging call. Big, because a call that
 #: is split over the tagger's worker processes (when one process reads and writes the whole
 #: file: text input, or a file ``tag_conllu`` does not cut into parts) is a point where the
-#: processes wait for each other; 100k words of CoNLL-U is some tens of MB in memory (peak RSS of `layerkit tag` on the four UD files: 330 MB, against 314 MB
-#: with half). Measured on those files (55.6k words, 4,049 sentences), median of 4 runs:
-#: 1,024 sentences and 20k words, 16 s (ru-morph 1.1); 4,096 and 50k, 6.37 s; 8,192 and 100k,
-#: 6.19 s (one call instead of two, ru-morph 1.2).
+#: processes wait for each other; 100k words of CoNLL-U is some tens of MB in memory (peak
+#: RSS of `layerkit tag` on the four UD files: 330 MB, against 314 MB with half). Measured on
+#: those files (55.6k words, 4,049 sentences), median of 4 runs: 1,024 sentences and 20k
+#: words, 16 s (ru-morph 1.1); 4,096 and 50k, 6.37 s; 8,192 and 100k, 6.19 s (one call
+#: instead of two, ru-morph 1.2).
 BATCH_SENTENCES = 8192
 #: ... or fewer sentences when they have this many words together
 BATCH_WORDS = 100_000
