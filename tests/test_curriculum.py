@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 import os
@@ -636,6 +637,79 @@ def test_worker_processes_write_the_same_files(
     assert tree(tmp_path / "one") == tree(tmp_path / "three")
     assert three["leak_check"]["duplicate_texts_written"] == 2
     assert report.counts == export(project, tmp_path / "again", jobs=1, seed=3)[1].counts
+
+
+def test_the_snapshot_is_taken_once_while_workers_encode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With workers, the manifest's store snapshot is taken once, after every worker has its
+    first batch and before any chunk is written; with more workers than batches too."""
+    from layerkit.curriculum import build as build_module
+    from layerkit.store import corpus
+
+    project = _duplicated_corpus(tmp_path)
+    events: list[str] = []
+    snapshot = corpus.snapshot
+    monkeypatch.setattr(
+        corpus, "snapshot", lambda store: events.append("snapshot") or snapshot(store)
+    )
+    merge = build_module.Builder._merge
+    monkeypatch.setattr(
+        build_module.Builder,
+        "_merge",
+        lambda self, batch: events.append("chunk") or merge(self, batch),
+    )
+    for batch_size, batches in ((3, 7), (8, 3)):  # 20 paragraphs
+        events.clear()
+        monkeypatch.setattr(Builder, "batch_size", batch_size)
+        manifest, _ = export(project, tmp_path / f"out{batch_size}", jobs=4, seed=3)
+        assert events == ["snapshot"] + ["chunk"] * batches
+        with project.open_store() as store:
+            assert manifest["store_snapshot"] == snapshot(store)
+
+
+def test_stage_files_are_handed_to_the_disk_as_they_grow(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer starts the write-back of every WRITEBACK bytes (lines and chunks alike) and
+    the file still holds exactly what was written, with the hash the manifest gives."""
+    from layerkit.curriculum.output import Chunk, JsonlWriter
+
+    if not hasattr(os, "posix_fadvise"):
+        pytest.fail("this test needs Linux's posix_fadvise; the project's CI runs on Linux")
+    handed: list[tuple[int, int]] = []
+    fadvise = os.posix_fadvise
+    monkeypatch.setattr(
+        os,
+        "posix_fadvise",
+        lambda fd, offset, length, advice: (
+            handed.append((offset, length)) or fadvise(fd, offset, length, advice)
+        ),
+    )
+    monkeypatch.setattr(JsonlWriter, "WRITEBACK", 1000)
+    monkeypatch.setattr(JsonlWriter, "CHUNK", 300)
+    writer = JsonlWriter(tmp_path / "stage.jsonl")
+    lengths = [("record", 10, 2, 3)]
+    written = bytearray()
+    for i in range(40):
+        line = json.dumps({"i": i, "text": "абзац " * (i % 7)}, ensure_ascii=False) + "\n"
+        if i % 10 == 9:
+            chunk = Chunk()
+            chunk.add(line.encode(), lengths)
+            writer.write_chunk(chunk)
+        else:
+            writer.write_line(line.encode(), lengths)
+        written += line.encode()
+    writer.close()
+    data = (tmp_path / "stage.jsonl").read_bytes()
+    assert data == bytes(written)
+    assert writer.describe()["sha256"] == hashlib.sha256(data).hexdigest()
+    assert writer.records == 40 and writer.bytes == len(data)
+    assert len(handed) >= 2
+    # consecutive ranges from the start, each at least WRITEBACK long, none past the end
+    assert handed[0][0] == 0
+    assert all(a + n == b for (a, n), (b, _) in itertools.pairwise(handed))
+    assert all(n >= 1000 for _, n in handed) and sum(n for _, n in handed) <= len(data)
 
 
 def test_a_failure_in_a_worker_stops_the_export(

@@ -18,7 +18,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -729,13 +729,17 @@ class Builder:
             and self.store.url not in ("sqlite://", "sqlite:///:memory:")
         )
 
-    def batches(self) -> Iterator[dict[tuple[str, str], Chunk]]:
+    def batches(
+        self, meanwhile: Callable[[], None] | None = None
+    ) -> Iterator[dict[tuple[str, str], Chunk]]:
         """The encoded lines of each file, batch by batch in file order, made by
         ``options.jobs`` worker processes (byte for byte what :meth:`lines` gives; tested).
 
         Each worker reads and encodes whole batches of paragraphs; this process only writes
         the chunks in order, merges the counters and runs the leak check. At most one batch per
-        worker waits here, so memory stays flat.
+        worker waits here, so memory stays flat. ``meanwhile`` is called once, in this thread,
+        when every worker has its first batch: work of this process's own that then costs no
+        waiting (called before the first chunk is yielded, however few batches there are).
         """
         setup = self.setup
         bounds = corpus.batch_bounds(
@@ -754,7 +758,12 @@ class Builder:
                 for batch in bounds:
                     pending.append(pool.submit(_encode_batch, batch))
                     if len(pending) > jobs:
+                        if meanwhile is not None:
+                            meanwhile()
+                            meanwhile = None
                         yield self._merge(pending.popleft().result())
+                if meanwhile is not None:
+                    meanwhile()
                 while pending:
                     yield self._merge(pending.popleft().result())
             finally:

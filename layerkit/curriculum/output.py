@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -259,12 +260,16 @@ class JsonlWriter:
     """
 
     CHUNK = 1 << 18
+    #: bytes after which what was written is handed to the disk (see :meth:`_write`)
+    WRITEBACK = 1 << 24
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._handle: IO[bytes] = path.open("wb")
         self._sha = hashlib.sha256()
         self._chunk = bytearray()
+        self._end = 0  # bytes written to the file
+        self._written_back = 0  # of those, the ones handed to the disk
         self.records = 0
         self.bytes = 0
         self.lengths = LengthCounts()
@@ -284,7 +289,7 @@ class JsonlWriter:
         """Write lines encoded elsewhere, after those written so far."""
         self._flush()
         self._sha.update(chunk.data)
-        self._handle.write(chunk.data)
+        self._write(chunk.data)
         self.records += chunk.records
         self.bytes += len(chunk.data)
         self.lengths.merge(chunk.lengths)
@@ -292,8 +297,26 @@ class JsonlWriter:
     def _flush(self) -> None:
         if self._chunk:
             self._sha.update(self._chunk)
-            self._handle.write(self._chunk)
+            self._write(self._chunk)
             self._chunk.clear()
+
+    def _write(self, data: bytes | bytearray) -> None:
+        """Write ``data``; every :data:`WRITEBACK` bytes, start writing the file to disk.
+
+        The folder is synced before it replaces the old one (:func:`atomic_directory`): left
+        to the end, that sync waited for every byte at once (0.4-0.5 s of a 10k-paragraph
+        export's 10 s here, with nothing else to do). ``POSIX_FADV_DONTNEED`` on Linux starts
+        the write-back of the range without waiting for it, so the disk works while records
+        are made; pages still being written stay cached. Elsewhere this does nothing.
+        """
+        self._handle.write(data)
+        self._end += len(data)
+        pending = self._end - self._written_back
+        if pending >= self.WRITEBACK and hasattr(os, "posix_fadvise"):
+            self._handle.flush()
+            fd = self._handle.fileno()
+            os.posix_fadvise(fd, self._written_back, pending, os.POSIX_FADV_DONTNEED)
+            self._written_back = self._end
 
     def close(self) -> None:
         try:
