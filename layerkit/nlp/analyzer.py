@@ -129,10 +129,18 @@ ABBREVIATIONS: dict[str, tuple[tuple[str, str, str], ...]] = {
 
 @lru_cache(maxsize=1)
 def morph() -> MorphAnalyzer:
-    """The process-wide pymorphy3 analyzer, created on first use (loading takes ~0.1 s)."""
+    """The process-wide pymorphy3 analyzer, created on first use (loading takes ~0.05 s).
+
+    The dictionary's folder is given when its package is importable: found by ``lang`` alone,
+    pymorphy3 first scans every installed package's entry points, which doubled the time (0.095
+    against 0.041 s), and every tagging worker process pays it."""
     import pymorphy3
 
-    return pymorphy3.MorphAnalyzer(lang="ru")
+    try:
+        import pymorphy3_dicts_ru
+    except ImportError:
+        return pymorphy3.MorphAnalyzer(lang="ru")
+    return pymorphy3.MorphAnalyzer(path=pymorphy3_dicts_ru.get_path(), lang="ru")
 
 
 def clean(word: str) -> str:
