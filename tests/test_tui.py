@@ -1739,6 +1739,34 @@ async def test_paragraph_changes_repaint_without_laying_out_the_screen(
         assert layouts == []
 
 
+async def test_moving_focus_repaints_the_panels_not_the_whole_screen(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tab and shift+tab restyle the panels that gain and lose focus; Textual's Screen would
+    also repaint itself whole on every focus change (its ``focused`` reactive), a full-screen
+    render that nothing on screen needs. The focused panel's border still changes."""
+    from textual._compositor import Compositor
+
+    full: list[int] = []
+    original = Compositor.render_full_update
+
+    def counting(self: Compositor, *args: Any, **kwargs: Any) -> Any:
+        full.append(1)
+        return original(self, *args, **kwargs)
+
+    async with running(db, at=1, layer="semantic", size=(100, 30)) as (app, pilot):
+        nav = screen(app).query_one(Navigator)
+        text = view(app)
+        monkeypatch.setattr(Compositor, "render_full_update", counting)
+        for key, focused in (("shift+tab", nav), ("tab", text), ("shift+tab", nav)):
+            colour = focused.styles.border_top[1]
+            await pilot.press(key)
+            await settle(pilot)
+            assert focused.has_focus
+            assert focused.styles.border_top[1] != colour  # restyled: its border shows focus
+        assert full == []
+
+
 async def test_repaints_wait_for_what_a_key_set_off_then_resume(
     db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -16,7 +16,9 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.reactive import Reactive
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Input
 
 from layerkit import adjudication
@@ -92,6 +94,11 @@ def abilities(layers: tuple[LayerSchema, ...], schema: LayerSchema) -> Abilities
 class AnnotateScreen(Screen[None]):
     """Where annotators spend their day."""
 
+    #: Textual's Screen repaints itself whole when focus moves (its ``focused`` reactive
+    #: repaints by default), though nothing it draws depends on focus: the widgets that gain
+    #: and lose it restyle and repaint themselves. That whole-screen render was most of a tab
+    #: between panels (bench/tui_latency.py: focus keys, p95 27-30 ms).
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
     #: the relation dialog, once built (see _picker)
     _relation_picker: RelationPicker | None = None
     #: the newest event id the last paragraph read saw (see _reload)
