@@ -305,6 +305,27 @@ def test_undo_of_lower_edit_restores_stale_statuses(store: Store, paragraph_id: 
     assert store.statuses(paragraph_id)["lexical"].state == "todo"
 
 
+def test_json_columns_keep_what_is_written(store: Store, backend: str) -> None:
+    """JSON columns (written with orjson, json.dumps for what orjson refuses) give back what was
+    written: Cyrillic and ё, nesting, floats, null, integer keys as strings (as JSON has them),
+    an integer past 64 bits; on SQLite the text is UTF-8, not escapes."""
+    from dataclasses import replace
+
+    meta = {"автор": "Лев Толстой", "ёлка": [1, 2.5, None, True], "n": {"x": -3}, 7: "семь"}
+    huge = {"автор": "Пушкин", "big": 2**70}
+    with store.bulk() as writer:
+        writer.add_document(replace(make_document("json", "Абзац."), meta=meta))
+        writer.add_document(replace(make_document("huge", "Другой абзац."), meta=huge))
+    by_name = {d.name: d.meta for d in store.documents()}
+    assert by_name["json"] == {**{k: v for k, v in meta.items() if k != 7}, "7": "семь"}
+    assert by_name["huge"] == huge
+    if backend == "sqlite":
+        with store.engine.connect() as conn:
+            query = sa.text("SELECT meta FROM documents WHERE name = 'json'")
+            raw = conn.execute(query).scalar_one()
+        assert "Лев Толстой" in raw and "\\u" not in raw
+
+
 def test_bulk_rolls_back_everything_on_error(store: Store) -> None:
     with pytest.raises(RuntimeError), store.bulk() as writer:
         writer.add_document(make_document("one", "Первый абзац."))
