@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from layerkit.errors import InputError, UsageError
+from layerkit.gc_pause import relaxed_gc
 from layerkit.plugin.types import InvalidSuggestion, ParagraphInput, Preannotator
 from layerkit.project import Project
 from layerkit.store import Store
@@ -169,30 +170,37 @@ def preannotate(
     # the next batch before this process stores the one before it.
     start = getattr(preannotator, "annotate_later", None)
     batch_tokens = getattr(preannotator, "batch_tokens", None)
-    #: the batch given to the pre-annotator and not stored yet, its results (called for), and
-    #: the paragraphs passed once it is stored (see ``_batches``)
-    pending: tuple[list[Any], Callable[[], Sequence[Any]], int] | None = None
-    for batch, done, last in _batches(
-        store, ids, below, batch_size, batch_tokens, require_done_below, report
-    ):
-        started = None
-        if batch:
-            inputs: list[ParagraphInput] = batch
-            if start is not None:
-                started = (batch, start(inputs), done)
-            else:
-                # stored at once: a slow model's finished batch is never held back (a run
-                # stopped during the next one keeps it)
-                results = preannotator.annotate(inputs)
-                _store_batch(project, store, preannotator, layer, origin, batch, results, report)
-        if pending is not None:
-            earlier, results_of, passed = pending
-            _store_batch(project, store, preannotator, layer, origin, earlier, results_of(), report)
-            if on_progress:
-                on_progress(passed, len(ids))
-        if started is None and not last and on_progress:
-            on_progress(done, len(ids))  # stored, or nothing in it to annotate
-        pending = started
+    # The collector is relaxed (see relaxed_gc): storing makes objects by the hundred thousand
+    # while the tagger, loaded here too, keeps millions alive for every full pass to walk.
+    with relaxed_gc():
+        #: the batch given to the pre-annotator and not stored yet, its results (called for),
+        #: and the paragraphs passed once it is stored (see ``_batches``)
+        pending: tuple[list[Any], Callable[[], Sequence[Any]], int] | None = None
+        for batch, done, last in _batches(
+            store, ids, below, batch_size, batch_tokens, require_done_below, report
+        ):
+            started = None
+            if batch:
+                inputs: list[ParagraphInput] = batch
+                if start is not None:
+                    started = (batch, start(inputs), done)
+                else:
+                    # stored at once: a slow model's finished batch is never held back (a run
+                    # stopped during the next one keeps it)
+                    results = preannotator.annotate(inputs)
+                    _store_batch(
+                        project, store, preannotator, layer, origin, batch, results, report
+                    )
+            if pending is not None:
+                earlier, results_of, passed = pending
+                _store_batch(
+                    project, store, preannotator, layer, origin, earlier, results_of(), report
+                )
+                if on_progress:
+                    on_progress(passed, len(ids))
+            if started is None and not last and on_progress:
+                on_progress(done, len(ids))  # stored, or nothing in it to annotate
+            pending = started
     return report
 
 

@@ -226,3 +226,43 @@ def test_a_preannotator_naming_batch_tokens_gets_paragraphs_gathered_to_that_man
                     assert sum(call) <= batch_tokens or len(call) == 1
                     assert sum(call) + after[0] > batch_tokens
     assert made[None] == made[300]
+
+
+def test_suggestions_are_stored_with_the_collector_relaxed(project: Project) -> None:
+    """Storing runs with the collector's young pass every million allocations (``relaxed_gc``:
+    its full passes walked the loaded tagger's millions of objects), and the thresholds are
+    as they were once ``preannotate`` returns, also when it fails."""
+    import gc
+
+    from layerkit.gc_pause import relaxed_gc
+
+    class Watched:
+        def __init__(self, fail: bool) -> None:
+            self.inner = LexicalPreannotator(kind="rules")
+            self.name, self.layer = self.inner.name, self.inner.layer
+            self.version, self.description = self.inner.version, self.inner.description
+            self.fail = fail
+            self.thresholds: list[int] = []
+
+        def annotate(self, paragraphs):  # type: ignore[no-untyped-def]
+            self.thresholds.append(gc.get_threshold()[0])
+            if self.fail:
+                raise RuntimeError("model crashed")
+            return self.inner.annotate(paragraphs)
+
+    before = gc.get_threshold()
+    with relaxed_gc():
+        assert gc.get_threshold() == (1_000_000, *before[1:])
+    assert gc.get_threshold() == before
+    with project.open_store(create=True) as store:
+        import_paths(project, store, [SAMPLE / "science.txt"])
+        watched = Watched(fail=False)
+        report = preannotate(project, store, watched, batch_size=1)
+        assert report.filled == report.candidates > 1
+        assert watched.thresholds == [1_000_000] * report.candidates
+        assert gc.get_threshold() == before
+        failing = Watched(fail=True)
+        with pytest.raises(RuntimeError, match="model crashed"):
+            preannotate(project, store, failing, redo=True)
+        assert failing.thresholds == [1_000_000]
+        assert gc.get_threshold() == before

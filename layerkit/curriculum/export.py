@@ -8,11 +8,9 @@ outside the directory, so the same store and seed give byte-identical directorie
 
 from __future__ import annotations
 
-import gc
 import json
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +20,7 @@ from layerkit.curriculum.build import Builder, Kind, Setup, resolve
 from layerkit.curriculum.card import render_card
 from layerkit.curriculum.output import MANIFEST, JsonlWriter, atomic_directory
 from layerkit.curriculum.splits import SPLITS
+from layerkit.gc_pause import relaxed_gc
 from layerkit.plugin.reader import StoreReader, store_of
 from layerkit.plugin.types import ExportContext, ExportReport
 from layerkit.store import Store, corpus
@@ -34,24 +33,6 @@ LENGTH_METHOD = (
     "(assistant message; for preference records, chosen and rejected) and of the whole record "
     "('record': prompt and answer, or prompt and the longer of chosen and rejected)"
 )
-
-
-@contextmanager
-def relaxed_gc() -> Iterator[None]:
-    """Run the garbage collector less often during an export.
-
-    Reading makes a few thousand small objects per paragraph and keeps a batch of them alive, so
-    with the default thresholds the collector rescans them thousands of times (measured: a third
-    of the export's time; with a threshold of 100k still a tenth). Nothing an export builds holds
-    reference cycles, so collecting every million allocations instead of every 700 costs no
-    memory to speak of, and the collector still runs.
-    """
-    old = gc.get_threshold()
-    gc.set_threshold(1_000_000, old[1], old[2])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*old)
 
 
 def iter_records(
