@@ -51,8 +51,8 @@ def relaxed_gc() -> Iterator[None]:
     thousand objects a paragraph: with the default thresholds the collector rescanned them
     thousands of times (a third of the export's time; with a threshold of 100k still a tenth).
     ``layerkit preannotate`` stores tens of thousands of suggestions with the tagger loaded:
-    740 passes, 6 of them full ones over every object alive, cost its process 0.4-1.1 s of its
-    2.5-4 s of CPU (three runs each way).
+    740 passes, 6 of them full ones over every object alive, cost its process about 0.6 s of
+    its 3 s of CPU (four runs each way).
     """
     old = gc.get_threshold()
     gc.set_threshold(1_000_000, old[1], old[2])
