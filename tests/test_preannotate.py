@@ -21,6 +21,16 @@ from layerkit.project import Project
 SAMPLE = REPO / "sample_corpus"
 
 
+class RulesWrapper:
+    """The rules pre-annotator under its own name and version (``inner``), for tests that
+    wrap it to watch how ``preannotate`` calls a pre-annotator."""
+
+    def __init__(self) -> None:
+        self.inner = LexicalPreannotator(kind="rules")
+        self.name, self.layer = self.inner.name, self.inner.layer
+        self.version, self.description = self.inner.version, self.inner.description
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Project:
     return Project.load(str(tmp_path / "lk.db"))
@@ -117,14 +127,12 @@ def test_batches_overlap_and_store_what_one_batch_at_a_time_stores(
     one is stored; the store ends up as with ``annotate`` alone, batch after batch, and
     progress counts stored paragraphs."""
 
-    class Recorded:
+    class Recorded(RulesWrapper):
         """The rules pre-annotator, its calls noted; with ``annotate`` only, or also
         ``annotate_later``."""
 
         def __init__(self, later: bool) -> None:
-            self.inner = LexicalPreannotator(kind="rules")
-            self.name, self.layer = self.inner.name, self.inner.layer
-            self.version, self.description = self.inner.version, self.inner.description
+            super().__init__()
             self.events: list[str] = []
             if later:
                 self.annotate_later = self._annotate_later
@@ -179,11 +187,9 @@ def test_a_preannotator_naming_batch_tokens_gets_paragraphs_gathered_to_that_man
     """``batch_tokens``: paragraphs, read a few at a time, are gathered into calls of up to
     that many tokens; what is stored is unchanged."""
 
-    class Gathered:
+    class Gathered(RulesWrapper):
         def __init__(self, batch_tokens: int | None) -> None:
-            self.inner = LexicalPreannotator(kind="rules")
-            self.name, self.layer = self.inner.name, self.inner.layer
-            self.version, self.description = self.inner.version, self.inner.description
+            super().__init__()
             self.batch_tokens = batch_tokens
             self.calls: list[int] = []
 
@@ -236,11 +242,9 @@ def test_suggestions_are_stored_with_the_collector_relaxed(project: Project) -> 
 
     from layerkit.gc_pause import relaxed_gc
 
-    class Watched:
+    class Watched(RulesWrapper):
         def __init__(self, fail: bool) -> None:
-            self.inner = LexicalPreannotator(kind="rules")
-            self.name, self.layer = self.inner.name, self.inner.layer
-            self.version, self.description = self.inner.version, self.inner.description
+            super().__init__()
             self.fail = fail
             self.thresholds: list[int] = []
 

@@ -83,7 +83,7 @@ def export_curriculum(
         finally:
             for writer in writers.values():
                 writer.close()
-        snapshot = taken[0] if taken else corpus.snapshot(store)
+        (snapshot,) = taken  # taken once on either path
         manifest = _manifest(setup, builder, writers, snapshot)
         formats.Manifest.model_validate(manifest)  # what trainers will read it with
         (tmp / MANIFEST).write_text(
