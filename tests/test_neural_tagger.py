@@ -431,3 +431,42 @@ def test_word_shape_of_plain_words_is_the_general_one() -> None:
     words += ["по-русски", "т.е.", "Мы́ла", "2024", "мир2", "word", "Ok", "#тег", "@ник", "😊"]
     for word in words:
         assert word_shape(word) == _word_shape(word), word
+
+
+def test_forms_computed_together_are_what_each_gives_alone(shipped: NeuralTagger) -> None:
+    """A batch's new forms get their features in one set of arrays (``token_statics``); each
+    form's must be exactly what it gets computed alone, whatever shares its batch: Cyrillic
+    and Latin words, stress marks, numbers, punctuation, emoji, a form longer than the
+    character window, and a form given twice."""
+    from layerkit.nlp.neural.features import TokenStatic
+
+    space = shipped.space
+    forms = [
+        "Москва́",
+        "ёлки",
+        "word",
+        "1999",
+        "—",
+        "🙂",
+        "Соединённые-Штаты-Америки-и-ещё-много",
+        "ёлки",
+        "КПРФ",
+        "xyzщ",
+    ]
+
+    def alone(form: str) -> TokenStatic:
+        space.clear_caches()
+        return space.token_statics([form], shipped.analyze)[0]
+
+    single = [alone(form) for form in forms]
+    space.clear_caches()
+    together = space.token_statics(forms, shipped.analyze)
+    assert together[1] is together[7]  # one computation per distinct form
+    for form, a, b in zip(forms, single, together, strict=True):
+        for name in ("dense", "cand", "suffix_ids", "chars"):
+            assert np.array_equal(getattr(a, name), getattr(b, name)), (form, name)
+            assert getattr(a, name).dtype == getattr(b, name).dtype
+        assert (a.lemmas, a.known, a.word_id) == (b.lemmas, b.known, b.word_id), form
+    # and a cached form comes back as it was computed
+    assert space.token_statics(["word"], shipped.analyze)[0] is together[2]
+    assert together[0].dense.any() and together[0].chars[:6].all()

@@ -312,8 +312,23 @@ class FeatureSpace:
         )
 
     # -- per token
-    def _token_static(self, form: str, analyze: Analyze) -> TokenStatic:
-        """Everything about a form that does not depend on its context; cached per form.
+    def token_statics(self, forms: Sequence[str], analyze: Analyze) -> list[TokenStatic]:
+        """Each form's ``TokenStatic``: everything about it that does not depend on its
+        context; cached per form. The forms not cached yet are computed together
+        (``_make_statics``), so a batch of sentences pays numpy's per-call cost once per
+        array instead of once per new form (about 20 µs a form, a sixth of the tagger's work on
+        a form it has not seen)."""
+        cache = self._dense_cache
+        new = [form for form in dict.fromkeys(forms) if form not in cache]
+        if not new:
+            return [cache[form] for form in forms]
+        made = self._make_statics(new, analyze)
+        if len(cache) + len(made) <= 500_000:
+            cache.update(made)
+        return [hit if (hit := cache.get(form)) is not None else made[form] for form in forms]
+
+    def _make_statics(self, forms: list[str], analyze: Analyze) -> dict[str, TokenStatic]:
+        """``TokenStatic`` of distinct forms, their arrays rows of one array per feature.
 
         The dense vector is laid out as ``n_dense`` says: word shape, UPOS of any reading,
         UPOS weighted by the readings' scores, the same two for every FEATS value, the first
@@ -321,67 +336,97 @@ class FeatureSpace:
         features follow, filled per sentence). Indices of a FEATS string or a tag are looked
         up once per distinct string: a corpus has a few thousand, against tens of thousands
         of forms."""
-        hit = self._dense_cache.get(form)
-        if hit is not None:
-            return hit
-        readings = analyze(form)
+        n = len(forms)
         o_extra = self._offsets[-1]
-        dense = np.zeros(o_extra + 5, np.float32)
-        dense[:N_WORD_SHAPE] = word_shape(form)
-        total = sum(max(r.score, 0.0) for r in readings) or 1.0
-        lemmas: list[str] = []
-        ones: list[int] = []
-        weighted: list[int] = []
+        shapes: list[list[float]] = []
+        extras: list[tuple[float, ...]] = []
+        ones: list[int] = []  # dense columns set to 1, form after form
+        ones_per_form: list[int] = []
+        weighted: list[int] = []  # dense columns that add a reading's weight, and the weights
         weights: list[float] = []
-        for k, r in enumerate(readings):
-            w = max(r.score, 0.0) / total
-            one, top, by_weight = self._reading_indices(r.upos, r.feats, r.source_tag)
-            ones.extend(one)
-            if k == 0 and top >= 0:
-                ones.append(top)
-            weighted.extend(by_weight)
-            weights.extend([w] * len(by_weight))
-            low = clean_form(r.lemma).lower()
-            if low not in lemmas:
-                lemmas.append(low)
-        clean_low = clean_form(form).lower()
-        dense[ones] = 1.0
-        # float32 additions in the readings' order, as ``dense[i] += w`` one by one would
-        np.add.at(dense, weighted, np.asarray(weights, np.float32))
-        known = is_known(form)
-        dense[o_extra:] = (
-            float(known),
-            readings[0].score if readings else 0.0,
-            min(len(readings), 10) / 10.0,
-            min(len(lemmas), 5) / 5.0,
-            float(bool(lemmas) and lemmas[0] == clean_low),
+        weighted_per_form: list[int] = []
+        cand_rows: list[int] = []
+        cand_cols: list[int] = []
+        suffixes: list[list[int]] = []
+        char_rows: list[list[int]] = []
+        lemmas_of: list[list[str]] = []
+        known_of: list[bool] = []
+        word_ids: list[int] = []
+        suffix_ix, script_ix, char_ix = self._suffix_ix, self._script_ix, self._char_ix
+        for row, form in enumerate(forms):
+            readings = analyze(form)
+            shapes.append(word_shape(form))
+            total = sum(max(r.score, 0.0) for r in readings) or 1.0
+            lemmas: list[str] = []
+            n_ones, n_weighted = len(ones), len(weighted)
+            for k, r in enumerate(readings):
+                w = max(r.score, 0.0) / total
+                one, top, by_weight = self._reading_indices(r.upos, r.feats, r.source_tag)
+                ones.extend(one)
+                if k == 0 and top >= 0:
+                    ones.append(top)
+                weighted.extend(by_weight)
+                weights.extend([w] * len(by_weight))
+                low = clean_form(r.lemma).lower()
+                if low not in lemmas:
+                    lemmas.append(low)
+            ones_per_form.append(len(ones) - n_ones)
+            weighted_per_form.append(len(weighted) - n_weighted)
+            clean_low = clean_form(form).lower()
+            known = is_known(form)
+            extras.append(
+                (
+                    float(known),
+                    readings[0].score if readings else 0.0,
+                    min(len(readings), 10) / 10.0,
+                    min(len(lemmas), 5) / 5.0,
+                    float(bool(lemmas) and lemmas[0] == clean_low),
+                )
+            )
+            for low in lemmas:
+                sid = script_ix.get(_script_from(clean_low, low), 0)
+                if sid:
+                    cand_rows.append(row)
+                    cand_cols.append(sid)
+            key = word_key(form)
+            suffixes.append([suffix_ix.get(x, 1) for x in _suffixes(key)])
+            cs = form if len(form) <= MAX_CHARS else form[:8] + form[-(MAX_CHARS - 8) :]
+            ids = [
+                ix if (ix := char_ix.get(ch)) is not None else char_ix.get(_char_fallback(ch), 1)
+                for ch in cs
+            ]
+            char_rows.append(ids + [0] * (MAX_CHARS - len(ids)))
+            lemmas_of.append(lemmas)
+            known_of.append(known)
+            word_ids.append(self._word_ix.get(key, 1))
+        rows = np.arange(n)
+        dense = np.zeros((n, o_extra + 5), np.float32)
+        dense[:, :N_WORD_SHAPE] = shapes
+        dense[np.repeat(rows, ones_per_form), np.asarray(ones, np.int64)] = 1.0
+        # float32 additions in each form's readings' order, as ``dense[i] += w`` one by one
+        # would make them
+        np.add.at(
+            dense,
+            (np.repeat(rows, weighted_per_form), np.asarray(weighted, np.int64)),
+            np.asarray(weights, np.float32),
         )
-        cand = np.zeros(len(self.scripts), np.float32)
-        for low in lemmas:
-            sid = self._script_ix.get(_script_from(clean_low, low), 0)
-            if sid:
-                cand[sid] = 1.0
-        key = word_key(form)
-        suffix_ids = np.asarray([self._suffix_ix.get(x, 1) for x in _suffixes(key)], np.int64)
-        chars = np.zeros(MAX_CHARS, np.int64)
-        cs = form if len(form) <= MAX_CHARS else form[:8] + form[-(MAX_CHARS - 8) :]
-        char_ix = self._char_ix
-        chars[: len(cs)] = [
-            ix if (ix := char_ix.get(ch)) is not None else char_ix.get(_char_fallback(ch), 1)
-            for ch in cs
-        ]
-        hit = TokenStatic(
-            dense=dense,
-            cand=cand,
-            lemmas=lemmas,
-            known=known,
-            word_id=self._word_ix.get(key, 1),
-            suffix_ids=suffix_ids,
-            chars=chars,
-        )
-        if len(self._dense_cache) < 500_000:
-            self._dense_cache[form] = hit
-        return hit
+        dense[:, o_extra:] = extras
+        cand = np.zeros((n, len(self.scripts)), np.float32)
+        cand[np.asarray(cand_rows, np.int64), np.asarray(cand_cols, np.int64)] = 1.0
+        suffix_ids = np.asarray(suffixes, np.int64).reshape(n, len(SUFFIX_LENGTHS))
+        chars = np.asarray(char_rows, np.int64).reshape(n, MAX_CHARS)
+        return {
+            form: TokenStatic(
+                dense=dense[row],
+                cand=cand[row],
+                lemmas=lemmas_of[row],
+                known=known_of[row],
+                word_id=word_ids[row],
+                suffix_ids=suffix_ids[row],
+                chars=chars[row],
+            )
+            for row, form in enumerate(forms)
+        }
 
     def _reading_indices(
         self, upos: str, feats: str, tag: str
@@ -478,33 +523,35 @@ class FeatureSpace:
         convention: str,
         *,
         context_free: bool = True,
+        statics: Sequence[TokenStatic] | None = None,
     ) -> EncodedSentence:
         """The arrays the network reads for one sentence. ``context_free=False`` leaves out
         what depends on the form alone (dense features but the positional ones, characters,
         suffixes: zero-width arrays): the numpy tagger keeps those per form, already through
-        the input layer, so copying them per token would be wasted work."""
+        the input layer, so copying them per token would be wasted work. ``statics``: the
+        forms' ``token_statics`` when the caller has them (the tagger asks for a whole
+        batch's at once)."""
         n = len(forms)
-        width = self.n_dense if context_free else N_POSITIONAL
-        dense = np.zeros((n, width), np.float32)
-        cand = np.zeros((n, len(self.scripts)), np.float32)
-        word_ids = np.zeros(n, np.int64)
-        suffix_ids = np.zeros((n, len(SUFFIX_LENGTHS) if context_free else 0), np.int64)
-        chars = np.zeros((n, MAX_CHARS if context_free else 0), np.int64)
-        statics: list[TokenStatic] = []
-        readings: list[ReadingSet] = []
-        prev = ""
-        for i, form in enumerate(forms):
-            st = self._token_static(form, analyze)
-            dense[i, -N_POSITIONAL:] = (float(i == 0), float(prev in _SENTENCE_ENDS))
-            if context_free:
-                dense[i, : len(st.dense)] = st.dense
-                suffix_ids[i] = st.suffix_ids
-                chars[i] = st.chars
-            cand[i] = st.cand
-            statics.append(st)
-            readings.append(self.readings(form, analyze, convention))
-            word_ids[i] = st.word_id
-            prev = form
+        if statics is None:
+            statics = self.token_statics(forms, analyze)
+        statics = list(statics)
+        dense = np.zeros((n, self.n_dense if context_free else N_POSITIONAL), np.float32)
+        if n:
+            dense[0, -N_POSITIONAL] = 1.0  # the first token
+            dense[1:, -1] = [form in _SENTENCE_ENDS for form in forms[:-1]]  # after a stop
+        if context_free and n:
+            dense[:, :-N_POSITIONAL] = [st.dense for st in statics]
+            suffix_ids = np.stack([st.suffix_ids for st in statics])
+            chars = np.stack([st.chars for st in statics])
+        else:
+            suffix_ids = np.zeros((n, len(SUFFIX_LENGTHS) if context_free else 0), np.int64)
+            chars = np.zeros((n, MAX_CHARS if context_free else 0), np.int64)
+        cand = (
+            np.stack([st.cand for st in statics])
+            if n
+            else np.zeros((0, len(self.scripts)), np.float32)
+        )
+        word_ids = np.fromiter((st.word_id for st in statics), np.int64, n)
         conv = self.conventions.index(convention) if convention in self.conventions else 0
         return EncodedSentence(
             forms=list(forms),
@@ -515,7 +562,7 @@ class FeatureSpace:
             cand=cand,
             conv=conv,
             statics=statics,
-            readings=readings,
+            readings=[self.readings(form, analyze, convention) for form in forms],
         )
 
     def encode_targets(self, sent: GoldSentence) -> dict[str, np.ndarray]:

@@ -36,6 +36,8 @@ from contextlib import contextmanager
 from itertools import accumulate, pairwise
 from typing import Any, Generic, TypeVar
 
+from layerkit.heap import keep_freed_memory
+
 #: the environment variable that fixes the number of processes (1: never fork)
 PROCESSES_ENV = "LAYERKIT_TAG_PROCESSES"
 #: a call with fewer tokens than this is tagged in the calling process: below it, forking and
@@ -92,6 +94,7 @@ def _start_worker(parent: int) -> None:
     global _one_process
     _die_with_parent(parent)
     _one_process = True  # a worker never forks workers of its own
+    keep_freed_memory()  # a worker only tags, in big calls (see layerkit.heap)
     # A worker only tags, which makes no reference cycles (see layerkit.gc_pause): no
     # collector passes over the objects it was forked with, nor over those it makes.
     gc.freeze()

@@ -12,12 +12,14 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from functools import lru_cache
+from itertools import accumulate
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from layerkit.gc_pause import paused_gc
+from layerkit.heap import keep_freed_memory
 from layerkit.nlp.neural.config import ModelConfig
 from layerkit.nlp.neural.decoding import BatchReadings, choose
 from layerkit.nlp.neural.features import (
@@ -266,11 +268,17 @@ class NeuralTagger:
         if self.navec is not None:
             self.navec.clear_cache()
 
-    def encode(self, forms: Sequence[str], *, context_free: bool = True) -> EncodedSentence:
-        """A sentence's arrays for ``collate`` and ``logits`` (``context_free``: see
-        ``FeatureSpace.encode_sentence``; tagging with numpy leaves them out)."""
+    def encode(
+        self,
+        forms: Sequence[str],
+        *,
+        context_free: bool = True,
+        statics: Sequence[TokenStatic] | None = None,
+    ) -> EncodedSentence:
+        """A sentence's arrays for ``collate`` and ``logits`` (``context_free``, ``statics``:
+        see ``FeatureSpace.encode_sentence``; tagging with numpy leaves them out)."""
         return self.space.encode_sentence(
-            forms, self.analyze, self.convention, context_free=context_free
+            forms, self.analyze, self.convention, context_free=context_free, statics=statics
         )
 
     def _size_threads(self) -> None:
@@ -371,13 +379,24 @@ class NeuralTagger:
 
     def _tag_serial(self, sentences: Sequence[Sequence[str]]) -> list[list[TokenAnalysis]]:
         sents = [list(s) for s in sentences]
+        if sum(map(len, sents)) >= MIN_PARALLEL_TOKENS:
+            keep_freed_memory()  # a big call's batches reuse memory (see layerkit.heap)
         out: list[list[TokenAnalysis]] = [[] for _ in sents]
         todo = [i for i, s in enumerate(sents) if s]
         # the numpy network reads context-free inputs from its per-form cache (_static_rows)
         full = not isinstance(self.net, NumpyMorphNet)
         # encode batch by batch: features of a whole corpus at once would not fit in memory
         for batch_ix in length_batches([len(sents[i]) for i in todo], self.max_batch_tokens):
-            results = self._run([self.encode(sents[todo[j]], context_free=full) for j in batch_ix])
+            batch = [sents[todo[j]] for j in batch_ix]
+            # the batch's new forms computed together (see FeatureSpace.token_statics)
+            statics = self.space.token_statics([f for s in batch for f in s], self.analyze)
+            ends = list(accumulate(map(len, batch)))
+            results = self._run(
+                [
+                    self.encode(s, context_free=full, statics=statics[end - len(s) : end])
+                    for s, end in zip(batch, ends, strict=True)
+                ]
+            )
             for j, res in zip(batch_ix, results, strict=True):
                 out[todo[j]] = res
         if self.convention in UNPAIRED_BRACKET_IS_SYM:
