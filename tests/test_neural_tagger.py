@@ -92,8 +92,9 @@ def test_trained_model_same_in_both_runtimes(small_model: Path) -> None:
 
 def test_per_form_input_rows_give_the_network_s_output(shipped: NeuralTagger) -> None:
     """The numpy tagger reads each form's context-free inputs from a per-form cache of input
-    rows (``static_inputs``) and encodes sentences without them; the network's output is the
-    full computation's, and a second call, served from the cache, tags the same."""
+    rows (``static_inputs``, and the products of slovnet's first convolution) and encodes
+    sentences without them; the network's output is the full computation's, and a second
+    call, served from the cache, tags the same."""
     from layerkit.nlp.neural.numpy_model import NumpyMorphNet
 
     net = shipped.net
@@ -108,14 +109,23 @@ def test_per_form_input_rows_give_the_network_s_output(shipped: NeuralTagger) ->
     real = np.arange(full["dense"].shape[1])[None, :] < lengths[:, None]
     forms = [f for s in sents for f in s]
     statics = [st for e in light_sents for st in e.statics]
-    static = np.zeros((*real.shape, net.inp_weight.shape[1]), np.float32)
-    static[real] = shipped._static_rows(forms, statics)
+    width = net.inp_weight.shape[1]
+    rows = shipped._static_rows(forms, statics)
     assert len(shipped._static_cache) == len(set(forms))  # one row per distinct form
-    a, b = net.forward(full), net.forward(light, static)
-    for key in ("upos", "case", "script"):
-        np.testing.assert_allclose(a[key][real], b[key][real], rtol=1e-4, atol=1e-4)
-    for x, y in zip(a["feats"], b["feats"], strict=True):
-        np.testing.assert_allclose(x[real], y[real], rtol=1e-4, atol=1e-4)
+    static = np.zeros((*real.shape, width), np.float32)
+    static[real] = rows[:, :width]
+    # slovnet's first convolution per form too: padding rows where there is no token, one
+    # position more than the batch (SLOVNET_PADDING)
+    assert rows.shape[1] > width
+    slovnet_rows = np.empty((real.shape[0], real.shape[1] + 1, rows.shape[1] - width), np.float32)
+    slovnet_rows[:] = net.slovnet_padding_row
+    slovnet_rows[:, :-1][real] = rows[:, width:]
+    a = net.forward(full)
+    for b in (net.forward(light, static), net.forward(light, static, slovnet_rows=slovnet_rows)):
+        for key in ("upos", "case", "script"):
+            np.testing.assert_allclose(a[key][real], b[key][real], rtol=1e-4, atol=1e-4)
+        for x, y in zip(a["feats"], b["feats"], strict=True):
+            np.testing.assert_allclose(x[real], y[real], rtol=1e-4, atol=1e-4)
     cold = shipped.tag(sents)
     assert _labels(shipped.tag(sents)) == _labels(cold)
 

@@ -79,6 +79,19 @@ class NumpySlovnet:
                 (_conv_matrix(layer["weight"]), _f32(layer["bias"]), _f32(scale), _f32(shift))
             )
         self.kernel = int(w.layers[0]["weight"].shape[2]) if w.layers else 3
+        # The first convolution's weight split by window offset, side by side: (inputs,
+        # kernel * channels). Its input at a position is the token's own (navec vector and
+        # shape), so each form's product with it can be computed once and kept (see
+        # ``input_rows``); per token only the window's rows are added up.
+        if self.layers:
+            first, channels = self.layers[0][0], self.layers[0][0].shape[1]
+            n_in = first.shape[0] // self.kernel
+            self.first_weight = _f32(
+                np.concatenate(
+                    [first[j * n_in : (j + 1) * n_in] for j in range(self.kernel)], axis=1
+                )
+            )
+            self.first_channels = int(channels)
         self.proj_weight = _f32(w.proj_weight)
         self.proj_bias = _f32(w.proj_bias)
         self.fold = fold_matrix(w.tags, upos)
@@ -96,8 +109,59 @@ class NumpySlovnet:
             x *= scale
             x += shift
             x *= keep
-        probs = softmax(_mm(x, self.proj_weight) + self.proj_bias)
-        return np.concatenate([x, _mm(probs, self.fold)], axis=-1)
+        return self._output(x)
+
+    def input_rows(self, navec: np.ndarray, shapes: np.ndarray) -> np.ndarray:
+        """(N, kernel * channels): N tokens' shares of the first convolution, one block per
+        window offset, from their navec vectors (N, dim) and shape ids (N,)."""
+        x = np.concatenate([navec, self.shape_emb[shapes]], axis=-1)
+        return _f32(x @ self.first_weight)
+
+    def from_input_rows(self, rows: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """``__call__`` with the first convolution's products given per position
+        (``input_rows`` of each position's token, (B, T, kernel * channels)): equal up to float
+        rounding, without decoding navec vectors or multiplying them again for a form seen
+        before."""
+        c, t = self.first_channels, rows.shape[1]
+        x = np.zeros((rows.shape[0], t, c), F32)
+        for j in range(self.kernel):
+            # window offset j reads position i - 1 + j (nothing outside the sequence), as in
+            # _windows
+            block, d = rows[:, :, j * c : (j + 1) * c], j - 1
+            if d == 0:
+                x += block
+            elif d < 0:
+                x[:, -d:] += block[:, : t + d]
+            else:
+                x[:, : t - d] += block[:, d:]
+        _, bias, scale, shift = self.layers[0]
+        keep = mask[..., None].astype(F32)
+        x += bias
+        np.maximum(x, 0.0, out=x)
+        x *= scale
+        x += shift
+        x *= keep
+        for weight, bias, scale, shift in self.layers[1:]:
+            x = _mm(_windows(x, self.kernel), weight)
+            x += bias
+            np.maximum(x, 0.0, out=x)
+            x *= scale
+            x += shift
+            x *= keep
+        return self._output(x)
+
+    def _output(self, x: np.ndarray) -> np.ndarray:
+        """The last hidden layer and the tag distribution folded into UPOS and FEATS values.
+
+        The softmax is normalised after folding (the fold is linear): its 753 tags are summed
+        into 59 values first, so the division runs over those."""
+        z = _mm(x, self.proj_weight)
+        z += self.proj_bias
+        z -= z.max(axis=-1, keepdims=True)
+        np.exp(z, out=z)
+        folded = _mm(z, self.fold)
+        folded /= z.sum(axis=-1, keepdims=True)
+        return np.concatenate([x, folded], axis=-1)
 
 
 def decode_navec(navec: NavecVectors, ids: np.ndarray) -> np.ndarray:
@@ -410,12 +474,14 @@ class NumpyMorphNet:
         static: np.ndarray | None = None,
         *,
         scripts: bool = True,
+        slovnet_rows: np.ndarray | None = None,
     ) -> dict[str, Any]:
         """Logits of a ``collate``d batch. ``static``: (B, T, input_dim), each token's
         ``static_inputs`` row, when the caller has them (the tagger caches them per form);
         the result is the same up to float rounding. ``scripts=False``: no ``script``
         logits; ``head_input`` (B, T, ...) instead, for ``script_logits`` and
-        ``script_logits_at``."""
+        ``script_logits_at``. ``slovnet_rows``: (B, T + SLOVNET_PADDING, width), each
+        position's ``slovnet_rows`` (with ``static`` only)."""
         cfg = self.cfg
         lengths = np.asarray(batch["lengths"], np.int64)
         conv_ids = np.asarray(batch["conv"], np.int64)
@@ -423,7 +489,7 @@ class NumpyMorphNet:
         b, t = dense.shape[:2]
         conv_t = np.broadcast_to(self.conv_emb[conv_ids][:, None, :], (b, t, cfg.conv_dim))
         if static is not None:
-            x = self._input_from_static(batch, static, conv_ids, lengths)
+            x = self._input_from_static(batch, static, conv_ids, lengths, slovnet_rows)
         else:
             x = self._input(batch, conv_t, lengths)
         np.maximum(x, 0.0, out=x)
@@ -435,24 +501,48 @@ class NumpyMorphNet:
         static: np.ndarray,
         conv_ids: np.ndarray,
         lengths: np.ndarray,
+        slovnet_rows: np.ndarray | None = None,
     ) -> np.ndarray:
         dense = batch["dense"]
         x = _mm(dense[..., -N_POSITIONAL:], self._w_positional)
         x += static
         x += self._conv_bias[conv_ids][:, None, :]
         if self.slovnet is not None:
-            x += _mm(self._slovnet(batch, lengths), self._w_slovnet)
+            x += _mm(self._slovnet(batch, lengths, slovnet_rows), self._w_slovnet)
         return x
 
-    def _slovnet(self, batch: Mapping[str, np.ndarray], lengths: np.ndarray) -> np.ndarray:
+    def _slovnet(
+        self,
+        batch: Mapping[str, np.ndarray],
+        lengths: np.ndarray,
+        rows: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """slovnet's features of a batch; ``rows``: the first convolution's products per
+        position (``slovnet_rows``), when the caller has them."""
         assert self.navec is not None and self.slovnet is not None
         t = batch["navec_ids"].shape[1]
         # one padding position more than the batch needs (see SLOVNET_PADDING)
+        mask = np.arange(t + SLOVNET_PADDING)[None, :] < lengths[:, None]
+        if rows is not None:
+            return self.slovnet.from_input_rows(rows, mask)[:, :t]
         pad = ((0, 0), (0, SLOVNET_PADDING))
         ids = np.pad(batch["navec_ids"], pad)
-        mask = np.arange(t + SLOVNET_PADDING)[None, :] < lengths[:, None]
         out = self.slovnet(decode_navec(self.navec, ids), np.pad(batch["shape_ids"], pad), mask)
         return out[:, :t]
+
+    def slovnet_rows(self, navec_ids: np.ndarray, shape_ids: np.ndarray) -> np.ndarray:
+        """(N, width): the first convolution's products of N tokens (their navec and slovnet
+        shape ids), for ``forward(..., slovnet_rows=...)``; width 0 without slovnet. The
+        tagger keeps them per form: navec's vectors are decoded and multiplied once per form,
+        not at every token (a third of slovnet's time)."""
+        if self.slovnet is None or self.navec is None:
+            return np.zeros((len(navec_ids), 0), F32)
+        return self.slovnet.input_rows(decode_navec(self.navec, navec_ids), shape_ids)
+
+    @property
+    def slovnet_padding_row(self) -> np.ndarray:
+        """``slovnet_rows`` of a padding position (navec id 0, shape id 0)."""
+        return self.slovnet_rows(np.zeros(1, np.int64), np.zeros(1, np.int64))[0]
 
     def _input(
         self, batch: Mapping[str, np.ndarray], conv_t: np.ndarray, lengths: np.ndarray

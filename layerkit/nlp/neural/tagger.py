@@ -20,7 +20,7 @@ import numpy as np
 
 from layerkit.gc_pause import paused_gc
 from layerkit.heap import keep_freed_memory
-from layerkit.nlp.neural.config import ModelConfig
+from layerkit.nlp.neural.config import SLOVNET_PADDING, ModelConfig
 from layerkit.nlp.neural.decoding import BatchReadings, choose
 from layerkit.nlp.neural.features import (
     UPOS,
@@ -184,9 +184,9 @@ def length_batches(lengths: Sequence[int], max_tokens: int) -> list[list[int]]:
     return batches
 
 
-#: how many forms' input rows a tagger keeps (320 floats each with the shipped model: about
-#: 250 MB at most, as much as the features cache it mirrors)
-STATIC_CACHE_FORMS = 200_000
+#: how many forms' input rows a tagger keeps (1,088 floats each with the shipped model: 320 of
+#: the input layer, 768 of slovnet's first convolution; about 435 MB at most)
+STATIC_CACHE_FORMS = 100_000
 
 #: how often (seconds) a tagger without a fixed thread count looks again at the free cores
 RESIZE_SECONDS = 2.0
@@ -258,8 +258,12 @@ class NeuralTagger:
         #: FEATS strings by their value ids (a few hundred distinct ones in a corpus)
         self._feats_cache: dict[tuple[int, ...], str] = {}
         self._propn = space.upos.index("PROPN")
-        #: per form, the input layer's share of its context-free inputs (numpy runtime)
+        #: per form, the input layer's share of its context-free inputs and slovnet's first
+        #: convolution's products (numpy runtime)
         self._static_cache: dict[str, np.ndarray] = {}
+        self._slovnet_padding = (
+            net.slovnet_padding_row if isinstance(net, NumpyMorphNet) else np.zeros(0, np.float32)
+        )
 
     def clear_caches(self) -> None:
         """Forget per-form features (for benchmarks; the analyzer has its own cache)."""
@@ -417,10 +421,18 @@ class NeuralTagger:
         batch = collate(sents, self.navec, shapes=self.net.shape_index)
         net = self.net if isinstance(self.net, NumpyMorphNet) else None
         if net is not None:
-            static = np.zeros((*batch["word_ids"].shape, net.inp_weight.shape[1]), np.float32)
-            static[tok_b, tok_i] = self._static_rows([f for s in sents for f in s.forms], statics)
+            width = net.inp_weight.shape[1]
+            rows = self._static_rows([f for s in sents for f in s.forms], statics)
+            static = np.zeros((*batch["word_ids"].shape, width), np.float32)
+            static[tok_b, tok_i] = rows[:, :width]
+            slovnet_rows = None
+            if rows.shape[1] > width:
+                b, t = batch["word_ids"].shape
+                slovnet_rows = np.empty((b, t + SLOVNET_PADDING, rows.shape[1] - width), np.float32)
+                slovnet_rows[:] = self._slovnet_padding
+                slovnet_rows[tok_b, tok_i] = rows[:, width:]
             # script scores are asked for below, where they are needed (see NumpyMorphNet)
-            out = net.forward(batch, static, scripts=False)
+            out = net.forward(batch, static, scripts=False, slovnet_rows=slovnet_rows)
         else:
             out = self.logits(batch)
         lp_upos = log_softmax(out["upos"])
@@ -526,8 +538,9 @@ class NeuralTagger:
         return [analyses[e - n : e] for e, n in zip(ends, lengths.tolist(), strict=True)]
 
     def _static_rows(self, forms: list[str], statics: list[TokenStatic]) -> np.ndarray:
-        """Each token's ``NumpyMorphNet.static_inputs`` row, computed once per form (cached
-        like the form's features, up to ``STATIC_CACHE_FORMS`` forms)."""
+        """Each token's ``NumpyMorphNet.static_inputs`` row followed by its
+        ``slovnet_rows`` row, computed once per form (cached like the form's features, up to
+        ``STATIC_CACHE_FORMS`` forms)."""
         assert isinstance(self.net, NumpyMorphNet)
         cache = self._static_cache
         new: dict[str, TokenStatic] = {}
@@ -538,13 +551,23 @@ class NeuralTagger:
         if new:
             sts = list(new.values())
             navec = self.navec
+            navec_ids = np.asarray(
+                [navec.lookup(f) for f in new] if navec is not None else [0] * len(sts), np.int64
+            )
             rows = self.net.static_inputs(
                 np.stack([st.dense for st in sts]),
                 np.fromiter((st.word_id for st in sts), np.int64, len(sts)),
-                np.asarray([navec.lookup(f) for f in new] if navec is not None else [0] * len(sts)),
+                navec_ids,
                 np.stack([st.chars for st in sts]),
                 np.stack([st.suffix_ids for st in sts]),
             )
+            shapes = self.net.shape_index
+            if shapes is not None:
+                other = shapes.get("OTHER", 0)
+                shape_ids = np.asarray([shapes.get(_slovnet_shape(f), other) for f in new])
+                rows = np.concatenate(
+                    [rows, self.net.slovnet_rows(navec_ids, shape_ids)], axis=1, dtype=np.float32
+                )
             room = STATIC_CACHE_FORMS - len(cache)
             target = cache if room >= len(new) else local
             target.update(zip(new, rows, strict=True))
