@@ -480,3 +480,15 @@ def test_forms_computed_together_are_what_each_gives_alone(shipped: NeuralTagger
     # and a cached form comes back as it was computed
     assert space.token_statics(["word"], shipped.analyze)[0] is together[2]
     assert together[0].dense.any() and together[0].chars[:6].all()
+    # the analyzer's readings as label ids, in either convention, likewise
+    for convention in ("ud", "gsd"):
+        space.clear_caches()
+        alone_sets = [space.readings_of([form], shipped.analyze, convention)[0] for form in forms]
+        space.clear_caches()
+        sets = space.readings_of(forms, shipped.analyze, convention)
+        assert sets[1] is sets[7]
+        for form, a, b in zip(forms, alone_sets, sets, strict=True):
+            assert a.lemmas == b.lemmas, (form, convention)
+            for name in ("upos", "vals", "scripts"):
+                assert np.array_equal(getattr(a, name), getattr(b, name)), (form, name)
+        assert len(sets[0].upos) and sets[0].vals.shape == (len(sets[0].upos), len(space.cats))

@@ -480,41 +480,70 @@ class FeatureSpace:
     def readings(self, form: str, analyze: Analyze, convention: str) -> ReadingSet:
         """The analyzer's readings of ``form`` in ``convention``, as label ids; readings whose
         UPOS or feature values the model does not know are left out. Cached."""
-        key = (form, convention)
-        hit = self._reading_cache.get(key)
-        if hit is not None:
-            return hit
+        return self.readings_of([form], analyze, convention)[0]
+
+    def readings_of(
+        self, forms: Sequence[str], analyze: Analyze, convention: str
+    ) -> list[ReadingSet]:
+        """``readings`` of each form; those not cached yet are computed together, their
+        arrays slices of one array each (as ``token_statics`` does, for the same reason)."""
+        cache = self._reading_cache
+        new = [form for form in dict.fromkeys(forms) if (form, convention) not in cache]
+        if not new:
+            return [cache[form, convention] for form in forms]
+        made = self._make_readings(new, analyze, convention)
+        if len(cache) + len(made) <= 500_000:
+            cache.update(((form, convention), hit) for form, hit in made.items())
+        return [
+            hit if (hit := cache.get((form, convention))) is not None else made[form]
+            for form in forms
+        ]
+
+    def _make_readings(
+        self, forms: list[str], analyze: Analyze, convention: str
+    ) -> dict[str, ReadingSet]:
         ups: list[int] = []
         vals: list[list[int]] = []
-        lemmas: list[str] = []
-        seen = set()
-        clean_low = clean_form(form).lower()
-        for r in analyze(form):
-            lemma, upos, feats = r.lemma, r.upos, r.feats
-            if convention != "ud" and self.convert_readings:
-                from layerkit.nlp.conventions import convert
-
-                lemma, upos, feats = convert(lemma, upos, feats, form, convention)
-            if (lemma, upos, feats) in seen:
-                continue
-            seen.add((lemma, upos, feats))
-            ids = self._label_ids(upos, feats)
-            if ids is not None:
-                ups.append(ids[0])
-                vals.append(ids[1])
-                lemmas.append(lemma)
-        hit = ReadingSet(
-            upos=np.asarray(ups, np.int64),
-            vals=np.asarray(vals, np.int64).reshape(len(ups), len(self._cats)),
-            lemmas=lemmas,
-            scripts=np.asarray(
-                [self._script_ix.get(_script_from(clean_low, lemma), 0) for lemma in lemmas],
-                np.int64,
-            ),
-        )
-        if len(self._reading_cache) < 500_000:
-            self._reading_cache[key] = hit
-        return hit
+        scripts: list[int] = []
+        lemmas_of: list[list[str]] = []
+        ends: list[int] = []
+        script_ix = self._script_ix
+        convert_to = convention if convention != "ud" and self.convert_readings else None
+        if convert_to is not None:
+            from layerkit.nlp.conventions import convert
+        for form in forms:
+            lemmas: list[str] = []
+            seen = set()
+            clean_low = clean_form(form).lower()
+            for r in analyze(form):
+                lemma, upos, feats = r.lemma, r.upos, r.feats
+                if convert_to is not None:
+                    lemma, upos, feats = convert(lemma, upos, feats, form, convert_to)
+                if (lemma, upos, feats) in seen:
+                    continue
+                seen.add((lemma, upos, feats))
+                ids = self._label_ids(upos, feats)
+                if ids is not None:
+                    ups.append(ids[0])
+                    vals.append(ids[1])
+                    lemmas.append(lemma)
+                    scripts.append(script_ix.get(_script_from(clean_low, lemma), 0))
+            lemmas_of.append(lemmas)
+            ends.append(len(ups))
+        upos_all = np.asarray(ups, np.int64)
+        vals_all = np.asarray(vals, np.int64).reshape(len(ups), len(self._cats))
+        scripts_all = np.asarray(scripts, np.int64)
+        made: dict[str, ReadingSet] = {}
+        start = 0
+        for form, lemmas, end in zip(forms, lemmas_of, ends, strict=True):
+            made[form] = ReadingSet(
+                upos=upos_all[start:end],
+                vals=vals_all[start:end],
+                lemmas=lemmas,
+                scripts=scripts_all[start:end],
+            )
+            start = end
+        return made
 
     def encode_sentence(
         self,
@@ -524,13 +553,14 @@ class FeatureSpace:
         *,
         context_free: bool = True,
         statics: Sequence[TokenStatic] | None = None,
+        readings: Sequence[ReadingSet] | None = None,
     ) -> EncodedSentence:
         """The arrays the network reads for one sentence. ``context_free=False`` leaves out
         what depends on the form alone (dense features but the positional ones, characters,
         suffixes: zero-width arrays): the numpy tagger keeps those per form, already through
-        the input layer, so copying them per token would be wasted work. ``statics``: the
-        forms' ``token_statics`` when the caller has them (the tagger asks for a whole
-        batch's at once)."""
+        the input layer, so copying them per token would be wasted work. ``statics`` and
+        ``readings``: the forms' ``token_statics`` and ``readings_of`` when the caller has
+        them (the tagger asks for a whole batch's at once)."""
         n = len(forms)
         if statics is None:
             statics = self.token_statics(forms, analyze)
@@ -562,7 +592,9 @@ class FeatureSpace:
             cand=cand,
             conv=conv,
             statics=statics,
-            readings=[self.readings(form, analyze, convention) for form in forms],
+            readings=list(readings)
+            if readings is not None
+            else self.readings_of(forms, analyze, convention),
         )
 
     def encode_targets(self, sent: GoldSentence) -> dict[str, np.ndarray]:

@@ -278,11 +278,18 @@ class NeuralTagger:
         *,
         context_free: bool = True,
         statics: Sequence[TokenStatic] | None = None,
+        readings: Sequence[ReadingSet] | None = None,
     ) -> EncodedSentence:
-        """A sentence's arrays for ``collate`` and ``logits`` (``context_free``, ``statics``:
-        see ``FeatureSpace.encode_sentence``; tagging with numpy leaves them out)."""
+        """A sentence's arrays for ``collate`` and ``logits`` (``context_free``, ``statics``,
+        ``readings``: see ``FeatureSpace.encode_sentence``; tagging with numpy leaves the
+        context-free ones out)."""
         return self.space.encode_sentence(
-            forms, self.analyze, self.convention, context_free=context_free, statics=statics
+            forms,
+            self.analyze,
+            self.convention,
+            context_free=context_free,
+            statics=statics,
+            readings=readings,
         )
 
     def _size_threads(self) -> None:
@@ -393,11 +400,18 @@ class NeuralTagger:
         for batch_ix in length_batches([len(sents[i]) for i in todo], self.max_batch_tokens):
             batch = [sents[todo[j]] for j in batch_ix]
             # the batch's new forms computed together (see FeatureSpace.token_statics)
-            statics = self.space.token_statics([f for s in batch for f in s], self.analyze)
+            forms = [f for s in batch for f in s]
+            statics = self.space.token_statics(forms, self.analyze)
+            sets = self.space.readings_of(forms, self.analyze, self.convention)
             ends = list(accumulate(map(len, batch)))
             results = self._run(
                 [
-                    self.encode(s, context_free=full, statics=statics[end - len(s) : end])
+                    self.encode(
+                        s,
+                        context_free=full,
+                        statics=statics[end - len(s) : end],
+                        readings=sets[end - len(s) : end],
+                    )
                     for s, end in zip(batch, ends, strict=True)
                 ]
             )
