@@ -110,8 +110,10 @@ def test_per_form_input_rows_give_the_network_s_output(shipped: NeuralTagger) ->
     forms = [f for s in sents for f in s]
     statics = [st for e in light_sents for st in e.statics]
     width = net.inp_weight.shape[1]
-    rows = shipped._static_rows(forms, statics)
-    assert len(shipped._static_cache) == len(set(forms))  # one row per distinct form
+    distinct, inverse = shipped._static_rows(forms, statics)
+    assert len(shipped._static_cache) == len(set(forms)) == len(distinct)  # one row per form
+    rows = distinct[inverse]
+    assert np.array_equal(rows[0], rows[forms.index("Мама", 1)])
     static = np.zeros((*real.shape, width), np.float32)
     static[real] = rows[:, :width]
     # slovnet's first convolution per form too: padding rows where there is no token, one

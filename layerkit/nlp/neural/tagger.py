@@ -432,19 +432,25 @@ class NeuralTagger:
         sets = [rs for s in sents for rs in s.readings] if self.snap else []
         readings = BatchReadings.of(sets or [_NO_READINGS] * len(tok_b), len(sp.cats))
         rb, ri = tok_b[readings.token], tok_i[readings.token]
-        batch = collate(sents, self.navec, shapes=self.net.shape_index)
         net = self.net if isinstance(self.net, NumpyMorphNet) else None
+        # the numpy network reads navec and slovnet shape ids per form (_static_rows), so the
+        # batch goes without them
+        batch = (
+            collate(sents, None)
+            if net is not None
+            else collate(sents, self.navec, shapes=self.net.shape_index)
+        )
         if net is not None:
             width = net.inp_weight.shape[1]
-            rows = self._static_rows([f for s in sents for f in s.forms], statics)
+            rows, inverse = self._static_rows([f for s in sents for f in s.forms], statics)
             static = np.zeros((*batch["word_ids"].shape, width), np.float32)
-            static[tok_b, tok_i] = rows[:, :width]
+            static[tok_b, tok_i] = rows[inverse, :width]
             slovnet_rows = None
             if rows.shape[1] > width:
                 b, t = batch["word_ids"].shape
                 slovnet_rows = np.empty((b, t + SLOVNET_PADDING, rows.shape[1] - width), np.float32)
                 slovnet_rows[:] = self._slovnet_padding
-                slovnet_rows[tok_b, tok_i] = rows[:, width:]
+                slovnet_rows[tok_b, tok_i] = rows[inverse, width:]
             # script scores are asked for below, where they are needed (see NumpyMorphNet)
             out = net.forward(batch, static, scripts=False, slovnet_rows=slovnet_rows)
         else:
@@ -551,12 +557,20 @@ class NeuralTagger:
         ends = np.cumsum(lengths).tolist()
         return [analyses[e - n : e] for e, n in zip(ends, lengths.tolist(), strict=True)]
 
-    def _static_rows(self, forms: list[str], statics: list[TokenStatic]) -> np.ndarray:
-        """Each token's ``NumpyMorphNet.static_inputs`` row followed by its
+    def _static_rows(
+        self, forms: list[str], statics: list[TokenStatic]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Each distinct form's ``NumpyMorphNet.static_inputs`` row followed by its
         ``slovnet_rows`` row, computed once per form (cached like the form's features, up to
-        ``STATIC_CACHE_FORMS`` forms)."""
+        ``STATIC_CACHE_FORMS`` forms), and each token's index among them: the rows are copied
+        once more, straight to where the network reads them, instead of once per token
+        first."""
         assert isinstance(self.net, NumpyMorphNet)
         cache = self._static_cache
+        index: dict[str, int] = {}
+        inverse = np.fromiter(
+            (index.setdefault(form, len(index)) for form in forms), np.int64, len(forms)
+        )
         new: dict[str, TokenStatic] = {}
         for form, st in zip(forms, statics, strict=True):
             if form not in cache and form not in new:
@@ -585,7 +599,7 @@ class NeuralTagger:
             room = STATIC_CACHE_FORMS - len(cache)
             target = cache if room >= len(new) else local
             target.update(zip(new, rows, strict=True))
-        return np.stack([cache[f] if f in cache else local[f] for f in forms])
+        return np.stack([cache[f] if f in cache else local[f] for f in index]), inverse
 
     def logits(self, batch: dict[str, np.ndarray]) -> dict[str, Any]:
         """The network's output for a ``collate``d batch, as float32 numpy arrays: ``upos``,
