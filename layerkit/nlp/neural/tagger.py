@@ -252,6 +252,14 @@ class NeuralTagger:
         self.script_weight = 1.0
         cats = space.cats
         self._max_values = max((len(space.feat_cats[c]) for c in cats), default=1)
+        #: each category's number of values, where its logits start among all categories',
+        #: and each of those logits' category and value (see _feats_log_softmax)
+        self._feat_sizes = [len(space.feat_cats[c]) for c in cats]
+        self._feat_starts = np.cumsum([0, *self._feat_sizes[:-1]])
+        self._feat_cat_of = np.repeat(np.arange(len(cats)), self._feat_sizes)
+        self._feat_value_of = np.concatenate(
+            [np.arange(n, dtype=np.int64) for n in self._feat_sizes] or [np.zeros(0, np.int64)]
+        )
         self._feat_strings = [[f"{c}={v}" for v in space.feat_cats[c]] for c in cats]
         #: UD orders features alphabetically, ignoring case (Number before NumType)
         self._feat_order = sorted(range(len(cats)), key=lambda c: cats[c].lower())
@@ -458,14 +466,16 @@ class NeuralTagger:
         lp_upos = log_softmax(out["upos"])
         upos_ids = lp_upos.argmax(axis=-1)
         allowed = self.allowed[upos_ids]  # (B, T, C)
-        lp_feats_list = [log_softmax(x) for x in out["feats"]]
+        # every category's log-probabilities side by side, padded with -inf: (B, T, C, values)
+        lp_feats = self._feats_log_softmax(out["feats"])
+        n_cat = lp_feats.shape[2]
+        lp_feats_list = [lp_feats[:, :, c, :n] for c, n in enumerate(self._feat_sizes)]
+        # the free choice: each allowed category's most likely value (the first of equal ones)
+        free = np.where(allowed, lp_feats.argmax(axis=-1), 0)
+        free_lp = np.take_along_axis(lp_feats, free[..., None], axis=-1)[..., 0]
         free_score = lp_upos.max(axis=-1)
-        n_cat = len(lp_feats_list)
-        free = np.zeros((*upos_ids.shape, n_cat), np.int64)
-        for c, lp in enumerate(lp_feats_list):
-            ix = np.where(allowed[..., c], lp.argmax(axis=-1), 0)
-            free[..., c] = ix
-            free_score = free_score + np.take_along_axis(lp, ix[..., None], axis=-1)[..., 0]
+        for c in range(n_cat):  # summed in the categories' order, as scores are below
+            free_score = free_score + free_lp[..., c]
         scores = _reading_scores(readings, rb, ri, lp_upos, lp_feats_list)
         case_ids = out["case"].argmax(axis=-1)
         reading_scripts: np.ndarray | None = None
@@ -483,10 +493,6 @@ class NeuralTagger:
         else:
             lp_scripts = log_softmax(out["script"])
             reading_scripts = lp_scripts[rb, ri, readings.scripts]
-        # every category's log-probabilities side by side (padded): one gather for all
-        lp_feats = np.zeros((*upos_ids.shape, n_cat, self._max_values), np.float32)
-        for c, lp in enumerate(lp_feats_list):
-            lp_feats[:, :, c, : lp.shape[-1]] = lp
         choice = choose(
             readings,
             scores,
@@ -556,6 +562,20 @@ class NeuralTagger:
         ]
         ends = np.cumsum(lengths).tolist()
         return [analyses[e - n : e] for e, n in zip(ends, lengths.tolist(), strict=True)]
+
+    def _feats_log_softmax(self, logits: Sequence[np.ndarray]) -> np.ndarray:
+        """Each FEATS category's log-softmax, (B, T, categories, values) padded with -inf,
+        from its logits (one (B, T, values) array per category): a dozen array operations
+        over all categories at once instead of a dozen per category, on arrays of a few
+        values each."""
+        block = np.concatenate(logits, axis=-1)
+        sizes, starts = self._feat_sizes, self._feat_starts
+        shifted = block - np.repeat(np.maximum.reduceat(block, starts, axis=-1), sizes, axis=-1)
+        sums = np.add.reduceat(np.exp(shifted), starts, axis=-1)
+        shifted -= np.repeat(np.log(sums), sizes, axis=-1)
+        out = np.full((*block.shape[:2], len(sizes), self._max_values), -np.inf, np.float32)
+        out[:, :, self._feat_cat_of, self._feat_value_of] = shifted
+        return out
 
     def _static_rows(
         self, forms: list[str], statics: list[TokenStatic]
