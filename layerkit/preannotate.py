@@ -280,7 +280,8 @@ def _store_batch(
         rows = []
         local = {d.local_id: d.to_row() for d in drafts if d.local_id is not None}
         for draft in drafts:
-            row = {**draft.to_row(), "annotator": origin, "origin": origin}
+            row = draft.to_row()  # a new dict each time: completed in place
+            row["annotator"] = row["origin"] = origin
             problem = project.schemas.check_annotation(
                 row, text_length=len(paragraph.text), local_ids=local
             )

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import click
 
-from layerkit.curriculum import export_curriculum
 from layerkit.curriculum.budget import CONTEXT_MODES, DEFAULT_CONTEXT, DEFAULT_MAX_TOKENS
 from layerkit.plugin.reader import StoreReader, store_of
 from layerkit.plugin.types import ExportContext, ExportReport
@@ -84,7 +84,7 @@ class SftExporter:
     options = _COMMON
 
     def export(self, reader: StoreReader, out: Path, context: ExportContext) -> ExportReport:
-        return export_curriculum(store_of(reader), out, context.as_mapping(), "sft")
+        return _export(reader, out, context, "sft")
 
 
 class DpoExporter:
@@ -93,4 +93,14 @@ class DpoExporter:
     options = _COMMON
 
     def export(self, reader: StoreReader, out: Path, context: ExportContext) -> ExportReport:
-        return export_curriculum(store_of(reader), out, context.as_mapping(), "dpo")
+        return _export(reader, out, context, "dpo")
+
+
+def _export(
+    reader: StoreReader, out: Path, context: ExportContext, kind: Literal["sft", "dpo"]
+) -> ExportReport:
+    # imported here: every command registers the exporters, few run one (the curriculum
+    # builder's modules cost 45 ms of each command's start-up)
+    from layerkit.curriculum import export_curriculum
+
+    return export_curriculum(store_of(reader), out, context.as_mapping(), kind)
