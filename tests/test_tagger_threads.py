@@ -11,7 +11,19 @@ from pathlib import Path
 import pytest
 
 from layerkit.nlp.neural import threads
-from layerkit.nlp.neural.threads import free_cores, thread_count
+from layerkit.nlp.neural.threads import free_cores, thread_count, worker_processes
+
+
+def test_worker_processes_share_a_busy_core_but_not_more() -> None:
+    """Processes: one per free core, plus one while another program keeps a core busy (it
+    still gets its share of that core), never more than the cores."""
+    assert worker_processes(cores=2, busy=0) == 2
+    assert worker_processes(cores=2, busy=1) == 2  # one free core, one shared
+    assert worker_processes(cores=2, busy=2) == 2
+    assert worker_processes(cores=1, busy=1) == 1
+    assert worker_processes(cores=8, busy=6) == 3
+    assert worker_processes(cores=64, busy=60) == 5
+    assert worker_processes(cores=8, busy=0.3) == 8
 
 
 def test_free_cores_leave_out_busy_ones() -> None:

@@ -4,8 +4,9 @@ Why processes and not BLAS threads: the BiLSTM's time steps are many small matri
 and BLAS threads meet at a barrier after each one. Two threads on two idle cores gained
 little, and with one core busy elsewhere they tagged 10-15x slower (see ``threads``). Whole
 sentences, on the other hand, are independent: split a call's sentences into one shard per
-free core, tag each shard start to end on its own core, one BLAS thread each, and nothing is
-shared while they run.
+process (one per free core, one more while another program keeps a core busy: see
+``threads.worker_processes``), tag each shard start to end in its own process, one BLAS
+thread each, and nothing is shared while they run.
 
 Why fork: a worker must hold the model (about 300 MB with the navec vectors and the analyzer's
 dictionary). Forked after loading, the workers share those pages with the parent instead of
@@ -120,7 +121,7 @@ def fork_is_safe() -> bool:
 
 def requested_processes(processes: int | None) -> int | None:
     """``processes`` when given, else ``LAYERKIT_TAG_PROCESSES`` when it is a positive
-    number, else None (as many as there are free cores)."""
+    number, else None (``threads.worker_processes``: the free cores, one more under load)."""
     if processes:
         return processes
     env = os.environ.get(PROCESSES_ENV, "").strip()

@@ -43,7 +43,7 @@ from layerkit.nlp.neural.processes import (
     split_by_tokens,
 )
 from layerkit.nlp.neural.slovnet_weights import load_slovnet_weights
-from layerkit.nlp.neural.threads import free_cores, set_blas_threads, thread_count
+from layerkit.nlp.neural.threads import set_blas_threads, thread_count, worker_processes
 from layerkit.nlp.types import TokenAnalysis
 
 if TYPE_CHECKING:
@@ -233,9 +233,10 @@ class NeuralTagger:
         self.threads = threads
         self._sized_at = -RESIZE_SECONDS
         #: processes for a big call (``processes``): as asked for (or LAYERKIT_TAG_PROCESSES);
-        #: None: one per free core, looked at again with the threads
+        #: None: ``threads.worker_processes`` (one per free core, one more while another
+        #: program keeps a core busy), looked at again with the threads
         self.processes = requested_processes(processes)
-        self._free_cores = 1
+        self._worker_processes = 1
         self._pool: ProcessPool | None = None
         self._pool_settings: tuple[Any, ...] = ()
         self.space = space
@@ -307,7 +308,7 @@ class NeuralTagger:
             set_threads(self.threads, self.runtime)
             if self.processes is None and self.runtime == "numpy":
                 ours = self._pool.worker_pids() if self._pool is not None else []
-                self._free_cores = free_cores(ours=ours)
+                self._worker_processes = worker_processes(ours=ours)
 
     def _process_count(self, tokens: int) -> int:
         """How many processes tag a call of ``tokens`` tokens (see ``processes``)."""
@@ -318,7 +319,7 @@ class NeuralTagger:
             or not fork_is_safe()
         ):
             return 1
-        return self.processes or self._free_cores
+        return self.processes or self._worker_processes
 
     def processes_for(self, tokens: int) -> int:
         """How many processes a call of ``tokens`` tokens would be tagged with now: for callers
@@ -328,7 +329,7 @@ class NeuralTagger:
 
     def tag(self, sentences: Sequence[Sequence[str]]) -> list[list[TokenAnalysis]]:
         """Lemma, UPOS, FEATS and confidence of every token of ``sentences``. A big call is
-        split over worker processes, one per free core (``processes``); the results are the
+        split over worker processes (``processes``, see ``worker_processes``); the results are the
         same as in one process."""
         with paused_gc():
             return self._tag(sentences)

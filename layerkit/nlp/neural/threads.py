@@ -86,6 +86,24 @@ def free_cores(
     return max(1, min(cores, cores - round(busy)))
 
 
+def worker_processes(
+    cores: int | None = None, busy: float | None = None, ours: Sequence[int] = ()
+) -> int:
+    """How many processes split a big tagging call: one per free core (:func:`free_cores`),
+    and one more while others keep some core busy, at most one per usable core.
+
+    Why one more: a process that shares a busy core still gets its fair share of it, and
+    tagging processes never wait for each other (as BLAS threads do, which is why threads stay
+    at the free cores). Measured on a 2-core machine with one core kept busy by another
+    process, two processes tagged the four UD files in 6.0-6.25 s against 7.1-7.2 s for one
+    (``preannotate`` 7.1-7.4 s against 8.5-8.8 s), 1.4x the idle time instead of 1.6x. The
+    other program gives up a third of its core meanwhile; one more process, not one per
+    core, keeps that bounded on a big machine that is mostly busy."""
+    cores = usable_cores() if cores is None else cores
+    free = free_cores(cores, busy, ours)
+    return min(cores, free + 1) if free < cores else cores
+
+
 def thread_count(requested: int | None = None) -> int:
     """The intra-op thread count to use: ``requested`` when given, else
     ``LAYERKIT_TORCH_THREADS`` when set, else the free cores, at most :data:`MAX_THREADS`."""
