@@ -151,6 +151,9 @@ def _tag_in_parts(
         part_report = _tag_lines(lines, src, text, tagger, progress)
         return text.getvalue(), part_report
 
+    warm_up = getattr(tagger, "warm_up", None)
+    if warm_up is not None:
+        warm_up()  # loaded once here, shared by the workers forked next
     with ForkedJob(tag_part, min(processes, len(parts)) - 1) as job:
         for first in range(0, len(parts), processes):
             group = range(first, min(first + processes, len(parts)))

@@ -372,10 +372,18 @@ class NeuralTagger:
             return None
         return [[list(sentences[i]) for i in r] for r in ranges]
 
+    def warm_up(self) -> None:
+        """Load now what the first tagged word loads (pymorphy3's dictionary, slovnet's shape
+        rules): called before worker processes are forked, so that they share it instead of
+        each loading its own copy (0.07 s of CPU and a few MB each)."""
+        self.analyze("и")
+        _slovnet_shape("и")
+
     def _worker_pool(self) -> ProcessPool:
         if self._pool is not None and self._pool_settings != self._settings():
             self.close()  # the workers hold a copy of the tagger as it was forked
         if self._pool is None:
+            self.warm_up()
             self._pool = ProcessPool(self._tag_serial)
             self._pool_settings = self._settings()
         return self._pool
