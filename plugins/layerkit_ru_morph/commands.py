@@ -57,8 +57,8 @@ def _progress() -> Progress:
     "--jobs",
     type=click.IntRange(min=1),
     default=None,
-    help="Processes to tag with (default: one per core that is free when tagging starts; "
-    "1: this process only).",
+    help="Processes to tag with (default: one per core that is free when tagging starts, and "
+    "one more while another program keeps a core busy; 1: this process only).",
 )
 @click.pass_context
 def tag(
