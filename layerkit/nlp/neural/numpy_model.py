@@ -62,6 +62,18 @@ def log_softmax(x: np.ndarray) -> np.ndarray:
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
+def _activate(
+    x: np.ndarray, bias: np.ndarray, scale: np.ndarray, shift: np.ndarray, keep: np.ndarray
+) -> None:
+    """In place, what follows each of slovnet's convolutions: the bias, ReLU, the folded
+    normalisation, and padding positions set back to zero."""
+    x += bias
+    np.maximum(x, 0.0, out=x)
+    x *= scale
+    x += shift
+    x *= keep
+
+
 class NumpySlovnet:
     """``SlovnetMorph.forward`` in numpy: navec vectors + shape embedding → three
     convolution layers (ReLU, then slovnet's fixed normalisation, padding kept at zero) → the
@@ -104,11 +116,7 @@ class NumpySlovnet:
         keep = mask[..., None].astype(F32)
         for weight, bias, scale, shift in self.layers:
             x = _mm(_windows(x, self.kernel), weight)
-            x += bias
-            np.maximum(x, 0.0, out=x)
-            x *= scale
-            x += shift
-            x *= keep
+            _activate(x, bias, scale, shift, keep)
         return self._output(x)
 
     def input_rows(self, navec: np.ndarray, shapes: np.ndarray) -> np.ndarray:
@@ -134,20 +142,12 @@ class NumpySlovnet:
                 x[:, -d:] += block[:, : t + d]
             else:
                 x[:, : t - d] += block[:, d:]
-        _, bias, scale, shift = self.layers[0]
         keep = mask[..., None].astype(F32)
-        x += bias
-        np.maximum(x, 0.0, out=x)
-        x *= scale
-        x += shift
-        x *= keep
+        _, bias, scale, shift = self.layers[0]
+        _activate(x, bias, scale, shift, keep)
         for weight, bias, scale, shift in self.layers[1:]:
             x = _mm(_windows(x, self.kernel), weight)
-            x += bias
-            np.maximum(x, 0.0, out=x)
-            x *= scale
-            x += shift
-            x *= keep
+            _activate(x, bias, scale, shift, keep)
         return self._output(x)
 
     def _output(self, x: np.ndarray) -> np.ndarray:
