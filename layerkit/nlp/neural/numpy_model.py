@@ -534,7 +534,7 @@ class NumpyMorphNet:
         """(N, width): the first convolution's products of N tokens (their navec and slovnet
         shape ids), for ``forward(..., slovnet_rows=...)``; width 0 without slovnet. The
         tagger keeps them per form: navec's vectors are decoded and multiplied once per form,
-        not at every token (a third of slovnet's time)."""
+        not at every token (half of slovnet's time: 1.15 -> 0.55 s per 55k tokens)."""
         if self.slovnet is None or self.navec is None:
             return np.zeros((len(navec_ids), 0), F32)
         return self.slovnet.input_rows(decode_navec(self.navec, navec_ids), shape_ids)
