@@ -494,3 +494,20 @@ def test_forms_computed_together_are_what_each_gives_alone(shipped: NeuralTagger
             for name in ("upos", "vals", "scripts"):
                 assert np.array_equal(getattr(a, name), getattr(b, name)), (form, name)
         assert len(sets[0].upos) and sets[0].vals.shape == (len(sets[0].upos), len(space.cats))
+
+
+def test_all_categories_log_softmax_is_each_category_s(shipped: NeuralTagger) -> None:
+    """The FEATS categories' log-softmax is computed for all categories at once
+    (``_feats_log_softmax``): each category's values must be its own log-softmax, and the
+    padding beyond a category's values -inf, so that an argmax never picks it."""
+    from layerkit.nlp.neural.numpy_model import log_softmax
+
+    rng = np.random.default_rng(7)
+    logits = [(rng.standard_normal((3, 5, n)) * 4).astype(np.float32) for n in shipped._feat_sizes]
+    together = shipped._feats_log_softmax(logits)
+    assert together.shape == (3, 5, len(logits), shipped._max_values)
+    for c, x in enumerate(logits):
+        n = x.shape[-1]
+        np.testing.assert_allclose(together[:, :, c, :n], log_softmax(x), rtol=1e-5, atol=1e-6)
+        assert np.all(np.isneginf(together[:, :, c, n:]))
+        assert np.array_equal(together[:, :, c].argmax(axis=-1), x.argmax(axis=-1))
