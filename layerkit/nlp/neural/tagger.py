@@ -10,7 +10,7 @@ import importlib.util
 import json
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from itertools import accumulate
 from pathlib import Path
@@ -106,6 +106,13 @@ def _slovnet_shape(form: str) -> str:
     return str(word_shape(form))
 
 
+def slovnet_shape_ids(forms: Iterable[str], shapes: dict[str, int]) -> list[int]:
+    """The ids of the forms' slovnet shapes in ``shapes`` (slovnet's own index; a shape it
+    does not know is OTHER)."""
+    other = shapes.get("OTHER", 0)
+    return [shapes.get(_slovnet_shape(form), other) for form in forms]
+
+
 def collate(
     sents: Sequence[EncodedSentence],
     navec: NavecVectors | None,
@@ -139,8 +146,7 @@ def collate(
         if navec is not None:
             navec_ids[i, :n] = [navec.lookup(f) for f in s.forms]
         if shapes is not None:
-            other = shapes.get("OTHER", 0)
-            shape_ids[i, :n] = [shapes.get(_slovnet_shape(f), other) for f in s.forms]
+            shape_ids[i, :n] = slovnet_shape_ids(s.forms, shapes)
     batch: dict[str, np.ndarray] = {
         "dense": dense,
         "cand": cand,
@@ -620,8 +626,7 @@ class NeuralTagger:
             )
             shapes = self.net.shape_index
             if shapes is not None:
-                other = shapes.get("OTHER", 0)
-                shape_ids = np.asarray([shapes.get(_slovnet_shape(f), other) for f in new])
+                shape_ids = np.asarray(slovnet_shape_ids(new, shapes), np.int64)
                 rows = np.concatenate(
                     [rows, self.net.slovnet_rows(navec_ids, shape_ids)], axis=1, dtype=np.float32
                 )
