@@ -1507,8 +1507,6 @@ class BulkWriter:
         to learn their ids."""
         referenced = {r.get("source") for r in rows} | {r.get("target") for r in rows}
         referenced.discard(None)
-        if not referenced:  # token, span and label annotations alone: no ids to learn
-            return [_annotation_values(paragraph_id, r, {}, now) for r in rows]
         id_map: dict[int, int] = {}
         pending = [r for r in rows if r.get("local_id") in referenced]
         plain: list[dict[str, Any]] = []
