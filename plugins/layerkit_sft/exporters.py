@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING
 
 import click
 
 from layerkit.curriculum.budget import CONTEXT_MODES, DEFAULT_CONTEXT, DEFAULT_MAX_TOKENS
 from layerkit.plugin.reader import StoreReader, store_of
 from layerkit.plugin.types import ExportContext, ExportReport
+
+if TYPE_CHECKING:
+    from layerkit.curriculum.build import Kind
 
 _COMMON = (
     click.Option(
@@ -96,9 +99,7 @@ class DpoExporter:
         return _export(reader, out, context, "dpo")
 
 
-def _export(
-    reader: StoreReader, out: Path, context: ExportContext, kind: Literal["sft", "dpo"]
-) -> ExportReport:
+def _export(reader: StoreReader, out: Path, context: ExportContext, kind: Kind) -> ExportReport:
     # imported here: every command registers the exporters, few run one (the curriculum
     # builder's modules cost 45 ms of each command's start-up)
     from layerkit.curriculum import export_curriculum
