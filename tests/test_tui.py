@@ -2070,7 +2070,7 @@ async def test_lines_kept_after_an_edit_are_those_drawn_afresh(db: Path, chat: i
 
     def cached_and_fresh(widget: Widget) -> tuple[list[object], list[object]]:
         crop = Region(0, 0, *widget.region.size)
-        cached = [list(s) for s in widget._styles_cache.render_widget(widget, crop)]
+        cached = [list(s) for s in widget.render_lines(crop)]  # what the screen is given
         widget._styles_cache.clear()
         fresh = [list(s) for s in widget._styles_cache.render_widget(widget, crop)]
         return cached, fresh
@@ -2169,6 +2169,56 @@ async def test_partial_repaints_render_only_dirty_lines_and_paint_the_same(
             await settle(pilot)
     assert len(compared) >= len(steps)
     assert 0 < lines_rendered["line"] < lines_rendered["textual"]
+
+
+async def test_lean_lines_are_textuals_own_drawing(db: Path, chat: int) -> None:
+    """The text view, side panel and navigator frame their content rows themselves
+    (layerkit/tui/widgets/lean_lines.py): in every state the keys below lead to (labels, a
+    relation dialog over the screen, undo, layers, paragraphs, focus moves, a resize), each
+    widget's lines, whole and cropped, must equal what Textual's styles cache draws afresh;
+    and the lean path must really be taken for the content rows."""
+    from textual.geometry import Region
+    from textual.widget import Widget
+
+    from layerkit.tui.widgets import lean_lines
+
+    framed = {"rows": 0}
+    original = lean_lines._Frame.__init__
+
+    def counting(self, *args):  # type: ignore[no-untyped-def]
+        framed["rows"] += 1
+        original(self, *args)
+
+    def compare(widget: Widget, keys: tuple[str, ...]) -> None:
+        width, height = widget.region.size
+        for crop in (Region(0, 0, width, height), Region(2, 1, max(width - 5, 1), height - 1)):
+            ours = [list(s) for s in widget.render_lines(crop)]
+            widget._styles_cache.clear()
+            theirs = [list(s) for s in widget._styles_cache.render_widget(widget, crop)]
+            assert ours == theirs, (keys, type(widget).__name__, crop)
+
+    lean_lines._Frame.__init__ = counting  # type: ignore[method-assign]
+    try:
+        async with running(db, at=chat, layer="semantic", size=(100, 30)) as (app, pilot):
+            widgets = (view(app), side(app), screen(app).query_one(Navigator))
+            steps = (
+                (), ("right", "shift+right", "p"), ("right", "right", "a"), ("enter",),
+                ("enter",), ("enter",), ("ctrl+z",), ("3",), ("2",), ("ctrl+n",), ("ctrl+p",),
+                ("down",), ("tab", "down"), ("shift+tab",), ("shift+tab", "end"), ("home",),
+                ("tab",),
+            )  # fmt: skip
+            for keys in steps:
+                await pilot.press(*keys)
+                await settle(pilot)
+                for widget in widgets:
+                    compare(widget, keys)
+            await pilot.resize_terminal(140, 40)
+            await settle(pilot)
+            for widget in widgets:
+                compare(widget, ("resize",))
+    finally:
+        lean_lines._Frame.__init__ = original  # type: ignore[method-assign]
+    assert framed["rows"] >= len(widgets)
 
 
 async def test_cached_text_styles_follow_focus_and_resizes(db: Path, chat: int) -> None:

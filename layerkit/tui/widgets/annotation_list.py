@@ -39,6 +39,7 @@ from layerkit.tui.lexical import TokenRow, token_field, token_rows
 from layerkit.tui.messages import AnnotationChosen, DeleteRequested, TokenHighlighted
 from layerkit.tui.model import ParagraphData
 from layerkit.tui.rendering import label_colour, unsure
+from layerkit.tui.widgets.lean_lines import LeanLines
 from layerkit.tui.widgets.scrolling import SteadyScrollbars
 from layerkit.tui.widgets.style_cache import CachedRichStyle
 from layerkit.tui.widgets.titles import set_border_title
@@ -65,7 +66,7 @@ class Row:
     end: int | None = None
 
 
-class AnnotationList(SteadyScrollbars, CachedRichStyle, can_focus=True):
+class AnnotationList(SteadyScrollbars, CachedRichStyle, LeanLines, can_focus=True):
     """The annotations of the open paragraph, on the current layer or the ones below it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -311,7 +312,7 @@ class AnnotationList(SteadyScrollbars, CachedRichStyle, can_focus=True):
         self.refresh()
 
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
+        width = self.line_width
         if self._header is not None and y == 0:
             return self._strip(self._header, width)
         index = round(self.scroll_y) + y - self._header_lines

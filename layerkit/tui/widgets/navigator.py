@@ -23,6 +23,7 @@ from textual.strip import Strip
 from layerkit.store import Store, queries
 from layerkit.store.queries import ParagraphFilter, ParagraphRow
 from layerkit.tui.messages import ParagraphChosen, ParagraphHighlighted
+from layerkit.tui.widgets.lean_lines import LeanLines
 from layerkit.tui.widgets.scrolling import SteadyScrollbars
 from layerkit.tui.widgets.style_cache import CachedRichStyle
 from layerkit.tui.widgets.titles import set_border_title
@@ -38,7 +39,7 @@ STATE_GLYPHS = {
 STATE_NAMES = {"todo": "todo", "in_progress": "in progress", "done": "done", "stale": "stale"}
 
 
-class Navigator(SteadyScrollbars, CachedRichStyle, can_focus=True):
+class Navigator(SteadyScrollbars, CachedRichStyle, LeanLines, can_focus=True):
     """Paragraphs in reading order, one line each: layer states, then the start of the text."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -243,7 +244,7 @@ class Navigator(SteadyScrollbars, CachedRichStyle, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         index = round(self.scroll_y) + y
-        width = self.scrollable_content_region.width
+        width = self.line_width
         if index >= self.total:
             return Strip.blank(width, self.rich_style)
         key = (index, index == self.cursor, self.has_focus, width)

@@ -49,6 +49,7 @@ from layerkit.tui.rendering import (
     unsure,
     wrap,
 )
+from layerkit.tui.widgets.lean_lines import LeanLines
 from layerkit.tui.widgets.scrolling import SteadyScrollbars
 from layerkit.tui.widgets.style_cache import CachedRichStyle
 
@@ -82,7 +83,7 @@ def hint_labels(count: int, cursor: int = 0) -> list[str]:
 FUNCTION_UPOS = frozenset({"ADP", "CCONJ", "SCONJ", "PART", "PUNCT", "SYM", "AUX", "DET", "INTJ"})
 
 
-class ParagraphView(SteadyScrollbars, CachedRichStyle, can_focus=True):
+class ParagraphView(SteadyScrollbars, CachedRichStyle, LeanLines, can_focus=True):
     """Token-cursor editor over one paragraph's text."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -228,6 +229,8 @@ class ParagraphView(SteadyScrollbars, CachedRichStyle, can_focus=True):
         self._pieces_of: Text | None = None
         self._wrapped_width = -1
         self._strips: dict[int, Strip] = {}
+        # screen line -> (its rendered line, width, style, the line as shown): render_line
+        self._shown: dict[int, tuple[Strip, int, Style, Strip]] = {}
         # the rendered lines of the last few styled texts, by width: _recall_strips
         self._recent: RecentRenders[dict[int, Strip]] = RecentRenders()
         # Jump hints on screen: label → token index, what is typed so far, and whether the
@@ -811,7 +814,7 @@ class ParagraphView(SteadyScrollbars, CachedRichStyle, can_focus=True):
         return self._pieces
 
     def _rewrap(self) -> None:
-        width = max(self.scrollable_content_region.width, 10)
+        width = max(self.line_width, 10)
         if width != self._wrapped_width:
             self._lines = wrap(self._styled.plain, width)
             self._pieces_of = None
@@ -840,7 +843,7 @@ class ParagraphView(SteadyScrollbars, CachedRichStyle, can_focus=True):
     def render_line(self, y: int) -> Strip:
         self._rewrap()
         index = round(self.scroll_y) + y
-        width = self.scrollable_content_region.width
+        width = self.line_width
         strip = self._strips.get(index)
         if strip is None:
             if index < len(self._lines):
@@ -851,4 +854,11 @@ class ParagraphView(SteadyScrollbars, CachedRichStyle, can_focus=True):
                 strip = Strip.blank(0)
             self._strips[index] = strip
         style = self.rich_style
-        return strip.crop_extend(0, width, style).apply_style(style)
+        # The same line, width and style give the same strip object: the frame drawn around
+        # it last time (LeanLines) is then reused as it is.
+        shown = self._shown.get(y)
+        if shown is not None and shown[0] is strip and shown[1] == width and shown[2] is style:
+            return shown[3]
+        line = strip.crop_extend(0, width, style).apply_style(style)
+        self._shown[y] = (strip, width, style, line)
+        return line
