@@ -10,15 +10,17 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import REPO, make_document
+from conftest import LAYERS, REPO, make_document
 
 from layerkit.errors import StoreError
 from layerkit.project import Project
 from layerkit.store import Store
 from layerkit.store.assignments import choose_documents
+from layerkit.tui.model import ParagraphData
 
 SAMPLE = REPO / "sample_corpus" / "annotated.jsonl"
 
@@ -111,6 +113,13 @@ def test_what_an_annotator_sees_of_a_copys_state_is_their_navigator_rows(store: 
         assert row is not None
         assert row.state("semantic") == state
         assert (seen["semantic"].state if "semantic" in seen else "todo") == state
+        # the annotator's screen builds a freshly opened paragraph's row from what it saw
+        opened = ParagraphData.load(store, pid, who).row
+        assert opened.state("semantic") == state
+        assert replace(opened, states={}) == replace(row, states={})
+        assert {layer: opened.state(layer) for layer in LAYERS} == {
+            layer: row.state(layer) for layer in LAYERS
+        }
 
 
 def test_lower_edits_make_the_copies_built_on_them_stale(store: Store) -> None:

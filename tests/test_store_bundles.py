@@ -184,3 +184,23 @@ def test_read_paragraphs_by_id_is_the_bulk_readers_paragraphs(store: Store) -> N
         assert set(p.annotations) <= {"lexical"}
         assert p.annotations.get("lexical", []) == full.annotations.get("lexical", [])
     assert store.read_paragraphs([]) == []
+
+
+def test_read_paragraphs_few_and_many_read_the_same(store: Store) -> None:
+    """A few paragraphs are read through SQLAlchemy's cached statements, many through the raw
+    driver path (``FEW_PARAGRAPHS``): both give the bulk reader's paragraphs exactly (attrs
+    decoded, states, every layer); ``layers=()`` reads no annotations at all."""
+    from layerkit.store import store as store_module
+
+    _fill(store, documents=4, per_document=6)
+    every = {b.id: b for b in store.iter_paragraph_bundles(layers=None, ready_layers=None)}
+    ids = sorted(every)
+    assert len(ids) > store_module.FEW_PARAGRAPHS >= 2
+    many = store.read_paragraphs(ids)
+    few = store.read_paragraphs(ids[:2])
+    assert many == [every[i] for i in ids]
+    assert few == [every[i] for i in ids[:2]]
+    assert few[0].annotations["lexical"][0].attrs == {"lemma": "учёные", "feats": "_"}
+    bare = store.read_paragraphs(ids[:1], layers=())
+    assert bare[0].annotations == {} and bare[0].states == every[ids[0]].states
+    assert bare[0].text == every[ids[0]].text

@@ -220,6 +220,36 @@ def row_of(store: Store, paragraph_id: int, *, annotator: str | None = None) -> 
     return found[0] if found else None
 
 
+def row_with_states(store: Store, paragraph_id: int, states: dict[str, str]) -> ParagraphRow | None:
+    """One paragraph's navigator row with ``states`` as read already (the TUI reads them with
+    the paragraph's annotations): one query, where :func:`row_of` reads the states and
+    assignments again."""
+    with store.engine.connect() as conn:
+        found = conn.execute(
+            sa.select(
+                paragraphs_t.c.document_id,
+                documents_t.c.name,
+                paragraphs_t.c.position,
+                sa.func.substr(paragraphs_t.c.text, 1, PREVIEW_CHARS),
+                paragraphs_t.c.flags,
+            )
+            .join(documents_t, documents_t.c.id == paragraphs_t.c.document_id)
+            .where(paragraphs_t.c.id == paragraph_id)
+        ).first()
+    if found is None:
+        return None
+    document_id, name, position, preview, flags = found
+    return ParagraphRow(
+        id=paragraph_id,
+        document_id=document_id,
+        document_name=name or "",
+        position=position,
+        preview=preview,
+        states=dict(states),
+        flagged=bool(flags),
+    )
+
+
 def position_of(store: Store, paragraph_id: int, filt: ParagraphFilter | None = None) -> int | None:
     """The row index of a paragraph in the filtered list, or None if the filter drops it."""
     filt = filt or ParagraphFilter()

@@ -467,8 +467,12 @@ class Store:
         transaction. Unknown ids, and paragraphs of an import still running, are left out."""
         if not ids:
             return []
+        # A few paragraphs (the TUI opens one on every paragraph change) are read through
+        # SQLAlchemy's cache of compiled statements: the raw path compiles each query with the
+        # ids written into it, about 0.4 ms a query, which only pays off over many rows.
+        raw = len(ids) > FEW_PARAGRAPHS
         with self._read() as conn, conn.begin():
-            found = _read_bundles(conn, ((-1, -1), None), layers, None, (), len(ids), True, ids=ids)
+            found = _read_bundles(conn, ((-1, -1), None), layers, None, (), len(ids), raw, ids=ids)
         by_id = {b.id: b for b in found}
         return [by_id[i] for i in ids if i in by_id]
 
@@ -1179,6 +1183,11 @@ class Batch:
         self.created.clear()
 
 
+#: up to this many paragraphs, :meth:`Store.read_paragraphs` reads through compiled statements
+#: cached by SQLAlchemy rather than the raw driver path (:func:`_fetch`)
+FEW_PARAGRAPHS = 16
+
+
 def _fetch(conn: sa.Connection, query: Any, raw: bool) -> list[Any]:
     """Rows as plain tuples; on SQLite (``raw``), from the driver's cursor with JSON columns left
     as text (SQLAlchemy's row objects and JSON processing cost about 2 µs a row)."""
@@ -1250,7 +1259,7 @@ def _read_bundles(
     """One batch of :meth:`Store.iter_paragraph_bundles`: the first ``limit`` paragraphs after
     the first ``(document_id, position)`` key of ``keys``, up to the second (None: no end);
     with ``ids``, only those paragraphs."""
-    p, a, s = paragraphs_t.c, annotations_t.c, status_t.c
+    p, s = paragraphs_t.c, status_t.c
     after, until = keys
     query = (
         sa.select(*_BUNDLE_PARAGRAPH_COLUMNS)
@@ -1276,27 +1285,10 @@ def _read_bundles(
     if not rows:
         return []
     ids = [row[0] for row in rows]
-    wanted: Any = a.paragraph_id.in_(ids)
-    if layers is not None:
-        wanted = wanted & a.layer.in_(list(layers))
-    # Rows come ordered by (paragraph, layer, id), the order of the store's index, and are
-    # grouped by the counts of a second query on the same snapshot: cheaper than reading the
-    # paragraph and layer of every row.
-    counts = _fetch(
-        conn,
-        sa.select(a.paragraph_id, a.layer, sa.func.count())
-        .where(wanted)
-        .group_by(a.paragraph_id, a.layer)
-        .order_by(a.paragraph_id, a.layer),
-        raw,
-    )
-    ann_rows = _fetch(
-        conn,
-        sa.select(*_BUNDLE_ANNOTATION_COLUMNS)
-        .where(wanted)
-        .order_by(a.paragraph_id, a.layer, a.id),
-        raw,
-    )
+    counts: list[Any] = []
+    ann_rows: list[Any] = []
+    if layers is None or layers:  # (no layers asked for: no queries for their annotations)
+        counts, ann_rows = _read_annotation_rows(conn, ids, layers, raw)
     state_rows = _fetch(
         conn,
         sa.select(s.paragraph_id, s.layer, s.state, s.annotator).where(s.paragraph_id.in_(ids)),
@@ -1323,6 +1315,36 @@ def _read_bundles(
     if start != len(ann_rows):
         raise StoreError("annotations changed while a batch was read; read again.")
     return list(bundles.values())
+
+
+def _read_annotation_rows(
+    conn: sa.Connection, ids: list[int], layers: Sequence[str] | None, raw: bool
+) -> tuple[list[Any], list[Any]]:
+    """The annotation rows of paragraphs ``ids`` (of ``layers``; None: all), and their
+    ``(paragraph, layer, count)`` groups in the same order."""
+    a = annotations_t.c
+    wanted: Any = a.paragraph_id.in_(ids)
+    if layers is not None:
+        wanted = wanted & a.layer.in_(list(layers))
+    # Rows come ordered by (paragraph, layer, id), the order of the store's index, and are
+    # grouped by the counts of a second query on the same snapshot: cheaper than reading the
+    # paragraph and layer of every row.
+    counts = _fetch(
+        conn,
+        sa.select(a.paragraph_id, a.layer, sa.func.count())
+        .where(wanted)
+        .group_by(a.paragraph_id, a.layer)
+        .order_by(a.paragraph_id, a.layer),
+        raw,
+    )
+    ann_rows = _fetch(
+        conn,
+        sa.select(*_BUNDLE_ANNOTATION_COLUMNS)
+        .where(wanted)
+        .order_by(a.paragraph_id, a.layer, a.id),
+        raw,
+    )
+    return counts, ann_rows
 
 
 def _require_layerkit_database(engine: sa.Engine, shown: str) -> None:

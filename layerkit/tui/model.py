@@ -15,7 +15,7 @@ from functools import cached_property
 from layerkit.errors import StoreError
 from layerkit.model import Annotation, Paragraph
 from layerkit.store import LayerStatus, Store
-from layerkit.store.queries import ParagraphRow, row_of
+from layerkit.store.queries import ParagraphRow, row_with_states
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,8 @@ class ParagraphData:
         once imported), so a reload after an edit reads only what edits change: annotations
         and states."""
         seen = store.seen_by(paragraph_id, annotator)
+        # the navigator row's states: as the annotator sees them, read with the annotations
+        states = {layer: status.state for layer, status in seen.statuses.items()}
         if (
             paragraph is None
             or paragraph.id != paragraph_id
@@ -54,10 +56,9 @@ class ParagraphData:
             if not found:
                 raise StoreError(f"there is no paragraph {paragraph_id} in this store.")
             paragraph = found[0]  # the text and segmentation: the annotations are ``seen``
-            row = row_of(store, paragraph_id, annotator=annotator)
+            row = row_with_states(store, paragraph_id, states)
             assert row is not None
         else:  # the navigator row as read before, with the states read now
-            states = {layer: status.state for layer, status in seen.statuses.items()}
             row = replace(row, states=states)
         return cls(
             paragraph=paragraph,
