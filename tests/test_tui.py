@@ -2173,14 +2173,17 @@ async def test_partial_repaints_render_only_dirty_lines_and_paint_the_same(
 
 async def test_lean_lines_are_textuals_own_drawing(db: Path, chat: int) -> None:
     """The text view, side panel and navigator frame their content rows themselves
-    (layerkit/tui/widgets/lean_lines.py): in every state the keys below lead to (labels, a
-    relation dialog over the screen, undo, layers, paragraphs, focus moves, a resize), each
-    widget's lines, whole and cropped, must equal what Textual's styles cache draws afresh;
-    and the lean path must really be taken for the content rows."""
+    (layerkit/tui/widgets/lean_lines.py) and their scrollbars keep their last drawing: in every
+    state the keys below lead to (labels, a relation dialog over the screen, undo, layers,
+    paragraphs, focus moves, a jump that scrolls the navigator, a resize), each widget's lines
+    and its scrollbar's, whole and cropped, must equal what Textual draws afresh; and the lean
+    path must really be taken for the content rows."""
     from textual.geometry import Region
+    from textual.scrollbar import ScrollBar
     from textual.widget import Widget
 
     from layerkit.tui.widgets import lean_lines
+    from layerkit.tui.widgets.scrolling import SteadyScrollBar
 
     framed = {"rows": 0}
     original = lean_lines._Frame.__init__
@@ -2196,6 +2199,18 @@ async def test_lean_lines_are_textuals_own_drawing(db: Path, chat: int) -> None:
             widget._styles_cache.clear()
             theirs = [list(s) for s in widget._styles_cache.render_widget(widget, crop)]
             assert ours == theirs, (keys, type(widget).__name__, crop)
+        # its scrollbar (scrolling.SteadyScrollBar) hands back its last drawing while nothing
+        # it is drawn from changed: it must be Textual's drawing of the bar as it is now
+        assert widget.show_vertical_scrollbar
+        bar = widget.vertical_scrollbar
+        assert isinstance(bar, SteadyScrollBar)
+        bar_height = bar.size.height
+        for crop in (bar.size.region, Region(0, 1, bar.size.width, max(bar_height - 3, 1))):
+            ours = [list(s) for s in bar.render_lines(crop)]
+            bar._styles_cache.clear()
+            bar._render_content()
+            theirs = [list(s) for s in ScrollBar.render_lines(bar, crop)]
+            assert ours == theirs, (keys, "scrollbar of", type(widget).__name__, crop)
 
     lean_lines._Frame.__init__ = counting  # type: ignore[method-assign]
     try:

@@ -9,7 +9,9 @@ passes through the line filters, cropping and copying: some 30 µs a line, 150-2
 to keep a dozen of them.
 
 ``LineCompositor`` asks each widget only for the lines, within its visible region, from its
-first to its last dirty screen line, and skips widgets with no dirty line at all. What ends up
+first to its last screen line where a dirty region meets it (columns included), and skips
+widgets that no dirty region meets: a scrollbar or a panel beside the text that changed is not
+rendered again. What ends up
 on screen is the same: the kept lines come from the same widgets, in the same front-to-back
 order (tests/test_tui_compositor.py renders every partial update both ways and compares).
 
@@ -35,14 +37,16 @@ class LineCompositor(Compositor):
 
     def __init__(self) -> None:
         super().__init__()
-        #: screen lines being repainted by the partial update in progress (None: all)
-        self._rendered_lines: frozenset[int] | None = None
+        #: screen line -> the column ranges ``(x1, x2)`` being repainted on it, for the partial
+        #: update in progress (None: all)
+        self._rendered_lines: dict[int, list[tuple[int, int]]] | None = None
 
     def render_partial_update(self) -> ChopsUpdate | None:
-        regions = self._dirty_regions
-        self._rendered_lines = frozenset(
-            y for _x, y, _width, height in regions for y in range(y, y + height)
-        )
+        spans: dict[int, list[tuple[int, int]]] = {}
+        for x, y, width, height in self._dirty_regions:
+            for line in range(y, y + height):
+                spans.setdefault(line, []).append((x, x + width))
+        self._rendered_lines = spans
         try:
             return super().render_partial_update()
         finally:
@@ -62,7 +66,14 @@ class LineCompositor(Compositor):
             if not visible.height or not visible.width:
                 continue
             top, bottom = visible.y, visible.bottom
-            wanted = [y for y in lines if top <= y < bottom]
+            left, right = visible.x, visible.right
+            # the lines where a repainted column range meets the widget: a widget beside the
+            # changed ones (a scrollbar, a panel, the containers behind them) is not asked
+            wanted = [
+                y
+                for y, ranges in lines.items()
+                if top <= y < bottom and any(x1 < right and x2 > left for x1, x2 in ranges)
+            ]
             if not wanted:
                 continue
             first, last = min(wanted), max(wanted)

@@ -11,9 +11,71 @@ this module does that, and leaves the rare change of scrollbar visibility to a r
 
 from __future__ import annotations
 
-from textual.geometry import Size
+from typing import Any
+
+from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollBar
+from textual.strip import Strip
 from textual.widget import Widget
+
+
+class SteadyScrollBar(ScrollBar):
+    """A vertical scrollbar that hands back its last drawing while nothing it is drawn from has
+    changed.
+
+    Textual redraws a scrollbar whole (some 60 µs a line here) whenever its view is refreshed
+    or restyled: a focus change, a new paragraph whose text still fits the view. The drawing
+    depends only on what :meth:`_drawn_from` collects (the bar's size and window, its colours
+    and its background's, hover and grab, the app's line filters), so an unchanged key means
+    an unchanged drawing (tests/test_tui.py compares it with Textual's own, state by state).
+    """
+
+    #: (what the drawing was made from, the whole bar's lines)
+    _drawn: tuple[tuple[Any, ...], list[Strip]] | None = None
+
+    def _drawn_from(self) -> tuple[Any, ...]:
+        parent = self.parent
+        assert isinstance(parent, Widget)
+        styles = parent.styles
+        app = self.app
+        return (
+            self.size,
+            self.window_virtual_size,
+            self.window_size,
+            self.position,
+            self.thickness,
+            self.vertical,
+            self.mouse_over,
+            self.grabbed,
+            self.renderer,
+            styles.scrollbar_background,
+            styles.scrollbar_background_hover,
+            styles.scrollbar_background_active,
+            styles.scrollbar_color,
+            styles.scrollbar_color_hover,
+            styles.scrollbar_color_active,
+            self.screen.styles.scrollbar_color.a == 0,
+            parent.background_colors,
+            self.background_colors,
+            self.styles._cache_key,
+            self.opacity,
+            id(app.ansi_theme),
+            tuple(id(f) for f in app.get_line_filters()),
+        )
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """The lines of ``crop``, cut from the whole bar's drawing (made again only when what
+        it is drawn from changed): repaints often ask for a few lines of it."""
+        key = self._drawn_from()
+        drawn = self._drawn
+        if drawn is None or drawn[0] != key:
+            drawn = self._drawn = (key, super().render_lines(self.size.region))
+        strips = drawn[1][crop.y : crop.bottom]
+        x1, x2 = crop.column_span
+        if (x1, x2) != (0, self.size.width):
+            strips = [strip.crop(x1, x2) for strip in strips]
+        return strips
 
 
 def _shows_vertical_bar(view: ScrollView, size: Size) -> bool:
@@ -35,6 +97,17 @@ class SteadyScrollbars(ScrollView):
     repaint lands in a second frame."""
 
     _scrollbars_sized_for: tuple[Size, Size, Size] | None = None
+
+    @property
+    def vertical_scrollbar(self) -> ScrollBar:
+        """Textual's own property, making a :class:`SteadyScrollBar` instead of a ScrollBar."""
+        if self._vertical_scrollbar is None:
+            bar = self._vertical_scrollbar = SteadyScrollBar(
+                vertical=True, name="vertical", thickness=self.scrollbar_size_vertical
+            )
+            bar.display = False
+            self.app._start_widget(self, bar)
+        return self._vertical_scrollbar
 
     def _size_updated(
         self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
