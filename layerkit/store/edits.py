@@ -94,12 +94,40 @@ def _content(row: dict[str, Any] | sa.RowMapping | None) -> tuple[Any, ...] | No
     return tuple(row[f] for f in CONTENT_FIELDS)
 
 
+# The statements of every edit, built once: building a statement costs more than running it
+# (some 100 µs each, where SQLite answers in a few), and an edit runs half a dozen. Values come
+# as parameters at execution; SQLAlchemy caches each statement's compiled form.
+_ANNOTATION_BY_ID = sa.select(annotations_t).where(
+    annotations_t.c.id == sa.bindparam("annotation_id")
+)
+_PARAGRAPH_OF_ANNOTATION = sa.select(annotations_t.c.paragraph_id).where(
+    annotations_t.c.id == sa.bindparam("annotation_id")
+)
+_STATUSES = sa.select(status_t.c.layer, status_t.c.state, status_t.c.annotator).where(
+    status_t.c.paragraph_id == sa.bindparam("paragraph_id")
+)
+_ASSIGNED = sa.select(assignments_t.c.annotator).where(
+    (assignments_t.c.paragraph_id == sa.bindparam("paragraph_id"))
+    & (assignments_t.c.layer == sa.bindparam("layer"))
+    & (assignments_t.c.annotator == sa.bindparam("annotator"))
+)
+# An UPDATE without values: the columns it sets are the execution's parameters named after
+# them (the row's own id and version are bound under other names).
+_UPDATE_AT_VERSION = annotations_t.update().where(
+    (annotations_t.c.id == sa.bindparam("row_id"))
+    & (annotations_t.c.version == sa.bindparam("row_version"))
+)
+_HEAD = (
+    sa.select(events_t)
+    .where(events_t.c.annotator == sa.bindparam("annotator"))
+    .order_by(events_t.c.id.desc())
+    .limit(1)
+)
+_EVENT_BY_ID = sa.select(events_t).where(events_t.c.id == sa.bindparam("event_id"))
+
+
 def get_annotation(conn: sa.Connection, annotation_id: int) -> dict[str, Any] | None:
-    row = (
-        conn.execute(sa.select(annotations_t).where(annotations_t.c.id == annotation_id))
-        .mappings()
-        .first()
-    )
+    row = conn.execute(_ANNOTATION_BY_ID, {"annotation_id": annotation_id}).mappings().first()
     return dict(row) if row else None
 
 
@@ -121,11 +149,7 @@ def dependents(conn: sa.Connection, annotation_id: int) -> list[dict[str, Any]]:
 
 
 def get_statuses(conn: sa.Connection, paragraph_id: int) -> dict[str, dict[str, Any]]:
-    rows = conn.execute(
-        sa.select(status_t.c.layer, status_t.c.state, status_t.c.annotator).where(
-            status_t.c.paragraph_id == paragraph_id
-        )
-    )
+    rows = conn.execute(_STATUSES, {"paragraph_id": paragraph_id})
     return {r.layer: {"state": r.state, "annotator": r.annotator} for r in rows}
 
 
@@ -252,11 +276,7 @@ def route_layer(
     if shared:
         return layer
     assigned = conn.execute(
-        sa.select(assignments_t.c.annotator).where(
-            (assignments_t.c.paragraph_id == paragraph_id)
-            & (assignments_t.c.layer == layer)
-            & (assignments_t.c.annotator == annotator)
-        )
+        _ASSIGNED, {"paragraph_id": paragraph_id, "layer": layer, "annotator": annotator}
     ).first()
     return copy_key(layer, annotator) if assigned is not None else layer
 
@@ -289,9 +309,7 @@ def _no_longer_exists(annotation_id: int) -> ConflictError:
 def lock_annotation(conn: sa.Connection, annotation_id: int) -> dict[str, Any]:
     """Lock the paragraph of an annotation (see :mod:`.locks`) and return the annotation as it
     is under that lock; ``ConflictError`` if it is gone."""
-    paragraph_id = conn.execute(
-        sa.select(annotations_t.c.paragraph_id).where(annotations_t.c.id == annotation_id)
-    ).scalar()
+    paragraph_id = conn.execute(_PARAGRAPH_OF_ANNOTATION, {"annotation_id": annotation_id}).scalar()
     if paragraph_id is None:
         raise _no_longer_exists(annotation_id)
     try:
@@ -348,25 +366,26 @@ def create(
                 )
     now = utcnow()
     result = conn.execute(
-        annotations_t.insert().values(
-            paragraph_id=paragraph_id,
-            layer=layer,
-            kind=kind,
-            field=field,
-            start=start,
-            end=end,
-            label=label,
-            value=value,
-            attrs=attrs or {},
-            source_id=source_id,
-            target_id=target_id,
-            annotator=annotator,
-            origin=origin,
-            confidence=confidence,
-            version=1,
-            created_at=now,
-            updated_at=now,
-        )
+        annotations_t.insert(),
+        {
+            "paragraph_id": paragraph_id,
+            "layer": layer,
+            "kind": kind,
+            "field": field,
+            "start": start,
+            "end": end,
+            "label": label,
+            "value": value,
+            "attrs": attrs or {},
+            "source_id": source_id,
+            "target_id": target_id,
+            "annotator": annotator,
+            "origin": origin,
+            "confidence": confidence,
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+        },
     )
     new_id = int(result.inserted_primary_key[0])  # type: ignore[index]
     row = get_annotation(conn, new_id)
@@ -524,9 +543,8 @@ def _update_at_version(
 ) -> None:
     """Update an annotation only if it is still at ``version`` (the check inside the write)."""
     changed = conn.execute(
-        annotations_t.update()
-        .where((annotations_t.c.id == annotation_id) & (annotations_t.c.version == version))
-        .values(**values, updated_at=utcnow())
+        _UPDATE_AT_VERSION,
+        {**values, "updated_at": utcnow(), "row_id": annotation_id, "row_version": version},
     ).rowcount
     if changed != 1:
         raise _changed_meanwhile(annotation_id)
@@ -592,16 +610,7 @@ def batch_edit(
 
 
 def _head(conn: sa.Connection, annotator: str) -> sa.RowMapping | None:
-    return (
-        conn.execute(
-            sa.select(events_t)
-            .where(events_t.c.annotator == annotator)
-            .order_by(events_t.c.id.desc())
-            .limit(1)
-        )
-        .mappings()
-        .first()
-    )
+    return conn.execute(_HEAD, {"annotator": annotator}).mappings().first()
 
 
 def _tops(head: sa.RowMapping | None) -> tuple[int | None, int | None]:
@@ -620,7 +629,7 @@ def _tops(head: sa.RowMapping | None) -> tuple[int | None, int | None]:
 
 
 def get_event(conn: sa.Connection, event_id: int) -> sa.RowMapping:
-    row = conn.execute(sa.select(events_t).where(events_t.c.id == event_id)).mappings().first()
+    row = conn.execute(_EVENT_BY_ID, {"event_id": event_id}).mappings().first()
     if row is None:
         raise StoreError(f"event {event_id} is missing from the log")
     return row
@@ -640,18 +649,19 @@ def _append_event(
     redo_top_id: int | None = None,
 ) -> int:
     result = conn.execute(
-        events_t.insert().values(
-            at=utcnow(),
-            annotator=annotator,
-            action=action,
-            paragraph_id=paragraph_id,
-            layer=layer,
-            annotation_id=annotation_id,
-            payload=payload,
-            below_id=below_id,
-            undo_top_id=undo_top_id,
-            redo_top_id=redo_top_id,
-        )
+        events_t.insert(),
+        {
+            "at": utcnow(),
+            "annotator": annotator,
+            "action": action,
+            "paragraph_id": paragraph_id,
+            "layer": layer,
+            "annotation_id": annotation_id,
+            "payload": payload,
+            "below_id": below_id,
+            "undo_top_id": undo_top_id,
+            "redo_top_id": redo_top_id,
+        },
     )
     return int(result.inserted_primary_key[0])  # type: ignore[index]
 
