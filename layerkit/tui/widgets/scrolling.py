@@ -11,6 +11,7 @@ this module does that, and leaves the rare change of scrollbar visibility to a r
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
 from textual.geometry import Region, Size
@@ -21,18 +22,22 @@ from textual.widget import Widget
 
 
 class SteadyScrollBar(ScrollBar):
-    """A vertical scrollbar that hands back its last drawing while nothing it is drawn from has
-    changed.
+    """A vertical scrollbar that hands back a drawing it made before when nothing it is drawn
+    from differs.
 
     Textual redraws a scrollbar whole (some 60 µs a line here) whenever its view is refreshed
     or restyled: a focus change, a new paragraph whose text still fits the view. The drawing
     depends only on what :meth:`_drawn_from` collects (the bar's size and window, its colours
-    and its background's, hover and grab, the app's line filters), so an unchanged key means
-    an unchanged drawing (tests/test_tui.py compares it with Textual's own, state by state).
+    and its background's, hover and grab, the app's line filters), so the same key means the
+    same drawing (tests/test_tui.py compares it with Textual's own, state by state). The last
+    ``DRAWINGS_KEPT`` are kept: going back and forth between paragraphs of a few lengths finds
+    their bars drawn already.
     """
 
-    #: (what the drawing was made from, the whole bar's lines)
-    _drawn: tuple[tuple[Any, ...], list[Strip]] | None = None
+    #: the last few drawings (the whole bar's lines) by what they were made from, the newest
+    #: last: paragraphs of a few different lengths come back again and again
+    _drawn: OrderedDict[tuple[Any, ...], list[Strip]] | None = None
+    DRAWINGS_KEPT = 16
 
     def _drawn_from(self) -> tuple[Any, ...]:
         parent = self.parent
@@ -69,9 +74,16 @@ class SteadyScrollBar(ScrollBar):
         it is drawn from changed): repaints often ask for a few lines of it."""
         key = self._drawn_from()
         drawn = self._drawn
-        if drawn is None or drawn[0] != key:
-            drawn = self._drawn = (key, super().render_lines(self.size.region))
-        strips = drawn[1][crop.y : crop.bottom]
+        if drawn is None:
+            drawn = self._drawn = OrderedDict()
+        lines = drawn.get(key)
+        if lines is None:
+            lines = drawn[key] = super().render_lines(self.size.region)
+            if len(drawn) > self.DRAWINGS_KEPT:
+                drawn.popitem(last=False)
+        else:
+            drawn.move_to_end(key)
+        strips = lines[crop.y : crop.bottom]
         x1, x2 = crop.column_span
         if (x1, x2) != (0, self.size.width):
             strips = [strip.crop(x1, x2) for strip in strips]
