@@ -644,3 +644,36 @@ def test_line_pieces_are_the_lines_sliced_one_by_one() -> None:
     for width in (5, 12, 30, 200):
         lines = wrap(plain, width)
         assert line_pieces(text, lines) == [text[start:end] for start, end in lines]
+
+
+def test_dimmed_background_tints_exactly_as_textual() -> None:
+    """The screen under the relation dialog is dimmed by DimmedBackground (screens/dimmed.py),
+    which keeps each style's tint: its segments must be Textual's BackgroundScreen's, for
+    styles with links and mouse meta, no style, control codes, a translucent and a transparent
+    dialog background, and a style met again (from the kept tint)."""
+    from rich.control import Control
+    from rich.segment import Segment
+    from rich.style import Style
+    from textual.color import Color
+    from textual.renderables.background_screen import BackgroundScreen
+
+    from layerkit.tui.screens.dimmed import DimmedBackground
+
+    linked = Style(color="red", bgcolor="#102030", link="https://example.org")
+    segments = [
+        Segment("Мама", Style(color="#ff8800", bold=True, meta={"@click": "app.bell"})),
+        Segment(" ", None),
+        Segment("мыла", linked),
+        Segment("раму", Style(italic=True)),
+        Control.home().segment,
+        Segment("ещё", linked),
+    ]
+    for color in (Color(0, 0, 0, 0.6), Color(10, 20, 30, 0.0), Color(250, 250, 250, 0.3)):
+        for _ in range(2):  # the second time from the kept tints
+            ours = list(DimmedBackground.process_segments(segments, color))
+            theirs = list(BackgroundScreen.process_segments(segments, color))
+            assert ours == theirs, color
+            assert [s.style._link_id if s.style else "" for s in ours] == [
+                s.style._link_id if s.style else "" for s in theirs
+            ]
+    assert DimmedBackground._tints  # tints were kept

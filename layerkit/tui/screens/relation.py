@@ -23,7 +23,6 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
@@ -33,6 +32,7 @@ from layerkit.schema.models import LayerSchema, SchemaField
 from layerkit.tui.compositor import use_line_compositor
 from layerkit.tui.relations import LabelChoice, accepts, label_choices
 from layerkit.tui.rendering import label_colour
+from layerkit.tui.screens.dimmed import DimmingModal
 
 HINTS = "123456789abcdefghijklmnopqrstuvwxyz"
 SNIPPET = 56
@@ -51,7 +51,7 @@ class Picked:
     then_attributes: bool = False
 
 
-class RelationPicker(ModalScreen[Picked | None]):
+class RelationPicker(DimmingModal[Picked | None]):
     """Target span (when ``targets`` are given), then label; dismissed with the choice."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
