@@ -124,6 +124,15 @@ _HEAD = (
     .limit(1)
 )
 _EVENT_BY_ID = sa.select(events_t).where(events_t.c.id == sa.bindparam("event_id"))
+_DEPENDENTS = (
+    sa.select(annotations_t)
+    .where(
+        (annotations_t.c.source_id == sa.bindparam("annotation_id"))
+        | (annotations_t.c.target_id == sa.bindparam("annotation_id"))
+    )
+    .order_by(annotations_t.c.id)
+)
+_DELETE_BY_ID = annotations_t.delete().where(annotations_t.c.id == sa.bindparam("annotation_id"))
 
 
 def get_annotation(conn: sa.Connection, annotation_id: int) -> dict[str, Any] | None:
@@ -132,16 +141,7 @@ def get_annotation(conn: sa.Connection, annotation_id: int) -> dict[str, Any] | 
 
 
 def dependents(conn: sa.Connection, annotation_id: int) -> list[dict[str, Any]]:
-    rows = conn.execute(
-        sa.select(annotations_t)
-        .where(
-            sa.or_(
-                annotations_t.c.source_id == annotation_id,
-                annotations_t.c.target_id == annotation_id,
-            )
-        )
-        .order_by(annotations_t.c.id)
-    ).mappings()
+    rows = conn.execute(_DEPENDENTS, {"annotation_id": annotation_id}).mappings()
     return [dict(r) for r in rows]
 
 
@@ -739,7 +739,7 @@ def _invert(conn: sa.Connection, edit: Mapping[Any, Any]) -> None:
                 "creation would delete them too.",
                 hint="Delete the relations that point to it first, or edit it by hand.",
             )
-        conn.execute(annotations_t.delete().where(annotations_t.c.id == after["id"]))
+        conn.execute(_DELETE_BY_ID, {"annotation_id": after["id"]})
     elif action == "update":
         before, after = payload["before"], payload["after"]
         current = _require_content(
@@ -753,7 +753,7 @@ def _invert(conn: sa.Connection, edit: Mapping[Any, Any]) -> None:
             restored = _row_from_json(row)
             restored["version"] = row["version"] + 1
             restored["updated_at"] = utcnow()
-            conn.execute(annotations_t.insert().values(**restored))
+            conn.execute(annotations_t.insert(), restored)
     _check_and_apply_statuses(conn, edit, forward=False)
 
 
@@ -771,7 +771,7 @@ def _reapply(conn: sa.Connection, edit: Mapping[Any, Any]) -> None:
             raise ConflictError(f"annotation {after['id']} exists again; cannot redo its creation.")
         row = _row_from_json(after)
         row["updated_at"] = utcnow()
-        conn.execute(annotations_t.insert().values(**row))
+        conn.execute(annotations_t.insert(), row)
     elif action == "update":
         before, after = payload["before"], payload["after"]
         current = _require_content(
@@ -786,7 +786,7 @@ def _reapply(conn: sa.Connection, edit: Mapping[Any, Any]) -> None:
             before,
             "was changed since the undo; redo would delete that change.",
         )
-        conn.execute(annotations_t.delete().where(annotations_t.c.id == before["id"]))
+        conn.execute(_DELETE_BY_ID, {"annotation_id": before["id"]})
     _check_and_apply_statuses(conn, edit, forward=True)
 
 

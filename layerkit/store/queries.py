@@ -220,22 +220,27 @@ def row_of(store: Store, paragraph_id: int, *, annotator: str | None = None) -> 
     return found[0] if found else None
 
 
+# Read on every paragraph the annotator opens: built once (building costs more than running).
+_ROW_WITHOUT_STATES = (
+    sa.select(
+        paragraphs_t.c.document_id,
+        documents_t.c.name,
+        paragraphs_t.c.position,
+        sa.func.substr(paragraphs_t.c.text, 1, PREVIEW_CHARS),
+        paragraphs_t.c.flags,
+    )
+    .join(documents_t, documents_t.c.id == paragraphs_t.c.document_id)
+    .where(paragraphs_t.c.id == sa.bindparam("paragraph_id"))
+)
+_LAST_EVENT_ID = sa.select(sa.func.max(events_t.c.id))
+
+
 def row_with_states(store: Store, paragraph_id: int, states: dict[str, str]) -> ParagraphRow | None:
     """One paragraph's navigator row with ``states`` as read already (the TUI reads them with
     the paragraph's annotations): one query, where :func:`row_of` reads the states and
     assignments again."""
     with store.engine.connect() as conn:
-        found = conn.execute(
-            sa.select(
-                paragraphs_t.c.document_id,
-                documents_t.c.name,
-                paragraphs_t.c.position,
-                sa.func.substr(paragraphs_t.c.text, 1, PREVIEW_CHARS),
-                paragraphs_t.c.flags,
-            )
-            .join(documents_t, documents_t.c.id == paragraphs_t.c.document_id)
-            .where(paragraphs_t.c.id == paragraph_id)
-        ).first()
+        found = conn.execute(_ROW_WITHOUT_STATES, {"paragraph_id": paragraph_id}).first()
     if found is None:
         return None
     document_id, name, position, preview, flags = found
@@ -329,7 +334,7 @@ def last_position(store: Store, annotator: str) -> tuple[int, str | None] | None
 def last_event_id(store: Store) -> int:
     """The newest event's id (0 for none): a cheap way to notice that anyone changed anything."""
     with store.engine.connect() as conn:
-        return int(conn.execute(sa.select(sa.func.max(events_t.c.id))).scalar() or 0)
+        return int(conn.execute(_LAST_EVENT_ID).scalar() or 0)
 
 
 def event(store: Store, event_id: int) -> dict[str, Any] | None:

@@ -503,9 +503,7 @@ class Store:
             return self._statuses(conn, paragraph_id)
 
     def _statuses(self, conn: sa.Connection, paragraph_id: int) -> dict[str, LayerStatus]:
-        rows = conn.execute(
-            sa.select(status_t).where(status_t.c.paragraph_id == paragraph_id)
-        ).mappings()
+        rows = conn.execute(_STATUS_ROWS, {"paragraph_id": paragraph_id}).mappings()
         found = {r["layer"]: from_row(LayerStatus, r) for r in rows}
         return {
             layer: found.get(layer)
@@ -522,20 +520,15 @@ class Store:
         else's copies ever."""
         with self._read() as conn, conn.begin():
             mine = frozenset(
-                row.layer
-                for row in _assignments.assignments(
-                    conn, paragraph_ids=[paragraph_id], annotator=annotator
-                )
+                conn.execute(
+                    _ASSIGNED_LAYERS, {"paragraph_id": paragraph_id, "annotator": annotator}
+                ).scalars()
             )
             statuses = self._statuses(conn, paragraph_id)
             rows: list[Any] = []
             if annotations:
                 rows = list(
-                    conn.execute(
-                        sa.select(annotations_t)
-                        .where(annotations_t.c.paragraph_id == paragraph_id)
-                        .order_by(annotations_t.c.id)
-                    ).mappings()
+                    conn.execute(_PARAGRAPH_ANNOTATIONS, {"paragraph_id": paragraph_id}).mappings()
                 )
         seen_statuses: dict[str, LayerStatus] = {}
         for key, status in statuses.items():
@@ -1182,6 +1175,19 @@ class Batch:
         self._edits.clear()
         self.created.clear()
 
+
+# What the annotator's screen reads on every paragraph it opens or edit it makes
+# (:meth:`Store.seen_by`), built once: building a statement costs more than SQLite's answer.
+_STATUS_ROWS = sa.select(status_t).where(status_t.c.paragraph_id == sa.bindparam("paragraph_id"))
+_ASSIGNED_LAYERS = sa.select(_assignments.assignments_t.c.layer).where(
+    (_assignments.assignments_t.c.paragraph_id == sa.bindparam("paragraph_id"))
+    & (_assignments.assignments_t.c.annotator == sa.bindparam("annotator"))
+)
+_PARAGRAPH_ANNOTATIONS = (
+    sa.select(annotations_t)
+    .where(annotations_t.c.paragraph_id == sa.bindparam("paragraph_id"))
+    .order_by(annotations_t.c.id)
+)
 
 #: up to this many paragraphs, :meth:`Store.read_paragraphs` reads through compiled statements
 #: cached by SQLAlchemy rather than the raw driver path (:func:`_fetch`)
