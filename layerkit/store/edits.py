@@ -106,9 +106,8 @@ _PARAGRAPH_OF_ANNOTATION = sa.select(annotations_t.c.paragraph_id).where(
 _STATUSES = sa.select(status_t.c.layer, status_t.c.state, status_t.c.annotator).where(
     status_t.c.paragraph_id == sa.bindparam("paragraph_id")
 )
-_ASSIGNED = sa.select(assignments_t.c.annotator).where(
+_ASSIGNED_LAYERS = sa.select(assignments_t.c.layer).where(
     (assignments_t.c.paragraph_id == sa.bindparam("paragraph_id"))
-    & (assignments_t.c.layer == sa.bindparam("layer"))
     & (assignments_t.c.annotator == sa.bindparam("annotator"))
 )
 # An UPDATE without values: the columns it sets are the execution's parameters named after
@@ -275,10 +274,16 @@ def route_layer(
         return layer
     if shared:
         return layer
-    assigned = conn.execute(
-        _ASSIGNED, {"paragraph_id": paragraph_id, "layer": layer, "annotator": annotator}
-    ).first()
-    return copy_key(layer, annotator) if assigned is not None else layer
+    assigned = layer in assigned_layers(conn, paragraph_id, annotator)
+    return copy_key(layer, annotator) if assigned else layer
+
+
+def assigned_layers(conn: sa.Connection, paragraph_id: int, annotator: str) -> frozenset[str]:
+    """The layers of a paragraph assigned to ``annotator`` (their private copies there)."""
+    found = conn.execute(
+        _ASSIGNED_LAYERS, {"paragraph_id": paragraph_id, "annotator": annotator}
+    ).scalars()
+    return frozenset(found)
 
 
 def check_private(layer: str, annotator: str) -> None:

@@ -519,11 +519,7 @@ class Store:
         shared layer hidden: their work is independent); elsewhere the shared layers; nobody
         else's copies ever."""
         with self._read() as conn, conn.begin():
-            mine = frozenset(
-                conn.execute(
-                    _ASSIGNED_LAYERS, {"paragraph_id": paragraph_id, "annotator": annotator}
-                ).scalars()
-            )
+            mine = edits.assigned_layers(conn, paragraph_id, annotator)
             statuses = self._statuses(conn, paragraph_id)
             rows: list[Any] = []
             if annotations:
@@ -1179,10 +1175,6 @@ class Batch:
 # What the annotator's screen reads on every paragraph it opens or edit it makes
 # (:meth:`Store.seen_by`), built once: building a statement costs more than SQLite's answer.
 _STATUS_ROWS = sa.select(status_t).where(status_t.c.paragraph_id == sa.bindparam("paragraph_id"))
-_ASSIGNED_LAYERS = sa.select(_assignments.assignments_t.c.layer).where(
-    (_assignments.assignments_t.c.paragraph_id == sa.bindparam("paragraph_id"))
-    & (_assignments.assignments_t.c.annotator == sa.bindparam("annotator"))
-)
 _PARAGRAPH_ANNOTATIONS = (
     sa.select(annotations_t)
     .where(annotations_t.c.paragraph_id == sa.bindparam("paragraph_id"))

@@ -11,9 +11,10 @@ to keep a dozen of them.
 ``LineCompositor`` asks each widget only for the lines, within its visible region, from its
 first to its last screen line where a dirty region meets it (columns included), and skips
 widgets that no dirty region meets: a scrollbar or a panel beside the text that changed is not
-rendered again. What ends up
-on screen is the same: the kept lines come from the same widgets, in the same front-to-back
-order (tests/test_tui_compositor.py renders every partial update both ways and compares).
+rendered again. What ends up on screen is the same: the kept lines come from the same widgets,
+in the same front-to-back order (tests/test_tui.py,
+``test_partial_repaints_render_only_dirty_lines_and_paint_the_same``, renders every partial
+update both ways and compares).
 
 It relies on two private methods of Textual's ``Compositor`` (``render_partial_update`` and
 ``_get_renders``); :func:`use_line_compositor` installs it only where they exist with the

@@ -12,8 +12,8 @@ last time is handed back as it was. Only what it can frame exactly is taken over
 rows of a widget with plain side borders and padding, and no tint, opacity, text opacity,
 hatch or outline. The border rows (titles) and padding rows, and every row of a widget styled
 otherwise, still go through Textual's own path, so what reaches the screen is the same
-(tests/test_tui_lean_lines.py compares both ways, line by line, in every state the annotator
-shows).
+(tests/test_tui.py, ``test_lean_lines_are_textuals_own_drawing``, compares both ways, line by
+line, in every state a run of keys leads to).
 
 List it after the widget's Textual base class, like :class:`.style_cache.CachedRichStyle`.
 """
@@ -31,6 +31,8 @@ from textual.strip import Strip
 from textual.style import Style
 from textual.widget import Widget
 
+from layerkit.tui.widgets.style_cache import ancestry_style_key
+
 
 class _Frame:
     """What surrounds each content row of a widget in one styling: worked out once."""
@@ -46,7 +48,6 @@ class _Frame:
         "key",
         "left",
         "right",
-        "top",
         "width",
     )
 
@@ -55,7 +56,6 @@ class _Frame:
         self.key = key
         self.width, height = widget.region.size
         gutter = styles.gutter
-        self.top = gutter.top
         self.content_top = gutter.top
         self.content_bottom = height - gutter.bottom
         self.content_width, self.content_height = widget.content_region.size
@@ -106,7 +106,7 @@ class LeanLines(Widget):
         """The frame for the widget's current styles, or None where Textual must draw."""
         app = self.app
         key = (
-            tuple((id(node), node.styles._cache_key) for node in self.ancestors_with_self),
+            ancestry_style_key(self),
             self.region.size,
             self.content_region.size,
             id(app.ansi_theme),

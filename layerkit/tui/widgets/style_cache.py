@@ -21,6 +21,12 @@ from rich.style import Style
 from textual.widget import Widget
 
 
+def ancestry_style_key(widget: Widget) -> tuple[tuple[int, int], ...]:
+    """A key that changes whenever a style of ``widget`` or of an ancestor does (each node's
+    style counter, see the module's docstring): what a widget's drawing caches are keyed on."""
+    return tuple((id(node), node.styles._cache_key) for node in widget.ancestors_with_self)
+
+
 class CachedRichStyle(Widget):
     """``rich_style`` cached until a style of the widget or of an ancestor changes."""
 
@@ -29,7 +35,7 @@ class CachedRichStyle(Widget):
 
     @property
     def rich_style(self) -> Style:
-        key = tuple((id(node), node.styles._cache_key) for node in self.ancestors_with_self)
+        key = ancestry_style_key(self)
         style = self._cached_rich_style
         if style is None or key != self._rich_style_of:
             style = self._cached_rich_style = super().rich_style
