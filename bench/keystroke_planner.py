@@ -59,10 +59,10 @@ from layerkit.tui.lexical import (
     token_rows,
 )
 from layerkit.tui.model import ParagraphData, Selection, exact, sentence_index, token_at
-from layerkit.tui.screens.relation import HINTS as PICK_HINTS
-from layerkit.tui.screens.relation import RelationPicker
 from layerkit.tui.screens.token import TokenEditor, complete_from
 from layerkit.tui.widgets.paragraph_view import HINT_LETTERS, ParagraphView
+from layerkit.tui.widgets.relation_picker import HINTS as PICK_HINTS
+from layerkit.tui.widgets.relation_picker import RelationPicker
 
 INF = float("inf")
 #: cursor-moving view actions whose effect depends on the cursor alone (computed once per
@@ -1383,7 +1383,7 @@ def relation_step(
     route = _nav_focus(ctx, state, source)
     if route is None:
         return None
-    actions: list[Action] = [Press("enter"), Wait("screen", "RelationPicker")]
+    actions: list[Action] = [Press("enter"), Wait("picker")]
     if index < len(PICK_HINTS):
         actions.append(Press(PICK_HINTS[index]))
     else:
@@ -1472,7 +1472,7 @@ def _attributes_after_link(
     """Where the app's picker opens the attribute editor after shift + label key, and the
     relation as the app pre-fills it differs from the gold in attributes the editor writes:
     the editor's keys per field, its number of fields and what it saves. None otherwise."""
-    from layerkit.tui.screens import relation as picker_module
+    from layerkit.tui.widgets import relation_picker as picker_module
 
     editor = attribute_editor()
     if editor is None or not wanted or not hasattr(picker_module, "_has_attributes"):

@@ -665,6 +665,10 @@ class Replay:
         return self.screen.query_one(ParagraphView)
 
     @property
+    def picker(self) -> Any:
+        return self.screen.picker
+
+    @property
     def side(self) -> Any:
         from layerkit.tui.widgets.annotation_list import AnnotationList
 
@@ -713,6 +717,11 @@ class Replay:
                 return app.focused is not None
 
             await self.until(on_screen, f"the {w.arg}")
+        elif w.what == "picker":  # the relation dialog, drawn over the annotator's screen
+            await self.until(
+                lambda: self.picker.is_open and app.focused is self.picker,
+                "the relation dialog",
+            )
         elif w.what == "focus":
             await self.until(
                 lambda: app.focused is not None and app.focused.id == w.arg, f"focus on {w.arg}"
@@ -738,8 +747,6 @@ class Replay:
 
     async def run(self, actions: Sequence[kp.Action]) -> tuple[list[str], int]:
         """Press, type and wait as planned; the keys actually pressed, the characters typed."""
-        from layerkit.tui.screens.relation import RelationPicker
-
         pressed: list[str] = []
         chars = 0
         for action in actions:
@@ -756,11 +763,10 @@ class Replay:
             elif action.only_if == "picker":
 
                 def settled() -> bool:
-                    s = self.app.screen
-                    return not isinstance(s, RelationPicker) or s.phase == "label"
+                    return not self.picker.is_open or self.picker.phase == "label"
 
                 await self.until(settled, "the picker to ask for a label or close")
-                if isinstance(self.app.screen, RelationPicker):
+                if self.picker.is_open:
                     await self.send(action.key)
                     pressed.append(action.key)
             else:

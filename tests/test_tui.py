@@ -34,13 +34,13 @@ from layerkit.tui.screens.adjudicate import AdjudicationModal
 from layerkit.tui.screens.annotate import AnnotateScreen
 from layerkit.tui.screens.error import ErrorModal
 from layerkit.tui.screens.help import HelpScreen
-from layerkit.tui.screens.relation import RelationPicker
 from layerkit.tui.screens.texts import TextsModal
 from layerkit.tui.screens.token import TokenEditor
 from layerkit.tui.widgets.annotation_list import AnnotationList
 from layerkit.tui.widgets.bars import KeyBar, LayerTabs
 from layerkit.tui.widgets.navigator import Navigator
 from layerkit.tui.widgets.paragraph_view import ParagraphView
+from layerkit.tui.widgets.relation_picker import RelationPicker
 
 SAMPLE = REPO / "sample_corpus"
 ME = "tester"
@@ -161,8 +161,15 @@ def footer(app: LayerkitApp) -> str:
 
 
 def picker(app: LayerkitApp) -> RelationPicker:
-    assert isinstance(app.screen, RelationPicker), app.screen
-    return app.screen
+    """The relation dialog, which must be open (it is drawn over the annotator's screen)."""
+    found = screen(app).picker
+    assert found.is_open and found.display, "the relation dialog is not open"
+    return found
+
+
+def no_dialog(app: LayerkitApp) -> bool:
+    """Whether the annotator's screen is on top with no dialog open over it."""
+    return isinstance(app.screen, AnnotateScreen) and not screen(app).picker.is_open
 
 
 def editor(app: LayerkitApp) -> TokenEditor:
@@ -730,7 +737,7 @@ async def test_shift_and_the_label_key_link_then_open_the_connective(db: Path, c
         assert relation.label == "SUPPORT"  # saved before the attributes are asked
         await pilot.press(*"ведь", "enter")  # the guess is selected: typing replaces it
         await settle(pilot)
-        assert isinstance(app.screen, AnnotateScreen)
+        assert no_dialog(app)
         assert view(app).has_focus
     (relation,) = [a for a in rows(db, chat, "logical") if a.kind == "relation"]
     assert (relation.label, relation.attrs["connective"]) == ("SUPPORT", "ведь")
@@ -738,7 +745,7 @@ async def test_shift_and_the_label_key_link_then_open_the_connective(db: Path, c
     async with running(db, at=chat, layer="logical") as (app, pilot):
         await pilot.press("down", "down", "shift+down", "enter", "1", "a")
         await settle(pilot)
-        assert isinstance(app.screen, AnnotateScreen)
+        assert no_dialog(app)
 
 
 async def test_choice_and_yes_no_attributes_are_written_in_the_side_panel(
@@ -1035,7 +1042,7 @@ async def test_enter_links_an_argument_to_a_predicate(db: Path, chat: int) -> No
         await pilot.press("escape")  # back to the spans, the chosen one highlighted
         assert choose.phase == "target" and choose.options.highlighted == 0
         await pilot.press("down", "enter", "t")  # «вчера», then PATIENT by its key
-        assert isinstance(app.screen, AnnotateScreen)
+        assert no_dialog(app)
         # Linking the same two spans again relabels the link instead of doubling it.
         (relation,) = [a for a in rows(db, chat, "semantic") if a.kind == "relation"]
         assert (relation.field, relation.label, relation.annotator) == ("role", "PATIENT", ME)
@@ -1056,23 +1063,23 @@ async def test_enter_links_an_argument_to_a_predicate(db: Path, chat: int) -> No
         assert [t.label for t in again.targets] == ["PREDICATE", "PREDICATE"]
         assert again.linked == {relation.target_id: "AGENT"}
         await pilot.press("escape")
-        assert isinstance(app.screen, AnnotateScreen)
+        assert no_dialog(app)
 
 
 async def test_link_is_refused_where_the_schema_allows_none(db: Path, chat: int) -> None:
     async with running(db, at=chat, layer="semantic") as (app, pilot):
         await pilot.press("enter")  # no span under the cursor
-        assert isinstance(app.screen, AnnotateScreen)
+        assert no_dialog(app)
         await pilot.press("a", "enter")  # an AGENT, but no PREDICATE to link it to
-        assert isinstance(app.screen, AnnotateScreen)
+        assert no_dialog(app)
         await pilot.press("right", "right", "p", "enter")  # a role never starts at a PREDICATE
-        assert isinstance(app.screen, AnnotateScreen)
+        assert no_dialog(app)
         await pilot.press("home", "enter")
         assert picker(app).phase == "target"
         await pilot.press("escape")  # cancels: nothing saved
-        assert isinstance(app.screen, AnnotateScreen)
+        assert no_dialog(app)
         await pilot.press("enter", "enter", "escape", "escape")  # label, back, cancel
-        assert isinstance(app.screen, AnnotateScreen)
+        assert no_dialog(app)
         assert not [a for a in rows(db, chat, "semantic") if a.kind == "relation"]
         await pilot.press("1", "enter")  # the lexical layer has no relations: enter edits
         assert isinstance(app.screen, TokenEditor)
@@ -1096,7 +1103,7 @@ async def test_side_panel_relabels_and_deletes_a_relation(db: Path, chat: int) -
         assert relation.id is not None
         panel.set_highlighted(panel.row_of(relation.id))
         await pilot.press("e", "escape")  # cancelled: unchanged
-        assert isinstance(app.screen, AnnotateScreen)
+        assert no_dialog(app)
         (relation,) = [a for a in rows(db, chat, "semantic") if a.kind == "relation"]
         assert (relation.label, relation.version) == ("TIME", 2) and relation.id is not None
         panel.set_highlighted(panel.row_of(relation.id))
@@ -1765,6 +1772,61 @@ async def test_moving_focus_repaints_the_panels_not_the_whole_screen(
             assert focused.has_focus
             assert focused.styles.border_top[1] != colour  # restyled: its border shows focus
         assert full == []
+
+
+async def test_relation_dialog_is_drawn_over_the_screen_and_keeps_the_panel_focused(
+    db: Path, chat: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The relation dialog is a box over the annotator's screen: opening, answering and
+    closing it never repaint the screen whole, and the text view it was opened from keeps its
+    focused look without being restyled (widgets/focus_look.py). Keys typed in a burst right
+    after the one that opened it go to the dialog, never to the screen below (``1`` would
+    switch layer there, ``t`` label the text)."""
+    from textual._compositor import Compositor
+
+    full: list[int] = []
+    original = Compositor.render_full_update
+
+    def counting(self: Compositor, *args: Any, **kwargs: Any) -> Any:
+        full.append(1)
+        return original(self, *args, **kwargs)
+
+    async with running(db, at=chat, layer="semantic", size=(100, 30)) as (app, pilot):
+        await pilot.press("p", "right", "right", "a")  # a PREDICATE, an AGENT linked to it
+        await settle(pilot)
+        text = view(app)
+        focused_border = text.styles.border_top[1]
+        restyled: list[int] = []
+        restyle = type(text).update_node_styles
+
+        def counting_restyle(self: Any, *args: Any, **kwargs: Any) -> Any:
+            restyled.append(1)
+            return restyle(self, *args, **kwargs)
+
+        monkeypatch.setattr(Compositor, "render_full_update", counting)
+        monkeypatch.setattr(type(text), "update_node_styles", counting_restyle)
+        await pilot.press("enter")
+        await settle(pilot)
+        choose = picker(app)
+        assert app.focused is choose and not text.has_focus
+        assert text.looks_focused and text.styles.border_top[1] == focused_border
+        assert "Back, or cancel" in footer(app)  # the key bar shows the dialog's keys
+        await pilot.press("1")  # the PREDICATE, by its hint
+        assert choose.phase == "label"
+        await pilot.press("escape", "escape")  # back a question, then cancel
+        await settle(pilot)
+        assert no_dialog(app) and text.has_focus
+        assert text.styles.border_top[1] == focused_border
+        assert full == [] and restyled == []
+        assert not [a for a in rows(db, chat, "semantic") if a.kind == "relation"]
+        for key, character in (("enter", None), ("1", "1"), ("t", "t")):
+            app.post_message(events.Key(key, character))
+        await settle(pilot)
+        assert no_dialog(app) and text.has_focus and app.layer == "semantic"
+    semantic = rows(db, chat, "semantic")
+    assert sorted(a.label or "" for a in semantic if a.kind == "span") == ["AGENT", "PREDICATE"]
+    (relation,) = [a for a in semantic if a.kind == "relation"]  # made by the burst
+    assert (relation.label, relation.version) == ("PATIENT", 1)
 
 
 async def test_repaints_wait_for_what_a_key_set_off_then_resume(

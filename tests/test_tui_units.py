@@ -647,7 +647,7 @@ def test_line_pieces_are_the_lines_sliced_one_by_one() -> None:
 
 
 def test_dimmed_background_tints_exactly_as_textual() -> None:
-    """The screen under the relation dialog is dimmed by DimmedBackground (screens/dimmed.py),
+    """The screen under a dialog (the token editor) is dimmed by DimmedBackground (dimmed.py),
     which keeps each style's tint: its segments must be Textual's BackgroundScreen's, for
     styles with links and mouse meta, no style, control codes, a translucent and a transparent
     dialog background, and a style met again (from the kept tint)."""

@@ -86,6 +86,14 @@ class LayerkitApp(App[None]):
             event = self._as_typed_key(event)
         await super().on_event(event)
 
+    def on_key(self, event: events.Key) -> None:
+        """A key that bubbled up to the app while the relation dialog is open: typed in the
+        same burst as the key that opened it, Textual handed it to the panel below (the focus
+        had not moved yet), where nothing took it. The dialog reads it, as if typed after."""
+        screen = self.screen
+        if isinstance(screen, AnnotateScreen) and screen.picker.is_open:
+            screen.picker.on_key(event)
+
     def _as_typed_key(self, event: events.Key) -> events.Key:
         """A key typed with the Russian layout on is the Latin key it sits on (see
         ``layout``), except where text is being typed."""

@@ -17,19 +17,19 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from layerkit import adjudication
 from layerkit.errors import LayerkitError
 from layerkit.store import Store
+from layerkit.tui.screens.dimmed import DimmingModal
 
 # What the dialog asks the screen below to do when it closes.
 EDIT, NEXT, CLOSE = "edit", "next", "close"
 
 
-class AdjudicationModal(ModalScreen[str]):
+class AdjudicationModal(DimmingModal[str]):
     """The open disagreements of one paragraph's layer; dismissed with EDIT, NEXT or CLOSE."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -10,7 +10,7 @@ from __future__ import annotations
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -48,11 +48,11 @@ from layerkit.tui.widgets.annotation_list import AnnotationList
 from layerkit.tui.widgets.bars import KeyBar, LabelBar, LayerTabs
 from layerkit.tui.widgets.navigator import Navigator
 from layerkit.tui.widgets.paragraph_view import ParagraphView
+from layerkit.tui.widgets.relation_picker import Picked, RelationPicker
 from layerkit.tui.widgets.titles import set_border_subtitle, set_border_title
 
 if TYPE_CHECKING:
     from layerkit.tui.app import LayerkitApp
-    from layerkit.tui.screens.relation import RelationPicker
 
 # The navigator's state filter cycles through these (for the current layer).
 STATE_FILTERS: tuple[tuple[str, ...], ...] = (
@@ -99,8 +99,6 @@ class AnnotateScreen(Screen[None]):
     #: and lose it restyle and repaint themselves. That whole-screen render was most of a tab
     #: between panels (bench/tui_latency.py: focus keys, p95 27-30 ms).
     focused: Reactive[Widget | None] = Reactive(None, repaint=False)
-    #: the relation dialog, once built (see _picker)
-    _relation_picker: RelationPicker | None = None
     #: the newest event id the last paragraph read saw (see _reload)
     _latest_read: int | None = None
 
@@ -200,6 +198,7 @@ class AnnotateScreen(Screen[None]):
                 yield AnnotationList(id="side")
         yield LabelBar(id="labels")
         yield KeyBar(id="keys")
+        yield RelationPicker(id="picker")  # over the rest (its own layer), hidden until asked
 
     @property
     def layer_schemas(self) -> tuple[LayerSchema, ...]:
@@ -653,17 +652,13 @@ class AnnotateScreen(Screen[None]):
         self.notify(f"{schema.title} marked done → {title}{where}", timeout=2)
         self._go_to(paragraph_id, next_layer)
 
-    def _picker(self, *args: Any, **kwargs: Any) -> RelationPicker:
-        """The relation dialog, built once and asked anew each time (see RelationPicker.ask)."""
-        from layerkit.tui.screens.relation import RelationPicker
+    def on_resize(self) -> None:
+        self.picker.place()
 
-        picker = self._relation_picker
-        if picker is None or not self.app.is_screen_installed(picker):
-            picker = self._relation_picker = RelationPicker(*args, **kwargs)
-            self.app.install_screen(picker, f"relation-picker-{id(self)}")
-        else:
-            picker.ask(*args, **kwargs)
-        return picker
+    @property
+    def picker(self) -> RelationPicker:
+        """The relation dialog (hidden while nobody is asked anything)."""
+        return self.query_one(RelationPicker)
 
     def action_link(self) -> None:
         """Enter on a span: ask for the target span and the label, then save the relation."""
@@ -699,18 +694,6 @@ class AnnotateScreen(Screen[None]):
             for a in data.of_layer(schema.layer, "relation")
             if a.source_id == source.id and a.target_id is not None
         }
-        from layerkit.tui.screens.relation import Picked
-
-        picker = self._picker(
-            f"Link {source.label} {_quoted(data, source)}",
-            data.text,
-            schema,
-            fields,
-            targets,
-            start=relations.nearest(targets, source),
-            preferred=source.label,
-            linked=linked,
-        )
 
         def save(picked: Picked | None) -> None:
             if picked is None or picked.target is None:
@@ -734,7 +717,17 @@ class AnnotateScreen(Screen[None]):
                 if made is not None:
                     self._edit_attributes_of(made)
 
-        self.app.push_screen(picker, save)
+        self.picker.open(
+            save,
+            f"Link {source.label} {_quoted(data, source)}",
+            data.text,
+            schema,
+            fields,
+            targets,
+            start=relations.nearest(targets, source),
+            preferred=source.label,
+            linked=linked,
+        )
 
     def action_edit_token(self) -> None:
         """Enter on a layer of tokens: edit the cursor token's lemma, UPOS and FEATS."""
@@ -791,15 +784,6 @@ class AnnotateScreen(Screen[None]):
         if target is None or field is None or not field.labels:
             self.notify("Texts are edited with ^e.", timeout=2)
             return
-        from layerkit.tui.screens.relation import Picked
-
-        picker = self._picker(
-            f"Relabel {_described(data, target)}",
-            data.text,
-            schema,
-            [field],
-            preferred=target.label,
-        )
 
         def save(picked: Picked | None) -> None:
             if picked is None:
@@ -816,7 +800,14 @@ class AnnotateScreen(Screen[None]):
             if saved and picked.then_attributes and self.data is not None:
                 self._edit_attributes_of(self.data.by_id(target.id or 0))
 
-        self.app.push_screen(picker, save)
+        self.picker.open(
+            save,
+            f"Relabel {_described(data, target)}",
+            data.text,
+            schema,
+            [field],
+            preferred=target.label,
+        )
 
     def action_edit_attributes(self) -> None:
         """``a`` in the side panel: the line's text attributes (a discourse relation's
@@ -1085,7 +1076,6 @@ class AnnotateScreen(Screen[None]):
 
     def action_help(self) -> None:
         from layerkit.tui.screens.help import HelpScreen, binding_rows
-        from layerkit.tui.screens.relation import RelationPicker
         from layerkit.tui.screens.token import TokenEditor
 
         titles = ", ".join(f"{n} {s.title}" for n, s in enumerate(self.layer_schemas, start=1))
@@ -1112,7 +1102,12 @@ class AnnotateScreen(Screen[None]):
                 [
                     ("1–9 a–z", "Pick the target span (↑↓ and enter too)"),
                     ("label key", "Pick the relation's label: it is saved at once"),
-                    *binding_rows(RelationPicker.BINDINGS),
+                    ("↑ ↓ home end", "Move the highlight"),
+                    *binding_rows(
+                        b
+                        for b in RelationPicker.BINDINGS
+                        if isinstance(b, Binding) and not b.action.startswith("move(")
+                    ),
                 ],
             ),
             (

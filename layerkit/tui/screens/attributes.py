@@ -14,11 +14,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label, Static
 
 from layerkit.schema.models import Attribute
+from layerkit.tui.screens.dimmed import DimmingModal
 
 YES = ("yes", "y", "true", "да", "1")
 NO = ("no", "n", "false", "нет", "0", "")
@@ -56,7 +56,7 @@ def parse_value(attribute: Attribute, text: str) -> object:
     return text
 
 
-class AttributesModal(ModalScreen[dict[str, object] | None]):
+class AttributesModal(DimmingModal[dict[str, object] | None]):
     """One input per attribute; enter saves them all (one edit), escape closes unchanged."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -7,11 +7,12 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from layerkit.tui.screens.dimmed import DimmingModal
 
-class ConfirmModal(ModalScreen[bool]):
+
+class ConfirmModal(DimmingModal[bool]):
     """Dismissed with True on y or enter, False on n or escape."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

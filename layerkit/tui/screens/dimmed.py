@@ -3,11 +3,12 @@
 A dialog (a Textual ``ModalScreen``) draws the screen below it through Textual's
 ``BackgroundScreen``, which tints every segment of every line: a new style (``style +
 Style.from_color(...)``, colours blended) per segment, several thousand per drawing. The
-drawing is made again whenever the dialog's own layout changes (the relation picker's second
-question is a new list), so opening the picker and answering it spent most of their painting
-there. The tint of a style depends only on the style and the dialog's background colour:
-:class:`DimmedBackground` keeps it, and gives exactly Textual's segments
-(tests/test_tui_units.py compares both).
+drawing is made again whenever the dialog's own layout changes, and it was most of what
+opening a dialog cost. The tint of a style depends only on the style and the dialog's
+background colour: :class:`DimmedBackground` keeps it, and gives exactly Textual's segments
+(tests/test_tui_units.py compares both). The annotator's dialogs (token editor, attributes,
+texts, confirmations, errors, help) use it; the relation dialog, opened on every link, is not
+a screen at all (:mod:`layerkit.tui.widgets.relation_picker`).
 """
 
 from __future__ import annotations

@@ -7,13 +7,13 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from layerkit.errors import LayerkitError
+from layerkit.tui.screens.dimmed import DimmingModal
 
 
-class ErrorModal(ModalScreen[None]):
+class ErrorModal(DimmingModal[None]):
     """Shows one error until dismissed (enter or escape); nothing was changed by the failed edit."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

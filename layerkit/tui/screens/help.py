@@ -16,15 +16,15 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from layerkit.schema.models import LayerSchema
 from layerkit.tui.keymap import DIRECT_KINDS, KeyMap
 from layerkit.tui.screens.attributes import shown_value
+from layerkit.tui.screens.dimmed import DimmingModal
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(DimmingModal[None]):
     """Keys, then the current layer's fields and labels (description and Russian example)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -14,14 +14,14 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Label, TextArea
 
 from layerkit.tui.editing import TextSlot
+from layerkit.tui.screens.dimmed import DimmingModal
 
 
-class TextsModal(ModalScreen[list[str]]):
+class TextsModal(DimmingModal[list[str]]):
     """One multi-line editor per text slot; dismissed with the texts, in slot order."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

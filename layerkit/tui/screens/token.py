@@ -20,7 +20,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
-from textual.screen import ModalScreen
 from textual.suggester import Suggester
 from textual.widgets import Input, Label, Static
 
@@ -34,6 +33,7 @@ from layerkit.tui.lexical import (
     complete_feats,
     suggestions,
 )
+from layerkit.tui.screens.dimmed import DimmingModal
 
 
 class Completer(Suggester):
@@ -59,7 +59,7 @@ def complete_from(value: str, candidates: Sequence[str], *, keep_typed: bool = T
     return None
 
 
-class TokenEditor(ModalScreen[TokenValues | None]):
+class TokenEditor(DimmingModal[TokenValues | None]):
     """Lemma, UPOS and FEATS of one token; dismissed with the checked values, or None."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -39,6 +39,7 @@ from layerkit.tui.lexical import TokenRow, token_field, token_rows
 from layerkit.tui.messages import AnnotationChosen, DeleteRequested, TokenHighlighted
 from layerkit.tui.model import ParagraphData
 from layerkit.tui.rendering import label_colour, unsure
+from layerkit.tui.widgets.focus_look import FocusLook
 from layerkit.tui.widgets.lean_lines import LeanLines
 from layerkit.tui.widgets.scrolling import SteadyScrollbars
 from layerkit.tui.widgets.style_cache import CachedRichStyle
@@ -66,7 +67,7 @@ class Row:
     end: int | None = None
 
 
-class AnnotationList(SteadyScrollbars, CachedRichStyle, LeanLines, can_focus=True):
+class AnnotationList(SteadyScrollbars, CachedRichStyle, LeanLines, FocusLook, can_focus=True):
     """The annotations of the open paragraph, on the current layer or the ones below it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -305,12 +306,6 @@ class AnnotationList(SteadyScrollbars, CachedRichStyle, LeanLines, can_focus=Tru
         self._strips.clear()
         self._resize_virtual()
 
-    def on_focus(self) -> None:
-        self.refresh()
-
-    def on_blur(self) -> None:
-        self.refresh()
-
     def render_line(self, y: int) -> Strip:
         width = self.line_width
         if self._header is not None and y == 0:
@@ -319,14 +314,14 @@ class AnnotationList(SteadyScrollbars, CachedRichStyle, LeanLines, can_focus=Tru
         if index >= len(self._rows):
             return Strip.blank(width, self.rich_style)
         highlighted = index == self.highlighted
-        key = (index, highlighted, index in self._marked, self.has_focus, width)
+        key = (index, highlighted, index in self._marked, self.looks_focused, width)
         strip = self._strips.get(key)
         if strip is None:
             line = self._rows[index].text.copy()
             if index in self._marked:
                 line.stylize(_MARKED)
             if highlighted:
-                line.stylize(Style(reverse=True) if self.has_focus else Style(bold=True))
+                line.stylize(Style(reverse=True) if self.looks_focused else Style(bold=True))
             strip = self._strip(line, width)
             self._strips[key] = strip
         return strip

@@ -23,6 +23,7 @@ from textual.strip import Strip
 from layerkit.store import Store, queries
 from layerkit.store.queries import ParagraphFilter, ParagraphRow
 from layerkit.tui.messages import ParagraphChosen, ParagraphHighlighted
+from layerkit.tui.widgets.focus_look import FocusLook
 from layerkit.tui.widgets.lean_lines import LeanLines
 from layerkit.tui.widgets.scrolling import SteadyScrollbars
 from layerkit.tui.widgets.style_cache import CachedRichStyle
@@ -39,7 +40,7 @@ STATE_GLYPHS = {
 STATE_NAMES = {"todo": "todo", "in_progress": "in progress", "done": "done", "stale": "stale"}
 
 
-class Navigator(SteadyScrollbars, CachedRichStyle, LeanLines, can_focus=True):
+class Navigator(SteadyScrollbars, CachedRichStyle, LeanLines, FocusLook, can_focus=True):
     """Paragraphs in reading order, one line each: layer states, then the start of the text."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -247,7 +248,7 @@ class Navigator(SteadyScrollbars, CachedRichStyle, LeanLines, can_focus=True):
         width = self.line_width
         if index >= self.total:
             return Strip.blank(width, self.rich_style)
-        key = (index, index == self.cursor, self.has_focus, width)
+        key = (index, index == self.cursor, self.looks_focused, width)
         strip = self._lines.get(key)
         if strip is None:
             strip = self._render_row(index, width)
@@ -269,13 +270,9 @@ class Navigator(SteadyScrollbars, CachedRichStyle, LeanLines, can_focus=True):
             line.append(" ")
             line.append(row.preview.replace("\n", " "))
         if index == self.cursor:
-            cursor_style = Style(reverse=True) if self.has_focus else Style(bold=True, dim=False)
+            cursor_style = (
+                Style(reverse=True) if self.looks_focused else Style(bold=True, dim=False)
+            )
             line.stylize(cursor_style)
         line.truncate(width, overflow="ellipsis", pad=True)
         return Strip(line.render(self.app.console)).apply_style(self.rich_style)
-
-    def on_focus(self) -> None:
-        self.refresh()
-
-    def on_blur(self) -> None:
-        self.refresh()

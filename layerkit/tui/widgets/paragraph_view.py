@@ -49,6 +49,7 @@ from layerkit.tui.rendering import (
     unsure,
     wrap,
 )
+from layerkit.tui.widgets.focus_look import FocusLook
 from layerkit.tui.widgets.lean_lines import LeanLines
 from layerkit.tui.widgets.scrolling import SteadyScrollbars
 from layerkit.tui.widgets.style_cache import CachedRichStyle
@@ -83,7 +84,7 @@ def hint_labels(count: int, cursor: int = 0) -> list[str]:
 FUNCTION_UPOS = frozenset({"ADP", "CCONJ", "SCONJ", "PART", "PUNCT", "SYM", "AUX", "DET", "INTJ"})
 
 
-class ParagraphView(SteadyScrollbars, CachedRichStyle, LeanLines, can_focus=True):
+class ParagraphView(SteadyScrollbars, CachedRichStyle, LeanLines, FocusLook, can_focus=True):
     """Token-cursor editor over one paragraph's text."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

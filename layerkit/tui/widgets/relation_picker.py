@@ -9,11 +9,19 @@ then cancels. Relabelling (``e`` in the side panel) asks only the second questio
 
 Keys are read here, not by the screen below, so a fast ``enter 1 a`` can never switch layer or
 label the text by mistake.
+
+The dialog is a box drawn over the annotator's screen (its own layer), not a screen of its own:
+pushing a screen makes Textual draw the whole screen below again, dimmed, and then the dialog
+(two full repaints, 20-26 ms a key in bench/tui_latency.py), where showing a box repaints only
+the lines it covers. While it is open it is *modal* (``is_modal``): Textual looks for a key's
+bindings from the focused widget up to the first modal node, so the screen's and the app's
+bindings (layers, labels, undo) are out of reach, as they were below a modal screen. The panel
+it was opened from keeps its focused look (:meth:`open`), so nothing else is repainted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -29,12 +37,12 @@ from textual.widgets.option_list import Option
 
 from layerkit.model import Annotation
 from layerkit.schema.models import LayerSchema, SchemaField
-from layerkit.tui.compositor import use_line_compositor
 from layerkit.tui.relations import LabelChoice, accepts, label_choices
 from layerkit.tui.rendering import label_colour
-from layerkit.tui.screens.dimmed import DimmingModal
+from layerkit.tui.widgets.focus_look import FocusLook
 
 HINTS = "123456789abcdefghijklmnopqrstuvwxyz"
+WIDTH = 78  # the box's, as in app.tcss
 SNIPPET = 56
 _KEY = Style(bold=True, color="yellow")
 
@@ -51,36 +59,71 @@ class Picked:
     then_attributes: bool = False
 
 
-class RelationPicker(DimmingModal[Picked | None]):
-    """Target span (when ``targets`` are given), then label; dismissed with the choice."""
+#: what the dialog's opener is given when it closes: the choice, or None (cancelled)
+Answer = Callable[["Picked | None"], None]
+
+
+class RelationPicker(FocusLook, Vertical, can_focus=True):
+    """Target span (when ``targets`` are given), then label; closed with the choice, which
+    goes to the ``answer`` given to :meth:`open`. Mounted once, hidden while closed."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back, or cancel"),
-        # The list has enter too; this one serves keys typed before it has the focus.
         Binding("enter", "choose", "Pick the highlighted line", show=False),
+        # The dialog has the focus, not its lists (moving the focus from one list to the
+        # other restyled both): it moves the highlight of the list on screen.
+        *(
+            Binding(key, f"move('{action}')", show=False)
+            for key, action in (
+                ("up", "cursor_up"),
+                ("down", "cursor_down"),
+                ("home", "first"),
+                ("end", "last"),
+                ("pageup", "page_up"),
+                ("pagedown", "page_down"),
+            )
+        ),
     ]
 
-    def __init__(
-        self,
-        title: str,
-        text: str,
-        schema: LayerSchema,
-        fields: Sequence[SchemaField],
-        targets: Sequence[Annotation] = (),
-        *,
-        start: int = 0,
-        preferred: str | None = None,
-        linked: Mapping[int, str] | None = None,
-    ) -> None:
-        """``linked`` maps target ids to the label of a relation already linking them."""
-        super().__init__()
-        use_line_compositor(self)
-        self.ask(
-            title, text, schema, fields, targets, start=start, preferred=preferred, linked=linked
-        )
+    schema: LayerSchema  # the layer's, set by open()
+    FOCUS_STYLED = False  # it looks the same with and without the focus
 
-    def ask(
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.display = False
+        self.question = ""
+        self.text = ""
+        self.fields: list[SchemaField] = []
+        self.targets: list[Annotation] = []
+        self.choices: list[LabelChoice] = []
+        self.start = 0
+        self.preferred: str | None = None
+        self.linked: dict[int, str] = {}
+        self.target: Annotation | None = None
+        self._answer: Answer | None = None
+        self._opener: Widget | None = None  # what had the focus when it opened
+
+    def compose(self) -> ComposeResult:
+        # One list per question, each kept with its options while they stay the same: Textual
+        # drops an OptionList's drawings whenever its options are set, and drawing the label
+        # list again was most of what answering the first question cost.
+        for phase in ("target", "label"):
+            options = OptionList(id=f"picker-{phase}s")
+            options.can_focus = False
+            yield options
+
+    @property
+    def is_modal(self) -> bool:
+        """While open, the bindings below it (the screen's, the app's) are out of reach."""
+        return self.is_open
+
+    @property
+    def is_open(self) -> bool:
+        return self._answer is not None
+
+    def open(
         self,
+        answer: Answer,
         title: str,
         text: str,
         schema: LayerSchema,
@@ -91,8 +134,10 @@ class RelationPicker(DimmingModal[Picked | None]):
         preferred: str | None = None,
         linked: Mapping[int, str] | None = None,
     ) -> None:
-        """Set the questions; on a dialog already built, ask them at once. A dialog kept between
-        uses opens in one frame, where building one takes several."""
+        """Ask the questions; ``answer`` gets the choice (or None) when the dialog closes.
+        ``linked`` maps target ids to the label of a relation already linking them."""
+        if self.is_open:  # asked again before answering: the first question is dropped
+            self.close(None)
         self.question = title
         self.text = text
         self.schema = schema
@@ -101,28 +146,51 @@ class RelationPicker(DimmingModal[Picked | None]):
         self.start = start
         self.preferred = preferred
         self.linked = dict(linked or {})
-        self.target: Annotation | None = None
+        self.target = None
         self.choices = [] if self.targets else label_choices(self.fields)
-        if self.is_mounted:
-            self.options.set_options(self._first_question(self.query_one("#picker-box")))
-            self._highlight_likeliest()
-            self.options.focus()
+        self._answer = answer
+        self.place()
+        # The panel it is opened from keeps its focused look (its border, its cursor line):
+        # it is held before the focus leaves it, so it is neither restyled nor repainted.
+        held = self.screen.focused
+        if isinstance(held, FocusLook):
+            held.hold()
+        self._opener = held
+        self.display = True
+        if self.targets:
+            self._ask(self._target_question(), start)
+        else:
+            self._ask(self._label_question(), self._preferred())
 
-    def compose(self) -> ComposeResult:
-        """The first question, asked as the dialog is built, so the keys typed right after the
-        one that opened it find it there."""
-        with Vertical(id="picker-box") as box:
-            yield OptionList(*self._first_question(box), id="picker-options")
+    def place(self) -> None:
+        """Centre the box above the screen's last line (the key bar, showing its keys).
+        Docked at the bottom, it stands at the left edge: an offset moves it (CSS offsets
+        cannot say "half of what is left")."""
+        screen = self.screen.size
+        width = min(WIDTH, screen.width)
+        self.styles.offset = (max(0, (screen.width - width) // 2), -1)
 
-    def on_mount(self) -> None:
-        # An OptionList highlights its first line when mounted; the likeliest one is wanted.
-        self._highlight_likeliest()
+    def close(self, result: Picked | None) -> None:
+        """Hide the dialog, give the focus back, and hand ``result`` to the opener."""
+        answer, self._answer = self._answer, None
+        if answer is None:
+            return
+        self.display = False
+        opener, self._opener = self._opener, None
+        if opener is not None and opener.is_attached:
+            self.screen.set_focus(opener, scroll_visible=False)
+            if isinstance(opener, FocusLook):
+                opener.release()
+        answer(result)
 
-    def _first_question(self, box: Widget) -> list[Option]:
-        return self._target_question(box) if self.targets else self._label_question(box)
+    def on_blur(self) -> None:
+        # The focus went elsewhere (a click on the text below): the question is dropped.
+        if self.is_open:
+            self.call_later(self._drop_if_unfocused)
 
-    def _highlight_likeliest(self) -> None:
-        self.options.highlighted = self.start if self.phase == "target" else self._preferred()
+    def _drop_if_unfocused(self) -> None:
+        if self.is_open and not self.has_focus:
+            self.close(None)
 
     @property
     def phase(self) -> str:
@@ -131,45 +199,57 @@ class RelationPicker(DimmingModal[Picked | None]):
 
     @property
     def options(self) -> OptionList:
-        return self.query_one("#picker-options", OptionList)
+        """The list of the question on screen."""
+        return self._list(self.phase)
+
+    def _list(self, phase: str) -> OptionList:
+        return self.query_one(f"#picker-{phase}s", OptionList)
+
+    def _ask(self, prompts: list[Text], highlight: int) -> None:
+        """Show the question of the phase in its list (options set only where they changed),
+        highlight a line, and take the focus at once: a key typed right after the one that
+        opened the dialog must find it focused, never the panel below."""
+        shown = self.options
+        if [option.prompt for option in shown.options] != prompts:
+            shown.set_options(Option(prompt) for prompt in prompts)
+        shown.highlighted = highlight
+        self._list("label" if self.phase == "target" else "target").display = False
+        shown.display = True
+        self.screen.set_focus(self, scroll_visible=False)
 
     def _ask_target(self, highlight: int) -> None:
         self.choices = []
-        options = self.options
-        options.set_options(self._target_question(self.query_one("#picker-box")))
-        options.highlighted = highlight
+        self._ask(self._target_question(), highlight)
 
     def _ask_label(self, target: Annotation) -> None:
         self.target = target
         self.choices = label_choices([f for f in self.fields if accepts(f, target)])
         if len(self.choices) == 1:  # nothing to ask (e.g. SOURCE): one key less
             choice = self.choices[0]
-            self.dismiss(Picked(choice.field, choice.label.name, target))
+            self.close(Picked(choice.field, choice.label.name, target))
             return
-        options = self.options
-        options.set_options(self._label_question(self.query_one("#picker-box")))
-        options.highlighted = self._preferred()
+        self._ask(self._label_question(), self._preferred())
 
-    def _target_question(self, box: Widget) -> list[Option]:
-        box.border_title = f"{self.question} → which span?"
-        box.border_subtitle = "1–9 a–z or ↑↓ ⏎ pick · esc cancel"
+    def _target_question(self) -> list[Text]:
+        self.border_title = f"{self.question} → which span?"
+        self.border_subtitle = "1–9 a–z or ↑↓ ⏎ pick · esc cancel"
         width = max((len(t.label or "") for t in self.targets), default=0)
-        return [Option(self._target_prompt(i, t, width)) for i, t in enumerate(self.targets)]
+        return [self._target_prompt(i, t, width) for i, t in enumerate(self.targets)]
 
-    def _label_question(self, box: Widget) -> list[Option]:
+    def _label_question(self) -> list[Text]:
         target = self.target
         where = f" → «{self._snippet(target, 30)}»" if target is not None else ""
-        box.border_title = f"{self.question}{where}: which label?"
+        self.border_title = f"{self.question}{where}: which label?"
         back = "back" if self.targets else "cancel"
         shift = (
             " (⇧: then its attributes)"
             if any(_has_attributes(c.field) for c in self.choices)
             else ""
         )
-        box.border_subtitle = f"label key{shift} or ↑↓ ⏎ · esc {back}"
+        self.border_subtitle = f"label key{shift} or ↑↓ ⏎ · esc {back}"
         several = len({c.field.name for c in self.choices}) > 1
         width = max((len(c.label.name) for c in self.choices), default=0)
-        return [Option(self._label_prompt(c, several, width)) for c in self.choices]
+        return [self._label_prompt(c, several, width) for c in self.choices]
 
     def _preferred(self) -> int:
         names = [c.label.name for c in self.choices]
@@ -207,7 +287,10 @@ class RelationPicker(DimmingModal[Picked | None]):
                 self._ask_label(self.targets[index])
         elif 0 <= index < len(self.choices):
             choice = self.choices[index]
-            self.dismiss(Picked(choice.field, choice.label.name, self.target, then_attributes))
+            self.close(Picked(choice.field, choice.label.name, self.target, then_attributes))
+
+    def action_move(self, action: str) -> None:
+        getattr(self.options, f"action_{action}")()
 
     def action_choose(self) -> None:
         highlighted = self.options.highlighted
@@ -243,7 +326,7 @@ class RelationPicker(DimmingModal[Picked | None]):
             chosen = self.targets.index(self.target) if self.target in self.targets else 0
             self._ask_target(chosen)
         else:
-            self.dismiss(None)
+            self.close(None)
 
 
 def _has_attributes(field: SchemaField) -> bool:

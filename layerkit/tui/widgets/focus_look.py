@@ -1,0 +1,96 @@
+"""Focus changes that restyle and repaint a widget only when its look changes.
+
+Textual restyles a widget and its children (``watch_has_focus``) and repaints it whole
+(``_on_focus``, ``_on_blur``) every time it gains or loses the focus, whatever its CSS says.
+On the annotator's screen most focus changes change nothing on screen:
+
+* The relation dialog is a box on the screen, not a screen of its own
+  (:mod:`layerkit.tui.widgets.relation_picker`), so opening it takes the focus from the panel
+  it was opened from. That panel should keep its focused look (its border, its cursor line)
+  while the dialog is open: the dialog *holds* it (:meth:`FocusLook.hold`), and a held panel
+  counts as focused for its CSS (``:focus``) and its drawing (:attr:`FocusLook.looks_focused`).
+* The dialog itself looks the same with and without the focus.
+
+Restyling and repainting them anyway cost several ms a dialog (bench/tui_latency.py, the
+relation keys). :class:`FocusLook` restyles and repaints only when the look changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar
+
+from textual import events
+from textual.widget import PseudoClasses, Widget
+
+
+class FocusLook(Widget):
+    """A widget whose focused look is redrawn only when it changes; a dialog over it may
+    :meth:`hold` it focused-looking while the dialog has the focus."""
+
+    #: False: nothing this widget draws depends on focus (no restyle, no repaint at all)
+    FOCUS_STYLED: ClassVar[bool] = True
+
+    _PSEUDO_CLASSES: ClassVar[dict[str, Callable[[Widget], bool]]] = {
+        **Widget._PSEUDO_CLASSES,
+        "focus": lambda widget: getattr(widget, "looks_focused", widget.has_focus),
+        "blur": lambda widget: not getattr(widget, "looks_focused", widget.has_focus),
+    }
+
+    _held = False
+    _release_on_focus = False
+    _styled_focused = False
+
+    @property
+    def looks_focused(self) -> bool:
+        """Focused, or held by a dialog opened from it: what its CSS and drawing show."""
+        return self.has_focus or self._held
+
+    def hold(self) -> None:
+        """Keep the focused look while the focus is elsewhere (a dialog opened from here)."""
+        self._held = True
+        self._look_changed()
+
+    def release(self) -> None:
+        """End :meth:`hold`. Where the focus is on its way back here (its Focus event not yet
+        handled), the hold ends when it arrives, so the look never flickers off and on."""
+        if not self.has_focus and self.screen.focused is self:
+            self._release_on_focus = True
+            return
+        self._held = False
+        self._look_changed()
+
+    def get_pseudo_class_state(self) -> PseudoClasses:
+        state = super().get_pseudo_class_state()
+        return PseudoClasses(enabled=state.enabled, hover=state.hover, focus=self.looks_focused)
+
+    @property
+    def _pseudo_classes_cache_key(self) -> tuple[int, ...]:
+        return (self.mouse_hover, self.looks_focused, self.is_disabled)
+
+    def watch_has_focus(self, has_focus: bool) -> None:
+        if has_focus and self._release_on_focus:
+            self._release_on_focus = False
+            self._held = False
+        self._look_changed()
+
+    def _look_changed(self) -> None:
+        look = self.looks_focused
+        if look == self._styled_focused or not self.FOCUS_STYLED:
+            return
+        self._styled_focused = look
+        self.update_node_styles()
+        self.refresh()
+
+    def _on_focus(self, event: events.Focus) -> None:
+        # Textual's own handler (skipped) would restyle and repaint whatever the look.
+        event.prevent_default()
+        self.has_focus = True
+        if self.parent is not None:
+            self.parent.post_message(events.DescendantFocus(self))
+
+    def _on_blur(self, event: events.Blur) -> None:
+        event.prevent_default()
+        self.has_focus = False
+        if self.parent is not None:
+            self.parent.post_message(events.DescendantBlur(self))
