@@ -505,9 +505,12 @@ class Store:
     def _statuses(self, conn: sa.Connection, paragraph_id: int) -> dict[str, LayerStatus]:
         rows = conn.execute(_STATUS_ROWS, {"paragraph_id": paragraph_id}).mappings()
         found = {r["layer"]: from_row(LayerStatus, r) for r in rows}
+        # (from_row: the validating constructor costs ~40 µs, a paragraph opened ~0.3 ms)
         return {
             layer: found.get(layer)
-            or LayerStatus(paragraph_id=paragraph_id, layer=layer, state="todo")
+            or from_row(
+                LayerStatus, {"paragraph_id": paragraph_id, "layer": layer, "state": "todo"}
+            )
             for layer in (*self.layer_order, *sorted(set(found) - set(self.layer_order)))
         }
 
@@ -535,12 +538,15 @@ class Store:
             copy, shared = statuses.get(copy_key(layer, annotator)), statuses.get(layer)
             if copy is None and shared is None:
                 continue
-            seen_statuses[layer] = LayerStatus(
-                paragraph_id=paragraph_id,
-                layer=layer,
-                state=copy.state if copy is not None else "todo",
-                annotator=copy.annotator if copy is not None else None,
-                updated_at=copy.updated_at if copy is not None else shared.updated_at,  # type: ignore[union-attr]
+            seen_statuses[layer] = from_row(
+                LayerStatus,
+                {
+                    "paragraph_id": paragraph_id,
+                    "layer": layer,
+                    "state": copy.state if copy is not None else "todo",
+                    "annotator": copy.annotator if copy is not None else None,
+                    "updated_at": copy.updated_at if copy is not None else shared.updated_at,  # type: ignore[union-attr]
+                },
             )
         seen: list[DomainAnnotation] = []
         for row in rows:
