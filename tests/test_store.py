@@ -221,6 +221,46 @@ def test_undo_redo_sequence(store: Store, paragraph_id: int) -> None:
     assert labels() == ["AGENT"]
 
 
+def test_changes_since_names_the_paragraphs_events_touched(store: Store, paragraph_id: int) -> None:
+    """What a reader may keep: the paragraphs changed after an event, from the log alone.
+    Edits name theirs, a batch all of its edits', an undo or redo those of the step it undoes
+    or redoes; an import (or anything else it cannot place) makes it say None: anything."""
+    from layerkit.store import queries
+
+    other = paragraph_id + 1
+    start = queries.last_event_id(store)
+    assert queries.changes_since(store, start) == queries.Changes(start, frozenset())
+    a = _span(store, paragraph_id)
+    after_a = queries.last_event_id(store)
+    changes = queries.changes_since(store, start)
+    assert changes == queries.Changes(after_a, frozenset({paragraph_id}))
+    assert changes.touched(paragraph_id) and not changes.touched(other)
+    with store.batch(annotator="anna", label="both") as b:
+        b.create_annotation(
+            paragraph_id=other, layer="semantic", kind="span", field="frame", start=0, end=4,
+            label="AGENT",
+        )  # fmt: skip
+        b.update_annotation(a.id, label="THEME")
+    assert queries.changes_since(store, after_a).paragraphs == {paragraph_id, other}
+    after_batch = queries.last_event_id(store)
+    store.undo("anna")  # the batch: both paragraphs again
+    assert queries.changes_since(store, after_batch).paragraphs == {paragraph_id, other}
+    after_undo = queries.last_event_id(store)
+    store.redo("anna")
+    assert queries.changes_since(store, after_undo).paragraphs == {paragraph_id, other}
+    after_redo = queries.last_event_id(store)
+    _span(store, other, "TIME", start=5, end=9)
+    assert queries.changes_since(store, after_redo).paragraphs == {other}
+    assert queries.changes_since(store, after_redo, limit=1).paragraphs == {other}
+    assert queries.changes_since(store, after_a, limit=3).paragraphs is None  # too many
+    latest = queries.last_event_id(store)
+    with store.bulk() as writer:  # an import logs no paragraph: anything may have changed
+        writer.add_document(make_document("more", "Текст."))
+    changes = queries.changes_since(store, latest)
+    assert changes.paragraphs is None and changes.latest == queries.last_event_id(store) > latest
+    assert changes.touched(paragraph_id)
+
+
 def test_undo_survives_restart(db_url: str, store: Store, paragraph_id: int) -> None:
     a = _span(store, paragraph_id)
     store.update_annotation(a.id, annotator="anna", label="PATIENT")

@@ -1508,11 +1508,12 @@ async def test_refresh_shows_other_annotators_work(db: Path, chat: int) -> None:
         assert side.option_count == 1
 
 
-async def test_going_back_to_a_paragraph_reads_it_again_only_if_anything_changed(
+async def test_going_back_to_a_paragraph_reads_it_again_only_if_it_changed(
     db: Path, chat: int
 ) -> None:
     """ctrl+n then ctrl+p shows the paragraph as it was read (no store reads but one query),
-    unless someone saved anything meanwhile: then it is read again and shows their work."""
+    also after an edit of the other paragraph, unless someone saved something in it
+    meanwhile: then it is read again and shows their work."""
     async with running(db, at=chat, layer="semantic") as (app, pilot):
         first = screen(app).data
         assert first is not None
@@ -1521,8 +1522,18 @@ async def test_going_back_to_a_paragraph_reads_it_again_only_if_anything_changed
         await pilot.press("ctrl+p")
         await settle(pilot)
         assert screen(app).data is first  # nothing changed: the same data, not read again
+        await pilot.press("ctrl+n", "p", "ctrl+z", "ctrl+y")  # an edit of the next paragraph
+        await settle(pilot)
+        edited = screen(app).data
+        assert edited is not None and [a.label for a in edited.of_layer("semantic")] == [
+            "PREDICATE"
+        ]
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        assert screen(app).data is first  # no event touched it: still not read again
         await pilot.press("ctrl+n")
         await settle(pilot)
+        assert screen(app).data is edited
         with open_store(db) as other:
             other.create_annotation(
                 paragraph_id=chat, layer="semantic", kind="span", field="frame",

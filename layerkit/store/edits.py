@@ -832,12 +832,12 @@ def _state(status: dict[str, Any] | None) -> str:
     return status["state"] if status else "todo"
 
 
-def _paragraphs_of(edit: Mapping[Any, Any]) -> set[int]:
+def paragraphs_of(edit: Mapping[Any, Any]) -> set[int]:
     """The paragraphs an edit (or a batch of them) touched: what undo and redo must lock."""
     if edit["action"] == "batch":
         found: set[int] = set()
         for sub in edit["payload"]["edits"]:
-            found |= _paragraphs_of(sub)
+            found |= paragraphs_of(sub)
         return found
     return {edit["paragraph_id"]} if edit["paragraph_id"] is not None else set()
 
@@ -849,7 +849,7 @@ def undo(conn: sa.Connection, annotator: str) -> int | None:
         return None
     node = get_event(conn, undo_top)
     edit = _edit_behind(conn, node)
-    lock_paragraphs(conn, _paragraphs_of(edit))
+    lock_paragraphs(conn, paragraphs_of(edit))
     try:
         with conn.begin_nested():
             _invert(conn, edit)
@@ -936,7 +936,7 @@ def redo(conn: sa.Connection, annotator: str) -> int | None:
         return None
     undo_node = get_event(conn, redo_top)
     edit = get_event(conn, undo_node["payload"]["undoes"])
-    lock_paragraphs(conn, _paragraphs_of(edit))
+    lock_paragraphs(conn, paragraphs_of(edit))
     _reapply(conn, edit)
     return _append_event(
         conn,

@@ -337,6 +337,60 @@ def last_event_id(store: Store) -> int:
         return int(conn.execute(_LAST_EVENT_ID).scalar() or 0)
 
 
+@dataclass(frozen=True)
+class Changes:
+    """What the event log says changed after an event: the newest event's id, and the
+    paragraphs whose annotations, states or copies changed (None: it cannot say, e.g. an
+    import or an assignment, or too many events: anything may have)."""
+
+    latest: int
+    paragraphs: frozenset[int] | None
+
+    def touched(self, paragraph_id: int) -> bool:
+        return self.paragraphs is None or paragraph_id in self.paragraphs
+
+
+#: events whose paragraphs are known from the event itself (edits) or the event it names
+_UNDOES = {"undo": "undoes", "redo": "redoes"}
+_EVENTS_AFTER = (
+    sa.select(events_t.c.id, events_t.c.action, events_t.c.paragraph_id, events_t.c.payload)
+    .where(events_t.c.id > sa.bindparam("after"))
+    .order_by(events_t.c.id)
+    .limit(sa.bindparam("limit"))
+)
+
+
+def changes_since(store: Store, event_id: int, *, limit: int = 256) -> Changes:
+    """The paragraphs changed by the events after ``event_id`` (one read): lets a reader keep
+    what it read of a paragraph that no later event touched (the annotator going back to a
+    paragraph after editing others), where the newest event's id alone says only that
+    something, somewhere, changed."""
+    from layerkit.store.edits import EDIT_ACTIONS, paragraphs_of
+
+    with store.engine.connect() as conn, conn.begin():
+        rows = conn.execute(_EVENTS_AFTER, {"after": event_id, "limit": limit + 1}).all()
+        if len(rows) > limit:
+            return Changes(int(rows[-1].id), None)
+        latest = int(rows[-1].id) if rows else event_id
+        named = {row.payload[_UNDOES[row.action]] for row in rows if row.action in _UNDOES}
+        edits = {}
+        if named:
+            query = sa.select(events_t).where(events_t.c.id.in_(sorted(named)))
+            edits = {row["id"]: row for row in conn.execute(query).mappings()}
+    touched: set[int] = set()
+    for row in rows:
+        if row.action in EDIT_ACTIONS:
+            touched |= paragraphs_of(dict(row._mapping))
+        elif row.action in _UNDOES:
+            edit = edits.get(row.payload[_UNDOES[row.action]])
+            if edit is None:
+                return Changes(latest, None)
+            touched |= paragraphs_of(edit)
+        elif row.action != "undo_skipped":  # (a skipped undo changes nothing but the stack)
+            return Changes(latest, None)
+    return Changes(latest, frozenset(touched))
+
+
 def event(store: Store, event_id: int) -> dict[str, Any] | None:
     """One event of the log (to say what an undo or redo just did)."""
     with store.engine.connect() as conn:

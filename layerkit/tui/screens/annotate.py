@@ -176,8 +176,8 @@ class AnnotateScreen(Screen[None]):
         self._abilities: dict[str, Abilities] = {}
         # per paragraph: the span (a PREDICATE) that arguments labelled next are linked to
         self._anchors: dict[int, int] = {}
-        # recently read paragraphs by (id, newest event id when read): _load
-        self._loaded: dict[tuple[int, int], ParagraphData] = {}
+        # recently read paragraphs: id -> (the newest event id they are current as of, data)
+        self._loaded: dict[int, tuple[int, ParagraphData]] = {}
         self._suggested_for: tuple[tuple[int, str], bool] | None = None
 
     @property
@@ -287,16 +287,26 @@ class AnnotateScreen(Screen[None]):
         self._show(keep=keep)
 
     def _load(self, paragraph_id: int) -> ParagraphData:
-        """A paragraph's data, read again only if anyone changed anything since it was read
-        (the newest event's id, as the poll for others' edits checks): going back and forth
-        between paragraphs costs one indexed query instead of three reads."""
-        latest = self._latest_read = queries.last_event_id(self.lk.store)
-        key = (paragraph_id, latest)
-        found = self._loaded.pop(key, None)
+        """A paragraph's data, read again only if an event since it was read touched it
+        (:func:`queries.changes_since`: one query on the event log, where a read is several):
+        going back and forth between paragraphs, also after editing one of them, costs that
+        one query. The event id a read is keyed with is taken before it, so an edit made
+        meanwhile is seen as newer and read again."""
+        store = self.lk.store
+        kept = self._loaded.pop(paragraph_id, None)
+        found: ParagraphData | None = None
+        if kept is not None:
+            changes = queries.changes_since(store, kept[0])
+            latest = changes.latest
+            if not changes.touched(paragraph_id):
+                found = kept[1]
+        else:
+            latest = queries.last_event_id(store)
+        self._latest_read = latest
         if found is None:
             before = self.data
             found = ParagraphData.load(
-                self.lk.store,
+                store,
                 paragraph_id,
                 self.lk.annotator,
                 paragraph=before.paragraph if before is not None else None,
@@ -304,7 +314,7 @@ class AnnotateScreen(Screen[None]):
             )
             while len(self._loaded) >= 8:
                 self._loaded.pop(next(iter(self._loaded)))
-        self._loaded[key] = found  # the most recent last
+        self._loaded[paragraph_id] = (latest, found)  # the most recent last
         return found
 
     def _suggested(self) -> bool:
