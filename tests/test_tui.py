@@ -1840,6 +1840,20 @@ async def test_relation_dialog_is_drawn_over_the_screen_and_keeps_the_panel_focu
     assert (relation.label, relation.version) == ("PATIENT", 1)
 
 
+async def test_a_click_elsewhere_drops_the_relation_dialog(db: Path, chat: int) -> None:
+    """The dialog is drawn over the screen, so a click can land on a panel below it: the
+    focus goes there and the question is dropped (nothing saved), as escape would."""
+    async with running(db, at=chat, layer="semantic", size=(100, 30)) as (app, pilot):
+        await pilot.press("p", "right", "right", "a", "enter")
+        await settle(pilot)
+        assert picker(app).phase == "target"
+        await pilot.click("#nav")
+        await settle(pilot)
+        assert no_dialog(app) and screen(app).query_one(Navigator).has_focus
+        assert not view(app).looks_focused  # the text view no longer held focused-looking
+    assert not [a for a in rows(db, chat, "semantic") if a.kind == "relation"]
+
+
 async def test_repaints_wait_for_what_a_key_set_off_then_resume(
     db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -170,15 +170,17 @@ class RelationPicker(FocusLook, Vertical, can_focus=True):
         width = min(WIDTH, screen.width)
         self.styles.offset = (max(0, (screen.width - width) // 2), -1)
 
-    def close(self, result: Picked | None) -> None:
-        """Hide the dialog, give the focus back, and hand ``result`` to the opener."""
+    def close(self, result: Picked | None, *, refocus: bool = True) -> None:
+        """Hide the dialog, give the focus back (unless it went elsewhere: ``refocus``
+        False), and hand ``result`` to the opener."""
         answer, self._answer = self._answer, None
         if answer is None:
             return
         self.display = False
         opener, self._opener = self._opener, None
         if opener is not None and opener.is_attached:
-            self.screen.set_focus(opener, scroll_visible=False)
+            if refocus:
+                self.screen.set_focus(opener, scroll_visible=False)
             if isinstance(opener, FocusLook):
                 opener.release()
         answer(result)
@@ -190,7 +192,7 @@ class RelationPicker(FocusLook, Vertical, can_focus=True):
 
     def _drop_if_unfocused(self) -> None:
         if self.is_open and not self.has_focus:
-            self.close(None)
+            self.close(None, refocus=False)
 
     @property
     def phase(self) -> str:
