@@ -2307,7 +2307,7 @@ async def test_lean_lines_are_textuals_own_drawing(db: Path, chat: int) -> None:
                 (), ("right", "shift+right", "p"), ("right", "right", "a"), ("enter",),
                 ("enter",), ("enter",), ("ctrl+z",), ("3",), ("2",), ("ctrl+n",), ("ctrl+p",),
                 ("down",), ("tab", "down"), ("shift+tab",), ("shift+tab", "end"), ("home",),
-                ("tab",),
+                ("end",), ("home",), ("tab",),
             )  # fmt: skip
             for keys in steps:
                 await pilot.press(*keys)

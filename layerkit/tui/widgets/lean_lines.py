@@ -7,8 +7,9 @@ filters over it: 70-100 µs a line here, most of a key's painting when a key cha
 thirty lines (a new paragraph, another layer, a jump in the navigator).
 
 ``LeanLines`` works that frame out once per change of style, size or titles and applies it to
-each content line with a few list operations; a line whose content strip is the one it framed
-last time is handed back as it was. Only what it can frame exactly is taken over: the content
+each content line with a few list operations; a line whose content strip it framed before (in
+the same row, or in another: the navigator's rows after a jump to the end of the list and
+back) is handed back as it was framed. Only what it can frame exactly is taken over: the content
 rows of a widget with plain side borders and padding, and no tint, opacity, text opacity,
 hatch or outline. The border rows (titles) and padding rows, and every row of a widget styled
 otherwise, still go through Textual's own path, so what reaches the screen is the same
@@ -101,6 +102,11 @@ class LeanLines(Widget):
     #: y -> (the content strip framed, the framed and filtered line, None), or for a border
     #: or padding row (None, Textual's drawing of it, the title of its edge when drawn)
     _lean_rows: dict[int, tuple[Strip | None, Strip, object]]
+    #: id(content strip) -> (that strip, its framed line), whatever row it was in (the strip
+    #: is held, so its id is not reused while it is kept); emptied when it reaches
+    #: FRAMED_KEPT, and on every change of frame (any style change: keys never repeat)
+    _lean_framed: dict[int, tuple[Strip, Strip]]
+    FRAMED_KEPT = 512
 
     def _lean_frame_now(self) -> _Frame | None:
         """The frame for the widget's current styles, or None where Textual must draw."""
@@ -116,6 +122,7 @@ class LeanLines(Widget):
         if frame is not None and frame.key == key:
             return frame
         self._lean_rows = {}
+        self._lean_framed = {}
         frame = self._lean_frame = _Frame(self, key) if _frameable(self) else None
         return frame
 
@@ -163,10 +170,18 @@ class LeanLines(Widget):
             content = Strip.blank(frame.content_width, frame.inner)
         if seen is not None and seen[0] is content:
             return seen[1]
-        line = content.adjust_cell_length(frame.content_width, frame.inner)
-        segments: list[Segment] = [*frame.left, *line, *frame.right]
-        for line_filter in frame.filters:  # what Strip.apply_filter does, without its copy
-            segments = line_filter.apply(segments, frame.background)
-        strip = Strip(segments, frame.width)
+        framed = self._lean_framed
+        known = framed.get(id(content))
+        if known is not None and known[0] is content:
+            strip = known[1]
+        else:
+            line = content.adjust_cell_length(frame.content_width, frame.inner)
+            segments: list[Segment] = [*frame.left, *line, *frame.right]
+            for line_filter in frame.filters:  # what Strip.apply_filter does, without its copy
+                segments = line_filter.apply(segments, frame.background)
+            strip = Strip(segments, frame.width)
+            if len(framed) >= self.FRAMED_KEPT:
+                framed.clear()
+            framed[id(content)] = (content, strip)
         rows[y] = (content, strip, None)
         return strip
