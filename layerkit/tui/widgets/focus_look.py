@@ -13,6 +13,9 @@ On the annotator's screen most focus changes change nothing on screen:
 
 Restyling and repainting them anyway cost several ms a dialog (bench/tui_latency.py, the
 relation keys). :class:`FocusLook` restyles and repaints only when the look changes.
+
+List it after the widget's Textual base class, like :class:`.style_cache.CachedRichStyle`
+(Textual collects a widget's default CSS along the first base of each class only).
 """
 
 from __future__ import annotations

@@ -63,7 +63,7 @@ class Picked:
 Answer = Callable[["Picked | None"], None]
 
 
-class RelationPicker(FocusLook, Vertical, can_focus=True):
+class RelationPicker(Vertical, FocusLook, can_focus=True):
     """Target span (when ``targets`` are given), then label; closed with the choice, which
     goes to the ``answer`` given to :meth:`open`. Mounted once, hidden while closed."""
 
