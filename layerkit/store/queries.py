@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from layerkit.store import search
 from layerkit.store.assignments import assignments, assignments_t
 from layerkit.store.copies import base_layer, copy_key, split_key
+from layerkit.store.edits import EDIT_ACTIONS, paragraphs_of
 from layerkit.store.imports import visible_paragraphs
 from layerkit.store.models import LAYER_STATES, Document, LayerStatus, Paragraph
 from layerkit.store.store import Store, events_t
@@ -350,7 +351,7 @@ class Changes:
         return self.paragraphs is None or paragraph_id in self.paragraphs
 
 
-#: events whose paragraphs are known from the event itself (edits) or the event it names
+#: undo and redo events name the edit they undo or redo in their payload, under these keys
 _UNDOES = {"undo": "undoes", "redo": "redoes"}
 _EVENTS_AFTER = (
     sa.select(events_t.c.id, events_t.c.action, events_t.c.paragraph_id, events_t.c.payload)
@@ -365,8 +366,6 @@ def changes_since(store: Store, event_id: int, *, limit: int = 256) -> Changes:
     what it read of a paragraph that no later event touched (the annotator going back to a
     paragraph after editing others), where the newest event's id alone says only that
     something, somewhere, changed."""
-    from layerkit.store.edits import EDIT_ACTIONS, paragraphs_of
-
     with store.engine.connect() as conn, conn.begin():
         rows = conn.execute(_EVENTS_AFTER, {"after": event_id, "limit": limit + 1}).all()
         if len(rows) > limit:
@@ -380,7 +379,7 @@ def changes_since(store: Store, event_id: int, *, limit: int = 256) -> Changes:
     touched: set[int] = set()
     for row in rows:
         if row.action in EDIT_ACTIONS:
-            touched |= paragraphs_of(dict(row._mapping))
+            touched |= paragraphs_of(row._mapping)
         elif row.action in _UNDOES:
             edit = edits.get(row.payload[_UNDOES[row.action]])
             if edit is None:
