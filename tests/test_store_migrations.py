@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from conftest import LAYERS, make_document
 from sqlmodel import SQLModel
 
-from layerkit.store import Store
+from layerkit.store import Store, snapshots
 from layerkit.store.engine import create_engine, database_url
 from layerkit.store.migrations import (
     LATEST_VERSION,
@@ -96,7 +96,7 @@ def test_version_1_database_upgrades_on_open(db_url: str, backend: str) -> None:
 
             context = MigrationContext.configure(conn, opts={"include_name": include_name})
             diff = compare_metadata(context, SQLModel.metadata)
-        assert versions == list(range(1, LATEST_VERSION + 1)) == [1, 2, 3, 4, 5, 6, 7]
+        assert versions == list(range(1, LATEST_VERSION + 1)) == [1, 2, 3, 4, 5, 6, 7, 8]
         assert diff == [], f"an upgraded database differs from the models: {diff}"
 
         # data from before the upgrade is intact, and its edit can still be undone
@@ -117,6 +117,14 @@ def test_version_1_database_upgrades_on_open(db_url: str, backend: str) -> None:
                 conn.exec_driver_sql(
                     "INSERT INTO paragraphs_fts(paragraphs_fts, rank) VALUES ('integrity-check', 1)"
                 )
+            # and the annotation snapshots, made by the upgrade, hold what the rows hold
+            with store.engine.connect() as conn:
+                (blob,) = conn.exec_driver_sql(
+                    "SELECT rows FROM annotation_snapshots WHERE paragraph_id = ?", (first,)
+                ).one()
+            (bundle,) = store.read_paragraphs([first], layers=["semantic"])
+            assert snapshots.decode(blob, ["semantic"]) == bundle.annotations
+            assert [a.label for a in bundle.annotations["semantic"]] == ["THEME"]
 
         # and the new table works
         store.save_position("anna", paragraph_id=first, layer="semantic", mode="depth")
@@ -136,7 +144,7 @@ def test_migrating_stops_at_the_target_and_continues_later(db_url: str) -> None:
     try:
         assert migrate(engine, url_for_messages=db_url, target=1) == [1]
         assert migrate(engine, url_for_messages=db_url, target=1) == []
-        assert migrate(engine, url_for_messages=db_url) == [2, 3, 4, 5, 6, 7]
+        assert migrate(engine, url_for_messages=db_url) == [2, 3, 4, 5, 6, 7, 8]
         assert migrate(engine, url_for_messages=db_url) == []
     finally:
         engine.dispose()

@@ -26,6 +26,7 @@ import orjson
 import sqlalchemy as sa
 
 from layerkit.errors import ConflictError, StoreError
+from layerkit.store import snapshots
 
 BUSY_TIMEOUT_MS = 30_000
 WRITE_OPTION = "layerkit_write"
@@ -120,7 +121,24 @@ def create_engine(url: str) -> sa.Engine:
         else:
             conn.exec_driver_sql("BEGIN")
 
+    @sa.event.listens_for(engine, "commit")
+    def _on_commit(conn: sa.Connection) -> None:
+        # Every write transaction, whoever runs it, leaves the snapshots of the paragraphs it
+        # changed made again (snapshots.py); inside the transaction, so both land or neither.
+        if conn.get_execution_options().get(WRITE_OPTION):
+            refresh_snapshots(conn.connection.driver_connection)
+
     return engine
+
+
+def refresh_snapshots(driver: Any) -> None:
+    """:func:`snapshots.refresh`, on a store whose migrations have made the snapshot tables
+    (a store being migrated to them commits without)."""
+    try:
+        snapshots.refresh(driver)
+    except sqlite3.OperationalError as exc:
+        if f"no such table: {snapshots.STALE_TABLE}" not in str(exc):
+            raise
 
 
 def _switch_to_wal(cursor: Any) -> None:

@@ -1,0 +1,226 @@
+"""SQLite's per-paragraph snapshots of the shared layers (``snapshots.py``): whatever writes,
+a snapshot that exists equals the rows, and the bulk reader gives what the rows give."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import LAYERS
+from test_store_bundles import _fill
+
+from layerkit.errors import ConflictError
+from layerkit.store import Store, snapshots
+
+
+def _driver(store: Store) -> sqlite3.Connection:
+    return sqlite3.connect(store.url.removeprefix("sqlite:///"))
+
+
+def _snapshots(store: Store) -> dict[int, bytes]:
+    with _driver(store) as db:
+        return dict(db.execute(f"SELECT paragraph_id, rows FROM {snapshots.TABLE}").fetchall())
+
+
+def _rows_of_shared_layers(store: Store) -> dict[int, dict[str, list[Any]]]:
+    """Every paragraph's shared annotations as the row reader gives them (SQLAlchemy's path,
+    which never looks at snapshots)."""
+    return {
+        bundle.id: {k: v for k, v in bundle.annotations.items() if snapshots.is_shared(k)}
+        for bundle in store.iter_paragraph_bundles(raw=False)
+    }
+
+
+def _assert_snapshots_true(store: Store, *, every: bool = True) -> None:
+    """No paragraph is left noted stale; each snapshot there is decodes to the paragraph's
+    rows; with ``every``, each paragraph has one."""
+    with _driver(store) as db:
+        assert db.execute(f"SELECT count(*) FROM {snapshots.STALE_TABLE}").fetchone() == (0,)
+    rows = _rows_of_shared_layers(store)
+    taken = _snapshots(store)
+    if every:
+        assert set(taken) == set(rows)
+    for paragraph_id, blob in taken.items():
+        assert snapshots.decode(blob, LAYERS) == rows[paragraph_id]
+    # and the bulk reader (which reads snapshots) gives what the rows give
+    read = store.iter_paragraph_bundles(layers=LAYERS)
+    assert {b.id: b.annotations for b in read} == rows
+
+
+@pytest.fixture
+def sqlite_store(db_path: Path):
+    with Store.open(db_path, layer_order=LAYERS) as store:
+        yield store
+
+
+def test_an_import_leaves_a_snapshot_of_every_paragraph(sqlite_store: Store) -> None:
+    _fill(sqlite_store, documents=3, per_document=4)
+    assert len(_snapshots(sqlite_store)) == 12
+    _assert_snapshots_true(sqlite_store)
+
+
+def test_the_bulk_reader_reads_the_snapshots(sqlite_store: Store) -> None:
+    """Rows changed behind the triggers' back (only possible by dropping them) are not seen:
+    the reader took the paragraph from its snapshot."""
+    _fill(sqlite_store, documents=1, per_document=2)
+    with _driver(sqlite_store) as db:
+        db.execute(f"DROP TRIGGER {snapshots.TABLE}_au")
+        db.execute("UPDATE annotations SET label = 'CHANGED' WHERE layer = 'semantic'")
+    (first, _) = sqlite_store.iter_paragraph_bundles(layers=LAYERS)
+    assert "CHANGED" not in {a.label for a in first.annotations["semantic"]}
+    (raw_first, _) = sqlite_store.iter_paragraph_bundles(layers=LAYERS, raw=False)
+    assert "CHANGED" in {a.label for a in raw_first.annotations["semantic"]}
+
+
+def test_edits_undo_and_redo_keep_snapshots_true(sqlite_store: Store) -> None:
+    store = sqlite_store
+    _fill(store, documents=1, per_document=3)
+    first, second, _ = (b.id for b in store.iter_paragraph_bundles())
+    span = store.create_annotation(
+        paragraph_id=first, layer="semantic", kind="span", field="frame", start=0, end=6,
+        label="TIME", annotator="anna", attrs={"note": "ё и е, «кавычки», 🙂"},
+    )  # fmt: skip
+    _assert_snapshots_true(store)
+    target = store.annotations(first, "semantic")[0]
+    relation = store.create_annotation(
+        paragraph_id=first, layer="semantic", kind="relation", field="role", label="AGENT",
+        source_id=span.id, target_id=target.id, annotator="anna",
+    )  # fmt: skip
+    store.update_annotation(span.id, annotator="anna", label="PLACE")
+    _assert_snapshots_true(store)
+    # deleting the span takes the relation pointing at it with it (a cascade)
+    store.delete_annotation(span.id, annotator="anna")
+    assert relation.id not in {a.id for a in store.annotations(first)}
+    _assert_snapshots_true(store)
+    store.undo("anna")
+    assert relation.id in {a.id for a in store.annotations(first)}
+    _assert_snapshots_true(store)
+    store.redo("anna")
+    _assert_snapshots_true(store)
+    # a batch over two paragraphs, one of its edits refused (a savepoint rolled back)
+    lexical = store.annotations(second, "lexical")[0]
+    with store.batch(annotator="anna", label="two paragraphs") as batch:
+        batch.update_annotation(lexical.id, label="VERB")
+        batch.create_annotation(
+            paragraph_id=first, layer="pragmatic", kind="label", field="speech_act",
+            label="ASSERTIVE",
+        )  # fmt: skip
+        with pytest.raises(ConflictError):
+            batch.update_annotation(lexical.id, label="ADJ", expected_version=1)
+    assert store.annotation(lexical.id).label == "VERB"
+    _assert_snapshots_true(store)
+    store.undo("anna")
+    _assert_snapshots_true(store)
+
+
+def test_model_suggestions_and_private_copies(sqlite_store: Store) -> None:
+    store = sqlite_store
+    _fill(store, documents=1, per_document=2)
+    first, second = (b.id for b in store.iter_paragraph_bundles())
+    with store.bulk(annotator="model", action="preannotate") as writer:
+        writer.replace_model_layers(
+            "logical",
+            [(first, [{"layer": "logical", "kind": "span", "field": "claim", "start": 0,
+                       "end": 6, "label": "CLAIM", "origin": "model:x", "annotator": "model"}])],
+        )  # fmt: skip
+    assert [a.label for a in store.annotations(first, "logical")] == ["CLAIM"]
+    _assert_snapshots_true(store)
+    before = _snapshots(store)[second]
+    store.assign([second], ["semantic"], ["anna", "boris"], by="lead", copy_shared=True)
+    store.create_annotation(
+        paragraph_id=second, layer="semantic", kind="span", field="frame", start=0, end=3,
+        label="TIME", annotator="anna",
+    )  # fmt: skip
+    assert any(a.layer == "semantic@anna" for a in store.annotations(second))
+    # private copies are not in snapshots: making or editing them leaves the shared ones be
+    assert _snapshots(store)[second] == before
+    _assert_snapshots_true(store)
+
+
+def test_an_unreadable_or_missing_snapshot_is_read_from_the_rows(sqlite_store: Store) -> None:
+    _fill(sqlite_store, documents=1, per_document=3)
+    first, second, third = (b.id for b in sqlite_store.iter_paragraph_bundles())
+    expected = _rows_of_shared_layers(sqlite_store)
+    with _driver(sqlite_store) as db:
+        db.execute(
+            f"UPDATE {snapshots.TABLE} SET rows = '{{\"lexical\": [' WHERE paragraph_id = ?",
+            (first,),
+        )
+        db.execute(f"DELETE FROM {snapshots.TABLE} WHERE paragraph_id = ?", (second,))
+    read = {b.id: b.annotations for b in sqlite_store.iter_paragraph_bundles(layers=LAYERS)}
+    assert read == expected
+    assert set(read[third]) == {"lexical", "semantic", "pragmatic"}
+
+
+def test_rows_json_cannot_hold_get_no_snapshot(sqlite_store: Store) -> None:
+    """Another program's write (no engine hook) leaves its paragraphs noted stale, and the
+    next store write makes them again; one with an infinite confidence (JSON has no infinity)
+    gets none and is read from its rows."""
+    _fill(sqlite_store, documents=1, per_document=2)
+    first, second = (b.id for b in sqlite_store.iter_paragraph_bundles())
+    with _driver(sqlite_store) as db:
+        db.execute(
+            "UPDATE annotations SET confidence = 9e999 WHERE paragraph_id = ? AND layer = ?",
+            (first, "pragmatic"),
+        )
+        db.execute("UPDATE annotations SET label = 'ADJ' WHERE paragraph_id = ?", (second,))
+    assert set(_snapshots(sqlite_store)) == set()
+    sqlite_store.set_status(second, "logical", "in_progress", annotator="anna")
+    assert set(_snapshots(sqlite_store)) == {second}
+    _assert_snapshots_true(sqlite_store, every=False)
+    (bundle, _) = sqlite_store.iter_paragraph_bundles(layers=LAYERS)
+    assert bundle.annotations["pragmatic"][0].confidence == float("inf")
+
+
+def test_a_store_made_before_snapshots_gets_them_when_opened(db_path: Path) -> None:
+    with Store.open(db_path, layer_order=LAYERS) as store:
+        _fill(store, documents=2, per_document=3)
+    # as the store was before migration 8: no snapshot tables, no record of the migration
+    with sqlite3.connect(db_path) as db:
+        for name in ("ai", "ad", "au"):
+            db.execute(f"DROP TRIGGER {snapshots.TABLE}_{name}")
+        db.execute(f"DROP TABLE {snapshots.TABLE}")
+        db.execute(f"DROP TABLE {snapshots.STALE_TABLE}")
+        db.execute("DELETE FROM layerkit_migrations WHERE version = 8")
+    with Store.open(db_path, layer_order=LAYERS) as store:
+        assert len(_snapshots(store)) == 6
+        _assert_snapshots_true(store)
+        store.create_annotation(
+            paragraph_id=next(iter(_snapshots(store))), layer="logical", kind="span",
+            field="claim", start=0, end=3, label="CLAIM", annotator="anna",
+        )  # fmt: skip
+        _assert_snapshots_true(store)
+
+
+def test_what_an_annotator_sees_is_the_same_with_or_without_snapshots(
+    sqlite_store: Store,
+) -> None:
+    """``seen_by`` takes the shared layers from the snapshot and an assigned annotator's
+    copies from their rows; without a snapshot it reads every row. Both give the same."""
+    store = sqlite_store
+    _fill(store, documents=1, per_document=2)
+    first, second = (b.id for b in store.iter_paragraph_bundles())
+    store.assign([first], ["semantic"], ["anna", "boris"], by="lead", copy_shared=True)
+    store.create_annotation(
+        paragraph_id=first, layer="semantic", kind="span", field="frame", start=0, end=3,
+        label="TIME", annotator="anna",
+    )  # fmt: skip
+    store.create_annotation(
+        paragraph_id=first, layer="logical", kind="span", field="claim", start=0, end=3,
+        label="CLAIM", annotator="boris",
+    )  # fmt: skip
+    cases = [(first, "anna"), (first, "boris"), (first, "carl"), (second, "anna")]
+    with_snapshots = [store.seen_by(pid, who) for pid, who in cases]
+    with _driver(store) as db:
+        db.execute(f"DELETE FROM {snapshots.TABLE}")
+    from_rows = [store.seen_by(pid, who) for pid, who in cases]
+    assert [(s.annotations, s.assigned) for s in with_snapshots] == [
+        (s.annotations, s.assigned) for s in from_rows
+    ]
+    anna = with_snapshots[0].annotations
+    assert [a.id for a in anna] == sorted(a.id for a in anna)
+    assert "TIME" in {a.label for a in anna if a.layer == "semantic"}  # her copy
+    assert "TIME" not in {a.label for a in with_snapshots[2].annotations}  # not carl's
+    assert "CLAIM" in {a.label for a in with_snapshots[2].annotations}  # shared
