@@ -174,6 +174,29 @@ def test_rows_json_cannot_hold_get_no_snapshot(sqlite_store: Store) -> None:
     assert bundle.annotations["pragmatic"][0].confidence == float("inf")
 
 
+def test_a_cell_sqlite_cannot_write_as_json_costs_its_paragraph_its_snapshot_only(
+    sqlite_store: Store,
+) -> None:
+    """A BLOB (written by another program) makes SQLite's JSON functions fail: that paragraph
+    gets no snapshot, the others in the same refresh do, and the edit is saved."""
+    _fill(sqlite_store, documents=1, per_document=3)
+    first, second, third = (b.id for b in sqlite_store.iter_paragraph_bundles())
+    with _driver(sqlite_store) as db:
+        db.execute(
+            "UPDATE annotations SET value = X'00FF' WHERE paragraph_id = ? AND layer = ?",
+            (second, "pragmatic"),
+        )
+        db.execute(
+            "UPDATE annotations SET label = 'ADJ' WHERE paragraph_id IN (?, ?)", (first, third)
+        )
+    sqlite_store.set_status(first, "logical", "in_progress", annotator="anna")
+    assert sqlite_store.statuses(first)["logical"].state == "in_progress"
+    assert set(_snapshots(sqlite_store)) == {first, third}
+    _assert_snapshots_true(sqlite_store, every=False)
+    (_, bundle, _) = sqlite_store.iter_paragraph_bundles(layers=LAYERS)
+    assert bundle.annotations["pragmatic"][0].value == b"\x00\xff"
+
+
 def test_a_store_made_before_snapshots_gets_them_when_opened(db_path: Path) -> None:
     with Store.open(db_path, layer_order=LAYERS) as store:
         _fill(store, documents=2, per_document=3)

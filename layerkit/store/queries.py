@@ -155,6 +155,28 @@ def paragraph_page(
         return _rows(conn, rows, filt.annotator)
 
 
+def _row(
+    paragraph_id: int,
+    document_id: int,
+    document_name: str | None,
+    position: int,
+    preview: str,
+    states: dict[str, str],
+    flags: Any,
+) -> ParagraphRow:
+    """A navigator row from what its queries read (``flags``: the paragraph's import flags;
+    flagged if there are any)."""
+    return ParagraphRow(
+        id=paragraph_id,
+        document_id=document_id,
+        document_name=document_name or "",
+        position=position,
+        preview=preview,
+        states=states,
+        flagged=bool(flags),
+    )
+
+
 def _rows(
     conn: sa.Connection, rows: Sequence[Any], annotator: str | None = None
 ) -> list[ParagraphRow]:
@@ -191,14 +213,14 @@ def _rows(
         ).all()
     )
     return [
-        ParagraphRow(
-            id=r.id,
-            document_id=r.document_id,
-            document_name=names.get(r.document_id, ""),
-            position=r.position,
-            preview=r.preview,
-            states=states[r.id],
-            flagged=bool(r.flags),
+        _row(
+            r.id,
+            r.document_id,
+            names.get(r.document_id),
+            r.position,
+            r.preview,
+            states[r.id],
+            r.flags,
         )
         for r in rows
     ]
@@ -245,15 +267,7 @@ def row_with_states(store: Store, paragraph_id: int, states: dict[str, str]) -> 
     if found is None:
         return None
     document_id, name, position, preview, flags = found
-    return ParagraphRow(
-        id=paragraph_id,
-        document_id=document_id,
-        document_name=name or "",
-        position=position,
-        preview=preview,
-        states=dict(states),
-        flagged=bool(flags),
-    )
+    return _row(paragraph_id, document_id, name, position, preview, dict(states), flags)
 
 
 def position_of(store: Store, paragraph_id: int, filt: ParagraphFilter | None = None) -> int | None:

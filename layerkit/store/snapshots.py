@@ -26,6 +26,7 @@ cells, and nothing here would be faster there).
 from __future__ import annotations
 
 import math
+import sqlite3
 from collections.abc import Iterable, Sequence
 from functools import partial
 from typing import Any
@@ -63,26 +64,28 @@ DDL = [
     f"WHEN {_SHARED_OLD} OR {_SHARED_NEW} BEGIN {_stale('old')}{_stale('new')}END",
 ]
 
-# The columns of a snapshot's rows: Annotation's fields but the layer, which keys them.
+# A snapshot's rows hold Annotation's fields but the layer, which keys them. SQLite writes
+# each row's JSON but for two cells: JSON functions cannot take ``attrs`` as the text it is
+# without parsing it, and they write a float with 15 digits (a confidence would change) and
+# an infinity as no JSON at all. Those two are spliced in here.
 _FIELDS = [name for name in Annotation._fields if name != "layer"]
-_ATTRS = _FIELDS.index("attrs")
-_CONFIDENCE = _FIELDS.index("confidence")
+assert _FIELDS[7:9] == ["attrs", "source_id"] and _FIELDS[-2:] == ["confidence", "version"]
 _ROWS_OF = (
-    "SELECT paragraph_id, layer, "
-    + ", ".join(f'"{name}"' for name in _FIELDS)
-    + f" FROM annotations WHERE paragraph_id IN ({{marks}}) AND {_SHARED_NEW.replace('new.', '')}"
-    " ORDER BY paragraph_id, layer, id"
+    'SELECT paragraph_id, layer, json_array(id, kind, field, start, "end", label, value), attrs, '
+    "json_array(source_id, target_id, annotator, origin), confidence, version "
+    f"FROM annotations WHERE paragraph_id IN ({{marks}}) AND instr(layer, '{SEPARATOR}') = 0 "
+    "ORDER BY paragraph_id, layer, id"
 )
-_BATCH = 500  # paragraphs refreshed per query (SQLite allows 32,766 parameters)
+_BATCH = 100  # paragraphs refreshed per query: ~14k rows, a few MB at a time
 
 
 def refresh(driver: Any) -> int:
     """Make again the snapshots of the paragraphs changed in the open transaction of
     ``driver`` (a ``sqlite3`` connection); returns how many were made.
 
-    Called inside the transaction, just before it commits. A paragraph whose rows cannot be
-    written as JSON (a value orjson refuses, an infinite confidence) gets no snapshot: readers
-    read its rows.
+    Called inside the transaction, just before it commits, so it must not fail: a paragraph
+    whose rows cannot be written as JSON (a BLOB cell, an infinite confidence) gets no
+    snapshot, and readers read its rows.
     """
     stale = [row[0] for row in driver.execute(f"SELECT paragraph_id FROM {STALE_TABLE}")]
     if not stale:
@@ -90,16 +93,24 @@ def refresh(driver: Any) -> int:
     made = 0
     for start in range(0, len(stale), _BATCH):
         ids = stale[start : start + _BATCH]
-        existing = {
+        existing = [
             row[0]
             for row in driver.execute(f"SELECT id FROM paragraphs WHERE id IN ({_marks(ids)})", ids)
-        }
-        rows = driver.execute(_ROWS_OF.format(marks=_marks(ids)), ids).fetchall()
-        snapshots = [(pid, blob) for pid, blob in _encode(rows, existing) if blob is not None]
+        ]
+        try:
+            encoded = _encode(driver, existing)
+        except sqlite3.Error:  # some cell SQLite's JSON refuses: find its paragraph
+            encoded = {}
+            for paragraph_id in existing:
+                try:
+                    encoded.update(_encode(driver, [paragraph_id]))
+                except sqlite3.Error:
+                    continue
         driver.executemany(
-            f"INSERT OR REPLACE INTO {TABLE} (paragraph_id, rows) VALUES (?, ?)", snapshots
+            f"INSERT OR REPLACE INTO {TABLE} (paragraph_id, rows) VALUES (?, ?)",
+            encoded.items(),
         )
-        made += len(snapshots)
+        made += len(encoded)
     driver.execute(f"DELETE FROM {STALE_TABLE}")
     return made
 
@@ -108,36 +119,45 @@ def _marks(ids: Sequence[int]) -> str:
     return ",".join("?" * len(ids))
 
 
-def _encode(rows: Sequence[Any], paragraph_ids: Iterable[int]) -> list[tuple[int, bytes | None]]:
-    """The snapshot of each paragraph of ``paragraph_ids`` (``{layer: [row, ...]}``, rows in id
-    order) from its shared rows (ordered by paragraph, layer and id); None where it cannot be
-    written."""
-    grouped: dict[int, dict[str, list[list[Any]]]] = {pid: {} for pid in paragraph_ids}
-    fragment = orjson.Fragment
-    for row in rows:
-        layers = grouped.get(row[0])
+def _encode(driver: Any, paragraph_ids: list[int]) -> dict[int, bytes]:
+    """The snapshots (``{layer: [row, ...]}``, layers in name order, rows in id order) of the
+    paragraphs that can have one; a paragraph without shared rows has ``{}``."""
+    if not paragraph_ids:
+        return {}
+    grouped: dict[int, dict[str, list[str]] | None] = {pid: {} for pid in paragraph_ids}
+    query = _ROWS_OF.format(marks=_marks(paragraph_ids))
+    for pid, layer, head, attrs, tail, confidence, version in driver.execute(query, paragraph_ids):
+        layers = grouped[pid]
         if layers is None:
-            continue  # (the paragraph is gone: its snapshot went with it)
-        values = list(row[2:])
-        attrs = values[_ATTRS]
-        # A JSON text that starts with "{" can only be an object (or no JSON at all, which
-        # makes the snapshot unreadable: its rows are read instead); anything else reads as {}.
-        is_object = isinstance(attrs, str | bytes) and attrs.lstrip()[:1] in ("{", b"{")
-        values[_ATTRS] = fragment(attrs if is_object else "{}")
-        layers.setdefault(row[1], []).append(values)
-    encoded: list[tuple[int, bytes | None]] = []
-    for pid, layers in grouped.items():
-        try:
-            if any(_not_finite(v[_CONFIDENCE]) for rows_ in layers.values() for v in rows_):
-                raise TypeError("a confidence JSON cannot hold")
-            encoded.append((pid, orjson.dumps(layers)))
-        except (TypeError, orjson.JSONEncodeError):
-            encoded.append((pid, None))
-    return encoded
+            continue
+        if confidence is not None:
+            if not isinstance(confidence, float | int) or not math.isfinite(confidence):
+                grouped[pid] = None  # JSON has no infinity (and a confidence is a number)
+                continue
+            confidence = repr(confidence)  # the shortest text that reads back the same float
+        # Text starting with "{" can only be a JSON object (or no JSON, which leaves the
+        # snapshot unreadable: its rows are read instead); anything else reads as {}.
+        if not (isinstance(attrs, str) and attrs.lstrip()[:1] == "{"):
+            attrs = "{}"
+        row = f"{head[:-1]},{attrs},{tail[1:-1]},{confidence or 'null'},{version}]"
+        found = layers.get(layer)
+        if found is None:
+            layers[layer] = [row]
+        else:
+            found.append(row)
+    return {
+        pid: (
+            "{"
+            + ",".join(f"{_json_key(layer)}:[{','.join(rows)}]" for layer, rows in layers.items())
+            + "}"
+        ).encode("utf-8")
+        for pid, layers in grouped.items()
+        if layers is not None
+    }
 
 
-def _not_finite(value: Any) -> bool:
-    return isinstance(value, float) and not math.isfinite(value)
+def _json_key(layer: str) -> str:
+    return orjson.dumps(layer).decode("utf-8")
 
 
 _new = partial(tuple.__new__, Annotation)
