@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import LAYERS, REPO
+from conftest import LAYERS, REPO, make_document
 from layerkit_ru_morph.preannotator import LexicalPreannotator
 from rich.console import Console
 from textual import events
@@ -281,6 +281,27 @@ async def test_navigator_keys_open_paragraphs(db: Path) -> None:
         assert nav.cursor == 0
         await pilot.press("enter")
         assert view(app).has_focus
+
+
+async def test_the_end_of_a_long_list_is_read_ahead(tmp_path: Path) -> None:
+    """The navigator reads the page of its last rows in a thread as it opens, so the first
+    jump to the end of a long list (End) is a repaint, not a query over the whole list."""
+    from layerkit.tui.widgets.navigator import PAGE
+
+    db = tmp_path / "long.db"
+    texts = [f"Абзац номер {i}." for i in range(2 * PAGE + 50)]
+    with Store.open(db, layer_order=LAYERS) as store, store.bulk() as writer:
+        writer.add_document(make_document("long", *texts))
+    async with running(db) as (app, pilot):
+        nav = screen(app).query_one(Navigator)
+        assert nav.total == len(texts)
+        last_page = (len(texts) - 1) // PAGE
+        assert set(nav._pages) == {0, last_page}  # the first page on screen, the last ahead
+        await pilot.press("shift+tab", "end")
+        await pilot.pause()
+        data = screen(app).data
+        assert data is not None and data.text == texts[-1]
+        assert set(nav._pages) == {0, last_page}  # nothing else was read for it
 
 
 async def test_state_filter_and_search(db: Path, chat: int) -> None:

@@ -134,6 +134,12 @@ class Navigator(SteadyScrollbars, CachedRichStyle, LeanLines, FocusLook, can_foc
         # The new virtual size takes effect at the next layout; scroll to the cursor after it.
         self.call_after_refresh(self._scroll_to_cursor)
         self.refresh()
+        last = (total - 1) // PAGE
+        if total > PAGE and last not in self._pages:
+            # The end of the list is where people jump (End: where work stopped); its page,
+            # read here in a thread, makes that jump a repaint instead of a query walking the
+            # whole ordering index (OFFSET: ~10 ms at 100k paragraphs).
+            self._prefetch(generation, last, self.filter)
 
     def _update_title(self) -> None:
         what = []
@@ -175,6 +181,20 @@ class Navigator(SteadyScrollbars, CachedRichStyle, LeanLines, FocusLook, can_foc
     def _fetch(self, generation: int, page: int, filt: ParagraphFilter) -> None:
         rows = queries.paragraph_page(self.store, page * PAGE, PAGE, filt)
         self.app.call_from_thread(self._fetched, generation, page, rows)
+
+    @work(thread=True, group="navigator-prefetch")
+    def _prefetch(self, generation: int, page: int, filt: ParagraphFilter) -> None:
+        rows = queries.paragraph_page(self.store, page * PAGE, PAGE, filt)
+        self.app.call_from_thread(self._prefetched, generation, page, rows)
+
+    def _prefetched(self, generation: int, page: int, rows: list[ParagraphRow]) -> None:
+        """Keep a page read ahead, first in line to be dropped; nothing on screen changes."""
+        if generation != self._generation or page in self._pages:
+            return
+        self._pages[page] = rows
+        self._pages.move_to_end(page, last=False)
+        while len(self._pages) > MAX_PAGES:
+            self._pages.popitem(last=False)
 
     def _fetched(self, generation: int, page: int, rows: list[ParagraphRow]) -> None:
         if generation != self._generation:
