@@ -13,10 +13,12 @@ How they stay true, whoever writes:
   never older than the rows: it is made from them, and any later change deletes it.
 - Before a write transaction commits, :func:`refresh` makes the snapshots of the paragraphs
   noted in it again, from the rows as they are then, and empties the note (one paragraph
-  after an edit: a read of its rows, ~0.5 ms). The engine calls it for every write transaction
-  (``engine.py``), so a writer cannot forget it.
+  after an edit: ~0.35 ms, SQLite writing each row's JSON). The engine calls it for every
+  write transaction (``engine.py``), so a writer cannot forget it.
 - A reader uses a paragraph's snapshot where there is one and reads its rows where there is
-  not (:func:`read`), so a missing or unreadable snapshot costs speed, never correctness.
+  not (:func:`read`, :func:`decode`), so a missing or unreadable snapshot costs speed, never
+  correctness. The bulk reader (exports, curricula) and ``Store.seen_by`` (the annotator's
+  read of the paragraph it shows: ~0.35 ms instead of ~1.9 ms) read them.
 
 Private copies of double annotation (``layer@annotator``) are not in snapshots: exports do not
 read them. PostgreSQL has none of this; its reads are of rows (the server's driver makes the
