@@ -247,3 +247,54 @@ def test_what_an_annotator_sees_is_the_same_with_or_without_snapshots(
     assert "TIME" in {a.label for a in anna if a.layer == "semantic"}  # her copy
     assert "TIME" not in {a.label for a in with_snapshots[2].annotations}  # not carl's
     assert "CLAIM" in {a.label for a in with_snapshots[2].annotations}  # shared
+
+
+EDIT_LOOP = """
+import sys
+from layerkit.store import Store
+store = Store.open(sys.argv[1], layer_order={layers!r})
+first, second = int(sys.argv[2]), int(sys.argv[3])
+while True:
+    for pid in (first, second):
+        a = store.create_annotation(paragraph_id=pid, layer="semantic", kind="span",
+                                    field="frame", start=0, end=4, label="AGENT", annotator="anna")
+        store.update_annotation(a.id, annotator="anna", label="THEME")
+        with store.batch(annotator="anna") as batch:
+            batch.update_annotation(a.id, label="TIME")
+            batch.create_annotation(paragraph_id=pid, layer="logical", kind="span",
+                                    field="claim", start=0, end=4, label="CLAIM")
+        store.undo("anna")
+        store.delete_annotation(a.id, annotator="anna")
+        print(a.id, flush=True)
+"""
+
+
+@pytest.mark.parametrize("acknowledged", [3, 17])
+def test_kill_9_while_editing_leaves_snapshots_true(sqlite_store: Store, acknowledged: int) -> None:
+    """An editing process killed at any moment: what it committed has its snapshots, and no
+    paragraph is left noted stale (the note, the snapshot's deletion and its remaking are all in
+    the edit's own transaction, so a killed one leaves none of them)."""
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    _fill(sqlite_store, documents=1, per_document=2)
+    first, second = (b.id for b in sqlite_store.iter_paragraph_bundles())
+    proc = subprocess.Popen(
+        [sys.executable, "-c", EDIT_LOOP.format(layers=LAYERS), sqlite_store.url.removeprefix(
+            "sqlite:///"), str(first), str(second)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    for _ in range(acknowledged):
+        assert proc.stdout.readline()
+    time.sleep(random.uniform(0, 0.02))  # somewhere inside an edit, most likely
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(30)
+    with Store.open(sqlite_store.url.removeprefix("sqlite:///"), layer_order=LAYERS) as after:
+        _assert_snapshots_true(after)
+        created = [e for e in after.events("anna", limit=100_000) if e["action"] == "create"]
+        assert len(created) >= acknowledged  # the edits it acknowledged are there
