@@ -15,6 +15,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 MODEL_ORIGIN_PREFIX = "model:"
@@ -67,6 +68,9 @@ class Annotation(NamedTuple):
     confidence: float | None = None
     #: bumped by every change; an edit names the version it saw and is refused if it is stale
     version: int = 1
+
+
+_ANNOTATOR = itemgetter(Annotation._fields.index("annotator"))
 
 
 @dataclass
@@ -146,7 +150,7 @@ class Paragraph:
 
     def annotators(self, layer: str) -> list[str]:
         """Who annotated ``layer`` (annotators of its annotations and of its status), sorted."""
-        names = {a.annotator for a in self.layer(layer)}
+        names = set(map(_ANNOTATOR, self.layer(layer)))  # (C-level: an export asks per stage)
         status_by = self.states.get(layer, ("todo", None))[1]
         if status_by:
             names.add(status_by)
