@@ -12,10 +12,13 @@ document. Each export runs in a fresh process, so its peak resident memory (ru_m
 export's own (worker_MiB: the largest worker process, if any); flat memory means the figures
 do not grow from 10k to 100k paragraphs. Goal: >= 20k records/s, flat memory.
 
-Latest (2026-12-05, this 2-core machine, ``--jobs 2``, the sample with double annotation's
-copies): 10k paragraphs, 70,001 records, 6,420 records/s (116 MiB + a worker's 137 MiB); 100k,
-700,000 records, 5,540 records/s (131 MiB + 156 MiB). The issue's goal as a ratio to the code
-of the day it was filed, run here: about 10,800 records/s (docs/curriculum.md, "Streaming").
+Latest (2026-12-05, later, this 2-core machine on a faster day, ``--jobs 2``, the sample with
+double annotation's copies, SQLite's annotation snapshots): 10k paragraphs, 70,001 records,
+11,700-12,200 records/s (112-117 MiB + a worker's 131 MiB); 100k, 700,000 records,
+9,900-11,100 records/s (127-140 MiB + 141-143 MiB), against 7,800-9,100 before the snapshots
+in the same sitting. The issue's goal as a ratio to the code of the day it was filed, run here
+that day: about 14,700 records/s (docs/curriculum.md, "Streaming"). Earlier the same day, on a
+slower machine: 6,420 records/s at 10k and 5,540 at 100k (goal there: about 10,800).
 
 Measured earlier on a 2-core CPU shared with other jobs (docs/curriculum.md has the tables; a
 later run on today's sample, 247 annotations a paragraph with double annotation's copies: 10k
