@@ -169,17 +169,24 @@ def decode(
     blob: bytes | str, layers: Iterable[str] | None = None
 ) -> dict[str, list[Annotation]] | None:
     """The annotations of ``layers`` (None: every layer) in a snapshot, as the row reader
-    makes them (layers in name order, as it reads them); None if the snapshot cannot be read."""
+    makes them (layers in name order, as it reads them); None if the snapshot cannot be read,
+    or was written for other fields than Annotation's (a snapshot from before a change of
+    them: read the rows)."""
     try:
         stored = orjson.loads(blob)
         wanted = stored.keys() if layers is None else set(layers)
-        return {
-            layer: [_new((r[0], layer, *r[1:])) for r in rows]
-            for layer, rows in stored.items()
-            if layer in wanted and rows
-        }
+        found = {}
+        for layer, rows in stored.items():
+            if layer in wanted and rows:
+                if len(rows[0]) != _ROW_LENGTH:
+                    return None
+                found[layer] = [_new((r[0], layer, *r[1:])) for r in rows]
+        return found
     except (ValueError, TypeError, AttributeError):
         return None
+
+
+_ROW_LENGTH = len(_FIELDS)
 
 
 def read(driver: Any, paragraph_ids: Sequence[int]) -> dict[int, bytes]:
