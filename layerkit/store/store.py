@@ -1204,7 +1204,7 @@ def _seen_in_snapshot(
     seen = [a for layer, rows in shared.items() if layer not in mine for a in rows]
     if mine:
         copies = {copy_key(layer, annotator): layer for layer in mine}
-        query = _PARAGRAPH_COPIES.where(annotations_t.c.layer.in_(list(copies)))
+        query = _PARAGRAPH_ANNOTATIONS.where(annotations_t.c.layer.in_(list(copies)))
         rows: list[Any] = list(conn.execute(query, {"paragraph_id": paragraph_id}).mappings())
         seen.extend(domain_annotation(row, layer=copies[row["layer"]]) for row in rows)
     seen.sort(key=_by_id)  # in id order, as the rows are read
@@ -1212,10 +1212,6 @@ def _seen_in_snapshot(
 
 
 _by_id = itemgetter(0)
-
-_PARAGRAPH_COPIES = sa.select(annotations_t).where(
-    annotations_t.c.paragraph_id == sa.bindparam("paragraph_id")
-)
 
 _PARAGRAPH_ANNOTATIONS = (
     sa.select(annotations_t)

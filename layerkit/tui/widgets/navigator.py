@@ -139,7 +139,7 @@ class Navigator(SteadyScrollbars, CachedRichStyle, LeanLines, FocusLook, can_foc
             # The end of the list is where people jump (End: where work stopped); its page,
             # read here in a thread, makes that jump a repaint instead of a query walking the
             # whole ordering index (OFFSET: ~10 ms at 100k paragraphs).
-            self._prefetch(generation, last, self.filter)
+            self._fetch(generation, last, self.filter, ahead=True)
 
     def _update_title(self) -> None:
         what = []
@@ -174,27 +174,28 @@ class Navigator(SteadyScrollbars, CachedRichStyle, LeanLines, FocusLook, can_foc
     def _store_page(self, page: int, rows: list[ParagraphRow]) -> None:
         self._pages[page] = rows
         self._lines.clear()
+        self._drop_old_pages()
+
+    def _drop_old_pages(self) -> None:
         while len(self._pages) > MAX_PAGES:
             self._pages.popitem(last=False)
 
     @work(thread=True, group="navigator-page")
-    def _fetch(self, generation: int, page: int, filt: ParagraphFilter) -> None:
+    def _fetch(
+        self, generation: int, page: int, filt: ParagraphFilter, *, ahead: bool = False
+    ) -> None:
+        """Read a page in a thread: one the screen waits for, or (``ahead``) one read ahead."""
         rows = queries.paragraph_page(self.store, page * PAGE, PAGE, filt)
-        self.app.call_from_thread(self._fetched, generation, page, rows)
+        done = self._fetched_ahead if ahead else self._fetched
+        self.app.call_from_thread(done, generation, page, rows)
 
-    @work(thread=True, group="navigator-prefetch")
-    def _prefetch(self, generation: int, page: int, filt: ParagraphFilter) -> None:
-        rows = queries.paragraph_page(self.store, page * PAGE, PAGE, filt)
-        self.app.call_from_thread(self._prefetched, generation, page, rows)
-
-    def _prefetched(self, generation: int, page: int, rows: list[ParagraphRow]) -> None:
+    def _fetched_ahead(self, generation: int, page: int, rows: list[ParagraphRow]) -> None:
         """Keep a page read ahead, first in line to be dropped; nothing on screen changes."""
         if generation != self._generation or page in self._pages:
             return
         self._pages[page] = rows
         self._pages.move_to_end(page, last=False)
-        while len(self._pages) > MAX_PAGES:
-            self._pages.popitem(last=False)
+        self._drop_old_pages()
 
     def _fetched(self, generation: int, page: int, rows: list[ParagraphRow]) -> None:
         if generation != self._generation:
