@@ -994,13 +994,14 @@ def test_ask_renders_a_models_lower_answers_in_the_form_the_stage_was_trained_wi
 def test_compact_context_from_data_is_the_compact_of_the_parsed_answer(
     sample: tuple[Project, Path, dict],
 ) -> None:
-    """The builder renders a built-in layer's compact context from its task's data (no parse);
-    that must be what the documented contract gives: compact(parse_answer(answer))."""
+    """The builder renders a built-in layer's compact context from its task's data (no parse),
+    or straight from the paragraph (``compact_paragraph``); that must be what the documented
+    contract gives: compact(parse_answer(answer))."""
     from layerkit.curriculum.build import compact_answer
 
     project, _, _ = sample
     setup = resolve("sft", {"schemas": project.schemas, "plugin_manager": project.pm})
-    checked = 0
+    checked = direct_checked = 0
     with project.open_store() as store:
         for view in reader.iter_views(
             store, ready_layers=["pragmatic"], read_layers=BUILTIN, states=("done",)
@@ -1008,9 +1009,15 @@ def test_compact_context_from_data_is_the_compact_of_the_parsed_answer(
             for layer in BUILTIN[:4]:
                 task = setup.context_tasks[layer]
                 answer = next(iter(task.examples(view, "ru"))).answer
-                assert task.compact(task.data(view), "ru") == compact_answer(task, answer, "ru")
+                expected = compact_answer(task, answer, "ru")
+                assert task.compact(task.data(view), "ru") == expected
+                direct = getattr(task, "compact_paragraph", None)
+                if direct is not None:
+                    assert direct(view, "ru") == expected
+                    direct_checked += 1
                 checked += 1
     assert checked == 13 * 4
+    assert direct_checked == 13  # the lexical layer's
 
 
 def test_the_builders_prompts_are_what_prompts_user_prompt_gives(

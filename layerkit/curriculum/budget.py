@@ -84,10 +84,7 @@ class EstimatedTokens:
     )
 
     def count(self, prompt: Sequence[Text], answer: Text) -> tuple[int, int]:
-        return (
-            sum(_estimate(t) for t in prompt),
-            _estimate(answer),
-        )
+        return sum(map(_estimate, prompt)), _estimate(answer)
 
 
 def _estimate(part: Text) -> int:

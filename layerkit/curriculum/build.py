@@ -15,13 +15,15 @@ process, the split plan (a few bytes per document) and counters, whatever the si
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from functools import cached_property
+from typing import Any, Literal, NamedTuple
 
 import pluggy
 
@@ -130,8 +132,8 @@ class Stage:
     context_layers: tuple[str, ...]
     meta_keys: tuple[str, ...] = ()
 
-    @property
-    def name(self) -> str:
+    @cached_property
+    def name(self) -> str:  # (asked per record: made once)
         return f"{self.index:02d}-{self.layer}"
 
 
@@ -335,6 +337,7 @@ class _Texts:
 
     def __init__(self) -> None:
         self._known: dict[str, Text] = {}
+        self._questions: dict[tuple[str, str], Text] = {}
 
     def __call__(self, value: str) -> Text:
         found = self._known.get(value)
@@ -342,6 +345,17 @@ class _Texts:
             if len(self._known) >= self.LIMIT:
                 self._known.clear()
             found = self._known[value] = text(value)
+        return found
+
+    def question(self, instruction: str, lang: str) -> Text:
+        """The question part of a prompt (:func:`prompts.question_part`), looked up by the
+        instruction: a task's instruction is one string, whose hash Python keeps."""
+        key = (instruction, lang)
+        found = self._questions.get(key)
+        if found is None:
+            if len(self._questions) >= self.LIMIT:
+                self._questions.clear()
+            found = self._questions[key] = self(prompts.question_part(instruction, lang))
         return found
 
 
@@ -372,6 +386,7 @@ class _Paragraph:
         self._prefixes: dict[Context, Text] = {}
         self._settled: dict[tuple[tuple[str, ...], str], Context] = {}
         self._head: Text | None = None
+        self._materials: dict[str, Text] = {}
 
     def example(self, layer: str) -> Example | None:
         """The context task's example of ``layer`` (made on first use)."""
@@ -396,8 +411,12 @@ class _Paragraph:
         if layer not in self._compact:
             task = self.context_tasks[layer]
             render = getattr(task, "compact", None)
+            direct = getattr(task, "compact_paragraph", None)
             data = getattr(task, "cached_data", None) or getattr(task, "data", None)
-            if render is not None and data is not None and self.example(layer) is not None:
+            if direct is not None and self.example(layer) is not None:
+                # the same text, made from the paragraph without the data in between
+                self._compact[layer] = str(direct(self.view, self.lang))
+            elif render is not None and data is not None and self.example(layer) is not None:
                 # A task with ``data(view)`` answers ``format_answer(data)``: its data is what
                 # the answer parses back to, without parsing (a fifth of an export's time).
                 self._compact[layer] = str(render(data(self.view), self.lang))
@@ -445,11 +464,19 @@ class _Paragraph:
         made = self._prefixes[context] = join_texts(parts, _SEPARATOR)
         return made
 
+    def material(self, material: str) -> Text:
+        """A task's material (the text its question is about), encoded once per paragraph: a
+        record's context is shortened by trying it again with the same material."""
+        found = self._materials.get(material)
+        if found is None:
+            found = self._materials[material] = text(material)
+        return found
+
     def user(self, context: Context, material: str, instruction: str) -> Text:
         """The whole user message (what :func:`prompts.user_prompt` gives, encoded)."""
-        question = self.texts(prompts.question_part(instruction, self.lang))
+        question = self.texts.question(instruction, self.lang)
         prefix = self.prefix(context)
-        parts = [prefix, text(material), question] if material else [prefix, question]
+        parts = [prefix, self.material(material), question] if material else [prefix, question]
         return join_texts(parts, _SEPARATOR)
 
 
@@ -465,10 +492,9 @@ def compact_answer(task: CurriculumTask, answer: str, lang: str) -> str | None:
         return None
 
 
-@dataclass(frozen=True)
-class _Fitted:
+class _Fitted(NamedTuple):
     """A record's prompt as it fits the budget: the context shown, the user message, and the
-    token counts of prompt and answer."""
+    token counts of prompt and answer (a named tuple: one is made per record)."""
 
     context: Context
     user: Text
@@ -511,7 +537,7 @@ class _Made:
             )
         return dump_line(self.record())
 
-    def lengths(self) -> Lengths:
+    def lengths(self) -> list[PartLength]:
         """``(part, chars, words, tokens)`` of the prompt, the answer(s) and the record."""
         fitted = self.fitted
         assert fitted is not None
@@ -684,7 +710,7 @@ class Builder:
                             continue
                         made_by = record["meta"].get("annotators", annotators)
                     else:
-                        line, lengths, made_by = made.line(), list(made.lengths()), annotators
+                        line, lengths, made_by = made.line(), made.lengths(), annotators
                     stats.records[split] += 1
                     stats.tasks[made.task.name] += 1
                     stats.labels.update(made.labels)
@@ -753,6 +779,7 @@ class Builder:
         with ProcessPoolExecutor(
             jobs, mp_context=context, initializer=_start_worker, initargs=(self,)
         ) as pool:
+            _widen_result_pipe(pool)
             pending: deque[Any] = deque()
             try:
                 for batch in bounds:
@@ -813,7 +840,9 @@ class Builder:
         if options.max_tokens is None:  # nothing to fit: the context asked for
             user = parts.user(context, material, instruction)
             return _Fitted(context, user, *count((parts.system, user), answer), False)
-        for tried, candidate in enumerate((context, *shorter(context, parts.can_compact))):
+        # (shorter contexts are made only when the one before is over the budget)
+        candidates = itertools.chain((context,), shorter(context, parts.can_compact))
+        for tried, candidate in enumerate(candidates):
             user = parts.user(candidate, material, instruction)
             prompt_tokens, answer_tokens = count((parts.system, user), answer)
             if options.max_tokens is None or prompt_tokens + answer_tokens <= options.max_tokens:
@@ -917,7 +946,7 @@ class Builder:
             else:
                 answers = (text(item.chosen), text(item.rejected))
                 labels = ()
-            longest = max(answers, key=lambda t: t.utf8)
+            longest = answers[0] if len(answers) == 1 else max(answers, key=lambda t: t.utf8)
             fitted = self._fit(parts, stage, item.material, item.instruction, longest)
             meta = (
                 {}
@@ -1043,6 +1072,29 @@ class _Batch:
 
 
 _worker: Builder | None = None
+
+
+#: bytes the pipe that brings the workers' batches back may hold (Linux allows up to 1 MiB to
+#: anyone by default; its default is 64 KiB)
+RESULT_PIPE_BYTES = 1 << 20
+
+
+def _widen_result_pipe(pool: ProcessPoolExecutor) -> None:
+    """Let the pipe that carries the workers' results hold :data:`RESULT_PIPE_BYTES`.
+
+    A batch comes back as some 8 MB of encoded lines: through a 64 KiB pipe that is over a
+    hundred writes and reads, each waking the other process, for every batch. Best effort: the
+    pipe is the executor's own (``_result_queue``), reached where this Python version has it,
+    and resized where the system allows (Linux); elsewhere nothing changes.
+    """
+    reader = getattr(getattr(pool, "_result_queue", None), "_reader", None)
+    try:
+        import fcntl
+
+        set_size = fcntl.F_SETPIPE_SZ  # (Linux only)
+        fcntl.fcntl(reader.fileno(), set_size, RESULT_PIPE_BYTES)  # type: ignore[union-attr]
+    except (ImportError, AttributeError, OSError):
+        pass
 
 
 def _start_worker(builder: Builder) -> None:

@@ -31,6 +31,7 @@ import math
 import sqlite3
 from collections.abc import Iterable, Sequence
 from functools import partial
+from itertools import repeat
 from typing import Any
 
 import orjson
@@ -163,6 +164,7 @@ def _json_key(layer: str) -> str:
 
 
 _new = partial(tuple.__new__, Annotation)
+_insert = list.insert
 
 
 def decode(
@@ -180,7 +182,9 @@ def decode(
             if layer in wanted and rows:
                 if len(rows[0]) != _ROW_LENGTH:
                     return None
-                found[layer] = [_new((r[0], layer, *r[1:])) for r in rows]
+                # the layer put in place in each row, then the rows made tuples, in C
+                list(map(_insert, rows, repeat(1), repeat(layer)))
+                found[layer] = list(map(_new, rows))
         return found
     except (ValueError, TypeError, AttributeError):
         return None

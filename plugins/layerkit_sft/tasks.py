@@ -9,6 +9,7 @@ their text, never by offsets: a model can copy words but cannot count code point
 from __future__ import annotations
 
 import itertools
+import operator
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar
 
@@ -27,6 +28,9 @@ from layerkit.drafts import AnnotationDraft
 CONTENT_UPOS = frozenset({"NOUN", "PROPN", "VERB", "ADJ", "ADV", "NUM"})
 
 SEMANTIC_ROLES = "AGENT, PATIENT, THEME, EXPERIENCER, RECIPIENT, ATTRIBUTE, INSTRUMENT, TIME, PLACE, CAUSE, MANNER"
+
+
+_OFFSETS = operator.attrgetter("start", "end")
 
 
 def _by_start(anns: list[Ann]) -> list[Ann]:
@@ -163,6 +167,17 @@ class LexicalTask(_Task):
             if row.get("upos") in CONTENT_UPOS
         )
 
+    def compact_paragraph(self, view: Paragraph, lang: str) -> str:
+        """``compact(data(view), lang)`` from the rows themselves (an export makes one per
+        paragraph: building a dict per token for it cost a twelfth of the export)."""
+        return " ".join(
+            [
+                f"{lemma}/{upos}"
+                for _, lemma, upos, _ in self.cached_rows(view)
+                if upos in CONTENT_UPOS
+            ]
+        )
+
     def answer(self, view: Paragraph) -> str:
         return format_token_table(self.cached_rows(view))
 
@@ -172,9 +187,8 @@ class LexicalTask(_Task):
         text = view.text
         morph = [a for a in view.layer("lexical") if a.field == "morph"]
         # Usually each token has one analysis, stored in text order: pair them up directly.
-        if len(morph) == len(view.tokens) and all(
-            a.start == start and a.end == end
-            for a, (start, end) in zip(morph, view.tokens, strict=True)
+        if len(morph) == len(view.tokens) and list(map(_OFFSETS, morph)) == list(
+            map(tuple, view.tokens)
         ):
             return [
                 (
