@@ -625,16 +625,30 @@ def test_worker_processes_write_the_same_files(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Batches encoded side by side by worker processes give the files, manifest and card one
-    process gives, leak check and skip counts included."""
+    process gives, leak check and skip counts included; their lines come through part files
+    that are gone once the export is done."""
+    from layerkit.curriculum.output import JsonlWriter
+
     project = _duplicated_corpus(tmp_path)
     monkeypatch.setattr(Builder, "batch_size", 3)  # 20 paragraphs: 7 batches
     used: list[bool] = []
     parallel = Builder.parallel
     monkeypatch.setattr(Builder, "parallel", lambda self: used.append(parallel(self)) or used[-1])
+    copied: list[tuple[str, int, int]] = []
+    copy_part = JsonlWriter._copy_part
+    monkeypatch.setattr(
+        JsonlWriter,
+        "_copy_part",
+        lambda self, *part: copied.append(part) or copy_part(self, *part),
+    )
     export(project, tmp_path / "one", jobs=1, seed=3)
+    assert copied == []
     three, report = export(project, tmp_path / "three", jobs=3, seed=3)
     assert used == [False, True]
     assert tree(tmp_path / "one") == tree(tmp_path / "three")
+    assert len({path for path, _, _ in copied}) == 7  # a part file a batch
+    assert not any(Path(path).exists() for path, _, _ in copied)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary folder
     assert three["leak_check"]["duplicate_texts_written"] == 2
     assert report.counts == export(project, tmp_path / "again", jobs=1, seed=3)[1].counts
 
@@ -710,6 +724,64 @@ def test_stage_files_are_handed_to_the_disk_as_they_grow(
     assert handed[0][0] == 0
     assert all(a + n == b for (a, n), (b, _) in itertools.pairwise(handed))
     assert all(n >= 1000 for _, n in handed) and sum(n for _, n in handed) <= len(data)
+
+
+@pytest.mark.parametrize("kernel_copy", ["copies", "missing", "refuses"])
+def test_spilled_chunks_are_copied_from_their_part_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kernel_copy: str
+) -> None:
+    """A worker's chunks spilled to one part file (the second at an offset that is not on a
+    page boundary) are written after the lines before them, byte for byte and hashed, whether
+    the kernel copies them (copy_file_range), lacks the call, or refuses it (another file
+    system): then they are written from the mapping."""
+    from layerkit.curriculum.output import Chunk, JsonlWriter
+
+    kernel_copied: list[int] = []
+    if kernel_copy == "copies":
+        if not hasattr(os, "copy_file_range"):
+            pytest.fail("this test needs Linux's copy_file_range; the project's CI runs on Linux")
+        copy = os.copy_file_range
+        monkeypatch.setattr(
+            os, "copy_file_range", lambda *a: kernel_copied.append(copy(*a)) or kernel_copied[-1]
+        )
+    elif kernel_copy == "missing":
+        monkeypatch.delattr(os, "copy_file_range", raising=False)
+    elif kernel_copy == "refuses":
+
+        def refuse(*args: Any) -> int:
+            raise OSError(18, "Invalid cross-device link")
+
+        monkeypatch.setattr(os, "copy_file_range", refuse, raising=False)
+    lengths = [("record", 10, 2, 3)]
+    lines = [
+        (
+            json.dumps({"i": i, "text": "абзац ✓ " * (i * 37 % 500)}, ensure_ascii=False) + "\n"
+        ).encode()
+        for i in range(60)
+    ]
+    chunks = [Chunk(), Chunk()]
+    for i, line in enumerate(lines[:50]):
+        chunks[i // 25].add(line, lengths)
+    part = str(tmp_path / "batch.part")
+    with open(part, "wb") as handle:
+        for chunk in chunks:
+            chunk.spill(handle, part)
+    assert chunks[1].part is not None and chunks[1].part[1] % 4096 != 0
+    assert chunks[1].data == b"".join(lines[25:50])  # read back from the part file
+    writer = JsonlWriter(tmp_path / "stage.jsonl")
+    for line in lines[50:55]:
+        writer.write_line(line, lengths)
+    writer.write_chunk(chunks[0])
+    writer.write_chunk(chunks[1])
+    for line in lines[55:]:
+        writer.write_line(line, lengths)
+    writer.close()
+    expected = b"".join(lines[50:55] + lines[:50] + lines[55:])
+    data = (tmp_path / "stage.jsonl").read_bytes()
+    assert data == expected
+    assert writer.describe()["sha256"] == hashlib.sha256(expected).hexdigest()
+    assert writer.records == 60 and writer.bytes == len(expected)
+    assert sum(kernel_copied) == (len(b"".join(lines[:50])) if kernel_copy == "copies" else 0)
 
 
 def test_a_failure_in_a_worker_stops_the_export(

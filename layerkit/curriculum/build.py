@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
 import pluggy
@@ -584,6 +585,8 @@ class Builder:
         self._suggestions: dict[int, dict[int, Any]] = {}
         # the private copies of double-annotated paragraphs (meta, adjudication pairs)
         self._copies = CopiesReader(store)
+        self._parts: Path | None = None  # where workers write their batches (batches())
+        self._spilled = 0  # part files this worker wrote
         self._texts = _Texts()
         self._duplicate_split: dict[str, str] = {}
         # In a worker process: the duplicated texts it wrote, checked by the parent.
@@ -756,7 +759,7 @@ class Builder:
         )
 
     def batches(
-        self, meanwhile: Callable[[], None] | None = None
+        self, meanwhile: Callable[[], None] | None = None, parts: Path | None = None
     ) -> Iterator[dict[tuple[str, str], Chunk]]:
         """The encoded lines of each file, batch by batch in file order, made by
         ``options.jobs`` worker processes (byte for byte what :meth:`lines` gives; tested).
@@ -766,7 +769,16 @@ class Builder:
         worker waits here, so memory stays flat. ``meanwhile`` is called once, in this thread,
         when every worker has its first batch: work of this process's own that then costs no
         waiting (called before the first chunk is yielded, however few batches there are).
+
+        ``parts``: a folder (beside the output, on its file system) where each worker writes
+        a batch's lines as one part file; the chunks then say where their lines are in it
+        (:meth:`Chunk.spill`) and each part file is removed once its chunks are handed on.
+        Without it the lines come back through the executor's pipe: pickled, sent in 64 KiB
+        writes and read back, some 12 s of CPU for the 3.3 GB of 100k paragraphs, against about
+        3 s through a file the writer copies in the kernel (``bench`` figures in
+        docs/curriculum.md).
         """
+        self._parts = parts
         setup = self.setup
         bounds = corpus.batch_bounds(
             self.store, [s.layer for s in setup.stages], setup.states, self.batch_size
@@ -779,7 +791,6 @@ class Builder:
         with ProcessPoolExecutor(
             jobs, mp_context=context, initializer=_start_worker, initargs=(self,)
         ) as pool:
-            _widen_result_pipe(pool)
             pending: deque[Any] = deque()
             try:
                 for batch in bounds:
@@ -788,14 +799,22 @@ class Builder:
                         if meanwhile is not None:
                             meanwhile()
                             meanwhile = None
-                        yield self._merge(pending.popleft().result())
+                        yield from self._handed(pending.popleft().result())
                 if meanwhile is not None:
                     meanwhile()
                 while pending:
-                    yield self._merge(pending.popleft().result())
+                    yield from self._handed(pending.popleft().result())
             finally:
                 for future in pending:
                     future.cancel()
+
+    def _handed(self, batch: _Batch) -> Iterator[dict[tuple[str, str], Chunk]]:
+        """A batch's chunks, merged; its part file removed once they are written."""
+        try:
+            yield self._merge(batch)
+        finally:
+            if batch.part is not None:
+                Path(batch.part).unlink(missing_ok=True)
 
     def _encode(self, bounds: corpus.Bounds) -> _Batch:
         """In a worker: the batch of paragraphs within ``bounds``, encoded."""
@@ -809,7 +828,14 @@ class Builder:
             if chunk is None:
                 chunk = chunks[stage.name, split] = Chunk()
             chunk.add(line, lengths)
-        return _Batch(chunks, self.stats, self._duplicates_written)
+        part = None
+        if self._parts is not None and chunks:
+            self._spilled += 1
+            part = str(self._parts / f"{os.getpid()}-{self._spilled}.part")
+            with open(part, "wb") as handle:
+                for chunk in chunks.values():
+                    chunk.spill(handle, part)
+        return _Batch(chunks, self.stats, self._duplicates_written, part)
 
     def _merge(self, batch: _Batch) -> dict[tuple[str, str], Chunk]:
         for name, stats in batch.stats.items():
@@ -1069,32 +1095,10 @@ class _Batch:
     chunks: dict[tuple[str, str], Chunk]
     stats: dict[str, StageStats]
     duplicates: list[tuple[int, str, str, str]]
+    part: str | None = None  # the part file the chunks' lines are in (Builder.batches)
 
 
 _worker: Builder | None = None
-
-
-#: bytes the pipe that brings the workers' batches back may hold (Linux allows up to 1 MiB to
-#: anyone by default; its default is 64 KiB)
-RESULT_PIPE_BYTES = 1 << 20
-
-
-def _widen_result_pipe(pool: ProcessPoolExecutor) -> None:
-    """Let the pipe that carries the workers' results hold :data:`RESULT_PIPE_BYTES`.
-
-    A batch comes back as some 8 MB of encoded lines: through a 64 KiB pipe that is over a
-    hundred writes and reads, each waking the other process, for every batch. Best effort: the
-    pipe is the executor's own (``_result_queue``), reached where this Python version has it,
-    and resized where the system allows (Linux); elsewhere nothing changes.
-    """
-    reader = getattr(getattr(pool, "_result_queue", None), "_reader", None)
-    try:
-        import fcntl
-
-        set_size = fcntl.F_SETPIPE_SZ  # (Linux only)
-        fcntl.fcntl(reader.fileno(), set_size, RESULT_PIPE_BYTES)  # type: ignore[union-attr]
-    except (ImportError, AttributeError, OSError):
-        pass
 
 
 def _start_worker(builder: Builder) -> None:

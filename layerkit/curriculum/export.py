@@ -9,6 +9,7 @@ outside the directory, so the same store and seed give byte-identical directorie
 from __future__ import annotations
 
 import json
+import shutil
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -71,11 +72,16 @@ def export_curriculum(
         taken: list[dict[str, Any]] = []
         try:
             if builder.parallel():
+                # the workers' part files, on the output's file system (removed before the
+                # folder is renamed into place; with it if the export fails)
+                parts = tmp / ".parts"
+                parts.mkdir()
                 for chunks in builder.batches(
-                    meanwhile=lambda: taken.append(corpus.snapshot(store))
+                    meanwhile=lambda: taken.append(corpus.snapshot(store)), parts=parts
                 ):
                     for key, chunk in chunks.items():
                         writers[key].write_chunk(chunk)
+                shutil.rmtree(parts)
             else:
                 taken.append(corpus.snapshot(store))
                 for stage, split, line, lengths in builder.lines():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import mmap
 import os
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -168,18 +169,25 @@ class Lengths:
 
 class Chunk:
     """Consecutive lines of one file, encoded away from its writer (in a worker process): the
-    bytes, how many records, and the lengths of their parts (:meth:`JsonlWriter.write_chunk`)."""
+    bytes (in memory, or a stretch of a part file once :meth:`spilled <spill>`), how many
+    records, and the lengths of their parts (:meth:`JsonlWriter.write_chunk`)."""
 
     def __init__(self) -> None:
         self._lines: list[bytes] = []
         self._data = b""
         self.records = 0
         self.lengths = LengthCounts()
+        #: ``(path, offset, size)`` of the lines in a part file, once spilled
+        self.part: tuple[str, int, int] | None = None
 
     @property
     def data(self) -> bytes:
-        """The lines, one after the other (joined once: the chunk is sent to the parent and
-        written as these bytes, so each copy of them costs a few seconds at 100k paragraphs)."""
+        """The lines, one after the other (joined once; read back from a part file)."""
+        if self.part is not None:
+            path, offset, size = self.part
+            with open(path, "rb") as handle:
+                handle.seek(offset)
+                return handle.read(size)
         if self._lines:
             self._data = b"".join([self._data, *self._lines])
             self._lines = []
@@ -190,9 +198,19 @@ class Chunk:
         self.records += 1
         self.lengths.add(lengths)
 
+    def spill(self, handle: IO[bytes], path: str) -> None:
+        """Write the lines at the end of the part file ``handle`` (named ``path``) and keep only
+        where they are: the writer copies them from there (:meth:`JsonlWriter.write_chunk`)."""
+        data = self.data
+        offset = handle.tell()
+        handle.write(data)
+        self.part = (path, offset, len(data))
+        self._data, self._lines = b"", []
+
     def __getstate__(self) -> dict[str, Any]:
         self.lengths.fold()  # sent to the parent process: counted, not pending
-        return {"_lines": [], "_data": self.data, "records": self.records, "lengths": self.lengths}
+        data = b"" if self.part is not None else self.data
+        return {**self.__dict__, "_lines": [], "_data": data}
 
 
 # ``(part, chars, words, tokens)`` of a part of a record (prompt, answer, record; for preference
@@ -266,6 +284,24 @@ class LengthCounts:
         return counted
 
 
+def _copy_file_range(source: int, target: int, offset: int, size: int) -> int:
+    """Copy up to ``size`` bytes at ``offset`` of ``source`` to ``target``'s position, in the
+    kernel (Linux); how many were copied (0 where the system or file system cannot)."""
+    copy = getattr(os, "copy_file_range", None)
+    copied = 0
+    if copy is None:
+        return 0
+    try:
+        while copied < size:
+            done = copy(source, target, size - copied, offset + copied)
+            if done <= 0:
+                break
+            copied += done
+    except OSError:
+        pass  # (another file system, an old kernel: the rest is written the usual way)
+    return copied
+
+
 class JsonlWriter:
     """One stage file: counts, hashes and measures what it writes.
 
@@ -302,11 +338,40 @@ class JsonlWriter:
     def write_chunk(self, chunk: Chunk) -> None:
         """Write lines encoded elsewhere, after those written so far."""
         self._flush()
-        self._sha.update(chunk.data)
-        self._write(chunk.data)
+        if chunk.part is not None:
+            size = self._copy_part(*chunk.part)
+        else:
+            data = chunk.data
+            self._sha.update(data)
+            self._write(data)
+            size = len(data)
         self.records += chunk.records
-        self.bytes += len(chunk.data)
+        self.bytes += size
         self.lengths.merge(chunk.lengths)
+
+    def _copy_part(self, path: str, offset: int, size: int) -> int:
+        """Append ``size`` bytes at ``offset`` of the part file ``path``: hashed where they lie
+        (mapped, not read) and copied file to file by the kernel (``copy_file_range``), so they
+        never pass through this process's memory; written from the mapping where the kernel
+        cannot copy them."""
+        if size == 0:
+            return 0
+        self._handle.flush()
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            start = offset - offset % mmap.ALLOCATIONGRANULARITY
+            with mmap.mmap(fd, offset + size - start, access=mmap.ACCESS_READ, offset=start) as m:
+                view = memoryview(m)[offset - start :]
+                try:
+                    self._sha.update(view)
+                    copied = _copy_file_range(fd, self._handle.fileno(), offset, size)
+                    self._handle.seek(self._end + copied)  # (the file's offset moved: resync)
+                    self._write(view[copied:], already=copied)
+                finally:
+                    view.release()
+        finally:
+            os.close(fd)
+        return size
 
     def _flush(self) -> None:
         if self._chunk:
@@ -314,7 +379,7 @@ class JsonlWriter:
             self._write(self._chunk)
             self._chunk.clear()
 
-    def _write(self, data: bytes | bytearray) -> None:
+    def _write(self, data: bytes | bytearray | memoryview, already: int = 0) -> None:
         """Write ``data``; every :data:`WRITEBACK` bytes, start writing the file to disk.
 
         The folder is synced before it replaces the old one (:func:`atomic_directory`): left
@@ -323,8 +388,9 @@ class JsonlWriter:
         the write-back of the range without waiting for it, so the disk works while records
         are made; pages still being written stay cached. Elsewhere this does nothing.
         """
-        self._handle.write(data)
-        self._end += len(data)
+        if len(data):
+            self._handle.write(data)
+        self._end += already + len(data)  # (``already``: bytes put in the file by the kernel)
         pending = self._end - self._written_back
         if pending >= self.WRITEBACK and hasattr(os, "posix_fadvise"):
             self._handle.flush()
