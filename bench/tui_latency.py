@@ -172,10 +172,7 @@ def timed(base: type[Any], record: Callable[[str, str, float], None]) -> type[An
 
     class TimedApp(base):  # type: ignore[misc,valid-type]
         """Times each key from its arrival to the end of the refresh after all it caused
-        (bindings, actions, and the messages they post, such as the navigator's) is done;
-        ``key_timed`` is set when a key's time is recorded (:func:`press` waits for it)."""
-
-        key_timed: asyncio.Event | None = None
+        (bindings, actions, and the messages they post, such as the navigator's) is done."""
 
         async def on_event(self, event: events.Event) -> None:
             if isinstance(event, events.Key) and not event.is_forwarded:
@@ -204,32 +201,10 @@ def timed(base: type[Any], record: Callable[[str, str, float], None]) -> type[An
 
             def done() -> None:
                 record(key, action, (time.perf_counter() - started) * 1000)
-                if self.key_timed is not None:
-                    self.key_timed.set()
 
             self.call_after_refresh(done)
 
     return TimedApp
-
-
-async def press(pilot: Any, key: str) -> None:
-    """Press one key as a terminal sends it (the driver's key event), and wait until its time
-    is recorded before the pilot's own wait for every widget's queue.
-
-    ``Pilot.press`` would post a callback to every widget on screen right after the key (its
-    ``_wait_for_screen``), and these ran inside the key's timed window, before the refresh
-    that ends it: harness work that grows with the number of widgets (about 15 on the
-    annotator's screen, 2 on the floor's), and that no keypress from a terminal causes."""
-    app = pilot.app
-    if app.key_timed is None:
-        app.key_timed = asyncio.Event()
-    app.key_timed.clear()
-    await app._press_keys([key])  # the key event, then a wait for the process to go idle
-    try:
-        await asyncio.wait_for(app.key_timed.wait(), timeout=5)
-    except TimeoutError:
-        raise RuntimeError(f"key {key!r}: no refresh followed it within 5 s") from None
-    await pilot.pause()  # the pilot's wait for every queue, outside the timing
 
 
 async def measure_floor(
@@ -281,7 +256,7 @@ async def measure_floor(
         await pilot.pause()
         await app.workers.wait_for_complete()
         for i in range(presses):
-            await press(pilot, KEYS[i % len(KEYS)])
+            await pilot.press(KEYS[i % len(KEYS)])
         await pilot.pause()
 
 
@@ -317,7 +292,7 @@ async def measure(db: Path, presses: int, floor_presses: int = 0) -> dict[str, f
         opened = (time.perf_counter() - started) * 1000
         await app.workers.wait_for_complete()
         for i in range(presses):
-            await press(pilot, KEYS[i % len(KEYS)])
+            await pilot.press(KEYS[i % len(KEYS)])
         await pilot.pause()
     if VERBOSE:
         slow: dict[str, list[float]] = {}
