@@ -12,7 +12,12 @@ document. Each export runs in a fresh process, so its peak resident memory (ru_m
 export's own (worker_MiB: the largest worker process, if any); flat memory means the figures
 do not grow from 10k to 100k paragraphs. Goal: >= 20k records/s, flat memory.
 
-Latest (2026-12-05, later, this 2-core machine on a faster day, ``--jobs 2``, the sample with
+Latest (2026-12-05, eleventh session, this 2-core machine, ``--jobs 2``; workers write part
+files): 10k paragraphs, 70,001 records, 13,900-14,500 records/s (69 MiB + a worker's 103 MiB);
+100k, 700,000 records, 13,500-13,700 records/s (80 MiB + 114 MiB), against 10,300-11,600 for the
+code before in the same sitting and 9,500 for b687a0a (the goal's ratio there: about 15,900).
+
+Before (2026-12-05, later, this 2-core machine on a faster day, ``--jobs 2``, the sample with
 double annotation's copies, SQLite's annotation snapshots): 10k paragraphs, 70,001 records,
 11,700-12,200 records/s (112-117 MiB + a worker's 131 MiB); 100k, 700,000 records,
 9,900-11,100 records/s (127-140 MiB + 141-143 MiB), against 7,800-9,100 before the snapshots
