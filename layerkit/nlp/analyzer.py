@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from layerkit.nlp.types import Reading
 from layerkit.nlp.ud_map import (
+    STRESS,
     UDTag,
     capitalize_lemma,
     feats_to_str,
@@ -173,10 +174,19 @@ def _analyze(word: str) -> tuple[Reading, ...]:
         sources.setdefault(tag, source)
     total = sum(score for _, score in merged) or 1.0
     readings = tuple(
-        Reading(tag.lemma, tag.upos, tag.feats, round(score / total, 6), sources[tag])
+        Reading(_unstressed(tag.lemma), tag.upos, tag.feats, round(score / total, 6), sources[tag])
         for tag, score in merged
     )
-    return readings or (Reading(form, "X", "_", 1.0, "shape:empty"),)
+    return readings or (Reading(_unstressed(form), "X", "_", 1.0, "shape:empty"),)
+
+
+def _unstressed(lemma: str) -> str:
+    """A lemma never carries a stress mark. Only a token with nothing but stress marks (and
+    other invisible characters) keeps them in its analysed form, since nothing else is left
+    to analyse; its lemma is what remains without them, or ``_`` (CoNLL-U's unknown)."""
+    if STRESS not in lemma:
+        return lemma
+    return lemma.replace(STRESS, "") or "_"
 
 
 Scored = list[tuple[UDTag, float, str]]
