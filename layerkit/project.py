@@ -14,7 +14,14 @@ import pluggy
 from layerkit.config import ProjectConfig, load_config, resolve_db
 from layerkit.errors import PluginError, UsageError
 from layerkit.plugin.manager import blamed_on, call_hook, collect, get_plugin_manager
-from layerkit.plugin.types import ExportContext, Exporter, ExportReport, Importer, Preannotator
+from layerkit.plugin.types import (
+    ExportContext,
+    ExportError,
+    Exporter,
+    ExportReport,
+    Importer,
+    Preannotator,
+)
 from layerkit.schema import SchemaRegistry
 
 if TYPE_CHECKING:
@@ -80,8 +87,16 @@ class Project:
         from layerkit.plugin.reader import StoreReader
 
         owner = self.owners.get(("exporter", name), "?")
-        with blamed_on(owner, f"exporter {name!r}", output=out):
-            return exporter.export(StoreReader(store), out, context)
+        try:
+            with blamed_on(owner, f"exporter {name!r}", output=out, passing=(OSError,)):
+                return exporter.export(StoreReader(store), out, context)
+        except OSError as exc:  # the file system's refusal (no space, no folder), not a bug
+            where = f" ({exc.filename})" if exc.filename else ""
+            raise ExportError(
+                f"cannot write {out}: {exc.strerror or exc}{where}.",
+                hint="The output's folder must exist and be writable, with space left on its "
+                "disk; nothing was written.",
+            ) from exc
 
     def _annotation_saved(self, annotation: dict[str, object], action: str) -> None:
         call_hook(self.pm, "annotation_saved", annotation=annotation, action=action)

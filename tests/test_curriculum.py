@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import itertools
 import json
@@ -808,6 +809,33 @@ def test_a_failure_in_a_worker_stops_the_export(
     with pytest.raises(LayerkitError, match=r"semantic\.sloppy") as info:
         export(project, tmp_path / "out", jobs=2)
     assert "undeclared" in info.value.message and info.value.hint
+    assert not (tmp_path / "out").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+@pytest.mark.parametrize("where", ["worker", "writer"])
+def test_a_full_disk_is_an_export_error_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """The file system refusing a write (here: no space left, in a worker's part file or in
+    the stage file) is reported as an export error naming the output and the reason, not as
+    the exporter plugin's bug; nothing is left behind."""
+    from layerkit.curriculum.output import Chunk, JsonlWriter
+
+    project = _duplicated_corpus(tmp_path)
+    monkeypatch.setattr(Builder, "batch_size", 3)
+
+    def full(self: Any, *args: Any) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "stage.jsonl")
+
+    monkeypatch.setattr(
+        *((Chunk, "spill") if where == "worker" else (JsonlWriter, "_copy_part")), full
+    )
+    with pytest.raises(LayerkitError) as info:
+        export(project, tmp_path / "out", jobs=2)
+    assert info.value.title == "Export failed"
+    assert "No space left on device" in info.value.message and "out" in info.value.message
+    assert "plugin" not in info.value.hint
     assert not (tmp_path / "out").exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
