@@ -16,8 +16,8 @@ from layerkit.errors import PluginError, UsageError
 from layerkit.plugin.manager import blamed_on, call_hook, collect, get_plugin_manager
 from layerkit.plugin.types import (
     ExportContext,
-    ExportError,
     Exporter,
+    ExportError,
     ExportReport,
     Importer,
     Preannotator,
