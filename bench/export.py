@@ -10,7 +10,9 @@ annotations a paragraph in the shared layers, which the export reads, and ~110 m
 annotation's private copies), each copy made unique by a marker at its end, ten paragraphs a
 document. Each export runs in a fresh process, so its peak resident memory (ru_maxrss) is the
 export's own (worker_MiB: the largest worker process, if any); flat memory means the figures
-do not grow from 10k to 100k paragraphs. Goal: >= 20k records/s, flat memory.
+do not grow from 10k to 100k paragraphs. ``cpu_s`` is the exporting process's CPU time (user
+and system) during the export, ``workers_cpu_s`` its workers' together: on a machine whose
+cores are all busy, records/s follows their sum. Goal: >= 20k records/s, flat memory.
 
 Latest (2026-12-05, eleventh session, this 2-core machine, ``--jobs 2``; workers write part
 files): 10k paragraphs, 70,001 records, 13,900-14,500 records/s (69 MiB + a worker's 103 MiB);
@@ -121,16 +123,26 @@ def child(db: Path, out: Path, jobs: int | None) -> None:
 
     project = Project.load(str(db))
     with project.open_store() as store:
+        before = resource.getrusage(resource.RUSAGE_SELF)
         started = time.perf_counter()
         report = project.export("sft", store, out, {"jobs": jobs})
         seconds = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_SELF)
     records = sum(n for what, n in report.counts.items() if what.endswith("records"))
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    # The largest worker process, if the export started any.
-    worker_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    peak_mib = after.ru_maxrss / 1024
+    # The workers, if the export started any: the largest one's peak, and their CPU together.
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN)
     written = sum(p.stat().st_size for p in out.iterdir())
     figures = {"records": records, "seconds": seconds, "peak_mib": peak_mib}
-    print(json.dumps({**figures, "worker_mib": worker_mib, "mib": written / 2**20}))
+    cpu = {
+        "cpu_s": after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime,
+        "workers_cpu_s": workers.ru_utime + workers.ru_stime,
+    }
+    print(
+        json.dumps(
+            {**figures, "worker_mib": workers.ru_maxrss / 1024, "mib": written / 2**20, **cpu}
+        )
+    )
 
 
 def main() -> None:
@@ -152,7 +164,7 @@ def main() -> None:
     db = work / "bench.db"
     print(
         "paragraphs  build_s  export_s  records  records/s  written_MiB  MiB/s  peak_MiB"
-        "  worker_MiB"
+        "  worker_MiB  cpu_s  workers_cpu_s"
     )
     try:
         for size in (int(s) for s in args.sizes.split(",")):
@@ -171,7 +183,8 @@ def main() -> None:
             print(
                 f"{size:>10}  {build:7.1f}  {figures['seconds']:8.1f}  {figures['records']:7}  "
                 f"{rate:9.0f}  {figures['mib']:11.0f}  {figures['mib'] / figures['seconds']:5.1f}  "
-                f"{figures['peak_mib']:8.1f}  {figures['worker_mib']:10.1f}",
+                f"{figures['peak_mib']:8.1f}  {figures['worker_mib']:10.1f}  "
+                f"{figures['cpu_s']:5.1f}  {figures['workers_cpu_s']:13.1f}",
                 flush=True,
             )
             shutil.rmtree(out, ignore_errors=True)
