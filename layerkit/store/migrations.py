@@ -412,7 +412,7 @@ def is_modelled_table(name: str) -> bool:
     """Whether ``models.py`` describes the table: FTS5's virtual table and its shadow tables
     (``paragraphs_fts_data`` ...) and the annotation snapshots (``snapshots.py``) are made by
     raw DDL and have no model."""
-    return not name.startswith((FTS_TABLE, "annotation_snapshots"))
+    return not name.startswith((FTS_TABLE, snapshots.TABLE))  # (the stale table's name too)
 
 
 def is_modelled_index(name: str) -> bool:
