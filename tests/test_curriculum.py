@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -654,31 +655,42 @@ def test_worker_processes_write_the_same_files(
     assert report.counts == export(project, tmp_path / "again", jobs=1, seed=3)[1].counts
 
 
-def test_the_snapshot_is_taken_once_while_workers_encode(
+def test_the_snapshot_is_taken_once_by_a_worker_before_any_chunk_is_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With workers, the manifest's store snapshot is taken once, after every worker has its
-    first batch and before any chunk is written; with more workers than batches too."""
+    """With workers, the manifest's store snapshot is taken once, by a worker process (not by
+    the exporting one, whose scan between batches left the workers idle), starting before any
+    chunk is written; with more workers than batches too."""
     from layerkit.curriculum import build as build_module
     from layerkit.store import corpus
 
     project = _duplicated_corpus(tmp_path)
-    events: list[str] = []
+    log = tmp_path / "events.log"  # written by whichever process takes the snapshot
     snapshot = corpus.snapshot
-    monkeypatch.setattr(
-        corpus, "snapshot", lambda store: events.append("snapshot") or snapshot(store)
-    )
+
+    def logged(store: Store) -> dict:
+        with log.open("a") as handle:
+            handle.write(f"snapshot {os.getpid()} {time.monotonic()}\n")
+        return snapshot(store)
+
+    monkeypatch.setattr(corpus, "snapshot", logged)
+    chunks: list[float] = []
     merge = build_module.Builder._merge
     monkeypatch.setattr(
         build_module.Builder,
         "_merge",
-        lambda self, batch: events.append("chunk") or merge(self, batch),
+        lambda self, batch: chunks.append(time.monotonic()) or merge(self, batch),
     )
     for batch_size, batches in ((3, 7), (8, 3)):  # 20 paragraphs
-        events.clear()
+        log.write_text("")
+        chunks.clear()
         monkeypatch.setattr(Builder, "batch_size", batch_size)
         manifest, _ = export(project, tmp_path / f"out{batch_size}", jobs=4, seed=3)
-        assert events == ["snapshot"] + ["chunk"] * batches
+        taken = [line.split() for line in log.read_text().splitlines()]
+        assert len(taken) == 1  # once
+        (_, pid, started), *_ = taken
+        assert int(pid) != os.getpid()  # by a worker
+        assert len(chunks) == batches and float(started) < min(chunks)
         with project.open_store() as store:
             assert manifest["store_snapshot"] == snapshot(store)
 
