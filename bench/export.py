@@ -14,7 +14,12 @@ do not grow from 10k to 100k paragraphs. ``cpu_s`` is the exporting process's CP
 and system) during the export, ``workers_cpu_s`` its workers' together: on a machine whose
 cores are all busy, records/s follows their sum. Goal: >= 20k records/s, flat memory.
 
-Latest (2026-12-05, eleventh session, this 2-core machine, ``--jobs 2``; workers write part
+Latest (2026-12-05, twelfth session, this 2-core machine, ``--jobs 2``; a worker takes the
+store's snapshot beside the first batches): 10k paragraphs, 70,001 records, 14,300-15,000
+records/s; 100k, 700,000 records, 14,590 records/s twice (48.0 s), against 50.3-53.5 s for the
+code before in the same sitting (1.53x b687a0a's 9,519; the goal's ratio: about 15,900).
+
+Before (2026-12-05, eleventh session, this 2-core machine, ``--jobs 2``; workers write part
 files): 10k paragraphs, 70,001 records, 13,900-14,500 records/s (69 MiB + a worker's 103 MiB);
 100k, 700,000 records, 13,500-13,700 records/s (80 MiB + 114 MiB), against 10,300-11,600 for the
 code before in the same sitting and 9,500 for b687a0a (the goal's ratio there: about 15,900).
