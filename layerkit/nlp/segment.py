@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from layerkit.nlp.regroup import regroup
+
 if TYPE_CHECKING:
     from spacy.language import Language
     from spacy.tokens import Doc
@@ -129,7 +131,7 @@ def _has_long_run(text: str) -> bool:
 def _short(nlp: Language, texts: list[str]) -> Iterator[Segmentation]:
     for doc in nlp.pipe(texts, batch_size=max(1, len(texts))):
         sentences = [s for s in _sentences(doc, 0) if s]
-        yield _segmentation(sentences)
+        yield _segmentation(regroup(doc.text, sentences))
 
 
 def _sentences(doc: Doc, offset: int) -> list[list[Span]]:
@@ -157,7 +159,7 @@ def _long(nlp: Language, text: str) -> Segmentation:
         sentences.append(tokens)
         pos = run.end()
     _segment_region(nlp, text, pos, len(text), sentences)
-    return _segmentation([s for s in sentences if s])
+    return _segmentation(regroup(text, [s for s in sentences if s]))
 
 
 def _segment_region(nlp: Language, text: str, start: int, end: int, out: list[list[Span]]) -> None:

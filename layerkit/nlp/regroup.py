@@ -1,0 +1,144 @@
+"""Tokens spaCy cuts where Russian UD keeps one (and one it keeps where UD cuts), mended.
+
+spaCy's Russian tokenizer splits off symbols and punctuation one character at a time. In social
+media text that leaves tokens UD never has, some of them invisible on an annotator's screen:
+
+- an emoji's variation selector (❤ + U+FE0F), skin tone (👍 + 🏽), zero-width joiner
+  (👨 + U+200D + 👩) and each letter of a flag (🇷 + 🇺) become tokens of their own; UD Taiga
+  keeps a run of emoji written without a space as one token (``🌊🥰``, ``😍😍😍``);
+- ``!!!``, ``?!``, ``!..``, ``?...`` become one token a character (UD Taiga and Poetry keep the
+  run: 36 ``!!!``, 19 ``!..``, 9 ``!!`` in Taiga's dev and extra files);
+- a smiley ``)))`` becomes three brackets (Taiga: one token), and a hashtag or mention
+  ``#сочи``, ``@user`` two tokens (Taiga: one);
+- ``т. е.``, ``и т. д.`` and ``XIX в.`` lose their abbreviations' periods (``т`` + ``.``);
+- HTML entities left in a text (``&lt;``, ``&#39;&#39;``: UD GSD and Poetry keep them as one
+  token) and typewriter quotes ````` `` ````` and ``''`` fall apart;
+- the other way, a hyphen written at the end of a word before a space (``Фото- чудо``) is a
+  dash and a token of its own in UD, where spaCy leaves it on the word.
+
+Hyphenated words (``кто-то``, ``Санкт-Петербург``) stay whole, as in UD GSD and SynTagRus
+(Taiga splits them; the store keeps one convention).
+
+Measured with ``layerkit.nlp.segment`` on the raw ``# text`` of the UD files in
+``shared/data/ud`` (token F1 against the gold tokens; see docs/lexical.md). Offsets stay
+code-point offsets into the unchanged text: tokens are only joined or cut, never moved.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterator
+
+Span = tuple[int, int]
+
+# Emoji and what binds to them: pictographs and symbols, skin tones, variation selectors, the
+# zero-width joiner, regional-indicator letters (flags), the keycap mark and tag characters.
+_EMOJI_CHARS = (
+    "\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\u2300-\u23ff"
+    "\u200d\ufe0e\ufe0f\u20e3\U000e0020-\U000e007f"
+)
+_EMOJI = re.compile(f"[{_EMOJI_CHARS}]+")
+_BANG = re.compile(r"[!?.…]+")  # end-of-sentence marks, repeated or mixed
+# runs a token of their own however spaCy cuts them: HTML entities, typewriter quotes
+_WHOLE = re.compile(r"(?:&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[a-zA-Z]+);)+|``|''")
+_NUMERAL = re.compile(r"[0-9]+|[IVXLC]+")
+#: abbreviations after ``т.`` (т. е., т. д., т. п., т. к., т. н., в т. ч.)
+_AFTER_T = frozenset("деёпкнч")
+_CANDIDATE = re.compile(
+    f"[{_EMOJI_CHARS}]|[!?.…][!?.…]|\\)\\)|\\(\\(|[#@]\\w|\\w-(?:\\s|$)"
+    r"|&#?\w+;|``|''|(?<!\w)[тТвВ]\."
+)
+
+
+def regroup(text: str, sentences: list[list[Span]]) -> list[list[Span]]:
+    """``sentences`` (token spans of each sentence, in order) with tokens joined and cut as UD
+    has them (see the module docstring); a token joined across a sentence boundary stays in
+    the earlier sentence. Text with nothing to mend costs one regular-expression search."""
+    if not _CANDIDATE.search(text):
+        return sentences
+    whole = {m.start(): m.end() for m in _WHOLE.finditer(text)}
+    cuts = sorted({*whole, *whole.values()})
+    tokens: list[tuple[int, int, int]] = []  # (start, end, sentence index)
+    until = -1  # the end of a run being kept whole
+    for index, sentence in enumerate(sentences):
+        for start, end in _cut(sentence, cuts):
+            if tokens:
+                last_start, last_end, last_index = tokens[-1]
+                if last_end == start and (
+                    end <= until or _joins(text, tokens, last_start, start, end)
+                ):
+                    tokens[-1] = (last_start, end, last_index)
+                    continue
+            tokens.append((start, end, index))
+            until = whole.get(start, -1)
+    out: list[list[Span]] = [[] for _ in sentences]
+    for start, end, index in tokens:
+        out[index].extend(_cut_trailing_hyphen(text, start, end))
+    return [sentence for sentence in out if sentence]
+
+
+def _cut(sentence: list[Span], cuts: list[int]) -> Iterator[Span]:
+    """The sentence's tokens, each cut where a run kept whole starts or ends inside it
+    (``регги&#39;&#39;``: spaCy leaves the entity on the word)."""
+    for start, end in sentence:
+        i = bisect.bisect_right(cuts, start)
+        while i < len(cuts) and cuts[i] < end:
+            yield start, cuts[i]
+            start = cuts[i]
+            i += 1
+        yield start, end
+
+
+def _joins(
+    text: str, tokens: list[tuple[int, int, int]], first_start: int, start: int, end: int
+) -> bool:
+    """Whether the token ``text[start:end]`` belongs to the one before it (the last of
+    ``tokens``), which starts at ``first_start`` and ends at ``start`` (no space between)."""
+    first, second = text[first_start:start], text[start:end]
+    if second == "." and len(first) <= 2:
+        return _abbreviation(text, tokens, first)
+    if _EMOJI.fullmatch(first) and _EMOJI.fullmatch(second):
+        return True
+    if _BANG.fullmatch(first) and _BANG.fullmatch(second):
+        return True
+    if first in ("#", "@"):
+        return second[:1].isalnum() or second[:1] == "_"
+    if second == ")" and set(first) == {")"}:
+        # a smiley, not brackets closing: no bracket before it is left open
+        return text.count("(", 0, first_start) <= text.count(")", 0, first_start)
+    if second == "(" and set(first) == {"("}:
+        run_end = end
+        while text[run_end : run_end + 1] == "(":
+            run_end += 1
+        after = text[run_end : run_end + 1]
+        return not after or after.isspace()  # ((( before a space: a sad smiley, opening nothing
+    return False
+
+
+def _abbreviation(text: str, tokens: list[tuple[int, int, int]], word: str) -> bool:
+    """Whether ``word`` followed by a period is one of the abbreviations UD keeps with it:
+    ``т.`` (never a word of its own), a letter after ``т.`` (``т. е.``), ``в.``/``вв.``
+    (century) after a numeral (``XIX в.``)."""
+    lower = word.lower()
+    if lower == "т":
+        return True
+    before = text[tokens[-2][0] : tokens[-2][1]] if len(tokens) > 1 else ""
+    if lower in _AFTER_T and len(lower) == 1:
+        return before.lower() == "т."
+    if lower in ("в", "вв"):
+        return _NUMERAL.fullmatch(before) is not None
+    return False
+
+
+def _cut_trailing_hyphen(text: str, start: int, end: int) -> list[Span]:
+    """A word with a hyphen at its end, before a space or the end of the text, is the word and
+    a dash (``Фото- чудо``); anything else is left as it is."""
+    if (
+        end - start >= 2
+        and text[end - 1] == "-"
+        and text[end - 2].isalpha()
+        and (end == len(text) or text[end].isspace())
+    ):
+        return [(start, end - 1), (end - 1, end)]
+    return [(start, end)]
