@@ -272,3 +272,14 @@ def _ud_token_f1(path: str) -> float:
 )
 def test_tokens_match_ud_dev_files(path: str, floor: float) -> None:
     assert _ud_token_f1(path) >= floor
+
+
+def test_emoji_after_a_sentence_end_close_that_sentence() -> None:
+    text = "Безумно красиво! 😍😍😍 Зато холодно. Ну и ладно)))"
+    seg = segment(text)
+    assert [text[a:b] for a, b in seg.sentences] == [
+        "Безумно красиво! 😍😍😍",
+        "Зато холодно.",
+        "Ну и ладно)))",
+    ]
+    _check_offsets(text, seg)

@@ -20,13 +20,14 @@ Hyphenated words (``кто-то``, ``Санкт-Петербург``) stay whole
 (Taiga splits them; the store keeps one convention).
 
 Measured with ``layerkit.nlp.segment`` on the raw ``# text`` of the UD files in
-``shared/data/ud`` (token F1 against the gold tokens; see docs/lexical.md). Offsets stay
+``shared/data/ud`` (token F1 against the gold tokens: README, "Tokens as UD has them"). Offsets stay
 code-point offsets into the unchanged text: tokens are only joined or cut, never moved.
 """
 
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from collections.abc import Iterator
 
@@ -40,6 +41,7 @@ _EMOJI_CHARS = (
 )
 _EMOJI = re.compile(f"[{_EMOJI_CHARS}]+")
 _BANG = re.compile(r"[!?.…]+")  # end-of-sentence marks, repeated or mixed
+_SMILEY = re.compile(f"[{_EMOJI_CHARS}]+|\\)+|\\(+|[:;]-?[()DPdp]")
 # runs a token of their own however spaCy cuts them: HTML entities, typewriter quotes
 _WHOLE = re.compile(r"(?:&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[a-zA-Z]+);)+|``|''")
 _NUMERAL = re.compile(r"[0-9]+|[IVXLC]+")
@@ -75,7 +77,20 @@ def regroup(text: str, sentences: list[list[Span]]) -> list[list[Span]]:
     out: list[list[Span]] = [[] for _ in sentences]
     for start, end, index in tokens:
         out[index].extend(_cut_trailing_hyphen(text, start, end))
-    return [sentence for sentence in out if sentence]
+    kept = [sentence for sentence in out if sentence]
+    _close_with_emoji(text, kept)
+    return [sentence for sentence in kept if sentence]
+
+
+def _close_with_emoji(text: str, sentences: list[list[Span]]) -> None:
+    """Emoji and smileys right after a sentence's final ``!``, ``.`` or ``?`` end that sentence
+    (``Безумно красиво! 😍😍😍``), as in UD Taiga; spaCy's sentencizer starts the next one with
+    them. Moved in place; a sentence left empty is removed by the caller."""
+    for before, sentence in itertools.pairwise(sentences):
+        if not before or not _BANG.fullmatch(text[before[-1][0] : before[-1][1]]):
+            continue
+        while sentence and _SMILEY.fullmatch(text[sentence[0][0] : sentence[0][1]]):
+            before.append(sentence.pop(0))
 
 
 def _cut(sentence: list[Span], cuts: list[int]) -> Iterator[Span]:
