@@ -283,3 +283,13 @@ def test_emoji_after_a_sentence_end_close_that_sentence() -> None:
         "Ну и ладно)))",
     ]
     _check_offsets(text, seg)
+
+
+def test_an_abbreviations_period_before_lowercase_ends_no_sentence() -> None:
+    text = "Форма чашечки (т. е. слегка приподнята) хороша. В XIX в. было иначе. Как ты. и я."
+    assert [text[a:b] for a, b in segment(text).sentences] == [
+        "Форма чашечки (т. е. слегка приподнята) хороша.",
+        "В XIX в. было иначе.",
+        "Как ты.",  # no abbreviation: poetry and social media start sentences in lowercase
+        "и я.",
+    ]

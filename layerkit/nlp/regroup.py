@@ -16,6 +16,9 @@ media text that leaves tokens UD never has, some of them invisible on an annotat
 - the other way, a hyphen written at the end of a word before a space (``Фото- чудо``) is a
   dash and a token of its own in UD, where spaCy leaves it on the word.
 
+Sentences are mended too: emoji right after a sentence's final mark end that sentence, and an
+abbreviation's period before a lowercase word (``т. е. слегка``) ends none.
+
 Hyphenated words (``кто-то``, ``Санкт-Петербург``) stay whole, as in UD GSD and SynTagRus
 (Taiga splits them; the store keeps one convention).
 
@@ -47,6 +50,12 @@ _WHOLE = re.compile(r"(?:&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[a-zA-Z]+);)+|``|''")
 _NUMERAL = re.compile(r"[0-9]+|[IVXLC]+")
 #: abbreviations after ``т.`` (т. е., т. д., т. п., т. к., т. н., в т. ч.)
 _AFTER_T = frozenset("деёпкнч")
+#: abbreviations whose period ends no sentence when lowercase follows
+_ABBREVIATION_WORDS = (
+    "т е д п к н ч в вв г гг см ср рис стр ст ул им др пр проч тыс млн млрд руб коп кв обл "
+    "гл прим примеч напр англ лат франц фр нем греч букв сокр ок св ж м о р пос дер"
+)
+_ABBREVIATIONS = frozenset(_ABBREVIATION_WORDS.split())
 _CANDIDATE = re.compile(
     f"[{_EMOJI_CHARS}]|[!?.…][!?.…]|\\)\\)|\\(\\(|[#@]\\w|\\w-(?:\\s|$)"
     r"|&#?\w+;|``|''|(?<!\w)[тТвВ]\."
@@ -58,7 +67,7 @@ def regroup(text: str, sentences: list[list[Span]]) -> list[list[Span]]:
     has them (see the module docstring); a token joined across a sentence boundary stays in
     the earlier sentence. Text with nothing to mend costs one regular-expression search."""
     if not _CANDIDATE.search(text):
-        return sentences
+        return _join_after_abbreviations(text, sentences)
     whole = {m.start(): m.end() for m in _WHOLE.finditer(text)}
     cuts = sorted({*whole, *whole.values()})
     tokens: list[tuple[int, int, int]] = []  # (start, end, sentence index)
@@ -79,7 +88,32 @@ def regroup(text: str, sentences: list[list[Span]]) -> list[list[Span]]:
         out[index].extend(_cut_trailing_hyphen(text, start, end))
     kept = [sentence for sentence in out if sentence]
     _close_with_emoji(text, kept)
-    return [sentence for sentence in kept if sentence]
+    return _join_after_abbreviations(text, [sentence for sentence in kept if sentence])
+
+
+def _join_after_abbreviations(text: str, sentences: list[list[Span]]) -> list[list[Span]]:
+    """Sentences spaCy's sentencizer ended at an abbreviation's period joined again: one that
+    starts in lowercase after an abbreviation (``(т. е. слегка``, ``XIX в. было``, ``см.
+    рис.``) goes on. (Any period before lowercase would be wrong as often as right in UD's
+    poetry and social media, where sentences do start in lowercase.)"""
+    joined: list[list[Span]] = []
+    for sentence in sentences:
+        if joined and _goes_on(text, joined[-1], sentence):
+            joined[-1].extend(sentence)
+        else:
+            joined.append(sentence)
+    return joined
+
+
+def _goes_on(text: str, before: list[Span], sentence: list[Span]) -> bool:
+    """Whether ``sentence`` continues ``before``: it starts in lowercase after the period of
+    an abbreviation (one token, ``т.``, or a word and its period)."""
+    if not text[sentence[0][0] : sentence[0][0] + 1].islower():
+        return False
+    last = text[before[-1][0] : before[-1][1]]
+    if last == "." and len(before) > 1 and before[-2][1] == before[-1][0]:
+        last = text[before[-2][0] : before[-1][1]]
+    return last.endswith(".") and last[:-1].lower() in _ABBREVIATIONS
 
 
 def _close_with_emoji(text: str, sentences: list[list[Span]]) -> None:
