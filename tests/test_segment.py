@@ -91,8 +91,8 @@ def _check_offsets(text: str, seg: Segmentation) -> None:
     assert all(text[a:b].strip() == text[a:b] for a, b in seg.tokens)
     assert all(seg.tokens[i][1] <= seg.tokens[i + 1][0] for i in range(len(seg.tokens) - 1))
     assert sum(len(t) for t in sentence_tokens(seg)) == len(seg.tokens)
-    # every character that is not whitespace is in a token
-    # (a token may hold a space: spaCy's special cases such as "и др.")
+    # every character that is not whitespace is in a token, and no token holds whitespace
+    assert not any(c.isspace() for a, b in seg.tokens for c in text[a:b])
     nonspace = sum(not c.isspace() for a, b in seg.tokens for c in text[a:b])
     assert nonspace == sum(not c.isspace() for c in text)
 
@@ -293,3 +293,23 @@ def test_an_abbreviations_period_before_lowercase_ends_no_sentence() -> None:
         "Как ты.",  # no abbreviation: poetry and social media start sentences in lowercase
         "и я.",
     ]
+
+
+def test_sentences_end_after_a_closing_abbreviation_and_never_inside_t_e() -> None:
+    text = "Груши, сливы и т. д. Конец. Он, т. е. Иван, пришёл. Были Стив и др. Они пели."
+    assert [text[a:b] for a, b in segment(text).sentences] == [
+        "Груши, сливы и т. д.",
+        "Конец.",
+        "Он, т. е. Иван, пришёл.",
+        "Были Стив и др.",
+        "Они пели.",
+    ]
+
+
+def test_no_token_holds_a_space() -> None:
+    """spaCy's special cases (``и др.``, ``и т.д.``, ``д-р биол. наук``) are one token each
+    there; a CoNLL-U FORM of Russian may hold no space, so they are cut at their spaces."""
+    text = "Роберт и др., д-р биол. наук, и т.д. до н.э."
+    words = _words(text)
+    assert not [w for w in words if any(c.isspace() for c in w)]
+    assert {"и", "др.", "д-р", "биол.", "наук", "т.д.", "до", "н.э."} <= set(words)

@@ -16,8 +16,10 @@ media text that leaves tokens UD never has, some of them invisible on an annotat
 - the other way, a hyphen written at the end of a word before a space (``Фото- чудо``) is a
   dash and a token of its own in UD, where spaCy leaves it on the word.
 
-Sentences are mended too: emoji right after a sentence's final mark end that sentence, and an
-abbreviation's period before a lowercase word (``т. е. слегка``) ends none.
+Tokens that hold a space (spaCy's special cases ``и др.``, ``д-р биол. наук``) are cut at it:
+a CoNLL-U FORM of Russian may hold none. Sentences are mended too: emoji right after a
+sentence's final mark end that sentence, an abbreviation's period before a lowercase word
+(``т. е. слегка``) ends none, and ``и т. д.`` before a capital ends one.
 
 Hyphenated words (``кто-то``, ``Санкт-Петербург``) stay whole, as in UD GSD and SynTagRus
 (Taiga splits them; the store keeps one convention).
@@ -48,6 +50,8 @@ _SMILEY = re.compile(f"[{_EMOJI_CHARS}]+|\\)+|\\(+|[:;]-?[()DPdp]")
 # runs a token of their own however spaCy cuts them: HTML entities, typewriter quotes
 _WHOLE = re.compile(r"(?:&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[a-zA-Z]+);)+|``|''")
 _NUMERAL = re.compile(r"[0-9]+|[IVXLC]+")
+_SPACE = re.compile(r"\s")
+_WORD = re.compile(r"\S+")
 #: abbreviations after ``т.`` (т. е., т. д., т. п., т. к., т. н., в т. ч.)
 _AFTER_T = frozenset("деёпкнч")
 #: abbreviations whose period ends no sentence when lowercase follows
@@ -56,6 +60,14 @@ _ABBREVIATION_WORDS = (
     "гл прим примеч напр англ лат франц фр нем греч букв сокр ок св ж м о р пос дер"
 )
 _ABBREVIATIONS = frozenset(_ABBREVIATION_WORDS.split())
+#: abbreviations no sentence ends with (``т.``; ``см.``, ``ср.``: "see", "compare"), and
+#: those that end none after ``т.`` (т. е., т. к., т. н., в т. ч.)
+_NEVER_LAST = frozenset(["т.", "см.", "ср.", "напр."])
+_AFTER_T_LAST = frozenset(["е.", "к.", "н.", "ч."])
+#: abbreviations that close a list, and the word before them: a capital after them starts a
+#: sentence
+_CLOSING = {"д.": ("т.",), "п.": ("т.",), "др.": ("и",), "пр.": ("и",)}
+_CLOSING_SEEN = re.compile(r"(?<!\w)(?:д|п|др|пр)\.")
 _CANDIDATE = re.compile(
     f"[{_EMOJI_CHARS}]|[!?.…][!?.…]|\\)\\)|\\(\\(|[#@]\\w|\\w-(?:\\s|$)"
     r"|&#?\w+;|``|''|(?<!\w)[тТвВ]\."
@@ -66,6 +78,7 @@ def regroup(text: str, sentences: list[list[Span]]) -> list[list[Span]]:
     """``sentences`` (token spans of each sentence, in order) with tokens joined and cut as UD
     has them (see the module docstring); a token joined across a sentence boundary stays in
     the earlier sentence. Text with nothing to mend costs one regular-expression search."""
+    sentences = _cut_at_spaces(text, sentences)
     if not _CANDIDATE.search(text):
         return _join_after_abbreviations(text, sentences)
     whole = {m.start(): m.end() for m in _WHOLE.finditer(text)}
@@ -91,10 +104,33 @@ def regroup(text: str, sentences: list[list[Span]]) -> list[list[Span]]:
     return _join_after_abbreviations(text, [sentence for sentence in kept if sentence])
 
 
+def _split_after_closing_abbreviations(text: str, sentences: list[list[Span]]) -> list[list[Span]]:
+    """Sentences cut after ``и т. д.``, ``и т. п.``, ``и др.``, ``и пр.`` where a capital
+    follows: the abbreviation's period is the sentence's (spaCy keeps ``д.`` as one token and
+    its sentencizer ends no sentence there; UD ends nine sentences so and none goes on)."""
+    if not _CLOSING_SEEN.search(text):
+        return sentences
+    out: list[list[Span]] = []
+    for sentence in sentences:
+        start = 0
+        for i in range(1, len(sentence) - 1):
+            word = text[sentence[i][0] : sentence[i][1]]
+            if (
+                word in _CLOSING
+                and text[sentence[i - 1][0] : sentence[i - 1][1]].lower() in (_CLOSING[word])
+            ):
+                following = text[sentence[i + 1][0] : sentence[i + 1][0] + 1]
+                if following.isupper():
+                    out.append(sentence[start : i + 1])
+                    start = i + 1
+        out.append(sentence[start:])
+    return out
+
+
 def _join_after_abbreviations(text: str, sentences: list[list[Span]]) -> list[list[Span]]:
     """Sentences spaCy's sentencizer ended at an abbreviation's period joined again: one that
     starts in lowercase after an abbreviation (``(т. е. слегка``, ``XIX в. было``, ``см.
-    рис.``) goes on. (Any period before lowercase would be wrong as often as right in UD's
+    рис.``) goes on; then cut after the abbreviations that close a list. (Any period before lowercase would be wrong as often as right in UD's
     poetry and social media, where sentences do start in lowercase.)"""
     joined: list[list[Span]] = []
     for sentence in sentences:
@@ -102,18 +138,26 @@ def _join_after_abbreviations(text: str, sentences: list[list[Span]]) -> list[li
             joined[-1].extend(sentence)
         else:
             joined.append(sentence)
-    return joined
+    return _split_after_closing_abbreviations(text, joined)
 
 
 def _goes_on(text: str, before: list[Span], sentence: list[Span]) -> bool:
-    """Whether ``sentence`` continues ``before``: it starts in lowercase after the period of
-    an abbreviation (one token, ``т.``, or a word and its period)."""
-    if not text[sentence[0][0] : sentence[0][0] + 1].islower():
-        return False
+    """Whether ``sentence`` continues ``before``: ``before`` ends with an abbreviation that
+    ends no sentence (``т.``, ``т. е.``, ``см.``), or ``sentence`` starts in lowercase after the
+    period of any abbreviation (one token, ``т.``, or a word and its period)."""
     last = text[before[-1][0] : before[-1][1]]
     if last == "." and len(before) > 1 and before[-2][1] == before[-1][0]:
         last = text[before[-2][0] : before[-1][1]]
-    return last.endswith(".") and last[:-1].lower() in _ABBREVIATIONS
+    lower = last.lower()
+    if lower in _NEVER_LAST or (
+        lower in _AFTER_T_LAST
+        and len(before) > 1
+        and text[before[-2][0] : before[-2][1]].lower() == "т."
+    ):
+        return True
+    if not text[sentence[0][0] : sentence[0][0] + 1].islower():
+        return False
+    return last.endswith(".") and lower[:-1] in _ABBREVIATIONS
 
 
 def _close_with_emoji(text: str, sentences: list[list[Span]]) -> None:
@@ -125,6 +169,25 @@ def _close_with_emoji(text: str, sentences: list[list[Span]]) -> None:
             continue
         while sentence and _SMILEY.fullmatch(text[sentence[0][0] : sentence[0][1]]):
             before.append(sentence.pop(0))
+
+
+def _cut_at_spaces(text: str, sentences: list[list[Span]]) -> list[list[Span]]:
+    """Tokens cut where they hold whitespace: spaCy's special cases (``и др.``, ``и т.д.``,
+    ``д-р биол. наук``) are one token each, and a CoNLL-U FORM of Russian may hold no space
+    (the UD validator refuses one)."""
+    search = _SPACE.search
+    if not any(end - start > 2 and search(text, start, end) for s in sentences for start, end in s):
+        return sentences
+    out = []
+    for sentence in sentences:
+        tokens: list[Span] = []
+        for start, end in sentence:
+            if end - start > 2 and search(text, start, end):
+                tokens.extend(m.span() for m in _WORD.finditer(text, start, end))
+            else:
+                tokens.append((start, end))
+        out.append(tokens)
+    return out
 
 
 def _cut(sentence: list[Span], cuts: list[int]) -> Iterator[Span]:
