@@ -174,7 +174,7 @@ def _close_with_emoji(text: str, sentences: list[list[Span]]) -> None:
 def _cut_at_spaces(text: str, sentences: list[list[Span]]) -> list[list[Span]]:
     """Tokens cut where they hold whitespace: spaCy's special cases (``и др.``, ``и т.д.``,
     ``д-р биол. наук``) are one token each, and a CoNLL-U FORM of Russian may hold no space
-    (the UD validator refuses one)."""
+    (the UD validator refuses one at level 4: ``invalid-word-with-space``)."""
     search = _SPACE.search
     if not any(end - start > 2 and search(text, start, end) for s in sentences for start, end in s):
         return sentences
