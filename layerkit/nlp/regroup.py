@@ -21,8 +21,11 @@ a CoNLL-U FORM of Russian may hold none. Sentences are mended too: emoji right a
 sentence's final mark end that sentence, an abbreviation's period before a lowercase word
 (``т. е. слегка``) ends none, and ``и т. д.`` before a capital ends one.
 
-Hyphenated words (``кто-то``, ``Санкт-Петербург``) stay whole, as in UD GSD and SynTagRus
-(Taiga splits them; the store keeps one convention).
+Hyphenated words (``кто-то``, ``из-за``, ``северо-западная``) stay whole, as in UD Russian's
+treebanks; the particles ``-то``, ``-ка``, ``-де`` after a word that makes no indefinite pronoun
+with them are cut off (``наконец - то``, ``давай - ка``), as GSD, Taiga and Poetry have them.
+(Those three also cut compounds of two inflected words, ``правду-матку``, which no rule here
+tells from a dictionary word.)
 
 Measured with ``layerkit.nlp.segment`` on the raw ``# text`` of the UD files in
 ``shared/data/ud`` (token F1 against the gold tokens: README, "Tokens as UD has them"). Offsets stay
@@ -51,6 +54,15 @@ _SMILEY = re.compile(f"[{_EMOJI_CHARS}]+|\\)+|\\(+|[:;]-?[()DPdp]")
 _WHOLE = re.compile(r"(?:&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[a-zA-Z]+);)+|``|''")
 _NUMERAL = re.compile(r"[0-9]+|[IVXLC]+")
 _SPACE = re.compile(r"\s")
+_PARTICLE = re.compile(r"(\w+)-(то|ка|де)", re.IGNORECASE)
+#: the words that make an indefinite pronoun or adverb with ``-то`` (one token in UD)
+_INDEFINITE_WORDS = (
+    "кто кого кому кем ком что чего чему чем чём какой какая какое какие какого какому "
+    "каким каком какую каких какими где когда куда откуда почему зачем отчего как "
+    "чей чья чьё чье чьи чьего чьей чьему чьим чьём чьих чьими чью сколько скольких "
+    "скольким сколькими каков какова каково каковы"
+)
+_INDEFINITE_STEMS = frozenset(_INDEFINITE_WORDS.split())
 _WORD = re.compile(r"\S+")
 #: abbreviations after ``т.`` (т. е., т. д., т. п., т. к., т. н., в т. ч.)
 _AFTER_T = frozenset("деёпкнч")
@@ -70,7 +82,7 @@ _CLOSING = {"д.": ("т.",), "п.": ("т.",), "др.": ("и",), "пр.": ("и",)
 _CLOSING_SEEN = re.compile(r"(?<!\w)(?:д|п|др|пр)\.")
 _CANDIDATE = re.compile(
     f"[{_EMOJI_CHARS}]|[!?.…][!?.…]|\\)\\)|\\(\\(|[#@]\\w|\\w-(?:\\s|$)"
-    r"|&#?\w+;|``|''|(?<!\w)[тТвВ]\."
+    r"|&#?\w+;|``|''|(?<!\w)[тТвВ]\.|\w-(?:[тТ][оО]|[кК][аА]|[дД][еЕ])\b"
 )
 
 
@@ -98,7 +110,8 @@ def regroup(text: str, sentences: list[list[Span]]) -> list[list[Span]]:
             until = whole.get(start, -1)
     out: list[list[Span]] = [[] for _ in sentences]
     for start, end, index in tokens:
-        out[index].extend(_cut_trailing_hyphen(text, start, end))
+        for part in _cut_trailing_hyphen(text, start, end):
+            out[index].extend(_cut_particle(text, *part))
     kept = [sentence for sentence in out if sentence]
     _close_with_emoji(text, kept)
     return _join_after_abbreviations(text, [sentence for sentence in kept if sentence])
@@ -241,6 +254,17 @@ def _abbreviation(text: str, tokens: list[tuple[int, int, int]], word: str) -> b
     if lower in ("в", "вв"):
         return _NUMERAL.fullmatch(before) is not None
     return False
+
+
+def _cut_particle(text: str, start: int, end: int) -> list[Span]:
+    """A word and the particle ``-то``, ``-ка`` or ``-де`` after it are three tokens, as UD
+    has them (``наконец - то``, ``я - то``, ``давай - ка``), where the word is no pronoun that
+    makes an indefinite one with it (``кто-то``, ``какой-то``, ``где-то`` stay whole)."""
+    match = _PARTICLE.fullmatch(text, start, end)
+    if match is None or match.group(1).lower() in _INDEFINITE_STEMS:
+        return [(start, end)]
+    hyphen = match.start(2) - 1
+    return [(start, hyphen), (hyphen, hyphen + 1), (hyphen + 1, end)]
 
 
 def _cut_trailing_hyphen(text: str, start: int, end: int) -> list[Span]:
