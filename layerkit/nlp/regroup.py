@@ -28,8 +28,9 @@ with them are cut off (``наконец - то``, ``давай - ка``), as GSD
 tells from a dictionary word.)
 
 Measured with ``layerkit.nlp.segment`` on the raw ``# text`` of the UD files in
-``shared/data/ud`` (token F1 against the gold tokens: README, "Tokens as UD has them"). Offsets stay
-code-point offsets into the unchanged text: tokens are only joined or cut, never moved.
+``shared/data/ud`` (token F1 against the gold tokens: README, "Tokens as UD has them").
+Offsets stay code-point offsets into the unchanged text: tokens are only joined or cut, never
+moved.
 """
 
 from __future__ import annotations
@@ -143,8 +144,9 @@ def _split_after_closing_abbreviations(text: str, sentences: list[list[Span]]) -
 def _join_after_abbreviations(text: str, sentences: list[list[Span]]) -> list[list[Span]]:
     """Sentences spaCy's sentencizer ended at an abbreviation's period joined again: one that
     starts in lowercase after an abbreviation (``(т. е. слегка``, ``XIX в. было``, ``см.
-    рис.``) goes on; then cut after the abbreviations that close a list. (Any period before lowercase would be wrong as often as right in UD's
-    poetry and social media, where sentences do start in lowercase.)"""
+    рис.``) goes on; then cut after the abbreviations that close a list. (Any period before
+    lowercase would be wrong as often as right in UD's poetry and social media, where
+    sentences do start in lowercase.)"""
     joined: list[list[Span]] = []
     for sentence in sentences:
         if joined and _goes_on(text, joined[-1], sentence):
