@@ -1193,9 +1193,9 @@ async def test_token_editor_saves_lemma_upos_and_feats_as_one_undoable_edit(
         await pilot.press("ctrl+u", *"коро\u0301ч")  # a stress mark typed in is dropped
         await settle(pilot)
         await pilot.press("right")  # takes the completion from pymorphy3's lemmas
-        await pilot.press("down", "ctrl+u", "s", "c")
+        await pilot.press("down", "ctrl+u", "a", "d", "v")
         await settle(pilot)
-        await pilot.press("right")  # sc → SCONJ, from the schema's labels
+        await pilot.press("right")  # adv → ADV, from the schema's labels
         await pilot.press("tab", "ctrl+u", *"Degree=P")
         await settle(pilot)
         await pilot.press("right", *"|Ty")  # a reading's FEATS, then Typo=Yes from UD's list
@@ -1204,7 +1204,7 @@ async def test_token_editor_saves_lemma_upos_and_feats_as_one_undoable_edit(
         assert isinstance(app.screen, AnnotateScreen)
         after = {(a.start, a.end): a for a in rows(db, chat, "lexical")}[(8, 14)]
         assert (after.label, after.attrs["lemma"], after.attrs["feats"]) == (
-            "SCONJ",
+            "ADV",
             "короче",
             "Degree=Pos|Typo=Yes",
         )
@@ -1230,6 +1230,9 @@ async def test_token_editor_refuses_what_cannot_be_stored(db: Path, chat: int) -
         assert "Case is given twice" in rendered_text(edit.query("#token-error"))
         await pilot.press("ctrl+u", *"Degree=Pos|Case=Xyz", "enter")  # was saved
         assert "«Xyz» is not a value of Case" in rendered_text(edit.query("#token-error"))
+        await pilot.press("ctrl+u", *"Degree=Pos", "enter")  # UD has no Degree on an INTJ
+        shown = rendered_text(edit.query("#token-error"))
+        assert "no Degree=Pos with the UPOS INTJ" in shown and "goes with ADJ, ADV, NUM" in shown
         await pilot.press("up", "up", "ctrl+u", "enter")
         assert "The lemma is empty" in rendered_text(edit.query("#token-error"))
         await pilot.press("escape")  # closes without saving

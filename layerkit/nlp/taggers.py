@@ -85,10 +85,17 @@ class ConventionTagger:
 
     def tag(self, sentences: Sequence[Sequence[str]]) -> list[list[TokenAnalysis]]:
         from layerkit.nlp.conventions import convert
+        from layerkit.nlp.ud_features import only_permitted
 
         tagged = self.inner.tag(sentences)
-        if self.convention == "ud":
-            return tagged
+        if self.convention == "ud":  # only the features UD permits with the UPOS
+            return [
+                [
+                    TokenAnalysis(a.lemma, a.upos, only_permitted(a.upos, a.feats), a.confidence)
+                    for a in analyses
+                ]
+                for analyses in tagged
+            ]
         out = []
         for forms, analyses in zip(sentences, tagged, strict=True):
             row = []

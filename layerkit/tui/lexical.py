@@ -17,40 +17,14 @@ from dataclasses import dataclass
 from layerkit.errors import LayerkitError
 from layerkit.model import Annotation
 from layerkit.nlp.analyzer import analyze
+from layerkit.nlp.ud_features import feature_values, is_permitted, permitted_by_upos
 from layerkit.nlp.ud_map import STRESS, feats_from_str, feats_to_str
 from layerkit.schema.models import LayerSchema, SchemaField
 from layerkit.tui.model import ParagraphData
 
-# The features and values of the UD Russian treebanks (universaldependencies.org/ru/feat/),
-# including the ones the house tagger writes (ExtPos, InflClass, NameType=Pro/Prs). It lives
-# here because layerkit/ud.py only has UPOS so far; features seen in the store are added to it.
-UD_FEATURES: dict[str, tuple[str, ...]] = {
-    "Abbr": ("Yes",),
-    "Animacy": ("Anim", "Inan"),
-    "Aspect": ("Imp", "Perf"),
-    "Case": ("Nom", "Gen", "Dat", "Acc", "Ins", "Loc", "Par", "Voc"),
-    "Degree": ("Pos", "Cmp", "Sup"),
-    "ExtPos": ("ADJ", "ADP", "ADV", "CCONJ", "DET", "PRON", "SCONJ"),
-    "Foreign": ("Yes",),
-    "Gender": ("Masc", "Fem", "Neut"),
-    "Hyph": ("Yes",),
-    "InflClass": ("Ind",),
-    "Mood": ("Ind", "Imp", "Cnd"),
-    "NameType": ("Giv", "Sur", "Pat", "Geo", "Com", "Pro", "Prs", "Oth"),
-    "NumForm": ("Word", "Digit", "Combi", "Roman"),
-    "NumType": ("Card", "Ord"),
-    "Number": ("Sing", "Plur"),
-    "Person": ("1", "2", "3"),
-    "Polarity": ("Neg",),
-    "Poss": ("Yes",),
-    "PronType": ("Prs", "Dem", "Tot", "Rel", "Int", "Ind", "Neg", "Rcp", "Emp", "Exc"),
-    "Reflex": ("Yes",),
-    "Tense": ("Past", "Pres", "Fut"),
-    "Typo": ("Yes",),
-    "Variant": ("Short",),
-    "VerbForm": ("Fin", "Inf", "Part", "Conv"),
-    "Voice": ("Act", "Mid", "Pass"),
-}
+# The features and values of UD Russian (the UD validator's table: layerkit/nlp/ud_features.py);
+# features seen in the store are added to the completions.
+UD_FEATURES: dict[str, tuple[str, ...]] = feature_values()
 _FEATURE = re.compile(r"^[A-Z][A-Za-z0-9]*(\[[a-z0-9]+\])?=[A-Za-z0-9]+(,[A-Za-z0-9]+)*$")
 
 
@@ -122,7 +96,26 @@ def check_token_values(field: SchemaField, lemma: str, upos: str, feats: str) ->
             f"{upos or 'An empty UPOS'} is not a part of speech of {field.name}.",
             hint=f"One of: {' '.join(field.label_names)}.",
         )
-    return TokenValues(lemma, upos, normalise_feats(feats))
+    feats = normalise_feats(feats)
+    if feats != "_":
+        for item in feats.split("|"):
+            _check_with_upos(item, upos)
+    return TokenValues(lemma, upos, feats)
+
+
+def _check_with_upos(item: str, upos: str) -> None:
+    """Refuse a feature UD Russian does not permit with ``upos`` (``Degree`` on a PROPN): the
+    UD validator rejects it (level 4, ``feature-upos-not-permitted``)."""
+    for value in item.partition("=")[2].split(","):
+        name = item.partition("=")[0]
+        if not is_permitted(upos, f"{name}={value}"):
+            base = name.split("[", 1)[0]
+            with_upos = sorted(permitted_by_upos().get(base, {}))
+            raise TokenInputError(
+                f"UD Russian has no {name}={value} with the UPOS {upos}.",
+                hint=f"{base} goes with {', '.join(with_upos)}; "
+                "change the part of speech or leave the feature out.",
+            )
 
 
 def normalise_feats(feats: str) -> str:
