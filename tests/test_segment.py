@@ -286,6 +286,16 @@ def test_emoji_after_a_sentence_end_close_that_sentence() -> None:
     _check_offsets(text, seg)
 
 
+def test_a_smiley_before_a_capital_ends_a_sentence() -> None:
+    text = "Вчера было просто огонь))) Кто-то уже был? Ура 👍🏽 Петя пришёл (см. Рис) Да."
+    assert [text[a:b] for a, b in segment(text).sentences] == [
+        "Вчера было просто огонь)))",
+        "Кто-то уже был?",
+        "Ура 👍🏽",
+        "Петя пришёл (см. Рис) Да.",  # a bracket that closes something is no smiley
+    ]
+
+
 def test_an_abbreviations_period_before_lowercase_ends_no_sentence() -> None:
     text = "Форма чашечки (т. е. слегка приподнята) хороша. В XIX в. было иначе. Как ты. и я."
     assert [text[a:b] for a, b in segment(text).sentences] == [

@@ -18,8 +18,9 @@ media text that leaves tokens UD never has, some of them invisible on an annotat
 
 Tokens that hold a space (spaCy's special cases ``и др.``, ``д-р биол. наук``) are cut at it:
 a CoNLL-U FORM of Russian may hold none. Sentences are mended too: emoji right after a
-sentence's final mark end that sentence, an abbreviation's period before a lowercase word
-(``т. е. слегка``) ends none, and ``и т. д.`` before a capital ends one.
+sentence's final mark end that sentence, emoji or a smiley before a capital end one, an
+abbreviation's period before a lowercase word (``т. е. слегка``) ends none, and ``и т. д.``
+before a capital ends one.
 
 Hyphenated words (``кто-то``, ``из-за``, ``северо-западная``) stay whole, as in UD Russian's
 treebanks; the particles ``-то``, ``-ка``, ``-де`` after a word that makes no indefinite pronoun
@@ -115,7 +116,28 @@ def regroup(text: str, sentences: list[list[Span]]) -> list[list[Span]]:
             out[index].extend(_cut_particle(text, *part))
     kept = [sentence for sentence in out if sentence]
     _close_with_emoji(text, kept)
-    return _join_after_abbreviations(text, [sentence for sentence in kept if sentence])
+    kept = _split_after_smileys(text, [sentence for sentence in kept if sentence])
+    return _join_after_abbreviations(text, kept)
+
+
+def _split_after_smileys(text: str, sentences: list[list[Span]]) -> list[list[Span]]:
+    """Sentences cut after emoji or a smiley (``)))``) that follow a word and come before a
+    capital (``огонь))) Кто-то``): in UD's files 208 sentences end with one, and two go on
+    after one into a capital. spaCy's sentencizer ends sentences at punctuation only."""
+    out: list[list[Span]] = []
+    for sentence in sentences:
+        start = 0
+        for i in range(1, len(sentence) - 1):
+            if (
+                text[sentence[i + 1][0] : sentence[i + 1][0] + 1].isupper()
+                and _SMILEY.fullmatch(text[sentence[i][0] : sentence[i][1]])
+                and not _SMILEY.fullmatch(text[sentence[i + 1][0] : sentence[i + 1][1]])
+                and text[sentence[i][0] : sentence[i][1]] not in ("(", ")")
+            ):
+                out.append(sentence[start : i + 1])
+                start = i + 1
+        out.append(sentence[start:])
+    return out
 
 
 def _split_after_closing_abbreviations(text: str, sentences: list[list[Span]]) -> list[list[Span]]:
