@@ -172,8 +172,13 @@ def _segment_region(nlp: Language, text: str, start: int, end: int, out: list[li
     # its final punctuation (then only punctuation can still join it, as in spaCy's sentencizer)
     open_sentence: list[Span] | None = None
     ended = False
+    spaced = _spaced_special_cases(nlp)
     while pos < end:
-        cut = end if end - pos <= CHUNK_CHARS else _whitespace_cut(text, pos, pos + CHUNK_CHARS)
+        cut = (
+            end
+            if end - pos <= CHUNK_CHARS
+            else _whitespace_cut(text, pos, pos + CHUNK_CHARS, spaced)
+        )
         doc = nlp(text[pos:cut])
         sentences = [s for s in _sentences(doc, pos) if s]
         added: list[Span] = []
@@ -226,12 +231,40 @@ def _single_space_before(text: str, pos: int) -> bool:
     return pos >= 2 and text[pos - 1] == " " and not text[pos - 2].isspace()
 
 
-def _whitespace_cut(text: str, start: int, limit: int) -> int:
-    """The position after the last whitespace character in ``text[start:limit]``."""
-    for i in range(limit - 1, start, -1):
+def _whitespace_cut(
+    text: str, start: int, limit: int, spaced: re.Pattern[str] | None = None
+) -> int:
+    """The position after the last whitespace character in ``text[start:limit]`` that is not
+    inside one of ``spaced`` (spaCy's special cases that hold a space, ``д-р биол. наук``: cut
+    there, a chunk would tokenize them apart, where the whole text has them as one token)."""
+    i = limit - 1
+    while i > start:
         if text[i].isspace():
-            return i + 1
+            inside = None
+            if spaced is not None:
+                inside = next(
+                    (
+                        m
+                        for m in spaced.finditer(text, max(start, i - 60), min(len(text), i + 60))
+                        if m.start() < i < m.end()
+                    ),
+                    None,
+                )
+            if inside is None:
+                return i + 1
+            i = inside.start()
+        i -= 1
     return limit  # no whitespace at all (cannot happen in a region without long runs)
+
+
+@lru_cache(maxsize=4)
+def _spaced_special_cases(nlp: Language) -> re.Pattern[str] | None:
+    """spaCy's tokenizer special cases that hold whitespace (``и др.``), as one pattern."""
+    rules = getattr(nlp.tokenizer, "rules", None) or {}
+    spaced = sorted((r for r in rules if r.strip() and any(c.isspace() for c in r)), key=len)
+    if not spaced:
+        return None
+    return re.compile("|".join(re.escape(r) for r in reversed(spaced)))
 
 
 def sentence_tokens(seg: Segmentation) -> list[list[Span]]:
