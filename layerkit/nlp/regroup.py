@@ -56,6 +56,7 @@ _SMILEY = re.compile(f"[{_EMOJI_CHARS}]+|\\)+|\\(+|[:;]-?[()DPdp]")
 _WHOLE = re.compile(r"(?:&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[a-zA-Z]+);)+|``|''")
 _NUMERAL = re.compile(r"[0-9]+|[IVXLC]+")
 _SPACE = re.compile(r"\s")
+_PRICE = re.compile(r"([0-9]+(?:[.,][0-9]+)?)([₽$€£¥])(?:(/)(\w+))?")
 _PARTICLE = re.compile(r"(\w+)-(то|ка|де)", re.IGNORECASE)
 #: the words that make an indefinite pronoun or adverb with ``-то`` (one token in UD)
 _INDEFINITE_WORDS = (
@@ -83,7 +84,7 @@ _AFTER_T_LAST = frozenset(["е.", "к.", "н.", "ч."])
 _CLOSING = {"д.": ("т.",), "п.": ("т.",), "др.": ("и",), "пр.": ("и",)}
 _CLOSING_SEEN = re.compile(r"(?<!\w)(?:д|п|др|пр)\.")
 _CANDIDATE = re.compile(
-    f"[{_EMOJI_CHARS}]|[!?.…][!?.…]|\\)\\)|\\(\\(|[#@]\\w|\\w-(?:\\s|$)"
+    f"[{_EMOJI_CHARS}]|[!?.…][!?.…]|\\)\\)|\\(\\(|[#@]\\w|\\w[-/](?:\\s|$)|[0-9][₽$€£¥]"
     r"|&#?\w+;|``|''|(?<!\w)[тТвВ]\.|\w-(?:[тТ][оО]|[кК][аА]|[дД][еЕ])\b"
 )
 
@@ -292,13 +293,18 @@ def _cut_particle(text: str, start: int, end: int) -> list[Span]:
 
 
 def _cut_trailing_hyphen(text: str, start: int, end: int) -> list[Span]:
-    """A word with a hyphen at its end, before a space or the end of the text, is the word and
-    a dash (``Фото- чудо``); anything else is left as it is."""
+    """A word with a hyphen or a slash at its end, before a space or the end of the text, is
+    the word and a dash or slash (``Фото- чудо``; ``за/ ставень``, a line break in verse); a
+    price glued to its currency sign is a number, the sign, and a slash and word after it
+    (``13500₽/сутки``); anything else is left as it is."""
     if (
         end - start >= 2
-        and text[end - 1] == "-"
+        and text[end - 1] in "-/"
         and text[end - 2].isalpha()
         and (end == len(text) or text[end].isspace())
     ):
         return [(start, end - 1), (end - 1, end)]
+    price = _PRICE.fullmatch(text, start, end)
+    if price is not None:
+        return [span for i in range(1, 5) if (span := price.span(i)) != (-1, -1)]
     return [(start, end)]
