@@ -24,9 +24,9 @@ before a capital ends one.
 
 Hyphenated words (``кто-то``, ``из-за``, ``северо-западная``) stay whole, as in UD Russian's
 treebanks; the particles ``-то``, ``-ка``, ``-де`` after a word that makes no indefinite pronoun
-with them are cut off (``наконец - то``, ``давай - ка``), as GSD, Taiga and Poetry have them.
-(Those three also cut compounds of two inflected words, ``правду-матку``, which no rule here
-tells from a dictionary word.)
+with them are cut off (``наконец - то``, ``давай - ка``), and so are two words inflected
+together that the dictionary knows apart but not as one (``правду - матку``), as GSD, Taiga and
+Poetry have them.
 
 Measured with ``layerkit.nlp.segment`` on the raw ``# text`` of the UD files in
 ``shared/data/ud`` (token F1 against the gold tokens: README, "Tokens as UD has them").
@@ -40,6 +40,7 @@ import bisect
 import itertools
 import re
 from collections.abc import Iterator
+from typing import Any
 
 Span = tuple[int, int]
 
@@ -56,6 +57,7 @@ _SMILEY = re.compile(f"[{_EMOJI_CHARS}]+|\\)+|\\(+|[:;]-?[()DPdp]")
 _WHOLE = re.compile(r"(?:&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[a-zA-Z]+);)+|``|''")
 _NUMERAL = re.compile(r"[0-9]+|[IVXLC]+")
 _SPACE = re.compile(r"\s")
+_COMPOUND = re.compile(r"([а-яёА-ЯЁ]{2,})-([а-яёА-ЯЁ]{2,})")
 _PRICE = re.compile(r"([0-9]+(?:[.,][0-9]+)?)([₽$€£¥])(?:(/)(\w+))?")
 _PARTICLE = re.compile(r"(\w+)-(то|ка|де)", re.IGNORECASE)
 #: the words that make an indefinite pronoun or adverb with ``-то`` (one token in UD)
@@ -85,7 +87,7 @@ _CLOSING = {"д.": ("т.",), "п.": ("т.",), "др.": ("и",), "пр.": ("и",)
 _CLOSING_SEEN = re.compile(r"(?<!\w)(?:д|п|др|пр)\.")
 _CANDIDATE = re.compile(
     f"[{_EMOJI_CHARS}]|[!?.…][!?.…]|\\)\\)|\\(\\(|[#@]\\w|\\w[-/](?:\\s|$)|[0-9][₽$€£¥]"
-    r"|&#?\w+;|``|''|(?<!\w)[тТвВ]\.|\w-(?:[тТ][оО]|[кК][аА]|[дД][еЕ])\b"
+    r"|&#?\w+;|``|''|(?<!\w)[тТвВ]\.|\w-(?:[тТ][оО]|[кК][аА]|[дД][еЕ])\b|[а-яё]{2}-[а-яё]{2}"
 )
 
 
@@ -114,7 +116,8 @@ def regroup(text: str, sentences: list[list[Span]]) -> list[list[Span]]:
     out: list[list[Span]] = [[] for _ in sentences]
     for start, end, index in tokens:
         for part in _cut_trailing_hyphen(text, start, end):
-            out[index].extend(_cut_particle(text, *part))
+            for piece in _cut_particle(text, *part):
+                out[index].extend(_cut_compound(text, *piece))
     kept = [sentence for sentence in out if sentence]
     _close_with_emoji(text, kept)
     kept = _split_after_smileys(text, [sentence for sentence in kept if sentence])
@@ -290,6 +293,39 @@ def _cut_particle(text: str, start: int, end: int) -> list[Span]:
         return [(start, end)]
     hyphen = match.start(2) - 1
     return [(start, hyphen), (hyphen, hyphen + 1), (hyphen + 1, end)]
+
+
+def _cut_compound(text: str, start: int, end: int) -> list[Span]:
+    """Two words joined by a hyphen that the dictionary (pymorphy3's) knows apart but not
+    together, both inflected in a common case, are three tokens, as UD has them (``правду -
+    матку``, ``грусть - забота``, ``две - три``: "compounds whose first part inflects"). A
+    hyphenated word of the dictionary (``из-за``, ``по-моему``, ``интернет-магазин``), one
+    with a part it does not know (``северо-западная``, ``бизнес-ланч``) or whose first part
+    does not inflect with the second (``лечебно-оздоровительный``, ``лорд-адмирала``) stays
+    whole."""
+    match = _COMPOUND.fullmatch(text, start, end)
+    if match is None:
+        return [(start, end)]
+    from layerkit.nlp.analyzer import morph
+
+    analyzer = morph()
+    known = analyzer.word_is_known
+    first, second = match.group(1).lower(), match.group(2).lower()
+    if known(text[start:end].lower()) or not (known(first) and known(second)):
+        return [(start, end)]
+    if not _cases(analyzer, first) & _cases(analyzer, second):
+        return [(start, end)]  # no first part that inflects with the second (лорд-адмирала)
+    hyphen = match.end(1)
+    return [(start, hyphen), (hyphen, hyphen + 1), (hyphen + 1, end)]
+
+
+def _cases(analyzer: Any, word: str) -> set[str]:
+    """The cases pymorphy3 reads ``word`` in, but for words that never inflect (``мини``)."""
+    return {
+        str(parse.tag.case)
+        for parse in analyzer.parse(word)
+        if parse.tag.case is not None and "Fixd" not in parse.tag
+    }
 
 
 def _cut_trailing_hyphen(text: str, start: int, end: int) -> list[Span]:
