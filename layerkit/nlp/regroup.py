@@ -57,6 +57,7 @@ _SMILEY = re.compile(f"[{_EMOJI_CHARS}]+|\\)+|\\(+|[:;]-?[()DPdp]")
 _WHOLE = re.compile(r"(?:&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[a-zA-Z]+);)+|``|''")
 _NUMERAL = re.compile(r"[0-9]+|[IVXLC]+")
 _SPACE = re.compile(r"\s")
+_ABBREVIATION_PAIR = re.compile(r"[тТ]\.[депкнч]\.")
 _COMPOUND = re.compile(r"([а-яёА-ЯЁ]{2,})-([а-яёА-ЯЁ]{2,})")
 _PRICE = re.compile(r"([0-9]+(?:[.,][0-9]+)?)([₽$€£¥])(?:(/)(\w+))?")
 _PARTICLE = re.compile(r"(\w+)-(то|ка|де)", re.IGNORECASE)
@@ -117,7 +118,8 @@ def regroup(text: str, sentences: list[list[Span]]) -> list[list[Span]]:
     for start, end, index in tokens:
         for part in _cut_trailing_hyphen(text, start, end):
             for piece in _cut_particle(text, *part):
-                out[index].extend(_cut_compound(text, *piece))
+                for bit in _cut_compound(text, *piece):
+                    out[index].extend(_cut_abbreviation_pair(text, *bit))
     kept = [sentence for sentence in out if sentence]
     _close_with_emoji(text, kept)
     kept = _split_after_smileys(text, [sentence for sentence in kept if sentence])
@@ -293,6 +295,14 @@ def _cut_particle(text: str, start: int, end: int) -> list[Span]:
         return [(start, end)]
     hyphen = match.start(2) - 1
     return [(start, hyphen), (hyphen, hyphen + 1), (hyphen + 1, end)]
+
+
+def _cut_abbreviation_pair(text: str, start: int, end: int) -> list[Span]:
+    """``т.д.``, ``т.е.``, ``т.п.``, ``т.к.`` written without a space are two tokens, as
+    written with one (``т.`` ``д.``: UD Taiga; spaCy keeps them whole)."""
+    if end - start == 4 and _ABBREVIATION_PAIR.fullmatch(text, start, end):
+        return [(start, start + 2), (start + 2, end)]
+    return [(start, end)]
 
 
 def _cut_compound(text: str, start: int, end: int) -> list[Span]:
