@@ -116,10 +116,7 @@ def regroup(text: str, sentences: list[list[Span]]) -> list[list[Span]]:
             until = whole.get(start, -1)
     out: list[list[Span]] = [[] for _ in sentences]
     for start, end, index in tokens:
-        for part in _cut_trailing_hyphen(text, start, end):
-            for piece in _cut_particle(text, *part):
-                for bit in _cut_compound(text, *piece):
-                    out[index].extend(_cut_abbreviation_pair(text, *bit))
+        out[index].extend(_cut_token(text, start, end))
     kept = [sentence for sentence in out if sentence]
     _close_with_emoji(text, kept)
     kept = _split_after_smileys(text, [sentence for sentence in kept if sentence])
@@ -286,6 +283,15 @@ def _abbreviation(text: str, tokens: list[tuple[int, int, int]], word: str) -> b
     return False
 
 
+def _cut_token(text: str, start: int, end: int) -> list[Span]:
+    """The token ``text[start:end]`` cut where UD cuts it (each rule on the pieces of the one
+    before: a dash or slash at its end, a particle, a compound, ``т.д.``)."""
+    pieces = [(start, end)]
+    for cut in (_cut_marks, _cut_particle, _cut_compound, _cut_abbreviation_pair):
+        pieces = [piece for part in pieces for piece in cut(text, *part)]
+    return pieces
+
+
 def _cut_particle(text: str, start: int, end: int) -> list[Span]:
     """A word and the particle ``-то``, ``-ка`` or ``-де`` after it are three tokens, as UD
     has them (``наконец - то``, ``я - то``, ``давай - ка``), where the word is no pronoun that
@@ -338,7 +344,7 @@ def _cases(analyzer: Any, word: str) -> set[str]:
     }
 
 
-def _cut_trailing_hyphen(text: str, start: int, end: int) -> list[Span]:
+def _cut_marks(text: str, start: int, end: int) -> list[Span]:
     """A word with a hyphen or a slash at its end, before a space or the end of the text, is
     the word and a dash or slash (``Фото- чудо``; ``за/ ставень``, a line break in verse); a
     price glued to its currency sign is a number, the sign, and a slash and word after it
