@@ -226,6 +226,7 @@ def test_tokens_spacy_cuts_are_regrouped_as_ud_has_them(text: str, expected: lis
     ("text", "kept"),
     [
         ("(см. (рис. 1))", [")", ")"]),  # brackets that close something stay brackets
+        ("так))) и (см. это)) да", [")))", ")", ")"]),  # a smiley's brackets close nothing
         ("кто-то из Санкт-Петербурга", ["кто-то", "Санкт-Петербурга"]),  # hyphenated: whole
         ("из-за лорд-адмирала", ["из-за", "лорд-адмирала"]),  # a word; no common case
         ("лечебно-оздоровительный бизнес-ланч", ["лечебно-оздоровительный", "бизнес-ланч"]),
