@@ -60,7 +60,6 @@ _NUMERAL = re.compile(r"[0-9]+|[IVXLC]+")
 _SPACE = re.compile(r"\s")
 #: what a token that :func:`_cut_token` may cut holds: a hyphen, a slash, a currency sign, т.
 _CUTTABLE = re.compile(r"[-/₽$€£¥]|[тТ]\.")
-_ABBREVIATION_PAIR = re.compile(r"[тТ]\.[депкнч]\.")
 _COMPOUND = re.compile(r"([а-яёА-ЯЁ]{2,})-([а-яёА-ЯЁ]{2,})")
 _PRICE = re.compile(r"([0-9]+(?:[.,][0-9]+)?)([₽$€£¥])(?:(/)(\w+))?")
 _PARTICLE = re.compile(r"(\w+)-(то|ка|де)", re.IGNORECASE)
@@ -73,8 +72,13 @@ _INDEFINITE_WORDS = (
 )
 _INDEFINITE_STEMS = frozenset(_INDEFINITE_WORDS.split())
 _WORD = re.compile(r"\S+")
-#: abbreviations after ``т.`` (т. е., т. д., т. п., т. к., т. н., в т. ч.)
-_AFTER_T = frozenset("деёпкнч")
+#: the letters abbreviated after ``т.`` (т. д., т. е., т. п., т. к., т. н., в т. ч.), and
+#: those of them that close a list (т. д., т. п.: a capital after them starts a sentence);
+#: the lists below are made from these two
+_AFTER_T_LETTERS = "депкнч"
+_CLOSING_AFTER_T = "дп"
+_AFTER_T = frozenset(_AFTER_T_LETTERS + "ё")  # (ё: т. е. typed with ё)
+_ABBREVIATION_PAIR = re.compile(f"[тТ]\\.[{_AFTER_T_LETTERS}]\\.")  # т.д. without a space
 #: abbreviations whose period ends no sentence when lowercase follows
 _ABBREVIATION_WORDS = (
     "т е д п к н ч в вв г гг см ср рис стр ст ул им др пр проч тыс млн млрд руб коп кв обл "
@@ -84,11 +88,13 @@ _ABBREVIATIONS = frozenset(_ABBREVIATION_WORDS.split())
 #: abbreviations no sentence ends with (``т.``; ``см.``, ``ср.``: "see", "compare"), and
 #: those that end none after ``т.`` (т. е., т. к., т. н., в т. ч.)
 _NEVER_LAST = frozenset(["т.", "см.", "ср.", "напр."])
-_AFTER_T_LAST = frozenset(["е.", "к.", "н.", "ч."])
+_AFTER_T_LAST = frozenset(f"{c}." for c in _AFTER_T_LETTERS if c not in _CLOSING_AFTER_T)
 #: abbreviations that close a list, and the word before them: a capital after them starts a
 #: sentence
-_CLOSING = {"д.": ("т.",), "п.": ("т.",), "др.": ("и",), "пр.": ("и",)}
-_CLOSING_SEEN = re.compile(r"(?<!\w)(?:д|п|др|пр)\.")
+_CLOSING = {**{f"{c}.": ("т.",) for c in _CLOSING_AFTER_T}, "др.": ("и",), "пр.": ("и",)}
+_CLOSING_SEEN = re.compile(
+    "(?<!\\w)(?:" + "|".join(re.escape(word[:-1]) for word in _CLOSING) + ")\\."
+)
 _CANDIDATE = re.compile(
     f"[{_EMOJI_CHARS}]|[!?.…][!?.…]|\\)\\)|\\(\\(|[#@]\\w|\\w[-/](?:\\s|$)|[0-9][₽$€£¥]"
     r"|&#?\w+;|``|''|(?<!\w)[тТвВ]\.|\w-(?:[тТ][оО]|[кК][аА]|[дД][еЕ])\b|[а-яё]{2}-[а-яё]{2}"
@@ -311,7 +317,7 @@ def _abbreviation(text: str, tokens: list[tuple[int, int, int]], word: str) -> b
     if lower == "т":
         return True
     before = text[tokens[-2][0] : tokens[-2][1]] if len(tokens) > 1 else ""
-    if lower in _AFTER_T and len(lower) == 1:
+    if lower in _AFTER_T:
         return before.lower() == "т."
     if lower in ("в", "вв"):
         return _NUMERAL.fullmatch(before) is not None

@@ -85,22 +85,17 @@ class ConventionTagger:
 
     def tag(self, sentences: Sequence[Sequence[str]]) -> list[list[TokenAnalysis]]:
         from layerkit.nlp.conventions import convert
-        from layerkit.nlp.ud_features import only_permitted
+        from layerkit.nlp.ud_features import PERMITTED_FEATURES_ONLY, only_permitted
 
         tagged = self.inner.tag(sentences)
-        if self.convention == "ud":  # only the features UD permits with the UPOS
-            return [
-                [
-                    TokenAnalysis(a.lemma, a.upos, only_permitted(a.upos, a.feats), a.confidence)
-                    for a in analyses
-                ]
-                for analyses in tagged
-            ]
+        permitted_only = self.convention in PERMITTED_FEATURES_ONLY
         out = []
         for forms, analyses in zip(sentences, tagged, strict=True):
             row = []
             for form, a in zip(forms, analyses, strict=True):
                 lemma, upos, feats = convert(a.lemma, a.upos, a.feats, form, self.convention)
+                if permitted_only:  # only the features UD permits with the UPOS
+                    feats = only_permitted(upos, feats)
                 row.append(TokenAnalysis(lemma, upos, feats, a.confidence))
             out.append(row)
         return out

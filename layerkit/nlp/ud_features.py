@@ -16,6 +16,11 @@ from pathlib import Path
 
 _TABLE = Path(__file__).with_name("ud_features.json")
 
+#: conventions whose taggers keep only the features UD Russian permits with the UPOS they
+#: chose (both taggers ask it); the older treebank styles are left as their gold data have
+#: them (ru_taiga-extra's gold has 23 features the table does not permit, GSD's dev file one)
+PERMITTED_FEATURES_ONLY = frozenset({"ud"})
+
 
 @cache
 def permitted_by_upos() -> dict[str, dict[str, frozenset[str]]]:

@@ -106,8 +106,8 @@ def check_token_values(field: SchemaField, lemma: str, upos: str, feats: str) ->
 def _check_with_upos(item: str, upos: str) -> None:
     """Refuse a feature UD Russian does not permit with ``upos`` (``Degree`` on a PROPN): the
     UD validator rejects it (level 4, ``feature-upos-not-permitted``)."""
-    for value in item.partition("=")[2].split(","):
-        name = item.partition("=")[0]
+    name, _, values = item.partition("=")
+    for value in values.split(","):
         if not is_permitted(upos, f"{name}={value}"):
             base = name.split("[", 1)[0]
             with_upos = sorted(permitted_by_upos().get(base, {}))

@@ -45,7 +45,7 @@ from layerkit.nlp.neural.processes import (
 from layerkit.nlp.neural.slovnet_weights import load_slovnet_weights
 from layerkit.nlp.neural.threads import set_blas_threads, thread_count, worker_processes
 from layerkit.nlp.types import TokenAnalysis
-from layerkit.nlp.ud_features import only_permitted
+from layerkit.nlp.ud_features import PERMITTED_FEATURES_ONLY, only_permitted
 
 if TYPE_CHECKING:
     from layerkit.nlp.neural.model import MorphNet
@@ -561,6 +561,9 @@ class NeuralTagger:
                 feats = "|".join(self._feat_strings[c][key[c]] for c in self._feat_order if key[c])
                 feats = feats or "_"
                 if self.convention in PERMITTED_FEATURES_ONLY:
+                    # (the categories are chosen apart from the UPOS: the readings of another
+                    # word class, the adjective a surname was made from, can leave Degree on a
+                    # PROPN)
                     feats = only_permitted(upos, feats)
                 feats_cache[upos, key] = feats
             case = sp.case_modes[case_of[t]]
@@ -682,13 +685,6 @@ def _reading_scores(
 
 
 #: conventions in which a closing bracket that closes nothing is a smiley (SYM): in
-#: conventions whose FEATS keep only the features UD Russian permits with the UPOS chosen
-#: (the UD validator's level 4; :mod:`layerkit.nlp.ud_features`): the categories are chosen
-#: apart from the UPOS, and the readings of another word class (the adjective a surname was
-#: made from) can leave ``Degree`` on a PROPN. The older treebank styles are left as their
-#: gold data have them (ru_taiga-extra has 23 such features, GSD's dev file one).
-PERMITTED_FEATURES_ONLY = frozenset({"ud"})
-
 #: ru_taiga-ud-dev 12 of 13 such ")" are SYM, while 52 of 52 that close a "(" are PUNCT; the
 #: network alone gets this wrong often (it sees few brackets and no bracket counts).
 UNPAIRED_BRACKET_IS_SYM = frozenset({"ud"})
