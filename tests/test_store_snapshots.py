@@ -13,7 +13,7 @@ from conftest import LAYERS
 from test_store_bundles import _fill
 
 from layerkit.errors import ConflictError
-from layerkit.store import Store, snapshots
+from layerkit.store import Store, corpus, snapshots
 
 
 def _driver(store: Store) -> sqlite3.Connection:
@@ -309,3 +309,32 @@ def test_kill_9_while_editing_leaves_snapshots_true(sqlite_store: Store, acknowl
         _assert_snapshots_true(after)
         created = [e for e in after.events("anna", limit=100_000) if e["action"] == "create"]
         assert len(created) >= acknowledged  # the edits it acknowledged are there
+
+
+def test_the_store_fingerprint_changes_with_every_edit_and_only_then(store: Store) -> None:
+    """``corpus.snapshot`` (the manifest's ``store_snapshot``) reads no annotation row: a
+    relabel keeps every count the same and must still change it (through the event log)."""
+    _fill(store, documents=2, per_document=2)
+    first = corpus.snapshot(store)
+    assert corpus.snapshot(store) == first  # nothing changed: the same hash
+    paragraph = next(store.iter_paragraph_bundles(layers=["semantic"]))
+    span = paragraph.annotations["semantic"][0]
+    store.update_annotation(span.id, annotator="t", expected_version=span.version, label="X")
+    relabelled = corpus.snapshot(store)
+    assert relabelled["annotations"] == first["annotations"]
+    assert relabelled["sha256"] != first["sha256"]
+    store.undo("t")
+    assert corpus.snapshot(store)["sha256"] not in {first["sha256"], relabelled["sha256"]}
+
+
+def test_an_edit_made_outside_layerkit_changes_the_store_fingerprint(sqlite_store: Store) -> None:
+    """A shared row changed by plain SQL, its version left as it was (what such an edit does),
+    leaves its paragraph noted stale, and the count of those is in the fingerprint."""
+    _fill(sqlite_store, documents=1, per_document=2)
+    before = corpus.snapshot(sqlite_store)
+    assert before["stale_paragraphs"] == 0
+    with _driver(sqlite_store) as db:
+        db.execute("UPDATE annotations SET label = 'CHANGED' WHERE id = (SELECT min(id) FROM "
+                   "annotations WHERE layer = 'semantic')")  # fmt: skip
+    after = corpus.snapshot(sqlite_store)
+    assert after["stale_paragraphs"] == 1 and after["sha256"] != before["sha256"]

@@ -207,5 +207,14 @@ def read(driver: Any, paragraph_ids: Sequence[int]) -> dict[int, bytes]:
     return found
 
 
+def stale_count(conn: Any) -> int | None:
+    """How many paragraphs' shared rows changed since their snapshots were made: 0 after any
+    write through layerkit (it makes them again before committing), more after a change made
+    outside it; None on a database without snapshots (PostgreSQL)."""
+    if conn.dialect.name != "sqlite":
+        return None
+    return int(conn.exec_driver_sql(f"SELECT count(*) FROM {STALE_TABLE}").scalar_one())
+
+
 def is_shared(layer: str) -> bool:
     return SEPARATOR not in layer
