@@ -247,6 +247,8 @@ def test_changes_since_names_the_paragraphs_events_touched(store: Store, paragra
     after_batch = queries.last_event_id(store)
     store.undo("anna")  # the batch: both paragraphs again
     assert queries.changes_since(store, after_batch).paragraphs == {paragraph_id, other}
+    # the undone batch read in the same window as its undo (not read again): still placed
+    assert queries.changes_since(store, after_a).paragraphs == {paragraph_id, other}
     after_undo = queries.last_event_id(store)
     store.redo("anna")
     assert queries.changes_since(store, after_undo).paragraphs == {paragraph_id, other}
@@ -506,3 +508,24 @@ def test_a_conflicting_undo_step_is_skipped_and_older_steps_stay_undoable(
     assert [a.label for a in store.annotations(paragraph_id, "semantic")] == ["TIME"]
     assert store.redo("anna") is not None
     assert store.annotation(older.id).label == "THEME"
+
+
+@pytest.mark.parametrize("returning", [True, False])
+def test_a_created_annotation_is_logged_as_stored_with_or_without_returning(
+    store: Store, paragraph_id: int, monkeypatch: pytest.MonkeyPatch, returning: bool
+) -> None:
+    """The new row comes back from the INSERT where the database has RETURNING (SQLite 3.35+,
+    PostgreSQL) and is read after it where not: the event's ``after`` and the annotation the
+    store returns are the row as a later read gives it, either way."""
+    from layerkit.store import queries
+
+    monkeypatch.setattr(store._write_engine.dialect, "insert_returning", returning)
+    made = _span(store, paragraph_id, attrs={"note": "ё"}, confidence=0.25, origin="model:x")
+    assert made == store.annotation(made.id)
+    event = queries.event(store, queries.last_event_id(store))
+    assert event is not None and event["annotation_id"] == made.id
+    after = event["payload"]["after"]
+    assert (after["id"], after["attrs"], after["confidence"], after["origin"]) == (
+        made.id, {"note": "ё"}, 0.25, "model:x"
+    )  # fmt: skip
+    assert after["created_at"] == after["updated_at"]

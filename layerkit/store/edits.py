@@ -110,6 +110,9 @@ _ASSIGNED_LAYERS = sa.select(assignments_t.c.layer).where(
     (assignments_t.c.paragraph_id == sa.bindparam("paragraph_id"))
     & (assignments_t.c.annotator == sa.bindparam("annotator"))
 )
+# The new row back from the INSERT itself, where the database can (one statement less a
+# label key; one round trip less to a server)
+_INSERT_RETURNING = annotations_t.insert().returning(*annotations_t.c)
 # An UPDATE without values: the columns it sets are the execution's parameters named after
 # them (the row's own id and version are bound under other names).
 _UPDATE_AT_VERSION = annotations_t.update().where(
@@ -370,8 +373,9 @@ def create(
                     f"{base_layer(other['layer'])} layer; only that copy may point at it."
                 )
     now = utcnow()
+    returning = conn.dialect.insert_returning
     result = conn.execute(
-        annotations_t.insert(),
+        _INSERT_RETURNING if returning else annotations_t.insert(),
         {
             "paragraph_id": paragraph_id,
             "layer": layer,
@@ -392,8 +396,13 @@ def create(
             "updated_at": now,
         },
     )
-    new_id = int(result.inserted_primary_key[0])  # type: ignore[index]
-    row = get_annotation(conn, new_id)
+    row: dict[str, Any] | None
+    if returning:  # the row as stored, in the same statement (SQLite 3.35+, PostgreSQL)
+        stored = dict(result.mappings().one())
+        new_id, row = int(stored["id"]), stored
+    else:
+        new_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        row = get_annotation(conn, new_id)
     if row is None:  # cannot happen under the paragraph lock; refuse rather than assume
         raise _no_longer_exists(new_id)
     statuses = _status_side_effects(conn, paragraph_id, layer, layer_order, annotator)

@@ -386,10 +386,13 @@ def changes_since(store: Store, event_id: int, *, limit: int = 256) -> Changes:
             return Changes(int(rows[-1].id), None)
         latest = int(rows[-1].id) if rows else event_id
         named = {row.payload[_UNDOES[row.action]] for row in rows if row.action in _UNDOES}
-        edits = {}
-        if named:
-            query = sa.select(events_t).where(events_t.c.id.in_(sorted(named)))
-            edits = {row["id"]: row for row in conn.execute(query).mappings()}
+        # an undo usually undoes an edit read here already (the annotator's own, a few keys
+        # ago): only the others are read (a second query, 0.3-0.5 ms on a jump after undos)
+        edits = {row.id: row._mapping for row in rows if row.id in named}
+        missing = named - edits.keys()
+        if missing:
+            query = sa.select(events_t).where(events_t.c.id.in_(sorted(missing)))
+            edits.update((row["id"], row) for row in conn.execute(query).mappings())
     touched: set[int] = set()
     for row in rows:
         if row.action in EDIT_ACTIONS:
