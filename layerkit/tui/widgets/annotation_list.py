@@ -107,7 +107,9 @@ class AnnotationList(SteadyScrollbars, CachedRichStyle, LeanLines, FocusLook, ca
         self._by_id: dict[int, int] = {}
         self._by_token: dict[int, int] = {}
         self._marked: frozenset[int] = frozenset()
-        self._strips: dict[tuple[int, bool, bool, bool, int], Strip] = {}
+        # drawn lines by what they show (not by row: after an edit most rows move down or up
+        # a line, and a layer shown again shows the same rows), emptied at STRIPS_KEPT
+        self._strips: dict[tuple[object, ...], Strip] = {}
         self.context = False
         self.highlighted: int | None = None
 
@@ -170,7 +172,6 @@ class AnnotationList(SteadyScrollbars, CachedRichStyle, LeanLines, FocusLook, ca
             or (header is None) != (self._header is None)
             or (header is not None and header != self._header)
         ):
-            self._strips.clear()
             self.refresh()
             return
         new = self._rows
@@ -182,7 +183,6 @@ class AnnotationList(SteadyScrollbars, CachedRichStyle, LeanLines, FocusLook, ca
             changed |= {i for i in (highlighted, self.highlighted) if i is not None}
         if not changed:
             return
-        self._strips = {k: v for k, v in self._strips.items() if k[0] not in changed}
         top = round(self.scroll_y)
         visible = range(top, top + self.scrollable_content_region.height)
         for index in sorted(changed):
@@ -229,7 +229,6 @@ class AnnotationList(SteadyScrollbars, CachedRichStyle, LeanLines, FocusLook, ca
             )
             if marked != self._marked:
                 self._marked = marked
-                self._strips.clear()
                 self.refresh()
             if marked:
                 self.set_highlighted(min(marked))
@@ -306,30 +305,45 @@ class AnnotationList(SteadyScrollbars, CachedRichStyle, LeanLines, FocusLook, ca
         self._strips.clear()
         self._resize_virtual()
 
+    STRIPS_KEPT = 2048
+
     def render_line(self, y: int) -> Strip:
         width = self.line_width
         if self._header is not None and y == 0:
-            return self._strip(self._header, width)
+            return self._strip(self._header, False, False, width)
         index = round(self.scroll_y) + y - self._header_lines
         if index >= len(self._rows):
             return Strip.blank(width, self.rich_style)
-        highlighted = index == self.highlighted
-        key = (index, highlighted, index in self._marked, self.looks_focused, width)
+        text = self._rows[index].text
+        return self._strip(text, index == self.highlighted, index in self._marked, width)
+
+    def _strip(self, text: Text, highlighted: bool, marked: bool, width: int) -> Strip:
+        """``text`` drawn as a line (a Rich render: some 50 µs), or as drawn before."""
+        style = self.rich_style
+        focused = self.looks_focused
+        key = (
+            text.plain,
+            tuple(text.spans),
+            text.style,
+            highlighted,
+            marked,
+            focused,
+            width,
+            style,
+        )
         strip = self._strips.get(key)
         if strip is None:
-            line = self._rows[index].text.copy()
-            if index in self._marked:
+            line = text.copy()
+            if marked:
                 line.stylize(_MARKED)
             if highlighted:
-                line.stylize(Style(reverse=True) if self.looks_focused else Style(bold=True))
-            strip = self._strip(line, width)
+                line.stylize(Style(reverse=True) if focused else Style(bold=True))
+            line.truncate(width, overflow="ellipsis", pad=True)
+            strip = Strip(line.render(self.app.console)).apply_style(style)
+            if len(self._strips) >= self.STRIPS_KEPT:
+                self._strips.clear()
             self._strips[key] = strip
         return strip
-
-    def _strip(self, line: Text, width: int) -> Strip:
-        line = line.copy()
-        line.truncate(width, overflow="ellipsis", pad=True)
-        return Strip(line.render(self.app.console)).apply_style(self.rich_style)
 
 
 # --- lines -------------------------------------------------------------------------------------
