@@ -30,6 +30,7 @@ from layerkit.store import Annotation, Store, queries
 from layerkit.tui import LayerkitApp, create_app
 from layerkit.tui.app import POSITION_SAVE_DELAY
 from layerkit.tui.model import Selection
+from layerkit.tui.screens import annotate as annotate_module
 from layerkit.tui.screens.adjudicate import AdjudicationModal
 from layerkit.tui.screens.annotate import AnnotateScreen
 from layerkit.tui.screens.error import ErrorModal
@@ -257,6 +258,26 @@ async def test_next_and_previous_paragraph(db: Path) -> None:
         await pilot.press("pageup", "pageup", "pageup")
         assert screen(app).data is not None and screen(app).data.id == 1
         assert screen(app).query_one(Navigator).cursor == 0
+
+
+async def test_the_next_paragraph_is_read_ahead_and_read_again_if_it_changed(db: Path) -> None:
+    """A moment after a paragraph is opened the next one in the list is read (so ctrl+n costs
+    no read of it); if someone changes it meanwhile, ctrl+n still shows it as it is now."""
+    async with running(db) as (app, pilot):
+        assert screen(app).data is not None and screen(app).data.id == 1
+        await pilot.pause(annotate_module.PREFETCH_DELAY * 4)
+        assert 2 in screen(app)._loaded  # read ahead, nothing pressed
+        with open_store(db) as store:
+            store.create_annotation(
+                paragraph_id=2, layer="semantic", kind="span", field="frame", start=0, end=3,
+                label="AGENT", annotator="bob",
+            )  # fmt: skip
+        await pilot.press("ctrl+n")
+        data = screen(app).data
+        assert data is not None and data.id == 2
+        assert "bob" in {a.annotator for a in data.of_layer("semantic")}  # not as read ahead
+        await pilot.pause(annotate_module.PREFETCH_DELAY * 4)
+        assert 3 in screen(app)._loaded
 
 
 async def test_navigator_keys_open_paragraphs(db: Path) -> None:
