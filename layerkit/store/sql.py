@@ -39,6 +39,10 @@ def upsert(
     conn.execute(statement, dict(rows) if isinstance(rows, Mapping) else list(rows))
 
 
+#: upsert statements by database, table, key columns and columns (see _upsert_statement)
+_UPSERTS: dict[tuple[str, sa.Table, tuple[str, ...], tuple[str, ...]], Any] = {}
+
+
 def _upsert_statement(
     conn: sa.Connection, table: sa.Table, keys: tuple[str, ...], names: tuple[str, ...]
 ) -> Any:
@@ -54,9 +58,6 @@ def _upsert_statement(
             set_={name: insert.excluded[name] for name in names if name not in keys},
         )
     return statement
-
-
-_UPSERTS: dict[tuple[str, sa.Table, tuple[str, ...], tuple[str, ...]], Any] = {}
 
 
 def insert_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
