@@ -250,3 +250,25 @@ def test_a_huge_paragraph_is_split_at_sentences_with_a_warning(tmp_path: Path) -
     assert len(doc.warnings) == 1
     assert doc.warnings[0].startswith(f"line 3: a paragraph of {len(body):,} characters")
     assert f"into {len(parts)} paragraphs" in doc.warnings[0]
+
+
+def test_markdown_footnotes_are_paragraphs_and_link_definitions_are_reported(
+    tmp_path: Path,
+) -> None:
+    """CommonMark shows nothing of ``[label]: target`` lines: a footnote's text (``[^1]:``) is
+    prose and becomes a paragraph where it stands; a link target is reported as skipped."""
+    source = (
+        "Текст со ссылкой [сюда][site] и сноской[^1].\n\n"
+        "[site]: http://example.com\n"
+        "[^1]: Сноска.\n\n"  # one word: CommonMark's link reference definition
+        "Последний абзац.\n\n"
+        "[^длинная]: Сноска в несколько слов\nи строк.\n"  # more: CommonMark's paragraph
+    )
+    doc = read(write(tmp_path, "notes.md", source))
+    assert [(p.text, p.meta, p.line) for p in doc.paragraphs] == [
+        ("Текст со ссылкой [сюда][site] и сноской[^1].", {}, 1),
+        ("Сноска.", {"markdown": "footnote", "label": "1"}, 4),
+        ("Последний абзац.", {}, 6),
+        ("Сноска в несколько слов\nи строк.", {"markdown": "footnote", "label": "длинная"}, 8),
+    ]
+    assert "skipped 1 link reference definition" in doc.notes

@@ -1,10 +1,11 @@
 """The built-in importer of plain text (``.txt``) and Markdown (``.md``) files.
 
 One file is one document. Plain text is split into paragraphs at blank lines; Markdown is
-parsed with markdown-it-py (CommonMark) so that headings, lists and quotes each become one
-paragraph, while code, HTML and front matter, which are not prose to annotate, are skipped with
-a note. Paragraph text is taken from the source lines, so what annotators see is what the file
-says (list markers and quote marks included), and ``line`` points back to it.
+parsed with markdown-it-py (CommonMark) so that headings, lists, quotes and footnotes each
+become one paragraph, while code, HTML, front matter and link reference definitions, which are
+not prose to annotate, are skipped with a note. Paragraph text is taken from the source lines,
+so what annotators see is what the file says (list markers and quote marks included), and
+``line`` points back to it.
 
 Quality flags and tokens are not computed here: the ingest step does that for every importer.
 The exception is a paragraph far longer than anyone annotates (see :func:`split_long`).
@@ -12,6 +13,7 @@ The exception is a paragraph far longer than anyone annotates (see :func:`split_
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
@@ -89,7 +91,8 @@ def split_markdown(text: str) -> tuple[list[ParagraphDraft], list[str]]:
     front = _strip_front_matter(lines)
     if front:
         notes.append(f"skipped YAML front matter (lines 1-{front})")
-    tokens = MarkdownIt("commonmark").parse("\n".join(lines))
+    env: dict[str, Any] = {}
+    tokens = MarkdownIt("commonmark").parse("\n".join(lines), env)
 
     paragraphs: list[ParagraphDraft] = []
     code = html = 0
@@ -109,6 +112,8 @@ def split_markdown(text: str) -> tuple[list[ParagraphDraft], list[str]]:
                 )
         elif token.type == "paragraph_open":
             paragraph = _source_paragraph(lines, begin, end, {})
+            if paragraph is not None:
+                paragraph = _as_footnote(paragraph.text, begin) or paragraph
         elif token.type in ("bullet_list_open", "ordered_list_open"):
             paragraph = _source_paragraph(lines, begin, end, {"markdown": "list"})
         elif token.type == "blockquote_open":
@@ -119,11 +124,44 @@ def split_markdown(text: str) -> tuple[list[ParagraphDraft], list[str]]:
             html += 1
         if paragraph is not None:
             paragraphs.append(paragraph)
+    links = 0
+    for reference in env.get("references", {}).values():
+        # CommonMark reads ``[label]: target`` as a link reference definition and shows
+        # nothing of it; ``[^label]: text`` is the footnote most Markdown writers mean, whose
+        # text is prose: it becomes a paragraph where it stands, the other kind is reported.
+        begin, end = reference["map"]
+        footnote = _as_footnote("\n".join(lines[begin:end]).strip(), begin)
+        if footnote is not None:
+            paragraphs.append(footnote)
+        else:
+            links += 1
+    paragraphs.sort(key=lambda paragraph: paragraph.line or 0)
     if code:
         notes.append(f"skipped {_plural(code, 'code block')}")
     if html:
         notes.append(f"skipped {_plural(html, 'HTML block')}")
+    if links:
+        notes.append(f"skipped {_plural(links, 'link reference definition')}")
     return paragraphs, notes
+
+
+# ``[^label]: text``: a footnote as most Markdown writers write one (not CommonMark's)
+_FOOTNOTE = re.compile(r"\[\^(?P<label>[^\]\s]+)\]:\s*(?P<text>.*)", re.DOTALL)
+
+
+def _as_footnote(source: str, begin: int) -> ParagraphDraft | None:
+    """``source`` (lines from ``begin``, 0-based) as a footnote paragraph, its text without
+    the ``[^label]:`` that starts it; None if it is not a footnote with text. CommonMark reads
+    a one-word footnote as a link reference definition and a longer one as a paragraph; both
+    are the same footnote to the person who wrote it."""
+    found = _FOOTNOTE.match(source)
+    if found is None or not found["text"].strip():
+        return None
+    return ParagraphDraft(
+        text=found["text"].strip(),
+        meta={"markdown": "footnote", "label": found["label"]},
+        line=begin + 1,
+    )
 
 
 def split_long(paragraphs: list[ParagraphDraft]) -> tuple[list[ParagraphDraft], list[str]]:
