@@ -113,7 +113,7 @@ def split_markdown(text: str) -> tuple[list[ParagraphDraft], list[str]]:
         elif token.type == "paragraph_open":
             paragraph = _source_paragraph(lines, begin, end, {})
             if paragraph is not None:
-                paragraph = _as_footnote(paragraph.text, begin) or paragraph
+                paragraph = _as_footnote(paragraph) or paragraph
         elif token.type in ("bullet_list_open", "ordered_list_open"):
             paragraph = _source_paragraph(lines, begin, end, {"markdown": "list"})
         elif token.type == "blockquote_open":
@@ -129,8 +129,8 @@ def split_markdown(text: str) -> tuple[list[ParagraphDraft], list[str]]:
         # CommonMark reads ``[label]: target`` as a link reference definition and shows
         # nothing of it; ``[^label]: text`` is the footnote most Markdown writers mean, whose
         # text is prose: it becomes a paragraph where it stands, the other kind is reported.
-        begin, end = reference["map"]
-        footnote = _as_footnote("\n".join(lines[begin:end]).strip(), begin)
+        source = _source_paragraph(lines, *reference["map"], {})
+        footnote = _as_footnote(source) if source is not None else None
         if footnote is not None:
             paragraphs.append(footnote)
         else:
@@ -149,18 +149,18 @@ def split_markdown(text: str) -> tuple[list[ParagraphDraft], list[str]]:
 _FOOTNOTE = re.compile(r"\[\^(?P<label>[^\]\s]+)\]:\s*(?P<text>.*)", re.DOTALL)
 
 
-def _as_footnote(source: str, begin: int) -> ParagraphDraft | None:
-    """``source`` (lines from ``begin``, 0-based) as a footnote paragraph, its text without
-    the ``[^label]:`` that starts it; None if it is not a footnote with text. CommonMark reads
-    a one-word footnote as a link reference definition and a longer one as a paragraph; both
-    are the same footnote to the person who wrote it."""
-    found = _FOOTNOTE.match(source)
+def _as_footnote(source: ParagraphDraft) -> ParagraphDraft | None:
+    """``source`` as a footnote paragraph, its text without the ``[^label]:`` that starts it;
+    None if it is not a footnote with text. CommonMark reads a one-word footnote as a link
+    reference definition and a longer one as a paragraph; both are the same footnote to the
+    person who wrote it."""
+    found = _FOOTNOTE.match(source.text)
     if found is None or not found["text"].strip():
         return None
     return ParagraphDraft(
         text=found["text"].strip(),
         meta={"markdown": "footnote", "label": found["label"]},
-        line=begin + 1,
+        line=source.line,
     )
 
 

@@ -307,18 +307,7 @@ class AnnotateScreen(Screen[None]):
         if self.data is None:
             return
         try:
-            # the paragraph ctrl+n would open (action_step_paragraph): the navigator's next
-            # row where its cursor is on this paragraph, else the index's neighbour
-            nav = self.query_one(Navigator)
-            here = nav.row(nav.cursor)
-            there = (
-                nav.row(nav.cursor + 1) if here is not None and here.id == self.data.id else None
-            )
-            target = (
-                there.id
-                if there is not None
-                else queries.neighbour(self.lk.store, self.data.id, 1, self.filter)
-            )
+            _, target = self._step_target(1)  # what ctrl+n would open
             if target is not None and target not in self._loaded:
                 self._loaded_put(target, *self._read(target))
         except LayerkitError:
@@ -1021,26 +1010,34 @@ class AnnotateScreen(Screen[None]):
     def action_step_paragraph(self, step: int) -> None:
         """Open the next or previous paragraph of the list, at once (no message round trip,
         so fast repeated presses each move one paragraph)."""
+        index, target = self._step_target(step)
+        if target is None:
+            self.notify("No more paragraphs this way.", timeout=2)
+            return
+        nav = self.query_one(Navigator)
+        if index is not None:
+            nav.set_cursor(index, announce=False)
+            self.open_paragraph(target)
+            return
+        self.open_paragraph(target)
+        nav.reload(self.filter, target, follow=False)
+
+    def _step_target(self, step: int) -> tuple[int | None, int | None]:
+        """Where ctrl+n (``step`` 1) or ctrl+p (-1) goes: the navigator's row index (None
+        where the list must be reloaded there) and the paragraph id (None: no more paragraphs
+        that way)."""
         nav = self.query_one(Navigator)
         current = self.data.id if self.data else None
         here = nav.row(nav.cursor)
         if here is not None and here.id == current:
             there = nav.row(nav.cursor + step)
             if there is not None:
-                nav.set_cursor(nav.cursor + step, announce=False)
-                self.open_paragraph(there.id)
-                return
+                return nav.cursor + step, there.id
             if not 0 <= nav.cursor + step < nav.total:
-                self.notify("No more paragraphs this way.", timeout=2)
-                return
+                return None, None
         # The open paragraph is not at the navigator's cursor (it left the filter, or its page
         # is still loading): ask the index for the neighbour.
-        target = queries.neighbour(self.lk.store, current, step, self.filter)
-        if target is None:
-            self.notify("No more paragraphs this way.", timeout=2)
-            return
-        self.open_paragraph(target)
-        nav.reload(self.filter, target, follow=False)
+        return None, queries.neighbour(self.lk.store, current, step, self.filter)
 
     def action_next_work(self) -> None:
         """Open the next unfinished layer in the annotator's order (wrapping around once)."""
