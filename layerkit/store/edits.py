@@ -24,9 +24,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from layerkit.errors import ConflictError, StoreError
+from layerkit.store import direct
 from layerkit.store.copies import base_layer, copy_key, split_key
 from layerkit.store.engine import RetryableWriteError
-from layerkit.store.locks import lock_paragraphs
+from layerkit.store.locks import EXISTING_PARAGRAPH, lock_paragraphs
 from layerkit.store.models import (
     LAYER_STATES,
     Annotation,
@@ -36,7 +37,7 @@ from layerkit.store.models import (
     Paragraph,
     utcnow,
 )
-from layerkit.store.sql import upsert
+from layerkit.store.sql import upsert, upsert_statement
 
 annotations_t: sa.Table = Annotation.__table__  # type: ignore[attr-defined]
 paragraphs_t: sa.Table = Paragraph.__table__  # type: ignore[attr-defined]
@@ -96,7 +97,8 @@ def _content(row: dict[str, Any] | sa.RowMapping | None) -> tuple[Any, ...] | No
 
 # The statements of every edit, built once: building a statement costs more than running it
 # (some 100 µs each, where SQLite answers in a few), and an edit runs half a dozen. Values come
-# as parameters at execution; SQLAlchemy caches each statement's compiled form.
+# as parameters at execution; they run through :mod:`.direct` (compiled once; on SQLite's
+# driver itself where it can).
 _ANNOTATION_BY_ID = sa.select(annotations_t).where(
     annotations_t.c.id == sa.bindparam("annotation_id")
 )
@@ -125,7 +127,7 @@ _HEAD = (
     .order_by(events_t.c.id.desc())
     .limit(1)
 )
-_EVENT_BY_ID = sa.select(events_t).where(events_t.c.id == sa.bindparam("event_id"))
+EVENT_BY_ID = sa.select(events_t).where(events_t.c.id == sa.bindparam("event_id"))
 _DEPENDENTS = (
     sa.select(annotations_t)
     .where(
@@ -135,24 +137,68 @@ _DEPENDENTS = (
     .order_by(annotations_t.c.id)
 )
 _DELETE_BY_ID = annotations_t.delete().where(annotations_t.c.id == sa.bindparam("annotation_id"))
+_DELETE_AT_VERSION = annotations_t.delete().where(
+    (annotations_t.c.id == sa.bindparam("row_id"))
+    & (annotations_t.c.version == sa.bindparam("row_version"))
+)
+_INSERT = annotations_t.insert()
+_INSERT_EVENT = events_t.insert()
+_STATUS_KEY = ("paragraph_id", "layer")
+EVENTS_AFTER = (
+    sa.select(events_t.c.id, events_t.c.action, events_t.c.paragraph_id, events_t.c.payload)
+    .where(events_t.c.id > sa.bindparam("after"))
+    .order_by(events_t.c.id)
+    .limit(sa.bindparam("limit"))
+)
+_DELETE_STATUS = status_t.delete().where(
+    (status_t.c.paragraph_id == sa.bindparam("paragraph_id"))
+    & (status_t.c.layer == sa.bindparam("layer"))
+)
+
+
+def prepare_statements(conn: sa.Connection) -> None:
+    """Compile the statements of edits, undos and redos and of the event log's reads now
+    (:func:`.direct.prepare`), not during the session's first label and first undo."""
+    annotation_columns = [column.key for column in annotations_t.c]
+    created = [key for key in annotation_columns if key != "id"]
+    event_columns = [column.key for column in events_t.c if column.key != "id"]
+    status_columns = ("paragraph_id", "layer", "state", "annotator", "updated_at")
+    statements: list[tuple[Any, Sequence[str]]] = [
+        (EXISTING_PARAGRAPH, ["id"]),
+        (_ASSIGNED_LAYERS, ["paragraph_id", "annotator"]),
+        (_INSERT_RETURNING if conn.dialect.insert_returning else _INSERT, created),
+        (_STATUSES, ["paragraph_id"]),
+        (_DELETE_STATUS, ["paragraph_id", "layer"]),
+        (upsert_statement(conn, status_t, _STATUS_KEY, status_columns), status_columns),
+        (_HEAD, ["annotator"]),
+        (_INSERT_EVENT, event_columns),
+        (EVENT_BY_ID, ["event_id"]),
+        (EVENTS_AFTER, ["after", "limit"]),
+        (_ANNOTATION_BY_ID, ["annotation_id"]),
+        (_PARAGRAPH_OF_ANNOTATION, ["annotation_id"]),
+        (_DEPENDENTS, ["annotation_id"]),
+        (_DELETE_BY_ID, ["annotation_id"]),
+        (_DELETE_AT_VERSION, ["row_id", "row_version"]),
+        (_INSERT, annotation_columns),
+    ]
+    for statement, names in statements:
+        direct.prepare(conn.dialect, statement, names)
 
 
 def get_annotation(conn: sa.Connection, annotation_id: int) -> dict[str, Any] | None:
-    row = conn.execute(_ANNOTATION_BY_ID, {"annotation_id": annotation_id}).mappings().first()
-    return dict(row) if row else None
+    return direct.execute(conn, _ANNOTATION_BY_ID, {"annotation_id": annotation_id}).first()
 
 
 def dependents(conn: sa.Connection, annotation_id: int) -> list[dict[str, Any]]:
-    rows = conn.execute(_DEPENDENTS, {"annotation_id": annotation_id}).mappings()
-    return [dict(r) for r in rows]
+    return direct.execute(conn, _DEPENDENTS, {"annotation_id": annotation_id}).mappings()
 
 
 # --- layer status -------------------------------------------------------------------------
 
 
 def get_statuses(conn: sa.Connection, paragraph_id: int) -> dict[str, dict[str, Any]]:
-    rows = conn.execute(_STATUSES, {"paragraph_id": paragraph_id})
-    return {r.layer: {"state": r.state, "annotator": r.annotator} for r in rows}
+    rows = direct.execute(conn, _STATUSES, {"paragraph_id": paragraph_id}).rows
+    return {layer: {"state": state, "annotator": annotator} for layer, state, annotator in rows}
 
 
 def _write_status(
@@ -161,11 +207,7 @@ def _write_status(
     """Set one status row: ``todo`` (or None) is no row; anything else is an upsert, so two
     writers setting a new layer's first status at once cannot collide on the primary key."""
     if status is None or status["state"] == "todo":
-        conn.execute(
-            status_t.delete().where(
-                (status_t.c.paragraph_id == paragraph_id) & (status_t.c.layer == layer)
-            )
-        )
+        direct.execute(conn, _DELETE_STATUS, {"paragraph_id": paragraph_id, "layer": layer})
         return
     upsert_status(conn, paragraph_id, layer, status["state"], status.get("annotator"))
 
@@ -181,7 +223,7 @@ def upsert_status(
         "annotator": annotator,
         "updated_at": utcnow(),
     }
-    upsert(conn, status_t, values, keys=("paragraph_id", "layer"))
+    upsert(conn, status_t, values, keys=_STATUS_KEY)
 
 
 def status_effects_of_edit(
@@ -283,10 +325,10 @@ def route_layer(
 
 def assigned_layers(conn: sa.Connection, paragraph_id: int, annotator: str) -> frozenset[str]:
     """The layers of a paragraph assigned to ``annotator`` (their private copies there)."""
-    found = conn.execute(
-        _ASSIGNED_LAYERS, {"paragraph_id": paragraph_id, "annotator": annotator}
-    ).scalars()
-    return frozenset(found)
+    found = direct.execute(
+        conn, _ASSIGNED_LAYERS, {"paragraph_id": paragraph_id, "annotator": annotator}
+    )
+    return frozenset(found.scalars())
 
 
 def check_private(layer: str, annotator: str) -> None:
@@ -317,7 +359,9 @@ def _no_longer_exists(annotation_id: int) -> ConflictError:
 def lock_annotation(conn: sa.Connection, annotation_id: int) -> dict[str, Any]:
     """Lock the paragraph of an annotation (see :mod:`.locks`) and return the annotation as it
     is under that lock; ``ConflictError`` if it is gone."""
-    paragraph_id = conn.execute(_PARAGRAPH_OF_ANNOTATION, {"annotation_id": annotation_id}).scalar()
+    paragraph_id = direct.execute(
+        conn, _PARAGRAPH_OF_ANNOTATION, {"annotation_id": annotation_id}
+    ).scalar()
     if paragraph_id is None:
         raise _no_longer_exists(annotation_id)
     try:
@@ -374,8 +418,9 @@ def create(
                 )
     now = utcnow()
     returning = conn.dialect.insert_returning
-    result = conn.execute(
-        _INSERT_RETURNING if returning else annotations_t.insert(),
+    result = direct.execute(
+        conn,
+        _INSERT_RETURNING if returning else _INSERT,
         {
             "paragraph_id": paragraph_id,
             "layer": layer,
@@ -398,10 +443,12 @@ def create(
     )
     row: dict[str, Any] | None
     if returning:  # the row as stored, in the same statement (SQLite 3.35+, PostgreSQL)
-        stored = dict(result.mappings().one())
+        stored = result.first()
+        assert stored is not None and len(result.rows) == 1
         new_id, row = int(stored["id"]), stored
     else:
-        new_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        assert result.inserted_id is not None
+        new_id = result.inserted_id
         row = get_annotation(conn, new_id)
     if row is None:  # cannot happen under the paragraph lock; refuse rather than assume
         raise _no_longer_exists(new_id)
@@ -470,10 +517,8 @@ def delete(
     before = current_row(conn, annotation_id, expected_version)
     check_private(before["layer"], annotator)
     cascade = collect_dependents(conn, annotation_id)
-    deleted = conn.execute(
-        annotations_t.delete().where(
-            (annotations_t.c.id == annotation_id) & (annotations_t.c.version == before["version"])
-        )
+    deleted = direct.execute(
+        conn, _DELETE_AT_VERSION, {"row_id": annotation_id, "row_version": before["version"]}
     ).rowcount
     if deleted != 1:
         raise _changed_meanwhile(annotation_id)
@@ -556,7 +601,8 @@ def _update_at_version(
     conn: sa.Connection, annotation_id: int, version: int, values: dict[str, Any]
 ) -> None:
     """Update an annotation only if it is still at ``version`` (the check inside the write)."""
-    changed = conn.execute(
+    changed = direct.execute(
+        conn,
         _UPDATE_AT_VERSION,
         {**values, "updated_at": utcnow(), "row_id": annotation_id, "row_version": version},
     ).rowcount
@@ -623,11 +669,11 @@ def batch_edit(
 # --- events and the undo/redo stacks ---------------------------------------------------------
 
 
-def _head(conn: sa.Connection, annotator: str) -> sa.RowMapping | None:
-    return conn.execute(_HEAD, {"annotator": annotator}).mappings().first()
+def _head(conn: sa.Connection, annotator: str) -> dict[str, Any] | None:
+    return direct.execute(conn, _HEAD, {"annotator": annotator}).first()
 
 
-def _tops(head: sa.RowMapping | None) -> tuple[int | None, int | None]:
+def _tops(head: Mapping[str, Any] | None) -> tuple[int | None, int | None]:
     """(undo top, redo top) right after ``head``. An edit or a redo is itself the new undo top and
     an undo the new redo top, so those are implied by the action instead of stored."""
     if head is None:
@@ -642,8 +688,8 @@ def _tops(head: sa.RowMapping | None) -> tuple[int | None, int | None]:
     return head["undo_top_id"], head["redo_top_id"]
 
 
-def get_event(conn: sa.Connection, event_id: int) -> sa.RowMapping:
-    row = conn.execute(_EVENT_BY_ID, {"event_id": event_id}).mappings().first()
+def get_event(conn: sa.Connection, event_id: int) -> dict[str, Any]:
+    row = direct.execute(conn, EVENT_BY_ID, {"event_id": event_id}).first()
     if row is None:
         raise StoreError(f"event {event_id} is missing from the log")
     return row
@@ -662,8 +708,9 @@ def _append_event(
     undo_top_id: int | None = None,
     redo_top_id: int | None = None,
 ) -> int:
-    result = conn.execute(
-        events_t.insert(),
+    result = direct.execute(
+        conn,
+        _INSERT_EVENT,
         {
             "at": utcnow(),
             "annotator": annotator,
@@ -677,7 +724,8 @@ def _append_event(
             "redo_top_id": redo_top_id,
         },
     )
-    return int(result.inserted_primary_key[0])  # type: ignore[index]
+    assert result.inserted_id is not None
+    return result.inserted_id
 
 
 def record_edit(conn: sa.Connection, *, annotator: str, edit: Edit) -> int:
@@ -723,7 +771,7 @@ def _require_content(
     return current
 
 
-def _edit_behind(conn: sa.Connection, node: sa.RowMapping) -> sa.RowMapping:
+def _edit_behind(conn: sa.Connection, node: Mapping[str, Any]) -> Mapping[str, Any]:
     """The edit event whose forward change a stack node stands for (itself, or what a redo redid)."""
     if node["action"] == "redo":
         return get_event(conn, node["payload"]["redoes"])
@@ -753,7 +801,7 @@ def _invert(conn: sa.Connection, edit: Mapping[Any, Any]) -> None:
                 "creation would delete them too.",
                 hint="Delete the relations that point to it first, or edit it by hand.",
             )
-        conn.execute(_DELETE_BY_ID, {"annotation_id": after["id"]})
+        direct.execute(conn, _DELETE_BY_ID, {"annotation_id": after["id"]})
     elif action == "update":
         before, after = payload["before"], payload["after"]
         current = _require_content(
@@ -767,7 +815,7 @@ def _invert(conn: sa.Connection, edit: Mapping[Any, Any]) -> None:
             restored = _row_from_json(row)
             restored["version"] = row["version"] + 1
             restored["updated_at"] = utcnow()
-            conn.execute(annotations_t.insert(), restored)
+            direct.execute(conn, _INSERT, restored)
     _check_and_apply_statuses(conn, edit, forward=False)
 
 
@@ -785,7 +833,7 @@ def _reapply(conn: sa.Connection, edit: Mapping[Any, Any]) -> None:
             raise ConflictError(f"annotation {after['id']} exists again; cannot redo its creation.")
         row = _row_from_json(after)
         row["updated_at"] = utcnow()
-        conn.execute(annotations_t.insert(), row)
+        direct.execute(conn, _INSERT, row)
     elif action == "update":
         before, after = payload["before"], payload["after"]
         current = _require_content(
@@ -800,7 +848,7 @@ def _reapply(conn: sa.Connection, edit: Mapping[Any, Any]) -> None:
             before,
             "was changed since the undo; redo would delete that change.",
         )
-        conn.execute(_DELETE_BY_ID, {"annotation_id": before["id"]})
+        direct.execute(conn, _DELETE_BY_ID, {"annotation_id": before["id"]})
     _check_and_apply_statuses(conn, edit, forward=True)
 
 

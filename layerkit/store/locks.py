@@ -27,6 +27,7 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 
 from layerkit.errors import StoreError
+from layerkit.store import direct
 from layerkit.store.models import Paragraph
 
 paragraphs_t: sa.Table = Paragraph.__table__  # type: ignore[attr-defined]
@@ -59,8 +60,12 @@ def lock_paragraphs(conn: sa.Connection, paragraph_ids: Iterable[int]) -> None:
     ids = sorted(set(paragraph_ids))
     if not ids:
         return
-    query = _LOCK_ON_SERVER if is_server(conn) else _EXISTING
-    found = set(conn.execute(query, {"ids": ids}).scalars())
+    if is_server(conn):
+        found = set(conn.execute(_LOCK_ON_SERVER, {"ids": ids}).scalars())
+    elif len(ids) == 1:  # an edit's paragraph: the statement runs on the driver (direct.py)
+        found = set(direct.execute(conn, EXISTING_PARAGRAPH, {"id": ids[0]}).scalars())
+    else:
+        found = set(conn.execute(_EXISTING, {"ids": ids}).scalars())
     missing = [i for i in ids if i not in found]
     if missing:
         raise StoreError(f"there is no paragraph {missing[0]} in this store.")
@@ -71,6 +76,7 @@ def lock_paragraphs(conn: sa.Connection, paragraph_ids: Iterable[int]) -> None:
 _EXISTING = sa.select(paragraphs_t.c.id).where(
     paragraphs_t.c.id.in_(sa.bindparam("ids", expanding=True))
 )
+EXISTING_PARAGRAPH = sa.select(paragraphs_t.c.id).where(paragraphs_t.c.id == sa.bindparam("id"))
 _LOCK_ON_SERVER = _EXISTING.order_by(paragraphs_t.c.id).with_for_update(key_share=True)
 
 

@@ -13,16 +13,16 @@ one definition of a match, where the navigator once had its own substring search
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 
-from layerkit.store import search
+from layerkit.store import direct, search
 from layerkit.store.assignments import assignments, assignments_t
 from layerkit.store.copies import base_layer, copy_key, split_key
-from layerkit.store.edits import EDIT_ACTIONS, paragraphs_of
+from layerkit.store.edits import EDIT_ACTIONS, EVENT_BY_ID, EVENTS_AFTER, paragraphs_of
 from layerkit.store.imports import visible_paragraphs
 from layerkit.store.models import LAYER_STATES, Document, LayerStatus, Paragraph
 from layerkit.store.store import Store, events_t
@@ -367,12 +367,6 @@ class Changes:
 
 #: undo and redo events name the edit they undo or redo in their payload, under these keys
 _UNDOES = {"undo": "undoes", "redo": "redoes"}
-_EVENTS_AFTER = (
-    sa.select(events_t.c.id, events_t.c.action, events_t.c.paragraph_id, events_t.c.payload)
-    .where(events_t.c.id > sa.bindparam("after"))
-    .order_by(events_t.c.id)
-    .limit(sa.bindparam("limit"))
-)
 
 
 def changes_since(store: Store, event_id: int, *, limit: int = 256) -> Changes:
@@ -381,34 +375,35 @@ def changes_since(store: Store, event_id: int, *, limit: int = 256) -> Changes:
     paragraph after editing others), where the newest event's id alone says only that
     something, somewhere, changed."""
     with store.engine.connect() as conn, conn.begin():
-        rows = conn.execute(_EVENTS_AFTER, {"after": event_id, "limit": limit + 1}).all()
+        found = direct.execute(conn, EVENTS_AFTER, {"after": event_id, "limit": limit + 1})
+        rows = found.mappings()
         if len(rows) > limit:
-            return Changes(int(rows[-1].id), None)
-        latest = int(rows[-1].id) if rows else event_id
-        named = {row.payload[_UNDOES[row.action]] for row in rows if row.action in _UNDOES}
+            return Changes(int(rows[-1]["id"]), None)
+        latest = int(rows[-1]["id"]) if rows else event_id
+        named = {row["payload"][_UNDOES[row["action"]]] for row in rows if row["action"] in _UNDOES}
         # an undo usually undoes an edit read here already (the annotator's own, a few keys
         # ago): only the others are read (a second query, 0.3-0.5 ms on a jump after undos)
-        edits = {row.id: row._mapping for row in rows if row.id in named}
+        edits: dict[int, Mapping[Any, Any]] = {row["id"]: row for row in rows if row["id"] in named}
         missing = named - edits.keys()
         if missing:
             query = sa.select(events_t).where(events_t.c.id.in_(sorted(missing)))
             edits.update((row["id"], row) for row in conn.execute(query).mappings())
     touched: set[int] = set()
     for row in rows:
-        if row.action in EDIT_ACTIONS:
-            touched |= paragraphs_of(row._mapping)
-        elif row.action in _UNDOES:
-            edit = edits.get(row.payload[_UNDOES[row.action]])
+        action = row["action"]
+        if action in EDIT_ACTIONS:
+            touched |= paragraphs_of(row)
+        elif action in _UNDOES:
+            edit = edits.get(row["payload"][_UNDOES[action]])
             if edit is None:
                 return Changes(latest, None)
             touched |= paragraphs_of(edit)
-        elif row.action != "undo_skipped":  # (a skipped undo changes nothing but the stack)
+        elif action != "undo_skipped":  # (a skipped undo changes nothing but the stack)
             return Changes(latest, None)
     return Changes(latest, frozenset(touched))
 
 
 def event(store: Store, event_id: int) -> dict[str, Any] | None:
     """One event of the log (to say what an undo or redo just did)."""
-    with store.engine.connect() as conn:
-        row = conn.execute(sa.select(events_t).where(events_t.c.id == event_id)).mappings().first()
-    return dict(row) if row is not None else None
+    with store.engine.connect() as conn, conn.begin():
+        return direct.execute(conn, EVENT_BY_ID, {"event_id": event_id}).first()

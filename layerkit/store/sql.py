@@ -13,6 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from layerkit.store import direct
+
 
 def dialect_insert(conn: sa.Connection, table: sa.Table) -> Any:
     """``INSERT INTO table`` with ``on_conflict_do_*`` for this connection's database."""
@@ -35,15 +37,18 @@ def upsert(
     ``keys`` exists, replace its other columns with the new values. One statement, so two
     writers inserting the same key at once cannot collide on it."""
     first = rows if isinstance(rows, Mapping) else rows[0]
-    statement = _upsert_statement(conn, table, tuple(keys), tuple(first))
-    conn.execute(statement, dict(rows) if isinstance(rows, Mapping) else list(rows))
+    statement = upsert_statement(conn, table, tuple(keys), tuple(first))
+    if isinstance(rows, Mapping):  # one row (a state, a cursor): on the driver where it can
+        direct.execute(conn, statement, rows)
+    else:
+        conn.execute(statement, list(rows))
 
 
-#: upsert statements by database, table, key columns and columns (see _upsert_statement)
+#: upsert statements by database, table, key columns and columns (see upsert_statement)
 _UPSERTS: dict[tuple[str, sa.Table, tuple[str, ...], tuple[str, ...]], Any] = {}
 
 
-def _upsert_statement(
+def upsert_statement(
     conn: sa.Connection, table: sa.Table, keys: tuple[str, ...], names: tuple[str, ...]
 ) -> Any:
     """The upsert of rows with columns ``names``, its values bound at execution: built once

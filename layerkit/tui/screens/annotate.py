@@ -260,6 +260,11 @@ class AnnotateScreen(Screen[None]):
             self.notify("\n".join(conflicts), title="Label keys", severity="warning")
         if app.adjudicating:
             self.call_after_refresh(self._start_adjudicating)
+        # the statements of the first label and undo compiled beside the first paint, in a
+        # thread, not during those keys (8 ms of the first label)
+        self.call_after_refresh(
+            self.run_worker, app.store.prepare_statements, thread=True, exit_on_error=False
+        )
 
     def _start_adjudicating(self) -> None:
         """``layerkit annotate --adjudicate``: open at the first paragraph and layer whose

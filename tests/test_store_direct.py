@@ -1,0 +1,183 @@
+"""The store's small statements on SQLite's driver (layerkit/store/direct.py): the same rows,
+counts, ids and errors as SQLAlchemy's own execution, on both databases."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+import sqlalchemy as sa
+from conftest import LAYERS, make_document
+
+from layerkit.errors import ConflictError
+from layerkit.store import Store, direct, edits, queries
+from layerkit.store.locks import _EXISTING
+from layerkit.store.store import events_t
+
+
+def _both(conn: sa.Connection, statement: object, params: dict) -> tuple[direct.Rows, direct.Rows]:
+    return direct.execute(conn, statement, params), direct._through_sqlalchemy(
+        conn, statement, params
+    )
+
+
+def _taken(store: Store, statement: object, params: dict) -> bool:
+    """Whether ``statement`` with these parameters runs on the driver (not SQLAlchemy)."""
+    dialect = store.engine.dialect
+    key = (dialect.name, dialect.driver, statement, tuple(sorted(params)))
+    return direct._PREPARED[key] is not None
+
+
+def test_rows_are_what_sqlalchemy_gives(store: Store, paragraph_id: int) -> None:
+    made = store.create_annotation(
+        paragraph_id=paragraph_id,
+        layer="semantic",
+        kind="span",
+        field="frame",
+        start=0,
+        end=4,
+        label="AGENT",
+        attrs={"note": "ё́ 😀", "n": [1, 2]},
+        annotator="anna",
+    )
+    store.update_annotation(made.id, annotator="anna", label="PATIENT")
+    sqlite = store.engine.dialect.name == "sqlite"
+    with store.engine.connect() as conn, conn.begin():
+        cases = [
+            (edits._ANNOTATION_BY_ID, {"annotation_id": made.id}),  # JSON and dates
+            (edits._HEAD, {"annotator": "anna"}),  # a LIMIT the statement holds
+            (edits._STATUSES, {"paragraph_id": paragraph_id}),
+            (edits._ASSIGNED_LAYERS, {"paragraph_id": paragraph_id, "annotator": "anna"}),
+            (edits._ANNOTATION_BY_ID, {"annotation_id": 10**9}),  # no row
+        ]
+        for statement, params in cases:
+            fast, slow = _both(conn, statement, params)
+            assert fast == slow
+            assert _taken(store, statement, params) is sqlite
+        row = direct.execute(conn, edits._ANNOTATION_BY_ID, {"annotation_id": made.id}).first()
+        assert row is not None
+        assert row["attrs"] == {"note": "ё́ 😀", "n": [1, 2]}
+        assert row["label"] == "PATIENT" and row["version"] == 2
+        assert isinstance(row["updated_at"], datetime)
+        head = direct.execute(conn, edits._HEAD, {"annotator": "anna"}).first()
+        assert head is not None and head["action"] == "update"
+        assert head["payload"]["after"]["label"] == "PATIENT"
+
+
+def test_writes_count_and_return_ids_as_sqlalchemy_does(store: Store, paragraph_id: int) -> None:
+    sqlite = store.engine.dialect.name == "sqlite"
+    made = store.create_annotation(
+        paragraph_id=paragraph_id,
+        layer="semantic",
+        kind="span",
+        field="frame",
+        start=0,
+        end=4,
+        label="AGENT",
+        annotator="anna",
+    )
+    with store.engine.connect() as conn, conn.begin() as transaction:
+        params = {"row_id": made.id, "row_version": 1, "label": "THEME", "version": 2}
+        changed = direct.execute(conn, edits._UPDATE_AT_VERSION, params)
+        assert changed.rowcount == 1
+        assert _taken(store, edits._UPDATE_AT_VERSION, params) is sqlite
+        stale = direct.execute(conn, edits._UPDATE_AT_VERSION, params)
+        assert stale.rowcount == 0  # the version moved on: nothing matched
+        event = direct.execute(
+            conn,
+            edits._INSERT_EVENT,
+            {
+                "at": edits.utcnow(),
+                "annotator": "anna",
+                "action": "note",
+                "paragraph_id": None,
+                "layer": None,
+                "annotation_id": None,
+                "payload": {"what": "ё"},
+                "below_id": None,
+                "undo_top_id": None,
+                "redo_top_id": None,
+            },
+        )
+        assert event.inserted_id is not None
+        newest = conn.execute(sa.select(sa.func.max(events_t.c.id))).scalar()
+        assert newest == event.inserted_id
+        gone = direct.execute(conn, edits._DELETE_BY_ID, {"annotation_id": made.id})
+        assert gone.rowcount == 1
+        transaction.rollback()
+    # rolled back with the transaction it ran in, like any statement
+    assert store.annotation(made.id).label == "AGENT"
+
+
+def test_what_only_sqlalchemy_runs_alike_goes_through_it(store: Store, paragraph_id: int) -> None:
+    with store.engine.connect() as conn:
+        with conn.begin():
+            fast, slow = _both(conn, _EXISTING, {"ids": [paragraph_id, 10**9]})
+            assert fast == slow and fast.scalars() == [paragraph_id]
+            assert not _taken(store, _EXISTING, {"ids": [paragraph_id, 10**9]})  # an expanding IN
+        # outside a transaction SQLAlchemy begins one: the statement is left to it
+        assert not conn.in_transaction()
+        found = direct.execute(conn, edits._STATUSES, {"paragraph_id": paragraph_id})
+        assert found.rows == []
+
+
+def test_a_driver_error_is_the_error_sqlalchemy_would_raise(
+    store: Store, paragraph_id: int
+) -> None:
+    made = store.create_annotation(
+        paragraph_id=paragraph_id,
+        layer="semantic",
+        kind="span",
+        field="frame",
+        start=0,
+        end=4,
+        label="AGENT",
+        annotator="anna",
+    )
+    row = store.annotation(made.id).model_dump()
+    with (
+        store.engine.connect() as conn,
+        conn.begin(),
+        pytest.raises(sa.exc.IntegrityError),  # the same id again
+    ):
+        direct.execute(conn, edits._INSERT, row)
+    assert _taken(store, edits._INSERT, row) is (store.engine.dialect.name == "sqlite")
+    # and the store turns it into its own error, as before: redo of a creation whose id came
+    # back meanwhile is refused as a conflict, nothing half-done
+    store.undo("anna")
+    with store.engine.begin() as conn:
+        direct.execute(conn, edits._INSERT, row)
+    with pytest.raises(ConflictError):
+        store.redo("anna")
+    assert [a.id for a in store.annotations(paragraph_id, "semantic")] == [made.id]
+
+
+def test_prepared_statements_cover_a_label_its_undo_and_a_reopen(tmp_path) -> None:
+    """After the warm-up the annotator runs at start, a label, its undo and redo, and the
+    paragraph read again compile nothing more (the first label of a session is no slower)."""
+    with Store.open(f"sqlite:///{tmp_path / 'warm.db'}", layer_order=LAYERS) as store:
+        with store.bulk() as writer:
+            writer.add_document(make_document("doc", "Мама мыла раму."))
+        paragraph_id = next(store.iter_paragraphs()).id
+        assert paragraph_id is not None
+        direct._PREPARED.clear()
+        store.prepare_statements()
+        prepared = set(direct._PREPARED)
+        assert prepared and all(direct._PREPARED[key] is not None for key in prepared)
+        latest = queries.last_event_id(store)
+        store.create_annotation(
+            paragraph_id=paragraph_id,
+            layer="semantic",
+            kind="span",
+            field="frame",
+            start=0,
+            end=4,
+            label="AGENT",
+            annotator="anna",
+        )
+        assert queries.changes_since(store, latest).touched(paragraph_id)
+        store.seen_by(paragraph_id, "anna")
+        store.undo("anna")
+        store.redo("anna")
+        assert queries.event(store, queries.last_event_id(store)) is not None
+        assert set(direct._PREPARED) == prepared
