@@ -257,6 +257,15 @@ def test_changes_since_names_the_paragraphs_events_touched(store: Store, paragra
     assert queries.changes_since(store, after_redo).paragraphs == {other}
     assert queries.changes_since(store, after_redo, limit=1).paragraphs == {other}
     assert queries.changes_since(store, after_a, limit=3).paragraphs is None  # too many
+    # undos of edits made before the window, one by one or more at once (read together)
+    for paragraph in (paragraph_id, other, paragraph_id, other, paragraph_id):
+        _span(store, paragraph, "TIME", start=10, end=14)
+    before_undos = queries.last_event_id(store)
+    store.undo("anna")
+    assert queries.changes_since(store, before_undos).paragraphs == {paragraph_id}
+    for _ in range(4):
+        store.undo("anna")
+    assert queries.changes_since(store, before_undos).paragraphs == {paragraph_id, other}
     latest = queries.last_event_id(store)
     with store.bulk() as writer:  # an import logs no paragraph: anything may have changed
         writer.add_document(make_document("more", "Текст."))

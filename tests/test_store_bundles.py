@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -201,6 +202,9 @@ def test_read_paragraphs_few_and_many_read_the_same(store: Store) -> None:
     assert many == [every[i] for i in ids]
     assert few == [every[i] for i in ids[:2]]
     assert few[0].annotations["lexical"][0].attrs == {"lemma": "учёные", "feats": "_"}
-    bare = store.read_paragraphs(ids[:1], layers=())
-    assert bare[0].annotations == {} and bare[0].states == every[ids[0]].states
-    assert bare[0].text == every[ids[0]].text
+    # one paragraph without annotations (the annotator opening one): its own two statements
+    for pid in ids:
+        (bare,) = store.read_paragraphs([pid], layers=())
+        assert bare == replace(every[pid], annotations={})
+        assert bare.states and bare.tokens and bare.sentences
+    assert store.read_paragraphs([10**9], layers=()) == []

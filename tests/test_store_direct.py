@@ -161,7 +161,7 @@ def test_prepared_statements_cover_a_label_its_undo_and_a_reopen(tmp_path) -> No
         paragraph_id = next(store.iter_paragraphs()).id
         assert paragraph_id is not None
         direct._PREPARED.clear()
-        store.prepare_statements()
+        queries.prepare_statements(store)
         prepared = set(direct._PREPARED)
         assert prepared and all(direct._PREPARED[key] is not None for key in prepared)
         latest = queries.last_event_id(store)
@@ -177,6 +177,9 @@ def test_prepared_statements_cover_a_label_its_undo_and_a_reopen(tmp_path) -> No
         )
         assert queries.changes_since(store, latest).touched(paragraph_id)
         store.seen_by(paragraph_id, "anna")
+        (read,) = store.read_paragraphs([paragraph_id], layers=())
+        assert read.text == "Мама мыла раму."
+        assert queries.row_with_states(store, paragraph_id, {}) is not None
         store.undo("anna")
         store.redo("anna")
         assert queries.event(store, queries.last_event_id(store)) is not None

@@ -263,7 +263,10 @@ class AnnotateScreen(Screen[None]):
         # the statements of the first label and undo compiled beside the first paint, in a
         # thread, not during those keys (8 ms of the first label)
         self.call_after_refresh(
-            self.run_worker, app.store.prepare_statements, thread=True, exit_on_error=False
+            self.run_worker,
+            partial(queries.prepare_statements, app.store),
+            thread=True,
+            exit_on_error=False,
         )
 
     def _start_adjudicating(self) -> None:
