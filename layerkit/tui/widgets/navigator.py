@@ -229,12 +229,15 @@ class Navigator(SteadyScrollbars, CachedRichStyle, LeanLines, FocusLook, can_foc
             self.refresh()
 
     def _scroll_to_cursor(self) -> None:
+        # ``force``: right after a reload the vertical scrollbar may not be shown yet (it
+        # appears at the next layout), and Textual refuses to scroll a view without one; the
+        # list would stay at its top with the cursor below it.
         height = max(self.scrollable_content_region.height, 1)
         top = round(self.scroll_y)
         if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+            self.scroll_to(y=self.cursor, animate=False, immediate=True, force=True)
         elif self.cursor >= top + height:
-            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
+            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True, force=True)
 
     def _announce(self) -> None:
         """Tell the screen which paragraph the cursor is on (once its page is loaded)."""
