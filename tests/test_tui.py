@@ -1965,6 +1965,7 @@ async def test_the_navigator_keeps_its_cursor_in_view_across_filters(db: Path) -
         assert nav.row(nav.cursor) is not None and nav.row(nav.cursor).id == 50
         # (the count arrives before the first layouts: the scroll must not wait for the bar)
         assert in_view(nav) and nav.scroll_y > 0, (nav.scroll_y, nav.cursor, nav.max_scroll_y)
+        assert nav.vertical_scrollbar.position == nav.scroll_y  # the thumb where the list is
         await pilot.press("shift+tab", "f")  # semantic todo: paragraph 50 is among them
         await settle(pilot)
         assert nav.total == 44 and in_view(nav)

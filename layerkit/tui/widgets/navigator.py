@@ -238,6 +238,9 @@ class Navigator(SteadyScrollbars, CachedRichStyle, LeanLines, FocusLook, can_foc
             self.scroll_to(y=self.cursor, animate=False, immediate=True, force=True)
         elif self.cursor >= top + height:
             self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True, force=True)
+        if round(self.scroll_y) != top:
+            # (Textual moves the thumb only of a scrollbar on screen: this one may appear later)
+            self.vertical_scrollbar.position = self.scroll_y
 
     def _announce(self) -> None:
         """Tell the screen which paragraph the cursor is on (once its page is loaded)."""
