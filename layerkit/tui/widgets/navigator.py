@@ -229,18 +229,26 @@ class Navigator(SteadyScrollbars, CachedRichStyle, LeanLines, FocusLook, can_foc
             self.refresh()
 
     def _scroll_to_cursor(self) -> None:
-        # ``force``: right after a reload the vertical scrollbar may not be shown yet (it
-        # appears at the next layout), and Textual refuses to scroll a view without one; the
-        # list would stay at its top with the cursor below it.
         height = max(self.scrollable_content_region.height, 1)
         top = round(self.scroll_y)
         if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False, immediate=True, force=True)
+            target = self.cursor
         elif self.cursor >= top + height:
-            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True, force=True)
-        if round(self.scroll_y) != top:
-            # (Textual moves the thumb only of a scrollbar on screen: this one may appear later)
-            self.vertical_scrollbar.position = self.scroll_y
+            target = self.cursor - height + 1
+        else:
+            return
+        self.scroll_to(y=target, animate=False, immediate=True)
+        # Textual scrolls no view whose scrollbar is not shown yet, and after a reload it
+        # appears only at the next layout, which may come after this: the list would stay at
+        # its top with the cursor below it. Scroll again once the bar is there.
+        self._scroll_pending = round(self.scroll_y) == top
+
+    _scroll_pending = False
+
+    def watch_show_vertical_scrollbar(self, shown: bool) -> None:
+        if shown and self._scroll_pending:
+            self._scroll_pending = False
+            self.call_later(self._scroll_to_cursor)
 
     def _announce(self) -> None:
         """Tell the screen which paragraph the cursor is on (once its page is loaded)."""
