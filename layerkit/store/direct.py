@@ -75,13 +75,7 @@ _PREPARED: dict[tuple[str, str, Any, tuple[str, ...]], _Prepared | None] = {}
 def execute(conn: sa.Connection, statement: Any, params: Mapping[str, Any] | None = None) -> Rows:
     """Run ``statement`` with ``params`` and fetch its rows (see the module's docstring)."""
     params = params or {}
-    names = tuple(sorted(params))
-    dialect = conn.dialect
-    key = (dialect.name, dialect.driver, statement, names)
-    try:
-        prepared = _PREPARED[key]
-    except KeyError:
-        prepared = _PREPARED[key] = _prepare(dialect, statement, names)
+    prepared = _prepared(conn.dialect, statement, params)
     if prepared is None or not conn.in_transaction():
         return _through_sqlalchemy(conn, statement, params)
     values = tuple(
@@ -123,10 +117,18 @@ def _through_sqlalchemy(conn: sa.Connection, statement: Any, params: Mapping[str
 def prepare(dialect: sa.Dialect, statement: Any, names: Iterable[str]) -> None:
     """Compile ``statement`` for parameters named ``names`` now rather than on its first
     execution (a warm-up: compiling an edit's statements took 8 ms of a session's first label)."""
-    names = tuple(sorted(names))
-    key = (dialect.name, dialect.driver, statement, names)
-    if key not in _PREPARED:
-        _PREPARED[key] = _prepare(dialect, statement, names)
+    _prepared(dialect, statement, names)
+
+
+def _prepared(dialect: sa.Dialect, statement: Any, names: Iterable[str]) -> _Prepared | None:
+    """How to run ``statement`` with parameters named ``names``, from the cache or made now."""
+    ordered = tuple(sorted(names))
+    key = (dialect.name, dialect.driver, statement, ordered)
+    try:
+        return _PREPARED[key]
+    except KeyError:
+        prepared = _PREPARED[key] = _prepare(dialect, statement, ordered)
+        return prepared
 
 
 def _prepare(dialect: sa.Dialect, statement: Any, names: tuple[str, ...]) -> _Prepared | None:

@@ -262,9 +262,7 @@ def prepare_statements(store: Store) -> None:
     """:meth:`Store.prepare_statements`, and the statements the annotator runs from here on
     every key that opens or reopens a paragraph."""
     store.prepare_statements()
-    if store.engine.dialect.name != "sqlite":
-        return
-    dialect = store.engine.dialect
+    dialect = store.engine.dialect  # (elsewhere than SQLite, direct.prepare compiles nothing)
     direct.prepare(dialect, _LAST_EVENT_ID, ())
     direct.prepare(dialect, _ROW_WITHOUT_STATES, ["paragraph_id"])
 

@@ -516,7 +516,7 @@ class Store:
             return
         with self._write_engine.connect() as conn:
             edits.prepare_statements(conn)
-            for statement in (_STATUS_ROWS, _ONE_PARAGRAPH, _ONE_PARAGRAPH_STATES):
+            for statement in (_STATUS_ROWS, _ONE_PARAGRAPH):
                 direct.prepare(conn.dialect, statement, ["paragraph_id"])
 
     def _statuses(self, conn: sa.Connection, paragraph_id: int) -> dict[str, LayerStatus]:
@@ -1304,9 +1304,6 @@ _ONE_PARAGRAPH = (
     .where(paragraphs_t.c.id == sa.bindparam("paragraph_id"))
     .where(documents_t.c.pending_import_id.is_(None))
 )
-_ONE_PARAGRAPH_STATES = sa.select(status_t.c.layer, status_t.c.state, status_t.c.annotator).where(
-    status_t.c.paragraph_id == sa.bindparam("paragraph_id")
-)
 
 
 def _read_one_bundle(conn: sa.Connection, paragraph_id: int) -> ParagraphBundle | None:
@@ -1314,8 +1311,7 @@ def _read_one_bundle(conn: sa.Connection, paragraph_id: int) -> ParagraphBundle 
     two statements built once (:mod:`.direct`): what the annotator reads on opening a
     paragraph it has not shown before (building and compiling the general batch read's
     statements cost more than running them)."""
-    params = {"paragraph_id": paragraph_id}
-    row = direct.execute(conn, _ONE_PARAGRAPH, params).rows
+    row = direct.execute(conn, _ONE_PARAGRAPH, {"paragraph_id": paragraph_id}).rows
     if not row:
         return None
     pid, doc_id, name, position, text, sha, sentences, tokens = row[0]
@@ -1323,8 +1319,8 @@ def _read_one_bundle(conn: sa.Connection, paragraph_id: int) -> ParagraphBundle 
         pid, doc_id, name or "", position, text, sha,
         _json_value(sentences) or [], _json_value(tokens) or [], {}, {},
     )  # fmt: skip
-    for layer, state, annotator in direct.execute(conn, _ONE_PARAGRAPH_STATES, params).rows:
-        bundle.states[layer] = (state, annotator)
+    for layer, status in edits.get_statuses(conn, paragraph_id).items():
+        bundle.states[layer] = (status["state"], status["annotator"])
     return bundle
 
 
