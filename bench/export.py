@@ -14,7 +14,12 @@ do not grow from 10k to 100k paragraphs. ``cpu_s`` is the exporting process's CP
 and system) during the export, ``workers_cpu_s`` its workers' together: on a machine whose
 cores are all busy, records/s follows their sum. Goal: >= 20k records/s, flat memory.
 
-Latest (2026-12-05, thirteenth session, this 2-core machine, ``--jobs 2``; the store's snapshot
+Latest (2026-12-06, fifteenth session, this 2-core machine on a slower day, ``--jobs 2``, no
+code change to the export): 100k paragraphs, 700,000 records, 70.0 and 67.2 s (10,003 and
+10,418 records/s), against 102.4 and 98.6 s for b687a0a (707,693 records) in the same sitting,
+interleaved: 1.45x b687a0a (goal: 1.67x).
+
+Before (2026-12-05, thirteenth session, this 2-core machine, ``--jobs 2``; the store's snapshot
 reads no annotation row): 100k paragraphs, 700,000 records, 49.9 and 49.4 s (14,028 and 14,165
 records/s), against 54.1 and 51.9 s for the code before and 79.6 and 76.2 s for b687a0a
 (707,693 records) in the same sitting, interleaved: 1.53-1.58x b687a0a (goal: 1.67x).
