@@ -1108,6 +1108,46 @@ async def test_enter_links_an_argument_to_a_predicate(db: Path, chat: int) -> No
         assert no_dialog(app)
 
 
+async def test_relation_dialog_lines_are_picked_by_click_and_its_second_question_lays_out_nothing(
+    db: Path, chat: int
+) -> None:
+    """A click on a line of the dialog picks it, as its key would. Answering the first
+    question shows the second in the same box, as high as before: the screen is repainted
+    there, not laid out again (a layout of the annotator's screen costs 1-2 ms a key)."""
+    async with running(db, at=chat, layer="semantic") as (app, pilot):
+        await pilot.press("p", *["right"] * 5, "p", "left", "a")  # two PREDICATEs, an AGENT
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        choose = picker(app)
+        assert choose.phase == "target" and len(choose.targets) == 2
+        box = choose.region
+        layouts = []
+        real_layout = app.screen._refresh_layout
+
+        def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+            layouts.append(args)
+            return real_layout(*args, **kwargs)
+
+        app.screen._refresh_layout = counted  # type: ignore[method-assign]
+        await pilot.click("#picker-list", offset=(4, 0))  # the first line: «Привет»
+        await settle(pilot)
+        assert choose.phase == "label" and choose.target is choose.targets[0]
+        assert layouts == [] and choose.region == box
+        names = [c.label.name for c in choose.choices]
+        await pilot.click("#picker-list", offset=(4, names.index("PATIENT")))
+        await settle(pilot)
+        assert no_dialog(app)
+        relations = [a for a in rows(db, chat, "semantic") if a.kind == "relation"]
+        assert ("PATIENT", (0, 6)) in [
+            (
+                r.label,
+                next((a.start, a.end) for a in rows(db, chat, "semantic") if a.id == r.target_id),
+            )
+            for r in relations
+        ]
+
+
 async def test_link_is_refused_where_the_schema_allows_none(db: Path, chat: int) -> None:
     async with running(db, at=chat, layer="semantic") as (app, pilot):
         await pilot.press("enter")  # no span under the cursor

@@ -32,13 +32,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widget import Widget
-from textual.widgets import OptionList
-from textual.widgets.option_list import Option
 
 from layerkit.model import Annotation
 from layerkit.schema.models import LayerSchema, SchemaField
 from layerkit.tui.relations import LabelChoice, accepts, label_choices
 from layerkit.tui.rendering import label_colour
+from layerkit.tui.widgets.choice_list import ChoiceList
 from layerkit.tui.widgets.focus_look import FocusLook
 
 HINTS = "123456789abcdefghijklmnopqrstuvwxyz"
@@ -103,13 +102,10 @@ class RelationPicker(Vertical, FocusLook, can_focus=True):
         self._opener: Widget | None = None  # what had the focus when it opened
 
     def compose(self) -> ComposeResult:
-        # One list per question, each kept with its options while they stay the same: Textual
-        # drops an OptionList's drawings whenever its options are set, and drawing the label
-        # list again was most of what answering the first question cost.
-        for phase in ("target", "label"):
-            options = OptionList(id=f"picker-{phase}s")
-            options.can_focus = False
-            yield options
+        # One list for both questions, as high as the longer one from the moment the dialog
+        # opens: the second question then repaints its lines, with no layout of the screen
+        # (choice_list.py).
+        yield ChoiceList(id="picker-list")
 
     @property
     def is_modal(self) -> bool:
@@ -148,6 +144,7 @@ class RelationPicker(Vertical, FocusLook, can_focus=True):
         self.choices = [] if self.targets else label_choices(self.fields)
         self._answer = answer
         self.place()
+        self.options.styles.height = self._lines_needed()
         # The panel it is opened from keeps its focused look (its border, its cursor line):
         # it is held before the focus leaves it, so it is neither restyled nor repainted.
         held = self.screen.focused
@@ -167,6 +164,16 @@ class RelationPicker(Vertical, FocusLook, can_focus=True):
         screen = self.screen.size
         width = min(WIDTH, screen.width)
         self.styles.offset = (max(0, (screen.width - width) // 2), -1)
+
+    def _lines_needed(self) -> int:
+        """The list's height for this dialog: the longer of its questions (the labels asked
+        after each target, the targets), so answering the first does not resize the box."""
+        if not self.targets:
+            return max(len(self.choices), 1)
+        labels = max(
+            len(label_choices([f for f in self.fields if accepts(f, t)])) for t in self.targets
+        )
+        return max(len(self.targets), labels, 1)
 
     def close(self, result: Picked | None, *, refocus: bool = True) -> None:
         """Hide the dialog, give the focus back (unless it went elsewhere: ``refocus``
@@ -198,23 +205,19 @@ class RelationPicker(Vertical, FocusLook, can_focus=True):
         return "label" if self.choices else "target"
 
     @property
-    def options(self) -> OptionList:
+    def options(self) -> ChoiceList:
         """The list of the question on screen."""
-        return self._list(self.phase)
-
-    def _list(self, phase: str) -> OptionList:
-        return self.query_one(f"#picker-{phase}s", OptionList)
+        return self.query_one("#picker-list", ChoiceList)
 
     def _ask(self, prompts: list[Text], highlight: int) -> None:
-        """Show the question of the phase in its list (options set only where they changed),
-        highlight a line, and take the focus at once: a key typed right after the one that
-        opened the dialog must find it focused, never the panel below."""
+        """Show the question's lines (set only where they changed), highlight a line, and
+        take the focus at once: a key typed right after the one that opened the dialog must
+        find it focused, never the panel below."""
         shown = self.options
-        if [option.prompt for option in shown.options] != prompts:
-            shown.set_options(Option(prompt) for prompt in prompts)
-        shown.highlighted = highlight
-        self._list("label" if self.phase == "target" else "target").display = False
-        shown.display = True
+        if shown.prompts != prompts:
+            shown.set_prompts(prompts, highlight)
+        else:
+            shown.set_highlighted(highlight)
         self.screen.set_focus(self, scroll_visible=False)
 
     def _ask_target(self, highlight: int) -> None:
@@ -297,10 +300,10 @@ class RelationPicker(Vertical, FocusLook, can_focus=True):
         if highlighted is not None:
             self._pick(highlighted)
 
-    @on(OptionList.OptionSelected)
-    def _selected(self, event: OptionList.OptionSelected) -> None:
+    @on(ChoiceList.Selected)
+    def _selected(self, event: ChoiceList.Selected) -> None:
         event.stop()
-        self._pick(event.option_index)
+        self._pick(event.index)
 
     def on_key(self, event: events.Key) -> None:
         character = event.character

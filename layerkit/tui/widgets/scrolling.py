@@ -78,6 +78,9 @@ class SteadyScrollBar(ScrollBar):
             drawn = self._drawn = OrderedDict()
         lines = drawn.get(key)
         if lines is None:
+            # drawn from the bar as it is now: a position set since its last refresh may not
+            # have marked it for drawing yet, and the drawing is kept under the new key
+            self._render_content()
             lines = drawn[key] = super().render_lines(self.size.region)
             if len(drawn) > self.DRAWINGS_KEPT:
                 drawn.popitem(last=False)
