@@ -2410,6 +2410,33 @@ async def test_lean_lines_are_textuals_own_drawing(db: Path, chat: int) -> None:
     assert framed["rows"] >= len(widgets)
 
 
+async def test_relation_dialogs_lean_lines_are_textuals_own_drawing(db: Path, chat: int) -> None:
+    """The relation dialog's box and its list frame their rows themselves (lean_lines.py):
+    open on each question, each must draw what Textual draws afresh, whole and cropped."""
+    from textual.geometry import Region
+
+    from layerkit.tui.widgets.choice_list import ChoiceList
+
+    async with running(db, at=chat, layer="semantic", size=(100, 30)) as (app, pilot):
+        await pilot.press("p", *["right"] * 5, "p", "left", "a", "enter")
+        await settle(pilot)
+        choose = picker(app)
+        drawn = 0
+        for keys in ((), ("enter",), ("escape",), ("down",), ("enter",)):
+            await pilot.press(*keys)
+            await settle(pilot)
+            for widget in (choose, choose.query_one(ChoiceList)):
+                width, height = widget.region.size
+                crops = (Region(0, 0, width, height), Region(2, 1, width - 5, height - 1))
+                for crop in crops:
+                    ours = [list(s) for s in widget.render_lines(crop)]
+                    widget._styles_cache.clear()
+                    theirs = [list(s) for s in widget._styles_cache.render_widget(widget, crop)]
+                    assert ours == theirs, (keys, type(widget).__name__, crop)
+                drawn += widget._lean_frame is not None
+        assert drawn == 10  # the lean path, not Textual's, drew their content rows
+
+
 async def test_cached_text_styles_follow_focus_and_resizes(db: Path, chat: int) -> None:
     """The text view, side panel and navigator keep their text style between style changes
     (layerkit/tui/widgets/style_cache.py): after focus moves and a resize that changes the

@@ -20,11 +20,12 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.strip import Strip
 
+from layerkit.tui.widgets.lean_lines import LeanLines
 from layerkit.tui.widgets.scrolling import SteadyScrollbars
 from layerkit.tui.widgets.style_cache import CachedRichStyle
 
 
-class ChoiceList(SteadyScrollbars, CachedRichStyle, can_focus=False):
+class ChoiceList(SteadyScrollbars, CachedRichStyle, LeanLines, can_focus=False):
     """Lines of choices, one highlighted; keys come from its owner (``action_*``), clicks
     post :class:`ChoiceList.Selected`."""
 
@@ -117,16 +118,22 @@ class ChoiceList(SteadyScrollbars, CachedRichStyle, can_focus=False):
 
     def _resize_virtual(self) -> None:
         region = self.scrollable_content_region
+        if not region.width:
+            # hidden (the dialog closed) or not laid out yet: sized when it is (on_resize);
+            # the size it kept from the last time it was shown then changes only where the
+            # question does, so opening the dialog again is one layout, not two
+            return
         self.set_virtual_size(Size(region.width, max(len(self.prompts), region.height)))
 
     def on_resize(self, _event: events.Resize) -> None:
-        self._strips.clear()
+        # (the drawn lines are kept: their key has the width, and a dialog opened again
+        # shows the same lines; hidden, the list has no size, so each opening resizes it)
         self._resize_virtual()
 
     STRIPS_KEPT = 512
 
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
+        width = self.line_width
         index = round(self.scroll_y) + y
         style = self.rich_style
         if not 0 <= index < len(self.prompts):

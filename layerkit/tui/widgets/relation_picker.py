@@ -39,6 +39,7 @@ from layerkit.tui.relations import LabelChoice, accepts, label_choices
 from layerkit.tui.rendering import label_colour
 from layerkit.tui.widgets.choice_list import ChoiceList
 from layerkit.tui.widgets.focus_look import FocusLook
+from layerkit.tui.widgets.lean_lines import LeanLines
 
 HINTS = "123456789abcdefghijklmnopqrstuvwxyz"
 WIDTH = 78  # the box's, as in app.tcss
@@ -62,7 +63,7 @@ class Picked:
 Answer = Callable[["Picked | None"], None]
 
 
-class RelationPicker(Vertical, FocusLook, can_focus=True):
+class RelationPicker(Vertical, LeanLines, FocusLook, can_focus=True):
     """Target span (when ``targets`` are given), then label; closed with the choice, which
     goes to the ``answer`` given to :meth:`open`. Mounted once, hidden while closed."""
 
