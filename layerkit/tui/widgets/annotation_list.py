@@ -39,6 +39,7 @@ from layerkit.tui.lexical import TokenRow, token_field, token_rows
 from layerkit.tui.messages import AnnotationChosen, DeleteRequested, TokenHighlighted
 from layerkit.tui.model import ParagraphData
 from layerkit.tui.rendering import label_colour, unsure
+from layerkit.tui.widgets.drawn_lines import DrawnLines
 from layerkit.tui.widgets.focus_look import FocusLook
 from layerkit.tui.widgets.lean_lines import LeanLines
 from layerkit.tui.widgets.scrolling import SteadyScrollbars
@@ -108,8 +109,8 @@ class AnnotationList(SteadyScrollbars, CachedRichStyle, LeanLines, FocusLook, ca
         self._by_token: dict[int, int] = {}
         self._marked: frozenset[int] = frozenset()
         # drawn lines by what they show (not by row: after an edit most rows move down or up
-        # a line, and a layer shown again shows the same rows), emptied at STRIPS_KEPT
-        self._strips: dict[tuple[object, ...], Strip] = {}
+        # a line, and a layer shown again shows the same rows)
+        self._drawn = DrawnLines(kept=2048)
         self.context = False
         self.highlighted: int | None = None
 
@@ -302,10 +303,8 @@ class AnnotationList(SteadyScrollbars, CachedRichStyle, LeanLines, FocusLook, ca
         self.set_virtual_size(size)
 
     def on_resize(self, _event: events.Resize) -> None:
-        self._strips.clear()
+        self._drawn.clear()
         self._resize_virtual()
-
-    STRIPS_KEPT = 2048
 
     def render_line(self, y: int) -> Strip:
         width = self.line_width
@@ -331,19 +330,12 @@ class AnnotationList(SteadyScrollbars, CachedRichStyle, LeanLines, FocusLook, ca
             width,
             style,
         )
-        strip = self._strips.get(key)
-        if strip is None:
-            line = text.copy()
-            if marked:
-                line.stylize(_MARKED)
-            if highlighted:
-                line.stylize(Style(reverse=True) if focused else Style(bold=True))
-            line.truncate(width, overflow="ellipsis", pad=True)
-            strip = Strip(line.render(self.app.console)).apply_style(style)
-            if len(self._strips) >= self.STRIPS_KEPT:
-                self._strips.clear()
-            self._strips[key] = strip
-        return strip
+        over = []
+        if marked:
+            over.append(_MARKED)
+        if highlighted:
+            over.append(Style(reverse=True) if focused else Style(bold=True))
+        return self._drawn.draw(key, text, over, width, style, self.app.console)
 
 
 # --- lines -------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.strip import Strip
 
+from layerkit.tui.widgets.drawn_lines import DrawnLines
 from layerkit.tui.widgets.lean_lines import LeanLines
 from layerkit.tui.widgets.scrolling import SteadyScrollbars
 from layerkit.tui.widgets.style_cache import CachedRichStyle
@@ -43,7 +44,7 @@ class ChoiceList(SteadyScrollbars, CachedRichStyle, LeanLines, can_focus=False):
         self.prompts: list[Text] = []
         self.highlighted: int | None = None
         # drawn lines by what they show; a dialog shows a few dozen different ones
-        self._strips: dict[tuple[object, ...], Strip] = {}
+        self._drawn = DrawnLines(kept=512)
 
     def set_prompts(self, prompts: Sequence[Text], highlight: int | None) -> None:
         """Show ``prompts`` with ``highlight`` highlighted and in view."""
@@ -130,8 +131,6 @@ class ChoiceList(SteadyScrollbars, CachedRichStyle, LeanLines, can_focus=False):
         # shows the same lines; hidden, the list has no size, so each opening resizes it)
         self._resize_virtual()
 
-    STRIPS_KEPT = 512
-
     def render_line(self, y: int) -> Strip:
         width = self.line_width
         index = round(self.scroll_y) + y
@@ -141,14 +140,5 @@ class ChoiceList(SteadyScrollbars, CachedRichStyle, LeanLines, can_focus=False):
         text = self.prompts[index]
         highlighted = index == self.highlighted
         key = (text.plain, tuple(text.spans), text.style, highlighted, width, style)
-        strip = self._strips.get(key)
-        if strip is None:
-            line = text.copy()
-            if highlighted:
-                line.stylize(self.get_component_rich_style("choice-list--highlighted"))
-            line.truncate(width, overflow="ellipsis", pad=True)
-            strip = Strip(line.render(self.app.console)).apply_style(style)
-            if len(self._strips) >= self.STRIPS_KEPT:
-                self._strips.clear()
-            self._strips[key] = strip
-        return strip
+        over = [self.get_component_rich_style("choice-list--highlighted")] if highlighted else []
+        return self._drawn.draw(key, text, over, width, style, self.app.console)
