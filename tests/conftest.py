@@ -14,6 +14,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -60,6 +61,24 @@ def make_document(name: str, *texts: str) -> NewDocument:
 
 POSTGRES_ENV = "LAYERKIT_TEST_POSTGRES_URL"
 BACKENDS = ("sqlite", "postgres")
+
+
+def semantic_span(
+    store: Store, paragraph_id: int, label: str = "AGENT", annotator: str = "anna", **kw: Any
+):
+    """A span of the semantic layer's ``frame`` field (over the first word unless ``start`` and
+    ``end`` say otherwise), made through the store as the annotator makes one."""
+    return store.create_annotation(
+        paragraph_id=paragraph_id,
+        layer="semantic",
+        kind="span",
+        field="frame",
+        start=kw.pop("start", 0),
+        end=kw.pop("end", 4),
+        label=label,
+        annotator=annotator,
+        **kw,
+    )
 
 
 def postgres_admin_url() -> str:

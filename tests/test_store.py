@@ -10,27 +10,13 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from conftest import LAYERS, make_document
+from conftest import LAYERS, make_document, semantic_span
 from sqlmodel import SQLModel
 
 from layerkit.errors import ConflictError, StoreError
 from layerkit.store import Store
 from layerkit.store.engine import database_url
 from layerkit.store.migrations import LATEST_VERSION, is_modelled_index, is_modelled_table
-
-
-def _span(store: Store, paragraph_id: int, label: str = "AGENT", annotator: str = "anna", **kw):
-    return store.create_annotation(
-        paragraph_id=paragraph_id,
-        layer="semantic",
-        kind="span",
-        field="frame",
-        start=kw.pop("start", 0),
-        end=kw.pop("end", 4),
-        label=label,
-        annotator=annotator,
-        **kw,
-    )
 
 
 def _model_diff(conn: sa.Connection) -> list:
@@ -84,7 +70,7 @@ def test_sqlite_pragmas(db_path: Path) -> None:
 def test_reopen_applies_nothing_and_keeps_data(
     db_url: str, paragraph_id: int, store: Store
 ) -> None:
-    _span(store, paragraph_id)
+    semantic_span(store, paragraph_id)
     store.close()
     with Store.open(db_url, layer_order=LAYERS) as again:
         assert len(again.annotations(paragraph_id)) == 1
@@ -157,7 +143,7 @@ def test_empty_server_database_without_create(postgres_database: str) -> None:
 
 
 def test_edit_writes_event_and_updates_status(store: Store, paragraph_id: int) -> None:
-    ann = _span(store, paragraph_id)
+    ann = semantic_span(store, paragraph_id)
     events = store.events("anna")
     assert [e["action"] for e in events] == ["create"]
     assert events[0]["payload"]["after"]["label"] == "AGENT"
@@ -189,14 +175,14 @@ def test_lower_layer_edit_marks_higher_layers_stale(store: Store, paragraph_id: 
     # editing the highest layer touches nothing below it
     other = list(store.iter_paragraphs())[1].id
     store.set_status(other, "lexical", "done", annotator="anna")
-    _span(store, other)
+    semantic_span(store, other)
     assert store.statuses(other)["lexical"].state == "done"
 
 
 def test_undo_redo_sequence(store: Store, paragraph_id: int) -> None:
-    a = _span(store, paragraph_id, "AGENT")
+    a = semantic_span(store, paragraph_id, "AGENT")
     store.update_annotation(a.id, annotator="anna", label="THEME")
-    b = _span(store, paragraph_id, "PREDICATE", start=5, end=9)
+    b = semantic_span(store, paragraph_id, "PREDICATE", start=5, end=9)
     store.delete_annotation(b.id, annotator="anna")
 
     def labels() -> list[str]:
@@ -216,7 +202,7 @@ def test_undo_redo_sequence(store: Store, paragraph_id: int) -> None:
     store.redo("anna")
     assert labels() == ["THEME"]
     # a new edit clears the redo stack
-    _span(store, paragraph_id, "TIME", start=10, end=15)
+    semantic_span(store, paragraph_id, "TIME", start=10, end=15)
     assert store.redo("anna") is None
     store.undo("anna")
     store.undo("anna")
@@ -232,7 +218,7 @@ def test_changes_since_names_the_paragraphs_events_touched(store: Store, paragra
     other = paragraph_id + 1
     start = queries.last_event_id(store)
     assert queries.changes_since(store, start) == queries.Changes(start, frozenset())
-    a = _span(store, paragraph_id)
+    a = semantic_span(store, paragraph_id)
     after_a = queries.last_event_id(store)
     changes = queries.changes_since(store, start)
     assert changes == queries.Changes(after_a, frozenset({paragraph_id}))
@@ -253,13 +239,13 @@ def test_changes_since_names_the_paragraphs_events_touched(store: Store, paragra
     store.redo("anna")
     assert queries.changes_since(store, after_undo).paragraphs == {paragraph_id, other}
     after_redo = queries.last_event_id(store)
-    _span(store, other, "TIME", start=5, end=9)
+    semantic_span(store, other, "TIME", start=5, end=9)
     assert queries.changes_since(store, after_redo).paragraphs == {other}
     assert queries.changes_since(store, after_redo, limit=1).paragraphs == {other}
     assert queries.changes_since(store, after_a, limit=3).paragraphs is None  # too many
     # undos of edits made before the window, one by one or more at once (read together)
     for paragraph in (paragraph_id, other, paragraph_id, other, paragraph_id):
-        _span(store, paragraph, "TIME", start=10, end=14)
+        semantic_span(store, paragraph, "TIME", start=10, end=14)
     before_undos = queries.last_event_id(store)
     store.undo("anna")
     assert queries.changes_since(store, before_undos).paragraphs == {paragraph_id}
@@ -275,7 +261,7 @@ def test_changes_since_names_the_paragraphs_events_touched(store: Store, paragra
 
 
 def test_undo_survives_restart(db_url: str, store: Store, paragraph_id: int) -> None:
-    a = _span(store, paragraph_id)
+    a = semantic_span(store, paragraph_id)
     store.update_annotation(a.id, annotator="anna", label="PATIENT")
     store.close()
     with Store.open(db_url, layer_order=LAYERS) as again:
@@ -287,8 +273,8 @@ def test_undo_survives_restart(db_url: str, store: Store, paragraph_id: int) -> 
 
 
 def test_undo_is_per_annotator(store: Store, paragraph_id: int) -> None:
-    a = _span(store, paragraph_id, annotator="anna")
-    b = _span(store, paragraph_id, "TIME", annotator="boris", start=5, end=9)
+    a = semantic_span(store, paragraph_id, annotator="anna")
+    b = semantic_span(store, paragraph_id, "TIME", annotator="boris", start=5, end=9)
     store.undo("anna")
     remaining = [x.id for x in store.annotations(paragraph_id)]
     assert remaining == [b.id]
@@ -296,7 +282,7 @@ def test_undo_is_per_annotator(store: Store, paragraph_id: int) -> None:
 
 
 def test_undo_refuses_to_overwrite_another_annotator(store: Store, paragraph_id: int) -> None:
-    a = _span(store, paragraph_id, annotator="anna")
+    a = semantic_span(store, paragraph_id, annotator="anna")
     store.update_annotation(a.id, annotator="boris", label="THEME")
     with pytest.raises(ConflictError):
         store.undo("anna")
@@ -304,7 +290,7 @@ def test_undo_refuses_to_overwrite_another_annotator(store: Store, paragraph_id:
 
 
 def test_stale_version_update_is_refused(store: Store, paragraph_id: int) -> None:
-    a = _span(store, paragraph_id)
+    a = semantic_span(store, paragraph_id)
     store.update_annotation(a.id, annotator="boris", label="THEME", expected_version=1)
     with pytest.raises(ConflictError, match="changed by boris"):
         store.update_annotation(a.id, annotator="anna", label="PATIENT", expected_version=1)
@@ -312,8 +298,8 @@ def test_stale_version_update_is_refused(store: Store, paragraph_id: int) -> Non
 
 
 def test_delete_cascades_relations_and_undo_restores_them(store: Store, paragraph_id: int) -> None:
-    pred = _span(store, paragraph_id, "PREDICATE", start=5, end=9)
-    agent = _span(store, paragraph_id, "AGENT")
+    pred = semantic_span(store, paragraph_id, "PREDICATE", start=5, end=9)
+    agent = semantic_span(store, paragraph_id, "AGENT")
     rel = store.create_annotation(
         paragraph_id=paragraph_id,
         layer="semantic",
@@ -406,7 +392,7 @@ def test_duplicates_and_idempotent_documents(store: Store) -> None:
 def _writer_process(db: str, paragraph_id: int, annotator: str, count: int) -> None:
     with Store.open(db, layer_order=LAYERS) as store:
         for i in range(count):
-            ann = _span(store, paragraph_id, annotator=annotator, start=0, end=4 + (i % 3))
+            ann = semantic_span(store, paragraph_id, annotator=annotator, start=0, end=4 + (i % 3))
             if i % 5 == 0:
                 store.undo(annotator)
             elif i % 7 == 0:
@@ -529,7 +515,9 @@ def test_a_created_annotation_is_logged_as_stored_with_or_without_returning(
     from layerkit.store import queries
 
     monkeypatch.setattr(store._write_engine.dialect, "insert_returning", returning)
-    made = _span(store, paragraph_id, attrs={"note": "ё"}, confidence=0.25, origin="model:x")
+    made = semantic_span(
+        store, paragraph_id, attrs={"note": "ё"}, confidence=0.25, origin="model:x"
+    )
     assert made == store.annotation(made.id)
     event = queries.event(store, queries.last_event_id(store))
     assert event is not None and event["annotation_id"] == made.id

@@ -5,24 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import LAYERS
+from conftest import LAYERS, semantic_span
 
 from layerkit.errors import ConflictError, StoreError
 from layerkit.store import Annotation, Store
-
-
-def _span(store: Store, paragraph_id: int, label: str, annotator: str = "anna", **kw: Any):
-    return store.create_annotation(
-        paragraph_id=paragraph_id,
-        layer="semantic",
-        kind="span",
-        field="frame",
-        start=kw.pop("start", 0),
-        end=kw.pop("end", 4),
-        label=label,
-        annotator=annotator,
-        **kw,
-    )
 
 
 def _labels(store: Store, paragraph_id: int) -> list[str | None]:
@@ -39,8 +25,8 @@ def _snapshot(store: Store, paragraph_id: int) -> tuple[Any, ...]:
 
 
 def test_batch_commits_all_edits_as_one_event(store: Store, paragraph_id: int) -> None:
-    existing = _span(store, paragraph_id, "THEME", start=10, end=14)
-    doomed = _span(store, paragraph_id, "TIME", start=5, end=9)
+    existing = semantic_span(store, paragraph_id, "THEME", start=10, end=14)
+    doomed = semantic_span(store, paragraph_id, "TIME", start=5, end=9)
     before_events = len(store.events("anna"))
     with store.batch(annotator="anna", label="accept sentence 1") as b:
         agent = b.create_annotation(
@@ -91,7 +77,7 @@ def test_batch_commits_all_edits_as_one_event(store: Store, paragraph_id: int) -
 
 
 def test_exception_in_batch_rolls_back_everything(store: Store, paragraph_id: int) -> None:
-    existing = _span(store, paragraph_id, "THEME")
+    existing = semantic_span(store, paragraph_id, "THEME")
     store.set_status(paragraph_id, "logical", "done", annotator="anna")
     before = _snapshot(store, paragraph_id)
     heard: list[str] = []
@@ -118,7 +104,7 @@ def test_exception_in_batch_rolls_back_everything(store: Store, paragraph_id: in
 
 
 def test_a_failing_edit_rolls_back_the_whole_batch(store: Store, paragraph_id: int) -> None:
-    existing = _span(store, paragraph_id, "THEME")
+    existing = semantic_span(store, paragraph_id, "THEME")
     store.update_annotation(existing.id, annotator="boris", label="TIME")  # now version 2
     before = _snapshot(store, paragraph_id)
     with pytest.raises(ConflictError, match="changed by boris"), store.batch(annotator="anna") as b:
@@ -142,7 +128,7 @@ def _batch_span(b, paragraph_id: int, label: str, start: int = 0, end: int = 4) 
 def test_a_caught_failure_leaves_no_trace_and_the_batch_goes_on(
     store: Store, paragraph_id: int
 ) -> None:
-    existing = _span(store, paragraph_id, "THEME")
+    existing = semantic_span(store, paragraph_id, "THEME")
     store.update_annotation(existing.id, annotator="boris", label="TIME")
     with store.batch(annotator="anna") as b:
         first = _batch_span(b, paragraph_id, "AGENT")
@@ -180,7 +166,7 @@ def test_empty_batch_writes_nothing(store: Store, paragraph_id: int) -> None:
 def test_one_undo_reverts_a_batch_and_one_redo_reapplies_it(
     store: Store, paragraph_id: int
 ) -> None:
-    kept = _span(store, paragraph_id, "THEME", annotator="boris", start=10, end=14)
+    kept = semantic_span(store, paragraph_id, "THEME", annotator="boris", start=10, end=14)
     store.set_status(paragraph_id, "pragmatic", "done", annotator="boris")
     state_before = _snapshot(store, paragraph_id)[:2]
     with store.batch(annotator="anna") as b:
@@ -225,11 +211,11 @@ def _strip_versions(state: tuple[Any, ...], store: Store, paragraph_id: int) -> 
 
 
 def test_batch_takes_one_place_on_the_undo_stack(store: Store, paragraph_id: int) -> None:
-    _span(store, paragraph_id, "ONE")
+    semantic_span(store, paragraph_id, "ONE")
     with store.batch(annotator="anna") as b:
         _batch_span(b, paragraph_id, "TWO", 5, 9)
         _batch_span(b, paragraph_id, "THREE", 10, 14)
-    _span(store, paragraph_id, "FOUR", start=16, end=20)
+    semantic_span(store, paragraph_id, "FOUR", start=16, end=20)
     store.undo("anna")
     assert _labels(store, paragraph_id) == ["ONE", "THREE", "TWO"]
     store.undo("anna")
@@ -310,7 +296,7 @@ def test_undo_of_a_batch_is_refused_when_its_status_changed(
 def test_redo_of_a_batch_is_refused_whole_when_a_row_changed(
     store: Store, paragraph_id: int
 ) -> None:
-    theme = _span(store, paragraph_id, "THEME", annotator="boris")
+    theme = semantic_span(store, paragraph_id, "THEME", annotator="boris")
     with store.batch(annotator="anna") as b:
         _batch_span(b, paragraph_id, "AGENT", 5, 9)
         b.update_annotation(theme.id, label="PATIENT")
@@ -324,8 +310,8 @@ def test_redo_of_a_batch_is_refused_whole_when_a_row_changed(
 
 
 def test_batch_delete_cascades_and_undo_restores(store: Store, paragraph_id: int) -> None:
-    pred = _span(store, paragraph_id, "PREDICATE", start=5, end=9)
-    agent = _span(store, paragraph_id, "AGENT")
+    pred = semantic_span(store, paragraph_id, "PREDICATE", start=5, end=9)
+    agent = semantic_span(store, paragraph_id, "AGENT")
     rel = store.create_annotation(
         paragraph_id=paragraph_id,
         layer="semantic",
@@ -369,7 +355,7 @@ def test_human_correction_in_a_batch_becomes_human(store: Store, paragraph_id: i
 def test_batches_are_per_annotator(store: Store, paragraph_id: int) -> None:
     with store.batch(annotator="anna") as b:
         _batch_span(b, paragraph_id, "AGENT")
-    mine = _span(store, paragraph_id, "TIME", annotator="boris", start=5, end=9)
+    mine = semantic_span(store, paragraph_id, "TIME", annotator="boris", start=5, end=9)
     assert store.undo("boris") is not None
     assert _labels(store, paragraph_id) == ["AGENT"]
     store.redo("boris")
@@ -410,7 +396,7 @@ def test_other_writes_during_a_batch_are_refused(store: Store, paragraph_id: int
     with store.batch(annotator="anna") as b:
         _batch_span(b, paragraph_id, "AGENT")
         with pytest.raises(StoreError, match="batch is open"):
-            _span(store, paragraph_id, "TIME")
+            semantic_span(store, paragraph_id, "TIME")
         with pytest.raises(StoreError, match="batch is open"):
             store.undo("anna")
         with pytest.raises(StoreError, match="do not nest"), store.batch(annotator="anna"):
@@ -420,7 +406,7 @@ def test_other_writes_during_a_batch_are_refused(store: Store, paragraph_id: int
     with pytest.raises(StoreError, match="has ended"):
         _batch_span(b, paragraph_id, "LATE")
     # the store is free again once the batch is over
-    _span(store, paragraph_id, "TIME", start=10, end=14)
+    semantic_span(store, paragraph_id, "TIME", start=10, end=14)
     assert len(store.events("anna")) == 2
 
 

@@ -7,27 +7,12 @@ from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
-from conftest import LAYERS, make_document
+from conftest import LAYERS, make_document, semantic_span
 
 from layerkit.errors import ConflictError
 from layerkit.store import Store, direct, edits, queries
 from layerkit.store.locks import _EXISTING
 from layerkit.store.store import events_t
-
-
-def _agent(store: Store, paragraph_id: int, **extra: object):
-    """anna's AGENT span over the paragraph's first word."""
-    return store.create_annotation(
-        paragraph_id=paragraph_id,
-        layer="semantic",
-        kind="span",
-        field="frame",
-        start=0,
-        end=4,
-        label="AGENT",
-        annotator="anna",
-        **extra,
-    )
 
 
 def _both(conn: sa.Connection, statement: object, params: dict) -> tuple[direct.Rows, direct.Rows]:
@@ -44,7 +29,7 @@ def _taken(store: Store, statement: object, params: dict) -> bool:
 
 
 def test_rows_are_what_sqlalchemy_gives(store: Store, paragraph_id: int) -> None:
-    made = _agent(store, paragraph_id, attrs={"note": "ё́ 😀", "n": [1, 2]})
+    made = semantic_span(store, paragraph_id, attrs={"note": "ё́ 😀", "n": [1, 2]})
     store.update_annotation(made.id, annotator="anna", label="PATIENT")
     sqlite = store.engine.dialect.name == "sqlite"
     with store.engine.connect() as conn, conn.begin():
@@ -71,7 +56,7 @@ def test_rows_are_what_sqlalchemy_gives(store: Store, paragraph_id: int) -> None
 
 def test_writes_count_and_return_ids_as_sqlalchemy_does(store: Store, paragraph_id: int) -> None:
     sqlite = store.engine.dialect.name == "sqlite"
-    made = _agent(store, paragraph_id)
+    made = semantic_span(store, paragraph_id)
     with store.engine.connect() as conn, conn.begin() as transaction:
         params = {"row_id": made.id, "row_version": 1, "label": "THEME", "version": 2}
         changed = direct.execute(conn, edits._UPDATE_AT_VERSION, params)
@@ -120,7 +105,7 @@ def test_what_only_sqlalchemy_runs_alike_goes_through_it(store: Store, paragraph
 def test_a_driver_error_is_the_error_sqlalchemy_would_raise(
     store: Store, paragraph_id: int
 ) -> None:
-    made = _agent(store, paragraph_id)
+    made = semantic_span(store, paragraph_id)
     row = store.annotation(made.id).model_dump()
     with (
         store.engine.connect() as conn,
@@ -152,7 +137,7 @@ def test_prepared_statements_cover_a_label_its_undo_and_a_reopen(tmp_path) -> No
         prepared = set(direct._PREPARED)
         assert prepared and all(direct._PREPARED[key] is not None for key in prepared)
         latest = queries.last_event_id(store)
-        _agent(store, paragraph_id)
+        semantic_span(store, paragraph_id)
         assert queries.changes_since(store, latest).touched(paragraph_id)
         store.seen_by(paragraph_id, "anna")
         (read,) = store.read_paragraphs([paragraph_id], layers=())
