@@ -1306,6 +1306,15 @@ _ONE_PARAGRAPH = (
 )
 
 
+def _bundle(row: Sequence[Any]) -> ParagraphBundle:
+    """A paragraph read with :data:`_BUNDLE_PARAGRAPH_COLUMNS`, without annotations or states."""
+    pid, doc_id, name, position, text, sha, sentences, tokens = row
+    return ParagraphBundle(
+        pid, doc_id, name or "", position, text, sha,
+        _json_value(sentences) or [], _json_value(tokens) or [], {}, {},
+    )  # fmt: skip
+
+
 def _read_one_bundle(conn: sa.Connection, paragraph_id: int) -> ParagraphBundle | None:
     """A paragraph and its states without annotations, as :func:`_read_bundles` makes it, in
     two statements built once (:mod:`.direct`): what the annotator reads on opening a
@@ -1314,11 +1323,7 @@ def _read_one_bundle(conn: sa.Connection, paragraph_id: int) -> ParagraphBundle 
     row = direct.execute(conn, _ONE_PARAGRAPH, {"paragraph_id": paragraph_id}).rows
     if not row:
         return None
-    pid, doc_id, name, position, text, sha, sentences, tokens = row[0]
-    bundle = ParagraphBundle(
-        pid, doc_id, name or "", position, text, sha,
-        _json_value(sentences) or [], _json_value(tokens) or [], {}, {},
-    )  # fmt: skip
+    bundle = _bundle(row[0])
     for layer, status in edits.get_statuses(conn, paragraph_id).items():
         bundle.states[layer] = (status["state"], status["annotator"])
     return bundle
@@ -1377,12 +1382,7 @@ def _read_bundles(
         sa.select(s.paragraph_id, s.layer, s.state, s.annotator).where(s.paragraph_id.in_(ids)),
         raw,
     )
-    bundles: dict[int, ParagraphBundle] = {}
-    for pid, doc_id, name, position, text, sha, sentences, tokens in rows:
-        bundles[pid] = ParagraphBundle(
-            pid, doc_id, name or "", position, text, sha,
-            _json_value(sentences) or [], _json_value(tokens) or [], {}, {},
-        )  # fmt: skip
+    bundles = {row[0]: _bundle(row) for row in rows}
     for pid, layer, state, annotator in state_rows:
         bundles[pid].states[layer] = (state, annotator)
     for pid, by_layer in snapped.items():
