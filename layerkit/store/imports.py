@@ -39,7 +39,7 @@ import sqlalchemy as sa
 
 from layerkit.store import edits
 from layerkit.store.engine import database_errors
-from layerkit.store.locks import IMPORT_KEY, lock_annotator
+from layerkit.store.locks import IMPORT_KEY, lock_annotator, lock_publishing
 from layerkit.store.models import Document, Import, Paragraph, utcnow
 from layerkit.store.sql import dialect_insert
 
@@ -56,6 +56,10 @@ STEP_SECONDS = 0.05
 SQLITE_PAUSE_SECONDS = 0.003
 # An import from another host that has not committed a step for this long is taken for dead.
 STALE_AFTER = timedelta(hours=1)
+# How far the clocks of two hosts importing into one server may differ: an import that finished
+# up to this long before this one started (by their clocks) may still have been unpublished
+# when this one wrote its paragraphs, so this one looks for late duplicates then too.
+CLOCK_SKEW = timedelta(minutes=5)
 # Paragraphs deleted per transaction when an import is taken back.
 DELETE_STEP = 200
 
@@ -171,6 +175,7 @@ class ImportSession:
         assert self.import_id is not None
         with database_errors(), self.store._write_engine.begin() as conn:
             lock_annotator(conn, self.annotator)
+            lock_publishing(conn)
             mine = sa.select(documents_t.c.id).where(
                 documents_t.c.pending_import_id == self.import_id
             )
@@ -179,7 +184,7 @@ class ImportSession:
                 .where(
                     (imports_t.c.state == "done")
                     & (imports_t.c.id != self.import_id)
-                    & (imports_t.c.finished_at >= self._started_at)
+                    & (imports_t.c.finished_at >= self._started_at - CLOCK_SKEW)
                 )
                 .limit(1)
             ).first()

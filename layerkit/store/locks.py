@@ -7,7 +7,9 @@ takes a lock on what it is about to check first, always in the same order:
 
 1. the annotator (a transaction-scoped advisory lock): their undo/redo stacks are threaded
    through the event log, and two sessions of one annotator must not both push or pop the top;
-2. the paragraphs (``SELECT ... FOR NO KEY UPDATE``, in id order): an annotation's version,
+2. publishing an import (a transaction-scoped advisory lock): an import links its paragraphs
+   to copies other imports published while it ran, so two must not publish side by side;
+3. the paragraphs (``SELECT ... FOR NO KEY UPDATE``, in id order): an annotation's version,
    the layer statuses and the stale marks of a paragraph are read and changed under it, so
    two annotators' edits of one paragraph queue up like they do on SQLite. ``NO KEY`` lets
    other transactions keep inserting rows that refer to the paragraph (an import's foreign-key
@@ -38,6 +40,7 @@ NAMESPACE = 0x4C4B4954
 ANNOTATOR_KEY = NAMESPACE + 1  # second key: crc32 of the name; one annotator's event stacks
 MIGRATION_KEY = NAMESPACE + 2  # second key 0: schema migrations and the first `init`
 IMPORT_KEY = NAMESPACE + 3  # second key: a running import's id, held as long as it runs
+PUBLISH_KEY = NAMESPACE + 4  # second key 0: an import's publishing transaction
 
 
 def is_server(conn: sa.Connection) -> bool:
@@ -50,6 +53,17 @@ def lock_annotator(conn: sa.Connection, annotator: str) -> None:
         return
     key = _signed32(zlib.crc32(annotator.encode("utf-8")))
     conn.execute(sa.select(sa.func.pg_advisory_xact_lock(ANNOTATOR_KEY, key)))
+
+
+def lock_publishing(conn: sa.Connection) -> None:
+    """Let one import at a time publish, until the transaction ends (PostgreSQL).
+
+    An import links its paragraphs to copies that other imports published while it ran. Two
+    imports publishing side by side under READ COMMITTED would each miss the other (neither
+    committed yet) and the shared paragraph would be linked by neither; queued, the second sees
+    the first one's documents. Taken after the annotator's lock, the order every writer keeps."""
+    if is_server(conn):
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(PUBLISH_KEY, 0)))
 
 
 def lock_paragraphs(conn: sa.Connection, paragraph_ids: Iterable[int]) -> None:
