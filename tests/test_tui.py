@@ -20,6 +20,7 @@ from conftest import LAYERS, REPO, make_document
 from layerkit_ru_morph.preannotator import LexicalPreannotator
 from rich.console import Console
 from textual import events
+from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widgets import OptionList, Static
 
@@ -1146,6 +1147,49 @@ async def test_relation_dialog_lines_are_picked_by_click_and_its_second_question
             )
             for r in relations
         ]
+
+
+async def test_relation_dialog_repaints_its_box_and_what_it_covered_nothing_else(
+    db: Path, chat: int
+) -> None:
+    """Opening the dialog repaints the box (and the key bar, showing its keys); closing it
+    repaints what the box covered. Neither repaints the whole screen (Textual does when a shown
+    or hidden widget shifts the painting order of the others: annotate.py puts the dialog
+    first), and the widgets the box hides are not asked for their lines while it is open
+    (compositor.py)."""
+    async with running(db, at=chat, layer="semantic", size=(100, 30)) as (app, pilot):
+        await pilot.press("p", *["right"] * 5, "p", "left", "a")  # two PREDICATEs, an AGENT
+        await settle(pilot)
+        compositor = app.screen._compositor
+        dirty: list[Region] = []
+        asked: list[str] = []
+        real_update, real_renders = compositor.render_partial_update, compositor._get_renders
+
+        def update():  # type: ignore[no-untyped-def]
+            dirty.extend(compositor._dirty_regions)
+            return real_update()
+
+        def renders(crop=None):  # type: ignore[no-untyped-def]
+            for region, clip, strips in real_renders(crop):
+                widget = next(w for w, (r, _) in compositor.visible_widgets.items() if r == region)
+                asked.append(widget.id or type(widget).__name__)
+                yield region, clip, strips
+
+        compositor.render_partial_update = update  # type: ignore[method-assign]
+        compositor._get_renders = renders  # type: ignore[method-assign]
+        await pilot.press("enter")
+        await settle(pilot)
+        box, keys = picker(app).region, app.screen.query_one("#keys").region
+        assert picker(app).phase == "target" and dirty
+        assert all(box.union(keys).contains_region(region) for region in dirty), dirty
+        assert set(asked) <= {"picker", "picker-list", "keys"}, asked
+        dirty.clear()
+        await pilot.press("escape")
+        await settle(pilot)
+        assert no_dialog(app) and dirty
+        screen_area = app.screen.region.area
+        assert all(region.area < screen_area for region in dirty)
+        assert all(box.union(keys).contains_region(region) for region in dirty), dirty
 
 
 async def test_link_is_refused_where_the_schema_allows_none(db: Path, chat: int) -> None:

@@ -11,8 +11,11 @@ to keep a dozen of them.
 ``LineCompositor`` asks each widget only for the lines, within its visible region, from its
 first to its last screen line where a dirty region meets it (columns included), and skips
 widgets that no dirty region meets: a scrollbar or a panel beside the text that changed is not
-rendered again. What ends up on screen is the same: the kept lines come from the same widgets,
-in the same front-to-back order (tests/test_tui.py,
+rendered again. Nor are the parts that widgets in front of it hide: Textual's compositor does
+not blend, the front widget's line wins every cell of its region (``_render_chops``), so a
+container behind its children, or the text below an open dialog, is asked only for lines where
+some dirty cell is left uncovered. What ends up on screen is the same: the kept lines come
+from the same widgets, in the same front-to-back order (tests/test_tui.py,
 ``test_partial_repaints_render_only_dirty_lines_and_paint_the_same``, renders every partial
 update both ways and compares).
 
@@ -60,6 +63,8 @@ class LineCompositor(Compositor):
         if lines is None:
             yield from super()._get_renders(crop)
             return
+        # screen line -> the column ranges that widgets already rendered (in front) cover
+        covered: dict[int, list[tuple[int, int]]] = {}
         for widget, (region, clip) in self.visible_widgets.items():
             if crop is not None and not crop.overlaps(clip):
                 continue
@@ -68,16 +73,25 @@ class LineCompositor(Compositor):
                 continue
             top, bottom = visible.y, visible.bottom
             left, right = visible.x, visible.right
-            # the lines where a repainted column range meets the widget: a widget beside the
-            # changed ones (a scrollbar, a panel, the containers behind them) is not asked
+            # the lines where a repainted column range meets the widget and is not hidden by a
+            # widget in front: a widget beside the changed ones (a scrollbar, a panel) or
+            # behind them (their containers, the text below a dialog) is not asked
             wanted = [
                 y
                 for y, ranges in lines.items()
-                if top <= y < bottom and any(x1 < right and x2 > left for x1, x2 in ranges)
+                if top <= y < bottom
+                and any(
+                    x1 < right
+                    and x2 > left
+                    and not _covers(covered.get(y), max(x1, left), min(x2, right))
+                    for x1, x2 in ranges
+                )
             ]
             if not wanted:
                 continue
             first, last = min(wanted), max(wanted)
+            for y in range(first, last + 1):
+                covered.setdefault(y, []).append((left, right))
             # the widget's region clipped to those lines: ``_render_chops`` pairs strips with
             # the lines of region ∩ clip, so the clip says where the strips start
             part = Region(visible.x, first, visible.width, last - first + 1)
@@ -88,6 +102,22 @@ class LineCompositor(Compositor):
                     Region(part.x - region.x, part.y - region.y, part.width, part.height)
                 ),
             )
+
+
+def _covers(ranges: list[tuple[int, int]] | None, x1: int, x2: int) -> bool:
+    """Whether the column ranges ``ranges`` (in any order, overlapping or not) cover every
+    column from ``x1`` to ``x2`` (excluded)."""
+    if not ranges:
+        return False
+    reached = x1
+    for start, end in sorted(ranges):
+        if start > reached:
+            return False
+        if end > reached:
+            reached = end
+            if reached >= x2:
+                return True
+    return reached >= x2
 
 
 def _fits() -> bool:

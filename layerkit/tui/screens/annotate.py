@@ -192,6 +192,12 @@ class AnnotateScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         app = self.lk
+        # The dialog comes first. Textual counts a container's painting order from its last
+        # child back, so a dialog placed last, when shown or hidden, shifted the order of
+        # every other widget; Textual took that for a change of each and repainted the whole
+        # screen (5-6 ms). Placed first (its own layer keeps it in front), showing it
+        # repaints only the box.
+        yield RelationPicker(id="picker")  # over the rest (its own layer), hidden until asked
         yield LayerTabs(id="tabs")
         with Horizontal(id="body"):
             with Vertical(id="nav-pane"):
@@ -202,7 +208,6 @@ class AnnotateScreen(Screen[None]):
                 yield AnnotationList(id="side")
         yield LabelBar(id="labels")
         yield KeyBar(id="keys")
-        yield RelationPicker(id="picker")  # over the rest (its own layer), hidden until asked
 
     @property
     def layer_schemas(self) -> tuple[LayerSchema, ...]:

@@ -37,6 +37,7 @@ from layerkit.model import Annotation
 from layerkit.schema.models import LayerSchema, SchemaField
 from layerkit.tui.relations import LabelChoice, accepts, label_choices
 from layerkit.tui.rendering import label_colour
+from layerkit.tui.screens.attributes import EDITABLE_TYPES
 from layerkit.tui.widgets.choice_list import ChoiceList
 from layerkit.tui.widgets.focus_look import FocusLook
 from layerkit.tui.widgets.lean_lines import LeanLines
@@ -335,6 +336,4 @@ class RelationPicker(Vertical, LeanLines, FocusLook, can_focus=True):
 
 def _has_attributes(field: SchemaField) -> bool:
     """Whether the attribute editor has something to show for a relation of ``field``."""
-    from layerkit.tui.screens.attributes import EDITABLE_TYPES
-
     return any(a.type in EDITABLE_TYPES for a in field.attributes)
