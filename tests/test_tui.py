@@ -22,7 +22,7 @@ from rich.console import Console
 from textual import events
 from textual.geometry import Region
 from textual.pilot import Pilot
-from textual.widgets import OptionList, Static
+from textual.widgets import Input, OptionList, Static
 
 from layerkit.ingest import import_paths
 from layerkit.preannotate import preannotate
@@ -1190,6 +1190,38 @@ async def test_relation_dialog_repaints_its_box_and_what_it_covered_nothing_else
         screen_area = app.screen.region.area
         assert all(region.area < screen_area for region in dirty)
         assert all(box.union(keys).contains_region(region) for region in dirty), dirty
+
+
+async def test_bound_keys_run_at_once_and_keys_a_widget_reads_take_textuals_road(
+    db: Path, chat: int
+) -> None:
+    """A key bound where no widget on the way reads keys itself runs its binding as it arrives,
+    without its trip through the widget tree (key_routing.py): the text view is never handed
+    it, and the label is saved. Where a widget reads keys (the search box takes typed
+    characters, the screen reads escape itself), the key takes Textual's road, unchanged."""
+    from layerkit.tui.widgets.paragraph_view import ParagraphView
+
+    async with running(db, at=chat, layer="semantic") as (app, pilot):
+        view = app.screen.query_one(ParagraphView)
+        handed: list[str] = []
+        real_forward = view._forward_event
+
+        def forward(event):  # type: ignore[no-untyped-def]
+            handed.append(getattr(event, "key", type(event).__name__))
+            return real_forward(event)
+
+        view._forward_event = forward  # type: ignore[method-assign]
+        await pilot.press("right", "p")
+        await settle(pilot)
+        assert "right" not in handed and "p" not in handed
+        assert [a.label for a in rows(db, chat, "semantic") if a.kind == "span"] == ["PREDICATE"]
+        await pilot.press("escape")  # the screen's own key_escape: handed on, as before
+        await settle(pilot)
+        assert "escape" in handed
+        await pilot.press("ctrl+f", "1", "2")
+        await settle(pilot)
+        search = app.screen.query_one("#search", Input)
+        assert search.has_focus and search.value == "12" and app.layer == "semantic"
 
 
 async def test_link_is_refused_where_the_schema_allows_none(db: Path, chat: int) -> None:

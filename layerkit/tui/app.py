@@ -22,6 +22,7 @@ from layerkit.schema import SchemaRegistry
 from layerkit.store import Store, queries
 from layerkit.tui.frames import KeyFrames
 from layerkit.tui.idle_gc import IDLE_SECONDS, IdleCollector
+from layerkit.tui.key_routing import bound_at_once
 from layerkit.tui.keymap import KeyMap
 from layerkit.tui.layout import latin_key
 from layerkit.tui.screens.annotate import AnnotateScreen, keymaps_for
@@ -84,7 +85,21 @@ class LayerkitApp(App[None]):
             self.collector.key_pressed()
             self.key_frames.key_arrived()
             event = self._as_typed_key(event)
+            if not event.is_forwarded and await self._bound_at_once(event):
+                return
         await super().on_event(event)
+
+    async def _bound_at_once(self, event: events.Key) -> bool:
+        """Run the key's binding now rather than after its trip up the widget tree
+        (key_routing.py), where that changes nothing but the time it takes."""
+        screen = self.screen
+        if screen.maximized is not None or not isinstance(screen, AnnotateScreen):
+            return False
+        if screen.picker.is_open:  # keys typed before its focus moved go to it (on_key)
+            return False
+        self.app_focus = True
+        screen._clear_tooltip()
+        return await bound_at_once(self, event)
 
     def on_key(self, event: events.Key) -> None:
         """A key that bubbled up to the app while the relation dialog is open: typed in the
