@@ -2,33 +2,48 @@
 
 Widgets only say what the annotator asked for; keeping every Store call in one place (the
 screen, through ``editing``) means one place handles errors, conflicts and refreshes.
+
+They are posted to the screen itself (:func:`tell_screen`), not bubbled up to it: each
+container on the way, and the app after it, took a turn of its message queue to pass one on,
+and none of them reads these (a cursor move at 100k paragraphs: 2.5 ms before, 2.1-2.3 ms).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from textual.dom import DOMNode
 from textual.message import Message
 
 from layerkit.tui.keymap import AttributeKey, LabelKey
 
 
+class ScreenMessage(Message, bubble=False):
+    """What a widget tells its screen: posted to the screen, handled there, gone (each
+    subclass says ``bubble=False`` again: Textual sets a message class's bubbling anew)."""
+
+
+def tell_screen(widget: DOMNode, message: ScreenMessage) -> None:
+    """Post ``message`` to ``widget``'s screen directly."""
+    widget.screen.post_message(message)
+
+
 @dataclass
-class ParagraphHighlighted(Message):
+class ParagraphHighlighted(ScreenMessage, bubble=False):
     """The navigator's cursor is on this paragraph: show it."""
 
     paragraph_id: int
 
 
 @dataclass
-class ParagraphChosen(Message):
+class ParagraphChosen(ScreenMessage, bubble=False):
     """Enter in the navigator: show this paragraph and move to its text."""
 
     paragraph_id: int
 
 
 @dataclass
-class LabelRequested(Message):
+class LabelRequested(ScreenMessage, bubble=False):
     """A label key was pressed in the text; ``start``/``end`` are the selection's offsets.
 
     It names its paragraph and layer: keys typed fast may have moved on to another paragraph by
@@ -45,7 +60,7 @@ class LabelRequested(Message):
 
 
 @dataclass
-class AttributeStepRequested(Message):
+class AttributeStepRequested(ScreenMessage, bubble=False):
     """An attribute key was pressed with this selection (``start``/``end``) and cursor token
     (``cursor``): the span it acts on is found when the screen handles it, so that ``f e``
     typed fast sets the attribute of the span ``f`` has just made."""
@@ -59,7 +74,7 @@ class AttributeStepRequested(Message):
 
 
 @dataclass
-class DeleteRequested(Message):
+class DeleteRequested(ScreenMessage, bubble=False):
     """Delete this annotation (resolved when the key was pressed, for the same reason), as
     seen at ``version``: if someone changed it since, the store refuses."""
 
@@ -68,7 +83,7 @@ class DeleteRequested(Message):
 
 
 @dataclass
-class SelectionChanged(Message):
+class SelectionChanged(ScreenMessage, bubble=False):
     """The text's selection moved; ``start``/``end`` are code-point offsets."""
 
     start: int
@@ -76,7 +91,7 @@ class SelectionChanged(Message):
 
 
 @dataclass
-class AnnotationChosen(Message):
+class AnnotationChosen(ScreenMessage, bubble=False):
     """Enter on a line of the side panel: select its annotation, or its token (a token table
     line with no analysis yet has no annotation), in the text."""
 
@@ -85,7 +100,7 @@ class AnnotationChosen(Message):
 
 
 @dataclass
-class TokenHighlighted(Message):
+class TokenHighlighted(ScreenMessage, bubble=False):
     """The token table's cursor moved to this token: the text's cursor follows."""
 
     token: int

@@ -36,7 +36,7 @@ from textual.strip import Strip
 from layerkit.model import Annotation, is_suggestion
 from layerkit.schema.models import LayerSchema
 from layerkit.tui.lexical import TokenRow, token_field, token_rows
-from layerkit.tui.messages import AnnotationChosen, DeleteRequested, TokenHighlighted
+from layerkit.tui.messages import AnnotationChosen, DeleteRequested, TokenHighlighted, tell_screen
 from layerkit.tui.model import ParagraphData
 from layerkit.tui.rendering import label_colour, unsure
 from layerkit.tui.widgets.drawn_lines import DrawnLines
@@ -278,7 +278,7 @@ class AnnotationList(SteadyScrollbars, CachedRichStyle, LeanLines, FocusLook, ca
         self.set_highlighted(index)
         row = self.current_row
         if row is not None and row.token is not None and not self.context:
-            self.post_message(TokenHighlighted(row.token))
+            tell_screen(self, TokenHighlighted(row.token))
 
     def action_choose(self) -> None:
         row = self.current_row
@@ -286,14 +286,14 @@ class AnnotationList(SteadyScrollbars, CachedRichStyle, LeanLines, FocusLook, ca
             return
         annotation_id = row.annotation.id if row.annotation is not None else None
         if annotation_id is not None or row.token is not None:
-            self.post_message(AnnotationChosen(annotation_id, row.token))
+            tell_screen(self, AnnotationChosen(annotation_id, row.token))
 
     def action_delete(self) -> None:
         row = self.current_row
         if self.context:
             self.notify("Lower layers are shown, not edited here (^l goes back).", timeout=2)
         elif row is not None and row.annotation is not None and row.annotation.id is not None:
-            self.post_message(DeleteRequested(row.annotation.id, row.annotation.version))
+            tell_screen(self, DeleteRequested(row.annotation.id, row.annotation.version))
 
     # --- rendering -----------------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from textual.strip import Strip
 
 from layerkit.store import Store, queries
 from layerkit.store.queries import ParagraphFilter, ParagraphRow
-from layerkit.tui.messages import ParagraphChosen, ParagraphHighlighted
+from layerkit.tui.messages import ParagraphChosen, ParagraphHighlighted, tell_screen
 from layerkit.tui.widgets.focus_look import FocusLook
 from layerkit.tui.widgets.lean_lines import LeanLines
 from layerkit.tui.widgets.scrolling import SteadyScrollbars
@@ -260,7 +260,7 @@ class Navigator(SteadyScrollbars, CachedRichStyle, LeanLines, FocusLook, can_foc
         if self.on_highlight is not None:
             self.on_highlight(paragraph_id)
         else:
-            self.post_message(ParagraphHighlighted(paragraph_id))
+            tell_screen(self, ParagraphHighlighted(paragraph_id))
 
     def action_cursor(self, step: int) -> None:
         self.set_cursor(self.cursor + step)
@@ -274,7 +274,7 @@ class Navigator(SteadyScrollbars, CachedRichStyle, LeanLines, FocusLook, can_foc
     def action_choose(self) -> None:
         row = self.row(self.cursor)
         if row is not None:
-            self.post_message(ParagraphChosen(row.id))
+            tell_screen(self, ParagraphChosen(row.id))
 
     # --- rendering -----------------------------------------------------------------------------
 

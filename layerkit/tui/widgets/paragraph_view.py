@@ -31,6 +31,7 @@ from layerkit.tui.messages import (
     DeleteRequested,
     LabelRequested,
     SelectionChanged,
+    tell_screen,
 )
 from layerkit.tui.model import (
     ParagraphData,
@@ -530,7 +531,7 @@ class ParagraphView(SteadyScrollbars, CachedRichStyle, LeanLines, FocusLook, can
         if target is None or target.id is None:
             self.notify("Nothing to delete under the cursor.", severity="warning", timeout=2)
             return
-        self.post_message(DeleteRequested(target.id, target.version))
+        tell_screen(self, DeleteRequested(target.id, target.version))
 
     def action_label(self, key: str) -> None:
         """A label key (bound per layer in ``show``): label the selection with it."""
@@ -542,8 +543,8 @@ class ParagraphView(SteadyScrollbars, CachedRichStyle, LeanLines, FocusLook, can
             start, end = self.data.tokens[self.selection.cursor]
         else:
             start, end = self.selection.offsets(self.data.tokens)
-        self.post_message(
-            LabelRequested(entry, start, end, self.data.id, self.schema.layer, add=add)
+        tell_screen(
+            self, LabelRequested(entry, start, end, self.data.id, self.schema.layer, add=add)
         )
         if entry.field.kind == "label" and entry.field.scope == "sentence":
             # one key per sentence: its label, and on to the next sentence (the label lands on
@@ -707,8 +708,8 @@ class ParagraphView(SteadyScrollbars, CachedRichStyle, LeanLines, FocusLook, can
             return
         start, end = self.selection.offsets(self.data.tokens)
         cursor = self.data.tokens[self.selection.cursor]
-        self.post_message(
-            AttributeStepRequested(step, start, end, cursor, self.data.id, self.schema.layer)
+        tell_screen(
+            self, AttributeStepRequested(step, start, end, cursor, self.data.id, self.schema.layer)
         )
 
     # --- cursor helpers ------------------------------------------------------------------------
@@ -746,7 +747,7 @@ class ParagraphView(SteadyScrollbars, CachedRichStyle, LeanLines, FocusLook, can
         self._restyle()
         self._scroll_to_cursor()
         if self.data is not None:
-            self.post_message(SelectionChanged(*selection.offsets(self.data.tokens)))
+            tell_screen(self, SelectionChanged(*selection.offsets(self.data.tokens)))
 
     # --- rendering -----------------------------------------------------------------------------
 
