@@ -1211,9 +1211,19 @@ async def test_bound_keys_run_at_once_and_keys_a_widget_reads_take_textuals_road
             return real_forward(event)
 
         view._forward_event = forward  # type: ignore[method-assign]
+        passed_on: list[str] = []  # what the view's container was handed (messages.py)
+        container = app.screen.query_one("#main")
+        real_post = container.post_message
+
+        def post(message):  # type: ignore[no-untyped-def]
+            passed_on.append(type(message).__name__)
+            return real_post(message)
+
+        container.post_message = post  # type: ignore[method-assign]
         await pilot.press("right", "p")
         await settle(pilot)
         assert "right" not in handed and "p" not in handed
+        assert not {"SelectionChanged", "LabelRequested"} & set(passed_on), passed_on
         assert [a.label for a in rows(db, chat, "semantic") if a.kind == "span"] == ["PREDICATE"]
         await pilot.press("escape")  # the screen's own key_escape: handed on, as before
         await settle(pilot)
