@@ -18,7 +18,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -586,38 +587,60 @@ def test_import_duplicates_link_across_imports_finished_meanwhile(
     assert summary.duplicates == 1
 
 
+SHARED_PARAGRAPH = "Общий абзац двух импортов."
+
+
+@contextmanager
+def _publishing_held(store: Store, session: Any) -> Iterator[Racer]:
+    """``session.finish()`` running in a thread, held inside its publishing transaction (its
+    finish time stamped, its documents published but not committed) by a row lock on its
+    import row, until the block ends; then it commits. Yields the thread."""
+    from layerkit.store.imports import imports_t
+
+    with store.engine.connect() as holder:
+        holder.execute(
+            sa.select(imports_t.c.id).where(imports_t.c.id == session.import_id).with_for_update()
+        )
+        publishing = Racer(session.finish)
+        publishing.start()
+        time.sleep(HOLD_SECONDS)
+        assert publishing.is_alive()  # waiting on the row
+        yield publishing
+        holder.rollback()
+    publishing.join(30)
+    assert publishing.error is None, publishing.error
+
+
+def _import_writing(store: Store, annotator: str, name: str) -> Any:
+    """An import session of ``annotator``, started, that wrote a document holding the shared
+    paragraph (hidden until it finishes)."""
+    from layerkit.store.imports import ImportSession
+
+    session = ImportSession(store, annotator)
+    session.start()
+    session.add_document(make_document(name, f"Документ {name}.", SHARED_PARAGRAPH))
+    return session
+
+
+def _assert_shared_paragraph_linked_once(store: Store) -> None:
+    summary = store.summary()
+    assert summary.paragraphs == 4
+    assert summary.duplicates == 1
+
+
 def test_import_started_while_another_publishes_links_the_shared_paragraph(
     postgres_database: str,
 ) -> None:
     """Staged on a server: import A's publishing transaction has stamped its finish time and is
-    held open (a row lock on A's import row) while import B starts and writes the same paragraph
-    (A's copy still hidden, so not linked then); A commits; B publishes. A finished after B
-    started, though A's stamp is older than B's start: B must still link its copy."""
-    from layerkit.store.imports import ImportSession, imports_t
-
-    shared = "Общий абзац двух импортов."
+    held open while import B starts and writes the same paragraph (A's copy still hidden, so not
+    linked then); A commits; B publishes. A finished after B started, though A's stamp is older
+    than B's start: B must still link its copy."""
     with _open(postgres_database) as store, _open(postgres_database) as theirs:
-        first = ImportSession(store, "anna")
-        first.start()
-        first.add_document(make_document("a", "Первый импорт.", shared))
-        with store.engine.connect() as holder:
-            holder.execute(
-                sa.select(imports_t.c.id).where(imports_t.c.id == first.import_id).with_for_update()
-            )
-            publishing = Racer(first.finish)
-            publishing.start()
-            time.sleep(HOLD_SECONDS)  # A is now waiting on the row, its finish time stamped
-            assert publishing.is_alive()
-            second = ImportSession(theirs, "boris")
-            second.start()
-            second.add_document(make_document("b", "Второй импорт.", shared))
-            holder.rollback()
-        publishing.join(30)
-        assert publishing.error is None, publishing.error
+        first = _import_writing(store, "anna", "a")
+        with _publishing_held(store, first):
+            second = _import_writing(theirs, "boris", "b")
         second.finish()
-        summary = store.summary()
-        assert summary.paragraphs == 4
-        assert summary.duplicates == 1
+        _assert_shared_paragraph_linked_once(store)
 
 
 def test_imports_of_two_annotators_publishing_at_once_link_the_shared_paragraph(
@@ -625,37 +648,19 @@ def test_imports_of_two_annotators_publishing_at_once_link_the_shared_paragraph(
 ) -> None:
     """Staged on a server: imports A and B (of two annotators, so their annotator locks do not
     queue them) both wrote the same paragraph, hidden. A's publishing transaction is held open
-    (a row lock on A's import row) while B publishes: B must wait for A and link its copy, not
-    read A as unfinished and publish the paragraph unlinked beside A's."""
-    from layerkit.store.imports import ImportSession, imports_t
-
-    shared = "Общий абзац двух импортов."
+    while B publishes: B must wait for A and link its copy, not read A as unfinished and
+    publish the paragraph unlinked beside A's."""
     with _open(postgres_database) as store, _open(postgres_database) as theirs:
-        first = ImportSession(store, "anna")
-        second = ImportSession(theirs, "boris")
-        first.start()
-        second.start()
-        first.add_document(make_document("a", "Первый импорт.", shared))
-        second.add_document(make_document("b", "Второй импорт.", shared))
-        with store.engine.connect() as holder:
-            holder.execute(
-                sa.select(imports_t.c.id).where(imports_t.c.id == first.import_id).with_for_update()
-            )
-            publishing = Racer(first.finish)
-            publishing.start()
-            time.sleep(HOLD_SECONDS)
-            assert publishing.is_alive()
+        first = _import_writing(store, "anna", "a")
+        second = _import_writing(theirs, "boris", "b")
+        with _publishing_held(store, first):
             publishing_too = Racer(second.finish)
             publishing_too.start()
             time.sleep(HOLD_SECONDS)
             assert publishing_too.is_alive()  # waits for A to publish
-            holder.rollback()
-        for racer in (publishing, publishing_too):
-            racer.join(30)
-            assert racer.error is None, racer.error
-        summary = store.summary()
-        assert summary.paragraphs == 4
-        assert summary.duplicates == 1
+        publishing_too.join(30)
+        assert publishing_too.error is None, publishing_too.error
+        _assert_shared_paragraph_linked_once(store)
 
 
 def test_import_event_lists_what_it_published(store: Store, db_url: str, tmp_path: Path) -> None:
