@@ -233,8 +233,11 @@ class _ViewStub:
         self._edit_after_jump = False
         self._normal_bindings = None
         self._bindings = None
-        self.screen = types.SimpleNamespace(refresh_bindings=lambda: None)
         self.effects: list[Any] = []
+        # what the view posts to its screen (messages.tell_screen) lands in ``effects`` too
+        self.screen = types.SimpleNamespace(
+            refresh_bindings=lambda: None, post_message=self.post_message
+        )
 
     def _select(self, selection: Selection) -> None:
         self.selection = selection
