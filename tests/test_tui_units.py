@@ -384,6 +384,13 @@ def test_feats_completion() -> None:
     assert lexical.complete_feats("Case=Nom|Ca", readings, inventory) is None  # given already
     assert lexical.complete_feats("Case=Nom|", readings, inventory) is None
     assert lexical.complete_feats("", readings, inventory) is None
+    # UD Russian's whole inventory: a feature's first letters complete to its likeliest value
+    # (the validator's table lists values alphabetically: Degree=Cmp, Gender=Fem first)
+    ud = [f"{n}={v}" for n, values in lexical.UD_FEATURES.items() for v in values]
+    assert lexical.complete_feats("Case=Dat|D", (), ud) == "Case=Dat|Degree=Pos"
+    assert lexical.complete_feats("Case=Dat|G", (), ud) == "Case=Dat|Gender=Masc"
+    assert lexical.complete_feats("N", (), ud) == "NameType=Giv"
+    assert "Dual" in lexical.UD_FEATURES["Number"]  # and every value UD has, after the usual
     from layerkit.tui.screens.token import complete_from
 
     assert complete_from("sc", ["SCONJ"], keep_typed=False) == "SCONJ"

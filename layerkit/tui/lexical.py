@@ -22,9 +22,44 @@ from layerkit.nlp.ud_map import STRESS, feats_from_str, feats_to_str
 from layerkit.schema.models import LayerSchema, SchemaField
 from layerkit.tui.model import ParagraphData
 
+# The usual order of a feature's values, as UD Russian's documentation lists them
+# (universaldependencies.org/ru/feat/): the most common first. Completion offers a feature's
+# values in this order, so the first letters of a feature complete to its likeliest value
+# (``D`` to Degree=Pos, ``G`` to Gender=Masc; in the validator's alphabetical order, Degree=Cmp
+# and Gender=Fem came first and each cost an annotator three keys more).
+_USUAL_VALUES: dict[str, tuple[str, ...]] = {
+    "Animacy": ("Anim", "Inan"),
+    "Aspect": ("Imp", "Perf"),
+    "Case": ("Nom", "Gen", "Dat", "Acc", "Ins", "Loc", "Par", "Voc"),
+    "Degree": ("Pos", "Cmp", "Sup"),
+    "ExtPos": ("ADJ", "ADP", "ADV", "CCONJ", "DET", "PRON", "SCONJ"),
+    "Gender": ("Masc", "Fem", "Neut"),
+    "Mood": ("Ind", "Imp", "Cnd"),
+    "NameType": ("Giv", "Sur", "Pat", "Geo", "Com", "Pro", "Prs", "Oth"),
+    "NumForm": ("Word", "Digit", "Combi", "Roman"),
+    "NumType": ("Card", "Ord"),
+    "Number": ("Sing", "Plur"),
+    "Person": ("1", "2", "3"),
+    "PronType": ("Prs", "Dem", "Tot", "Rel", "Int", "Ind", "Neg", "Rcp", "Emp", "Exc"),
+    "Tense": ("Past", "Pres", "Fut"),
+    "VerbForm": ("Fin", "Inf", "Part", "Conv"),
+    "Voice": ("Act", "Mid", "Pass"),
+}
+
+
+def _in_usual_order(features: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    """Each feature's values in their usual order, the ones it does not list after them."""
+    ordered = {}
+    for name, values in features.items():
+        usual = _USUAL_VALUES.get(name, ())
+        rank = {value: i for i, value in enumerate(usual)}
+        ordered[name] = tuple(sorted(values, key=lambda v: (rank.get(v, len(usual)), v)))
+    return ordered
+
+
 # The features and values of UD Russian (the UD validator's table: layerkit/nlp/ud_features.py);
 # features seen in the store are added to the completions.
-UD_FEATURES: dict[str, tuple[str, ...]] = feature_values()
+UD_FEATURES: dict[str, tuple[str, ...]] = _in_usual_order(feature_values())
 _FEATURE = re.compile(r"^[A-Z][A-Za-z0-9]*(\[[a-z0-9]+\])?=[A-Za-z0-9]+(,[A-Za-z0-9]+)*$")
 
 
