@@ -1800,6 +1800,31 @@ async def test_the_app_holds_full_collections_while_it_runs_and_gives_them_back(
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
 
 
+async def test_young_collections_wait_until_a_keys_frame_is_painted(db: Path) -> None:
+    """A key that shows another paragraph or layer makes thousands of objects; CPython's
+    collector would run inside its handling. It runs after the key's frame instead."""
+    import gc
+
+    during_keys: list[int] = []
+
+    async with running(db) as (app, pilot):
+        await pilot.pause(0.1)
+
+        def note(phase: str, info: dict[str, int]) -> None:
+            if phase == "start" and app.key_frames.holding:
+                during_keys.append(info["generation"])
+
+        gc.callbacks.append(note)
+        try:
+            for _ in range(4):
+                await pilot.press("ctrl+n", "2", "3", "1", "ctrl+p", "5", "1")
+            await pilot.pause(0.05)
+        finally:
+            gc.callbacks.remove(note)
+        assert app.collector.young_collections > 0
+    assert during_keys == []
+
+
 async def test_position_is_in_the_store_while_the_app_runs(db: Path) -> None:
     """Killing the terminal keeps the position: it is written after a short pause, not at exit."""
     async with running(db, annotator="kim") as (app, pilot):

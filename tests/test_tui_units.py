@@ -544,13 +544,19 @@ def test_depth_first_finishes_a_paragraph_before_the_next(store: Store, five: li
 def test_full_collections_wait_for_a_pause_between_keys() -> None:
     import gc
 
-    from layerkit.tui.idle_gc import IDLE_SECONDS, MIN_PENDING, NO_AUTOMATIC_FULL, IdleCollector
+    from layerkit.tui.idle_gc import (
+        AUTOMATIC_YOUNG,
+        IDLE_SECONDS,
+        MIN_PENDING,
+        NO_AUTOMATIC_FULL,
+        IdleCollector,
+    )
 
     saved = gc.get_threshold()
     collector = IdleCollector()
     collector.start()
     try:
-        assert gc.get_threshold() == (saved[0], saved[1], NO_AUTOMATIC_FULL)
+        assert gc.get_threshold() == (AUTOMATIC_YOUNG, saved[1], NO_AUTOMATIC_FULL)
         assert gc.get_freeze_count() > 0  # the startup heap is out of every collection
         for _ in range(MIN_PENDING):
             gc.collect(1)  # young collections still happen; each counts towards a full one
@@ -567,6 +573,37 @@ def test_full_collections_wait_for_a_pause_between_keys() -> None:
         collector.stop()
     assert gc.get_threshold() == saved
     assert gc.get_freeze_count() == 0
+
+
+def test_young_collections_run_after_a_frame_by_cpythons_own_thresholds() -> None:
+    import gc
+
+    from layerkit.tui.idle_gc import IdleCollector
+
+    gen0, gen1, _ = gc.get_threshold()
+    collector = IdleCollector()
+    collector.after_frame()
+    assert collector.young_collections == 0  # not started: the process's collector as it was
+    collector.start()
+    try:
+        collector.after_frame()
+        assert collector.young_collections == 0  # nothing made since start's collection
+        kept = [[] for _ in range(gen0 + 10)]  # new objects, enough for one pass
+        assert gc.get_count()[0] >= gen0  # (no automatic pass ran: its threshold is higher)
+        passes = gc.get_count()[1]
+        collector.after_frame()
+        assert collector.young_collections == 1
+        assert gc.get_count()[0] < gen0
+        assert gc.get_count()[1] in (passes + 1, 0)  # a generation-0 pass, or 1 on its turn
+        for _ in range(gen1 + 1):
+            kept.extend([] for _ in range(gen0 + 10))
+            collector.after_frame()
+        assert gc.get_count()[1] < gen1  # generation 1 collected on its turn
+        assert collector.young_collections == 2 + gen1
+        assert len(kept) > gen0
+    finally:
+        collector.stop()
+    assert gc.get_threshold()[0] == gen0
 
 
 # --- phrase and clause selection (pure functions of the text and the lexical analyses) --------

@@ -76,7 +76,7 @@ class LayerkitApp(App[None]):
     def on_mount(self) -> None:
         self.push_screen(AnnotateScreen())
         self.collector = IdleCollector()
-        self.key_frames = KeyFrames(self)
+        self.key_frames = KeyFrames(self, after_frame=self.collector.after_frame)
         self.call_after_refresh(self.collector.start)
         self.set_interval(IDLE_SECONDS / 2, self.collector.tick)
 

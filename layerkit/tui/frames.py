@@ -11,12 +11,16 @@ turns of the event loop, or ``MAX_HOLD`` seconds have passed, so the result is p
 While repaints are held Textual runs ``call_after_refresh`` callbacks at once, before any
 paint: code that must run after a layout should not rely on them during a key's handling
 (tests/test_tui.py checks the navigator's scroll-to-cursor, the one such use here).
+
+Once the key's frame is painted, ``after_frame`` runs (the app's young garbage collections, see
+``idle_gc.py``): work that must not delay the key, done before the next one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -42,8 +46,9 @@ def _busy(app: App[Any]) -> bool:
 class KeyFrames:
     """Holds an app's repaints while a key's consequences are being handled."""
 
-    def __init__(self, app: App[Any]) -> None:
+    def __init__(self, app: App[Any], after_frame: Callable[[], None] | None = None) -> None:
         self.app = app
+        self.after_frame = after_frame
         self._hold: AbstractContextManager[None] | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -82,3 +87,11 @@ class KeyFrames:
         except ScreenStackError:  # no screen yet, or the app is closing
             return
         screen.check_idle()
+        if self.after_frame is not None:
+            self.app.call_after_refresh(self._after_paint)
+
+    def _after_paint(self) -> None:
+        """Run ``after_frame`` on the loop's next turn: the frame is painted by now, and every
+        other callback waiting for it (a test's, a bench's) runs first."""
+        if self.after_frame is not None:
+            asyncio.get_running_loop().call_soon(self.after_frame)
