@@ -15,7 +15,6 @@ process, the split plan (a few bytes per document) and counters, whatever the si
 
 from __future__ import annotations
 
-import itertools
 import multiprocessing
 import os
 from collections import Counter, deque
@@ -697,6 +696,10 @@ class Builder:
                 stats = self.stats[stage.name]
                 stats.paragraphs += 1
                 annotators = view.annotators(stage.layer)
+                # counted once per paragraph and stage, not per record (Counter.update's checks
+                # cost more than its counting)
+                labels: list[str] = []
+                unhooked = 0  # records by ``annotators`` (a hook may name others)
                 for made in self._made(view, stage, split, parts, annotators):
                     if made.fitted is None:  # over budget whatever the context: left out
                         stats.left_out(view.id)
@@ -712,15 +715,20 @@ class Builder:
                         if budget is not None and lengths[-1][3] > budget:
                             stats.left_out(view.id)  # a hook made it too long
                             continue
-                        made_by = record["meta"].get("annotators", annotators)
+                        stats.annotators.update(record["meta"].get("annotators", annotators))
                     else:
-                        line, lengths, made_by = made.line(), made.lengths(), annotators
+                        line, lengths = made.line(), made.lengths()
+                        unhooked += 1
                     stats.records[split] += 1
                     stats.tasks[made.task.name] += 1
-                    stats.labels.update(made.labels)
-                    stats.annotators.update(made_by)
+                    labels.extend(made.labels)
                     wrote = True
                     yield stage, split, record, line, lengths
+                if labels:
+                    stats.labels.update(labels)
+                if unhooked:
+                    for name in annotators:
+                        stats.annotators[name] += unhooked
             if wrote and view.sha256 in plan.duplicate_texts:
                 written = (view.id, view.document, view.sha256, split)
                 if self._duplicates_written is not None:
@@ -862,63 +870,82 @@ class Builder:
     ) -> _Fitted | None:
         """The longest context of the stage whose record fits the budget (tried in the order
         of :func:`budget.shorter`), or None when none does."""
-        options = self.setup.options
+        budget = self.setup.options.max_tokens
         count = self.setup.counter.count
-        context = parts.settled(stage.context_layers, options.context)
-        if options.max_tokens is None:  # nothing to fit: the context asked for
-            user = parts.user(context, material, instruction)
-            return _Fitted(context, user, *count((parts.system, user), answer), False)
-        # (shorter contexts are made only when the one before is over the budget)
-        candidates = itertools.chain((context,), shorter(context, parts.can_compact))
-        for tried, candidate in enumerate(candidates):
+        context = parts.settled(stage.context_layers, self.setup.options.context)
+        user = parts.user(context, material, instruction)
+        prompt_tokens, answer_tokens = count((parts.system, user), answer)
+        if budget is None or prompt_tokens + answer_tokens <= budget:
+            return _Fitted(context, user, prompt_tokens, answer_tokens, False)
+        # over the budget: shorter contexts, made only while the one before is over it
+        for candidate in shorter(context, parts.can_compact):
             user = parts.user(candidate, material, instruction)
             prompt_tokens, answer_tokens = count((parts.system, user), answer)
-            if options.max_tokens is None or prompt_tokens + answer_tokens <= options.max_tokens:
-                return _Fitted(candidate, user, prompt_tokens, answer_tokens, tried > 0)
+            if prompt_tokens + answer_tokens <= budget:
+                return _Fitted(candidate, user, prompt_tokens, answer_tokens, True)
         return None
 
-    def _meta(
+    def _meta_template(
         self,
         view: Paragraph,
         stage: Stage,
         split: str,
-        task: CurriculumTask,
-        extra: dict,
         annotators: list[str],
-        context: Context,
         double: tuple[bool, float | None],
     ) -> dict[str, Any]:
-        """The record's meta; ``double``: whether the layer's gold was adjudicated, and the
-        copies' agreement (:mod:`.copies`)."""
-        undeclared = set(extra) - set(stage.meta_keys) if extra else ()
-        if undeclared:
-            raise PluginError(
-                f"curriculum task {task.name!r} gave meta keys it does not declare: "
-                f"{', '.join(sorted(undeclared))}.",
-                hint="List every key a task's examples or pairs put in meta in its meta_keys.",
-            )
-        meta = {
+        """The meta of a stage's records of one paragraph, the keys in their order, without
+        the values that differ from record to record (:meth:`_meta` fills them in); ``double``:
+        whether the layer's gold was adjudicated, and the copies' agreement (:mod:`.copies`)."""
+        meta: dict[str, Any] = {
             "kind": self.setup.kind,
             "stage": stage.name,
             "layer": stage.layer,
-            "task": task.name,
-            "answer_format": task.answer_format,
+            "task": None,
+            "answer_format": None,
             "split": split,
             "paragraph_id": view.id,
             "document_id": view.document_id,
             "document": view.document,
             "position": view.position,
             "paragraph_sha256": view.sha256,
-            "annotators": list(annotators),
+            "annotators": annotators,
             "state": view.state(stage.layer),
             "adjudicated": double[0],
             "agreement": double[1],
-            "context_layers": [layer for layer, _ in context],
-            "context_forms": [form for _, form in context],
+            "context_layers": None,
+            "context_forms": None,
             "instructions": self.lang,
         }
-        for key in stage.meta_keys:
-            meta[key] = extra.get(key)
+        meta.update(dict.fromkeys(stage.meta_keys))
+        return meta
+
+    def _meta(
+        self,
+        template: dict[str, Any],
+        stage: Stage,
+        task: CurriculumTask,
+        extra: dict,
+        context: Context,
+    ) -> dict[str, Any]:
+        """One record's meta: the stage's ``template`` with the record's own values (a copy
+        keeps the keys' order, and every record has lists of its own)."""
+        if extra:
+            undeclared = set(extra) - set(stage.meta_keys)
+            if undeclared:
+                raise PluginError(
+                    f"curriculum task {task.name!r} gave meta keys it does not declare: "
+                    f"{', '.join(sorted(undeclared))}.",
+                    hint="List every key a task's examples or pairs put in meta in its meta_keys.",
+                )
+        meta = template.copy()
+        meta["task"] = task.name
+        meta["answer_format"] = task.answer_format
+        meta["annotators"] = list(template["annotators"])
+        meta["context_layers"] = [layer for layer, _ in context]
+        meta["context_forms"] = [form for _, form in context]
+        if extra:
+            for key in stage.meta_keys:
+                meta[key] = extra.get(key)
         return meta
 
     def _examples(
@@ -964,6 +991,7 @@ class Builder:
                 items.append(correction)
             items.extend(self._adjudication_pairs(view, stage, copies))
         context_task = self.setup.context_tasks[stage.layer]
+        template: dict[str, Any] | None = None  # (made for the first record that fits)
         for task, item in items:
             answers: tuple[Text, ...]
             if isinstance(item, Example):
@@ -976,13 +1004,12 @@ class Builder:
                 labels = ()
             longest = answers[0] if len(answers) == 1 else max(answers, key=lambda t: t.utf8)
             fitted = self._fit(parts, stage, item.material, item.instruction, longest)
-            meta = (
-                {}
-                if fitted is None
-                else self._meta(
-                    view, stage, split, task, item.meta, annotators, fitted.context, double
-                )
-            )
+            if fitted is None:
+                meta = {}
+            else:
+                if template is None:
+                    template = self._meta_template(view, stage, split, annotators, double)
+                meta = self._meta(template, stage, task, item.meta, fitted.context)
             yield _Made(kind, task, labels, parts.system, answers, meta, fitted, self.setup)
 
     def _correction(

@@ -104,6 +104,14 @@ def text(value: str) -> Text:
 
 def join_texts(parts: Sequence[Text], separator: Text) -> Text:
     """The Text of the parts' strings joined by ``separator``, which must be whitespace."""
+    if len(parts) == 3:  # a record's user message (context, material, question): added up
+        a, b, c = parts
+        return Text(
+            separator.json.join((a.json, b.json, c.json)),
+            a.chars + b.chars + c.chars + 2 * separator.chars,
+            a.words + b.words + c.words,
+            a.utf8 + b.utf8 + c.utf8 + 2 * separator.utf8,
+        )
     if not parts:
         return Text(b"", 0, 0, 0)
     jsons, chars, words, utf8 = zip(*parts, strict=True)  # (columns: summed in C)
