@@ -2399,6 +2399,41 @@ async def test_lines_recalled_on_returning_to_a_layer_are_those_drawn_afresh(
     assert any(seg.style and seg.style.bgcolor for s in drawn for seg in s)  # the span shows
 
 
+async def test_every_layers_label_keys_are_rendered_before_its_first_switch(db: Path) -> None:
+    """The label bar renders every layer's keys once the screen is up, so a layer's first
+    switch only repaints; the lines it then shows are those rendering the bar afresh gives."""
+    from textual.visual import Visual, visualize
+    from textual.widget import Widget
+
+    from layerkit.tui.widgets.bars import LabelBar
+
+    rendered: list[str] = []
+    render = Widget._render_content
+
+    def counting(widget: Widget) -> None:
+        if isinstance(widget, LabelBar):
+            rendered.append(widget.text.plain)
+        render(widget)
+
+    async with running(db) as (app, pilot):
+        await pilot.pause(0.1)
+        bar = app.screen.query_one(LabelBar)
+        Widget._render_content = counting  # type: ignore[method-assign]
+        try:
+            for key in ("2", "3", "4", "5", "1"):
+                await pilot.press(key)
+                await settle(pilot)
+                width, height = bar.size
+                visual = visualize(bar, bar.text, markup=bar._render_markup)
+                fresh = Visual.to_strips(bar, visual, width, height, bar.visual_style)
+                bar.render_line(0)  # (renders, or takes the kept lines, if not done yet)
+                shown = bar._render_cache.lines
+                assert [list(s) for s in shown] == [list(s) for s in fresh], key
+        finally:
+            Widget._render_content = render  # type: ignore[method-assign]
+    assert rendered == []  # every layer's keys were shown from lines rendered before
+
+
 async def test_partial_repaints_render_only_dirty_lines_and_paint_the_same(
     db: Path, chat: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
