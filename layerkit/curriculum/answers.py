@@ -267,6 +267,9 @@ def _layout(data: Any) -> str:
 
 
 def _layout_list(items: list[Any]) -> str:
-    if not any(isinstance(item, dict | list) for item in items):
+    if not any(isinstance(item, _NESTED) for item in items):
         return _dump(items)
-    return "[\n" + ",\n".join(_dump(item) for item in items) + "\n]"
+    return "[\n" + ",\n".join(map(_dump, items)) + "\n]"
+
+
+_NESTED = (dict, list)
