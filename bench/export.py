@@ -14,7 +14,17 @@ do not grow from 10k to 100k paragraphs. ``cpu_s`` is the exporting process's CP
 and system) during the export, ``workers_cpu_s`` its workers' together: on a machine whose
 cores are all busy, records/s follows their sum. Goal: >= 20k records/s, flat memory.
 
-Latest (2026-12-06, fifteenth session, this 2-core machine on a slower day, ``--jobs 2``, no
+Latest (2026-12-06, seventeenth session, this 2-core machine, ``--jobs 2``; records' meta from
+one template per paragraph and stage, counters updated once per paragraph and stage; the same
+bytes): 100k paragraphs, 700,000 records, 46.8 / 50.7 / 49.6 / 59.4 s (14,949 / 13,818 / 14,126
+/ 11,793 records/s) against 80.5 / 83.3 / 80.1 / 87.3 s for b687a0a (707,693 records) in the
+same sitting, interleaved, with ``sync`` and a 3-second rest before every run: 1.70 / 1.63 /
+1.60 / 1.45x b687a0a (goal: 1.67x; met in one pair of four: **not met** as a rule). Without
+the ``sync``, the export run right after b687a0a's (its 5.9 GB of output still being written
+back) took 64.4 s once, against 48.6-51.8 s for the same code with it: earlier sessions' pairs,
+each run right after b687a0a's, may have understated the code's speed.
+
+Before (2026-12-06, fifteenth session, this 2-core machine on a slower day, ``--jobs 2``, no
 code change to the export): 100k paragraphs, 700,000 records, 70.0 and 67.2 s (10,003 and
 10,418 records/s), against 102.4 and 98.6 s for b687a0a (707,693 records) in the same sitting,
 interleaved: 1.45x b687a0a (goal: 1.67x).
@@ -55,6 +65,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -187,6 +198,10 @@ def main() -> None:
             out = work / f"curriculum-{size}"
             shutil.rmtree(out, ignore_errors=True)
             jobs = [] if args.jobs is None else ["--jobs", str(args.jobs)]
+            # The store just built is still being written to disk: the export would share the
+            # CPU with that write-back (and with the last export's), and so pay for another's
+            # writes. (Comparing two versions, sync between their runs too.)
+            os.sync()
             result = subprocess.run(
                 [sys.executable, __file__, "--child", str(db), str(out), *jobs],
                 capture_output=True,
