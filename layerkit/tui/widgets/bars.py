@@ -111,14 +111,17 @@ class LabelBar(TextBar):
         super().__init__(id=id)
         self._chunks: dict[str, list[Text]] = {}
         self._layer = ""
+        self._wrapped_at: tuple[int, dict[str, Text]] | None = None  # (width, layer → keys)
 
     def configure(self, layers: tuple[LayerSchema, ...], keymaps: dict[str, KeyMap]) -> None:
         self._chunks = {schema.layer: _chunks(schema, keymaps[schema.layer]) for schema in layers}
+        self._wrapped_at = None
         self._fit()
 
     def show(self, layer: str) -> None:
         self._layer = layer
-        self.set_text(_wrap(self._chunks.get(layer, []), self._width()))
+        found = self._wrapped().get(layer)
+        self.set_text(found if found is not None else _wrap([], self._width()))
 
     def on_resize(self) -> None:
         self._fit()
@@ -128,18 +131,22 @@ class LabelBar(TextBar):
         self.call_after_refresh(self._prerender_layers)
 
     def _prerender_layers(self) -> None:
-        width = self._width()
-        self.prerender([_wrap(chunks, width) for chunks in self._chunks.values()])
+        self.prerender(list(self._wrapped().values()))
 
     def _width(self) -> int:
         return max(self.content_region.width, 20)
 
-    def _fit(self) -> None:
+    def _wrapped(self) -> dict[str, Text]:
+        """Every layer's keys wrapped at the bar's width: what sizes the bar, what a layer
+        switch shows and what is rendered ahead (wrapped again only when the width changes)."""
         width = self._width()
-        lines = max(
-            (_wrap(chunks, width).plain.count("\n") + 1 for chunks in self._chunks.values()),
-            default=1,
-        )
+        if self._wrapped_at is None or self._wrapped_at[0] != width:
+            wrapped = {layer: _wrap(chunks, width) for layer, chunks in self._chunks.items()}
+            self._wrapped_at = (width, wrapped)
+        return self._wrapped_at[1]
+
+    def _fit(self) -> None:
+        lines = max((t.plain.count("\n") + 1 for t in self._wrapped().values()), default=1)
         if self.styles.height is None or self.styles.height.value != lines:
             self.styles.height = lines
 
