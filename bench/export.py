@@ -163,6 +163,9 @@ def child(db: Path, out: Path, jobs: int | None) -> None:
     cpu = {
         "cpu_s": after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime,
         "workers_cpu_s": workers.ru_utime + workers.ru_stime,
+        # the kernel's part (copying, writing back, reclaiming pages) apart
+        "sys_s": after.ru_stime - before.ru_stime,
+        "workers_sys_s": workers.ru_stime,
     }
     print(
         json.dumps(

@@ -12,6 +12,10 @@ While repaints are held Textual runs ``call_after_refresh`` callbacks at once, b
 paint: code that must run after a layout should not rely on them during a key's handling
 (tests/test_tui.py checks the navigator's scroll-to-cursor, the one such use here).
 
+Widgets that refresh during the hold hand their idle pass to it (``defer_idle``,
+widgets/frame_idle.py): it runs their refresh checks as the hold ends, one call each instead of
+a turn of each one's message queue.
+
 Once the key's frame is painted, ``after_frame`` runs (the app's young garbage collections, see
 ``idle_gc.py``): work that must not delay the key, done before the next one.
 """
@@ -25,6 +29,8 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from textual.app import App, ScreenStackError
+from textual.message_pump import MessagePump
+from textual.widget import Widget
 
 #: never hold repaints longer than this, whatever keeps the queues busy (a timer, a stream)
 MAX_HOLD = 0.04
@@ -51,6 +57,8 @@ class KeyFrames:
         self.after_frame = after_frame
         self._hold: AbstractContextManager[None] | None = None
         self._task: asyncio.Task[None] | None = None
+        #: widgets whose idle pass waits for the end of the hold (in the order they asked)
+        self._idle: dict[Widget, None] = {}
 
     @property
     def holding(self) -> bool:
@@ -74,10 +82,33 @@ class KeyFrames:
         finally:
             self.release()
 
+    def defer_idle(self, widget: Widget) -> bool:
+        """Take ``widget``'s idle pass (its refresh check) until the hold ends; False when no
+        key is being held (the widget then posts its own)."""
+        if self._hold is None:
+            return False
+        self._idle[widget] = None
+        return True
+
+    def _run_deferred_idle(self) -> None:
+        """The idle pass of each widget that deferred it: what Textual's ``Widget._on_idle``
+        does (``_check_refresh``: post an ``Update`` to the screen for a repaint, a ``Layout``
+        for a new layout), or, should a version of Textual lack it, the widget's own prompt."""
+        widgets, self._idle = self._idle, {}
+        for widget in widgets:
+            if widget._closing or widget._closed:
+                continue
+            check = getattr(widget, "_check_refresh", None)
+            if callable(check):
+                check()
+            else:
+                MessagePump.check_idle(widget)
+
     def release(self) -> None:
         hold, self._hold = self._hold, None
         if hold is None:
             return
+        self._run_deferred_idle()
         hold.__exit__(None, None, None)
         # Ending a batch wakes the app, not the screen: a screen that went idle during the hold
         # (and so left its repaint for later) must be woken, or nothing is painted until the

@@ -41,6 +41,7 @@ from layerkit.tui.model import ParagraphData
 from layerkit.tui.rendering import label_colour, unsure
 from layerkit.tui.widgets.drawn_lines import DrawnLines
 from layerkit.tui.widgets.focus_look import FocusLook
+from layerkit.tui.widgets.frame_idle import RefreshAfterKey
 from layerkit.tui.widgets.lean_lines import LeanLines
 from layerkit.tui.widgets.scrolling import SteadyScrollbars
 from layerkit.tui.widgets.style_cache import CachedRichStyle
@@ -68,7 +69,9 @@ class Row:
     end: int | None = None
 
 
-class AnnotationList(SteadyScrollbars, CachedRichStyle, LeanLines, FocusLook, can_focus=True):
+class AnnotationList(
+    SteadyScrollbars, CachedRichStyle, LeanLines, FocusLook, RefreshAfterKey, can_focus=True
+):
     """The annotations of the open paragraph, on the current layer or the ones below it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -15,15 +15,16 @@ from rich.text import Text
 from textual.screen import Screen
 from textual.strip import Strip
 from textual.visual import Visual, visualize
-from textual.widget import Widget, _RenderCache
+from textual.widget import _RenderCache
 
 from layerkit.schema.models import LayerSchema
 from layerkit.tui.keymap import KeyMap
 from layerkit.tui.rendering import RecentRenders, label_colour
+from layerkit.tui.widgets.frame_idle import RefreshAfterKey
 from layerkit.tui.widgets.navigator import STATE_GLYPHS
 
 
-class TextBar(Widget):
+class TextBar(RefreshAfterKey):
     """A widget showing one Rich ``Text``, repainted (not re-laid out) when it changes.
 
     The lines Textual renders for the last few texts are kept (:meth:`_render_content`): the
@@ -195,7 +196,9 @@ class KeyBar(TextBar):
     """The bindings shown for the focused widget and the screen: ``^z Undo  ^y Redo …``."""
 
     def on_mount(self) -> None:
-        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+        # immediate: redrawn as the bindings change, not a turn of this bar's queue later
+        # (a callback posted to the bar would make it take that turn within each such key)
+        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed, immediate=True)
         self._bindings_changed(self.screen)
 
     def on_unmount(self) -> None:

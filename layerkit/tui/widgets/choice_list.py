@@ -21,12 +21,13 @@ from textual.message import Message
 from textual.strip import Strip
 
 from layerkit.tui.widgets.drawn_lines import DrawnLines
+from layerkit.tui.widgets.frame_idle import RefreshAfterKey
 from layerkit.tui.widgets.lean_lines import LeanLines
 from layerkit.tui.widgets.scrolling import SteadyScrollbars
 from layerkit.tui.widgets.style_cache import CachedRichStyle
 
 
-class ChoiceList(SteadyScrollbars, CachedRichStyle, LeanLines, can_focus=False):
+class ChoiceList(SteadyScrollbars, CachedRichStyle, LeanLines, RefreshAfterKey, can_focus=False):
     """Lines of choices, one highlighted; keys come from its owner (``action_*``), clicks
     post :class:`ChoiceList.Selected`."""
 

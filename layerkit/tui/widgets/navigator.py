@@ -24,6 +24,7 @@ from layerkit.store import Store, queries
 from layerkit.store.queries import ParagraphFilter, ParagraphRow
 from layerkit.tui.messages import ParagraphChosen, ParagraphHighlighted, tell_screen
 from layerkit.tui.widgets.focus_look import FocusLook
+from layerkit.tui.widgets.frame_idle import RefreshAfterKey
 from layerkit.tui.widgets.lean_lines import LeanLines
 from layerkit.tui.widgets.scrolling import SteadyScrollbars
 from layerkit.tui.widgets.style_cache import CachedRichStyle
@@ -40,7 +41,9 @@ STATE_GLYPHS = {
 STATE_NAMES = {"todo": "todo", "in_progress": "in progress", "done": "done", "stale": "stale"}
 
 
-class Navigator(SteadyScrollbars, CachedRichStyle, LeanLines, FocusLook, can_focus=True):
+class Navigator(
+    SteadyScrollbars, CachedRichStyle, LeanLines, FocusLook, RefreshAfterKey, can_focus=True
+):
     """Paragraphs in reading order, one line each: layer states, then the start of the text."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

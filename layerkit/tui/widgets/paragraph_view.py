@@ -51,6 +51,7 @@ from layerkit.tui.rendering import (
     wrap,
 )
 from layerkit.tui.widgets.focus_look import FocusLook
+from layerkit.tui.widgets.frame_idle import RefreshAfterKey
 from layerkit.tui.widgets.lean_lines import LeanLines
 from layerkit.tui.widgets.scrolling import SteadyScrollbars
 from layerkit.tui.widgets.style_cache import CachedRichStyle
@@ -85,7 +86,9 @@ def hint_labels(count: int, cursor: int = 0) -> list[str]:
 FUNCTION_UPOS = frozenset({"ADP", "CCONJ", "SCONJ", "PART", "PUNCT", "SYM", "AUX", "DET", "INTJ"})
 
 
-class ParagraphView(SteadyScrollbars, CachedRichStyle, LeanLines, FocusLook, can_focus=True):
+class ParagraphView(
+    SteadyScrollbars, CachedRichStyle, LeanLines, FocusLook, RefreshAfterKey, can_focus=True
+):
     """Token-cursor editor over one paragraph's text."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

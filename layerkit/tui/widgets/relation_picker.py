@@ -40,6 +40,7 @@ from layerkit.tui.rendering import label_colour
 from layerkit.tui.screens.attributes import EDITABLE_TYPES
 from layerkit.tui.widgets.choice_list import ChoiceList
 from layerkit.tui.widgets.focus_look import FocusLook
+from layerkit.tui.widgets.frame_idle import RefreshAfterKey
 from layerkit.tui.widgets.lean_lines import LeanLines
 
 HINTS = "123456789abcdefghijklmnopqrstuvwxyz"
@@ -64,7 +65,7 @@ class Picked:
 Answer = Callable[["Picked | None"], None]
 
 
-class RelationPicker(Vertical, LeanLines, FocusLook, can_focus=True):
+class RelationPicker(Vertical, LeanLines, FocusLook, RefreshAfterKey, can_focus=True):
     """Target span (when ``targets`` are given), then label; closed with the choice, which
     goes to the ``answer`` given to :meth:`open`. Mounted once, hidden while closed."""
 
