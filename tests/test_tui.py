@@ -101,7 +101,7 @@ def chat_text(db: Path, paragraph_id: int) -> str:
 
 
 def last_notice(app: LayerkitApp) -> str:
-    """The newest toast's text."""
+    """The newest notice's text."""
     shown = list(app._notifications)
     return shown[-1].message if shown else ""
 
@@ -2205,6 +2205,39 @@ async def test_what_the_terminal_shows_after_each_key_is_the_apps_drawing(
             ]
             assert differ == [], keys
     assert prompted_in_hold == []
+
+
+async def test_notices_show_in_the_notice_line_and_go_when_their_time_is_up(
+    db: Path, chat: int
+) -> None:
+    """A notice is a line at the foot of the screen (widgets/bars.py, ``NoticeBar``): no toast
+    widget is mounted over the text (a toast cost 4-6 ms of each label or undo key, and hid
+    the text under it), newer notices come first, a warning is drawn in its colour, and each
+    goes when its time is up."""
+    from textual.widgets._toast import Toast
+
+    from layerkit.tui.widgets.bars import NoticeBar
+
+    async with running(db, at=chat, layer="semantic") as (app, pilot):
+        bar = screen(app).query_one(NoticeBar)
+        assert bar.text.plain == ""
+        await pilot.press("right", "shift+right", "p")
+        await settle(pilot)
+        said = last_notice(app)
+        assert "PREDICATE" in said and bar.text.plain == said
+        assert not list(app.screen.query(Toast))
+        assert bar.region.y == app.size.height - 1  # the last line, under the key hints
+        assert screen(app).query_one(KeyBar).region.y < bar.region.y
+        app.notify("Careful [here]", severity="warning", timeout=0.3, markup=False)
+        await pilot.pause(0.05)
+        assert bar.text.plain.startswith("Careful [here]  ·  " + said)
+        warning = bar.text.spans[0]
+        assert warning.end == len("Careful [here]") and "yellow" in str(warning.style)
+        await pilot.pause(0.5)  # the warning's time is up; the label's (3 s) is not
+        assert bar.text.plain == said
+        app.clear_notifications()
+        await pilot.pause(0.05)
+        assert bar.text.plain == ""
 
 
 async def test_the_navigator_keeps_its_cursor_in_view_across_filters(db: Path) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from textual import events
-from textual.app import App
+from textual.app import App, ScreenStackError
 from textual.timer import Timer
 from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
@@ -27,6 +27,7 @@ from layerkit.tui.keymap import KeyMap
 from layerkit.tui.layout import latin_key
 from layerkit.tui.screens.annotate import AnnotateScreen, keymaps_for
 from layerkit.tui.screens.error import ErrorModal
+from layerkit.tui.widgets.bars import NoticeBar
 from layerkit.tui.workflow import ORDERS, Order
 
 POLL_SECONDS = 2.0
@@ -183,6 +184,18 @@ class LayerkitApp(App[None]):
         except StoreError:
             return False
         return True
+
+    def _refresh_notifications(self) -> None:
+        """Notices go to the screen's notice line (widgets/bars.py, ``NoticeBar``) where it
+        has one; a screen without one (a dialog) shows Textual's toasts."""
+        try:
+            bars = self.screen.query(NoticeBar)
+        except ScreenStackError:
+            return
+        if bars:
+            bars.first().show(self._notifications)
+        else:
+            super()._refresh_notifications()
 
     def show_error(self, error: LayerkitError) -> None:
         """Show an error in a modal, unless one is open already: keys pressed fast can refuse

@@ -46,7 +46,7 @@ from layerkit.tui.messages import (
 from layerkit.tui.model import ParagraphData, sentence_index
 from layerkit.tui.screens.adjudicate import NEXT, AdjudicationModal
 from layerkit.tui.widgets.annotation_list import AnnotationList
-from layerkit.tui.widgets.bars import KeyBar, LabelBar, LayerTabs
+from layerkit.tui.widgets.bars import KeyBar, LabelBar, LayerTabs, NoticeBar
 from layerkit.tui.widgets.navigator import Navigator
 from layerkit.tui.widgets.paragraph_view import ParagraphView
 from layerkit.tui.widgets.relation_picker import Picked, RelationPicker
@@ -208,6 +208,7 @@ class AnnotateScreen(Screen[None]):
                 yield AnnotationList(id="side")
         yield LabelBar(id="labels")
         yield KeyBar(id="keys")
+        yield NoticeBar(id="notices")
 
     @property
     def layer_schemas(self) -> tuple[LayerSchema, ...]:

@@ -1,4 +1,4 @@
-"""The bars around the text: layer tabs, label keys, and the key hints at the bottom.
+"""The bars around the text: layer tabs, label keys, the key hints and the notice line.
 
 They change on almost every key (a paragraph's states, the layer, the focused widget), so they
 render their own text and only repaint: ``Static.update()`` or Textual's ``Footer`` (which
@@ -9,11 +9,16 @@ moves anything else on the screen.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
+from textual.content import Content
+from textual.notifications import Notification
 from textual.screen import Screen
 from textual.strip import Strip
+from textual.timer import Timer
 from textual.visual import Visual, visualize
 from textual.widget import _RenderCache
 
@@ -217,3 +222,58 @@ class KeyBar(TextBar):
             line.append(self.app.get_key_display(binding), Style(bold=True, color="yellow"))
             line.append(f" {binding.description}", Style(dim=not active.enabled))
         self.set_text(line)
+
+
+#: how each severity of notice is drawn (information in the bar's own colours)
+_NOTICE_STYLES = {
+    "information": Style(),
+    "warning": Style(bold=True, color="yellow"),
+    "error": Style(bold=True, color="red"),
+}
+
+
+class NoticeBar(TextBar):
+    """The notice line at the foot of the screen: what the last actions said ("PREDICATE
+    added: «…»", "Nothing to undo."), newest last, each gone when its time is up.
+
+    Why a line of its own rather than Textual's toasts: a toast is a widget mounted for each
+    notice (styled, laid out, and removed again by a timer), which cost 4-6 ms of every label
+    or undo key here, and it covered the text and the side panel while it lasted. Here a
+    notice repaints one line, and covers nothing; like vim's message line, it is always in
+    the same place. The app keeps the notices themselves (Textual's ``notify`` and its list of
+    notifications, so any code or plugin that calls ``notify`` shows here).
+    """
+
+    SEPARATOR = "  ·  "
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._expiry: Timer | None = None
+        self._shown: tuple[Notification, ...] = ()
+
+    def show(self, notifications: Iterable[Notification]) -> None:
+        """Show the notices that have not expired (the newest last: the end of the line is
+        cut first on a narrow screen, so the newest goes first if they do not all fit)."""
+        live = tuple(n for n in notifications if not n.has_expired)
+        self._shown = live
+        line = Text(no_wrap=True, overflow="ellipsis", end="")
+        for notification in reversed(live):
+            if line:
+                line.append(self.SEPARATOR, Style(dim=True))
+            message = notification.message
+            if notification.markup:
+                message = Content.from_markup(message).plain
+            if notification.title:
+                message = f"{notification.title}: {message}"
+            line.append(message, _NOTICE_STYLES.get(notification.severity, Style()))
+        self.set_text(line)
+        if self._expiry is not None:
+            self._expiry.stop()
+            self._expiry = None
+        if live:  # shown again when the first of them expires
+            delay = max(min(n.time_left for n in live), 0.0) + 0.01
+            self._expiry = self.set_timer(delay, self._expire)
+
+    def _expire(self) -> None:
+        self._expiry = None
+        self.show(self._shown)
