@@ -14,7 +14,17 @@ do not grow from 10k to 100k paragraphs. ``cpu_s`` is the exporting process's CP
 and system) during the export, ``workers_cpu_s`` its workers' together: on a machine whose
 cores are all busy, records/s follows their sum. Goal: >= 20k records/s, flat memory.
 
-Latest (2026-12-06, seventeenth session, this 2-core machine, ``--jobs 2``; records' meta from
+Latest (2026-12-06, eighteenth session, this 2-core machine, ``--jobs 2``, no change to the
+export): pairs with b687a0a, each run started alike (``sync``, the page cache emptied with
+``echo 1 > /proc/sys/vm/drop_caches``, its own store read back into it with ``cat``, 3 s of
+rest): 80.3 / 77.4 / 83.9 s for b687a0a against 48.2 / 48.1 / 50.5 s now (13.9k-14.6k
+records/s): 1.67 / 1.61 / 1.66x (goal 1.67x: **not met** as a rule). Without emptying the
+cache (the stores read through only), the first run after b687a0a's once spent 20.8 s of CPU in
+the exporting process instead of 7 (``sys_s``, the kernel's share, is printed since): 59.1 s.
+A store not in the page cache is read at the disk's speed first (here 14 s of iowait at 100k
+paragraphs), so compare runs only with their stores cached alike.
+
+Before (2026-12-06, seventeenth session, this 2-core machine, ``--jobs 2``; records' meta from
 one template per paragraph and stage, counters updated once per paragraph and stage; the same
 bytes): 100k paragraphs, 700,000 records, 46.8 / 50.7 / 49.6 / 59.4 s (14,949 / 13,818 / 14,126
 / 11,793 records/s) against 80.5 / 83.3 / 80.1 / 87.3 s for b687a0a (707,693 records) in the
