@@ -2238,6 +2238,10 @@ async def test_notices_show_in_the_notice_line_and_go_when_their_time_is_up(
         app.clear_notifications()
         await pilot.pause(0.05)
         assert bar.text.plain == ""
+        # notices quote annotated text: brackets in it are text, not markup
+        screen(app).notify("THEME added: «[Москва] [/]»")
+        await pilot.pause(0.05)
+        assert bar.text.plain == "THEME added: «[Москва] [/]»"
 
 
 async def test_the_navigator_keeps_its_cursor_in_view_across_filters(db: Path) -> None:

@@ -12,6 +12,7 @@ from typing import ClassVar
 
 from textual import events
 from textual.app import App, ScreenStackError
+from textual.notifications import SeverityLevel
 from textual.timer import Timer
 from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
@@ -184,6 +185,20 @@ class LayerkitApp(App[None]):
         except StoreError:
             return False
         return True
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """A notice, always as plain text: notices quote annotated text and names, in which
+        brackets are not markup (Textual's default read «[Москва]» as a style and dropped it,
+        and refused «[/]» with an error)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def _refresh_notifications(self) -> None:
         """Notices go to the screen's notice line (widgets/bars.py, ``NoticeBar``) where it

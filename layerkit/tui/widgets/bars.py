@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
-from textual.content import Content
 from textual.notifications import Notification
 from textual.screen import Screen
 from textual.strip import Strip
@@ -234,7 +233,7 @@ _NOTICE_STYLES = {
 
 class NoticeBar(TextBar):
     """The notice line at the foot of the screen: what the last actions said ("PREDICATE
-    added: «…»", "Nothing to undo."), newest last, each gone when its time is up.
+    added: «…»", "Nothing to undo."), newest first, each gone when its time is up.
 
     Why a line of its own rather than Textual's toasts: a toast is a widget mounted for each
     notice (styled, laid out, and removed again by a timer), which cost 4-6 ms of every label
@@ -252,17 +251,15 @@ class NoticeBar(TextBar):
         self._shown: tuple[Notification, ...] = ()
 
     def show(self, notifications: Iterable[Notification]) -> None:
-        """Show the notices that have not expired (the newest last: the end of the line is
-        cut first on a narrow screen, so the newest goes first if they do not all fit)."""
+        """Show the notices that have not expired, newest first: where they do not all fit,
+        the end of the line is cut, and with it the oldest."""
         live = tuple(n for n in notifications if not n.has_expired)
         self._shown = live
         line = Text(no_wrap=True, overflow="ellipsis", end="")
         for notification in reversed(live):
             if line:
                 line.append(self.SEPARATOR, Style(dim=True))
-            message = notification.message
-            if notification.markup:
-                message = Content.from_markup(message).plain
+            message = notification.message  # plain text (LayerkitApp.notify)
             if notification.title:
                 message = f"{notification.title}: {message}"
             line.append(message, _NOTICE_STYLES.get(notification.severity, Style()))
