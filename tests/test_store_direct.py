@@ -124,6 +124,43 @@ def test_a_driver_error_is_the_error_sqlalchemy_would_raise(
     assert [a.id for a in store.annotations(paragraph_id, "semantic")] == [made.id]
 
 
+def test_a_savepoint_undoes_only_its_block_and_the_transaction_goes_on(
+    store: Store, paragraph_id: int
+) -> None:
+    made = semantic_span(store, paragraph_id)
+    with store.engine.connect() as conn, conn.begin():
+        params = {"row_id": made.id, "row_version": 1, "label": "THEME", "version": 2}
+        with pytest.raises(RuntimeError, match="boom"), direct.savepoint(conn):
+            assert direct.execute(conn, edits._UPDATE_AT_VERSION, params).rowcount == 1
+            raise RuntimeError("boom")
+        assert conn.in_transaction()
+        row = direct.execute(conn, edits._ANNOTATION_BY_ID, {"annotation_id": made.id}).first()
+        assert row is not None and (row["label"], row["version"]) == ("AGENT", 1)  # undone
+        with direct.savepoint(conn), direct.savepoint(conn):  # (nested: names of their own)
+            direct.execute(conn, edits._DELETE_BY_ID, {"annotation_id": made.id})
+        # what a block that ended well wrote stands, and commits with the transaction
+        assert direct.execute(conn, edits._ANNOTATION_BY_ID, {"annotation_id": made.id}).rows == []
+    assert [a.id for a in store.annotations(paragraph_id, "semantic")] == []
+
+
+def test_new_and_changed_annotations_come_back_as_stored(store: Store, paragraph_id: int) -> None:
+    """The edits return the row they wrote as the store reads it back (built without a second
+    validation): every field equal, ``attrs`` and dates included."""
+    made = semantic_span(store, paragraph_id, attrs={"note": "ё́ 😀"})
+    assert made.model_dump() == store.annotation(made.id).model_dump()
+    changed = store.update_annotation(made.id, annotator="anna", label="THEME")
+    assert changed.model_dump() == store.annotation(made.id).model_dump()
+    with store.batch(annotator="anna") as b:
+        other = b.create_annotation(
+            paragraph_id=paragraph_id, layer="semantic", kind="span", field="frame",
+            start=0, end=3, label="AGENT", attrs={"n": [1, 2]},
+        )  # fmt: skip
+        relabelled = b.update_annotation(made.id, label="PATIENT")
+    assert other.model_dump() == store.annotation(other.id).model_dump()
+    assert relabelled.model_dump() == store.annotation(made.id).model_dump()
+    assert relabelled.version == 3 and other.attrs == {"n": [1, 2]}
+
+
 def test_prepared_statements_cover_a_label_its_undo_and_a_reopen(tmp_path) -> None:
     """After the warm-up the annotator runs at start, a label, its undo and redo, and the
     paragraph read again compile nothing more (the first label of a session is no slower)."""

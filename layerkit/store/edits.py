@@ -908,7 +908,7 @@ def undo(conn: sa.Connection, annotator: str) -> int | None:
     edit = _edit_behind(conn, node)
     lock_paragraphs(conn, paragraphs_of(edit))
     try:
-        with conn.begin_nested():
+        with direct.savepoint(conn):
             _invert(conn, edit)
     except ConflictError as exc:
         if isinstance(exc, RetryableWriteError):

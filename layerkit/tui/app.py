@@ -8,11 +8,14 @@ store reads one count and one page, so it is instant at any size.
 from __future__ import annotations
 
 from pathlib import Path
+from time import monotonic
 from typing import ClassVar
+from weakref import WeakKeyDictionary
 
 from textual import events
 from textual.app import App, ScreenStackError
 from textual.notifications import SeverityLevel
+from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
@@ -35,6 +38,9 @@ POLL_SECONDS = 2.0
 #: how long the cursor must rest on a paragraph before its position is written to the store:
 #: one small write per pause, not one per keypress while paging through
 POSITION_SAVE_DELAY = 0.5
+
+
+_UNKNOWN = object()  # (a screen whose notice line was not looked for yet)
 
 
 class LayerkitApp(App[None]):
@@ -73,6 +79,8 @@ class LayerkitApp(App[None]):
         self.order: Order = "breadth"
         self._saved_position: tuple[int | None, str, Order] | None = None
         self._position_timer: Timer | None = None
+        self._position_moved = 0.0  # (time.monotonic) when the position last changed
+        self._notice_bars: WeakKeyDictionary[Screen, NoticeBar | None] = WeakKeyDictionary()
         self.sub_title = f"{store.display_url} · {annotator}"
 
     def on_mount(self) -> None:
@@ -157,9 +165,20 @@ class LayerkitApp(App[None]):
     @position.setter
     def position(self, value: tuple[int | None, str]) -> None:
         self._position = value
-        if self._position_timer is not None:
-            self._position_timer.stop()
-        self._position_timer = self.set_timer(POSITION_SAVE_DELAY, self.save_position)
+        self._position_moved = monotonic()
+        if self._position_timer is None:  # (one timer, not one per key: see _save_when_still)
+            self._position_timer = self.set_timer(POSITION_SAVE_DELAY, self._save_when_still)
+
+    def _save_when_still(self) -> None:
+        """Save the position once it has not moved for POSITION_SAVE_DELAY: the timer set by
+        the first move waits again for what is left after the last one (a timer stopped and set
+        again on every key cost each key a task)."""
+        self._position_timer = None
+        left = POSITION_SAVE_DELAY - (monotonic() - self._position_moved)
+        if left > 0.001:
+            self._position_timer = self.set_timer(left, self._save_when_still)
+            return
+        self.save_position()
 
     def set_order(self, order: Order) -> None:
         self.order = order
@@ -204,11 +223,16 @@ class LayerkitApp(App[None]):
         """Notices go to the screen's notice line (widgets/bars.py, ``NoticeBar``) where it
         has one; a screen without one (a dialog) shows Textual's toasts."""
         try:
-            bars = self.screen.query(NoticeBar)
+            screen = self.screen
         except ScreenStackError:
             return
-        if bars:
-            bars.first().show(self._notifications)
+        # (looked up once per screen: a query walks every widget of it, on every notice)
+        bar = self._notice_bars.get(screen, _UNKNOWN)
+        if not (bar is None or (isinstance(bar, NoticeBar) and bar.is_attached)):
+            found = screen.query(NoticeBar)
+            bar = self._notice_bars[screen] = found.first() if found else None
+        if bar is not None:
+            bar.show(self._notifications)
         else:
             super()._refresh_notifications()
 

@@ -10,6 +10,7 @@ moves anything else on the screen.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from time import monotonic
 
 from rich.cells import cell_len
 from rich.style import Style
@@ -248,6 +249,7 @@ class NoticeBar(TextBar):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._expiry: Timer | None = None
+        self._expiry_due = 0.0  # (time.monotonic) when the timer set fires
         self._shown: tuple[Notification, ...] = ()
 
     def show(self, notifications: Iterable[Notification]) -> None:
@@ -264,12 +266,21 @@ class NoticeBar(TextBar):
                 message = f"{notification.title}: {message}"
             line.append(message, _NOTICE_STYLES.get(notification.severity, Style()))
         self.set_text(line)
+        if not live:
+            if self._expiry is not None:
+                self._expiry.stop()
+                self._expiry = None
+            return
+        # Shown again when the first of them expires. A timer already set for that moment or
+        # before is kept (it shows the line again, and sets the next): a new notice expires
+        # after the older ones, and a timer made per notice cost a label key 0.1 ms.
+        delay = max(min(n.time_left for n in live), 0.0) + 0.01
+        due = monotonic() + delay
+        if self._expiry is not None and self._expiry_due <= due:
+            return
         if self._expiry is not None:
             self._expiry.stop()
-            self._expiry = None
-        if live:  # shown again when the first of them expires
-            delay = max(min(n.time_left for n in live), 0.0) + 0.01
-            self._expiry = self.set_timer(delay, self._expire)
+        self._expiry, self._expiry_due = self.set_timer(delay, self._expire), due
 
     def _expire(self) -> None:
         self._expiry = None
