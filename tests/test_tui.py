@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -32,6 +33,7 @@ from layerkit.store import Annotation, Store, queries
 from layerkit.tui import LayerkitApp, create_app
 from layerkit.tui.app import POSITION_SAVE_DELAY
 from layerkit.tui.model import Selection
+from layerkit.tui.rendering import ANCHOR
 from layerkit.tui.screens import annotate as annotate_module
 from layerkit.tui.screens.adjudicate import AdjudicationModal
 from layerkit.tui.screens.annotate import AnnotateScreen
@@ -178,6 +180,24 @@ def no_dialog(app: LayerkitApp) -> bool:
 def editor(app: LayerkitApp) -> TokenEditor:
     assert isinstance(app.screen, TokenEditor), app.screen
     return app.screen
+
+
+def count_calls(obj: object, name: str) -> list[int]:
+    """A one-item list counting the calls of ``obj``'s method ``name`` from now on."""
+    counted = [0]
+    method = getattr(obj, name)
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        counted[0] += 1
+        return method(*args, **kwargs)
+
+    setattr(obj, name, counting)
+    return counted
+
+
+def anchor_styled(app: LayerkitApp) -> list[tuple[int, int]]:
+    """Where the paragraph on screen shows the relation anchor's style."""
+    return [(s.start, s.end) for s in view(app)._styled.spans if s.style == ANCHOR]
 
 
 def by_label(annotations: Iterable[Annotation]) -> dict[str, Annotation]:
@@ -1826,6 +1846,33 @@ async def test_young_collections_wait_until_a_keys_frame_is_painted(db: Path) ->
     assert during_keys == []
 
 
+async def test_after_quiet_runs_once_the_pokes_stop_and_not_after_a_stop() -> None:
+    """``AfterQuiet``: pokes closer together than its delay put the callback off; it runs
+    once, a delay after the last; a stop forgets the pokes. One timer, not one per poke."""
+    from textual.app import App
+
+    from layerkit.tui.after_quiet import AfterQuiet
+
+    ran: list[float] = []
+    app = App[None]()
+    async with app.run_test() as pilot:
+        quiet = AfterQuiet(app, 0.2, lambda: ran.append(time.monotonic()))
+        timers = count_calls(app, "set_timer")
+        for _ in range(5):
+            quiet.poke()
+            await pilot.pause(0.06)
+        last = time.monotonic()
+        assert ran == [] and quiet.pending
+        await pilot.pause(0.4)
+        assert len(ran) == 1 and ran[0] - last >= 0.13  # (0.2 after the last poke, 0.06 ago)
+        assert not quiet.pending
+        assert timers[0] <= 3  # the first poke's, and the waits after it, not one per poke
+        quiet.poke()
+        quiet.stop()
+        await pilot.pause(0.35)
+        assert len(ran) == 1
+
+
 async def test_position_is_in_the_store_while_the_app_runs(db: Path) -> None:
     """Killing the terminal keeps the position: it is written after a short pause, not at exit."""
     async with running(db, annotator="kim") as (app, pilot):
@@ -2284,6 +2331,17 @@ async def test_an_argument_is_linked_to_the_predicate_labelled_last(db: Path, ch
         await pilot.press(*["right"] * 7, "p")  # «дошла», the anchor now
         await pilot.press(*["left"] * 2, "p")  # «вчера», the anchor now
         assert view(app).anchor_id == by_label(rows(db, chat, "semantic"))["PREDICATE"].id
+        # and it is shown as the anchor on the key that made it: styled with the label, once
+        anchored = view(app).data.by_id(view(app).anchor_id)
+        assert anchored is not None and anchor_styled(app) == [(anchored.start, anchored.end)]
+        await pilot.press(*["right"] * 2)
+        restyles = count_calls(view(app), "_restyle")
+        await pilot.press("p")  # «дошла» again: the anchor moves back
+        text = chat_text(db, chat)
+        (went,) = [a for a in rows(db, chat, "semantic") if text[a.start : a.end] == "дошла"]
+        assert anchor_styled(app) == [(went.start, went.end)]
+        assert restyles == [1]  # (not once for the label and again for the anchor)
+        await pilot.press(*["left"] * 2, "p")
         await pilot.press("left", "a")  # «я» → «вчера», the predicate labelled last
         anchor_text = lambda a: a and chat_text(db, chat)[a.start : a.end]  # noqa: E731
         spans = {a.id: a for a in rows(db, chat, "semantic") if a.kind == "span"}

@@ -8,7 +8,6 @@ store reads one count and one page, so it is instant at any size.
 from __future__ import annotations
 
 from pathlib import Path
-from time import monotonic
 from typing import ClassVar
 from weakref import WeakKeyDictionary
 
@@ -16,7 +15,6 @@ from textual import events
 from textual.app import App, ScreenStackError
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
 
@@ -24,6 +22,7 @@ from layerkit.errors import LayerkitError, StoreError
 from layerkit.project import Project, default_annotator
 from layerkit.schema import SchemaRegistry
 from layerkit.store import Store, queries
+from layerkit.tui.after_quiet import AfterQuiet
 from layerkit.tui.frames import KeyFrames
 from layerkit.tui.idle_gc import IDLE_SECONDS, IdleCollector
 from layerkit.tui.key_routing import bound_at_once
@@ -78,8 +77,7 @@ class LayerkitApp(App[None]):
         #: depth-first (all layers of a paragraph) or breadth-first (one layer across paragraphs)
         self.order: Order = "breadth"
         self._saved_position: tuple[int | None, str, Order] | None = None
-        self._position_timer: Timer | None = None
-        self._position_moved = 0.0  # (time.monotonic) when the position last changed
+        self._position_saver = AfterQuiet(self, POSITION_SAVE_DELAY, self.save_position)
         self._notice_bars: WeakKeyDictionary[Screen, NoticeBar | None] = WeakKeyDictionary()
         self.sub_title = f"{store.display_url} · {annotator}"
 
@@ -165,20 +163,7 @@ class LayerkitApp(App[None]):
     @position.setter
     def position(self, value: tuple[int | None, str]) -> None:
         self._position = value
-        self._position_moved = monotonic()
-        if self._position_timer is None:  # (one timer, not one per key: see _save_when_still)
-            self._position_timer = self.set_timer(POSITION_SAVE_DELAY, self._save_when_still)
-
-    def _save_when_still(self) -> None:
-        """Save the position once it has not moved for POSITION_SAVE_DELAY: the timer set by
-        the first move waits again for what is left after the last one (a timer stopped and set
-        again on every key cost each key a task)."""
-        self._position_timer = None
-        left = POSITION_SAVE_DELAY - (monotonic() - self._position_moved)
-        if left > 0.001:
-            self._position_timer = self.set_timer(left, self._save_when_still)
-            return
-        self.save_position()
+        self._position_saver.poke()  # saved once the annotator has stayed for a moment
 
     def set_order(self, order: Order) -> None:
         self.order = order
@@ -254,8 +239,7 @@ class LayerkitApp(App[None]):
     def on_unmount(self) -> None:
         if hasattr(self, "collector"):
             self.collector.stop()
-        if self._position_timer is not None:
-            self._position_timer.stop()
+        self._position_saver.stop()
         self.save_position()
         self.store.close()
 

@@ -7,6 +7,7 @@ refuses, and then re-reads the paragraph so what is on screen is what is in the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from functools import partial
@@ -18,7 +19,6 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.reactive import Reactive
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input
 
@@ -30,6 +30,7 @@ from layerkit.store import queries
 from layerkit.store.queries import ParagraphFilter
 from layerkit.store.store import domain_annotation
 from layerkit.tui import editing, relations, workflow
+from layerkit.tui.after_quiet import AfterQuiet
 from layerkit.tui.compositor import use_line_compositor
 from layerkit.tui.keymap import KeyMap, label_keys
 from layerkit.tui.lexical import feature_inventory, token_field, token_rows
@@ -181,7 +182,7 @@ class AnnotateScreen(Screen[None]):
         self._anchors: dict[int, int] = {}
         # recently read paragraphs: id -> (the newest event id they are current as of, data)
         self._loaded: dict[int, tuple[int, ParagraphData]] = {}
-        self._prefetch_timer: Timer | None = None
+        self._prefetcher = AfterQuiet(self, PREFETCH_DELAY, self._prefetch_next)
         self._suggested_for: tuple[tuple[int, str], bool] | None = None
 
     @property
@@ -293,8 +294,15 @@ class AnnotateScreen(Screen[None]):
 
     # --- showing -------------------------------------------------------------------------------
 
-    def open_paragraph(self, paragraph_id: int | None, *, keep: bool = False) -> None:
-        """Read a paragraph from the store and show it (``keep``: same one, keep the cursor)."""
+    def open_paragraph(
+        self,
+        paragraph_id: int | None,
+        *,
+        keep: bool = False,
+        before_show: Callable[[ParagraphData], None] | None = None,
+    ) -> None:
+        """Read a paragraph from the store and show it (``keep``: same one, keep the cursor);
+        ``before_show(data)`` runs between the two (what it changes is shown with the rest)."""
         try:
             self.data = (
                 self._load(paragraph_id) if paragraph_id is not None and paragraph_id >= 0 else None
@@ -302,6 +310,8 @@ class AnnotateScreen(Screen[None]):
         except LayerkitError as exc:
             self.data = None
             self.lk.show_error(exc)
+        if before_show is not None and self.data is not None:
+            before_show(self.data)
         self._show(keep=keep)
         if not keep:
             self._prefetch_soon()
@@ -312,12 +322,9 @@ class AnnotateScreen(Screen[None]):
         query (is it still current?) where reading it is several (about 2 ms of a 10 ms key
         at 100k paragraphs). A moment later, not at once, so that it never delays the paint
         of the key that opened this one; put off again by every paragraph opened meanwhile."""
-        if self._prefetch_timer is not None:
-            self._prefetch_timer.stop()
-        self._prefetch_timer = self.set_timer(PREFETCH_DELAY, self._prefetch_next)
+        self._prefetcher.poke()
 
     def _prefetch_next(self) -> None:
-        self._prefetch_timer = None
         if self.data is None:
             return
         try:
@@ -424,14 +431,20 @@ class AnnotateScreen(Screen[None]):
             focused.id if focused else None, view.cursor_token, view.cursor_offsets
         )
 
-    def _reload(self, *, everything: bool = False) -> None:
+    def _reload(
+        self,
+        *,
+        everything: bool = False,
+        before_show: Callable[[ParagraphData], None] | None = None,
+    ) -> None:
         """Re-read the open paragraph after a change, and show its new states in the list.
 
         After one's own edit only this paragraph changed, so only its list row is replaced;
         ``everything`` re-reads the visible rows too (someone else may have changed any).
+        ``before_show``: as in :meth:`open_paragraph`.
         """
         self._latest_read = None
-        self.open_paragraph(self.data.id if self.data else None, keep=True)
+        self.open_paragraph(self.data.id if self.data else None, keep=True, before_show=before_show)
         nav = self.query_one(Navigator)
         if self.filter.states:
             # States changed, so the filtered list may have lost or gained this paragraph.
@@ -509,15 +522,26 @@ class AnnotateScreen(Screen[None]):
             if schema is not None
             else None
         )
-        if not self._edit(change) or schema is None:
+        anchored: list[Annotation] = []
+
+        def set_anchor(data: ParagraphData) -> None:
+            """The span the next arguments link to, set as the paragraph is read again after
+            the edit, so that it is shown with the edit (not styled a second time after)."""
+            if schema is None or data.id != paragraph_id:
+                return
+            anchor = editing.new_anchor(schema, data, message.entry, message.start, message.end)
+            if anchor is not None and anchor.id != self._anchors.get(paragraph_id):
+                self._anchors[paragraph_id] = anchor.id
+                anchored.append(anchor)
+
+        if not self._edit(change, before_show=set_anchor) or schema is None:
             return
         data = self._data_for(paragraph_id)
-        anchor = editing.new_anchor(schema, data, message.entry, message.start, message.end)
-        if anchor is None or anchor.id == self._anchors.get(paragraph_id):
+        if self.data is None or self.data.id != paragraph_id:  # (the screen moved on meanwhile)
+            set_anchor(data)
+        if not anchored:
             return
-        self._anchors[paragraph_id] = anchor.id
-        if self.data is not None and self.data.id == paragraph_id:
-            self.query_one(ParagraphView).set_anchor(anchor.id)
+        anchor = anchored[0]
         if before is not None and before.id == anchor.id:  # a new one says "added" already
             self.notify(
                 f"Arguments now link to {anchor.label} "
@@ -618,9 +642,14 @@ class AnnotateScreen(Screen[None]):
         )
         self.query_one(Navigator).focus()
 
-    def _edit(self, change: editing.Change) -> bool:
+    def _edit(
+        self,
+        change: editing.Change,
+        before_show: Callable[[ParagraphData], None] | None = None,
+    ) -> bool:
         """Run one store edit; show what it did, or the store's refusal in a modal. Whether it
-        went through."""
+        went through. ``before_show(data)`` gets the paragraph as read again after the edit,
+        before it is shown (:meth:`open_paragraph`)."""
         try:
             said = change()
         except LayerkitError as exc:
@@ -629,7 +658,7 @@ class AnnotateScreen(Screen[None]):
             return False
         if said:
             self.notify(said, timeout=3)
-        self._reload()
+        self._reload(before_show=before_show)
         return True
 
     # --- actions -------------------------------------------------------------------------------
