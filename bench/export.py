@@ -14,7 +14,18 @@ do not grow from 10k to 100k paragraphs. ``cpu_s`` is the exporting process's CP
 and system) during the export, ``workers_cpu_s`` its workers' together: on a machine whose
 cores are all busy, records/s follows their sum. Goal: >= 20k records/s, flat memory.
 
-Latest (2026-12-06, eighteenth session, this 2-core machine, ``--jobs 2``, no change to the
+Latest (2026-12-06, nineteenth session, this 2-core machine on a slow day, ``--jobs 2``, no
+change to the export): pairs with b687a0a started alike, as below: 103.3 / 112.2 / 112.9 s
+for b687a0a against 76.8 / 80.1 / 85.3 s now: **1.34 / 1.40 / 1.32x** (goal 1.67x). The
+workers' CPU was 139-155 s against 87-91 s on the days before, for the same code and store:
+on a slow day this export, made of many small Python objects, loses more of its speed than
+b687a0a's, whose records are longer and fewer (5.9 GB written against 3.3). The builder's
+CPU for one 10k store in one process swung from 11.5 to 18.9 s within minutes. Tried and
+left out: reading in batches of 50 or 25 paragraphs instead of 250 (CPU +7% / +20%: the
+queries per batch cost more than the smaller batches save), and decoding each paragraph's
+snapshot just before its records are made instead of with its batch (no difference).
+
+Before (2026-12-06, eighteenth session, this 2-core machine, ``--jobs 2``, no change to the
 export): pairs with b687a0a, each run started alike (``sync``, the page cache emptied with
 ``echo 1 > /proc/sys/vm/drop_caches``, its own store read back into it with ``cat``, 3 s of
 rest): 80.3 / 77.4 / 83.9 s for b687a0a against 48.2 / 48.1 / 50.5 s now (13.9k-14.6k
