@@ -120,12 +120,7 @@ def savepoint(conn: sa.Connection) -> Iterator[None]:
             yield
         return
     name = f"lk_{next(_SAVEPOINTS)}"
-    try:
-        driver.execute(f"SAVEPOINT {name}")
-    except sqlite3.Error as exc:
-        raise sa.exc.DBAPIError.instance(
-            f"SAVEPOINT {name}", (), exc, sqlite3.Error, dialect=conn.dialect
-        ) from exc
+    _run_on_driver(conn, driver, f"SAVEPOINT {name}")
     try:
         yield
     except BaseException:
@@ -135,12 +130,15 @@ def savepoint(conn: sa.Connection) -> Iterator[None]:
         except sqlite3.Error:
             pass  # (the transaction itself is gone: the caller's error says why)
         raise
+    _run_on_driver(conn, driver, f"RELEASE {name}")
+
+
+def _run_on_driver(conn: sa.Connection, driver: sqlite3.Connection, sql: str) -> None:
+    """Run ``sql`` on the driver; its error is raised as SQLAlchemy's, as in :func:`execute`."""
     try:
-        driver.execute(f"RELEASE {name}")
+        driver.execute(sql)
     except sqlite3.Error as exc:
-        raise sa.exc.DBAPIError.instance(
-            f"RELEASE {name}", (), exc, sqlite3.Error, dialect=conn.dialect
-        ) from exc
+        raise sa.exc.DBAPIError.instance(sql, (), exc, sqlite3.Error, dialect=conn.dialect) from exc
 
 
 def _through_sqlalchemy(conn: sa.Connection, statement: Any, params: Mapping[str, Any]) -> Rows:
