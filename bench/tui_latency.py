@@ -16,17 +16,21 @@ reads and the rendering the key causes. Printed per size: p50/p95 over the issue
 p95 over every key, p95 per action, the time from start to the first paragraph on screen, and
 the process's peak memory (RSS).
 
-The floor (issue 14): in the same process, just before and just after the annotator, a bare
-Textual app (``Bare``: one Static whose text changes on each key, same terminal size, same
-frame rate) is driven by the same keys and timed the same way (``timed``); its p50/p95 over
-every key are the floor on this machine at that moment, so machine noise weighs on both alike.
-Printed per size: ``floor_p50_ms``, ``floor_p95_ms``, ``floor_max_ms`` and ``ratio_p95`` (the
-annotator's p95 over the issue's actions / the floor's p95), then a table of these.
-``--floor-keys 0`` skips the floor.
+The floor (issue 14): a bare Textual app (``Bare``: one Static whose text changes on each key,
+same terminal size, same frame rate) driven by the same keys and timed the same way
+(``timed``), in a second process run alongside: the two take turns, a block of
+:data:`BLOCK` keys each (floor, annotator, floor, ...), with a pause after each of the
+annotator's blocks for its timers, so that a slow or a fast stretch of this shared machine
+weighs on both alike (``measure_interleaved``). Until 2026-12-06 the floor's keys ran in the
+annotator's process, half just before the annotator's and half just after: a slow stretch of
+the machine during one of the three moved the ratio by a third either way. Printed per size:
+``floor_p50_ms``, ``floor_p95_ms``, ``floor_max_ms`` and ``ratio_p95`` (the annotator's p95
+over the issue's actions / the floor's p95), then a table of these. ``--floor-keys 0`` skips
+the floor.
 
-A second floor, also in the same process (after the annotator): the same bare app, its Static
+A second floor, in the floor's process after its blocks: the same bare app, its Static
 filling the screen inside a border, each key replacing all its lines with styled Russian text
-(``measure_floor(full_screen=True)``): what Textual alone takes to repaint a whole screen, as the
+(``bare_app(full_screen=True)``): what Textual alone takes to repaint a whole screen, as the
 annotator's keys that show another paragraph or layer must. Printed: ``full_p50_ms``,
 ``full_p95_ms`` and ``ratio_full_p95`` (the annotator's p95 over the issue's actions / this
 floor's p95). It is not the issue's floor; it says how much of the distance to that floor is
@@ -53,7 +57,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from statistics import median, quantiles
 from typing import Any, ClassVar
@@ -61,7 +66,6 @@ from typing import Any, ClassVar
 REPO = Path(__file__).resolve().parents[1]
 LAYERS = ("lexical", "semantic", "logical", "epistemic", "pragmatic")
 PER_DOCUMENT = 500
-VERBOSE = bool(os.environ.get("LK_BENCH_VERBOSE"))
 # The script: (key, action). The actions are the issue's: next/previous paragraph, jump to the
 # last paragraph, switch layer, select + label a span, add a relation, undo; "move" (token
 # cursor) and "focus" (moving between panels, needed to reach the navigator) are timed too but
@@ -208,16 +212,18 @@ def timed(base: type[Any], record: Callable[[str, str, float], None]) -> type[An
     return TimedApp
 
 
-async def measure_floor(
-    presses: int, record: Callable[[str, str, float], None], full_screen: bool = False
-) -> None:
+@asynccontextmanager
+async def bare_app(
+    record: Callable[[str, str, float], None], full_screen: bool = False
+) -> AsyncIterator[Callable[[int], Awaitable[None]]]:
     """The floor: a bare Textual app, one Static whose text changes on each key (by a binding,
-    as the annotator's keys are), driven and timed as the annotator is.
+    as the annotator's keys are), driven and timed as the annotator is. Yields ``press(n)``,
+    which presses the script's next ``n`` keys.
 
     ``full_screen``: the Static fills the screen inside a border, and each key replaces all of
-    its lines with styled Russian text (two styles a line), as a key that shows a new
-    paragraph or a new layer changes most of the annotator's screen: what Textual alone takes
-    to repaint a whole screen on this machine."""
+    its lines with styled Russian text, as a key that shows a new paragraph or a new layer
+    changes most of the annotator's screen: what Textual alone takes to repaint a whole screen
+    on this machine."""
     from rich.text import Text
     from textual.app import App, ComposeResult
     from textual.binding import Binding, BindingType
@@ -251,39 +257,37 @@ async def measure_floor(
                 text.append("Мама мыла раму, а папа читал газету. " * 2 + "\n", style="#ff8800")
             self.shown.update(text)
 
-    gc.collect()  # not the annotator's leftovers to collect during the floor's keys
     app = timed(Bare, record)()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         await app.workers.wait_for_complete()
-        for i in range(presses):
-            await pilot.press(KEYS[i % len(KEYS)])
+        yield _presser(pilot)
+
+
+def _presser(pilot: Any) -> Callable[[int], Awaitable[None]]:
+    """``press(n)``: the script's next ``n`` keys on ``pilot``'s app, then a pause, so that
+    every key's timing is in when it returns."""
+    pressed = [0]
+
+    async def press(n: int) -> None:
+        for _ in range(n):
+            await pilot.press(KEYS[pressed[0] % len(KEYS)])
+            pressed[0] += 1
         await pilot.pause()
 
+    return press
 
-async def measure(db: Path, presses: int, floor_presses: int = 0) -> dict[str, float]:
-    """Run the app headless on ``db`` and time ``presses`` keypresses inside it; with
-    ``floor_presses``, time that many on the floor's bare app too, half before and half after."""
+
+@asynccontextmanager
+async def annotator(
+    db: Path, record: Callable[[str, str, float], None], opened: list[float]
+) -> AsyncIterator[Callable[[int], Awaitable[None]]]:
+    """The annotator, headless, on ``db``, timed; yields ``press(n)`` once the first paragraph
+    is on screen (the time that took, in ms, is appended to ``opened``)."""
     os.environ.setdefault("TEXTUAL_FPS", "240")  # as layerkit/tui/__init__.py sets it
     from layerkit.tui import LayerkitApp, create_app
     from layerkit.tui.model import ParagraphData
 
-    timings: list[float] = []
-    by_key: list[tuple[str, float]] = []
-    by_action: dict[str, list[float]] = {}
-    floor: list[float] = []
-
-    def record(key: str, action: str, ms: float) -> None:
-        by_key.append((key, ms))
-        by_action.setdefault(action, []).append(ms)
-        if action in HEADLINE:
-            timings.append(ms)
-
-    def record_floor(key: str, action: str, ms: float) -> None:
-        floor.append(ms)
-
-    if floor_presses:
-        await measure_floor(floor_presses // 2, record_floor)
     started = time.perf_counter()
     plain = create_app(str(db), "bench", poll_seconds=None)
     app = timed(LayerkitApp, record)(plain.store, plain.schemas, "bench", poll_seconds=None)
@@ -292,27 +296,35 @@ async def measure(db: Path, presses: int, floor_presses: int = 0) -> dict[str, f
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         while not isinstance(getattr(app.screen, "data", None), ParagraphData):
             await pilot.pause(0.001)
-        opened = (time.perf_counter() - started) * 1000
+        opened.append((time.perf_counter() - started) * 1000)
         await app.workers.wait_for_complete()
-        for i in range(presses):
-            await pilot.press(KEYS[i % len(KEYS)])
-        await pilot.pause()
-    if VERBOSE:
-        slow: dict[str, list[float]] = {}
-        for key, ms in by_key:
-            slow.setdefault(key, []).append(ms)
-        for key, values in sorted(slow.items(), key=lambda kv: -max(kv[1])):
-            print(key, [round(v, 1) for v in values], file=sys.stderr)
-    full: list[float] = []
-    if floor_presses:
-        await measure_floor(floor_presses - floor_presses // 2, record_floor)
-        if VERBOSE:
-            print("floor", [round(v, 1) for v in floor], file=sys.stderr)
-        await measure_floor(
-            floor_presses, lambda key, action, ms: full.append(ms), full_screen=True
-        )
-    p = quantiles(timings, n=100)
-    every = [ms for _, ms in by_key]
+        yield _presser(pilot)
+
+
+async def measure(db: Path, presses: int) -> dict[str, float]:
+    """The annotator alone, in this process: ``presses`` keys timed on ``db`` (no floor; for
+    profiling scripts that wrap the app's functions)."""
+    timings: list[tuple[str, str, float]] = []
+    opened: list[float] = []
+    async with annotator(db, lambda *timing: timings.append(timing), opened) as press:
+        await press(presses)
+    return figures(timings, [], [], opened[0])
+
+
+def figures(
+    timings: list[tuple[str, str, float]],
+    floor: list[float],
+    full: list[float],
+    opened_ms: float,
+    peak_rss_mb: float | None = None,
+) -> dict[str, float]:
+    """The printed figures of one size from the raw timings: ``timings`` the annotator's
+    (key, action, ms), ``floor`` and ``full`` the two floors' ms."""
+    headline = [ms for _, action, ms in timings if action in HEADLINE]
+    by_action: dict[str, list[float]] = {}
+    for _, action, ms in timings:
+        by_action.setdefault(action, []).append(ms)
+    p = quantiles(headline, n=100)
     per_action = {
         f"p95_{name}": round(quantiles(values, n=100)[94], 1) if len(values) > 1 else values[0]
         for name, values in by_action.items()
@@ -333,17 +345,132 @@ async def measure(db: Path, presses: int, floor_presses: int = 0) -> dict[str, f
             full_p95_ms=round(full_p95, 2),
             ratio_full_p95=round(p[94] / full_p95, 2),
         )
+    if peak_rss_mb is None:
+        peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
-        "open_ms": round(opened, 1),
-        "keys": len(timings),
-        "p95_all_keys": round(quantiles(every, n=100)[94], 2),
+        "open_ms": round(opened_ms, 1),
+        "keys": len(headline),
+        "p95_all_keys": round(quantiles([ms for *_, ms in timings], n=100)[94], 2),
         **per_action,
-        "p50_ms": round(median(timings), 2),
+        "p50_ms": round(median(headline), 2),
         "p95_ms": round(p[94], 2),
-        "max_ms": round(max(timings), 2),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "max_ms": round(max(headline), 2),
+        "peak_rss_mb": round(peak_rss_mb, 1),
         **floor_figures,
     }
+
+
+async def serve_blocks(press: Callable[[int], Awaitable[None]]) -> None:
+    """A measuring child's side of the parent's protocol (see :func:`measure_interleaved`):
+    "ready" once its app is up; on "press N" the script's next N keys, then "done"; on "end"
+    it returns. Textual redirects ``sys.stdout`` while an app runs, so answers go to the
+    process's own stdout."""
+    loop = asyncio.get_running_loop()
+
+    def say(word: str) -> None:
+        assert sys.__stdout__ is not None
+        sys.__stdout__.write(word + "\n")
+        sys.__stdout__.flush()
+
+    say("ready")
+    while True:
+        command = (await loop.run_in_executor(None, sys.stdin.readline)).split()
+        if not command or command[0] == "end":
+            return
+        await press(int(command[1]))
+        say("done")
+
+
+async def child_annotator(db: Path) -> dict[str, Any]:
+    timings: list[tuple[str, str, float]] = []
+    opened: list[float] = []
+    async with annotator(db, lambda *timing: timings.append(timing), opened) as press:
+        await serve_blocks(press)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"timings": timings, "opened_ms": opened[0], "peak_rss_mb": rss}
+
+
+async def child_floor(full_presses: int) -> dict[str, Any]:
+    floor: list[float] = []
+    full: list[float] = []
+    async with bare_app(lambda key, action, ms: floor.append(ms)) as press:
+        await serve_blocks(press)
+    gc.collect()
+    async with bare_app(lambda key, action, ms: full.append(ms), full_screen=True) as press:
+        await press(full_presses)
+    return {"floor": floor, "full": full}
+
+
+class Child:
+    """A measuring child process, driven block by block over its stdin and stdout."""
+
+    def __init__(self, *args: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, *args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+        )
+        self._expect("ready")
+
+    def _expect(self, word: str) -> None:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline().strip()
+        if line != word:
+            self.process.kill()
+            raise RuntimeError(f"measuring child said {line!r}, not {word!r}")
+
+    def press(self, n: int) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(f"press {n}\n")
+        self.process.stdin.flush()
+        self._expect("done")
+
+    def finish(self) -> dict[str, Any]:
+        out, _ = self.process.communicate("end\n")
+        if self.process.returncode:
+            raise RuntimeError(f"measuring child exited {self.process.returncode}")
+        result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+        return result
+
+
+#: keys per block of the interleaved run; not a multiple of the script's length, so that the
+#: blocks start on different keys
+BLOCK = 40
+#: the pause after each of the annotator's blocks, before the floor's next block: the
+#: annotator's timers run in it (the position saved 0.5 s after the last key, the idle full
+#: collection once 0.8 s pass without a key, on its 0.4 s tick) and never during the floor's keys
+SETTLE_SECONDS = 1.3
+
+
+def measure_interleaved(db: Path, presses: int, floor_presses: int) -> dict[str, float]:
+    """The annotator and the floor in two child processes, their keys in alternate blocks of
+    :data:`BLOCK` (floor, annotator, floor, ...), so that a slow or fast stretch of the
+    machine weighs on both alike; then the full-screen floor."""
+    annotator_child = Child("--measure", str(db))
+    floor_child = Child("--floor", str(floor_presses)) if floor_presses else None
+    done_annotator = done_floor = 0
+    while done_annotator < presses or (floor_child and done_floor < floor_presses):
+        if floor_child and done_floor < floor_presses:
+            n = min(BLOCK, floor_presses - done_floor)
+            floor_child.press(n)
+            done_floor += n
+        if done_annotator < presses:
+            n = min(BLOCK, presses - done_annotator)
+            annotator_child.press(n)
+            done_annotator += n
+            time.sleep(SETTLE_SECONDS)
+    ran = annotator_child.finish()
+    floors = floor_child.finish() if floor_child else {"floor": [], "full": []}
+    timings = [tuple(timing) for timing in ran["timings"]]
+    return figures(
+        timings,  # type: ignore[arg-type]
+        floors["floor"],
+        floors["full"],
+        ran["opened_ms"],
+        ran["peak_rss_mb"],
+    )
 
 
 def verdict(results: dict[int, dict[str, float]]) -> str:
@@ -383,10 +510,14 @@ def main() -> None:
     )
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "lk-bench")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--floor", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     floor_keys = args.keys if args.floor_keys is None else args.floor_keys
-    if args.measure:  # the child process: measure one store, print JSON
-        print(json.dumps(asyncio.run(measure(args.measure, args.keys, floor_keys))))
+    if args.measure:  # a measuring child: the annotator on one store; JSON at the end
+        print(json.dumps(asyncio.run(child_annotator(args.measure))))
+        return
+    if args.floor is not None:  # a measuring child: the floors; JSON at the end
+        print(json.dumps(asyncio.run(child_floor(args.floor))))
         return
     args.cache.mkdir(parents=True, exist_ok=True)
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -405,23 +536,7 @@ def main() -> None:
         # commit syncs its new WAL, and an fsync then waited on the whole copy (0.4 s for the
         # first label at 100k paragraphs, one key of the 222 timed).
         os.sync()
-        out = subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                "--measure",
-                str(work),
-                "--keys",
-                str(args.keys),
-                "--floor-keys",
-                str(floor_keys),
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-            cwd=REPO,
-        )
-        result = json.loads(out.stdout.strip().splitlines()[-1])
+        result = measure_interleaved(work, args.keys, floor_keys)
         results[size] = result
         print(f"paragraphs={size} " + " ".join(f"{k}={v}" for k, v in result.items()), flush=True)
     if floor_keys:
