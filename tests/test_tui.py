@@ -1560,6 +1560,27 @@ async def test_context_shows_the_lower_layers_under_the_cursor(db: Path, chat: i
         assert not panel.context and panel.option_count == 0
 
 
+async def test_the_key_bar_is_worked_out_once_a_key(db: Path) -> None:
+    """A layer switch changes the bindings twice (the layer's label keys, then the end of the
+    action) and a focus change once more: the key bar's line is worked out once a key, as the
+    frame is painted, and shows the bindings of the end."""
+    async with running(db, layer="lexical") as (app, pilot):
+        bar = screen(app).query_one(KeyBar)
+        built = count_calls(bar, "_show_bindings")
+        await pilot.press("2")
+        await settle(pilot)
+        assert built == [1]
+        assert "⏎ Link" in footer(app) and "Accept" not in footer(app)
+        await pilot.press("tab")  # the side panel: its own keys
+        await settle(pilot)
+        assert built == [2]
+        assert "e Edit" in footer(app) and "del Delete" in footer(app)
+        await pilot.press("shift+tab", "1")
+        await settle(pilot)
+        assert built == [4]
+        assert "^a Accept" in footer(app) and "Link" not in footer(app)
+
+
 async def test_footer_and_help_show_the_keys_of_each_layer(db: Path) -> None:
     async with running(db, layer="lexical") as (app, pilot):
         keys = footer(app)

@@ -14,7 +14,10 @@ paint: code that must run after a layout should not rely on them during a key's 
 
 Widgets that refresh during the hold hand their idle pass to it (``defer_idle``,
 widgets/frame_idle.py): it runs their refresh checks as the hold ends, one call each instead of
-a turn of each one's message queue.
+a turn of each one's message queue. Work that only decides what is painted, and would be done
+again each time something changes during a key (the key bar's line, redone on each change of
+the bindings: two or three a key), is put off to the end of the hold too (``before_paint``)
+and done once.
 
 Once the key's frame is painted, ``after_frame`` runs (the app's young garbage collections, see
 ``idle_gc.py``): work that must not delay the key, done before the next one.
@@ -59,6 +62,8 @@ class KeyFrames:
         self._task: asyncio.Task[None] | None = None
         #: widgets whose idle pass waits for the end of the hold (in the order they asked)
         self._idle: dict[Widget, None] = {}
+        #: callbacks to run once as the hold ends, before the idle passes (in the order asked)
+        self._before_paint: dict[Callable[[], None], None] = {}
 
     @property
     def holding(self) -> bool:
@@ -90,6 +95,21 @@ class KeyFrames:
         self._idle[widget] = None
         return True
 
+    def before_paint(self, callback: Callable[[], None]) -> bool:
+        """Run ``callback`` once as the hold ends, however often it is asked for during the
+        hold (an equal bound method counts as the same); False when no key is being held
+        (the caller then does its work at once)."""
+        if self._hold is None:
+            return False
+        self._before_paint[callback] = None
+        return True
+
+    def _run_before_paint(self) -> None:
+        while self._before_paint:  # a callback may ask for another
+            callbacks, self._before_paint = self._before_paint, {}
+            for callback in callbacks:
+                callback()
+
     def _run_deferred_idle(self) -> None:
         """The idle pass of each widget that deferred it: what Textual's ``Widget._on_idle``
         does (``_check_refresh``: post an ``Update`` to the screen for a repaint, a ``Layout``
@@ -105,9 +125,12 @@ class KeyFrames:
                 MessagePump.check_idle(widget)
 
     def release(self) -> None:
-        hold, self._hold = self._hold, None
-        if hold is None:
+        if self._hold is None:
             return
+        # still holding: what these callbacks refresh hands its idle pass to the hold
+        self._run_before_paint()
+        hold, self._hold = self._hold, None
+        assert hold is not None
         self._run_deferred_idle()
         hold.__exit__(None, None, None)
         # Ending a batch wakes the app, not the screen: a screen that went idle during the hold
