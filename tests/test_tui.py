@@ -2597,6 +2597,39 @@ async def test_lines_kept_after_an_edit_are_those_drawn_afresh(db: Path, chat: i
         assert len([a for a in rows(db, chat, "semantic") if a.kind == "span"]) == 2
 
 
+async def test_the_first_label_of_a_layer_repaints_one_line_of_the_side_panel(
+    db: Path, chat: int
+) -> None:
+    """The side panel of a layer with no annotation yet draws blank lines: labelling its first
+    span repaints the panel's new line and its title, not the whole panel."""
+    async with running(db, at=chat, layer="semantic", size=(100, 30)) as (app, pilot):
+        await pilot.press("right")
+        await settle(pilot)
+        panel = side(app)
+        assert panel.option_count == 0 and panel.region.height > 5
+        compositor = app.screen._compositor
+        dirty: list[Region] = []
+        real_update = compositor.render_partial_update
+
+        def update():  # type: ignore[no-untyped-def]
+            dirty.extend(compositor._dirty_regions)
+            return real_update()
+
+        compositor.render_partial_update = update  # type: ignore[method-assign]
+        await pilot.press("p")
+        await settle(pilot)
+        assert panel.option_count == 1
+        in_panel = {
+            y
+            for region in dirty
+            if (shared := region.intersection(panel.region))
+            for y in range(shared.y, shared.bottom)
+        }
+        first_row = panel.content_region.y  # (no header on this layer)
+        assert first_row in in_panel
+        assert in_panel <= {panel.region.y, first_row}, sorted(in_panel)
+
+
 async def test_lines_recalled_on_returning_to_a_layer_are_those_drawn_afresh(
     db: Path, chat: int
 ) -> None:

@@ -169,10 +169,11 @@ class AnnotationList(
     ) -> None:
         """Repaint only the lines whose text or highlight changed (after an edit most of the
         list is what it was) when the header and kind of list are the same; else the whole
-        list."""
+        list. An empty list is compared like any other: the first label of a paragraph's
+        layer repaints its one new line, not the panel's nine (an empty list draws blank
+        lines only)."""
         if (
-            not rows
-            or context != self.context
+            context != self.context
             or (header is None) != (self._header is None)
             or (header is not None and header != self._header)
         ):
