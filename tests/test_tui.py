@@ -2146,6 +2146,33 @@ async def test_repaints_wait_for_what_a_key_set_off_then_resume(
         assert not gate.holding and app._batch_count == 0
 
 
+async def test_work_put_off_to_the_paint_runs_once_and_a_failure_ends_the_hold(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``before_paint``: asked for twice in a hold, a callback runs once, as the hold ends;
+    with no hold it is refused (the caller works at once); one that raises is handed to
+    Textual's error handling and the hold still ends (a hold left on freezes the screen)."""
+    async with running(db, at=1, layer="semantic") as (app, pilot):
+        gate = app.key_frames
+        ran: list[str] = []
+        errors: list[BaseException] = []
+        monkeypatch.setattr(app, "_handle_exception", errors.append)
+
+        def note() -> None:
+            ran.append("note")
+
+        def fail() -> None:
+            raise RuntimeError("a bar that cannot draw")
+
+        assert not gate.before_paint(note)  # no key held
+        gate.key_arrived()
+        assert gate.before_paint(note) and gate.before_paint(fail) and gate.before_paint(note)
+        assert ran == []
+        await pilot.pause()
+        assert ran == ["note"] and [str(e) for e in errors] == ["a bar that cannot draw"]
+        assert not gate.holding and app._batch_count == 0
+
+
 async def test_what_a_key_changed_is_painted_without_another_event(
     db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -105,10 +105,16 @@ class KeyFrames:
         return True
 
     def _run_before_paint(self) -> None:
+        """The callbacks asked for during the hold. One that fails is reported as Textual
+        reports any callback's error; the hold ends all the same (a hold left on would
+        freeze the screen)."""
         while self._before_paint:  # a callback may ask for another
             callbacks, self._before_paint = self._before_paint, {}
             for callback in callbacks:
-                callback()
+                try:
+                    callback()
+                except Exception as error:  # handed to Textual, which reports it as its own
+                    self.app._handle_exception(error)
 
     def _run_deferred_idle(self) -> None:
         """The idle pass of each widget that deferred it: what Textual's ``Widget._on_idle``
