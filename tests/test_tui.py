@@ -24,6 +24,7 @@ from rich.console import Console
 from textual import events
 from textual.geometry import Region
 from textual.pilot import Pilot
+from textual.widget import Widget
 from textual.widgets import Input, OptionList, Static
 
 from layerkit.ingest import import_paths
@@ -2593,21 +2594,20 @@ async def test_keys_typed_with_the_russian_layout_work_as_on_the_keyboard(
         assert "зж" in app.screen.texts()[0]
 
 
+def cached_and_fresh(widget: Widget) -> tuple[list[object], list[object]]:
+    """A widget's lines as the screen is given them (Textual's cache), and drawn afresh."""
+    crop = Region(0, 0, *widget.region.size)
+    cached = [list(s) for s in widget.render_lines(crop)]  # what the screen is given
+    widget._styles_cache.clear()
+    fresh = [list(s) for s in widget._styles_cache.render_widget(widget, crop)]
+    return cached, fresh
+
+
 async def test_lines_kept_after_an_edit_are_those_drawn_afresh(db: Path, chat: int) -> None:
     """After an edit of the open paragraph only the changed lines of the text and the side
     panel are repainted (and of a border only the line with a changed title): every line on
     screen (Textual's cache of the widgets' lines) must be what drawing the widget afresh
     gives, styles included."""
-    from textual.geometry import Region
-    from textual.widget import Widget
-
-    def cached_and_fresh(widget: Widget) -> tuple[list[object], list[object]]:
-        crop = Region(0, 0, *widget.region.size)
-        cached = [list(s) for s in widget.render_lines(crop)]  # what the screen is given
-        widget._styles_cache.clear()
-        fresh = [list(s) for s in widget._styles_cache.render_widget(widget, crop)]
-        return cached, fresh
-
     async with running(db, at=chat, layer="semantic") as (app, pilot):
         # a label, a relabel (same count, same titles: only the changed lines repaint), ...
         # moving in the side panel (the highlight moves: two lines), back to the text
@@ -2622,6 +2622,29 @@ async def test_lines_kept_after_an_edit_are_those_drawn_afresh(db: Path, chat: i
                 cached, fresh = cached_and_fresh(widget)
                 assert cached == fresh, (keys, type(widget).__name__)
         assert len([a for a in rows(db, chat, "semantic") if a.kind == "span"]) == 2
+
+
+async def test_token_table_lines_are_made_as_drawn_and_repainted_when_changed(
+    db: Path, chat: int
+) -> None:
+    """The lexical side panel makes a token's line when it is drawn (a screenful, not one
+    per token of the paragraph), and what it shows stays what drawing it afresh gives: after
+    an analysis changes, after another paragraph, and back."""
+    async with running(db, at=chat, layer="lexical", size=(100, 30)) as (app, pilot):
+        await settle(pilot)
+        panel = side(app)
+        height = panel.scrollable_content_region.height
+        assert len(tokens_of(app)) > height  # more tokens than the panel has lines
+        made = [row for row in panel._rows if row._text is not None]
+        assert 0 < len(made) <= height
+        for keys in (("right", "n"), ("ctrl+n",), ("ctrl+p",), ("tab", "end"), ("home",)):
+            await pilot.press(*keys)
+            await settle(pilot)
+            cached, fresh = cached_and_fresh(panel)
+            assert cached == fresh, keys
+        second = panel._rows[1]
+        assert second.annotation is not None and second.annotation.label == "NOUN"
+        assert "NOUN" in second.text.plain
 
 
 async def test_the_first_label_of_a_layer_repaints_one_line_of_the_side_panel(
@@ -2781,7 +2804,6 @@ async def test_lean_lines_are_textuals_own_drawing(db: Path, chat: int) -> None:
     path must really be taken for the content rows."""
     from textual.geometry import Region
     from textual.scrollbar import ScrollBar
-    from textual.widget import Widget
 
     from layerkit.tui.widgets import lean_lines
     from layerkit.tui.widgets.scrolling import SteadyScrollBar

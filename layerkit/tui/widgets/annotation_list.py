@@ -20,9 +20,8 @@ instead of laying out the whole screen, which would cost more than a frame.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from functools import lru_cache
+from collections.abc import Callable, Sequence
+from functools import lru_cache, partial
 from typing import ClassVar
 
 from rich.cells import cell_len
@@ -57,16 +56,45 @@ _UNSURE = Style(color="yellow")
 _MISSING = Style(color="red", bold=True)
 
 
-@dataclass(frozen=True)
 class Row:
-    """One line: what it shows, and what it stands for (an annotation, a token, or both)."""
+    """One line: what it shows, and what it stands for (an annotation, a token, or both).
 
-    text: Text
-    annotation: Annotation | None = None
-    token: int | None = None
-    # The text it covers (a relation: its source's), to mark context lines under the cursor.
-    start: int | None = None
-    end: int | None = None
+    A token table's line is made when it is first drawn (``make``): a paragraph's table has a
+    line per token, a hundred, of which a screenful is drawn, and making them all took 1.2 ms
+    of each switch to a paragraph on the lexical layer (100k store). ``look`` says what the
+    line shows, to tell a changed line without making it."""
+
+    __slots__ = ("_make", "_text", "annotation", "end", "look", "start", "token")
+
+    def __init__(
+        self,
+        text: Text | None,
+        annotation: Annotation | None = None,
+        token: int | None = None,
+        # The text it covers (a relation: its source's), to mark context lines under the
+        # cursor.
+        start: int | None = None,
+        end: int | None = None,
+        *,
+        make: Callable[[], Text] | None = None,
+        look: object = None,
+    ) -> None:
+        if text is None and make is None:
+            raise ValueError("a row needs its text or a way to make it")
+        self._text = text
+        self._make = make
+        self.look: object = text if look is None else look
+        self.annotation = annotation
+        self.token = token
+        self.start = start
+        self.end = end
+
+    @property
+    def text(self) -> Text:
+        if self._text is None:
+            assert self._make is not None
+            self._text = self._make()
+        return self._text
 
 
 class AnnotationList(
@@ -180,19 +208,20 @@ class AnnotationList(
             self.refresh()
             return
         new = self._rows
+        top = round(self.scroll_y)
+        above = self._header_lines  # the table's header line, if any
+        visible = range(top, top + self.scrollable_content_region.height)
+        # only the rows on screen are compared (a table's hundred lines, a screenful shown)
+        on_screen = range(max(visible.start - above, 0), max(visible.stop - above, 0))
         changed = {
-            i for i in range(max(len(rows), len(new)))
-            if i >= len(rows) or i >= len(new) or rows[i].text != new[i].text
+            i for i in on_screen
+            if (i < len(rows)) != (i < len(new)) or (i < len(rows) and rows[i].look != new[i].look)
         }  # fmt: skip
         if highlighted != self.highlighted:
             changed |= {i for i in (highlighted, self.highlighted) if i is not None}
-        if not changed:
-            return
-        top = round(self.scroll_y)
-        visible = range(top, top + self.scrollable_content_region.height)
         for index in sorted(changed):
-            if index + self._header_lines in visible:
-                self.refresh_line(index + self._header_lines)
+            if index + above in visible:
+                self.refresh_line(index + above)
 
     @property
     def option_count(self) -> int:
@@ -372,17 +401,32 @@ def _covers(a: Annotation, data: ParagraphData) -> tuple[None, int | None, int |
 
 
 def _token_row(token: TokenRow, schema: LayerSchema) -> Row:
-    return Row(_token_line(token, schema), token.annotation, token.index, token.start, token.end)
+    look = _token_look(token, schema)
+    line = partial(_token_line_of, *look)
+    return Row(None, token.annotation, token.index, token.start, token.end, make=line, look=look)
 
 
 def _token_line(token: TokenRow, schema: LayerSchema) -> Text:
     """A token's line (shared between calls: copy it before changing it)."""
+    return _token_line_of(*_token_look(token, schema))
+
+
+def _token_look(
+    token: TokenRow, schema: LayerSchema
+) -> tuple[str, tuple[bool, bool, str, str, str, str | None] | None]:
+    """What a token's line shows: its form, and its analysis's (None: it has none)."""
     a = token.annotation
     if a is None:
-        return _token_line_of(token.form, None)
+        return token.form, None
     colour = label_colour(schema, a.field, a.label)
-    shown = (is_suggestion(a.origin), unsure(a), token.lemma, token.upos, token.feats, colour)
-    return _token_line_of(token.form, shown)
+    return token.form, (
+        is_suggestion(a.origin),
+        unsure(a),
+        token.lemma,
+        token.upos,
+        token.feats,
+        colour,
+    )
 
 
 @lru_cache(maxsize=4096)
