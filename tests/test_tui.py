@@ -303,6 +303,75 @@ async def test_the_next_paragraph_is_read_ahead_and_read_again_if_it_changed(db:
         assert 3 in screen(app)._loaded
 
 
+async def test_the_next_paragraph_is_drawn_ahead_and_shown_as_drawn_afresh(db: Path) -> None:
+    """While the annotator reads, the paragraph ctrl+n opens is drawn ahead (text and side
+    panel): opening it renders none of their lines in the key's time, and what they show is
+    what drawing them afresh gives. A drawing made before someone changed that paragraph is
+    not the one shown: their change is on screen, drawn afresh."""
+    from layerkit.tui.widgets.drawn_lines import DrawnLines
+
+    made = {"text": 0, "panel": 0}
+    pieces = ParagraphView._line_pieces
+    draw = DrawnLines.draw
+
+    def counted_pieces(self: ParagraphView) -> list[object]:
+        made["text"] += 1
+        return pieces(self)  # type: ignore[return-value]
+
+    def counted_draw(self: DrawnLines, key: object, *args: object) -> object:
+        made["panel"] += key not in self._strips
+        return draw(self, key, *args)  # type: ignore[arg-type]
+
+    async def opened_next(pilot: Pilot[None]) -> dict[str, int]:
+        """ctrl+n, once the next paragraph is drawn ahead: the lines made in its time (the
+        paragraph after it is drawn ahead only later, out of the count)."""
+        await pilot.pause(annotate_module.PREFETCH_DELAY * 4)  # read and drawn ahead
+        await settle(pilot)
+        prefetcher = screen(pilot.app)._prefetcher  # type: ignore[arg-type]
+        prefetcher._delay = 60.0
+        made.update(text=0, panel=0)
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        counts = dict(made)
+        prefetcher._delay = annotate_module.PREFETCH_DELAY
+        prefetcher.stop()  # its timer was set for the long delay
+        prefetcher.poke()
+        return counts
+
+    ParagraphView._line_pieces = counted_pieces  # type: ignore[assignment,method-assign]
+    DrawnLines.draw = counted_draw  # type: ignore[assignment,method-assign]
+    try:
+        async with running(db, layer="lexical", size=(100, 30)) as (app, pilot):
+            assert await opened_next(pilot) == {"text": 0, "panel": 0}
+            assert screen(app).data is not None and screen(app).data.id == 2
+            for widget in (view(app), side(app)):
+                cached, fresh = cached_and_fresh(widget)
+                assert cached == fresh, type(widget).__name__
+            # drawn ahead on the layer switched to, too
+            await pilot.press("2")
+            assert await opened_next(pilot) == {"text": 0, "panel": 0}
+            assert screen(app).data is not None and screen(app).data.id == 3
+            # someone labels the next paragraph after it was drawn ahead: shown as it is now
+            await pilot.pause(annotate_module.PREFETCH_DELAY * 4)
+            await settle(pilot)
+            with open_store(db) as store:
+                store.create_annotation(
+                    paragraph_id=4, layer="semantic", kind="span", field="frame", start=0,
+                    end=3, label="AGENT", annotator="bob",
+                )  # fmt: skip
+            counts = await opened_next(pilot)
+            assert counts["text"] > 0 and counts["panel"] > 0  # drawn again, in the key
+            assert screen(app).data is not None and screen(app).data.id == 4
+            shown = [row.annotation for row in side(app)._rows if row.annotation is not None]
+            assert "bob" in {a.annotator for a in shown}  # in the panel, as it is now
+            for widget in (view(app), side(app)):
+                cached, fresh = cached_and_fresh(widget)
+                assert cached == fresh, type(widget).__name__
+    finally:
+        ParagraphView._line_pieces = pieces  # type: ignore[method-assign]
+        DrawnLines.draw = draw  # type: ignore[method-assign]
+
+
 async def test_navigator_keys_open_paragraphs(db: Path) -> None:
     async with running(db) as (app, pilot):
         await pilot.press("shift+tab")
@@ -2857,6 +2926,39 @@ async def test_lean_lines_are_textuals_own_drawing(db: Path, chat: int) -> None:
     finally:
         lean_lines._Frame.__init__ = original  # type: ignore[method-assign]
     assert framed["rows"] >= len(widgets)
+
+
+async def test_a_scrollbar_with_its_thumb_on_the_same_cells_is_not_drawn_again(
+    db: Path, chat: int
+) -> None:
+    """A scrollbar keeps its drawings by where the thumb falls (scrolling.py): lists of
+    different lengths whose thumbs are on the same cells (long ones: a thumb of one cell, as
+    the lexical token table's) find the bar drawn, and that drawing is Textual's own for the
+    bar as it is; a list whose thumb is longer is drawn anew."""
+    from textual.scrollbar import ScrollBar
+
+    async with running(db, at=chat, layer="semantic", size=(100, 30)) as (app, pilot):
+        await settle(pilot)
+        bar = view(app).vertical_scrollbar
+        window = bar.size.height
+
+        def drawing_for(virtual: int) -> tuple[object, list[list[object]], list[list[object]]]:
+            bar.window_virtual_size, bar.window_size, bar.position = virtual, window, 0
+            ours = [list(s) for s in bar.render_lines(bar.size.region)]
+            bar._styles_cache.clear()
+            bar._render_content()
+            theirs = [list(s) for s in ScrollBar.render_lines(bar, bar.size.region)]
+            return bar._drawn_from(), ours, theirs
+
+        first, ours, theirs = drawing_for(window * window)
+        assert ours == theirs
+        drawn = len(bar._drawn or ())
+        again, ours, theirs = drawing_for(window * window + 7)
+        assert again == first and len(bar._drawn or ()) == drawn  # found, not drawn
+        assert ours == theirs  # and it is the bar as Textual draws it
+        other, ours, theirs = drawing_for(window * 2)
+        assert other != first and len(bar._drawn or ()) == drawn + 1
+        assert ours == theirs
 
 
 async def test_relation_dialogs_lean_lines_are_textuals_own_drawing(db: Path, chat: int) -> None:

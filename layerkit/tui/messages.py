@@ -109,3 +109,9 @@ class TokenHighlighted(ScreenMessage):
     """The token table's cursor moved to this token: the text's cursor follows."""
 
     token: int
+
+
+@dataclass
+class PanelResized(ScreenMessage):
+    """The text or the side panel changed size: what was drawn ahead for the next paragraph
+    (at the old size) is of no use, so the screen draws it again (``_prefetch_soon``)."""

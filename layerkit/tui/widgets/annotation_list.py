@@ -35,7 +35,13 @@ from textual.strip import Strip
 from layerkit.model import Annotation, is_suggestion
 from layerkit.schema.models import LayerSchema
 from layerkit.tui.lexical import TokenRow, token_field, token_rows
-from layerkit.tui.messages import AnnotationChosen, DeleteRequested, TokenHighlighted, tell_screen
+from layerkit.tui.messages import (
+    AnnotationChosen,
+    DeleteRequested,
+    PanelResized,
+    TokenHighlighted,
+    tell_screen,
+)
 from layerkit.tui.model import ParagraphData
 from layerkit.tui.rendering import label_colour, unsure
 from layerkit.tui.widgets.drawn_lines import DrawnLines
@@ -144,6 +150,10 @@ class AnnotationList(
         self._drawn = DrawnLines(kept=2048)
         self.context = False
         self.highlighted: int | None = None
+        #: the paragraph drawn ahead last (draw_ahead): its data, layer, context and content
+        self._ahead: tuple[ParagraphData, LayerSchema, tuple[LayerSchema, ...], _Content] | None = (
+            None
+        )
 
     def show(
         self,
@@ -156,27 +166,17 @@ class AnnotationList(
         (the layers below, nearest first), with theirs."""
         before = (self._rows, self._header, self.context, self.highlighted)
         self.context = bool(context)
-        self._header = None
-        field = token_field(schema)
-        if data is None:
-            self._rows = []
-            title = schema.title
-        elif context:
-            self._rows = _context_rows(data, context)
-            names = ", ".join(s.title for s in context)
-            title = f"Below {schema.title}: {names} (^l hides)"
-        elif field is not None:
-            tokens = token_rows(data, schema, field)
-            others = [a for a in data.of_layer(schema.layer) if a.kind != "token"]
-            self._rows = [_token_row(t, schema) for t in tokens] + _layer_rows(data, schema, others)
-            self._header = _token_header()
-            check = sum(1 for t in tokens if t.annotation is None or unsure(t.annotation))
-            title = f"{schema.title}: {len(tokens)} tokens" + (
-                f", {check} to check" if check else ""
-            )
+        ahead = self._ahead
+        if (
+            ahead is not None
+            and data is not None
+            and ahead[0] is data
+            and ahead[1] is schema
+            and ahead[2] == tuple(context)
+        ):
+            self._rows, self._header, title = ahead[3]  # built by draw_ahead
         else:
-            self._rows = _layer_rows(data, schema, data.of_layer(schema.layer))
-            title = f"{schema.title}: {len(self._rows)}"
+            self._rows, self._header, title = _content(data, schema, context)
         self._by_id = {
             r.annotation.id: i
             for i, r in enumerate(self._rows)
@@ -191,6 +191,26 @@ class AnnotationList(
         self._resize_virtual()
         self._repaint_changed(*before)
         set_border_title(self, title)  # repaints the whole list where the title changed
+
+    def draw_ahead(
+        self, data: ParagraphData, schema: LayerSchema, *, context: Sequence[LayerSchema] = ()
+    ) -> None:
+        """Draw the first screenful of a paragraph's list as :meth:`show` and the text
+        cursor on its first token will (the paragraph ctrl+n opens, while the annotator
+        reads): its lines are then found drawn (``_drawn``) and framed when it is shown."""
+        if not self.is_mounted or not self.region:
+            return
+        content = _content(data, schema, context)
+        self._ahead = (data, schema, tuple(context), content)
+        rows, header, _ = content
+        width = self.line_width
+        lines = max(self.scrollable_content_region.height - (header is not None), 0)
+        if header is not None:
+            self.frame_ahead(self._strip(header, False, False, width))
+        for index, row in enumerate(rows[:lines]):
+            # the first row is the one the cursor's token or annotation highlights, mostly
+            for highlighted in (True, False) if index == 0 else (False,):
+                self.frame_ahead(self._strip(row.text, highlighted, False, width))
 
     def _repaint_changed(
         self, rows: list[Row], header: Text | None, context: bool, highlighted: int | None
@@ -337,6 +357,7 @@ class AnnotationList(
 
     def on_resize(self, _event: events.Resize) -> None:
         self._drawn.clear()
+        tell_screen(self, PanelResized())
         self._resize_virtual()
 
     def render_line(self, y: int) -> Strip:
@@ -372,6 +393,31 @@ class AnnotationList(
 
 
 # --- lines -------------------------------------------------------------------------------------
+
+
+_Content = tuple[list[Row], Text | None, str]
+
+
+def _content(
+    data: ParagraphData | None, schema: LayerSchema, context: Sequence[LayerSchema]
+) -> _Content:
+    """The list's rows, its header (the token table's) and its title, for ``data`` on
+    ``schema``'s layer, or (``context``) on the layers below it."""
+    if data is None:
+        return [], None, schema.title
+    if context:
+        names = ", ".join(s.title for s in context)
+        return _context_rows(data, context), None, f"Below {schema.title}: {names} (^l hides)"
+    field = token_field(schema)
+    if field is not None:
+        tokens = token_rows(data, schema, field)
+        others = [a for a in data.of_layer(schema.layer) if a.kind != "token"]
+        rows = [_token_row(t, schema) for t in tokens] + _layer_rows(data, schema, others)
+        check = sum(1 for t in tokens if t.annotation is None or unsure(t.annotation))
+        title = f"{schema.title}: {len(tokens)} tokens" + (f", {check} to check" if check else "")
+        return rows, _token_header(), title
+    rows = _layer_rows(data, schema, data.of_layer(schema.layer))
+    return rows, None, f"{schema.title}: {len(rows)}"
 
 
 def _layer_rows(

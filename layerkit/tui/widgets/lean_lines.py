@@ -182,18 +182,32 @@ class LeanLines(Widget):
             content = Strip.blank(frame.content_width, frame.inner)
         if seen is not None and seen[0] is content:
             return seen[1]
+        strip = self._lean_framed_line(frame, content)
+        rows[y] = (content, strip, None)
+        return strip
+
+    def _lean_framed_line(self, frame: _Frame, content: Strip) -> Strip:
+        """A content line framed, or as framed before (whatever row it was in)."""
         framed = self._lean_framed
         known = framed.get(id(content))
         if known is not None and known[0] is content:
-            strip = known[1]
-        else:
-            line = content.adjust_cell_length(frame.content_width, frame.inner)
-            segments: list[Segment] = [*frame.left, *line, *frame.right]
-            for line_filter in frame.filters:  # what Strip.apply_filter does, without its copy
-                segments = line_filter.apply(segments, frame.background)
-            strip = Strip(segments, frame.width)
-            if len(framed) >= self.FRAMED_KEPT:
-                framed.clear()
-            framed[id(content)] = (content, strip)
-        rows[y] = (content, strip, None)
+            return known[1]
+        line = content.adjust_cell_length(frame.content_width, frame.inner)
+        segments: list[Segment] = [*frame.left, *line, *frame.right]
+        for line_filter in frame.filters:  # what Strip.apply_filter does, without its copy
+            segments = line_filter.apply(segments, frame.background)
+        strip = Strip(segments, frame.width)
+        if len(framed) >= self.FRAMED_KEPT:
+            framed.clear()
+        framed[id(content)] = (content, strip)
         return strip
+
+    def frame_ahead(self, content: Strip) -> None:
+        """Frame a content line that :meth:`render_line` is about to hand over (a drawing
+        made ahead, while the annotator reads), so that painting it later finds it framed.
+        Framed for the widget's styles now: if they change first, it is framed again."""
+        if not self.is_mounted or not self.region:
+            return
+        frame = self._lean_frame_now()
+        if frame is not None:
+            self._lean_framed_line(frame, content)

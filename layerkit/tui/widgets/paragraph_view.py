@@ -10,6 +10,7 @@ already left out of the key map (see ``keymap``), so they still reach the app.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.style import Style
@@ -30,6 +31,7 @@ from layerkit.tui.messages import (
     AttributeStepRequested,
     DeleteRequested,
     LabelRequested,
+    PanelResized,
     SelectionChanged,
     tell_screen,
 )
@@ -238,6 +240,8 @@ class ParagraphView(
         self._shown: dict[int, tuple[Strip, int, Style, Strip]] = {}
         # the rendered lines of the last few styled texts, by width: _recall_strips
         self._recent: RecentRenders[dict[int, Strip]] = RecentRenders()
+        # the paragraph drawn ahead last (draw_ahead), styled and wrapped
+        self._ahead: _Ahead | None = None
         # Jump hints on screen: label → token index, what is typed so far, and whether the
         # jump extends the selection (``,``) or moves the cursor (``;``).
         self._hints: dict[str, int] = {}
@@ -484,18 +488,7 @@ class ParagraphView(
         innermost one under the cursor token."""
         if self.data is None or self.schema is None or self.selection is None:
             return None
-        mine = [
-            a
-            for a in self.data.of_layer(self.schema.layer)
-            if a.kind in ("token", "span", "label") and a.start is not None
-        ]
-        start, end = self.selection.offsets(self.data.tokens)
-        for a in mine:
-            if (a.start, a.end) == (start, end):
-                return a
-        cursor = self.data.tokens[self.selection.cursor]
-        under = covering(mine, *cursor)
-        return under[0] if under else None
+        return _focused(self.data, self.schema, self.selection)
 
     # --- actions -----------------------------------------------------------------------------
 
@@ -759,21 +752,17 @@ class ParagraphView(
         if self.data is None or self.schema is None:
             self._styled = Text("No paragraph: the store is empty or the filter keeps none.")
         else:
-            tokens = self.data.tokens
-            selection = cursor = None
-            if self.selection is not None:
-                selection = self.selection.offsets(tokens)
-                cursor = tokens[self.selection.cursor]
-            self._styled = styled_paragraph(
-                self.data.text,
-                self.schema,
-                self.data.annotations,
-                tokens,
-                selection,
-                cursor,
-                self.focused_annotation(),
-                self.data.by_id(self.anchor_id) if self.anchor_id is not None else None,
-            )
+            ahead = self._ahead
+            if (
+                ahead is not None
+                and ahead.data is self.data
+                and ahead.schema is self.schema
+                and ahead.anchor_id == self.anchor_id
+                and self.selection == Selection(0, 0)
+            ):
+                self._styled = ahead.styled  # as draw_ahead styled it (the same inputs)
+            else:
+                self._styled = _styled(self.data, self.schema, self.selection, self.anchor_id)
             if self._hints:
                 self._styled = self._with_hints(self._styled)
         if self._repaint_changed_lines(before):
@@ -782,6 +771,34 @@ class ParagraphView(
         self._rewrap()
         self._recall_strips()
         self.refresh()
+
+    def draw_ahead(self, data: ParagraphData, schema: LayerSchema, anchor_id: int | None) -> None:
+        """Draw the first screenful of a paragraph this view is likely to show next (the one
+        ctrl+n opens) exactly as :meth:`show` will, and keep it with the recent drawings
+        (``_recent``): when it is shown, its lines are recalled instead of rendered in the
+        key's time (rendering a new paragraph's lines is about a quarter of that key). Run
+        while the annotator reads (the screen's read-ahead); a drawing that turns out not to
+        be the one shown (another layer by then, an edit) is simply never found."""
+        width = max(self.line_width, 10)
+        if width != self._wrapped_width or not data.tokens or self._hints:
+            return  # not laid out yet, or hints on screen: show() would not recall it
+        styled = _styled(data, schema, Selection(0, 0), anchor_id)
+        lines = wrap(styled.plain, width)
+        # styled and wrapped once: show() takes both from here when its inputs are these
+        self._ahead = _Ahead(data, schema, anchor_id, width, styled, lines)
+        if self._recent.find(styled, width) is not None:
+            return
+        style = self.rich_style
+        console = self.app.console
+        strips: dict[int, Strip] = {}
+        shown = lines[: self.scrollable_content_region.height]
+        for index, piece in enumerate(line_pieces(styled, shown)):
+            piece = piece.copy()
+            piece.end = ""
+            strip = strips[index] = Strip(piece.render(console))
+            # as render_line will crop and style it (Strip keeps the result), and framed
+            self.frame_ahead(strip.crop_extend(0, width, style).apply_style(style))
+        self._recent.remember(styled, width, strips)
 
     def _recall_strips(self) -> None:
         """Take the rendered lines of a styled text shown lately at this width, if the text is
@@ -821,7 +838,11 @@ class ParagraphView(
     def _rewrap(self) -> None:
         width = max(self.line_width, 10)
         if width != self._wrapped_width:
-            self._lines = wrap(self._styled.plain, width)
+            ahead = self._ahead
+            if ahead is not None and ahead.styled is self._styled and ahead.width == width:
+                self._lines = list(ahead.lines)  # wrapped by draw_ahead
+            else:
+                self._lines = wrap(self._styled.plain, width)
             self._pieces_of = None
             self._wrapped_width = width
             self._strips = {}
@@ -833,6 +854,7 @@ class ParagraphView(
     def on_resize(self, _event: events.Resize) -> None:
         self._rewrap()
         self._scroll_to_cursor()
+        tell_screen(self, PanelResized())
 
     def _scroll_to_cursor(self) -> None:
         if self.data is None or self.selection is None or not self._lines:
@@ -867,3 +889,56 @@ class ParagraphView(
         line = strip.crop_extend(0, width, style).apply_style(style)
         self._shown[y] = (strip, width, style, line)
         return line
+
+
+@dataclass(frozen=True)
+class _Ahead:
+    """A paragraph drawn ahead: what it was drawn from, its styled text and its wrapping."""
+
+    data: ParagraphData
+    schema: LayerSchema
+    anchor_id: int | None
+    width: int
+    styled: Text
+    lines: list[tuple[int, int]]
+
+
+def _focused(data: ParagraphData, schema: LayerSchema, selection: Selection) -> Annotation | None:
+    """:meth:`ParagraphView.focused_annotation` for ``data`` shown with ``selection``."""
+    mine = [
+        a
+        for a in data.of_layer(schema.layer)
+        if a.kind in ("token", "span", "label") and a.start is not None
+    ]
+    start, end = selection.offsets(data.tokens)
+    for a in mine:
+        if (a.start, a.end) == (start, end):
+            return a
+    cursor = data.tokens[selection.cursor]
+    under = covering(mine, *cursor)
+    return under[0] if under else None
+
+
+def _styled(
+    data: ParagraphData, schema: LayerSchema, selection: Selection | None, anchor_id: int | None
+) -> Text:
+    """The paragraph's text styled as the view shows it on ``schema``'s layer with
+    ``selection`` (jump hints aside): :meth:`ParagraphView.draw_ahead` must draw exactly
+    what showing it will."""
+    tokens = data.tokens
+    offsets = cursor = None
+    focused = None
+    if selection is not None:
+        offsets = selection.offsets(tokens)
+        cursor = tokens[selection.cursor]
+        focused = _focused(data, schema, selection)
+    return styled_paragraph(
+        data.text,
+        schema,
+        data.annotations,
+        tokens,
+        offsets,
+        cursor,
+        focused,
+        data.by_id(anchor_id) if anchor_id is not None else None,
+    )

@@ -12,13 +12,20 @@ this module does that, and leaves the rare change of scrollbar visibility to a r
 from __future__ import annotations
 
 from collections import OrderedDict
+from math import ceil
 from typing import Any
 
+from rich.color import Color
 from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
-from textual.scrollbar import ScrollBar
+from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.strip import Strip
 from textual.widget import Widget
+
+#: Textual's own bar layout, and the colours :meth:`SteadyScrollBar._thumb` lays it out in
+_TEXTUALS_BAR = ScrollBarRender.render_bar
+_KEY_BACK = Color.from_rgb(0, 0, 1)
+_KEY_BAR = Color.from_rgb(0, 0, 2)
 
 
 class SteadyScrollBar(ScrollBar):
@@ -46,9 +53,7 @@ class SteadyScrollBar(ScrollBar):
         app = self.app
         return (
             self.size,
-            self.window_virtual_size,
-            self.window_size,
-            self.position,
+            self._thumb(),
             self.thickness,
             self.vertical,
             self.mouse_over,
@@ -68,6 +73,30 @@ class SteadyScrollBar(ScrollBar):
             id(app.ansi_theme),
             tuple(id(f) for f in app.get_line_filters()),
         )
+
+    def _thumb(self) -> tuple[Any, ...]:
+        """Where the thumb is: the bar's cells as Textual's renderer lays them out (in
+        colours of this module's: the real ones are in the rest of the key). Paragraphs of
+        different lengths mostly put the thumb on the same cells, so a new paragraph's bar is
+        found drawn where a key of its virtual size and position would draw it again (some
+        1.2 ms of a paragraph switch). A renderer other than Textual's own is keyed by the
+        numbers it is drawn from."""
+        window_size = self.window_size if self.window_size < self.window_virtual_size else 0
+        numbers = (self.window_virtual_size, window_size, self.position)
+        if getattr(self.renderer, "render_bar", None) != _TEXTUALS_BAR:
+            return numbers
+        width, height = self.size
+        bar = ScrollBarRender.render_bar(
+            size=height if self.vertical else width,
+            virtual_size=ceil(self.window_virtual_size),
+            window_size=ceil(window_size),
+            position=self.position,
+            thickness=width if self.vertical else height,
+            vertical=self.vertical,
+            back_color=_KEY_BACK,
+            bar_color=_KEY_BAR,
+        )
+        return tuple(bar.segments)
 
     def render_lines(self, crop: Region) -> list[Strip]:
         """The lines of ``crop``, cut from the whole bar's drawing (made again only when what
