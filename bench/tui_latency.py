@@ -36,6 +36,15 @@ annotator's keys that show another paragraph or layer must. Printed: ``full_p50_
 floor's p95). It is not the issue's floor; it says how much of the distance to that floor is
 Textual's own painting, which no change to the annotator can remove.
 
+First visits (since 2026-12-06, twenty-first session): the script goes back and forth
+between the same few paragraphs, so from its second pass on every paragraph it opens was
+shown before, and its lines are recalled. An annotator mostly moves on to paragraphs never
+shown. After the script, the annotator's process presses ctrl+n through ``--visits``
+paragraphs never shown on the lexical layer, then as many on the semantic layer, at an
+annotator's pace (``VISIT_PAUSE``: 0.3 s between keys, time for the read-ahead the app does
+while one reads): printed ``first_visit_<layer>_p50_ms``, ``_p95_ms`` and ``_max_ms``, then a
+table of these. They are not part of the ratio (the floor is not paced alike).
+
 The last line is ``p95_ms=<float> paragraphs=<n>`` for the largest size, followed by the floor's
 p95 there, the ratio, the full-screen floor's p95 and ratio, the worst ratio over all sizes and
 the verdict (on the issue's floor). Goal: p95 at most 4x the
@@ -264,24 +273,29 @@ async def bare_app(
         yield _presser(pilot)
 
 
-def _presser(pilot: Any) -> Callable[[int], Awaitable[None]]:
+class Presser:
     """``press(n)``: the script's next ``n`` keys on ``pilot``'s app, then a pause, so that
-    every key's timing is in when it returns."""
-    pressed = [0]
+    every key's timing is in when it returns. ``pilot``: for keys off the script."""
 
-    async def press(n: int) -> None:
+    def __init__(self, pilot: Any) -> None:
+        self.pilot = pilot
+        self._pressed = 0
+
+    async def __call__(self, n: int) -> None:
         for _ in range(n):
-            await pilot.press(KEYS[pressed[0] % len(KEYS)])
-            pressed[0] += 1
-        await pilot.pause()
+            await self.pilot.press(KEYS[self._pressed % len(KEYS)])
+            self._pressed += 1
+        await self.pilot.pause()
 
-    return press
+
+def _presser(pilot: Any) -> Presser:
+    return Presser(pilot)
 
 
 @asynccontextmanager
 async def annotator(
     db: Path, record: Callable[[str, str, float], None], opened: list[float]
-) -> AsyncIterator[Callable[[int], Awaitable[None]]]:
+) -> AsyncIterator[Presser]:
     """The annotator, headless, on ``db``, timed; yields ``press(n)`` once the first paragraph
     is on screen (the time that took, in ms, is appended to ``opened``)."""
     os.environ.setdefault("TEXTUAL_FPS", "240")  # as layerkit/tui/__init__.py sets it
@@ -317,9 +331,11 @@ def figures(
     full: list[float],
     opened_ms: float,
     peak_rss_mb: float | None = None,
+    visits: dict[str, list[float]] | None = None,
 ) -> dict[str, float]:
     """The printed figures of one size from the raw timings: ``timings`` the annotator's
-    (key, action, ms), ``floor`` and ``full`` the two floors' ms."""
+    (key, action, ms), ``floor`` and ``full`` the two floors' ms, ``visits`` the first
+    visits' ms by layer."""
     headline = [ms for _, action, ms in timings if action in HEADLINE]
     by_action: dict[str, list[float]] = {}
     for _, action, ms in timings:
@@ -357,6 +373,16 @@ def figures(
         "max_ms": round(max(headline), 2),
         "peak_rss_mb": round(peak_rss_mb, 1),
         **floor_figures,
+        **{
+            f"first_visit_{layer}_{name}_ms": round(value, 2)
+            for layer, values in (visits or {}).items()
+            if len(values) > 1
+            for name, value in (
+                ("p50", median(values)),
+                ("p95", quantiles(values, n=100, method="inclusive")[94]),
+                ("max", max(values)),
+            )
+        },
     }
 
 
@@ -381,13 +407,42 @@ async def serve_blocks(press: Callable[[int], Awaitable[None]]) -> None:
         say("done")
 
 
-async def child_annotator(db: Path) -> dict[str, Any]:
+#: first visits (``--visits``): the layers they are measured on, by their keys
+VISIT_LAYERS = {"lexical": "1", "semantic": "2"}
+#: seconds between first visits: an annotator who only skims, three paragraphs a second
+VISIT_PAUSE = 0.3
+
+
+async def first_visits(
+    press: Presser, timings: list[tuple[str, str, float]], per_layer: int
+) -> dict[str, list[float]]:
+    """ctrl+n through ``per_layer`` paragraphs never shown before, on each layer of
+    :data:`VISIT_LAYERS`, at an annotator's pace (:data:`VISIT_PAUSE` between keys): what
+    moving on to the next paragraph costs, which the script, going back and forth between
+    the same few paragraphs, measures only as revisits. The timings are taken from
+    ``timings`` (where the timed app records every key)."""
+    visits: dict[str, list[float]] = {}
+    pilot = press.pilot
+    for layer, key in VISIT_LAYERS.items():
+        await pilot.press(key)
+        await pilot.pause(VISIT_PAUSE)
+        first = len(timings)
+        for _ in range(per_layer):
+            await pilot.press("ctrl+n")
+            await pilot.pause(VISIT_PAUSE)
+        visits[layer] = [ms for *_, ms in timings[first:]]
+    return visits
+
+
+async def child_annotator(db: Path, visits: int) -> dict[str, Any]:
     timings: list[tuple[str, str, float]] = []
     opened: list[float] = []
     async with annotator(db, lambda *timing: timings.append(timing), opened) as press:
         await serve_blocks(press)
+        script = list(timings)
+        visited = await first_visits(press, timings, visits) if visits else {}
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"timings": timings, "opened_ms": opened[0], "peak_rss_mb": rss}
+    return {"timings": script, "visits": visited, "opened_ms": opened[0], "peak_rss_mb": rss}
 
 
 async def child_floor(full_presses: int) -> dict[str, Any]:
@@ -444,11 +499,14 @@ BLOCK = 40
 SETTLE_SECONDS = 1.3
 
 
-def measure_interleaved(db: Path, presses: int, floor_presses: int) -> dict[str, float]:
+def measure_interleaved(
+    db: Path, presses: int, floor_presses: int, visits: int = 0
+) -> dict[str, float]:
     """The annotator and the floor in two child processes, their keys in alternate blocks of
     :data:`BLOCK` (floor, annotator, floor, ...), so that a slow or fast stretch of the
-    machine weighs on both alike; then the full-screen floor."""
-    annotator_child = Child("--measure", str(db))
+    machine weighs on both alike; then the annotator's first visits (``visits`` a layer)
+    and the full-screen floor."""
+    annotator_child = Child("--measure", str(db), "--visits", str(visits))
     floor_child = Child("--floor", str(floor_presses)) if floor_presses else None
     done_annotator = done_floor = 0
     while done_annotator < presses or (floor_child and done_floor < floor_presses):
@@ -470,6 +528,7 @@ def measure_interleaved(db: Path, presses: int, floor_presses: int) -> dict[str,
         floors["full"],
         ran["opened_ms"],
         ran["peak_rss_mb"],
+        ran["visits"],
     )
 
 
@@ -508,13 +567,20 @@ def main() -> None:
         help="keypresses per size on the bare app (the floor), half before and half after the "
         "annotator's; default: as --keys; 0: no floor",
     )
+    parser.add_argument(
+        "--visits",
+        type=int,
+        default=30,
+        help="first visits (ctrl+n to a paragraph never shown, at an annotator's pace) per "
+        "layer, after the script; 0: none",
+    )
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "lk-bench")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--floor", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     floor_keys = args.keys if args.floor_keys is None else args.floor_keys
     if args.measure:  # a measuring child: the annotator on one store; JSON at the end
-        print(json.dumps(asyncio.run(child_annotator(args.measure))))
+        print(json.dumps(asyncio.run(child_annotator(args.measure, args.visits))))
         return
     if args.floor is not None:  # a measuring child: the floors; JSON at the end
         print(json.dumps(asyncio.run(child_floor(args.floor))))
@@ -536,7 +602,7 @@ def main() -> None:
         # commit syncs its new WAL, and an fsync then waited on the whole copy (0.4 s for the
         # first label at 100k paragraphs, one key of the 222 timed).
         os.sync()
-        result = measure_interleaved(work, args.keys, floor_keys)
+        result = measure_interleaved(work, args.keys, floor_keys, args.visits)
         results[size] = result
         print(f"paragraphs={size} " + " ".join(f"{k}={v}" for k, v in result.items()), flush=True)
     if floor_keys:
@@ -553,6 +619,13 @@ def main() -> None:
         print(f"{'paragraphs':>10} " + " ".join(f"{c:>12}" for c in columns))
         for size, result in results.items():
             print(f"{size:>10} " + " ".join(f"{result.get(c, '-'):>12}" for c in columns))
+    if args.visits:
+        columns = tuple(
+            f"first_visit_{layer}_{name}_ms" for layer in VISIT_LAYERS for name in ("p50", "p95")
+        )
+        print(f"{'paragraphs':>10} " + " ".join(f"{c:>30}" for c in columns))
+        for size, result in results.items():
+            print(f"{size:>10} " + " ".join(f"{result.get(c, '-'):>30}" for c in columns))
     print(verdict(results))
 
 
