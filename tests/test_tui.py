@@ -2864,6 +2864,37 @@ async def test_partial_repaints_render_only_dirty_lines_and_paint_the_same(
     assert 0 < lines_rendered["line"] < lines_rendered["textual"]
 
 
+async def test_a_widget_is_asked_only_for_its_dirty_lines(db: Path, chat: int) -> None:
+    """Two dirty lines far apart in one widget (the text's first line and its bottom border,
+    as a label that changes the layer's state leaves them) are rendered as two lines, not as
+    every line between them; and what is painted is what Textual paints."""
+    from textual.strip import Strip
+
+    from layerkit.tui.widgets.titles import set_border_subtitle
+
+    async with running(db, at=chat, layer="semantic", size=(100, 30)) as (app, pilot):
+        await settle(pilot)
+        text = view(app)
+        compositor = app.screen._compositor
+        asked: list[Region] = []
+        render_lines = text.render_lines
+
+        def counted(crop: Region) -> list[Strip]:
+            asked.append(crop)
+            return render_lines(crop)
+
+        text.render_lines = counted  # type: ignore[method-assign]
+        height = text.outer_size.height
+        assert height > 5
+        text.refresh_line(0)
+        set_border_subtitle(text, "changed")  # repaints the bottom border line alone
+        await settle(pilot)
+        assert asked and sum(crop.height for crop in asked) <= 3, asked
+        cached, fresh = cached_and_fresh(text)
+        assert cached == fresh
+        assert compositor is app.screen._compositor
+
+
 async def test_lean_lines_are_textuals_own_drawing(db: Path, chat: int) -> None:
     """The text view, side panel and navigator frame their content rows themselves
     (layerkit/tui/widgets/lean_lines.py) and their scrollbars keep their last drawing: in every

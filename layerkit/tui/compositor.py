@@ -8,9 +8,9 @@ then the whole screen, and every widget on it hands over every line (cached, but
 passes through the line filters, cropping and copying: some 30 µs a line, 150-200 lines a key),
 to keep a dozen of them.
 
-``LineCompositor`` asks each widget only for the lines, within its visible region, from its
-first to its last screen line where a dirty region meets it (columns included), and skips
-widgets that no dirty region meets: a scrollbar or a panel beside the text that changed is not
+``LineCompositor`` asks each widget only for the lines, within its visible region, where a
+dirty region meets it (columns included; each run of consecutive lines in one request), and
+skips widgets that no dirty region meets: a scrollbar or a panel beside the text that changed is not
 rendered again. Nor are the parts that widgets in front of it hide: Textual's compositor does
 not blend, the front widget's line wins every cell of its region (``_render_chops``), so a
 container behind its children, or the text below an open dialog, is asked only for lines where
@@ -89,19 +89,33 @@ class LineCompositor(Compositor):
             ]
             if not wanted:
                 continue
-            first, last = min(wanted), max(wanted)
-            for y in range(first, last + 1):
+            for y in wanted:
                 covered.setdefault(y, []).append((left, right))
-            # the widget's region clipped to those lines: ``_render_chops`` pairs strips with
-            # the lines of region ∩ clip, so the clip says where the strips start
-            part = Region(visible.x, first, visible.width, last - first + 1)
-            yield (
-                region,
-                part,
-                widget.render_lines(
-                    Region(part.x - region.x, part.y - region.y, part.width, part.height)
-                ),
-            )
+            # each run of consecutive wanted lines on its own: a key that repaints a view's
+            # first line and its bottom border (a label that changes the layer's state) asks
+            # for two lines, not the fourteen between them
+            for first, last in _runs(sorted(wanted)):
+                # the widget's region clipped to those lines: ``_render_chops`` pairs strips
+                # with the lines of region ∩ clip, so the clip says where the strips start
+                part = Region(visible.x, first, visible.width, last - first + 1)
+                yield (
+                    region,
+                    part,
+                    widget.render_lines(
+                        Region(part.x - region.x, part.y - region.y, part.width, part.height)
+                    ),
+                )
+
+
+def _runs(lines: list[int]) -> Iterable[tuple[int, int]]:
+    """``(first, last)`` of each run of consecutive numbers in sorted ``lines``."""
+    start = previous = lines[0]
+    for line in lines[1:]:
+        if line != previous + 1:
+            yield start, previous
+            start = line
+        previous = line
+    yield start, previous
 
 
 def _covers(ranges: list[tuple[int, int]] | None, x1: int, x2: int) -> bool:

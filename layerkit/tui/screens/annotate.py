@@ -448,15 +448,20 @@ class AnnotateScreen(Screen[None]):
         self,
         *,
         everything: bool = False,
+        edited: bool = False,
         before_show: Callable[[ParagraphData], None] | None = None,
     ) -> None:
         """Re-read the open paragraph after a change, and show its new states in the list.
 
         After one's own edit only this paragraph changed, so only its list row is replaced;
         ``everything`` re-reads the visible rows too (someone else may have changed any).
+        ``edited``: this annotator has just changed it, so it is read without first asking
+        the event log whether it changed (one query less in a label or undo key).
         ``before_show``: as in :meth:`open_paragraph`.
         """
         self._latest_read = None
+        if edited and self.data is not None:
+            self._loaded.pop(self.data.id, None)
         self.open_paragraph(self.data.id if self.data else None, keep=True, before_show=before_show)
         nav = self.query_one(Navigator)
         if self.filter.states:
@@ -675,7 +680,7 @@ class AnnotateScreen(Screen[None]):
             return False
         if said:
             self.notify(said, timeout=3)
-        self._reload(before_show=before_show)
+        self._reload(edited=True, before_show=before_show)
         return True
 
     # --- actions -------------------------------------------------------------------------------
@@ -724,7 +729,9 @@ class AnnotateScreen(Screen[None]):
         if paragraph_id is not None and paragraph_id != current:
             self.open_paragraph(paragraph_id)
             self.query_one(Navigator).reload(self.filter, paragraph_id, follow=False)
-        self._reload()
+            self._reload()
+        else:
+            self._reload(edited=paragraph_id is not None)  # the undo changed this one
 
     def action_done(self) -> None:
         """Mark the layer done here and go on to the next thing to do (in the work order:
