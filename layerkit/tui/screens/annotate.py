@@ -343,7 +343,9 @@ class AnnotateScreen(Screen[None]):
         data, schema = self._loaded[target][1], self.schema
         if schema is None:
             return
-        self.query_one(ParagraphView).draw_ahead(data, schema, self._anchors.get(target))
+        view = self.query_one(ParagraphView)
+        view.draw_ahead(data, schema, self._anchors.get(target))
+        view.edges_ahead(*_view_titles(data, schema))
         side = self.query_one(AnnotationList)
         side.draw_ahead(data, schema, context=self.able.lower if self.context else ())
 
@@ -424,17 +426,9 @@ class AnnotateScreen(Screen[None]):
             self.layer_schemas, schema.layer, states, self.lk.order, self.lk.annotator
         )
         self.query_one(LabelBar).show(schema.layer)
-        if data is None:
-            set_border_title(view, "no paragraph")
-            set_border_subtitle(view, "")
-        else:
-            row = data.row
-            set_border_title(view, f"{row.document_name} · ¶{row.position + 1}")
-            # an independent copy says so: the annotator must know the others cannot see it
-            # (and that they cannot see the others')
-            mine = " · your own copy" if schema.layer in data.assigned else ""
-            state = data.state(schema.layer)
-            set_border_subtitle(view, f"#{data.id} · {schema.layer}: {state}{mine}")
+        title, subtitle = _view_titles(data, schema)
+        set_border_title(view, title)
+        set_border_subtitle(view, subtitle)
         self.lk.position = (data.id if data else None, schema.layer)
 
     def _follow_selection(self) -> None:
@@ -1277,3 +1271,18 @@ def _described(data: ParagraphData, a: Annotation) -> str:
 
 def keymaps_for(layers: tuple[LayerSchema, ...]) -> dict[str, KeyMap]:
     return {schema.layer: label_keys(schema, RESERVED_KEYS) for schema in layers}
+
+
+def _view_titles(data: ParagraphData | None, schema: LayerSchema) -> tuple[str, str]:
+    """The text view's border title and subtitle for ``data`` on ``schema``'s layer."""
+    if data is None:
+        return "no paragraph", ""
+    row = data.row
+    # an independent copy says so: the annotator must know the others cannot see it (and
+    # that they cannot see the others')
+    mine = " · your own copy" if schema.layer in data.assigned else ""
+    state = data.state(schema.layer)
+    return (
+        f"{row.document_name} · ¶{row.position + 1}",
+        f"#{data.id} · {schema.layer}: {state}{mine}",
+    )

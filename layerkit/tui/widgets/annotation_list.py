@@ -202,7 +202,8 @@ class AnnotationList(
             return
         content = _content(data, schema, context)
         self._ahead = (data, schema, tuple(context), content)
-        rows, header, _ = content
+        rows, header, title = content
+        self.edges_ahead(title, self.border_subtitle)
         width = self.line_width
         lines = max(self.scrollable_content_region.height - (header is not None), 0)
         if header is not None:

@@ -202,6 +202,36 @@ class LeanLines(Widget):
         framed[id(content)] = (content, strip)
         return strip
 
+    def edges_ahead(self, title: str | None, subtitle: str | None) -> None:
+        """Draw the top border row with ``title`` and the bottom one with ``subtitle`` (as
+        ``set_border_title`` / ``set_border_subtitle`` will set them for a paragraph about to
+        be shown), through Textual's own drawing, and keep them (``_lean_edges``): a title row
+        is some 150 µs of a key that shows a new paragraph. The widget's own titles are put
+        back, and Textual's cache of the rows drawn is emptied, so nothing shown changes."""
+        if not self.is_mounted or not self.region:
+            return
+        frame = self._lean_frame_now()
+        if frame is None:
+            return
+        shown = (self._border_title, self._border_subtitle)
+        rows = ((0, "_border_title", title), (self.region.height - 1, "_border_subtitle", subtitle))
+        try:
+            for y, name, value in rows:
+                content = None if value is None else self.render_str(value).expand_tabs(4)
+                if content is not None:
+                    content = content.split()[0]  # as Textual's title setter stores it
+                edge = (y, None if content is None else (content.plain, tuple(content.spans)))
+                if edge in self._lean_edges:
+                    continue
+                setattr(self, name, content)
+                self._styles_cache.clear()  # it keeps rows drawn with the titles shown
+                if len(self._lean_edges) >= self.EDGES_KEPT:
+                    self._lean_edges.clear()
+                self._lean_edges[edge] = super().render_lines(Region(0, y, frame.width, 1))[0]
+        finally:
+            self._border_title, self._border_subtitle = shown
+            self._styles_cache.clear()  # and now the rows drawn with the titles ahead
+
     def frame_ahead(self, content: Strip) -> None:
         """Frame a content line that :meth:`render_line` is about to hand over (a drawing
         made ahead, while the annotator reads), so that painting it later finds it framed.
