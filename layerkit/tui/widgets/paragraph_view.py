@@ -789,15 +789,12 @@ class ParagraphView(
         if self._recent.find(styled, width) is not None:
             return
         style = self.rich_style
-        console = self.app.console
         strips: dict[int, Strip] = {}
         shown = lines[: self.scrollable_content_region.height]
         for index, piece in enumerate(line_pieces(styled, shown)):
-            piece = piece.copy()
-            piece.end = ""
-            strip = strips[index] = Strip(piece.render(console))
-            # as render_line will crop and style it (Strip keeps the result), and framed
-            self.frame_ahead(strip.crop_extend(0, width, style).apply_style(style))
+            strip = strips[index] = self._rendered(piece)
+            # as render_line will hand it over (Strip keeps the result), and framed
+            self.frame_ahead(_shown_line(strip, self.line_width, style))
         self._recent.remember(styled, width, strips)
 
     def _recall_strips(self) -> None:
@@ -874,9 +871,7 @@ class ParagraphView(
         strip = self._strips.get(index)
         if strip is None:
             if index < len(self._lines):
-                piece = self._line_pieces()[index].copy()
-                piece.end = ""
-                strip = Strip(piece.render(self.app.console))
+                strip = self._rendered(self._line_pieces()[index])
             else:
                 strip = Strip.blank(0)
             self._strips[index] = strip
@@ -886,9 +881,22 @@ class ParagraphView(
         shown = self._shown.get(y)
         if shown is not None and shown[0] is strip and shown[1] == width and shown[2] is style:
             return shown[3]
-        line = strip.crop_extend(0, width, style).apply_style(style)
+        line = _shown_line(strip, width, style)
         self._shown[y] = (strip, width, style, line)
         return line
+
+    def _rendered(self, piece: Text) -> Strip:
+        """A screen line's styled text rendered (render_line and draw_ahead alike: a line
+        drawn ahead must be the one drawing it now gives)."""
+        piece = piece.copy()
+        piece.end = ""
+        return Strip(piece.render(self.app.console))
+
+
+def _shown_line(strip: Strip, width: int, style: Style) -> Strip:
+    """A rendered line as the view hands it over: cut or padded to ``width``, in ``style``
+    (Strip keeps both results, so the same call again returns the same object)."""
+    return strip.crop_extend(0, width, style).apply_style(style)
 
 
 @dataclass(frozen=True)
