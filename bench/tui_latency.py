@@ -271,7 +271,7 @@ async def bare_app(
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         await app.workers.wait_for_complete()
-        yield _presser(pilot)
+        yield Presser(pilot)
 
 
 class Presser:
@@ -287,10 +287,6 @@ class Presser:
             await self.pilot.press(KEYS[self._pressed % len(KEYS)])
             self._pressed += 1
         await self.pilot.pause()
-
-
-def _presser(pilot: Any) -> Presser:
-    return Presser(pilot)
 
 
 @asynccontextmanager
@@ -313,7 +309,7 @@ async def annotator(
             await pilot.pause(0.001)
         opened.append((time.perf_counter() - started) * 1000)
         await app.workers.wait_for_complete()
-        yield _presser(pilot)
+        yield Presser(pilot)
 
 
 async def measure(db: Path, presses: int) -> dict[str, float]:
