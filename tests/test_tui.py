@@ -2131,6 +2131,65 @@ async def test_moving_focus_repaints_the_panels_not_the_whole_screen(
         assert full == []
 
 
+async def test_a_panel_getting_the_focus_back_finds_its_lines_drawn(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Focus moves change only the panels' borders and the side panel's cursor row: the first
+    one lays nothing out (every panel's scrollbar is styled from the start, not at its view's
+    first focus change), and once a panel has been drawn with and without the focus, moving
+    the focus back and forth frames no content row afresh, draws no border row and no side
+    panel row but the cursor's (widgets/lean_lines.py keeps each look's drawings). What is shown is Textual's own drawing
+    (test_lean_lines_are_textuals_own_drawing)."""
+    from textual.screen import Screen
+
+    from layerkit.tui.widgets.drawn_lines import DrawnLines
+    from layerkit.tui.widgets.lean_lines import LeanLines
+
+    counts = {"layouts": 0, "framed": 0, "edges": 0, "side rows": 0}
+    layout, framed_line, draw = Screen._refresh_layout, LeanLines._lean_framed_line, DrawnLines.draw
+    edge = Widget.render_lines
+
+    def laying_out(self: Screen, *args: Any, **kwargs: Any) -> None:
+        counts["layouts"] += 1
+        layout(self, *args, **kwargs)
+
+    def framing(self: LeanLines, frame: Any, content: Any) -> Any:
+        counts["framed"] += id(content) not in self._lean_framed
+        return framed_line(self, frame, content)
+
+    def edging(self: Widget, crop: Any) -> Any:
+        counts["edges"] += isinstance(self, LeanLines)  # (only its border rows come here)
+        return edge(self, crop)
+
+    def drawing(self: DrawnLines, key: Any, *args: Any) -> Any:
+        counts["side rows"] += key not in self._strips
+        return draw(self, key, *args)
+
+    async with running(db, at=1, layer="lexical", size=(100, 30)) as (app, pilot):
+        nav, text, panel = screen(app).query_one(Navigator), view(app), side(app)
+        monkeypatch.setattr(Screen, "_refresh_layout", laying_out)
+        monkeypatch.setattr(DrawnLines, "draw", drawing)
+        await pilot.press("shift+tab")
+        await settle(pilot)
+        assert nav.has_focus and counts["layouts"] == 0
+        await pilot.press("tab", "tab", "shift+tab", "shift+tab")  # each panel in each look
+        await settle(pilot)
+        assert nav.has_focus
+        monkeypatch.setattr(LeanLines, "_lean_framed_line", framing)
+        monkeypatch.setattr(Widget, "render_lines", edging)
+        cycle = (("tab", text), ("tab", panel), ("shift+tab", text), ("shift+tab", nav))
+        for key, focused in cycle * 2:
+            before = focused.styles.border_top[1]
+            await pilot.press(key)
+            await settle(pilot)
+            assert focused.has_focus and focused.styles.border_top[1] != before
+        assert counts["layouts"] == 0
+        assert counts["framed"] <= 4  # the side panel's cursor row, in and out of focus
+        assert counts["edges"] == 0
+        # from the first focus change on: only the cursor's row looks different with focus
+        assert counts["side rows"] <= 2
+
+
 async def test_relation_dialog_is_drawn_over_the_screen_and_keeps_the_panel_focused(
     db: Path, chat: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -374,7 +374,9 @@ class AnnotationList(
     def _strip(self, text: Text, highlighted: bool, marked: bool, width: int) -> Strip:
         """``text`` drawn as a line (a Rich render: some 50 µs), or as drawn before."""
         style = self.rich_style
-        focused = self.looks_focused
+        # only the cursor's row looks different with and without the focus: the other rows'
+        # drawings are found again after a focus change
+        focused = highlighted and self.looks_focused
         key = (
             text.plain,
             tuple(text.spans),

@@ -82,7 +82,9 @@ class FocusLook(Widget):
         if look == self._styled_focused or not self.FOCUS_STYLED:
             return
         self._styled_focused = look
-        self.update_node_styles()
+        # What update_node_styles() does, without its animation pass (these panels have no
+        # transitions; comparing every rule for one cost ~0.1 ms a focus change)
+        self.app.stylesheet.update_nodes(self.walk_children(with_self=True), animate=False)
         self.refresh()
 
     def _on_focus(self, event: events.Focus) -> None:

@@ -83,6 +83,35 @@ class _Frame:
         self.right = right
         self.filters: list[LineFilter] = list(widget.get_line_filters())
 
+    def look(self, widget: Widget) -> tuple[Any, ...]:
+        """Everything this frame puts around a content row, and what Textual draws the
+        border rows from, by value: two stylings with the same look frame and edge every row
+        alike (a panel losing the focus and getting it back: see :class:`LeanLines`)."""
+        styles = widget.styles
+        return (
+            self.width,
+            self.content_top,
+            self.content_bottom,
+            self.content_width,
+            self.content_height,
+            self.background,
+            self.inner,
+            tuple(self.left),
+            tuple(self.right),
+            tuple(id(f) for f in self.filters),
+            widget.background_colors,
+            widget.rich_style,
+            tuple(styles.border),
+            styles.border_title_color,
+            styles.border_title_background,
+            styles.border_title_style,
+            styles.border_title_align,
+            styles.border_subtitle_color,
+            styles.border_subtitle_background,
+            styles.border_subtitle_style,
+            styles.border_subtitle_align,
+        )
+
 
 def _frameable(widget: Widget) -> bool:
     """Whether :class:`_Frame` gives exactly what Textual's path would for the content rows:
@@ -104,14 +133,21 @@ class LeanLines(Widget):
     _lean_rows: dict[int, tuple[Strip | None, Strip, object]]
     #: id(content strip) -> (that strip, its framed line), whatever row it was in (the strip
     #: is held, so its id is not reused while it is kept); emptied when it reaches
-    #: FRAMED_KEPT, and on every change of frame (any style change: keys never repeat)
+    #: FRAMED_KEPT; one per look (below)
     _lean_framed: dict[int, tuple[Strip, Strip]]
     FRAMED_KEPT = 512
     #: (y, the title's text and spans) -> Textual's drawing of that border row: a title that
     #: comes back (the paragraph jumped back to, a count back after an undo) is not drawn
-    #: again (some 120-200 µs a row); emptied at EDGES_KEPT and on every change of frame
+    #: again (some 120-200 µs a row); emptied at EDGES_KEPT; one per look (below)
     _lean_edges: dict[tuple[int, object], Strip]
     EDGES_KEPT = 64
+    #: look (:meth:`_Frame.look`) -> the frame and the three drawings above made in it. A
+    #: style change gives a new frame key (Textual's style counters never repeat), but a
+    #: panel that gets its focus back (tab, shift+tab) has its old look again, and finds its
+    #: rows framed as they were instead of framing every row and drawing both border rows
+    #: again (about 1 ms of each focus key). Emptied at LOOKS_KEPT.
+    _lean_looks: dict[tuple[Any, ...], tuple[_Frame, dict, dict, dict]]
+    LOOKS_KEPT = 4
 
     def _lean_frame_now(self) -> _Frame | None:
         """The frame for the widget's current styles, or None where Textual must draw."""
@@ -126,11 +162,22 @@ class LeanLines(Widget):
         frame = self._lean_frame
         if frame is not None and frame.key == key:
             return frame
-        self._lean_rows = {}
-        self._lean_framed = {}
-        self._lean_edges = {}
-        frame = self._lean_frame = _Frame(self, key) if _frameable(self) else None
-        return frame
+        if not _frameable(self):
+            self._lean_rows, self._lean_framed, self._lean_edges = {}, {}, {}
+            self._lean_frame = None
+            return None
+        frame = _Frame(self, key)
+        look = frame.look(self)
+        looks = self.__dict__.setdefault("_lean_looks", {})
+        kept = looks.get(look)
+        if kept is None:
+            if len(looks) >= self.LOOKS_KEPT:
+                looks.clear()
+            kept = looks[look] = (frame, {}, {}, {})
+        else:
+            kept[0].key = key
+        self._lean_frame, self._lean_rows, self._lean_framed, self._lean_edges = kept
+        return self._lean_frame
 
     @property
     def line_width(self) -> int:

@@ -151,6 +151,11 @@ class SteadyScrollbars(ScrollView):
             )
             bar.display = False
             self.app._start_widget(self, bar)
+            # Styled now, as the screen is laid out: Textual styles a scrollbar only when its
+            # view is restyled with the bar showing, so a bar that appeared later kept
+            # Textual's default colours until the view's first focus change, which then laid
+            # out the whole screen (15 ms of the first shift+tab to the navigator).
+            self.app.stylesheet.apply(bar)
         return self._vertical_scrollbar
 
     def _size_updated(
