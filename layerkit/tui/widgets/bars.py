@@ -258,19 +258,6 @@ class KeyBar(TextBar):
 
 
 #: how each severity of notice is drawn (information in the bar's own colours)
-
-
-def _first_cells(text: Text, width: int) -> Text:
-    """``text`` cut to ``width`` cells, with an ellipsis where it is longer. Cut roughly
-    first: ``Text.truncate`` measures the whole text (0.3 ms for a long line of notices)."""
-    end = min(len(text), 2 * width + 2)  # at least width + 1 cells, but for zero-width marks
-    while end < len(text) and cell_len(text.plain[:end]) <= width:
-        end = min(len(text), 2 * end)
-    cut = text[:end] if end < len(text) else text.copy()
-    cut.truncate(width, overflow="ellipsis")
-    return cut
-
-
 _NOTICE_STYLES = {
     "information": Style(),
     "warning": Style(bold=True, color="yellow"),
@@ -339,7 +326,7 @@ class NoticeBar(TextBar):
         """The line drawn straight from its Rich text, in the bar's colours, cut at the width
         with an ellipsis. Textual's own path (made for wrapping, aligning and selecting text)
         took 0.7 ms of every label, link and undo key, whose notice is always a new text; this
-        takes some 20 µs. (Textual also ignored the text's ``no_wrap``: a line too long was cut
+        about 0.2 ms. (Textual also ignored the text's ``no_wrap``: a line too long was cut
         at its last whole word, without a mark that it goes on.)"""
         width, height = self.size
         line = _first_cells(self.text, width)
@@ -352,3 +339,14 @@ class NoticeBar(TextBar):
         blank = Strip.blank(width, self.visual_style.rich_style)
         self._render_cache = _RenderCache(self.size, [strip, *[blank] * (height - 1)])
         self._dirty_regions.clear()
+
+
+def _first_cells(text: Text, width: int) -> Text:
+    """``text`` cut to ``width`` cells, with an ellipsis where it is longer. Cut roughly
+    first: ``Text.truncate`` measures the whole text (0.3 ms for a long line of notices)."""
+    end = min(len(text), 2 * width + 2)  # at least width + 1 cells, but for zero-width marks
+    while end < len(text) and cell_len(text.plain[:end]) <= width:
+        end = min(len(text), 2 * end)
+    cut = text[:end] if end < len(text) else text.copy()
+    cut.truncate(width, overflow="ellipsis")
+    return cut
