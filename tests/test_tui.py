@@ -2138,9 +2138,13 @@ async def test_a_panel_getting_the_focus_back_finds_its_lines_drawn(
     one lays nothing out (every panel's scrollbar is styled from the start, not at its view's
     first focus change), and once a panel has been drawn with and without the focus, moving
     the focus back and forth frames no content row afresh, draws no border row and no side
-    panel row but the cursor's (widgets/lean_lines.py keeps each look's drawings). What is shown is Textual's own drawing
+    panel row but the cursor's (widgets/lean_lines.py keeps each look's drawings), and restyles
+    no scrollbar (no rule that may style one names the focus: its styles stay what Textual's
+    own restyle gives). What is shown is Textual's own drawing
     (test_lean_lines_are_textuals_own_drawing)."""
+    from textual.css.stylesheet import Stylesheet
     from textual.screen import Screen
+    from textual.scrollbar import ScrollBar
 
     from layerkit.tui.widgets.drawn_lines import DrawnLines
     from layerkit.tui.widgets.lean_lines import LeanLines
@@ -2165,6 +2169,13 @@ async def test_a_panel_getting_the_focus_back_finds_its_lines_drawn(
         counts["side rows"] += key not in self._strips
         return draw(self, key, *args)
 
+    restyled: list[str] = []
+    apply = Stylesheet.apply
+
+    def applying(self: Stylesheet, node: Any, **kwargs: Any) -> None:
+        restyled.append(type(node).__name__)
+        apply(self, node, **kwargs)
+
     async with running(db, at=1, layer="lexical", size=(100, 30)) as (app, pilot):
         nav, text, panel = screen(app).query_one(Navigator), view(app), side(app)
         monkeypatch.setattr(Screen, "_refresh_layout", laying_out)
@@ -2177,6 +2188,7 @@ async def test_a_panel_getting_the_focus_back_finds_its_lines_drawn(
         assert nav.has_focus
         monkeypatch.setattr(LeanLines, "_lean_framed_line", framing)
         monkeypatch.setattr(Widget, "render_lines", edging)
+        monkeypatch.setattr(Stylesheet, "apply", applying)
         cycle = (("tab", text), ("tab", panel), ("shift+tab", text), ("shift+tab", nav))
         for key, focused in cycle * 2:
             before = focused.styles.border_top[1]
@@ -2188,6 +2200,12 @@ async def test_a_panel_getting_the_focus_back_finds_its_lines_drawn(
         assert counts["edges"] == 0
         # from the first focus change on: only the cursor's row looks different with focus
         assert counts["side rows"] <= 2
+        assert "ParagraphView" in restyled and not any("ScrollBar" in n for n in restyled)
+        for panel_ in (nav, text, panel):
+            bar = panel_.vertical_scrollbar
+            kept = dict(bar.styles.base._rules)
+            apply(app.stylesheet, bar, animate=False)  # Textual's own, afresh
+            assert isinstance(bar, ScrollBar) and dict(bar.styles.base._rules) == kept
 
 
 async def test_relation_dialog_is_drawn_over_the_screen_and_keeps_the_panel_focused(
