@@ -95,15 +95,7 @@ class FocusLook(Widget):
         sheet = self.app.stylesheet
         for node in self.walk_children(with_self=True):
             sheet.apply(node, animate=False)
-        if self.is_scrollable:
-            bars: list[Widget] = []
-            if self.show_vertical_scrollbar and self.scrollbar_size_vertical:
-                bars.append(self.vertical_scrollbar)
-            if self.show_horizontal_scrollbar and self.scrollbar_size_horizontal:
-                bars.append(self.horizontal_scrollbar)
-                if self.show_vertical_scrollbar and self.scrollbar_size_vertical:
-                    bars.append(self.scrollbar_corner)
-            for bar in bars:
+            for bar in _shown_bars(node):
                 if _focus_may_style(sheet, bar):
                     sheet.apply(bar, animate=False)
 
@@ -122,6 +114,20 @@ class FocusLook(Widget):
 
 
 _FOCUS_CLASSES = frozenset({"focus", "blur", "focus-within"})
+
+
+def _shown_bars(node: DOMNode) -> list[Widget]:
+    """The scrollbars (and their corner) Textual's ``update_nodes`` restyles with ``node``."""
+    if not isinstance(node, Widget) or not node.is_scrollable:
+        return []
+    vertical = node.show_vertical_scrollbar and node.scrollbar_size_vertical
+    horizontal = node.show_horizontal_scrollbar and node.scrollbar_size_horizontal
+    bars: list[Widget] = [node.vertical_scrollbar] if vertical else []
+    if horizontal:
+        bars.append(node.horizontal_scrollbar)
+        if vertical:
+            bars.append(node.scrollbar_corner)
+    return bars
 
 
 def _focus_may_style(sheet: Stylesheet, node: DOMNode) -> bool:
