@@ -3215,3 +3215,16 @@ async def test_a_capital_hint_letter_jumps_and_opens_the_token_editor(db: Path, 
         await settle(pilot)
         assert isinstance(app.screen, AnnotateScreen)
         assert view(app).selection == Selection(target, target)
+
+
+async def test_the_token_tables_header_is_drawn_in_its_own_style(db: Path) -> None:
+    """The side panel draws its lines from Rich texts (widgets/drawn_lines.py); the token
+    table's header is styled as a whole (dim, bold), with no span, which Rich's
+    ``Text.render`` leaves out: the header must still reach the screen dim and bold."""
+    async with running(db, at=1, layer="lexical", size=(100, 30)) as (app, pilot):
+        await settle(pilot)
+        panel = side(app)
+        header = panel.render_line(0)
+        drawn = [s for s in header if s.text.strip()]
+        assert "form" in header.text and drawn
+        assert all(s.style is not None and s.style.dim and s.style.bold for s in drawn)

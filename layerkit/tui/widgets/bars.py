@@ -27,6 +27,7 @@ from textual.widget import _RenderCache
 from layerkit.schema.models import LayerSchema
 from layerkit.tui.keymap import KeyMap
 from layerkit.tui.rendering import RecentRenders, label_colour
+from layerkit.tui.widgets.drawn_lines import line_segments
 from layerkit.tui.widgets.frame_idle import RefreshAfterKey
 from layerkit.tui.widgets.navigator import STATE_GLYPHS
 
@@ -330,11 +331,7 @@ class NoticeBar(TextBar):
         at its last whole word, without a mark that it goes on.)"""
         width, height = self.size
         line = _first_cells(self.text, width)
-        console = self.app.console
-        if line.spans:
-            segments = list(line.render(console))
-        else:  # (Rich's render applies the text's own style only along with spans)
-            segments = [Segment(line.plain, console.get_style(line.style))] if line.plain else []
+        segments = line_segments(line, self.app.console)
         strip = Strip(Segment.apply_style(segments, self.visual_style.rich_style))
         blank = Strip.blank(width, self.visual_style.rich_style)
         self._render_cache = _RenderCache(self.size, [strip, *[blank] * (height - 1)])

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable
 
 from rich.console import Console
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
@@ -40,7 +41,7 @@ class DrawnLines:
             for layer in over:
                 line.stylize(layer)
             line.truncate(width, overflow="ellipsis", pad=True)
-            strip = Strip(line.render(console)).apply_style(style)
+            strip = Strip(line_segments(line, console)).apply_style(style)
             if len(self._strips) >= self.kept:
                 self._strips.clear()
             self._strips[key] = strip
@@ -48,3 +49,12 @@ class DrawnLines:
 
     def clear(self) -> None:
         self._strips.clear()
+
+
+def line_segments(line: Text, console: Console) -> list[Segment]:
+    """A one-line text's segments, in its own style too: Rich's ``Text.render`` applies the
+    text's base style only along with spans, so a text styled as a whole (the token table's
+    dim header) would be drawn plain."""
+    if line.spans:
+        return list(line.render(console))
+    return [Segment(line.plain, console.get_style(line.style))] if line.plain else []
