@@ -298,11 +298,13 @@ def _checked_annotations(
                 )
             local_ids[ann.local_id] = row
         rows.append(row)
-    for row in rows:
+    for number, row in enumerate(rows, start=1):
         problem = project.schemas.check_annotation(row, text_length=len(text), local_ids=local_ids)
         if problem:
+            local = row.get("local_id")
+            which = f"annotation {local}" if local is not None else f"annotation #{number}"
             raise InputError(
-                f"annotation {row.get('local_id') or ''} ({row['layer']}.{row['field']}): {problem}.",
+                f"{which} ({row['layer']}.{row['field']}): {problem}.",
                 path=path,
                 line=par.line,
                 hint="Fix the annotation or the layer schema; nothing was imported.",

@@ -152,9 +152,11 @@ def _by_name(
         if not isinstance(name, str):
             raise PluginError(f"plugin {plugin!r} registered an {what} without a name.")
         if name in out:
+            # pluggy calls the plugin registered last first: name both, blame neither
             raise PluginError(
-                f"plugin {plugin!r} registered an {what} named {name!r}, which already exists.",
-                hint="Rename one of them.",
+                f"plugins {owners[(what, name)]!r} and {plugin!r} both register an {what} "
+                f"named {name!r}.",
+                hint="Rename one of them, or uninstall one of the plugins.",
             )
         out[name] = item
         owners[(what, name)] = plugin

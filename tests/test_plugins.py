@@ -248,3 +248,84 @@ def test_a_failing_implementation_called_through_pluggy_is_named(tmp_path: Path)
     with pytest.raises(PluginError) as info:
         call_hook(pm, "annotation_saved", annotation={}, action="create")
     assert "file:myplugin.py" in info.value.message and "annotation_saved" in info.value.message
+
+
+RAISING_TASK = """
+from layerkit.plugin import Example
+
+class Fragile:
+    name = "lexical.fragile"
+    layer = "lexical"
+    answer_format = "text"
+    context = False
+    description = "a task whose code fails on every paragraph"
+
+    def examples(self, paragraph, lang):
+        yield Example(instruction="?", answer=str(1 / len(paragraph.text[:0])))
+
+@hookimpl
+def register_curriculum_tasks(register):
+    register(Fragile())
+"""
+
+
+def test_a_raising_curriculum_task_is_named_not_the_exporter(tmp_path: Path) -> None:
+    """A third-party task whose code raises inside `layerkit export sft` is reported under its
+    own plugin and task (the built-in exporter that ran it was blamed), exit 2, no traceback,
+    no curriculum folder."""
+    import subprocess
+    import sys
+
+    plugin = _plugin(tmp_path, RAISING_TASK, name="fragiletask.py")
+    db = tmp_path / "store.db"
+
+    def layerkit(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "layerkit", "--db", str(db), "--plugin", str(plugin), *args],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    sample = Path(__file__).parent.parent / "sample_corpus" / "annotated.jsonl"
+    assert layerkit("import", str(sample)).returncode == 0
+    out = tmp_path / "curriculum"
+    exported = layerkit("export", "sft", "-o", str(out))
+    assert exported.returncode == 2, exported.stderr
+    assert "plugin 'file:fragiletask.py' failed in the curriculum task 'lexical.fragile'" in (
+        exported.stderr
+    ), exported.stderr
+    assert "ZeroDivisionError" in exported.stderr
+    assert "'sft'" not in exported.stderr  # the exporter is not blamed
+    assert "Traceback" not in exported.stderr
+    assert not out.exists()
+
+
+def test_two_plugins_with_one_task_name_are_both_named(tmp_path: Path) -> None:
+    """pluggy calls the plugin registered last first, so the built-in one was blamed for
+    registering a name "already" taken by a plugin file: now both are named."""
+    from layerkit.curriculum.build import resolve
+
+    path = _plugin(
+        tmp_path,
+        RAISING_TASK.replace('"lexical.fragile"', '"lexical.morphology"'),
+        name="dup.py",
+    )
+    with pytest.raises(PluginError) as info:
+        resolve("sft", {"plugin_manager": get_plugin_manager([path])})
+    message = info.value.message
+    assert "plugins 'file:dup.py' and 'sft' both register" in message, message
+    assert "'lexical.morphology'" in message
+
+
+def test_two_context_tasks_on_one_layer_name_both_plugins(tmp_path: Path) -> None:
+    from layerkit.curriculum.build import resolve
+
+    path = _plugin(
+        tmp_path, RAISING_TASK.replace("context = False", "context = True"), name="ctx.py"
+    )
+    with pytest.raises(PluginError) as info:
+        resolve("sft", {"plugin_manager": get_plugin_manager([path])})
+    message = info.value.message
+    assert "'lexical.fragile' (plugin 'file:ctx.py')" in message, message
+    assert "'lexical.morphology' (plugin 'sft')" in message, message

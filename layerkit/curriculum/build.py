@@ -187,6 +187,9 @@ class Setup:
     context_tasks: dict[str, CurriculumTask]
     stages: list[Stage]
     counter: TokenCounter
+    #: the plugin that registered each task, by the module of the task's class (a failure in
+    #: a task's code is blamed on its plugin, not on the exporter that ran it)
+    task_plugins: dict[str, str] = field(default_factory=dict)
 
     @property
     def states(self) -> tuple[str, ...]:
@@ -194,12 +197,13 @@ class Setup:
 
 
 def collect_tasks(
-    pm: pluggy.PluginManager, schemas: SchemaRegistry
+    pm: pluggy.PluginManager, schemas: SchemaRegistry, owners: dict[str, str] | None = None
 ) -> tuple[dict[str, list[CurriculumTask]], dict[str, CurriculumTask]]:
     """Tasks per layer from ``register_curriculum_tasks``, and the context task of each layer.
 
     A layer without tasks gets a :class:`SchemaTask`; a layer whose tasks include no context
-    task gets a schema task as its context only.
+    task gets a schema task as its context only. ``owners``, if given, gets the plugin that
+    registered each task, by the module of the task's class.
     """
     tasks: dict[str, list[CurriculumTask]] = {layer: [] for layer in schemas.order}
     context: dict[str, CurriculumTask] = {}
@@ -216,9 +220,10 @@ def collect_tasks(
                 hint="See CurriculumTask in layerkit/curriculum/tasks.py.",
             )
         if task.name in names:
+            # pluggy calls the plugin registered last first: name both, blame neither
             raise PluginError(
-                f"plugin {plugin!r} registered the curriculum task {task.name!r}, which plugin "
-                f"{names[task.name]!r} registered already.",
+                f"plugins {names[task.name]!r} and {plugin!r} both register the curriculum "
+                f"task {task.name!r}.",
                 hint="Task names are unique; prefix them with the layer name.",
             )
         if task.layer not in tasks:
@@ -235,13 +240,17 @@ def collect_tasks(
             )
         if task.context:
             if task.layer in context:
+                first = context[task.layer].name
                 raise PluginError(
-                    f"plugin {plugin!r}: layer {task.layer!r} has two context tasks "
-                    f"({context[task.layer].name}, {task.name}).",
-                    hint="Only one task per layer may be the context shown to higher layers.",
+                    f"layer {task.layer!r} has two context tasks: {first!r} (plugin "
+                    f"{names[first]!r}) and {task.name!r} (plugin {plugin!r}).",
+                    hint="Only one task per layer may be the context shown to higher layers: "
+                    "give the other context = False.",
                 )
             context[task.layer] = task
         names[task.name] = plugin
+        if owners is not None:
+            owners[type(task).__module__] = plugin
         tasks[task.layer].append(task)
     for layer in schemas.order:
         if not tasks[layer]:
@@ -260,7 +269,8 @@ def resolve(kind: Kind, options: Mapping[str, Any]) -> Setup:
     schemas = options.get("schemas")
     if schemas is None:
         schemas = SchemaRegistry.from_paths([p for _, p in collect(pm, "register_layers")])
-    tasks, context = collect_tasks(pm, schemas)
+    owners: dict[str, str] = {}
+    tasks, context = collect_tasks(pm, schemas, owners)
     order = schemas.order
     stages = []
     for layer in parse_stages(parsed.stages, order):
@@ -283,7 +293,7 @@ def resolve(kind: Kind, options: Mapping[str, Any]) -> Setup:
         # HF tokenizers' Rust threads do not survive the fork of --jobs workers; one thread
         # each is what the workers need anyway.
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    return Setup(kind, parsed, schemas, pm, tasks, context, stages, counter)
+    return Setup(kind, parsed, schemas, pm, tasks, context, stages, counter, owners)
 
 
 CORE_META_KEYS = (
@@ -686,55 +696,85 @@ class Builder:
             self._suggestions = corpus.model_suggestions(
                 self.store, [s.layer for s in setup.stages]
             )
-        for view in self._views() if views is None else views:
-            split = plan.split_of(view.document_id)
-            parts = _Paragraph(view, setup.context_tasks, self.lang, self._texts)
-            wrote = False
-            for stage in setup.stages:
-                if not self._ready(view, stage):
-                    continue
-                stats = self.stats[stage.name]
-                stats.paragraphs += 1
-                annotators = view.annotators(stage.layer)
-                # counted once per paragraph and stage, not per record (Counter.update's checks
-                # cost more than its counting)
-                labels: list[str] = []
-                unhooked = 0  # records by ``annotators`` (a hook may name others)
-                for made in self._made(view, stage, split, parts, annotators):
-                    if made.fitted is None:  # over budget whatever the context: left out
-                        stats.left_out(view.id)
+        try:
+            for view in self._views() if views is None else views:
+                split = plan.split_of(view.document_id)
+                parts = _Paragraph(view, setup.context_tasks, self.lang, self._texts)
+                wrote = False
+                for stage in setup.stages:
+                    if not self._ready(view, stage):
                         continue
-                    stats.shortened += made.fitted.shortened
-                    record = made.record() if as_dicts or self._hooked else None
-                    if self._hooked:
-                        assert record is not None
-                        record = self._hook(record, stage, made.task.name, view)
-                        if record is None:  # dropped by a plugin
+                    stats = self.stats[stage.name]
+                    stats.paragraphs += 1
+                    annotators = view.annotators(stage.layer)
+                    # counted once per paragraph and stage, not per record (Counter.update's checks
+                    # cost more than its counting)
+                    labels: list[str] = []
+                    unhooked = 0  # records by ``annotators`` (a hook may name others)
+                    for made in self._made(view, stage, split, parts, annotators):
+                        if made.fitted is None:  # over budget whatever the context: left out
+                            stats.left_out(view.id)
                             continue
-                        line, lengths = dump_line(record), list(self._measure(record))
-                        if budget is not None and lengths[-1][3] > budget:
-                            stats.left_out(view.id)  # a hook made it too long
-                            continue
-                        stats.annotators.update(record["meta"].get("annotators", annotators))
+                        stats.shortened += made.fitted.shortened
+                        record = made.record() if as_dicts or self._hooked else None
+                        if self._hooked:
+                            assert record is not None
+                            record = self._hook(record, stage, made.task.name, view)
+                            if record is None:  # dropped by a plugin
+                                continue
+                            line, lengths = dump_line(record), list(self._measure(record))
+                            if budget is not None and lengths[-1][3] > budget:
+                                stats.left_out(view.id)  # a hook made it too long
+                                continue
+                            stats.annotators.update(record["meta"].get("annotators", annotators))
+                        else:
+                            line, lengths = made.line(), made.lengths()
+                            unhooked += 1
+                        stats.records[split] += 1
+                        stats.tasks[made.task.name] += 1
+                        labels.extend(made.labels)
+                        wrote = True
+                        yield stage, split, record, line, lengths
+                    if labels:
+                        stats.labels.update(labels)
+                    if unhooked:
+                        for name in annotators:
+                            stats.annotators[name] += unhooked
+                if wrote and view.sha256 in plan.duplicate_texts:
+                    written = (view.id, view.document, view.sha256, split)
+                    if self._duplicates_written is not None:
+                        self._duplicates_written.append(written)
                     else:
-                        line, lengths = made.line(), made.lengths()
-                        unhooked += 1
-                    stats.records[split] += 1
-                    stats.tasks[made.task.name] += 1
-                    labels.extend(made.labels)
-                    wrote = True
-                    yield stage, split, record, line, lengths
-                if labels:
-                    stats.labels.update(labels)
-                if unhooked:
-                    for name in annotators:
-                        stats.annotators[name] += unhooked
-            if wrote and view.sha256 in plan.duplicate_texts:
-                written = (view.id, view.document, view.sha256, split)
-                if self._duplicates_written is not None:
-                    self._duplicates_written.append(written)
-                else:
-                    self._check_duplicate(*written)
+                        self._check_duplicate(*written)
+        except Exception as exc:  # (no cost while nothing is raised)
+            self._blame_task(exc)
+            raise
+
+    def _blame_task(self, exc: Exception) -> None:
+        """Raise a :class:`PluginError` naming the plugin whose curriculum task's code raised
+        ``exc`` (the deepest frame in the module of a task's class): a third-party task that
+        fails is named, not the exporter that ran it. Nothing where no task's code was running
+        (or where ``exc`` is already a LayerkitError: it says what went wrong)."""
+        owners = self.setup.task_plugins
+        if isinstance(exc, LayerkitError) or not owners:
+            return
+        plugin = task = None
+        trace = exc.__traceback__
+        while trace is not None:
+            frame = trace.tb_frame
+            owner = owners.get(frame.f_globals.get("__name__", ""))
+            if owner is not None:
+                plugin = owner
+                name = getattr(frame.f_locals.get("self"), "name", None)
+                task = name if isinstance(name, str) else task
+            trace = trace.tb_next
+        if plugin is None:
+            return
+        what = f"the curriculum task {task!r}" if task else "a curriculum task"
+        raise PluginError(
+            f"plugin {plugin!r} failed in {what}: {type(exc).__name__}: {exc}",
+            hint=f"Disable or fix the plugin {plugin!r}; nothing was written.",
+        ) from exc
 
     def _check_duplicate(self, paragraph_id: int, document: str, sha256: str, split: str) -> None:
         """A paragraph whose text is in other documents too was written to ``split``: every

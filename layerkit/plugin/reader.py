@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from layerkit.errors import UsageError
+from layerkit.errors import StoreError, UsageError
 from layerkit.model import Document, Paragraph
+from layerkit.plugin.types import ExportError
 from layerkit.store import Store
 
 #: paragraphs read per query batch by :meth:`StoreReader.paragraphs`
@@ -50,21 +51,32 @@ class StoreReader:
         ``document_id``: one document's paragraphs only. ``layers``: read only these layers'
         annotations (None: every layer). ``ready``: only paragraphs where one of these layers is
         in one of ``states`` (None: every paragraph). Read :data:`BATCH` paragraphs at a time,
-        each batch a consistent snapshot.
+        each batch a consistent snapshot. A layer never touched is ``todo``. One name may be
+        given as a string (``ready="semantic"``, ``states="done"``).
         """
+        wanted_states = _names(states)
+        if not wanted_states:
+            raise UsageError(
+                "paragraphs(states=...) needs at least one state.",
+                hint="States: todo, in_progress, done, stale.",
+            )
         bounds = (None, None) if document_id is None else ((document_id, -1), (document_id, 2**62))
         yield from self._store.iter_paragraph_bundles(
-            layers=layers,
-            ready_layers=ready,
-            ready_states=states,
+            layers=_names(layers),
+            ready_layers=_names(ready),
+            ready_states=wanted_states,
             after=bounds[0],
             until=bounds[1],
             batch_size=BATCH,
         )
 
     def paragraph(self, paragraph_id: int) -> Paragraph:
-        """One paragraph by id, with every layer's annotations and states."""
-        row = self._store.paragraph(paragraph_id)
+        """One paragraph by id, with every layer's annotations and states; :class:`ExportError`
+        (a type plugins can catch) for an id the store does not hold."""
+        try:
+            row = self._store.paragraph(paragraph_id)
+        except StoreError as error:
+            raise ExportError(error.message, hint=error.hint) from error
         key = (row.document_id, row.position)
         for bundle in self._store.iter_paragraph_bundles(
             after=(key[0], key[1] - 1), until=key, batch_size=1
@@ -85,3 +97,11 @@ def store_of(reader: StoreReader) -> Store:
     """The store behind a reader: for layerkit's own exporters that read it in bulk through the
     store's internal queries (the curriculum, the lossless JSONL); not part of the plugin API."""
     return reader._store
+
+
+def _names(value: str | Sequence[str] | None) -> list[str] | None:
+    """A list of names: a single string is one name (``list("semantic")`` would be its
+    letters, and match nothing)."""
+    if value is None:
+        return None
+    return [value] if isinstance(value, str) else list(value)

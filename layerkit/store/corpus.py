@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from layerkit.store import snapshots
+from layerkit.store.edits import in_states
 from layerkit.store.imports import visible_paragraphs
 from layerkit.store.models import Annotation, Document, Event, LayerStatus, Paragraph
 from layerkit.store.store import AnnotationRow as Ann
@@ -38,11 +39,7 @@ BATCH = 250
 def _ready(layers: Sequence[str], states: Sequence[str]) -> Any:
     """SQL condition: the paragraph has one of ``layers`` in one of ``states`` (and is not one
     of an import still running)."""
-    return visible_paragraphs() & sa.exists().where(
-        (_status.c.paragraph_id == _paragraphs.c.id)
-        & _status.c.layer.in_(list(layers))
-        & _status.c.state.in_(list(states))
-    )
+    return visible_paragraphs() & in_states(_paragraphs.c.id, layers, states)
 
 
 def eligible_documents(

@@ -73,6 +73,25 @@ EDITABLE_FIELDS = (
 EDIT_ACTIONS = ("create", "update", "delete", "status", "batch")
 
 
+def in_states(paragraph_id: Any, layers: Sequence[str], states: Sequence[str]) -> Any:
+    """SQL condition: one of ``layers`` of the paragraph ``paragraph_id`` (a column) is in one
+    of ``states``. A layer nobody has touched has no status row and is ``todo``, so asking
+    for ``todo`` also takes the paragraphs without a row for one of the layers (an ``IN``
+    over the rows alone never found them)."""
+    found = sa.exists().where(
+        (status_t.c.paragraph_id == paragraph_id)
+        & status_t.c.layer.in_(list(layers))
+        & status_t.c.state.in_(list(states))
+    )
+    if "todo" not in states:
+        return found
+    untouched = [
+        ~sa.exists().where((status_t.c.paragraph_id == paragraph_id) & (status_t.c.layer == layer))
+        for layer in dict.fromkeys(layers)
+    ]
+    return sa.or_(found, *untouched)
+
+
 def row_to_json(row: sa.RowMapping | dict[str, Any]) -> dict[str, Any]:
     """An annotation row as JSON-safe data (datetimes as ISO strings)."""
     out = {}

@@ -1367,13 +1367,7 @@ def _read_bundles(
     if until is not None:
         query = query.where(sa.tuple_(p.document_id, p.position) <= sa.tuple_(*until))
     if ready_layers is not None:
-        query = query.where(
-            sa.exists().where(
-                (s.paragraph_id == p.id)
-                & s.layer.in_(list(ready_layers))
-                & s.state.in_(list(ready_states))
-            )
-        )
+        query = query.where(edits.in_states(p.id, ready_layers, ready_states))
     rows = _fetch(conn, query, raw)
     if not rows:
         return []
