@@ -7,6 +7,7 @@ import glob
 import os
 import shutil
 import socket
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +23,17 @@ def atomic_output(path: Path, encoding: str = "utf-8") -> Iterator[TextIO]:
 
     The temporary file's name says who writes it (host and process id), so that the next
     writer of ``path`` removes the one a killed writer left (``remove_leftovers``): a killed
-    ``layerkit tag`` would otherwise leave a partial copy of its output for good."""
+    ``layerkit tag`` would otherwise leave a partial copy of its output for good.
+
+    A symbolic link is written through: the file it points to is replaced, the link stays (a
+    rename onto the link replaced the link itself, and the file it named kept its old
+    content). Something that is not a file (``/dev/stdout``, a pipe, a device) is written to
+    directly, as any program writes to it: renaming onto it replaced the device with a file."""
+    if is_special_file(path):
+        with open(path, "w", encoding=encoding, newline="\n") as direct:
+            yield direct
+        return
+    path = through_links(path)
     parent = path.resolve().parent
     if not parent.is_dir():
         raise UsageError(f"cannot write {path}: the folder {parent} does not exist.")
@@ -49,8 +60,10 @@ def replace_directory(path: Path) -> Iterator[Path]:
 
     The files are synced before the rename, so after a crash ``path`` is either the old folder
     or the complete new one. If the block fails the temporary folder is removed and ``path`` is
-    untouched. The caller checks that ``path`` may be replaced at all.
+    untouched. The caller checks that ``path`` may be replaced at all. A symbolic link to a
+    folder is written through (the folder it points to is replaced; the link stays).
     """
+    path = through_links(path)
     remove_leftovers(path)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     # mkdtemp makes the folder private (0700); an output folder gets the usual permissions.
@@ -89,6 +102,22 @@ def atomic_folder(path: Path) -> Iterator[Path]:
         raise UsageError(f"cannot write the folder {path}: it is a file.")
     with replace_directory(path) as tmp:
         yield tmp
+
+
+def through_links(path: Path) -> Path:
+    """``path``, or where it leads if it is a symbolic link (a chain of them, a relative one,
+    or one to a file not yet there): the path to write so that the links stay links."""
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
+
+
+def is_special_file(path: Path) -> bool:
+    """Whether ``path`` (through links) is there and is neither a file nor a folder: a
+    device, a pipe, a socket, a terminal."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
 #: inside a folder being written: who writes it (host and process id), so that the folder of a

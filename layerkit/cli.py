@@ -29,6 +29,7 @@ from rich.table import Table
 from rich.text import Text
 
 import layerkit
+from layerkit.atomic import is_special_file
 from layerkit.config import resolve_db
 from layerkit.drafts import ImportOptions
 from layerkit.errors import LayerkitError, UsageError
@@ -240,7 +241,9 @@ class ExportGroup(click.Group):
             with project.open_store() as store:
                 report = project.export(cmd_name, store, output, values)
             counts = ", ".join(f"{n} {what}" for what, n in report.counts.items())
-            out.print(f"Wrote {report.path}: {counts}", markup=False)
+            # with -o /dev/stdout (or a pipe) the summary must not end up in the data
+            summary = err if is_special_file(output) else out
+            summary.print(f"Wrote {report.path}: {counts}", markup=False)
             for note in report.notes:
                 err.print(f"note: {note}", markup=False)
 

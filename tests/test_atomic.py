@@ -124,3 +124,72 @@ def test_a_killed_tag_run_leaves_nothing_after_the_next(tmp_path: Path) -> None:
     subprocess.run(cmd, check=True, capture_output=True, timeout=300)
     assert out.is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out.conllu"]
+
+
+def test_a_link_is_written_through_and_stays_a_link(tmp_path: Path) -> None:
+    """`-o link.jsonl` where the link names a file elsewhere: that file gets the output, the
+    link stays (renaming onto the link replaced it, and left its file as it was); the same for
+    a link to a curriculum folder."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    target = elsewhere / "target.jsonl"
+    target.write_text("old\n", encoding="utf-8")
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(target)
+    with atomic_output(link) as handle:
+        handle.write("new\n")
+    assert link.is_symlink() and link.resolve() == target.resolve()
+    assert target.read_text(encoding="utf-8") == "new\n"
+    dangling = tmp_path / "dangling.jsonl"
+    dangling.symlink_to(elsewhere / "not-yet.jsonl")
+    with atomic_output(dangling) as handle:
+        handle.write("first\n")
+    assert dangling.is_symlink()
+    assert (elsewhere / "not-yet.jsonl").read_text(encoding="utf-8") == "first\n"
+
+    folder = elsewhere / "curriculum"
+    folder.mkdir()
+    (folder / "old.txt").write_text("old", encoding="utf-8")
+    folder_link = tmp_path / "curriculum"
+    folder_link.symlink_to(folder)
+    with replace_directory(folder_link) as tmp:
+        (tmp / "new.txt").write_text("new", encoding="utf-8")
+    assert folder_link.is_symlink()
+    assert sorted(p.name for p in folder.iterdir()) == ["new.txt"]
+
+
+def test_a_pipe_is_written_to_not_replaced(tmp_path: Path) -> None:
+    """`-o /dev/stdout`, a named pipe or a device: written to as any program writes to it (a
+    rename replaced the device with a file: as root, /dev/full became a file)."""
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    with atomic_output(fifo) as handle:
+        handle.write("строка\n")
+    reader.join(timeout=30)
+    assert received == ["строка\n".encode()]
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)  # still a pipe
+    assert list(tmp_path.iterdir()) == [fifo]  # no temporary file beside it
+
+
+def test_an_export_to_stdout_keeps_its_summary_out_of_the_data(tmp_path: Path) -> None:
+    """`layerkit export jsonl -o /dev/stdout | ...`: the data on stdout, the summary on
+    stderr."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    db = tmp_path / "store.db"
+    text = tmp_path / "a.txt"
+    text.write_text("Кошка спит.\n", encoding="utf-8")
+    run = [sys.executable, "-m", "layerkit", "--db", str(db)]
+    subprocess.run([*run, "import", str(text)], check=True, capture_output=True, env=env)
+    done = subprocess.run(
+        [*run, "export", "jsonl", "-o", "/dev/stdout"], capture_output=True, text=True, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines and all(line.startswith("{") for line in lines), done.stdout[-300:]
+    assert '"text":"Кошка спит."' in done.stdout
+    assert "Wrote /dev/stdout" in done.stderr

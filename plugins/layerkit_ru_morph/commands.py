@@ -8,6 +8,7 @@ import click
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from layerkit.atomic import is_special_file
 from layerkit.errors import InputError, UsageError
 
 out = Console(highlight=False, soft_wrap=True)
@@ -97,7 +98,8 @@ def tag(
             )
     for warning in report.warnings:
         err.print(f"warning: {input_path}: {warning}", markup=False)
-    out.print(
+    # with -o /dev/stdout (or a pipe) the summary must not end up in the data
+    (err if is_special_file(output) else out).print(
         f"Wrote {output}: {report.sentences} sentences, {report.tokens} tokens "
         f"(model:{tagger.name}@{tagger.version}, convention {convention})",
         markup=False,
