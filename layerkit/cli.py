@@ -966,11 +966,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         call_hook(get_plugin_manager(_plugin_paths_from(args)), "register_commands", cli=cli)
         cli.main(args=args, prog_name="layerkit", standalone_mode=False)
     except LayerkitError as exc:
-        err.print(f"[bold red]Error: {exc.title}[/]", markup=True)
-        err.print(exc.message, markup=False)
-        if exc.hint:
-            err.print(f"Hint: {exc.hint}", markup=False)
-        return exc.exit_code
+        return _report(exc)
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
@@ -979,7 +975,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.Abort:
         err.print("Aborted.")
         return 1
+    except Exception as exc:
+        # a database that refuses every write (read-only, disk full) wherever it was written
+        from layerkit.store.engine import database_refusal
+
+        refused = database_refusal(exc)
+        if refused is None:
+            raise
+        return _report(refused)
     return 0
+
+
+def _report(exc: LayerkitError) -> int:
+    err.print(f"[bold red]Error: {exc.title}[/]", markup=True)
+    err.print(exc.message, markup=False)
+    if exc.hint:
+        err.print(f"Hint: {exc.hint}", markup=False)
+    return exc.exit_code
 
 
 def run() -> int:

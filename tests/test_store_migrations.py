@@ -169,3 +169,55 @@ def test_relations_pointing_at_an_annotation_are_found_through_an_index(
                 plan = conn.exec_driver_sql(f"EXPLAIN {query}").scalars().all()
                 detail = " ".join(plan)
                 assert "Index" in detail and "Seq Scan" not in detail, detail
+
+
+def test_a_database_of_another_program_is_refused_and_left_as_it_was(tmp_path) -> None:
+    """`layerkit status` on another program's SQLite file used to add layerkit's tables to
+    it; now every command refuses it (exit 2) and the file keeps its own tables only."""
+    import sqlite3
+    import subprocess
+    import sys
+
+    db = tmp_path / "theirs.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE users (id INTEGER, name TEXT)")
+    for command in (["status"], ["init"], ["export", "jsonl", "-o", str(tmp_path / "x.jsonl")]):
+        done = subprocess.run(
+            [sys.executable, "-m", "layerkit", "--db", str(db), *command],
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 2, (command, done.stderr)
+        assert "not a layerkit database" in done.stderr and "users" in done.stderr
+        assert "Traceback" not in done.stderr
+    with sqlite3.connect(db) as conn:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+    assert tables == ["users"]
+    assert not (tmp_path / "x.jsonl").exists()
+
+
+def test_a_database_that_refuses_writes_is_reported_not_raised(tmp_path) -> None:
+    """A read-only database file (or a full disk) makes SQLite refuse every write: the store's
+    error says so, with a hint, where a driver traceback and exit 1 came before."""
+    import sqlite3
+
+    import pytest
+
+    from layerkit.errors import StoreError
+    from layerkit.store.engine import database_errors, database_refusal
+
+    db = tmp_path / "store.db"
+    with Store.open(str(db), layer_order=LAYERS) as store, store.bulk() as writer:
+        writer.add_document(make_document("doc", "Кошка спит."))
+    # the file opened read-only, as a read-only file or folder makes SQLite open it
+    engine = sa.create_engine(
+        "sqlite://", creator=lambda: sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    )
+    with pytest.raises(StoreError) as info, database_errors(), engine.begin() as conn:
+        conn.execute(sa.text("UPDATE paragraphs SET meta = '{}'"))
+    assert info.value.title == "Database is read-only"
+    assert "nothing was changed" in info.value.message and "permissions" in info.value.hint
+    # what is not a refusal to write stays what it was
+    with engine.connect() as conn, pytest.raises(sa.exc.OperationalError) as raw:
+        conn.execute(sa.text("SELECT * FROM no_such_table"))
+    assert database_refusal(raw.value) is None

@@ -230,11 +230,58 @@ def database_errors() -> Iterator[None]:
             ) from exc
         if isinstance(exc.orig, sqlite3.OperationalError) and _is_busy(exc.orig):
             raise _busy_error() from exc
+        refused = database_refusal(exc)
+        if refused is not None:
+            raise refused from exc
         raise
     except sqlite3.OperationalError as exc:  # raised by begin_immediate, before SQLAlchemy wraps
         if _is_busy(exc):
             raise _busy_error() from exc
+        refused = database_refusal(exc)
+        if refused is not None:
+            raise refused from exc
         raise
+
+
+#: what the database says when it cannot write at all (SQLite's messages, PostgreSQL's
+#: SQLSTATE codes), and what to tell the user
+_REFUSALS = (
+    (
+        ("readonly database", "read-only", "25006"),
+        "Database is read-only",
+        "the database cannot be written to ({reason}); nothing was changed.",
+        "Check the permissions of the database file and of its folder (SQLite writes its -wal "
+        "and -shm files beside it), or the server's read-only settings.",
+    ),
+    (
+        ("database or disk is full", "53100"),
+        "Disk full",
+        "the database's disk is full ({reason}); nothing was changed.",
+        "Free some space and try again.",
+    ),
+    (
+        ("disk i/o error", "unable to open database file"),
+        "Database cannot be written",
+        "the database file could not be written ({reason}); nothing was changed.",
+        "Check that the file and its folder are there and writable.",
+    ),
+)
+
+
+def database_refusal(exc: BaseException) -> StoreError | None:
+    """The store's error for a database that refuses every write (a read-only file or server,
+    a full disk, an I/O error), or None for anything else: the user is told why and what to
+    do, instead of getting a driver traceback."""
+    orig = getattr(exc, "orig", None) or exc
+    if not isinstance(orig, Exception):
+        return None
+    reason = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    code = str(getattr(orig, "sqlstate", "") or "")
+    text = reason.lower()
+    for needles, title, message, hint in _REFUSALS:
+        if any(n in text or n == code for n in needles):
+            return StoreError(message.format(reason=reason), hint=hint, title=title)
+    return None
 
 
 def _busy_error() -> StoreError:

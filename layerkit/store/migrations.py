@@ -457,7 +457,9 @@ def migrate(engine: sa.Engine, *, url_for_messages: str, target: int = LATEST_VE
     applied: list[int] = []
     with _migration_lock(engine):
         with writer.begin() as conn:
-            if not sa.inspect(conn).has_table("layerkit_migrations"):
+            inspector = sa.inspect(conn)
+            if not inspector.has_table("layerkit_migrations"):
+                _refuse_foreign_tables(inspector.get_table_names(), url_for_messages)
                 _migrations_table.create(conn)
             version = current_version(conn)
         if version > LATEST_VERSION:
@@ -484,6 +486,21 @@ def migrate(engine: sa.Engine, *, url_for_messages: str, target: int = LATEST_VE
                 )
             applied.append(step.version)
     return applied
+
+
+def _refuse_foreign_tables(tables: list[str], url_for_messages: str) -> None:
+    """A database without layerkit's migrations table is new only if it holds no tables at
+    all: one with other tables belongs to another program, and layerkit's eighteen tables are
+    not added to it (any command opening it used to)."""
+    foreign = sorted(t for t in tables if not t.startswith("sqlite_"))
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
+        raise StoreError(
+            f"{url_for_messages} is not a layerkit database: it holds other tables ({shown}). "
+            "Nothing was changed.",
+            hint="Give layerkit a database of its own: a new file, or a new server database.",
+            title="Not a layerkit database",
+        )
 
 
 @contextmanager
