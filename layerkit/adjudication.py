@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from layerkit.errors import ConflictError, UsageError
-from layerkit.model import Annotation
+from layerkit.model import ADJUDICATED_ORIGIN, Annotation
 from layerkit.store import Batch, Store
 from layerkit.store.copies import is_copy
 from layerkit.store.store import domain_annotation
 
-ORIGIN = "adjudicated"
+ORIGIN = ADJUDICATED_ORIGIN
 
 # What an annotator put at a unit: (label, value, attrs as JSON) of each annotation there.
 Content = tuple[tuple[str | None, str | None, str], ...]

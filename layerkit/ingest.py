@@ -16,8 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from layerkit.conllu_format import FEATURE
 from layerkit.drafts import DocumentDraft, ImportOptions, ParagraphDraft
 from layerkit.errors import InputError, LayerkitError, UsageError
+from layerkit.model import ADJUDICATED_ORIGIN as ADJUDICATED
+from layerkit.model import MODEL_ORIGIN_PREFIX
 from layerkit.nlp.segment import LONG_PARAGRAPH, segment_many
 from layerkit.plugin.manager import blamed_on
 from layerkit.project import Project
@@ -211,7 +214,8 @@ def prepare_document(
         else:
             assert auto is not None
             tokens = [list(t) for t in auto.tokens]
-        flags = list(par.flags)
+        _check_segmentation(text, sentences, tokens, path, par.line)
+        flags = _checked_flags(par.flags, text, path, par.line)
         known = {f.get("code") for f in flags}
         flags.extend(f.to_json() for f in find_flags(text) if f.code not in known)
         paragraphs.append(
@@ -221,7 +225,7 @@ def prepare_document(
                 tokens=tokens,
                 flags=flags,
                 meta=dict(par.meta),
-                annotations=_checked_annotations(project, par, text, path),
+                annotations=_checked_annotations(project, par, text, path, tokens),
                 status=_checked_status(project, par, path),
                 assignments=_checked_assignments(project, par, path),
             )
@@ -265,7 +269,7 @@ def _checked_spans(
     out = []
     previous_end = 0
     for span in spans:
-        if len(span) != 2 or not all(isinstance(x, int) for x in span):
+        if len(span) != 2 or not all(isinstance(x, int) and not isinstance(x, bool) for x in span):
             raise InputError(
                 f"{what} must be [start, end] pairs, got {span!r}.", path=path, line=line
             )
@@ -282,8 +286,127 @@ def _checked_spans(
     return out
 
 
+#: characters no token may hold: CoNLL-U (and every line-based format) ends a column at a tab
+#: and a word at a line break
+_LINE_BREAKS = frozenset("\t\n\r\v\f\x1c\x1d\x1e\x1f\x85\u2028\u2029")
+
+
+def _checked_flags(
+    flags: Sequence[Any], text: str, path: Path, line: int | None
+) -> list[dict[str, Any]]:
+    """An importer's quality flags, as ``find_flags`` makes them: a ``code``, a ``message``
+    and ``spans`` inside the text (a span past its end was stored, and shown nowhere)."""
+    out = []
+    for flag in flags:
+        if not isinstance(flag, dict) or not isinstance(flag.get("code"), str):
+            raise InputError(
+                f"a flag must be an object with a 'code', not {flag!r}.", path=path, line=line
+            )
+        spans = flag.get("spans", [])
+        if not isinstance(spans, list) or not all(
+            isinstance(span, list | tuple)
+            and len(span) == 2
+            and all(isinstance(x, int) and not isinstance(x, bool) for x in span)
+            and 0 <= span[0] < span[1] <= len(text)
+            for span in spans
+        ):
+            raise InputError(
+                f"flag {flag['code']!r} has spans {spans!r}: they must be [start, end] pairs "
+                f"inside the text (length {len(text)}).",
+                path=path,
+                line=line,
+                hint="Fix the flag's spans or leave the flag out; nothing was imported.",
+            )
+        out.append(dict(flag))
+    return out
+
+
+def _check_segmentation(
+    text: str, sentences: list[list[int]], tokens: list[list[int]], path: Path, line: int | None
+) -> None:
+    """Tokens and sentences an exporter can write: each token a word (no tab or line break in
+    it, no space at its ends) inside one sentence; a text with words has tokens. A sentence
+    boundary through a word, or a token outside every sentence, lost words in the CoNLL-U
+    export; a paragraph without tokens, the whole paragraph."""
+    if not tokens and any(not c.isspace() for c in text):
+        raise InputError(
+            "a paragraph with text has no tokens.",
+            path=path,
+            line=line,
+            hint="Give its tokens, or leave 'tokens' and 'sentences' out to have them made.",
+        )
+    sentence = 0
+    for start, end in tokens:
+        form = text[start:end]
+        if form != form.strip() or not _LINE_BREAKS.isdisjoint(form):
+            raise InputError(
+                f"token [{start}, {end}) {form!r} starts or ends with a space, or holds a tab "
+                "or a line break.",
+                path=path,
+                line=line,
+                hint="A token is a word: fix its offsets; nothing was imported.",
+            )
+        while sentence < len(sentences) and sentences[sentence][1] <= start:
+            sentence += 1
+        if sentence == len(sentences) or not (
+            sentences[sentence][0] <= start and end <= sentences[sentence][1]
+        ):
+            raise InputError(
+                f"token [{start}, {end}) {form!r} is not inside one sentence (a sentence "
+                "boundary cuts it, or no sentence covers it).",
+                path=path,
+                line=line,
+                hint="Every token lies within one sentence; fix the sentence offsets, or leave "
+                "'sentences' out to have them made. Nothing was imported.",
+            )
+
+
+def _check_origin(row: dict[str, Any]) -> str | None:
+    """``origin`` and ``confidence`` as docs/formats.md gives them: who made an annotation
+    decides how it is shown, exported and trained on (a model's suggestion is not gold)."""
+    origin = row.get("origin")
+    if not isinstance(origin, str) or not (
+        origin in ("human", ADJUDICATED) or origin.startswith(MODEL_ORIGIN_PREFIX)
+    ):
+        return (
+            f"origin {origin!r} is not 'human', '{ADJUDICATED}' or "
+            f"'{MODEL_ORIGIN_PREFIX}<name>@<version>'"
+        )
+    confidence = row.get("confidence")
+    if confidence is not None and (
+        isinstance(confidence, bool)
+        or not isinstance(confidence, int | float)
+        or not 0 <= confidence <= 1
+    ):
+        return f"confidence {confidence!r} is not a number from 0 to 1"
+    return None
+
+
+def _check_token_analysis(row: dict[str, Any], tokens: set[tuple[int, int]]) -> str | None:
+    """What is wrong with a token annotation (a lexical analysis) beyond its schema: it must
+    be on a token, and its lemma and FEATS must be writable as CoNLL-U columns."""
+    if (row.get("start"), row.get("end")) not in tokens:
+        return f"[{row.get('start')}, {row.get('end')}) is not one of the paragraph's tokens"
+    attrs = row.get("attrs") or {}
+    for name in ("lemma", "word"):
+        value = attrs.get(name)
+        if isinstance(value, str) and not _LINE_BREAKS.isdisjoint(value):
+            return f"its {name} {value!r} holds a tab or a line break"
+    feats = attrs.get("feats")
+    if (
+        isinstance(feats, str)
+        and feats != "_"
+        and not all(FEATURE.fullmatch(f) for f in feats.split("|"))
+    ):
+        return (
+            f"FEATS {feats!r} is not '_' or Name=Value pairs separated by '|' "
+            "(Case=Nom|Number=Sing)"
+        )
+    return None
+
+
 def _checked_annotations(
-    project: Project, par: ParagraphDraft, text: str, path: Path
+    project: Project, par: ParagraphDraft, text: str, path: Path, tokens: list[list[int]]
 ) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     local_ids: dict[int, dict[str, Any]] = {}
@@ -298,8 +421,13 @@ def _checked_annotations(
                 )
             local_ids[ann.local_id] = row
         rows.append(row)
+    token_spans = {(start, end) for start, end in tokens}
     for number, row in enumerate(rows, start=1):
         problem = project.schemas.check_annotation(row, text_length=len(text), local_ids=local_ids)
+        if problem is None:
+            problem = _check_origin(row)
+        if problem is None and row.get("kind") == "token":
+            problem = _check_token_analysis(row, token_spans)
         if problem:
             local = row.get("local_id")
             which = f"annotation {local}" if local is not None else f"annotation #{number}"

@@ -19,6 +19,8 @@ from operator import itemgetter
 from typing import Any, NamedTuple
 
 MODEL_ORIGIN_PREFIX = "model:"
+#: the origin of gold merged from two annotators' copies (``layerkit adjudicate``)
+ADJUDICATED_ORIGIN = "adjudicated"
 """Origins of annotations a model suggested: ``model:<name>@<version>``."""
 
 

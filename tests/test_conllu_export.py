@@ -73,3 +73,36 @@ def test_failed_export_leaves_no_file(project: Project, tmp_path: Path) -> None:
             project.export("conllu", store, target)
     assert not target.exists()
     assert list(tmp_path.glob("**/.x.conllu.*")) == []
+
+
+def test_an_analysis_conllu_cannot_hold_stops_the_export_and_writes_nothing(
+    project: Project, tmp_path: Path
+) -> None:
+    """A lemma with a line break (stored before the importers refused such values, or by a
+    plugin through the store) made a file that no CoNLL-U reader parses: now the export says
+    which paragraph and word, and writes nothing."""
+    from layerkit.plugin import ExportError
+
+    src = tmp_path / "t.txt"
+    src.write_text("Кот спит.\n", encoding="utf-8")
+    out = tmp_path / "t.conllu"
+    with project.open_store(create=True) as store:
+        import_paths(project, store, [src])
+        paragraph = next(store.iter_paragraphs())
+        assert paragraph.id is not None
+        start, end = paragraph.tokens[0]
+        store.create_annotation(
+            paragraph_id=paragraph.id,
+            layer="lexical",
+            kind="token",
+            field="morph",
+            annotator="anna",
+            label="NOUN",
+            start=start,
+            end=end,
+            attrs={"lemma": "к\nот", "feats": "_"},
+        )
+        with pytest.raises(ExportError) as info:
+            project.export("conllu", store, out)
+    assert "LEMMA 'к\\nот'" in info.value.message and "paragraph 1" in info.value.message
+    assert not out.exists()

@@ -262,3 +262,95 @@ def test_offsets_survive_the_round_trip(tmp_path_factory, body: str, cuts: list[
         assert par["text"][a["start"] : a["end"]] == text[a["start"] : a["end"]]
     for s, e in par["tokens"]:
         assert 0 <= s < e <= len(text)
+
+
+def _morph(start: int, end: int, **attrs: str) -> dict:
+    return {
+        "layer": "lexical",
+        "kind": "token",
+        "field": "morph",
+        "label": "NOUN",
+        "start": start,
+        "end": end,
+        "attrs": {"lemma": "кот", **attrs},
+    }
+
+
+@pytest.mark.parametrize(
+    ("record", "problem"),
+    [
+        # a sentence boundary through a word: "спит" was lost from the CoNLL-U export
+        (
+            {"text": "Кот спит. Пёс лает.", "sentences": [[0, 6], [6, 19]]},
+            "not inside one sentence",
+        ),
+        # sentences that leave words out: "Пёс лает." vanished from the export
+        ({"text": "Кот спит. Пёс лает.", "sentences": [[0, 9]]}, "not inside one sentence"),
+        ({"text": "Кот спит.", "sentences": [], "tokens": []}, "has no tokens"),
+        # a token holding a tab or a line break, or a space at its end
+        (
+            {"text": "Кот\tспит\nтут.", "sentences": [[0, 13]], "tokens": [[0, 8], [9, 12]]},
+            "holds a tab or a line break",
+        ),
+        (
+            {"text": "Кот спит.", "sentences": [[0, 9]], "tokens": [[0, 4], [4, 8], [8, 9]]},
+            "starts or ends with a space",
+        ),
+        # offsets written as JSON booleans
+        ({"text": "Кот спит.", "tokens": [[False, True]], "sentences": [[0, 9]]}, "pairs"),
+        # analyses a CoNLL-U export cannot write
+        ({"text": "Кот спит.", "annotations": [_morph(0, 3, lemma="к\nот")]}, "line break"),
+        ({"text": "Кот спит.", "annotations": [_morph(0, 3, lemma="к\tот")]}, "a tab"),
+        ({"text": "Кот спит.", "annotations": [_morph(0, 3, feats="Case")]}, "FEATS 'Case'"),
+        # an analysis on no token: stored, but never exported
+        ({"text": "Кот спит.", "annotations": [_morph(1, 3)]}, "not one of the paragraph's"),
+        # who made it, and how sure: as docs/formats.md gives them
+        ({"text": "Кот спит.", "annotations": [{**_morph(0, 3), "origin": "robot"}]}, "origin"),
+        (
+            {"text": "Кот спит.", "annotations": [{**_morph(0, 3), "confidence": 7}]},
+            "confidence 7",
+        ),
+        (
+            {"text": "Кот спит.", "annotations": [{**_morph(0, 3), "start": False}]},
+            "integer 'start'",
+        ),
+        (
+            {"text": "Кот.", "flags": [{"code": "ocr", "message": "?", "spans": [[0, 99]]}]},
+            "inside the text",
+        ),
+        ({"text": "Кот спит.", "index": -5}, "'index'"),
+        ({"text": "Кот спит.", "index": "zero"}, "'index'"),
+    ],
+)
+def test_segmentations_and_analyses_an_export_cannot_write_are_refused(
+    project: Project, store: Store, tmp_path: Path, record: dict, problem: str
+) -> None:
+    """What the JSONL importer accepted and the CoNLL-U export then wrote broken, or lost."""
+    path = _jsonl(tmp_path / "bad.jsonl", {"text": "Первый абзац."}, record)
+    with pytest.raises(InputError) as info:
+        import_paths(project, store, [path])
+    assert problem in info.value.message, info.value.message
+    assert "line 2" in info.value.message
+    assert store.summary().paragraphs == 0
+
+
+def test_good_analyses_and_segmentations_still_import(
+    project: Project, store: Store, tmp_path: Path
+) -> None:
+    path = _jsonl(
+        tmp_path / "good.jsonl",
+        {
+            "text": "Кот спит. Пёс лает.",
+            "sentences": [[0, 9], [10, 19]],
+            "tokens": [[0, 3], [4, 8], [8, 9], [10, 13], [14, 18], [18, 19]],
+            "annotations": [
+                _morph(0, 3, feats="Animacy=Anim|Case=Nom"),
+                {**_morph(10, 13), "origin": "model:tagger@1", "confidence": 0.5},
+                {**_morph(4, 8), "origin": "adjudicated"},
+            ],
+            "flags": [{"code": "ocr", "message": "?", "spans": [[0, 3]]}],
+            "index": 0,
+        },
+    )
+    import_paths(project, store, [path])
+    assert store.summary().paragraphs == 1

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from layerkit.errors import SchemaError
 from layerkit.schema.loading import expand, load_schemas
@@ -122,13 +122,18 @@ def _check_offsets(field: SchemaField, ann: dict[str, Any], text_length: int) ->
         field.kind == "label" and field.scope == "sentence"
     )
     if needs_offsets:
-        if not isinstance(start, int) or not isinstance(end, int):
+        if not _is_int(start) or not _is_int(end):
             return f"{field.name} annotations need integer 'start' and 'end'"
         if not 0 <= start < end <= text_length:
             return f"offsets [{start}, {end}) are outside the text (length {text_length})"
     elif start is not None or end is not None:
         return f"{field.name} annotations have no offsets"
     return None
+
+
+def _is_int(value: Any) -> TypeGuard[int]:
+    """An integer, not a JSON true or false (Python's bool is an int: ``false`` was offset 0)."""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _check_relation(
@@ -154,7 +159,7 @@ def _check_attrs(lookup: _FieldLookup, attrs: dict[str, Any]) -> str | None:
             return f"{field.name} has no attribute {name!r}"
         if spec.type == "bool" and not isinstance(value, bool):
             return f"attribute {name!r} must be true or false"
-        if spec.type == "int" and not isinstance(value, int):
+        if spec.type == "int" and not _is_int(value):
             return f"attribute {name!r} must be an integer"
         if spec.type in ("str", "choice") and not isinstance(value, str):
             return f"attribute {name!r} must be a string"

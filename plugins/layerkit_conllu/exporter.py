@@ -15,8 +15,9 @@ from typing import Any
 from conllu.models import Token, TokenList
 
 from layerkit.atomic import atomic_output
+from layerkit.conllu_format import FEATURE
 from layerkit.plugin.reader import StoreReader, store_of
-from layerkit.plugin.types import ExportContext, ExportReport
+from layerkit.plugin.types import ExportContext, ExportError, ExportReport
 from layerkit.store import Annotation, Paragraph
 
 
@@ -38,6 +39,14 @@ class ConlluExporter:
                     assert paragraph.id is not None
                     lexical = store.annotations(paragraph.id, "lexical")
                     for i, sentence in enumerate(_sentences(paragraph, lexical)):
+                        problem = _unwritable(sentence)
+                        if problem:
+                            raise ExportError(
+                                f"{document.name}, paragraph {paragraph.position + 1} "
+                                f"(id {paragraph.id}): {problem}; CoNLL-U cannot hold it.",
+                                hint="Fix the analysis in `layerkit annotate` (the importers "
+                                "refuse such values now); nothing was written.",
+                            )
                         if first:
                             sentence.metadata["newdoc id"] = _safe(document.name)
                             first = False
@@ -58,6 +67,23 @@ class ConlluExporter:
                 "(written as '_'); run `layerkit preannotate` to fill them."
             )
         return ExportReport(path=out, counts=counts, notes=notes)
+
+
+_BREAKS = re.compile(r"[\t\n\r\v\f\x1c-\x1f\x85\u2028\u2029]")
+
+
+def _unwritable(sentence: TokenList) -> str | None:
+    """What in a sentence a CoNLL-U line cannot hold (a tab or line break in a column ends
+    the column or the word, and the file no longer parses), or None."""
+    for token in sentence:
+        for column in ("form", "lemma", "feats", "xpos", "deprel", "deps", "misc"):
+            value = token[column]
+            if isinstance(value, str) and _BREAKS.search(value):
+                return f"word {token['id']}'s {column.upper()} {value!r} holds a tab or line break"
+        feats = token["feats"]
+        if isinstance(feats, str) and not all(FEATURE.fullmatch(f) for f in feats.split("|")):
+            return f"word {token['id']}'s FEATS {feats!r} is not Name=Value pairs"
+    return None
 
 
 def _safe(value: str) -> str:

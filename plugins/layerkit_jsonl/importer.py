@@ -197,6 +197,13 @@ def _paragraph(record: dict[str, Any], path: Path, line_no: int) -> ParagraphDra
                 path=path,
                 line=line_no,
             )
+    index = record.get("index")
+    if index is not None and (isinstance(index, bool) or not isinstance(index, int) or index < 0):
+        raise InputError(
+            f"'index' must be the paragraph's place in its document (0, 1, ...), not {index!r}.",
+            path=path,
+            line=line_no,
+        )
     status = {}
     for layer, value in (record.get("status") or {}).items():
         if not isinstance(value, dict) or not isinstance(value.get("state"), str):
