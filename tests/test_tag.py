@@ -494,3 +494,31 @@ def test_conllu_with_nothing_to_cut_is_tagged_here(rules, tmp_path: Path, conten
         report = tag_conllu(src, out, rules, processes=processes, part_bytes=1)
         outputs.append((out.read_bytes(), report.sentences, report.tokens))
     assert outputs[0] == outputs[1]
+
+
+def test_a_text_that_does_not_spell_its_forms_is_refused_as_import_refuses_it(
+    rules, tmp_path: Path
+) -> None:
+    """`layerkit tag` kept a `# text` that was not its words' (a file `layerkit import`
+    refuses), and the tagged file carried it on; a multiword token's own form is what the
+    text spells, and spacing may differ."""
+    good = (
+        "# sent_id = 1\n# text = Мама  мыла раму.\n"
+        "1\tМама\t_\t_\t_\t_\t0\troot\t_\t_\n2\tмыла\t_\t_\t_\t_\t1\tdep\t_\t_\n"
+        "3\tраму\t_\t_\t_\t_\t1\tdep\t_\tSpaceAfter=No\n4\t.\t_\t_\t_\t_\t1\tpunct\t_\t_\n\n"
+        "# sent_id = 2\n# text = Ато.\n1-2\tАто\t_\t_\t_\t_\t_\t_\t_\tSpaceAfter=No\n"
+        "1\tА\t_\t_\t_\t_\t0\troot\t_\t_\n2\tто\t_\t_\t_\t_\t1\tdep\t_\t_\n"
+        "3\t.\t_\t_\t_\t_\t1\tpunct\t_\t_\n\n"
+    )
+    src = tmp_path / "good.conllu"
+    src.write_text(good, encoding="utf-8")
+    tag_conllu(src, tmp_path / "good.out.conllu", rules)
+    assert (tmp_path / "good.out.conllu").exists()
+    bad = tmp_path / "mismatch.conllu"
+    bad.write_text(good.replace("# text = Ато.", "# text = Совсем другое."), encoding="utf-8")
+    out = tmp_path / "out.conllu"
+    with pytest.raises(InputError) as info:
+        tag_conllu(bad, out, rules)
+    assert "'# text' does not match the tokens" in info.value.message
+    assert "line 9" in info.value.message  # the second sentence's `# text`
+    assert not out.exists()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,12 +22,14 @@ from layerkit.atomic import atomic_output
 from layerkit.conllu_format import (
     check_columns,
     checked_block,
+    comment_key,
     is_comment,
     read_lines,
     resolve_encoding,
     sentence_parts,
 )
 from layerkit.drafts import ImportOptions
+from layerkit.errors import InputError
 from layerkit.gc_pause import paused_gc
 from layerkit.nlp.neural.processes import ForkedJob, fork_is_safe
 from layerkit.nlp.segment import Segmentation, Span, segment_many, sentence_tokens
@@ -87,6 +90,44 @@ class _Block:
         self.streamed = False  # part of it is written already
         self.left: list[str] = []  # the forms of the last words written, as context
         self.written_words = 0
+        #: ``# text`` and the line it is on, and the surface forms (multiword tokens' own
+        #: forms, not their words'), whitespace left out: the text must spell the forms
+        self.text: tuple[int, str] | None = None
+        self.surface: list[str] = []
+        self.covered = 0  # the last word ID inside a multiword token read so far
+
+    def read(self, number: int, line: Line) -> None:
+        """Note what checking ``# text`` against the forms needs of a line of the block."""
+        if isinstance(line, str):
+            if comment_key(line) == "text" and "=" in line:
+                self.text = (number, line.split("=", 1)[1].strip())
+            return
+        ident, form = line[0], line[1]
+        if "-" in ident:
+            self.covered = int(ident.split("-", 1)[1])
+            self.surface.append("".join(form.split()))
+        elif "." not in ident and int(ident) > self.covered:
+            self.surface.append("".join(form.split()))
+
+    def check_text(self, src: Path) -> None:
+        """Refuse a sentence whose ``# text`` does not spell its forms (``layerkit import``
+        refuses it too): the tagged file would keep a text that is not its words'."""
+        if self.text is None:
+            return
+        number, text = self.text
+        spelled = "".join(self.surface)
+        if "".join(unicodedata.normalize("NFC", text).split()) != unicodedata.normalize(
+            "NFC", spelled
+        ):
+            raise InputError(
+                f"'# text' does not match the tokens: the text is {text[:60]!r}, the forms "
+                f"spell {spelled[:60]!r}.",
+                path=src,
+                line=number,
+                hint="The forms of a sentence, in order, must spell its '# text' (only the "
+                "spacing may differ). Fix the FORM column or the '# text' comment; nothing was "
+                "written.",
+            )
 
 
 def tag_conllu(
@@ -186,6 +227,7 @@ def _tag_lines(
             return
         if block.only_comments:
             checked_block([block.first], src)  # comments with nothing after them: an error
+        block.check_text(src)
         if not block.streamed:
             pending.append((block.lines, block.words))
             pending_words += len(block.words)
@@ -209,10 +251,13 @@ def _tag_lines(
             block.first = (number, line)
         if is_comment(line):
             block.lines.append(line)
+            block.read(number, line)
             continue
         block.only_comments = False
         cols = line.split("\t")
-        if check_columns(cols, number, src) == "word":
+        kind = check_columns(cols, number, src)
+        block.read(number, cols)
+        if kind == "word":
             block.word_lines.append(len(block.lines))
             block.lines.append(cols)
             block.words.append(cols)
