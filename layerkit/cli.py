@@ -145,9 +145,11 @@ def import_(
             f"{f.path}: {f.documents_added} document(s), {f.paragraphs} paragraph(s), "
             f"{f.annotations} annotation(s)"
         )
-        stored = f.documents_skipped - f.documents_importing_elsewhere
+        stored = f.documents_skipped - f.documents_importing_elsewhere - f.documents_repeated
         if stored:
             line += f", {stored} already in the store (skipped)"
+        if f.documents_repeated:
+            line += f", {f.documents_repeated} already in this import (skipped)"
         if f.documents_importing_elsewhere:
             line += (
                 f", {f.documents_importing_elsewhere} being imported by another run right now "

@@ -39,8 +39,10 @@ class FileReport:
     importer: str
     documents_added: int = 0
     documents_skipped: int = 0
-    # Of those skipped: the same content was being written by another import still running.
+    # Of those skipped: the same content was being written by another import still running,
+    # or by this one already (a file given twice, two files alike).
     documents_importing_elsewhere: int = 0
+    documents_repeated: int = 0
     paragraphs: int = 0
     annotations: int = 0
     duplicates: int = 0
@@ -153,6 +155,8 @@ def import_paths(
                         file_report.documents_skipped += 1
                         if added.skipped == "importing":
                             file_report.documents_importing_elsewhere += 1
+                        elif added.skipped == "repeated":
+                            file_report.documents_repeated += 1
                         continue
                     file_report.documents_added += 1
                     file_report.paragraphs += len(document.paragraphs)

@@ -354,3 +354,19 @@ def test_good_analyses_and_segmentations_still_import(
     )
     import_paths(project, store, [path])
     assert store.summary().paragraphs == 1
+
+
+def test_the_same_content_twice_in_one_import_is_not_another_runs(
+    project: Project, store: Store, tmp_path: Path
+) -> None:
+    """Two files alike in one import: the second is skipped as already in this import, not
+    reported as "being imported by another run right now" (there was none)."""
+    for name in ("a.txt", "b.txt"):
+        (tmp_path / name).write_text("Кошка спит.\n", encoding="utf-8")
+    report = import_paths(project, store, [tmp_path / "a.txt", tmp_path / "b.txt"])
+    first, second = report.files
+    assert first.documents_added == 1
+    assert second.documents_skipped == second.documents_repeated == 1
+    assert second.documents_importing_elsewhere == 0
+    again = import_paths(project, store, [tmp_path / "a.txt"])
+    assert again.files[0].documents_skipped == 1 and again.files[0].documents_repeated == 0

@@ -86,8 +86,9 @@ class AddedDocument:
     """What :meth:`ImportSession.add_document` did with one document."""
 
     document_id: int | None
-    # Why it was skipped: "stored" (the same content is in the store) or "importing" (another
-    # import that has not finished yet is writing the same content right now).
+    # Why it was skipped: "stored" (the same content is in the store), "repeated" (this import
+    # wrote the same content already: a file given twice, two files alike) or "importing"
+    # (another import that has not finished yet is writing the same content right now).
     skipped: str | None = None
 
 
@@ -159,7 +160,9 @@ class ImportSession:
                 sa.select(documents_t.c.pending_import_id).where(documents_t.c.sha256 == sha)
             ).scalar()
             self._commit_step()
-            return AddedDocument(None, "importing" if pending is not None else "stored")
+            if pending is None:
+                return AddedDocument(None, "stored")
+            return AddedDocument(None, "repeated" if pending == self.import_id else "importing")
         for position, par in enumerate(doc.paragraphs):
             self._writer()._add_paragraph(int(doc_id), position, par)
         self.result.documents_added += 1
