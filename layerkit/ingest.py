@@ -386,6 +386,19 @@ def _check_origin(row: dict[str, Any]) -> str | None:
     return None
 
 
+def _check_copy(row: dict[str, Any], par: ParagraphDraft) -> str | None:
+    """An annotation of a private copy (``layer@annotator``) needs that annotator assigned to
+    the layer in the same paragraph: a copy nobody is assigned was stored, and shown, counted
+    and compared nowhere."""
+    layer, owner = split_key(str(row.get("layer")))
+    if owner is None or owner in (par.assignments.get(layer) or []):
+        return None
+    return (
+        f"it is in {owner}'s private copy of {layer!r}, but the paragraph does not assign "
+        f'{owner} to {layer!r} (add "assignments": {{"{layer}": ["{owner}", ...]}})'
+    )
+
+
 def _check_token_analysis(row: dict[str, Any], tokens: set[tuple[int, int]]) -> str | None:
     """What is wrong with a token annotation (a lexical analysis) beyond its schema: it must
     be on a token, and its lemma and FEATS must be writable as CoNLL-U columns."""
@@ -430,6 +443,8 @@ def _checked_annotations(
         problem = project.schemas.check_annotation(row, text_length=len(text), local_ids=local_ids)
         if problem is None:
             problem = _check_origin(row)
+        if problem is None:
+            problem = _check_copy(row, par)
         if problem is None and row.get("kind") == "token":
             problem = _check_token_analysis(row, token_spans)
         if problem:

@@ -318,6 +318,23 @@ def _morph(start: int, end: int, **attrs: str) -> dict:
             {"text": "Кот.", "flags": [{"code": "ocr", "message": "?", "spans": [[0, 99]]}]},
             "inside the text",
         ),
+        # a private copy nobody is assigned: stored, and shown or counted nowhere
+        (
+            {
+                "text": "Кот спит.",
+                "annotations": [
+                    {
+                        "layer": "semantic@anna",
+                        "kind": "span",
+                        "field": "frame",
+                        "label": "AGENT",
+                        "start": 0,
+                        "end": 3,
+                    }
+                ],
+            },
+            "does not assign anna",
+        ),
         ({"text": "Кот спит.", "index": -5}, "'index'"),
         ({"text": "Кот спит.", "index": "zero"}, "'index'"),
     ],
