@@ -646,7 +646,7 @@ def loop_report(state: State, layers: tuple[str, ...], as_json: bool) -> None:
 @click.option("--layer", "layers", multiple=True, help="Only this layer (repeatable).")
 @click.option(
     "--majority",
-    type=int,
+    type=click.IntRange(min=1),
     help="Merge a unit when at least this many annotators agree on it (default: all).",
 )
 @click.option("--by", "by", metavar="NAME", help="The adjudicator. Default: you.")
@@ -818,7 +818,10 @@ def _versions_from_files(state: State, files: Sequence[Path]) -> dict[str, list[
     from layerkit.drafts import ImportOptions
 
     if len(files) < 2:
-        raise UsageError("agreement needs two or more files, one per annotator.")
+        raise UsageError(
+            "agreement needs two or more files, one per annotator.",
+            hint="layerkit agreement anna.jsonl boris.jsonl (or --db with assigned copies).",
+        )
     names = [f.stem for f in files]
     if len(set(names)) != len(names):
         names = [str(f) for f in files]

@@ -63,6 +63,8 @@ class Block:
 
 def resolve_encoding(path: Path, requested: str | None) -> str:
     """The codec name to decode with; only ASCII-compatible codecs work with line splitting."""
+    if requested is None:
+        _refuse_utf16(path)
     name = requested or "utf-8"
     try:
         info = codecs.lookup(name)
@@ -81,6 +83,23 @@ def resolve_encoding(path: Path, requested: str | None) -> str:
             hint="Convert the file to UTF-8 first (CoNLL-U is UTF-8 by definition).",
         )
     return info.name
+
+
+def _refuse_utf16(path: Path) -> None:
+    """A UTF-16 file (its byte order mark first) is named as such: CoNLL-U is UTF-8 by
+    definition, and "not valid utf-8 at byte 1" did not say what the file was."""
+    try:
+        with path.open("rb") as handle:
+            start = handle.read(2)
+    except OSError:
+        return  # reading it says why it cannot be read
+    if start in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        raise InputError(
+            "the file is UTF-16 (it starts with a UTF-16 byte order mark); CoNLL-U files are "
+            "UTF-8.",
+            path=path,
+            hint=f"Convert it: iconv -f UTF-16 -t UTF-8 {path.name} > {path.stem}.utf8.conllu",
+        )
 
 
 def read_lines(

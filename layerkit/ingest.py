@@ -253,7 +253,12 @@ def _where(line: int | None) -> str:
 def _checked_text(par: ParagraphDraft, path: Path) -> str:
     text = par.text
     if not isinstance(text, str) or not text.strip():
-        raise InputError("a paragraph has no text.", path=path, line=par.line)
+        raise InputError(
+            "a paragraph has no text.",
+            path=path,
+            line=par.line,
+            hint="Give each paragraph a non-empty 'text', or leave the empty one out.",
+        )
     nfc = unicodedata.normalize("NFC", text)
     if nfc != text:
         if par.annotations or par.tokens is not None:
@@ -284,6 +289,8 @@ def _checked_spans(
                 f"(length {len(text)}).",
                 path=path,
                 line=line,
+                hint=f"The {what} are [start, end) code-point offsets into the text, in text "
+                "order, not overlapping; nothing was imported.",
             )
         previous_end = end
         out.append([start, end])

@@ -387,3 +387,19 @@ def test_the_same_content_twice_in_one_import_is_not_another_runs(
     assert second.documents_importing_elsewhere == 0
     again = import_paths(project, store, [tmp_path / "a.txt"])
     assert again.files[0].documents_skipped == 1 and again.files[0].documents_repeated == 0
+
+
+def test_utf16_files_are_read_or_named(project: Project, store: Store, tmp_path: Path) -> None:
+    """What Windows tools save as "Unicode": JSON Lines in UTF-16 (with its byte order mark)
+    are read; a UTF-16 CoNLL-U file is named as UTF-16, with the command that converts it
+    (it was "not valid utf-8 at byte 1")."""
+    jsonl = tmp_path / "u16.jsonl"
+    jsonl.write_bytes('{"text": "Кот спит."}\n'.encode("utf-16"))
+    import_paths(project, store, [jsonl])
+    assert [p.text for p in store.iter_paragraphs()] == ["Кот спит."]
+    conllu = tmp_path / "u16.conllu"
+    conllu.write_bytes("# text = Кот.\n1\tКот\t_\t_\t_\t_\t0\troot\t_\t_\n\n".encode("utf-16"))
+    with pytest.raises(InputError) as info:
+        import_paths(project, store, [conllu])
+    assert "UTF-16" in info.value.message and "iconv -f UTF-16" in info.value.hint
+    assert store.summary().paragraphs == 1

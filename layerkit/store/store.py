@@ -179,7 +179,10 @@ class Store:
                     title="Database not found",
                 )
             if path.exists() and path.is_dir():
-                raise StoreError(f"{path} is a directory, not a database file.")
+                raise StoreError(
+                    f"{path} is a directory, not a database file.",
+                    hint=f"Give --db a file inside it, e.g. --db {path / 'layerkit.db'}.",
+                )
             if not path.parent.exists():
                 raise StoreError(
                     f"the folder {path.parent} does not exist.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,7 +58,7 @@ class JsonlImporter:
     description = "layerkit JSON Lines: documents, paragraphs and all their annotations"
 
     def read(self, path: Path, options: ImportOptions) -> Iterator[DocumentDraft]:
-        encoding = options.encoding or "utf-8-sig"
+        encoding = options.encoding or _by_byte_order_mark(path)
         current: DocumentDraft | None = None
         current_key: object = None
         finished: set[object] = set()
@@ -175,6 +176,18 @@ def _document(record: dict[str, Any], path: Path, line_no: int) -> DocumentDraft
     )
 
 
+def _by_byte_order_mark(path: Path) -> str:
+    """UTF-8 (a BOM or none), or UTF-16 where the file starts with its byte order mark (what
+    Windows tools write for "Unicode"): JSON Lines are UTF-8, but such a file is read, not
+    refused."""
+    try:
+        with path.open("rb") as handle:
+            start = handle.read(2)
+    except OSError:
+        return "utf-8-sig"  # (opening it again says why it cannot be read)
+    return "utf-16" if start in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else "utf-8-sig"
+
+
 def _paragraph(record: dict[str, Any], path: Path, line_no: int) -> ParagraphDraft:
     unknown = set(record) - _PARAGRAPH_KEYS
     if unknown:
@@ -196,6 +209,7 @@ def _paragraph(record: dict[str, Any], path: Path, line_no: int) -> ParagraphDra
                 f"'{key}' must be a JSON {'object' if kind is dict else 'array'}.",
                 path=path,
                 line=line_no,
+                hint="docs/formats.md gives each key's shape; nothing was imported.",
             )
     index = record.get("index")
     if index is not None and (isinstance(index, bool) or not isinstance(index, int) or index < 0):
