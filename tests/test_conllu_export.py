@@ -106,3 +106,25 @@ def test_an_analysis_conllu_cannot_hold_stops_the_export_and_writes_nothing(
             project.export("conllu", store, out)
     assert "LEMMA 'к\\nот'" in info.value.message and "paragraph 1" in info.value.message
     assert not out.exists()
+
+
+def test_empty_nodes_and_paragraph_ids_survive_the_round_trip(
+    project: Project, tmp_path: Path
+) -> None:
+    """Enhanced dependencies' empty nodes (2.1) and `# newpar id = ...` were dropped on the
+    way out (the importer kept them): the file comes back byte for byte."""
+    source = tmp_path / "en.conllu"
+    source.write_text(
+        "# newdoc id = d1\n# newpar id = p-1\n# sent_id = s1\n# text = Я иду домой.\n"
+        "1\tЯ\tя\tPRON\t_\tCase=Nom\t2\tnsubj\t2:nsubj\t_\n"
+        "2\tиду\tидти\tVERB\t_\t_\t0\troot\t0:root\t_\n"
+        "2.1\tиду\tидти\tVERB\t_\t_\t_\t_\t0:root\t_\n"
+        "3\tдомой\tдомой\tADV\t_\t_\t2\tadvmod\t2.1:advmod\tSpaceAfter=No\n"
+        "4\t.\t.\tPUNCT\t_\t_\t2\tpunct\t2:punct\t_\n\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.conllu"
+    with project.open_store(create=True) as store:
+        import_paths(project, store, [source])
+        project.export("conllu", store, out)
+    assert out.read_text(encoding="utf-8") == source.read_text(encoding="utf-8")

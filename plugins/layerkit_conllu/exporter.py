@@ -9,6 +9,7 @@ treebank exports to the same annotation; tokens without an analysis get ``_``.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,7 @@ class ConlluExporter:
                 for paragraph in store.iter_paragraphs(document.id):
                     assert paragraph.id is not None
                     lexical = store.annotations(paragraph.id, "lexical")
-                    for i, sentence in enumerate(_sentences(paragraph, lexical)):
+                    for i, (sentence, empty_nodes) in enumerate(_sentences(paragraph, lexical)):
                         problem = _unwritable(sentence)
                         if problem:
                             raise ExportError(
@@ -51,8 +52,11 @@ class ConlluExporter:
                             sentence.metadata["newdoc id"] = _safe(document.name)
                             first = False
                         if i == 0:
-                            sentence.metadata["newpar"] = None
-                        handle.write(_serialize(sentence))
+                            # the id an imported treebank gave the paragraph, kept
+                            newpar = paragraph.meta.get("conllu_newpar")
+                            key = "newpar id" if newpar else "newpar"
+                            sentence.metadata[key] = _safe(str(newpar)) if newpar else None
+                        handle.write(_serialize(sentence, empty_nodes))
                         counts["sentences"] += 1
                         counts["tokens"] += sum(1 for t in sentence if isinstance(t["id"], int))
                         counts["analysed"] += sum(
@@ -90,9 +94,11 @@ def _safe(value: str) -> str:
     return " ".join(value.split())
 
 
-def _serialize(sentence: TokenList) -> str:
-    """Comments in CoNLL-U order (newdoc, newpar, sent_id, text, others), then the tokens."""
-    order = ["newdoc id", "newpar", "sent_id", "text"]
+def _serialize(sentence: TokenList, empty_nodes: Sequence[str] = ()) -> str:
+    """Comments in CoNLL-U order (newdoc, newpar, sent_id, text, others), then the tokens,
+    with the empty nodes (``3.1``: enhanced dependencies) an imported treebank had, each
+    after the word it follows, as it had them."""
+    order = ["newdoc id", "newpar", "newpar id", "sent_id", "text"]
     meta = sentence.metadata
     lines = []
     for key in [*order, *(k for k in meta if k not in order)]:
@@ -101,10 +107,32 @@ def _serialize(sentence: TokenList) -> str:
         value = meta[key]
         lines.append(f"# {key}" if value is None else f"# {key} = {value}")
     body = TokenList(list(sentence)).serialize()
+    if empty_nodes:
+        body = _with_empty_nodes(body, empty_nodes)
     return "\n".join(lines) + "\n" + body
 
 
-def _sentences(paragraph: Paragraph, lexical: list[Annotation]) -> list[TokenList]:
+def _with_empty_nodes(body: str, empty_nodes: Sequence[str]) -> str:
+    """``body`` (a sentence's token lines) with each empty node line after the word whose ID
+    comes before its dot (after the multiword token lines, as the UD validator wants; 0.x
+    before the first word)."""
+    after: dict[str, list[str]] = {}
+    for line in empty_nodes:
+        after.setdefault(line.split("\t", 1)[0].split(".", 1)[0], []).append(line)
+    lines = body.rstrip("\n").split("\n")
+    out = list(after.pop("0", []))
+    for line in lines:
+        out.append(line)
+        out.extend(after.pop(line.split("\t", 1)[0], []))
+    for rest in after.values():  # (an ID no word has: kept at the end rather than lost)
+        out.extend(rest)
+    return "\n".join(out) + "\n\n"
+
+
+def _sentences(
+    paragraph: Paragraph, lexical: list[Annotation]
+) -> list[tuple[TokenList, list[str]]]:
+    """Each stored sentence as a token list, with the empty node lines kept for it."""
     text = paragraph.text
     by_span: dict[tuple[int, int], list[Annotation]] = {}
     for ann in lexical:
@@ -141,7 +169,8 @@ def _sentences(paragraph: Paragraph, lexical: list[Annotation]) -> list[TokenLis
         sentence.metadata["text"] = re.sub(r"[\n\r\t\v\f\u2028\u2029]", " ", text[start:end])
         for key, value in (info.get("comments") or {}).items():
             sentence.metadata[key] = value
-        out.append(sentence)
+        empty = info.get("empty_nodes")
+        out.append((sentence, [str(n) for n in empty] if isinstance(empty, list) else []))
     return out
 
 
