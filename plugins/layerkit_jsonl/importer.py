@@ -59,6 +59,8 @@ class JsonlImporter:
 
     def read(self, path: Path, options: ImportOptions) -> Iterator[DocumentDraft]:
         encoding = options.encoding or _by_byte_order_mark(path)
+        # what the import reports the file was in (a BOM is no different encoding)
+        shown_encoding = "utf-8" if encoding in ("utf-8-sig", "utf-8") else encoding
         current: DocumentDraft | None = None
         current_key: object = None
         finished: set[object] = set()
@@ -87,7 +89,7 @@ class JsonlImporter:
                         if current is not None:
                             finished.add(current_key)
                             yield current
-                        current, current_key = _document(record, path, line_no), key
+                        current, current_key = _document(record, path, line_no, shown_encoding), key
                         seen_any = True
                         continue
                     if kind != "paragraph":
@@ -159,7 +161,9 @@ def _check_header(record: dict[str, Any], path: Path, line_no: int) -> None:
         )
 
 
-def _document(record: dict[str, Any], path: Path, line_no: int) -> DocumentDraft:
+def _document(
+    record: dict[str, Any], path: Path, line_no: int, encoding: str = "utf-8"
+) -> DocumentDraft:
     name = record.get("name") or record.get("key")
     if not isinstance(name, str) or not name:
         raise InputError("a document needs a 'name'.", path=path, line=line_no)
@@ -172,7 +176,7 @@ def _document(record: dict[str, Any], path: Path, line_no: int) -> DocumentDraft
         format=str(record.get("format") or "jsonl"),
         paragraphs=[],
         meta=meta,
-        encoding="utf-8",
+        encoding=encoding,
     )
 
 
