@@ -344,3 +344,24 @@ def test_two_processes_under_torchrun_compute_what_one_process_accumulating_comp
     assert _json(work / "ddp" / "run.json")["world_size"] == 2
     run(work, "single", config.replace(gradient_accumulation=2), cur)
     _assert_same_run(work / "single", work / "ddp")
+
+
+def test_a_run_moved_then_resumed_names_its_base_where_it_is(work: Path, cur: Path, stack) -> None:
+    """Interrupted, moved, resumed at the new place: the adapters written before and after the
+    move and run.json name the base where it is now (they named the old place, so
+    AutoPeftModelForCausalLM failed until `layerkit repoint`); the result is the same."""
+    import shutil
+
+    config = tiny_config()
+    with pytest.raises(KeyboardInterrupt):
+        run(work, "to-move", config, cur, reporter=Recorder(stop_at=7))
+    assert (work / "to-move" / "stages" / "01-lexical" / "adapter_config.json").is_file()
+    shutil.move(str(work / "to-move"), str(work / "moved"))
+    out = work / "moved"
+    run(work, "moved", config, cur, resume=True)
+    base = str((out / "base").resolve())
+    assert _json(out / "run.json")["base_model"] == base
+    for name in STAGE_NAMES:
+        adapter = _json(out / "stages" / name / "adapter_config.json")
+        assert adapter["base_model_name_or_path"] == base, name
+    _assert_same_run(stack[0].out, out)

@@ -339,6 +339,11 @@ class _Run:
         self.data = self._load_data(self.encoder)
         if self.runtime.main:
             info = json.loads((self.out / RUN_JSON).read_text(encoding="utf-8"))
+            # a run resumed after its folder was moved names its base where it is now, and
+            # so do the adapters written before the move (they named the old place)
+            info["base_model"] = str(self.base_path)
+            for stage in self.cur.stages:
+                self._name_the_base(self.stage_dir(stage))
             info["chat_template"] = template
             info["end_of_turn"] = self.encoder.end_of_turn
             info["data"] = {
@@ -654,10 +659,23 @@ class _Run:
     def _save_adapter(self, k: int, model: Any, out: Path) -> None:
         if self.config.strategy == "stack":
             model.save_pretrained(out)
+            # (a model restored from a checkpoint of a run since moved names the old place)
+            self._name_the_base(out)
             return
         parts = [read_adapter(self.stage_dir(self.cur.stages[k - 1]))] if k > 0 else []
         parts.append(lora_factors(model))
         write_cumulative_adapter(parts, out, str(self.base_path))
+
+    def _name_the_base(self, folder: Path) -> None:
+        """Make the adapter in ``folder`` (if any) name this run's base model where it is now:
+        what ``AutoPeftModelForCausalLM.from_pretrained(folder)`` loads."""
+        path = folder / "adapter_config.json"
+        if not path.is_file():
+            return
+        config = json.loads(path.read_text(encoding="utf-8"))
+        if config.get("base_model_name_or_path") != str(self.base_path):
+            config["base_model_name_or_path"] = str(self.base_path)
+            write_json(path, config)
 
     def _score(self, model: Any, k: int, split: str, what: str) -> Score:
         data = self.data[k]
