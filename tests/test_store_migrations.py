@@ -96,7 +96,7 @@ def test_version_1_database_upgrades_on_open(db_url: str, backend: str) -> None:
 
             context = MigrationContext.configure(conn, opts={"include_name": include_name})
             diff = compare_metadata(context, SQLModel.metadata)
-        assert versions == list(range(1, LATEST_VERSION + 1)) == [1, 2, 3, 4, 5, 6, 7, 8]
+        assert versions == list(range(1, LATEST_VERSION + 1)) == [1, 2, 3, 4, 5, 6, 7, 8, 9]
         assert diff == [], f"an upgraded database differs from the models: {diff}"
 
         # data from before the upgrade is intact, and its edit can still be undone
@@ -144,7 +144,7 @@ def test_migrating_stops_at_the_target_and_continues_later(db_url: str) -> None:
     try:
         assert migrate(engine, url_for_messages=db_url, target=1) == [1]
         assert migrate(engine, url_for_messages=db_url, target=1) == []
-        assert migrate(engine, url_for_messages=db_url) == [2, 3, 4, 5, 6, 7, 8]
+        assert migrate(engine, url_for_messages=db_url) == [2, 3, 4, 5, 6, 7, 8, 9]
         assert migrate(engine, url_for_messages=db_url) == []
     finally:
         engine.dispose()

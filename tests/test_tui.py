@@ -878,6 +878,10 @@ async def test_shift_and_the_label_key_link_then_open_the_connective(db: Path, c
         await pilot.press("escape", "down", "shift+down", "p", "enter", "1", "S")
         await settle(pilot)
         assert isinstance(app.screen, AttributesModal)
+        # the attribute's name whole, apart from its value (it was cut to "connect" and run
+        # into the value: "connectи")
+        label = app.screen.query_one(".token-label")
+        assert str(label.render()) == "connective" and label.size.width > len("connective")
         (relation,) = [a for a in rows(db, chat, "logical") if a.kind == "relation"]
         assert relation.label == "SUPPORT"  # saved before the attributes are asked
         await pilot.press(*"ведь", "enter")  # the guess is selected: typing replaces it
@@ -1085,6 +1089,52 @@ async def test_a_free_text_draft_survives_a_killed_annotator(db: Path, chat: int
     assert text.value == "Зовёт гулять."
     with open_store(db) as store:  # saved: the draft is gone
         assert store.drafts(ME, [f"{chat}/pragmatic/implicature//"]) == {}
+
+
+async def test_a_draft_refused_by_a_conflict_is_kept_whole_and_comes_back_beside_theirs(
+    db: Path, chat: int
+) -> None:
+    """Bugs: boris saved the implicature while anna typed hers. (1) Her ctrl+s, pressed right
+    after her last keys, was refused, and those keys were lost (drafts were written only a
+    moment after typing stopped). (2) Reopened, her restored draft was saved over boris's text
+    with no conflict and nothing shown. Now exactly what she submitted is kept, and reopened
+    it comes back with boris's text shown above it; saving it then is her informed choice."""
+    from layerkit.tui.screens.texts import TextsModal
+
+    with open_store(db) as store:
+        first = store.create_annotation(
+            paragraph_id=chat,
+            layer="pragmatic",
+            kind="text",
+            field="implicature",
+            value="Зовёт",
+            annotator=ME,
+        )
+    async with running(db, at=chat, layer="pragmatic") as (app, pilot):
+        await pilot.press("ctrl+e")
+        assert isinstance(app.screen, TextsModal)
+        with open_store(db) as store:  # boris, meanwhile
+            store.update_annotation(
+                first.id, annotator="boris", expected_version=first.version, value="Зовёт (Б)"
+            )
+        await pilot.press("end", *" гулять", "ctrl+s")  # at once: no timed draft yet
+        await pilot.pause()
+        from layerkit.tui.screens.error import ErrorModal
+
+        assert isinstance(app.screen, ErrorModal) and app.screen.error.title == "Edit conflict"
+        (text,) = rows(db, chat, "pragmatic")
+        assert text.value == "Зовёт (Б)"  # theirs stands
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("ctrl+e")
+        await pilot.pause()
+        assert isinstance(app.screen, TextsModal)
+        assert app.screen.texts()[0] == "Зовёт гулять"  # every key she typed
+        notes = [str(label.render()) for label in app.screen.query(".text-note")]
+        assert len(notes) == 1 and "boris" in notes[0] and "Зовёт (Б)" in notes[0], notes
+        await pilot.press("ctrl+s")
+    (text,) = rows(db, chat, "pragmatic")
+    assert text.value == "Зовёт гулять"
 
 
 def _tokens_of(paragraph_id: int, db: Path) -> list[list[int]]:

@@ -408,6 +408,12 @@ def m008_annotation_snapshots(op: Operations) -> None:
     snapshots.refresh(driver)
 
 
+@migration(9)
+def m009_draft_base_version(op: Operations) -> None:
+    """Drafts remember the version of the text they were typed over (``TextDraft``)."""
+    op.add_column("text_drafts", sa.Column("base_version", sa.Integer, nullable=True))
+
+
 def is_modelled_table(name: str) -> bool:
     """Whether ``models.py`` describes the table: FTS5's virtual table and its shadow tables
     (``paragraphs_fts_data`` ...) and the annotation snapshots (``snapshots.py``) are made by

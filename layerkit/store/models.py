@@ -243,6 +243,10 @@ class TextDraft(SQLModel, table=True):
     updated_at: datetime = Field(
         default_factory=utcnow, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False)
     )
+    #: the version of the saved text the draft was typed over (0: there was none; None: not
+    #: known, a draft from before migration 9), so that a text someone else saved meanwhile is
+    #: shown beside the draft instead of being replaced by it unseen
+    base_version: int | None = Field(default=None, sa_column=sa.Column(sa.Integer, nullable=True))
 
 
 class AnnotatorPosition(SQLModel, table=True):

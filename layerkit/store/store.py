@@ -948,11 +948,20 @@ class Store:
 
     # --- drafts of free texts ----------------------------------------------------------------
 
-    def save_drafts(self, annotator: str, paragraph_id: int, drafts: dict[str, str]) -> None:
+    def save_drafts(
+        self,
+        annotator: str,
+        paragraph_id: int,
+        drafts: dict[str, str],
+        *,
+        bases: Mapping[str, int] | None = None,
+    ) -> None:
         """Keep the texts an annotator is typing (``slot`` → text), replacing earlier drafts of
-        those slots; one short transaction, no event (see :class:`TextDraft`)."""
+        those slots; one short transaction, no event (see :class:`TextDraft`). ``bases``: per
+        slot, the version of the saved text the draft is typed over (0: none)."""
         if not drafts:
             return
+        bases = bases or {}
 
         def body(conn: sa.Connection) -> None:
             edits.require_paragraph(conn, paragraph_id)
@@ -963,6 +972,7 @@ class Store:
                     "paragraph_id": paragraph_id,
                     "value": value,
                     "updated_at": utcnow(),
+                    "base_version": bases.get(slot),
                 }
                 for slot, value in drafts.items()
             ]
@@ -979,6 +989,17 @@ class Store:
                 )
             )
             return {slot: value for slot, value in rows}
+
+    def draft_bases(self, annotator: str, slots: Sequence[str]) -> dict[str, int | None]:
+        """Per draft of these slots, the version of the saved text it was typed over (0: there
+        was none; None: not known)."""
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(drafts_t.c.slot, drafts_t.c.base_version).where(
+                    (drafts_t.c.annotator == annotator) & drafts_t.c.slot.in_(list(slots))
+                )
+            )
+            return {slot: base for slot, base in rows}
 
     def discard_drafts(self, annotator: str, slots: Sequence[str]) -> None:
         """Forget drafts once their texts are saved (or deliberately thrown away)."""

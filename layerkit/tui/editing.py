@@ -511,6 +511,24 @@ class TextSlot:
     def value(self) -> str:
         return self.existing.value or "" if self.existing is not None else ""
 
+    @property
+    def version(self) -> int:
+        """The saved text's version (0: there is none yet)."""
+        return self.existing.version if self.existing is not None else 0
+
+
+def changed_since_draft(slot: TextSlot) -> str:
+    """What to show above a draft typed over an older version of the slot's text."""
+    existing = slot.existing
+    if existing is None:
+        return "Deleted since your draft was typed: saving writes it again."
+    shown = " ".join((existing.value or "").split())
+    shown = shown if len(shown) <= 300 else shown[:299] + "…"
+    return (
+        f"Saved again by {existing.annotator} since your draft was typed: «{shown}». "
+        "Saving replaces it with your draft below."
+    )
+
 
 def draft_key(paragraph_id: int, layer: str, slot: TextSlot) -> str:
     """What a draft of ``slot`` is kept under in the store: paragraph, layer, field, label and

@@ -1038,36 +1038,60 @@ class AnnotateScreen(Screen[None]):
         assert data.id is not None
         paragraph_id = data.id
         keys = [editing.draft_key(paragraph_id, layer, slot) for slot in slots]
+        # the version of each text as shown now (0: none yet): what a draft is typed over
+        shown = {key: slot.version for key, slot in zip(keys, slots, strict=True)}
         try:
             drafts = store.drafts(annotator, keys)
+            bases = store.draft_bases(annotator, keys) if drafts else {}
         except LayerkitError:
-            drafts = {}
+            drafts, bases = {}, {}
         values = [drafts.get(key, slot.value) for key, slot in zip(keys, slots, strict=True)]
         restored = sum(1 for v, slot in zip(values, slots, strict=True) if v != slot.value)
+        # A draft typed over a text someone has saved again since: that text is shown beside
+        # the draft (it was replaced unseen when the draft was saved).
+        notes = [
+            editing.changed_since_draft(slot)
+            if key in drafts and bases.get(key) not in (None, shown[key])
+            else None
+            for key, slot in zip(keys, slots, strict=True)
+        ]
         if restored:
-            self.notify(f"Restored {restored} unsaved draft(s) of this text.", timeout=4)
+            changed = sum(1 for note in notes if note)
+            also = f"; {changed} saved again meanwhile, shown above it" if changed else ""
+            self.notify(f"Restored {restored} unsaved draft(s) of this text{also}.", timeout=4)
 
         def keep_draft(texts: list[str]) -> None:
             # A draft is a safety net: failing to keep one must not interrupt typing.
             with suppress(LayerkitError):
-                store.save_drafts(annotator, paragraph_id, dict(zip(keys, texts, strict=True)))
+                store.save_drafts(
+                    annotator, paragraph_id, dict(zip(keys, texts, strict=True)), bases=shown
+                )
 
         def save(values: list[str] | None) -> None:
             saved = [
                 self._edit(partial(editing.save_text, store, annotator, data, layer, slot, value))
                 for slot, value in zip(slots, values or [], strict=False)
             ]
-            if all(saved):
-                # Saved (or nothing to save): the drafts are done with. A refused save keeps
-                # them, so the text comes back the next time the dialog opens.
-                with suppress(LayerkitError):
-                    store.discard_drafts(annotator, keys)
+            refused = {
+                key: value
+                for key, value, ok in zip(keys, values or [], saved, strict=False)
+                if not ok
+            }
+            with suppress(LayerkitError):
+                # Saved (or nothing to save): those drafts are done with.
+                store.discard_drafts(annotator, [k for k in keys if k not in refused])
+                # Refused (someone saved the text meanwhile): exactly what was submitted is
+                # kept, typed over the version it was, to come back beside theirs (the last
+                # keys before ctrl+s were not in the timed draft yet).
+                store.save_drafts(annotator, paragraph_id, refused, bases=shown)
 
         title = f"{self.schema.title} texts"
         if slots[0].anchor is not None and slots[0].anchor.start is not None:
             anchor = slots[0].anchor
             title += f" of «{data.text[anchor.start : anchor.end or anchor.start][:40]}»"
-        self.app.push_screen(TextsModal(title, slots, values=values, keep_draft=keep_draft), save)
+        self.app.push_screen(
+            TextsModal(title, slots, values=values, keep_draft=keep_draft, notes=notes), save
+        )
 
     def action_step_paragraph(self, step: int) -> None:
         """Open the next or previous paragraph of the list, at once (no message round trip,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
+from rich.cells import cell_len
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -75,9 +76,14 @@ class AttributesModal(DimmingModal[dict[str, object] | None]):
         with Vertical(id="attributes-box") as box:
             box.border_title = self.title_text
             box.border_subtitle = "⏎ save · esc cancel · ↑↓ field"
+            # the names' column as wide as the longest name and a space (the token editor's
+            # 7 cells cut "connective" to "connect" and ran it into its value)
+            names = max((cell_len(a.name) for a in self.attributes), default=0) + 1
             for attribute in self.attributes:
                 with Horizontal(classes="token-row"):
-                    yield Label(attribute.name, classes="token-label")
+                    label = Label(attribute.name, classes="token-label")
+                    label.styles.width = max(names, 7)
+                    yield label
                     choices = (
                         list(attribute.choices)
                         if attribute.type == "choice"

@@ -38,10 +38,13 @@ class TextsModal(DimmingModal[list[str]]):
         *,
         values: Sequence[str] | None = None,
         keep_draft: Callable[[list[str]], None] | None = None,
+        notes: Sequence[str | None] | None = None,
     ) -> None:
         super().__init__()
         self.title_text = title
         self.slots = list(slots)
+        #: per slot, a line shown above its editor (the text saved meanwhile by someone else)
+        self.notes = list(notes) if notes is not None else [None] * len(self.slots)
         self.values = list(values) if values is not None else [s.value for s in self.slots]
         self.keep_draft = keep_draft
         self._draft_timer: Timer | None = None
@@ -52,6 +55,9 @@ class TextsModal(DimmingModal[list[str]]):
             box.border_subtitle = "ctrl+s / escape: save and close"
             for i, slot in enumerate(self.slots):
                 yield Label(slot.title, classes="text-title")
+                note = self.notes[i] if i < len(self.notes) else None
+                if note:
+                    yield Label(note, classes="text-note", markup=False)
                 yield TextArea(self.values[i], id=f"text-{i}", soft_wrap=True, classes="text-edit")
 
     def on_mount(self) -> None:
