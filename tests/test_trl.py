@@ -102,6 +102,9 @@ def test_trl_sft_trainer_trains_every_stage_of_the_default_export_at_2048(
                 save_strategy="no",
                 logging_steps=1,
                 dataset_num_proc=None,
+                # loss on the answers only, found by the template's generation markers (the
+                # tiny base's ChatML had none, and TRL refused it)
+                assistant_only_loss=True,
             ),
             train_dataset=dataset,
             processing_class=tokenizer,
@@ -110,5 +113,10 @@ def test_trl_sft_trainer_trains_every_stage_of_the_default_export_at_2048(
         tokenized = trainer.train_dataset
         assert len(tokenized) == len(conversations)
         assert sorted(len(ids) for ids in tokenized["input_ids"]) == sorted(lengths)
+        # what TRL trains on is each record's answer and its end of turn, nothing else
+        first = tokenized[0]
+        answer = [t for t in first["labels"] if t != -100]  # (TRL folds its masks into labels)
+        shown = tokenizer.decode(answer)
+        assert shown in {m[-1]["content"] + "<|im_end|>" for m in conversations}, shown[:200]
         result = trainer.train()
         assert math.isfinite(result.training_loss) and result.training_loss > 0

@@ -20,9 +20,17 @@ from typing import Any
 PAD = "<|pad|>"
 IM_START = "<|im_start|>"
 IM_END = "<|im_end|>"
+#: ChatML; the assistant's answers inside ``{% generation %}`` markers, so that trainers that
+#: ask the template which tokens are the answer (TRL's ``assistant_only_loss``, transformers'
+#: ``return_assistant_tokens_mask``) can train the tiny model too: the text is the same
 CHATML_TEMPLATE = (
     "{%- for message in messages %}"
+    "{%- if message['role'] == 'assistant' %}"
+    "{{ '<|im_start|>assistant\\n' }}{% generation %}{{ message['content'] + '<|im_end|>' }}"
+    "{% endgeneration %}{{ '\\n' }}"
+    "{%- else %}"
     "{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}"
+    "{%- endif %}"
     "{%- endfor %}"
     "{%- if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{%- endif %}"
 )
