@@ -245,6 +245,9 @@ class KeyBar(TextBar):
                 continue
             seen.add(binding.description)
             shown.append((binding, active.enabled))
+        # Help first, as nano shows it: at 80 columns the line is cut at its end, and the
+        # help lists every key (it was the first thing cut)
+        shown.sort(key=lambda item: item[0].action != "help")
         key = tuple(shown)
         if key == self._shown:
             return
