@@ -161,10 +161,18 @@ def test_one_transaction_for_the_whole_command(
 def test_bad_jsonl_paragraphs(
     project: Project, store: Store, tmp_path: Path, record: dict, problem: str
 ) -> None:
+    _assert_refused(project, store, tmp_path, record, problem)
+
+
+def _assert_refused(
+    project: Project, store: Store, tmp_path: Path, record: dict, problem: str
+) -> None:
+    """A JSONL file whose second paragraph is ``record``: refused, saying ``problem`` and the
+    line, and nothing imported (the good first paragraph neither)."""
     path = _jsonl(tmp_path / "bad.jsonl", {"text": "Первый абзац."}, record)
     with pytest.raises(InputError) as info:
         import_paths(project, store, [path])
-    assert problem in info.value.message
+    assert problem in info.value.message, info.value.message
     assert "line 2" in info.value.message
     assert store.summary().paragraphs == 0
 
@@ -343,12 +351,7 @@ def test_segmentations_and_analyses_an_export_cannot_write_are_refused(
     project: Project, store: Store, tmp_path: Path, record: dict, problem: str
 ) -> None:
     """What the JSONL importer accepted and the CoNLL-U export then wrote broken, or lost."""
-    path = _jsonl(tmp_path / "bad.jsonl", {"text": "Первый абзац."}, record)
-    with pytest.raises(InputError) as info:
-        import_paths(project, store, [path])
-    assert problem in info.value.message, info.value.message
-    assert "line 2" in info.value.message
-    assert store.summary().paragraphs == 0
+    _assert_refused(project, store, tmp_path, record, problem)
 
 
 def test_good_analyses_and_segmentations_still_import(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -29,6 +32,20 @@ def _plugin(tmp_path: Path, body: str, name: str = "myplugin.py") -> Path:
     path = tmp_path / name
     path.write_text("from layerkit.plugin import hookimpl\n" + body, encoding="utf-8")
     return path
+
+
+def _cli(db: Path, plugin: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """``layerkit --db DB --plugin PLUGIN ARGS...`` as a user runs it, in a process of its own."""
+
+    def layerkit(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "layerkit", "--db", str(db), "--plugin", str(plugin), *args],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    return layerkit
 
 
 def test_local_plugin_registers_layer(tmp_path: Path) -> None:
@@ -118,20 +135,8 @@ def test_a_raising_exporter_or_importer_is_named_exits_2_and_leaves_nothing(
     """Run as a user would: the plugin's own code raising inside `layerkit export` or
     `layerkit import` is reported under the plugin's name (exit 2, no traceback), the half
     file the exporter wrote is removed, and the store is as it was."""
-    import subprocess
-    import sys
-
     plugin = _plugin(tmp_path, BROKEN, name="boomplugin.py")
-    db = tmp_path / "store.db"
-
-    def layerkit(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "layerkit", "--db", str(db), "--plugin", str(plugin), *args],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-
+    layerkit = _cli(tmp_path / "store.db", plugin)
     assert layerkit("init").returncode == 0
     text = tmp_path / "a.txt"
     text.write_text("Кошка спит на окне.\n", encoding="utf-8")
@@ -156,9 +161,6 @@ def test_a_raising_exporter_or_importer_is_named_exits_2_and_leaves_nothing(
 def test_a_plugin_file_runs_once_per_command(tmp_path: Path) -> None:
     """`layerkit --plugin x.py CMD` builds a plugin manager for the commands plugins add and
     one for CMD itself: the file's module-level code runs once, not twice."""
-    import subprocess
-    import sys
-
     plugin = _plugin(tmp_path, "print('plugin module ran')\n", name="counted.py")
     done = subprocess.run(
         [sys.executable, "-m", "layerkit", "--db", str(tmp_path / "s.db"), "--plugin",
@@ -219,8 +221,6 @@ def curriculum_record(record, stage, task):
 def test_hooks_are_called_through_pluggy_so_hook_wrappers_apply(tmp_path: Path) -> None:
     """register_* hooks go through pm.hook (a hook wrapper sees the call; each registered
     thing is still credited to its own plugin), and a chained hook's wrapper wraps every step."""
-    import sys
-
     from layerkit.plugin.manager import chain_hook
 
     wrapper = _plugin(tmp_path, WRAPPER, "wrapping.py")
@@ -273,20 +273,8 @@ def test_a_raising_curriculum_task_is_named_not_the_exporter(tmp_path: Path) -> 
     """A third-party task whose code raises inside `layerkit export sft` is reported under its
     own plugin and task (the built-in exporter that ran it was blamed), exit 2, no traceback,
     no curriculum folder."""
-    import subprocess
-    import sys
-
     plugin = _plugin(tmp_path, RAISING_TASK, name="fragiletask.py")
-    db = tmp_path / "store.db"
-
-    def layerkit(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "layerkit", "--db", str(db), "--plugin", str(plugin), *args],
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-
+    layerkit = _cli(tmp_path / "store.db", plugin)
     sample = Path(__file__).parent.parent / "sample_corpus" / "annotated.jsonl"
     assert layerkit("import", str(sample)).returncode == 0
     out = tmp_path / "curriculum"
