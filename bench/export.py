@@ -14,7 +14,15 @@ do not grow from 10k to 100k paragraphs. ``cpu_s`` is the exporting process's CP
 and system) during the export, ``workers_cpu_s`` its workers' together: on a machine whose
 cores are all busy, records/s follows their sum. Goal: >= 20k records/s, flat memory.
 
-Latest (2026-12-06, nineteenth session, this 2-core machine on a slow day, ``--jobs 2``, no
+Latest (2026-12-07, twenty-third session, this 2-core machine on a slow day, ``--jobs 2``, no
+change to the export's speed): pairs with b687a0a started alike: 101.4 / 106.7 / 100.0 / 102.5 s
+for b687a0a against 93.9 / 83.9 / 72.5 / 94.6 s now: 1.08 / 1.27 / 1.38 / 1.08x (goal 1.67x).
+The same code on the same store took 72.5 s with 133 s of the workers' CPU and 94.6 s with
+173 s, an hour apart: on this shared machine a run's CPU time itself moves by a third, more for
+this export (many small Python objects) than for b687a0a's. (The first export after a store is
+migrated imports alembic to migrate it: a peak 10 MB higher, once.)
+
+Before (2026-12-06, nineteenth session, this 2-core machine on a slow day, ``--jobs 2``, no
 change to the export): pairs with b687a0a started alike, as below: 103.3 / 112.2 / 112.9 s
 for b687a0a against 76.8 / 80.1 / 85.3 s now: **1.34 / 1.40 / 1.32x** (goal 1.67x). The
 workers' CPU was 139-155 s against 87-91 s on the days before, for the same code and store:
