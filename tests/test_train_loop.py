@@ -38,7 +38,11 @@ class Recorder(Reporter):
 
     def __init__(self, stop_at: int | None = None) -> None:
         self.steps: list[StepLog] = []
+        self.notes: list[str] = []
         self.stop_at = stop_at
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
 
     def step(self, log: StepLog) -> None:
         self.steps.append(log)
@@ -239,12 +243,16 @@ def test_resume_after_an_interrupt_reaches_the_same_result(work: Path, cur: Path
         run(work, "interrupted", tiny_config(lora_r=8), cur, resume=True)
     _, recorder = run(work, "interrupted", config, cur, resume=True)
     assert [log.global_step for log in recorder.steps] == list(range(7, 13))  # from step 6
+    assert "resuming at 02-semantic, step 2" in recorder.notes
     _assert_same_run(stack[0].out, out)
     history = [h["loss"] for h in _json(out / "checkpoints" / latest_folder(out) / "history.json")]
     assert history == pytest.approx([log.loss for log in stack[1].steps], rel=1e-5)
     # Resuming a finished run trains nothing and changes nothing.
     _, again = run(work, "interrupted", config, cur, resume=True)
     assert again.steps == []
+    # it said "resuming at 03-pragmatic", and then trained nothing
+    assert "every stage is trained already: nothing to resume" in again.notes
+    assert not any(note.startswith("resuming at") for note in again.notes)
     _assert_same_run(stack[0].out, out)
 
 

@@ -364,10 +364,14 @@ class _Run:
         if position is not None:
             done = position.stage + 1 if position.done else position.stage
             self._restore_records(position)
-            self.reporter.note(
-                f"resuming at {self.cur.stages[min(done, len(self.cur.stages) - 1)].name}"
-                + (f", step {position.step}" if not position.done and position.step else "")
-            )
+            if done >= len(self.cur.stages):
+                # (it said "resuming at" the last stage, which it then did not train)
+                self.reporter.note("every stage is trained already: nothing to resume")
+            else:
+                self.reporter.note(
+                    f"resuming at {self.cur.stages[done].name}"
+                    + (f", step {position.step}" if not position.done and position.step else "")
+                )
         if self.base_row is None:
             self.base_row = self._score_all(base, "the base model")
             self._write_results()
