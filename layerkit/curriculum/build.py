@@ -688,7 +688,18 @@ class Builder:
         self, *, as_dicts: bool, views: Iterable[Paragraph] | None = None
     ) -> Iterator[tuple[Stage, str, dict[str, Any] | None, bytes, Lengths]]:
         """``(stage, split, record or None, line, lengths)`` of every record kept, in file
-        order: the record as a dict only when asked for (or hooked), the line always."""
+        order: the record as a dict only when asked for (or hooked), the line always. A
+        curriculum task's code that raises is blamed on its plugin (:meth:`_blame_task`)."""
+        try:
+            yield from self._records(as_dicts=as_dicts, views=views)
+        except Exception as exc:  # (no cost while nothing is raised)
+            self._blame_task(exc)
+            raise
+
+    def _records(
+        self, *, as_dicts: bool, views: Iterable[Paragraph] | None
+    ) -> Iterator[tuple[Stage, str, dict[str, Any] | None, bytes, Lengths]]:
+        """What :meth:`_stream` gives, made."""
         plan = self.plan or self.plan_splits()
         setup = self.setup
         budget = setup.options.max_tokens
@@ -696,59 +707,55 @@ class Builder:
             self._suggestions = corpus.model_suggestions(
                 self.store, [s.layer for s in setup.stages]
             )
-        try:
-            for view in self._views() if views is None else views:
-                split = plan.split_of(view.document_id)
-                parts = _Paragraph(view, setup.context_tasks, self.lang, self._texts)
-                wrote = False
-                for stage in setup.stages:
-                    if not self._ready(view, stage):
+        for view in self._views() if views is None else views:
+            split = plan.split_of(view.document_id)
+            parts = _Paragraph(view, setup.context_tasks, self.lang, self._texts)
+            wrote = False
+            for stage in setup.stages:
+                if not self._ready(view, stage):
+                    continue
+                stats = self.stats[stage.name]
+                stats.paragraphs += 1
+                annotators = view.annotators(stage.layer)
+                # counted once per paragraph and stage, not per record (Counter.update's checks
+                # cost more than its counting)
+                labels: list[str] = []
+                unhooked = 0  # records by ``annotators`` (a hook may name others)
+                for made in self._made(view, stage, split, parts, annotators):
+                    if made.fitted is None:  # over budget whatever the context: left out
+                        stats.left_out(view.id)
                         continue
-                    stats = self.stats[stage.name]
-                    stats.paragraphs += 1
-                    annotators = view.annotators(stage.layer)
-                    # counted once per paragraph and stage, not per record (Counter.update's checks
-                    # cost more than its counting)
-                    labels: list[str] = []
-                    unhooked = 0  # records by ``annotators`` (a hook may name others)
-                    for made in self._made(view, stage, split, parts, annotators):
-                        if made.fitted is None:  # over budget whatever the context: left out
-                            stats.left_out(view.id)
+                    stats.shortened += made.fitted.shortened
+                    record = made.record() if as_dicts or self._hooked else None
+                    if self._hooked:
+                        assert record is not None
+                        record = self._hook(record, stage, made.task.name, view)
+                        if record is None:  # dropped by a plugin
                             continue
-                        stats.shortened += made.fitted.shortened
-                        record = made.record() if as_dicts or self._hooked else None
-                        if self._hooked:
-                            assert record is not None
-                            record = self._hook(record, stage, made.task.name, view)
-                            if record is None:  # dropped by a plugin
-                                continue
-                            line, lengths = dump_line(record), list(self._measure(record))
-                            if budget is not None and lengths[-1][3] > budget:
-                                stats.left_out(view.id)  # a hook made it too long
-                                continue
-                            stats.annotators.update(record["meta"].get("annotators", annotators))
-                        else:
-                            line, lengths = made.line(), made.lengths()
-                            unhooked += 1
-                        stats.records[split] += 1
-                        stats.tasks[made.task.name] += 1
-                        labels.extend(made.labels)
-                        wrote = True
-                        yield stage, split, record, line, lengths
-                    if labels:
-                        stats.labels.update(labels)
-                    if unhooked:
-                        for name in annotators:
-                            stats.annotators[name] += unhooked
-                if wrote and view.sha256 in plan.duplicate_texts:
-                    written = (view.id, view.document, view.sha256, split)
-                    if self._duplicates_written is not None:
-                        self._duplicates_written.append(written)
+                        line, lengths = dump_line(record), list(self._measure(record))
+                        if budget is not None and lengths[-1][3] > budget:
+                            stats.left_out(view.id)  # a hook made it too long
+                            continue
+                        stats.annotators.update(record["meta"].get("annotators", annotators))
                     else:
-                        self._check_duplicate(*written)
-        except Exception as exc:  # (no cost while nothing is raised)
-            self._blame_task(exc)
-            raise
+                        line, lengths = made.line(), made.lengths()
+                        unhooked += 1
+                    stats.records[split] += 1
+                    stats.tasks[made.task.name] += 1
+                    labels.extend(made.labels)
+                    wrote = True
+                    yield stage, split, record, line, lengths
+                if labels:
+                    stats.labels.update(labels)
+                if unhooked:
+                    for name in annotators:
+                        stats.annotators[name] += unhooked
+            if wrote and view.sha256 in plan.duplicate_texts:
+                written = (view.id, view.document, view.sha256, split)
+                if self._duplicates_written is not None:
+                    self._duplicates_written.append(written)
+                else:
+                    self._check_duplicate(*written)
 
     def _blame_task(self, exc: Exception) -> None:
         """Raise a :class:`PluginError` naming the plugin whose curriculum task's code raised
