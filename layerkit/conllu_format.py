@@ -37,6 +37,10 @@ RANGE_ID = re.compile(r"([1-9][0-9]*)-([1-9][0-9]*)")
 EMPTY_ID = re.compile(r"(0|[1-9][0-9]*)\.([1-9][0-9]*)")
 HEAD = re.compile(r"_|0|[1-9][0-9]*")
 # One UD feature: Name=Value[,Value...]; layered features look like Number[psor]=Sing.
+#: what ends a CoNLL-U column or line: a tab, each character Python's ``str.splitlines``
+#: breaks a line at, and the unit separator with the other information separators (a value
+#: holding one no longer parses as the word it was)
+LINE_BREAKING = "\t\n\r\v\f\x1c\x1d\x1e\x1f\x85\u2028\u2029"
 FEATURE = re.compile(r"[A-Z][A-Za-z0-9]*(?:\[[a-z0-9]+\])?=[A-Za-z0-9]+(?:,[A-Za-z0-9]+)*")
 
 COLUMNS_HINT = (

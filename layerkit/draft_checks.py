@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from layerkit.conllu_format import FEATURE
+from layerkit.conllu_format import FEATURE, LINE_BREAKING
 from layerkit.drafts import ParagraphDraft
 from layerkit.errors import InputError
 from layerkit.model import ADJUDICATED_ORIGIN as ADJUDICATED
@@ -71,7 +71,7 @@ def checked_spans(
 
 #: characters no token may hold: CoNLL-U (and every line-based format) ends a column at a tab
 #: and a word at a line break
-_LINE_BREAKS = frozenset("\t\n\r\v\f\x1c\x1d\x1e\x1f\x85\u2028\u2029")
+_LINE_BREAKS = frozenset(LINE_BREAKING)
 
 
 def checked_flags(

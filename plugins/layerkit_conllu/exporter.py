@@ -16,7 +16,7 @@ from typing import Any
 from conllu.models import Token, TokenList
 
 from layerkit.atomic import atomic_output
-from layerkit.conllu_format import FEATURE
+from layerkit.conllu_format import FEATURE, LINE_BREAKING
 from layerkit.plugin.reader import StoreReader, store_of
 from layerkit.plugin.types import ExportContext, ExportError, ExportReport
 from layerkit.store import Annotation, Paragraph
@@ -73,7 +73,7 @@ class ConlluExporter:
         return ExportReport(path=out, counts=counts, notes=notes)
 
 
-_BREAKS = re.compile(r"[\t\n\r\v\f\x1c-\x1f\x85\u2028\u2029]")
+_BREAKS = re.compile(f"[{LINE_BREAKING}]")
 
 
 def _unwritable(sentence: TokenList) -> str | None:
