@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from layerkit.errors import InputError
+from layerkit.textio import bom_encoding
 from layerkit.ud import UPOS_TAGS
 
 COLUMNS: tuple[str, ...] = (
@@ -90,19 +91,16 @@ def resolve_encoding(path: Path, requested: str | None) -> str:
 
 
 def _refuse_utf16(path: Path) -> None:
-    """A UTF-16 file (its byte order mark first) is named as such: CoNLL-U is UTF-8 by
-    definition, and "not valid utf-8 at byte 1" did not say what the file was."""
-    try:
-        with path.open("rb") as handle:
-            start = handle.read(2)
-    except OSError:
-        return  # reading it says why it cannot be read
-    if start in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+    """A UTF-16 or UTF-32 file (its byte order mark first) is named as such: CoNLL-U is UTF-8
+    by definition, and "not valid utf-8 at byte 1" did not say what the file was."""
+    found = bom_encoding(path)
+    if found in ("utf-16", "utf-32"):
+        name = found.upper()
         raise InputError(
-            "the file is UTF-16 (it starts with a UTF-16 byte order mark); CoNLL-U files are "
+            f"the file is {name} (it starts with a {name} byte order mark); CoNLL-U files are "
             "UTF-8.",
             path=path,
-            hint=f"Convert it: iconv -f UTF-16 -t UTF-8 {path.name} > {path.stem}.utf8.conllu",
+            hint=f"Convert it: iconv -f {name} -t UTF-8 {path.name} > {path.stem}.utf8.conllu",
         )
 
 

@@ -274,6 +274,17 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
 )
 
 
+def bom_encoding(path: Path) -> str | None:
+    """The codec a file's byte order mark names (``utf-8-sig``, ``utf-16``, ``utf-32``), or
+    None: it has none, or cannot be read (reading it again says why)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4)
+    except OSError:
+        return None
+    return next((name for bom, name in _BOMS if head.startswith(bom)), None)
+
+
 @dataclass(frozen=True)
 class DecodedText:
     """Text of a file (NFC, ``\\n`` line ends) and the encoding it was read with.

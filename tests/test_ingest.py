@@ -393,16 +393,20 @@ def test_the_same_content_twice_in_one_import_is_not_another_runs(
 
 
 def test_utf16_files_are_read_or_named(project: Project, store: Store, tmp_path: Path) -> None:
-    """What Windows tools save as "Unicode": JSON Lines in UTF-16 (with its byte order mark)
-    are read; a UTF-16 CoNLL-U file is named as UTF-16, with the command that converts it
-    (it was "not valid utf-8 at byte 1")."""
+    """What Windows tools save as "Unicode": JSON Lines in UTF-16 or UTF-32 (with the byte
+    order mark) are read; a UTF-16 or UTF-32 CoNLL-U file is named as such, with the command
+    that converts it (it was "not valid utf-8 at byte 1")."""
     jsonl = tmp_path / "u16.jsonl"
     jsonl.write_bytes('{"text": "Кот спит."}\n'.encode("utf-16"))
-    import_paths(project, store, [jsonl])
-    assert [p.text for p in store.iter_paragraphs()] == ["Кот спит."]
-    conllu = tmp_path / "u16.conllu"
-    conllu.write_bytes("# text = Кот.\n1\tКот\t_\t_\t_\t_\t0\troot\t_\t_\n\n".encode("utf-16"))
-    with pytest.raises(InputError) as info:
-        import_paths(project, store, [conllu])
-    assert "UTF-16" in info.value.message and "iconv -f UTF-16" in info.value.hint
-    assert store.summary().paragraphs == 1
+    # UTF-32's mark starts with UTF-16's: a file of it was read as UTF-16 (and refused)
+    (tmp_path / "u32.jsonl").write_bytes('{"text": "Пёс лает."}\n'.encode("utf-32"))
+    import_paths(project, store, [jsonl, tmp_path / "u32.jsonl"])
+    assert [p.text for p in store.iter_paragraphs()] == ["Кот спит.", "Пёс лает."]
+    for codec in ("utf-16", "utf-32"):
+        conllu = tmp_path / f"{codec}.conllu"
+        conllu.write_bytes("# text = Кот.\n1\tКот\t_\t_\t_\t_\t0\troot\t_\t_\n\n".encode(codec))
+        with pytest.raises(InputError) as info:
+            import_paths(project, store, [conllu])
+        name = codec.upper()
+        assert f"is {name}" in info.value.message and f"iconv -f {name}" in info.value.hint
+    assert store.summary().paragraphs == 2

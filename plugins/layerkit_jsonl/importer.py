@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import codecs
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ from layerkit.drafts import (
     ParagraphDraft,
 )
 from layerkit.errors import InputError
+from layerkit.textio import bom_encoding
 
 FORMAT_NAME = "layerkit-jsonl"
 FORMAT_VERSION = 1
@@ -58,7 +58,9 @@ class JsonlImporter:
     description = "layerkit JSON Lines: documents, paragraphs and all their annotations"
 
     def read(self, path: Path, options: ImportOptions) -> Iterator[DocumentDraft]:
-        encoding = options.encoding or _by_byte_order_mark(path)
+        # UTF-8 (with a BOM or without), or UTF-16/32 where the file starts with its byte order
+        # mark (what Windows tools write for "Unicode"): read, not refused
+        encoding = options.encoding or bom_encoding(path) or "utf-8-sig"
         # what the import reports the file was in (a BOM is no different encoding)
         shown_encoding = "utf-8" if encoding in ("utf-8-sig", "utf-8") else encoding
         current: DocumentDraft | None = None
@@ -178,18 +180,6 @@ def _document(
         meta=meta,
         encoding=encoding,
     )
-
-
-def _by_byte_order_mark(path: Path) -> str:
-    """UTF-8 (a BOM or none), or UTF-16 where the file starts with its byte order mark (what
-    Windows tools write for "Unicode"): JSON Lines are UTF-8, but such a file is read, not
-    refused."""
-    try:
-        with path.open("rb") as handle:
-            start = handle.read(2)
-    except OSError:
-        return "utf-8-sig"  # (opening it again says why it cannot be read)
-    return "utf-16" if start in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else "utf-8-sig"
 
 
 def _paragraph(record: dict[str, Any], path: Path, line_no: int) -> ParagraphDraft:
