@@ -69,7 +69,7 @@ class Block:
 def resolve_encoding(path: Path, requested: str | None) -> str:
     """The codec name to decode with; only ASCII-compatible codecs work with line splitting."""
     if requested is None:
-        _refuse_utf16(path)
+        _refuse_utf16_or_32(path)
     name = requested or "utf-8"
     try:
         info = codecs.lookup(name)
@@ -90,7 +90,7 @@ def resolve_encoding(path: Path, requested: str | None) -> str:
     return info.name
 
 
-def _refuse_utf16(path: Path) -> None:
+def _refuse_utf16_or_32(path: Path) -> None:
     """A UTF-16 or UTF-32 file (its byte order mark first) is named as such: CoNLL-U is UTF-8
     by definition, and "not valid utf-8 at byte 1" did not say what the file was."""
     found = bom_encoding(path)

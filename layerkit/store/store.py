@@ -982,24 +982,20 @@ class Store:
 
     def drafts(self, annotator: str, slots: Sequence[str]) -> dict[str, str]:
         """The annotator's unsaved drafts of these slots (slot → text)."""
-        with self._read() as conn:
-            rows = conn.execute(
-                sa.select(drafts_t.c.slot, drafts_t.c.value).where(
-                    (drafts_t.c.annotator == annotator) & drafts_t.c.slot.in_(list(slots))
-                )
-            )
-            return {slot: value for slot, value in rows}
+        return {slot: text for slot, (text, _) in self.drafts_typed_over(annotator, slots).items()}
 
-    def draft_bases(self, annotator: str, slots: Sequence[str]) -> dict[str, int | None]:
-        """Per draft of these slots, the version of the saved text it was typed over (0: there
-        was none; None: not known)."""
+    def drafts_typed_over(
+        self, annotator: str, slots: Sequence[str]
+    ) -> dict[str, tuple[str, int | None]]:
+        """The annotator's unsaved drafts of these slots, each with the version of the saved
+        text it was typed over (0: there was none; None: not known): slot → (text, version)."""
         with self._read() as conn:
             rows = conn.execute(
-                sa.select(drafts_t.c.slot, drafts_t.c.base_version).where(
+                sa.select(drafts_t.c.slot, drafts_t.c.value, drafts_t.c.base_version).where(
                     (drafts_t.c.annotator == annotator) & drafts_t.c.slot.in_(list(slots))
                 )
             )
-            return {slot: base for slot, base in rows}
+            return {slot: (value, base) for slot, value, base in rows}
 
     def discard_drafts(self, annotator: str, slots: Sequence[str]) -> None:
         """Forget drafts once their texts are saved (or deliberately thrown away)."""

@@ -1041,17 +1041,19 @@ class AnnotateScreen(Screen[None]):
         # the version of each text as shown now (0: none yet): what a draft is typed over
         shown = {key: slot.version for key, slot in zip(keys, slots, strict=True)}
         try:
-            drafts = store.drafts(annotator, keys)
-            bases = store.draft_bases(annotator, keys) if drafts else {}
+            drafts = store.drafts_typed_over(annotator, keys)
         except LayerkitError:
-            drafts, bases = {}, {}
-        values = [drafts.get(key, slot.value) for key, slot in zip(keys, slots, strict=True)]
+            drafts = {}
+        values = [
+            drafts[key][0] if key in drafts else slot.value
+            for key, slot in zip(keys, slots, strict=True)
+        ]
         restored = sum(1 for v, slot in zip(values, slots, strict=True) if v != slot.value)
         # A draft typed over a text someone has saved again since: that text is shown beside
         # the draft (it was replaced unseen when the draft was saved).
         notes = [
             editing.changed_since_draft(slot)
-            if key in drafts and bases.get(key) not in (None, shown[key])
+            if key in drafts and drafts[key][1] not in (None, shown[key])
             else None
             for key, slot in zip(keys, slots, strict=True)
         ]
