@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import multiprocessing
+import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -126,6 +128,27 @@ def test_missing_database_without_create(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="no layerkit database"):
         Store.open(tmp_path / "absent.db", layer_order=LAYERS, create=False)
     assert not (tmp_path / "absent.db").exists()
+
+
+def test_empty_sqlite_file_without_create_is_left_as_it_is(tmp_path: Path) -> None:
+    """A command that only reads (status, export) on an empty file or an SQLite database with
+    no tables says it is not a store yet, and writes nothing to it (it made the tables)."""
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    with pytest.raises(StoreError, match="empty file") as info:
+        Store.open(empty, layer_order=LAYERS, create=False)
+    assert info.value.title == "Not a layerkit store"
+    assert empty.stat().st_size == 0
+    bare = tmp_path / "bare.db"
+    with closing(sqlite3.connect(bare)) as connection:
+        connection.execute("CREATE TABLE t (a)")
+        connection.execute("DROP TABLE t")
+    with pytest.raises(StoreError, match="empty database"):
+        Store.open(bare, layer_order=LAYERS, create=False)
+    with closing(sqlite3.connect(bare)) as connection:
+        assert connection.execute("SELECT name FROM sqlite_master").fetchall() == []
+    with Store.open(empty, layer_order=LAYERS, create=True) as store:  # init makes it a store
+        assert store.url.endswith("empty.db")
 
 
 def test_empty_server_database_without_create(postgres_database: str) -> None:

@@ -189,10 +189,19 @@ class Store:
                     hint="Create it first or choose another --db path.",
                 )
             _refuse_non_sqlite_file(path)
+            if not create and path.stat().st_size == 0:
+                # (opened, SQLite would write its header: a command that only reads, such as
+                # status, must leave the file as it found it)
+                raise StoreError(
+                    f"{path} is an empty file, not a layerkit store yet.",
+                    hint="Create the store first: `layerkit init` with the same --db (or "
+                    "LAYERKIT_DB).",
+                    title="Not a layerkit store",
+                )
         shown = display_url(url_or_path)
         engine = create_engine(url)
         try:
-            if not create and not is_sqlite(url):
+            if not create:
                 _require_layerkit_database(engine, shown)
             migrate(engine, url_for_messages=shown)
         except sa.exc.OperationalError as exc:
@@ -1473,8 +1482,9 @@ def _read_annotation_rows(
 
 
 def _require_layerkit_database(engine: sa.Engine, shown: str) -> None:
-    """Refuse a server database that is not a layerkit store, instead of creating one in it:
-    only ``init`` (and ``import``) may turn an empty database into a store."""
+    """Refuse a database that is not a layerkit store (a server's database, or an empty SQLite
+    file), instead of creating one in it: only ``init`` (and ``import``) may turn an empty
+    database into a store."""
     with engine.connect() as conn:
         tables = sa.inspect(conn).get_table_names()
     if "layerkit_migrations" in tables:
