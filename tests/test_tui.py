@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from conftest import LAYERS, REPO, make_document
 from layerkit_ru_morph.preannotator import LexicalPreannotator
+from rich.cells import cell_len
 from rich.console import Console
 from textual import events
 from textual.geometry import Region
@@ -1712,6 +1713,27 @@ async def test_the_key_bar_is_worked_out_once_a_key(db: Path) -> None:
         assert "^a Accept" in footer(app) and "Link" not in footer(app)
 
 
+async def test_narrow_terminals_keep_every_layer_tab_and_whole_keys(db: Path) -> None:
+    """At 60 columns the fifth layer's tab was cut off whole, and the key bar was cut inside a
+    key (``^n`` without its name, and no mark that more keys exist): the tabs shorten their
+    titles so every digit and state stays, and the key bar shows whole keys and then ``…``."""
+    async with running(db, layer="lexical", size=(60, 24)) as (app, pilot):
+        tabs = screen(app).query_one(LayerTabs).text.plain
+        assert cell_len(tabs) <= 60
+        for number in range(1, 6):
+            assert f" {number} " in tabs
+        keys = footer(app)
+        assert cell_len(keys) <= 60 and keys.lstrip().startswith("? Help")
+        assert keys.endswith(" …")
+        shown = keys.removesuffix(" …")
+        described = {b.binding.description for b in screen(app).active_bindings.values()}
+        assert any(shown.endswith(f" {description}") for description in described)
+        await pilot.resize_terminal(140, 30)  # room again: whole titles, every key
+        await settle(pilot)
+        assert "5 Pragmatic" in screen(app).query_one(LayerTabs).text.plain
+        assert not footer(app).endswith("…") and "^n Next ¶" in footer(app)
+
+
 async def test_footer_and_help_show_the_keys_of_each_layer(db: Path) -> None:
     async with running(db, layer="lexical") as (app, pilot):
         keys = footer(app)
@@ -1939,7 +1961,11 @@ async def test_next_work_follows_the_annotators_order_and_the_order_is_kept(
     """ctrl+t goes to the next unfinished layer: breadth-first along one layer, or (after
     ctrl+o) depth-first through the layers of one paragraph; the order survives a restart."""
     first = paragraph_starting(db, "Учёные до сих пор")  # annotated and done on every layer
-    async with running(db, at=first, layer="semantic", annotator="kim") as (app, pilot):
+    size = (120, 30)  # (at 80 columns the tabs leave the order out for the layers' titles)
+    async with running(db, at=first, layer="semantic", annotator="kim", size=size) as (
+        app,
+        pilot,
+    ):
         assert app.order == "breadth"
         assert screen(app).query_one(LayerTabs).text.plain.endswith("breadth")
         await pilot.press("ctrl+t")

@@ -78,7 +78,16 @@ class TextBar(RefreshAfterKey):
 
 
 class LayerTabs(TextBar):
-    """``1 Lexical ●  2 Semantic ◐ …``: the digit switches layer; the glyph is its state here."""
+    """``1 Lexical ●  2 Semantic ◐ …``: the digit switches layer; the glyph is its state here.
+
+    Where the tabs do not fit the width, the work order is left out, then the layers' titles
+    are shortened (``1 Lex ●``), then left out (``1 ●``): every layer's digit and state stays
+    on screen (at 60 columns the fifth tab was cut off whole)."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._shown_with: tuple[tuple[LayerSchema, ...], str, dict[str, str], str, str] | None
+        self._shown_with = None
 
     def show(
         self,
@@ -88,24 +97,47 @@ class LayerTabs(TextBar):
         order: str = "",
         annotator: str = "",
     ) -> None:
-        line = Text(no_wrap=True, overflow="ellipsis")
-        if annotator:  # who is annotating: undo, conflicts and the place kept are theirs
-            line.append(f" {annotator} ", Style(bold=True))
-            line.append("│")
-        for number, schema in enumerate(layers, start=1):
-            glyph, glyph_style = STATE_GLYPHS.get(
-                states.get(schema.layer, "todo"), STATE_GLYPHS["todo"]
-            )
-            active = schema.layer == current
-            tab = Text(
-                f" {number} {schema.title} ", Style(reverse=True, bold=True) if active else ""
-            )
-            tab.append(glyph, glyph_style)
-            tab.append(" ")
-            line.append_text(tab)
-        if order:  # the work order ctrl+t follows (ctrl+o switches it)
-            line.append(f" {order}", "dim")
-        self.set_text(line)
+        self._shown_with = (layers, current, states, order, annotator)
+        width = self.size.width
+        # whole titles, without the work order, the titles' first letters, no titles
+        for title_cells, shown_order in ((None, order), (None, ""), (3, order), (0, order)):
+            line = _tabs(layers, current, states, shown_order, annotator, title_cells)
+            if not width or cell_len(line.plain) <= width:
+                break
+        self.set_text(_first_cells(line, width) if width else line)
+
+    def on_resize(self) -> None:
+        if self._shown_with is not None:
+            self.show(*self._shown_with)
+
+
+def _tabs(
+    layers: tuple[LayerSchema, ...],
+    current: str,
+    states: dict[str, str],
+    order: str,
+    annotator: str,
+    title_cells: int | None,
+) -> Text:
+    """The tabs' line, each layer's title cut to ``title_cells`` (None: whole; 0: no title)."""
+    line = Text(no_wrap=True, overflow="ellipsis")
+    if annotator:  # who is annotating: undo, conflicts and the place kept are theirs
+        line.append(f" {annotator} ", Style(bold=True))
+        line.append("│")
+    for number, schema in enumerate(layers, start=1):
+        glyph, glyph_style = STATE_GLYPHS.get(
+            states.get(schema.layer, "todo"), STATE_GLYPHS["todo"]
+        )
+        active = schema.layer == current
+        title = schema.title if title_cells is None else schema.title[:title_cells]
+        name = f" {number} {title} " if title else f" {number} "
+        tab = Text(name, Style(reverse=True, bold=True) if active else "")
+        tab.append(glyph, glyph_style)
+        tab.append(" ")
+        line.append_text(tab)
+    if order:  # the work order ctrl+t follows (ctrl+o switches it)
+        line.append(f" {order}", "dim")
+    return line
 
 
 class LabelBar(TextBar):
@@ -201,6 +233,8 @@ def _wrap(chunks: list[Text], width: int) -> Text:
 
 
 _KEY_STYLE = Style(bold=True, color="yellow")
+#: actions whose keys the key bar shows last: everyone knows them
+_KNOWN = frozenset({"undo", "redo"})
 _ENABLED = Style(dim=False)
 _DISABLED = Style(dim=True)
 
@@ -216,8 +250,8 @@ class KeyBar(TextBar):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        #: the shown bindings (binding, enabled) the text was last built from
-        self._shown: tuple[tuple[Binding, bool], ...] | None = None
+        #: the shown bindings (binding, enabled) and the width the text was last built for
+        self._shown: tuple[tuple[tuple[Binding, bool], ...], int] | None = None
 
     def on_mount(self) -> None:
         # immediate: redrawn as the bindings change, not a turn of this bar's queue later
@@ -245,20 +279,45 @@ class KeyBar(TextBar):
                 continue
             seen.add(binding.description)
             shown.append((binding, active.enabled))
-        # Help first, as nano shows it: at 80 columns the line is cut at its end, and the
-        # help lists every key (it was the first thing cut)
-        shown.sort(key=lambda item: item[0].action != "help")
-        key = tuple(shown)
+        # Help first, as nano shows it, and undo/redo last (^z and ^y are what everyone
+        # knows): where the line does not fit (the lexical layer's at 80 columns) its end is
+        # left out, and the help lists every key
+        shown.sort(key=lambda item: (item[0].action != "help", item[0].action in _KNOWN))
+        width = self.size.width
+        key = (tuple(shown), width)
         if key == self._shown:
             return
         self._shown = key
-        line = Text(no_wrap=True, overflow="ellipsis")
+        chunks = []
         for binding, enabled in shown:
-            if line:
-                line.append(" ")
-            line.append(self.app.get_key_display(binding), _KEY_STYLE)
-            line.append(f" {binding.description}", _ENABLED if enabled else _DISABLED)
-        self.set_text(line)
+            chunk = Text(self.app.get_key_display(binding), _KEY_STYLE)
+            chunk.append(f" {binding.description}", _ENABLED if enabled else _DISABLED)
+            chunks.append(chunk)
+        self.set_text(_whole_chunks(chunks, width))
+
+    def on_resize(self) -> None:
+        self._show_bindings()
+
+
+def _whole_chunks(chunks: list[Text], width: int) -> Text:
+    """``chunks`` joined by spaces, as many whole ones as fit in ``width`` cells (0: all),
+    then a dim ``…`` where some were left out (a key is never shown without its name; the
+    help, first, lists them all)."""
+    line = Text(no_wrap=True, overflow="ellipsis")
+    cells = [cell_len(chunk.plain) for chunk in chunks]
+    fits = not width or sum(cells) + len(chunks) - 1 <= width
+    room = width - (0 if fits else 2)  # (" …")
+    used = 0
+    for index, chunk in enumerate(chunks):
+        needed = cells[index] + (1 if index else 0)
+        if not fits and used + needed > room:
+            line.append(" …", Style(dim=True))
+            break
+        if index:
+            line.append(" ")
+        line.append_text(chunk)
+        used += needed
+    return line
 
 
 #: how each severity of notice is drawn (information in the bar's own colours)
