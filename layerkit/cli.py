@@ -917,9 +917,14 @@ def annotate(state: State, annotator: str | None, adjudicating: bool, majority: 
     """Annotate the store's paragraphs in the terminal, layer by layer, from the keyboard."""
     from layerkit.tui import create_app
 
-    create_app(
+    app = create_app(
         state.db, annotator, project=state.project, adjudicating=adjudicating, majority=majority
-    ).run()
+    )
+    app.run()
+    if app.fatal_error is not None:  # (a database gone: printed as any command's error)
+        raise app.fatal_error
+    if app.return_code:  # an unexpected error, which Textual printed
+        raise click.exceptions.Exit(app.return_code)
 
 
 def _print_json(data: Any) -> None:

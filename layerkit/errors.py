@@ -90,6 +90,13 @@ class ConflictError(StoreError):
     title = "Edit conflict"
 
 
+class DatabaseUnreachable(StoreError):
+    """The database server cannot be reached (stopped, restarted, the network between): what
+    was saved before is kept, and nothing can be read or written until it answers again."""
+
+    title = "Database unreachable"
+
+
 class PluginError(LayerkitError):
     """A plugin failed to load or raised inside a hook."""
 

@@ -188,7 +188,7 @@ def test_a_database_of_another_program_is_refused_and_left_as_it_was(tmp_path) -
             text=True,
         )
         assert done.returncode == 2, (command, done.stderr)
-        assert "not a layerkit database" in done.stderr and "users" in done.stderr
+        assert "not a layerkit store" in done.stderr and "users" in done.stderr
         assert "Traceback" not in done.stderr
     with sqlite3.connect(db) as conn:
         tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]

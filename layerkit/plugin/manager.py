@@ -165,6 +165,11 @@ def blamed_on(
                 output.unlink(missing_ok=True)
         if isinstance(exc, (LayerkitError, *passing)) or not isinstance(exc, Exception):
             raise
+        from layerkit.store.engine import database_refusal  # (sqlalchemy: only when needed)
+
+        refused = database_refusal(exc)  # the database's fault (a server stopped), not theirs
+        if refused is not None:
+            raise refused from exc
         raise PluginError(
             f"plugin {plugin!r} failed in {what}: {type(exc).__name__}: {exc}",
             hint=f"Disable or fix the plugin {plugin!r}; nothing was written.",

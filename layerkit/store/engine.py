@@ -25,7 +25,7 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
-from layerkit.errors import ConflictError, StoreError
+from layerkit.errors import ConflictError, DatabaseUnreachable, StoreError
 from layerkit.store import snapshots
 
 BUSY_TIMEOUT_MS = 30_000
@@ -86,7 +86,9 @@ def json_text(value: Any) -> str:
 def create_engine(url: str) -> sa.Engine:
     if not is_sqlite(url):
         try:
-            return sa.create_engine(url, pool_pre_ping=True, json_serializer=json_text)
+            server = sa.create_engine(url, pool_pre_ping=True, json_serializer=json_text)
+            sa.event.listen(server, "handle_error", _said_unreachable)
+            return server
         except (ImportError, sa.exc.NoSuchModuleError) as exc:
             raise StoreError(
                 f"cannot open {display_url(url)}: its database driver is not installed ({exc}).",
@@ -260,6 +262,30 @@ _REFUSALS = (
         "Free some space and try again.",
     ),
     (
+        # the server went away: stopped, restarted, or the network between (PostgreSQL's
+        # connection exceptions, class 08, and its shutdown codes)
+        (
+            "connection refused",
+            "server closed the connection",
+            "terminating connection",
+            "the database system is shutting down",
+            "the database system is starting up",
+            "connection is closed",
+            "connection failed",
+            "08000",
+            "08001",
+            "08003",
+            "08006",
+            "57P01",
+            "57P02",
+            "57P03",
+        ),
+        "Database unreachable",
+        "lost the connection to the database server ({reason}); what was saved before is kept.",
+        "Check that the server runs and can be reached, then run the command again (an import "
+        "cut off is taken back, preannotate goes on where it stopped).",
+    ),
+    (
         ("disk i/o error", "unable to open database file"),
         "Database cannot be written",
         "the database file could not be written ({reason}); nothing was changed.",
@@ -268,10 +294,20 @@ _REFUSALS = (
 )
 
 
+def _said_unreachable(context: sa.engine.ExceptionContext) -> BaseException | None:
+    """A server engine's driver error for a server that went away, raised as the store's
+    :class:`DatabaseUnreachable` wherever it happens (a read on a key, a poll, a write, a
+    plugin's reading), so every caller that shows LayerkitErrors shows it (SQLAlchemy still
+    drops the dead connections from its pool first)."""
+    found = database_refusal(context.original_exception)
+    return found if isinstance(found, DatabaseUnreachable) else None
+
+
 def database_refusal(exc: BaseException) -> StoreError | None:
     """The store's error for a database that refuses every write (a read-only file or server,
-    a full disk, an I/O error), or None for anything else: the user is told why and what to
-    do, instead of getting a driver traceback."""
+    a full disk, an I/O error) or that went away (a server stopped), or None for anything
+    else: the user is told why and what to do, instead of getting a driver traceback (whose
+    local variables hold the connection string, password and all)."""
     orig = getattr(exc, "orig", None) or exc
     if not isinstance(orig, Exception):
         return None
@@ -280,7 +316,8 @@ def database_refusal(exc: BaseException) -> StoreError | None:
     text = reason.lower()
     for needles, title, message, hint in _REFUSALS:
         if any(n in text or n == code for n in needles):
-            return StoreError(message.format(reason=reason), hint=hint, title=title)
+            kind = DatabaseUnreachable if title == DatabaseUnreachable.title else StoreError
+            return kind(message.format(reason=reason), hint=hint, title=title)
     return None
 
 

@@ -502,10 +502,10 @@ def _refuse_foreign_tables(tables: list[str], url_for_messages: str) -> None:
     if foreign:
         shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
         raise StoreError(
-            f"{url_for_messages} is not a layerkit database: it holds other tables ({shown}). "
-            "Nothing was changed.",
+            f"{url_for_messages} is not a layerkit store: it holds {len(foreign)} other "
+            f"table(s) ({shown}); nothing was changed.",
             hint="Give layerkit a database of its own: a new file, or a new server database.",
-            title="Not a layerkit database",
+            title="Not a layerkit store",
         )
 
 

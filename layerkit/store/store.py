@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 import orjson
 import sqlalchemy as sa
 
-from layerkit.errors import ConflictError, StoreError
+from layerkit.errors import ConflictError, DatabaseUnreachable, StoreError
 from layerkit.model import MODEL_ORIGIN_PREFIX
 from layerkit.model import Annotation as DomainAnnotation
 from layerkit.model import Paragraph as DomainParagraph
@@ -204,6 +204,14 @@ class Store:
             if not create:
                 _require_layerkit_database(engine, shown)
             migrate(engine, url_for_messages=shown)
+        except DatabaseUnreachable as exc:  # (a refused connection: engine._said_unreachable)
+            engine.dispose()
+            reason = str(exc.__cause__ or exc).strip()
+            raise DatabaseUnreachable(
+                f"cannot connect to {shown}: {reason}",
+                hint="Check that the server runs and that the host, port, user, password and "
+                "database name are right.",
+            ) from None
         except sa.exc.OperationalError as exc:
             engine.dispose()
             if is_sqlite(url):
@@ -211,14 +219,22 @@ class Store:
                     f"{shown} cannot be opened as a layerkit database: {exc.orig}",
                     hint="Check the path; a layerkit database is created by `layerkit init`.",
                 ) from None
-            raise StoreError(
+            raise DatabaseUnreachable(
                 f"cannot connect to {shown}: {str(exc.orig).strip()}",
                 hint="Check that the server runs and that the host, port, user, password and "
                 "database name are right.",
-                title="Database unreachable",
             ) from None
         except sa.exc.DatabaseError as exc:
             engine.dispose()
+            if not is_sqlite(url) and getattr(exc.orig, "sqlstate", None) == "42501":
+                # insufficient privilege: the user may connect but not create the tables
+                raise StoreError(
+                    f"{shown}: the database user may not create layerkit's tables "
+                    f"({str(exc.orig).strip().splitlines()[0]}).",
+                    hint="Make the user the database's owner (ALTER DATABASE … OWNER TO …), or "
+                    "GRANT CREATE ON SCHEMA public TO the user, or give --db a database it owns.",
+                    title="No right to create tables",
+                ) from None
             raise StoreError(
                 f"{shown} cannot be opened as a layerkit database: {exc.orig}",
                 hint="Check the path; a layerkit database is created by `layerkit init`.",
@@ -1482,24 +1498,16 @@ def _read_annotation_rows(
 
 
 def _require_layerkit_database(engine: sa.Engine, shown: str) -> None:
-    """Refuse a database that is not a layerkit store (a server's database, or an empty SQLite
-    file), instead of creating one in it: only ``init`` (and ``import``) may turn an empty
-    database into a store."""
+    """Refuse an empty database (a server's, or an SQLite file with no tables) instead of
+    making a store of it: only ``init`` (and ``import``) may do that. A database with other
+    programs' tables is refused by the migrations, whatever the command."""
     with engine.connect() as conn:
-        tables = sa.inspect(conn).get_table_names()
-    if "layerkit_migrations" in tables:
+        tables = [t for t in sa.inspect(conn).get_table_names() if not t.startswith("sqlite_")]
+    if tables:
         return
-    if not tables:
-        raise StoreError(
-            f"{shown} is an empty database, not a layerkit store yet.",
-            hint="Create the store first: `layerkit init` with the same --db (or LAYERKIT_DB).",
-            title="Not a layerkit store",
-        )
-    listed = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
     raise StoreError(
-        f"{shown} holds {len(tables)} other table(s) ({listed}) and is not a layerkit store; "
-        "nothing was changed.",
-        hint="Point --db at a layerkit store, or at an empty database and run `layerkit init`.",
+        f"{shown} is an empty database, not a layerkit store yet.",
+        hint="Create the store first: `layerkit init` with the same --db (or LAYERKIT_DB).",
         title="Not a layerkit store",
     )
 

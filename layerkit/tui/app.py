@@ -80,6 +80,8 @@ class LayerkitApp(App[None]):
         self._position_saver = AfterQuiet(self, POSITION_SAVE_DELAY, self.save_position)
         self._notice_bars: WeakKeyDictionary[Screen, NoticeBar | None] = WeakKeyDictionary()
         self.sub_title = f"{store.display_url} · {annotator}"
+        #: the error that ended the app (a database gone: ``_handle_exception``), for the CLI
+        self.fatal_error: LayerkitError | None = None
 
     def on_mount(self) -> None:
         self.push_screen(AnnotateScreen())
@@ -227,6 +229,36 @@ class LayerkitApp(App[None]):
         if isinstance(self.screen, ErrorModal):
             return
         self.push_screen(ErrorModal(error))
+
+    def _handle_exception(self, error: Exception) -> None:
+        """A database that went away (a server stopped) or refuses writes, met where no
+        dialog can say so (a read on a key, a timer), ends the app with the store's error,
+        which ``layerkit annotate`` prints as every command does (title, message, hint; exit
+        2). Textual would print a traceback with its local variables, the connection string
+        and its password among them. What was saved is kept; nothing else is lost."""
+        from layerkit.store.engine import database_refusal
+
+        found = error if isinstance(error, LayerkitError) else database_refusal(error)
+        if found is None:
+            super()._handle_exception(error)
+            return
+        if self.fatal_error is None:
+            self.fatal_error = found
+        self.exit(return_code=found.exit_code)
+
+    def _fatal_error(self) -> None:
+        """Textual's report of an unexpected exception, without the local variables of each
+        frame (they may hold a database URL with its password)."""
+        import rich
+        from rich.segment import Segments
+        from rich.traceback import Traceback
+
+        self.bell()
+        traceback = Traceback(show_locals=False, width=None, suppress=[rich])
+        self._exit_renderables.append(
+            Segments(self.console.render(traceback, self.console.options))
+        )
+        self._close_messages_no_wait()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state != WorkerState.ERROR:

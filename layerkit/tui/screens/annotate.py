@@ -23,7 +23,7 @@ from textual.widget import Widget
 from textual.widgets import Input
 
 from layerkit import adjudication
-from layerkit.errors import LayerkitError, StoreError, UsageError
+from layerkit.errors import DatabaseUnreachable, LayerkitError, StoreError, UsageError
 from layerkit.model import Annotation, is_suggestion
 from layerkit.schema.models import LayerSchema
 from layerkit.store import queries
@@ -106,6 +106,8 @@ class AnnotateScreen(Screen[None]):
     focused: Reactive[Widget | None] = Reactive(None, repaint=False)
     #: the newest event id the last paragraph read saw (see _reload)
     _latest_read: int | None = None
+    #: the last poll found the database unreachable (said once, until it answers again)
+    _unreachable = False
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+z", "undo", "Undo"),
@@ -308,6 +310,9 @@ class AnnotateScreen(Screen[None]):
             self.data = (
                 self._load(paragraph_id) if paragraph_id is not None and paragraph_id >= 0 else None
             )
+        except DatabaseUnreachable as exc:  # (the paragraph shown stays: nothing changed)
+            self.lk.show_error(exc)
+            return
         except LayerkitError as exc:
             self.data = None
             self.lk.show_error(exc)
@@ -471,8 +476,22 @@ class AnnotateScreen(Screen[None]):
 
     def _poll(self) -> None:
         """Someone else saved something: show it (their edits are never overwritten silently;
-        an edit based on an old version is refused by the store anyway)."""
-        latest = queries.last_event_id(self.lk.store)
+        an edit based on an old version is refused by the store anyway). A server that cannot
+        be reached is said once in the notice line and asked again at the next poll: a
+        restart of the team's server does not end anyone's session (an edit meanwhile is
+        refused in a dialog)."""
+        try:
+            latest = queries.last_event_id(self.lk.store)
+        except DatabaseUnreachable as lost:
+            if not self._unreachable:
+                self._unreachable = True
+                self.notify(f"{lost.message} Asking again.", title=lost.title, severity="error")
+            return
+        if self._unreachable:
+            self._unreachable = False
+            self.notify("The database answers again.")
+            self._reload(everything=True)
+            return
         if latest != self._seen_event:
             self._reload(everything=True)
 
@@ -669,13 +688,19 @@ class AnnotateScreen(Screen[None]):
         try:
             said = change()
         except LayerkitError as exc:
-            self.lk.show_error(exc)
-            self._reload(everything=True)  # a conflict: show what the others changed
+            self._refused(exc)
             return False
         if said:
             self.notify(said, timeout=3)
         self._reload(edited=True, before_show=before_show)
         return True
+
+    def _refused(self, exc: LayerkitError) -> None:
+        """Show the store's refusal of an edit, then what the others changed (a conflict);
+        a server that cannot be reached cannot be read either: the screen stays as it is."""
+        self.lk.show_error(exc)
+        if not isinstance(exc, DatabaseUnreachable):
+            self._reload(everything=True)
 
     # --- actions -------------------------------------------------------------------------------
 
@@ -702,8 +727,7 @@ class AnnotateScreen(Screen[None]):
         try:
             event = app.store.redo(app.annotator) if redo else app.store.undo(app.annotator)
         except LayerkitError as exc:
-            app.show_error(exc)
-            self._reload(everything=True)
+            self._refused(exc)
             return
         if event is None:
             self.notify("Nothing to redo." if redo else "Nothing to undo.", timeout=2)

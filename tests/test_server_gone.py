@@ -1,0 +1,200 @@
+"""A team's server that goes away (stopped, restarted, the network between) in the middle of a
+command or an annotator's session: the user is told so, as every error is told (title, message,
+hint; exit 2), never with a driver traceback (whose local variables hold the connection string
+and its password), never blamed on a plugin; nothing saved is lost, and work goes on once the
+server answers again. The server is cut off by a relay (:mod:`tcp_cut`), not stopped: the other
+tests share it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from conftest import LAYERS, _admin_execute, make_document, postgres_admin_url
+from tcp_cut import TcpCut
+
+from layerkit.errors import StoreError
+from layerkit.store import Store
+from layerkit.store.engine import database_refusal
+
+TEXT = "\n\n".join(
+    f"Абзац {n}: учёные до сих пор спорят, как именно кошки мурлычут, и почему." * 3
+    for n in range(400)
+)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"  # (the annotator's test runs on anyio's plugin, as Textual's own do)
+
+
+def run(tmp_path: Path, db: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, LAYERKIT_DB=db, COLUMNS="200")
+    return subprocess.run(
+        [sys.executable, "-m", "layerkit", *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+def said_unreachable(result: subprocess.CompletedProcess[str]) -> None:
+    assert result.returncode == 2, result.stderr
+    assert "Error: Database unreachable" in result.stderr
+    assert "Hint:" in result.stderr
+    assert "Traceback" not in result.stderr and "Plugin error" not in result.stderr
+
+
+def said(app: Any) -> str:
+    """The newest notice (the annotator's notice line shows it; in test mode only the app's
+    list has it)."""
+    shown = list(app._notifications)
+    return f"{shown[-1].title}: {shown[-1].message}" if shown else ""
+
+
+@pytest.fixture
+def relay(postgres_database: str) -> Iterator[TcpCut]:
+    cut = TcpCut(postgres_database)
+    try:
+        yield cut
+    finally:
+        cut.close()
+
+
+def test_a_refused_connection_is_the_database_unreachable() -> None:
+    """What psycopg raises where nothing listens (no server needed to see it)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    engine = sa.create_engine(
+        f"postgresql+psycopg://nobody@127.0.0.1:{port}/none", poolclass=sa.pool.NullPool
+    )
+    with pytest.raises(sa.exc.OperationalError) as info:
+        engine.connect()
+    found = database_refusal(info.value)
+    assert isinstance(found, StoreError) and found.title == "Database unreachable"
+    assert found.exit_code == 2 and "run the command again" in found.hint
+
+
+def test_an_export_cut_off_names_the_database_not_its_exporter(
+    tmp_path: Path, relay: TcpCut
+) -> None:
+    with Store.open(relay.url, layer_order=LAYERS) as store, store.bulk() as writer:
+        for n in range(60):
+            writer.add_document(make_document(f"doc{n}", *TEXT.split("\n\n")[:5]))
+    relay.arm(cut_after=20_000)
+    result = run(tmp_path, relay.url, "export", "jsonl", "-o", "out.jsonl")
+    assert relay.cut_done.is_set()
+    said_unreachable(result)  # (it said "plugin 'jsonl' failed", and "Disable or fix" it)
+    assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_an_import_cut_off_is_said_and_taken_back(tmp_path: Path, relay: TcpCut) -> None:
+    (tmp_path / "long.txt").write_text(TEXT, encoding="utf-8")
+    assert run(tmp_path, relay.url, "init").returncode == 0
+    relay.arm(cut_after=60_000)
+    said_unreachable(run(tmp_path, relay.url, "import", "long.txt"))  # (a traceback, exit 1)
+    relay.restore()
+    assert json.loads(run(tmp_path, relay.url, "status", "--json").stdout)["paragraphs"] == 0
+    assert run(tmp_path, relay.url, "import", "long.txt").returncode == 0
+    assert json.loads(run(tmp_path, relay.url, "status", "--json").stdout)["paragraphs"] == 400
+
+
+def test_a_user_without_the_right_to_create_tables_is_told_so(
+    tmp_path: Path, postgres_database: str
+) -> None:
+    """PostgreSQL 15 lets only a database's owner create tables in its public schema: init as
+    another user said "Check the path" (of a file)."""
+    role = "lk_" + uuid.uuid4().hex[:12]
+    admin = postgres_admin_url()
+    _admin_execute(admin, f'CREATE ROLE "{role}" LOGIN')
+    try:
+        scheme, _, rest = postgres_database.partition("://")
+        url = f"{scheme}://{role}@{rest.rpartition('@')[2]}"
+        result = run(tmp_path, url, "init")
+        assert result.returncode == 2, result.stderr
+        assert "Error: No right to create tables" in result.stderr
+        assert "GRANT CREATE ON SCHEMA public" in result.stderr
+    finally:
+        _admin_execute(admin, f'DROP OWNED BY "{role}"; DROP ROLE "{role}"')
+
+
+@pytest.mark.anyio
+async def test_the_annotator_rides_out_a_server_that_goes_away(
+    postgres_database: str, relay: TcpCut
+) -> None:
+    """The annotator's poll (every 2 s) met a stopped server: the app crashed with a traceback
+    holding the password, exit 0. Now the notice line says so and the next poll asks again; an
+    edit or a paragraph's read meanwhile is refused in a dialog; once the server answers, work
+    goes on; a read nothing can show a dialog for ends the app with the store's error."""
+    from layerkit.store import queries
+    from layerkit.tui import create_app
+    from layerkit.tui.screens.annotate import AnnotateScreen
+    from layerkit.tui.screens.error import ErrorModal
+
+    with Store.open(relay.url, layer_order=LAYERS) as store, store.bulk() as writer:
+        writer.add_document(make_document("a", "Мама мыла раму.", "Папа читал газету."))
+        writer.add_document(make_document("b", "Кошки мурлычут.", "Собаки лают."))
+    app = create_app(relay.url, "anna", poll_seconds=None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("2")  # the semantic layer
+        await pilot.pause()
+        annotate = app.screen
+        assert isinstance(annotate, AnnotateScreen)
+
+        relay.cut()
+        annotate._poll()  # (the 2-second timer's call)
+        await pilot.pause()
+        assert "Database unreachable" in said(app)
+        await pilot.press("p")  # PREDICATE on the first word: refused, in a dialog
+        await pilot.pause()
+        assert isinstance(app.screen, ErrorModal)
+        assert app.screen.error.title == "Database unreachable"
+        await pilot.press("escape")
+        await pilot.pause()
+
+        relay.restore()
+        annotate._poll()
+        await pilot.pause()
+        assert "answers again" in said(app)
+        await pilot.press("p")
+        await pilot.pause()
+        assert not isinstance(app.screen, ErrorModal)
+        with Store.open(postgres_database, layer_order=LAYERS) as store:
+            first = next(store.iter_paragraphs()).id
+            assert first is not None
+            saved = [a.label for a in store.annotations(first, "semantic")]
+        assert saved == ["PREDICATE"]
+
+        relay.cut()
+        shown = annotate.data
+        await pilot.press("ctrl+n")  # the next paragraph cannot be read: said, and it stays
+        await pilot.pause()
+        assert isinstance(app.screen, ErrorModal)
+        assert annotate.data is shown and app.return_code is None
+        await pilot.press("escape")
+        await pilot.pause()
+
+        # a read where nothing can show a dialog (here a callback of our own) ends the app
+        # with the store's error, which the CLI prints (exit 2), not Textual's traceback
+        app.call_later(lambda: queries.changes_since(app.store, 0))
+        for _ in range(50):  # (the app is closing: no pause of the pilot's would end)
+            if app.return_code is not None:
+                break
+            await asyncio.sleep(0.1)
+    assert app.fatal_error is not None and app.fatal_error.title == "Database unreachable"
+    assert app.return_code == 2
