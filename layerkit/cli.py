@@ -470,7 +470,12 @@ def schema_show(state: State, layer: str, as_json: bool) -> None:
 
 
 def _names(value: str | None) -> list[str]:
-    return [part.strip() for part in (value or "").split(",") if part.strip()]
+    """The comma-separated names of ``value``, each once, in order (spaces collapsed, NFC: as
+    the store keeps annotators' names, :func:`~layerkit.project.annotator_name`)."""
+    from layerkit.project import annotator_name
+
+    named = dict.fromkeys(annotator_name(part) for part in (value or "").split(","))
+    return [name for name in named if name]
 
 
 @cli.command()
@@ -520,16 +525,20 @@ def assign(
     """Pick paragraphs (whole documents, reproducibly) that each named annotator annotates
     independently, on a private copy of the layers, blind to the others' copies until every
     copy is done; then `layerkit agreement` compares them."""
-    from layerkit.project import default_annotator
+    from layerkit.project import annotator_name, default_annotator
     from layerkit.store.assignments import choose_documents
 
     project = state.project
     order = project.schemas.order
-    chosen_layers = _names(layers) or list(order)
+    chosen_layers = _names(layers) if layers is not None else list(order)
+    if not chosen_layers:
+        raise UsageError(
+            f"--layers {layers!r} names no layer.", hint=f"Layers: {', '.join(order)}."
+        )
     unknown = [layer for layer in chosen_layers if layer not in order]
     if unknown:
         raise UsageError(f"no layer {unknown[0]!r}.", hint=f"Layers: {', '.join(order)}.")
-    people = list(dict.fromkeys(_names(annotators)))
+    people = _names(annotators)
     if len(people) < 2:
         raise UsageError(
             "independent annotation needs two or more annotators.",
@@ -575,7 +584,7 @@ def assign(
             ids,
             chosen_layers,
             people,
-            by=by or default_annotator(project),
+            by=annotator_name(by) if by else default_annotator(project),
             copy_shared=bool(copy_shared),
         )
     result.documents = [name for _, name, _ in picked]
@@ -659,7 +668,7 @@ def adjudicate(
     layer is done; what they disagree on is left to decide in `layerkit annotate
     --adjudicate`. Each paragraph's merge is one undoable step of the adjudicator."""
     from layerkit import adjudication
-    from layerkit.project import default_annotator
+    from layerkit.project import annotator_name, default_annotator
 
     project = state.project
     for layer in layers:
@@ -667,7 +676,7 @@ def adjudicate(
             raise UsageError(
                 f"no layer {layer!r}.", hint=f"Layers: {', '.join(project.schemas.order)}."
             )
-    adjudicator = by or default_annotator(project)
+    adjudicator = annotator_name(by) if by else default_annotator(project)
     totals: dict[str, dict[str, int]] = {}
     with project.open_store() as store:
         ready = adjudication.ready_to_adjudicate(store, list(layers) or None)

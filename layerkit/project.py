@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -163,13 +164,20 @@ def _by_name(
     return out
 
 
+def annotator_name(name: str) -> str:
+    """An annotator's name as the store keeps it: NFC, its spaces collapsed. «Андрей» typed
+    with a combining breve (NFD, as some keyboards and macOS file names give it) and with a
+    precomposed «й» were two annotators, as were «Мария  Ивановна» and «Мария Ивановна»."""
+    return " ".join(unicodedata.normalize("NFC", name).split())
+
+
 def default_annotator(project: Project | None = None) -> str:
     """$LAYERKIT_ANNOTATOR, else the project's ``annotator`` setting, else the login name."""
     configured = project.config.annotator if project is not None else None
     env = os.environ.get("LAYERKIT_ANNOTATOR") or configured or os.environ.get("USER")
     if env:
-        return env
+        return annotator_name(env)
     try:
-        return getpass.getuser()
+        return annotator_name(getpass.getuser())
     except (KeyError, OSError):
         return "annotator"

@@ -107,3 +107,11 @@ def test_agreement_by_label_pair_and_document_with_heatmaps(tmp_path: Path) -> N
     image = tmp_path / "plots" / "lexical.morph.png"
     assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and image.stat().st_size > 10_000
     assert "NOUN" in plotted.stdout and "agreement" in plotted.stdout  # the per-label table
+
+    (tmp_path / "afile").write_text("not a folder")
+    refused = _cli(
+        tmp_path, "agreement", "anna.jsonl", "boris.jsonl", "--layer", "lexical",
+        "--plot", "afile/sub",
+    )  # fmt: skip
+    assert refused.returncode == 2, refused.stderr  # (a NotADirectoryError traceback, exit 1)
+    assert "cannot make that folder" in refused.stderr and "Traceback" not in refused.stderr

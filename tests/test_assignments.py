@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import unicodedata
 from dataclasses import replace
 from pathlib import Path
 
@@ -356,3 +357,22 @@ def test_seen_by_gives_the_domain_model_with_version_and_confidence(store: Store
     assert (agent.version, agent.confidence, agent.origin) == (2, 0.25, "human")
     (claim,) = (a for a in seen if a.label == "CLAIM")
     assert (claim.layer, claim.version, claim.confidence, claim.attrs) == ("logical", 1, None, {})
+
+
+def test_assign_reads_names_and_layers_as_people_mean_them(tmp_path: Path) -> None:
+    """«Андрей» with a precomposed «й» and with «и» + a combining breve (NFD) were assigned as
+    two annotators, and «Мария  Ивановна» kept its double space; ``--layers ,`` assigned every
+    layer, ``--layers semantic,semantic`` said "semantic, semantic"."""
+    assert _cli(tmp_path, "import", str(_without_copies(tmp_path / "shared.jsonl"))).returncode == 0
+    composed, decomposed = "Андрей", unicodedata.normalize("NFD", "Андрей")
+    assert composed != decomposed
+    same = _cli(tmp_path, "assign", "--annotators", f"{composed},{decomposed}", "--no-copy-shared")
+    assert same.returncode == 2 and "two or more annotators" in same.stderr
+    nothing = _cli(tmp_path, "assign", "--annotators", "anna,boris", "--layers", ",")
+    assert nothing.returncode == 2 and "names no layer" in nothing.stderr
+    args = ["assign", "--layers", "semantic,semantic", "--no-copy-shared", "--share", "1"]
+    done = _cli(tmp_path, *args, "--annotators", f"Мария  Ивановна,{decomposed}", "--json")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["layers"] == ["semantic"]
+    assert summary["annotators"] == ["Мария Ивановна", composed]

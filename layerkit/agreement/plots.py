@@ -26,7 +26,13 @@ def write_heatmaps(results: Mapping[str, LayerAgreement], folder: Path) -> list[
             "--plot needs matplotlib.",
             hint="pip install 'layerkit[train]' (or matplotlib alone).",
         ) from error
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:  # a file on the way, no right to write there
+        raise UsageError(
+            f"--plot {folder}: cannot make that folder ({error.strerror or error}).",
+            hint="Give --plot a folder that can be made or written to.",
+        ) from None
     written = []
     for layer, result in results.items():
         for name, table in result.confusion.items():
@@ -51,7 +57,14 @@ def write_heatmaps(results: Mapping[str, LayerAgreement], folder: Path) -> list[
             figure.colorbar(image, ax=axes, shrink=0.8)
             figure.tight_layout()
             path = folder / f"{layer}.{name}.png"
-            figure.savefig(path, dpi=110)
-            plt.close(figure)
+            try:
+                figure.savefig(path, dpi=110)
+            except OSError as error:
+                raise UsageError(
+                    f"--plot {folder}: cannot write {path.name} ({error.strerror or error}).",
+                    hint="Give --plot a folder that can be written to.",
+                ) from None
+            finally:
+                plt.close(figure)
             written.append(path)
     return written

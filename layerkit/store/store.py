@@ -672,9 +672,10 @@ class Store:
     ) -> _assignments.AssignResult:
         """Assign ``layers`` of the paragraphs to each annotator, to annotate on private copies
         (see :mod:`.assignments`); in one transaction, all or nothing."""
-        if len(set(annotators)) < 1 or any(not a or SEPARATOR in a for a in annotators):
+        bad = [a for a in annotators if not a or SEPARATOR in a]
+        if not annotators or bad:
             raise StoreError(
-                f"cannot assign to {', '.join(map(repr, annotators)) or 'nobody'}.",
+                f"cannot assign to {', '.join(map(repr, bad)) or 'nobody'}.",
                 hint=f"Name each annotator (names without {SEPARATOR!r}).",
             )
         return self._run_write(

@@ -19,7 +19,7 @@ from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
 
 from layerkit.errors import LayerkitError, StoreError
-from layerkit.project import Project, default_annotator
+from layerkit.project import Project, annotator_name, default_annotator
 from layerkit.schema import SchemaRegistry
 from layerkit.store import Store, queries
 from layerkit.tui.after_quiet import AfterQuiet
@@ -291,7 +291,7 @@ def create_app(
     return LayerkitApp(
         store,
         project.schemas,
-        annotator or default_annotator(project),
+        annotator_name(annotator) if annotator else default_annotator(project),
         poll_seconds=poll_seconds,
         adjudicating=adjudicating,
         majority=majority,
