@@ -608,6 +608,8 @@ async def test_model_suggestions_are_accepted_one_by_one_or_all_at_once(
          "source": 2, "target": 1, "local_id": 3},
         {"layer": "semantic", "kind": "span", "field": "frame", "label": "THEME",
          "start": 16, "end": 17, "local_id": 4},
+        {"layer": "semantic", "kind": "span", "field": "frame", "label": "PLACE",
+         "start": 8, "end": 14, "local_id": 5},
     ]  # fmt: skip
     text = chat_text(db, chat)
     assert (text[0:6], text[8:14], text[16:17]) == ("Привет", "Короче", "я")
@@ -621,16 +623,24 @@ async def test_model_suggestions_are_accepted_one_by_one_or_all_at_once(
     def origins() -> dict[str | None, str]:
         return {f"{a.kind}:{a.label}": a.origin for a in rows(db, chat, "semantic")}
 
+    def confidence(label: str) -> float | None:
+        return next(a.confidence for a in rows(db, chat, "semantic") if a.label == label)
+
     async with running(db, at=chat, layer="semantic") as (app, pilot):
         assert "^a Accept" in footer(app)  # shown while there are suggestions here
         shown = [row.text.plain for row in side(app)._rows]
-        assert sum("40%" in line for line in shown) == 4  # each suggestion's confidence
+        assert sum("40%" in line for line in shown) == 5  # each suggestion's confidence
         await pilot.press("ctrl+a")  # cursor on «Привет»: the AGENT span alone
         assert origins()["span:AGENT"] == "human"
+        assert confidence("AGENT") is None  # a person's annotation has none (formats.md)
         assert origins()["relation:AGENT"] == origin  # its predicate is still a suggestion
         await pilot.press("right", "right", "ctrl+a")  # «Короче»: the predicate, now the role
         assert origins()["span:PREDICATE"] == origins()["relation:AGENT"] == "human"
-        assert origins()["span:THEME"] == origin
+        assert origins()["span:THEME"] == origins()["span:PLACE"] == origin
+        await pilot.press("ctrl+a")  # the second suggestion over «Короче» (it was unreachable)
+        assert origins()["span:PLACE"] == "human" and confidence("PLACE") is None
+        await pilot.press("ctrl+z")
+        assert origins()["span:PLACE"] == origin and confidence("PLACE") == 0.4
         await pilot.press("ctrl+z")
         assert origins()["span:PREDICATE"] == origins()["relation:AGENT"] == origin
         await pilot.press("A")

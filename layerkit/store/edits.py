@@ -500,6 +500,11 @@ def update(
         # A person who corrects a model's suggestion makes it theirs: pre-annotation
         # never overwrites it again (the suggestion itself stays in the event log).
         changes["origin"] = "human"
+    origin = changes.get("origin")
+    if isinstance(origin, str) and not origin.startswith("model:") and "confidence" not in changes:
+        # a person's annotation has no confidence (docs/formats.md: models only); the model's
+        # stays in the event log with the suggestion
+        changes["confidence"] = None
     before = current_row(conn, annotation_id, expected_version)
     check_private(before["layer"], annotator)
     _update_at_version(

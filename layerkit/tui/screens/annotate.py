@@ -987,7 +987,7 @@ class AnnotateScreen(Screen[None]):
         view = self.query_one(ParagraphView)
         cursor = view.cursor_offsets
         if data is not None and schema is not None and field is None:
-            focused = view.focused_annotation()
+            focused = view.focused_suggestion() or view.focused_annotation()
             self._edit(
                 partial(
                     editing.accept_suggestion,

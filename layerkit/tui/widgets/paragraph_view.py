@@ -10,6 +10,7 @@ already left out of the key map (see ``keymap``), so they still reach the app.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -490,6 +491,16 @@ class ParagraphView(
             return None
         return _focused(self.data, self.schema, self.selection)
 
+    def focused_suggestion(self) -> Annotation | None:
+        """The model suggestion an accept acts on: as :meth:`focused_annotation`, among the
+        suggestions only (a second suggestion over the same words, PLACE under an accepted
+        PREDICATE, is reached too)."""
+        if self.data is None or self.schema is None or self.selection is None:
+            return None
+        return _focused(
+            self.data, self.schema, self.selection, among=lambda a: is_suggestion(a.origin)
+        )
+
     # --- actions -----------------------------------------------------------------------------
 
     def action_move(self, step: int) -> None:
@@ -911,12 +922,20 @@ class _Ahead:
     lines: list[tuple[int, int]]
 
 
-def _focused(data: ParagraphData, schema: LayerSchema, selection: Selection) -> Annotation | None:
-    """:meth:`ParagraphView.focused_annotation` for ``data`` shown with ``selection``."""
+def _focused(
+    data: ParagraphData,
+    schema: LayerSchema,
+    selection: Selection,
+    among: Callable[[Annotation], bool] | None = None,
+) -> Annotation | None:
+    """:meth:`ParagraphView.focused_annotation` for ``data`` shown with ``selection``, of the
+    annotations ``among`` keeps (all when None)."""
     mine = [
         a
         for a in data.of_layer(schema.layer)
-        if a.kind in ("token", "span", "label") and a.start is not None
+        if a.kind in ("token", "span", "label")
+        and a.start is not None
+        and (among is None or among(a))
     ]
     start, end = selection.offsets(data.tokens)
     for a in mine:
