@@ -343,6 +343,8 @@ def test_seen_by_gives_the_domain_model_with_version_and_confidence(store: Store
         start=0, end=4, annotator="model", origin="model:x@1", confidence=0.25,
     )  # fmt: skip
     assert suggestion.id is not None
+    first = store.seen_by(pid, "anna").annotations
+    assert [(a.version, a.confidence, a.origin) for a in first] == [(1, 0.25, "model:x@1")]
     store.update_annotation(
         suggestion.id, annotator="anna", expected_version=suggestion.version, origin="human"
     )
@@ -354,7 +356,8 @@ def test_seen_by_gives_the_domain_model_with_version_and_confidence(store: Store
     seen = store.seen_by(pid, "anna").annotations
     assert all(type(a) is Annotation for a in seen)
     (agent,) = (a for a in seen if a.label == "AGENT")
-    assert (agent.version, agent.confidence, agent.origin) == (2, 0.25, "human")
+    # accepted, it is a person's: no confidence (docs/formats.md), the model's in the event log
+    assert (agent.version, agent.confidence, agent.origin) == (2, None, "human")
     (claim,) = (a for a in seen if a.label == "CLAIM")
     assert (claim.layer, claim.version, claim.confidence, claim.attrs) == ("logical", 1, None, {})
 
@@ -376,3 +379,28 @@ def test_assign_reads_names_and_layers_as_people_mean_them(tmp_path: Path) -> No
     summary = json.loads(done.stdout)
     assert summary["layers"] == ["semantic"]
     assert summary["annotators"] == ["Мария Ивановна", composed]
+
+
+def test_a_change_to_a_done_layer_reopens_it(store: Store) -> None:
+    """A done private copy could be emptied and stay done, and was compared and adjudicated as
+    a finished copy: a change to a done layer (a copy or a shared one) makes it in progress,
+    and its undo makes it done again."""
+    pid = _paragraph(store)
+    store.assign([pid], ["semantic"], ["anna", "boris"], by="lead", copy_shared=False)
+    span = store.create_annotation(
+        paragraph_id=pid, layer="semantic", kind="span", field="frame", label="AGENT",
+        start=0, end=4, annotator="anna",
+    )  # fmt: skip
+    assert span.id is not None
+    store.set_status(pid, "semantic", "done", annotator="anna")
+    assert store.statuses(pid)["semantic@anna"].state == "done"
+    store.delete_annotation(span.id, annotator="anna")
+    assert store.statuses(pid)["semantic@anna"].state == "in_progress"
+    store.undo("anna")
+    assert store.statuses(pid)["semantic@anna"].state == "done"
+    store.set_status(pid, "lexical", "done", annotator="vera")
+    store.create_annotation(
+        paragraph_id=pid, layer="lexical", kind="token", field="morph", label="NOUN",
+        start=0, end=4, annotator="vera", attrs={"lemma": "мама"},
+    )  # fmt: skip
+    assert store.statuses(pid)["lexical"].state == "in_progress"

@@ -252,13 +252,15 @@ def status_effects_of_edit(
     annotator: str,
     assigned: frozenset[tuple[str, str]] = frozenset(),
 ) -> dict[str, dict[str, Any]]:
-    """New statuses after an edit of ``layer``: it becomes in progress if it was untouched, and
+    """New statuses after an edit of ``layer``: it becomes in progress if it was untouched or
+    done (done says a person found it complete: after a change that is theirs to say again,
+    and a private copy emptied after it was done was compared and adjudicated as done), and
     every higher layer that already had work on it becomes stale (it was built on the old
     lower layer). ``assigned``: the paragraph's ``(layer, annotator)`` assignments, which tell
     whose copies were built on their own copy of ``layer`` rather than on the shared one."""
     changes: dict[str, dict[str, Any]] = {}
     mine = current.get(layer)
-    if mine is None or mine["state"] == "todo":
+    if mine is None or mine["state"] in ("todo", "done"):
         changes[layer] = {"state": "in_progress", "annotator": annotator}
     base, owner = split_key(layer)
     if base not in layer_order:
