@@ -200,6 +200,17 @@ def test_required_fields_of_every_kind() -> None:
     check_done(schema, text, tokens, sentences, done)
     with pytest.raises(LayerIncomplete, match="Demo cannot be marked done"):
         check_done(schema, text, tokens, sentences, done[:-1])
+    # a model's suggestion nobody reviewed is not gold: a layer of suggestions alone was done
+    # (and two annotators' copies of it "agreed" perfectly)
+    model = "model:run@1"
+    suggested = [
+        _ann(30, "demo", "span", "extra", start=14, end=18, label="P", origin=model),
+        _ann(31, "demo", "label", "tone", label="P", origin=model),
+    ]
+    assert missing_required(schema, text, tokens, sentences, done + suggested) == [
+        "2 model suggestion(s) not reviewed («лает»): accept them (ctrl+a, or ctrl+k for all), "
+        "correct them or delete them"
+    ]
 
 
 def test_required_attributes() -> None:

@@ -40,6 +40,17 @@ def missing_required(
         problem = _missing(field, of_field, mine, text, tokens, sentences)
         if problem:
             problems.append(f"{field.name}: {problem}")
+    # Gold means a person looked: a model's suggestion on a higher layer counts once accepted
+    # or corrected (a layer left all suggestions was done, and two such copies "agreed").
+    # (Token analyses are said above, with the doubtful ones.)
+    pending = [a for a in mine if a.kind != "token" and is_suggestion(a.origin)]
+    if pending:
+        spans = [(a.start, a.end) for a in pending if a.start is not None and a.end is not None]
+        where = f" ({_quote(text, spans)})" if spans else ""
+        problems.append(
+            f"{len(pending)} model suggestion(s) not reviewed{where}: accept them (ctrl+a, or "
+            "ctrl+k for all), correct them or delete them"
+        )
     return problems
 
 
