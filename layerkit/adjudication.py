@@ -98,7 +98,8 @@ class Unit:
     def decided(self) -> bool:
         """Whether an adjudicator put one annotator's version into the gold here (gold that
         was there before, e.g. the pre-annotation the copies started from, does not count). A
-        unit dropped has no gold to tell it by: it stays open, showing an empty gold."""
+        unit dropped has no gold to tell it by: it is decided once the gold layer is done
+        (:meth:`Comparison.open_disagreements`)."""
         return (
             bool(self.gold_rows)
             and all(a.origin == ORIGIN for a in self.gold_rows)
@@ -153,11 +154,16 @@ class Comparison:
     annotators: list[str]
     units: list[Unit]
     copies_done: bool
+    #: the gold layer is done: the adjudicator's word that every unit is decided (a unit
+    #: dropped, ``x``, leaves nothing in the gold to tell it by)
+    gold_done: bool = False
 
     def disagreements(self, majority: int | None = None) -> list[Unit]:
         return [u for u in self.units if u.winner(majority) is None]
 
     def open_disagreements(self, majority: int | None = None) -> list[Unit]:
+        if self.gold_done:
+            return []
         return [u for u in self.disagreements(majority) if not u.decided()]
 
 
@@ -198,7 +204,9 @@ def compare_copies(store: Store, paragraph_id: int, layer: str) -> Comparison:
         unit.versions = {who: content_of(unit.rows.get(who, [])) for who in annotators}
         unit.gold = content_of(unit.gold_rows)
     ordered = sorted(units.values(), key=_order)
-    return Comparison(paragraph_id, layer, text, annotators, ordered, done)
+    gold = store.statuses(paragraph_id).get(layer)
+    gold_done = gold is not None and gold.state == "done"
+    return Comparison(paragraph_id, layer, text, annotators, ordered, done, gold_done)
 
 
 def require_done(comparison: Comparison) -> None:
@@ -415,9 +423,11 @@ def merge_agreed(
             if unit.kind in ("relation", "text") and not _endpoints_ready(store, comparison, unit):
                 continue
             written += set_unit(batch, store, comparison, unit, content, source=None)
+        if written:  # (a change reopens a done gold: what is open is read without its word)
+            comparison.gold_done = False
         left = comparison.open_disagreements(majority)
         done = finish and not left
-        if done:
+        if done and not comparison.gold_done:
             batch.set_status(comparison.paragraph_id, comparison.layer, "done", shared=True)
     return MergeResult(comparison.paragraph_id, comparison.layer, agreed, written, len(left), done)
 

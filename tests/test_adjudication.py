@@ -100,6 +100,17 @@ def test_agreed_units_merge_and_each_disagreement_is_taken_or_dropped(store: Sto
     assert _gold(store, pid) == gold
     again = adjudication.compare_copies(store, pid, "semantic")
     assert [u.describe(TEXT) for u in again.open_disagreements()] == ["frame: «раму»"]
+    # a drop leaves nothing in the gold to tell it by: the gold marked done is the
+    # adjudicator's word that it was decided (it stayed open for good, and `adjudicate` never
+    # counted the paragraph done)
+    store.set_status(pid, "semantic", "done", annotator="vera")
+    done = adjudication.compare_copies(store, pid, "semantic")
+    assert done.gold_done and done.open_disagreements() == []
+    rerun = adjudication.merge_agreed(store, done, adjudicator="vera")
+    assert (rerun.written, rerun.disagreements, rerun.done) == (0, 0, True)
+    store.undo("vera")  # (the mark: the drop is open again)
+    again = adjudication.compare_copies(store, pid, "semantic")
+    assert [u.describe(TEXT) for u in again.open_disagreements()] == ["frame: «раму»"]
 
     # each step is one edit of the adjudicator's: undo and redo them like any other
     store.undo("vera")  # the drop (nothing was there: an empty batch is not recorded) → the role

@@ -107,8 +107,13 @@ class AdjudicationModal(DimmingModal[str]):
             f"{', '.join(names)}: {len(self.units)} disagreement(s), {len(open_units)} open"
             + (f"; {merged.agreed} agreed unit(s) merged" if merged is not None else "")
         )
-        if not self.units:
+        if comparison.gold_done:
+            summary += ". The gold is done (ctrl+d in the annotator reopens it)."
+        elif not self.units:
             summary += ". Nothing to decide: ctrl+d in the annotator marks the gold done."
+        elif not open_units:
+            # (a drop leaves nothing in the gold: the gold done is what says it was decided)
+            summary += ". All decided: esc, then ctrl+d marks the gold done."
         self.query_one("#adjudicate-summary", Static).update(summary)
         keys = "  ".join(f"{i} {name}" for i, name in enumerate(names, start=1))
         self.query_one("#adjudicate-keys", Static).update(
@@ -116,7 +121,8 @@ class AdjudicationModal(DimmingModal[str]):
         )
 
     def _done(self, unit: adjudication.Unit) -> bool:
-        return unit.decided() or unit.key in self.visited
+        gold_done = self.comparison is not None and self.comparison.gold_done
+        return gold_done or unit.decided() or unit.key in self.visited
 
     def _line(self, unit: adjudication.Unit, names: list[str], text: str) -> Text:
         line = Text("✓ " if self._done(unit) else "• ", style="green" if self._done(unit) else "")
