@@ -404,3 +404,29 @@ def test_a_change_to_a_done_layer_reopens_it(store: Store) -> None:
         start=0, end=4, annotator="vera", attrs={"lemma": "мама"},
     )  # fmt: skip
     assert store.statuses(pid)["lexical"].state == "in_progress"
+
+
+def test_accepting_a_suggestion_leaves_the_layers_built_on_it_as_they_are(store: Store) -> None:
+    """``A`` on the lexical layer (the model's analyses made a person's, unchanged) made the
+    adjudicated semantic gold stale: nothing it was built on had changed."""
+    pid = _paragraph(store)
+    model = store.create_annotation(
+        paragraph_id=pid, layer="lexical", kind="token", field="morph", label="NOUN",
+        start=0, end=4, annotator="model:m@1", origin="model:m@1", confidence=0.5,
+        attrs={"lemma": "мама"},
+    )  # fmt: skip
+    assert model.id is not None
+    _ = store.create_annotation(
+        paragraph_id=pid, layer="semantic", kind="span", field="frame", label="AGENT",
+        start=0, end=4, annotator="vera",
+    )  # fmt: skip
+    store.set_status(pid, "semantic", "done", annotator="vera")
+    accepted = store.update_annotation(
+        model.id, annotator="anna", expected_version=model.version, origin="human"
+    )
+    statuses = store.statuses(pid)
+    assert (statuses["lexical"].state, statuses["semantic"].state) == ("in_progress", "done")
+    store.update_annotation(
+        model.id, annotator="anna", expected_version=accepted.version, label="PROPN"
+    )
+    assert store.statuses(pid)["semantic"].state == "stale"  # a change is still a change

@@ -45,7 +45,9 @@ status_t: sa.Table = LayerStatus.__table__  # type: ignore[attr-defined]
 events_t: sa.Table = Event.__table__  # type: ignore[attr-defined]
 assignments_t: sa.Table = Assignment.__table__  # type: ignore[attr-defined]
 
-# The fields whose values make up an annotation's content (what conflicts are judged on).
+# The fields whose values make up an annotation's content (what conflicts are judged on; an
+# update changing none of them, accepting a model's suggestion, leaves the layers built on it
+# as they are).
 CONTENT_FIELDS = (
     "layer",
     "kind",
@@ -251,19 +253,24 @@ def status_effects_of_edit(
     layer_order: Sequence[str],
     annotator: str,
     assigned: frozenset[tuple[str, str]] = frozenset(),
+    content_changed: bool = True,
 ) -> dict[str, dict[str, Any]]:
     """New statuses after an edit of ``layer``: it becomes in progress if it was untouched or
     done (done says a person found it complete: after a change that is theirs to say again,
     and a private copy emptied after it was done was compared and adjudicated as done), and
     every higher layer that already had work on it becomes stale (it was built on the old
     lower layer). ``assigned``: the paragraph's ``(layer, annotator)`` assignments, which tell
-    whose copies were built on their own copy of ``layer`` rather than on the shared one."""
+    whose copies were built on their own copy of ``layer`` rather than on the shared one.
+    ``content_changed`` False: the edit made a model's annotation a person's and changed
+    nothing else (accepting a suggestion): the layer is worked on, but nothing built on it or
+    said of it is any less true."""
     changes: dict[str, dict[str, Any]] = {}
     mine = current.get(layer)
-    if mine is None or mine["state"] in ("todo", "done"):
+    reopened = ("todo", "done") if content_changed else ("todo",)
+    if mine is None or mine["state"] in reopened:
         changes[layer] = {"state": "in_progress", "annotator": annotator}
     base, owner = split_key(layer)
-    if base not in layer_order:
+    if base not in layer_order or not content_changed:
         return changes
     rank = {name: i for i, name in enumerate(layer_order)}
     higher = set(layer_order[rank[base] + 1 :])
@@ -518,8 +525,9 @@ def update(
     after = get_annotation(conn, annotation_id)
     if after is None:
         raise _no_longer_exists(annotation_id)
+    changed = any(before[name] != after[name] for name in CONTENT_FIELDS)
     statuses = _status_side_effects(
-        conn, before["paragraph_id"], before["layer"], layer_order, annotator
+        conn, before["paragraph_id"], before["layer"], layer_order, annotator, changed
     )
     return Edit(
         action="update",
@@ -652,7 +660,12 @@ def collect_dependents(conn: sa.Connection, annotation_id: int) -> list[dict[str
 
 
 def _status_side_effects(
-    conn: sa.Connection, paragraph_id: int, layer: str, layer_order: Sequence[str], annotator: str
+    conn: sa.Connection,
+    paragraph_id: int,
+    layer: str,
+    layer_order: Sequence[str],
+    annotator: str,
+    content_changed: bool = True,
 ) -> dict[str, Any]:
     current = get_statuses(conn, paragraph_id)
     assigned: frozenset[tuple[str, str]] = frozenset()
@@ -663,7 +676,9 @@ def _status_side_effects(
             )
         )
         assigned = frozenset((row.layer, row.annotator) for row in rows)
-    changes = status_effects_of_edit(current, layer, layer_order, annotator, assigned)
+    changes = status_effects_of_edit(
+        current, layer, layer_order, annotator, assigned, content_changed
+    )
     if not changes:
         return {}
     apply_status_changes(conn, paragraph_id, dict(changes))
