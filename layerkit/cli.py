@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import json
+import math
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -810,7 +811,7 @@ def _label_table(results: Mapping[str, Any]) -> None:
         for name, labels in result.by_label.items():
             for label, figures in labels.items():
                 table.add_row(
-                    layer, name, label, f"{figures['agreement']:.3f}", str(figures["support"])
+                    layer, name, label, _figure(figures["agreement"]), str(figures["support"])
                 )
     out.print(table)
     for layer, result in results.items():
@@ -847,10 +848,21 @@ def _versions_from_files(state: State, files: Sequence[Path]) -> dict[str, list[
     return versions
 
 
+#: what the table shows for a measure that has no value (NaN)
+UNDEFINED = "— (undefined: too few items, or one value only)"
+
+
+def _figure(value: float) -> str:
+    """A measure as the tables show it: a chance-corrected measure is undefined (NaN) where
+    every item has the same value or too few items are compared (a bare ``nan`` said nothing
+    of why)."""
+    return UNDEFINED if math.isnan(value) else f"{value:.3f}"
+
+
 def _agreement_table(results: Mapping[str, Any]) -> None:
     table = Table("layer", "paragraphs", "annotators", "measure", "value")
     for layer, result in results.items():
-        rows = [(k, f"{v:.3f}") for k, v in result.metrics.items()]
+        rows = [(k, _figure(v)) for k, v in result.metrics.items()]
         rows += [
             (f"{k} (texts)", ", ".join(f"{r} {n}" for r, n in v.items()))
             for k, v in result.counts.items()
@@ -937,7 +949,19 @@ def annotate(state: State, annotator: str | None, adjudicating: bool, majority: 
 
 
 def _print_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    """``data`` as JSON any reader parses: a measure with no value (NaN) is ``null`` (Python
+    wrote ``NaN``, which is not JSON: jq, JavaScript and most parsers refuse it)."""
+    click.echo(json.dumps(_finite(data), ensure_ascii=False, indent=2, allow_nan=False))
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
 
 
 class _RateColumn(ProgressColumn):

@@ -123,3 +123,21 @@ def test_agreement_needs_two_files_and_known_layers(tmp_path: Path) -> None:
     assert one.returncode == 2 and "two or more files" in one.stderr
     bad = _cli(tmp_path, "agreement", "a.jsonl", "a.jsonl", "--layer", "nope")
     assert bad.returncode == 2 and "no layer 'nope'" in bad.stderr
+
+
+def test_undefined_measures_are_said_and_written_as_json_null(tmp_path: Path) -> None:
+    """Where every item has one value a chance-corrected measure is undefined: the table
+    printed a bare ``nan``, and ``--json`` wrote ``NaN``, which is not JSON (jq refuses it)."""
+    for name in ("anna.jsonl", "boris.jsonl"):
+        (tmp_path / name).write_text(SAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    done = _cli(tmp_path, "agreement", "anna.jsonl", "boris.jsonl", "--layer", "lexical", "--json")
+    assert done.returncode == 0, done.stderr
+
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"{constant} is not JSON")
+
+    metrics = json.loads(done.stdout, parse_constant=refuse)["layers"]["lexical"]["metrics"]
+    assert metrics["morph.feats.Poss.alpha"] is None  # (one value in the sample: undefined)
+    assert metrics["morph.upos.alpha"] == 1.0
+    shown = _cli(tmp_path, "agreement", "anna.jsonl", "boris.jsonl", "--layer", "lexical")
+    assert "undefined" in shown.stdout and "nan" not in shown.stdout.split()
