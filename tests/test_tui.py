@@ -566,6 +566,39 @@ async def test_adjudication_shows_the_copies_side_by_side_and_takes_a_version(
         assert rows(db, chat, "semantic") == []
 
 
+async def test_the_adjudication_dialog_shows_what_another_adjudicator_decided(
+    db: Path, chat: int
+) -> None:
+    """Two adjudicators on one paragraph: the dialog went on showing a unit open that the
+    other had decided (deciding it again was refused as a conflict); its poll now lists the
+    units as they are."""
+    from layerkit import adjudication
+
+    with open_store(db) as store:
+        store.assign([chat], ["semantic"], ["anna", "boris"], by="lead", copy_shared=False)
+        for who, label in (("anna", "PREDICATE"), ("boris", "AGENT")):
+            store.create_annotation(
+                paragraph_id=chat, layer="semantic", kind="span", field="frame", label=label,
+                start=8, end=14, annotator=who,
+            )  # fmt: skip
+            store.set_status(chat, "semantic", "done", annotator=who)
+    async with running(db, at=chat, layer="semantic", annotator="vera") as (app, pilot):
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        modal = app.screen
+        assert isinstance(modal, AdjudicationModal), getattr(modal, "error", modal)
+        assert "1 open" in rendered_text(modal.query(Static))
+        with open_store(db) as store:  # wanda, elsewhere, takes anna's version
+            comparison = adjudication.compare_copies(store, chat, "semantic")
+            (unit,) = comparison.disagreements()
+            adjudication.take(store, comparison, unit, "anna", adjudicator="wanda")
+        modal._poll()  # (its timer's call, every 2 s)
+        await settle(pilot)
+        assert "0 open" in rendered_text(modal.query(Static))
+        line = str(modal.query_one(OptionList).get_option_at_index(0).prompt)
+        assert "gold: PREDICATE" in line
+
+
 async def test_annotate_adjudicate_opens_at_the_first_paragraph_whose_copies_are_done(
     db: Path, chat: int
 ) -> None:

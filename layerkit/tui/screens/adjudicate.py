@@ -21,8 +21,8 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from layerkit import adjudication
-from layerkit.errors import LayerkitError
-from layerkit.store import Store
+from layerkit.errors import DatabaseUnreachable, LayerkitError
+from layerkit.store import Store, queries
 from layerkit.tui.screens.dimmed import DimmingModal
 
 # What the dialog asks the screen below to do when it closes.
@@ -62,6 +62,7 @@ class AdjudicationModal(DimmingModal[str]):
         self.units: list[adjudication.Unit] = []
         # units decided in this sitting (a drop leaves no gold to tell it by)
         self.visited: set[adjudication.UnitKey] = set()
+        self._seen_event: int | None = None  # the newest event when the units were listed
 
     def compose(self) -> ComposeResult:
         with Vertical(id="adjudicate-box") as box:
@@ -87,9 +88,27 @@ class AdjudicationModal(DimmingModal[str]):
             return
         self.refresh_units()
         self.query_one(OptionList).focus()
+        poll = getattr(self.app, "poll_seconds", None)
+        if poll:
+            self.set_interval(poll, self._poll)
+
+    def _poll(self) -> None:
+        """Another adjudicator saved something: list the units as they are now (as the
+        annotator's screen does; a decision on what they changed was refused as a conflict,
+        but the dialog went on showing the unit open). A server that does not answer is said
+        by the screen below."""
+        try:
+            latest = queries.last_event_id(self.store)
+        except DatabaseUnreachable:
+            return
+        if self._seen_event is not None and latest != self._seen_event:
+            highlighted = self.query_one("#adjudicate-list", OptionList).highlighted
+            self.refresh_units(keep=highlighted or 0)
+        self._seen_event = latest
 
     def refresh_units(self, keep: int = 0) -> None:
         """Compare again (the gold changed) and list the disagreements."""
+        self._seen_event = queries.last_event_id(self.store)
         self.comparison = comparison = adjudication.compare_copies(
             self.store, self.paragraph_id, self.layer_name
         )
