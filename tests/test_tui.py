@@ -1777,6 +1777,18 @@ async def test_narrow_terminals_keep_every_layer_tab_and_whole_keys(db: Path) ->
         assert not footer(app).endswith("…") and "^n Next ¶" in footer(app)
 
 
+async def test_a_change_to_a_done_layer_reopens_it_and_says_so(db: Path, chat: int) -> None:
+    with open_store(db) as store:
+        store.set_status(chat, "semantic", "done", annotator=ME)
+    async with running(db, at=chat, layer="semantic") as (app, pilot):
+        await pilot.press("right", "right", "p")  # «Короче» PREDICATE
+        assert [a.label for a in rows(db, chat, "semantic")] == ["PREDICATE"]
+        assert state(db, chat, "semantic") == "in_progress"
+        assert "Semantic reopened: it was done" in last_notice(app)
+        await pilot.press("ctrl+z")
+        assert state(db, chat, "semantic") == "done" and rows(db, chat, "semantic") == []
+
+
 async def test_footer_and_help_show_the_keys_of_each_layer(db: Path) -> None:
     async with running(db, layer="lexical") as (app, pilot):
         keys = footer(app)

@@ -685,6 +685,8 @@ class AnnotateScreen(Screen[None]):
         """Run one store edit; show what it did, or the store's refusal in a modal. Whether it
         went through. ``before_show(data)`` gets the paragraph as read again after the edit,
         before it is shown (:meth:`open_paragraph`)."""
+        layer, shown = self.lk.layer, self.data
+        was_done = shown is not None and shown.state(layer) == "done"
         try:
             said = change()
         except LayerkitError as exc:
@@ -693,6 +695,19 @@ class AnnotateScreen(Screen[None]):
         if said:
             self.notify(said, timeout=3)
         self._reload(edited=True, before_show=before_show)
+        now = self.data
+        if (  # a change to a done layer reopens it (ctrl+d's own reopening says so itself)
+            was_done
+            and now is not None
+            and shown is not None
+            and now.id == shown.id
+            and now.state(layer) != "done"
+            and "reopened" not in (said or "")
+        ):
+            self.notify(
+                f"{self.schema.title} reopened: it was done (ctrl+d marks it done again)",
+                timeout=3,
+            )
         return True
 
     def _refused(self, exc: LayerkitError) -> None:
