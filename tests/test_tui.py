@@ -527,10 +527,8 @@ async def test_an_assigned_annotator_labels_a_private_copy_the_others_cannot_see
         assert view(app).data is not None and view(app).data.of_layer("semantic") == []
 
 
-async def test_adjudication_shows_the_copies_side_by_side_and_takes_a_version(
-    db: Path, chat: int
-) -> None:
-    """ctrl+g on a paragraph whose copies are done (``--adjudicate`` opens at the first)."""
+def _two_done_copies(db: Path, chat: int) -> None:
+    """anna (PREDICATE) and boris (AGENT) disagree on «Короче», their copies done."""
     with open_store(db) as store:
         store.assign([chat], ["semantic"], ["anna", "boris"], by="lead", copy_shared=False)
         for who, label in (("anna", "PREDICATE"), ("boris", "AGENT")):
@@ -539,6 +537,13 @@ async def test_adjudication_shows_the_copies_side_by_side_and_takes_a_version(
                 start=8, end=14, annotator=who,
             )  # fmt: skip
             store.set_status(chat, "semantic", "done", annotator=who)
+
+
+async def test_adjudication_shows_the_copies_side_by_side_and_takes_a_version(
+    db: Path, chat: int
+) -> None:
+    """ctrl+g on a paragraph whose copies are done (``--adjudicate`` opens at the first)."""
+    _two_done_copies(db, chat)
     async with running(db, at=chat, layer="semantic", annotator="vera") as (app, pilot):
         await pilot.press("ctrl+g")
         await settle(pilot)
@@ -574,14 +579,7 @@ async def test_the_adjudication_dialog_shows_what_another_adjudicator_decided(
     units as they are."""
     from layerkit import adjudication
 
-    with open_store(db) as store:
-        store.assign([chat], ["semantic"], ["anna", "boris"], by="lead", copy_shared=False)
-        for who, label in (("anna", "PREDICATE"), ("boris", "AGENT")):
-            store.create_annotation(
-                paragraph_id=chat, layer="semantic", kind="span", field="frame", label=label,
-                start=8, end=14, annotator=who,
-            )  # fmt: skip
-            store.set_status(chat, "semantic", "done", annotator=who)
+    _two_done_copies(db, chat)
     async with running(db, at=chat, layer="semantic", annotator="vera") as (app, pilot):
         await pilot.press("ctrl+g")
         await settle(pilot)
