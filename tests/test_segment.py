@@ -196,6 +196,10 @@ def test_split_paragraph_parts_end_at_sentences() -> None:
     [
         ("Ставь ❤️ ок", ["Ставь", "❤️", "ок"]),  # variation selector
         ("Ок 👍🏽 да", ["Ок", "👍🏽", "да"]),  # skin tone
+        # spaCy glued the tone (or the variation selector) to a period after it: «👍» «🏽.»
+        ("Раму 👍🏽. Конец", ["Раму", "👍🏽", ".", "Конец"]),
+        ("Раму👍🏽. Да", ["Раму", "👍🏽", ".", "Да"]),
+        ("Раму ❤️. Да", ["Раму", "❤️", ".", "Да"]),
         ("Семья 👨\u200d👩\u200d👧 тут", ["Семья", "👨\u200d👩\u200d👧", "тут"]),  # joiner
         ("Флаг 🇷🇺 и", ["Флаг", "🇷🇺", "и"]),  # regional indicators
         ("с нами🌊🥰 море", ["с", "нами", "🌊🥰", "море"]),  # a run of emoji: one token

@@ -109,7 +109,10 @@ def regroup(text: str, sentences: list[list[Span]]) -> list[list[Span]]:
     if not _CANDIDATE.search(text):
         return _join_after_abbreviations(text, sentences)
     whole = {m.start(): m.end() for m in _WHOLE.finditer(text)}
-    cuts = sorted({*whole, *whole.values()})
+    # and where a run of emoji ends inside a token: spaCy cuts «👍🏽.» as «👍» «🏽.», the skin
+    # tone (or ❤'s variation selector) glued to the period; cut there, the tone joins its emoji
+    emoji_ends = (m.end() for m in _EMOJI.finditer(text))
+    cuts = sorted({*whole, *whole.values(), *emoji_ends})
     tokens: list[tuple[int, int, int]] = []  # (start, end, sentence index)
     until = -1  # the end of a run being kept whole
     brackets = _Brackets(text)
