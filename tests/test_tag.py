@@ -67,6 +67,33 @@ def test_conllu_keeps_everything_but_lemma_upos_feats(rules, tmp_path: Path) -> 
     assert words[","][3] == "PUNCT"
 
 
+def test_a_file_in_nfd_is_tagged_as_the_same_file_in_nfc(tmp_path: Path) -> None:
+    """«ё» written «е» + U+0308 (NFD) got NFD lemmas, «Ёлка» capitalised for the lowercase word
+    too; the FORM column is still written back as it was."""
+    import unicodedata
+
+    from layerkit.nlp.taggers import load_tagger
+
+    tagger = load_tagger("ud")  # the shipped model, as `layerkit tag` uses it
+    block = (
+        "# text = Ёлки ёлки стоят.\n1\tЁлки\t_\t_\t_\t_\t_\t_\t_\t_\n"
+        "2\tёлки\t_\t_\t_\t_\t_\t_\t_\t_\n3\tстоят\t_\t_\t_\t_\t_\t_\t_\tSpaceAfter=No\n"
+        "4\t.\t_\t_\t_\t_\t_\t_\t_\t_\n\n"
+    )
+    tagged = {}
+    for form in ("NFC", "NFD"):
+        src = tmp_path / f"{form}.conllu"
+        src.write_text(unicodedata.normalize(form, block), encoding="utf-8")
+        tag_conllu(src, tmp_path / f"{form}.out.conllu", tagger)
+        lines = (tmp_path / f"{form}.out.conllu").read_text(encoding="utf-8").splitlines()
+        tagged[form] = [line.split("\t") for line in lines if line[:1].isdigit()]
+    assert [w[2:4] for w in tagged["NFD"]] == [w[2:4] for w in tagged["NFC"]]
+    assert [w[1] for w in tagged["NFD"]] == [
+        unicodedata.normalize("NFD", w[1]) for w in tagged["NFC"]
+    ]
+    assert all(unicodedata.is_normalized("NFC", w[2]) for w in tagged["NFD"])
+
+
 def test_real_treebank_tagged_is_valid_and_aligned(rules, tmp_path: Path) -> None:
     src = UD / "ru_gsd-ud-dev.conllu"
     out = tmp_path / "gsd.conllu"

@@ -278,18 +278,25 @@ def _write_part(block: _Block, n: int, tagger: MorphTagger, out: TextIO) -> None
     """Tag the first ``n`` words of a long block (with the words around them as context),
     write its lines up to the ``n``-th word, and keep the rest."""
     if n:
-        forms = block.left + [cols[1] for cols in block.words]
+        forms = block.left + _forms(block.words)
         analyses = tagger.tag([forms])[0][len(block.left) : len(block.left) + n]
         _fill(block.words[:n], analyses)
     cut = len(block.lines) if n == len(block.words) else block.word_lines[n - 1] + 1
     for line in block.lines[:cut]:
         out.write(line if isinstance(line, str) else "\t".join(line))
         out.write("\n")
-    block.left = (block.left + [cols[1] for cols in block.words[:n]])[-STREAM_CONTEXT:]
+    block.left = (block.left + _forms(block.words[:n]))[-STREAM_CONTEXT:]
     block.written_words += n
     block.lines = block.lines[cut:]
     block.words = block.words[n:]
     block.word_lines = [i - cut for i in block.word_lines[n:]]
+
+
+def _forms(words: list[list[str]]) -> list[str]:
+    """The words' FORMs as the tagger reads them: NFC (a file in NFD, «е» + U+0308 for «ё»,
+    got other lemmas than the same file in NFC, in NFD and capitalised from another word).
+    The file's FORM column is written back as it was."""
+    return [unicodedata.normalize("NFC", cols[1]) for cols in words]
 
 
 def _fill(words: list[list[str]], analyses: list[TokenAnalysis]) -> None:
@@ -308,7 +315,7 @@ def _flush(
 ) -> None:
     if not pending:
         return
-    tagged = tagger.tag([[cols[1] for cols in words] for _, words in pending])
+    tagged = tagger.tag([_forms(words) for _, words in pending])
     for (lines, words), analyses in zip(pending, tagged, strict=True):
         _fill(words, analyses)
         for line in lines:
