@@ -42,6 +42,36 @@ HEAD = re.compile(r"_|0|[1-9][0-9]*")
 #: breaks a line at, and the unit separator with the other information separators (a value
 #: holding one no longer parses as the word it was)
 LINE_BREAKING = "\t\n\r\v\f\x1c\x1d\x1e\x1f\x85\u2028\u2029"
+#: how MISC's ``SpacesAfter`` writes whitespace (UD's escapes: \s space, \t, \n, \r, \p for
+#: the bar, \\ for the backslash; any other character as \uXXXX, since a MISC value holds no
+#: whitespace)
+_SPACES_ESCAPES = {" ": "\\s", "\t": "\\t", "\n": "\\n", "\r": "\\r", "|": "\\p", "\\": "\\\\"}
+_SPACES_UNESCAPES = {value[1]: key for key, value in _SPACES_ESCAPES.items()}
+_SPACES_ESCAPE = re.compile(r"\\(u[0-9A-Fa-f]{4,6}|.)")
+
+
+def spaces_after(whitespace: str) -> str:
+    """``whitespace`` as a ``SpacesAfter`` value (:func:`read_spaces_after` reads it back)."""
+    return "".join(_SPACES_ESCAPES.get(c) or f"\\u{ord(c):04X}" for c in whitespace)
+
+
+def read_spaces_after(value: str | None) -> str | None:
+    """The whitespace a ``SpacesAfter`` value stands for, or None where it is not whitespace
+    (some treebanks write ``SpacesAfter=No`` for ``SpaceAfter=No``)."""
+    if not value:
+        return None
+
+    def one(match: re.Match[str]) -> str:
+        code = match.group(1)
+        if code[0] == "u" and len(code) > 1:
+            number = int(code[1:], 16)
+            return chr(number) if number <= 0x10FFFF else "\x00"
+        return _SPACES_UNESCAPES.get(code, "\x00")
+
+    text = _SPACES_ESCAPE.sub(one, value)
+    return text if text and text.isspace() else None
+
+
 FEATURE = re.compile(r"[A-Z][A-Za-z0-9]*(?:\[[a-z0-9]+\])?=[A-Za-z0-9]+(?:,[A-Za-z0-9]+)*")
 
 COLUMNS_HINT = (

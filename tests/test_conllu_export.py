@@ -128,3 +128,31 @@ def test_empty_nodes_and_paragraph_ids_survive_the_round_trip(
         import_paths(project, store, [source])
         project.export("conllu", store, out)
     assert out.read_text(encoding="utf-8") == source.read_text(encoding="utf-8")
+
+
+def test_what_stands_between_sentences_survives_the_round_trip(
+    project: Project, tmp_path: Path
+) -> None:
+    """A no-break space, a CR LF or a line separator between two sentences of a paragraph came
+    back as one space (the importer joined sentences by one): every offset after a CR LF moved,
+    and two paragraphs became one text. The last token of the sentence now says it with
+    ``SpacesAfter`` (UD's escapes), which the importer reads; the file stays valid."""
+    import json
+
+    texts = ["Ёлка на холме.\xa0Ёлка стоит.", "Первая строка.\r\nВторая ёлка.", "Раз.\u2028Два."]
+    src = tmp_path / "p.jsonl"
+    lines = [{"type": "document", "name": "d"}]
+    lines += [{"type": "paragraph", "document": "d", "text": t} for t in texts]
+    src.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines), encoding="utf-8")
+    out = tmp_path / "p.conllu"
+    with project.open_store(create=True) as store:
+        import_paths(project, store, [src])
+        project.export("conllu", store, out)
+    written = out.read_text(encoding="utf-8")
+    assert "SpacesAfter=\\u00A0" in written and "SpacesAfter=\\r\\n" in written
+    assert _validate(out, 1).returncode == 0
+    again = Project.load(str(tmp_path / "again.db"))
+    with again.open_store(create=True) as store:
+        import_paths(again, store, [out])
+        back = [p.text for p in store.iter_paragraphs()]
+    assert back == texts

@@ -16,7 +16,7 @@ from typing import Any
 from conllu.models import Token, TokenList
 
 from layerkit.atomic import atomic_output
-from layerkit.conllu_format import FEATURE, LINE_BREAKING
+from layerkit.conllu_format import FEATURE, LINE_BREAKING, read_spaces_after, spaces_after
 from layerkit.plugin.reader import StoreReader, store_of
 from layerkit.plugin.types import ExportContext, ExportError, ExportReport
 from layerkit.store import Annotation, Paragraph
@@ -142,6 +142,11 @@ def _sentences(
     token_starts = {t[0] for t in paragraph.tokens}
     out = []
     for index, (start, end) in enumerate(paragraph.sentences):
+        # what stands between this sentence and the next, where it is not the one space the
+        # importer joins sentences with: a line break, a no-break space (it was lost)
+        followed = index + 1 < len(paragraph.sentences)
+        gap = text[end : paragraph.sentences[index + 1][0]] if followed else " "
+        gap_after = gap if gap not in ("", " ") and gap.isspace() else None
         spans = [tuple(t) for t in paragraph.tokens if start <= t[0] and t[1] <= end]
         tokens: list[Token] = []
         word_id = 0
@@ -150,17 +155,36 @@ def _sentences(
             space_after = te == len(text) or te not in token_starts
             anns = by_span.get((ts, te), [])
             form = text[ts:te]
+            final = (ts, te) == spans[-1]
             if len(anns) > 1 and all(a.attrs.get("mwt") for a in anns):
                 first = word_id + 1
                 word_id += len(anns)
-                tokens.append(_token((first, "-", word_id), form, None, space_after, mwt_line=True))
+                tokens.append(
+                    _token(
+                        (first, "-", word_id),
+                        form,
+                        None,
+                        space_after,
+                        mwt_line=True,
+                        sentence_final=final,
+                        gap_after=gap_after,
+                        followed=followed,
+                    )
+                )
                 for offset, ann in enumerate(anns):
                     tokens.append(_token(first + offset, ann.attrs.get("word") or form, ann, True))
                 continue
             word_id += 1
-            final = (ts, te) == spans[-1]
             tokens.append(
-                _token(word_id, form, anns[0] if anns else None, space_after, sentence_final=final)
+                _token(
+                    word_id,
+                    form,
+                    anns[0] if anns else None,
+                    space_after,
+                    sentence_final=final,
+                    gap_after=gap_after,
+                    followed=followed,
+                )
             )
         sentence = TokenList(tokens)
         info = kept[index] if index < len(kept) and isinstance(kept[index], dict) else {}
@@ -182,6 +206,8 @@ def _token(
     *,
     mwt_line: bool = False,
     sentence_final: bool = False,
+    gap_after: str | None = None,
+    followed: bool = False,
 ) -> Token:
     kept: dict[str, Any] = (ann.attrs.get("conllu") or {}) if ann else {}
     misc = kept.get("misc")
@@ -193,6 +219,15 @@ def _token(
             misc_items.remove("SpaceAfter=No")
     elif not space_after:
         misc_items.append("SpaceAfter=No")
+    if sentence_final and followed:
+        # what follows the sentence in the stored text before the next one, where it is not
+        # one space (the importer reads it back; a SpacesAfter kept from an import says the
+        # same or is stale); the paragraph's last sentence keeps its MISC as it was
+        kept_gap = [i for i in misc_items if i.startswith("SpacesAfter=")]
+        if gap_after is not None or any(read_spaces_after(i[12:]) for i in kept_gap):
+            misc_items = [i for i in misc_items if not i.startswith("SpacesAfter=")]
+        if gap_after is not None:
+            misc_items.append(f"SpacesAfter={spaces_after(gap_after)}")
     if mwt_line or ann is None:
         lemma = upos = feats = None
     else:

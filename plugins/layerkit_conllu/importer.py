@@ -17,7 +17,8 @@ Why this importer looks the way it does:
   must spell it in order with nothing but whitespace between them; offsets come from that match.
   Without ``# text`` the text is rebuilt from the forms and ``SpaceAfter=No``. Everything is NFC;
   stress marks (U+0301) and ё are kept as they are. A paragraph's text is its sentences' texts
-  joined by one space.
+  joined by one space, or by what a sentence's last token's ``SpacesAfter`` says follows it
+  (``\n``, ``\u00a0``: the CoNLL-U exporter writes it where the stored text has another gap).
 * **Multiword tokens** (``1-2  во  ...`` followed by words ``1 в`` and ``2 о``): the surface form
   is one *token* (its span in the text), and each syntactic word gets its own lexical annotation
   with that same span, plus ``attrs["word"]`` (the word's FORM) and ``attrs["mwt"]`` (the range,
@@ -59,6 +60,7 @@ from layerkit.conllu_format import (
     comment_key,
     is_comment,
     read_lines,
+    read_spaces_after,
     resolve_encoding,
 )
 from layerkit.drafts import (
@@ -93,6 +95,9 @@ class _Sentence:
     title: str | None = None
     newpar: bool = False
     newpar_id: str | None = None
+    #: what stands between this sentence and the next in the paragraph (its last token's
+    #: ``SpacesAfter``; None: one space)
+    gap_after: str | None = None
 
 
 @dataclass
@@ -104,6 +109,7 @@ class _Unit:
     line: int
     words: list[dict[str, Any]] = field(default_factory=list)
     mwt: str | None = None
+    spaces_after: str | None = None  # MISC SpacesAfter, as written
 
 
 class ConlluImporter:
@@ -242,6 +248,7 @@ def _parse_sentence(block: Block, path: Path, *, document_start: bool) -> _Sente
         title=str(title) if title is not None else None,
         newpar=newpar_key is not None,
         newpar_id=_id_value(metadata, newpar_key),
+        gap_after=read_spaces_after(units[-1].spaces_after) if units else None,
     )
 
 
@@ -299,6 +306,7 @@ def _units(
                 space_after=misc.get("SpaceAfter") != "No",
                 line=number,
                 mwt=cols[0],
+                spaces_after=misc.get("SpacesAfter"),
             )
             units.append(unit)
             open_mwt = (last, unit)
@@ -320,6 +328,7 @@ def _units(
                     space_after=misc.get("SpaceAfter") != "No",
                     line=number,
                     words=[word],
+                    spaces_after=misc.get("SpacesAfter"),
                 )
             )
     if open_mwt is not None:
@@ -451,15 +460,18 @@ def _document(
 
 
 def _paragraph(sentences: list[_Sentence]) -> ParagraphDraft:
-    """Join sentences with one space, shifting their offsets into the paragraph text."""
+    """Join sentences with one space (or the whitespace their SpacesAfter says), shifting
+    their offsets into the paragraph text."""
     texts: list[str] = []
     sentence_spans: list[Span] = []
     tokens: list[Span] = []
     annotations: list[AnnotationDraft] = []
     offset = 0
-    for sentence in sentences:
-        if texts:
-            offset += 1
+    for index, sentence in enumerate(sentences):
+        if index:
+            before = sentences[index - 1].gap_after
+            texts.append(" " if before is None else before)
+            offset += len(texts[-1])
         texts.append(sentence.text)
         sentence_spans.append((offset, offset + len(sentence.text)))
         tokens.extend((start + offset, end + offset) for start, end in sentence.tokens)
@@ -474,7 +486,7 @@ def _paragraph(sentences: list[_Sentence]) -> ParagraphDraft:
         meta["conllu_newpar"] = sentences[0].newpar_id
     state = "done" if all(s.complete for s in sentences) else "in_progress"
     return ParagraphDraft(
-        text=" ".join(texts),
+        text="".join(texts),
         meta=meta,
         sentences=sentence_spans,
         tokens=tokens,
