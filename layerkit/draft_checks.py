@@ -64,6 +64,19 @@ def checked_spans(
                 hint=f"The {what} are [start, end) code-point offsets into the text, in text "
                 "order, not overlapping; nothing was imported.",
             )
+        cut = next(
+            (at for at in (start, end) if 0 < at < len(text) and unicodedata.combining(text[at])),
+            None,
+        )
+        if cut is not None:
+            raise InputError(
+                f"{what} span [{start}, {end}) cuts a letter from its combining mark (U+"
+                f"{ord(text[cut]):04X} at {cut}: a stress mark, a diaeresis).",
+                path=path,
+                line=line,
+                hint="A mark belongs to the letter before it: put the boundary after the "
+                "mark; nothing was imported.",
+            )
         previous_end = end
         out.append([start, end])
     return out

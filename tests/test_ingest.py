@@ -304,6 +304,11 @@ def _morph(start: int, end: int, **attrs: str) -> dict:
             {"text": "Кот спит.", "sentences": [[0, 9]], "tokens": [[0, 4], [4, 8], [8, 9]]},
             "starts or ends with a space",
         ),
+        # a boundary between a letter and its stress mark: the CoNLL-U FORM began with U+0301
+        (
+            {"text": "за\u0301мок", "sentences": [[0, 6]], "tokens": [[0, 2], [2, 6]]},
+            "cuts a letter from its combining mark",
+        ),
         # offsets written as JSON booleans
         ({"text": "Кот спит.", "tokens": [[False, True]], "sentences": [[0, 9]]}, "pairs"),
         # analyses a CoNLL-U export cannot write
