@@ -157,3 +157,44 @@ def test_training_commands_load_only_when_they_run(capsys: pytest.CaptureFixture
     code, out, _ = cli(capsys, "repoint", "--help")
     assert code == 0 and "--base-model" in out
     assert isinstance(commands.repoint, click.Command)
+
+
+def test_a_start_that_fails_before_training_leaves_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A start refused after its run.json was written (here: records longer than
+    --max-seq-length) left a run that neither a new start ("already holds a training run")
+    nor --resume with the setting fixed ("other settings") would take."""
+    cur = write_curriculum(tmp_path / "cur")
+    run = tmp_path / "r"
+    too_short = ["--base-model", "tiny", "--max-seq-length", "32", "--eval-generate", "0"]
+    code, _, err = cli(capsys, "train", str(cur), "-o", str(run), *too_short)
+    assert code == 2 and "Hint:" in err, err
+    assert not run.exists()
+    run.mkdir()  # an empty folder given: left empty
+    code, _, err = cli(capsys, "train", str(cur), "-o", str(run), *too_short)
+    assert code == 2 and list(run.iterdir()) == []
+
+    afile = tmp_path / "afile"
+    afile.write_text("notes", encoding="utf-8")
+    code, _, err = cli(capsys, "train", str(cur), "-o", str(afile), "--base-model", "tiny")
+    assert code == 2 and "it is a file" in err  # (a NotADirectoryError traceback)
+    assert afile.read_text(encoding="utf-8") == "notes"
+
+    code, _, err = cli(capsys, "train", str(cur), "-o", str(tmp_path / "none"), "--resume")
+    assert code == 2 and "nothing to resume" in err  # (it said "no base model given")
+
+
+def test_a_full_disk_while_training_is_said_as_such() -> None:
+    """torch.save on a full disk raises a RuntimeError ("unexpected pos"), other writes
+    ENOSPC: both were tracebacks (exit 1); the run's error says so and how to go on."""
+    import errno
+
+    from layerkit.train.loop import _write_failure
+
+    torn = RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 173696 vs 1")
+    said = _write_failure(torn, Path("run"))
+    assert said is not None and said.title == "Cannot write the run" and "--resume" in said.hint
+    full = _write_failure(OSError(errno.ENOSPC, "No space left on device"), Path("run"))
+    assert full is not None and full.title == "Disk full" and full.exit_code == 2
+    assert _write_failure(RuntimeError("shape mismatch"), Path("run")) is None

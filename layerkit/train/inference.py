@@ -147,6 +147,10 @@ def load_model_dir(path: Path) -> TrainedModel:
 
 def merge_run(run_dir: Path, out: Path, stage: str | None = None) -> str:
     """Write base + the stage's adapter as one ordinary model folder; returns the stage name."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(
+            f"cannot write the model to {out}: it is a file.", hint="Give -o a folder."
+        )
     if out.exists() and any(out.iterdir()):
         raise UsageError(f"{out} is not empty.", hint="Give a new or empty folder with -o.")
     trained = load_trained(run_dir, stage)

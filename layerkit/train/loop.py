@@ -22,9 +22,11 @@ the checkpoint, and so computes what the uninterrupted run computes.
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import platform
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -170,8 +172,32 @@ def train(
         torch.set_num_threads(1)
     try:
         return _Run(cur, out, config, runtime, reporter or Reporter()).execute(resume)
+    except (OSError, RuntimeError) as exc:
+        unwritten = _write_failure(exc, out)
+        if unwritten is None:
+            raise
+        raise unwritten from exc
     finally:
         torch.set_num_threads(threads)
+
+
+def _write_failure(exc: BaseException, out: Path) -> TrainError | None:
+    """The run's error for a write that failed (a full disk: ``torch.save`` says "unexpected
+    pos", other writes ENOSPC), or None for anything else. The last checkpoint is whole
+    (``latest.json`` names it only once it is), so the run resumes from it."""
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    full = getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT)
+    torch_save_failed = isinstance(exc, RuntimeError) and any(
+        mark in reason for mark in ("unexpected pos", "PytorchStreamWriter", "file write failed")
+    )
+    if not full and not torch_save_failed:
+        return None
+    return TrainError(
+        f"could not write the run in {out}: {'the disk is full' if full else reason}.",
+        hint="Free some space (or give --out on another disk), then run the same command with "
+        "--resume: it goes on from the last checkpoint.",
+        title="Disk full" if full else "Cannot write the run",
+    )
 
 
 class _Run:
@@ -189,6 +215,8 @@ class _Run:
         self.base_row: dict[str, Any] | None = None
         self.validation: dict[str, float] = {}
         self.stage_metrics: dict[str, dict[str, Any]] = {}
+        self._starting = False  # this run was started here, not resumed (_take_back_start)
+        self._made_folder = False  # and its folder made for it
 
     # -- set-up ---------------------------------------------------------------------------
 
@@ -224,6 +252,11 @@ class _Run:
 
     def _prepare_dir(self, resume: bool) -> Position | None:
         run_json = self.out / RUN_JSON
+        if self.out.exists() and not self.out.is_dir():
+            raise ConfigError(
+                f"cannot write the run to {self.out}: it is a file.",
+                hint="Give --out a new or empty folder (or a run's folder, with --resume).",
+            )
         started = run_json.is_file()
         occupied = self.out.exists() and any(self.out.iterdir())
         self.runtime.barrier()  # every process looks before the first one writes
@@ -242,10 +275,27 @@ class _Run:
                 hint="Choose a new or empty folder for --out.",
             )
         if self.runtime.main:
+            self._made_folder = not self.out.exists()
             self.out.mkdir(parents=True, exist_ok=True)
             write_json(run_json, self._run_info())
+        self._starting = True
         self.runtime.barrier()
         return None
+
+    def _take_back_start(self) -> None:
+        """A start that failed before its first step (a base model that is not one, a record
+        too long) leaves nothing: its run.json made the folder a run that neither a new start
+        nor --resume with the fixed setting would take."""
+        if not (self._starting and self.runtime.main):
+            return
+        if self._made_folder:
+            shutil.rmtree(self.out, ignore_errors=True)
+            return
+        for child in self.out.iterdir():  # (the folder was empty: what is in it is ours)
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child, ignore_errors=True)
+            else:
+                child.unlink(missing_ok=True)
 
     def _check_same_run(self, stored: dict[str, Any]) -> None:
         now = self.config.to_dict()
@@ -326,6 +376,16 @@ class _Run:
 
     def execute(self, resume: bool) -> RunResult:
         position = self._prepare_dir(resume)
+        try:
+            base = self._set_up()
+        except Exception:
+            self._take_back_start()
+            raise
+        return self._train(position, base)
+
+    def _set_up(self) -> Any:
+        """The base model, tokenizer and encoded data (nothing trained yet: a failure here
+        takes back a fresh start, :meth:`_take_back_start`)."""
         self._prepare_base()
         tokenizer = load_tokenizer(self.base_path)
         template = setup_chat_template(tokenizer, self.config.chat_template)
@@ -360,6 +420,9 @@ class _Run:
             write_json(self.out / RUN_JSON, info)
         base = load_base(self.base_path, self.config, self.runtime)
         self.keep_logits = supports_logits_to_keep(base)
+        return base
+
+    def _train(self, position: Position | None, base: Any) -> RunResult:
         done = 0
         if position is not None:
             done = position.stage + 1 if position.done else position.stage

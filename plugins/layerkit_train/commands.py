@@ -243,6 +243,13 @@ def train(
         # would change what it computes.
         base = {**_run_settings(out_dir), **base}
     config = build_config(base, settings, stage_settings)
+    if resume and not config.base_model and not (out_dir / "run.json").is_file():
+        # (it said "no base model given", as if the run had forgotten it)
+        raise ConfigError(
+            f"nothing to resume in {out_dir}: it holds no training run (no run.json).",
+            hint="Check the folder; or start the run there with --base-model PATH (--resume "
+            "then continues it).",
+        )
     with needs_torch():
         from layerkit.train.loop import train as run_training
 
