@@ -66,11 +66,12 @@ def replace_directory(path: Path) -> Iterator[Path]:
     path = through_links(path)
     remove_leftovers(path)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
-    # mkdtemp makes the folder private (0700); an output folder gets the usual permissions.
-    tmp.chmod(umasked(0o777))
     owner = tmp / OWNER
-    owner.write_text(f"{socket.gethostname()} {os.getpid()}\n", encoding="utf-8")
     try:
+        # mkdtemp makes the folder private (0700); an output folder gets the usual permissions.
+        tmp.chmod(umasked(0o777))
+        # (inside the try: on a full disk this write fails, and the folder must go too)
+        owner.write_text(f"{socket.gethostname()} {os.getpid()}\n", encoding="utf-8")
         yield tmp
         owner.unlink()
         for child in tmp.iterdir():
