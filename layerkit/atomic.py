@@ -133,6 +133,20 @@ def umasked(mode: int) -> int:
     return mode & ~umask
 
 
+def honour_umask(folder: Path) -> None:
+    """Give the files and folders under ``folder`` the modes the umask gives new ones:
+    libraries write some private (safetensors makes its files 0600, as ``mkstemp`` does), and
+    a team's model folder is read by others (issue 15: outputs honour the umask)."""
+    file_mode, folder_mode = umasked(0o666), umasked(0o777)
+    for root, folders, files in os.walk(folder):
+        for name in folders:
+            if not os.path.islink(os.path.join(root, name)):
+                os.chmod(os.path.join(root, name), folder_mode)
+        for name in files:
+            if not os.path.islink(os.path.join(root, name)):
+                os.chmod(os.path.join(root, name), file_mode)
+
+
 def remove_leftovers(path: Path) -> list[Path]:
     """Remove the temporary folders and files a killed writer of ``path`` left beside it
     (``.NAME.*.tmp`` and ``.NAME.*.old``: hundreds of MB for a curriculum, a partial copy of

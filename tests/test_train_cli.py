@@ -71,6 +71,15 @@ def test_demo_export_train_ask_merge(demo: Path, capsys: pytest.CaptureFixture[s
     )
     assert code == 0, err
     assert "Merged 01-lexical" in out
+    # weights others can read, as the umask says (safetensors writes its files 0600)
+    from layerkit.atomic import umasked
+
+    for weights in (
+        run / "stages" / "01-lexical" / "adapter_model.safetensors",
+        run / "base" / "model.safetensors",
+        demo / "merged" / "model.safetensors",
+    ):
+        assert weights.stat().st_mode & 0o777 == umasked(0o666), weights
     ids = torch.tensor([[5, 17, 42, 99, 7]])
     merged = AutoModelForCausalLM.from_pretrained(demo / "merged").eval()
     adapter = PeftModel.from_pretrained(

@@ -91,7 +91,9 @@ class Checkpoints:
         """A new empty folder for the checkpoint at ``stage``/``step``; the name is unique, so
         writing it never touches the checkpoint ``latest.json`` points at."""
         self.root.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix=f"s{stage:02d}-step{step:06d}-", dir=self.root))
+        folder = Path(tempfile.mkdtemp(prefix=f"s{stage:02d}-step{step:06d}-", dir=self.root))
+        folder.chmod(umasked(0o777))  # (mkdtemp's folder is private, 0700)
+        return folder
 
     def commit(self, position: Position) -> None:
         """Point ``latest.json`` at ``position``, then delete every other checkpoint folder."""

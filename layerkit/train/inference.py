@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from layerkit.atomic import honour_umask
 from layerkit.train.errors import ModelError, UsageError
 
 EXAMPLE = "example.json"
@@ -162,6 +163,7 @@ def merge_run(run_dir: Path, out: Path, stage: str | None = None) -> str:
     example = trained.stage_dir / EXAMPLE
     if example.is_file():  # how the stage's questions are worded: `preannotate` asks the same
         (out / EXAMPLE).write_bytes(example.read_bytes())
+    honour_umask(out)  # (safetensors writes the weights 0600)
     return trained.stage
 
 

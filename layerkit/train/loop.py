@@ -35,6 +35,7 @@ from typing import Any
 import torch
 
 import layerkit
+from layerkit.atomic import honour_umask
 from layerkit.train import plots
 from layerkit.train.batching import (
     MicroBatch,
@@ -370,6 +371,7 @@ class _Run:
                     max_positions=self.config.max_seq_length,
                     seed=self.config.seed,
                 )
+                honour_umask(tmp)
         self.runtime.barrier()
 
     # -- the run --------------------------------------------------------------------------
@@ -682,6 +684,7 @@ class _Run:
                 self.tokenizer.save_pretrained(tmp)
                 if self.data[k].example is not None:
                     write_json(tmp / EXAMPLE, self.data[k].example)
+                honour_umask(tmp)  # (safetensors writes the adapter 0600)
             validation = self._score(model, k, "validation", f"{stage.name} validation")
             row = self._score_all(model, f"after {stage.name}")
             self.rows[k] = row
