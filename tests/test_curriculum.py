@@ -1172,3 +1172,17 @@ def test_the_builders_prompts_are_what_prompts_user_prompt_gives(
                     assert fitted.user.decoded() == expected
                     checked += 1
     assert checked > 50
+
+
+def test_paragraphs_left_out_over_the_budget_are_named_once() -> None:
+    """Each record over the budget named its paragraph: 'paragraphs 1, 1, 1, 2, 2, 2'."""
+    from layerkit.curriculum.build import StageStats
+
+    stats, other = StageStats(), StageStats()
+    for paragraph_id in (1, 1, 1, 2, 2):
+        stats.left_out(paragraph_id)
+    for paragraph_id in (2, 3, 3):  # (a worker's batch: its first paragraph seen before)
+        other.left_out(paragraph_id)
+    stats.add(other)
+    assert stats.over_budget == 8
+    assert stats.over_budget_paragraphs == [1, 2, 3]

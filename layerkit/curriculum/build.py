@@ -156,15 +156,19 @@ class StageStats:
     def left_out(self, paragraph_id: int) -> None:
         """A record over the budget, left out (the first few paragraphs are named)."""
         self.over_budget += 1
-        if len(self.over_budget_paragraphs) < self.SHOWN:
-            self.over_budget_paragraphs.append(paragraph_id)
+        shown = self.over_budget_paragraphs
+        # each paragraph once (its records come one after another: "1, 1, 1, 2" named it thrice)
+        if len(shown) < self.SHOWN and (not shown or shown[-1] != paragraph_id):
+            shown.append(paragraph_id)
 
     def add(self, other: StageStats) -> None:
         self.paragraphs += other.paragraphs
         self.shortened += other.shortened
         self.over_budget += other.over_budget
+        known = set(self.over_budget_paragraphs)
+        more = [p for p in other.over_budget_paragraphs if p not in known]
         room = self.SHOWN - len(self.over_budget_paragraphs)
-        self.over_budget_paragraphs.extend(other.over_budget_paragraphs[:room])
+        self.over_budget_paragraphs.extend(more[:room])
         for mine, theirs in (
             (self.records, other.records),
             (self.tasks, other.tasks),
