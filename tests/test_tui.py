@@ -527,6 +527,15 @@ async def test_an_assigned_annotator_labels_a_private_copy_the_others_cannot_see
         assert view(app).data is not None and view(app).data.of_layer("semantic") == []
 
 
+async def _adjudicating(app: LayerkitApp, pilot: Pilot[None]) -> AdjudicationModal:
+    """ctrl+g, and the adjudication dialog it opens."""
+    await pilot.press("ctrl+g")
+    await settle(pilot)
+    modal = app.screen
+    assert isinstance(modal, AdjudicationModal), getattr(modal, "error", modal)
+    return modal
+
+
 def _two_done_copies(db: Path, chat: int) -> None:
     """anna (PREDICATE) and boris (AGENT) disagree on «Короче», their copies done."""
     with open_store(db) as store:
@@ -545,10 +554,7 @@ async def test_adjudication_shows_the_copies_side_by_side_and_takes_a_version(
     """ctrl+g on a paragraph whose copies are done (``--adjudicate`` opens at the first)."""
     _two_done_copies(db, chat)
     async with running(db, at=chat, layer="semantic", annotator="vera") as (app, pilot):
-        await pilot.press("ctrl+g")
-        await settle(pilot)
-        modal = app.screen
-        assert isinstance(modal, AdjudicationModal), getattr(modal, "error", modal)
+        modal = await _adjudicating(app, pilot)
         shown = rendered_text(modal.query(Static))
         assert "anna, boris: 1 disagreement(s), 1 open" in shown
         line = str(modal.query_one(OptionList).get_option_at_index(0).prompt)
@@ -581,10 +587,7 @@ async def test_the_adjudication_dialog_shows_what_another_adjudicator_decided(
 
     _two_done_copies(db, chat)
     async with running(db, at=chat, layer="semantic", annotator="vera") as (app, pilot):
-        await pilot.press("ctrl+g")
-        await settle(pilot)
-        modal = app.screen
-        assert isinstance(modal, AdjudicationModal), getattr(modal, "error", modal)
+        modal = await _adjudicating(app, pilot)
         assert "1 open" in rendered_text(modal.query(Static))
         with open_store(db) as store:  # wanda, elsewhere, takes anna's version
             comparison = adjudication.compare_copies(store, chat, "semantic")
@@ -704,10 +707,7 @@ async def test_annotate_adjudicate_with_a_majority_merges_what_most_agree_on(
     app = create_app(str(db), "vera", poll_seconds=None, majority=2)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        await pilot.press("ctrl+g")
-        await settle(pilot)
-        modal = app.screen
-        assert isinstance(modal, AdjudicationModal), getattr(modal, "error", modal)
+        modal = await _adjudicating(app, pilot)
         assert modal.units == []  # the one unit was decided by the majority
     assert [(a.label, a.origin) for a in rows(db, chat, "semantic")] == [("AGENT", "adjudicated")]
 
