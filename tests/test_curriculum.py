@@ -508,6 +508,11 @@ def test_a_tight_budget_shortens_context_then_leaves_records_out(
     untight, _ = export(project, out.parent / "untight", context="full", max_tokens=0)
     total = sum(s["records"] for s in untight["stages"])
     assert sum(s["records"] for s in manifest["stages"]) == total - left_out
+    # a budget nothing fits: the notes say the budget emptied the stages (they said their
+    # tasks "found nothing to ask")
+    _, starved = export(project, out.parent / "starved", context="none", max_tokens=60)
+    assert any("every record was over the token budget" in n for n in starved.notes)
+    assert not any("found nothing to ask" in n for n in starved.notes)
 
 
 def test_token_counts_from_a_local_tokenizer(

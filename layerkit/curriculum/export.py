@@ -213,19 +213,26 @@ def _notes(manifest: dict[str, Any], builder: Builder) -> list[str]:
         if reasons:
             shown = ", ".join(f"{n} with {why}" for why, n in reasons.items())
             notes.append(f"{stage['name']}: skipped paragraphs: {shown}.")
+        over = stage["budget"]["over_budget"]
         if stage["records"] == 0:
-            why = (
-                "its tasks found nothing to ask in the paragraphs ready"
-                if stage["paragraphs"]
-                else "no paragraph has this layer ready"
-            )
+            if over:  # (said "its tasks found nothing to ask": the budget took them all)
+                why = "every record was over the token budget: see below"
+            elif stage["paragraphs"]:
+                why = "its tasks found nothing to ask in the paragraphs ready"
+            else:
+                why = "no paragraph has this layer ready"
             notes.append(f"{stage['name']}: no records ({why}).")
         else:
             empty = [s for s, f in stage["files"].items() if f["records"] == 0]
             if empty:
+                why = (
+                    "too few documents to split, or their records over the token budget"
+                    if over
+                    else "too few documents to split, or the --split share is 0"
+                )
                 notes.append(
-                    f"{stage['name']}: no {' or '.join(empty)} records (too few documents to "
-                    "split); the files are empty."
+                    f"{stage['name']}: no {' or '.join(empty)} records ({why}); the files are "
+                    "empty."
                 )
         budget = stage["budget"]
         if budget["over_budget"]:
