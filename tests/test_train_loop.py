@@ -366,9 +366,12 @@ def test_a_run_moved_then_resumed_names_its_base_where_it_is(work: Path, cur: Pa
     assert (work / "to-move" / "stages" / "01-lexical" / "adapter_config.json").is_file()
     shutil.move(str(work / "to-move"), str(work / "moved"))
     out = work / "moved"
-    run(work, "moved", config, cur, resume=True)
+    elsewhere = work / "cur-elsewhere"  # the curriculum moved too (the same files)
+    shutil.copytree(cur, elsewhere)
+    run(work, "moved", config, elsewhere, resume=True)
     base = str((out / "base").resolve())
     assert _json(out / "run.json")["base_model"] == base
+    assert _json(out / "run.json")["curriculum"]["path"] == str(elsewhere.resolve())
     for name in STAGE_NAMES:
         adapter = _json(out / "stages" / name / "adapter_config.json")
         assert adapter["base_model_name_or_path"] == base, name

@@ -404,6 +404,8 @@ class _Run:
             # a run resumed after its folder was moved names its base where it is now, and
             # so do the adapters written before the move (they named the old place)
             info["base_model"] = str(self.base_path)
+            # and the curriculum where it is now (a resume checks it by its manifest's hash)
+            info.setdefault("curriculum", {})["path"] = str(self.cur.root.resolve())
             for stage in self.cur.stages:
                 self._name_the_base(self.stage_dir(stage))
             info["chat_template"] = template
