@@ -207,3 +207,16 @@ def test_padding_free_layout_is_one_row_per_micro_batch() -> None:
     assert not build_config({}).flat  # sdpa: rows of max_seq_length
     assert build_config({"attn_implementation": "flash_attention_2"}).flat
     assert not build_config({"attn_implementation": "flex_attention", "padding_free": False}).flat
+
+
+def test_a_truncated_record_line_is_named_by_line_and_column(tmp_path: Path) -> None:
+    """It said "not valid JSON: Invalid control character at." with no place on the line."""
+    root = write_curriculum(tmp_path / "cur")
+    manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
+    (root / "01-lexical.test.jsonl").write_text('{"messages": [{"role": "user", "co\n', "utf-8")
+    manifest["stages"][0]["files"]["test"].update(records=1, sha256="")
+    (root / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    cur = Curriculum.open(root)
+    with pytest.raises(CurriculumError, match="not valid JSON at column 35") as info:
+        cur.records(cur.stages[0], "test")
+    assert info.value.line == 1

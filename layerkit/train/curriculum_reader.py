@@ -118,7 +118,9 @@ class Curriculum:
                     record = json.loads(line)
                 except json.JSONDecodeError as exc:
                     raise CurriculumError(
-                        f"not valid JSON: {exc.msg}.", path=file.path, line=number
+                        f"not valid JSON at column {exc.colno}: {exc.msg}.",
+                        path=file.path,
+                        line=number,
                     ) from None
                 _check_record(record, file.path, number)
                 record.setdefault("meta", {})
