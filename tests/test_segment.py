@@ -299,6 +299,10 @@ def test_emoji_after_a_sentence_end_close_that_sentence() -> None:
         "Ну и ладно)))",
     ]
     _check_offsets(text, seg)
+    # the marks after them go with them («!» was a sentence of its own)
+    text = "Ёлка стоит. 🇷🇺! Ура 😀!! Да."
+    seg = segment(text)
+    assert [text[a:b] for a, b in seg.sentences] == ["Ёлка стоит. 🇷🇺!", "Ура 😀!!", "Да."]
 
 
 def test_a_smiley_before_a_capital_ends_a_sentence() -> None:

@@ -220,8 +220,14 @@ def _close_with_emoji(text: str, sentences: list[list[Span]]) -> None:
     for before, sentence in itertools.pairwise(sentences):
         if not before or not _BANG.fullmatch(text[before[-1][0] : before[-1][1]]):
             continue
+        moved = False
         while sentence and _SMILEY.fullmatch(text[sentence[0][0] : sentence[0][1]]):
             before.append(sentence.pop(0))
+            moved = True
+        # marks left after them go too («Стоит. 😀!»: «!» was a sentence of its own)
+        if moved and all(_BANG.fullmatch(text[start:end]) for start, end in sentence):
+            before.extend(sentence)
+            sentence.clear()
 
 
 def _cut_at_spaces(text: str, sentences: list[list[Span]]) -> list[list[Span]]:
