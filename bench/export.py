@@ -14,7 +14,15 @@ do not grow from 10k to 100k paragraphs. ``cpu_s`` is the exporting process's CP
 and system) during the export, ``workers_cpu_s`` its workers' together: on a machine whose
 cores are all busy, records/s follows their sum. Goal: >= 20k records/s, flat memory.
 
-Latest (2026-12-07, twenty-third session, this 2-core machine on a slow day, ``--jobs 2``, no
+Latest (2026-12-07, twenty-fourth session, this 2-core machine on a slow day, ``--jobs 2``, no
+change to the export's speed): two pairs with b687a0a started alike: 94.5 / 94.5 s for b687a0a
+against 69.3 / 69.5 s now: 1.36 / 1.36x (goal 1.67x), the workers' CPU 125-127 s and the
+writer's 7-8 s. Where a worker's CPU goes at 10k paragraphs (one process, views read first,
+9.0 s): the five context answers 3.7 s, fitting the prompt (user message, prefix, estimate)
+2.7 s, ``text()`` 1.5 s (three quarters of it ``str.split`` for the word counts), meta, lines
+and lengths 0.7 s; reading 2.4 s more. No one cost is the fifth to a third the goal needs.
+
+Before (2026-12-07, twenty-third session, this 2-core machine on a slow day, ``--jobs 2``, no
 change to the export's speed): pairs with b687a0a started alike: 101.4 / 106.7 / 100.0 / 102.5 s
 for b687a0a against 93.9 / 83.9 / 72.5 / 94.6 s now: 1.08 / 1.27 / 1.38 / 1.08x (goal 1.67x).
 The same code on the same store took 72.5 s with 133 s of the workers' CPU and 94.6 s with
