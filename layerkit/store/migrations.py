@@ -444,10 +444,13 @@ def current_version(conn: sa.Connection) -> int:
     return int(conn.execute(sa.select(sa.func.max(_migrations_table.c.version))).scalar() or 0)
 
 
-def migrate(engine: sa.Engine, *, url_for_messages: str, target: int = LATEST_VERSION) -> list[int]:
+def migrate(
+    engine: sa.Engine, *, url_for_messages: str, target: int = LATEST_VERSION, create: bool = True
+) -> list[int]:
     """Bring the database up to ``target`` (normally ``LATEST_VERSION``); return the versions
     applied. An older ``target`` builds databases as earlier releases left them, so tests can
-    check that those upgrade.
+    check that those upgrade. ``create`` False: an empty database is refused, not made a store
+    (only ``init`` and ``import`` may do that); another program's is refused either way.
 
     Each migration runs in its own transaction together with the row recording it, so a crash
     between two migrations leaves a database that the next open simply continues. Processes
@@ -466,6 +469,13 @@ def migrate(engine: sa.Engine, *, url_for_messages: str, target: int = LATEST_VE
             inspector = sa.inspect(conn)
             if not inspector.has_table("layerkit_migrations"):
                 _refuse_foreign_tables(inspector.get_table_names(), url_for_messages)
+                if not create:
+                    raise StoreError(
+                        f"{url_for_messages} is an empty database, not a layerkit store yet.",
+                        hint="Create the store first: `layerkit init` with the same --db (or "
+                        "LAYERKIT_DB).",
+                        title="Not a layerkit store",
+                    )
                 _migrations_table.create(conn)
             version = current_version(conn)
         if version > LATEST_VERSION:

@@ -201,17 +201,10 @@ class Store:
         shown = display_url(url_or_path)
         engine = create_engine(url)
         try:
-            if not create:
-                _require_layerkit_database(engine, shown)
-            migrate(engine, url_for_messages=shown)
+            migrate(engine, url_for_messages=shown, create=create)
         except DatabaseUnreachable as exc:  # (a refused connection: engine._said_unreachable)
             engine.dispose()
-            reason = str(exc.__cause__ or exc).strip()
-            raise DatabaseUnreachable(
-                f"cannot connect to {shown}: {reason}",
-                hint="Check that the server runs and that the host, port, user, password and "
-                "database name are right.",
-            ) from None
+            raise _cannot_connect(shown, exc.__cause__ or exc) from None
         except sa.exc.OperationalError as exc:
             engine.dispose()
             if is_sqlite(url):
@@ -219,11 +212,7 @@ class Store:
                     f"{shown} cannot be opened as a layerkit database: {exc.orig}",
                     hint="Check the path; a layerkit database is created by `layerkit init`.",
                 ) from None
-            raise DatabaseUnreachable(
-                f"cannot connect to {shown}: {str(exc.orig).strip()}",
-                hint="Check that the server runs and that the host, port, user, password and "
-                "database name are right.",
-            ) from None
+            raise _cannot_connect(shown, exc.orig) from None
         except sa.exc.DatabaseError as exc:
             engine.dispose()
             if not is_sqlite(url) and getattr(exc.orig, "sqlstate", None) == "42501":
@@ -1498,18 +1487,12 @@ def _read_annotation_rows(
     return counts, ann_rows
 
 
-def _require_layerkit_database(engine: sa.Engine, shown: str) -> None:
-    """Refuse an empty database (a server's, or an SQLite file with no tables) instead of
-    making a store of it: only ``init`` (and ``import``) may do that. A database with other
-    programs' tables is refused by the migrations, whatever the command."""
-    with engine.connect() as conn:
-        tables = [t for t in sa.inspect(conn).get_table_names() if not t.startswith("sqlite_")]
-    if tables:
-        return
-    raise StoreError(
-        f"{shown} is an empty database, not a layerkit store yet.",
-        hint="Create the store first: `layerkit init` with the same --db (or LAYERKIT_DB).",
-        title="Not a layerkit store",
+def _cannot_connect(shown: str, reason: object) -> DatabaseUnreachable:
+    """The store's error for a server ``Store.open`` could not reach (or log in to)."""
+    return DatabaseUnreachable(
+        f"cannot connect to {shown}: {str(reason).strip()}",
+        hint="Check that the server runs and that the host, port, user, password and "
+        "database name are right.",
     )
 
 
