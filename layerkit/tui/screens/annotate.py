@@ -681,10 +681,13 @@ class AnnotateScreen(Screen[None]):
         self,
         change: editing.Change,
         before_show: Callable[[ParagraphData], None] | None = None,
+        *,
+        sets_state: bool = False,
     ) -> bool:
         """Run one store edit; show what it did, or the store's refusal in a modal. Whether it
         went through. ``before_show(data)`` gets the paragraph as read again after the edit,
-        before it is shown (:meth:`open_paragraph`)."""
+        before it is shown (:meth:`open_paragraph`). A change to a done layer reopens it, which
+        is said, unless the edit is one that ``sets_state`` (ctrl+d says what it did)."""
         layer, shown = self.lk.layer, self.data
         was_done = shown is not None and shown.state(layer) == "done"
         try:
@@ -696,13 +699,13 @@ class AnnotateScreen(Screen[None]):
             self.notify(said, timeout=3)
         self._reload(edited=True, before_show=before_show)
         now = self.data
-        if (  # a change to a done layer reopens it (ctrl+d's own reopening says so itself)
+        if (
             was_done
+            and not sets_state
             and now is not None
             and shown is not None
             and now.id == shown.id
             and now.state(layer) != "done"
-            and "reopened" not in (said or "")
         ):
             self.notify(
                 f"{self.schema.title} reopened: it was done (ctrl+d marks it done again)",
@@ -781,7 +784,7 @@ class AnnotateScreen(Screen[None]):
         def change() -> None:
             said.append(editing.toggle_done(app.store, app.annotator, data, schema))
 
-        if not self._edit(change):
+        if not self._edit(change, sets_state=True):
             return
         now = self.data
         done = now is not None and now.id == data.id and now.state(layer) == "done"
