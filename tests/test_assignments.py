@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import LAYERS, REPO, make_document
+from conftest import LAYERS, REPO, make_document, semantic_span
 
 from layerkit.errors import StoreError
 from layerkit.project import Project
@@ -387,10 +387,7 @@ def test_a_change_to_a_done_layer_reopens_it(store: Store) -> None:
     and its undo makes it done again."""
     pid = _paragraph(store)
     store.assign([pid], ["semantic"], ["anna", "boris"], by="lead", copy_shared=False)
-    span = store.create_annotation(
-        paragraph_id=pid, layer="semantic", kind="span", field="frame", label="AGENT",
-        start=0, end=4, annotator="anna",
-    )  # fmt: skip
+    span = semantic_span(store, pid, "AGENT", "anna")
     assert span.id is not None
     store.set_status(pid, "semantic", "done", annotator="anna")
     assert store.statuses(pid)["semantic@anna"].state == "done"
@@ -416,10 +413,7 @@ def test_accepting_a_suggestion_leaves_the_layers_built_on_it_as_they_are(store:
         attrs={"lemma": "мама"},
     )  # fmt: skip
     assert model.id is not None
-    _ = store.create_annotation(
-        paragraph_id=pid, layer="semantic", kind="span", field="frame", label="AGENT",
-        start=0, end=4, annotator="vera",
-    )  # fmt: skip
+    semantic_span(store, pid, "AGENT", "vera")
     store.set_status(pid, "semantic", "done", annotator="vera")
     accepted = store.update_annotation(
         model.id, annotator="anna", expected_version=model.version, origin="human"
