@@ -600,6 +600,26 @@ async def test_the_adjudication_dialog_shows_what_another_adjudicator_decided(
         assert "gold: PREDICATE" in line
 
 
+async def test_the_adjudication_list_stops_at_its_ends(db: Path, chat: int) -> None:
+    """↓ on the last unit stays there, ↑ on the first too (Textual's OptionList went round to
+    the other end: a list read from the top seemed to start over)."""
+    _two_done_copies(db, chat)
+    with open_store(db) as store:  # a second unit: anna's «Привет» alone
+        store.create_annotation(
+            paragraph_id=chat, layer="semantic", kind="span", field="frame", label="PREDICATE",
+            start=0, end=6, annotator="anna",
+        )  # fmt: skip
+        store.set_status(chat, "semantic", "done", annotator="anna")
+    async with running(db, at=chat, layer="semantic", annotator="vera") as (app, pilot):
+        modal = await _adjudicating(app, pilot)
+        listing = modal.query_one(OptionList)
+        assert listing.option_count == 2 and listing.highlighted == 0
+        await pilot.press("up")
+        assert listing.highlighted == 0
+        await pilot.press("down", "down", "down")
+        assert listing.highlighted == 1
+
+
 async def test_annotate_adjudicate_opens_at_the_first_paragraph_whose_copies_are_done(
     db: Path, chat: int
 ) -> None:

@@ -25,6 +25,27 @@ from layerkit.errors import DatabaseUnreachable, LayerkitError
 from layerkit.store import Store, queries
 from layerkit.tui.screens.dimmed import DimmingModal
 
+
+class UnitList(OptionList):
+    """The units of the dialog: ``↑``/``↓`` stop at the first and the last, as every other list
+    of the annotator does (Textual's OptionList goes round from the last to the first, and a
+    long list read from the top then seemed to start over)."""
+
+    def action_cursor_up(self) -> None:
+        self._stop_at_end(-1)
+
+    def action_cursor_down(self) -> None:
+        self._stop_at_end(1)
+
+    def _stop_at_end(self, step: int) -> None:
+        if self.option_count == 0:
+            return
+        if self.highlighted is None:
+            self.highlighted = 0 if step > 0 else self.option_count - 1
+        else:
+            self.highlighted = min(max(self.highlighted + step, 0), self.option_count - 1)
+
+
 # What the dialog asks the screen below to do when it closes.
 EDIT, NEXT, CLOSE = "edit", "next", "close"
 
@@ -68,7 +89,7 @@ class AdjudicationModal(DimmingModal[str]):
         with Vertical(id="adjudicate-box") as box:
             box.border_title = f"Adjudicate {self.layer_name} · ¶ #{self.paragraph_id}"
             yield Static(id="adjudicate-summary")
-            yield OptionList(id="adjudicate-list")
+            yield UnitList(id="adjudicate-list")
             yield Static(id="adjudicate-keys")
 
     def on_mount(self) -> None:
