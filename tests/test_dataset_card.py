@@ -49,6 +49,15 @@ for stage in {STAGES!r}:
         "roles": [m["role"] for m in first["messages"]],
         "layer": first["meta"]["layer"],
     }}
+# every stage at once, as docs/curriculum.md says (a mixed baseline)
+mixed = datasets.concatenate_datasets(
+    [datasets.load_dataset("{cur}", stage, split="train") for stage in {STAGES!r}]
+)
+out["mixed"] = {{
+    "rows": len(mixed),
+    "layers": sorted(set(m["layer"] for m in mixed["meta"])),
+    "claims": sum(m["claim"] is not None for m in mixed["meta"]),
+}}
 print(json.dumps(out))
 """
     done = subprocess.run(
@@ -69,6 +78,10 @@ print(json.dumps(out))
         assert loaded[stage]["card"] == {k: v for k, v in counts.items() if v}, stage
         assert loaded[stage]["roles"] == ["system", "user", "assistant"]
         assert loaded[stage]["layer"] == stage.split("-", 1)[1]
+    trains = sum(_splits(manifest, stage)["train"]["records"] for stage in STAGES)
+    assert loaded["mixed"]["rows"] == trains
+    assert loaded["mixed"]["layers"] == sorted(s.split("-", 1)[1] for s in STAGES)
+    assert loaded["mixed"]["claims"] > 0  # logical's unfoldings keep theirs; the others: None
 
 
 def _splits(manifest: dict, stage: str) -> dict:
