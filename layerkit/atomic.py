@@ -95,13 +95,24 @@ def replace_directory(path: Path) -> Iterator[Path]:
 def atomic_folder(path: Path) -> Iterator[Path]:
     """For exporters writing a folder: yield an empty temporary folder that replaces ``path``
     only if the block succeeds (see :func:`replace_directory`). ``path`` may be missing, an
-    empty folder or one written before by the same exporter; a file is refused."""
+    empty folder or one written before through this function (it holds :data:`FOLDER_MARK`);
+    a file, or a folder of other files, is refused before anything is written: replacing
+    ``-o some/folder`` deleted whatever was in it (a store, notes)."""
     parent = path.resolve().parent
     if not parent.is_dir():
         raise UsageError(f"cannot write {path}: the folder {parent} does not exist.")
     if path.exists() and not path.is_dir():
         raise UsageError(f"cannot write the folder {path}: it is a file.")
+    if path.is_dir() and any(path.iterdir()) and not (path / FOLDER_MARK).is_file():
+        raise UsageError(
+            f"{path} is a folder with other files in it; not replacing it.",
+            hint="Give a new or empty folder, or one an earlier export wrote.",
+        )
     with replace_directory(path) as tmp:
+        (tmp / FOLDER_MARK).write_text(
+            "Written by a layerkit export: the next export to this folder replaces it whole.\n",
+            encoding="utf-8",
+        )
         yield tmp
 
 
@@ -120,6 +131,9 @@ def is_special_file(path: Path) -> bool:
         return False
     return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
+
+#: in a folder an export wrote with :func:`atomic_folder`: the next export may replace it
+FOLDER_MARK = ".layerkit-export"
 
 #: inside a folder being written: who writes it (host and process id), so that the folder of a
 #: killed run can be told from one that is still being written

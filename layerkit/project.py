@@ -25,6 +25,9 @@ from layerkit.plugin.types import (
 )
 from layerkit.schema import SchemaRegistry
 
+#: what SQLite keeps beside a database file while it is open (WAL mode) or in a transaction
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+
 if TYPE_CHECKING:
     # imported where used: the store (SQLAlchemy, SQLModel, Alembic) costs about half a second
     # of start-up that commands reading files only, like `layerkit tag`, do not need
@@ -82,6 +85,7 @@ class Project:
                 f"no exporter named {name!r}.",
                 hint=f"Available: {', '.join(sorted(self.exporters))}.",
             )
+        self._refuse_store_as_output(out)
         context = ExportContext(
             options=dict(options or {}), schemas=self.schemas, plugin_manager=self.pm
         )
@@ -98,6 +102,27 @@ class Project:
                 hint="The output's folder must exist and be writable, with space left on its "
                 "disk; nothing was written.",
             ) from exc
+
+    def _refuse_store_as_output(self, out: Path) -> None:
+        """An export's ``-o`` must not be the store's own database (it was replaced by the
+        export, and every annotation with it) nor a folder that holds it (a folder output
+        replaces the folder)."""
+        if "://" in self.db and not self.db.startswith("sqlite:///"):
+            return  # a server's database
+        database = Path(self.db.removeprefix("sqlite:///")).expanduser().resolve()
+        target = Path(os.path.realpath(out))
+        files = {database, *(database.with_name(database.name + s) for s in SQLITE_SIDE_FILES)}
+        if target in files:
+            raise UsageError(
+                f"-o {out} is the store's own database; an export would replace it.",
+                hint="Give the export a path of its own, e.g. -o export.jsonl.",
+            )
+        if database.is_relative_to(target):
+            raise UsageError(
+                f"-o {out} holds the store's database ({database.name}); an export to a folder "
+                "replaces the whole folder.",
+                hint="Give the export a folder of its own, e.g. -o export/.",
+            )
 
     def _annotation_saved(self, annotation: dict[str, object], action: str) -> None:
         call_hook(self.pm, "annotation_saved", annotation=annotation, action=action)

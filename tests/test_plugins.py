@@ -317,3 +317,62 @@ def test_two_context_tasks_on_one_layer_name_both_plugins(tmp_path: Path) -> Non
     message = info.value.message
     assert "'lexical.fragile' (plugin 'file:ctx.py')" in message, message
     assert "'lexical.morphology' (plugin 'sft')" in message, message
+
+
+FOLDER_EXPORTER = """
+from layerkit.plugin import ExportReport, atomic_folder
+
+class Folder:
+    name = "folder"
+    description = "one text file per document, in a folder"
+    options = ()
+
+    def export(self, reader, out, context):
+        with atomic_folder(out) as folder:
+            for document in reader.documents():
+                (folder / f"{document.id}.txt").write_text(document.name, encoding="utf-8")
+        return ExportReport(path=out, counts={"documents": len(reader.documents())})
+
+@hookimpl
+def register_exporters(register):
+    register(Folder())
+"""
+
+
+def test_an_export_never_replaces_the_store_or_a_folder_of_other_files(tmp_path: Path) -> None:
+    """`-o` naming the store's database, or a folder holding it, replaced the store with the
+    export (jsonl; a plugin's folder); atomic_folder replaced any folder, whatever was in it."""
+    project = tmp_path / "project"
+    project.mkdir()
+    db = project / "store.db"
+    layerkit = _cli(db, _plugin(tmp_path, FOLDER_EXPORTER, name="folders.py"))
+    assert layerkit("init").returncode == 0
+    text = tmp_path / "a.txt"
+    text.write_text("Кошка спит на окне.\n", encoding="utf-8")
+    assert layerkit("import", str(text)).returncode == 0
+    before = layerkit("status").stdout
+    notes = project / "notes.md"
+    notes.write_text("мои заметки\n", encoding="utf-8")
+    for args in (
+        ("jsonl", "-o", str(db)),
+        ("jsonl", "-o", f"{db}-wal"),
+        ("folder", "-o", str(project)),
+        ("folder", "-o", str(tmp_path)),
+    ):
+        refused = layerkit("export", *args)
+        assert refused.returncode == 2, (args, refused.stderr)
+        assert "store's" in refused.stderr and "Traceback" not in refused.stderr
+    assert layerkit("status").stdout == before
+    others = tmp_path / "others"
+    others.mkdir()
+    (others / "keep.txt").write_text("x", encoding="utf-8")
+    refused = layerkit("export", "folder", "-o", str(others))
+    assert refused.returncode == 2 and "other files" in refused.stderr, refused.stderr
+    assert sorted(p.name for p in others.iterdir()) == ["keep.txt"]
+    out = tmp_path / "out"
+    for _ in range(2):  # a folder an export wrote is replaced by the next
+        done = layerkit("export", "folder", "-o", str(out))
+        assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in out.iterdir()) == [".layerkit-export", "1.txt"]
+    assert notes.read_text(encoding="utf-8") == "мои заметки\n"
+    assert layerkit("status").stdout == before
