@@ -6,12 +6,13 @@ anything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
 import math
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -996,6 +997,42 @@ def _plugin_paths_from(argv: Sequence[str]) -> list[str]:
     return paths
 
 
+def _add_plugin_commands(pm: Any) -> None:
+    """The commands plugins add (``register_commands``), each run so that a plugin's command
+    that raises is named, exit 2, as its exporter would be (it was a traceback, exit 1)."""
+    from layerkit.plugin.manager import call_hook, calling_plugin
+
+    owners: dict[str, str] = {}
+    add = cli.add_command
+
+    def add_command(command: click.Command, name: str | None = None) -> None:
+        add(command, name)
+        owners[name or command.name or ""] = calling_plugin() or "?"
+
+    cli.add_command = add_command  # type: ignore[method-assign,assignment]
+    try:
+        call_hook(pm, "register_commands", cli=cli)
+    finally:
+        del cli.add_command
+    for name, owner in owners.items():
+        command = cli.commands.get(name)
+        if command is not None:
+            command.invoke = _blamed_invoke(command.invoke, owner, name)  # type: ignore[method-assign]
+
+
+def _blamed_invoke(invoke: Callable[[click.Context], Any], owner: str, name: str) -> Any:
+    from layerkit.plugin.manager import blamed_on
+
+    @functools.wraps(invoke)
+    def run(ctx: click.Context) -> Any:
+        # click's own exits and usage errors are the command's answers, not failures
+        passing = (click.ClickException, click.exceptions.Exit, click.Abort)
+        with blamed_on(owner, f"the command {name!r}", passing=passing, writes=False):
+            return invoke(ctx)
+
+    return run
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if "numpy" not in sys.modules:
@@ -1004,9 +1041,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # numpy user, sizes the pool itself (layerkit.nlp.neural.tagger.set_threads).
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     try:
-        from layerkit.plugin.manager import call_hook, get_plugin_manager
+        from layerkit.plugin.manager import get_plugin_manager
 
-        call_hook(get_plugin_manager(_plugin_paths_from(args)), "register_commands", cli=cli)
+        _add_plugin_commands(get_plugin_manager(_plugin_paths_from(args)))
         cli.main(args=args, prog_name="layerkit", standalone_mode=False)
     except LayerkitError as exc:
         return _report(exc)

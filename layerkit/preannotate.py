@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from layerkit.errors import InputError, UsageError
 from layerkit.gc_pause import relaxed_gc
+from layerkit.plugin.manager import blamed_on
 from layerkit.plugin.types import InvalidSuggestion, ParagraphInput, Preannotator
 from layerkit.project import Project
 from layerkit.store import Store
@@ -158,10 +161,12 @@ def preannotate(
     order = project.schemas.order
     below = order[: order.index(layer)] if layer in order else []
     report = PreannotateReport(model=origin, layer=layer, candidates=len(ids))
+    blamed = _blamed_on_its_plugin(project, preannotator)
     # an optional look before the work: a model that would be too slow here says so first
     before_work = getattr(preannotator, "before_work", None)
     if before_work is not None:
-        report.warnings = list(before_work(len(ids)))
+        with blamed():
+            report.warnings = list(before_work(len(ids)))
         if on_warning is not None:
             for warning in report.warnings:
                 on_warning(warning)
@@ -183,25 +188,39 @@ def preannotate(
             if batch:
                 inputs: list[ParagraphInput] = batch
                 if start is not None:
-                    started = (batch, start(inputs), done)
+                    with blamed():
+                        started = (batch, start(inputs), done)
                 else:
                     # stored at once: a slow model's finished batch is never held back (a run
                     # stopped during the next one keeps it)
-                    results = preannotator.annotate(inputs)
+                    with blamed():
+                        results = preannotator.annotate(inputs)
                     _store_batch(
                         project, store, preannotator, layer, origin, batch, results, report
                     )
             if pending is not None:
                 earlier, results_of, passed = pending
-                _store_batch(
-                    project, store, preannotator, layer, origin, earlier, results_of(), report
-                )
+                with blamed():
+                    results = results_of()
+                _store_batch(project, store, preannotator, layer, origin, earlier, results, report)
                 if on_progress:
                     on_progress(passed, len(ids))
             if started is None and not last and on_progress:
                 on_progress(done, len(ids))  # stored, or nothing in it to annotate
             pending = started
     return report
+
+
+def _blamed_on_its_plugin(
+    project: Project, preannotator: Preannotator
+) -> Callable[[], AbstractContextManager[None]]:
+    """What runs the pre-annotator's own code: a plugin's that raises is named (exit 2, no
+    traceback), as an exporter's or importer's is; a model of a training run (not a plugin's)
+    raises as it is."""
+    owner = project.owners.get(("pre-annotator", preannotator.name))
+    if owner is None or project.preannotators.get(preannotator.name) is not preannotator:
+        return nullcontext
+    return partial(blamed_on, owner, f"pre-annotator {preannotator.name!r}")
 
 
 def _batches(

@@ -376,3 +376,106 @@ def test_an_export_never_replaces_the_store_or_a_folder_of_other_files(tmp_path:
     assert sorted(p.name for p in out.iterdir()) == [".layerkit-export", "1.txt"]
     assert notes.read_text(encoding="utf-8") == "мои заметки\n"
     assert layerkit("status").stdout == before
+
+
+RAISING_COMMAND_AND_TAGGER = """
+import click
+
+class Broken:
+    name = "broken"
+    version = "0.1"
+    layer = "semantic"
+    description = "a pre-annotator that fails"
+
+    def annotate(self, paragraphs):
+        raise RuntimeError("kaput while annotating")
+
+@hookimpl
+def register_preannotators(register):
+    register(Broken())
+
+@hookimpl
+def register_commands(cli):
+    @cli.command()
+    @click.option("--times", type=int, required=True)
+    def boom(times):
+        'Fail.'
+        raise RuntimeError(f"kaput {times} times")
+"""
+
+
+def test_a_raising_preannotator_or_plugin_command_is_named_and_exits_2(tmp_path: Path) -> None:
+    """They gave a traceback and exit 1; click's own usage errors stay as they were."""
+    plugin = _plugin(tmp_path, RAISING_COMMAND_AND_TAGGER, name="brokenplugin.py")
+    layerkit = _cli(tmp_path / "store.db", plugin)
+    assert layerkit("init").returncode == 0
+    text = tmp_path / "a.txt"
+    text.write_text("Кошка спит на окне.\n", encoding="utf-8")
+    assert layerkit("import", str(text)).returncode == 0
+    before = layerkit("status").stdout
+    done = layerkit("preannotate", "--layer", "semantic", "--model", "broken")
+    assert done.returncode == 2, done.stderr
+    assert "brokenplugin.py" in done.stderr and "kaput while annotating" in done.stderr
+    assert "pre-annotator 'broken'" in done.stderr and "Traceback" not in done.stderr
+    assert layerkit("status").stdout == before
+    done = layerkit("boom", "--times", "3")
+    assert done.returncode == 2, done.stderr
+    assert "brokenplugin.py" in done.stderr and "kaput 3 times" in done.stderr
+    assert "Traceback" not in done.stderr
+    usage = layerkit("boom")  # a missing option: click's message, exit 2, no plugin blamed
+    assert usage.returncode == 2 and "--times" in usage.stderr, usage.stderr
+    assert "brokenplugin.py" not in usage.stderr
+
+
+def test_a_plugin_file_given_twice_is_loaded_once(tmp_path: Path) -> None:
+    """`--plugin x.py --plugin x.py` (or an installed plugin's own file) was a pluggy
+    traceback, or its layers clashed with themselves."""
+    schema = tmp_path / "meta.toml"
+    schema.write_text(
+        'layer = "metacognitive"\nversion = "1.0"\norder = 6\ntitle = "M"\n'
+        'description = "d"\n[[fields]]\nname = "note"\nkind = "text"\n',
+        encoding="utf-8",
+    )
+    plugin = _plugin(
+        tmp_path,
+        "@hookimpl\ndef register_layers(register):\n"
+        f"    register(__import__('pathlib').Path({str(schema)!r}))\n",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "layerkit", "--db", str(tmp_path / "s.db"), "--plugin",
+         str(plugin), "--plugin", str(tmp_path / "." / plugin.name), "schema", "list"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("│ metacognitive │") == 1, done.stdout
+
+
+def _fake_distribution(site: Path, name: str, module: str, entry_point: str) -> None:
+    """An installed package as importlib.metadata finds it: its module and a dist-info
+    folder naming a layerkit entry point."""
+    (site / f"{module}.py").write_text("from layerkit.plugin import hookimpl\n", encoding="utf-8")
+    info = site / f"{name}-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n", encoding="utf-8"
+    )
+    (info / "entry_points.txt").write_text(
+        f"[layerkit]\n{entry_point} = {module}\n", encoding="utf-8"
+    )
+
+
+def test_two_installed_packages_with_one_plugin_name_are_both_named(tmp_path: Path) -> None:
+    """The second was skipped without a word: its layers and exporters gone, `layerkit
+    plugins` showing the first's module."""
+    site = tmp_path / "site"
+    site.mkdir()
+    _fake_distribution(site, "brat_one", "brat_one_plugin", "brat")
+    _fake_distribution(site, "brat_two", "brat_two_plugin", "brat")
+    done = subprocess.run(
+        [sys.executable, "-m", "layerkit", "--db", str(tmp_path / "s.db"), "plugins"],
+        capture_output=True, text=True, timeout=120,
+        env={**__import__("os").environ, "PYTHONPATH": str(site)},
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "'brat'" in done.stderr and "brat_one_plugin" in done.stderr
+    assert "brat_two_plugin" in done.stderr and "Traceback" not in done.stderr

@@ -46,11 +46,23 @@ class PluginInfo:
 def get_plugin_manager(plugin_paths: Sequence[str | Path] = ()) -> pluggy.PluginManager:
     pm = pluggy.PluginManager("layerkit")
     pm.add_hookspecs(hookspecs)
+    loaded: dict[str, importlib.metadata.EntryPoint] = {}
     for ep in sorted(
         importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name
     ):
-        if pm.get_plugin(ep.name) is not None:
-            continue
+        first = loaded.get(ep.name)
+        if first is not None:
+            if first.value == ep.value:
+                continue  # one package seen twice on the path (an old copy beside a new one)
+            # Two packages, one name: the second was skipped without a word (its layers,
+            # exporters and tasks gone, the table showing the first's module).
+            raise PluginError(
+                f"two installed packages register the layerkit plugin {ep.name!r}: "
+                f"{_provider(first)} and {_provider(ep)}.",
+                hint="Uninstall one of them, or give one's entry point another name "
+                "([project.entry-points.layerkit] in its pyproject.toml).",
+            )
+        loaded[ep.name] = ep
         try:
             module = ep.load()
         except Exception as exc:
@@ -60,9 +72,35 @@ def get_plugin_manager(plugin_paths: Sequence[str | Path] = ()) -> pluggy.Plugin
             ) from exc
         _register(pm, module, ep.name)
     for path in plugin_paths:
+        if _loaded_already(pm, Path(path)):
+            continue  # the same file twice, or an installed plugin's own file
         module = _load_module_from_path(Path(path))
         _register(pm, module, f"file:{Path(path).name}")
     return pm
+
+
+def _provider(ep: importlib.metadata.EntryPoint) -> str:
+    """``module (distribution version)`` of an entry point, for a message."""
+    dist = ep.dist
+    return f"{ep.value} ({dist.name} {dist.version})" if dist is not None else ep.value
+
+
+def _loaded_already(pm: pluggy.PluginManager, path: Path) -> bool:
+    """Whether ``path`` is the file of a plugin ``pm`` holds: given twice with ``--plugin``,
+    or an installed plugin's module given again (pluggy refused the name with a traceback,
+    or its layers clashed with themselves)."""
+    wanted = path.resolve()
+    for plugin in pm.get_plugins():
+        file = getattr(plugin, "__file__", None)
+        if file is not None and Path(file).resolve() == wanted:
+            return True
+    return False
+
+
+def calling_plugin() -> str | None:
+    """The plugin whose hook implementation is running now (None outside one): how a thing a
+    hook registers is told by its plugin."""
+    return _CALLING.get()
 
 
 def _register(pm: pluggy.PluginManager, module: ModuleType, name: str) -> None:
@@ -148,12 +186,14 @@ def blamed_on(
     *,
     output: Path | None = None,
     passing: tuple[type[Exception], ...] = (),
+    writes: bool = True,
 ) -> Iterator[None]:
     """Run a plugin's code (``what``: "exporter 'brat'"): an exception other than a
     ``LayerkitError`` becomes a ``PluginError`` naming the plugin (the CLI prints it and exits
     2). ``output``: a path the code writes that did not exist before is removed on failure, so
     a failed export leaves nothing half-written. ``passing``: exceptions the caller reports
-    itself (an importer's unreadable input)."""
+    itself (an importer's unreadable input). ``writes``: False where layerkit cannot say that
+    nothing was written (a plugin's own command)."""
     existed = output is not None and (output.exists() or output.is_symlink())
     try:
         yield
@@ -172,7 +212,8 @@ def blamed_on(
             raise refused from exc
         raise PluginError(
             f"plugin {plugin!r} failed in {what}: {type(exc).__name__}: {exc}",
-            hint=f"Disable or fix the plugin {plugin!r}; nothing was written.",
+            hint=f"Disable or fix the plugin {plugin!r}"
+            + ("; nothing was written." if writes else "."),
         ) from exc
 
 
