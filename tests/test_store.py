@@ -7,6 +7,7 @@ import sqlite3
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -497,6 +498,39 @@ def test_kill_9_loses_no_saved_edit(db_url: str, store: Store, paragraph_id: int
         assert set(acknowledged) <= stored
         # the log holds an event for every stored edit, so each one can be undone
         assert len(after.events("anna", limit=10_000)) == len(stored)
+
+
+def test_a_sole_annotation_is_refused_where_its_place_is_taken(
+    store: Store, paragraph_id: int
+) -> None:
+    """``sole``: a paragraph's intent, a text, a span at the same place that someone saved
+    since the caller looked is a conflict (two intents had been stored); other places, other
+    fields and, for texts, other labels are not taken."""
+
+    def make(**values: Any) -> Any:
+        return store.create_annotation(paragraph_id=paragraph_id, layer="pragmatic", **values)
+
+    make(kind="label", field="intent", label="EXPLAIN", annotator="boris", sole=True)
+    with pytest.raises(ConflictError, match=r"boris has just set the intent here \(EXPLAIN\)"):
+        make(kind="label", field="intent", label="INFORM", annotator="anna", sole=True)
+    make(kind="label", field="tone", label="NEUTRAL", annotator="anna", sole=True)
+    make(kind="text", field="implicature", value="Зовёт  гулять", annotator="boris", sole=True)
+    with pytest.raises(ConflictError, match="«Зовёт гулять»"):
+        make(kind="text", field="implicature", value="Иное", annotator="anna", sole=True)
+    make(kind="text", field="note", label="A", value="а", annotator="anna", sole=True)
+    make(kind="text", field="note", label="B", value="б", annotator="anna", sole=True)
+    span = dict(kind="span", field="speech_act", start=0, end=4, annotator="anna", sole=True)
+    make(label="ASSERT", **span)
+    with pytest.raises(ConflictError):
+        make(label="ASK", **span)
+    make(label="ASK", **{**span, "end": 5})
+    make(label="ASK", **{**span, "sole": False})  # a second one asked for: allowed
+    fields = sorted((a.field, a.label) for a in store.annotations(paragraph_id))
+    assert fields == [
+        ("implicature", None), ("intent", "EXPLAIN"), ("note", "A"), ("note", "B"),
+        ("speech_act", "ASK"), ("speech_act", "ASK"), ("speech_act", "ASSERT"),
+        ("tone", "NEUTRAL"),
+    ]  # fmt: skip
 
 
 def test_a_conflicting_undo_step_is_skipped_and_older_steps_stay_undoable(

@@ -1055,6 +1055,44 @@ async def test_pragmatic_keys_label_sentences_and_the_paragraph(db: Path, chat: 
     }
 
 
+async def test_a_paragraph_label_or_text_another_annotator_set_meanwhile_is_a_conflict(
+    db: Path, chat: int
+) -> None:
+    """anna pressed «i» (INFORM) and boris «x» (EXPLAIN) within a second: the paragraph had
+    two intents, and two implicature texts, one of them out of reach of the text editor."""
+    from layerkit.tui.screens.error import ErrorModal
+    from layerkit.tui.screens.texts import TextsModal
+
+    async with running(db, at=chat, layer="pragmatic") as (app, pilot):
+        with open_store(db) as store:  # boris, elsewhere, after this screen was read
+            store.create_annotation(
+                paragraph_id=chat, layer="pragmatic", kind="label", field="intent",
+                label="EXPLAIN", annotator="boris",
+            )  # fmt: skip
+        await pilot.press("i")
+        await pilot.pause()
+        assert isinstance(app.screen, ErrorModal) and app.screen.error.title == "Edit conflict"
+        assert "boris" in app.screen.error.message and "EXPLAIN" in app.screen.error.message
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("ctrl+e")  # no implicature yet: the editor opens empty
+        await pilot.pause()
+        assert isinstance(app.screen, TextsModal)
+        with open_store(db) as store:  # boris writes his, meanwhile
+            store.create_annotation(
+                paragraph_id=chat, layer="pragmatic", kind="text", field="implicature",
+                value="Зовёт гулять (Б)", annotator="boris",
+            )  # fmt: skip
+        await pilot.press(*"Зовёт", "ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, ErrorModal) and app.screen.error.title == "Edit conflict"
+    found = sorted((a.field, a.label, a.value, a.annotator) for a in rows(db, chat, "pragmatic"))
+    assert found == [
+        ("implicature", None, "Зовёт гулять (Б)", "boris"),
+        ("intent", "EXPLAIN", None, "boris"),
+    ]
+
+
 async def test_side_panel_selects_and_deletes(db: Path, chat: int) -> None:
     async with running(db, at=chat, layer="semantic") as (app, pilot):
         await pilot.press("p", "end", "a")

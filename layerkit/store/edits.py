@@ -421,14 +421,20 @@ def create(
     origin: str = "human",
     confidence: float | None = None,
     shared: bool = False,
+    sole: bool = False,
 ) -> Edit:
     """Insert an annotation; a relation or anchored text must point into the same paragraph.
 
     An annotator assigned to the paragraph's layer writes to their copy of it (``copies.py``)
-    unless ``shared`` (adjudication writes the shared layer)."""
+    unless ``shared`` (adjudication writes the shared layer). ``sole``: refused as a conflict
+    where the layer already has an annotation of the same kind and field at the same place
+    (offsets and anchor; for a text, with the same label), checked under the paragraph's lock.
+    """
     check_layer(layer, layer_order)
     lock_paragraphs(conn, [paragraph_id])
     layer = route_layer(conn, paragraph_id, layer, annotator, shared=shared)
+    if sole:
+        _refuse_a_second(conn, paragraph_id, layer, kind, field, start, end, source_id, label)
     for ref in (source_id, target_id):
         if ref is not None:
             other = get_annotation(conn, ref)
@@ -489,6 +495,68 @@ def create(
         payload={"after": row_to_json(row), **statuses},
         row=row,
     )
+
+
+def _sole_query(with_label: bool) -> sa.Select[Any]:
+    """An annotation of a kind and field at a place (null-safe: a paragraph label has no
+    offsets), for :func:`_refuse_a_second`."""
+    c = annotations_t.c
+    where = [
+        c.paragraph_id == sa.bindparam("paragraph_id"),
+        c.layer == sa.bindparam("layer"),
+        c.kind == sa.bindparam("kind"),
+        c.field == sa.bindparam("field"),
+        c.start.is_not_distinct_from(sa.bindparam("start", type_=sa.Integer)),
+        c.end.is_not_distinct_from(sa.bindparam("end", type_=sa.Integer)),
+        c.source_id.is_not_distinct_from(sa.bindparam("source_id", type_=sa.Integer)),
+    ]
+    if with_label:
+        where.append(c.label.is_not_distinct_from(sa.bindparam("label", type_=sa.String)))
+    return sa.select(c.label, c.value, c.annotator).where(*where).limit(1)
+
+
+_SOLE = _sole_query(with_label=False)
+_SOLE_TEXT = _sole_query(with_label=True)
+
+
+def _refuse_a_second(
+    conn: sa.Connection,
+    paragraph_id: int,
+    layer: str,
+    kind: str,
+    field: str,
+    start: int | None,
+    end: int | None,
+    source_id: int | None,
+    label: str | None,
+) -> None:
+    """A ``sole`` annotation's place is taken: someone saved one there since the caller
+    looked (see :func:`create`)."""
+    statement = _SOLE_TEXT if kind == "text" else _SOLE
+    params = {
+        "paragraph_id": paragraph_id,
+        "layer": layer,
+        "kind": kind,
+        "field": field,
+        "start": start,
+        "end": end,
+        "source_id": source_id,
+    }
+    if kind == "text":
+        params["label"] = label
+    found = direct.execute(conn, statement, params).first()
+    if found is None:
+        return
+    what = found["label"] or _short(found["value"] or "")
+    raise ConflictError(
+        f"{found['annotator']} has just set the {field} here ({what}); nothing was added.",
+        hint="Refresh to see it, then change it if you mean another.",
+    )
+
+
+def _short(text: str, limit: int = 40) -> str:
+    text = " ".join(text.split())
+    return f"«{text}»" if len(text) <= limit else f"«{text[: limit - 1]}…»"
 
 
 def update(

@@ -746,10 +746,14 @@ class Store:
         origin: str = "human",
         confidence: float | None = None,
         shared: bool = False,
+        sole: bool = False,
     ) -> Annotation:
         """Save a new annotation. An annotator assigned to the paragraph's layer
         (:meth:`assign`) writes to their private copy of it; ``shared`` writes the shared
-        layer all the same (adjudication)."""
+        layer all the same (adjudication). ``sole``: the annotation is the one of its field at
+        its place (a paragraph's intent, a token's reading, a span's text): refused as a
+        conflict if the layer has one there already, someone else's saved meanwhile (two
+        annotators setting a paragraph's intent at once had made it two intents)."""
         edits.check_layer(layer, self.layer_order)
         values: dict[str, Any] = dict(
             paragraph_id=paragraph_id,
@@ -766,6 +770,7 @@ class Store:
             origin=origin,
             confidence=confidence,
             shared=shared,
+            sole=sole,
         )
         edit = self._commit_one(
             annotator,
@@ -1137,6 +1142,7 @@ class Batch:
         origin: str = "human",
         confidence: float | None = None,
         shared: bool = False,
+        sole: bool = False,
     ) -> Annotation:
         """As :meth:`Store.create_annotation`; the new id is valid at once (for relations)."""
         values: dict[str, Any] = dict(
@@ -1154,6 +1160,7 @@ class Batch:
             origin=origin,
             confidence=confidence,
             shared=shared,
+            sole=sole,
         )
         edit = self._apply(
             lambda conn: edits.create(

@@ -130,6 +130,9 @@ def apply_label(
         start=target[0],
         end=target[1],
         attrs=attrs,
+        # one per place, unless a second span was asked for: another annotator's saved since
+        # this screen was read is a conflict, not a second intent or reading
+        sole=not (add and field.kind == "span"),
     )
     if link is None:
         store.create_annotation(annotator=annotator, **values)
@@ -596,6 +599,7 @@ def save_text(
         label=slot.label,
         value=value,
         source_id=slot.anchor.id if slot.anchor is not None else None,
+        sole=True,  # another annotator's text saved meanwhile: a conflict, not a second text
     )
     return f"{slot.title}: saved"
 
