@@ -500,6 +500,35 @@ def test_kill_9_loses_no_saved_edit(db_url: str, store: Store, paragraph_id: int
         assert len(after.events("anna", limit=10_000)) == len(stored)
 
 
+def test_listeners_hear_of_what_undo_and_redo_change(store: Store, paragraph_id: int) -> None:
+    """The ``annotation_saved`` hook (a plugin's audit log) heard of edits but not of their
+    undo and redo, so its log drifted from the store."""
+    heard: list[tuple[str, int, str | None]] = []
+    store.listeners.append(lambda row, action: heard.append((action, row["id"], row["label"])))
+    span = semantic_span(store, paragraph_id, "PREDICATE", annotator="anna")
+    store.update_annotation(span.id, annotator="anna", expected_version=span.version, label="THEME")
+    with store.batch(annotator="anna", paragraph_id=paragraph_id, layer="semantic") as batch:
+        other = batch.create_annotation(
+            paragraph_id=paragraph_id, layer="semantic", kind="span", field="frame",
+            start=5, end=9, label="PREDICATE",
+        )  # fmt: skip
+        batch.delete_annotation(span.id, expected_version=span.version + 1)
+    heard.clear()
+    store.undo("anna")  # the batch: the span back, the other gone
+    assert heard == [("create", span.id, "THEME"), ("delete", other.id, "PREDICATE")]
+    heard.clear()
+    store.undo("anna")  # the relabel
+    assert heard == [("update", span.id, "PREDICATE")]
+    heard.clear()
+    store.redo("anna")
+    assert heard == [("update", span.id, "THEME")]
+    heard.clear()
+    store.redo("anna")
+    assert heard == [("create", other.id, "PREDICATE"), ("delete", span.id, "THEME")]
+    heard.clear()
+    assert store.redo("anna") is None and heard == []
+
+
 def test_a_sole_annotation_is_refused_where_its_place_is_taken(
     store: Store, paragraph_id: int
 ) -> None:

@@ -961,6 +961,38 @@ def _reapply(conn: sa.Connection, edit: Mapping[Any, Any]) -> None:
     _check_and_apply_statuses(conn, edit, forward=True)
 
 
+def changed_rows(
+    conn: sa.Connection, edit: Mapping[Any, Any], *, undone: bool
+) -> list[tuple[dict[str, Any], str]]:
+    """What undoing (``undone``) or redoing ``edit`` did to each annotation, as the
+    ``annotation_saved`` hook hears of an edit: ``(row, action)``, the row as it is now (as it
+    was, for a delete), in the order the rows were changed. Read in the transaction that
+    changed them."""
+    subs = edit["payload"]["edits"] if edit["action"] == "batch" else [edit]
+    out: list[tuple[dict[str, Any], str]] = []
+    for sub in reversed(subs) if undone else subs:
+        action, payload = sub["action"], sub["payload"]
+        if action == "batch":
+            out.extend(changed_rows(conn, sub, undone=undone))
+            continue
+        if action == "create":
+            rows, now = [payload["after"]], "delete" if undone else "create"
+        elif action == "update":
+            rows, now = [payload["after"]], "update"
+        elif action == "delete":
+            rows = [payload["before"], *payload.get("cascade", [])]
+            now = "create" if undone else "delete"
+        else:  # a status: no annotation changed
+            continue
+        for row in rows:
+            current = None if now == "delete" else get_annotation(conn, row["id"])
+            if now == "delete":
+                out.append((dict(row), now))
+            elif current is not None:
+                out.append((row_to_json(current), now))
+    return out
+
+
 def _restore_fields(conn: sa.Connection, data: dict[str, Any], *, version: int) -> None:
     """Put back the editable fields of ``data``, as version ``version`` (one past the current)."""
     values = {f: data[f] for f in (*EDITABLE_FIELDS, "annotator")}

@@ -713,6 +713,12 @@ class Store:
         for listener in self.listeners:
             listener(edits.row_to_json(edit.row), edit.action)
 
+    def _tell(self, changed: Sequence[tuple[dict[str, Any], str]]) -> None:
+        """The listeners hear of what an undo or redo changed, row by row, once committed."""
+        for row, action in changed:
+            for listener in self.listeners:
+                listener(row, action)
+
     def _commit_one(
         self, annotator: str, apply: Callable[[sa.Connection], edits.Edit]
     ) -> edits.Edit:
@@ -894,26 +900,45 @@ class Store:
         conflict" that names the step, is raised after that is committed.
         """
 
+        changed: list[tuple[dict[str, Any], str]] = []
+
         def body(conn: sa.Connection) -> dict[str, Any] | edits.UndoSkipped | None:
+            changed.clear()  # (a write retried from the start)
             try:
                 event_id = edits.undo(conn, annotator)
             except edits.UndoSkipped as skipped:
                 return skipped  # its skip event is committed with this transaction
-            return dict(edits.get_event(conn, event_id)) if event_id is not None else None
+            if event_id is None:
+                return None
+            event = dict(edits.get_event(conn, event_id))
+            undone = edits.get_event(conn, event["payload"]["undoes"])
+            changed.extend(edits.changed_rows(conn, undone, undone=True))
+            return event
 
         outcome = self._run_write(body, annotator=annotator)
         if isinstance(outcome, edits.UndoSkipped):
             raise outcome
+        self._tell(changed)
         return outcome
 
     def redo(self, annotator: str) -> dict[str, Any] | None:
         """Redo the annotator's last undone change; returns the redo event or None."""
 
-        def body(conn: sa.Connection) -> dict[str, Any] | None:
-            event_id = edits.redo(conn, annotator)
-            return dict(edits.get_event(conn, event_id)) if event_id is not None else None
+        changed: list[tuple[dict[str, Any], str]] = []
 
-        return self._run_write(body, annotator=annotator)
+        def body(conn: sa.Connection) -> dict[str, Any] | None:
+            changed.clear()
+            event_id = edits.redo(conn, annotator)
+            if event_id is None:
+                return None
+            event = dict(edits.get_event(conn, event_id))
+            redone = edits.get_event(conn, event["payload"]["redoes"])
+            changed.extend(edits.changed_rows(conn, redone, undone=False))
+            return event
+
+        outcome = self._run_write(body, annotator=annotator)
+        self._tell(changed)
+        return outcome
 
     # --- where each annotator was -------------------------------------------------------------
 
