@@ -157,7 +157,7 @@ def check_segmentation(
             )
 
 
-def _check_origin(row: dict[str, Any]) -> str | None:
+def check_origin(row: dict[str, Any]) -> str | None:
     """``origin`` and ``confidence`` as docs/formats.md gives them: who made an annotation
     decides how it is shown, exported and trained on (a model's suggestion is not gold)."""
     origin = row.get("origin")
@@ -234,7 +234,7 @@ def checked_annotations(
     for number, row in enumerate(rows, start=1):
         problem = project.schemas.check_annotation(row, text_length=len(text), local_ids=local_ids)
         if problem is None:
-            problem = _check_origin(row)
+            problem = check_origin(row)
         if problem is None:
             problem = _check_copy(row, par)
         if problem is None and row.get("kind") == "token":

@@ -16,6 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from layerkit.draft_checks import check_origin
 from layerkit.errors import InputError, UsageError
 from layerkit.gc_pause import relaxed_gc
 from layerkit.plugin.manager import blamed_on
@@ -289,6 +290,7 @@ def _store_batch(
             f"pre-annotator {preannotator.name!r} returned {len(results)} results for "
             f"{len(batch)} paragraphs.",
             hint="This is a bug in the plugin; nothing from this batch was stored.",
+            title="Invalid suggestion",
         )
     checked = []
     for paragraph, drafts in zip(batch, results, strict=True):
@@ -303,12 +305,13 @@ def _store_batch(
             row["annotator"] = row["origin"] = origin
             problem = project.schemas.check_annotation(
                 row, text_length=len(paragraph.text), local_ids=local
-            )
+            ) or check_origin(row)  # (a confidence past 1 made a store no import could read)
             if problem or draft.layer != layer:
                 raise InputError(
                     f"pre-annotator {preannotator.name!r} produced an invalid "
                     f"annotation for paragraph {paragraph.id}: {problem or 'wrong layer'}.",
                     hint="This is a bug in the plugin; nothing from this batch was stored.",
+                    title="Invalid suggestion",
                 )
             rows.append(row)
         checked.append((paragraph.id, rows))

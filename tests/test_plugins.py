@@ -479,3 +479,35 @@ def test_two_installed_packages_with_one_plugin_name_are_both_named(tmp_path: Pa
     assert done.returncode == 2, done.stderr
     assert "'brat'" in done.stderr and "brat_one_plugin" in done.stderr
     assert "brat_two_plugin" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_suggestion_with_a_confidence_past_one_is_refused(tmp_path: Path) -> None:
+    """A pre-annotator's confidence 7.0 was stored, and the store's own backup then failed to
+    import ("confidence 7.0 is not a number from 0 to 1")."""
+    plugin = _plugin(
+        tmp_path,
+        "from layerkit.drafts import AnnotationDraft\n"
+        "class Sure:\n"
+        "    name = 'sure'\n"
+        "    version = '0.1'\n"
+        "    layer = 'semantic'\n"
+        "    description = 'too sure'\n"
+        "    def annotate(self, paragraphs):\n"
+        "        return [[AnnotationDraft(layer='semantic', kind='span', field='frame',\n"
+        "                 label='PREDICATE', start=0, end=5, confidence=7.0)] for p in paragraphs]\n"
+        "@hookimpl\n"
+        "def register_preannotators(register):\n"
+        "    register(Sure())\n",
+        name="sure.py",
+    )
+    layerkit = _cli(tmp_path / "store.db", plugin)
+    assert layerkit("init").returncode == 0
+    text = tmp_path / "a.txt"
+    text.write_text("Кошка спит на окне.\n", encoding="utf-8")
+    assert layerkit("import", str(text)).returncode == 0
+    before = layerkit("status").stdout
+    done = layerkit("preannotate", "--layer", "semantic", "--model", "sure")
+    assert done.returncode == 2, done.stderr
+    assert "confidence 7.0 is not a number from 0 to 1" in done.stderr
+    assert "Invalid suggestion" in done.stderr and "Traceback" not in done.stderr
+    assert layerkit("status").stdout == before
