@@ -428,3 +428,22 @@ def _rows(title: str) -> list[list[str]]:
     guide = GUIDE.read_text(encoding="utf-8").split("## The API", 1)[1].split("\n## ", 1)[0]
     body = guide.split(f"### `{title}`\n", 1)[1].split("\n### ", 1)[0]
     return [line.split("|")[1:-1] for line in body.splitlines() if line.startswith("| `")]
+
+
+def test_the_curriculum_record_example_runs_on_sft_and_dpo(tmp_path: Path) -> None:
+    """The docs' example read ``record["messages"]``, which preference pairs do not have: every
+    `export dpo` with it failed (KeyError)."""
+    section = GUIDE.read_text(encoding="utf-8").split("### `curriculum_record`", 1)[1]
+    example = section.split("```python\n", 1)[1].split("```", 1)[0]
+    plugin = _plugin(tmp_path, example, name="tagged.py")
+    assert _cli(tmp_path, "import", str(SAMPLE / "annotated.jsonl")).returncode == 0
+    for kind in ("sft", "dpo"):
+        done = _cli(tmp_path, "--plugin", str(plugin), "export", kind, "-o", kind)
+        assert done.returncode == 0, done.stderr
+        lines = [
+            json.loads(line)
+            for path in sorted((tmp_path / kind).glob("*.jsonl"))
+            for line in path.read_text(encoding="utf-8").splitlines()
+        ]
+        assert lines and all(r["meta"]["source"] == "my-project" for r in lines), kind
+        assert all(r["meta"]["tokens"] > 0 for r in lines), kind
