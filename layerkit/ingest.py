@@ -147,6 +147,14 @@ def import_paths(
                     added = session.add_document(document)
                     if added.document_id is None:
                         file_report.documents_skipped += 1
+                        carried = sum(len(p.annotations) for p in document.paragraphs)
+                        if carried and added.skipped not in ("importing", "repeated"):
+                            # the stored document is kept as it is: say what was not taken
+                            file_report.notes.append(
+                                f"{document.name!r} is already in the store; its "
+                                f"{carried} annotation(s) were not imported (an import adds "
+                                "documents, it does not merge annotations into stored ones)."
+                            )
                         if added.skipped == "importing":
                             file_report.documents_importing_elsewhere += 1
                         elif added.skipped == "repeated":

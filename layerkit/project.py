@@ -158,9 +158,17 @@ class Importers:
                 )
             return self.importers[name]
         suffix = path.suffix.lower()
-        for importer in self.importers.values():
-            if suffix in importer.extensions:
-                return importer
+        readers = [imp for imp in self.importers.values() if suffix in imp.extensions]
+        if len(readers) > 1:
+            # the first found took the file, and another plugin's importer of it was never run
+            names = ", ".join(sorted(repr(imp.name) for imp in readers))
+            raise UsageError(
+                f"{path}: several importers read {suffix} files: {names}.",
+                hint=f"Choose one with --format, e.g. --format {readers[-1].name}.",
+                title="Which importer?",
+            )
+        if readers:
+            return readers[0]
         known = sorted(ext for imp in self.importers.values() for ext in imp.extensions)
         raise UsageError(
             f"{path}: no importer reads {suffix or 'files without an extension'}.",

@@ -307,3 +307,17 @@ def test_errors_survive_pickling_whole() -> None:
         type(conflict) is ConflictError
         and conflict.render() == ConflictError("changed", hint="Refresh.").render()
     )
+
+
+def test_importing_a_stored_document_again_says_its_annotations_were_not_taken(
+    tmp_path: Path,
+) -> None:
+    """A document already in the store is skipped whole: the annotations its file carried
+    (a new layer's, say) were dropped without a word."""
+    run(tmp_path, "import", str(REPO / "sample_corpus" / "annotated.jsonl"))
+    before = status(tmp_path)
+    again = run(tmp_path, "import", str(REPO / "sample_corpus" / "annotated.jsonl"))
+    assert "already in the store (skipped)" in again.stdout
+    notes = [line for line in again.stderr.splitlines() if "were not imported" in line]
+    assert notes and all("already in the store" in line for line in notes), again.stderr
+    assert status(tmp_path) == before

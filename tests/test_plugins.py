@@ -511,3 +511,35 @@ def test_a_suggestion_with_a_confidence_past_one_is_refused(tmp_path: Path) -> N
     assert "confidence 7.0 is not a number from 0 to 1" in done.stderr
     assert "Invalid suggestion" in done.stderr and "Traceback" not in done.stderr
     assert layerkit("status").stdout == before
+
+
+def test_two_importers_of_one_extension_ask_which(tmp_path: Path) -> None:
+    """A plugin's importer of .txt files was silently passed over for the built-in one."""
+    plugin = _plugin(
+        tmp_path,
+        "from layerkit.plugin import DocumentDraft, ParagraphDraft\n"
+        "class Shouting:\n"
+        "    name = 'shouting'\n"
+        "    description = 'text in capitals'\n"
+        "    extensions = ('.txt',)\n"
+        "    def read(self, path, options):\n"
+        "        text = path.read_text(encoding='utf-8').strip().upper()\n"
+        "        yield DocumentDraft(name=path.stem, source=str(path), format='shouting',\n"
+        "                            paragraphs=[ParagraphDraft(text=text)])\n"
+        "@hookimpl\n"
+        "def register_importers(register):\n"
+        "    register(Shouting())\n",
+        name="shouting.py",
+    )
+    layerkit = _cli(tmp_path / "store.db", plugin)
+    assert layerkit("init").returncode == 0
+    text = tmp_path / "a.txt"
+    text.write_text("Кошка спит на окне.\n", encoding="utf-8")
+    asked = layerkit("import", str(text))
+    assert asked.returncode == 2, asked.stderr
+    assert "several importers read .txt files" in asked.stderr and "'shouting'" in asked.stderr
+    done = layerkit("import", "--format", "shouting", str(text))
+    assert done.returncode == 0, done.stderr
+    exported = layerkit("export", "jsonl", "-o", str(tmp_path / "all.jsonl"))
+    assert exported.returncode == 0, exported.stderr
+    assert "КОШКА СПИТ НА ОКНЕ." in (tmp_path / "all.jsonl").read_text(encoding="utf-8")
