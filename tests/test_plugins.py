@@ -450,10 +450,14 @@ def test_a_plugin_file_given_twice_is_loaded_once(tmp_path: Path) -> None:
     assert done.stdout.count("│ metacognitive │") == 1, done.stdout
 
 
-def _fake_distribution(site: Path, name: str, module: str, entry_point: str) -> None:
+def _fake_distribution(
+    site: Path, name: str, module: str, entry_point: str, code: str = ""
+) -> None:
     """An installed package as importlib.metadata finds it: its module and a dist-info
     folder naming a layerkit entry point."""
-    (site / f"{module}.py").write_text("from layerkit.plugin import hookimpl\n", encoding="utf-8")
+    (site / f"{module}.py").write_text(
+        "from layerkit.plugin import hookimpl\n" + code, encoding="utf-8"
+    )
     info = site / f"{name}-1.0.dist-info"
     info.mkdir()
     (info / "METADATA").write_text(
@@ -543,3 +547,20 @@ def test_two_importers_of_one_extension_ask_which(tmp_path: Path) -> None:
     exported = layerkit("export", "jsonl", "-o", str(tmp_path / "all.jsonl"))
     assert exported.returncode == 0, exported.stderr
     assert "КОШКА СПИТ НА ОКНЕ." in (tmp_path / "all.jsonl").read_text(encoding="utf-8")
+
+
+def test_a_broken_installed_plugin_can_be_set_aside(tmp_path: Path) -> None:
+    """ "Disable or fix the plugin" had no way to disable: a plugin that fails on import
+    stopped every command, `--help` and `layerkit plugins` included."""
+    site = tmp_path / "site"
+    site.mkdir()
+    _fake_distribution(site, "broken_pkg", "broken_plugin", "broken", code="1 / 0\n")
+    env = {**__import__("os").environ, "PYTHONPATH": str(site)}
+    command = [sys.executable, "-m", "layerkit", "--db", str(tmp_path / "s.db"), "plugins"]
+    failed = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+    assert failed.returncode == 2, failed.stderr
+    assert "LAYERKIT_DISABLE_PLUGINS=broken" in failed.stderr
+    env["LAYERKIT_DISABLE_PLUGINS"] = "broken, other"
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "broken" not in done.stdout and "sft" in done.stdout

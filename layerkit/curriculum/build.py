@@ -55,7 +55,13 @@ from layerkit.curriculum.output import (
 from layerkit.curriculum.splits import SplitPlan, parse_split, parse_stages, plan_splits
 from layerkit.curriculum.tasks import CurriculumTask, Example, Paragraph, PreferencePair
 from layerkit.errors import LayerkitError, PluginError, UsageError
-from layerkit.plugin.manager import chain_hook, collect, get_plugin_manager, has_implementations
+from layerkit.plugin.manager import (
+    chain_hook,
+    collect,
+    fix_or_disable,
+    get_plugin_manager,
+    has_implementations,
+)
 from layerkit.schema import SchemaRegistry
 from layerkit.store import Store, corpus
 from layerkit.store.models import LAYER_STATES
@@ -784,7 +790,7 @@ class Builder:
         what = f"the curriculum task {task!r}" if task else "a curriculum task"
         raise PluginError(
             f"plugin {plugin!r} failed in {what}: {type(exc).__name__}: {exc}",
-            hint=f"Disable or fix the plugin {plugin!r}; nothing was written.",
+            hint=fix_or_disable(plugin) + "; nothing was written.",
         ) from exc
 
     def _check_duplicate(self, paragraph_id: int, document: str, sha256: str, split: str) -> None:

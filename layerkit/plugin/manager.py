@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import importlib.metadata
 import importlib.util
+import os
 import shutil
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -47,9 +48,12 @@ def get_plugin_manager(plugin_paths: Sequence[str | Path] = ()) -> pluggy.Plugin
     pm = pluggy.PluginManager("layerkit")
     pm.add_hookspecs(hookspecs)
     loaded: dict[str, importlib.metadata.EntryPoint] = {}
+    disabled = disabled_plugins()
     for ep in sorted(
         importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name
     ):
+        if ep.name in disabled:
+            continue  # not even imported: a plugin that breaks on import can be set aside
         first = loaded.get(ep.name)
         if first is not None:
             if first.value == ep.value:
@@ -68,7 +72,8 @@ def get_plugin_manager(plugin_paths: Sequence[str | Path] = ()) -> pluggy.Plugin
         except Exception as exc:
             raise PluginError(
                 f"plugin {ep.name!r} ({ep.value}) failed to load: {type(exc).__name__}: {exc}",
-                hint=f"Reinstall or uninstall the package that provides {ep.value!r}.",
+                hint=f"Reinstall or uninstall the package that provides {ep.value!r}, or "
+                f"set it aside: {DISABLE_VARIABLE}={ep.name}.",
             ) from exc
         _register(pm, module, ep.name)
     for path in plugin_paths:
@@ -77,6 +82,23 @@ def get_plugin_manager(plugin_paths: Sequence[str | Path] = ()) -> pluggy.Plugin
         module = _load_module_from_path(Path(path))
         _register(pm, module, f"file:{Path(path).name}")
     return pm
+
+
+#: installed plugins not to load, by name (comma-separated): how "disable the plugin" is done
+DISABLE_VARIABLE = "LAYERKIT_DISABLE_PLUGINS"
+
+
+def disabled_plugins() -> set[str]:
+    """The installed plugins :data:`DISABLE_VARIABLE` names."""
+    return {n.strip() for n in os.environ.get(DISABLE_VARIABLE, "").split(",") if n.strip()}
+
+
+def fix_or_disable(plugin: str) -> str:
+    """How a user gets past a failing plugin: a ``--plugin`` file is left out of the command;
+    an installed one is set aside by :data:`DISABLE_VARIABLE` (or fixed)."""
+    if plugin.startswith("file:"):
+        return f"Fix the plugin {plugin!r}, or run without --plugin {plugin[5:]}"
+    return f"Fix the plugin {plugin!r}, or disable it: {DISABLE_VARIABLE}={plugin}"
 
 
 def _provider(ep: importlib.metadata.EntryPoint) -> str:
@@ -212,8 +234,7 @@ def blamed_on(
             raise refused from exc
         raise PluginError(
             f"plugin {plugin!r} failed in {what}: {type(exc).__name__}: {exc}",
-            hint=f"Disable or fix the plugin {plugin!r}"
-            + ("; nothing was written." if writes else "."),
+            hint=fix_or_disable(plugin) + ("; nothing was written." if writes else "."),
         ) from exc
 
 
