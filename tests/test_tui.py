@@ -1255,11 +1255,16 @@ async def test_one_paragraph_on_all_five_layers(db: Path, chat: int) -> None:
         await pilot.press("3", "down", "shift+down", "c")  # logical: a claim (sentence 3)
         await pilot.press("ctrl+e", *"Кофейня хорошая.", "escape")  # its EXAMPLE
         # a premise (sentence 4) that supports the claim, then done
-        await pilot.press("escape", "down", "shift+down", "p", "enter", "1", "s", "ctrl+d")
+        await pilot.press("escape", "down", "shift+down", "p", "enter")
+        assert "saved as" not in str(screen(app).query_one(RelationPicker).border_title)
+        await pilot.press("1", "s", "ctrl+d")
         # epistemic: sentence 4 FACT, a HEDGE in it, «Привет» SOURCE, FACT → SOURCE, done
         await pilot.press("4", "f", "escape", "left", "h", "home", "s")
-        # (one relation label there, SOURCE: picking the target is enough)
-        await pilot.press("down", "down", "down", "shift+down", "enter", "1", "ctrl+d")
+        # (one relation label there, SOURCE: picking the target is enough; the title says so)
+        await pilot.press("down", "down", "down", "shift+down", "enter")
+        picker = screen(app).query_one(RelationPicker)
+        assert "(saved as SOURCE at once)" in str(picker.border_title)
+        await pilot.press("1", "ctrl+d")
         await pilot.press("5", "home")  # pragmatic: every sentence (each key moves on), the ¶
         await pilot.press(*["e"] * 6)  # (six: «… фисташковое 😍» ends one, as in UD Taiga)
         await pilot.press("i", "0", "C", "ctrl+e", *"Зовёт гулять.", "escape", "ctrl+d")

@@ -237,7 +237,15 @@ class RelationPicker(Vertical, LeanLines, FocusLook, RefreshAfterKey, can_focus=
         self._ask(self._label_question(), self._preferred())
 
     def _target_question(self) -> list[Text]:
-        self.border_title = f"{self.question} → which span?"
+        # One label whatever the target (SOURCE): the pick saves it, no label is asked, and a
+        # label key typed after it by habit labels the text instead; the title says so.
+        labels = {
+            c.label.name
+            for t in self.targets
+            for c in label_choices([f for f in self.fields if accepts(f, t)])
+        }
+        only = f" (saved as {next(iter(labels))} at once)" if len(labels) == 1 else ""
+        self.border_title = f"{self.question} → which span?{only}"
         self.border_subtitle = "1–9 a–z or ↑↓ ⏎ pick · esc cancel"
         width = max((len(t.label or "") for t in self.targets), default=0)
         return [self._target_prompt(i, t, width) for i, t in enumerate(self.targets)]
