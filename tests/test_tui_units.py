@@ -732,3 +732,16 @@ def test_dimmed_background_tints_exactly_as_textual() -> None:
                 s.style._link_id if s.style else "" for s in theirs
             ]
     assert DimmedBackground._tints  # tints were kept
+
+
+def test_the_clause_key_leaves_out_an_opening_tak_chto() -> None:
+    """«Так что давай …»: «так что» is a marker like «потому что» (it was kept in the clause)."""
+    from layerkit.tui.clauses import next_clause_selection
+
+    text = "Так что давай в субботу пойдём гулять в парк."
+    tokens = _tokenised(text)
+    words = [text[s:e] for s, e in tokens]
+    on = words.index("давай")
+    span = next_clause_selection(text, tokens, [(0, len(text))], (on, on), on)
+    assert span is not None
+    assert " ".join(words[span[0] : span[1] + 1]).startswith("давай в субботу")

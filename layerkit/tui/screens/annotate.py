@@ -1273,7 +1273,12 @@ class AnnotateScreen(Screen[None]):
         sections = [
             (
                 "anywhere",
-                [(f"1–{len(self.layer_schemas)}", f"Layer: {titles}"), *binding_rows(others)],
+                [
+                    (f"1–{len(self.layer_schemas)}", f"Layer: {titles}"),
+                    *binding_rows(others),
+                    ("tab / shift+tab", "Next or previous pane: text, side panel, paragraph list"),
+                    ("ctrl+q", "Quit (everything is saved as you go)"),
+                ],
             ),
             (
                 "text",
@@ -1349,7 +1354,7 @@ def _view_titles(data: ParagraphData | None, schema: LayerSchema) -> tuple[str, 
     # an independent copy says so: the annotator must know the others cannot see it (and
     # that they cannot see the others')
     mine = " · your own copy" if schema.layer in data.assigned else ""
-    state = data.state(schema.layer)
+    state = data.state(schema.layer).replace("_", " ")  # "in progress", as people say it
     return (
         f"{row.document_name} · ¶{row.position + 1}",
         f"#{data.id} · {schema.layer}: {state}{mine}",

@@ -761,7 +761,10 @@ class ParagraphView(
     def _restyle(self) -> None:
         before = self._styled
         if self.data is None or self.schema is None:
-            self._styled = Text("No paragraph: the store is empty or the filter keeps none.")
+            self._styled = Text(
+                "No paragraph: the store is empty (bring texts in with `layerkit import FILE`, "
+                "then start again) or the filter keeps none (shift+tab, then f changes it)."
+            )
         else:
             ahead = self._ahead
             if (
