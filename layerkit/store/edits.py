@@ -684,11 +684,26 @@ def current_row(
     row = lock_annotation(conn, annotation_id)
     if expected_version is not None and row["version"] != expected_version:
         raise ConflictError(
-            f"annotation {annotation_id} was changed by {row['annotator']} since you opened "
+            f"{_described(conn, row)} was changed by {row['annotator']} since you opened "
             f"it (version {row['version']}, you had {expected_version}); nothing was overwritten.",
             hint="Refresh to see their change, then edit again.",
         )
     return row
+
+
+def _described(conn: sa.Connection, row: Mapping[str, Any]) -> str:
+    """An annotation as a person knows it: its label and words (``PREDICATE «Подскажите»``),
+    the id only beside them (a conflict that named annotation 6444 told nobody which)."""
+    name = row["label"] or row["field"]
+    start, end = row["start"], row["end"]
+    if start is None or end is None:
+        return f"{name} (annotation {row['id']})"
+    text = conn.execute(
+        sa.select(paragraphs_t.c.text).where(paragraphs_t.c.id == row["paragraph_id"])
+    ).scalar()
+    words = " ".join(str(text or "")[start:end].split())
+    words = words if len(words) <= 30 else words[:29] + "…"
+    return f"{name} «{words}» (annotation {row['id']})"
 
 
 def _changed_meanwhile(annotation_id: int) -> ConflictError:
