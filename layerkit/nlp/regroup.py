@@ -187,11 +187,59 @@ def _join_after_abbreviations(text: str, sentences: list[list[Span]]) -> list[li
     sentences do start in lowercase.)"""
     joined: list[list[Span]] = []
     for sentence in sentences:
-        if joined and _goes_on(text, joined[-1], sentence):
+        if joined:
+            _move_opening_marks(text, joined[-1], sentence)
+            if not joined[-1]:
+                joined.pop()
+        if joined and (
+            _goes_on(text, joined[-1], sentence) or _speech_goes_on(text, joined[-1], sentence)
+        ):
             joined[-1].extend(sentence)
         else:
             joined.append(sentence)
     return _split_after_closing_abbreviations(text, joined)
+
+
+_DASHES = frozenset({"—", "–", "-", "--"})
+_OPENING = frozenset({"«", "„", "(", "["})
+_SENTENCE_END = re.compile(r"[.!?…]+[»\")]*")
+_SPEECH_END = re.compile(r"[!?…]+[.!?…]*[»“\")]*|[.!?…]*[»“\")]+")
+
+
+def _move_opening_marks(text: str, before: list[Span], sentence: list[Span]) -> None:
+    """An opening quote or bracket that spaCy left at the end of a sentence (``спросила она.
+    «``) starts the next one (``«Нет», — ответил он.``), and so does the dash that opens the
+    next words of speech after a finished sentence (``ответил он. — Куда ты?``). Moved in
+    place."""
+    while sentence and before:
+        last = text[before[-1][0] : before[-1][1]]
+        if last in _OPENING or (
+            last in _DASHES
+            and len(before) > 1
+            and _SENTENCE_END.fullmatch(text[before[-2][0] : before[-2][1]])
+            and text[sentence[0][0] : sentence[0][0] + 1].isupper()
+        ):
+            sentence.insert(0, before.pop())
+        else:
+            break
+
+
+def _speech_goes_on(text: str, before: list[Span], sentence: list[Span]) -> bool:
+    """Russian direct speech: the author's words after a quote go on its sentence, as UD
+    Russian has them: ``«Ты придёшь?» — спросила она.``, ``— Куда ты? — спросил отец.``. That
+    is a dash, then a lowercase word, after a quote or a question or exclamation; spaCy's
+    sentencizer ended the sentence after the dash or before it."""
+    if not before or not sentence:
+        return False
+
+    def word(span: Span) -> str:
+        return text[span[0] : span[1]]
+
+    if word(before[-1]) in _DASHES:  # «…?» — | спросила она.
+        return word(sentence[0])[:1].islower()
+    if word(sentence[0]) in _DASHES and len(sentence) > 1:  # «…?» | — спросила она.
+        return word(sentence[1])[:1].islower() and bool(_SPEECH_END.fullmatch(word(before[-1])))
+    return False
 
 
 def _goes_on(text: str, before: list[Span], sentence: list[Span]) -> bool:
