@@ -132,7 +132,21 @@ def check_segmentation(
             hint="Give its tokens, or leave 'tokens' and 'sentences' out to have them made.",
         )
     sentence = 0
-    for start, end in tokens:
+    covered = 0  # where the last token ended: what lies between tokens must be spaces
+    for start, end in [*tokens, [len(text), len(text)]]:
+        left = text[covered:start].strip()
+        if left:
+            raise InputError(
+                f"the text {_quoted(left)} at [{covered}, {start}) is in no token (a CoNLL-U "
+                "export would lose it, and a model never see it).",
+                path=path,
+                line=line,
+                hint="Every word and mark of a paragraph with tokens is a token: add its "
+                "offsets, or leave 'tokens' and 'sentences' out to have them made.",
+            )
+        covered = max(covered, end)
+        if start == end == len(text):
+            break
         form = text[start:end]
         if form != form.strip() or not _LINE_BREAKS.isdisjoint(form):
             raise InputError(
@@ -155,6 +169,11 @@ def check_segmentation(
                 hint="Every token lies within one sentence; fix the sentence offsets, or leave "
                 "'sentences' out to have them made. Nothing was imported.",
             )
+
+
+def _quoted(piece: str, limit: int = 40) -> str:
+    piece = " ".join(piece.split())
+    return f"«{piece}»" if len(piece) <= limit else f"«{piece[: limit - 1]}…»"
 
 
 def check_origin(row: dict[str, Any]) -> str | None:

@@ -321,3 +321,20 @@ def test_importing_a_stored_document_again_says_its_annotations_were_not_taken(
     notes = [line for line in again.stderr.splitlines() if "were not imported" in line]
     assert notes and all("already in the store" in line for line in notes), again.stderr
     assert status(tmp_path) == before
+
+
+def test_jsonl_tokens_must_cover_every_word(tmp_path: Path) -> None:
+    """Tokens that left «мыла» and «.» out were taken, and the CoNLL-U export then wrote
+    «Мама раму» under «# text = Мама мыла раму.» (which layerkit itself would not read back)."""
+    bad = tmp_path / "gaps.jsonl"
+    bad.write_text('{"text": "Мама мыла раму.", "tokens": [[0, 4], [10, 14]]}\n', "utf-8")
+    refused = run(tmp_path, "import", str(bad), check=False)
+    assert refused.returncode == 2, refused.stderr
+    assert "«мыла» at [4, 10) is in no token" in refused.stderr
+    assert not (tmp_path / "lk.db").exists()  # (the store it would have made: not left behind)
+    good = tmp_path / "good.jsonl"
+    good.write_text(
+        '{"text": "Мама мыла раму.", "tokens": [[0, 4], [5, 9], [10, 14], [14, 15]]}\n', "utf-8"
+    )
+    run(tmp_path, "import", str(good))
+    assert status(tmp_path)["paragraphs"] == 1
