@@ -41,7 +41,16 @@ def atomic_output(path: Path, encoding: str = "utf-8") -> Iterator[TextIO]:
         raise UsageError(f"cannot write {path}: it is a folder.")
     remove_leftovers(path)
     owner = f"{socket.gethostname()}-{os.getpid()}"
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.{owner}.", suffix=".tmp", dir=parent)
+    try:
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f".{path.name}.{owner}.", suffix=".tmp", dir=parent
+        )
+    except OSError as exc:  # (named by the temporary file, which nobody asked for)
+        raise UsageError(
+            f"cannot write {path}: {exc.strerror or exc}.",
+            hint=f"Check that {parent} is writable, with space left on its disk.",
+            title="Cannot write",
+        ) from exc
     os.fchmod(fd, umasked(0o666))  # mkstemp's file is private (0600): an output is not
     try:
         with os.fdopen(fd, "w", encoding=encoding, newline="\n") as handle:

@@ -6,6 +6,7 @@ anything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import errno
 import functools
 import gc
 import json
@@ -1026,7 +1027,8 @@ def _blamed_invoke(invoke: Callable[[click.Context], Any], owner: str, name: str
     @functools.wraps(invoke)
     def run(ctx: click.Context) -> Any:
         # click's own exits and usage errors are the command's answers, not failures
-        passing = (click.ClickException, click.exceptions.Exit, click.Abort)
+        # (and the file system's refusals: a read-only disk is not the plugin's doing)
+        passing = (click.ClickException, click.exceptions.Exit, click.Abort, OSError)
         with blamed_on(owner, f"the command {name!r}", passing=passing, writes=False):
             return invoke(ctx)
 
@@ -1060,10 +1062,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         from layerkit.store.engine import database_refusal
 
         refused = database_refusal(exc)
-        if refused is None:
-            raise
-        return _report(refused)
+        if refused is not None:
+            return _report(refused)
+        if isinstance(exc, OSError) and exc.strerror:
+            # the file system's refusal (read-only, full, no permission), said plainly
+            where = f": {exc.filename}" if exc.filename else ""
+            return _report(
+                LayerkitError(
+                    f"{exc.strerror}{where}.",
+                    hint="Check that the path is writable, with space left on its disk.",
+                    title="Cannot write" if exc.errno in _WRITE_ERRNOS else "File error",
+                )
+            )
+        raise
     return 0
+
+
+#: errno values of a file system that refuses a write
+_WRITE_ERRNOS = frozenset({errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM})
 
 
 def _report(exc: LayerkitError) -> int:

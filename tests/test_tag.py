@@ -549,3 +549,37 @@ def test_a_text_that_does_not_spell_its_forms_is_refused_as_import_refuses_it(
     assert "'# text' does not match the tokens" in info.value.message
     assert "line 9" in info.value.message  # the second sentence's `# text`
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("ids", "said"),
+    [
+        (["1", "3", "2", "4"], "word ID 3 out of order: expected 2"),
+        (["1", "1", "2", "3"], "word ID 1 out of order: expected 2"),
+        (["1", "3-4", "2", "3"], "range 3-4 does not cover the next words"),
+    ],
+)
+def test_tag_refuses_word_ids_import_refuses(tmp_path: Path, ids: list[str], said: str) -> None:
+    """IDs 1, 3, 2, 4 (or one word ID twice) went through `tag` into its output, which the UD
+    validator then refused (word-id-sequence); `import` refused the same file."""
+    forms = ["Мама", "мыла", "раму", "."]
+    lines = ["# text = Мама мыла раму."]
+    lines += [f"{i}\t{f}" + "\t_" * 8 for i, f in zip(ids, forms, strict=True)]
+    src = tmp_path / "ids.conllu"
+    src.write_text("\n".join(lines) + "\n\n", encoding="utf-8")
+    out = tmp_path / "out.conllu"
+    result = _tag_cli(src, out)
+    assert result.returncode == 2, result.stderr
+    assert said in result.stderr and "Traceback" not in result.stderr
+    assert not out.exists()
+
+
+def test_tag_into_a_folder_it_cannot_write_says_so(tmp_path: Path) -> None:
+    """It said "Database is read-only ... SQLite writes its -wal and -shm files": `tag` has no
+    database. (/sys takes no new files, for root too.)"""
+    src = tmp_path / "a.txt"
+    src.write_text("Мама мыла раму.\n", encoding="utf-8")
+    result = _tag_cli(src, Path("/sys/out.conllu"))
+    assert result.returncode == 2, result.stderr
+    assert "cannot write /sys/out.conllu" in result.stderr
+    assert "Database" not in result.stderr and "Traceback" not in result.stderr

@@ -309,7 +309,8 @@ def database_refusal(exc: BaseException) -> StoreError | None:
     else: the user is told why and what to do, instead of getting a driver traceback (whose
     local variables hold the connection string, password and all)."""
     orig = getattr(exc, "orig", None) or exc
-    if not isinstance(orig, Exception):
+    if not isinstance(orig, Exception) or not (_from_a_database(exc) or _from_a_database(orig)):
+        # a plain OSError ("Read-only file system" writing `tag -o`) is no database's
         return None
     reason = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
     code = str(getattr(orig, "sqlstate", "") or "")
@@ -319,6 +320,13 @@ def database_refusal(exc: BaseException) -> StoreError | None:
             kind = DatabaseUnreachable if title == DatabaseUnreachable.title else StoreError
             return kind(message.format(reason=reason), hint=hint, title=title)
     return None
+
+
+def _from_a_database(exc: BaseException) -> bool:
+    """Whether ``exc`` is a database driver's (or SQLAlchemy's) error."""
+    if isinstance(exc, sqlite3.Error | sa.exc.SQLAlchemyError):
+        return True
+    return type(exc).__module__.split(".")[0] in ("psycopg", "psycopg2", "psycopg_pool")
 
 
 def _busy_error() -> StoreError:

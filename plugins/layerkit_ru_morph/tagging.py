@@ -95,19 +95,48 @@ class _Block:
         self.text: tuple[int, str] | None = None
         self.surface: list[str] = []
         self.covered = 0  # the last word ID inside a multiword token read so far
+        self.expected = 1  # the next word ID
 
-    def read(self, number: int, line: Line) -> None:
-        """Note what checking ``# text`` against the forms needs of a line of the block."""
+    def read(self, number: int, line: Line, src: Path) -> None:
+        """Note what checking ``# text`` against the forms needs of a line of the block, and
+        check its ID follows the ones before (``layerkit import`` refuses IDs 1, 3, 2 or a
+        word ID given twice; the tagged file kept them, and the UD validator refused it)."""
         if isinstance(line, str):
             if comment_key(line) == "text" and "=" in line:
                 self.text = (number, line.split("=", 1)[1].strip())
             return
         ident, form = line[0], line[1]
+        self._check_id(ident, number, src)
         if "-" in ident:
             self.covered = int(ident.split("-", 1)[1])
             self.surface.append("".join(form.split()))
         elif "." not in ident and int(ident) > self.covered:
             self.surface.append("".join(form.split()))
+
+    def _check_id(self, ident: str, number: int, src: Path) -> None:
+        problem = None
+        if "-" in ident:
+            first, last = (int(n) for n in ident.split("-", 1))
+            if first != self.expected or last <= first or self.covered >= first:
+                problem = (
+                    f"range {ident} does not cover the next words (expected it to start at "
+                    f"{self.expected} and end after it)"
+                )
+        elif "." in ident:
+            if int(ident.split(".", 1)[0]) != self.expected - 1:
+                problem = f"empty node {ident} is not right after word {ident.split('.')[0]}"
+        elif int(ident) != self.expected:
+            problem = f"word ID {ident} out of order: expected {self.expected}"
+        else:
+            self.expected += 1
+        if problem is not None:
+            raise InputError(
+                problem,
+                path=src,
+                line=number,
+                hint="Word IDs run 1, 2, 3... in order; a range 3-4 comes right before words 3 "
+                "and 4; an empty node 3.1 comes after word 3. Nothing was written.",
+            )
 
     def check_text(self, src: Path) -> None:
         """Refuse a sentence whose ``# text`` does not spell its forms (``layerkit import``
@@ -251,12 +280,12 @@ def _tag_lines(
             block.first = (number, line)
         if is_comment(line):
             block.lines.append(line)
-            block.read(number, line)
+            block.read(number, line, src)
             continue
         block.only_comments = False
         cols = line.split("\t")
         kind = check_columns(cols, number, src)
-        block.read(number, cols)
+        block.read(number, cols, src)
         if kind == "word":
             block.word_lines.append(len(block.lines))
             block.lines.append(cols)
