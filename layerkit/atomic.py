@@ -42,9 +42,7 @@ def atomic_output(path: Path, encoding: str = "utf-8") -> Iterator[TextIO]:
     remove_leftovers(path)
     owner = f"{socket.gethostname()}-{os.getpid()}"
     try:
-        fd, tmp_name = tempfile.mkstemp(
-            prefix=f".{path.name}.{owner}.", suffix=".tmp", dir=parent
-        )
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.{owner}.", suffix=".tmp", dir=parent)
     except OSError as exc:  # (named by the temporary file, which nobody asked for)
         raise UsageError(
             f"cannot write {path}: {exc.strerror or exc}.",

@@ -139,7 +139,14 @@ def test_what_stands_between_sentences_survives_the_round_trip(
     ``SpacesAfter`` (UD's escapes), which the importer reads; the file stays valid."""
     import json
 
-    texts = ["Ёлка на холме.\xa0Ёлка стоит.", "Первая строка.\r\nВторая ёлка.", "Раз.\u2028Два."]
+    texts = [
+        "Ёлка на холме.\xa0Ёлка стоит.",
+        "Первая строка.\r\nВторая ёлка.",
+        "Раз.\u2028Два.",
+        # inside a sentence too: '# text' holds them as spaces, SpacesAfter as they are
+        "Мама\xa0мыла\u2028раму.",
+        "Папа\fспал\x85долго.",
+    ]
     src = tmp_path / "p.jsonl"
     lines = [{"type": "document", "name": "d"}]
     lines += [{"type": "paragraph", "document": "d", "text": t} for t in texts]

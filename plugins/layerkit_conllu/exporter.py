@@ -150,12 +150,16 @@ def _sentences(
         spans = [tuple(t) for t in paragraph.tokens if start <= t[0] and t[1] <= end]
         tokens: list[Token] = []
         word_id = 0
-        for ts, te in spans:
+        for position, (ts, te) in enumerate(spans):
             # The paragraph's last token counts as followed by a space, as in UD files.
             space_after = te == len(text) or te not in token_starts
             anns = by_span.get((ts, te), [])
             form = text[ts:te]
             final = (ts, te) == spans[-1]
+            # whitespace inside the sentence that '# text' cannot hold as it is (a line
+            # separator, a form feed: they became spaces there): SpacesAfter, as UD writes it
+            inner = "" if final else text[te : spans[position + 1][0]]
+            inner_gap = inner if _UNSPOKEN.search(inner) and inner.isspace() else None
             if len(anns) > 1 and all(a.attrs.get("mwt") for a in anns):
                 first = word_id + 1
                 word_id += len(anns)
@@ -169,6 +173,7 @@ def _sentences(
                         sentence_final=final,
                         gap_after=gap_after,
                         followed=followed,
+                        inner_gap=inner_gap,
                     )
                 )
                 for offset, ann in enumerate(anns):
@@ -184,18 +189,24 @@ def _sentences(
                     sentence_final=final,
                     gap_after=gap_after,
                     followed=followed,
+                    inner_gap=inner_gap,
                 )
             )
         sentence = TokenList(tokens)
         info = kept[index] if index < len(kept) and isinstance(kept[index], dict) else {}
         sentence.metadata["sent_id"] = info.get("sent_id") or f"p{paragraph.id}-s{index + 1}"
         # CoNLL-U comments are one line: line breaks inside a sentence become spaces.
-        sentence.metadata["text"] = re.sub(r"[\n\r\t\v\f\u2028\u2029]", " ", text[start:end])
+        sentence.metadata["text"] = _UNSPOKEN.sub(" ", text[start:end])
         for key, value in (info.get("comments") or {}).items():
             sentence.metadata[key] = value
         empty = info.get("empty_nodes")
         out.append((sentence, [str(n) for n in empty] if isinstance(empty, list) else []))
     return out
+
+
+#: whitespace that '# text' (one line, spaces kept as they are) does not hold: line breaks and
+#: separators, tabs, form feeds, NEL
+_UNSPOKEN = re.compile(r"[\n\r\t\v\f\x1c-\x1f\x85\u2028\u2029]")
 
 
 def _token(
@@ -208,6 +219,7 @@ def _token(
     sentence_final: bool = False,
     gap_after: str | None = None,
     followed: bool = False,
+    inner_gap: str | None = None,
 ) -> Token:
     kept: dict[str, Any] = (ann.attrs.get("conllu") or {}) if ann else {}
     misc = kept.get("misc")
@@ -219,6 +231,11 @@ def _token(
             misc_items.remove("SpaceAfter=No")
     elif not space_after:
         misc_items.append("SpaceAfter=No")
+    if inner_gap is not None:
+        kept_gap = [i for i in misc_items if i.startswith("SpacesAfter=")]
+        if [read_spaces_after(i[12:]) for i in kept_gap] != [inner_gap]:
+            misc_items = [i for i in misc_items if not i.startswith("SpacesAfter=")]
+            misc_items.append(f"SpacesAfter={spaces_after(inner_gap)}")
     if sentence_final and followed:
         # what follows the sentence in the stored text before the next one, where it is not
         # one space (the importer reads it back; a SpacesAfter kept from an import says the

@@ -194,6 +194,7 @@ def _parse_sentence(block: Block, path: Path, *, document_start: bool) -> _Sente
         text, spans = _match_text(str(text_comment), units, comment_lines["text"], path)
     else:
         text, spans = _rebuild_text(units, path, block.first_line)
+    text, spans = _inner_gaps(text, spans, units)
 
     tokens: list[Span] = []
     annotations: list[AnnotationDraft] = []
@@ -362,6 +363,31 @@ def _word(token: conllu.Token, cols: list[str]) -> dict[str, Any]:
         "feats": cols[5],
         "conllu": {"id": cols[0], **kept},
     }
+
+
+def _inner_gaps(text: str, spans: list[Span], units: list[_Unit]) -> tuple[str, list[Span]]:
+    """The whitespace a word's ``SpacesAfter`` gives put back between it and the next word,
+    where the text has other whitespace there: a line separator or form feed inside a
+    sentence, which '# text' (one line) holds as a space (layerkit's export writes them so)."""
+    if not any(u.spaces_after for u in units[:-1]):
+        return text, spans
+    parts: list[str] = []
+    out: list[Span] = []
+    shift = 0
+    pos = 0
+    for index, (start, end) in enumerate(spans):
+        out.append((start + shift, end + shift))
+        if index + 1 == len(spans):
+            break
+        gap = text[end : spans[index + 1][0]]
+        wanted = read_spaces_after(units[index].spaces_after)
+        if wanted is not None and gap and gap.isspace() and wanted != gap:
+            parts.append(text[pos:end])
+            parts.append(wanted)
+            pos = spans[index + 1][0]
+            shift += len(wanted) - len(gap)
+    parts.append(text[pos:])
+    return "".join(parts), out
 
 
 def _match_text(raw: str, units: list[_Unit], text_line: int, path: Path) -> tuple[str, list[Span]]:
