@@ -243,6 +243,8 @@ class ExportGroup(click.Group):
             )
 
         def run(output: Path, **values: Any) -> None:
+            if str(output) == "-":  # the usual name of standard output (it made a file "-")
+                output = Path("/dev/stdout")
             with project.open_store() as store:
                 report = project.export(cmd_name, store, output, values)
             counts = ", ".join(f"{n} {what}" for what, n in report.counts.items())
@@ -253,7 +255,10 @@ class ExportGroup(click.Group):
                 err.print(f"note: {note}", markup=False)
 
         output = click.Option(
-            ["-o", "--output"], required=True, type=click.Path(path_type=Path), help="Output path."
+            ["-o", "--output"],
+            required=True,
+            type=click.Path(path_type=Path),
+            help="Output path ('-': standard output, for an exporter that writes one file).",
         )
         return click.Command(
             cmd_name,

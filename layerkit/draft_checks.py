@@ -31,6 +31,14 @@ def checked_text(par: ParagraphDraft, path: Path) -> str:
             line=par.line,
             hint="Give each paragraph a non-empty 'text', or leave the empty one out.",
         )
+    if "\x00" in text:
+        # a .txt file with one is refused as binary; from JSONL it reached a CoNLL-U FORM
+        raise InputError(
+            f"paragraph text holds a NUL character (U+0000) at {text.index(chr(0))}.",
+            path=path,
+            line=par.line,
+            hint="A NUL is no part of a text: remove it (and shift the offsets after it).",
+        )
     nfc = unicodedata.normalize("NFC", text)
     if nfc != text:
         if par.annotations or par.tokens is not None:

@@ -85,7 +85,13 @@ def collect_files(paths: Sequence[Path], project: Project) -> tuple[list[Path], 
 
 #: what an importer raises on a file it cannot read: reported as the file's problem, not the
 #: plugin's
-UNREADABLE: tuple[type[Exception], ...] = (OSError, ValueError, KeyError, TypeError)
+UNREADABLE: tuple[type[Exception], ...] = (
+    OSError,
+    ValueError,
+    KeyError,
+    TypeError,
+    RecursionError,  # JSON nested thousands deep: the input's fault, not the importer's
+)
 
 
 def _blamed_drafts(

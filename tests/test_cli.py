@@ -338,3 +338,24 @@ def test_jsonl_tokens_must_cover_every_word(tmp_path: Path) -> None:
     )
     run(tmp_path, "import", str(good))
     assert status(tmp_path)["paragraphs"] == 1
+
+
+def test_messy_jsonl_is_refused_as_input_and_export_writes_to_standard_output(
+    tmp_path: Path,
+) -> None:
+    """A NUL in a JSONL text reached a CoNLL-U FORM (a .txt with one is refused as binary);
+    JSON nested 100,000 deep was "Plugin error ... Disable or fix the plugin 'jsonl'"; and
+    `-o -` made a file named "-"."""
+    nul = tmp_path / "nul.jsonl"
+    nul.write_text('{"text": "Мама\\u0000мыла"}\n', encoding="utf-8")
+    deep = tmp_path / "deep.jsonl"
+    deep.write_text('{"text": "а", "meta": ' + "[" * 100_000 + "]" * 100_000 + "}\n", "utf-8")
+    for path, said in ((nul, "NUL character"), (deep, "RecursionError")):
+        refused = run(tmp_path, "import", str(path), check=False)
+        assert refused.returncode == 2, refused.stderr
+        assert said in refused.stderr and "Cannot read input" in refused.stderr
+        assert "Plugin error" not in refused.stderr
+    run(tmp_path, "import", str(REPO / "sample_corpus" / "annotated.jsonl"))
+    done = run(tmp_path, "export", "jsonl", "-o", "-")
+    assert done.stdout.startswith('{"type":"header"') and "Wrote" in done.stderr
+    assert not (tmp_path / "-").exists()
