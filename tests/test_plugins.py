@@ -564,3 +564,34 @@ def test_a_broken_installed_plugin_can_be_set_aside(tmp_path: Path) -> None:
     done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
     assert done.returncode == 0, done.stderr
     assert "broken" not in done.stdout and "sft" in done.stdout
+
+
+def test_a_failing_hook_wrapper_is_named_not_the_exporter_that_ran_it(tmp_path: Path) -> None:
+    """A ``curriculum_record`` wrapper that raised was reported as "plugin 'sft' failed",
+    with the hint to fix or disable sft."""
+    wrapper = _plugin(
+        tmp_path,
+        "@hookimpl(wrapper=True)\n"
+        "def curriculum_record(record):\n"
+        "    result = yield\n"
+        "    raise RuntimeError('wrapper fails')\n",
+        name="wrapping.py",
+    )
+    keeper = _plugin(
+        tmp_path, "@hookimpl\ndef curriculum_record(record):\n    return record\n", name="keep.py"
+    )
+
+    def layerkit(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "layerkit", "--db", str(tmp_path / "s.db"),
+             "--plugin", str(wrapper), "--plugin", str(keeper), *args],
+            capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+
+    sample = Path(__file__).resolve().parents[1] / "sample_corpus" / "annotated.jsonl"
+    assert layerkit("import", str(sample)).returncode == 0
+    done = layerkit("export", "sft", "-o", str(tmp_path / "cur"))
+    assert done.returncode == 2, done.stderr
+    assert "plugin 'file:wrapping.py' failed" in done.stderr and "wrapper fails" in done.stderr
+    assert "run by plugin 'sft'" in done.stderr and "DISABLE_PLUGINS=sft" not in done.stderr
+    assert not (tmp_path / "cur").exists()

@@ -136,6 +136,28 @@ def _register(pm: pluggy.PluginManager, module: ModuleType, name: str) -> None:
             hint="Check the hook name against layerkit/plugin/specs.py (docs/plugins.md lists them).",
         ) from exc
     _blame_implementations(pm, module, name)
+    _PLUGIN_MODULES[module.__name__] = name
+
+
+#: each registered plugin's module (a package: its submodules too), by name: whose code a
+#: failure went through (:func:`_deepest_plugin`)
+_PLUGIN_MODULES: dict[str, str] = {}
+
+
+def _deepest_plugin(exc: BaseException, blamed: str) -> str:
+    """The plugin whose code ``exc`` was raised deepest in: a hook wrapper that fails inside
+    an exporter's run is the wrapper's plugin's fault, not the exporter's (wrappers are not
+    wrapped to blame themselves: pluggy drives them as generators). ``blamed`` where no
+    plugin's frame is on the traceback."""
+    found = blamed
+    trace = exc.__traceback__
+    while trace is not None:
+        module = trace.tb_frame.f_globals.get("__name__", "")
+        owner = _PLUGIN_MODULES.get(module) or _PLUGIN_MODULES.get(module.split(".", 1)[0])
+        if owner is not None:
+            found = owner
+        trace = trace.tb_next
+    return found
 
 
 #: the plugin whose hook implementation is running (None outside one)
@@ -232,9 +254,11 @@ def blamed_on(
         refused = database_refusal(exc)  # the database's fault (a server stopped), not theirs
         if refused is not None:
             raise refused from exc
+        culprit = _deepest_plugin(exc, plugin)
+        where = what if culprit == plugin else f"{what} (run by plugin {plugin!r})"
         raise PluginError(
-            f"plugin {plugin!r} failed in {what}: {type(exc).__name__}: {exc}",
-            hint=fix_or_disable(plugin) + ("; nothing was written." if writes else "."),
+            f"plugin {culprit!r} failed in {where}: {type(exc).__name__}: {exc}",
+            hint=fix_or_disable(culprit) + ("; nothing was written." if writes else "."),
         ) from exc
 
 
