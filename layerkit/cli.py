@@ -250,7 +250,7 @@ class ExportGroup(click.Group):
             counts = ", ".join(f"{n} {what}" for what, n in report.counts.items())
             # with -o /dev/stdout (or a pipe) the summary must not end up in the data
             summary = err if is_special_file(output) else out
-            summary.print(f"Wrote {report.path}: {counts}", markup=False)
+            summary.print(f"Wrote {report.path}" + (f": {counts}" if counts else ""), markup=False)
             for note in report.notes:
                 err.print(f"note: {note}", markup=False)
 

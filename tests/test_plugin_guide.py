@@ -304,6 +304,11 @@ def test_curriculum_record_hooks_chain_and_drop(tmp_path: Path) -> None:
     dropped = manifest["dropped_by_plugins"]
     assert list(dropped) == ["file:second.py"] and dropped["file:second.py"] > 10
     assert any("'file:second.py' dropped" in note for note in report.notes)
+    # the logical stage lost every record to the hook, and the notes say so (they said its
+    # tasks "found nothing to ask")
+    assert "03-logical: no records (curriculum_record hooks dropped every record" in "\n".join(
+        report.notes
+    )
 
 
 def test_curriculum_record_returning_garbage_is_named(tmp_path: Path) -> None:

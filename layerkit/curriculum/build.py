@@ -156,6 +156,7 @@ class StageStats:
     shortened: int = 0  # records whose context was shortened to fit the budget
     over_budget: int = 0  # records left out: over the budget even without context
     over_budget_paragraphs: list[int] = field(default_factory=list)  # the first few, by id
+    dropped: int = 0  # records a curriculum_record hook dropped
 
     SHOWN = 10  # paragraph ids of records left out that the manifest lists
 
@@ -171,6 +172,7 @@ class StageStats:
         self.paragraphs += other.paragraphs
         self.shortened += other.shortened
         self.over_budget += other.over_budget
+        self.dropped += other.dropped
         known = set(self.over_budget_paragraphs)
         more = [p for p in other.over_budget_paragraphs if p not in known]
         room = self.SHOWN - len(self.over_budget_paragraphs)
@@ -741,6 +743,7 @@ class Builder:
                         assert record is not None
                         record = self._hook(record, stage, made.task.name, view)
                         if record is None:  # dropped by a plugin
+                            stats.dropped += 1
                             continue
                         line, lengths = dump_line(record), list(self._measure(record))
                         if budget is not None and lengths[-1][3] > budget:

@@ -215,7 +215,10 @@ def _notes(manifest: dict[str, Any], builder: Builder) -> list[str]:
             notes.append(f"{stage['name']}: skipped paragraphs: {shown}.")
         over = stage["budget"]["over_budget"]
         if stage["records"] == 0:
-            if over:  # (said "its tasks found nothing to ask": the budget took them all)
+            dropped = builder.stats[stage["name"]].dropped if stage["name"] in builder.stats else 0
+            if dropped and not over:  # (said "its tasks found nothing to ask")
+                why = "curriculum_record hooks dropped every record: see below"
+            elif over:  # (said "its tasks found nothing to ask": the budget took them all)
                 why = "every record was over the token budget: see below"
             elif stage["paragraphs"]:
                 why = "its tasks found nothing to ask in the paragraphs ready"
