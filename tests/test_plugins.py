@@ -48,6 +48,18 @@ def _cli(db: Path, plugin: Path) -> Callable[..., subprocess.CompletedProcess[st
     return layerkit
 
 
+def _store_of_one_sentence(
+    tmp_path: Path, plugin: Path
+) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """A new store holding «Кошка спит на окне.», and ``layerkit`` with ``plugin`` on it."""
+    layerkit = _cli(tmp_path / "store.db", plugin)
+    assert layerkit("init").returncode == 0
+    text = tmp_path / "a.txt"
+    text.write_text("Кошка спит на окне.\n", encoding="utf-8")
+    assert layerkit("import", str(text)).returncode == 0
+    return layerkit
+
+
 def test_local_plugin_registers_layer(tmp_path: Path) -> None:
     schema = tmp_path / "meta.toml"
     schema.write_text(
@@ -136,11 +148,7 @@ def test_a_raising_exporter_or_importer_is_named_exits_2_and_leaves_nothing(
     `layerkit import` is reported under the plugin's name (exit 2, no traceback), the half
     file the exporter wrote is removed, and the store is as it was."""
     plugin = _plugin(tmp_path, BROKEN, name="boomplugin.py")
-    layerkit = _cli(tmp_path / "store.db", plugin)
-    assert layerkit("init").returncode == 0
-    text = tmp_path / "a.txt"
-    text.write_text("Кошка спит на окне.\n", encoding="utf-8")
-    assert layerkit("import", str(text)).returncode == 0
+    layerkit = _store_of_one_sentence(tmp_path, plugin)
     before = layerkit("status").stdout
     assert "1" in before
     out = tmp_path / "out.boom"
@@ -407,11 +415,7 @@ def register_commands(cli):
 def test_a_raising_preannotator_or_plugin_command_is_named_and_exits_2(tmp_path: Path) -> None:
     """They gave a traceback and exit 1; click's own usage errors stay as they were."""
     plugin = _plugin(tmp_path, RAISING_COMMAND_AND_TAGGER, name="brokenplugin.py")
-    layerkit = _cli(tmp_path / "store.db", plugin)
-    assert layerkit("init").returncode == 0
-    text = tmp_path / "a.txt"
-    text.write_text("Кошка спит на окне.\n", encoding="utf-8")
-    assert layerkit("import", str(text)).returncode == 0
+    layerkit = _store_of_one_sentence(tmp_path, plugin)
     before = layerkit("status").stdout
     done = layerkit("preannotate", "--layer", "semantic", "--model", "broken")
     assert done.returncode == 2, done.stderr
@@ -504,11 +508,7 @@ def test_a_suggestion_with_a_confidence_past_one_is_refused(tmp_path: Path) -> N
         "    register(Sure())\n",
         name="sure.py",
     )
-    layerkit = _cli(tmp_path / "store.db", plugin)
-    assert layerkit("init").returncode == 0
-    text = tmp_path / "a.txt"
-    text.write_text("Кошка спит на окне.\n", encoding="utf-8")
-    assert layerkit("import", str(text)).returncode == 0
+    layerkit = _store_of_one_sentence(tmp_path, plugin)
     before = layerkit("status").stdout
     done = layerkit("preannotate", "--layer", "semantic", "--model", "sure")
     assert done.returncode == 2, done.stderr
