@@ -2213,10 +2213,20 @@ async def test_fits_80_by_24_and_uses_width(db: Path) -> None:
         assert screen(app).has_class("-narrow")
         side = screen(app).query_one(AnnotationList)
         assert side.region.y > view(app).region.y  # under the text
-    async with running(db, size=(140, 40)) as (app, _pilot):
-        assert screen(app).has_class("-wide")
+    async with running(db, size=(140, 40)) as (app, pilot):
+        assert screen(app).has_class("-wide") and app.layer == "lexical"
         side = screen(app).query_one(AnnotationList)
+        # the token table needs the width (beside the text, UPOS was cut and FEATS hidden)
+        assert side.region.y > view(app).region.y and side.region.width > 100
+        await pilot.press("2")
+        await settle(pilot)
         assert side.region.x > view(app).region.x  # beside the text
+    async with running(db, size=(170, 40)) as (app, pilot):
+        await pilot.press("1")  # (it reopens where it was left: semantic)
+        await settle(pilot)
+        assert screen(app).has_class("-wider") and app.layer == "lexical"
+        side = screen(app).query_one(AnnotationList)
+        assert side.region.x > view(app).region.x  # wide enough beside it
 
 
 async def test_empty_store_opens(tmp_path: Path) -> None:

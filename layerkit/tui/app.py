@@ -65,8 +65,9 @@ class LayerkitApp(App[None]):
         self.adjudicating = adjudicating
         #: adjudication merges a unit this many annotators agree on (None: all of them)
         self.majority = majority
-        # Screens get a -narrow or -wide class; app.tcss moves the side panel beside the text.
-        self.HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+        # Screens get a -narrow, -wide or -wider class; app.tcss moves the side panel beside
+        # the text where it fits (the lexical layer's token table: only at -wider).
+        self.HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide"), (160, "-wider")]
         self.store = store
         self.schemas = schemas
         self.annotator = annotator

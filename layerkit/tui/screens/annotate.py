@@ -414,6 +414,9 @@ class AnnotateScreen(Screen[None]):
 
     def _show(self, *, keep: bool) -> None:
         data, schema = self.data, self.schema
+        # the token table needs the width: at 120-159 columns the lexical layer keeps the side
+        # panel under the text (beside it, UPOS was cut and FEATS hidden: app.tcss)
+        self.set_class(schema.layer == "lexical", "-lexical")
         had_suggestions = self._suggested_for[1] if self._suggested_for else False
         if self._suggested() != had_suggestions:
             self.refresh_bindings()  # the accept keys come and go with suggestions
