@@ -2699,6 +2699,17 @@ async def test_notices_show_in_the_notice_line_and_go_when_their_time_is_up(
         assert bar.text.plain == "THEME added: «[Москва] [/]»"
 
 
+async def test_a_label_key_that_changes_nothing_says_so(db: Path, chat: int) -> None:
+    """`x` on a paragraph whose intent is EXPLAIN already said nothing at all."""
+    async with running(db, at=chat, layer="pragmatic") as (app, pilot):
+        await pilot.press("x")
+        await settle(pilot)
+        await pilot.press("x")
+        await settle(pilot)
+        assert last_notice(app) == "already EXPLAIN: nothing changed"
+    assert [a.label for a in rows(db, chat, "pragmatic")] == ["EXPLAIN"]
+
+
 async def test_the_notice_line_is_drawn_as_textual_draws_it(db: Path, chat: int) -> None:
     """The notice line draws its text itself (``NoticeBar._render_content``: Textual's path
     took 0.7 ms of each label or undo key). What reaches the terminal, cell by cell and colour

@@ -78,7 +78,7 @@ def apply_label(
         assert existing.id is not None
         if existing.label == label:
             if not is_suggestion(existing.origin):
-                return None
+                return f"already {label}{quoted}: nothing changed"  # (it said nothing at all)
             # Pressing a model's own suggestion confirms it: it becomes the annotator's, and
             # pre-annotation will never replace it.
             store.update_annotation(
