@@ -451,6 +451,15 @@ async def test_state_filter_and_search(db: Path, chat: int) -> None:
         await pilot.press("ctrl+f", *["backspace"] * 5, "enter")
         await settle(pilot)
         assert nav.total == 57
+        search = app.screen.query_one("#search", Input)
+        assert not search.display  # an empty search takes its line away (it stayed for good)
+        # escape ends a search: every paragraph again, the box empty and gone
+        await pilot.press("ctrl+f", *"замок", "enter")
+        await settle(pilot)
+        assert nav.total == 2 and search.display
+        await pilot.press("ctrl+f", "escape")
+        await settle(pilot)
+        assert nav.total == 57 and not search.display and search.value == ""
 
 
 async def test_marking_done_under_a_todo_filter_moves_on(db: Path, chat: int) -> None:

@@ -674,11 +674,16 @@ class AnnotateScreen(Screen[None]):
 
     @on(Input.Submitted, "#search")
     def _search(self, message: Input.Submitted) -> None:
-        self.filter = replace(self.filter, text=message.value.strip())
+        self._search_for(message.value.strip())
+        if not message.value.strip():  # no search left: the line goes (it stayed for good)
+            self.query_one("#search", Input).display = False
+        self.query_one(Navigator).focus()
+
+    def _search_for(self, text: str) -> None:
+        self.filter = replace(self.filter, text=text)
         self.query_one(Navigator).reload(
             self.filter, self.data.id if self.data else None, follow=True
         )
-        self.query_one(Navigator).focus()
 
     def _edit(
         self,
@@ -1325,7 +1330,12 @@ class AnnotateScreen(Screen[None]):
     def key_escape(self) -> None:
         search = self.query_one("#search", Input)
         if search.has_focus:
+            # escape ends the search: the list shows every paragraph again (it kept filtering
+            # by the last text, with nothing on screen to say so)
+            search.value = ""
             search.display = False
+            if self.filter.text:
+                self._search_for("")
             self.query_one(ParagraphView).focus()
 
 
