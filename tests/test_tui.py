@@ -893,6 +893,10 @@ async def test_jump_hints_reach_any_token_in_three_keys(db: Path, chat: int) -> 
     async with running(db, at=chat, layer="semantic") as (app, pilot):
         target = len(tokens) - 3  # far from the cursor
         await pilot.press("semicolon")
+        await settle(pilot)
+        # the key bar says what to type and how to get out (it said neither)
+        bar = screen(app).query_one(KeyBar).text.plain
+        assert "esc Cancel · type a token's letters to jump" in bar
         shown = view(app)._styled.plain
         start = tokens[target][0]
         assert shown[start : start + len(labels[target])] == labels[target]  # drawn on the token

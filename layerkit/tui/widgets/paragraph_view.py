@@ -358,7 +358,14 @@ class ParagraphView(
             # a capital letter jumps and acts at once, as avy's action keys do: on a layer of
             # tokens it opens the token editor there (the jump and ``enter`` in one key)
             hinting.bind(letter.upper(), f"hint({letter!r}, True)", show=False)
-        hinting.bind("escape", "hint_cancel", "Cancel jump", show=False)
+        # shown in the key bar: what to type, and how to get out (nothing said either)
+        hinting.bind(
+            "escape",
+            "hint_cancel",
+            "Cancel · type a token's letters to jump (capital: and edit)",
+            show=True,
+            key_display="esc",
+        )
         self._bindings = hinting
         self.screen.refresh_bindings()
         self._restyle()
