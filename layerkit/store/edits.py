@@ -701,9 +701,7 @@ def _described(conn: sa.Connection, row: Mapping[str, Any]) -> str:
     text = conn.execute(
         sa.select(paragraphs_t.c.text).where(paragraphs_t.c.id == row["paragraph_id"])
     ).scalar()
-    words = " ".join(str(text or "")[start:end].split())
-    words = words if len(words) <= 30 else words[:29] + "…"
-    return f"{name} «{words}» (annotation {row['id']})"
+    return f"{name} {_short(str(text or '')[start:end], 30)} (annotation {row['id']})"
 
 
 def _changed_meanwhile(annotation_id: int) -> ConflictError:
@@ -1000,10 +998,11 @@ def changed_rows(
         else:  # a status: no annotation changed
             continue
         for row in rows:
-            current = None if now == "delete" else get_annotation(conn, row["id"])
             if now == "delete":
                 out.append((dict(row), now))
-            elif current is not None:
+                continue
+            current = get_annotation(conn, row["id"])
+            if current is not None:
                 out.append((row_to_json(current), now))
     return out
 

@@ -708,13 +708,12 @@ class Store:
     # --- editing: one committed transaction each, or one for a batch --------------------------
 
     def _notify(self, edit: edits.Edit) -> None:
-        if edit.row is None:
-            return
-        for listener in self.listeners:
-            listener(edits.row_to_json(edit.row), edit.action)
+        if edit.row is not None:
+            self._tell([(edits.row_to_json(edit.row), edit.action)])
 
     def _tell(self, changed: Sequence[tuple[dict[str, Any], str]]) -> None:
-        """The listeners hear of what an undo or redo changed, row by row, once committed."""
+        """The listeners hear of what an edit, an undo or a redo changed, row by row, once
+        committed."""
         for row, action in changed:
             for listener in self.listeners:
                 listener(row, action)

@@ -204,9 +204,9 @@ def _sentences(
     return out
 
 
-#: whitespace that '# text' (one line, spaces kept as they are) does not hold: line breaks and
-#: separators, tabs, form feeds, NEL
-_UNSPOKEN = re.compile(r"[\n\r\t\v\f\x1c-\x1f\x85\u2028\u2029]")
+#: whitespace that '# text' (one line, spaces kept as they are) does not hold: what breaks a
+#: line (line breaks and separators, tabs, form feeds, NEL)
+_UNSPOKEN = re.compile(f"[{re.escape(LINE_BREAKING)}]")
 
 
 def _token(
