@@ -462,7 +462,38 @@ def _decode_explicit(data: bytes, encoding: str, path: object | None) -> Decoded
         info = codecs.lookup("utf-8-sig")
     text = _normalize(text)
     _check_text(text, path, info.name)
+    _refuse_mojibake(data, text, info.name, path)
     return DecodedText(text, info.name)
+
+
+def _refuse_mojibake(data: bytes, text: str, encoding: str, path: object | None) -> None:
+    """Refuse an ``--encoding`` that turns a file which reads as Russian into garbage.
+
+    A UTF-8 file read as cp1251 (``РњР°РјР°``) or a koi8-r one read as cp1251 (``пРИВЕТ``)
+    decodes without a single error: every byte means something in a single-byte code page, so
+    nothing else would stop it, and the store would fill with text nobody can annotate. The
+    given encoding still wins wherever it reads as Russian too (cp1251 against mac-cyrillic,
+    which differ only in capitals; a file the detector cannot tell): only a choice that reads
+    as garbage where detection reads Russian is refused."""
+    given = russian_cost(text[:_SCORE_CHARS])
+    if not given.scored or given.per_char <= MAX_RUSSIAN_COST_PER_CHAR:
+        return
+    try:
+        detected = decode_bytes(data, path=path)
+    except InputError:
+        return  # (detection cannot say either: the user's word stands)
+    if detected.encoding == encoding or detected.text == text:
+        return
+    found = russian_cost(detected.text[:_SCORE_CHARS])
+    if not found.scored or found.per_char > MAX_RUSSIAN_COST_PER_CHAR:
+        return
+    raise InputError(
+        f"read as {encoding}, the file is not Russian text («{_sample(text)}»); it reads as "
+        f"Russian in {detected.encoding} («{_sample(detected.text)}»)",
+        path=path,
+        hint=f"Leave out --encoding (layerkit detects {detected.encoding}), or pass "
+        f"--encoding {detected.encoding}. Nothing was imported.",
+    )
 
 
 def _decode_legacy(data: bytes, path: object | None) -> DecodedText | None:

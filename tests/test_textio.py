@@ -103,12 +103,31 @@ def test_non_cyrillic_legacy_text_goes_to_charset_normalizer() -> None:
 def test_explicit_encoding_overrides_detection() -> None:
     data = SHORT.encode("koi8_r")
     assert decode_bytes(data).encoding == "koi8-r"
-    forced = decode_bytes(data, encoding="cp1251")
-    assert forced.encoding == "cp1251"
-    assert forced.text == data.decode("cp1251")
-    assert forced.text != SHORT
     # Any spelling Python knows is accepted and reported canonically.
     assert decode_bytes(data, encoding="KOI8-R") == DecodedText(SHORT, "koi8-r")
+    # Where the given encoding reads as Russian too, it wins: cp1251 and mac-cyrillic differ
+    # only in capitals (Ё, Я...), so either is taken as asked.
+    mac = "Мама мыла раму. Ёж ел яблоко.".encode("cp1251")
+    assert decode_bytes(mac, encoding="mac-cyrillic").encoding == "mac-cyrillic"
+    assert decode_bytes(mac, encoding="mac-cyrillic").text != decode_bytes(mac).text
+
+
+@pytest.mark.parametrize(
+    ("text_encoding", "given"),
+    [("koi8_r", "cp1251"), ("utf-8", "cp1251"), ("cp1251", "koi8-r"), ("utf-8", "latin-1")],
+)
+def test_explicit_encoding_that_makes_russian_garbage_is_refused(
+    tmp_path: Path, text_encoding: str, given: str
+) -> None:
+    # Every byte means something in a single-byte code page: without this check the wrong
+    # --encoding imported mojibake silently («РњР°РјР°» for «Мама»).
+    data = SHORT.encode(text_encoding)
+    detected = decode_bytes(data).encoding
+    with pytest.raises(InputError, match="is not Russian text") as info:
+        read_text(write(tmp_path, data), encoding=given)
+    assert detected in info.value.message
+    assert f"--encoding {detected}" in info.value.hint
+    assert SHORT[:20] in info.value.message  # the text as it reads in the right encoding
 
 
 def test_explicit_utf8_strips_bom() -> None:
