@@ -14,7 +14,7 @@ from typing import Any
 
 from layerkit.conllu_format import FEATURE, LINE_BREAKING
 from layerkit.drafts import ParagraphDraft
-from layerkit.errors import InputError
+from layerkit.errors import InputError, quoted
 from layerkit.model import ADJUDICATED_ORIGIN as ADJUDICATED
 from layerkit.model import MODEL_ORIGIN_PREFIX
 from layerkit.project import Project
@@ -145,7 +145,7 @@ def check_segmentation(
         left = text[covered:start].strip()
         if left:
             raise InputError(
-                f"the text {_quoted(left)} at [{covered}, {start}) is in no token (a CoNLL-U "
+                f"the text {quoted(left)} at [{covered}, {start}) is in no token (a CoNLL-U "
                 "export would lose it, and a model never see it).",
                 path=path,
                 line=line,
@@ -177,11 +177,6 @@ def check_segmentation(
                 hint="Every token lies within one sentence; fix the sentence offsets, or leave "
                 "'sentences' out to have them made. Nothing was imported.",
             )
-
-
-def _quoted(piece: str, limit: int = 40) -> str:
-    piece = " ".join(piece.split())
-    return f"«{piece}»" if len(piece) <= limit else f"«{piece[: limit - 1]}…»"
 
 
 def check_origin(row: dict[str, Any]) -> str | None:

@@ -107,3 +107,10 @@ class UsageError(LayerkitError):
     """The command was called in a way that cannot work."""
 
     title = "Invalid usage"
+
+
+def quoted(text: str, limit: int = 40) -> str:
+    """``text`` as an error message quotes it: its whitespace runs made one space (a line
+    break would split the message), in «» and cut to ``limit`` characters with an ellipsis."""
+    text = " ".join(text.split())
+    return f"«{text}»" if len(text) <= limit else f"«{text[: limit - 1]}…»"

@@ -23,7 +23,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from layerkit.errors import ConflictError, StoreError
+from layerkit.errors import ConflictError, StoreError, quoted
 from layerkit.store import direct
 from layerkit.store.copies import base_layer, copy_key, split_key
 from layerkit.store.engine import RetryableWriteError
@@ -547,16 +547,11 @@ def _refuse_a_second(
     found = direct.execute(conn, statement, params).first()
     if found is None:
         return
-    what = found["label"] or _short(found["value"] or "")
+    what = found["label"] or quoted(found["value"] or "")
     raise ConflictError(
         f"{found['annotator']} has just set the {field} here ({what}); nothing was added.",
         hint="Refresh to see it, then change it if you mean another.",
     )
-
-
-def _short(text: str, limit: int = 40) -> str:
-    text = " ".join(text.split())
-    return f"«{text}»" if len(text) <= limit else f"«{text[: limit - 1]}…»"
 
 
 def update(
@@ -701,7 +696,7 @@ def _described(conn: sa.Connection, row: Mapping[str, Any]) -> str:
     text = conn.execute(
         sa.select(paragraphs_t.c.text).where(paragraphs_t.c.id == row["paragraph_id"])
     ).scalar()
-    return f"{name} {_short(str(text or '')[start:end], 30)} (annotation {row['id']})"
+    return f"{name} {quoted(str(text or '')[start:end], 30)} (annotation {row['id']})"
 
 
 def _changed_meanwhile(annotation_id: int) -> ConflictError:

@@ -899,43 +899,41 @@ class Store:
         conflict" that names the step, is raised after that is committed.
         """
 
+        return self._step(annotator, edits.undo, "undoes", undone=True)
+
+    def redo(self, annotator: str) -> dict[str, Any] | None:
+        """Redo the annotator's last undone change; returns the redo event or None."""
+        return self._step(annotator, edits.redo, "redoes", undone=False)
+
+    def _step(
+        self,
+        annotator: str,
+        take: Callable[[sa.Connection, str], int | None],
+        payload_key: str,
+        *,
+        undone: bool,
+    ) -> dict[str, Any] | None:
+        """Undo or redo (``take``: :func:`edits.undo` or :func:`edits.redo`) the annotator's
+        step in one write; its event, whose ``payload_key`` names the step, is returned and the
+        rows it changed are told to the listeners once committed."""
         changed: list[tuple[dict[str, Any], str]] = []
 
         def body(conn: sa.Connection) -> dict[str, Any] | edits.UndoSkipped | None:
             changed.clear()  # (a write retried from the start)
             try:
-                event_id = edits.undo(conn, annotator)
+                event_id = take(conn, annotator)
             except edits.UndoSkipped as skipped:
                 return skipped  # its skip event is committed with this transaction
             if event_id is None:
                 return None
             event = dict(edits.get_event(conn, event_id))
-            undone = edits.get_event(conn, event["payload"]["undoes"])
-            changed.extend(edits.changed_rows(conn, undone, undone=True))
+            step = edits.get_event(conn, event["payload"][payload_key])
+            changed.extend(edits.changed_rows(conn, step, undone=undone))
             return event
 
         outcome = self._run_write(body, annotator=annotator)
         if isinstance(outcome, edits.UndoSkipped):
             raise outcome
-        self._tell(changed)
-        return outcome
-
-    def redo(self, annotator: str) -> dict[str, Any] | None:
-        """Redo the annotator's last undone change; returns the redo event or None."""
-
-        changed: list[tuple[dict[str, Any], str]] = []
-
-        def body(conn: sa.Connection) -> dict[str, Any] | None:
-            changed.clear()
-            event_id = edits.redo(conn, annotator)
-            if event_id is None:
-                return None
-            event = dict(edits.get_event(conn, event_id))
-            redone = edits.get_event(conn, event["payload"]["redoes"])
-            changed.extend(edits.changed_rows(conn, redone, undone=False))
-            return event
-
-        outcome = self._run_write(body, annotator=annotator)
         self._tell(changed)
         return outcome
 
