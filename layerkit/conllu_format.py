@@ -287,6 +287,58 @@ def comment_key(line: str) -> str:
     return line.strip()[1:].split("=", 1)[0].strip()
 
 
+WORD_IDS_HINT = (
+    "Word IDs run 1, 2, 3... in order; a range 3-4 comes right before words 3 and 4; an empty "
+    "node 3.1 comes after word 3."
+)
+
+
+class WordIds:
+    """The order of one sentence's IDs, checked line by line: words 1, 2, 3..., a range 3-4
+    right before the words it covers (never inside another), an empty node 3.1 right after
+    word 3. ``layerkit import`` and ``layerkit tag`` check alike with it: a file one refuses the
+    other must not pass on (the UD validator refuses it). Each method returns what is wrong,
+    or None; IDs are as :func:`check_columns` left them (well formed)."""
+
+    def __init__(self) -> None:
+        self.expected = 1  # the next word ID
+        self.open_range: tuple[str, int] | None = None  # (its ID, its last word) until read
+
+    def check(self, ident: str) -> str | None:
+        """What is wrong with the next line's ID ``ident`` here (None: it fits)."""
+        if "-" in ident:
+            first, last = (int(n) for n in ident.split("-", 1))
+            if self.open_range is not None:
+                return f"range {ident} starts inside another multiword token"
+            if first != self.expected or last <= first:
+                return (
+                    f"range {ident} does not cover the next words (expected it to start at "
+                    f"{self.expected} and end after it)"
+                )
+            self.open_range = (ident, last)
+            return None
+        if "." in ident:
+            word = ident.split(".", 1)[0]
+            if int(word) != self.expected - 1:
+                return f"empty node {ident} is not right after word {word}"
+            return None
+        if int(ident) != self.expected:
+            return f"word ID {ident} out of order: expected {self.expected}"
+        if self.open_range is not None and self.open_range[1] == self.expected:
+            self.open_range = None
+        self.expected += 1
+        return None
+
+    def end(self) -> str | None:
+        """What is wrong once the sentence's last line is read (None: nothing)."""
+        if self.open_range is None:
+            return None
+        return (
+            f"range {self.open_range[0]} runs past the last word of the sentence "
+            f"({self.expected - 1})"
+        )
+
+
 def check_columns(cols: list[str], number: int, path: Path) -> str:
     """Validate one token line's columns; return its kind: ``word``, ``mwt`` or ``empty``."""
 

@@ -557,6 +557,8 @@ def test_a_text_that_does_not_spell_its_forms_is_refused_as_import_refuses_it(
         (["1", "3", "2", "4"], "word ID 3 out of order: expected 2"),
         (["1", "1", "2", "3"], "word ID 1 out of order: expected 2"),
         (["1", "3-4", "2", "3"], "range 3-4 does not cover the next words"),
+        (["1-2", "1-2", "1", "2"], "range 1-2 starts inside another multiword token"),
+        (["1", "2-4", "2", "3"], "range 2-4 runs past the last word of the sentence (3)"),
     ],
 )
 def test_tag_refuses_word_ids_import_refuses(tmp_path: Path, ids: list[str], said: str) -> None:

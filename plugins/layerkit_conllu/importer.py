@@ -54,7 +54,9 @@ from conllu.exceptions import ParseException
 from layerkit.conllu_format import (
     COLUMNS,
     UPOS_TAGS,
+    WORD_IDS_HINT,
     Block,
+    WordIds,
     blocks,
     check_columns,
     comment_key,
@@ -272,36 +274,22 @@ def _units(
     units: list[_Unit] = []
     empty_nodes: list[str] = []
     mwt_misc: dict[str, str] = {}
-    expected = 1  # the next word ID
+    ids = WordIds()
     open_mwt: tuple[int, _Unit] | None = None  # (last word ID of the range, its unit)
 
     def fail(number: int, message: str) -> InputError:
-        return InputError(
-            message,
-            path=path,
-            line=number,
-            hint="Word IDs run 1, 2, 3... in order; a range 3-4 comes right before words 3 and "
-            "4; an empty node 3.1 comes after word 3.",
-        )
+        return InputError(message, path=path, line=number, hint=WORD_IDS_HINT)
 
     for token, (number, cols, kind) in zip(parsed, token_lines, strict=True):
+        problem = ids.check(cols[0])
+        if problem is not None:
+            raise fail(number, problem)
         ident = token["id"]
         misc = token["misc"] or {}
         if kind == "empty":
-            if ident[0] != expected - 1:
-                raise fail(number, f"empty node {cols[0]} is not right after word {ident[0]}")
             empty_nodes.append("\t".join(cols))
             continue
         if kind == "mwt":
-            first, _, last = ident
-            if open_mwt is not None:
-                raise fail(number, f"range {cols[0]} starts inside another multiword token")
-            if first != expected or last <= first:
-                raise fail(
-                    number,
-                    f"range {cols[0]} does not cover the next words (expected it to start at "
-                    f"{expected} and end after it)",
-                )
             unit = _Unit(
                 form=_nfc(token["form"]),
                 space_after=misc.get("SpaceAfter") != "No",
@@ -310,13 +298,10 @@ def _units(
                 spaces_after=misc.get("SpacesAfter"),
             )
             units.append(unit)
-            open_mwt = (last, unit)
+            open_mwt = (ident[2], unit)
             if cols[9] != "_":
                 mwt_misc[cols[0]] = cols[9]
             continue
-        if ident != expected:
-            raise fail(number, f"word ID {ident} out of order: expected {expected}")
-        expected += 1
         word = _word(token, cols)
         if open_mwt is not None:
             open_mwt[1].words.append(word)
@@ -332,11 +317,9 @@ def _units(
                     spaces_after=misc.get("SpacesAfter"),
                 )
             )
-    if open_mwt is not None:
-        raise fail(
-            open_mwt[1].line,
-            f"range {open_mwt[1].mwt} runs past the last word of the sentence ({expected - 1})",
-        )
+    problem = ids.end()
+    if problem is not None and open_mwt is not None:
+        raise fail(open_mwt[1].line, problem)
     return units, empty_nodes, mwt_misc
 
 

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, TextIO
 
 from layerkit.atomic import atomic_output
 from layerkit.conllu_format import (
+    WORD_IDS_HINT,
+    WordIds,
     check_columns,
     checked_block,
     comment_key,
@@ -95,7 +97,7 @@ class _Block:
         self.text: tuple[int, str] | None = None
         self.surface: list[str] = []
         self.covered = 0  # the last word ID inside a multiword token read so far
-        self.expected = 1  # the next word ID
+        self.ids = WordIds()  # (the IDs' order, checked as layerkit import checks it)
 
     def read(self, number: int, line: Line, src: Path) -> None:
         """Note what checking ``# text`` against the forms needs of a line of the block, and
@@ -114,28 +116,19 @@ class _Block:
             self.surface.append("".join(form.split()))
 
     def _check_id(self, ident: str, number: int, src: Path) -> None:
-        problem = None
-        if "-" in ident:
-            first, last = (int(n) for n in ident.split("-", 1))
-            if first != self.expected or last <= first or self.covered >= first:
-                problem = (
-                    f"range {ident} does not cover the next words (expected it to start at "
-                    f"{self.expected} and end after it)"
-                )
-        elif "." in ident:
-            if int(ident.split(".", 1)[0]) != self.expected - 1:
-                problem = f"empty node {ident} is not right after word {ident.split('.')[0]}"
-        elif int(ident) != self.expected:
-            problem = f"word ID {ident} out of order: expected {self.expected}"
-        else:
-            self.expected += 1
+        problem = self.ids.check(ident)
         if problem is not None:
             raise InputError(
-                problem,
-                path=src,
-                line=number,
-                hint="Word IDs run 1, 2, 3... in order; a range 3-4 comes right before words 3 "
-                "and 4; an empty node 3.1 comes after word 3. Nothing was written.",
+                problem, path=src, line=number, hint=WORD_IDS_HINT + " Nothing was written."
+            )
+
+    def check_end(self, src: Path) -> None:
+        """Refuse a sentence whose last range runs past its last word (``layerkit import``
+        refuses it too)."""
+        problem = self.ids.end()
+        if problem is not None:
+            raise InputError(
+                problem, path=src, line=self.first[0], hint=WORD_IDS_HINT + " Nothing was written."
             )
 
     def check_text(self, src: Path) -> None:
@@ -256,6 +249,7 @@ def _tag_lines(
             return
         if block.only_comments:
             checked_block([block.first], src)  # comments with nothing after them: an error
+        block.check_end(src)
         block.check_text(src)
         if not block.streamed:
             pending.append((block.lines, block.words))
