@@ -15,12 +15,14 @@ failing with "database is locked" when a read lock cannot be upgraded.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 import sqlalchemy as sa
@@ -98,8 +100,9 @@ def create_engine(url: str) -> sa.Engine:
                 title="Database driver missing",
             ) from None
 
+    read_only = read_only_url(url)
     engine = sa.create_engine(
-        url,
+        read_only or url,
         connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
         json_serializer=json_text,
     )
@@ -111,7 +114,8 @@ def create_engine(url: str) -> sa.Engine:
         cursor = dbapi_connection.cursor()
         # The busy timeout first: switching a new file to WAL waits for other openers' locks.
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        _switch_to_wal(cursor)
+        if read_only is None:  # (a read-only file keeps the journal mode it has)
+            _switch_to_wal(cursor)
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -132,6 +136,41 @@ def create_engine(url: str) -> sa.Engine:
             refresh_snapshots(conn.connection.driver_connection)
 
     return engine
+
+
+def read_only_url(url: str) -> str | None:
+    """The URL that opens the SQLite file of ``url`` read-only where its folder cannot be
+    written (read-only media, a backup mounted read-only, a folder of another user's), or None
+    where it can (or ``url`` is no file).
+
+    SQLite in WAL mode writes a ``-shm`` file beside the database even to read it, so such a
+    store could not be opened at all, not even to export it. Without a ``-wal`` file (or with
+    an empty one: a store closed cleanly) nothing is pending and the file is opened
+    ``immutable``; with the ``-wal`` and its ``-shm`` both there, ``mode=ro`` reads through
+    them. A ``-wal`` without its ``-shm`` holds committed changes SQLite cannot read from such
+    a place: refused, rather than reading the store without them.
+    """
+    if not url.startswith("sqlite:///") or "?" in url or url.startswith("sqlite:///file:"):
+        return None
+    path = Path(url.removeprefix("sqlite:///"))
+    if not path.is_file() or os.access(path.parent, os.W_OK):
+        return None
+    wal, shm = (path.with_name(path.name + side) for side in ("-wal", "-shm"))
+    pending = wal.is_file() and wal.stat().st_size > 0
+    # quoted for SQLite's URI (a '#' or '?' in a folder name), and again for SQLAlchemy, which
+    # unquotes the database part of its URL before the driver builds the URI from it
+    uri_path = quote(quote(str(path)))
+    if not pending:
+        return f"sqlite:///file:{uri_path}?immutable=1&uri=true"
+    if shm.is_file():
+        return f"sqlite:///file:{uri_path}?mode=ro&uri=true"
+    raise StoreError(
+        f"{path} is in a folder that cannot be written, and its last saved changes are in "
+        f"{wal.name}, which SQLite cannot read there without {shm.name}.",
+        hint="Copy the folder (the database with its -wal file) to a disk that can be written "
+        "and open the copy; nothing is lost.",
+        title="Database is read-only",
+    )
 
 
 def refresh_snapshots(driver: Any) -> None:
