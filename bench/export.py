@@ -14,7 +14,17 @@ do not grow from 10k to 100k paragraphs. ``cpu_s`` is the exporting process's CP
 and system) during the export, ``workers_cpu_s`` its workers' together: on a machine whose
 cores are all busy, records/s follows their sum. Goal: >= 20k records/s, flat memory.
 
-Latest (2026-12-07, twenty-fourth session, this 2-core machine on a slow day, ``--jobs 2``, no
+Latest (2026-12-07, twenty-sixth session, a freshly started 2-core machine on a fast day,
+``--jobs 2``, no change to the export's speed): two pairs with b687a0a started alike
+(``sync``, the page cache emptied, each store read back, 3 s of rest): 86.6 / 84.0 s for
+b687a0a against 54.7 / 53.4 s now (12.8k / 13.1k records/s): **1.58 / 1.57x** (goal 1.67x: not
+met). The workers' CPU 97-98 s, the writer's 7.6-9.6 s: about 107 s of CPU on two cores, so
+the wall time is the CPU time; 1.67x needs some 5 s less. A profile at 10k paragraphs in one
+process (10.8 s of CPU; under cProfile 17.5 s) is flat as before: the answers' JSON items
+(``answers._dump``, 457k calls) 6%, word counts (``str.split``) 6%, the snapshots'
+``orjson.loads`` 7%, record assembly spread over ~20 functions.
+
+Before (2026-12-07, twenty-fourth session, this 2-core machine on a slow day, ``--jobs 2``, no
 change to the export's speed): two pairs with b687a0a started alike: 94.5 / 94.5 s for b687a0a
 against 69.3 / 69.5 s now: 1.36 / 1.36x (goal 1.67x), the workers' CPU 125-127 s and the
 writer's 7-8 s. Where a worker's CPU goes at 10k paragraphs (one process, views read first,
