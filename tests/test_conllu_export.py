@@ -163,3 +163,75 @@ def test_what_stands_between_sentences_survives_the_round_trip(
         import_paths(again, store, [out])
         back = [p.text for p in store.iter_paragraphs()]
     assert back == texts
+
+
+UNTAGGED = (
+    "# sent_id = s1\n# text = Дом стоит подо мной.\n"
+    "1\tДом\t_\t_\tNN\t_\t2\tnsubj\t2:nsubj\tTranslit=dom\n"
+    "2\tстоит\t_\t_\tVBC\t_\t0\troot\t0:root\t_\n"
+    "3-4\tподо\t_\t_\t_\t_\t_\t_\t_\tTranslit=podo\n"
+    "3\tпод\tпод\tADP\tIN\t_\t5\tcase\t5:case\t_\n"
+    "4\tо\t_\t_\tXX\t_\t5\tfixed\t5:fixed\t_\n"
+    "5\tмной\t_\t_\tPRP\t_\t2\tobl\t2:obl\tSpaceAfter=No\n"
+    "6\t.\t_\t_\t.\t_\t2\tpunct\t2:punct\t_\n\n"
+)
+
+
+def test_a_treebank_without_morphology_keeps_its_trees(project: Project, tmp_path: Path) -> None:
+    """Tokens without UPOS got no annotation, and with it their XPOS, HEAD, DEPREL, DEPS and
+    MISC were dropped on import (a parsed treebank without morphology lost its trees, and a
+    multiword token its words). They are written back as read, and kept once `preannotate`
+    gives the tokens an analysis."""
+    from layerkit_ru_morph.preannotator import LexicalPreannotator
+
+    from layerkit.preannotate import preannotate
+
+    source = tmp_path / "trees.conllu"
+    source.write_text(UNTAGGED, encoding="utf-8")
+    out = tmp_path / "out.conllu"
+    with project.open_store(create=True) as store:
+        import_paths(project, store, [source])
+        project.export("conllu", store, out)
+        assert _token_lines(out) == _token_lines(source)
+        assert _validate(out, 1).returncode == 0
+        preannotate(project, store, LexicalPreannotator(kind="rules"))
+        tagged = tmp_path / "tagged.conllu"
+        project.export("conllu", store, tagged)
+    rows = [line.split("\t") for line in _token_lines(tagged)]
+    before = [line.split("\t") for line in _token_lines(source)]
+    assert [r[0] for r in rows] == [b[0] for b in before]  # the multiword token stays
+    for row, was in zip(rows, before, strict=True):
+        assert row[4] == was[4] and row[6:] == was[6:]  # XPOS, HEAD, DEPREL, DEPS, MISC
+    # the one-word tokens have their analysis now (the model's); the multiword token's two
+    # words, given one analysis for the surface token, stay as read
+    assert [r[3] for r in rows if "-" not in r[0]][:2] == ["NOUN", "VERB"]
+    assert (rows[3][3], rows[4][3]) == ("ADP", "_") and rows[5][3] == "PRON"
+
+
+def test_spacing_that_is_not_one_space_is_said_in_misc(project: Project, tmp_path: Path) -> None:
+    """A no-break space or two spaces between words of a text were only in '# text': a reader
+    that rebuilds the text from FORM and MISC (as UD allows) got one plain space."""
+    import conllu
+
+    src = tmp_path / "nb.txt"
+    text = "Летит\xa0над городом  и 5\u202f000 рублей."
+    src.write_text(text + "\n", encoding="utf-8")
+    out = tmp_path / "nb.conllu"
+    with project.open_store(create=True) as store:
+        import_paths(project, store, [src])
+        project.export("conllu", store, out)
+    written = out.read_text(encoding="utf-8")
+    assert "SpacesAfter=\\u00A0" in written and "SpacesAfter=\\u202F" in written
+    assert "SpacesAfter=\\s\\s" in written
+    assert _validate(out, 1).returncode == 0
+    # what FORM and MISC spell, '# text' left out
+    from layerkit.conllu_format import read_spaces_after
+
+    rebuilt = ""
+    for token in conllu.parse(written)[0]:
+        misc = token["misc"] or {}
+        gap = read_spaces_after(misc.get("SpacesAfter"))
+        rebuilt += token["form"] + (
+            gap if gap is not None else "" if misc.get("SpaceAfter") == "No" else " "
+        )
+    assert rebuilt.rstrip(" ") == text

@@ -148,6 +148,9 @@ def _sentences(
         gap = text[end : paragraph.sentences[index + 1][0]] if followed else " "
         gap_after = gap if gap not in ("", " ") and gap.isspace() else None
         spans = [tuple(t) for t in paragraph.tokens if start <= t[0] and t[1] <= end]
+        info = kept[index] if index < len(kept) and isinstance(kept[index], dict) else {}
+        untagged = info.get("untagged") if isinstance(info.get("untagged"), dict) else {}
+        mwt_misc = info.get("mwt_misc") if isinstance(info.get("mwt_misc"), dict) else {}
         tokens: list[Token] = []
         word_id = 0
         for position, (ts, te) in enumerate(spans):
@@ -156,10 +159,47 @@ def _sentences(
             anns = by_span.get((ts, te), [])
             form = text[ts:te]
             final = (ts, te) == spans[-1]
-            # whitespace inside the sentence that '# text' cannot hold as it is (a line
-            # separator, a form feed: they became spaces there): SpacesAfter, as UD writes it
+            words = untagged.get(str(position))
+            # whitespace inside the sentence other than one space: SpacesAfter, as UD writes
+            # it. Always where '# text' cannot hold it as it is (a line separator, a form feed:
+            # they become spaces there); a no-break space or two spaces, which '# text' holds,
+            # only on tokens not read from a CoNLL-U file (whose MISC is written as it was read)
             inner = "" if final else text[te : spans[position + 1][0]]
-            inner_gap = inner if _UNSPOKEN.search(inner) and inner.isspace() else None
+            read_as_conllu = words is not None or any("conllu" in a.attrs for a in anns)
+            inner_gap = (
+                inner
+                if inner not in ("", " ")
+                and inner.isspace()
+                and (_UNSPOKEN.search(inner) or not read_as_conllu)
+                else None
+            )
+            if not isinstance(words, list) or not all(isinstance(w, dict) for w in words):
+                words = None
+            if words is not None and (len(words) > 1 or words[0].get("mwt")):
+                # a multiword token whose words the import kept (some had no UPOS): written
+                # as it was read, each word with its analysis where every word has one now
+                first = word_id + 1
+                word_id += len(words)
+                rid = f"{first}-{word_id}"
+                tokens.append(
+                    _token(
+                        (first, "-", word_id),
+                        form,
+                        None,
+                        space_after,
+                        mwt_line=True,
+                        sentence_final=final,
+                        gap_after=gap_after,
+                        followed=followed,
+                        inner_gap=inner_gap,
+                        fallback={"conllu": {"misc": mwt_misc[rid]}} if rid in mwt_misc else None,
+                    )
+                )
+                analysed = anns if len(anns) == len(words) else [None] * len(words)
+                for offset, (word, ann) in enumerate(zip(words, analysed, strict=True)):
+                    word_form = str(word.get("word") or form)
+                    tokens.append(_token(first + offset, word_form, ann, True, fallback=word))
+                continue
             if len(anns) > 1 and all(a.attrs.get("mwt") for a in anns):
                 first = word_id + 1
                 word_id += len(anns)
@@ -190,10 +230,10 @@ def _sentences(
                     gap_after=gap_after,
                     followed=followed,
                     inner_gap=inner_gap,
+                    fallback=words[0] if words else None,
                 )
             )
         sentence = TokenList(tokens)
-        info = kept[index] if index < len(kept) and isinstance(kept[index], dict) else {}
         sentence.metadata["sent_id"] = info.get("sent_id") or f"p{paragraph.id}-s{index + 1}"
         # CoNLL-U comments are one line: line breaks inside a sentence become spaces.
         sentence.metadata["text"] = _UNSPOKEN.sub(" ", text[start:end])
@@ -220,8 +260,14 @@ def _token(
     gap_after: str | None = None,
     followed: bool = False,
     inner_gap: str | None = None,
+    fallback: dict[str, Any] | None = None,
 ) -> Token:
+    """One token line. ``fallback``: the word as the import kept it in the sentence's meta
+    (``untagged``: it had no UPOS): its LEMMA, UPOS and FEATS where no annotation gives them,
+    its other columns where the annotation (a person's, a model's, made since) keeps none."""
     kept: dict[str, Any] = (ann.attrs.get("conllu") or {}) if ann else {}
+    if not kept and fallback is not None and isinstance(fallback.get("conllu"), dict):
+        kept = fallback["conllu"]
     misc = kept.get("misc")
     # MISC items keep their original order; only SpaceAfter=No is ours to decide, except on a
     # sentence's last token, where the stored text (sentences joined by a space) cannot tell.
@@ -245,8 +291,11 @@ def _token(
             misc_items = [i for i in misc_items if not i.startswith("SpacesAfter=")]
         if gap_after is not None:
             misc_items.append(f"SpacesAfter={spaces_after(gap_after)}")
-    if mwt_line or ann is None:
+    if mwt_line or (ann is None and fallback is None):
         lemma = upos = feats = None
+    elif ann is None:
+        assert fallback is not None
+        lemma, upos, feats = (fallback.get(name) for name in ("lemma", "upos", "feats"))
     else:
         lemma = ann.attrs.get("lemma")
         upos = ann.label

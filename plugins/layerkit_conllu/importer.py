@@ -35,9 +35,13 @@ Why this importer looks the way it does:
 * **Round trip.** Per word, the XPOS, HEAD, DEPREL, DEPS and MISC columns that are not ``_`` are
   kept verbatim in ``attrs["conllu"]`` (with the word's ``id``), and per sentence its ``sent_id``
   and other comments in ``ParagraphDraft.meta["conllu"]``, so an exporter can write them back.
-  A word whose UPOS is ``_`` gets no annotation (the lexical schema requires a label) and, like a
-  word with LEMMA ``_`` (except ``goeswith`` parts, which UD leaves without a lemma), leaves the
-  paragraph's lexical layer ``in_progress`` instead of ``done``.
+  A token with a word whose UPOS is ``_`` gets no annotation (the lexical schema requires a
+  label): its words, with every column that is not ``_``, are kept in the sentence's meta
+  (``untagged``, by the token's place in the sentence), which the exporter writes back, and
+  whose XPOS, HEAD, DEPREL, DEPS and MISC it still writes once a person or a model gives the
+  token an analysis (``layerkit preannotate`` on a treebank without morphology keeps its
+  trees). Such a token, like a word with LEMMA ``_`` (except ``goeswith`` parts, which UD leaves
+  without a lemma), leaves the paragraph's lexical layer ``in_progress`` instead of ``done``.
 """
 
 from __future__ import annotations
@@ -201,13 +205,19 @@ def _parse_sentence(block: Block, path: Path, *, document_start: bool) -> _Sente
     tokens: list[Span] = []
     annotations: list[AnnotationDraft] = []
     complete = True
-    for unit, (start, end) in zip(units, spans, strict=True):
+    # the words of each token (by its place in the sentence) that has a word without UPOS:
+    # they get no annotation (the lexical schema requires a label), so what they hold is kept
+    # here for the exporter, until an annotation (a person's, a model's) gives the token one
+    untagged: dict[str, list[dict[str, Any]]] = {}
+    for index, (unit, (start, end)) in enumerate(zip(units, spans, strict=True)):
         tokens.append((start, end))
+        if any(word["upos"] == "_" for word in unit.words):
+            complete = False
+            untagged[str(index)] = [_kept_word(word, unit.mwt) for word in unit.words]
+            continue
         for word in unit.words:
-            if word["upos"] == "_" or not _has_lemma(word):
+            if not _has_lemma(word):
                 complete = False
-            if word["upos"] == "_":
-                continue
             attrs: dict[str, Any] = {"lemma": word["lemma"], "feats": word["feats"]}
             if unit.mwt is not None:
                 attrs["word"] = word["form"]
@@ -240,6 +250,8 @@ def _parse_sentence(block: Block, path: Path, *, document_start: bool) -> _Sente
         sent_meta["empty_nodes"] = empty_nodes
     if mwt_misc:
         sent_meta["mwt_misc"] = mwt_misc
+    if untagged:
+        sent_meta["untagged"] = untagged
     return _Sentence(
         text=text,
         tokens=tokens,
@@ -346,6 +358,15 @@ def _word(token: conllu.Token, cols: list[str]) -> dict[str, Any]:
         "feats": cols[5],
         "conllu": {"id": cols[0], **kept},
     }
+
+
+def _kept_word(word: dict[str, Any], mwt: str | None) -> dict[str, Any]:
+    """A word without an annotation as the sentence's meta keeps it (``untagged``): its
+    columns that are not ``_``, and the range of its multiword token."""
+    kept = {name: word[name] for name in ("lemma", "upos", "feats") if word[name] != "_"}
+    if mwt is not None:
+        kept.update(word=word["form"], mwt=mwt)
+    return {**kept, "conllu": word["conllu"]}
 
 
 def _inner_gaps(text: str, spans: list[Span], units: list[_Unit]) -> tuple[str, list[Span]]:
