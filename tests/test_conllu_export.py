@@ -235,3 +235,22 @@ def test_spacing_that_is_not_one_space_is_said_in_misc(project: Project, tmp_pat
             gap if gap is not None else "" if misc.get("SpaceAfter") == "No" else " "
         )
     assert rebuilt.rstrip(" ") == text
+
+
+def test_a_multiword_tokens_own_misc_survives(project: Project, tmp_path: Path) -> None:
+    """The range line's MISC (the importer keeps it) came back as '_'."""
+    source = tmp_path / "mwt.conllu"
+    source.write_text(
+        "# sent_id = s1\n# text = Подо мной.\n"
+        "1-2\tПодо\t_\t_\t_\t_\t_\t_\t_\tTranslit=podo\n"
+        "1\tПод\tпод\tADP\t_\t_\t3\tcase\t_\t_\n"
+        "2\tо\tо\tADP\t_\t_\t3\tfixed\t_\t_\n"
+        "3\tмной\tя\tPRON\t_\t_\t0\troot\t_\tSpaceAfter=No\n"
+        "4\t.\t.\tPUNCT\t_\t_\t3\tpunct\t_\t_\n\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.conllu"
+    with project.open_store(create=True) as store:
+        import_paths(project, store, [source])
+        project.export("conllu", store, out)
+    assert _token_lines(out) == _token_lines(source)

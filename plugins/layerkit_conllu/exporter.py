@@ -175,11 +175,19 @@ def _sentences(
             )
             if not isinstance(words, list) or not all(isinstance(w, dict) for w in words):
                 words = None
+            # a multiword token: its words as the import kept them (some had no UPOS; each
+            # with its analysis where every word has one now), or its words' annotations
+            parts: list[tuple[str, Annotation | None, dict[str, Any] | None]] | None = None
             if words is not None and (len(words) > 1 or words[0].get("mwt")):
-                # a multiword token whose words the import kept (some had no UPOS): written
-                # as it was read, each word with its analysis where every word has one now
+                analysed = anns if len(anns) == len(words) else [None] * len(words)
+                parts = [
+                    (str(w.get("word") or form), a, w) for w, a in zip(words, analysed, strict=True)
+                ]
+            elif len(anns) > 1 and all(a.attrs.get("mwt") for a in anns):
+                parts = [(a.attrs.get("word") or form, a, None) for a in anns]
+            if parts is not None:
                 first = word_id + 1
-                word_id += len(words)
+                word_id += len(parts)
                 rid = f"{first}-{word_id}"
                 tokens.append(
                     _token(
@@ -192,32 +200,12 @@ def _sentences(
                         gap_after=gap_after,
                         followed=followed,
                         inner_gap=inner_gap,
+                        # the range line's MISC as read
                         fallback={"conllu": {"misc": mwt_misc[rid]}} if rid in mwt_misc else None,
                     )
                 )
-                analysed = anns if len(anns) == len(words) else [None] * len(words)
-                for offset, (word, ann) in enumerate(zip(words, analysed, strict=True)):
-                    word_form = str(word.get("word") or form)
+                for offset, (word_form, ann, word) in enumerate(parts):
                     tokens.append(_token(first + offset, word_form, ann, True, fallback=word))
-                continue
-            if len(anns) > 1 and all(a.attrs.get("mwt") for a in anns):
-                first = word_id + 1
-                word_id += len(anns)
-                tokens.append(
-                    _token(
-                        (first, "-", word_id),
-                        form,
-                        None,
-                        space_after,
-                        mwt_line=True,
-                        sentence_final=final,
-                        gap_after=gap_after,
-                        followed=followed,
-                        inner_gap=inner_gap,
-                    )
-                )
-                for offset, ann in enumerate(anns):
-                    tokens.append(_token(first + offset, ann.attrs.get("word") or form, ann, True))
                 continue
             word_id += 1
             tokens.append(
