@@ -415,3 +415,30 @@ def test_utf16_files_are_read_or_named(project: Project, store: Store, tmp_path:
         name = codec.upper()
         assert f"is {name}" in info.value.message and f"iconv -f {name}" in info.value.hint
     assert store.summary().paragraphs == 2
+
+
+def test_paragraphs_of_no_document_may_stand_between_documents(
+    project: Project, store: Store, tmp_path: Path
+) -> None:
+    """docs/formats.md: a paragraph without ``document`` belongs to a document named after the
+    file, and a bare ``{"text": ...}`` line is a paragraph. After a document line such a
+    paragraph was refused ("paragraph of document None has no document line before it")."""
+    path = _jsonl(
+        tmp_path / "mixed.jsonl",
+        {"type": "document", "key": "k1", "name": "first"},
+        {"type": "paragraph", "document": "k1", "text": "Первый абзац."},
+        {"text": "Без документа."},
+        {"type": "document", "key": "k2", "name": "second"},
+        {"type": "paragraph", "text": "Ещё без документа."},
+        {"type": "paragraph", "document": "k2", "text": "Второй абзац."},
+    )
+    import_paths(project, store, [path])
+    by_document = {
+        document.name: [p.text for p in store.iter_paragraphs(document.id)]
+        for document in store.documents()
+    }
+    assert by_document == {
+        "first": ["Первый абзац."],
+        "second": ["Второй абзац."],
+        "mixed": ["Без документа.", "Ещё без документа."],
+    }

@@ -65,6 +65,7 @@ class JsonlImporter:
         shown_encoding = "utf-8" if encoding in ("utf-8-sig", "utf-8") else encoding
         current: DocumentDraft | None = None
         current_key: object = None
+        loose: DocumentDraft | None = None  # the paragraphs without a document (see below)
         finished: set[object] = set()
         seen_any = False
         try:
@@ -102,12 +103,17 @@ class JsonlImporter:
                             hint="Records are header, document or paragraph.",
                         )
                     key = record.get("document", None)
-                    if key is None and current is None:
-                        current = DocumentDraft(
-                            name=path.stem, source=str(path), format="jsonl", paragraphs=[]
-                        )
-                        current_key = None
-                    elif key != current_key:
+                    if key is None:
+                        # a paragraph of no document, wherever it stands: the file's own
+                        # document, read whole and handed on after the others
+                        if loose is None:
+                            loose = DocumentDraft(
+                                name=path.stem, source=str(path), format="jsonl", paragraphs=[]
+                            )
+                        loose.paragraphs.append(_paragraph(record, path, line_no))
+                        seen_any = True
+                        continue
+                    if key != current_key:
                         problem = (
                             "comes after paragraphs of another document"
                             if key in finished
@@ -131,6 +137,8 @@ class JsonlImporter:
                 ) from exc
         if current is not None:
             yield current
+        if loose is not None:
+            yield loose
         if not seen_any:
             raise InputError("the file holds no documents or paragraphs.", path=path)
 
