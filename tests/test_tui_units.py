@@ -523,8 +523,19 @@ def test_breadth_first_walks_one_layer_across_paragraphs_and_wraps(
     assert next_work(store, "breadth", LAYERS, five[0], "semantic") == (five[3], "semantic")
     for pid in five:
         store.set_status(pid, "semantic", "done", annotator="kim")
-    assert next_work(store, "breadth", LAYERS, five[0], "semantic") is None
     assert next_work(store, "breadth", LAYERS, five[0], "lexical") == (five[1], "lexical")
+    # the layer done everywhere: on to the next layer with work, from the store's start (it
+    # said every layer was done, with four still to do); the layers above first ...
+    assert next_work(store, "breadth", LAYERS, five[0], "semantic") == (five[0], "logical")
+    for layer in ("logical", "epistemic", "pragmatic"):
+        for pid in five:
+            store.set_status(pid, layer, "done", annotator="kim")
+    # ... then those below
+    found = next_work(store, "breadth", LAYERS, five[2], "semantic")
+    assert found is not None and found[1] == "lexical"
+    for pid in five:
+        store.set_status(pid, "lexical", "done", annotator="kim")
+    assert next_work(store, "breadth", LAYERS, five[0], "semantic") is None
 
 
 def test_depth_first_finishes_a_paragraph_before_the_next(store: Store, five: list[int]) -> None:

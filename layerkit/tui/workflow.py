@@ -52,18 +52,34 @@ def next_work(
     (unfinished for ``annotator``: on their assigned layers, their copy); None when everything
     is done."""
     if order == "breadth":
-        return _next_breadth(store, paragraph_id, layer, annotator)
+        return _next_breadth(store, layers, paragraph_id, layer, annotator)
     return _next_depth(store, layers, paragraph_id, layer, annotator)
 
 
 def _next_breadth(
-    store: Store, paragraph_id: int | None, layer: str, annotator: str | None
+    store: Store,
+    layers: Sequence[str],
+    paragraph_id: int | None,
+    layer: str,
+    annotator: str | None,
 ) -> tuple[int, str] | None:
+    """This layer's next unfinished paragraph (wrapping around once); once the layer is
+    done everywhere, the first unfinished paragraph of the next layer that has one (the layers
+    above this one first, then those below): breadth-first goes on to the next layer, where it
+    said every layer was done with four of five still to do."""
     unfinished = ParagraphFilter(layer=layer, states=OPEN_STATES, annotator=annotator)
     found = queries.neighbour(store, paragraph_id, 1, unfinished)
     if found is None:  # wrap around: the start of the store, up to (and with) this paragraph
         found = queries.neighbour(store, None, 1, unfinished)
-    return (found, layer) if found is not None else None
+    if found is not None:
+        return found, layer
+    at = layers.index(layer) if layer in layers else -1
+    for other in [*layers[at + 1 :], *layers[: max(at, 0)]]:
+        unfinished = ParagraphFilter(layer=other, states=OPEN_STATES, annotator=annotator)
+        found = queries.neighbour(store, None, 1, unfinished)
+        if found is not None:
+            return found, other
+    return None
 
 
 def _next_depth(
