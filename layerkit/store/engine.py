@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -49,19 +50,26 @@ def database_url(url_or_path: str | Path) -> str:
 
 
 def display_url(url_or_path: str | Path) -> str:
-    """A path or URL as it may be shown to people: the password of a URL masked."""
+    """A path or URL as it may be shown to people: the password of a URL masked, whether it
+    stands before the host (``user:secret@host``) or in the query (``?password=secret``, which
+    libpq takes too)."""
     text = str(url_or_path)
     if "://" not in text:
         return text
     try:
-        return sa.engine.make_url(text).render_as_string(hide_password=True)
+        shown = sa.engine.make_url(text).render_as_string(hide_password=True)
     except (sa.exc.ArgumentError, ValueError):
         # Not a URL SQLAlchemy can parse: mask anything between "user:" and "@" by hand.
         scheme, _, rest = text.partition("://")
         credentials, at, host = rest.rpartition("@")
         if at and ":" in credentials:
             credentials = credentials.split(":", 1)[0] + ":***"
-        return f"{scheme}://{credentials}{at}{host}"
+        shown = f"{scheme}://{credentials}{at}{host}"
+    return _QUERY_PASSWORD.sub(r"\1***", shown)
+
+
+#: a password in a URL's query (``?password=...``, ``&PASSWORD=...``)
+_QUERY_PASSWORD = re.compile(r"([?&]password=)[^&#]*", re.IGNORECASE)
 
 
 def is_sqlite(url: str) -> bool:
@@ -88,7 +96,17 @@ def json_text(value: Any) -> str:
 def create_engine(url: str) -> sa.Engine:
     if not is_sqlite(url):
         try:
-            server = sa.create_engine(url, pool_pre_ping=True, json_serializer=json_text)
+            parsed = sa.engine.make_url(url)
+        except (sa.exc.ArgumentError, ValueError) as exc:
+            # a port that is not a number, a broken IPv6 address: said, not a traceback
+            raise StoreError(
+                f"{display_url(url)} is not a database URL that can be read ({exc}).",
+                hint="Write it as postgresql://user:password@host:port/database (the port a "
+                "number, an IPv6 host in brackets), or give a SQLite file's path.",
+                title="Invalid database URL",
+            ) from None
+        try:
+            server = sa.create_engine(parsed, pool_pre_ping=True, json_serializer=json_text)
             sa.event.listen(server, "handle_error", _said_unreachable)
             return server
         except (ImportError, sa.exc.NoSuchModuleError) as exc:
