@@ -198,3 +198,40 @@ async def test_the_annotator_rides_out_a_server_that_goes_away(
             await asyncio.sleep(0.1)
     assert app.fatal_error is not None and app.fatal_error.title == "Database unreachable"
     assert app.return_code == 2
+
+
+def test_a_user_who_may_only_read_reads_and_is_told_why_writes_fail(
+    tmp_path: Path, postgres_database: str
+) -> None:
+    """A server user with SELECT alone: import, preannotate and the annotator's first key
+    ended in SQLAlchemy tracebacks (InsufficientPrivilege), exit 1; one without even SELECT
+    was told to GRANT CREATE, which does not help."""
+    (tmp_path / "a.txt").write_text("Мама мыла раму.\n\nПапа читал газету.\n", encoding="utf-8")
+    assert run(tmp_path, postgres_database, "init").returncode == 0
+    assert run(tmp_path, postgres_database, "import", "a.txt").returncode == 0
+    role = "lk_" + uuid.uuid4().hex[:12]
+    admin = postgres_admin_url()
+    database = postgres_database.rpartition("/")[2]
+    base = admin.rpartition("/")[0]
+    _admin_execute(admin, f'CREATE ROLE "{role}" LOGIN')
+    try:
+        scheme, _, rest = postgres_database.partition("://")
+        url = f"{scheme}://{role}@{rest.rpartition('@')[2]}"
+        _admin_execute(admin, f'GRANT CONNECT ON DATABASE "{database}" TO "{role}"')
+        cannot_read = run(tmp_path, url, "status")
+        assert cannot_read.returncode == 2, cannot_read.stderr
+        assert "Error: No right to read" in cannot_read.stderr
+        assert "GRANT SELECT" in cannot_read.stderr and "Traceback" not in cannot_read.stderr
+        _admin_execute(
+            f"{base}/{database}", f'GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{role}"'
+        )
+        assert run(tmp_path, url, "status").returncode == 0
+        assert run(tmp_path, url, "export", "jsonl", "-o", "out.jsonl").returncode == 0
+        for args in (("import", "a.txt"), ("preannotate",)):
+            refused = run(tmp_path, url, *args)
+            assert refused.returncode == 2, refused.stderr
+            assert "Error: No right to write" in refused.stderr, refused.stderr
+            assert "Traceback" not in refused.stderr
+    finally:  # (its grants are the test database's: dropped there first)
+        _admin_execute(f"{base}/{database}", f'DROP OWNED BY "{role}"')
+        _admin_execute(admin, f'DROP OWNED BY "{role}"; DROP ROLE "{role}"')

@@ -313,6 +313,16 @@ _REFUSALS = (
         "and -shm files beside it), or the server's read-only settings.",
     ),
     (
+        # a server user without the grants to write (PostgreSQL's insufficient_privilege):
+        # reading may work, every write is refused
+        ("permission denied", "42501"),
+        "No right to write",
+        "the database user may not change layerkit's tables ({reason}); nothing was changed.",
+        "Ask the database's owner to GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN "
+        "SCHEMA public and USAGE ON ALL SEQUENCES IN SCHEMA public TO the user, or use a user "
+        "that has them (reading and exporting need only SELECT).",
+    ),
+    (
         ("database or disk is full", "53100"),
         "Disk full",
         "the database's disk is full ({reason}); nothing was changed.",

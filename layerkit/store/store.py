@@ -216,6 +216,16 @@ class Store:
         except sa.exc.DatabaseError as exc:
             engine.dispose()
             if not is_sqlite(url) and getattr(exc.orig, "sqlstate", None) == "42501":
+                reason = str(exc.orig).strip().splitlines()[0]
+                if "permission denied for schema" not in reason:
+                    # the tables are there, the user may not read them: creating is not it
+                    raise StoreError(
+                        f"{shown}: the database user may not read layerkit's tables ({reason}).",
+                        hint="Ask the database's owner to GRANT SELECT ON ALL TABLES IN SCHEMA "
+                        "public TO the user (and INSERT, UPDATE, DELETE, and USAGE ON ALL "
+                        "SEQUENCES, to annotate and import), or use a user that has them.",
+                        title="No right to read",
+                    ) from None
                 # insufficient privilege: the user may connect but not create the tables
                 raise StoreError(
                     f"{shown}: the database user may not create layerkit's tables "
