@@ -200,6 +200,48 @@ async def test_the_annotator_rides_out_a_server_that_goes_away(
     assert app.return_code == 2
 
 
+@pytest.mark.anyio
+async def test_a_dialog_that_fails_as_it_closes_shows_the_error_and_the_app_goes_on(
+    postgres_database: str, relay: TcpCut
+) -> None:
+    """Closing the texts dialog (its save) while the server was down crashed the app with
+    Textual's traceback (NoMatches '#error-ok' in the error dialog: the closing dialog's pop
+    took the error dialog pushed by its own callback), then exit 2."""
+    from layerkit.tui import create_app
+    from layerkit.tui.screens.error import ErrorModal
+    from layerkit.tui.screens.texts import TextsModal
+
+    with Store.open(relay.url, layer_order=LAYERS) as store, store.bulk() as writer:
+        writer.add_document(make_document("a", "Мама мыла раму.", "Папа читал газету."))
+    app = create_app(relay.url, "anna", poll_seconds=None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("5")  # the pragmatic layer: its implicature text
+        await pilot.press("ctrl+e")
+        await pilot.pause()
+        assert isinstance(app.screen, TextsModal)
+        await pilot.press(*"абв")
+        relay.cut()
+        await pilot.press("escape")  # save and close: refused
+        for _ in range(20):
+            await pilot.pause(0.05)
+        assert isinstance(app.screen, ErrorModal), app.screen
+        assert app.screen.error.title == "Database unreachable"
+        assert app.return_code is None
+        await pilot.press("escape")
+        await pilot.pause()
+        # adjudication's dialog, opened while the server is down (a crash too)
+        await pilot.press("ctrl+g")
+        for _ in range(20):
+            await pilot.pause(0.05)
+        assert isinstance(app.screen, ErrorModal), app.screen
+        assert app.return_code is None
+        relay.restore()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, ErrorModal) and app.return_code is None
+
+
 def test_a_user_who_may_only_read_reads_and_is_told_why_writes_fail(
     tmp_path: Path, postgres_database: str
 ) -> None:

@@ -226,10 +226,18 @@ class LayerkitApp(App[None]):
 
     def show_error(self, error: LayerkitError) -> None:
         """Show an error in a modal, unless one is open already: keys pressed fast can refuse
-        the same way several times, and one dialog to close is enough."""
+        the same way several times, and one dialog to close is enough.
+
+        Pushed once what runs now is done: a dialog whose closing fails (its callback saves,
+        the server is down) is popped after its callback ran, and that pop took the error
+        dialog pushed meanwhile (which then found none of its widgets: a crash)."""
         if isinstance(self.screen, ErrorModal):
             return
-        self.push_screen(ErrorModal(error))
+        self.call_later(self._push_error, error)
+
+    def _push_error(self, error: LayerkitError) -> None:
+        if not isinstance(self.screen, ErrorModal):
+            self.push_screen(ErrorModal(error))
 
     def _handle_exception(self, error: Exception) -> None:
         """A database that went away (a server stopped) or refuses writes, met where no

@@ -473,7 +473,13 @@ class AnnotateScreen(Screen[None]):
             nav.replace_row(self.data.row)
         # the newest event as the reload read it (one query less), else read now
         latest = self._latest_read
-        self._seen_event = latest if latest is not None else queries.last_event_id(self.lk.store)
+        if latest is None:
+            try:
+                latest = queries.last_event_id(self.lk.store)
+            except DatabaseUnreachable as lost:  # (a dialog says it; the next poll asks again)
+                self.lk.show_error(lost)
+                return
+        self._seen_event = latest
 
     def _poll(self) -> None:
         """Someone else saved something: show it (their edits are never overwritten silently;

@@ -19,6 +19,7 @@ class ErrorModal(DimmingModal[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,enter,space", "dismiss", "Close"),
     ]
+    AUTO_FOCUS = "#error-ok"  # (Textual's: focused when shown, not looked up by us)
 
     def __init__(self, error: LayerkitError) -> None:
         super().__init__()
@@ -32,9 +33,6 @@ class ErrorModal(DimmingModal[None]):
             if self.error.hint:
                 yield Static(self.error.hint, id="error-hint", markup=False)
             yield Button("OK", id="error-ok", variant="error")
-
-    def on_mount(self) -> None:
-        self.query_one("#error-ok", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
