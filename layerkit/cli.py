@@ -32,6 +32,7 @@ from rich.table import Table
 from rich.text import Text
 
 import layerkit
+from layerkit import strict_json
 from layerkit.atomic import is_special_file
 from layerkit.config import resolve_db
 from layerkit.drafts import ImportOptions
@@ -958,17 +959,7 @@ def annotate(state: State, annotator: str | None, adjudicating: bool, majority: 
 def _print_json(data: Any) -> None:
     """``data`` as JSON any reader parses: a measure with no value (NaN) is ``null`` (Python
     wrote ``NaN``, which is not JSON: jq, JavaScript and most parsers refuse it)."""
-    click.echo(json.dumps(_finite(data), ensure_ascii=False, indent=2, allow_nan=False))
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {key: _finite(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(item) for item in value]
-    return value
+    click.echo(strict_json.dumps(data))
 
 
 class _RateColumn(ProgressColumn):

@@ -376,3 +376,76 @@ def test_a_run_moved_then_resumed_names_its_base_where_it_is(work: Path, cur: Pa
         adapter = _json(out / "stages" / name / "adapter_config.json")
         assert adapter["base_model_name_or_path"] == base, name
     _assert_same_run(stack[0].out, out)
+
+
+def test_a_run_that_diverges_stops_instead_of_saving_nan(work: Path, cur: Path) -> None:
+    """A learning rate of 1e6 trained every stage on to a loss of nan and saved NaN adapters,
+    exit 0 (and forgetting.json held bare NaN, which is not JSON)."""
+    from layerkit.train.errors import TrainError
+
+    with pytest.raises(TrainError) as info:
+        run(work, "diverged", tiny_config(lr=1e30, max_grad_norm=0.0), cur)
+    assert info.value.title == "Training diverged"
+    assert "--lr" in info.value.hint
+    for adapter in (work / "diverged" / "stages").glob("*/adapter_model.safetensors"):
+        assert all(torch.isfinite(t).all() for t in load_file(adapter).values()), adapter
+
+
+@pytest.mark.parametrize(
+    ("changes", "said"),
+    [
+        ({"lr": math.inf}, "lr = inf"),
+        ({"lora_alpha": math.inf}, "lora_alpha = inf"),
+        ({"stages": {"lexical": {"lr": math.nan}}}, "stages.lexical.lr = nan"),
+        ({"stages": {"lexical": {"epochs": math.inf}}}, "stages.lexical.epochs = inf"),
+    ],
+)
+def test_settings_that_are_not_finite_are_refused(changes: dict[str, Any], said: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        tiny_config(**changes)
+    assert said in info.value.message and info.value.hint
+
+
+def _base_with_tokenizer(folder: Path, model: Any, tokenizer_from: Path) -> Path:
+    model.save_pretrained(folder)
+    AutoTokenizer.from_pretrained(tokenizer_from).save_pretrained(folder)
+    return folder
+
+
+def test_a_base_model_training_cannot_use_is_refused_before_anything_is_left(
+    work: Path, cur: Path, stack
+) -> None:
+    """An encoder (BERT, loaded as BertLMHeadModel: it sees the tokens after each position) and
+    a tokenizer with more tokens than the model's embeddings gave tracebacks deep in the first
+    step or evaluation, and left a run folder nothing would take; an absurd LoRA rank grew
+    until the kernel killed the process."""
+    from transformers import BertConfig, BertModel, LlamaConfig, LlamaForCausalLM
+
+    tokenizer = stack[0].out / "stages" / "01-lexical"
+    size = len(AutoTokenizer.from_pretrained(tokenizer))
+    small = {"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2}
+    bert = _base_with_tokenizer(
+        work / "bert-base",
+        BertModel(BertConfig(vocab_size=size, intermediate_size=64, **small)),
+        tokenizer,
+    )
+    short = _base_with_tokenizer(
+        work / "short-vocab",
+        LlamaForCausalLM(LlamaConfig(vocab_size=size - 50, intermediate_size=64, **small)),
+        tokenizer,
+    )
+    fine = _base_with_tokenizer(
+        work / "fine-base",
+        LlamaForCausalLM(LlamaConfig(vocab_size=size, intermediate_size=64, **small)),
+        tokenizer,
+    )
+    for base, changes, said in [
+        (bert, {}, "is not a causal language model"),
+        (short, {}, f"has {size} tokens, its model's embeddings only {size - 50}"),
+        (fine, {"lora_r": 64}, "lora_r = 64 is more than this model's hidden size (32)"),
+    ]:
+        out = work / f"refused-{base.name}-{changes.get('lora_r', 0)}"
+        with pytest.raises(ModelError) as info:
+            train(cur, out, tiny_config(base_model=str(base), **changes), reporter=Recorder())
+        assert said in info.value.message
+        assert not out.exists()  # a new start with a fixed setting is taken

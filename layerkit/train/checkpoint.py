@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from layerkit import strict_json
 from layerkit.atomic import replace_directory, umasked
 
 POINTER = "latest.json"
@@ -44,7 +45,8 @@ def atomic_write(path: Path, data: bytes | str) -> None:
 
 
 def write_json(path: Path, data: Any) -> None:
-    atomic_write(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    """``data`` as strict JSON (a loss with no value is ``null``, not ``NaN``), atomically."""
+    atomic_write(path, strict_json.dumps(data) + "\n")
 
 
 @contextmanager

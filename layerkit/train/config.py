@@ -242,16 +242,16 @@ class TrainConfig:
             0.0 <= self.replay < 1.0, "replay", "a share from 0 (no replay) up to, not including, 1"
         )
         need(self.lora_r > 0, "lora_r", "must be positive")
-        need(self.lora_alpha > 0, "lora_alpha", "must be positive")
+        need(0 < self.lora_alpha < math.inf, "lora_alpha", "must be positive and finite")
         need(0.0 <= self.lora_dropout < 1.0, "lora_dropout", "must be in [0, 1)")
         need(bool(self.target_modules), "target_modules", "name at least one module")
-        need(self.lr is None or self.lr > 0, "lr", "must be positive")
+        need(self.lr is None or 0 < self.lr < math.inf, "lr", "must be positive and finite")
         need(
             self.lr_scheduler in SCHEDULES, "lr_scheduler", f"choose one of {', '.join(SCHEDULES)}"
         )
         need(0.0 <= self.warmup_ratio < 1.0, "warmup_ratio", "must be in [0, 1)")
-        need(self.weight_decay >= 0, "weight_decay", "must not be negative")
-        need(self.max_grad_norm >= 0, "max_grad_norm", "must not be negative")
+        need(0 <= self.weight_decay < math.inf, "weight_decay", "must be finite, not negative")
+        need(0 <= self.max_grad_norm < math.inf, "max_grad_norm", "must be finite, not negative")
         need(self.epochs > 0 and math.isfinite(self.epochs), "epochs", "must be positive")
         need(self.max_steps >= 0, "max_steps", "must not be negative")
         need(self.batch_size > 0, "batch_size", "must be positive")
@@ -279,8 +279,10 @@ class TrainConfig:
                 )
             for name in ("lr", "epochs"):
                 value = getattr(stage, name)
-                if value is not None and value <= 0:
-                    raise ConfigError(f"stages.{key}.{name} = {value!r}: must be positive.")
+                if value is not None and not 0 < value < math.inf:
+                    raise ConfigError(
+                        f"stages.{key}.{name} = {value!r}: must be positive and finite."
+                    )
 
     @property
     def is_tiny(self) -> bool:

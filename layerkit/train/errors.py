@@ -38,6 +38,15 @@ class ConfigError(UsageError):
 
     title = "Invalid training setting"
 
+    def __init__(self, message: str, *, hint: str = "", title: str | None = None) -> None:
+        super().__init__(
+            message,
+            hint=hint
+            or "Fix the value in the --config file or its flag (`layerkit train --help` lists "
+            "every setting and what it takes).",
+            title=title,
+        )
+
 
 class TemplateError(ModelError):
     """The chat template does not produce what assistant-only training needs."""

@@ -28,7 +28,7 @@ import math
 import platform
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +63,7 @@ from layerkit.train.modeling import (
     Runtime,
     add_lora,
     answer_loss,
+    check_base,
     check_model_dir,
     generation_eos,
     load_adapter,
@@ -165,6 +166,8 @@ def train(
     config.check_stage_keys([s.name for s in cur.stages], [s.layer for s in cur.stages])
     if not config.is_tiny:
         check_model_dir(Path(config.base_model).expanduser())
+        # kept absolute (run.json records it): a relative path means nothing from elsewhere
+        config = replace(config, base_model=str(Path(config.base_model).expanduser().resolve()))
     runtime = make_runtime(config)
     threads = torch.get_num_threads()
     if config.is_tiny and runtime.device.type == "cpu":
@@ -423,6 +426,7 @@ class _Run:
             }
             write_json(self.out / RUN_JSON, info)
         base = load_base(self.base_path, self.config, self.runtime)
+        check_base(base, tokenizer, self.base_path, self.config)
         self.keep_logits = supports_logits_to_keep(base)
         return base
 
@@ -545,7 +549,7 @@ class _Run:
             t0 = time.perf_counter()
             with out_of_memory_hint(config, f"in {stage.name}, step {step + 1}"):
                 loss_sum, grad_norm, lr = self._step(
-                    wrapped, params, examples, plan, step, optimizer, scheduler
+                    wrapped, params, examples, plan, step, optimizer, scheduler, stage.name
                 )
             stats = [_stats(examples, mb) for mb in plan.step(step)]
             supervised = sum(s[2] for s in stats)
@@ -578,6 +582,7 @@ class _Run:
         step: int,
         optimizer: torch.optim.Optimizer,
         scheduler: Any,
+        stage_name: str = "",
     ) -> tuple[float, float, float]:
         """One optimizer step over this process's share of the step's micro-batches.
 
@@ -607,6 +612,19 @@ class _Run:
         limit = self.config.max_grad_norm if self.config.max_grad_norm > 0 else math.inf
         norm = torch.nn.utils.clip_grad_norm_(params, limit)
         lr = float(optimizer.param_groups[0]["lr"])
+        if not (math.isfinite(float(total)) and math.isfinite(float(norm))):
+            # Diverged: this step would make the adapter's weights NaN, and every stage after
+            # would train on them and report nan (exit 0, NaN adapters saved). Stopped before
+            # the step: the checkpoints so far hold weights from before it.
+            raise TrainError(
+                f"training diverged at step {step + 1} of {stage_name}: the loss is "
+                f"{float(total)}, the gradient norm {float(norm)} (peak learning rate "
+                f"{optimizer.param_groups[0].get('initial_lr', lr):g}).",
+                hint="Lower --lr (or that stage's lr), raise --warmup-ratio, or keep "
+                "--max-grad-norm on; then start again in a new --out (what was trained so far "
+                "is in this one's checkpoints).",
+                title="Training diverged",
+            )
         optimizer.step()
         scheduler.step()
         optimizer.zero_grad(set_to_none=True)

@@ -129,6 +129,13 @@ def load_base(path: Path, config: TrainConfig, runtime: Runtime) -> Any:
             device_map={"": runtime.device} if runtime.device.type == "cuda" else None,
         )
     except (ImportError, ValueError) as exc:
+        if "Unrecognized configuration class" in str(exc):
+            raise ModelError(
+                f"{path} is not a causal language model transformers can load as one "
+                f"({str(exc).splitlines()[0][:160]}).",
+                hint="Give a decoder-only causal LM (Llama, Qwen, Mistral, Gemma...): an encoder "
+                "(BERT) or an encoder-decoder (T5) cannot be trained this way.",
+            ) from None
         raise ModelError(
             f"cannot load {path} with attn_implementation={config.attn_implementation!r}: {exc}",
             hint="Use --attn-implementation sdpa (works everywhere), or install the kernel's "
@@ -143,6 +150,45 @@ def load_base(path: Path, config: TrainConfig, runtime: Runtime) -> Any:
     for parameter in model.parameters():
         parameter.requires_grad_(False)
     return model
+
+
+def check_base(model: Any, tokenizer: Any, path: Path, config: TrainConfig) -> None:
+    """Refuse a base model this training cannot use, before anything is trained: a tokenizer
+    with ids past the model's embeddings (an IndexError deep in the first evaluation), a
+    model that is not causal (an encoder loaded as ``BertLMHeadModel`` sees the tokens after
+    each position: its loss on the answer would be learnt from the answer itself), a LoRA rank
+    past what the model's layers can have (the adapter's memory grew until the kernel killed
+    the process)."""
+    embeddings = model.get_input_embeddings()
+    rows = getattr(embeddings, "num_embeddings", None)
+    if isinstance(rows, int) and len(tokenizer) > rows:
+        raise ModelError(
+            f"the tokenizer of {path} has {len(tokenizer)} tokens, its model's embeddings only "
+            f"{rows}: the tokenizer is not the model's.",
+            hint="Save the model with the tokenizer it was trained with (save_pretrained of "
+            "both into one folder).",
+        )
+    hidden = getattr(model.config, "hidden_size", None)
+    if isinstance(hidden, int) and config.lora_r > hidden:
+        raise ModelError(
+            f"lora_r = {config.lora_r} is more than this model's hidden size ({hidden}), the "
+            "largest rank an adapter of its layers can have.",
+            hint=f"Give --lora-r {min(16, hidden)} or less (8-64 is usual).",
+        )
+    probe = torch.tensor([[1, 2, 3], [1, 2, 4]], device=next(model.parameters()).device)
+    with torch.no_grad():
+        logits = model(input_ids=probe).logits.float()
+    # the two rows differ in their last token only: a causal model's first two positions
+    # cannot tell them apart (up to rounding), however small its weights
+    before = (logits[0, :2] - logits[1, :2]).abs().max()
+    after = (logits[0, 2] - logits[1, 2]).abs().max()
+    if before > 1e-4 * max(float(after), 1.0):
+        raise ModelError(
+            f"{path} is not a causal language model: what it predicts at a position changes "
+            "with the tokens after it.",
+            hint="Give a decoder-only causal LM (Llama, Qwen, Mistral, Gemma...): an encoder "
+            "such as BERT cannot be trained to answer this way.",
+        )
 
 
 def lora_config(config: TrainConfig) -> Any:
