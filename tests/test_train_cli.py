@@ -207,3 +207,36 @@ def test_a_full_disk_while_training_is_said_as_such() -> None:
     full = _write_failure(OSError(errno.ENOSPC, "No space left on device"), Path("run"))
     assert full is not None and full.title == "Disk full" and full.exit_code == 2
     assert _write_failure(RuntimeError("shape mismatch"), Path("run")) is None
+
+
+def test_resume_from_elsewhere_and_after_the_base_moved(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run started with a relative --base-model could not be resumed from another folder
+    ("base model models/base does not exist"), nor after the base model moved, even once
+    `layerkit repoint` had told the run where it is."""
+    cur = write_curriculum(tmp_path / "cur")
+    tiny = [*TINY, "--max-steps", "1", "--eval-generate", "0"]
+    code, _, err = cli(capsys, "train", str(cur), "-o", str(tmp_path / "first"), *tiny)
+    assert code == 0, err
+    models = tmp_path / "models"
+    models.mkdir()
+    (tmp_path / "first" / "base").rename(models / "base")
+    own = ["--lora-r", "4", "--batch-size", "2", "--max-steps", "1", "--eval-generate", "0"]
+    monkeypatch.chdir(tmp_path)
+    code, _, err = cli(capsys, "train", "cur", "-o", "run", "--base-model", "models/base", *own)
+    assert code == 0, err
+    info = json.loads((tmp_path / "run" / "run.json").read_text(encoding="utf-8"))
+    assert info["config"]["base_model"] == str((models / "base").resolve())
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    run = str(tmp_path / "run")
+    code, _, err = cli(capsys, "train", str(cur), "-o", run, "--resume")
+    assert code == 0, err
+    (models / "base").rename(models / "moved")
+    code, _, err = cli(capsys, "repoint", run, "--base-model", str(models / "moved"))
+    assert code == 0, err
+    for more in ([], ["--base-model", str(models / "moved")]):
+        code, _, err = cli(capsys, "train", str(cur), "-o", run, "--resume", *more)
+        assert code == 0, err

@@ -60,7 +60,8 @@ def base_path(run_dir: Path, run: dict[str, Any]) -> Path:
         return local
     raise ModelError(
         f"the run's base model {stored} is not there any more.",
-        hint="Put the base model back at that path (run.json records it).",
+        hint=f"Put the base model back at that path, or tell the run where it is now: "
+        f"`layerkit repoint {run_dir} --base-model PATH`.",
     )
 
 
@@ -280,5 +281,8 @@ def repoint_run(run_dir: Path, base_model: Path | None = None) -> tuple[Path, in
         write_json(config_path, config)
         rewritten += 1
     run["base_model"] = str(base)
+    settings = run.get("config")
+    if isinstance(settings, dict) and settings.get("base_model") not in (None, "tiny"):
+        settings["base_model"] = str(base)  # (what --resume alone trains on)
     write_json(run_dir / "run.json", run)
     return base, rewritten

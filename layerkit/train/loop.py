@@ -185,6 +185,19 @@ def train(
         torch.set_num_threads(threads)
 
 
+def _same_base(before: Any, now: Any, recorded: Any) -> bool:
+    """Whether a resumed run's base model is the one it was started on: the same folder as
+    the run recorded it (a relative path from before, resolved here; the place run.json's
+    ``base_model`` names now, where ``layerkit repoint`` moved it)."""
+    if not isinstance(now, str) or now == "tiny" or not isinstance(before, str):
+        return False
+    here = Path(now).expanduser().resolve()
+    places = [Path(before).expanduser().resolve()]
+    if isinstance(recorded, str):
+        places.append(Path(recorded).expanduser().resolve())
+    return here in places
+
+
 def _write_failure(exc: BaseException, out: Path) -> TrainError | None:
     """The run's error for a write that failed (a full disk: ``torch.save`` says "unexpected
     pos", other writes ENOSPC), or None for anything else. The last checkpoint is whole
@@ -303,7 +316,9 @@ class _Run:
 
     def _check_same_run(self, stored: dict[str, Any]) -> None:
         now = self.config.to_dict()
-        before = stored.get("config", {})
+        before = dict(stored.get("config", {}))
+        if _same_base(before.get("base_model"), now.get("base_model"), stored.get("base_model")):
+            before["base_model"] = now.get("base_model")
         changed = sorted(
             k for k in (set(now) | set(before)) - set(RESUME_FREE) if now.get(k) != before.get(k)
         )
@@ -311,7 +326,9 @@ class _Run:
             shown = ", ".join(f"{k} ({before.get(k)!r} → {now.get(k)!r})" for k in changed[:5])
             raise ConfigError(
                 f"--resume with other settings than the run in {self.out}: {shown}.",
-                hint="Resume with the same settings (run.json lists them), or start a new --out.",
+                hint="Resume with the same settings (run.json lists them), or start a new --out "
+                "(a base model that moved: `layerkit repoint RUN --base-model PATH`, then "
+                "--resume).",
             )
         if stored.get("curriculum", {}).get("manifest_sha256") != self.cur.manifest_sha256:
             raise ConfigError(

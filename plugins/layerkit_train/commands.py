@@ -286,7 +286,14 @@ def _run_settings(out_dir: Path) -> dict[str, Any]:
             f"{run_json} records no settings to resume with.",
             hint="Pass the settings again (--config or flags) with --resume.",
         )
-    return {k: v for k, v in settings.items() if v is not None}
+    settings = {k: v for k, v in settings.items() if v is not None}
+    # The base model where run.json says it is now (run.json's own base_model: absolute, and
+    # moved along by `layerkit repoint`): a run started with a relative --base-model could
+    # not be resumed from another folder, nor after the base model moved and was repointed.
+    where = stored.get("base_model")
+    if settings.get("base_model") not in (None, "tiny") and isinstance(where, str):
+        settings["base_model"] = where
+    return settings
 
 
 @click.command()
