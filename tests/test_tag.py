@@ -585,3 +585,19 @@ def test_tag_into_a_folder_it_cannot_write_says_so(tmp_path: Path) -> None:
     assert result.returncode == 2, result.stderr
     assert "cannot write /sys/out.conllu" in result.stderr
     assert "Database" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_tag_to_standard_output(tmp_path: Path) -> None:
+    """`-o -` made a file named "-" (export -o - writes to standard output; so does tag)."""
+    src = tmp_path / "a.txt"
+    src.write_text("Мама мыла раму.\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "layerkit", "tag", str(src), "-o", "-", "--tagger", "rules"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "# text = Мама мыла раму." in result.stdout and "\tмама\t" in result.stdout.lower()
+    assert "Wrote" in result.stderr and not (tmp_path / "-").exists()

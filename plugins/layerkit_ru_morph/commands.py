@@ -77,6 +77,8 @@ def tag(
 
     if not input_path.is_file():
         raise InputError("no such file.", path=input_path, hint="Check the path.")
+    if str(output) == "-":  # standard output, as `export -o -` (it made a file named "-")
+        output = Path("/dev/stdout")
     if output.resolve() == input_path.resolve():
         raise UsageError("OUTPUT must differ from INPUT.", hint="Write to a new file.")
     if convention == "auto":
