@@ -227,6 +227,8 @@ async def test_a_dialog_that_fails_as_it_closes_shows_the_error_and_the_app_goes
             await pilot.pause(0.05)
         assert isinstance(app.screen, ErrorModal), app.screen
         assert app.screen.error.title == "Database unreachable"
+        # the annotator's hint, not the command's ("run the command again")
+        assert "asks the server again" in app.screen.error.hint
         assert app.return_code is None
         await pilot.press("escape")
         await pilot.pause()

@@ -1085,6 +1085,8 @@ async def test_a_paragraph_label_or_text_another_annotator_set_meanwhile_is_a_co
         await pilot.press("i")
         await pilot.pause()
         assert isinstance(app.screen, ErrorModal) and app.screen.error.title == "Edit conflict"
+        # the annotator's hint (the store's says "refresh": the screen has, ctrl+r again)
+        assert "ctrl+r" in app.screen.error.hint and "Refresh to see" not in app.screen.error.hint
         assert "boris" in app.screen.error.message and "EXPLAIN" in app.screen.error.message
         await pilot.press("escape")
         await pilot.pause()

@@ -328,6 +328,8 @@ class Store:
                 sa.select(annotations_t.c.layer, sa.func.count())
                 .where(annotations_t.c.paragraph_id.not_in(pending_paragraphs()))
                 .group_by(annotations_t.c.layer)
+                # (in one order on every database: PostgreSQL's grouping gave another)
+                .order_by(annotations_t.c.layer)
             ).all()
             assigned = conn.execute(
                 sa.select(

@@ -7,6 +7,7 @@ store reads one count and one page, so it is instant at any size.
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import ClassVar
 from weakref import WeakKeyDictionary
@@ -18,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
 
-from layerkit.errors import DatabaseUnreachable, LayerkitError, StoreError
+from layerkit.errors import ConflictError, DatabaseUnreachable, LayerkitError, StoreError
 from layerkit.project import Project, annotator_name, default_annotator
 from layerkit.schema import SchemaRegistry
 from layerkit.store import Store, queries
@@ -233,7 +234,7 @@ class LayerkitApp(App[None]):
         dialog pushed meanwhile (which then found none of its widgets: a crash)."""
         if isinstance(self.screen, ErrorModal):
             return
-        self.call_later(self._push_error, error)
+        self.call_later(self._push_error, _as_the_annotator_says_it(error))
 
     def _push_error(self, error: LayerkitError) -> None:
         if not isinstance(self.screen, ErrorModal):
@@ -307,3 +308,23 @@ def create_app(
         adjudicating=adjudicating,
         majority=majority,
     )
+
+
+def _as_the_annotator_says_it(error: LayerkitError) -> LayerkitError:
+    """The store's hints are written for a command ("run the command again", "refresh to
+    see"): in the annotator, what to do is another thing. A copy with the annotator's hint."""
+    if isinstance(error, DatabaseUnreachable):
+        hint = (
+            "The annotator asks the server again every few seconds and goes on once it answers "
+            "(the notice line says so); what was saved is kept. Try the edit again then."
+        )
+    elif isinstance(error, ConflictError):
+        hint = (
+            "The screen now shows what is saved, their change included (ctrl+r reads it "
+            "again); edit again if you still mean to."
+        )
+    else:
+        return error
+    shown = copy.copy(error)
+    shown.hint = hint
+    return shown
