@@ -3456,3 +3456,24 @@ async def test_the_token_tables_header_is_drawn_in_its_own_style(db: Path) -> No
         drawn = [s for s in header if s.text.strip()]
         assert "form" in header.text and drawn
         assert all(s.style is not None and s.style.dim and s.style.bold for s in drawn)
+
+
+async def test_an_adjudication_key_typed_before_its_paragraph_was_shown_is_not_taken(
+    db: Path, chat: int
+) -> None:
+    """`n` reads and merges the next paragraph before its dialog shows; keys typed meanwhile
+    (1, 2 for the disagreements still on screen) were taken on the new paragraph: a gold
+    nobody was looking at changed, a done layer among them."""
+    _two_done_copies(db, chat)
+    async with running(db, at=chat, layer="semantic", annotator="vera") as (app, pilot):
+        modal = await _adjudicating(app, pilot)
+        # a "2" pressed before the dialog was on screen (and handled after: typed ahead)
+        early = events.Key("2", "2")
+        early.time = modal._shown_at - 0.5
+        app.post_message(early)
+        await settle(pilot)
+        assert rows(db, chat, "semantic") == []  # not taken
+        assert "not taken" in str(list(app._notifications)[-1].message)
+        await pilot.press("2")  # pressed now, with the paragraph on screen: taken
+        await settle(pilot)
+        assert [a.label for a in rows(db, chat, "semantic")] == ["AGENT"]

@@ -10,10 +10,13 @@ edit of the adjudicator's, undone by ctrl+z like any other.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import ClassVar
 
 from rich.text import Text
+from textual import events
+from textual._time import get_time  # (the clock of events' ``time``)
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -84,6 +87,12 @@ class AdjudicationModal(DimmingModal[str]):
         # units decided in this sitting (a drop leaves no gold to tell it by)
         self.visited: set[adjudication.UnitKey] = set()
         self._seen_event: int | None = None  # the newest event when the units were listed
+        # When this paragraph's units were first on screen, and when the key being handled was
+        # pressed (on Textual's clock): a take typed ahead while `n` was still opening this
+        # dialog (it reads and merges the next paragraph) was meant for the one before, and
+        # changed a gold nobody was looking at.
+        self._shown_at = math.inf
+        self._key_pressed_at = -math.inf
 
     def compose(self) -> ComposeResult:
         with Vertical(id="adjudicate-box") as box:
@@ -109,9 +118,29 @@ class AdjudicationModal(DimmingModal[str]):
             return
         self.refresh_units()
         self.query_one(OptionList).focus()
+        self.call_after_refresh(self._now_shown)
         poll = getattr(self.app, "poll_seconds", None)
         if poll:
             self.set_interval(poll, self._poll)
+
+    def _now_shown(self) -> None:
+        self._shown_at = get_time()
+
+    def on_key(self, event: events.Key) -> None:
+        # (keys reach the screen on their way to its bindings: the time they were pressed)
+        self._key_pressed_at = event.time
+
+    def _typed_ahead(self) -> bool:
+        """Whether the key being handled was pressed before this paragraph was on screen
+        (said, and not taken)."""
+        if self._key_pressed_at >= self._shown_at:
+            return False
+        self.notify(
+            "A key pressed before this paragraph was on screen was not taken: look, then "
+            "press it again.",
+            timeout=4,
+        )
+        return True
 
     def _poll(self) -> None:
         """Another adjudicator saved something: list the units as they are now (as the
@@ -187,7 +216,7 @@ class AdjudicationModal(DimmingModal[str]):
 
     def _decide(self, decide: Callable[[adjudication.Unit], object]) -> None:
         unit = self._current()
-        if unit is None:
+        if unit is None or self._typed_ahead():
             return
         index = self.units.index(unit)
         try:
