@@ -511,3 +511,21 @@ def test_all_categories_log_softmax_is_each_category_s(shipped: NeuralTagger) ->
         np.testing.assert_allclose(together[:, :, c, :n], log_softmax(x), rtol=1e-5, atol=1e-6)
         assert np.all(np.isneginf(together[:, :, c, n:]))
         assert np.array_equal(together[:, :, c].argmax(axis=-1), x.argmax(axis=-1))
+
+
+def test_soft_hyphens_and_zero_width_characters_do_not_change_the_analysis(
+    shipped: NeuralTagger,
+) -> None:
+    """«Мо\\xadскву» got the lemma «Мо\\xadсквя» (the edit script applied to letters that
+    included the soft hyphen) and «Па\\xadпа» was a PROPN where «Папа» is a NOUN: a soft hyphen
+    or a zero-width character only says where a line may break."""
+    plain = [["Маша", "пришла", "."], ["Вчера", "Москву", "видели", "."], ["Папа", "сказал"]]
+    marked = [
+        ["Ма\u00adша", "пришла", "."],
+        ["Вчера", "Мо\u00adскву\u0301", "видели", "."],
+        ["Па\u00adпа", "ска\u200bзал"],
+    ]
+    expected = [[(a.lemma, a.upos, a.feats) for a in s] for s in shipped.tag(plain)]
+    found = [[(a.lemma, a.upos, a.feats) for a in s] for s in shipped.tag(marked)]
+    assert found == expected
+    assert expected[1][1][0] == "Москва"

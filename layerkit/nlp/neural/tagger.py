@@ -20,6 +20,7 @@ import numpy as np
 
 from layerkit.gc_pause import paused_gc
 from layerkit.heap import keep_freed_memory
+from layerkit.nlp.analyzer import clean
 from layerkit.nlp.neural.config import SLOVNET_PADDING, ModelConfig
 from layerkit.nlp.neural.decoding import BatchReadings, choose
 from layerkit.nlp.neural.features import (
@@ -414,7 +415,11 @@ class NeuralTagger:
             self._pool = None
 
     def _tag_serial(self, sentences: Sequence[Sequence[str]]) -> list[list[TokenAnalysis]]:
-        sents = [list(s) for s in sentences]
+        # The forms as the analyzer reads them (``analyzer.clean``): a soft hyphen or a
+        # zero-width character, which only says where a line may break, changed the network's
+        # input and the edit script's letters («Мо\xadскву» → lemma «Мо\xadсквя», «Па\xadпа»
+        # a PROPN); stress marks were already read past.
+        sents = [[clean(form) if not form.isalnum() else form for form in s] for s in sentences]
         if sum(map(len, sents)) >= MIN_PARALLEL_TOKENS:
             keep_freed_memory()  # a big call's batches reuse memory (see layerkit.heap)
         out: list[list[TokenAnalysis]] = [[] for _ in sents]
