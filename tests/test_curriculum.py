@@ -1191,3 +1191,26 @@ def test_paragraphs_left_out_over_the_budget_are_named_once() -> None:
     stats.add(other)
     assert stats.over_budget == 8
     assert stats.over_budget_paragraphs == [1, 2, 3]
+
+
+def test_an_empty_compact_layer_is_said_not_left_blank(tmp_path: Path) -> None:
+    """A paragraph without content words (every token X) has an empty compact lexical
+    layer: its heading stood over nothing ("(кратко):\\n\\n\\n"), as if the prompt were cut."""
+    from layerkit.curriculum.prompts import EMPTY_ANSWER
+
+    source = write_corpus(tmp_path / "x.jsonl", [["Ох ах", "Эх ух"]])
+    lines = source.read_text(encoding="utf-8").splitlines()
+    for n, line in enumerate(lines):
+        record = json.loads(line)
+        for ann in record.get("annotations", []):
+            if ann["layer"] == "lexical":
+                ann["label"] = "X"
+        lines[n] = json.dumps(record, ensure_ascii=False)
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    manifest, _ = export(load(tmp_path, source), tmp_path / "out")
+    semantic = [r for stage, _, r in records(tmp_path / "out", manifest) if "semantic" in stage]
+    assert semantic
+    for record in semantic:
+        user = record["messages"][1]["content"]
+        assert "(кратко):\n\n" not in user
+        assert f"(кратко):\n{EMPTY_ANSWER}\n\n" in user

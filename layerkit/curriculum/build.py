@@ -478,8 +478,11 @@ class _Paragraph:
             found = self._context.get((layer, form))
             if found is None:
                 heading = self.texts(prompts.context_heading(layer, self.lang, form))
+                shown = self.answer(layer) if form == "full" else self.compact(layer) or ""
                 body = (
-                    self.answer_text(layer) if form == "full" else text(self.compact(layer) or "")
+                    self.answer_text(layer)
+                    if form == "full" and shown.strip()
+                    else text(prompts.context_body(shown))
                 )
                 found = self._context[layer, form] = join_texts([heading, body], _LINE_BREAK)
             parts.append(found)

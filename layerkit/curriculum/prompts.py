@@ -58,8 +58,18 @@ def paragraph_part(text: str, lang: str) -> str:
     return f"{PARAGRAPH[lang]}\n{text}"
 
 
+#: what a lower layer's block says where its answer is empty (a compact lexical layer of a
+#: paragraph without content words): a heading followed by nothing read as a cut prompt
+EMPTY_ANSWER = "—"
+
+
+def context_body(answer: str) -> str:
+    """A lower layer's answer as its block shows it (:data:`EMPTY_ANSWER` for none)."""
+    return answer if answer.strip() else EMPTY_ANSWER
+
+
 def context_part(part: ContextPart, lang: str) -> str:
-    return f"{context_heading(part.layer, lang, part.form)}\n{part.answer}"
+    return f"{context_heading(part.layer, lang, part.form)}\n{context_body(part.answer)}"
 
 
 def question_part(instruction: str, lang: str) -> str:
