@@ -72,6 +72,7 @@ def replace_directory(path: Path) -> Iterator[Path]:
     """
     path = through_links(path)
     remove_leftovers(path)
+    remove_abandoned(path.parent)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     owner = tmp / OWNER
     try:
@@ -195,6 +196,30 @@ def remove_leftovers(path: Path) -> list[Path]:
             elif leftover.is_file() and _file_writer_gone(leftover, path.name, host):
                 leftover.unlink(missing_ok=True)
                 removed.append(leftover)
+    return removed
+
+
+def remove_abandoned(folder: Path) -> list[Path]:
+    """Remove the temporary folders that killed writers of *any* output left in ``folder``
+    (``.NAME.*.tmp`` holding :data:`OWNER`, its writer a process of this host that is gone),
+    and return them: a curriculum export killed with ``-o cur-1`` left hundreds of MB that
+    only another export to ``cur-1`` removed. A folder without the owner file is not known
+    to be layerkit's and is kept."""
+    removed: list[Path] = []
+    if not folder.is_dir():
+        return removed
+    host = socket.gethostname()
+    for leftover in folder.glob(".*.tmp"):
+        if leftover.is_symlink() or not leftover.is_dir():
+            continue
+        try:
+            their_host, pid = (leftover / OWNER).read_text(encoding="utf-8").split()
+            gone = their_host == host and not _running(int(pid))
+        except (OSError, ValueError):
+            continue
+        if gone:
+            shutil.rmtree(leftover, ignore_errors=True)
+            removed.append(leftover)
     return removed
 
 

@@ -193,3 +193,25 @@ def test_an_export_to_stdout_keeps_its_summary_out_of_the_data(tmp_path: Path) -
     assert lines and all(line.startswith("{") for line in lines), done.stdout[-300:]
     assert '"text":"Кошка спит."' in done.stdout
     assert "Wrote /dev/stdout" in done.stderr
+
+
+def test_a_killed_writers_folder_of_another_output_is_removed_by_any_next(tmp_path: Path) -> None:
+    """A curriculum export killed with `-o cur-k` left its temporary folder (hundreds of MB)
+    until another export to `cur-k`: exports to other names beside it left it there."""
+    from layerkit.atomic import remove_abandoned
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    killed = tmp_path / ".cur-k.abc123.tmp"
+    killed.mkdir()
+    (killed / OWNER).write_text(f"{socket.gethostname()} {dead.stdout.strip()}\n")
+    running = tmp_path / ".cur-r.def456.tmp"  # being written by a live process
+    running.mkdir()
+    (running / OWNER).write_text(f"{socket.gethostname()} {os.getpid()}\n")
+    stranger = tmp_path / ".someone-elses.tmp"  # no owner file: not known to be ours
+    stranger.mkdir()
+    with replace_directory(tmp_path / "other") as folder:
+        (folder / "a.txt").write_text("a", encoding="utf-8")
+    assert not killed.exists()
+    assert running.exists() and stranger.exists()
+    assert remove_abandoned(tmp_path) == []
