@@ -449,3 +449,14 @@ def test_a_base_model_training_cannot_use_is_refused_before_anything_is_left(
             train(cur, out, tiny_config(base_model=str(base), **changes), reporter=Recorder())
         assert said in info.value.message
         assert not out.exists()  # a new start with a fixed setting is taken
+
+
+def test_a_model_folder_without_a_tokenizer_says_so(work: Path, cur: Path) -> None:
+    """transformers made an empty tokenizer of config.json alone: the error blamed the chat
+    template ("no chat template and no EOS token")."""
+    folder = work / "config-only"
+    folder.mkdir()
+    (folder / "config.json").write_text('{"model_type": "llama"}', encoding="utf-8")
+    with pytest.raises(ModelError, match="has no tokenizer files"):
+        train(cur, work / "no-tokenizer", tiny_config(base_model=str(folder)))
+    assert not (work / "no-tokenizer").exists()

@@ -105,6 +105,14 @@ def load_tokenizer(path: Path) -> Any:
 
     if not path.is_dir():
         check_model_dir(path)
+    if not any(next(path.glob(pattern), None) for pattern in _TOKENIZER_FILES):
+        # (transformers made an empty tokenizer of the config alone, which then failed as
+        # "no chat template and no EOS token")
+        raise ModelError(
+            f"{path} has no tokenizer files (tokenizer.json, tokenizer_config.json, a "
+            "vocabulary).",
+            hint="Save the tokenizer beside the model (tokenizer.save_pretrained(DIR)).",
+        )
     try:
         return AutoTokenizer.from_pretrained(path)
     except (OSError, ValueError) as exc:
@@ -112,6 +120,17 @@ def load_tokenizer(path: Path) -> Any:
             f"cannot load the tokenizer of {path}: {exc}",
             hint="The folder needs tokenizer.json (or the files its tokenizer class reads).",
         ) from None
+
+
+#: what a model folder's tokenizer is saved as (any one will do)
+_TOKENIZER_FILES = (
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "tokenizer.model",
+    "vocab.*",
+    "*.model",
+    "merges.txt",
+)
 
 
 def load_base(path: Path, config: TrainConfig, runtime: Runtime) -> Any:
