@@ -109,8 +109,7 @@ def load_tokenizer(path: Path) -> Any:
         # (transformers made an empty tokenizer of the config alone, which then failed as
         # "no chat template and no EOS token")
         raise ModelError(
-            f"{path} has no tokenizer files (tokenizer.json, tokenizer_config.json, a "
-            "vocabulary).",
+            f"{path} has no tokenizer files (tokenizer.json, tokenizer_config.json, a vocabulary).",
             hint="Save the tokenizer beside the model (tokenizer.save_pretrained(DIR)).",
         )
     try:
