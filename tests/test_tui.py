@@ -1979,6 +1979,9 @@ async def test_undo_skips_a_step_someone_else_changed_and_goes_on(db: Path, chat
         assert isinstance(app.screen, ErrorModal)
         assert app.screen.error.title == "Edit conflict"
         assert "taken off your undo list" in app.screen.error.message
+        # the store's own advice stays; its "refresh to see" is the annotator's ctrl+r
+        assert "Undo again for the step before it" in app.screen.error.hint
+        assert "ctrl+r" in app.screen.error.hint
         await pilot.press("enter")
         await pilot.press("ctrl+z")  # the step before it: the first span
         assert isinstance(app.screen, AnnotateScreen)

@@ -8,6 +8,7 @@ store reads one count and one page, so it is instant at any size.
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 from typing import ClassVar
 from weakref import WeakKeyDictionary
@@ -319,12 +320,17 @@ def _as_the_annotator_says_it(error: LayerkitError) -> LayerkitError:
             "(the notice line says so); what was saved is kept. Try the edit again then."
         )
     elif isinstance(error, ConflictError):
-        hint = (
-            "The screen now shows what is saved, their change included (ctrl+r reads it "
-            "again); edit again if you still mean to."
+        # (what else the store's hint says stays: "Undo again for the step before it")
+        kept = _REFRESH_TO_SEE.sub("", error.hint).strip().rstrip(";,")
+        hint = (f"{kept}. " if kept and not kept.endswith(".") else f"{kept} " if kept else "") + (
+            "The screen now shows what is saved, their change included (ctrl+r reads it again)."
         )
     else:
         return error
     shown = copy.copy(error)
     shown.hint = hint
     return shown
+
+
+#: the store's "refresh to see ..." (the annotator's screen has refreshed: it says so itself)
+_REFRESH_TO_SEE = re.compile(r";?\s*[Rr]efresh to see [^.;]*[.;]?")
