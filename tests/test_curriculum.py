@@ -1214,3 +1214,28 @@ def test_an_empty_compact_layer_is_said_not_left_blank(tmp_path: Path) -> None:
         user = record["messages"][1]["content"]
         assert "(кратко):\n\n" not in user
         assert f"(кратко):\n{EMPTY_ANSWER}\n\n" in user
+
+
+def test_unreviewed_suggestions_are_not_gold_in_progress(tmp_path: Path) -> None:
+    """With --include-in-progress a layer may still hold model suggestions nobody reviewed:
+    its records gave them as the gold answer (and DPO's 'chosen')."""
+    source = write_corpus(
+        tmp_path / "s.jsonl", [["Мама мыла раму", "Папа читал газету"]],
+        states={"pragmatic": "in_progress"},
+    )  # fmt: skip
+    lines = source.read_text(encoding="utf-8").splitlines()
+    for n, line in enumerate(lines):
+        record = json.loads(line)
+        for ann in record.get("annotations", []):
+            if ann["layer"] == "pragmatic" and ann.get("field") == "tone":
+                ann.update(label="NEGATIVE", origin="model:run@1", annotator="model:run@1")
+                ann["confidence"] = 0.4
+        lines[n] = json.dumps(record, ensure_ascii=False)
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    project = load(tmp_path, source)
+    manifest, _ = export(project, tmp_path / "out", stages="pragmatic", include_in_progress=True)
+    answers = [r["messages"][-1]["content"] for _, _, r in records(tmp_path / "out", manifest)]
+    assert answers and all("INFORM" in a for a in answers if "intent" in a)
+    assert not any("NEGATIVE" in a for a in answers)
+    for _, _, record in records(tmp_path / "out", manifest):
+        assert not any(name.startswith("model:") for name in record["meta"]["annotators"])

@@ -55,6 +55,7 @@ from layerkit.curriculum.output import (
 from layerkit.curriculum.splits import SplitPlan, parse_split, parse_stages, plan_splits
 from layerkit.curriculum.tasks import CurriculumTask, Example, Paragraph, PreferencePair
 from layerkit.errors import LayerkitError, PluginError, UsageError
+from layerkit.model import is_suggestion
 from layerkit.plugin.manager import (
     chain_hook,
     collect,
@@ -505,6 +506,17 @@ class _Paragraph:
         return join_texts(parts, _SEPARATOR)
 
 
+def _without_suggestions(view: Paragraph) -> Paragraph:
+    """``view`` without the model suggestions nobody has reviewed (origin ``model:...``): a
+    layer in progress (``--include-in-progress``) may still hold some, and its records gave
+    them as the gold answer. A done layer has none (marking it done is refused while any is
+    left)."""
+    for layer, anns in view.annotations.items():
+        if any(is_suggestion(a.origin) for a in anns):
+            view = view.replace(layer, [a for a in anns if not is_suggestion(a.origin)])
+    return view
+
+
 def compact_answer(task: CurriculumTask, answer: str, lang: str) -> str | None:
     """The compact form of a context task's answer (its optional ``compact(data, lang)`` given
     the answer's data), or None: the task has none, or the answer does not parse."""
@@ -722,7 +734,10 @@ class Builder:
             self._suggestions = corpus.model_suggestions(
                 self.store, [s.layer for s in setup.stages]
             )
+        pending_out = setup.options.include_in_progress
         for view in self._views() if views is None else views:
+            if pending_out:
+                view = _without_suggestions(view)
             split = plan.split_of(view.document_id)
             parts = _Paragraph(view, setup.context_tasks, self.lang, self._texts)
             wrote = False
