@@ -8,7 +8,9 @@ long for the write lock.
 
 from __future__ import annotations
 
+import json
 import time
+import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -298,24 +300,63 @@ def _store_batch(
         if isinstance(drafts, InvalidSuggestion):
             report.invalid.append((paragraph.id, drafts.reason))
             continue
-        rows = []
         local = {d.local_id: d.to_row() for d in drafts if d.local_id is not None}
-        for draft in drafts:
-            row = draft.to_row()  # a new dict each time: completed in place
+        # (a new dict each: completed in place), tidied before they are checked: a relation
+        # from a unit to itself is left out, not refused with the whole batch
+        rows = _tidied([draft.to_row() for draft in drafts])
+        for row in rows:
             row["annotator"] = row["origin"] = origin
             problem = project.schemas.check_annotation(
                 row, text_length=len(paragraph.text), local_ids=local
             ) or check_origin(row)  # (a confidence past 1 made a store no import could read)
-            if problem or draft.layer != layer:
+            if problem or row["layer"] != layer:
                 raise InputError(
                     f"pre-annotator {preannotator.name!r} produced an invalid "
                     f"annotation for paragraph {paragraph.id}: {problem or 'wrong layer'}.",
                     hint="This is a bug in the plugin; nothing from this batch was stored.",
                     title="Invalid suggestion",
                 )
-            rows.append(row)
         checked.append((paragraph.id, rows))
     _write_in_steps(store, origin, layer, checked, report)
+
+
+def _tidied(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A paragraph's suggestions without what no person would be asked to review: a
+    relation from a unit to itself (a model linked every logical unit to itself), the same
+    relation again (one answer listed a role six times: six identical rows, all made a
+    person's by one accept), and attribute texts holding unassigned or private code points
+    (a connective of «с\U0005bd03acy»)."""
+    kept: list[dict[str, Any]] = []
+    seen: set[tuple[Any, ...]] = set()
+    for row in rows:
+        attrs = row.get("attrs")
+        if attrs:
+            row["attrs"] = {
+                key: value
+                for key, value in attrs.items()
+                if not (isinstance(value, str) and _unreadable(value))
+            }
+        if row.get("kind") == "relation":
+            if row.get("source") is not None and row.get("source") == row.get("target"):
+                continue
+            same = (
+                row.get("layer"),
+                row.get("field"),
+                row.get("label"),
+                row.get("source"),
+                row.get("target"),
+                json.dumps(row.get("attrs") or {}, sort_keys=True, ensure_ascii=False),
+            )
+            if same in seen:
+                continue
+            seen.add(same)
+        kept.append(row)
+    return kept
+
+
+def _unreadable(text: str) -> bool:
+    """Whether ``text`` holds a code point no font shows: unassigned, private or a surrogate."""
+    return any(unicodedata.category(ch) in ("Cn", "Co", "Cs") for ch in text)
 
 
 def _write_in_steps(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Callable
@@ -515,6 +516,53 @@ def test_a_suggestion_with_a_confidence_past_one_is_refused(tmp_path: Path) -> N
     assert "confidence 7.0 is not a number from 0 to 1" in done.stderr
     assert "Invalid suggestion" in done.stderr and "Traceback" not in done.stderr
     assert layerkit("status").stdout == before
+
+
+def test_suggestions_no_person_would_review_are_not_stored(tmp_path: Path) -> None:
+    """A trained run's suggestions linked every logical unit to itself, listed one semantic
+    role six times (six identical rows, which one accept made a person's) and gave a
+    connective of unassigned code points: such rows are left out, the rest stored."""
+    plugin = _plugin(
+        tmp_path,
+        "from layerkit.drafts import AnnotationDraft as A\n"
+        "class Loose:\n"
+        "    name = 'loose'\n"
+        "    version = '0.1'\n"
+        "    layer = 'semantic'\n"
+        "    description = 'repeats itself'\n"
+        "    def annotate(self, paragraphs):\n"
+        "        out = []\n"
+        "        for p in paragraphs:\n"
+        "            rows = [A(layer='semantic', kind='span', field='frame', label='AGENT',\n"
+        "                      start=0, end=5, local_id=1, confidence=0.5),\n"
+        "                    A(layer='semantic', kind='span', field='frame', label='PREDICATE',\n"
+        "                      start=6, end=10, local_id=2, confidence=0.5)]\n"
+        "            rows += [A(layer='semantic', kind='relation', field='role', label='AGENT',\n"
+        "                       source=1, target=2, confidence=0.5) for _ in range(6)]\n"
+        "            rows.append(A(layer='semantic', kind='relation', field='role',\n"
+        "                          label='AGENT', source=2, target=2, confidence=0.5))\n"
+        "            rows.append(A(layer='semantic', kind='relation', field='role', label='THEME',\n"
+        "                          source=1, target=2, attrs={'note': 'x\\U0005bd03'},\n"
+        "                          confidence=0.5))\n"
+        "            out.append(rows)\n"
+        "        return out\n"
+        "@hookimpl\n"
+        "def register_preannotators(register):\n"
+        "    register(Loose())\n",
+        name="loose.py",
+    )
+    layerkit = _store_of_one_sentence(tmp_path, plugin)
+    done = layerkit("preannotate", "--layer", "semantic", "--model", "loose")
+    assert done.returncode == 0, done.stderr
+    exported = layerkit("export", "jsonl", "-o", "-")
+    assert exported.returncode == 0, exported.stderr
+    (paragraph,) = [
+        r for r in map(json.loads, exported.stdout.splitlines()) if r.get("type") == "paragraph"
+    ]
+    relations = [a for a in paragraph["annotations"] if a["kind"] == "relation"]
+    assert sorted(r["label"] for r in relations) == ["AGENT", "THEME"]
+    assert all(r["source"] != r["target"] for r in relations)
+    assert all("note" not in (r.get("attrs") or {}) for r in relations)
 
 
 def test_two_importers_of_one_extension_ask_which(tmp_path: Path) -> None:
