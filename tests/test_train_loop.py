@@ -460,3 +460,24 @@ def test_a_model_folder_without_a_tokenizer_says_so(work: Path, cur: Path) -> No
     with pytest.raises(ModelError, match="has no tokenizer files"):
         train(cur, work / "no-tokenizer", tiny_config(base_model=str(folder)))
     assert not (work / "no-tokenizer").exists()
+
+
+def test_an_adapter_cut_short_or_missing_says_so(stack, tmp_path: Path) -> None:
+    """A stage adapter cut short (a copy that did not finish) gave a safetensors traceback,
+    exit 1; one without its weights file blamed the base model ("does not fit")."""
+    import shutil
+
+    from layerkit.train.modeling import load_adapter
+
+    out = stack[0].out
+    base = AutoModelForCausalLM.from_pretrained(out / "base")
+    cut = tmp_path / "cut"
+    shutil.copytree(out / "stages" / "01-lexical", cut)
+    weights = cut / "adapter_model.safetensors"
+    weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
+    with pytest.raises(ModelError, match="cannot read the adapter's weights") as info:
+        load_adapter(base, cut, trainable=False)
+    assert "cut short" in info.value.hint
+    weights.unlink()
+    with pytest.raises(ModelError, match=r"has no adapter_model\.safetensors"):
+        load_adapter(base, cut, trainable=False)

@@ -240,9 +240,31 @@ def add_lora(model: Any, config: TrainConfig, seed: int) -> Any:
 
 
 def load_adapter(model: Any, adapter_dir: Path, *, trainable: bool) -> Any:
+    """The adapter saved in ``adapter_dir`` on ``model``. A folder without its files, or
+    with weights cut short (a copy that did not finish), is said as such: it gave a
+    safetensors traceback, or peft's "Repo id must be a string" as if the base were wrong."""
     from peft import PeftModel
 
-    return PeftModel.from_pretrained(model, adapter_dir, is_trainable=trainable)
+    weights = [adapter_dir / n for n in ("adapter_model.safetensors", "adapter_model.bin")]
+    missing = [] if (adapter_dir / "adapter_config.json").is_file() else ["adapter_config.json"]
+    if not any(w.is_file() for w in weights):
+        missing.append(weights[0].name)
+    if missing:
+        raise ModelError(
+            f"{adapter_dir} has no {' or '.join(missing)}: the adapter is not all there.",
+            hint="Copy the run folder whole, or train the stage again (layerkit train ... "
+            "--resume in its run).",
+        )
+    try:
+        return PeftModel.from_pretrained(model, adapter_dir, is_trainable=trainable)
+    except Exception as exc:
+        if type(exc).__name__ != "SafetensorError":
+            raise
+        raise ModelError(
+            f"cannot read the adapter's weights in {adapter_dir}: {exc}",
+            hint="The file is damaged or cut short (a copy that did not finish?): copy the run "
+            "folder again, or train the stage again.",
+        ) from None
 
 
 def _causal_lm(model: Any) -> Any:
