@@ -383,8 +383,10 @@ def preannotate(
 
 def _print_preannotate_report(report: Any) -> None:
     out.print(
-        f"{report.model}: filled {report.filled} of {report.candidates} paragraph(s) "
-        f"({report.annotations} annotations)"
+        f"{report.model}: filled {report.filled - report.empty} of {report.candidates} "
+        f"paragraph(s) ({report.annotations} annotations)"
+        # an answer with nothing to suggest is not a filled paragraph (it is asked again)
+        + (f"; {report.empty} answered with nothing to suggest" if report.empty else "")
         + (
             f"; {report.skipped_human} skipped, annotated by a person meanwhile"
             if report.skipped_human

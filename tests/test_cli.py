@@ -359,3 +359,20 @@ def test_messy_jsonl_is_refused_as_input_and_export_writes_to_standard_output(
     done = run(tmp_path, "export", "jsonl", "-o", "-")
     assert done.stdout.startswith('{"type":"header"') and "Wrote" in done.stderr
     assert not (tmp_path / "-").exists()
+
+
+def test_an_answer_with_nothing_to_suggest_is_not_counted_filled(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`preannotate --checkpoint` said "filled 9 of 44" where 8 paragraphs held suggestions
+    (the ninth's answer suggested nothing, and is asked again on the next run)."""
+    from layerkit import cli as cli_module
+    from layerkit.preannotate import PreannotateReport
+
+    report = PreannotateReport(model="m", layer="semantic", candidates=44, filled=9, empty=1)
+    report.annotations = 30
+    with cli_module.out.capture() as captured:
+        cli_module._print_preannotate_report(report)
+    said = captured.get()
+    assert "filled 8 of 44 paragraph(s) (30 annotations)" in said
+    assert "1 answered with nothing to suggest" in said
