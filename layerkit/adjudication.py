@@ -357,7 +357,7 @@ def _gold_id(store: Store, comparison: Comparison, key: UnitKey | None) -> int:
                 found = unit.gold_rows[0].id
                 assert found is not None
                 return found
-        gold = [a for a in store.annotations(comparison.paragraph_id) if not is_copy(a.layer)]
+        gold = _shared_now(store, comparison)
         by_id = {a.id: a for a in gold if a.id is not None}
         for a in gold:
             if a.id is not None and unit_key(a, by_id) == key:

@@ -130,6 +130,11 @@ def through_links(path: Path) -> Path:
     return Path(os.path.realpath(path)) if path.is_symlink() else path
 
 
+def dash_as_stdout(path: Path) -> Path:
+    """``-o -``: ``-`` is the usual name of standard output (written as a file named ``-``)."""
+    return Path("/dev/stdout") if str(path) == "-" else path
+
+
 def is_special_file(path: Path) -> bool:
     """Whether ``path`` (through links) is there and is neither a file nor a folder: a
     device, a pipe, a socket, a terminal."""
@@ -185,12 +190,8 @@ def remove_leftovers(path: Path) -> list[Path]:
             if leftover.is_symlink():
                 continue
             if leftover.is_dir():
-                try:
-                    their_host, pid = (leftover / OWNER).read_text(encoding="utf-8").split()
-                    alive = their_host != host or _running(int(pid))
-                except (OSError, ValueError):
-                    alive = False  # no owner: written by a writer that is gone
-                if not alive:
+                # no owner: written by a writer that is gone (this output's name says it is ours)
+                if _writer_gone(leftover, host) is not False:
                     shutil.rmtree(leftover, ignore_errors=True)
                     removed.append(leftover)
             elif leftover.is_file() and _file_writer_gone(leftover, path.name, host):
@@ -212,15 +213,20 @@ def remove_abandoned(folder: Path) -> list[Path]:
     for leftover in folder.glob(".*.tmp"):
         if leftover.is_symlink() or not leftover.is_dir():
             continue
-        try:
-            their_host, pid = (leftover / OWNER).read_text(encoding="utf-8").split()
-            gone = their_host == host and not _running(int(pid))
-        except (OSError, ValueError):
-            continue
-        if gone:
+        if _writer_gone(leftover, host):
             shutil.rmtree(leftover, ignore_errors=True)
             removed.append(leftover)
     return removed
+
+
+def _writer_gone(folder: Path, host: str) -> bool | None:
+    """Whether the writer :data:`OWNER` in ``folder`` names is a process of this host that is
+    gone (False: still running, or on another host); None where it names none."""
+    try:
+        their_host, pid = (folder / OWNER).read_text(encoding="utf-8").split()
+        return their_host == host and not _running(int(pid))
+    except (OSError, ValueError):
+        return None
 
 
 def _file_writer_gone(leftover: Path, name: str, host: str) -> bool:

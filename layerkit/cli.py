@@ -33,7 +33,7 @@ from rich.text import Text
 
 import layerkit
 from layerkit import strict_json
-from layerkit.atomic import is_special_file
+from layerkit.atomic import dash_as_stdout, is_special_file
 from layerkit.config import resolve_db
 from layerkit.drafts import ImportOptions
 from layerkit.errors import LayerkitError, UsageError
@@ -244,8 +244,7 @@ class ExportGroup(click.Group):
             )
 
         def run(output: Path, **values: Any) -> None:
-            if str(output) == "-":  # the usual name of standard output (it made a file "-")
-                output = Path("/dev/stdout")
+            output = dash_as_stdout(output)
             with project.open_store() as store:
                 report = project.export(cmd_name, store, output, values)
             counts = ", ".join(f"{n} {what}" for what, n in report.counts.items())

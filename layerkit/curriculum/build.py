@@ -482,7 +482,7 @@ class _Paragraph:
                 shown = self.answer(layer) if form == "full" else self.compact(layer) or ""
                 body = (
                     self.answer_text(layer)
-                    if form == "full" and shown.strip()
+                    if form == "full" and prompts.has_answer(shown)
                     else text(prompts.context_body(shown))
                 )
                 found = self._context[layer, form] = join_texts([heading, body], _LINE_BREAK)

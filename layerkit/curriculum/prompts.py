@@ -63,9 +63,15 @@ def paragraph_part(text: str, lang: str) -> str:
 EMPTY_ANSWER = "—"
 
 
+def has_answer(answer: str) -> bool:
+    """Whether a lower layer's answer says anything (not empty, not only whitespace): asked
+    once per paragraph and layer of an export, without copying the answer as ``strip`` does."""
+    return bool(answer) and not answer.isspace()
+
+
 def context_body(answer: str) -> str:
     """A lower layer's answer as its block shows it (:data:`EMPTY_ANSWER` for none)."""
-    return answer if answer.strip() else EMPTY_ANSWER
+    return answer if has_answer(answer) else EMPTY_ANSWER
 
 
 def context_part(part: ContextPart, lang: str) -> str:

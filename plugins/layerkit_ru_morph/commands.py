@@ -8,7 +8,7 @@ import click
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from layerkit.atomic import is_special_file
+from layerkit.atomic import dash_as_stdout, is_special_file
 from layerkit.errors import InputError, UsageError
 
 out = Console(highlight=False, soft_wrap=True)
@@ -77,8 +77,7 @@ def tag(
 
     if not input_path.is_file():
         raise InputError("no such file.", path=input_path, hint="Check the path.")
-    if str(output) == "-":  # standard output, as `export -o -` (it made a file named "-")
-        output = Path("/dev/stdout")
+    output = dash_as_stdout(output)  # (as `export -o -`)
     if output.resolve() == input_path.resolve():
         raise UsageError("OUTPUT must differ from INPUT.", hint="Write to a new file.")
     if convention == "auto":
