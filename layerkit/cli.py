@@ -36,7 +36,7 @@ from layerkit import strict_json
 from layerkit.atomic import dash_as_stdout, is_special_file
 from layerkit.config import resolve_db
 from layerkit.drafts import ImportOptions
-from layerkit.errors import LayerkitError, UsageError
+from layerkit.errors import LayerkitError, PluginError, UsageError
 
 if TYPE_CHECKING:
     from layerkit.project import Project
@@ -995,17 +995,31 @@ def _plugin_paths_from(argv: Sequence[str]) -> list[str]:
     return paths
 
 
+#: the commands layerkit itself defines (the others come from plugins, built-in ones too)
+_CORE_COMMANDS = frozenset(cli.commands)
+
+
 def _add_plugin_commands(pm: Any) -> None:
     """The commands plugins add (``register_commands``), each run so that a plugin's command
     that raises is named, exit 2, as its exporter would be (it was a traceback, exit 1)."""
-    from layerkit.plugin.manager import call_hook, calling_plugin
+    from layerkit.plugin.manager import call_hook, calling_plugin, fix_or_disable
 
     owners: dict[str, str] = {}
     add = cli.add_command
 
     def add_command(command: click.Command, name: str | None = None) -> None:
+        plugin = calling_plugin() or "?"
+        named = name or command.name or ""
+        if named in _CORE_COMMANDS or named in owners:
+            # the later one replaced the other in silence (`status` printed a plugin's text)
+            other = owners.get(named)
+            raise PluginError(
+                f"plugin {plugin!r} adds the command {named!r}, which "
+                + (f"plugin {other!r} adds too." if other else "layerkit has built in."),
+                hint=f"{fix_or_disable(plugin)} (give the command a name of its own).",
+            )
         add(command, name)
-        owners[name or command.name or ""] = calling_plugin() or "?"
+        owners[named] = plugin
 
     cli.add_command = add_command  # type: ignore[method-assign,assignment]
     try:

@@ -63,7 +63,19 @@ class PreannotateReport:
         }
 
 
+def _known_layer(project: Project, layer: str) -> None:
+    """A layer no schema defines is refused (a pre-annotator registered for it ran, stored
+    suggestions of a layer nothing shows, and exited 0)."""
+    if layer not in project.schemas.order:
+        raise UsageError(
+            f"no layer named {layer!r}.",
+            hint=f"Layers: {', '.join(project.schemas.order)}; a plugin or layerkit.toml "
+            "adds a layer with its schema.",
+        )
+
+
 def choose_preannotator(project: Project, layer: str, name: str | None) -> Preannotator:
+    _known_layer(project, layer)
     found = [p for p in project.preannotators.values() if p.layer == layer]
     if name is not None:
         found = [p for p in found if p.name == name]
@@ -102,6 +114,8 @@ def from_checkpoint(
     (the built-in ones come from the ``layerkit_train`` plugin), made ready for ``checkpoint``."""
     from layerkit.curriculum.build import collect_tasks
 
+    if layer != "all":
+        _known_layer(project, layer)
     makers = [p for p in project.preannotators.values() if hasattr(p, "from_checkpoint")]
     if name is not None:
         makers = [p for p in makers if p.name == name]

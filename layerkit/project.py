@@ -14,7 +14,13 @@ import pluggy
 
 from layerkit.config import ProjectConfig, load_config, resolve_db
 from layerkit.errors import PluginError, UsageError
-from layerkit.plugin.manager import blamed_on, call_hook, collect, get_plugin_manager
+from layerkit.plugin.manager import (
+    blamed_on,
+    collect,
+    fix_or_disable,
+    get_plugin_manager,
+    notify_hook,
+)
 from layerkit.plugin.types import (
     ExportContext,
     Exporter,
@@ -125,7 +131,11 @@ class Project:
             )
 
     def _annotation_saved(self, annotation: dict[str, object], action: str) -> None:
-        call_hook(self.pm, "annotation_saved", annotation=annotation, action=action)
+        try:
+            notify_hook(self.pm, "annotation_saved", annotation=annotation, action=action)
+        except PluginError as exc:
+            exc.hint = f"The edit was saved. {exc.hint}"
+            raise
 
     def importer_for(self, path: Path, name: str | None = None) -> Importer:
         return Importers(self.importers).importer_for(path, name)
@@ -177,6 +187,14 @@ class Importers:
         )
 
 
+#: the attributes of each kind of plugin object that layerkit reads (docs/plugins.md)
+_REQUIRED = {
+    "importer": ("extensions", "read"),
+    "exporter": ("export",),
+    "pre-annotator": ("version", "layer", "annotate"),
+}
+
+
 def _by_name(
     items: list[tuple[str, Any]], what: str, owners: dict[tuple[str, str], str]
 ) -> dict[str, Any]:
@@ -185,6 +203,14 @@ def _by_name(
         name = getattr(item, "name", None)
         if not isinstance(name, str):
             raise PluginError(f"plugin {plugin!r} registered an {what} without a name.")
+        # what layerkit reads of it before its code runs (a pre-annotator without a layer
+        # gave an AttributeError traceback from any ``preannotate``, even of another layer)
+        missing = [a for a in _REQUIRED[what] if not hasattr(item, a)]
+        if missing:
+            raise PluginError(
+                f"plugin {plugin!r} registered the {what} {name!r} without {', '.join(missing)}.",
+                hint=f"{fix_or_disable(plugin)} (docs/plugins.md lists what a {what} has).",
+            )
         if name in out:
             # pluggy calls the plugin registered last first: name both, blame neither
             raise PluginError(

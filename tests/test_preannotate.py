@@ -86,8 +86,10 @@ def test_stress_marks_and_emoji_keep_their_offsets(project: Project, tmp_path: P
 
 
 def test_no_preannotator_for_layer(project: Project) -> None:
-    with pytest.raises(Exception, match="no pre-annotator for layer 'nonexistent'"):
+    with pytest.raises(UsageError, match="no layer named 'nonexistent'"):
         choose_preannotator(project, "nonexistent", None)
+    with pytest.raises(UsageError, match="no pre-annotator for layer 'lexical' named 'nope'"):
+        choose_preannotator(project, "lexical", "nope")
     # the higher layers are suggested by a training run, which must be named
     with pytest.raises(UsageError, match="come from a training run") as raised:
         choose_preannotator(project, "semantic", None)

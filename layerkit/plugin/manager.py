@@ -17,6 +17,7 @@ import functools
 import importlib.metadata
 import importlib.util
 import os
+import re
 import shutil
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -131,6 +132,19 @@ def _register(pm: pluggy.PluginManager, module: ModuleType, name: str) -> None:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
         pm.unregister(name=name)
+        found = re.search(
+            r"for hook '([^']+)'.*Argument\(s\) (\{.*\}) are declared", str(exc), re.S
+        )
+        hook = getattr(pm.hook, found.group(1), None) if found else None
+        if found and hook is not None and hook.spec is not None:
+            # a known hook with an argument its specification lacks (it was told as a hook
+            # layerkit does not have, and the author looked for a typo in the name)
+            raise PluginError(
+                f"plugin {name!r}: its {hook.name} takes {found.group(2)}, which the hook does "
+                "not give.",
+                hint=f"{hook.name} gives {', '.join(hook.spec.argnames)}: take any of them, "
+                "by these names.",
+            ) from exc
         raise PluginError(
             f"plugin {name!r} implements a hook layerkit does not have: {exc}",
             hint="Check the hook name against layerkit/plugin/specs.py (docs/plugins.md lists them).",
@@ -175,15 +189,41 @@ def _blame_implementations(pm: pluggy.PluginManager, plugin: object, name: str) 
                 impl.function = _blamed(impl.function, name, caller.name)  # type: ignore[misc]
 
 
+#: the hooks that hand things over through their argument (``register(item)``,
+#: ``cli.add_command``) and return nothing: what an implementation returns is lost
+_GIVE_THROUGH_ARGUMENT = {
+    "register_importers": "register(importer)",
+    "register_exporters": "register(exporter)",
+    "register_preannotators": "register(preannotator)",
+    "register_layers": "register(path_of_the_schema)",
+    "register_curriculum_tasks": "register(task)",
+    "register_commands": "cli.add_command(command)",
+}
+
+
+#: the hooks that are told of what was done (their results unused)
+_TOLD_AFTERWARDS = {"annotation_saved"}
+
+
 def _blamed(function: Callable[..., Any], plugin: str, hook_name: str) -> Callable[..., Any]:
     @functools.wraps(function)
     def call(*args: Any, **kwargs: Any) -> Any:
         token = _CALLING.set(plugin)
         try:
-            with blamed_on(plugin, hook_name):
-                return function(*args, **kwargs)
+            # (a hook told of a change made is not the change: that one was written)
+            with blamed_on(plugin, hook_name, writes=hook_name not in _TOLD_AFTERWARDS):
+                result = function(*args, **kwargs)
         finally:
             _CALLING.reset(token)
+        if result is not None and hook_name in _GIVE_THROUGH_ARGUMENT:
+            # a list returned, as other plugin systems take them, was dropped in silence
+            raise PluginError(
+                f"plugin {plugin!r}: {hook_name} returned a {type(result).__name__}, which "
+                "layerkit does not read.",
+                hint=f"Call {_GIVE_THROUGH_ARGUMENT[hook_name]} for each instead of returning "
+                "(docs/plugins.md).",
+            )
+        return result
 
     return call
 
@@ -266,6 +306,23 @@ def call_hook(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> list[A
     """``pm.hook.<hook_name>(**kwargs)``: the implementations' results that are not None, in
     call order; a failure names its plugin."""
     return list(getattr(pm.hook, hook_name)(**kwargs))
+
+
+def notify_hook(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> None:
+    """Tell every implementation of a hook that is told of what was done (its results unused),
+    each even when one before it failed: one plugin's bug kept the others from hearing of a
+    change. The first failure is raised once all have run, naming every plugin that failed."""
+    failed: list[tuple[str, PluginError]] = []
+    for plugin_name, step in _chain_steps(pm, hook_name):
+        try:
+            step(**kwargs)
+        except PluginError as exc:
+            failed.append((plugin_name, exc))
+    if failed:
+        first = failed[0][1]
+        others = [name for name, _ in failed[1:]]
+        also = f" (plugins {', '.join(map(repr, others))} failed in it too)" if others else ""
+        raise PluginError(first.message + also, hint=first.hint) from first
 
 
 def chain_hook(

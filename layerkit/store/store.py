@@ -725,10 +725,17 @@ class Store:
 
     def _tell(self, changed: Sequence[tuple[dict[str, Any], str]]) -> None:
         """The listeners hear of what an edit, an undo or a redo changed, row by row, once
-        committed."""
+        committed. Each listener hears of every row even when one failed (the first failure
+        is raised after): a plugin's failing hook kept the others, and later rows, unheard."""
+        failure: Exception | None = None
         for row, action in changed:
             for listener in self.listeners:
-                listener(row, action)
+                try:
+                    listener(row, action)
+                except Exception as exc:
+                    failure = failure or exc
+        if failure is not None:
+            raise failure
 
     def _commit_one(
         self, annotator: str, apply: Callable[[sa.Connection], edits.Edit]

@@ -1,0 +1,150 @@
+"""Mistakes a plugin author makes, written from docs/plugins.md alone (the twenty-seventh
+session's audit): each is told as a PluginError (or a usage error) that names the plugin and
+says what to do, exit 2, never a traceback or a silent loss."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from layerkit.errors import PluginError
+from layerkit.ingest import import_paths
+from layerkit.project import Project
+
+
+def _plugin(tmp_path: Path, body: str, name: str = "plug.py") -> Path:
+    path = tmp_path / name
+    path.write_text("from layerkit.plugin import hookimpl\n" + body, encoding="utf-8")
+    return path
+
+
+def _cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "layerkit", "--db", str(cwd / "lk.db"), *args],
+        cwd=cwd,
+        env=dict(os.environ, COLUMNS="200"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+_PREANNOTATOR_WITHOUT_LAYER = (
+    "class P:\n"
+    "    name = 'caps'\n"
+    "    version = '1'\n"
+    "    def annotate(self, paragraphs):\n"
+    "        return [[] for _ in paragraphs]\n"
+)
+
+
+def test_a_preannotator_without_its_layer_is_refused_when_registered(tmp_path: Path) -> None:
+    """It gave an AttributeError traceback from every ``preannotate``, of any layer."""
+    plugin = _plugin(
+        tmp_path,
+        _PREANNOTATOR_WITHOUT_LAYER + "@hookimpl\ndef register_preannotators(register):\n"
+        "    register(P())\n",
+    )
+    with pytest.raises(PluginError, match=r"'file:plug\.py'.*pre-annotator 'caps' without layer"):
+        Project.load(str(tmp_path / "lk.db"), [plugin])
+
+
+def test_a_register_hook_that_returns_its_items_is_told_to_call_register(tmp_path: Path) -> None:
+    """Returned items were dropped in silence: the pre-annotator was simply not there."""
+    plugin = _plugin(
+        tmp_path,
+        _PREANNOTATOR_WITHOUT_LAYER + "    layer = 'lexical'\n"
+        "@hookimpl\ndef register_preannotators(register):\n    return [P()]\n",
+    )
+    with pytest.raises(PluginError, match=r"register_preannotators returned a list") as info:
+        Project.load(str(tmp_path / "lk.db"), [plugin])
+    assert "register(preannotator)" in info.value.hint
+
+
+def test_preannotate_refuses_a_layer_no_schema_defines(tmp_path: Path) -> None:
+    plugin = _plugin(
+        tmp_path,
+        _PREANNOTATOR_WITHOUT_LAYER + "    layer = 'ghost'\n"
+        "@hookimpl\ndef register_preannotators(register):\n    register(P())\n",
+    )
+    assert _cli(tmp_path, "init").returncode == 0
+    done = _cli(tmp_path, "--plugin", str(plugin), "preannotate", "--layer", "ghost")
+    assert done.returncode == 2
+    assert "no layer named 'ghost'" in done.stderr and "Traceback" not in done.stderr
+    assert "lexical, semantic" in done.stderr
+
+
+def test_a_plugin_command_may_not_replace_a_built_in_one_or_another_plugins(
+    tmp_path: Path,
+) -> None:
+    """``status`` printed the plugin's text in silence."""
+    body = (
+        "import click\n"
+        "@click.command('status')\n"
+        "def status():\n"
+        "    print('HIJACKED')\n"
+        "@hookimpl\ndef register_commands(cli):\n    cli.add_command(status)\n"
+    )
+    plugin = _plugin(tmp_path, body)
+    done = _cli(tmp_path, "--plugin", str(plugin), "status")
+    assert done.returncode == 2 and "HIJACKED" not in done.stdout
+    assert "'file:plug.py' adds the command 'status', which layerkit has built in" in done.stderr
+    # two plugins' commands of one name: both named
+    first = _plugin(tmp_path, body.replace("'status'", "'stats'"), "one.py")
+    second = _plugin(tmp_path, body.replace("'status'", "'stats'"), "two.py")
+    done = _cli(tmp_path, "--plugin", str(first), "--plugin", str(second), "stats")
+    assert done.returncode == 2 and "HIJACKED" not in done.stdout
+    assert "'file:one.py'" in done.stderr and "'file:two.py'" in done.stderr
+    # (a built-in plugin's command is no clash with itself: tag still runs)
+    assert "Usage" in _cli(tmp_path, "tag", "--help").stdout
+
+
+def test_a_hook_taking_an_argument_the_hook_lacks_is_told_as_such(tmp_path: Path) -> None:
+    """It was told as 'a hook layerkit does not have', and the author looked for a typo."""
+    plugin = _plugin(
+        tmp_path, "@hookimpl\ndef annotation_saved(annotation, action, extra):\n    pass\n"
+    )
+    with pytest.raises(PluginError, match=r"annotation_saved takes \{'extra'\}") as info:
+        Project.load(str(tmp_path / "lk.db"), [plugin])
+    assert "annotation, action" in info.value.hint
+
+
+def test_one_failing_annotation_saved_hook_leaves_the_others_told(tmp_path: Path) -> None:
+    """A raising hook kept every other plugin's from hearing of the edit, and its message said
+    'nothing was written' of an edit that was saved."""
+    log = tmp_path / "saved.log"
+    raising = _plugin(
+        tmp_path,
+        "@hookimpl\ndef annotation_saved(annotation, action):\n    raise OSError('disk')\n",
+        "raising.py",
+    )
+    logging = _plugin(
+        tmp_path,
+        "@hookimpl\n"
+        "def annotation_saved(annotation, action):\n"
+        f"    with open({str(log)!r}, 'a', encoding='utf-8') as f:\n"
+        "        f.write(f\"{action} {annotation['label']}\\n\")\n",
+        "logging.py",
+    )
+    for order in ([raising, logging], [logging, raising]):
+        log.unlink(missing_ok=True)
+        db = tmp_path / f"lk-{order[0].stem}.db"
+        project = Project.load(str(db), order)
+        (tmp_path / "a.txt").write_text("Кот спит.", encoding="utf-8")
+        with project.open_store(create=True) as store:
+            import_paths(project, store, [tmp_path / "a.txt"])
+            paragraph = next(store.iter_paragraphs())
+            assert paragraph.id is not None
+            with pytest.raises(PluginError, match=r"file:raising\.py.*disk") as info:
+                store.create_annotation(
+                    paragraph_id=paragraph.id, layer="semantic", kind="span", field="frame",
+                    start=0, end=3, label="AGENT", annotator="anna",
+                )  # fmt: skip
+            assert info.value.hint.startswith("The edit was saved.")
+            assert "nothing was written" not in info.value.hint
+            assert [a.label for a in store.annotations(paragraph.id)] == ["AGENT"]
+        assert log.read_text(encoding="utf-8").splitlines() == ["create AGENT"]
