@@ -254,3 +254,65 @@ def test_a_multiword_tokens_own_misc_survives(project: Project, tmp_path: Path) 
         import_paths(project, store, [source])
         project.export("conllu", store, out)
     assert _token_lines(out) == _token_lines(source)
+
+
+def _row(i: int, form: str, lemma: str, upos: str, head: int, rel: str, misc: str = "_") -> str:
+    return f"{i}\t{form}\t{lemma}\t{upos}\t_\t_\t{head}\t{rel}\t_\t{misc}"
+
+
+def test_documents_and_paragraphs_are_marked_as_the_file_marked_them(
+    project: Project, tmp_path: Path
+) -> None:
+    """A file without ``# newpar`` got one before every sentence, which the UD validator
+    refuses after a sentence ending in SpaceAfter=No (89 times in Taiga-extra); a bare
+    ``# newdoc`` became ``# newdoc id = <title>`` and the title was lost; comments came back in
+    CoNLL-U's order, not the file's."""
+    source = tmp_path / "social.conllu"
+    source.write_text(
+        "\n".join(
+            [
+                "# newdoc",
+                "# title = instagram-2019",
+                "# sent_id = s1",
+                "# speaker = anna",
+                "# text = Привет)",
+                _row(1, "Привет", "привет", "INTJ", 0, "root", "SpaceAfter=No"),
+                _row(2, ")", ")", "SYM", 1, "discourse", "SpaceAfter=No"),
+                "",
+                "# sent_id = s2",
+                "# text = Как дела?",
+                _row(1, "Как", "как", "ADV", 0, "root"),
+                _row(2, "дела", "дело", "NOUN", 1, "nsubj", "SpaceAfter=No"),
+                _row(3, "?", "?", "PUNCT", 1, "punct"),
+                "",
+                "",
+            ]
+        ),
+        encoding="utf-8",
+    )
+    with project.open_store(create=True) as store:
+        import_paths(project, store, [source])
+        out = tmp_path / "out.conllu"
+        project.export("conllu", store, out)
+    assert out.read_text(encoding="utf-8") == source.read_text(encoding="utf-8")
+    result = _validate(out, 2)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+
+
+def test_a_file_without_paragraph_marks_exports_valid_and_a_second_document_is_marked(
+    project: Project, tmp_path: Path
+) -> None:
+    lines = (UD / "ru_taiga-extra-train.conllu").read_text(encoding="utf-8").split("\n\n")
+    first, second = tmp_path / "one.conllu", tmp_path / "two.conllu"
+    first.write_text("\n\n".join(lines[:300]) + "\n\n", encoding="utf-8")
+    second.write_text("\n\n".join(lines[300:320]) + "\n\n", encoding="utf-8")
+    with project.open_store(create=True) as store:
+        import_paths(project, store, [first, second])
+        out = tmp_path / "out.conllu"
+        project.export("conllu", store, out)
+    written = out.read_text(encoding="utf-8")
+    assert "# newpar" not in written
+    # the file had no '# newdoc'; the second document needs one to be read back as one
+    assert written.count("# newdoc") == 1 and "# newdoc id = two" in written
+    result = _validate(out, 2)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]

@@ -136,8 +136,16 @@ def test_taiga_documents_and_paragraphs_follow_newdoc_and_newpar(
         "xud--ignatova05",
         "xud--mahotin_04",
     ]
-    assert docs[0].meta == {"title": "instagram-2019"}
-    assert docs[2].meta == {"conllu_newdoc": "uch-nauch--encicl_hudozh--kompozicija"}
+    assert docs[0].meta == {
+        "title": "instagram-2019",
+        "conllu_newdoc_line": "newdoc",
+        "conllu_paragraphs": True,
+    }
+    assert docs[2].meta == {
+        "conllu_newdoc": "uch-nauch--encicl_hudozh--kompozicija",
+        "conllu_newdoc_line": "newdoc_id = uch-nauch--encicl_hudozh--kompozicija",
+        "conllu_paragraphs": True,
+    }
     # Document 2 has no "# newpar": one paragraph per sentence; the others are split at newpar.
     assert [len(d.paragraphs) for d in docs] == [49, 357, 1, 1, 1, 1, 1, 1, 1]
     assert sum(len(p.sentences or []) for d in docs for p in d.paragraphs) == 1260
@@ -150,7 +158,9 @@ def test_taiga_documents_and_paragraphs_follow_newdoc_and_newpar(
     assert first.line == 1
     assert first.meta["conllu"][0] == {
         "sent_id": "instagram-1",
-        "comments": {"speaker": "screened-18", "genre": "social"},
+        "comments": {"title": "instagram-2019", "speaker": "screened-18", "genre": "social"},
+        # the file's order of the comments, which is not CoNLL-U's (# text comes last)
+        "order": ["newdoc", "title", "newpar", "sent_id", "speaker", "genre", "text"],
     }
     # "# text" keeps spacing that SpaceAfter cannot express (three spaces between verse lines).
     poem = next(p for d in docs for p in d.paragraphs if "время,   Не то" in p.text)
@@ -194,7 +204,11 @@ def test_newdoc_and_newpar_grouping(tmp_path: Path) -> None:
     )
     docs = read(path)
     assert [d.name for d in docs] == ["first", "sample-2", "Заголовок"]
-    assert docs[0].meta == {"conllu_newdoc": "first"}
+    assert docs[0].meta == {
+        "conllu_newdoc": "first",
+        "conllu_newdoc_line": "newdoc id = first",
+        "conllu_paragraphs": True,
+    }
     first, second = docs[0].paragraphs
     assert first.text == "Раз." and first.line == 1
     assert second.text == "Два. Три." and second.line == 7
@@ -202,8 +216,13 @@ def test_newdoc_and_newpar_grouping(tmp_path: Path) -> None:
     assert second.tokens == [(0, 3), (3, 4), (5, 8), (8, 9)]
     assert second.meta["conllu_newpar"] == "p2"
     assert [a.start for a in second.annotations] == [0, 3, 5, 8]
-    assert docs[2].meta == {"title": "Заголовок"}
-    assert docs[2].paragraphs[0].meta["conllu"][0]["comments"] == {}
+    assert docs[2].meta == {
+        "title": "Заголовок",
+        "conllu_newdoc_line": "newdoc",
+        "conllu_paragraphs": False,
+    }
+    # the title names the document and stays a comment of its sentence (written back)
+    assert docs[2].paragraphs[0].meta["conllu"][0]["comments"] == {"title": "Заголовок"}
 
 
 def test_sentences_before_first_newpar_form_a_paragraph(tmp_path: Path) -> None:

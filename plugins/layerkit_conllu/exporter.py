@@ -1,7 +1,9 @@
 """Export the store's lexical layer as CoNLL-U, serialized by the ``conllu`` library.
 
 One document → ``# newdoc id``, one paragraph → ``# newpar``, one stored sentence → one CoNLL-U
-sentence with ``# sent_id`` and ``# text``. Columns that the CoNLL-U importer kept (XPOS, HEAD,
+sentence with ``# sent_id`` and ``# text``; a document read from CoNLL-U is marked as its file
+marked it (its ``# newdoc`` as written, none where it had none; no ``# newpar`` where it had
+none), its sentences' comments in the file's order. Columns that the CoNLL-U importer kept (XPOS, HEAD,
 DEPREL, DEPS, MISC, sentence comments, multiword tokens) are written back, so an imported
 treebank exports to the same annotation; tokens without an analysis get ``_``.
 """
@@ -49,9 +51,11 @@ class ConlluExporter:
                                 "refuse such values now); nothing was written.",
                             )
                         if first:
-                            sentence.metadata["newdoc id"] = _safe(document.name)
+                            newdoc = _newdoc_line(document.meta, document.name, counts)
+                            if newdoc is not None:
+                                sentence.metadata[_NEWDOC] = newdoc
                             first = False
-                        if i == 0:
+                        if i == 0 and document.meta.get("conllu_paragraphs", True):
                             # the id an imported treebank gave the paragraph, kept
                             newpar = paragraph.meta.get("conllu_newpar")
                             key = "newpar id" if newpar else "newpar"
@@ -74,6 +78,23 @@ class ConlluExporter:
 
 
 _BREAKS = re.compile(f"[{LINE_BREAKING}]")
+#: the metadata key of a document's ``# newdoc`` comment, written as it is (first)
+_NEWDOC = "\0newdoc"
+#: the metadata key of the order the sentence's comments had in the file read (if kept)
+_ORDER = "\0order"
+
+
+def _newdoc_line(meta: dict[str, Any], name: str, counts: dict[str, int]) -> str | None:
+    """A document's ``# newdoc`` comment: as the CoNLL-U file it was read from wrote it (none
+    where it had none, unless another document comes before it in this export: its sentences
+    would be read back as that one's), else ``newdoc id = <its name>``."""
+    if "conllu_newdoc_line" in meta:
+        line = meta["conllu_newdoc_line"]
+        if isinstance(line, str) and not _BREAKS.search(line):
+            return line
+        if line is None and counts["documents"] == 1:
+            return None
+    return f"newdoc id = {_safe(name)}"
 
 
 def _unwritable(sentence: TokenList) -> str | None:
@@ -98,14 +119,19 @@ def _serialize(sentence: TokenList, empty_nodes: Sequence[str] = ()) -> str:
     """Comments in CoNLL-U order (newdoc, newpar, sent_id, text, others), then the tokens,
     with the empty nodes (``3.1``: enhanced dependencies) an imported treebank had, each
     after the word it follows, as it had them."""
-    order = ["newdoc id", "newpar", "newpar id", "sent_id", "text"]
     meta = sentence.metadata
-    lines = []
-    for key in [*order, *(k for k in meta if k not in order)]:
-        if key not in meta:
+    slots: dict[str, str] = {}  # where a comment goes → its line
+    for key, value in meta.items():
+        if key == _ORDER:
             continue
-        value = meta[key]
-        lines.append(f"# {key}" if value is None else f"# {key} = {value}")
+        slot = "newdoc" if key == _NEWDOC else "newpar" if key.startswith("newpar") else key
+        line = value if key == _NEWDOC else f"{key} = {value}" if value is not None else key
+        slots[slot] = f"# {line}"
+    canonical = ["newdoc", "newpar", "sent_id", "text"]
+    order = meta.get(_ORDER) if isinstance(meta.get(_ORDER), list) else []
+    # the file's own order where the import kept it, else CoNLL-U's
+    keys = [*order, *canonical, *slots]
+    lines = [slots.pop(k) for k in keys if k in slots]
     body = TokenList(list(sentence)).serialize()
     if empty_nodes:
         body = _with_empty_nodes(body, empty_nodes)
@@ -227,6 +253,8 @@ def _sentences(
         sentence.metadata["text"] = _UNSPOKEN.sub(" ", text[start:end])
         for key, value in (info.get("comments") or {}).items():
             sentence.metadata[key] = value
+        if isinstance(info.get("order"), list):
+            sentence.metadata[_ORDER] = info["order"]
         empty = info.get("empty_nodes")
         out.append((sentence, [str(n) for n in empty] if isinstance(empty, list) else []))
     return out

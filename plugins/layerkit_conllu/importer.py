@@ -98,6 +98,9 @@ class _Sentence:
     line: int
     complete: bool
     newdoc_id: str | None = None
+    #: the ``# newdoc`` comment as the file wrote it (``newdoc``, ``newdoc id = X``,
+    #: ``newdoc = X``), None where the sentence has none
+    newdoc_line: str | None = None
     title: str | None = None
     newpar: bool = False
     newpar_id: str | None = None
@@ -240,12 +243,12 @@ def _parse_sentence(block: Block, path: Path, *, document_start: bool) -> _Sente
     newdoc_key = next((k for k in _NEWDOC_KEYS if k in metadata), None)
     newpar_key = next((k for k in _NEWPAR_KEYS if k in metadata), None)
     title = metadata.get("title") if document_start else None
-    comments = {
-        k: v
-        for k, v in metadata.items()
-        if k not in _STRUCTURAL_KEYS and not (k == "title" and title is not None)
-    }
+    # (a document's title names it, and stays a comment: it came back as its newdoc id)
+    comments = {k: v for k, v in metadata.items() if k not in _STRUCTURAL_KEYS}
     sent_meta: dict[str, Any] = {"sent_id": metadata.get("sent_id"), "comments": comments}
+    order = [_COMMENT_SLOTS.get(k, k) for k in metadata]
+    if order != sorted(order, key=_canonical_place):
+        sent_meta["order"] = order  # (an export writes them in this order, not CoNLL-U's)
     if empty_nodes:
         sent_meta["empty_nodes"] = empty_nodes
     if mwt_misc:
@@ -260,11 +263,33 @@ def _parse_sentence(block: Block, path: Path, *, document_start: bool) -> _Sente
         line=block.first_line,
         complete=complete,
         newdoc_id=_id_value(metadata, newdoc_key),
+        newdoc_line=_comment_line(metadata, newdoc_key),
         title=str(title) if title is not None else None,
         newpar=newpar_key is not None,
         newpar_id=_id_value(metadata, newpar_key),
         gap_after=read_spaces_after(units[-1].spaces_after) if units else None,
     )
+
+
+#: where the structural comments stand among a sentence's comments (their kinds by slot)
+_COMMENT_SLOTS = {
+    **dict.fromkeys(_NEWDOC_KEYS, "newdoc"),
+    **dict.fromkeys(_NEWPAR_KEYS, "newpar"),
+}
+_CANONICAL = ("newdoc", "newpar", "sent_id", "text")
+
+
+def _canonical_place(slot: str) -> int:
+    """A comment's place in the order an export writes them without other word."""
+    return _CANONICAL.index(slot) if slot in _CANONICAL else len(_CANONICAL)
+
+
+def _comment_line(metadata: dict[str, Any], key: str | None) -> str | None:
+    """The comment ``key`` as the file wrote it, without its ``#``; None where it has none."""
+    if key is None:
+        return None
+    value = metadata.get(key)
+    return key if value is None else f"{key} = {value}"
 
 
 def _id_value(metadata: dict[str, Any], key: str | None) -> str | None:
@@ -469,6 +494,11 @@ def _document(
         meta["conllu_newdoc"] = first.newdoc_id
     if first.title:
         meta["title"] = first.title
+    # How the file marked the document and its paragraphs, so that an export marks them alike:
+    # a file without paragraph marks got '# newpar' before every sentence, which the UD
+    # validator refuses after a sentence ending in SpaceAfter=No (89 times in Taiga-extra).
+    meta["conllu_newdoc_line"] = first.newdoc_line
+    meta["conllu_paragraphs"] = any(s.newpar for s in sentences)
 
     if any(s.newpar for s in sentences):
         groups: list[list[_Sentence]] = []
