@@ -55,6 +55,18 @@ def spaces_after(whitespace: str) -> str:
     return "".join(_SPACES_ESCAPES.get(c) or f"\\u{ord(c):04X}" for c in whitespace)
 
 
+def space_misc(gap: str | None) -> str:
+    """The MISC of a token read from text (nothing kept from a CoNLL-U file) followed by
+    ``gap`` before the next token (None: the paragraph's end, which counts as a space, as in
+    UD files): ``SpaceAfter=No``, ``SpacesAfter=...`` for whitespace other than one space
+    (a line break, a tab, a no-break space: the text can be rebuilt), else ``_``."""
+    if gap is None or gap == " ":
+        return "_"
+    if gap == "":
+        return "SpaceAfter=No"
+    return f"SpacesAfter={spaces_after(gap)}" if gap.isspace() else "_"
+
+
 def read_spaces_after(value: str | None) -> str | None:
     """The whitespace a ``SpacesAfter`` value stands for, or None where it is not whitespace
     (some treebanks write ``SpacesAfter=No`` for ``SpaceAfter=No``)."""

@@ -121,6 +121,45 @@ def test_text_input_becomes_valid_conllu(rules, tmp_path: Path) -> None:
     _validate(out, 1)
 
 
+def test_text_tagged_keeps_its_whitespace_as_the_exporter_writes_it(rules, tmp_path: Path) -> None:
+    """A line break, a tab, two spaces and a no-break space were lost (no SpacesAfter): the
+    text could not be rebuilt from the output, which ``export conllu`` of the same text says."""
+    project = Project.load(str(tmp_path / "lk.db"))
+    src = tmp_path / "ws.txt"
+    src.write_text(
+        "Первая строка\nвторая\tстрока.  Третья\u00a0фраза!\n\nНовый абзац.\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "ws.conllu"
+    tag_text(project, src, out, rules)
+    tagged = [line.split("\t") for line in out.read_text(encoding="utf-8").splitlines()]
+    misc = {row[1]: row[9] for row in tagged if len(row) == 10}
+    assert misc == {
+        "Первая": "_",
+        "строка": "SpaceAfter=No",  # (the second «строка», before its period)
+        "вторая": "SpacesAfter=\\t",
+        ".": "_",  # the paragraph's end: a space, as in UD files
+        "Третья": "SpacesAfter=\\u00A0",
+        "фраза": "SpaceAfter=No",
+        "!": "_",
+        "Новый": "_",
+        "абзац": "SpaceAfter=No",
+    }
+    rows = [row for row in tagged if len(row) == 10]
+    assert [r[9] for r in rows if r[1] == "строка"] == ["SpacesAfter=\\n", "SpaceAfter=No"]
+    assert next(r[9] for r in rows if r[1] == ".") == "SpacesAfter=\\s\\s"
+    # the same MISC as the store's export of the same text
+    with project.open_store(create=True) as store:
+        from layerkit.ingest import import_paths
+
+        import_paths(project, store, [src])
+        exported = tmp_path / "export.conllu"
+        project.export("conllu", store, exported)
+    columns = [line.split("\t") for line in exported.read_text(encoding="utf-8").splitlines()]
+    assert [r[9] for r in columns if len(r) == 10] == [r[9] for r in rows]
+    _validate(out, 1)
+
+
 @pytest.mark.parametrize(
     ("content", "line"),
     [

@@ -29,6 +29,7 @@ from layerkit.conllu_format import (
     read_lines,
     resolve_encoding,
     sentence_parts,
+    space_misc,
 )
 from layerkit.drafts import ImportOptions
 from layerkit.errors import InputError
@@ -416,14 +417,18 @@ def _write_paragraphs(
     for par in paragraphs:
         text = par.text
         out.write("# newpar\n")
-        starts = {a for a, _ in par.seg.tokens}
+        # what follows each token before the next one, as the CoNLL-U exporter says it (a line
+        # break, a tab or two spaces were lost: the text could not be rebuilt from the output)
+        ordered = sorted(par.seg.tokens)
+        following = {end: ordered[i + 1][0] for i, (_, end) in enumerate(ordered[:-1])}
         for s, tokens in enumerate(par.sentences, 1):
             analyses = next(tagged)
             first, last = tokens[0][0], tokens[-1][1]
             out.write(f"# sent_id = {document}-{par.number}-{s}\n")
             out.write(f"# text = {_LINE_BREAKS.sub(' ', text[first:last])}\n")
             for i, ((a, b), analysis) in enumerate(zip(tokens, analyses, strict=True), 1):
-                misc = "SpaceAfter=No" if b in starts and i < len(tokens) else "_"
+                after = following.get(b)
+                misc = space_misc(None if after is None else text[b:after])
                 out.write(
                     f"{i}\t{text[a:b]}\t{analysis.lemma or '_'}\t{analysis.upos}\t_\t"
                     f"{analysis.feats or '_'}\t_\t_\t_\t{misc}\n"
