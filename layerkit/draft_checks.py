@@ -18,6 +18,7 @@ from layerkit.errors import InputError, quoted
 from layerkit.model import ADJUDICATED_ORIGIN as ADJUDICATED
 from layerkit.model import MODEL_ORIGIN_PREFIX
 from layerkit.project import Project
+from layerkit.schema.registry import label_slot_problem
 from layerkit.store.copies import SEPARATOR, split_key
 from layerkit.store.models import LAYER_STATES
 
@@ -254,7 +255,9 @@ def checked_annotations(
         rows.append(row)
     token_spans = {(start, end) for start, end in tokens}
     for number, row in enumerate(rows, start=1):
-        problem = project.schemas.check_annotation(row, text_length=len(text), local_ids=local_ids)
+        problem = project.schemas.check_annotation(
+            row, text_length=len(text), local_ids=local_ids, text=text
+        )
         if problem is None:
             problem = check_origin(row)
         if problem is None:
@@ -270,6 +273,14 @@ def checked_annotations(
                 line=par.line,
                 hint="Fix the annotation or the layer schema; nothing was imported.",
             )
+    problem = label_slot_problem(rows, project.schemas)
+    if problem:
+        raise InputError(
+            f"{problem}.",
+            path=path,
+            line=par.line,
+            hint="Keep one label per field; nothing was imported.",
+        )
     return rows
 
 

@@ -321,7 +321,7 @@ def _store_batch(
         for row in rows:
             row["annotator"] = row["origin"] = origin
             problem = project.schemas.check_annotation(
-                row, text_length=len(paragraph.text), local_ids=local
+                row, text_length=len(paragraph.text), local_ids=local, text=paragraph.text
             ) or check_origin(row)  # (a confidence past 1 made a store no import could read)
             if problem or row["layer"] != layer:
                 raise InputError(
@@ -338,11 +338,21 @@ def _tidied(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """A paragraph's suggestions without what no person would be asked to review: a
     relation from a unit to itself (a model linked every logical unit to itself), the same
     relation again (one answer listed a role six times: six identical rows, all made a
-    person's by one accept), and attribute texts holding unassigned or private code points
-    (a connective of «с\U0005bd03acy»)."""
+    person's by one accept), attribute texts holding unassigned or private code points
+    (a connective of «с\U0005bd03acy»), and a second label where a field holds one (a
+    paragraph's NEU and NEG: the most confident is kept, the first of equals)."""
     kept: list[dict[str, Any]] = []
     seen: set[tuple[Any, ...]] = set()
+    labels: dict[tuple[Any, ...], int] = {}  # slot → where its label is in ``kept``
     for row in rows:
+        if row.get("kind") == "label":
+            slot = (row.get("layer"), row.get("field"), row.get("start"))
+            if slot in labels:
+                before = kept[labels[slot]]
+                if (row.get("confidence") or 0) > (before.get("confidence") or 0):
+                    kept[labels[slot]] = row
+                continue
+            labels[slot] = len(kept)
         attrs = row.get("attrs")
         if attrs:
             row["attrs"] = {

@@ -224,6 +224,12 @@ def test_same_content_other_encoding_is_idempotent(
     assert store.summary().documents == 1
 
 
+def _inside(text: str) -> list[int]:
+    from layerkit.schema.registry import cuts_a_character
+
+    return [i for i in range(len(text) + 1) if cuts_a_character(text, i)]
+
+
 PIECES = st.sampled_from(
     list("абвгдеёжзийклмнопрстуфхцчшщъыьэюяАБВЁЯ")
     + list(" .,!?«»—-")
@@ -240,7 +246,8 @@ PIECES = st.sampled_from(
 )
 def test_offsets_survive_the_round_trip(tmp_path_factory, body: str, cuts: list[int]) -> None:
     text = unicodedata.normalize("NFC", "Я" + body + ".")
-    points = sorted({c % (len(text) + 1) for c in cuts})
+    # (a cut inside what reads as one character, 👍 | 🏽, is refused: tested apart)
+    points = sorted({c % (len(text) + 1) for c in cuts} - set(_inside(text)))
     spans = [(a, b) for a, b in itertools.pairwise(points) if b > a]
     annotations = [
         {

@@ -148,3 +148,79 @@ def test_one_failing_annotation_saved_hook_leaves_the_others_told(tmp_path: Path
             assert "nothing was written" not in info.value.hint
             assert [a.label for a in store.annotations(paragraph.id)] == ["AGENT"]
         assert log.read_text(encoding="utf-8").splitlines() == ["create AGENT"]
+
+
+_INTENT_PREANNOTATOR = (
+    "import os\n"
+    "from layerkit.drafts import AnnotationDraft\n"
+    "class P:\n"
+    "    name = 'intent'\n"
+    "    version = '1'\n"
+    "    layer = 'pragmatic'\n"
+    "    description = 'two intents a paragraph'\n"
+    "    def annotate(self, paragraphs):\n"
+    "        return [[AnnotationDraft(layer='pragmatic', kind='label', field='intent',\n"
+    "                                 label=label, confidence=c)\n"
+    "                 for label, c in (('INFORM', 0.4), ('EXPLAIN', 0.7), ('EVALUATE', 0.7))]\n"
+    "                for _ in paragraphs]\n"
+    "@hookimpl\ndef register_preannotators(register):\n    register(P())\n"
+)
+
+
+def test_a_preannotators_second_label_for_one_paragraph_is_not_stored(tmp_path: Path) -> None:
+    """Both were stored, could be accepted and marked done, and the curriculum gave one task
+    the first and another the second: the most confident is kept (the first of equals)."""
+    from layerkit.preannotate import choose_preannotator, preannotate
+
+    plugin = _plugin(tmp_path, _INTENT_PREANNOTATOR)
+    project = Project.load(str(tmp_path / "lk.db"), [plugin])
+    (tmp_path / "a.txt").write_text("Кот спит.\n\nПёс лает.", encoding="utf-8")
+    with project.open_store(create=True) as store:
+        import_paths(project, store, [tmp_path / "a.txt"])
+        report = preannotate(project, store, choose_preannotator(project, "pragmatic", None))
+        assert report.filled == 2 and report.annotations == 2
+        for paragraph in store.iter_paragraphs():
+            assert paragraph.id is not None
+            intents = store.annotations(paragraph.id, "pragmatic")
+            assert [(a.label, a.confidence) for a in intents] == [("EXPLAIN", 0.7)]
+
+
+def test_imports_refuse_two_labels_for_one_paragraph_and_spans_cutting_a_character(
+    tmp_path: Path,
+) -> None:
+    two = tmp_path / "two.jsonl"
+    two.write_text(
+        '{"type":"paragraph","text":"Кот спит.","annotations":['
+        '{"id":1,"layer":"pragmatic","kind":"label","field":"intent","label":"INFORM"},'
+        '{"id":2,"layer":"pragmatic","kind":"label","field":"intent","label":"EXPLAIN"}]}\n',
+        encoding="utf-8",
+    )
+    assert _cli(tmp_path, "init").returncode == 0
+    done = _cli(tmp_path, "import", str(two))
+    assert done.returncode == 2
+    assert "two labels of pragmatic.intent for one paragraph ('INFORM' and 'EXPLAIN')" in (
+        done.stderr
+    )
+    # a span that ends between an emoji and its skin tone, or a stress mark and its vowel
+    for start, end, inside in ((4, 5, "👍🏽"), (9, 12, "е\u0301")):
+        cut = tmp_path / f"cut{start}.jsonl"
+        cut.write_text(
+            '{"type":"paragraph","text":"Ура 👍🏽 и сле\u0301ва.","annotations":['
+            '{"id":1,"layer":"semantic","kind":"span","field":"frame","label":"PREDICATE",'
+            f'"start":{start},"end":{end}}}]}}\n',
+            encoding="utf-8",
+        )
+        done = _cli(tmp_path, "import", str(cut))
+        assert done.returncode == 2, done.stdout
+        assert f"falls inside «{inside}»" in done.stderr
+    reversed_offsets = tmp_path / "reversed.jsonl"
+    reversed_offsets.write_text(
+        '{"type":"paragraph","text":"Кот спит.","annotations":['
+        '{"id":1,"layer":"semantic","kind":"span","field":"frame","label":"PREDICATE",'
+        '"start":5,"end":2}]}\n',
+        encoding="utf-8",
+    )
+    done = _cli(tmp_path, "import", str(reversed_offsets))
+    assert "[5, 2) hold nothing: the start must come before the end" in done.stderr
+    status = _cli(tmp_path, "status", "--json")
+    assert '"paragraphs": 0' in status.stdout

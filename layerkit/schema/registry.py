@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -57,12 +58,14 @@ class SchemaRegistry:
         *,
         text_length: int,
         local_ids: dict[int, dict[str, Any]],
+        text: str | None = None,
     ) -> str | None:
         """What is wrong with an annotation (as a readable sentence), or None if nothing is.
 
         ``ann`` uses the draft keys (``layer kind field label start end value attrs source
         target``); ``local_ids`` maps the paragraph's local ids to their annotations so relations
-        can be checked against what they connect.
+        can be checked against what they connect. ``text``, where given, is the paragraph's:
+        offsets must not cut a character a reader sees as one (see :func:`cuts_a_character`).
         """
         key = ann.get("layer")
         # a private copy (``layer@annotator``, see store/copies.py) follows its layer's schema
@@ -101,6 +104,19 @@ class SchemaRegistry:
         problem = _check_offsets(field, ann, text_length)
         if problem:
             return problem
+        if text is not None and field.kind in ("token", "span"):
+            for offset in (ann["start"], ann["end"]):
+                if cuts_a_character(text, offset):
+                    start, end = offset, offset
+                    while cuts_a_character(text, start):
+                        start -= 1
+                    while cuts_a_character(text, end):
+                        end += 1
+                    return (
+                        f"offset {offset} falls inside «{text[start:end]}», which is read as one "
+                        "character (a skin tone, joiner, variation selector or combining mark "
+                        "belongs with the character before it)"
+                    )
         if field.kind == "relation":
             return _check_relation(lookup, ann, local_ids)
         if field.kind == "text":
@@ -116,6 +132,59 @@ class SchemaRegistry:
         return _check_attrs(lookup, ann.get("attrs") or {})
 
 
+def label_slot_problem(rows: Sequence[dict[str, Any]], registry: SchemaRegistry) -> str | None:
+    """Two labels where a field holds one: a paragraph label field has one label per paragraph
+    (per sentence, for a sentence label field) in each layer or private copy. Two were stored
+    (a pre-annotator's NEU and NEG; a JSONL import), accepted and marked done, and the curriculum
+    gave one task the first and another the second."""
+    seen: dict[tuple[Any, ...], Any] = {}
+    for row in rows:
+        if row.get("kind") != "label":
+            continue
+        layer, _, _ = str(row.get("layer")).partition("@")
+        slot = (row.get("layer"), row.get("field"), row.get("start"))
+        if slot in seen:
+            where = "sentence" if row.get("start") is not None else "paragraph"
+            return (
+                f"two labels of {layer}.{row.get('field')} for one {where} "
+                f"({seen[slot]!r} and {row.get('label')!r}); it holds one"
+            )
+        seen[slot] = row.get("label")
+    return None
+
+
+#: characters that belong to the one before them: an emoji's skin tone, variation selectors,
+#: the zero-width joiner (and what follows it), the keycap mark, tag characters
+_BOUND_TO_THE_LAST = frozenset("\u200d\ufe0e\ufe0f\u20e3")
+
+
+def cuts_a_character(text: str, offset: int) -> bool:
+    """Whether ``offset`` falls inside what a reader sees as one character: before a combining
+    mark (a stress mark, U+0301), an emoji's skin tone, variation selector or keycap mark; on
+    either side of a zero-width joiner (👨‍👩‍👧); inside a flag (two regional indicators). A span
+    cut there showed half an emoji in the annotator and the curriculum."""
+    if not 0 < offset < len(text):
+        return False
+    after, before = text[offset], text[offset - 1]
+    if after in _BOUND_TO_THE_LAST or before == "\u200d":
+        return True
+    code = ord(after)
+    if 0x1F3FB <= code <= 0x1F3FF or 0xE0020 <= code <= 0xE007F:
+        return True
+    if unicodedata.category(after) in ("Mn", "Me"):
+        return True
+    if _regional(after) and _regional(before):
+        run = 0
+        while offset - run - 1 >= 0 and _regional(text[offset - run - 1]):
+            run += 1
+        return run % 2 == 1
+    return False
+
+
+def _regional(char: str) -> bool:
+    return 0x1F1E6 <= ord(char) <= 0x1F1FF
+
+
 def _check_offsets(field: SchemaField, ann: dict[str, Any], text_length: int) -> str | None:
     start, end = ann.get("start"), ann.get("end")
     needs_offsets = field.kind in ("token", "span") or (
@@ -124,6 +193,8 @@ def _check_offsets(field: SchemaField, ann: dict[str, Any], text_length: int) ->
     if needs_offsets:
         if not _is_int(start) or not _is_int(end):
             return f"{field.name} annotations need integer 'start' and 'end'"
+        if start >= end and start >= 0 and end <= text_length:
+            return f"offsets [{start}, {end}) hold nothing: the start must come before the end"
         if not 0 <= start < end <= text_length:
             return f"offsets [{start}, {end}) are outside the text (length {text_length})"
     elif start is not None or end is not None:

@@ -346,7 +346,10 @@ class RunSuggester:
         local = {d.local_id: d.to_row() for d in drafts if d.local_id is not None}
         for draft in drafts:
             problem = self.schemas.check_annotation(
-                draft.to_row(), text_length=len(paragraph.text), local_ids=local
+                draft.to_row(),
+                text_length=len(paragraph.text),
+                local_ids=local,
+                text=paragraph.text,
             )
             if problem:
                 return InvalidSuggestion(problem, text)
