@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import REPO
 
 from layerkit.errors import PluginError
 from layerkit.ingest import import_paths
@@ -224,3 +225,41 @@ def test_imports_refuse_two_labels_for_one_paragraph_and_spans_cutting_a_charact
     assert "[5, 2) hold nothing: the start must come before the end" in done.stderr
     status = _cli(tmp_path, "status", "--json")
     assert '"paragraphs": 0' in status.stdout
+
+
+@pytest.mark.parametrize(
+    ("example", "said"),
+    [
+        ("Example(instruction='Q?', answer='this is not json')", "is not a json answer"),
+        ("Example(instruction='Q?', answer='{}', labels='POS')", "its labels are 'POS'"),
+        ("Example(instruction='Q?', answer={'a': 1})", "its answer is a dict, not a string"),
+    ],
+)
+def test_a_tasks_example_that_breaks_the_contract_names_the_task(
+    tmp_path: Path, example: str, said: str
+) -> None:
+    """A json task's answer that was no JSON was written as gold (and shown to the layers
+    above); a string of labels was counted letter by letter; a dict answer was blamed on the
+    built-in exporter 'sft'."""
+    plugin = _plugin(
+        tmp_path,
+        "from layerkit.curriculum.tasks import Example\n"
+        "class T:\n"
+        "    name = 'lexical.bad'\n"
+        "    layer = 'lexical'\n"
+        "    answer_format = 'json'\n"
+        "    context = False\n"
+        "    description = 'bad'\n"
+        "    def examples(self, paragraph, lang):\n"
+        f"        yield {example}\n"
+        "@hookimpl\ndef register_curriculum_tasks(register):\n    register(T())\n",
+    )
+    project = Project.load(str(tmp_path / "lk.db"), [plugin])
+    with project.open_store(create=True) as store:
+        import_paths(project, store, [REPO / "sample_corpus" / "annotated.jsonl"])
+        with pytest.raises(
+            PluginError, match=r"'file:plug\.py': the curriculum task 'lexical\.bad'"
+        ) as info:
+            project.export("sft", store, tmp_path / "cur")
+    assert said in info.value.message
+    assert not (tmp_path / "cur").exists()

@@ -625,6 +625,7 @@ class Builder:
         self._spilled = 0  # part files this worker wrote
         self._aside: Aside | None = None  # what a worker runs beside the batches (batches())
         self._texts = _Texts()
+        self._format_checked: set[str] = set()  # tasks whose first answer was parsed back
         self._duplicate_split: dict[str, str] = {}
         # In a worker process: the duplicated texts it wrote, checked by the parent.
         self._duplicates_written: list[tuple[int, str, str, str]] | None = None
@@ -1071,6 +1072,7 @@ class Builder:
         context_task = self.setup.context_tasks[stage.layer]
         template: dict[str, Any] | None = None  # (made for the first record that fits)
         for task, item in items:
+            self._check_item(task, item)
             answers: tuple[Text, ...]
             if isinstance(item, Example):
                 answers = (
@@ -1089,6 +1091,60 @@ class Builder:
                     template = self._meta_template(view, stage, split, annotators, double)
                 meta = self._meta(template, stage, task, item.meta, fitted.context)
             yield _Made(kind, task, labels, parts.system, answers, meta, fitted, self.setup)
+
+    def _check_item(self, task: CurriculumTask, item: Example | PreferencePair) -> None:
+        """A task's example or pair as docs/plugins.md gives them: texts that are strings,
+        labels a tuple of strings (a string was counted letter by letter), and, for the first
+        of each task in this process, an answer that its answer format reads back (an answer
+        that was no JSON was written as a json task's gold, and shown to every higher layer).
+        A task that breaks it is named, not the exporter that ran it."""
+        if (
+            type(item) is Example
+            and type(item.answer) is str
+            and type(item.instruction) is str
+            and task.name in self._format_checked
+        ):
+            return  # (once per record: the rest is checked on a task's first example)
+        if isinstance(item, Example):
+            texts = {"instruction": item.instruction, "answer": item.answer}
+            labels: Any = item.labels
+        else:
+            texts = {"instruction": item.instruction, "chosen": item.chosen}
+            texts["rejected"] = item.rejected
+            labels = ()
+        problem = next(
+            (
+                f"its {name} is a {type(value).__name__}, not a string"
+                for name, value in texts.items()
+                if type(value) is not str
+            ),
+            None,
+        )
+        if problem is None and (
+            isinstance(labels, str) or not all(type(label) is str for label in labels)
+        ):
+            problem = f"its labels are {labels!r}, not a tuple of strings such as ('field:LABEL',)"
+        if problem is None and task.name not in self._format_checked:
+            self._format_checked.add(task.name)
+            for name, value in texts.items():
+                if name == "instruction":
+                    continue
+                try:
+                    parse_answer(task.answer_format, value)
+                except AnswerParseError as exc:
+                    problem = (
+                        f"its {name} is not a {task.answer_format} answer ({exc.message.rstrip('.')}): "
+                        f"{value[:60]!r}"
+                    )
+                    break
+        if problem is not None:
+            plugin = self.setup.task_plugins.get(type(task).__module__, "layerkit")
+            raise PluginError(
+                f"plugin {plugin!r}: the curriculum task {task.name!r} gave an example where "
+                f"{problem}.",
+                hint=fix_or_disable(plugin) + " (docs/plugins.md, register_curriculum_tasks); "
+                "nothing was written.",
+            )
 
     def _correction(
         self, view: Paragraph, stage: Stage
