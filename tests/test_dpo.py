@@ -133,6 +133,9 @@ def test_a_corrected_or_rejected_suggestion_of_a_higher_layer_becomes_a_pair(
         by_label = {a.label: a for a in store.annotations(pid, "semantic")}
         store.update_annotation(by_label["PATIENT"].id, annotator="anna", label="AGENT")  # type: ignore[arg-type]
         store.delete_annotation(by_label["THEME"].id, annotator="anna")  # type: ignore[arg-type]
+        # accepted as it was (the annotator's accept key): made hers, not corrected (counted
+        # as a correction in meta.corrected before)
+        store.update_annotation(by_label["PREDICATE"].id, annotator="anna", origin="human")  # type: ignore[arg-type]
         for layer in project.schemas.order:
             store.set_status(pid, layer, "done", annotator="anna")
     manifest, _ = export(project, tmp_path / "dpo", "dpo")

@@ -1154,7 +1154,10 @@ class Builder:
         if not before:
             return None
         current = view.layer(stage.layer)
-        corrected = [a for a in current if a.id in before and not a.origin.startswith("model:")]
+        # a suggestion a person made theirs: changed (relabelled, moved...) or accepted as it
+        # was, which is no correction (meta.corrected counted it)
+        reviewed = [a for a in current if a.id in before and not a.origin.startswith("model:")]
+        corrected = [a for a in reviewed if _content(a) != _content(before[a.id])]
         present = {a.id for a in current}
         deleted = [a for i, a in before.items() if i not in present and a.layer == stage.layer]
         if not corrected and not deleted:
@@ -1232,6 +1235,11 @@ class Builder:
         if result is None:
             self.dropped[dropped_by or "?"] += 1
         return result
+
+
+def _content(ann: Any) -> tuple[Any, ...]:
+    """What an annotation says (not who said it): its offsets, label, text, attributes, ends."""
+    return (ann.start, ann.end, ann.label, ann.value, ann.attrs, ann.source_id, ann.target_id)
 
 
 def check_record(record: Any, kind: Kind) -> str | None:
