@@ -263,3 +263,35 @@ def test_a_tasks_example_that_breaks_the_contract_names_the_task(
             project.export("sft", store, tmp_path / "cur")
     assert said in info.value.message
     assert not (tmp_path / "cur").exists()
+
+
+def test_a_curriculum_record_hook_that_gives_some_records_a_key_is_named(tmp_path: Path) -> None:
+    """Every record of a stage file has the same meta keys (datasets refuses the file
+    otherwise): a hook that added a key to some records only was written as it came."""
+    plugin = _plugin(
+        tmp_path,
+        "@hookimpl\n"
+        "def curriculum_record(record, stage):\n"
+        "    if record['meta']['paragraph_id'] % 2:\n"
+        "        record['meta']['source_url'] = 'https://example.org'\n"
+        "    return record\n",
+    )
+    project = Project.load(str(tmp_path / "lk.db"), [plugin])
+    with project.open_store(create=True) as store:
+        import_paths(project, store, [REPO / "sample_corpus" / "annotated.jsonl"])
+        with pytest.raises(PluginError, match=r"plugin 'file:plug\.py'") as info:
+            project.export("sft", store, tmp_path / "cur")
+    assert "source_url" in info.value.message
+    assert not (tmp_path / "cur").exists()
+    # on every record: fine
+    plugin.write_text(
+        plugin.read_text(encoding="utf-8").replace(
+            "    if record['meta']['paragraph_id'] % 2:\n", "    if True:\n"
+        ),
+        encoding="utf-8",
+    )
+    project = Project.load(str(tmp_path / "lk2.db"), [plugin])
+    with project.open_store(create=True) as store:
+        import_paths(project, store, [REPO / "sample_corpus" / "annotated.jsonl"])
+        project.export("sft", store, tmp_path / "cur")
+    assert (tmp_path / "cur" / "manifest.json").is_file()

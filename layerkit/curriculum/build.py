@@ -626,6 +626,7 @@ class Builder:
         self._aside: Aside | None = None  # what a worker runs beside the batches (batches())
         self._texts = _Texts()
         self._format_checked: set[str] = set()  # tasks whose first answer was parsed back
+        self._hooked_meta_keys: dict[str, frozenset[str]] = {}  # stage → its records' meta keys
         self._duplicate_split: dict[str, str] = {}
         # In a worker process: the duplicated texts it wrote, checked by the parent.
         self._duplicates_written: list[tuple[int, str, str, str]] | None = None
@@ -764,6 +765,7 @@ class Builder:
                         if record is None:  # dropped by a plugin
                             stats.dropped += 1
                             continue
+                        self._same_meta_keys(stage, record)
                         line, lengths = dump_line(record), list(self._measure(record))
                         if budget is not None and lengths[-1][3] > budget:
                             stats.left_out(view.id)  # a hook made it too long
@@ -1217,6 +1219,33 @@ class Builder:
                 )
             )
         return pairs
+
+    def _same_meta_keys(self, stage: Stage, record: dict[str, Any]) -> None:
+        """Every record of a stage file has the same meta keys (``datasets`` refuses a file
+        whose records differ in shape): a ``curriculum_record`` hook that adds a key to some
+        records only is named (it was written as it came)."""
+        keys = frozenset(record["meta"])
+        first = self._hooked_meta_keys.setdefault(stage.name, keys)
+        if keys == first:
+            return
+        plugins = sorted(
+            {i.plugin_name for i in self.setup.pm.hook.curriculum_record.get_hookimpls()}
+        )
+        extra, missing = sorted(keys - first), sorted(first - keys)
+        differs = "; ".join(
+            part
+            for part in (
+                f"it has {', '.join(extra)}" if extra else "",
+                f"it lacks {', '.join(missing)}" if missing else "",
+            )
+            if part
+        )
+        raise PluginError(
+            f"a curriculum_record hook (plugin {', '.join(map(repr, plugins))}) gave a record "
+            f"of stage {stage.name} other meta keys than the stage's first record: {differs}.",
+            hint="Every record of a stage has the same meta keys: set a key on every record "
+            "(None where it has no value); nothing was written.",
+        )
 
     def _hook(
         self, record: dict[str, Any], stage: Stage, task: str, view: Paragraph
