@@ -2715,6 +2715,16 @@ async def test_notices_show_in_the_notice_line_and_go_when_their_time_is_up(
         screen(app).notify("THEME added: «[Москва] [/]»")
         await pilot.pause(0.05)
         assert bar.text.plain == "THEME added: «[Москва] [/]»"
+        # a notice of several lines (the label keys a schema could not have) is one line: it
+        # made the bar two high and pushed the screen's top line out of sight
+        top = screen(app).query_one(LayerTabs).region.y
+        screen(app).notify("key '1' is an app key\nkey '?' is an app key", title="Label keys")
+        await pilot.pause(0.05)
+        assert bar.text.plain.startswith(
+            "Label keys: key '1' is an app key  ·  key '?' is an app key  ·  THEME added"
+        )
+        assert bar.region.height == 1 and bar.region.y == app.size.height - 1
+        assert screen(app).query_one(LayerTabs).region.y == top == 0
 
 
 async def test_a_label_key_that_changes_nothing_says_so(db: Path, chat: int) -> None:

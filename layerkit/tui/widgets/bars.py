@@ -360,7 +360,10 @@ class NoticeBar(TextBar):
                 if width and cell_len(line.plain) > width:
                     break  # the older ones would not be seen (keys in a burst make dozens)
                 line.append(self.SEPARATOR, Style(dim=True))
-            message = notification.message  # plain text (LayerkitApp.notify)
+            # plain text (LayerkitApp.notify), on one line: a notice of several lines (the
+            # label keys a schema could not have) made the bar two high and pushed the screen's
+            # top line, the annotator's name and the layers, out of sight
+            message = self.SEPARATOR.join(notification.message.split("\n"))
             if notification.title:
                 message = f"{notification.title}: {message}"
             line.append(message, _NOTICE_STYLES.get(notification.severity, Style()))
