@@ -202,7 +202,8 @@ def _by_name(
     for plugin, item in items:
         name = getattr(item, "name", None)
         if not isinstance(name, str):
-            raise PluginError(f"plugin {plugin!r} registered an {what} without a name.")
+            article = "an" if what[0] in "aeiou" else "a"
+            raise PluginError(f"plugin {plugin!r} registered {article} {what} without a name.")
         # what layerkit reads of it before its code runs (a pre-annotator without a layer
         # gave an AttributeError traceback from any ``preannotate``, even of another layer)
         missing = [a for a in _REQUIRED[what] if not hasattr(item, a)]

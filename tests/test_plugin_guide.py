@@ -453,3 +453,18 @@ def test_the_curriculum_record_example_runs_on_sft_and_dpo(tmp_path: Path) -> No
         ]
         assert lines and all(r["meta"]["source"] == "my-project" for r in lines), kind
         assert all(r["meta"]["tokens"] > 0 for r in lines), kind
+
+
+def test_the_register_commands_example_reads_the_store(tmp_path: Path) -> None:
+    """A plugin's command had no documented way to reach the store (``ctx.obj.project`` was
+    found by inspecting objects): the guide's ``reading_store`` example runs as printed."""
+    section = GUIDE.read_text(encoding="utf-8").split("### `register_commands`", 1)[1]
+    code = section.split("```python\n")[2].split("```", 1)[0]
+    plugin = tmp_path / "count_plugin.py"
+    plugin.write_text(code, encoding="utf-8")
+    assert _cli(tmp_path, "import", str(SAMPLE / "science.txt")).returncode == 0
+    done = _cli(tmp_path, "--plugin", str(plugin), "count")
+    assert done.returncode == 0, done.stderr
+    with Project.load(str(tmp_path / "lk.db")).open_store() as store:
+        paragraphs = store.summary().paragraphs
+    assert done.stdout.strip() == f"1 documents, {paragraphs} paragraphs" and paragraphs > 1

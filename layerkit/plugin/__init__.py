@@ -9,7 +9,7 @@
   :class:`CurriculumTask` (turns a :class:`Paragraph` into :class:`Example` and
   :class:`PreferencePair`).
 - The domain model they read: :class:`Document`, :class:`Paragraph`, :class:`Annotation`.
-- Helpers: :func:`atomic_output` (one file) and :func:`atomic_folder` (a folder), written in
+- Helpers: :func:`reading_store` (the store a plugin's command reads), :func:`atomic_output` (one file) and :func:`atomic_folder` (a folder), written in
   full or not at all; :func:`iter_records` (the SFT curriculum's records, for exporters of other
   formats); :func:`parse_answer` and :func:`format_answer` (the curriculum's answer formats).
 
@@ -40,6 +40,7 @@ _WHERE = {
     "LayerStatusDraft": "layerkit.drafts",
     "ImportOptions": "layerkit.drafts",
     "StoreReader": "layerkit.plugin.reader",
+    "reading_store": "layerkit.plugin.reader",
     "Document": "layerkit.model",
     "Paragraph": "layerkit.model",
     "Annotation": "layerkit.model",

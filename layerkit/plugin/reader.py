@@ -9,6 +9,8 @@ method here; a test checks the two agree.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
 
 from layerkit.errors import StoreError, UsageError
 from layerkit.model import Document, Paragraph
@@ -17,6 +19,26 @@ from layerkit.store import Store
 
 #: paragraphs read per query batch by :meth:`StoreReader.paragraphs`
 BATCH = 500
+
+
+@contextmanager
+def reading_store(ctx: Any = None) -> Iterator[StoreReader]:
+    """The store the command line names (``--db``, ``LAYERKIT_DB``, the default), as a
+    :class:`StoreReader`, for a plugin's own command (``register_commands``): a command had
+    no documented way to reach it. ``ctx`` is the command's click context (default: the
+    current one)."""
+    import click
+
+    context = ctx if ctx is not None else click.get_current_context()
+    state = context.find_root().obj
+    project = getattr(state, "project", None)
+    if project is None:
+        raise UsageError(
+            "reading_store() runs inside a layerkit command only.",
+            hint="Call it from a command a plugin adds with register_commands.",
+        )
+    with project.open_store() as store:
+        yield StoreReader(store)
 
 
 class StoreReader:
