@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from layerkit.errors import InputError
-from layerkit.textio import bom_encoding
+from layerkit.textio import bom_encoding, decode_bytes
 from layerkit.ud import UPOS_TAGS
 
 COLUMNS: tuple[str, ...] = (
@@ -112,7 +112,7 @@ def resolve_encoding(path: Path, requested: str | None) -> str:
     """The codec name to decode with; only ASCII-compatible codecs work with line splitting."""
     if requested is None:
         _refuse_utf16_or_32(path)
-    name = requested or "utf-8"
+    name = requested or _detected_codepage(path) or "utf-8"
     try:
         info = codecs.lookup(name)
     except LookupError:
@@ -130,6 +130,45 @@ def resolve_encoding(path: Path, requested: str | None) -> str:
             hint="Convert the file to UTF-8 first (CoNLL-U is UTF-8 by definition).",
         )
     return info.name
+
+
+#: bytes of a file that is not UTF-8 given to the encoding detection (textio.decode_bytes)
+DETECTION_SAMPLE = 1 << 18
+
+
+def _detected_codepage(path: Path) -> str | None:
+    """A file that is not UTF-8 read in the Cyrillic code page detection says it is in
+    (cp1251, koi8-r...: as the text importer detects them); None for a UTF-8 file, and where
+    detection is unsure (the UTF-8 error then names the line). A cp1251 treebank was refused
+    although the README says the importers detect cp1251."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    utf8_before = False  # UTF-8 letters before the first byte that is not UTF-8
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as exc:
+                    utf8_before = utf8_before or not chunk[: exc.start].isascii()
+                    break
+                utf8_before = utf8_before or not chunk.isascii()
+            else:
+                decoder.decode(b"", final=True)
+                return None
+    except UnicodeDecodeError:
+        pass  # (cut short at the end)
+    except OSError:
+        return None  # (read_lines says why the file cannot be read)
+    if utf8_before:
+        return None  # UTF-8 and another encoding in one file: the line that is not is named
+    with path.open("rb") as handle:
+        sample = handle.read(DETECTION_SAMPLE)
+    try:
+        found = decode_bytes(sample, path=path).encoding
+    except InputError:
+        return None
+    info = codecs.lookup(found)
+    return None if info.name in ("utf-8", "utf-8-sig") else info.name
 
 
 def _refuse_utf16_or_32(path: Path) -> None:

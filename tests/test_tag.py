@@ -640,3 +640,43 @@ def test_tag_to_standard_output(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "# text = Мама мыла раму." in result.stdout and "\tмама\t" in result.stdout.lower()
     assert "Wrote" in result.stderr and not (tmp_path / "-").exists()
+
+
+def test_a_cp1251_treebank_is_read_in_its_code_page_by_tag_and_import(tmp_path: Path) -> None:
+    """It was refused ("line 1 is not valid utf-8") although the README says the importers
+    detect cp1251, and ``tag --encoding cp1251`` ignored the option for a .conllu file."""
+    blocks = (UD / "ru_taiga-ud-dev.conllu").read_text(encoding="utf-8").split("\n\n")
+    fit = [
+        b for b in blocks[:80] if b.strip() and b.encode("cp1251", "ignore").decode("cp1251") == b
+    ]
+    text = "\n\n".join(fit[:40]) + "\n\n"  # (sentences with emoji: not in cp1251)
+    utf8, cp1251 = tmp_path / "u.conllu", tmp_path / "c.conllu"
+    utf8.write_text(text, encoding="utf-8")
+    cp1251.write_bytes(text.encode("cp1251"))
+    env = dict(os.environ, COLUMNS="200")
+
+    def lk(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "layerkit", *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    outputs = []
+    for src, more in ((utf8, []), (cp1251, []), (cp1251, ["--encoding", "cp1251"])):
+        out = tmp_path / f"out{len(outputs)}.conllu"
+        done = lk("tag", str(src), "-o", str(out), "--tagger", "rules", *more)
+        assert done.returncode == 0, done.stderr
+        outputs.append(out.read_text(encoding="utf-8"))
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert (
+        "read as cp1251 (detected)"
+        in lk("tag", str(cp1251), "-o", str(tmp_path / "x.conllu"), "--tagger", "rules").stderr
+    )
+    assert lk("--db", "lk.db", "init").returncode == 0
+    done = lk("--db", "lk.db", "import", str(cp1251))
+    assert done.returncode == 0, done.stderr
+    assert "[cp1251]" in done.stdout

@@ -53,7 +53,7 @@ def _progress() -> Progress:
     show_default=True,
     help="auto: the trained model if it can be loaded (natasha installed), else rules.",
 )
-@click.option("--encoding", help="Encoding of a text INPUT (detected when not given).")
+@click.option("--encoding", help="Encoding of INPUT (detected when not given).")
 @click.option(
     "--jobs",
     type=click.IntRange(min=1),
@@ -88,7 +88,9 @@ def tag(
         task = progress.add_task(f"Tagging {input_path.name}", total=None)
         advance = lambda n: progress.advance(task, n)  # noqa: E731
         if input_path.suffix.lower() == ".conllu":
-            report = tag_conllu(input_path, output, tagger, on_sentences=advance)
+            report = tag_conllu(
+                input_path, output, tagger, on_sentences=advance, encoding=encoding
+            )
         else:
             # the importers alone, not the whole project: no store to open here
             from layerkit.project import Importers

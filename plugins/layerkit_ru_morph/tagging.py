@@ -161,6 +161,7 @@ def tag_conllu(
     on_sentences: Progress | None = None,
     processes: int | None = None,
     part_bytes: int = PART_BYTES,
+    encoding: str | None = None,
 ) -> TagReport:
     """Fill LEMMA, UPOS and FEATS of every word of ``src`` into ``dst``, streaming: memory
     does not grow with the file, nor with a sentence (see :data:`STREAM_WORDS`).
@@ -169,15 +170,21 @@ def tag_conllu(
     is read, tagged and written by one process, this one or a worker forked from it (with the
     loaded tagger): the whole run is then parallel, not only the tagging. ``processes``: how
     many (default: as many as the tagger would use for the file; 1: this process alone).
-    The output is the same either way (tested)."""
-    encoding = resolve_encoding(src, None)
+    The output is the same either way (tested). ``encoding``: the input's (``--encoding``;
+    default: UTF-8, or the Cyrillic code page detected in a file that is not UTF-8); the output
+    is UTF-8."""
+    codec = resolve_encoding(src, encoding)
     if processes is None:
         processes = _processes_for_file(src, tagger)
     # reading and writing make no reference cycles either (see layerkit.gc_pause)
     with paused_gc(), atomic_output(dst) as out:
         if processes < 2 or not fork_is_safe():
-            return _tag_lines(read_lines(src, encoding), src, out, tagger, on_sentences)
-        return _tag_in_parts(src, encoding, out, tagger, processes, part_bytes, on_sentences)
+            report = _tag_lines(read_lines(src, codec), src, out, tagger, on_sentences)
+        else:
+            report = _tag_in_parts(src, codec, out, tagger, processes, part_bytes, on_sentences)
+    if codec != "utf-8" and encoding is None:
+        report.warnings.append(f"read as {codec} (detected); the output is UTF-8")
+    return report
 
 
 def _processes_for_file(src: Path, tagger: MorphTagger) -> int:
