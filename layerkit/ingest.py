@@ -134,6 +134,7 @@ def import_paths(
         )
     importers = {path: project.importer_for(path, importer_name) for path in files}
     report = ImportReport(skipped_files=skipped)
+    added_names: dict[str, str] = {}  # text's sha256 → the document of this import stored with it
     with importing(store, annotator=annotator) as session:
         for path in files:
             if on_file:
@@ -154,7 +155,21 @@ def import_paths(
                     if added.document_id is None:
                         file_report.documents_skipped += 1
                         carried = sum(len(p.annotations) for p in document.paragraphs)
-                        if carried and added.skipped not in ("importing", "repeated"):
+                        first = added_names.get(document.sha256)
+                        if carried and added.skipped == "repeated" and first is not None:
+                            # two documents of one text in this import (two CoNLL-U documents
+                            # of one sentence): the second's annotations went unsaid
+                            same = (
+                                ""
+                                if first == document.name
+                                else f" has the same text as {first!r}, which"
+                            )
+                            file_report.notes.append(
+                                f"{document.name!r}{same} is already in this import; its "
+                                f"{carried} annotation(s) were not imported (a text is stored "
+                                "once; the first document with it is kept as it was read)."
+                            )
+                        elif carried and added.skipped not in ("importing", "repeated"):
                             # the stored document is kept as it is: say what was not taken
                             file_report.notes.append(
                                 f"{document.name!r} is already in the store; its "
@@ -166,6 +181,7 @@ def import_paths(
                         elif added.skipped == "repeated":
                             file_report.documents_repeated += 1
                         continue
+                    added_names.setdefault(document.sha256, document.name)
                     file_report.documents_added += 1
                     file_report.paragraphs += len(document.paragraphs)
                     file_report.annotations += sum(len(p.annotations) for p in document.paragraphs)

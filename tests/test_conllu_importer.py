@@ -580,3 +580,28 @@ def test_importing_segmented_files_does_not_load_spacy(tmp_path: Path) -> None:
         assert result.returncode == 0, result.stderr[-2000:]
         seen.append(result.stdout.strip().splitlines()[-1])
     assert seen == ["CODE 0 SPACY False", "CODE 0 SPACY True"]
+
+
+def test_a_second_document_with_the_same_text_is_said_with_the_one_kept(tmp_path: Path) -> None:
+    """Two CoNLL-U documents of one sentence: the second was skipped as a count ("1 already in
+    this import"), its gold analyses gone without a word."""
+    import os
+    import subprocess
+    import sys
+
+    sentence = ["# text = Мама спит.", row("1", "Мама", "мама", "NOUN"), row("2", "спит", "спать", "VERB"), row("3", ".", ".", "PUNCT"), ""]  # fmt: skip
+    path = write(tmp_path, "\n".join(["# newdoc id = X", *sentence, "# newdoc id = Y", *sentence]))
+    env = dict(os.environ, COLUMNS="300")
+
+    def lk(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "layerkit", "--db", str(tmp_path / "lk.db"), *args],
+            capture_output=True, text=True, env=env, timeout=300,
+        )  # fmt: skip
+
+    assert lk("init").returncode == 0
+    done = lk("import", str(path))
+    assert done.returncode == 0, done.stderr
+    assert "'Y' has the same text as 'X', which is already in this import; its 3 annotation(s)" in (
+        " ".join(done.stderr.split())
+    )
