@@ -1206,6 +1206,25 @@ async def test_a_free_text_draft_survives_a_killed_annotator(db: Path, chat: int
         assert store.drafts(ME, [f"{chat}/pragmatic/implicature//"]) == {}
 
 
+async def test_a_draft_is_written_while_typing_goes_on_without_a_pause(db: Path, chat: int) -> None:
+    """The draft was written only once typing paused for 0.25 s: a steady typist (a key every
+    0.1-0.2 s) lost everything typed to a kill, seconds of it (the kill -9 audit)."""
+    with open_store(db) as store:
+        store.save_position(ME, paragraph_id=chat, layer="pragmatic")
+    typed = "Намекает на кофе"
+    async with running(db, at=chat, layer="pragmatic") as (app, pilot):
+        await pilot.press("ctrl+e")
+        assert isinstance(app.screen, TextsModal)
+        for key in typed:
+            await pilot.press(key)
+            await pilot.pause(0.1)  # never the 0.25 s pause the draft waited for
+        with open_store(db) as store:
+            (kept,) = store.drafts(ME, [f"{chat}/pragmatic/implicature//"]).values()
+        # what was typed up to a moment ago is kept, not nothing
+        assert typed.startswith(kept) and len(kept) >= len(typed) - 4, kept
+        await pilot.press("ctrl+s")
+
+
 async def test_a_draft_refused_by_a_conflict_is_kept_whole_and_comes_back_beside_theirs(
     db: Path, chat: int
 ) -> None:

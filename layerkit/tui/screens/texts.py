@@ -28,7 +28,8 @@ class TextsModal(DimmingModal[list[str]]):
         Binding("ctrl+s,escape", "save", "Save and close"),
     ]
 
-    # How long typing must pause before the draft is written (a write per key is not needed).
+    # How long after a change the draft is written: at most this much typing is lost to a kill
+    # (a write per key is not needed).
     DRAFT_DELAY = 0.25
 
     def __init__(
@@ -67,10 +68,11 @@ class TextsModal(DimmingModal[list[str]]):
         return [self.query_one(f"#text-{i}", TextArea).text for i in range(len(self.slots))]
 
     def on_text_area_changed(self, _event: TextArea.Changed) -> None:
-        if self.keep_draft is None:
+        # Written DRAFT_DELAY after the first change not yet written, whatever comes next: a
+        # timer restarted by every key waited for a pause in the typing, and a steady typist
+        # (a key every 0.2 s) lost everything typed to a kill, seconds of it.
+        if self.keep_draft is None or self._draft_timer is not None:
             return
-        if self._draft_timer is not None:
-            self._draft_timer.stop()
         self._draft_timer = self.set_timer(self.DRAFT_DELAY, self._keep_draft)
 
     def _keep_draft(self) -> None:
