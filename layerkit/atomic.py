@@ -3,11 +3,13 @@ partial one behind (and an earlier one stays intact until the new one is complet
 
 from __future__ import annotations
 
+import ctypes
 import glob
 import os
 import shutil
 import socket
 import stat
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -81,22 +83,57 @@ def replace_directory(path: Path) -> Iterator[Path]:
         # (inside the try: on a full disk this write fails, and the folder must go too)
         owner.write_text(f"{socket.gethostname()} {os.getpid()}\n", encoding="utf-8")
         yield tmp
-        owner.unlink()
         for child in tmp.iterdir():
-            if child.is_file():
+            if child.is_file() and child != owner:
                 with child.open("rb") as handle:
                     os.fsync(handle.fileno())
-        if path.exists():
+        # The owner file goes last, just before the rename: a kill while the files were
+        # synced (seconds for a big curriculum) left a complete folder without it, which no
+        # other writer could tell for abandoned.
+        owner.unlink()
+        if not path.exists():
+            os.replace(tmp, path)
+        elif exchange(tmp, path):
+            shutil.rmtree(tmp, ignore_errors=True)  # (the old folder, under the temporary name)
+        else:
+            # Two renames: a kill between them leaves no folder under ``path`` (the old one
+            # is the .old beside it, the new one the .tmp), where the exchange leaves none.
             old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
             old.rmdir()
             os.replace(path, old)
             os.replace(tmp, path)
             shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def exchange(first: Path, second: Path) -> bool:
+    """Swap two paths in one step (Linux's ``renameat2`` with ``RENAME_EXCHANGE``), so that
+    neither is ever missing: False where the system or the file system cannot (the caller
+    renames in two steps then)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False  # (a C library older than glibc 2.28)
+    renameat2.argtypes = [
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_uint,
+    ]
+    renameat2.restype = ctypes.c_int
+    done = renameat2(
+        _AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE
+    )
+    return done == 0
 
 
 @contextmanager

@@ -215,3 +215,73 @@ def test_a_killed_writers_folder_of_another_output_is_removed_by_any_next(tmp_pa
     assert not killed.exists()
     assert running.exists() and stranger.exists()
     assert remove_abandoned(tmp_path) == []
+
+
+def test_a_replaced_folder_is_never_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The old folder was renamed away, then the new one into its place: a kill between the two
+    left no folder under the output's name (the kill -9 audit, with the renames slowed). Where
+    the system swaps them in one step (Linux), someone looking at any moment sees one of them
+    whole. Each rename is slowed here, and a thread watches the name."""
+    import threading
+    import time
+
+    from layerkit import atomic
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("renameat2's exchange is Linux's (elsewhere the two renames stay)")
+    out = tmp_path / "cur"
+    with replace_directory(out) as folder:
+        (folder / "manifest.json").write_text("old", encoding="utf-8")
+    slow_replace = os.replace
+
+    def replace(src: object, dst: object) -> None:
+        time.sleep(0.2)
+        slow_replace(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(atomic.os, "replace", replace)
+    missing: list[float] = []
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.is_set():
+            if not (out / "manifest.json").exists():
+                missing.append(time.monotonic())
+            time.sleep(0.005)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        with replace_directory(out) as folder:
+            (folder / "manifest.json").write_text("new", encoding="utf-8")
+    finally:
+        stop.set()
+        watcher.join()
+    assert (out / "manifest.json").read_text(encoding="utf-8") == "new"
+    assert missing == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cur"]
+
+
+def test_the_owner_file_stays_until_the_files_are_synced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kill while the files were synced (seconds for a big curriculum) left a complete
+    temporary folder without its owner file, which no other writer removes."""
+    from layerkit import atomic
+
+    seen: list[bool] = []
+    real_fsync = os.fsync
+    folder_of_run: list[Path] = []
+
+    def fsync(fd: int) -> None:
+        seen.append((folder_of_run[0] / OWNER).exists())
+        real_fsync(fd)
+
+    monkeypatch.setattr(atomic.os, "fsync", fsync)
+    with replace_directory(tmp_path / "cur") as folder:
+        folder_of_run.append(folder)
+        for name in ("a.jsonl", "b.jsonl", "manifest.json"):
+            (folder / name).write_text(name, encoding="utf-8")
+    assert seen == [True, True, True]
+    assert not (tmp_path / "cur" / OWNER).exists()
