@@ -362,3 +362,36 @@ def test_direct_speech_keeps_the_authors_words_in_its_sentence() -> None:
         "Дом стоит (давно).",
         "А мы — нет.",
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens", "sentences"),
+    [
+        # a mark or smiley glued to the next word: a token of its own, no sentence end
+        ("Третья фраза!)Ещё", ["Третья", "фраза", "!)", "Ещё"], 1),
+        ("Ура!!!Мы победили", ["Ура", "!!!", "Мы", "победили"], 1),
+        ("Класс)Пойдём", ["Класс", ")", "Пойдём"], 1),
+        # abbreviations that are no words keep their period and end no sentence before a
+        # lowercase word or a number
+        (
+            "Давление 745 мм рт. ст. считается нормой.",
+            ["Давление", "745", "мм", "рт.", "ст.", "считается", "нормой", "."],
+            1,
+        ),
+        (
+            "См. рис. 3 и табл. 2 на с. 15.",
+            ["См.", "рис", ".", "3", "и", "табл.", "2", "на", "с.", "15", "."],
+            1,
+        ),
+        ("Встреча в 10 ч. утра.", ["Встреча", "в", "10", "ч.", "утра", "."], 1),
+        ("Т.к. шёл дождь, мы ушли.", ["Т.", "к.", "шёл", "дождь", ",", "мы", "ушли", "."], 1),
+        # a word a sentence may end with is no abbreviation
+        ("Я ел рис. Потом спал.", ["Я", "ел", "рис", ".", "Потом", "спал", "."], 2),
+    ],
+)
+def test_glued_marks_and_abbreviations(text: str, tokens: list[str], sentences: int) -> None:
+    """«фраза!)Ещё» was one token (lemma «фраза!)еще», ADV); «рт.», «табл.», «ч.» lost their
+    periods and ended the sentence (the unseen-data audit)."""
+    seg = segment(text)
+    assert [text[a:b] for a, b in seg.tokens] == tokens
+    assert len(seg.sentences) == sentences, [text[a:b] for a, b in seg.sentences]

@@ -84,7 +84,19 @@ _ABBREVIATION_WORDS = (
     "т е д п к н ч в вв г гг см ср рис стр ст ул им др пр проч тыс млн млрд руб коп кв обл "
     "гл прим примеч напр англ лат франц фр нем греч букв сокр ок св ж м о р пос дер"
 )
-_ABBREVIATIONS = frozenset(_ABBREVIATION_WORDS.split())
+#: abbreviations that are no word of their own, so a period right after one is its own (UD
+#: keeps it on the token: «рт.», «табл.», «г.»); words a sentence may end with («рис»: rice,
+#: «им», «мин», «букв») are not among them
+_JOINED_WORDS = (
+    "см рт ст табл стр гл ч с г гг тыс млн млрд руб коп долл кв ул обл проф доц акад напр "
+    "англ франц греч сокр прим примеч пос дер ср"
+)
+_JOINED = frozenset(_JOINED_WORDS.split())
+_ABBREVIATIONS = frozenset(_ABBREVIATION_WORDS.split()) | _JOINED
+#: abbreviations a number follows without ending the sentence («рис. 3», «с. 15», «ч. 2»)
+_BEFORE_NUMBER = frozenset(["рис", "табл", "с", "стр", "ч", "гл", "т", "п", "ст", "см", "г", "гг"])
+_GLUED_MARK = re.compile(r"[!?…]+\)*|\)+")
+_PAIR_NO_PERIOD = re.compile(f"[тТ]\\.[{_AFTER_T_LETTERS}]")  # «Т.к» of «Т.к.»: spaCy's cut
 #: abbreviations no sentence ends with (``т.``; ``см.``, ``ср.``: "see", "compare"), and
 #: those that end none after ``т.`` (т. е., т. к., т. н., в т. ч.)
 _NEVER_LAST = frozenset(["т.", "см.", "ср.", "напр."])
@@ -98,6 +110,9 @@ _CLOSING_SEEN = re.compile(
 _CANDIDATE = re.compile(
     f"[{_EMOJI_CHARS}]|[!?.…][!?.…]|\\)\\)|\\(\\(|[#@]\\w|\\w[-/](?:\\s|$)|[0-9][₽$€£¥]"
     r"|&#?\w+;|``|''|(?<!\w)[тТвВ]\.|\w-(?:[тТ][оО]|[кК][аА]|[дД][еЕ])\b|[а-яё]{2}-[а-яё]{2}"
+    + "|(?i:(?<!\\w)(?:"
+    + "|".join(sorted(_JOINED, key=len, reverse=True))
+    + ")\\.)"
 )
 
 
@@ -247,6 +262,8 @@ def _goes_on(text: str, before: list[Span], sentence: list[Span]) -> bool:
     ends no sentence (``т.``, ``т. е.``, ``см.``), or ``sentence`` starts in lowercase after the
     period of any abbreviation (one token, ``т.``, or a word and its period)."""
     last = text[before[-1][0] : before[-1][1]]
+    if before[-1][1] == sentence[0][0] and _GLUED_MARK.fullmatch(last):
+        return True  # «Ура!!!Мы победили»: a mark glued to the next word ends no sentence
     if last == "." and len(before) > 1 and before[-2][1] == before[-1][0]:
         last = text[before[-2][0] : before[-1][1]]
     lower = last.lower()
@@ -256,7 +273,10 @@ def _goes_on(text: str, before: list[Span], sentence: list[Span]) -> bool:
         and text[before[-2][0] : before[-2][1]].lower() == "т."
     ):
         return True
-    if not text[sentence[0][0] : sentence[0][0] + 1].islower():
+    first = text[sentence[0][0] : sentence[0][0] + 1]
+    if first.isdigit():  # «рис. 3», «на с. 15»
+        return last.endswith(".") and lower[:-1] in _BEFORE_NUMBER
+    if not first.islower():
         return False
     return last.endswith(".") and lower[:-1] in _ABBREVIATIONS
 
@@ -346,7 +366,9 @@ def _joins(
     """Whether the token ``text[start:end]`` belongs to the one before it (the last of
     ``tokens``), which starts at ``first_start`` and ends at ``start`` (no space between)."""
     first, second = text[first_start:start], text[start:end]
-    if second == "." and len(first) <= 2:
+    if second == "." and (
+        len(first) <= 2 or first.lower() in _JOINED or _PAIR_NO_PERIOD.fullmatch(first)
+    ):
         return _abbreviation(text, tokens, first)
     if _EMOJI.fullmatch(first) and _EMOJI.fullmatch(second):
         return True
@@ -371,7 +393,7 @@ def _abbreviation(text: str, tokens: list[tuple[int, int, int]], word: str) -> b
     ``т.`` (never a word of its own), a letter after ``т.`` (``т. е.``), ``в.``/``вв.``
     (century) after a numeral (``XIX в.``)."""
     lower = word.lower()
-    if lower == "т":
+    if lower == "т" or lower in _JOINED or _PAIR_NO_PERIOD.fullmatch(word):
         return True
     before = text[tokens[-2][0] : tokens[-2][1]] if len(tokens) > 1 else ""
     if lower in _AFTER_T:

@@ -71,6 +71,9 @@ def blank_russian() -> Language:
         p for p in nlp.Defaults.infixes or () if not re.search(p, "по-видимому")
     ]
     infixes.append(rf"(?<=[{ALPHA}0-9])(?:–|—|--|---|——|~)(?=[{ALPHA}])")
+    # a sentence's mark or a smiley written without a space before the next word
+    # («Привет!Как дела», «класс)Пойдём»): spaCy kept «Привет!Как» one token
+    infixes.append(rf"(?<=[{ALPHA}])(?:[!?…]+\)*|\)+)(?=[{ALPHA}])")
     tokenizer: Any = nlp.tokenizer
     tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
     nlp.add_pipe("sentencizer")

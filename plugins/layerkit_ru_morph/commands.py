@@ -88,9 +88,7 @@ def tag(
         task = progress.add_task(f"Tagging {input_path.name}", total=None)
         advance = lambda n: progress.advance(task, n)  # noqa: E731
         if input_path.suffix.lower() == ".conllu":
-            report = tag_conllu(
-                input_path, output, tagger, on_sentences=advance, encoding=encoding
-            )
+            report = tag_conllu(input_path, output, tagger, on_sentences=advance, encoding=encoding)
         else:
             # the importers alone, not the whole project: no store to open here
             from layerkit.project import Importers
