@@ -529,3 +529,23 @@ def test_soft_hyphens_and_zero_width_characters_do_not_change_the_analysis(
     found = [[(a.lemma, a.upos, a.feats) for a in s] for s in shipped.tag(marked)]
     assert found == expected
     assert expected[1][1][0] == "Москва"
+
+
+@pytest.mark.parametrize(
+    ("lemma", "form", "written"),
+    [
+        ("москва", "МОСКВА", "Москва"),  # a headline's name in capitals: as UD writes it
+        ("волга", "ВОЛГЕ", "Волга"),
+        ("мга", "МГУ", "МГУ"),  # an abbreviation the dictionary knows: its own lemma
+        ("кпрф", "КПРФ", "КПРФ"),
+        ("газ", "ГАЗ", "ГАЗ"),  # short: an acronym, though a word too
+        ("рославлев", "РОСЛАВЛЕВ", "РОСЛАВЛЕВ"),  # not in the dictionary: as written
+        ("москва", "Москве", "Москва"),
+    ],
+)
+def test_a_proper_nouns_lemma_in_capitals(lemma: str, form: str, written: str) -> None:
+    """«МОСКВА» was lemmatized «МОСКВА» and «МГУ» «МГА» (the unseen-data audit); UD's files
+    write a capitalized name as a name (ВОЛГЕ → Волга) and an abbreviation as it is."""
+    from layerkit.nlp.neural.tagger import _name_case
+
+    assert _name_case(lemma, form) == written

@@ -711,12 +711,36 @@ def mark_unpaired_brackets(forms: Sequence[str], row: list[TokenAnalysis]) -> No
 
 
 def _name_case(lemma: str, form: str) -> str:
-    """A proper noun's lemma is written as the form is: КПРФ, Москва, @user."""
+    """A proper noun's lemma is written as the form is: КПРФ, Москва, @user; a name set in
+    capitals that the dictionary knows as a word (a headline's МОСКВА, ВОЛГЕ, ПЕТРОВ) is
+    written as a name (Москва, Волга, Петров: as UD writes it), an abbreviation it knows
+    (МГУ, КПРФ, ЖКХ) is its own lemma (МГУ was lemmatized «МГА»)."""
     if len(form) > 1 and form.isupper():
+        known = _capitals_known_as(form)
+        if known == "abbreviation":
+            return form
+        if known == "word" and len(form) >= 5:  # (ГАЗ, ГДР, АСО: short ones are acronyms)
+            return lemma[:1].upper() + lemma[1:].lower()
         return lemma.upper()
     if form[:1].isupper():
         return lemma[:1].upper() + lemma[1:]
     return lemma
+
+
+@lru_cache(maxsize=4096)
+def _capitals_known_as(form: str) -> str | None:
+    """What pymorphy3's dictionary knows a word in capitals as: ``abbreviation`` (any reading
+    is an abbreviation), ``word`` (a word it has), or None (not a Russian word it has)."""
+    from layerkit.nlp.analyzer import morph
+
+    low = form.lower()
+    if not any("а" <= c <= "я" or c == "ё" for c in low):
+        return None
+    analyzer = morph()
+    if not analyzer.word_is_known(low):
+        return None
+    parses = analyzer.parse(low)
+    return "abbreviation" if any("Abbr" in p.tag for p in parses) else "word"
 
 
 def _recase(lemma: str, case: str) -> str:
