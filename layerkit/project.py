@@ -58,8 +58,11 @@ class Project:
         db = resolve_db(db)
         config = load_config(db)
         pm = get_plugin_manager(plugin_paths)
-        schema_paths = [path for _, path in collect(pm, "register_layers")]
-        schemas = SchemaRegistry.from_paths([*schema_paths, *config.schemas])
+        registered = collect(pm, "register_layers")
+        schemas = SchemaRegistry.from_paths(
+            [*(path for _, path in registered), *config.schemas],
+            owners={Path(path): plugin for plugin, path in registered},
+        )
         owners: dict[tuple[str, str], str] = {}
         return cls(
             db=db,

@@ -295,3 +295,30 @@ def test_a_curriculum_record_hook_that_gives_some_records_a_key_is_named(tmp_pat
         import_paths(project, store, [REPO / "sample_corpus" / "annotated.jsonl"])
         project.export("sft", store, tmp_path / "cur")
     assert (tmp_path / "cur" / "manifest.json").is_file()
+
+
+def test_a_layer_defined_twice_names_both_plugins(tmp_path: Path) -> None:
+    """A copy of an installed plugin loaded with --plugin was told "layer is already defined"
+    in a file, with a hint to write ``extends``: neither plugin was named."""
+    from layerkit.errors import SchemaError
+
+    (tmp_path / "foo.toml").write_text(
+        'layer = "foo"\nversion = "1.0"\norder = 8\ntitle = "Foo"\ndescription = "d"\n'
+        '[[fields]]\nname = "f"\nkind = "span"\n'
+        'labels = [{ name = "A", key = "q", description = "a" }]\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "copy.toml").write_bytes((tmp_path / "foo.toml").read_bytes())
+    body = (
+        "from pathlib import Path\n"
+        "@hookimpl\n"
+        "def register_layers(register):\n"
+        "    register(Path(__file__).with_name('{name}'))\n"
+    )
+    one = _plugin(tmp_path, body.format(name="foo.toml"), "one.py")
+    two = _plugin(tmp_path, body.format(name="copy.toml"), "two.py")
+    with pytest.raises(SchemaError) as info:
+        Project.load(str(tmp_path / "lk.db"), [one, two])
+    assert "(plugin 'file:one.py')" in info.value.message
+    assert "(plugin 'file:two.py')" in info.value.message
+    assert "loaded twice" in info.value.hint

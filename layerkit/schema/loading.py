@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -109,8 +109,17 @@ def _locate(text: str, loc: tuple[Any, ...]) -> int | None:
     return found
 
 
-def load_schemas(paths: Sequence[Path]) -> list[LayerSchema]:
-    """Load layers and apply extensions (in the order given), sorted by layer order."""
+def _named(path: Path, owners: Mapping[Path, str] | None) -> str:
+    """A schema file as a message names it: with the plugin that registered it, if known."""
+    owner = (owners or {}).get(path)
+    return f"{path} (plugin {owner!r})" if owner else str(path)
+
+
+def load_schemas(
+    paths: Sequence[Path], owners: Mapping[Path, str] | None = None
+) -> list[LayerSchema]:
+    """Load layers and apply extensions (in the order given), sorted by layer order;
+    ``owners``: the plugin that registered each file, for the message of a clash."""
     layers: dict[str, LayerSchema] = {}
     origin: dict[str, Path] = {}
     extensions: list[tuple[Path, LayerExtension]] = []
@@ -120,9 +129,18 @@ def load_schemas(paths: Sequence[Path]) -> list[LayerSchema]:
             extensions.append((path, item))
             continue
         if item.layer in layers:
+            first = origin[item.layer]
+            same = first.read_bytes() == path.read_bytes()
             raise SchemaError(
-                f"{path}: layer {item.layer!r} is already defined in {origin[item.layer]}.",
-                hint='To add to an existing layer, write `extends = "<layer>"` instead of `layer`.',
+                f"{_named(path, owners)}: layer {item.layer!r} is already defined in "
+                f"{_named(first, owners)}.",
+                hint=(
+                    "The two files are the same schema: the plugin is loaded twice (installed, "
+                    "and again with --plugin?); load it once."
+                    if same
+                    else 'To add to an existing layer, write `extends = "<layer>"` instead of '
+                    "`layer`; or rename one of the layers."
+                ),
             )
         layers[item.layer] = item
         origin[item.layer] = path

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from pathlib import Path
@@ -33,8 +33,19 @@ class SchemaRegistry:
     )
 
     @classmethod
-    def from_paths(cls, paths: Sequence[Path]) -> SchemaRegistry:
-        return cls(tuple(load_schemas(expand(paths))))
+    def from_paths(
+        cls, paths: Sequence[Path], owners: Mapping[Path, str] | None = None
+    ) -> SchemaRegistry:
+        """The layers of the schema files (and folders) ``paths``; ``owners``: the plugin that
+        registered each path, named where two define one layer."""
+        files: list[Path] = []
+        owner_of: dict[Path, str] = {}
+        for path in paths:
+            for found in expand([path]):
+                files.append(found)
+                if owners and path in owners:
+                    owner_of[found] = owners[path]
+        return cls(tuple(load_schemas(files, owner_of)))
 
     @property
     def order(self) -> tuple[str, ...]:
