@@ -4,35 +4,15 @@ says what to do, exit 2, never a traceback or a silent loss."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from conftest import REPO
+from test_plugin_guide import _cli, _plugin
 
 from layerkit.errors import PluginError
 from layerkit.ingest import import_paths
 from layerkit.project import Project
-
-
-def _plugin(tmp_path: Path, body: str, name: str = "plug.py") -> Path:
-    path = tmp_path / name
-    path.write_text("from layerkit.plugin import hookimpl\n" + body, encoding="utf-8")
-    return path
-
-
-def _cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "layerkit", "--db", str(cwd / "lk.db"), *args],
-        cwd=cwd,
-        env=dict(os.environ, COLUMNS="200"),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
 
 _PREANNOTATOR_WITHOUT_LAYER = (
     "class P:\n"

@@ -653,30 +653,17 @@ def test_a_cp1251_treebank_is_read_in_its_code_page_by_tag_and_import(tmp_path: 
     utf8, cp1251 = tmp_path / "u.conllu", tmp_path / "c.conllu"
     utf8.write_text(text, encoding="utf-8")
     cp1251.write_bytes(text.encode("cp1251"))
-    env = dict(os.environ, COLUMNS="200")
-
-    def lk(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "layerkit", *args],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-
     outputs = []
     for src, more in ((utf8, []), (cp1251, []), (cp1251, ["--encoding", "cp1251"])):
         out = tmp_path / f"out{len(outputs)}.conllu"
-        done = lk("tag", str(src), "-o", str(out), "--tagger", "rules", *more)
+        done = _tag_cli(src, out, *more)
         assert done.returncode == 0, done.stderr
         outputs.append(out.read_text(encoding="utf-8"))
     assert outputs[0] == outputs[1] == outputs[2]
-    assert (
-        "read as cp1251 (detected)"
-        in lk("tag", str(cp1251), "-o", str(tmp_path / "x.conllu"), "--tagger", "rules").stderr
-    )
-    assert lk("--db", "lk.db", "init").returncode == 0
-    done = lk("--db", "lk.db", "import", str(cp1251))
-    assert done.returncode == 0, done.stderr
-    assert "[cp1251]" in done.stdout
+    assert "read as cp1251 (detected)" in _tag_cli(cp1251, tmp_path / "x.conllu").stderr
+    project = Project.load(str(tmp_path / "lk.db"))
+    with project.open_store(create=True) as store:
+        from layerkit.ingest import import_paths
+
+        report = import_paths(project, store, [cp1251])
+    assert report.files[0].encodings == {"cp1251"} and report.files[0].documents_added == 1

@@ -1111,8 +1111,11 @@ class Builder:
             texts = {"instruction": item.instruction, "answer": item.answer}
             labels: Any = item.labels
         else:
-            texts = {"instruction": item.instruction, "chosen": item.chosen}
-            texts["rejected"] = item.rejected
+            texts = {
+                "instruction": item.instruction,
+                "chosen": item.chosen,
+                "rejected": item.rejected,
+            }
             labels = ()
         problem = next(
             (
