@@ -324,9 +324,16 @@ def _store_batch(
                 row, text_length=len(paragraph.text), local_ids=local, text=paragraph.text
             ) or check_origin(row)  # (a confidence past 1 made a store no import could read)
             if problem or row["layer"] != layer:
+                # (named with its plugin, and the layer said: "wrong layer" said neither)
+                owner = project.owners.get(("pre-annotator", preannotator.name))
+                whose = f" (plugin {owner!r})" if owner else ""
+                problem = problem or (
+                    f"it is of layer {row['layer']!r}, not {layer!r}, the layer the "
+                    "pre-annotator fills"
+                )
                 raise InputError(
-                    f"pre-annotator {preannotator.name!r} produced an invalid "
-                    f"annotation for paragraph {paragraph.id}: {problem or 'wrong layer'}.",
+                    f"pre-annotator {preannotator.name!r}{whose} produced an invalid "
+                    f"annotation for paragraph {paragraph.id}: {problem}.",
                     hint="This is a bug in the plugin; nothing from this batch was stored.",
                     title="Invalid suggestion",
                 )

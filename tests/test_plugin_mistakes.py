@@ -302,3 +302,27 @@ def test_a_layer_defined_twice_names_both_plugins(tmp_path: Path) -> None:
     assert "(plugin 'file:one.py')" in info.value.message
     assert "(plugin 'file:two.py')" in info.value.message
     assert "loaded twice" in info.value.hint
+
+
+def test_a_suggestion_of_another_layer_says_which_and_names_the_plugin(tmp_path: Path) -> None:
+    """It said "wrong layer" and named the pre-annotator only."""
+    from layerkit.errors import InputError
+    from layerkit.preannotate import choose_preannotator, preannotate
+
+    plugin = _plugin(
+        tmp_path,
+        _INTENT_PREANNOTATOR.replace(
+            "AnnotationDraft(layer='pragmatic', kind='label', field='intent',\n"
+            "                                 label=label, confidence=c)",
+            "AnnotationDraft(layer='semantic', kind='span', field='frame', start=0,\n"
+            "                                 end=3, label='PREDICATE', confidence=c)",
+        ),
+    )
+    project = Project.load(str(tmp_path / "lk.db"), [plugin])
+    (tmp_path / "a.txt").write_text("Кот спит.", encoding="utf-8")
+    with project.open_store(create=True) as store:
+        import_paths(project, store, [tmp_path / "a.txt"])
+        with pytest.raises(InputError) as info:
+            preannotate(project, store, choose_preannotator(project, "pragmatic", None))
+    assert "pre-annotator 'intent' (plugin 'file:plug.py')" in info.value.message
+    assert "it is of layer 'semantic', not 'pragmatic'" in info.value.message
