@@ -10,6 +10,7 @@ import pytest
 from conftest import SHARED
 
 from layerkit.ingest import import_paths
+from layerkit.plugin import ExportReport
 from layerkit.project import Project
 
 UD = SHARED / "data" / "ud"
@@ -31,6 +32,13 @@ def _token_lines(path: Path) -> list[str]:
     ]
 
 
+def _round_trip(project: Project, sources: list[Path], out: Path) -> ExportReport:
+    """Import ``sources`` into a new store and export its lexical layer as CoNLL-U to ``out``."""
+    with project.open_store(create=True) as store:
+        import_paths(project, store, sources)
+        return project.export("conllu", store, out)
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Project:
     return Project.load(str(tmp_path / "lk.db"))
@@ -38,10 +46,8 @@ def project(tmp_path: Path) -> Project:
 
 def test_treebank_round_trip_is_lossless_and_valid(project: Project, tmp_path: Path) -> None:
     source = UD / "ru_taiga-ud-dev.conllu"
-    with project.open_store(create=True) as store:
-        import_paths(project, store, [source])
-        out = tmp_path / "out.conllu"
-        report = project.export("conllu", store, out)
+    out = tmp_path / "out.conllu"
+    report = _round_trip(project, [source], out)
     assert _token_lines(out) == _token_lines(source)
     assert report.counts["tokens"] == report.counts["analysed"] > 15_000
     result = _validate(out, 2)
@@ -55,10 +61,8 @@ def test_plain_text_exports_valid_conllu(project: Project, tmp_path: Path) -> No
         "Новый абзац. Два предложения?",
         encoding="utf-8",
     )
-    with project.open_store(create=True) as store:
-        import_paths(project, store, [src])
-        out = tmp_path / "t.conllu"
-        report = project.export("conllu", store, out)
+    out = tmp_path / "t.conllu"
+    report = _round_trip(project, [src], out)
     text = out.read_text(encoding="utf-8")
     assert "# newpar" in text and "# text = Сло\u0301во «ёлка» — по-видимому, 5,5 % 😀." in text
     assert report.counts["analysed"] == 0 and report.notes  # says to run preannotate
@@ -124,9 +128,7 @@ def test_empty_nodes_and_paragraph_ids_survive_the_round_trip(
         encoding="utf-8",
     )
     out = tmp_path / "out.conllu"
-    with project.open_store(create=True) as store:
-        import_paths(project, store, [source])
-        project.export("conllu", store, out)
+    _round_trip(project, [source], out)
     assert out.read_text(encoding="utf-8") == source.read_text(encoding="utf-8")
 
 
@@ -152,9 +154,7 @@ def test_what_stands_between_sentences_survives_the_round_trip(
     lines += [{"type": "paragraph", "document": "d", "text": t} for t in texts]
     src.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines), encoding="utf-8")
     out = tmp_path / "p.conllu"
-    with project.open_store(create=True) as store:
-        import_paths(project, store, [src])
-        project.export("conllu", store, out)
+    _round_trip(project, [src], out)
     written = out.read_text(encoding="utf-8")
     assert "SpacesAfter=\\u00A0" in written and "SpacesAfter=\\r\\n" in written
     assert _validate(out, 1).returncode == 0
@@ -217,9 +217,7 @@ def test_spacing_that_is_not_one_space_is_said_in_misc(project: Project, tmp_pat
     text = "Летит\xa0над городом  и 5\u202f000 рублей."
     src.write_text(text + "\n", encoding="utf-8")
     out = tmp_path / "nb.conllu"
-    with project.open_store(create=True) as store:
-        import_paths(project, store, [src])
-        project.export("conllu", store, out)
+    _round_trip(project, [src], out)
     written = out.read_text(encoding="utf-8")
     assert "SpacesAfter=\\u00A0" in written and "SpacesAfter=\\u202F" in written
     assert "SpacesAfter=\\s\\s" in written
@@ -250,9 +248,7 @@ def test_a_multiword_tokens_own_misc_survives(project: Project, tmp_path: Path) 
         encoding="utf-8",
     )
     out = tmp_path / "out.conllu"
-    with project.open_store(create=True) as store:
-        import_paths(project, store, [source])
-        project.export("conllu", store, out)
+    _round_trip(project, [source], out)
     assert _token_lines(out) == _token_lines(source)
 
 
@@ -290,10 +286,8 @@ def test_documents_and_paragraphs_are_marked_as_the_file_marked_them(
         ),
         encoding="utf-8",
     )
-    with project.open_store(create=True) as store:
-        import_paths(project, store, [source])
-        out = tmp_path / "out.conllu"
-        project.export("conllu", store, out)
+    out = tmp_path / "out.conllu"
+    _round_trip(project, [source], out)
     assert out.read_text(encoding="utf-8") == source.read_text(encoding="utf-8")
     result = _validate(out, 2)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
@@ -306,10 +300,8 @@ def test_a_file_without_paragraph_marks_exports_valid_and_a_second_document_is_m
     first, second = tmp_path / "one.conllu", tmp_path / "two.conllu"
     first.write_text("\n\n".join(lines[:300]) + "\n\n", encoding="utf-8")
     second.write_text("\n\n".join(lines[300:320]) + "\n\n", encoding="utf-8")
-    with project.open_store(create=True) as store:
-        import_paths(project, store, [first, second])
-        out = tmp_path / "out.conllu"
-        project.export("conllu", store, out)
+    out = tmp_path / "out.conllu"
+    _round_trip(project, [first, second], out)
     written = out.read_text(encoding="utf-8")
     assert "# newpar" not in written
     # the file had no '# newdoc'; the second document needs one to be read back as one
