@@ -91,7 +91,7 @@ _ABBREVIATION_WORDS = (
 #: «им», «мин», «букв») are not among them
 _JOINED_WORDS = (
     "см рт ст табл стр гл ч с г гг тыс млн млрд руб коп долл кв ул обл проф доц акад напр "
-    "англ франц греч сокр прим примеч пос дер ср"
+    "англ франц фр греч сокр прим примеч пос дер ср"
 )
 _JOINED = frozenset(_JOINED_WORDS.split())
 _ABBREVIATIONS = frozenset(_ABBREVIATION_WORDS.split()) | _JOINED
@@ -107,6 +107,8 @@ _PREPOSITIONS_WORDS = (
 _PREPOSITIONS = frozenset(_PREPOSITIONS_WORDS.split())
 #: a hashtag or a link: social media put them at a post's end, before the next post's capital
 _TAG_OR_LINK = re.compile(r"#\w|https?://|www\.")
+#: characters whose runs are rulers or decoration, one token each
+_RULER_CHARS = frozenset("_=*+~-")
 _GLUED_MARK = re.compile(r"[!?…]+\)*|\)+")
 _PAIR_NO_PERIOD = re.compile(f"[тТ]\\.[{_AFTER_T_LETTERS}]")  # «Т.к» of «Т.к.»: spaCy's cut
 #: abbreviations no sentence ends with (``т.``; ``см.``, ``ср.``: "see", "compare"), and
@@ -120,7 +122,7 @@ _CLOSING_SEEN = re.compile(
     "(?<!\\w)(?:" + "|".join(re.escape(word[:-1]) for word in _CLOSING) + ")\\."
 )
 _CANDIDATE = re.compile(
-    f"[{_EMOJI_CHARS}]|[!?.…][!?.…]|\\)\\)|\\(\\(|[#@]\\w|\\w[-/](?:\\s|$)|[0-9][₽$€£¥]"
+    f"[{_EMOJI_CHARS}]|[!?.…][!?.…]|__|==|\\*\\*|\\+\\+|\\)\\)|\\(\\(|[#@]\\w|\\w[-/](?:\\s|$)|[0-9][₽$€£¥]"
     r"|https?://|www\.|&#?\w+;|``|''|(?<!\w)[тТвВ]\.|\w-(?:[тТ][оО]|[кК][аА]|[дД][еЕ])\b|[а-яё]{2}-[а-яё]{2}"
     + "|(?i:(?<!\\w)(?:"
     + "|".join(sorted(_JOINED, key=len, reverse=True))
@@ -438,6 +440,8 @@ def _joins(
         return True
     if _BANG.fullmatch(first) and _BANG.fullmatch(second):
         return True
+    if second[:1] in _RULER_CHARS and set(first) == set(second) == {second[0]}:
+        return True  # «________», «====»: a ruler is one token (spaCy cuts «_» one by one)
     if first in ("#", "@"):
         return second[:1].isalnum() or second[:1] == "_"
     if second == ")" and set(first) == {")"}:
