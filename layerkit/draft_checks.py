@@ -7,20 +7,81 @@ document before the store sees any of it, so a refused file imports nothing.
 
 from __future__ import annotations
 
+import json
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from layerkit.conllu_format import FEATURE, LINE_BREAKING
-from layerkit.drafts import ParagraphDraft
+from layerkit.drafts import AnnotationDraft, DocumentDraft, LayerStatusDraft, ParagraphDraft
 from layerkit.errors import InputError, quoted
 from layerkit.model import ADJUDICATED_ORIGIN as ADJUDICATED
 from layerkit.model import MODEL_ORIGIN_PREFIX
 from layerkit.project import Project
 from layerkit.schema.registry import label_slot_problem
 from layerkit.store.copies import SEPARATOR, split_key
+from layerkit.store.engine import json_text
 from layerkit.store.models import LAYER_STATES
+
+
+def draft_shape_problem(draft: object) -> str | None:
+    """What is wrong with the Python objects an importer yielded, where they are not the
+    documented drafts (a dict instead of a ``DocumentDraft``, a string among the paragraphs,
+    a status given as ``"done"``, meta no JSON column can hold), or None. The importer's code
+    is at fault, not the file: the caller names the plugin. Checked before the file's content
+    is (:func:`checked_text` and the rest), which would otherwise fail on a missing attribute
+    with a traceback."""
+    if not isinstance(draft, DocumentDraft):
+        return f"a {type(draft).__name__} where a DocumentDraft belongs"
+    if not isinstance(draft.name, str) or not draft.name.strip():
+        return f"a document whose name is {draft.name!r} (a non-empty string belongs there)"
+    for what in ("source", "format"):
+        if not isinstance(getattr(draft, what), str):
+            return f"document {draft.name!r} with {what}={getattr(draft, what)!r} (not a string)"
+    for what in ("notes", "warnings"):
+        items = getattr(draft, what)
+        if not isinstance(items, list) or not all(isinstance(x, str) for x in items):
+            return f"document {draft.name!r} with {what}={quoted(repr(items))} (a list of strings)"
+    problem = _json_problem(draft.meta, f"document {draft.name!r}'s meta")
+    if problem or not isinstance(draft.paragraphs, list):
+        return problem or f"document {draft.name!r} whose paragraphs are no list"
+    for number, par in enumerate(draft.paragraphs, 1):
+        where = f"paragraph {number} of document {draft.name!r}"
+        if not isinstance(par, ParagraphDraft):
+            return f"a {type(par).__name__} as {where}, where a ParagraphDraft belongs"
+        problem = _json_problem(par.meta, f"{where}: its meta") or _json_problem(
+            par.flags, f"{where}: its flags", list
+        )
+        if problem:
+            return problem
+        if not isinstance(par.annotations, list):
+            return f"{where}: its annotations are no list"
+        for ann in par.annotations:
+            if not isinstance(ann, AnnotationDraft):
+                return f"{where}: a {type(ann).__name__} among its annotations, where an AnnotationDraft belongs"
+            problem = _json_problem(ann.attrs, f"{where}: an annotation's attrs")
+            if problem:
+                return problem
+        if not isinstance(par.status, dict):
+            return f"{where}: its status is no dict"
+        for layer, status in par.status.items():
+            if not isinstance(status, LayerStatusDraft):
+                return (
+                    f"{where}: status[{layer!r}] = {quoted(repr(status))}, where a "
+                    "LayerStatusDraft belongs"
+                )
+    return None
+
+
+def _json_problem(value: object, what: str, kind: type = dict) -> str | None:
+    if not isinstance(value, kind):
+        return f"{what} {quoted(repr(value))}, where a {kind.__name__} belongs"
+    try:
+        json.loads(json_text(value))
+    except (TypeError, ValueError) as exc:
+        return f"{what}, which is no JSON ({exc})"
+    return None
 
 
 def checked_text(par: ParagraphDraft, path: Path) -> str:

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from layerkit import draft_checks
 from layerkit.drafts import DocumentDraft, ImportOptions
-from layerkit.errors import InputError, LayerkitError, UsageError
+from layerkit.errors import InputError, LayerkitError, PluginError, UsageError
 from layerkit.nlp.segment import LONG_PARAGRAPH, segment_many
-from layerkit.plugin.manager import blamed_on
+from layerkit.plugin.manager import blamed_on, fix_or_disable
 from layerkit.project import Project
 from layerkit.quality import find_flags
 from layerkit.store import NewDocument, NewParagraph, Store
@@ -108,10 +108,23 @@ def _blamed_drafts(
         drafts = iter(read(path, options))
     while True:
         with blamed_on(owner, what, passing=UNREADABLE):
-            draft = next(drafts, None)
-        if draft is None:
+            draft = next(drafts, _END)
+        if draft is _END:
             return
+        # (None too: taken for the end, it lost the file's later documents without a word)
+        problem = draft_checks.draft_shape_problem(draft)
+        if problem is not None:
+            raise PluginError(
+                f"plugin {owner!r} failed in {what}: it gave {problem}.",
+                hint=fix_or_disable(owner)
+                + " (an importer yields DocumentDraft objects: see docs/plugins.md); "
+                "nothing was imported.",
+            )
+        assert isinstance(draft, DocumentDraft)
         yield draft
+
+
+_END = object()  # the end of an importer's drafts (None is a mistake to report, not the end)
 
 
 def import_paths(

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 from layerkit.config import ProjectConfig, load_config, resolve_db
-from layerkit.errors import PluginError, UsageError
+from layerkit.errors import PluginError, UsageError, quoted
 from layerkit.plugin.manager import (
     blamed_on,
     collect,
@@ -103,7 +103,13 @@ class Project:
         owner = self.owners.get(("exporter", name), "?")
         try:
             with blamed_on(owner, f"exporter {name!r}", output=out, passing=(OSError,)):
-                return exporter.export(StoreReader(store), out, context)
+                report = exporter.export(StoreReader(store), out, context)
+                if not isinstance(report, ExportReport):  # (the summary read it: a traceback)
+                    raise TypeError(
+                        f"export() returned {quoted(repr(report))}, where an ExportReport "
+                        "belongs (see docs/plugins.md)"
+                    )
+                return report
         except OSError as exc:  # the file system's refusal (no space, no folder), not a bug
             where = f" ({exc.filename})" if exc.filename else ""
             raise ExportError(

@@ -326,3 +326,87 @@ def test_a_suggestion_of_another_layer_says_which_and_names_the_plugin(tmp_path:
             preannotate(project, store, choose_preannotator(project, "pragmatic", None))
     assert "pre-annotator 'intent' (plugin 'file:plug.py')" in info.value.message
     assert "it is of layer 'semantic', not 'pragmatic'" in info.value.message
+
+
+_MULTI_IMPORTER = (
+    "from layerkit.drafts import (AnnotationDraft, DocumentDraft, LayerStatusDraft,\n"
+    "                             ParagraphDraft)\n"
+    "class Multi:\n"
+    "    name = 'multi'\n"
+    "    extensions = ('.multi',)\n"
+    "    description = 'a document per line'\n"
+    "    def read(self, path, options):\n"
+    "        for number, text in enumerate(path.read_text(encoding='utf-8').splitlines(), 1):\n"
+    "            doc = DocumentDraft(name=f'd{{number}}', source=str(path), format='multi',\n"
+    "                                paragraphs=[ParagraphDraft(text=text)])\n"
+    "            yield {third} if number == 3 else doc\n"
+    "@hookimpl\n"
+    "def register_importers(register):\n"
+    "    register(Multi())\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("third", "said"),
+    [
+        # None ended the file in silence: its fourth document was lost, exit 0
+        ("None", "it gave a NoneType where a DocumentDraft belongs"),
+        ("{'name': 'd3'}", "it gave a dict where a DocumentDraft belongs"),
+        ("DocumentDraft(name=None, source='x', format='multi', paragraphs=doc.paragraphs)",
+         "a document whose name is None"),
+        ("DocumentDraft(name='d3', source='x', format='multi', paragraphs=['Текст.'])",
+         "a str as paragraph 1 of document 'd3', where a ParagraphDraft belongs"),
+        ("DocumentDraft(name='d3', source='x', format='multi', paragraphs=["
+         "ParagraphDraft(text='Кот.', status={'semantic': 'done'})])",
+         "status['semantic'] = «'done'», where a LayerStatusDraft belongs"),
+        ("DocumentDraft(name='d3', source='x', format='multi', paragraphs=["
+         "ParagraphDraft(text='Кот.', annotations=[{'layer': 'semantic'}])])",
+         "a dict among its annotations, where an AnnotationDraft belongs"),
+        ("DocumentDraft(name='d3', source='x', format='multi', meta={'seen': {1, 2}},"
+         " paragraphs=doc.paragraphs)", "document 'd3''s meta, which is no JSON"),
+        ("DocumentDraft(name='d3', source='x', format='multi', warnings='one',"
+         " paragraphs=doc.paragraphs)", "warnings=«'one'» (a list of strings)"),
+    ],
+)  # fmt: skip
+def test_an_importer_that_yields_no_draft_is_named_and_imports_nothing(
+    tmp_path: Path, third: str, said: str
+) -> None:
+    """The brat audit: an importer yielding None lost the rest of its file with exit 0; a
+    dict, a string paragraph, a status of "done", meta no JSON column holds gave tracebacks
+    (AttributeError, SQLAlchemy's StatementError), or an "edit conflict" for a name of None."""
+    plugin = _plugin(tmp_path, _MULTI_IMPORTER.format(third=third))
+    (tmp_path / "a.multi").write_text("Раз.\nДва.\nТри.\nЧетыре.\n", encoding="utf-8")
+    assert _cli(tmp_path, "init").returncode == 0
+    done = _cli(tmp_path, "--plugin", str(plugin), "import", "a.multi")
+    assert done.returncode == 2, done.stdout
+    assert "Traceback" not in done.stderr
+    message = " ".join(done.stderr.split())
+    assert "plugin 'file:plug.py' failed in importer 'multi'" in message
+    assert said in message and "nothing was imported" in message
+    assert '"paragraphs": 0' in _cli(tmp_path, "status", "--json").stdout
+
+
+def test_an_exporter_that_returns_no_report_is_named_and_leaves_no_output(
+    tmp_path: Path,
+) -> None:
+    """``export()`` returning None wrote its folder, then gave a traceback from the CLI's
+    summary (``'NoneType' object has no attribute 'counts'``), exit 1, the folder left."""
+    plugin = _plugin(
+        tmp_path,
+        "class Tsv:\n"
+        "    name = 'tsv'\n"
+        "    description = 'a TSV per document'\n"
+        "    def export(self, reader, out, context):\n"
+        "        out.mkdir()\n"
+        "        (out / 'a.tsv').write_text('x')\n"
+        "@hookimpl\n"
+        "def register_exporters(register):\n"
+        "    register(Tsv())\n",
+    )
+    assert _cli(tmp_path, "init").returncode == 0
+    done = _cli(tmp_path, "--plugin", str(plugin), "export", "tsv", "-o", "out")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    message = " ".join(done.stderr.split())
+    assert "plugin 'file:plug.py' failed in exporter 'tsv'" in message
+    assert "returned «None», where an ExportReport belongs" in message
+    assert not (tmp_path / "out").exists()
