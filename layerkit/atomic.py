@@ -148,17 +148,53 @@ def atomic_folder(path: Path) -> Iterator[Path]:
         raise UsageError(f"cannot write {path}: the folder {parent} does not exist.")
     if path.exists() and not path.is_dir():
         raise UsageError(f"cannot write the folder {path}: it is a file.")
-    if path.is_dir() and any(path.iterdir()) and not (path / FOLDER_MARK).is_file():
-        raise UsageError(
-            f"{path} is a folder with other files in it; not replacing it.",
-            hint="Give a new or empty folder, or one an earlier export wrote.",
-        )
+    if path.is_dir() and any(path.iterdir()):
+        if not (path / FOLDER_MARK).is_file():
+            raise UsageError(
+                f"{path} is a folder with other files in it; not replacing it.",
+                hint="Give a new or empty folder, or one an earlier export wrote.",
+            )
+        refuse_files_added(path, _marked_names(path / FOLDER_MARK))
     with replace_directory(path) as tmp:
+        yield tmp
+        names = sorted(child.name for child in tmp.iterdir() if child.name != OWNER)
         (tmp / FOLDER_MARK).write_text(
-            "Written by a layerkit export: the next export to this folder replaces it whole.\n",
+            "Written by a layerkit export: the next export to this folder replaces it whole\n"
+            "(and refuses to while it holds a file the export did not write). It wrote:\n"
+            + "".join(f"{_LISTED}{name}\n" for name in names),
             encoding="utf-8",
         )
-        yield tmp
+
+
+_LISTED = "  - "
+
+
+def _marked_names(mark: Path) -> set[str] | None:
+    """The names an earlier :func:`atomic_folder` wrote, from its mark; None for a mark that
+    lists none (written before the marks listed them: anything in the folder may go)."""
+    lines = mark.read_text(encoding="utf-8", errors="replace").splitlines()
+    names = {line.removeprefix(_LISTED) for line in lines if line.startswith(_LISTED)}
+    return names or None
+
+
+def refuse_files_added(path: Path, written: set[str] | None) -> None:
+    """Refuse to replace the folder ``path`` an earlier export wrote (``written``: the names
+    it wrote there; None: not known) while it holds files that export did not write: a user's
+    own files put in beside the export's (brat's ``annotation.conf``, notes, a training
+    script) were deleted with it."""
+    if written is None:
+        return
+    added = sorted(
+        child.name for child in path.iterdir() if child.name not in written | {FOLDER_MARK}
+    )
+    if added:
+        shown = ", ".join(added[:5]) + (f" and {len(added) - 5} more" if len(added) > 5 else "")
+        raise UsageError(
+            f"{path} was written by an earlier export, but it now also holds {shown}, which "
+            "the export did not write; not replacing it.",
+            hint="An export replaces its folder whole: move those files out of it, or write "
+            "to another folder.",
+        )
 
 
 def through_links(path: Path) -> Path:

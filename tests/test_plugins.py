@@ -387,6 +387,41 @@ def test_an_export_never_replaces_the_store_or_a_folder_of_other_files(tmp_path:
     assert layerkit("status").stdout == before
 
 
+def test_an_export_folder_a_user_added_files_to_is_not_replaced(tmp_path: Path) -> None:
+    """The brat audit: a user's ``annotation.conf`` put into an earlier export's folder was
+    deleted, without a word, by the next export (a plugin's folder, a curriculum alike)."""
+    db = tmp_path / "store.db"
+    layerkit = _cli(db, _plugin(tmp_path, FOLDER_EXPORTER, name="folders.py"))
+    assert layerkit("init").returncode == 0
+    text = tmp_path / "a.txt"
+    text.write_text("Кошка спит на окне.\n", encoding="utf-8")
+    assert layerkit("import", str(text)).returncode == 0
+    for exporter, out, written in (
+        ("folder", tmp_path / "brat", "1.txt"),
+        ("sft", tmp_path / "curriculum", "manifest.json"),
+    ):
+        first = layerkit("export", exporter, "-o", str(out))
+        assert first.returncode == 0, first.stderr
+        (out / "annotation.conf").write_text("[entities]\n", encoding="utf-8")
+        before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+        refused = layerkit("export", exporter, "-o", str(out))
+        assert refused.returncode == 2 and "Traceback" not in refused.stderr
+        message = " ".join(refused.stderr.split())
+        assert "also holds annotation.conf, which the export did not write" in message
+        assert "move those files out of it" in message
+        assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
+        assert written in before
+        (out / "annotation.conf").unlink()
+        done = layerkit("export", exporter, "-o", str(out))  # the export's own files: replaced
+        assert done.returncode == 0, done.stderr
+    # a mark written before marks listed their files: the folder is replaced as before
+    out = tmp_path / "brat"
+    (out / ".layerkit-export").write_text("Written by a layerkit export.\n", encoding="utf-8")
+    (out / "old.txt").write_text("x", encoding="utf-8")
+    assert layerkit("export", "folder", "-o", str(out)).returncode == 0
+    assert sorted(p.name for p in out.iterdir()) == [".layerkit-export", "1.txt"]
+
+
 RAISING_COMMAND_AND_TAGGER = """
 import click
 

@@ -22,7 +22,7 @@ from typing import IO, Any, NamedTuple
 
 import orjson
 
-from layerkit.atomic import replace_directory
+from layerkit.atomic import refuse_files_added, replace_directory
 from layerkit.errors import UsageError
 
 MANIFEST = "manifest.json"
@@ -49,8 +49,23 @@ def atomic_directory(out: Path) -> Iterator[Path]:
                 f"{out} is a folder with other files in it; not replacing it.",
                 hint="Give a new or empty folder, or an earlier curriculum folder to replace.",
             )
+        if (out / MANIFEST).is_file():
+            refuse_files_added(out, _curriculum_files(out / MANIFEST))
     with replace_directory(out) as tmp:
         yield tmp
+
+
+def _curriculum_files(manifest: Path) -> set[str] | None:
+    """The names an earlier export wrote in a curriculum folder: the manifest, the dataset
+    card and the files the manifest lists; None where the manifest cannot be read as one."""
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        names = {MANIFEST, "README.md"}
+        for stage in data["stages"]:
+            names.update(Path(info["path"]).name for info in stage["files"].values())
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return names
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
