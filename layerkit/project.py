@@ -221,6 +221,8 @@ def _by_name(
                 f"plugin {plugin!r} registered the {what} {name!r} without {', '.join(missing)}.",
                 hint=f"{fix_or_disable(plugin)} (docs/plugins.md lists what a {what} has).",
             )
+        if what == "importer":
+            _check_extensions(plugin, name, item.extensions)
         if name in out:
             # pluggy calls the plugin registered last first: name both, blame neither
             raise PluginError(
@@ -231,6 +233,24 @@ def _by_name(
         out[name] = item
         owners[(what, name)] = plugin
     return out
+
+
+def _check_extensions(plugin: str, name: str, extensions: Any) -> None:
+    """An importer's ``extensions`` as files are matched against them: a tuple or list of
+    suffixes with their dot (``"ann"`` matched no file, in silence, and a string ``".ann"``
+    was read letter by letter)."""
+    wrong = (
+        [extensions]
+        if isinstance(extensions, str) or not isinstance(extensions, (tuple, list, set, frozenset))
+        else [e for e in extensions if not (isinstance(e, str) and len(e) > 1 and e[0] == ".")]
+    )
+    if wrong:
+        raise PluginError(
+            f"plugin {plugin!r} registered the importer {name!r} with extensions "
+            f"{extensions!r}: {wrong[0]!r} is no file suffix.",
+            hint=f"{fix_or_disable(plugin)}; extensions are suffixes with their dot, in a "
+            "tuple: ('.ann',).",
+        )
 
 
 def annotator_name(name: str) -> str:

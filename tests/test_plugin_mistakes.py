@@ -410,3 +410,21 @@ def test_an_exporter_that_returns_no_report_is_named_and_leaves_no_output(
     assert "plugin 'file:plug.py' failed in exporter 'tsv'" in message
     assert "returned «None», where an ExportReport belongs" in message
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("extensions", ["('ann',)", "'.ann'", "('.ann', 5)"])
+def test_an_importers_extensions_without_their_dot_are_refused(
+    tmp_path: Path, extensions: str
+) -> None:
+    """``('ann',)`` matched no file in silence (they went to another importer, or none)."""
+    plugin = _plugin(
+        tmp_path,
+        "class Ann:\n"
+        "    name = 'ann'\n"
+        f"    extensions = {extensions}\n"
+        "    def read(self, path, options):\n"
+        "        return []\n"
+        "@hookimpl\ndef register_importers(register):\n    register(Ann())\n",
+    )
+    with pytest.raises(PluginError, match=r"importer 'ann' with extensions .* is no file suffix"):
+        Project.load(str(tmp_path / "lk.db"), [plugin])
