@@ -85,7 +85,9 @@ class Paragraph:
     ``sentences`` and ``tokens`` are ``[start, end]`` code-point offsets into ``text``;
     ``annotations`` maps a layer to its annotations in the order they were stored (layers
     without annotations are absent); ``states`` maps a layer to ``(state, annotator)`` for the
-    layers that have a status (``todo`` otherwise: see :meth:`state`).
+    layers that have a status (``todo`` otherwise: see :meth:`state`); ``meta`` what the
+    importer kept of the paragraph (``ParagraphDraft.meta``), ``flags`` the quality flags
+    import raised on it (mojibake, broken OCR, mixed scripts: ``{"code", "message", "spans"}``).
     """
 
     id: int
@@ -98,6 +100,8 @@ class Paragraph:
     tokens: list[list[int]]
     annotations: dict[str, list[Annotation]] = field(default_factory=dict)
     states: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+    flags: list[dict[str, Any]] = field(default_factory=list)
     _by_id: dict[int, Annotation] | None = field(default=None, repr=False)
 
     def layer(self, layer: str, field_name: str | None = None) -> list[Annotation]:

@@ -678,3 +678,41 @@ def test_a_failing_hook_wrapper_is_named_not_the_exporter_that_ran_it(tmp_path: 
     assert "plugin 'file:wrapping.py' failed" in done.stderr and "wrapper fails" in done.stderr
     assert "run by plugin 'sft'" in done.stderr and "DISABLE_PLUGINS=sft" not in done.stderr
     assert not (tmp_path / "cur").exists()
+
+
+def test_an_exporter_reads_what_the_importer_kept_of_each_paragraph(tmp_path: Path) -> None:
+    """The brat audit: ``ParagraphDraft.meta`` was stored but no exporter could read it back
+    (``Paragraph`` had no ``meta``, nor the import's quality ``flags``): a round trip lost
+    brat's paragraph separators."""
+    from layerkit.ingest import import_paths
+    from layerkit.plugin import StoreReader
+    from layerkit.project import Project
+
+    plugin = _plugin(
+        tmp_path,
+        "from layerkit.drafts import DocumentDraft, ParagraphDraft\n"
+        "class Gaps:\n"
+        "    name = 'gaps'\n"
+        "    extensions = ('.gaps',)\n"
+        "    def read(self, path, options):\n"
+        "        texts = path.read_text(encoding='utf-8').split('||')\n"
+        "        yield DocumentDraft(name='d', source=str(path), format='gaps', paragraphs=[\n"
+        "            ParagraphDraft(text=t, meta={'gap': i}) for i, t in enumerate(texts)])\n"
+        "@hookimpl\n"
+        "def register_importers(register):\n"
+        "    register(Gaps())\n",
+    )
+    source = tmp_path / "a.gaps"
+    # the second paragraph's «o» is Latin: import flags the word
+    source.write_text("Кот спит.||Пёс лает, кoт спит.", encoding="utf-8")
+    project = Project.load(str(tmp_path / "lk.db"), [plugin])
+    with project.open_store(create=True) as store:
+        import_paths(project, store, [source])
+        reader = StoreReader(store)
+        read = list(reader.paragraphs())
+        assert [p.meta for p in read] == [{"gap": 0}, {"gap": 1}]
+        assert read[0].flags == [] and read[1].flags[0]["code"] == "mixed_script"
+        assert read[1].flags[0]["spans"] == [
+            [read[1].text.index("кoт"), read[1].text.index("кoт") + 3]
+        ]
+        assert reader.paragraph(read[1].id).meta == {"gap": 1}

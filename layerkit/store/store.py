@@ -1384,6 +1384,8 @@ _BUNDLE_PARAGRAPH_COLUMNS = (
     paragraphs_t.c.sha256,
     paragraphs_t.c.sentences,
     paragraphs_t.c.tokens,
+    paragraphs_t.c.meta,
+    paragraphs_t.c.flags,
 )
 # AnnotationRow's fields but the layer, which comes with the counts.
 _BUNDLE_ANNOTATION_COLUMNS = tuple(
@@ -1401,10 +1403,13 @@ _ONE_PARAGRAPH = (
 
 def _bundle(row: Sequence[Any]) -> ParagraphBundle:
     """A paragraph read with :data:`_BUNDLE_PARAGRAPH_COLUMNS`, without annotations or states."""
-    pid, doc_id, name, position, text, sha, sentences, tokens = row
+    pid, doc_id, name, position, text, sha, sentences, tokens, meta, flags = row
     return ParagraphBundle(
         pid, doc_id, name or "", position, text, sha,
         _json_value(sentences) or [], _json_value(tokens) or [], {}, {},
+        # (most paragraphs have neither: no decoding for them)
+        {} if meta == "{}" or not meta else _json_value(meta),
+        [] if flags == "[]" or not flags else _json_value(flags),
     )  # fmt: skip
 
 
