@@ -589,10 +589,17 @@ def test_existing_folders_are_replaced_only_when_they_are_curricula(tmp_path: Pa
     assert [p.name for p in mine.iterdir()] == ["thesis.tex"]
     out = tmp_path / "out"
     export(project, out, seed=1)
-    (out / "stale-extra.txt").write_text("от прошлого раза", encoding="utf-8")
-    export(project, out, seed=2)
-    assert not (out / "stale-extra.txt").exists()
+    assert (out / "05-pragmatic.train.jsonl").is_file()
+    # what the earlier export wrote goes, the stages this one leaves out included
+    export(project, out, seed=2, stages="lexical")
+    assert not (out / "05-pragmatic.train.jsonl").exists()
     assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["seed"] == 2
+    # a file someone put beside it stops the next export: it is named, nothing is replaced
+    (out / "notes.md").write_text("мои заметки", encoding="utf-8")
+    with pytest.raises(UsageError, match="also holds notes.md, which the export did not write"):
+        export(project, out, seed=3)
+    assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["seed"] == 2
+    assert (out / "notes.md").read_text(encoding="utf-8") == "мои заметки"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
