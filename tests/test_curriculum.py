@@ -596,7 +596,7 @@ def test_existing_folders_are_replaced_only_when_they_are_curricula(tmp_path: Pa
     assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["seed"] == 2
     # a file someone put beside it stops the next export: it is named, nothing is replaced
     (out / "notes.md").write_text("мои заметки", encoding="utf-8")
-    with pytest.raises(UsageError, match="also holds notes.md, which the export did not write"):
+    with pytest.raises(UsageError, match=r"also holds notes\.md, which the export did not write"):
         export(project, out, seed=3)
     assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["seed"] == 2
     assert (out / "notes.md").read_text(encoding="utf-8") == "мои заметки"

@@ -716,3 +716,35 @@ def test_an_exporter_reads_what_the_importer_kept_of_each_paragraph(tmp_path: Pa
             [read[1].text.index("кoт"), read[1].text.index("кoт") + 3]
         ]
         assert reader.paragraph(read[1].id).meta == {"gap": 1}
+
+
+def test_a_plugin_importer_decodes_files_as_layerkits_importers_do(tmp_path: Path) -> None:
+    """The brat audit: the README says encodings are detected, but a plugin importer had no
+    way to do it (``ImportOptions`` has only ``encoding``); ``read_text`` is that way."""
+    from layerkit.ingest import import_paths
+    from layerkit.plugin import StoreReader
+    from layerkit.project import Project
+
+    plugin = _plugin(
+        tmp_path,
+        "from layerkit.plugin import DocumentDraft, ParagraphDraft, read_text\n"
+        "class Notes:\n"
+        "    name = 'notes'\n"
+        "    extensions = ('.notes',)\n"
+        "    def read(self, path, options):\n"
+        "        decoded = read_text(path, encoding=options.encoding)\n"
+        "        yield DocumentDraft(name=path.stem, source=str(path), format='notes',\n"
+        "                            paragraphs=[ParagraphDraft(text=decoded.text)],\n"
+        "                            encoding=decoded.encoding)\n"
+        "@hookimpl\n"
+        "def register_importers(register):\n"
+        "    register(Notes())\n",
+    )
+    source = tmp_path / "a.notes"
+    source.write_bytes("Ёжик в тумане шёл к медвежонку считать звёзды.".encode("cp1251"))
+    project = Project.load(str(tmp_path / "lk.db"), [plugin])
+    with project.open_store(create=True) as store:
+        report = import_paths(project, store, [source])
+        [paragraph] = StoreReader(store).paragraphs()
+    assert paragraph.text == "Ёжик в тумане шёл к медвежонку считать звёзды."
+    assert report.files[0].encodings == {"cp1251"}

@@ -9,7 +9,8 @@
   :class:`CurriculumTask` (turns a :class:`Paragraph` into :class:`Example` and
   :class:`PreferencePair`).
 - The domain model they read: :class:`Document`, :class:`Paragraph`, :class:`Annotation`.
-- Helpers: :func:`reading_store` (the store a plugin's command reads), :func:`atomic_output` (one file) and :func:`atomic_folder` (a folder), written in
+- Helpers: :func:`reading_store` (the store a plugin's command reads), :func:`read_text` (a
+  file decoded as layerkit's importers decode it), :func:`atomic_output` (one file) and :func:`atomic_folder` (a folder), written in
   full or not at all; :func:`iter_records` (the SFT curriculum's records, for exporters of other
   formats); :func:`parse_answer` and :func:`format_answer` (the curriculum's answer formats).
 
@@ -50,6 +51,7 @@ _WHERE = {
     "iter_records": "layerkit.curriculum.export",
     "parse_answer": "layerkit.curriculum.answers",
     "format_answer": "layerkit.curriculum.answers",
+    "read_text": "layerkit.textio",
     "atomic_output": "layerkit.atomic",
     "atomic_folder": "layerkit.atomic",
 }
