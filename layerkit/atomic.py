@@ -172,9 +172,10 @@ _LISTED = "  - "
 def _marked_names(mark: Path) -> set[str] | None:
     """The names an earlier :func:`atomic_folder` wrote, from its mark; None for a mark that
     lists none (written before the marks listed them: anything in the folder may go)."""
-    lines = mark.read_text(encoding="utf-8", errors="replace").splitlines()
-    names = {line.removeprefix(_LISTED) for line in lines if line.startswith(_LISTED)}
-    return names or None
+    text = mark.read_text(encoding="utf-8", errors="replace")
+    if "It wrote:" not in text:
+        return None
+    return {line.removeprefix(_LISTED) for line in text.splitlines() if line.startswith(_LISTED)}
 
 
 def refuse_files_added(path: Path, written: set[str] | None) -> None:
