@@ -722,3 +722,60 @@ async def test_annotator_shows_a_lost_race_as_an_edit_conflict(store: Store, db_
         assert app.is_running
     (now,) = store.annotations(pid, "semantic")
     assert (now.label, now.annotator) == ("TIME", "bob")
+
+
+def _end_session(store: Store, connection: sa.Connection) -> None:
+    """End a connection's server session from another one, as ``idle_session_timeout``, a
+    pooler or an administrator's ``pg_terminate_backend`` does."""
+    pid = connection.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+    connection.commit()
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
+
+
+def test_an_import_whose_server_session_ended_goes_on_or_is_told_it_was_taken_back(
+    postgres_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The PostgreSQL audit: with the import's session ended (its advisory lock with it),
+    another command took the running import back while it still wrote; the import then
+    said "Imported 1600 document(s)" with exit 0, thousands of paragraphs gone (or died on a
+    foreign key with a traceback). Now it takes its lock again where nobody took it back, and
+    stops, told, where somebody did; nothing half is ever published."""
+    from layerkit.store import imports
+
+    monkeypatch.setattr(imports, "KEEP_ALIVE_SECONDS", 0.0)
+    with _open(postgres_database) as store, _open(postgres_database) as other:
+        with imports.importing(store, annotator="anna") as session:
+            session.add_document(make_document("a", "Первый абзац о погоде."))
+            assert session._liveness is not None
+            _end_session(other, session._liveness)
+            session.add_document(make_document("b", "Второй абзац о погоде."))
+            assert imports.clean_abandoned_imports(other) == 0  # its lock is held again
+        assert other.summary().documents == 2
+        before = _table_counts(other)
+        with (
+            pytest.raises(imports.TakenBack, match="took it back; nothing of it is kept"),
+            imports.importing(store, annotator="anna") as session,
+        ):
+            session.add_document(make_document("c", "Третий абзац о погоде."))
+            assert session._liveness is not None
+            _end_session(other, session._liveness)
+            assert imports.clean_abandoned_imports(other) == 1  # taken for dead
+            session.add_document(make_document("d", "Четвёртый абзац о погоде."))
+        assert _table_counts(other) == before
+        assert _pending_documents(other) == 0
+
+
+def test_the_first_call_after_a_server_session_ended_is_not_refused(
+    postgres_database: str,
+) -> None:
+    """The PostgreSQL audit: the pool's check of a connection before reuse (pre-ping) was
+    itself turned into "Database unreachable", so after a server restart, or a session ended
+    by the server, each pooled connection failed one real call (an annotator's label key
+    opened an error dialog with the server up)."""
+    with _open(postgres_database) as store, _open(postgres_database) as other:
+        with store.engine.connect() as one, store.engine.connect() as two:
+            for pooled in (one, two):  # (checked in with their sessions ended)
+                _end_session(other, pooled)
+        for _ in range(3):
+            assert store.summary().documents == 0  # a fresh connection, not an error

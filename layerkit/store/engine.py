@@ -93,6 +93,22 @@ def json_text(value: Any) -> str:
         return json.dumps(value)
 
 
+#: libpq settings of a connection to a PostgreSQL server (a URL's own win): without them a
+#: server that stops answering (a host gone, packets dropped, a server frozen) kept a command,
+#: or the annotator, waiting for good; now the connection is given up after about a minute at
+#: most and the store says the server is unreachable. ``application_name`` names layerkit in
+#: the server's ``pg_stat_activity``.
+SERVER_CONNECTION: dict[str, Any] = {
+    "connect_timeout": 10,
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 60_000,  # ms: data sent and not acknowledged for this long
+    "application_name": "layerkit",
+}
+
+
 def create_engine(url: str) -> sa.Engine:
     if not is_sqlite(url):
         try:
@@ -105,8 +121,15 @@ def create_engine(url: str) -> sa.Engine:
                 "number, an IPv6 host in brackets), or give a SQLite file's path.",
                 title="Invalid database URL",
             ) from None
+        connect_args = (
+            {k: v for k, v in SERVER_CONNECTION.items() if k not in parsed.query}
+            if parsed.get_backend_name() == "postgresql"
+            else {}
+        )
         try:
-            server = sa.create_engine(parsed, pool_pre_ping=True, json_serializer=json_text)
+            server = sa.create_engine(
+                parsed, pool_pre_ping=True, json_serializer=json_text, connect_args=connect_args
+            )
             sa.event.listen(server, "handle_error", _said_unreachable)
             return server
         except (ImportError, sa.exc.NoSuchModuleError) as exc:
@@ -366,6 +389,11 @@ def _said_unreachable(context: sa.engine.ExceptionContext) -> BaseException | No
     :class:`DatabaseUnreachable` wherever it happens (a read on a key, a poll, a write, a
     plugin's reading), so every caller that shows LayerkitErrors shows it (SQLAlchemy still
     drops the dead connections from its pool first)."""
+    if context.is_pre_ping:
+        # SQLAlchemy's check of a pooled connection before it is used: a dead one is
+        # replaced by a new one, as pool_pre_ping is for (raised, the first call after any
+        # server restart or ended session was refused as "unreachable")
+        return None
     found = database_refusal(context.original_exception)
     return found if isinstance(found, DatabaseUnreachable) else None
 

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from layerkit.errors import DatabaseUnreachable, StoreError
 from layerkit.store import edits
 from layerkit.store.engine import database_errors
 from layerkit.store.locks import IMPORT_KEY, lock_annotator, lock_publishing
@@ -62,6 +63,20 @@ STALE_AFTER = timedelta(hours=1)
 CLOCK_SKEW = timedelta(minutes=5)
 # Paragraphs deleted per transaction when an import is taken back.
 DELETE_STEP = 200
+# How often (seconds, at most) a running import on a server checks that it still holds its lock.
+KEEP_ALIVE_SECONDS = 1.0
+
+
+class TakenBack(StoreError):
+    """A running import was taken for abandoned by another command and taken back."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this import lost its connection to the database server while it ran, and another "
+            "layerkit command took it for abandoned and took it back; nothing of it is kept.",
+            hint="Run the import again. (The server ended the import's idle session: "
+            "idle_session_timeout, a connection pooler or an administrator.)",
+        )
 
 
 def pending_documents() -> sa.Select[Any]:
@@ -109,6 +124,7 @@ class ImportSession:
         self._started_at = utcnow()
         self._bulk: BulkWriter | None = None
         self._sqlite = store.engine.dialect.name == "sqlite"
+        self._alive_checked = time.monotonic()
 
     # --- the life of an import ------------------------------------------------------------
 
@@ -191,17 +207,20 @@ class ImportSession:
                 )
                 .limit(1)
             ).first()
+            # first, so that an import another command took back meanwhile publishes nothing
+            done = conn.execute(
+                imports_t.update()
+                .where((imports_t.c.id == self.import_id) & (imports_t.c.state == "running"))
+                .values(state="done", finished_at=utcnow(), heartbeat_at=utcnow())
+            )
+            if done.rowcount != 1:
+                raise TakenBack()
             if others_finished is not None:
                 self._link_late_duplicates(conn, mine)
             conn.execute(
                 documents_t.update()
                 .where(documents_t.c.pending_import_id == self.import_id)
                 .values(pending_import_id=None)
-            )
-            conn.execute(
-                imports_t.update()
-                .where(imports_t.c.id == self.import_id)
-                .values(state="done", finished_at=utcnow(), heartbeat_at=utcnow())
             )
             edits.record_plain(
                 conn,
@@ -214,6 +233,19 @@ class ImportSession:
                 },
             )
         self._release()
+
+    def taken_back(self) -> bool:
+        """Whether another command took this import back (its row is no longer running)."""
+        if self.import_id is None:
+            return False
+        try:
+            with self.store.engine.connect() as conn:
+                state = conn.execute(
+                    sa.select(imports_t.c.state).where(imports_t.c.id == self.import_id)
+                ).scalar()
+        except (sa.exc.DBAPIError, DatabaseUnreachable):
+            return False  # the server is gone: that is the error to tell
+        return state != "running"
 
     def abort(self) -> None:
         """Take back everything this import wrote (it was never visible), then mark it failed."""
@@ -251,16 +283,48 @@ class ImportSession:
             return
         assert self._transaction is not None and self.import_id is not None
         try:
+            self._keep_alive()
             with database_errors():
-                self._conn.execute(
+                beat = self._conn.execute(
                     imports_t.update()
-                    .where(imports_t.c.id == self.import_id)
+                    .where((imports_t.c.id == self.import_id) & (imports_t.c.state == "running"))
                     .values(heartbeat_at=utcnow())
                 )
+                if beat.rowcount != 1:
+                    # taken back by another command (this one was taken for dead): what this
+                    # step wrote must not be committed, nor anything after it be published
+                    raise TakenBack()
                 self._transaction.commit()
         finally:
             self._conn.close()
             self._conn = self._transaction = None
+
+    def _keep_alive(self) -> None:
+        """On a server, make sure the import's advisory lock is still held, at most once every
+        :data:`KEEP_ALIVE_SECONDS`: the server ends idle sessions (``idle_session_timeout``,
+        a pooler, an administrator), and with the session went the lock that tells other
+        commands this import is alive. A lost lock is taken again if nobody took the import
+        back meanwhile (the heartbeat's check says so at the commit that follows)."""
+        if self._sqlite or time.monotonic() - self._alive_checked < KEEP_ALIVE_SECONDS:
+            return
+        self._alive_checked = time.monotonic()
+        assert self.import_id is not None
+        try:
+            if self._liveness is not None:
+                self._liveness.execute(sa.select(1))
+                self._liveness.commit()
+                return
+        except (sa.exc.DBAPIError, DatabaseUnreachable):
+            self._release()
+        with database_errors():
+            liveness = self.store.engine.connect()
+            held = liveness.execute(
+                sa.select(sa.func.pg_try_advisory_lock(IMPORT_KEY, self.import_id))
+            ).scalar()
+            liveness.commit()
+        self._liveness = liveness
+        if not held:
+            raise TakenBack()  # another command holds it: it is taking this import back
 
     def _rollback_step(self) -> None:
         if self._conn is None:
@@ -313,15 +377,15 @@ def importing(store: Store, *, annotator: str) -> Iterator[ImportSession]:
     session.start()
     try:
         yield session
-    except BaseException:
+        session.finish()
+    except BaseException as exc:
+        taken = isinstance(exc, TakenBack) or session.taken_back()
         session.abort()
+        if taken:
+            # (its writes may have met the other command's deletes first: a foreign key
+            # refused, say; told as what happened, not as that)
+            raise TakenBack() from exc
         raise
-    else:
-        try:
-            session.finish()
-        except BaseException:
-            session.abort()
-            raise
 
 
 def take_back(store: Store, import_id: int) -> None:
@@ -369,8 +433,18 @@ def abandoned_imports(store: Store) -> list[int]:
                 if conn.execute(
                     sa.select(sa.func.pg_try_advisory_lock(IMPORT_KEY, import_id))
                 ).scalar():
+                    # Claimed while the lock is held: an import whose session the server
+                    # ended (and so its lock) while it still runs finds the claim at its next
+                    # step and stops, instead of publishing what is being deleted here.
+                    claimed = conn.execute(
+                        imports_t.update()
+                        .where((imports_t.c.id == import_id) & (imports_t.c.state == "running"))
+                        .values(state="abandoned")
+                    ).rowcount
+                    conn.commit()
                     conn.execute(sa.select(sa.func.pg_advisory_unlock(IMPORT_KEY, import_id)))
-                    dead.append(int(import_id))
+                    if claimed:
+                        dead.append(int(import_id))
             conn.commit()
             return dead
     here = socket.gethostname()
