@@ -232,6 +232,19 @@ async def test_a_dialog_that_fails_as_it_closes_shows_the_error_and_the_app_goes
         assert app.return_code is None
         await pilot.press("escape")
         await pilot.pause()
+        # under the error, the editor again with what was typed (it closed, the typing lost:
+        # the draft could not be written either, the server being down)
+        assert isinstance(app.screen, TextsModal), app.screen
+        assert "абв" in app.screen.texts()[0]
+        relay.restore()
+        await pilot.press(*"где", "escape")  # the server answers: saved and closed
+        for _ in range(20):
+            await pilot.pause(0.05)
+        assert not isinstance(app.screen, (TextsModal, ErrorModal)), app.screen
+        with Store.open(postgres_database, layer_order=LAYERS) as store:
+            texts = [a.value for a in store.annotations(app.screen.data.id, "pragmatic")]
+        assert any(v and "абв" in v and "где" in v for v in texts), texts
+        relay.cut()
         # adjudication's dialog, opened while the server is down (a crash too)
         await pilot.press("ctrl+g")
         for _ in range(20):
@@ -279,3 +292,46 @@ def test_a_user_who_may_only_read_reads_and_is_told_why_writes_fail(
     finally:  # (its grants are the test database's: dropped there first)
         _admin_execute(f"{base}/{database}", f'DROP OWNED BY "{role}"')
         _admin_execute(admin, f'DROP OWNED BY "{role}"; DROP ROLE "{role}"')
+
+
+@pytest.mark.anyio
+async def test_the_token_editor_comes_back_with_what_was_typed_when_the_save_fails(
+    postgres_database: str, relay: TcpCut
+) -> None:
+    """The PostgreSQL audit: the token editor closed on a save the server could not take, and
+    what was typed in it was lost (the README says the screen stays as it was)."""
+    from textual.widgets import Input
+
+    from layerkit.tui import create_app
+    from layerkit.tui.screens.error import ErrorModal
+    from layerkit.tui.screens.token import TokenEditor
+
+    with Store.open(relay.url, layer_order=LAYERS) as store, store.bulk() as writer:
+        writer.add_document(make_document("a", "Мама мыла раму."))
+    app = create_app(relay.url, "anna", poll_seconds=None)
+    async with app.run_test(size=(160, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("1", "enter")  # the lexical layer: the first token's editor
+        await pilot.pause()
+        assert isinstance(app.screen, TokenEditor), app.screen
+        app.screen.query_one("#token-lemma", Input).value = "мама"
+        app.screen.query_one("#token-upos", Input).value = "NOUN"
+        relay.cut()
+        await pilot.press("enter")
+        for _ in range(20):
+            await pilot.pause(0.05)
+        assert isinstance(app.screen, ErrorModal), app.screen
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, TokenEditor), app.screen
+        assert app.screen.query_one("#token-lemma", Input).value == "мама"
+        assert app.screen.query_one("#token-upos", Input).value == "NOUN"
+        relay.restore()
+        await pilot.press("enter")  # saved now
+        for _ in range(20):
+            await pilot.pause(0.05)
+        assert not isinstance(app.screen, (TokenEditor, ErrorModal)), app.screen
+    with Store.open(postgres_database, layer_order=LAYERS) as store:
+        paragraph = next(store.iter_paragraph_bundles())
+        [first] = [a for a in paragraph.layer("lexical") if a.start == 0]
+        assert (first.attrs["lemma"], first.label) == ("мама", "NOUN")

@@ -695,16 +695,21 @@ class AnnotateScreen(Screen[None]):
         before_show: Callable[[ParagraphData], None] | None = None,
         *,
         sets_state: bool = False,
+        on_unreachable: Callable[[], object] | None = None,
     ) -> bool:
         """Run one store edit; show what it did, or the store's refusal in a modal. Whether it
         went through. ``before_show(data)`` gets the paragraph as read again after the edit,
         before it is shown (:meth:`open_paragraph`). A change to a done layer reopens it, which
-        is said, unless the edit is one that ``sets_state`` (ctrl+d says what it did)."""
+        is said, unless the edit is one that ``sets_state`` (ctrl+d says what it did).
+        ``on_unreachable``: run before the error is shown when the server cannot be reached
+        (a dialog's editor opened again with what was typed, under the error)."""
         layer, shown = self.lk.layer, self.data
         was_done = shown is not None and shown.state(layer) == "done"
         try:
             said = change()
         except LayerkitError as exc:
+            if on_unreachable is not None and isinstance(exc, DatabaseUnreachable):
+                on_unreachable()
             self._refused(exc)
             return False
         if said:
@@ -924,7 +929,7 @@ class AnnotateScreen(Screen[None]):
         where = f"token {index + 1}/{len(data.tokens)}"
         if sentence is not None:
             where += f", sentence {sentence + 1}"
-        editor = TokenEditor(field, row, where, feature_inventory(data, schema.layer))
+        inventory = feature_inventory(data, schema.layer)
 
         def save(values: TokenValues | None) -> None:
             if values is None:
@@ -939,10 +944,15 @@ class AnnotateScreen(Screen[None]):
                     (row.start, row.end),
                     row.annotation,
                     values,
-                )
+                ),
+                # the server went away: the editor comes back with what was typed, under the
+                # error, to be saved again once it answers (it closed, and the typing was lost)
+                on_unreachable=lambda: self.app.push_screen(
+                    TokenEditor(field, row, where, inventory, typed=values), save
+                ),
             )
 
-        self.app.push_screen(editor, save)
+        self.app.push_screen(TokenEditor(field, row, where, inventory), save)
 
     def action_edit_row(self) -> None:
         """``e`` in the side panel: a token's analysis, or another label for the line's span,
@@ -1134,10 +1144,25 @@ class AnnotateScreen(Screen[None]):
                 )
 
         def save(values: list[str] | None) -> None:
-            saved = [
-                self._edit(partial(editing.save_text, store, annotator, data, layer, slot, value))
-                for slot, value in zip(slots, values or [], strict=False)
-            ]
+            unreachable: list[bool] = []
+
+            def again() -> None:
+                # the server went away: the editor comes back with everything submitted,
+                # under the error (it closed, and what was typed since the last draft, or all
+                # of it where the draft could not be written either, was lost)
+                unreachable.append(True)
+                open_editor(list(values or []))
+
+            saved = []
+            for slot, value in zip(slots, values or [], strict=False):
+                saved.append(
+                    self._edit(
+                        partial(editing.save_text, store, annotator, data, layer, slot, value),
+                        on_unreachable=again,
+                    )
+                )
+                if unreachable:
+                    return  # (the other texts are in the editor again, unsaved)
             refused = {
                 key: value
                 for key, value, ok in zip(keys, values or [], saved, strict=False)
@@ -1155,9 +1180,13 @@ class AnnotateScreen(Screen[None]):
         if slots[0].anchor is not None and slots[0].anchor.start is not None:
             anchor = slots[0].anchor
             title += f" of «{data.text[anchor.start : anchor.end or anchor.start][:40]}»"
-        self.app.push_screen(
-            TextsModal(title, slots, values=values, keep_draft=keep_draft, notes=notes), save
-        )
+
+        def open_editor(texts: list[str]) -> None:
+            self.app.push_screen(
+                TextsModal(title, slots, values=texts, keep_draft=keep_draft, notes=notes), save
+            )
+
+        open_editor(values)
 
     def action_step_paragraph(self, step: int) -> None:
         """Open the next or previous paragraph of the list, at once (no message round trip,

@@ -74,10 +74,14 @@ class TokenEditor(DimmingModal[TokenValues | None]):
         token: TokenRow,
         where: str,
         inventory: Sequence[str],
+        typed: TokenValues | None = None,
     ) -> None:
+        """``typed``: the values to show instead of the token's (what was typed before a save
+        the server could not take)."""
         super().__init__()
         self.field = field
         self.token = token
+        self.typed = typed
         self.where = where
         self.inventory = list(inventory)
         self.lemmas: list[str] = []
@@ -91,12 +95,21 @@ class TokenEditor(DimmingModal[TokenValues | None]):
         with Vertical(id="token-box") as box:
             box.border_title = f"«{token.form}» · {self.where}"
             box.border_subtitle = "⏎ save · esc cancel · → completes · ↑↓ field"
+            typed = self.typed
             for name, value, complete in (
-                ("lemma", token.lemma, lambda v: complete_from(v, self.lemmas)),
-                ("UPOS", token.upos, lambda v: complete_from(v, upos, keep_typed=False)),
+                (
+                    "lemma",
+                    typed.lemma if typed else token.lemma,
+                    lambda v: complete_from(v, self.lemmas),
+                ),
+                (
+                    "UPOS",
+                    typed.upos if typed else token.upos,
+                    lambda v: complete_from(v, upos, keep_typed=False),
+                ),
                 (
                     "FEATS",
-                    token.feats if token.annotation is not None else "_",
+                    typed.feats if typed else token.feats if token.annotation is not None else "_",
                     lambda v: complete_feats(v, self.readings_feats, self.inventory),
                 ),
             ):
