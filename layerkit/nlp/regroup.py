@@ -56,7 +56,11 @@ _EMOJI = re.compile(f"[{_EMOJI_CHARS}]+")
 _BANG = re.compile(r"[!?.…]+")  # end-of-sentence marks, repeated or mixed
 _SMILEY = re.compile(f"[{_EMOJI_CHARS}]+|\\)+|\\(+|[:;]-?[()DPdp]")
 # runs a token of their own however spaCy cuts them: HTML entities, typewriter quotes
-_WHOLE = re.compile(r"(?:&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[a-zA-Z]+);)+|``|''")
+_WHOLE = re.compile(
+    r"(?:&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[a-zA-Z]+);)+|``|''"
+    # a phone number (UD Taiga: «+7-977-429-83-44» one token; a range has one hyphen)
+    r"|(?<![\w-])\+?[0-9]+(?:-[0-9]+){2,}(?![\w-])"
+)
 _NUMERAL = re.compile(r"[0-9]+|[IVXLC]+")
 _SPACE = re.compile(r"\s")
 #: what a token that :func:`_cut_token` may cut holds: a hyphen, a slash, a currency sign, т.
@@ -91,12 +95,12 @@ _ABBREVIATION_WORDS = (
 #: «им», «мин», «букв») are not among them
 _JOINED_WORDS = (
     "см рт ст табл стр гл ч с г гг тыс млн млрд руб коп долл кв ул обл проф доц акад напр "
-    "англ франц фр греч сокр прим примеч пос дер ср"
+    "англ франц фр греч сокр прим примеч пос дер ср экз разд шт"
 )
 _JOINED = frozenset(_JOINED_WORDS.split())
 _ABBREVIATIONS = frozenset(_ABBREVIATION_WORDS.split()) | _JOINED
 #: abbreviations a number follows without ending the sentence («рис. 3», «с. 15», «ч. 2»)
-_BEFORE_NUMBER_WORDS = "рис табл с стр ч гл т п ст см г гг ок род ум тел"
+_BEFORE_NUMBER_WORDS = "рис табл с стр ч гл т п ст см г гг ок род ум тел разд"
 _BEFORE_NUMBER = frozenset(_BEFORE_NUMBER_WORDS.split())
 #: tokens after which a mention goes on the sentence (a retweet's «RT @user:», «от @user»)
 _BEFORE_MENTION = frozenset(["RT", ",", ":", "-", "—", "(", "«", '"', "_", "👉", "→"])
@@ -122,8 +126,8 @@ _CLOSING_SEEN = re.compile(
     "(?<!\\w)(?:" + "|".join(re.escape(word[:-1]) for word in _CLOSING) + ")\\."
 )
 _CANDIDATE = re.compile(
-    f"[{_EMOJI_CHARS}]|[!?.…][!?.…]|__|==|\\*\\*|\\+\\+|\\)\\)|\\(\\(|[#@]\\w|\\w[-/](?:\\s|$)|[0-9][₽$€£¥]"
-    r"|https?://|www\.|&#?\w+;|``|''|(?<!\w)[тТвВ]\.|\w-(?:[тТ][оО]|[кК][аА]|[дД][еЕ])\b|[а-яё]{2}-[а-яё]{2}"
+    f"[{_EMOJI_CHARS}]|[!?.…][!?.…]|[0-9]-[0-9]+-[0-9]|__|==|\\*\\*|\\+\\+|\\)\\)|\\(\\(|[#@]\\w|\\w[-/](?:\\s|$)|[0-9][₽$€£¥]"
+    r"|https?://|www\.|&#?\w+;|``|''|(?<!\w)(?:[тТвВ]|вв|ВВ)\.|\w-(?:[тТ][оО]|[кК][аА]|[дД][еЕ])\b|[а-яё]{2}-[а-яё]{2}"
     + "|(?i:(?<!\\w)(?:"
     + "|".join(sorted(_JOINED, key=len, reverse=True))
     + ")\\.)"
@@ -257,7 +261,43 @@ def _join_after_abbreviations(text: str, sentences: list[list[Span]]) -> list[li
             joined[-1].extend(sentence)
         else:
             joined.append(sentence)
-    return _split_after_closing_abbreviations(text, joined)
+    return _split_at_missed_ends(text, _split_after_closing_abbreviations(text, joined))
+
+
+_ELLIPSIS = re.compile(r"[!?]*(?:\.{3,}|…+)[!?.…]*")
+#: abbreviations of units and amounts, whose period ends a sentence before a capital when a
+#: number comes before them (``92,35 руб. Об этом``, ``в 1869 г. Это``; ``г. Москве`` goes on)
+_AFTER_NUMBER_WORDS = "руб коп долл тыс млн млрд г гг экз шт"
+_AFTER_NUMBER = frozenset(_AFTER_NUMBER_WORDS.split())
+_MISSED_END_SEEN = re.compile(r"…|\.\.\.|\.\s+[A-ZА-ЯЁ]")
+
+
+def _split_at_missed_ends(text: str, sentences: list[list[Span]]) -> list[list[Span]]:
+    """Sentences cut where spaCy's sentencizer, which looks for one-character marks, sees no
+    end: after an ellipsis (``Он помолчал… Потом ушёл.``; in UD's files 97 sentences end
+    with one before a capital, 10 go on) and after the abbreviation of a unit or amount that
+    follows a number (``составил 92,35 руб. Об этом``: its period is the sentence's too), where
+    a capitalized word follows (not one in capitals: ``долл. США``)."""
+    if not _MISSED_END_SEEN.search(text):
+        return sentences
+    out: list[list[Span]] = []
+    for sentence in sentences:
+        start = 0
+        for i in range(1, len(sentence) - 1):
+            following = text[sentence[i + 1][0] : sentence[i + 1][1]]
+            if not following[:1].isupper() or (len(following) > 1 and following.isupper()):
+                continue
+            word = text[sentence[i][0] : sentence[i][1]]
+            before = text[sentence[i - 1][0] : sentence[i - 1][1]]
+            if _ELLIPSIS.fullmatch(word) or (
+                word.endswith(".")
+                and word[:-1].lower() in _AFTER_NUMBER
+                and (before[:1].isdigit() or _NUMERAL.fullmatch(before) is not None)
+            ):
+                out.append(sentence[start : i + 1])
+                start = i + 1
+        out.append(sentence[start:])
+    return out
 
 
 _DASHES = frozenset({"—", "–", "-", "--"})
@@ -312,6 +352,8 @@ def _goes_on(text: str, before: list[Span], sentence: list[Span]) -> bool:
     if last == "." and len(before) > 1 and before[-2][1] == before[-1][0]:
         last = text[before[-2][0] : before[-1][1]]
     lower = last.lower()
+    if len(before) == 1 and lower.endswith(".") and lower[:-1] in _ABBREVIATIONS:
+        return True  # «Проф.» | «Иванов выступил»: an abbreviation alone is no sentence
     if lower in _NEVER_LAST or (
         lower in _AFTER_T_LAST
         and len(before) > 1

@@ -71,6 +71,8 @@ def blank_russian() -> Language:
         p for p in nlp.Defaults.infixes or () if not re.search(p, "по-видимому")
     ]
     infixes.append(rf"(?<=[{ALPHA}0-9])(?:–|—|--|---|——|~)(?=[{ALPHA}])")
+    # a range written with a dash between numbers (1990–2000, 10:00–12:00): UD Taiga cuts it
+    infixes.append(r"(?<=[0-9])(?:–|—)(?=[0-9])")
     # a sentence's mark or a smiley written without a space before the next word
     # («Привет!Как дела», «класс)Пойдём»): spaCy kept «Привет!Как» one token
     infixes.append(rf"(?<=[{ALPHA}])(?:[!?…]+\)*|\)+)(?=[{ALPHA}])")
