@@ -89,6 +89,20 @@ def test_a_refused_connection_is_the_database_unreachable() -> None:
     assert found.exit_code == 2 and "run the command again" in found.hint
 
 
+def test_a_refused_login_is_no_unreachable_server() -> None:
+    """The PostgreSQL audit: a wrong or missing password was titled "Database unreachable"
+    (libpq's message starts "connection failed"), with the hint to check the server runs."""
+    import psycopg
+
+    refused = psycopg.OperationalError(
+        'connection failed: connection to server at "127.0.0.1", port 5432 failed: FATAL:  '
+        'password authentication failed for user "anna"'
+    )
+    found = database_refusal(refused)
+    assert isinstance(found, StoreError) and found.title == "Database login refused"
+    assert "password" in found.hint and "anna" in found.message
+
+
 def test_an_export_cut_off_names_the_database_not_its_exporter(
     tmp_path: Path, relay: TcpCut
 ) -> None:

@@ -15,6 +15,7 @@ failing with "database is locked" when a read lock cannot be upgraded.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import sqlite3
@@ -110,6 +111,10 @@ SERVER_CONNECTION: dict[str, Any] = {
 
 
 def create_engine(url: str) -> sa.Engine:
+    # psycopg logs what it ignores while closing a connection the server dropped ("error
+    # ignored terminating <psycopg.Pipeline [BAD]>"): Python printed it above the store's own
+    # message, as a stray line, where no logging is set up
+    logging.getLogger("psycopg").addHandler(logging.NullHandler())
     if not is_sqlite(url):
         try:
             parsed = sa.engine.make_url(url)
@@ -350,6 +355,15 @@ _REFUSALS = (
         "Disk full",
         "the database's disk is full ({reason}); nothing was changed.",
         "Free some space and try again.",
+    ),
+    (
+        # the server answered, and refused the login (before "connection failed", which
+        # libpq puts in front of it): no server to wait for, a password to fix
+        ("password authentication failed", "no password supplied", "28P01", "28000"),
+        "Database login refused",
+        "the database server refused the login ({reason}); nothing was changed.",
+        "Check the user and password in the URL (or in ~/.pgpass, PGPASSWORD), and that the "
+        "server's pg_hba.conf lets this user in from here.",
     ),
     (
         # the server went away: stopped, restarted, or the network between (PostgreSQL's
