@@ -399,6 +399,12 @@ def test_direct_speech_keeps_the_authors_words_in_its_sentence() -> None:
             1,
         ),
         ("В XVIII–XIX вв. город рос.", ["В", "XVIII", "–", "XIX", "вв.", "город", "рос", "."], 1),
+        # a link's last period is the sentence's (it ended none, kept on the link)
+        (
+            "Тут https://meetup.com/e/123/. Начало в 19:00.",
+            ["Тут", "https://meetup.com/e/123/", ".", "Начало", "в", "19:00", "."],
+            2,
+        ),
         # a word a sentence may end with is no abbreviation
         ("Я ел рис. Потом спал.", ["Я", "ел", "рис", ".", "Потом", "спал", "."], 2),
     ],

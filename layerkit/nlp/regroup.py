@@ -274,7 +274,8 @@ _MISSED_END_SEEN = re.compile(r"…|\.\.\.|\.\s+[A-ZА-ЯЁ]")
 
 def _split_at_missed_ends(text: str, sentences: list[list[Span]]) -> list[list[Span]]:
     """Sentences cut where spaCy's sentencizer, which looks for one-character marks, sees no
-    end: after an ellipsis (``Он помолчал… Потом ушёл.``; in UD's files 97 sentences end
+    end: after a link's final mark (cut from the link: :func:`_cut_link_end`), after an
+    ellipsis (``Он помолчал… Потом ушёл.``; in UD's files 97 sentences end
     with one before a capital, 10 go on) and after the abbreviation of a unit or amount that
     follows a number (``составил 92,35 руб. Об этом``: its period is the sentence's too), where
     a capitalized word follows (not one in capitals: ``долл. США``)."""
@@ -289,10 +290,14 @@ def _split_at_missed_ends(text: str, sentences: list[list[Span]]) -> list[list[S
                 continue
             word = text[sentence[i][0] : sentence[i][1]]
             before = text[sentence[i - 1][0] : sentence[i - 1][1]]
-            if _ELLIPSIS.fullmatch(word) or (
-                word.endswith(".")
-                and word[:-1].lower() in _AFTER_NUMBER
-                and (before[:1].isdigit() or _NUMERAL.fullmatch(before) is not None)
+            if (
+                _ELLIPSIS.fullmatch(word)
+                or (_BANG.fullmatch(word) and before.startswith(("http", "www.")))
+                or (
+                    word.endswith(".")
+                    and word[:-1].lower() in _AFTER_NUMBER
+                    and (before[:1].isdigit() or _NUMERAL.fullmatch(before) is not None)
+                )
             ):
                 out.append(sentence[start : i + 1])
                 start = i + 1
@@ -519,7 +524,7 @@ def _cut_token(text: str, start: int, end: int) -> list[Span]:
     if not _CUTTABLE.search(text, start, end):
         return [(start, end)]  # (most tokens: one search instead of four rules)
     pieces = [(start, end)]
-    for cut in (_cut_marks, _cut_particle, _cut_compound, _cut_abbreviation_pair):
+    for cut in (_cut_link_end, _cut_marks, _cut_particle, _cut_compound, _cut_abbreviation_pair):
         pieces = [piece for part in pieces for piece in cut(text, *part)]
     return pieces
 
@@ -574,6 +579,18 @@ def _cases(analyzer: Any, word: str) -> set[str]:
         for parse in analyzer.parse(word)
         if parse.tag.case is not None and "Fixd" not in parse.tag
     }
+
+
+_LINK_END = re.compile(r"(?:https?://|www\.)\S*?([.,;:!?]+)")
+
+
+def _cut_link_end(text: str, start: int, end: int) -> list[Span]:
+    """A link's last marks are the sentence's, not the link's (``…/events/123/. Начало``:
+    spaCy keeps ``/.`` on it, and the sentence did not end)."""
+    found = _LINK_END.fullmatch(text, start, end)
+    if found is None:
+        return [(start, end)]
+    return [(start, found.start(1)), (found.start(1), end)]
 
 
 def _cut_marks(text: str, start: int, end: int) -> list[Span]:
