@@ -348,17 +348,25 @@ def register_exporters(register):
 """
 
 
+def _folder_exporter_on_a_text(
+    db: Path, tmp_path: Path
+) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """The CLI with :data:`FOLDER_EXPORTER`, on a store ``db`` holding one imported text."""
+    layerkit = _cli(db, _plugin(tmp_path, FOLDER_EXPORTER, name="folders.py"))
+    assert layerkit("init").returncode == 0
+    text = tmp_path / "a.txt"
+    text.write_text("Кошка спит на окне.\n", encoding="utf-8")
+    assert layerkit("import", str(text)).returncode == 0
+    return layerkit
+
+
 def test_an_export_never_replaces_the_store_or_a_folder_of_other_files(tmp_path: Path) -> None:
     """`-o` naming the store's database, or a folder holding it, replaced the store with the
     export (jsonl; a plugin's folder); atomic_folder replaced any folder, whatever was in it."""
     project = tmp_path / "project"
     project.mkdir()
     db = project / "store.db"
-    layerkit = _cli(db, _plugin(tmp_path, FOLDER_EXPORTER, name="folders.py"))
-    assert layerkit("init").returncode == 0
-    text = tmp_path / "a.txt"
-    text.write_text("Кошка спит на окне.\n", encoding="utf-8")
-    assert layerkit("import", str(text)).returncode == 0
+    layerkit = _folder_exporter_on_a_text(db, tmp_path)
     before = layerkit("status").stdout
     notes = project / "notes.md"
     notes.write_text("мои заметки\n", encoding="utf-8")
@@ -390,12 +398,7 @@ def test_an_export_never_replaces_the_store_or_a_folder_of_other_files(tmp_path:
 def test_an_export_folder_a_user_added_files_to_is_not_replaced(tmp_path: Path) -> None:
     """The brat audit: a user's ``annotation.conf`` put into an earlier export's folder was
     deleted, without a word, by the next export (a plugin's folder, a curriculum alike)."""
-    db = tmp_path / "store.db"
-    layerkit = _cli(db, _plugin(tmp_path, FOLDER_EXPORTER, name="folders.py"))
-    assert layerkit("init").returncode == 0
-    text = tmp_path / "a.txt"
-    text.write_text("Кошка спит на окне.\n", encoding="utf-8")
-    assert layerkit("import", str(text)).returncode == 0
+    layerkit = _folder_exporter_on_a_text(tmp_path / "store.db", tmp_path)
     for exporter, out, written in (
         ("folder", tmp_path / "brat", "1.txt"),
         ("sft", tmp_path / "curriculum", "manifest.json"),
