@@ -307,22 +307,24 @@ def _split_at_missed_ends(text: str, sentences: list[list[Span]]) -> list[list[S
 
 _DASHES = frozenset({"—", "–", "-", "--"})
 _OPENING = frozenset({"«", "„", "(", "["})
-_SENTENCE_END = re.compile(r"[.!?…]+[»\")]*")
+#: the text before a mark ends with a sentence's end (``отец!»``, ``киргиз.``)
+_ENDS_SENTENCE = re.compile(r"[.!?…][»“\")]*\s*$")
 _SPEECH_END = re.compile(r"[!?…]+[.!?…]*[»“\")]*|[.!?…]*[»“\")]+")
 
 
 def _move_opening_marks(text: str, before: list[Span], sentence: list[Span]) -> None:
     """An opening quote or bracket that spaCy left at the end of a sentence (``спросила она.
     «``) starts the next one (``«Нет», — ответил он.``), and so does the dash that opens the
-    next words of speech after a finished sentence (``ответил он. — Куда ты?``). Moved in
-    place."""
+    next words of speech after a finished sentence (``ответил он. — Куда ты?``, ``отец!» —
+    «Увы!``), a verse's line mark (``киргиз. / Я``) and an ellipsis that opens the next
+    sentence (``узких. ... Неизлечимостью``). Moved in place."""
     while sentence and before:
         last = text[before[-1][0] : before[-1][1]]
         if last in _OPENING or (
-            last in _DASHES
+            (last in _DASHES or last == "/" or _ELLIPSIS.fullmatch(last))
             and len(before) > 1
-            and _SENTENCE_END.fullmatch(text[before[-2][0] : before[-2][1]])
-            and text[sentence[0][0] : sentence[0][0] + 1].isupper()
+            and _ENDS_SENTENCE.search(text, max(0, before[-1][0] - 8), before[-1][0])
+            and _first_letter(text, sentence).isupper()
         ):
             sentence.insert(0, before.pop())
         else:
