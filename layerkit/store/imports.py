@@ -129,26 +129,35 @@ class ImportSession:
     # --- the life of an import ------------------------------------------------------------
 
     def start(self) -> None:
-        with database_errors(), self.store._write_engine.begin() as conn:
-            now = self._started_at = utcnow()
-            self.import_id = int(
-                conn.execute(
-                    imports_t.insert().values(
-                        annotator=self.annotator,
-                        host=socket.gethostname(),
-                        pid=os.getpid(),
-                        state="running",
-                        started_at=now,
-                        heartbeat_at=now,
-                    )
-                ).inserted_primary_key[0]  # type: ignore[index]
-            )
-        if not self._sqlite:
-            # Held by this session for the whole import: while it is held, nobody takes the
-            # import for abandoned; when the process dies, the server releases it.
-            self._liveness = self.store.engine.connect()
-            self._liveness.execute(sa.select(sa.func.pg_advisory_lock(IMPORT_KEY, self.import_id)))
-            self._liveness.commit()
+        with database_errors():
+            conn = self.store._write_engine.connect()
+            try:
+                now = self._started_at = utcnow()
+                self.import_id = int(
+                    conn.execute(
+                        imports_t.insert().values(
+                            annotator=self.annotator,
+                            host=socket.gethostname(),
+                            pid=os.getpid(),
+                            state="running",
+                            started_at=now,
+                            heartbeat_at=now,
+                        )
+                    ).inserted_primary_key[0]  # type: ignore[index]
+                )
+                # On a server, held by this session for the whole import: while it is held,
+                # nobody takes the import for abandoned; when the process dies, the server
+                # releases it. Taken before the row is committed: a row visible without its
+                # lock was another command's to claim as abandoned.
+                if not self._sqlite and not self._hold_lock(conn):
+                    raise TakenBack()
+                conn.commit()
+            except BaseException:
+                self._liveness = None
+                conn.close()
+                raise
+            if self._sqlite:
+                conn.close()
 
     def add_document(self, doc: NewDocument) -> AddedDocument:
         """Write one document (hidden), in as many short steps as it needs."""
@@ -318,13 +327,21 @@ class ImportSession:
             self._release()
         with database_errors():
             liveness = self.store.engine.connect()
-            held = liveness.execute(
-                sa.select(sa.func.pg_try_advisory_lock(IMPORT_KEY, self.import_id))
-            ).scalar()
+            held = self._hold_lock(liveness)
             liveness.commit()
-        self._liveness = liveness
         if not held:
             raise TakenBack()  # another command holds it: it is taking this import back
+
+    def _hold_lock(self, conn: sa.Connection) -> bool:
+        """Take the import's advisory lock in ``conn``'s session, which then keeps it (and is
+        the one :meth:`_release` closes); whether it was free."""
+        held = bool(
+            conn.execute(
+                sa.select(sa.func.pg_try_advisory_lock(IMPORT_KEY, self.import_id))
+            ).scalar()
+        )
+        self._liveness = conn
+        return held
 
     def _rollback_step(self) -> None:
         if self._conn is None:
