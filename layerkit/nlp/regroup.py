@@ -40,7 +40,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cached_property
 from typing import Any
 
@@ -109,8 +109,11 @@ _PREPOSITIONS_WORDS = (
     "в во на с со к ко у о об от до для за по про без через при из над под перед между помощью"
 )
 _PREPOSITIONS = frozenset(_PREPOSITIONS_WORDS.split())
-#: a hashtag or a link: social media put them at a post's end, before the next post's capital
-_TAG_OR_LINK = re.compile(r"#\w|https?://|www\.")
+#: how a link starts; a hashtag or a link: social media put them at a post's end, before the
+#: next post's capital
+_LINK_START = r"https?://|www\."
+_LINK = re.compile(_LINK_START)
+_TAG_OR_LINK = re.compile(rf"#\w|{_LINK_START}")
 #: characters whose runs are rulers or decoration, one token each
 _RULER_CHARS = frozenset("_=*+~-")
 _GLUED_MARK = re.compile(r"[!?…]+\)*|\)+")
@@ -127,7 +130,8 @@ _CLOSING_SEEN = re.compile(
 )
 _CANDIDATE = re.compile(
     f"[{_EMOJI_CHARS}]|[!?.…][!?.…]|[0-9]-[0-9]+-[0-9]|__|==|\\*\\*|\\+\\+|\\)\\)|\\(\\(|[#@]\\w|\\w[-/](?:\\s|$)|[0-9][₽$€£¥]"
-    r"|https?://|www\.|&#?\w+;|``|''|(?<!\w)(?:[тТвВ]|вв|ВВ)\.|\w-(?:[тТ][оО]|[кК][аА]|[дД][еЕ])\b|[а-яё]{2}-[а-яё]{2}"
+    + f"|{_LINK_START}"
+    + r"|&#?\w+;|``|''|(?<!\w)(?:[тТвВ]|вв|ВВ)\.|\w-(?:[тТ][оО]|[кК][аА]|[дД][еЕ])\b|[а-яё]{2}-[а-яё]{2}"
     + "|(?i:(?<!\\w)(?:"
     + "|".join(sorted(_JOINED, key=len, reverse=True))
     + ")\\.)"
@@ -175,23 +179,19 @@ def _split_after_smileys(text: str, sentences: list[list[Span]]) -> list[list[Sp
     after one into a capital. spaCy's sentencizer ends sentences at punctuation only. So do a
     hashtag and a link before a capital (a post's last words: ``#сочи Вау!``; in UD Taiga 35
     such capitals start a sentence, 5 go on); then mentions (:func:`_split_before_mentions`)."""
-    out: list[list[Span]] = []
-    for sentence in sentences:
-        start = 0
-        for i in range(1, len(sentence) - 1):
-            word = text[sentence[i][0] : sentence[i][1]]
-            if text[sentence[i + 1][0] : sentence[i + 1][0] + 1].isupper() and (
-                (
-                    _SMILEY.fullmatch(word)
-                    and not _SMILEY.fullmatch(text[sentence[i + 1][0] : sentence[i + 1][1]])
-                    and word not in ("(", ")")
-                )
-                or _TAG_OR_LINK.match(word)
-            ):
-                out.append(sentence[start : i + 1])
-                start = i + 1
-        out.append(sentence[start:])
-    return _split_before_mentions(text, out)
+
+    def ends(sentence: list[Span], i: int) -> bool:
+        word = text[sentence[i][0] : sentence[i][1]]
+        return text[sentence[i + 1][0] : sentence[i + 1][0] + 1].isupper() and bool(
+            (
+                _SMILEY.fullmatch(word)
+                and not _SMILEY.fullmatch(text[sentence[i + 1][0] : sentence[i + 1][1]])
+                and word not in ("(", ")")
+            )
+            or _TAG_OR_LINK.match(word)
+        )
+
+    return _split_before_mentions(text, _cut_after(sentences, ends))
 
 
 def _split_before_mentions(text: str, sentences: list[list[Span]]) -> list[list[Span]]:
@@ -201,21 +201,33 @@ def _split_before_mentions(text: str, sentences: list[list[Span]]) -> list[list[
     a retweet's ``RT``, punctuation that leads into it or a preposition (``с помощью
     @YouTube``, ``от @user``). Sentence F1 on Taiga dev 0.7286 → 0.7557, on Taiga's older
     train file 0.7713 → 0.7767."""
+
+    def ends(sentence: list[Span], i: int) -> bool:  # (before the mention that follows)
+        before = text[sentence[i][0] : sentence[i][1]]
+        word = text[sentence[i + 1][0] : sentence[i + 1][1]]
+        return (
+            word.startswith("@")
+            and len(word) > 1
+            and not before.startswith("@")
+            and before not in _BEFORE_MENTION
+            and before.lower() not in _PREPOSITIONS
+        )
+
+    return _cut_after(sentences, ends, first=0)
+
+
+def _cut_after(
+    sentences: list[list[Span]], ends: Callable[[list[Span], int], bool], first: int = 1
+) -> list[list[Span]]:
+    """``sentences`` with each cut after every token ``i`` (from ``first`` to the one before
+    its last) for which ``ends(sentence, i)``: what the sentence rules below share."""
     out: list[list[Span]] = []
     for sentence in sentences:
         start = 0
-        for i in range(1, len(sentence)):
-            word = text[sentence[i][0] : sentence[i][1]]
-            before = text[sentence[i - 1][0] : sentence[i - 1][1]]
-            if (
-                word.startswith("@")
-                and len(word) > 1
-                and not before.startswith("@")
-                and before not in _BEFORE_MENTION
-                and before.lower() not in _PREPOSITIONS
-            ):
-                out.append(sentence[start:i])
-                start = i
+        for i in range(first, len(sentence) - 1):
+            if ends(sentence, i):
+                out.append(sentence[start : i + 1])
+                start = i + 1
         out.append(sentence[start:])
     return out
 
@@ -226,21 +238,16 @@ def _split_after_closing_abbreviations(text: str, sentences: list[list[Span]]) -
     its sentencizer ends no sentence there; UD ends nine sentences so and none goes on)."""
     if not _CLOSING_SEEN.search(text):
         return sentences
-    out: list[list[Span]] = []
-    for sentence in sentences:
-        start = 0
-        for i in range(1, len(sentence) - 1):
-            word = text[sentence[i][0] : sentence[i][1]]
-            if (
-                word in _CLOSING
-                and text[sentence[i - 1][0] : sentence[i - 1][1]].lower() in (_CLOSING[word])
-            ):
-                following = text[sentence[i + 1][0] : sentence[i + 1][0] + 1]
-                if following.isupper():
-                    out.append(sentence[start : i + 1])
-                    start = i + 1
-        out.append(sentence[start:])
-    return out
+
+    def ends(sentence: list[Span], i: int) -> bool:
+        word = text[sentence[i][0] : sentence[i][1]]
+        return (
+            word in _CLOSING
+            and text[sentence[i - 1][0] : sentence[i - 1][1]].lower() in (_CLOSING[word])
+            and text[sentence[i + 1][0] : sentence[i + 1][0] + 1].isupper()
+        )
+
+    return _cut_after(sentences, ends)
 
 
 def _join_after_abbreviations(text: str, sentences: list[list[Span]]) -> list[list[Span]]:
@@ -281,28 +288,24 @@ def _split_at_missed_ends(text: str, sentences: list[list[Span]]) -> list[list[S
     a capitalized word follows (not one in capitals: ``долл. США``)."""
     if not _MISSED_END_SEEN.search(text):
         return sentences
-    out: list[list[Span]] = []
-    for sentence in sentences:
-        start = 0
-        for i in range(1, len(sentence) - 1):
-            following = text[sentence[i + 1][0] : sentence[i + 1][1]]
-            if not following[:1].isupper() or (len(following) > 1 and following.isupper()):
-                continue
-            word = text[sentence[i][0] : sentence[i][1]]
-            before = text[sentence[i - 1][0] : sentence[i - 1][1]]
-            if (
-                _ELLIPSIS.fullmatch(word)
-                or (_BANG.fullmatch(word) and before.startswith(("http", "www.")))
-                or (
-                    word.endswith(".")
-                    and word[:-1].lower() in _AFTER_NUMBER
-                    and (before[:1].isdigit() or _NUMERAL.fullmatch(before) is not None)
-                )
-            ):
-                out.append(sentence[start : i + 1])
-                start = i + 1
-        out.append(sentence[start:])
-    return out
+
+    def ends(sentence: list[Span], i: int) -> bool:
+        following = text[sentence[i + 1][0] : sentence[i + 1][1]]
+        if not following[:1].isupper() or (len(following) > 1 and following.isupper()):
+            return False
+        word = text[sentence[i][0] : sentence[i][1]]
+        before = text[sentence[i - 1][0] : sentence[i - 1][1]]
+        return bool(
+            _ELLIPSIS.fullmatch(word)
+            or (_BANG.fullmatch(word) and _LINK.match(before))
+            or (
+                word.endswith(".")
+                and word[:-1].lower() in _AFTER_NUMBER
+                and (before[:1].isdigit() or _NUMERAL.fullmatch(before) is not None)
+            )
+        )
+
+    return _cut_after(sentences, ends)
 
 
 _DASHES = frozenset({"—", "–", "-", "--"})
@@ -583,7 +586,7 @@ def _cases(analyzer: Any, word: str) -> set[str]:
     }
 
 
-_LINK_END = re.compile(r"(?:https?://|www\.)\S*?([.,;:!?]+)")
+_LINK_END = re.compile(rf"(?:{_LINK_START})\S*?([.,;:!?]+)")
 
 
 def _cut_link_end(text: str, start: int, end: int) -> list[Span]:
