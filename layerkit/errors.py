@@ -97,6 +97,13 @@ class DatabaseUnreachable(StoreError):
     title = "Database unreachable"
 
 
+class DatabaseBusy(StoreError):
+    """Another process or server session held what a change needed for longer than the busy
+    timeout: nothing was saved, and the same change may simply be made again."""
+
+    title = "Database busy"
+
+
 class PluginError(LayerkitError):
     """A plugin failed to load or raised inside a hook."""
 

@@ -779,3 +779,102 @@ def test_the_first_call_after_a_server_session_ended_is_not_refused(
                 _end_session(other, pooled)
         for _ in range(3):
             assert store.summary().documents == 0  # a fresh connection, not an error
+
+
+@contextmanager
+def _paragraph_held(store: Store, paragraph_id: int) -> Iterator[None]:
+    """Another session keeps a transaction open that holds the paragraph (a hung process, a
+    ``BEGIN`` typed in psql): on SQLite the write lock, on a server the paragraph's row."""
+    with store.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.connection.driver_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
+        else:
+            conn.execute(
+                sa.text("SELECT id FROM paragraphs WHERE id = :id FOR UPDATE"), {"id": paragraph_id}
+            )
+        try:
+            yield
+        finally:
+            conn.rollback()
+
+
+def test_a_change_that_waits_past_the_busy_timeout_is_refused_and_saves_nothing(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The PostgreSQL audit: a paragraph another session held in an open transaction froze
+    every annotator who saved on it, for good (SQLite gives up after its busy timeout). Both
+    now wait as long as the busy timeout, then refuse as "Database busy"; nothing is saved,
+    and the same change goes through once the other session lets go."""
+    from layerkit.store import engine
+
+    monkeypatch.setattr(engine, "BUSY_TIMEOUT_MS", 1_000)
+    with _open(db_url) as store, _open(db_url) as other:
+        pid = _paragraph(store)
+        with _paragraph_held(other, pid):
+            started = time.monotonic()
+            with pytest.raises(LayerkitError) as refused:
+                _span(store, pid)
+            waited = time.monotonic() - started
+        assert refused.value.title == "Database busy"
+        assert "1 s; nothing was saved" in refused.value.message
+        assert 0.9 <= waited < 10, waited
+        assert store.annotations(pid, layer="semantic") == []
+        _span(store, pid)
+        assert [a.label for a in store.annotations(pid, layer="semantic")] == ["AGENT"]
+
+
+def test_a_servers_lock_timeout_is_the_busy_timeout_unless_the_url_sets_it(
+    postgres_database: str,
+) -> None:
+    """The lock timeout goes with the URL's own ``options`` (a search path, say), and a URL
+    that sets it itself keeps its own."""
+    with _open(postgres_database) as store, store.engine.connect() as conn:
+        assert conn.execute(sa.text("SHOW lock_timeout")).scalar_one() == "30s"
+    with_options = f"{postgres_database}?options=-c%20statement_timeout%3D12345"
+    with _open(with_options) as store, store.engine.connect() as conn:
+        assert conn.execute(sa.text("SHOW lock_timeout")).scalar_one() == "30s"
+        assert conn.execute(sa.text("SHOW statement_timeout")).scalar_one() == "12345ms"
+    own = f"{postgres_database}?options=-c%20lock_timeout%3D2500"
+    with _open(own) as store, store.engine.connect() as conn:
+        assert conn.execute(sa.text("SHOW lock_timeout")).scalar_one() == "2500ms"
+
+
+@pytest.mark.anyio
+async def test_the_token_editor_comes_back_with_what_was_typed_when_the_paragraph_is_held(
+    store: Store, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A save refused as "Database busy" (another session held the paragraph past the busy
+    timeout) may simply be made again: the token editor comes back with what was typed, under
+    the error, as it does when the server cannot be reached; it closed before, the typing lost."""
+    from textual.widgets import Input
+
+    from layerkit.store import engine
+    from layerkit.tui import create_app
+    from layerkit.tui.screens.error import ErrorModal
+    from layerkit.tui.screens.token import TokenEditor
+
+    monkeypatch.setattr(engine, "BUSY_TIMEOUT_MS", 300)
+    pid = _paragraph(store)
+    app = create_app(db_url, "anna", poll_seconds=None)
+    async with app.run_test(size=(160, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("1", "enter")  # the lexical layer: the first token's editor
+        await pilot.pause()
+        assert isinstance(app.screen, TokenEditor), app.screen
+        app.screen.query_one("#token-lemma", Input).value = "мама"
+        app.screen.query_one("#token-upos", Input).value = "NOUN"
+        with _open(db_url) as other, _paragraph_held(other, pid):
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(app.screen, ErrorModal), app.screen
+            assert app.screen.error.title == "Database busy"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, TokenEditor), app.screen
+        assert app.screen.query_one("#token-lemma", Input).value == "мама"
+        assert app.screen.query_one("#token-upos", Input).value == "NOUN"
+        await pilot.press("enter")  # saved now
+        await pilot.pause()
+        assert not isinstance(app.screen, (TokenEditor, ErrorModal)), app.screen
+    [first] = [a for a in store.annotations(pid, "lexical") if a.start == 0]
+    assert (first.attrs["lemma"], first.label) == ("мама", "NOUN")

@@ -10,6 +10,12 @@ possibly writing too: WAL (readers never block the writer), foreign keys on, a g
 timeout, and ``BEGIN IMMEDIATE`` for write transactions so two writers queue up instead of
 failing with "database is locked" when a read lock cannot be upgraded.
 ``synchronous=NORMAL`` in WAL mode keeps every committed transaction across a killed process.
+
+A server session waits for a lock (a paragraph another session is changing, an annotator's
+event stacks) as long as SQLite waits for its write lock, :data:`BUSY_TIMEOUT_MS` (PostgreSQL's
+``lock_timeout``), then the change is refused as "Database busy": without it a session that
+kept a transaction open (a hung process, a ``BEGIN`` typed in psql) froze every annotator who
+touched the same paragraph, for good.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from urllib.parse import quote
 import orjson
 import sqlalchemy as sa
 
-from layerkit.errors import ConflictError, DatabaseUnreachable, StoreError
+from layerkit.errors import ConflictError, DatabaseBusy, DatabaseUnreachable, StoreError
 from layerkit.store import snapshots
 
 BUSY_TIMEOUT_MS = 30_000
@@ -110,6 +116,19 @@ SERVER_CONNECTION: dict[str, Any] = {
 }
 
 
+def server_connection(query: Any) -> dict[str, Any]:
+    """The connection settings of a PostgreSQL engine: :data:`SERVER_CONNECTION` where the URL
+    (its ``query``) does not set them, and the lock timeout (see the module's docstring) added
+    to the URL's own ``options`` unless those set ``lock_timeout`` themselves."""
+    settings = {k: v for k, v in SERVER_CONNECTION.items() if k not in query}
+    options = query.get("options", "")
+    if not isinstance(options, str):  # (given twice in the URL: the last one)
+        options = options[-1]
+    if "lock_timeout" not in options:
+        settings["options"] = f"{options} -c lock_timeout={BUSY_TIMEOUT_MS}".strip()
+    return settings
+
+
 def create_engine(url: str) -> sa.Engine:
     # psycopg logs what it ignores while closing a connection the server dropped ("error
     # ignored terminating <psycopg.Pipeline [BAD]>"): Python printed it above the store's own
@@ -127,9 +146,7 @@ def create_engine(url: str) -> sa.Engine:
                 title="Invalid database URL",
             ) from None
         connect_args = (
-            {k: v for k, v in SERVER_CONNECTION.items() if k not in parsed.query}
-            if parsed.get_backend_name() == "postgresql"
-            else {}
+            server_connection(parsed.query) if parsed.get_backend_name() == "postgresql" else {}
         )
         try:
             server = sa.create_engine(
@@ -246,15 +263,16 @@ def _switch_to_wal(cursor: Any) -> None:
             delay = min(delay * 2, 0.05)
 
 
-def begin_immediate(dbapi_connection: Any, timeout: float = BUSY_TIMEOUT_MS / 1000) -> None:
-    """Take SQLite's write lock, polling every millisecond until ``timeout``.
+def begin_immediate(dbapi_connection: Any, timeout: float | None = None) -> None:
+    """Take SQLite's write lock, polling every millisecond until ``timeout`` (seconds; the busy
+    timeout if not given).
 
     Not SQLite's own busy handler: it sleeps ever longer between tries (25, 50, then 100 ms), so
     a writer that holds the lock in short bursts with short gaps (an import committing every
     few tens of milliseconds) can starve an annotator's save for seconds. Polling every
     millisecond gets the save in at the next gap; the waiting costs next to no CPU.
     """
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + (BUSY_TIMEOUT_MS / 1000 if timeout is None else timeout)
     dbapi_connection.execute("PRAGMA busy_timeout=0")
     try:
         while True:
@@ -277,6 +295,8 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
 # SQLSTATEs after which a server transaction may simply be run again: serialization failure
 # and deadlock (the server rolled one of the transactions back to let the other finish).
 RETRYABLE_SQLSTATES = ("40001", "40P01")
+# PostgreSQL's lock_not_available: a lock waited for longer than lock_timeout
+LOCK_NOT_AVAILABLE = "55P03"
 
 
 def is_retryable(exc: BaseException) -> bool:
@@ -317,6 +337,8 @@ def database_errors() -> Iterator[None]:
             ) from exc
         if isinstance(exc.orig, sqlite3.OperationalError) and _is_busy(exc.orig):
             raise _busy_error() from exc
+        if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+            raise _busy_error(server=True) from exc
         refused = database_refusal(exc)
         if refused is not None:
             raise refused from exc
@@ -438,10 +460,16 @@ def _from_a_database(exc: BaseException) -> bool:
     return type(exc).__module__.split(".")[0] in ("psycopg", "psycopg2", "psycopg_pool")
 
 
-def _busy_error() -> StoreError:
-    return StoreError(
-        f"another process kept the database locked for over {BUSY_TIMEOUT_MS // 1000} s; "
+def _busy_error(*, server: bool = False) -> DatabaseBusy:
+    if server:
+        return DatabaseBusy(
+            f"another session kept what this change needs locked for over "
+            f"{BUSY_TIMEOUT_MS / 1000:g} s; nothing was saved.",
+            hint="Try again; if it persists, look for a hung layerkit process, or a transaction "
+            "left open (in psql, say), on this server: pg_stat_activity lists them.",
+        )
+    return DatabaseBusy(
+        f"another process kept the database locked for over {BUSY_TIMEOUT_MS / 1000:g} s; "
         "nothing was saved.",
         hint="Try again; if it persists, look for a hung layerkit process using this database.",
-        title="Database busy",
     )

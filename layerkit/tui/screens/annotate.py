@@ -23,7 +23,13 @@ from textual.widget import Widget
 from textual.widgets import Input
 
 from layerkit import adjudication
-from layerkit.errors import DatabaseUnreachable, LayerkitError, StoreError, UsageError
+from layerkit.errors import (
+    DatabaseBusy,
+    DatabaseUnreachable,
+    LayerkitError,
+    StoreError,
+    UsageError,
+)
 from layerkit.model import Annotation, is_suggestion
 from layerkit.schema.models import LayerSchema
 from layerkit.store import queries
@@ -695,21 +701,22 @@ class AnnotateScreen(Screen[None]):
         before_show: Callable[[ParagraphData], None] | None = None,
         *,
         sets_state: bool = False,
-        on_unreachable: Callable[[], object] | None = None,
+        try_again: Callable[[], object] | None = None,
     ) -> bool:
         """Run one store edit; show what it did, or the store's refusal in a modal. Whether it
         went through. ``before_show(data)`` gets the paragraph as read again after the edit,
         before it is shown (:meth:`open_paragraph`). A change to a done layer reopens it, which
         is said, unless the edit is one that ``sets_state`` (ctrl+d says what it did).
-        ``on_unreachable``: run before the error is shown when the server cannot be reached
-        (a dialog's editor opened again with what was typed, under the error)."""
+        ``try_again``: run before the error is shown when the change may simply be made again
+        (the server cannot be reached, or another session held the paragraph past the busy
+        timeout): a dialog's editor opened again with what was typed, under the error."""
         layer, shown = self.lk.layer, self.data
         was_done = shown is not None and shown.state(layer) == "done"
         try:
             said = change()
         except LayerkitError as exc:
-            if on_unreachable is not None and isinstance(exc, DatabaseUnreachable):
-                on_unreachable()
+            if try_again is not None and isinstance(exc, DatabaseUnreachable | DatabaseBusy):
+                try_again()
             self._refused(exc)
             return False
         if said:
@@ -945,9 +952,10 @@ class AnnotateScreen(Screen[None]):
                     row.annotation,
                     values,
                 ),
-                # the server went away: the editor comes back with what was typed, under the
-                # error, to be saved again once it answers (it closed, and the typing was lost)
-                on_unreachable=lambda: self.app.push_screen(
+                # the server went away (or the paragraph was held): the editor comes back with
+                # what was typed, under the error, to be saved again (it closed, and the typing
+                # was lost)
+                try_again=lambda: self.app.push_screen(
                     TokenEditor(field, row, where, inventory, typed=values), save
                 ),
             )
@@ -1144,13 +1152,14 @@ class AnnotateScreen(Screen[None]):
                 )
 
         def save(values: list[str] | None) -> None:
-            unreachable: list[bool] = []
+            not_saved: list[bool] = []
 
             def again() -> None:
-                # the server went away: the editor comes back with everything submitted,
-                # under the error (it closed, and what was typed since the last draft, or all
-                # of it where the draft could not be written either, was lost)
-                unreachable.append(True)
+                # the server went away (or the paragraph was held): the editor comes back with
+                # everything submitted, under the error (it closed, and what was typed since
+                # the last draft, or all of it where the draft could not be written either,
+                # was lost)
+                not_saved.append(True)
                 open_editor(list(values or []))
 
             saved = []
@@ -1158,10 +1167,10 @@ class AnnotateScreen(Screen[None]):
                 saved.append(
                     self._edit(
                         partial(editing.save_text, store, annotator, data, layer, slot, value),
-                        on_unreachable=again,
+                        try_again=again,
                     )
                 )
-                if unreachable:
+                if not_saved:
                     return  # (the other texts are in the editor again, unsaved)
             refused = {
                 key: value
