@@ -895,9 +895,18 @@ def _agreement_table(results: Mapping[str, Any]) -> None:
 @pass_state
 def plugins(state: State, as_json: bool) -> None:
     """List installed plugins, their versions and the hooks each implements."""
-    from layerkit.plugin.manager import describe_plugins
+    from layerkit.plugin.manager import describe_plugins, get_plugin_manager
 
-    infos = describe_plugins(state.project.pm)
+    # The plugins are listed even where what they register cannot be used together (two
+    # importers of one name, a broken schema): this is the command that shows which plugins
+    # there are. The problem is said after the list, and the exit status is 2 as for any
+    # command (it refused before, listing nothing).
+    infos = describe_plugins(get_plugin_manager(state.plugin_paths))
+    try:
+        problem: LayerkitError | None = None
+        state.project  # noqa: B018 (loading it checks what the plugins register)
+    except LayerkitError as exc:
+        problem = exc
     if as_json:
         data: list[dict[str, Any]] = [
             {
@@ -910,16 +919,18 @@ def plugins(state: State, as_json: bool) -> None:
             for i in infos
         ]
         _print_json(data)
-        return
-    table = Table("plugin", "module", "version", "hooks")
-    for i in infos:
-        table.add_row(
-            i.name + (" (built-in)" if i.builtin else ""),
-            i.module,
-            i.version or "-",
-            ", ".join(i.hooks),
-        )
-    out.print(table)
+    else:
+        table = Table("plugin", "module", "version", "hooks")
+        for i in infos:
+            table.add_row(
+                i.name + (" (built-in)" if i.builtin else ""),
+                i.module,
+                i.version or "-",
+                ", ".join(i.hooks),
+            )
+        out.print(table)
+    if problem is not None:
+        raise problem
 
 
 @cli.command()

@@ -20,6 +20,7 @@ from layerkit.plugin.manager import (
     fix_or_disable,
     get_plugin_manager,
     notify_hook,
+    set_aside,
 )
 from layerkit.plugin.types import (
     ExportContext,
@@ -228,7 +229,8 @@ def _by_name(
             raise PluginError(
                 f"plugins {owners[(what, name)]!r} and {plugin!r} both register an {what} "
                 f"named {name!r}.",
-                hint="Rename one of them, or uninstall one of the plugins.",
+                hint=f"Rename one of them, or uninstall one of the plugins; to leave one out "
+                f"of a command: {set_aside(owners[(what, name)])}, or {set_aside(plugin)}.",
             )
         out[name] = item
         owners[(what, name)] = plugin

@@ -315,6 +315,37 @@ def test_two_plugins_with_one_task_name_are_both_named(tmp_path: Path) -> None:
     assert "'lexical.morphology'" in message
 
 
+CLASHING_IMPORTER = """
+class Importer:
+    name = "text"
+    extensions = (".txt",)
+
+    def read(self, path, context):
+        return iter(())
+
+
+@hookimpl
+def register_importers(register):
+    register(Importer())
+"""
+
+
+def test_plugins_lists_every_plugin_and_then_says_what_clashes(tmp_path: Path) -> None:
+    """`layerkit plugins` is where one looks for which plugins there are: with two importers
+    of one name it refused and listed nothing. Now it lists them all, then says what clashes
+    and how to leave either plugin out (exit 2, as any command refusing)."""
+    layerkit = _cli(tmp_path / "store.db", _plugin(tmp_path, CLASHING_IMPORTER, name="dup.py"))
+    listed = layerkit("plugins", "--json")
+    assert listed.returncode == 2, listed.stderr
+    names = {plugin["name"] for plugin in json.loads(listed.stdout)}
+    assert {"file:dup.py", "text", "sft", "conllu"} <= names, names
+    assert "plugins 'file:dup.py' and 'text' both register an importer named 'text'" in (
+        listed.stderr
+    ), listed.stderr
+    assert "run without --plugin dup.py, or LAYERKIT_DISABLE_PLUGINS=text" in listed.stderr
+    assert "Traceback" not in listed.stderr
+
+
 def test_two_context_tasks_on_one_layer_name_both_plugins(tmp_path: Path) -> None:
     from layerkit.curriculum.build import resolve
 

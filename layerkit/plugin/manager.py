@@ -98,8 +98,15 @@ def fix_or_disable(plugin: str) -> str:
     """How a user gets past a failing plugin: a ``--plugin`` file is left out of the command;
     an installed one is set aside by :data:`DISABLE_VARIABLE` (or fixed)."""
     if plugin.startswith("file:"):
-        return f"Fix the plugin {plugin!r}, or run without --plugin {plugin[5:]}"
-    return f"Fix the plugin {plugin!r}, or disable it: {DISABLE_VARIABLE}={plugin}"
+        return f"Fix the plugin {plugin!r}, or {set_aside(plugin)}"
+    return f"Fix the plugin {plugin!r}, or disable it: {set_aside(plugin)}"
+
+
+def set_aside(plugin: str) -> str:
+    """How one command runs without ``plugin``."""
+    if plugin.startswith("file:"):
+        return f"run without --plugin {plugin[5:]}"
+    return f"{DISABLE_VARIABLE}={plugin}"
 
 
 def _provider(ep: importlib.metadata.EntryPoint) -> str:
