@@ -19,6 +19,7 @@ from layerkit.drafts import DocumentDraft, ImportOptions
 from layerkit.errors import InputError, LayerkitError, PluginError, UsageError
 from layerkit.nlp.segment import LONG_PARAGRAPH, segment_many
 from layerkit.plugin.manager import blamed_on, fix_or_disable
+from layerkit.plugin.types import Importer, companions_of
 from layerkit.project import Project
 from layerkit.quality import find_flags
 from layerkit.store import NewDocument, NewParagraph, Store
@@ -81,6 +82,27 @@ def collect_files(paths: Sequence[Path], project: Project) -> tuple[list[Path], 
         else:
             files.append(path)
     return files, skipped
+
+
+def companion_files(importers: dict[Path, Importer]) -> dict[Path, Path]:
+    """The files to import that another one's importer reads along with it (its
+    ``companions``: brat's ``doc.txt`` beside ``doc.ann``), each with that file: imported on
+    their own too, their text was in the store twice, once without its annotations. Named
+    alike means the same folder and stem; suffixes are matched in any case."""
+    by_name = {(p.parent, p.stem, p.suffix.lower()): p for p in importers}
+    read_along: dict[Path, Path] = {}
+    owners: set[Path] = set()
+    for path, importer in importers.items():
+        if path in read_along:
+            continue  # (read along with another: it is not read on its own)
+        for suffix in companions_of(importer):
+            companion = by_name.get((path.parent, path.stem, suffix.lower()))
+            if companion in (None, path) or companion in owners or companion in read_along:
+                continue
+            assert companion is not None
+            read_along[companion] = path
+            owners.add(path)
+    return read_along
 
 
 #: what an importer raises on a file it cannot read: reported as the file's problem, not the
@@ -146,6 +168,8 @@ def import_paths(
             hint=f"layerkit imports {', '.join(sorted(project.extensions))}.",
         )
     importers = {path: project.importer_for(path, importer_name) for path in files}
+    read_along = companion_files(importers)
+    files = [path for path in files if path not in read_along]
     report = ImportReport(skipped_files=skipped)
     added_names: dict[str, str] = {}  # text's sha256 → the document of this import stored with it
     with importing(store, annotator=annotator) as session:
@@ -155,6 +179,11 @@ def import_paths(
             importer = importers[path]
             file_report = FileReport(path=path, importer=importer.name)
             report.files.append(file_report)
+            file_report.notes.extend(
+                f"{companion.name} read with it by the importer {importer.name!r}"
+                for companion, owner_file in read_along.items()
+                if owner_file == path
+            )
             owner = project.owners.get(("importer", importer.name), "?")
             try:
                 drafts: Iterable[DocumentDraft] = _blamed_drafts(

@@ -224,6 +224,8 @@ def _by_name(
             )
         if what == "importer":
             _check_extensions(plugin, name, item.extensions)
+            if getattr(item, "companions", None) is not None:
+                _check_extensions(plugin, name, item.companions, "companions")
         if name in out:
             # pluggy calls the plugin registered last first: name both, blame neither
             raise PluginError(
@@ -237,10 +239,12 @@ def _by_name(
     return out
 
 
-def _check_extensions(plugin: str, name: str, extensions: Any) -> None:
-    """An importer's ``extensions`` as files are matched against them: a tuple or list of
-    suffixes with their dot (``"ann"`` matched no file, in silence, and a string ``".ann"``
-    was read letter by letter)."""
+def _check_extensions(
+    plugin: str, name: str, extensions: Any, attribute: str = "extensions"
+) -> None:
+    """An importer's ``extensions`` (or ``companions``) as files are matched against them: a
+    tuple or list of suffixes with their dot (``"ann"`` matched no file, in silence, and a
+    string ``".ann"`` was read letter by letter)."""
     wrong = (
         [extensions]
         if isinstance(extensions, str) or not isinstance(extensions, (tuple, list, set, frozenset))
@@ -248,9 +252,9 @@ def _check_extensions(plugin: str, name: str, extensions: Any) -> None:
     )
     if wrong:
         raise PluginError(
-            f"plugin {plugin!r} registered the importer {name!r} with extensions "
+            f"plugin {plugin!r} registered the importer {name!r} with {attribute} "
             f"{extensions!r}: {wrong[0]!r} is no file suffix.",
-            hint=f"{fix_or_disable(plugin)}; extensions are suffixes with their dot, in a "
+            hint=f"{fix_or_disable(plugin)}; {attribute} are suffixes with their dot, in a "
             "tuple: ('.ann',).",
         )
 

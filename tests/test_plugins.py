@@ -782,3 +782,67 @@ def test_a_plugin_importer_decodes_files_as_layerkits_importers_do(tmp_path: Pat
         [paragraph] = StoreReader(store).paragraphs()
     assert paragraph.text == "Ёжик в тумане шёл к медвежонку считать звёзды."
     assert report.files[0].encodings == {"cp1251"}
+
+
+BRAT_LIKE = """
+from layerkit.plugin import AnnotationDraft, DocumentDraft, ParagraphDraft, read_text
+
+
+class Standoff:
+    name = "standoff"
+    description = "a text and its spans, in two files (doc.ann beside doc.txt)"
+    extensions = (".ann",)
+    companions = (".txt",)
+
+    def read(self, path, options):
+        text = read_text(path.with_suffix(".txt")).text
+        spans = []
+        for line in read_text(path).text.splitlines():
+            label, start, end = line.split()
+            spans.append(AnnotationDraft(layer="semantic", kind="span", field="frame",
+                                         label=label, start=int(start), end=int(end)))
+        yield DocumentDraft(name=path.stem, source=str(path), format="standoff",
+                            paragraphs=[ParagraphDraft(text=text, annotations=spans)])
+
+
+@hookimpl
+def register_importers(register):
+    register(Standoff())
+"""
+
+
+def test_a_two_file_format_reads_its_companion_and_a_folder_import_leaves_it_to_it(
+    tmp_path: Path,
+) -> None:
+    """The plugin audit (brat): a folder of ``doc.ann`` + ``doc.txt`` imported without
+    --format sent ``doc.txt`` to the text importer too: the text stored twice, once without its
+    spans. An importer's ``companions`` are now left to it (said in the import's report); a
+    text without its companion is imported as text."""
+    layerkit = _cli(tmp_path / "store.db", _plugin(tmp_path, BRAT_LIKE, name="standoff.py"))
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Мама мыла раму.   ", encoding="utf-8")
+    (folder / "a.ann").write_text("AGENT 0 4\n", encoding="utf-8")
+    (folder / "b.txt").write_text("Папа читал газету.\n", encoding="utf-8")
+    imported = layerkit("import", str(folder))
+    assert imported.returncode == 0, imported.stderr
+    assert "a.txt read with it by the importer 'standoff'" in imported.stderr, imported.stderr
+    exported = layerkit("export", "jsonl", "-o", str(tmp_path / "all.jsonl"))
+    assert exported.returncode == 0, exported.stderr
+    records = [
+        json.loads(line) for line in (tmp_path / "all.jsonl").read_text("utf-8").splitlines()
+    ]
+    paragraphs = {r["text"]: r for r in records if r["type"] == "paragraph"}
+    assert sorted(paragraphs) == ["Мама мыла раму.   ", "Папа читал газету."], paragraphs
+    spans = [a for a in paragraphs["Мама мыла раму.   "]["annotations"] if a["kind"] == "span"]
+    assert [(a["label"], a["start"], a["end"]) for a in spans] == [("AGENT", 0, 4)]
+
+
+def test_an_importers_companions_must_be_suffixes(tmp_path: Path) -> None:
+    layerkit = _cli(
+        tmp_path / "store.db",
+        _plugin(tmp_path, BRAT_LIKE.replace('(".txt",)', '"txt"'), name="standoff.py"),
+    )
+    refused = layerkit("plugins")
+    assert refused.returncode == 2, refused.stderr
+    assert "with companions 'txt': 'txt' is no file suffix" in refused.stderr, refused.stderr

@@ -20,11 +20,22 @@ if TYPE_CHECKING:
 
 @runtime_checkable
 class Importer(Protocol):
+    """Reads files of its ``extensions`` into documents. An importer of a format kept in two
+    files (brat: ``doc.ann`` beside ``doc.txt``) may also have ``companions``, the suffixes of
+    the files it reads along with each of its own (``(".txt",)``): an import leaves such a
+    file, named alike beside one of its own, to it instead of importing it again on its own
+    (read with :func:`companions_of`)."""
+
     name: str
     extensions: tuple[str, ...]
     description: str
 
     def read(self, path: Path, options: ImportOptions) -> Iterator[DocumentDraft]: ...
+
+
+def companions_of(importer: Importer) -> tuple[str, ...]:
+    """An importer's ``companions`` (optional: none where it has no such attribute)."""
+    return tuple(getattr(importer, "companions", ()) or ())
 
 
 @dataclass
