@@ -878,3 +878,50 @@ async def test_the_token_editor_comes_back_with_what_was_typed_when_the_paragrap
         assert not isinstance(app.screen, (TokenEditor, ErrorModal)), app.screen
     [first] = [a for a in store.annotations(pid, "lexical") if a.start == 0]
     assert (first.attrs["lemma"], first.label) == ("мама", "NOUN")
+
+
+def test_a_killed_import_whose_pid_another_process_got_is_taken_back(tmp_path: Path) -> None:
+    """On SQLite an import is alive while a process with its pid runs on its host. A pid is
+    used again once its process is gone: a container started again gets pid 1 each time, so
+    the next command's own process, or any process started since, kept a killed import's
+    half-written documents for an hour (until its heartbeat went stale). A process started
+    after the import is not its importer, nor is this process unless it runs the import."""
+    from layerkit.store import imports
+
+    db = str(tmp_path / "store.db")
+    with _open(db) as store:
+        _paragraph(store)
+        before = _table_counts(store)
+        importer = _cli(
+            db, _plugin(tmp_path), "import", str(_slow_input(tmp_path, _docs(200), 0.05))
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while _pending_documents(store) < 3:
+                assert importer.poll() is None, importer.communicate()
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+            importer.send_signal(signal.SIGKILL)
+            importer.wait(30)
+        finally:
+            if importer.poll() is None:
+                importer.kill()
+            importer.communicate()
+        time.sleep(imports.PROCESS_START_SLACK + 0.5)  # (the newcomer starts after the slack)
+        newcomer = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+        try:
+            for pid in (newcomer.pid, os.getpid()):  # each as the one that got the pid
+                with store.engine.begin() as conn:
+                    conn.execute(sa.text("UPDATE imports SET pid = :pid"), {"pid": pid})
+                assert len(imports.abandoned_imports(store)) == 1, pid
+        finally:
+            newcomer.kill()
+            newcomer.wait()
+        # ... and an import this process runs is alive, its pid this process's
+        with imports.importing(store, annotator="anna") as session:
+            session.add_document(make_document("live", "Абзац живого импорта."))
+            assert len(imports.abandoned_imports(store)) == 1  # the killed one only
+        assert imports.clean_abandoned_imports(store) == 1
+        after = _table_counts(store)
+        assert after["documents"] == before["documents"] + 1  # the live import's
+        assert after["imports"] == before["imports"] + 1

@@ -17,8 +17,8 @@ its documents are deleted (step by step too) and the store is as it was. When th
 dies, the next :meth:`Store.open` finds the import abandoned and deletes what it wrote: on a
 server because nobody holds the import's advisory lock any more (held by the importing session
 for the whole run, released by the server when that session ends); on SQLite because the
-importing process, on this host, is gone (or, from another host, has shown no sign of life for
-``STALE_AFTER``).
+importing process, on this host, is gone (a process that got its pid since, started after the
+import, is not it) or, from another host, has shown no sign of life for ``STALE_AFTER``.
 
 Two imports of one file at once: the document's content hash is unique, so the second insert
 finds the first one's document (pending or not) and reports the document skipped.
@@ -32,7 +32,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -57,6 +57,15 @@ STEP_SECONDS = 0.05
 SQLITE_PAUSE_SECONDS = 0.003
 # An import from another host that has not committed a step for this long is taken for dead.
 STALE_AFTER = timedelta(hours=1)
+#: how much later than its import's start a process with the importer's pid may have started
+#: and still be taken for the importer (the clocks read are the same, the kernel's start time
+#: is kept to 1/100 s, the boot time to the second)
+PROCESS_START_SLACK = 2.0
+
+#: the imports this process runs: their rows name this process's pid, but so may an import a
+#: dead process left, whose pid this process got (a container started again: its first
+#: process has pid 1 each time)
+_RUNNING_HERE: set[int] = set()
 # How far the clocks of two hosts importing into one server may differ: an import that finished
 # up to this long before this one started (by their clocks) may still have been unpublished
 # when this one wrote its paragraphs, so this one looks for late duplicates then too.
@@ -152,6 +161,7 @@ class ImportSession:
                 if not self._sqlite and not self._hold_lock(conn):
                     raise TakenBack()
                 conn.commit()
+                _RUNNING_HERE.add(self.import_id)
             except BaseException:
                 self._liveness = None
                 conn.close()
@@ -354,6 +364,7 @@ class ImportSession:
             self._conn = self._transaction = None
 
     def _release(self) -> None:
+        _RUNNING_HERE.discard(self.import_id or 0)
         if self._liveness is not None:
             try:
                 self._liveness.close()  # ends the session's advisory lock with it
@@ -438,7 +449,13 @@ def abandoned_imports(store: Store) -> list[int]:
     """Imports still marked running whose process is gone (see the module's docstring)."""
     with store.engine.connect() as conn:
         running = conn.execute(
-            sa.select(imports_t.c.id, imports_t.c.host, imports_t.c.pid, imports_t.c.heartbeat_at)
+            sa.select(
+                imports_t.c.id,
+                imports_t.c.host,
+                imports_t.c.pid,
+                imports_t.c.heartbeat_at,
+                imports_t.c.started_at,
+            )
             .where(imports_t.c.state == "running")
             .order_by(imports_t.c.id)
         ).all()
@@ -467,11 +484,13 @@ def abandoned_imports(store: Store) -> list[int]:
     here = socket.gethostname()
     now = utcnow()
     dead = []
-    for import_id, host, pid, heartbeat in running:
-        if heartbeat.tzinfo is None:  # SQLite keeps no zone; layerkit writes UTC
-            heartbeat = heartbeat.replace(tzinfo=UTC)
+    for import_id, host, pid, heartbeat, started in running:
+        # (SQLite keeps no zone; layerkit writes UTC)
+        heartbeat, started = (
+            t if t.tzinfo else t.replace(tzinfo=UTC) for t in (heartbeat, started)
+        )
         silent = now - heartbeat > STALE_AFTER
-        if (host == here and not _process_alive(pid)) or silent:
+        if (host == here and not _importer_alive(int(import_id), pid, started)) or silent:
             dead.append(int(import_id))
     return dead
 
@@ -482,6 +501,42 @@ def clean_abandoned_imports(store: Store) -> int:
     for import_id in dead:
         take_back(store, import_id)
     return len(dead)
+
+
+def _importer_alive(import_id: int, pid: int | None, started: datetime) -> bool:
+    """Whether the process that runs an import on this host is alive: a process with its pid
+    that had started by the time the import did (a pid is used again once its process is
+    gone: a process started since is another's), or, for this process's pid, an import this
+    process runs."""
+    if not pid:
+        return False
+    if pid == os.getpid():
+        return import_id in _RUNNING_HERE
+    if not _process_alive(pid):
+        return False
+    began = process_started_at(pid)
+    return began is None or began <= started.timestamp() + PROCESS_START_SLACK
+
+
+def process_started_at(pid: int) -> float | None:
+    """When process ``pid`` started (seconds since the epoch), where the system says (Linux's
+    /proc); None elsewhere, or when it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            # (the command's name, in brackets, may hold spaces: the fields follow its end)
+            fields = stat.read().rpartition(b")")[2].split()
+        ticks = int(fields[19])  # field 22 of proc(5): start time, in clock ticks since boot
+        return _boot_time() + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _boot_time() -> float:
+    with open("/proc/stat", "rb") as stat:
+        for line in stat:
+            if line.startswith(b"btime "):
+                return float(line.split()[1])
+    raise ValueError("no btime in /proc/stat")
 
 
 def _process_alive(pid: int | None) -> bool:
