@@ -1070,7 +1070,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _add_plugin_commands(get_plugin_manager(_plugin_paths_from(args)))
         cli.main(args=args, prog_name="layerkit", standalone_mode=False)
     except LayerkitError as exc:
-        return _report(exc)
+        return _report(_for_the_command(exc, args))
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
@@ -1085,7 +1085,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         refused = database_refusal(exc)
         if refused is not None:
-            return _report(refused)
+            return _report(_for_the_command(refused, args))
         if isinstance(exc, OSError) and exc.strerror:
             # the file system's refusal (read-only, full, no permission), said plainly
             where = f": {exc.filename}" if exc.filename else ""
@@ -1102,6 +1102,26 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 #: errno values of a file system that refuses a write
 _WRITE_ERRNOS = frozenset({errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM})
+
+
+#: what running a command again after the server came back does, where it is more than that
+_AFTER_UNREACHABLE = {
+    "import": "run the import again: what it had written is taken back (none of it was shown).",
+    "preannotate": "run preannotate again: it goes on where it stopped (what it stored is kept).",
+}
+
+
+def _for_the_command(exc: LayerkitError, args: Sequence[str]) -> LayerkitError:
+    """``exc`` with a hint that says what running *this* command again does, for a server
+    that went away (every command's hint spoke of imports and preannotate)."""
+    from layerkit.errors import DatabaseUnreachable
+
+    values = {i + 1 for i, a in enumerate(args) if a in ("--db", "--plugin")}  # (theirs)
+    command = next((a for i, a in enumerate(args) if i not in values and a in cli.commands), "")
+    after = _AFTER_UNREACHABLE.get(command)
+    if isinstance(exc, DatabaseUnreachable) and after:
+        exc.hint = f"Check that the server runs and can be reached, then {after}"
+    return exc
 
 
 def _report(exc: LayerkitError) -> int:

@@ -114,13 +114,18 @@ def test_an_export_cut_off_names_the_database_not_its_exporter(
     assert relay.cut_done.is_set()
     said_unreachable(result)  # (it said "plugin 'jsonl' failed", and "Disable or fix" it)
     assert not (tmp_path / "out.jsonl").exists()
+    # (the hint spoke of imports and preannotate, whatever the command)
+    assert "then run the command again." in result.stderr, result.stderr
+    assert "import" not in result.stderr.split("Hint:")[1], result.stderr
 
 
 def test_an_import_cut_off_is_said_and_taken_back(tmp_path: Path, relay: TcpCut) -> None:
     (tmp_path / "long.txt").write_text(TEXT, encoding="utf-8")
     assert run(tmp_path, relay.url, "init").returncode == 0
     relay.arm(cut_after=60_000)
-    said_unreachable(run(tmp_path, relay.url, "import", "long.txt"))  # (a traceback, exit 1)
+    cut_off = run(tmp_path, relay.url, "import", "long.txt")
+    said_unreachable(cut_off)  # (a traceback, exit 1)
+    assert "run the import again: what it had written is taken back" in cut_off.stderr
     relay.restore()
     assert json.loads(run(tmp_path, relay.url, "status", "--json").stdout)["paragraphs"] == 0
     assert run(tmp_path, relay.url, "import", "long.txt").returncode == 0

@@ -408,8 +408,7 @@ _REFUSALS = (
         ),
         "Database unreachable",
         "lost the connection to the database server ({reason}); what was saved before is kept.",
-        "Check that the server runs and can be reached, then run the command again (an import "
-        "cut off is taken back, preannotate goes on where it stopped).",
+        "Check that the server runs and can be reached, then run the command again.",
     ),
     (
         ("disk i/o error", "unable to open database file"),
