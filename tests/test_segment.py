@@ -500,6 +500,67 @@ def test_sentence_ends_of_abbreviations_tags_and_replies(text: str, sentences: l
     _check_offsets(text, seg)
 
 
+@pytest.mark.parametrize(
+    ("text", "sentences"),
+    [
+        # a numbered list: the number ended a sentence and stayed with the item before it
+        (
+            "1. Первый пункт\n2. Второй пункт\n3) третий пункт",
+            ["1. Первый пункт", "2. Второй пункт", "3) третий пункт"],
+        ),
+        (
+            "Требования:\n• опыт работы от 3 лет;\n• знание Python;\n- умение учиться.",
+            ["Требования:", "• опыт работы от 3 лет;", "• знание Python;", "- умение учиться."],
+        ),
+        ("а) первый ответ\nб) второй ответ", ["а) первый ответ", "б) второй ответ"]),
+        # chat lines and a short list without final marks, a heading above its text
+        (
+            "Привет всем\nКак дела\nЯ сегодня дома",
+            ["Привет всем", "Как дела", "Я сегодня дома"],
+        ),
+        ("Купить\nмолоко\nхлеб\nяйца", ["Купить", "молоко", "хлеб", "яйца"]),
+        ("Глава 1\nОни пришли поздно. Все спали.", ["Глава 1", "Они пришли поздно.", "Все спали."]),
+        # verse: its lines start with capitals inside a sentence
+        (
+            "Белеет парус одинокой\nВ тумане моря голубом!..\nЧто ищет он в стране далекой?\n"
+            "Что кинул он в краю родном?..",
+            [
+                "Белеет парус одинокой\nВ тумане моря голубом!..",
+                "Что ищет он в стране далекой?",
+                "Что кинул он в краю родном?..",
+            ],
+        ),
+        (
+            "Еще ты дремлешь, друг прелестный —\nПора, красавица, проснись:\nОткрой сомкнуты "
+            "негой взоры\nНавстречу северной Авроры,\nЗвездою севера явись!",
+            [
+                "Еще ты дремлешь, друг прелестный —\nПора, красавица, проснись:\nОткрой сомкнуты "
+                "негой взоры\nНавстречу северной Авроры,\nЗвездою севера явись!"
+            ],
+        ),
+        # prose wrapped at a fixed width: a line may end before a name
+        (
+            "В 1812 году армия Наполеона вошла в Москву, и жители города, покинув свои дома, "
+            "ушли вместе с\nАрмией. Это решение было принято в Филях.",
+            [
+                "В 1812 году армия Наполеона вошла в Москву, и жители города, покинув свои дома, "
+                "ушли вместе с\nАрмией.",
+                "Это решение было принято в Филях.",
+            ],
+        ),
+        # a line that ends with a mark that goes on, and dialogue
+        ("Он сказал:\nПриходи завтра.", ["Он сказал:\nПриходи завтра."]),
+        ("— Куда ты?\n— Домой, — ответил он.", ["— Куда ты?", "— Домой, — ответил он."]),
+    ],
+)
+def test_sentences_of_a_paragraph_written_in_lines(text: str, sentences: list[str]) -> None:
+    """A line break was a space to the sentencizer: a numbered list gave the sentences «1.»,
+    «Первый пункт 2.», «Второй пункт»; chat lines and a heading ran into the next line."""
+    seg = segment(text)
+    assert [text[a:b] for a, b in seg.sentences] == sentences
+    _check_offsets(text, seg)
+
+
 def _ud_sentence_f1(path: str) -> float:
     """Sentence-boundary F1 of ``segment`` on a UD file's ``# text`` lines joined by a space
     into paragraphs (as the file marks them, or six sentences at a time): the starts of each

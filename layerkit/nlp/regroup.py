@@ -44,6 +44,8 @@ from collections.abc import Callable, Iterator
 from functools import cached_property
 from typing import Any
 
+from layerkit.nlp.lines import split_at_lines
+
 Span = tuple[int, int]
 
 # Emoji and what binds to them: pictographs and symbols, skin tones, variation selectors, the
@@ -144,7 +146,7 @@ def regroup(text: str, sentences: list[list[Span]]) -> list[list[Span]]:
     the earlier sentence. Text with nothing to mend costs one regular-expression search."""
     sentences = _cut_at_spaces(text, sentences)
     if not _CANDIDATE.search(text):
-        return _join_after_abbreviations(text, sentences)
+        return split_at_lines(text, _join_after_abbreviations(text, sentences))
     whole = {m.start(): m.end() for m in _WHOLE.finditer(text)}
     # and where a run of emoji ends inside a token: spaCy cuts «👍🏽.» as «👍» «🏽.», the skin
     # tone (or ❤'s variation selector) glued to the period; cut there, the tone joins its emoji
@@ -170,7 +172,7 @@ def regroup(text: str, sentences: list[list[Span]]) -> list[list[Span]]:
     kept = [sentence for sentence in out if sentence]
     _close_with_emoji(text, kept)
     kept = _split_after_smileys(text, [sentence for sentence in kept if sentence])
-    return _join_after_abbreviations(text, kept)
+    return split_at_lines(text, _join_after_abbreviations(text, kept))
 
 
 def _split_after_smileys(text: str, sentences: list[list[Span]]) -> list[list[Span]]:
