@@ -37,6 +37,7 @@ from layerkit.gc_pause import paused_gc
 from layerkit.nlp.neural.processes import ForkedJob, fork_is_safe
 from layerkit.nlp.segment import Segmentation, Span, segment_many, sentence_tokens
 from layerkit.nlp.types import MorphTagger, TokenAnalysis
+from layerkit_ru_morph.tree_rules import follow_the_tree
 
 if TYPE_CHECKING:  # tagging CoNLL-U needs no project (its schemas: 0.1 s of imports)
     from layerkit.project import Importers, Project
@@ -311,7 +312,7 @@ def _write_part(block: _Block, n: int, tagger: MorphTagger, out: TextIO) -> None
     if n:
         forms = block.left + _forms(block.words)
         analyses = tagger.tag([forms])[0][len(block.left) : len(block.left) + n]
-        _fill(block.words[:n], analyses)
+        _fill(block.words[:n], analyses, tagger)
     cut = len(block.lines) if n == len(block.words) else block.word_lines[n - 1] + 1
     for line in block.lines[:cut]:
         out.write(line if isinstance(line, str) else "\t".join(line))
@@ -330,11 +331,14 @@ def _forms(words: list[list[str]]) -> list[str]:
     return [unicodedata.normalize("NFC", cols[1]) for cols in words]
 
 
-def _fill(words: list[list[str]], analyses: list[TokenAnalysis]) -> None:
+def _fill(words: list[list[str]], analyses: list[TokenAnalysis], tagger: MorphTagger) -> None:
+    """The analyses into the words' columns, made to agree with the tree the file gives
+    (:mod:`.tree_rules`)."""
     for cols, analysis in zip(words, analyses, strict=True):
         cols[2] = analysis.lemma or "_"
         cols[3] = analysis.upos
         cols[5] = analysis.feats or "_"
+    follow_the_tree(words, getattr(tagger, "convention", "ud"))
 
 
 def _flush(
@@ -348,7 +352,7 @@ def _flush(
         return
     tagged = tagger.tag([_forms(words) for _, words in pending])
     for (lines, words), analyses in zip(pending, tagged, strict=True):
-        _fill(words, analyses)
+        _fill(words, analyses, tagger)
         for line in lines:
             out.write(line if isinstance(line, str) else "\t".join(line))
             out.write("\n")
