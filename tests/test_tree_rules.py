@@ -87,7 +87,9 @@ def _validate(path: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_a_treebank_tagged_keeps_the_validators_level_3(tmp_path: Path) -> None:
+def _blank_treebank(tmp_path: Path) -> Path:
+    """The sentences of :data:`SENTENCES`, valid at level 3 as the treebank has them, with
+    LEMMA, UPOS and FEATS emptied: a treebank of trees without morphology."""
     with (SHARED / "data" / "ud" / "ru_taiga-ud-dev.conllu").open(encoding="utf-8") as handle:
         chosen = [s for s in conllu.parse_incr(handle) if s.metadata["sent_id"] in SENTENCES]
     assert len(chosen) == len(SENTENCES)
@@ -100,14 +102,32 @@ def test_a_treebank_tagged_keeps_the_validators_level_3(tmp_path: Path) -> None:
             token["feats"] = None
     blank = tmp_path / "blank.conllu"
     blank.write_text("".join(s.serialize() for s in chosen), encoding="utf-8")
-    out = tmp_path / "tagged.conllu"
-    tagged = subprocess.run(
-        [sys.executable, "-m", "layerkit", "tag", str(blank), "-o", str(out), "--convention", "ud"],
-        capture_output=True,
-        text=True,
-        timeout=300,
+    return blank
+
+
+def _layerkit(*args: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "layerkit", *args], capture_output=True, text=True, timeout=300
     )
-    assert tagged.returncode == 0, tagged.stderr
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_treebank_tagged_keeps_the_validators_level_3(tmp_path: Path) -> None:
+    out = tmp_path / "tagged.conllu"
+    _layerkit("tag", str(_blank_treebank(tmp_path)), "-o", str(out), "--convention", "ud")
+    checked = _validate(out)
+    assert checked.returncode == 0, checked.stdout[-3000:]
+
+
+def test_a_treebank_preannotated_and_exported_keeps_the_validators_level_3(
+    tmp_path: Path,
+) -> None:
+    """The same through the store: a treebank without morphology imported, pre-annotated
+    (the tagger reads the trees the importer kept) and exported."""
+    db, out = str(tmp_path / "store.db"), tmp_path / "exported.conllu"
+    _layerkit("--db", db, "import", str(_blank_treebank(tmp_path)))
+    _layerkit("--db", db, "preannotate")
+    _layerkit("--db", db, "export", "conllu", "-o", str(out))
     checked = _validate(out)
     assert checked.returncode == 0, checked.stdout[-3000:]
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
 
 from layerkit.drafts import AnnotationDraft
 from layerkit.nlp.taggers import TaggerKind, load_tagger, tag_later
-from layerkit.nlp.types import MorphTagger
+from layerkit.nlp.types import MorphTagger, TokenAnalysis
 from layerkit.plugin.types import ParagraphInput
+from layerkit_ru_morph.tree_rules import follow_the_tree
 
 #: tokens each of the tagger's processes gets per call in pre-annotation (see ``batch_tokens``)
 TOKENS_PER_PROCESS = 12_000
@@ -73,10 +76,14 @@ class LexicalPreannotator:
         def drafts() -> list[list[AnnotationDraft]]:
             tagged = iter(tagged_later())
             out: list[list[AnnotationDraft]] = []
-            for group in groups:
+            for paragraph, group in zip(paragraphs, groups, strict=True):
                 made = []
-                for sentence in group:
-                    for (start, end), analysis in zip(sentence, next(tagged), strict=True):
+                trees = _trees(paragraph, len(group))
+                for sentence, tree in zip(group, trees, strict=True):
+                    analyses = next(tagged)
+                    if tree is not None:
+                        analyses = _following(tree, paragraph.text, sentence, analyses, self)
+                    for (start, end), analysis in zip(sentence, analyses, strict=True):
                         made.append(
                             AnnotationDraft(
                                 layer="lexical",
@@ -93,3 +100,58 @@ class LexicalPreannotator:
             return out
 
         return drafts
+
+
+def _trees(paragraph: ParagraphInput, sentences: int) -> list[list[dict[str, Any]] | None]:
+    """Per sentence, the words a treebank gave its tokens, one word a token, where the
+    CoNLL-U importer kept them (``meta["conllu"]``: a treebank without morphology keeps its
+    HEAD and DEPREL there until its tokens have analyses), else None."""
+    kept = paragraph.meta.get("conllu") if isinstance(paragraph.meta, dict) else None
+    if not isinstance(kept, list) or len(kept) != sentences:
+        return [None] * sentences
+    trees: list[list[dict[str, Any]] | None] = []
+    for sentence_meta in kept:
+        untagged = sentence_meta.get("untagged") if isinstance(sentence_meta, dict) else None
+        words = [untagged.get(str(i)) for i in range(len(untagged))] if untagged else []
+        whole = bool(words) and all(
+            isinstance(w, list) and len(w) == 1 and "mwt" not in w[0] for w in words
+        )
+        trees.append([w[0] for w in words] if whole else None)  # type: ignore[index]
+    return trees
+
+
+def _following(
+    tree: list[dict[str, Any]],
+    text: str,
+    sentence: list[tuple[int, int]],
+    analyses: list[TokenAnalysis],
+    preannotator: LexicalPreannotator,
+) -> list[TokenAnalysis]:
+    """The analyses of a sentence made to agree with the tree its treebank gave it, as
+    ``layerkit tag`` makes them (:mod:`.tree_rules`)."""
+    if len(tree) != len(sentence):
+        return analyses
+    rows = []
+    for word, (start, end), analysis in zip(tree, sentence, analyses, strict=True):
+        columns = word.get("conllu") or {}
+        rows.append(
+            [
+                str(columns.get("id", "_")),
+                text[start:end],
+                analysis.lemma or "_",
+                analysis.upos,
+                "_",
+                analysis.feats or "_",
+                str(columns.get("head", "_")),
+                str(columns.get("deprel", "_")),
+                "_",
+                "_",
+            ]
+        )
+    follow_the_tree(rows, preannotator.convention)
+    return [
+        replace(analysis, lemma=row[2] if row[2] != "_" else "", upos=row[3], feats=row[5])
+        if (row[2], row[3], row[5]) != (analysis.lemma or "_", analysis.upos, analysis.feats or "_")
+        else analysis
+        for row, analysis in zip(rows, analyses, strict=True)
+    ]

@@ -97,6 +97,8 @@ def follow_the_tree(words: list[list[str]], convention: str) -> None:
             cols[FEATS] = only_permitted(upos, cols[FEATS])
             if upos == "PUNCT":
                 cols[LEMMA] = cols[FORM]
+            if extpos and cols[ID] in fixed_heads:  # (one the old UPOS did not permit)
+                _mark_external_pos(cols, relation)
     if goeswith_heads:
         by_id = {cols[ID]: cols for cols in words}
         for head in goeswith_heads:
