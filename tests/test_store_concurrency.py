@@ -509,11 +509,9 @@ def test_failed_import_after_written_steps_leaves_no_trace(
     assert _table_counts(store) == before
 
 
-def test_killed_import_is_taken_back_on_next_open(
-    store: Store, db_url: str, tmp_path: Path
-) -> None:
-    _paragraph(store)
-    before = _table_counts(store)
+def _kill_an_import(store: Store, db_url: str, tmp_path: Path) -> None:
+    """``layerkit import`` of 200 slow documents, killed with SIGKILL once it has written
+    three of them (hidden, its import unfinished)."""
     importer = _cli(
         db_url, _plugin(tmp_path), "import", str(_slow_input(tmp_path, _docs(200), 0.05))
     )
@@ -529,6 +527,14 @@ def test_killed_import_is_taken_back_on_next_open(
         if importer.poll() is None:
             importer.kill()
         importer.communicate()
+
+
+def test_killed_import_is_taken_back_on_next_open(
+    store: Store, db_url: str, tmp_path: Path
+) -> None:
+    _paragraph(store)
+    before = _table_counts(store)
+    _kill_an_import(store, db_url, tmp_path)
     assert store.summary().documents == 1  # hidden while it was being written
     assert _pending_documents(store) >= 3
     # ... from every reader: search, the navigator, paragraph iteration, pre-annotation
@@ -892,21 +898,7 @@ def test_a_killed_import_whose_pid_another_process_got_is_taken_back(tmp_path: P
     with _open(db) as store:
         _paragraph(store)
         before = _table_counts(store)
-        importer = _cli(
-            db, _plugin(tmp_path), "import", str(_slow_input(tmp_path, _docs(200), 0.05))
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while _pending_documents(store) < 3:
-                assert importer.poll() is None, importer.communicate()
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
-            importer.send_signal(signal.SIGKILL)
-            importer.wait(30)
-        finally:
-            if importer.poll() is None:
-                importer.kill()
-            importer.communicate()
+        _kill_an_import(store, db, tmp_path)
         time.sleep(imports.PROCESS_START_SLACK + 0.5)  # (the newcomer starts after the slack)
         newcomer = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
         try:
