@@ -1246,3 +1246,58 @@ def test_unreviewed_suggestions_are_not_gold_in_progress(tmp_path: Path) -> None
     assert not any("NEGATIVE" in a for a in answers)
     for _, _, record in records(tmp_path / "out", manifest):
         assert not any(name.startswith("model:") for name in record["meta"]["annotators"])
+
+
+KILLED_MID_EXPORT = """
+import multiprocessing, os, signal, sys
+from pathlib import Path
+from layerkit.curriculum.build import Builder
+from layerkit.project import Project
+
+Builder.batch_size = 1  # (13 paragraphs: 13 batches for the two workers)
+handed = Builder._handed
+
+def handed_then_killed(self, batch):
+    print(*(p.pid for p in multiprocessing.active_children()), flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)  # kill -9 while the workers wait for work
+    yield from handed(self, batch)
+
+Builder._handed = handed_then_killed
+project = Project.load(sys.argv[1])
+with project.open_store() as store:
+    project.export("sft", store, Path(sys.argv[2]), {"jobs": 2})
+"""
+
+
+def test_an_export_killed_takes_its_worker_processes_with_it(tmp_path: Path) -> None:
+    """The kill -9 audit: an `export sft` killed while its workers ran left them alive for
+    good (waiting for work on a pipe, holding the export's part files and the store's)."""
+    assert _cli(tmp_path, "import", str(SAMPLE / "annotated.jsonl")).returncode == 0
+    said = tmp_path / "said.txt"
+    with said.open("w") as out:  # (not a pipe: workers left alive would hold it open)
+        killed = subprocess.run(
+            [sys.executable, "-c", KILLED_MID_EXPORT, str(tmp_path / "lk.db"), str(tmp_path / "c")],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            timeout=300,
+            cwd=tmp_path,
+        )
+    assert killed.returncode == -9, said.read_text()
+    workers = [int(pid) for pid in said.read_text().split()]
+    assert len(workers) == 2, said.read_text()
+    deadline = time.monotonic() + 20
+    while any(map(_running, workers)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    alive = [pid for pid in workers if _running(pid)]
+    for pid in alive:  # (not to leave them to the next test)
+        os.kill(pid, 9)
+    assert not alive, "worker processes outlived the killed export"
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie, dead and not yet reaped, does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"

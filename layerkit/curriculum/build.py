@@ -66,6 +66,7 @@ from layerkit.plugin.manager import (
 from layerkit.schema import SchemaRegistry
 from layerkit.store import Store, corpus
 from layerkit.store.models import LAYER_STATES
+from layerkit.worker_life import die_with_parent
 
 Kind = Literal["sft", "dpo"]
 # Meta keys of the preference pairs the builder makes itself (a corrected model suggestion).
@@ -882,7 +883,7 @@ class Builder:
         # block waits for the batches under way and returns, where Pool.terminate() can hang
         # for good on a queue lock a killed worker held (seen under load).
         with ProcessPoolExecutor(
-            jobs, mp_context=context, initializer=_start_worker, initargs=(self,)
+            jobs, mp_context=context, initializer=_start_worker, initargs=(self, os.getpid())
         ) as pool:
             pending: deque[Any] = deque()
             aside_done = None if aside is None else pool.submit(_run_aside)
@@ -1304,10 +1305,13 @@ class _Batch:
 _worker: Builder | None = None
 
 
-def _start_worker(builder: Builder) -> None:
-    """In a forked worker: keep the parent's builder (plan, tasks, plugins), but never touch
-    the database connections it inherited; it opens its own."""
+def _start_worker(builder: Builder, parent: int) -> None:
+    """In a forked worker: die with the exporting process (killed with kill -9, it left its
+    workers waiting for work for good, holding its part files), keep the parent's builder
+    (plan, tasks, plugins), but never touch the database connections it inherited; it opens
+    its own."""
     global _worker
+    die_with_parent(parent)
     builder.store.engine.dispose(close=False)
     _worker = builder
 

@@ -38,6 +38,7 @@ from itertools import accumulate, pairwise
 from typing import Any, Generic, TypeVar
 
 from layerkit.heap import keep_freed_memory
+from layerkit.worker_life import die_with_parent
 
 #: the environment variable that fixes the number of processes (1: never fork)
 PROCESSES_ENV = "LAYERKIT_TAG_PROCESSES"
@@ -76,24 +77,9 @@ def in_one_process() -> bool:
     return _one_process
 
 
-def _die_with_parent(parent: int) -> None:
-    """Worker start-up: ask Linux to kill this worker when the process that forked it dies
-    (a parent killed with kill -9 cannot stop its workers, which would wait for work
-    forever), and exit at once if it is already gone."""
-    import contextlib
-    import ctypes
-    import signal
-
-    pr_set_pdeathsig = 1
-    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to ask
-        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
-    if os.getppid() != parent:
-        os._exit(0)
-
-
 def _start_worker(parent: int) -> None:
     global _one_process
-    _die_with_parent(parent)
+    die_with_parent(parent)
     _one_process = True  # a worker never forks workers of its own
     keep_freed_memory()  # a worker only tags, in big calls (see layerkit.heap)
     # A worker only tags, which makes no reference cycles (see layerkit.gc_pause): no
