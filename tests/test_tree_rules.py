@@ -45,6 +45,22 @@ def test_a_words_relation_decides_what_its_tag_may_be() -> None:
     assert analyses["есть"][1] == "VERB"  # root: anything goes
 
 
+def test_an_extpos_the_relation_refutes_goes_and_every_goeswith_head_is_a_typo() -> None:
+    """The validator audit: the tagger's own ``ExtPos=NOUN`` on a ``cc`` «т.» stayed when its
+    UPOS was corrected (the validator reads ExtPos first: still refused), and a goeswith
+    head tagged X got no ``Typo=Yes`` (required whatever the UPOS)."""
+    words = [
+        _word(1, "т.", "так", "NOUN", "Abbr=Yes|ExtPos=NOUN", 4, "cc"),
+        _word(2, "е.", "есть", "VERB", "_", 1, "fixed"),
+        _word(3, "pweination.", "pweination.", "X", "_", 4, "appos"),
+        _word(4, "соm", "соm", "NOUN", "_", 3, "goeswith"),
+    ]
+    follow_the_tree(words, "ud")
+    assert words[0][3] == "CCONJ" and words[0][5] == "Abbr=Yes|ExtPos=CCONJ"
+    assert words[2][5] == "Typo=Yes"
+    assert words[3][2:6] == ["_", "X", "_", "_"]
+
+
 def test_the_older_taigas_convention_keeps_its_own_style() -> None:
     """UD Russian-Taiga's older release breaks these rules in its gold (a goeswith part
     keeps its tag, an advmod its ADP): tagging in its convention follows it, not them."""

@@ -89,21 +89,27 @@ def follow_the_tree(words: list[list[str]], convention: str) -> None:
         if relation == "goeswith":
             cols[LEMMA], cols[UPOS], cols[FEATS] = "_", "X", "_"
             continue
-        if extpos and cols[ID] in fixed_heads:
-            _mark_external_pos(cols, relation)
-        upos = _upos_for(cols, relation, goes_with=cols[ID] in goeswith_heads)
-        if upos != cols[UPOS]:
+        goes_with = cols[ID] in goeswith_heads
+        external = _feature(cols[FEATS], "ExtPos") if "ExtPos" in cols[FEATS] else None
+        if external and not _fits(external, relation, goes_with):
+            # (the tagger's own ExtPos, which the relation refutes: what the validator reads)
+            cols[FEATS] = _without_feature(cols[FEATS], "ExtPos")
+            external = None
+        if extpos and cols[ID] in fixed_heads and not external:
+            external = _mark_external_pos(cols, relation)
+        if not _fits(external or cols[UPOS], relation, goes_with):
+            upos = _instead(relation)
             cols[UPOS] = upos
             cols[FEATS] = only_permitted(upos, cols[FEATS])
             if upos == "PUNCT":
                 cols[LEMMA] = cols[FORM]
-            if extpos and cols[ID] in fixed_heads:  # (one the old UPOS did not permit)
-                _mark_external_pos(cols, relation)
+            if extpos and cols[ID] in fixed_heads and "ExtPos" not in cols[FEATS]:
+                _mark_external_pos(cols, relation)  # (one the old UPOS did not permit)
     if goeswith_heads:
         by_id = {cols[ID]: cols for cols in words}
         for head in goeswith_heads:
             cols = by_id.get(head)
-            if cols is not None and cols[UPOS] != "X":
+            if cols is not None and cols[DEPREL] != "goeswith":  # (whatever its UPOS)
                 cols[FEATS] = _with_feature(cols[FEATS], "Typo", "Yes")
 
 
@@ -111,29 +117,33 @@ def _heads_of(words: list[list[str]], relations: list[str], relation: str) -> se
     return {cols[HEAD] for cols, r in zip(words, relations, strict=True) if r == relation}
 
 
-def _upos_for(cols: list[str], relation: str, *, goes_with: bool) -> str:
-    upos = cols[UPOS]
-    # (what the validator checks)
-    acts_as = (_feature(cols[FEATS], "ExtPos") if "ExtPos" in cols[FEATS] else None) or upos
-    if acts_as == "PUNCT" and relation not in ("punct", "root"):
-        return "SYM"
+def _fits(pos: str, relation: str, goes_with: bool) -> bool:
+    """Whether a word that acts as ``pos`` may have ``relation`` (the validator's level 3)."""
+    if pos == "PUNCT" and relation not in ("punct", "root"):
+        return False
     if relation in PERMITTED and not (relation == "advmod" and goes_with):
-        permitted, instead = PERMITTED[relation]
-        return upos if acts_as in permitted else instead
+        return pos in PERMITTED[relation][0]
     if relation in FORBIDDEN:
-        forbidden, instead = FORBIDDEN[relation]
-        return instead if acts_as in forbidden else upos
-    return upos
+        return pos not in FORBIDDEN[relation][0]
+    return True
 
 
-def _mark_external_pos(cols: list[str], relation: str) -> None:
+def _instead(relation: str) -> str:
+    """The UPOS a word gets whose tag its relation refutes."""
+    for table in (PERMITTED, FORBIDDEN):
+        if relation in table:
+            return table[relation][1]
+    return "SYM"  # (a PUNCT word whose relation is not punct)
+
+
+def _mark_external_pos(cols: list[str], relation: str) -> str | None:
+    """ExtPos for the head of a fixed expression, from its relation, where its UPOS permits
+    it: the value given, or None."""
     external = EXTERNAL_POS.get(relation)
-    if (
-        external
-        and not _feature(cols[FEATS], "ExtPos")
-        and is_permitted(cols[UPOS], f"ExtPos={external}")
-    ):
+    if external and is_permitted(cols[UPOS], f"ExtPos={external}"):
         cols[FEATS] = _with_feature(cols[FEATS], "ExtPos", external)
+        return external
+    return None
 
 
 def _feature(feats: str, name: str) -> str | None:
@@ -142,6 +152,11 @@ def _feature(feats: str, name: str) -> str | None:
         if key == name:
             return value
     return None
+
+
+def _without_feature(feats: str, name: str) -> str:
+    kept = [item for item in feats.split("|") if item.partition("=")[0] != name]
+    return "|".join(kept) or "_"
 
 
 def _with_feature(feats: str, name: str, value: str) -> str:
