@@ -317,7 +317,7 @@ def _store_batch(
         local = {d.local_id: d.to_row() for d in drafts if d.local_id is not None}
         # (a new dict each: completed in place), tidied before they are checked: a relation
         # from a unit to itself is left out, not refused with the whole batch
-        rows = _tidied([draft.to_row() for draft in drafts])
+        rows = _tidied([draft.to_row() for draft in drafts], paragraph.text)
         for row in rows:
             row["annotator"] = row["origin"] = origin
             problem = project.schemas.check_annotation(
@@ -341,12 +341,12 @@ def _store_batch(
     _write_in_steps(store, origin, layer, checked, report)
 
 
-def _tidied(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _tidied(rows: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
     """A paragraph's suggestions without what no person would be asked to review: a
     relation from a unit to itself (a model linked every logical unit to itself), the same
     relation again (one answer listed a role six times: six identical rows, all made a
     person's by one accept), attribute texts holding unassigned or private code points
-    (a connective of «с\U0005bd03acy»), and a second label where a field holds one (a
+    (a connective of «с\U0005bd03acy»; not a text the paragraph holds), and a second label where a field holds one (a
     paragraph's NEU and NEG: the most confident is kept, the first of equals)."""
     kept: list[dict[str, Any]] = []
     seen: set[tuple[Any, ...]] = set()
@@ -362,10 +362,12 @@ def _tidied(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             labels[slot] = len(kept)
         attrs = row.get("attrs")
         if attrs:
+            # (a text the paragraph itself holds is kept: the lemma of a private-use symbol is
+            # the symbol, and its token's lemma is required)
             row["attrs"] = {
                 key: value
                 for key, value in attrs.items()
-                if not (isinstance(value, str) and _unreadable(value))
+                if not (isinstance(value, str) and _unreadable(value) and value not in text)
             }
         if row.get("kind") == "relation":
             if row.get("source") is not None and row.get("source") == row.get("target"):

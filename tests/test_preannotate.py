@@ -85,6 +85,31 @@ def test_stress_marks_and_emoji_keep_their_offsets(project: Project, tmp_path: P
     assert by_form["ёлку"].attrs["lemma"] in {"елка", "ёлка"}
 
 
+@pytest.mark.parametrize("kind", ["rules", "auto"])
+def test_symbols_of_private_use_and_marks_standing_alone_are_preannotated(
+    project: Project, tmp_path: Path, kind: str
+) -> None:
+    """The validator audit: a private-use or unassigned code point lost its lemma (the
+    tidying meant for a model's garbled texts took the symbol's own) and a stress mark or a
+    joiner typed after a space was refused as half a character: either stopped the run, and
+    the batch stored nothing."""
+    src = tmp_path / "odd.txt"
+    odd = ["\ue000", "\U000f0000", "\u0378", "\u0301", "\u200d", "\ufe0f", "\U0001f3fd"]
+    src.write_text("Первый абзац.\n\n" + "\n\n".join(f"Символ {c} в тексте." for c in odd), "utf-8")
+    with project.open_store(create=True) as store:
+        import_paths(project, store, [src])
+        report = preannotate(project, store, LexicalPreannotator(kind=kind))
+        paragraphs = list(store.iter_paragraphs())
+        tokens = {
+            p.text[a.start : a.end]: a
+            for p in paragraphs
+            for a in store.annotations(p.id, "lexical")
+        }
+    assert report.filled == len(paragraphs) == len(odd) + 1
+    for symbol in odd:
+        assert tokens[symbol].attrs["lemma"], symbol
+
+
 def test_no_preannotator_for_layer(project: Project) -> None:
     with pytest.raises(UsageError, match="no layer named 'nonexistent'"):
         choose_preannotator(project, "nonexistent", None)

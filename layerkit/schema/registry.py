@@ -173,10 +173,14 @@ def cuts_a_character(text: str, offset: int) -> bool:
     """Whether ``offset`` falls inside what a reader sees as one character: before a combining
     mark (a stress mark, U+0301), an emoji's skin tone, variation selector or keycap mark; on
     either side of a zero-width joiner (👨‍👩‍👧); inside a flag (two regional indicators). A span
-    cut there showed half an emoji in the annotator and the curriculum."""
+    cut there showed half an emoji in the annotator and the curriculum. Nothing binds across
+    whitespace: a mark after a space stands alone (a stress mark typed on its own, as the
+    tokenizer cuts it: pre-annotation refused its token, and the whole batch with it)."""
     if not 0 < offset < len(text):
         return False
     after, before = text[offset], text[offset - 1]
+    if after.isspace() or before.isspace():
+        return False
     if after in _BOUND_TO_THE_LAST or before == "\u200d":
         return True
     code = ord(after)
