@@ -42,6 +42,7 @@ def atomic_output(path: Path, encoding: str = "utf-8") -> Iterator[TextIO]:
     if path.is_dir():
         raise UsageError(f"cannot write {path}: it is a folder.")
     remove_leftovers(path)
+    remove_abandoned(parent)
     owner = f"{socket.gethostname()}-{os.getpid()}"
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.{owner}.", suffix=".tmp", dir=parent)
@@ -275,22 +276,35 @@ def remove_leftovers(path: Path) -> list[Path]:
 
 
 def remove_abandoned(folder: Path) -> list[Path]:
-    """Remove the temporary folders that killed writers of *any* output left in ``folder``
-    (``.NAME.*.tmp`` holding :data:`OWNER`, its writer a process of this host that is gone),
-    and return them: a curriculum export killed with ``-o cur-1`` left hundreds of MB that
-    only another export to ``cur-1`` removed. A folder without the owner file is not known
-    to be layerkit's and is kept."""
+    """Remove the temporary folders and files that killed writers of *any* output left in
+    ``folder`` (a folder ``.NAME.*.tmp`` holding :data:`OWNER`, a file
+    ``.NAME.HOST-PID.XXXX.tmp``; its writer a process of this host that is gone), and return
+    them: a curriculum export killed with ``-o cur-1`` left hundreds of MB that only another
+    export to ``cur-1`` removed, a killed ``export jsonl -o a.jsonl`` a partial copy that only
+    another export to ``a.jsonl`` did. A folder without the owner file, or a file that does
+    not name its writer, is not known to be layerkit's and is kept."""
     removed: list[Path] = []
     if not folder.is_dir():
         return removed
     host = socket.gethostname()
     for leftover in folder.glob(".*.tmp"):
-        if leftover.is_symlink() or not leftover.is_dir():
+        if leftover.is_symlink():
             continue
-        if _writer_gone(leftover, host):
+        if leftover.is_dir() and _writer_gone(leftover, host):
             shutil.rmtree(leftover, ignore_errors=True)
             removed.append(leftover)
+        elif leftover.is_file() and _named_writer_gone(leftover.name, host):
+            leftover.unlink(missing_ok=True)
+            removed.append(leftover)
     return removed
+
+
+def _named_writer_gone(name: str, host: str) -> bool:
+    """Whether a temporary file's ``name`` (``.NAME.HOST-PID.XXXX.tmp``, whatever NAME is)
+    names a writer on this host that is gone."""
+    stem, _, _random = name.removesuffix(".tmp").rpartition(".")
+    writer, _, pid = stem.rpartition("-")
+    return writer.endswith(f".{host}") and pid.isdigit() and not _running(int(pid))
 
 
 def _writer_gone(folder: Path, host: str) -> bool | None:

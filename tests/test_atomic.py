@@ -85,7 +85,7 @@ def test_a_killed_writers_file_is_removed_by_the_next(tmp_path: Path) -> None:
     elsewhere.write_text("theirs", encoding="utf-8")
     unnamed = tmp_path / ".out.conllu.x7y8z9.tmp"  # an older layerkit's: cannot tell
     unnamed.write_text("?", encoding="utf-8")
-    other = tmp_path / f".other.conllu.{host}-{dead.stdout.strip()}.abc.tmp"
+    other = tmp_path / f".other.conllu.{host}-{os.getpid()}.abc.tmp"  # (being written)
     other.write_text("another output's", encoding="utf-8")
     with atomic_output(tmp_path / "out.conllu") as handle:
         (written,) = [p for p in tmp_path.glob(".out.conllu.*.tmp") if p not in
@@ -215,6 +215,27 @@ def test_a_killed_writers_folder_of_another_output_is_removed_by_any_next(tmp_pa
     assert not killed.exists()
     assert running.exists() and stranger.exists()
     assert remove_abandoned(tmp_path) == []
+
+
+def test_a_killed_writers_file_of_another_output_is_removed_by_any_next(tmp_path: Path) -> None:
+    """The kill -9 audit: `export jsonl -o a.jsonl` killed left its partial copy (9.6 MB)
+    until another export to `a.jsonl`, whatever else was written beside it."""
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    host = socket.gethostname()
+    killed = tmp_path / f".a.v2.jsonl.{host}-{dead.stdout.strip()}.k1ll3d.tmp"
+    running = tmp_path / f".b.jsonl.{host}-{os.getpid()}.w0rk1n.tmp"
+    elsewhere = tmp_path / f".c.jsonl.other-host-{dead.stdout.strip()}.x.tmp"
+    unnamed = tmp_path / ".d.jsonl.tmp"  # (no writer named: not known to be ours)
+    for leftover in (killed, running, elsewhere, unnamed):
+        leftover.write_text("partial", encoding="utf-8")
+    with atomic_output(tmp_path / "other.conllu") as out:
+        out.write("x")
+    assert not killed.exists()
+    assert running.exists() and elsewhere.exists() and unnamed.exists()
+    killed.write_text("partial", encoding="utf-8")
+    with replace_directory(tmp_path / "cur"):  # (a folder output cleans up files too)
+        assert not killed.exists()
 
 
 def test_a_replaced_folder_is_never_missing(
