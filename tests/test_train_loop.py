@@ -306,6 +306,7 @@ def test_kill_9_then_resume_reaches_the_same_result(work: Path, cur: Path, stack
     assert resumed.returncode == 0, resumed.stderr
     assert _json(out / "run.json")["completed"]
     _assert_same_run(stack[0].out, out)
+
     # other settings than the run's are refused, not silently mixed in
     again = subprocess.run(
         [sys.executable, "-m", "layerkit", "train", str(cur), "-o", str(out), "--resume",
@@ -481,3 +482,59 @@ def test_an_adapter_cut_short_or_missing_says_so(stack, tmp_path: Path) -> None:
     weights.unlink()
     with pytest.raises(ModelError, match=r"has no adapter_model\.safetensors"):
         load_adapter(base, cut, trainable=False)
+
+
+def test_what_a_run_killed_while_writing_left_keeps_no_new_run_out(work: Path, cur: Path) -> None:
+    """The kill -9 audit: a run killed while it wrote run.json left ``.run.json.XXXXXXXX``,
+    never removed, and a new run into the folder was refused ("a folder with other files in
+    it"). Its temporary files name their writer now: one whose writer is gone is removed;
+    a file of someone else's still keeps a new run out."""
+    import socket
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    out = work / "killed-while-writing"
+    out.mkdir()
+    left = out / f".run.json.{socket.gethostname()}-{dead.stdout.strip()}.x1y2z3.tmp"
+    left.write_text("{", encoding="utf-8")
+    result, _ = run(work, out.name, tiny_config(), cur)
+    assert not left.exists()
+    assert (out / "run.json").is_file() and result.stages
+    theirs = work / "someone-elses"
+    theirs.mkdir()
+    (theirs / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(ConfigError, match="a folder with other files in it"):
+        run(work, theirs.name, tiny_config(), cur)
+
+
+class Killed(Exception):
+    """A kill -9 right after a checkpoint, played in the process."""
+
+
+def test_a_stage_trained_before_a_kill_says_its_own_speed(
+    work: Path, cur: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kill -9 audit: a stage whose steps all ran before the kill (its last checkpoint
+    saved, its metrics not yet) said 2,006,466 tokens/s once resumed: its tokens over the
+    few milliseconds the resumed process spent on it. Its seconds are its steps' now."""
+    from layerkit.train.loop import _Run
+
+    config = tiny_config(max_steps=1, eval_generate=0, batch_size=8, gradient_accumulation=16)
+    whole, _ = run(work, "one-step", config, cur)
+    save = _Run._save_checkpoint
+
+    def save_then_die(self: Any, k: int, step: int, *args: Any) -> None:
+        save(self, k, step, *args)
+        if k == 0 and step == 1:
+            raise Killed
+
+    monkeypatch.setattr(_Run, "_save_checkpoint", save_then_die)
+    with pytest.raises(Killed):
+        run(work, "one-step-killed", config, cur)
+    monkeypatch.setattr(_Run, "_save_checkpoint", save)
+    resumed, _ = run(work, "one-step-killed", config, cur, resume=True)
+    first = sorted((resumed.out / "stages").iterdir())[0].name
+    killed, unkilled = (_json(r.out / "stages" / first / "metrics.json") for r in (resumed, whole))
+    assert killed["tokens"] == unkilled["tokens"]
+    ratio = killed["tokens_per_second"] / unkilled["tokens_per_second"]
+    assert 0.25 < ratio < 4, (killed["seconds"], unkilled["seconds"])

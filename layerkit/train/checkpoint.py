@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,15 +24,22 @@ from pathlib import Path
 from typing import Any
 
 from layerkit import strict_json
-from layerkit.atomic import replace_directory, umasked
+from layerkit.atomic import remove_leftovers, replace_directory, umasked
 
 POINTER = "latest.json"
 
 
 def atomic_write(path: Path, data: bytes | str) -> None:
-    """Replace ``path`` with ``data`` in one step (a reader sees the old or the new file)."""
+    """Replace ``path`` with ``data`` in one step (a reader sees the old or the new file).
+
+    The temporary file names its writer as ``atomic_output``'s does, so that the next write
+    of any file beside it removes it once its writer is gone: a run killed while writing
+    ``run.json`` left ``.run.json.XXXXXXXX``, which no one removed and which made the run's
+    folder "a folder with other files in it" to a new run."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    remove_leftovers(path)
+    owner = f"{socket.gethostname()}-{os.getpid()}"
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{owner}.", suffix=".tmp", dir=path.parent)
     os.fchmod(fd, umasked(0o666))  # mkstemp's file is private (0600): an output is not
     try:
         with os.fdopen(fd, "wb") as handle:
