@@ -33,6 +33,7 @@ class ConlluExporter:
     def export(self, reader: StoreReader, out: Path, context: ExportContext) -> ExportReport:
         store = store_of(reader)  # paragraph meta (the CoNLL-U columns kept) is not in the model
         counts = {"documents": 0, "sentences": 0, "tokens": 0, "analysed": 0}
+        unanalysed_parts = 0  # words of multiword tokens without an analysis
         with atomic_output(out) as handle:
             for document in store.documents():
                 assert document.id is not None
@@ -68,13 +69,37 @@ class ConlluExporter:
                             for t in sentence
                             if isinstance(t["id"], int) and t["upos"] not in (None, "_")
                         )
+                        in_multiword = _in_multiword_tokens(sentence)
+                        unanalysed_parts += sum(
+                            1
+                            for t in sentence
+                            if t["id"] in in_multiword and t["upos"] in (None, "_")
+                        )
         notes = []
-        if counts["analysed"] < counts["tokens"]:
+        unanalysed = counts["tokens"] - counts["analysed"] - unanalysed_parts
+        if unanalysed:
             notes.append(
-                f"{counts['tokens'] - counts['analysed']} tokens have no lexical analysis yet "
-                "(written as '_'); run `layerkit preannotate` to fill them."
+                f"{unanalysed} tokens have no lexical analysis yet (written as '_'); run "
+                "`layerkit preannotate` to fill them."
+            )
+        if unanalysed_parts:
+            # (pre-annotation analyses whole tokens: it said to run it, which filled nothing)
+            notes.append(
+                f"{unanalysed_parts} words of multiword tokens have no lexical analysis "
+                "(written as '_'): pre-annotation analyses whole tokens, not their words; "
+                "`layerkit tag` on the CoNLL-U file analyses them."
             )
         return ExportReport(path=out, counts=counts, notes=notes)
+
+
+def _in_multiword_tokens(sentence: Any) -> set[int]:
+    """The ids of the words that multiword-token lines (``4-5``) of ``sentence`` span."""
+    ids: set[int] = set()
+    for token in sentence:
+        ident = token["id"]
+        if isinstance(ident, tuple) and len(ident) == 3 and ident[1] == "-":
+            ids.update(range(ident[0], ident[2] + 1))
+    return ids
 
 
 _BREAKS = re.compile(f"[{LINE_BREAKING}]")
