@@ -870,6 +870,23 @@ _MIXED_PROBE = re.compile(
 )
 
 
+REPLACEMENT = "\ufffd"
+
+
+def _replacement_chars(text: str) -> Flag:
+    """``replacement_char``: U+FFFD (�) stands where a program before layerkit could not decode
+    some bytes: the letters are lost, and the UD validator refuses a CoNLL-U file holding it
+    (its level 1, ``invalid-utf``)."""
+    spans = tuple((m.start(), m.end()) for m in re.finditer(f"{REPLACEMENT}+", text))
+    count = text.count(REPLACEMENT)
+    return Flag(
+        code="replacement_char",
+        message=f"{count} replacement character(s) «{REPLACEMENT}» (U+FFFD): bytes a program "
+        "could not decode before this text was saved; the letters there are lost",
+        spans=spans,
+    )
+
+
 def find_flags(text: str) -> list[Flag]:
     """Quality flags of one paragraph (possibly none); the text itself is never changed.
 
@@ -877,6 +894,8 @@ def find_flags(text: str) -> list[Flag]:
     dictionary is only consulted for paragraphs that contain Latin letters.
     """
     flags: list[Flag] = []
+    if REPLACEMENT in text:
+        flags.append(_replacement_chars(text))
     masks: list[Span] | None = None
     if _MIXED_PROBE.search(text):
         masks = _masked(text)

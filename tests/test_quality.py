@@ -138,3 +138,26 @@ def test_ordinary_russian_is_never_flagged() -> None:
     ]
     results = [find_flags(p) for p in paragraphs]
     assert not any(results)
+
+
+def test_replacement_characters_are_flagged_and_tag_says_so(tmp_path) -> None:
+    """The validator audit: a text holding U+FFFD (bytes some program could not decode) was
+    imported and tagged without a word, and the UD validator refused the output (level 1)."""
+    import subprocess
+    import sys
+
+    text = "Текст с ошибкой \ufffd\ufffd кодировки и ещё \ufffd."
+    [flag] = [f for f in find_flags(text) if f.code == "replacement_char"]
+    assert [text[a:b] for a, b in flag.spans] == ["\ufffd\ufffd", "\ufffd"]
+    assert flag.message.startswith("3 replacement character(s)")
+    assert not [f for f in find_flags("Текст без ошибок.") if f.code == "replacement_char"]
+    src = tmp_path / "bad.txt"
+    src.write_text(text + "\n", encoding="utf-8")
+    tagged = subprocess.run(
+        [sys.executable, "-m", "layerkit", "tag", str(src), "-o", str(tmp_path / "out.conllu")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert tagged.returncode == 0, tagged.stderr
+    assert "holds 3 replacement character(s)" in tagged.stderr, tagged.stderr

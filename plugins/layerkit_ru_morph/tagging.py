@@ -364,6 +364,9 @@ def _flush(
     pending.clear()
 
 
+#: U+FFFD, which stands where a program could not decode bytes (not from layerkit.quality:
+#: `tag` starts without its patterns)
+REPLACEMENT = "\ufffd"
 #: words read to tell a file's convention (about a megabyte of CoNLL-U)
 CONVENTION_WORDS = 20_000
 
@@ -478,6 +481,13 @@ def tag_text(
             pending: list[_TextParagraph] = []
             words = 0
             for p, (par, ok) in enumerate(zip(document.paragraphs, given, strict=True), 1):
+                if REPLACEMENT in par.text:
+                    # (written as read: the UD validator refuses the file, level 1)
+                    report.warnings.append(
+                        f"paragraph {p} holds {par.text.count(REPLACEMENT)} replacement "
+                        f"character(s) «{REPLACEMENT}» (U+FFFD), letters lost before this "
+                        "file was saved; the UD validator refuses them (invalid-utf)"
+                    )
                 seg = (
                     Segmentation(sentences=list(par.sentences or ()), tokens=list(par.tokens or ()))
                     if ok
