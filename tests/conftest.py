@@ -157,3 +157,28 @@ def paragraph_id(store: Store) -> int:
     first = next(store.iter_paragraphs())
     assert first.id is not None
     return first.id
+
+
+async def type_in_the_first_tokens_editor(app: Any, pilot: Any, lemma: str, upos: str) -> None:
+    """The annotator's lexical layer (key 1), the first token's editor (enter), ``lemma`` and
+    ``upos`` typed into it, not saved yet."""
+    from textual.widgets import Input
+
+    from layerkit.tui.screens.token import TokenEditor
+
+    await pilot.press("1", "enter")
+    await pilot.pause()
+    assert isinstance(app.screen, TokenEditor), app.screen
+    app.screen.query_one("#token-lemma", Input).value = lemma
+    app.screen.query_one("#token-upos", Input).value = upos
+
+
+def the_token_editor_holds(app: Any, lemma: str, upos: str) -> None:
+    """The screen is the token editor, with ``lemma`` and ``upos`` as typed."""
+    from textual.widgets import Input
+
+    from layerkit.tui.screens.token import TokenEditor
+
+    assert isinstance(app.screen, TokenEditor), app.screen
+    assert app.screen.query_one("#token-lemma", Input).value == lemma
+    assert app.screen.query_one("#token-upos", Input).value == upos

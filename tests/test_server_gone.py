@@ -21,7 +21,14 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import LAYERS, _admin_execute, make_document, postgres_admin_url
+from conftest import (
+    LAYERS,
+    _admin_execute,
+    make_document,
+    postgres_admin_url,
+    the_token_editor_holds,
+    type_in_the_first_tokens_editor,
+)
 from tcp_cut import TcpCut
 
 from layerkit.errors import StoreError
@@ -319,7 +326,6 @@ async def test_the_token_editor_comes_back_with_what_was_typed_when_the_save_fai
 ) -> None:
     """The PostgreSQL audit: the token editor closed on a save the server could not take, and
     what was typed in it was lost (the README says the screen stays as it was)."""
-    from textual.widgets import Input
 
     from layerkit.tui import create_app
     from layerkit.tui.screens.error import ErrorModal
@@ -330,11 +336,7 @@ async def test_the_token_editor_comes_back_with_what_was_typed_when_the_save_fai
     app = create_app(relay.url, "anna", poll_seconds=None)
     async with app.run_test(size=(160, 30)) as pilot:
         await pilot.pause()
-        await pilot.press("1", "enter")  # the lexical layer: the first token's editor
-        await pilot.pause()
-        assert isinstance(app.screen, TokenEditor), app.screen
-        app.screen.query_one("#token-lemma", Input).value = "мама"
-        app.screen.query_one("#token-upos", Input).value = "NOUN"
+        await type_in_the_first_tokens_editor(app, pilot, "мама", "NOUN")
         relay.cut()
         await pilot.press("enter")
         for _ in range(20):
@@ -342,9 +344,7 @@ async def test_the_token_editor_comes_back_with_what_was_typed_when_the_save_fai
         assert isinstance(app.screen, ErrorModal), app.screen
         await pilot.press("escape")
         await pilot.pause()
-        assert isinstance(app.screen, TokenEditor), app.screen
-        assert app.screen.query_one("#token-lemma", Input).value == "мама"
-        assert app.screen.query_one("#token-upos", Input).value == "NOUN"
+        the_token_editor_holds(app, "мама", "NOUN")
         relay.restore()
         await pilot.press("enter")  # saved now
         for _ in range(20):

@@ -25,7 +25,13 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import LAYERS, REPO, make_document
+from conftest import (
+    LAYERS,
+    REPO,
+    make_document,
+    the_token_editor_holds,
+    type_in_the_first_tokens_editor,
+)
 
 from layerkit.errors import ConflictError, LayerkitError
 from layerkit.store import Store
@@ -852,7 +858,6 @@ async def test_the_token_editor_comes_back_with_what_was_typed_when_the_paragrap
     """A save refused as "Database busy" (another session held the paragraph past the busy
     timeout) may simply be made again: the token editor comes back with what was typed, under
     the error, as it does when the server cannot be reached; it closed before, the typing lost."""
-    from textual.widgets import Input
 
     from layerkit.store import engine
     from layerkit.tui import create_app
@@ -864,11 +869,7 @@ async def test_the_token_editor_comes_back_with_what_was_typed_when_the_paragrap
     app = create_app(db_url, "anna", poll_seconds=None)
     async with app.run_test(size=(160, 30)) as pilot:
         await pilot.pause()
-        await pilot.press("1", "enter")  # the lexical layer: the first token's editor
-        await pilot.pause()
-        assert isinstance(app.screen, TokenEditor), app.screen
-        app.screen.query_one("#token-lemma", Input).value = "мама"
-        app.screen.query_one("#token-upos", Input).value = "NOUN"
+        await type_in_the_first_tokens_editor(app, pilot, "мама", "NOUN")
         with _open(db_url) as other, _paragraph_held(other, pid):
             await pilot.press("enter")
             await pilot.pause()
@@ -876,9 +877,7 @@ async def test_the_token_editor_comes_back_with_what_was_typed_when_the_paragrap
             assert app.screen.error.title == "Database busy"
         await pilot.press("escape")
         await pilot.pause()
-        assert isinstance(app.screen, TokenEditor), app.screen
-        assert app.screen.query_one("#token-lemma", Input).value == "мама"
-        assert app.screen.query_one("#token-upos", Input).value == "NOUN"
+        the_token_editor_holds(app, "мама", "NOUN")
         await pilot.press("enter")  # saved now
         await pilot.pause()
         assert not isinstance(app.screen, (TokenEditor, ErrorModal)), app.screen
