@@ -992,6 +992,8 @@ def _progress(unit: str = "paragraphs") -> Progress:
         TimeElapsedColumn(),
         console=err,
         transient=True,
+        # (off where stderr is no terminal: a bar nobody sees left an empty line in the log)
+        disable=not err.is_terminal,
     )
 
 

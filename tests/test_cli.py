@@ -376,3 +376,19 @@ def test_an_answer_with_nothing_to_suggest_is_not_counted_filled(
     said = captured.get()
     assert "filled 8 of 44 paragraph(s) (30 annotations)" in said
     assert "1 answered with nothing to suggest" in said
+
+
+def test_an_import_and_a_tag_into_a_log_write_no_empty_line(tmp_path: Path) -> None:
+    """The plugin author's audit: every import wrote an empty line to stderr (the progress
+    bar, drawn for no terminal)."""
+    src = tmp_path / "one.txt"
+    src.write_text("Мама мыла раму.\n", encoding="utf-8")
+    for args in (
+        ["--db", str(tmp_path / "lk.db"), "import", str(src)],
+        ["tag", str(src), "-o", str(tmp_path / "one.conllu")],
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "layerkit", *args], capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, done.stderr
+        assert "\n\n" not in "\n" + done.stderr, repr(done.stderr)

@@ -30,6 +30,7 @@ def _progress() -> Progress:
         TimeElapsedColumn(),
         console=err,
         transient=True,
+        disable=not err.is_terminal,  # (a spinner nobody sees left an empty line in the log)
     )
 
 
