@@ -105,6 +105,24 @@ def companion_files(importers: dict[Path, Importer]) -> dict[Path, Path]:
     return read_along
 
 
+def _companion_named_alone(path: Path, project: Project, imported: set[Path]) -> list[str]:
+    """A note for a file imported on its own that another importer reads as the companion of
+    a file beside it, not in this import (``layerkit import doc.txt`` with ``doc.ann`` beside
+    it: imported as text, its annotations left out in silence)."""
+    notes = []
+    for importer in project.importers.values():
+        if path.suffix.lower() not in {c.lower() for c in companions_of(importer)}:
+            continue
+        for extension in importer.extensions:
+            owner = path.with_suffix(extension)
+            if owner != path and owner not in imported and owner.is_file():
+                notes.append(
+                    f"{owner.name} beside it is read with it by the importer "
+                    f"{importer.name!r}: import {owner.name} (or the folder) for what it holds"
+                )
+    return notes
+
+
 #: what an importer raises on a file it cannot read: reported as the file's problem, not the
 #: plugin's
 UNREADABLE: tuple[type[Exception], ...] = (
@@ -184,6 +202,7 @@ def import_paths(
                 for companion, owner_file in read_along.items()
                 if owner_file == path
             )
+            file_report.notes.extend(_companion_named_alone(path, project, set(importers)))
             owner = project.owners.get(("importer", importer.name), "?")
             try:
                 drafts: Iterable[DocumentDraft] = _blamed_drafts(

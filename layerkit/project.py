@@ -148,7 +148,7 @@ class Project:
             raise
 
     def importer_for(self, path: Path, name: str | None = None) -> Importer:
-        return Importers(self.importers).importer_for(path, name)
+        return Importers(self.importers, self.owners).importer_for(path, name)
 
     @property
     def extensions(self) -> set[str]:
@@ -162,11 +162,14 @@ class Importers:
     :class:`Project`, for commands that read files and never open a store (`layerkit tag`)."""
 
     importers: dict[str, Importer]
+    #: ("importer", name) → the plugin that registered it
+    owners: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, plugin_paths: Sequence[str | Path] = ()) -> Importers:
         pm = get_plugin_manager(plugin_paths)
-        return cls(_by_name(collect(pm, "register_importers"), "importer", {}))
+        owners: dict[tuple[str, str], str] = {}
+        return cls(_by_name(collect(pm, "register_importers"), "importer", owners), owners)
 
     def importer_for(self, path: Path, name: str | None = None) -> Importer:
         """Importer ``name``, or the one that reads ``path``'s extension."""
@@ -182,9 +185,15 @@ class Importers:
         if len(readers) > 1:
             # the first found took the file, and another plugin's importer of it was never run
             names = ", ".join(sorted(repr(imp.name) for imp in readers))
+            # (--format reads every file of the import: a folder of brat pairs and plain texts
+            # then failed on the texts, as the plugin author's audit found following this hint)
+            plugins = sorted({self.owners.get(("importer", imp.name), "") for imp in readers})
+            leave_out = " or ".join(set_aside(p) for p in plugins if p)
             raise UsageError(
                 f"{path}: several importers read {suffix} files: {names}.",
-                hint=f"Choose one with --format, e.g. --format {readers[-1].name}.",
+                hint=f"Choose one with --format (e.g. --format {readers[-1].name}; it then "
+                "reads every file of the import)"
+                + (f", or leave a plugin out: {leave_out}." if leave_out else "."),
                 title="Which importer?",
             )
         if readers:

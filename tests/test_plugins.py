@@ -659,6 +659,9 @@ def test_two_importers_of_one_extension_ask_which(tmp_path: Path) -> None:
     asked = layerkit("import", str(text))
     assert asked.returncode == 2, asked.stderr
     assert "several importers read .txt files" in asked.stderr and "'shouting'" in asked.stderr
+    # (--format reads every file of an import: the hint says so, and how to leave one out)
+    assert "it then reads every file of the import" in asked.stderr
+    assert "run without --plugin shouting.py or LAYERKIT_DISABLE_PLUGINS=text" in asked.stderr
     done = layerkit("import", "--format", "shouting", str(text))
     assert done.returncode == 0, done.stderr
     exported = layerkit("export", "jsonl", "-o", str(tmp_path / "all.jsonl"))
@@ -836,6 +839,11 @@ def test_a_two_file_format_reads_its_companion_and_a_folder_import_leaves_it_to_
     assert sorted(paragraphs) == ["Мама мыла раму.   ", "Папа читал газету."], paragraphs
     spans = [a for a in paragraphs["Мама мыла раму.   "]["annotations"] if a["kind"] == "span"]
     assert [(a["label"], a["start"], a["end"]) for a in spans] == [("AGENT", 0, 4)]
+    # a companion named on its own is imported as what it is, and said to have its owner
+    alone = _cli(tmp_path / "other.db", _plugin(tmp_path, BRAT_LIKE, name="standoff.py"))
+    named = alone("import", str(folder / "a.txt"))
+    assert named.returncode == 0, named.stderr
+    assert "a.ann beside it is read with it by the importer 'standoff'" in named.stderr
 
 
 def test_an_importers_companions_must_be_suffixes(tmp_path: Path) -> None:
