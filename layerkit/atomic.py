@@ -38,9 +38,15 @@ def atomic_output(path: Path, encoding: str = "utf-8") -> Iterator[TextIO]:
     path = through_links(path)
     parent = path.resolve().parent
     if not parent.is_dir():
-        raise UsageError(f"cannot write {path}: the folder {parent} does not exist.")
+        raise UsageError(
+            f"cannot write {path}: the folder {parent} does not exist.",
+            hint=f"Create it first (mkdir -p {parent}), or give -o a path in a folder that exists.",
+        )
     if path.is_dir():
-        raise UsageError(f"cannot write {path}: it is a folder.")
+        raise UsageError(
+            f"cannot write {path}: it is a folder.",
+            hint="Give -o a file's path (this output is one file), e.g. inside that folder.",
+        )
     remove_leftovers(path)
     remove_abandoned(parent)
     owner = f"{socket.gethostname()}-{os.getpid()}"
@@ -146,9 +152,15 @@ def atomic_folder(path: Path) -> Iterator[Path]:
     ``-o some/folder`` deleted whatever was in it (a store, notes)."""
     parent = path.resolve().parent
     if not parent.is_dir():
-        raise UsageError(f"cannot write {path}: the folder {parent} does not exist.")
+        raise UsageError(
+            f"cannot write {path}: the folder {parent} does not exist.",
+            hint=f"Create it first (mkdir -p {parent}), or give -o a path in a folder that exists.",
+        )
     if path.exists() and not path.is_dir():
-        raise UsageError(f"cannot write the folder {path}: it is a file.")
+        raise UsageError(
+            f"cannot write the folder {path}: it is a file.",
+            hint="Give -o a new or empty folder's path (this output is a folder of files).",
+        )
     if path.is_dir() and any(path.iterdir()):
         if not (path / FOLDER_MARK).is_file():
             raise UsageError(

@@ -848,7 +848,7 @@ def _versions_from_files(state: State, files: Sequence[Path]) -> dict[str, list[
     versions: dict[str, list[Any]] = {}
     for name, path in zip(names, files, strict=True):
         if not path.is_file():
-            raise UsageError(f"{path}: no such file.")
+            raise UsageError(f"{path}: no such file.", hint="Check the path of each JSONL file.")
         versions[name] = []
         for document in importer.read(path, ImportOptions()):
             for paragraph in document.paragraphs:

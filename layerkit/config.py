@@ -44,7 +44,10 @@ def load_config(db: str) -> ProjectConfig:
     schemas = data.pop("schemas", [])
     annotator = data.pop("annotator", None)
     if not isinstance(schemas, list) or not all(isinstance(s, str) for s in schemas):
-        raise UsageError(f"{path}: 'schemas' must be a list of paths.")
+        raise UsageError(
+            f"{path}: 'schemas' must be a list of paths.",
+            hint='Write it as schemas = ["schemas/mine.yaml"] (TOML: a list of strings).',
+        )
     return ProjectConfig(
         path=path,
         schemas=tuple(path.parent / s for s in schemas),

@@ -37,7 +37,10 @@ def atomic_directory(out: Path) -> Iterator[Path]:
     """
     parent = out.resolve().parent
     if not parent.is_dir():
-        raise UsageError(f"cannot write {out}: the folder {parent} does not exist.")
+        raise UsageError(
+            f"cannot write {out}: the folder {parent} does not exist.",
+            hint=f"Create it first (mkdir -p {parent}), or give -o a path in a folder that exists.",
+        )
     if out.exists():
         if not out.is_dir():
             raise UsageError(

@@ -143,7 +143,10 @@ def assign(
     for layer in layers:
         edits.check_layer(layer, layer_order)
         if split_key(layer)[1] is not None:
-            raise UsageError(f"{layer!r} is a private copy, not a layer to assign.")
+            raise UsageError(
+                f"{layer!r} is a private copy, not a layer to assign.",
+                hint=f"Assign the layer itself: {split_key(layer)[0]!r}.",
+            )
     ordered = [layer for layer in layer_order if layer in set(layers)]
     result = AssignResult()
     touched: set[int] = set()

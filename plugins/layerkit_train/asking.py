@@ -88,7 +88,11 @@ def ask_layers(
             continue
         example = stage_example(folder)
         if example is None:
-            raise UsageError(f"{folder} has no example.json to word the question with.")
+            raise UsageError(
+                f"{folder} has no example.json to word the question with.",
+                hint="Train the stage again with this layerkit (it writes one), or ask another "
+                "stage (--stage).",
+            )
         instruction, lang = instruction_of(example)
         meta = example.get("meta", {})
         layers = meta.get("context_layers", [])
