@@ -327,7 +327,13 @@ def checked_annotations(
             problem = _check_token_analysis(row, token_spans)
         if problem:
             local = row.get("local_id")
-            which = f"annotation {local}" if local is not None else f"annotation #{number}"
+            # (by its id where it has one, else by its place: "annotation 1" and "annotation
+            # #3" read as two numberings of one kind)
+            which = (
+                f"the annotation with id {local}"
+                if local is not None
+                else f"annotation #{number} of the paragraph"
+            )
             raise InputError(
                 f"{which} ({row['layer']}.{row['field']}): {problem}.",
                 path=path,

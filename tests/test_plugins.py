@@ -854,3 +854,41 @@ def test_an_importers_companions_must_be_suffixes(tmp_path: Path) -> None:
     refused = layerkit("plugins")
     assert refused.returncode == 2, refused.stderr
     assert "with companions 'txt': 'txt' is no file suffix" in refused.stderr, refused.stderr
+
+
+TWO_PARAGRAPHS_ONE_BAD = """
+from layerkit.plugin import AnnotationDraft, DocumentDraft, ParagraphDraft
+
+
+class Pairs:
+    name = "pairs"
+    description = "two paragraphs, the second with a label no layer has"
+    extensions = (".pairs",)
+
+    def read(self, path, options):
+        bad = AnnotationDraft(layer="semantic", kind="span", field="frame", label="FOO",
+                              start=0, end=4)
+        yield DocumentDraft(name="d", source=str(path), format="pairs", paragraphs=[
+            ParagraphDraft(text="Мама мыла раму."),
+            ParagraphDraft(text="Папа читал газету.", annotations=[bad]),
+        ])
+
+
+@hookimpl
+def register_importers(register):
+    register(Pairs())
+"""
+
+
+def test_a_drafts_mistake_names_its_paragraph_where_the_importer_gives_no_line(
+    tmp_path: Path,
+) -> None:
+    """The plugin author's audit: «annotation 1 (semantic.frame): 'FOO' is not a label» named
+    neither paragraph nor line, and a bad relation was «annotation #3»: two numberings."""
+    layerkit = _cli(tmp_path / "store.db", _plugin(tmp_path, TWO_PARAGRAPHS_ONE_BAD, "pairs.py"))
+    (tmp_path / "a.pairs").write_text("-", encoding="utf-8")
+    refused = layerkit("import", str(tmp_path / "a.pairs"))
+    assert refused.returncode == 2, refused.stderr
+    assert (
+        "a.pairs: paragraph 2 of document 'd': annotation #1 of the paragraph (semantic.frame)"
+    ) in " ".join(refused.stderr.split()), refused.stderr
