@@ -892,3 +892,33 @@ def test_a_drafts_mistake_names_its_paragraph_where_the_importer_gives_no_line(
     assert (
         "a.pairs: paragraph 2 of document 'd': annotation #1 of the paragraph (semantic.frame)"
     ) in " ".join(refused.stderr.split()), refused.stderr
+
+
+STATELESS_READER = """
+from layerkit.plugin import ExportReport
+
+
+class Stateless:
+    name = "stateless"
+    description = "asks the reader for paragraphs in no state"
+
+    def export(self, reader, out, context):
+        list(reader.paragraphs(states=None))
+        return ExportReport(path=out)
+
+
+@hookimpl
+def register_exporters(register):
+    register(Stateless())
+"""
+
+
+def test_a_plugin_asking_the_reader_for_no_state_is_named(tmp_path: Path) -> None:
+    """The plugin author's audit: ``reader.paragraphs(states=None)`` was said to the user as
+    "Invalid usage" (a hint to them), not as the plugin's mistake."""
+    layerkit = _store_of_one_sentence(tmp_path, _plugin(tmp_path, STATELESS_READER, "st.py"))
+    refused = layerkit("export", "stateless", "-o", str(tmp_path / "out.txt"))
+    assert refused.returncode == 2, refused.stderr
+    assert "plugin 'file:st.py' failed" in refused.stderr, refused.stderr
+    assert "needs at least one state" in refused.stderr
+    assert "Invalid usage" not in refused.stderr

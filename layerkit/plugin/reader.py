@@ -72,15 +72,19 @@ class StoreReader:
 
         ``document_id``: one document's paragraphs only. ``layers``: read only these layers'
         annotations (None: every layer). ``ready``: only paragraphs where one of these layers is
-        in one of ``states`` (None: every paragraph). Read :data:`BATCH` paragraphs at a time,
-        each batch a consistent snapshot. A layer never touched is ``todo``. One name may be
-        given as a string (``ready="semantic"``, ``states="done"``).
+        in one of ``states`` (None: every paragraph, whatever ``states`` says: it is read with
+        ``ready`` only). Read :data:`BATCH` paragraphs at a time, each batch a consistent
+        snapshot. A layer never touched is ``todo``. One name may be given as a string
+        (``ready="semantic"``, ``states="done"``).
+
+        A call without a state is the calling plugin's mistake (a ``ValueError``, which names
+        the plugin), not the user's: it was said as "Invalid usage", with a hint to the user.
         """
         wanted_states = _names(states)
         if not wanted_states:
-            raise UsageError(
-                "paragraphs(states=...) needs at least one state.",
-                hint="States: todo, in_progress, done, stale.",
+            raise ValueError(
+                "StoreReader.paragraphs(states=...) needs at least one state of todo, "
+                "in_progress, done, stale"
             )
         bounds = (None, None) if document_id is None else ((document_id, -1), (document_id, 2**62))
         yield from self._store.iter_paragraph_bundles(
