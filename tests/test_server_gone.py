@@ -58,6 +58,13 @@ def run(tmp_path: Path, db: str, *args: str) -> subprocess.CompletedProcess[str]
     )
 
 
+def _status(tmp_path: Path, db: str) -> dict[str, Any]:
+    """``layerkit status --json``, which must succeed (what it said otherwise, shown)."""
+    result = run(tmp_path, db, "status", "--json")
+    assert result.returncode == 0, result.stderr
+    return dict(json.loads(result.stdout))
+
+
 def said_unreachable(result: subprocess.CompletedProcess[str]) -> None:
     assert result.returncode == 2, result.stderr
     assert "Error: Database unreachable" in result.stderr
@@ -134,9 +141,9 @@ def test_an_import_cut_off_is_said_and_taken_back(tmp_path: Path, relay: TcpCut)
     said_unreachable(cut_off)  # (a traceback, exit 1)
     assert "run the import again: what it had written is taken back" in cut_off.stderr
     relay.restore()
-    assert json.loads(run(tmp_path, relay.url, "status", "--json").stdout)["paragraphs"] == 0
+    assert _status(tmp_path, relay.url)["paragraphs"] == 0
     assert run(tmp_path, relay.url, "import", "long.txt").returncode == 0
-    assert json.loads(run(tmp_path, relay.url, "status", "--json").stdout)["paragraphs"] == 400
+    assert _status(tmp_path, relay.url)["paragraphs"] == 400
 
 
 def test_a_user_without_the_right_to_create_tables_is_told_so(

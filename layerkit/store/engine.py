@@ -118,15 +118,20 @@ SERVER_CONNECTION: dict[str, Any] = {
 
 def server_connection(query: Any) -> dict[str, Any]:
     """The connection settings of a PostgreSQL engine: :data:`SERVER_CONNECTION` where the URL
-    (its ``query``) does not set them, and the lock timeout (see the module's docstring) added
-    to the URL's own ``options`` unless those set ``lock_timeout`` themselves."""
-    settings = {k: v for k, v in SERVER_CONNECTION.items() if k not in query}
-    options = query.get("options", "")
-    if not isinstance(options, str):  # (given twice in the URL: the last one)
-        options = options[-1]
-    if "lock_timeout" not in options:
-        settings["options"] = f"{options} -c lock_timeout={BUSY_TIMEOUT_MS}".strip()
-    return settings
+    (its ``query``) does not set them."""
+    return {k: v for k, v in SERVER_CONNECTION.items() if k not in query}
+
+
+def _lock_timeout_where_none(dbapi_connection: Any, _record: Any) -> None:
+    """A new server connection waits for locks as long as SQLite waits for its write lock
+    (see the module's docstring), where nothing set a lock timeout already: the URL's
+    ``options``, ``PGOPTIONS``, the database's or the role's settings win (an option on every
+    connection overrode them all)."""
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('lock_timeout')")
+        if cursor.fetchone()[0] in ("0", "0ms"):
+            cursor.execute(f"SET lock_timeout = {BUSY_TIMEOUT_MS}")
+    dbapi_connection.commit()
 
 
 def create_engine(url: str) -> sa.Engine:
@@ -153,6 +158,8 @@ def create_engine(url: str) -> sa.Engine:
                 parsed, pool_pre_ping=True, json_serializer=json_text, connect_args=connect_args
             )
             sa.event.listen(server, "handle_error", _said_unreachable)
+            if parsed.get_backend_name() == "postgresql":
+                sa.event.listen(server, "connect", _lock_timeout_where_none)
             return server
         except (ImportError, sa.exc.NoSuchModuleError) as exc:
             raise StoreError(
@@ -411,6 +418,16 @@ _REFUSALS = (
         "Check that the server runs and can be reached, then run the command again.",
     ),
     (
+        # a lock waited for past lock_timeout (PostgreSQL's lock_not_available), wherever it
+        # was raised: an import's foreign-key check on a held paragraph gave a traceback
+        ("55P03",),
+        "Database busy",
+        "another session kept what this needs locked longer than the server's lock timeout "
+        "({reason}); nothing was changed.",
+        "Try again; if it persists, look for a hung layerkit process, or a transaction left "
+        "open (in psql, say), on this server: pg_stat_activity lists them.",
+    ),
+    (
         ("disk i/o error", "unable to open database file"),
         "Database cannot be written",
         "the database file could not be written ({reason}); nothing was changed.",
@@ -447,8 +464,13 @@ def database_refusal(exc: BaseException) -> StoreError | None:
     text = reason.lower()
     for needles, title, message, hint in _REFUSALS:
         if any(n in text or n == code for n in needles):
-            kind = DatabaseUnreachable if title == DatabaseUnreachable.title else StoreError
-            return kind(message.format(reason=reason), hint=hint, title=title)
+            kinds = {
+                DatabaseUnreachable.title: DatabaseUnreachable,
+                DatabaseBusy.title: DatabaseBusy,
+            }
+            return kinds.get(title, StoreError)(
+                message.format(reason=reason), hint=hint, title=title
+            )
     return None
 
 
@@ -462,8 +484,9 @@ def _from_a_database(exc: BaseException) -> bool:
 def _busy_error(*, server: bool = False) -> DatabaseBusy:
     if server:
         return DatabaseBusy(
-            f"another session kept what this change needs locked for over "
-            f"{BUSY_TIMEOUT_MS / 1000:g} s; nothing was saved.",
+            "another session kept what this change needs locked longer than the server's lock "
+            f"timeout ({BUSY_TIMEOUT_MS / 1000:g} s unless the database, its user or the URL "
+            "sets another: lock_timeout); nothing was saved.",
             hint="Try again; if it persists, look for a hung layerkit process, or a transaction "
             "left open (in psql, say), on this server: pg_stat_activity lists them.",
         )

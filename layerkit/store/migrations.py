@@ -531,9 +531,8 @@ def _migration_lock(engine: sa.Engine) -> Iterator[None]:
     with engine.connect() as conn:
         # Another process migrating may take minutes on a big store: waited for as long as it
         # takes, not the lock timeout of every other wait (engine.py)
-        conn.execute(sa.text("SET lock_timeout = 0"))
+        conn.execute(sa.text("SET LOCAL lock_timeout = 0"))  # (this transaction only)
         conn.execute(sa.select(sa.func.pg_advisory_lock(MIGRATION_KEY, 0)))
-        conn.execute(sa.text("RESET lock_timeout"))
         conn.commit()
         try:
             yield

@@ -44,7 +44,7 @@ from layerkit.store.engine import (
     is_sqlite,
 )
 from layerkit.store.imports import pending_paragraphs, visible_paragraphs
-from layerkit.store.locks import lock_annotator, lock_paragraphs
+from layerkit.store.locks import is_server, lock_annotator, lock_paragraphs
 from layerkit.store.migrations import migrate
 from layerkit.store.models import (
     LAYER_STATES,
@@ -71,6 +71,8 @@ SavedListener = Callable[[dict[str, Any], str], None]
 T = TypeVar("T")
 # How often a write the server rolled back for a deadlock or serialization failure is tried.
 WRITE_ATTEMPTS = 6
+#: how long saving an annotator's position waits for a lock on a server
+_POSITION_LOCK_TIMEOUT = sa.text("SET LOCAL lock_timeout = '200ms'")
 
 
 def text_sha256(text: str) -> str:
@@ -995,6 +997,11 @@ class Store:
         }
 
         def body(conn: sa.Connection) -> sa.RowMapping:
+            if is_server(conn):
+                # A position is not worth waiting for: its foreign key waited on a paragraph
+                # another session held (the PostgreSQL audit: opening it froze the annotator
+                # for the whole lock timeout, 30 s). Refused at once, it is saved next time.
+                conn.execute(_POSITION_LOCK_TIMEOUT)
             if paragraph_id is not None:
                 edits.require_paragraph(conn, paragraph_id)
             upsert(conn, positions_t, {"annotator": annotator, **values}, keys=("annotator",))
