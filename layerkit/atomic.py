@@ -281,7 +281,7 @@ def remove_leftovers(path: Path) -> list[Path]:
                 if _writer_gone(leftover, host) is not False:
                     shutil.rmtree(leftover, ignore_errors=True)
                     removed.append(leftover)
-            elif leftover.is_file() and _file_writer_gone(leftover, path.name, host):
+            elif leftover.is_file() and _named_writer_gone(leftover.name, host):
                 leftover.unlink(missing_ok=True)
                 removed.append(leftover)
     return removed
@@ -327,17 +327,6 @@ def _writer_gone(folder: Path, host: str) -> bool | None:
         return their_host == host and not _running(int(pid))
     except (OSError, ValueError):
         return None
-
-
-def _file_writer_gone(leftover: Path, name: str, host: str) -> bool:
-    """Whether the temporary file ``leftover`` of output ``name`` (``.NAME.HOST-PID.XXXX.tmp``,
-    see ``atomic_output``) was written by a process of this host that is gone."""
-    middle = leftover.name[len(name) + 2 : -len(".tmp")]  # HOST-PID.XXXX
-    owner, _, _random = middle.rpartition(".")
-    their_host, _, pid = owner.rpartition("-")
-    if their_host != host or not pid.isdigit():
-        return False
-    return not _running(int(pid))
 
 
 def _running(pid: int) -> bool:

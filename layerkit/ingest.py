@@ -189,6 +189,10 @@ def import_paths(
     importers = {path: project.importer_for(path, importer_name) for path in files}
     read_along = companion_files(importers)
     files = [path for path in files if path not in read_along]
+    along: dict[Path, list[Path]] = {}  # a file → the companions read with it
+    for companion, owner_file in read_along.items():
+        along.setdefault(owner_file, []).append(companion)
+    imported = set(importers)
     report = ImportReport(skipped_files=skipped)
     added_names: dict[str, str] = {}  # text's sha256 → the document of this import stored with it
     with importing(store, annotator=annotator) as session:
@@ -200,10 +204,9 @@ def import_paths(
             report.files.append(file_report)
             file_report.notes.extend(
                 f"{companion.name} read with it by the importer {importer.name!r}"
-                for companion, owner_file in read_along.items()
-                if owner_file == path
+                for companion in along.get(path, ())
             )
-            file_report.notes.extend(_companion_named_alone(path, project, set(importers)))
+            file_report.notes.extend(_companion_named_alone(path, project, imported))
             owner = project.owners.get(("importer", importer.name), "?")
             try:
                 drafts: Iterable[DocumentDraft] = _blamed_drafts(

@@ -346,8 +346,9 @@ def _tidied(rows: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
     relation from a unit to itself (a model linked every logical unit to itself), the same
     relation again (one answer listed a role six times: six identical rows, all made a
     person's by one accept), attribute texts holding unassigned or private code points
-    (a connective of «с\U0005bd03acy»; not a text the paragraph holds), and a second label where a field holds one (a
-    paragraph's NEU and NEG: the most confident is kept, the first of equals)."""
+    (a connective of «с\U0005bd03acy»; not a text the paragraph holds), and a second label
+    where a field holds one (a paragraph's NEU and NEG: the most confident is kept, the first
+    of equals)."""
     kept: list[dict[str, Any]] = []
     seen: set[tuple[Any, ...]] = set()
     labels: dict[tuple[Any, ...], int] = {}  # slot → where its label is in ``kept``

@@ -344,8 +344,6 @@ def database_errors() -> Iterator[None]:
             ) from exc
         if isinstance(exc.orig, sqlite3.OperationalError) and _is_busy(exc.orig):
             raise _busy_error() from exc
-        if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
-            raise _busy_error(server=True) from exc
         refused = database_refusal(exc)
         if refused is not None:
             raise refused from exc
@@ -418,16 +416,6 @@ _REFUSALS = (
         "Check that the server runs and can be reached, then run the command again.",
     ),
     (
-        # a lock waited for past lock_timeout (PostgreSQL's lock_not_available), wherever it
-        # was raised: an import's foreign-key check on a held paragraph gave a traceback
-        ("55P03",),
-        "Database busy",
-        "another session kept what this needs locked longer than the server's lock timeout "
-        "({reason}); nothing was changed.",
-        "Try again; if it persists, look for a hung layerkit process, or a transaction left "
-        "open (in psql, say), on this server: pg_stat_activity lists them.",
-    ),
-    (
         ("disk i/o error", "unable to open database file"),
         "Database cannot be written",
         "the database file could not be written ({reason}); nothing was changed.",
@@ -461,16 +449,15 @@ def database_refusal(exc: BaseException) -> StoreError | None:
         return None
     reason = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
     code = str(getattr(orig, "sqlstate", "") or "")
+    if code == LOCK_NOT_AVAILABLE:
+        # a lock waited for past lock_timeout, wherever it was raised (an import's foreign-key
+        # check on a held paragraph gave a traceback)
+        return _busy_error(server=True)
     text = reason.lower()
     for needles, title, message, hint in _REFUSALS:
         if any(n in text or n == code for n in needles):
-            kinds = {
-                DatabaseUnreachable.title: DatabaseUnreachable,
-                DatabaseBusy.title: DatabaseBusy,
-            }
-            return kinds.get(title, StoreError)(
-                message.format(reason=reason), hint=hint, title=title
-            )
+            kind = DatabaseUnreachable if title == DatabaseUnreachable.title else StoreError
+            return kind(message.format(reason=reason), hint=hint, title=title)
     return None
 
 
