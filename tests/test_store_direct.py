@@ -11,6 +11,7 @@ from conftest import LAYERS, make_document, semantic_span
 
 from layerkit.errors import ConflictError
 from layerkit.store import Store, direct, edits, queries
+from layerkit.store.engine import WRITE_OPTION
 from layerkit.store.locks import _EXISTING
 from layerkit.store.store import events_t
 
@@ -184,3 +185,37 @@ def test_prepared_statements_cover_a_label_its_undo_and_a_reopen(tmp_path) -> No
         store.redo("anna")
         assert queries.event(store, queries.last_event_id(store)) is not None
         assert set(direct._PREPARED) == prepared
+
+
+def test_reads_after_a_save_get_the_connection_that_saved(tmp_path) -> None:
+    """A read after a save runs on the connection that made it, whose page cache the save
+    left warm: SQLite drops a connection's whole cache when another one changed the file, and
+    the pool's default (connections handed out in turn) read a paragraph again, page by page,
+    after every label key."""
+    with Store.open(f"sqlite:///{tmp_path / 'warm.db'}", layer_order=LAYERS) as store:
+        with store.bulk() as writer:
+            writer.add_document(make_document("doc", "Мама мыла раму."))
+        paragraph_id = next(store.iter_paragraphs()).id
+        assert paragraph_id is not None
+        used: list[tuple[str, int]] = []
+
+        @sa.event.listens_for(store.engine, "begin")
+        def _note(conn: sa.Connection) -> None:
+            kind = "write" if conn.get_execution_options().get(WRITE_OPTION) else "read"
+            used.append((kind, id(conn.connection.dbapi_connection)))
+
+        # two connections in the pool, as the annotator's threads leave it
+        with store.engine.connect() as first, store.engine.connect() as second:
+            first.exec_driver_sql("SELECT 1")
+            second.exec_driver_sql("SELECT 1")
+        assert len({connection for _, connection in used}) == 2
+        used.clear()
+        for label in ("AGENT", "PATIENT"):
+            made = semantic_span(store, paragraph_id, label=label)
+            for _ in range(3):
+                seen = store.seen_by(paragraph_id, "anna")
+            assert made.id in {a.id for a in seen.annotations}
+        writes = [connection for kind, connection in used if kind == "write"]
+        reads = [connection for kind, connection in used if kind == "read"]
+        assert len(writes) == 2 and len(reads) >= 6
+        assert set(reads) == set(writes) == {writes[0]}

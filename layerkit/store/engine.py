@@ -175,6 +175,14 @@ def create_engine(url: str) -> sa.Engine:
         read_only or url,
         connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
         json_serializer=json_text,
+        # The connection used last is handed out next. SQLite drops a connection's whole page
+        # cache when the file has changed since its last transaction, by any other connection:
+        # handed out in turn (the pool's default), an annotator's read after its own save got
+        # the other connection, whose cache that save had made stale, and read every page of
+        # the paragraph again; the save's next key, on the same connection, found its cache
+        # stale in turn. Last-used first, a session's reads and writes keep to one warm
+        # connection: a label key at 100k paragraphs took 8.5-9 ms instead of 11.5.
+        pool_use_lifo=True,
     )
 
     @sa.event.listens_for(engine, "connect")
