@@ -920,13 +920,16 @@ def plugins(state: State, as_json: bool) -> None:
         ]
         _print_json(data)
     else:
-        table = Table("plugin", "module", "version", "hooks")
+        # one hook a line, folded rather than cut where even that is too wide: a plugin
+        # author looks for the exact name (at 80 columns it read "register_curriculum_tas…")
+        table = Table("plugin", "module", "version")
+        table.add_column("hooks", overflow="fold")
         for i in infos:
             table.add_row(
-                i.name + (" (built-in)" if i.builtin else ""),
+                i.name + ("\n(built-in)" if i.builtin else ""),
                 i.module,
                 i.version or "-",
-                ", ".join(i.hooks),
+                "\n".join(i.hooks),
             )
         out.print(table)
     if problem is not None:

@@ -118,8 +118,25 @@ def test_plugins_command_lists_plugins_versions_and_hooks(tmp_path: Path) -> Non
     infos = {i["name"]: i for i in json.loads(done.stdout)}
     assert infos["sft"]["builtin"] and infos["sft"]["version"]
     assert infos["sft"]["hooks"] == ["register_curriculum_tasks", "register_exporters"]
-    table = _cli(tmp_path, "plugins")
-    assert "sft (built-in)" in table.stdout and "layerkit_sft" in table.stdout
+    # at 80 columns every hook's name is there whole (it was cut: "register_curriculum_tas…")
+    table = subprocess.run(
+        [sys.executable, "-m", "layerkit", "--db", str(tmp_path / "lk.db"), "plugins"],
+        cwd=tmp_path,
+        env=dict(os.environ, COLUMNS="80"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert table.returncode == 0, table.stderr
+    assert max(len(line) for line in table.stdout.splitlines()) <= 80
+    cells = [[c.strip() for c in line.split("│")[1:-1]] for line in table.stdout.splitlines()]
+    named = [row for row in cells if row and row[0] == "sft"]
+    assert named and named[0][1] == "layerkit_sft"
+    at = cells.index(named[0])
+    assert cells[at + 1][0] == "(built-in)"
+    assert {cells[at][3], cells[at + 1][3]} == set(infos["sft"]["hooks"])
+    hooks = {row[3] for row in cells if len(row) == 4 and row[3]}
+    assert hooks == {hook for info in infos.values() for hook in info["hooks"]}
 
 
 # --- one contract test per hook --------------------------------------------------------------

@@ -2078,6 +2078,28 @@ async def test_polling_picks_up_changes_by_itself(db: Path, chat: int) -> None:
         assert screen(app).data is not None and screen(app).data.state("semantic") == "stale"
 
 
+async def test_polling_counts_paragraphs_a_teammate_imports(db: Path) -> None:
+    """The list's count follows an import made meanwhile by someone else (it stayed at the
+    old count until ctrl+r), and the cursor stays on the paragraph open."""
+    app = create_app(str(db), ME, poll_seconds=0.05)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        nav = screen(app).query_one(Navigator)
+        before, shown = nav.total, screen(app).data
+        assert shown is not None
+        with open_store(db) as other, other.bulk() as writer:
+            writer.add_document(make_document("teammate", "Новый абзац.", "Ещё один абзац."))
+        await pilot.pause(0.4)
+        await settle(pilot)
+        assert nav.total == before + 2
+        assert f"{before + 2} ¶" in str(nav.border_title)
+        row = nav.row(nav.cursor)
+        assert row is not None and row.id == shown.id
+        assert screen(app).data is not None and screen(app).data.id == shown.id
+
+
 async def test_help_lists_bindings_and_schema_labels(db: Path) -> None:
     async with running(db, layer="semantic") as (app, pilot):
         for key in ("question_mark", "f1"):

@@ -506,7 +506,18 @@ class AnnotateScreen(Screen[None]):
             self._reload(everything=True)
             return
         if latest != self._seen_event:
+            # An import (or anything else not an edit of known paragraphs) may have added
+            # or removed paragraphs: the list is counted again, not only its rows re-read
+            # (the count said 100 ¶ until ctrl+r while a teammate imported 50 more).
+            try:
+                recount = queries.changes_since(self.lk.store, self._seen_event).paragraphs is None
+            except DatabaseUnreachable:
+                recount = True
             self._reload(everything=True)
+            if recount:
+                self.query_one(Navigator).reload(
+                    self.filter, self.data.id if self.data else None, follow=False
+                )
 
     # --- messages from widgets -----------------------------------------------------------------
 
