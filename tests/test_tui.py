@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import LAYERS, REPO, make_document
+from conftest import LAYERS, REPO, make_document, the_token_editor_holds
 from layerkit_ru_morph.preannotator import LexicalPreannotator
 from rich.cells import cell_len
 from rich.console import Console
@@ -1204,6 +1204,95 @@ async def test_a_free_text_draft_survives_a_killed_annotator(db: Path, chat: int
     assert text.value == "Зовёт гулять."
     with open_store(db) as store:  # saved: the draft is gone
         assert store.drafts(ME, [f"{chat}/pragmatic/implicature//"]) == {}
+
+
+TYPE_A_LEMMA_THEN_HANG = """
+import asyncio, sys
+from layerkit.tui import create_app
+
+async def main(db, lemma):
+    app = create_app(db, "tester", poll_seconds=None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")  # the first token's editor, the lemma field focused
+        await pilot.pause()
+        await pilot.press("ctrl+u", *lemma)
+        await pilot.pause(1.0)  # the draft is written a moment after a change
+        print("TYPED", flush=True)
+        await asyncio.sleep(600)  # killed here, the editor still open, nothing saved
+
+asyncio.run(main(sys.argv[1], sys.argv[2]))
+"""
+
+
+async def test_a_token_analysis_typed_survives_a_killed_annotator(db: Path, chat: int) -> None:
+    """What was typed into a token's editor was lost when the process died (the free-text
+    editor's drafts were kept, the token editor's not): it comes back when the token's editor
+    is opened again, said in a notice; escape throws it away, enter saves it."""
+    import signal
+    import subprocess
+    import sys
+
+    from layerkit.tui.screens.token import TokenEditor
+
+    with open_store(db) as store:
+        store.save_position(ME, paragraph_id=chat, layer="lexical")
+        first = min(store.annotations(chat, "lexical"), key=lambda a: a.start or 0)
+    before = (first.attrs or {})["lemma"]
+    assert before != "гулять"
+    key = f"{chat}/lexical/morph/token/{first.start}:{first.end}"
+
+    def killed_while_typing() -> None:
+        child = subprocess.Popen(
+            [sys.executable, "-c", TYPE_A_LEMMA_THEN_HANG, str(db), "гулять"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert child.stdout is not None
+            assert child.stdout.readline().strip() == "TYPED", (
+                child.stderr.read() if child.stderr else ""
+            )
+        finally:
+            child.send_signal(signal.SIGKILL)
+            child.wait(30)
+
+    def lemma_now() -> str:
+        (now,) = [a for a in rows(db, chat, "lexical") if a.id == first.id]
+        return str((now.attrs or {})["lemma"])
+
+    killed_while_typing()
+    assert lemma_now() == before  # never saved
+    async with running(db, at=chat, layer="lexical") as (app, pilot):
+        await pilot.press("enter")
+        await pilot.pause()
+        the_token_editor_holds(app, "гулять", first.label or "")
+        assert "Restored the unsaved analysis" in last_notice(app)
+        await pilot.press("escape")  # thrown away
+        await pilot.press("enter")
+        await pilot.pause()
+        the_token_editor_holds(app, before, first.label or "")
+        await pilot.pause(0.6)
+        with open_store(db) as store:  # nothing typed: no draft (a write per editor opened)
+            assert store.drafts_typed_over(ME, [key]) == {}
+        await pilot.press("escape")
+    assert lemma_now() == before
+
+    killed_while_typing()
+    async with running(db, at=chat, layer="lexical") as (app, pilot):
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, TokenEditor)
+        await pilot.press("enter")  # saved as restored
+        await pilot.pause()
+        assert not isinstance(app.screen, TokenEditor)
+    assert lemma_now() == "гулять"
+    with open_store(db) as store:  # saved: the draft is gone
+        assert (
+            store.drafts_typed_over(ME, [f"{chat}/lexical/morph/token/{first.start}:{first.end}"])
+            == {}
+        )
 
 
 async def test_a_draft_is_written_while_typing_goes_on_without_a_pause(db: Path, chat: int) -> None:

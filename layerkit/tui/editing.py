@@ -8,7 +8,8 @@ The functions return a short sentence for the status notification, or None when 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -538,6 +539,28 @@ def draft_key(paragraph_id: int, layer: str, slot: TextSlot) -> str:
     the anchor's id, so that a restored draft goes back into the same slot."""
     anchor = slot.anchor.id if slot.anchor is not None else ""
     return f"{paragraph_id}/{layer}/{slot.field.name}/{slot.label or ''}/{anchor}"
+
+
+def token_draft_key(paragraph_id: int, layer: str, field: str, start: int, end: int) -> str:
+    """What a draft of a token's analysis is kept under: paragraph, layer, field and the
+    token's offsets (a text slot's key has a label or nothing where this has ``token``)."""
+    return f"{paragraph_id}/{layer}/{field}/token/{start}:{end}"
+
+
+def token_draft(values: Sequence[str]) -> str:
+    """A token editor's three fields, as typed, as a draft's text."""
+    return json.dumps(list(values), ensure_ascii=False)
+
+
+def typed_token(draft: str) -> TokenValues | None:
+    """The fields a token draft holds (unchecked: what was typed), or None if it holds none."""
+    try:
+        found = json.loads(draft)
+    except ValueError:
+        return None
+    if not (isinstance(found, list) and len(found) == 3 and all(isinstance(v, str) for v in found)):
+        return None
+    return TokenValues(*found)
 
 
 def text_slots(

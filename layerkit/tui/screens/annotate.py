@@ -39,7 +39,7 @@ from layerkit.tui import editing, relations, workflow
 from layerkit.tui.after_quiet import AfterQuiet
 from layerkit.tui.compositor import use_line_compositor
 from layerkit.tui.keymap import KeyMap, label_keys
-from layerkit.tui.lexical import feature_inventory, token_field, token_rows
+from layerkit.tui.lexical import TokenRow, TokenValues, feature_inventory, token_field, token_rows
 from layerkit.tui.messages import (
     AnnotationChosen,
     AttributeStepRequested,
@@ -939,7 +939,6 @@ class AnnotateScreen(Screen[None]):
         field = token_field(schema)
         if data is None or field is None or index is None or not 0 <= index < len(data.tokens):
             return
-        from layerkit.tui.lexical import TokenValues
         from layerkit.tui.screens.token import TokenEditor
 
         row = token_rows(data, schema, field)[index]
@@ -948,11 +947,24 @@ class AnnotateScreen(Screen[None]):
         if sentence is not None:
             where += f", sentence {sentence + 1}"
         inventory = feature_inventory(data, schema.layer)
+        store, annotator, paragraph_id = self.lk.store, self.lk.annotator, data.id
+        key = editing.token_draft_key(paragraph_id, schema.layer, field.name, row.start, row.end)
+        base = row.annotation.version if row.annotation is not None else 0
+        typed = self._token_draft(row, key, base)
+
+        def keep_draft(values: tuple[str, str, str]) -> None:
+            # A draft is a safety net: failing to keep one must not interrupt typing.
+            with suppress(LayerkitError):
+                store.save_drafts(
+                    annotator, paragraph_id, {key: editing.token_draft(values)}, bases={key: base}
+                )
 
         def save(values: TokenValues | None) -> None:
-            if values is None:
+            if values is None:  # (escape: the typing, a restored draft's too, thrown away)
+                with suppress(LayerkitError):
+                    store.discard_drafts(annotator, [key])
                 return
-            self._edit(
+            saved = self._edit(
                 lambda: editing.edit_token(
                     self.lk.store,
                     self.lk.annotator,
@@ -967,11 +979,40 @@ class AnnotateScreen(Screen[None]):
                 # what was typed, under the error, to be saved again (it closed, and the typing
                 # was lost)
                 try_again=lambda: self.app.push_screen(
-                    TokenEditor(field, row, where, inventory, typed=values), save
+                    TokenEditor(field, row, where, inventory, typed=values, keep_draft=keep_draft),
+                    save,
                 ),
             )
+            with suppress(LayerkitError):
+                if saved:
+                    store.discard_drafts(annotator, [key])
+                else:  # refused: what was submitted comes back when the token is opened
+                    keep_draft((values.lemma, values.upos, values.feats))
 
-        self.app.push_screen(TokenEditor(field, row, where, inventory), save)
+        self.app.push_screen(
+            TokenEditor(field, row, where, inventory, typed=typed, keep_draft=keep_draft), save
+        )
+
+    def _token_draft(self, row: TokenRow, key: str, base: int) -> TokenValues | None:
+        """The analysis typed into this token's editor and never saved (the process was
+        killed, the terminal closed), to show again, said in a notice; None if there is none,
+        or it is what the token holds now."""
+        try:
+            drafts = self.lk.store.drafts_typed_over(self.lk.annotator, [key])
+        except LayerkitError:
+            return None
+        draft = drafts.get(key)
+        typed = editing.typed_token(draft[0]) if draft is not None else None
+        if draft is None or typed is None:
+            return None
+        now = (row.lemma, row.upos, row.feats if row.annotation is not None else "_")
+        if (typed.lemma, typed.upos, typed.feats) == now:
+            return None
+        said = f"Restored the unsaved analysis typed for «{row.form}» (escape throws it away)"
+        if draft[1] not in (None, base):
+            said += f"; saved again meanwhile as {' '.join(now)}"
+        self.notify(said + ".", timeout=5)
+        return typed
 
     def action_edit_row(self) -> None:
         """``e`` in the side panel: a token's analysis, or another label for the line's span,

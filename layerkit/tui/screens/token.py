@@ -5,6 +5,9 @@ FEATS a whole reading's or the next ``Name=Value``, lemmas from pymorphy3's read
 form (read in a thread: the first one loads the dictionaries). Enter saves all three as one
 edit, so one ctrl+z takes it back; what cannot be stored (an unknown UPOS, a malformed FEATS)
 is said under the inputs and nothing is saved until it is fixed. Escape closes without saving.
+While the editor is open, what is typed is handed to ``keep_draft`` a moment after each change
+(the annotator keeps it in the store, as the free-text editor's), so a crash or a killed
+terminal loses no more than the last fraction of a second of it.
 
 The readings are numbered: before anything is typed, a digit takes that reading whole and
 saves it, so correcting a token to another of its readings is two keys (enter, digit).
@@ -21,6 +24,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.suggester import Suggester
+from textual.timer import Timer
 from textual.widgets import Input, Label, Static
 
 from layerkit.model import is_suggestion
@@ -68,6 +72,9 @@ class TokenEditor(DimmingModal[TokenValues | None]):
         Binding("up", "app.focus_previous", "Previous field", show=False),
     ]
 
+    # How long after a change the draft is written (as the free-text editor's).
+    DRAFT_DELAY = 0.25
+
     def __init__(
         self,
         field: SchemaField,
@@ -75,10 +82,14 @@ class TokenEditor(DimmingModal[TokenValues | None]):
         where: str,
         inventory: Sequence[str],
         typed: TokenValues | None = None,
+        keep_draft: Callable[[tuple[str, str, str]], None] | None = None,
     ) -> None:
         """``typed``: the values to show instead of the token's (what was typed before a save
-        the server could not take)."""
+        the server could not take, or a draft a crash left). ``keep_draft(values)``: called
+        with the three fields as typed, a moment after a change."""
         super().__init__()
+        self.keep_draft = keep_draft
+        self._draft_timer: Timer | None = None
         self.field = field
         self.token = token
         self.typed = typed
@@ -174,7 +185,16 @@ class TokenEditor(DimmingModal[TokenValues | None]):
     def _changed(self, event: Input.Changed) -> None:
         """A digit typed first, into a field nobody has touched, takes that reading instead
         (and saves it); anything else is just typing (digits too: ``Person=1``)."""
-        if self.initial is None or not self.readings:
+        if self.initial is None:
+            return
+        if (
+            self.keep_draft is not None
+            and self._draft_timer is None
+            and self.values() != self.initial  # (the inputs say Changed as they are shown)
+        ):
+            # written DRAFT_DELAY after the first change not yet written, whatever comes next
+            self._draft_timer = self.set_timer(self.DRAFT_DELAY, self._keep_draft)
+        if not self.readings:
             return
         values = self.values()
         changed = [(now, was) for now, was in zip(values, self.initial, strict=True) if now != was]
@@ -206,15 +226,27 @@ class TokenEditor(DimmingModal[TokenValues | None]):
         event.stop()
         self._save()
 
+    def _keep_draft(self) -> None:
+        self._draft_timer = None
+        if self.keep_draft is not None and self.is_attached:
+            self.keep_draft(self.values())
+
+    def _stop_drafting(self) -> None:
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+            self._draft_timer = None
+
     def _save(self) -> None:
         try:
             checked = check_token_values(self.field, *self.values())
         except TokenInputError as exc:
             self.query_one("#token-error", Static).update(f"{exc.message} {exc.hint}")
             return
+        self._stop_drafting()
         self.dismiss(checked)
 
     def action_cancel(self) -> None:
+        self._stop_drafting()
         self.dismiss(None)
 
 
