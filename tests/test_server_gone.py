@@ -234,6 +234,67 @@ async def test_the_annotator_rides_out_a_server_that_goes_away(
 
 
 @pytest.mark.anyio
+async def test_keys_that_read_while_the_server_is_gone_say_so_and_the_session_goes_on(
+    postgres_database: str, relay: TcpCut
+) -> None:
+    """During an outage: a search (its count read in a thread) crashed the annotator with a
+    traceback and exit 0; ctrl+t and ctrl+r ended it (exit 2). Each is said in a dialog now and
+    the session goes on. The notice that the server does not answer stays until it answers
+    (it went after a few seconds, and the screen looked as usual through the outage)."""
+    from layerkit.tui import create_app
+    from layerkit.tui.screens.annotate import AnnotateScreen
+    from layerkit.tui.screens.error import ErrorModal
+    from layerkit.tui.widgets.navigator import Navigator
+
+    with Store.open(relay.url, layer_order=LAYERS) as store, store.bulk() as writer:
+        writer.add_document(make_document("a", "Мама мыла раму.", "Папа читал газету."))
+        writer.add_document(make_document("b", "Кошки мурлычут.", "Собаки лают."))
+    app = create_app(relay.url, "anna", poll_seconds=None)
+
+    def lasting() -> list[Any]:
+        return [n for n in app._notifications if n.title == "Database unreachable"]
+
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        annotate = app.screen
+        assert isinstance(annotate, AnnotateScreen)
+        relay.cut()
+        annotate._poll()  # (the 2-second timer's call)
+        await pilot.pause()
+        (notice,) = lasting()
+        assert notice.message.startswith("asking again;")
+        annotate._poll()  # said once, and kept
+        await pilot.pause()
+        assert lasting() == [notice] and not notice.has_expired and notice.time_left > 3600
+        for keys in (("ctrl+t",), ("ctrl+r",), ("ctrl+f", *"кошки", "enter")):
+            await pilot.press(*keys)
+            for _ in range(50):  # (the search's count is read in a thread)
+                if isinstance(app.screen, ErrorModal) or app.return_code is not None:
+                    break
+                await pilot.pause(0.1)
+            assert app.return_code is None, keys
+            assert isinstance(app.screen, ErrorModal), keys
+            assert app.screen.error.title == "Database unreachable", keys
+            await pilot.press("escape")
+            await pilot.pause(0.5)
+            assert isinstance(app.screen, AnnotateScreen), keys  # (one dialog, not one per read)
+        relay.restore()
+        annotate._poll()
+        await pilot.pause()
+        assert lasting() == [] and "answers again" in said(app)
+        await pilot.press("ctrl+r")
+        await pilot.pause(0.5)
+        assert not isinstance(app.screen, ErrorModal), (
+            app.screen.error.title,
+            app.screen.error.message,
+        )  # type: ignore[attr-defined]
+        # the search typed during the outage is on, counted now (its count failed then)
+        nav = annotate.query_one(Navigator)
+        assert nav.filter.text == "кошки" and nav.total == 1
+    assert app.return_code in (None, 0)
+
+
+@pytest.mark.anyio
 async def test_a_dialog_that_fails_as_it_closes_shows_the_error_and_the_app_goes_on(
     postgres_database: str, relay: TcpCut
 ) -> None:

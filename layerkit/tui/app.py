@@ -10,17 +10,24 @@ from __future__ import annotations
 import copy
 import re
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 from weakref import WeakKeyDictionary
 
 from textual import events
 from textual.app import App, ScreenStackError
-from textual.notifications import SeverityLevel
+from textual.dom import DOMNode
+from textual.notifications import Notification, Notify, SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Input, TextArea
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerFailed, WorkerState
 
-from layerkit.errors import ConflictError, DatabaseUnreachable, LayerkitError, StoreError
+from layerkit.errors import (
+    ConflictError,
+    DatabaseBusy,
+    DatabaseUnreachable,
+    LayerkitError,
+    StoreError,
+)
 from layerkit.project import Project, annotator_name, default_annotator
 from layerkit.schema import SchemaRegistry
 from layerkit.store import Store, queries
@@ -36,6 +43,8 @@ from layerkit.tui.widgets.bars import NoticeBar
 from layerkit.tui.workflow import ORDERS, Order
 
 POLL_SECONDS = 2.0
+#: how long a lasting notice would last if nothing took it away (seconds: a day)
+LASTING = 86_400.0
 #: how long the cursor must rest on a paragraph before its position is written to the store:
 #: one small write per pause, not one per keypress while paging through
 POSITION_SAVE_DELAY = 0.5
@@ -209,6 +218,19 @@ class LayerkitApp(App[None]):
         and refused «[/]» with an error)."""
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
+    def lasting_notice(
+        self, message: str, *, title: str = "", severity: SeverityLevel = "information"
+    ) -> Notification:
+        """A notice that stays until :meth:`end_notice` takes it away (what is true until
+        something changes: the server does not answer). Newer notices show before it."""
+        notice = Notification(message, title, severity, timeout=LASTING, markup=False)
+        self.post_message(Notify(notice))
+        return notice
+
+    def end_notice(self, notice: Notification) -> None:
+        if notice in self._notifications:
+            self._unnotify(notice)
+
     def _refresh_notifications(self) -> None:
         """Notices go to the screen's notice line (widgets/bars.py, ``NoticeBar``) where it
         has one; a screen without one (a dialog) shows Textual's toasts."""
@@ -241,17 +263,36 @@ class LayerkitApp(App[None]):
         if not isinstance(self.screen, ErrorModal):
             self.push_screen(ErrorModal(error))
 
+    async def _dispatch_action(self, namespace: DOMNode, action_name: str, params: Any) -> bool:
+        """Run a key's action; a database that cannot be reached or is busy, met by any of
+        them, is said in a dialog and the session goes on (the action did not happen; what
+        was saved is kept). Raised out of the action, it ended the app: ctrl+t or ctrl+r
+        during a server's restart closed the annotator."""
+        try:
+            return await super()._dispatch_action(namespace, action_name, params)
+        except Exception as exc:
+            found = _database_error(exc)
+            if found is None:
+                raise
+            self.show_error(found)
+            return True
+
     def _handle_exception(self, error: Exception) -> None:
         """A database that went away (a server stopped) or refuses writes, met where no
-        dialog can say so (a read on a key, a timer), ends the app with the store's error,
-        which ``layerkit annotate`` prints as every command does (title, message, hint; exit
-        2). Textual would print a traceback with its local variables, the connection string
-        and its password among them. What was saved is kept; nothing else is lost."""
-        from layerkit.store.engine import database_refusal
-
+        dialog can say so (a read while drawing, a message handler), ends the app with the
+        store's error, which ``layerkit annotate`` prints as every command does (title,
+        message, hint; exit 2). Textual would print a traceback with its local variables, the
+        connection string and its password among them. What was saved is kept; nothing else
+        is lost. In a worker (a read in a thread: the list's count after a search) it is said
+        in a dialog instead, and the session goes on: nothing else stopped."""
+        if isinstance(error, WorkerFailed):
+            found = _database_error(error.error)
+            if found is not None:
+                self.show_error(found)
+                return
         # (any other error, ours included, is a bug to see: Textual's report, and in tests
         # the pilot raises it)
-        found = error if isinstance(error, DatabaseUnreachable) else database_refusal(error)
+        found = _database_error(error)
         if found is None:
             super()._handle_exception(error)
             return
@@ -287,6 +328,16 @@ class LayerkitApp(App[None]):
         self._position_saver.stop()
         self.save_position()
         self.store.close()
+
+
+def _database_error(error: BaseException) -> LayerkitError | None:
+    """The store's error for a database that cannot be reached or is busy (also as the
+    driver raised it), else None."""
+    from layerkit.store.engine import database_refusal
+
+    if isinstance(error, DatabaseUnreachable | DatabaseBusy):
+        return error
+    return database_refusal(error) if isinstance(error, Exception) else None
 
 
 def create_app(

@@ -61,6 +61,8 @@ from layerkit.tui.widgets.relation_picker import Picked, RelationPicker
 from layerkit.tui.widgets.titles import set_border_subtitle, set_border_title
 
 if TYPE_CHECKING:
+    from textual.notifications import Notification
+
     from layerkit.tui.app import LayerkitApp
 
 # The navigator's state filter cycles through these (for the current layer).
@@ -112,8 +114,8 @@ class AnnotateScreen(Screen[None]):
     focused: Reactive[Widget | None] = Reactive(None, repaint=False)
     #: the newest event id the last paragraph read saw (see _reload)
     _latest_read: int | None = None
-    #: the last poll found the database unreachable (said once, until it answers again)
-    _unreachable = False
+    #: the notice saying that the database does not answer (the last poll found it so)
+    _unreachable: Notification | None = None
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+z", "undo", "Undo"),
@@ -496,12 +498,20 @@ class AnnotateScreen(Screen[None]):
         try:
             latest = queries.last_event_id(self.lk.store)
         except DatabaseUnreachable as lost:
-            if not self._unreachable:
-                self._unreachable = True
-                self.notify(f"{lost.message} Asking again.", title=lost.title, severity="error")
+            if self._unreachable is None:
+                # said until it answers (a notice of a few seconds left the screen looking
+                # as usual through an outage), what to expect first: the reason is long
+                every = f" every {self.lk.poll_seconds:g} s" if self.lk.poll_seconds else ""
+                self._unreachable = self.lk.lasting_notice(
+                    f"asking again{every}; edits are refused until it answers, nothing saved "
+                    f"is lost. ({lost.message})",
+                    title=lost.title,
+                    severity="error",
+                )
             return
-        if self._unreachable:
-            self._unreachable = False
+        if self._unreachable is not None:
+            self.lk.end_notice(self._unreachable)
+            self._unreachable = None
             self.notify("The database answers again.")
             self._reload(everything=True)
             return

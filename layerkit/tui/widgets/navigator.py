@@ -20,6 +20,7 @@ from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
 from textual.strip import Strip
 
+from layerkit.errors import DatabaseUnreachable, LayerkitError
 from layerkit.store import Store, queries
 from layerkit.store.queries import ParagraphFilter, ParagraphRow
 from layerkit.tui.messages import ParagraphChosen, ParagraphHighlighted, tell_screen
@@ -68,6 +69,8 @@ class Navigator(
         self._pages: OrderedDict[int, list[ParagraphRow]] = OrderedDict()
         self._pending: set[int] = set()
         self._generation = 0
+        #: the last count failed: (select_id, follow) to count again with
+        self._recount: tuple[int | None, bool] | None = None
         self._announce_pending = False
         # Called with the highlighted paragraph's id instead of posting ParagraphHighlighted,
         # when the screen sets it: a message is handled after the frame that shows the moved
@@ -83,6 +86,7 @@ class Navigator(
         """Show the list under a (new) filter, with the cursor on ``select_id`` if the filter
         keeps it; otherwise on the first row, opened too, if ``follow``; else where it was."""
         self.filter = filt
+        self._recount = None
         self._generation += 1
         self._pages.clear()
         self._pending.clear()
@@ -90,7 +94,12 @@ class Navigator(
         self._count(self._generation, filt, select_id, follow)
 
     def refresh_rows(self) -> None:
-        """Re-read the visible rows (states change as people annotate); keep count and cursor."""
+        """Re-read the visible rows (states change as people annotate); keep count and cursor
+        (unless the last count could not be read: then count again)."""
+        if self._recount is not None:
+            select_id, follow = self._recount
+            self.reload(self.filter, select_id, follow=follow)
+            return
         self._generation += 1
         self._pages.clear()
         self._pending.clear()
@@ -115,11 +124,25 @@ class Navigator(
     def _count(
         self, generation: int, filt: ParagraphFilter, select_id: int | None, follow: bool
     ) -> None:
-        total = queries.count(self.store, filt)
-        position = (
-            queries.position_of(self.store, select_id, filt) if select_id is not None else None
-        )
+        try:
+            total = queries.count(self.store, filt)
+            position = (
+                queries.position_of(self.store, select_id, filt) if select_id is not None else None
+            )
+        except LayerkitError as exc:  # (a server gone: said in a dialog, the list kept as it was)
+            self.app.call_from_thread(self._not_counted, generation, select_id, follow, exc)
+            return
         self.app.call_from_thread(self._counted, generation, total, position, follow)
+
+    def _not_counted(
+        self, generation: int, select_id: int | None, follow: bool, error: LayerkitError
+    ) -> None:
+        """The count could not be read (the server gone): said, and counted again at the next
+        :meth:`refresh_rows` (the poll's, once the server answers), not left at the count of
+        the list before."""
+        if generation == self._generation:
+            self._recount = (select_id, follow)
+        self.app.show_error(error)  # type: ignore[attr-defined]
 
     def _counted(self, generation: int, total: int, position: int | None, follow: bool) -> None:
         if generation != self._generation:
@@ -162,7 +185,12 @@ class Navigator(
         rows = self._pages.get(page)
         if rows is None:
             if self.filter.is_empty:
-                rows = queries.paragraph_page(self.store, page * PAGE, PAGE, self.filter)
+                try:
+                    rows = queries.paragraph_page(self.store, page * PAGE, PAGE, self.filter)
+                except DatabaseUnreachable:
+                    # (read while the list is drawn: raised, it ended the app; the row stays
+                    # blank, and the poll re-reads the rows once the server answers again)
+                    return None
                 self._store_page(page, rows)
             else:
                 if page not in self._pending:
@@ -188,9 +216,20 @@ class Navigator(
         self, generation: int, page: int, filt: ParagraphFilter, *, ahead: bool = False
     ) -> None:
         """Read a page in a thread: one the screen waits for, or (``ahead``) one read ahead."""
-        rows = queries.paragraph_page(self.store, page * PAGE, PAGE, filt)
+        try:
+            rows = queries.paragraph_page(self.store, page * PAGE, PAGE, filt)
+        except LayerkitError:
+            self.app.call_from_thread(self._not_fetched, generation, page)
+            return
         done = self._fetched_ahead if ahead else self._fetched
         self.app.call_from_thread(done, generation, page, rows)
+
+    def _not_fetched(self, generation: int, page: int) -> None:
+        """A page that could not be read (the server gone): its rows stay blank until drawn
+        again. Not said: the notice line says the server does not answer, and a dialog here
+        came back each time it was closed (closing it redraws the list, which reads again)."""
+        if generation == self._generation:
+            self._pending.discard(page)
 
     def _fetched_ahead(self, generation: int, page: int, rows: list[ParagraphRow]) -> None:
         """Keep a page read ahead, first in line to be dropped; nothing on screen changes."""
