@@ -484,3 +484,16 @@ def ready_to_adjudicate(store: Store, layers: Sequence[str] | None = None) -> li
         ):
             out.append((pid, layer))
     return out
+
+
+def to_decide(store: Store, ready: Sequence[tuple[int, str]]) -> list[tuple[int, str]]:
+    """Of ``ready`` (:func:`ready_to_adjudicate`), those whose gold (the shared layer) is not
+    done yet: what is left to adjudicate, in the same order. All of ``ready`` where every one
+    is done, to go through again. (Opening at, and moving on to, paragraphs adjudicated
+    already had an adjudicator press ``n`` 24 times to reach the one left.)"""
+    left = []
+    for pid, layer in ready:
+        status = store.statuses(pid).get(layer)
+        if status is None or status.state != "done":
+            left.append((pid, layer))
+    return left or list(ready)

@@ -629,19 +629,28 @@ async def test_the_adjudication_list_stops_at_its_ends(db: Path, chat: int) -> N
         assert listing.highlighted == 1
 
 
+def undecided(store: Store, paragraph_id: int | None) -> bool:
+    """Whether a paragraph's semantic gold is not done (not adjudicated, if assigned)."""
+    assert paragraph_id is not None
+    status = store.statuses(paragraph_id).get("semantic")
+    return status is None or status.state != "done"
+
+
 async def test_annotate_adjudicate_opens_at_the_first_paragraph_whose_copies_are_done(
     db: Path, chat: int
 ) -> None:
     from layerkit import adjudication
 
     with open_store(db) as store:
-        other = next(p.id for p in store.iter_paragraphs() if p.id != chat)
+        other = next(
+            p.id for p in store.iter_paragraphs() if p.id != chat and undecided(store, p.id)
+        )
         assert other is not None
         for pid in (chat, other):
             store.assign([pid], ["semantic"], ["anna", "boris"], by="lead", copy_shared=False)
             for who in ("anna", "boris"):
                 store.set_status(pid, "semantic", "done", annotator=who)
-        first = adjudication.ready_to_adjudicate(store)[0]
+        first = adjudication.to_decide(store, adjudication.ready_to_adjudicate(store))[0]
     app = create_app(str(db), "vera", poll_seconds=None, adjudicating=True)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
@@ -653,6 +662,40 @@ async def test_annotate_adjudicate_opens_at_the_first_paragraph_whose_copies_are
         await settle(pilot)
         assert isinstance(app.screen, AdjudicationModal)
         assert (app.screen.paragraph_id, app.screen.layer_name) > first
+
+
+async def test_adjudicating_skips_what_is_adjudicated_already(db: Path, chat: int) -> None:
+    """``--adjudicate`` opened at the first paragraph whose copies were done, and ``n`` went
+    through paragraphs whose gold was done too (an adjudicator pressed n 24 times to reach the
+    one left): it opens at, and ``n`` goes to, those not adjudicated yet."""
+    from layerkit import adjudication
+
+    with open_store(db) as store:
+        pids = [p.id for p in store.iter_paragraphs() if p.id != chat and undecided(store, p.id)]
+        pids = pids[:3]
+        for pid in pids:
+            store.assign([pid], ["semantic"], ["anna", "boris"], by="lead", copy_shared=False)
+            for who in ("anna", "boris"):
+                store.set_status(pid, "semantic", "done", annotator=who)
+        ready = adjudication.ready_to_adjudicate(store)
+        # the sample's double annotation, adjudicated already (its gold done), comes first
+        decided = [(p, layer) for p, layer in ready if store.statuses(p)[layer].state == "done"]
+        assert decided and ready[0] in decided
+        left = adjudication.to_decide(store, ready)
+        assert left and not set(left) & set(decided)
+        assert {(pid, "semantic") for pid in pids} <= set(left)
+        for pid, layer in left[:-1]:  # all adjudicated but the last
+            store.set_status(pid, layer, "done", annotator="vera")
+    app = create_app(str(db), "vera", poll_seconds=None, adjudicating=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        modal = app.screen
+        assert isinstance(modal, AdjudicationModal), getattr(modal, "error", modal)
+        assert (modal.paragraph_id, modal.layer_name) == left[-1]
+        await pilot.press("n")  # nothing else is left: said, not gone back to a decided one
+        await settle(pilot)
+        assert not isinstance(app.screen, AdjudicationModal)
+        assert "No other paragraph" in last_notice(app)
 
 
 async def test_model_suggestions_are_accepted_one_by_one_or_all_at_once(

@@ -289,8 +289,9 @@ class AnnotateScreen(Screen[None]):
 
     def _start_adjudicating(self) -> None:
         """``layerkit annotate --adjudicate``: open at the first paragraph and layer whose
-        copies are all done."""
-        ready = adjudication.ready_to_adjudicate(self.lk.store)
+        copies are all done and whose gold is not (any whose copies are done, if none)."""
+        store = self.lk.store
+        ready = adjudication.to_decide(store, adjudication.ready_to_adjudicate(store))
         if not ready:
             self.lk.show_error(
                 UsageError(
@@ -1322,12 +1323,16 @@ class AnnotateScreen(Screen[None]):
             self._reload()
             if result != NEXT:
                 return
-            ready = adjudication.ready_to_adjudicate(app.store)
+            store = app.store
+            ready = adjudication.to_decide(store, adjudication.ready_to_adjudicate(store))
             here = (paragraph_id, layer)
+
+            def place(item: tuple[int, str]) -> tuple[int, tuple[int, str]]:
+                return item[0], store.layer_rank(item[1])
+
             # the ones after this in the list's order (bottom-up per paragraph), then around
-            at = ready.index(here) + 1 if here in ready else 0
-            if here not in ready:
-                at = next((i for i, item in enumerate(ready) if item[0] > paragraph_id), 0)
+            # (this one, adjudicated now, is usually no longer in the list)
+            at = next((i for i, item in enumerate(ready) if place(item) > place(here)), 0)
             later = [item for item in ready[at:] + ready[:at] if item != here]
             if not later:
                 self.notify("No other paragraph has all its copies done.", timeout=3)
