@@ -295,6 +295,50 @@ async def test_keys_that_read_while_the_server_is_gone_say_so_and_the_session_go
 
 
 @pytest.mark.anyio
+async def test_typing_that_cannot_be_kept_as_a_draft_is_said(
+    postgres_database: str, relay: TcpCut
+) -> None:
+    """Typed during an outage, a free text could not be kept as a draft, and nothing said so:
+    killed then, it was lost without a word. A warning says it once; when drafts are kept
+    again, that is said too."""
+    from layerkit.tui import create_app
+    from layerkit.tui.screens.texts import TextsModal
+
+    with Store.open(relay.url, layer_order=LAYERS) as store, store.bulk() as writer:
+        writer.add_document(make_document("a", "Мама мыла раму.", "Папа читал газету."))
+    app = create_app(relay.url, "anna", poll_seconds=None)
+
+    def warnings() -> list[str]:
+        return [n.message for n in app._notifications if "not kept as a draft" in n.message]
+
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("5", "ctrl+e")  # the pragmatic layer's implicature
+        await pilot.pause()
+        assert isinstance(app.screen, TextsModal)
+        await pilot.press(*"абв")
+        await pilot.pause(0.6)  # the draft is written a moment after a change
+        assert warnings() == []
+        relay.cut()
+        for keys in ("где", "ёжз"):
+            await pilot.press(*keys)
+            await pilot.pause(0.6)
+        assert len(warnings()) == 1  # said once
+        assert "a crash now would lose it" in warnings()[0]
+        relay.restore()
+        await pilot.press(*"ий")
+        await pilot.pause(0.6)
+        assert any("kept as a draft again" in n.message for n in app._notifications)
+        assert isinstance(app.screen, TextsModal)
+        await pilot.press("escape")
+        await pilot.pause(0.3)
+    with Store.open(postgres_database, layer_order=LAYERS) as store:
+        first = next(store.iter_paragraphs()).id
+        assert first is not None
+        assert [a.value for a in store.annotations(first, "pragmatic")] == ["абвгдеёжзий"]
+
+
+@pytest.mark.anyio
 async def test_a_dialog_that_fails_as_it_closes_shows_the_error_and_the_app_goes_on(
     postgres_database: str, relay: TcpCut
 ) -> None:

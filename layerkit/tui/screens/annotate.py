@@ -114,6 +114,8 @@ class AnnotateScreen(Screen[None]):
     focused: Reactive[Widget | None] = Reactive(None, repaint=False)
     #: the newest event id the last paragraph read saw (see _reload)
     _latest_read: int | None = None
+    #: the last draft could not be kept (said once, until one is kept again)
+    _drafts_failing = False
     #: the notice saying that the database does not answer (the last poll found it so)
     _unreachable: Notification | None = None
 
@@ -964,11 +966,7 @@ class AnnotateScreen(Screen[None]):
         typed = self._token_draft(row, key, base)
 
         def keep_draft(values: tuple[str, str, str]) -> None:
-            # A draft is a safety net: failing to keep one must not interrupt typing.
-            with suppress(LayerkitError):
-                store.save_drafts(
-                    annotator, paragraph_id, {key: editing.token_draft(values)}, bases={key: base}
-                )
+            self._keep_draft(paragraph_id, {key: editing.token_draft(values)}, {key: base})
 
         def save(values: TokenValues | None) -> None:
             if values is None:  # (escape: the typing, a restored draft's too, thrown away)
@@ -1003,6 +1001,26 @@ class AnnotateScreen(Screen[None]):
         self.app.push_screen(
             TokenEditor(field, row, where, inventory, typed=typed, keep_draft=keep_draft), save
         )
+
+    def _keep_draft(self, paragraph_id: int, drafts: dict[str, str], bases: dict[str, int]) -> None:
+        """Keep what an open editor holds as a draft. A draft is a safety net: failing to keep
+        one must not interrupt typing, but is said, once until drafts are kept again (typing
+        through an outage of the server, then killed, lost everything without a word)."""
+        try:
+            self.lk.store.save_drafts(self.lk.annotator, paragraph_id, drafts, bases=bases)
+        except LayerkitError as exc:
+            if not self._drafts_failing:
+                self._drafts_failing = True
+                self.notify(
+                    f"What you type is not kept as a draft ({exc.title.lower()}): it stays in "
+                    "the editor until saved, but a crash now would lose it.",
+                    severity="warning",
+                    timeout=6,
+                )
+            return
+        if self._drafts_failing:
+            self._drafts_failing = False
+            self.notify("What you type is kept as a draft again.", timeout=3)
 
     def _token_draft(self, row: TokenRow, key: str, base: int) -> TokenValues | None:
         """The analysis typed into this token's editor and never saved (the process was
@@ -1208,11 +1226,7 @@ class AnnotateScreen(Screen[None]):
             self.notify(f"Restored {restored} unsaved draft(s) of this text{also}.", timeout=4)
 
         def keep_draft(texts: list[str]) -> None:
-            # A draft is a safety net: failing to keep one must not interrupt typing.
-            with suppress(LayerkitError):
-                store.save_drafts(
-                    annotator, paragraph_id, dict(zip(keys, texts, strict=True)), bases=shown
-                )
+            self._keep_draft(paragraph_id, dict(zip(keys, texts, strict=True)), shown)
 
         def save(values: list[str] | None) -> None:
             not_saved: list[bool] = []
