@@ -692,6 +692,9 @@ async def test_adjudicating_skips_what_is_adjudicated_already(db: Path, chat: in
         modal = app.screen
         assert isinstance(modal, AdjudicationModal), getattr(modal, "error", modal)
         assert (modal.paragraph_id, modal.layer_name) == left[-1]
+        # centred: the screen's first row, with the adjudicator's name, stays in sight (the
+        # dialog sat at the top left, over it)
+        assert modal.query_one("#adjudicate-box").region.y >= 1
         await pilot.press("n")  # nothing else is left: said, not gone back to a decided one
         await settle(pilot)
         assert not isinstance(app.screen, AdjudicationModal)
