@@ -869,7 +869,11 @@ def _figure(value: float) -> str:
 
 
 def _agreement_table(results: Mapping[str, Any]) -> None:
-    table = Table("layer", "paragraphs", "annotators", "measure", "value")
+    # The measure's name whole (at 80 columns it read "morph.feats.Anim…"); the annotators'
+    # names and the values' words fold instead.
+    table = Table("layer", "¶", "annotators")
+    table.add_column("measure", no_wrap=True)
+    table.add_column("value")
     for layer, result in results.items():
         rows = [(k, _figure(v)) for k, v in result.metrics.items()]
         rows += [
@@ -883,7 +887,7 @@ def _agreement_table(results: Mapping[str, Any]) -> None:
             table.add_row(
                 layer if first else "",
                 str(result.items) if first else "",
-                ", ".join(result.annotators) if first else "",
+                "\n".join(result.annotators) if first else "",
                 measure,
                 value,
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -115,6 +116,23 @@ def test_agreement_of_two_exports(tmp_path: Path) -> None:
     assert (
         table.returncode == 0 and "frame.f1_exact" in table.stdout and "lexical" not in table.stdout
     )
+    # at 80 columns every measure's name is there whole (they read "morph.feats.Anim…")
+    narrow = subprocess.run(
+        [sys.executable, "-m", "layerkit", "agreement", "anna.jsonl", "boris.jsonl"],
+        cwd=tmp_path,
+        env=dict(os.environ, COLUMNS="80"),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert narrow.returncode == 0, narrow.stderr
+    assert max(len(line) for line in narrow.stdout.splitlines()) <= 80
+    measures = {
+        cells[4].strip()
+        for line in narrow.stdout.splitlines()
+        if len(cells := line.split("│")) == 7 and cells[4].strip()
+    }
+    assert measures >= set(lexical) | set(semantic) | set(pragmatic)
 
 
 def test_agreement_needs_two_files_and_known_layers(tmp_path: Path) -> None:
