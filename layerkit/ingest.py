@@ -80,6 +80,14 @@ def collect_files(paths: Sequence[Path], project: Project) -> tuple[list[Path], 
                     skipped.append(child)
                     continue
                 files.append(child)
+        elif not path.is_file():
+            # a pipe waited for a writer for good, /dev/zero filled the memory: read only
+            # regular files (a folder's walk takes no others either)
+            raise InputError(
+                "not a regular file (a pipe, a device or a socket): nothing is imported from it.",
+                path=path,
+                hint="Save what it holds to a file and import that.",
+            )
         else:
             files.append(path)
     return files, skipped
@@ -305,9 +313,40 @@ def prepare_document(
         meta.setdefault("import_notes", list(draft.notes))
     if draft.warnings:
         meta.setdefault("import_warnings", list(draft.warnings))
+    name, source = readable_name(draft.name), readable_name(draft.source)
+    note = f"the file name is not UTF-8; read as {name!r} (the document's name in the store)"
+    if name != draft.name and note not in report.notes:
+        report.notes.append(note)
     return NewDocument(
-        name=draft.name, source=draft.source, format=draft.format, meta=meta, paragraphs=paragraphs
+        name=name, source=source, format=draft.format, meta=meta, paragraphs=paragraphs
     )
+
+
+#: code pages a file name that is not UTF-8 is tried in: Windows' and DOS's (zip archives made on
+#: Windows store names in one of them)
+NAME_CODE_PAGES = ("cp1251", "cp866")
+
+
+def readable_name(name: str) -> str:
+    """A file name (or a path) as text the store can keep. Python gives the bytes of a name
+    that is not UTF-8 as lone surrogates, which no database takes (the whole import failed on
+    one such file): read in a Russian code page where that gives letters, else with the bytes
+    written as escapes (``\\xff``)."""
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        pass
+    raw = name.encode("utf-8", "surrogateescape")
+    for code_page in NAME_CODE_PAGES:
+        try:
+            decoded = raw.decode(code_page)
+        except UnicodeDecodeError:
+            continue
+        foreign = [c for c in decoded if not c.isascii()]
+        if foreign and all("\u0400" <= c <= "\u04ff" for c in foreign):
+            return decoded
+    return raw.decode("utf-8", "backslashreplace")
 
 
 def _checked_paragraph(

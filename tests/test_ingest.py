@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import unicodedata
 from pathlib import Path
 
@@ -449,3 +450,37 @@ def test_paragraphs_of_no_document_may_stand_between_documents(
         "second": ["Второй абзац."],
         "mixed": ["Без документа.", "Ещё без документа."],
     }
+
+
+def test_file_names_that_are_not_utf8_are_imported_under_a_readable_name(
+    project: Project, store: Store, tmp_path: Path
+) -> None:
+    """A file name that is not UTF-8 (a zip made on Windows) failed the whole import:
+    "UnicodeEncodeError: surrogates not allowed" (the store cannot keep the name Python gives).
+    Read in a Russian code page where that gives letters, else with escapes; said in a note."""
+    folder = tmp_path / "zip"
+    folder.mkdir()
+    cp1251 = os.fsdecode(folder).encode() + b"/" + "Мама.txt".encode("cp1251")
+    odd = os.fsdecode(folder).encode() + b"/x\x98\xfey.txt"  # (no letters in either)
+    for raw, text in ((cp1251, "Мама мыла раму."), (odd, "Папа читал газету.")):
+        with open(raw, "wb") as handle:
+            handle.write(text.encode("utf-8"))
+    report = import_paths(project, store, [folder])
+    names = sorted(d.name for d in store.documents())
+    assert names == ["x\\x98\\xfey", "Мама"]
+    notes = [n for f in report.files for n in f.notes]
+    assert any("read as 'Мама'" in n for n in notes) and any("x\\\\x98\\\\xfey" in n for n in notes)
+
+
+def test_a_pipe_or_device_named_to_import_is_refused(
+    project: Project, store: Store, tmp_path: Path
+) -> None:
+    """A named pipe given by name waited for a writer for good, /dev/zero filled the memory."""
+    pipe = tmp_path / "pipe.txt"
+    os.mkfifo(pipe)
+    device = tmp_path / "zero.txt"
+    device.symlink_to("/dev/zero")
+    for path in (pipe, device):
+        with pytest.raises(InputError, match="not a regular file"):
+            import_paths(project, store, [path])
+    assert list(store.documents()) == []
