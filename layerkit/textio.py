@@ -496,6 +496,21 @@ def _refuse_mojibake(data: bytes, text: str, encoding: str, path: object | None)
     )
 
 
+def _capitalised_words(cp1251: str, mac: str) -> bool:
+    """Whether the two readings differ only where cp1251 reads a capital letter starting a
+    word (followed by a small letter), which mac-cyrillic reads as a symbol («»аголовок»):
+    Russian, not a symbol glued to a word. A short file (a heading, a line) scored too close
+    to tell them apart, and was refused as ambiguous."""
+    differing = [i for i, (a, b) in enumerate(zip(cp1251, mac, strict=True)) if a != b]
+    return bool(differing) and all(
+        "А" <= cp1251[i] <= "Я"
+        and i + 1 < len(cp1251)
+        and "а" <= cp1251[i + 1] <= "я"
+        and (i == 0 or not cp1251[i - 1].isalpha())
+        for i in differing
+    )
+
+
 def _decode_legacy(data: bytes, path: object | None) -> DecodedText | None:
     """Pick the single-byte Cyrillic code page whose decoding reads most like Russian.
 
@@ -522,6 +537,11 @@ def _decode_legacy(data: bytes, path: object | None) -> DecodedText | None:
         return None
     if len(ranked) > 1 and ranked[1][0] - best_total < AMBIGUITY_MARGIN:
         other_name, other_text = ranked[1][1], ranked[1][2]
+        readings = {best_name: best_text, other_name: other_text}
+        if readings.keys() == {"cp1251", "mac_cyrillic"} and _capitalised_words(
+            readings["cp1251"], readings["mac_cyrillic"]
+        ):
+            return DecodedText(readings["cp1251"], codecs.lookup("cp1251").name)
         raise InputError(
             f"cannot tell the encoding of this file: it reads as {best_name} "
             f"(«{_sample(best_text)}») but almost as well as {other_name} "

@@ -411,3 +411,19 @@ def test_utf8_round_trip(text: str) -> None:
 @given(RUSSIANISH)
 def test_russianish_text_is_never_repaired(text: str) -> None:
     assert repair_mojibake(text) is None
+
+
+@pytest.mark.parametrize("text", ["Заголовок\n", "Текст абзаца.\n", "Заголовок\n\nТекст абзаца.\n"])
+def test_a_short_cp1251_file_is_not_taken_for_mac_cyrillic(text: str) -> None:
+    """A heading or a line in cp1251 was refused as ambiguous: mac-cyrillic reads its
+    capitals as symbols («»аголовок»), and so short a text scored almost as well."""
+    decoded = decode_bytes(text.encode("cp1251"))
+    assert decoded.text == text and decoded.encoding == "cp1251"
+
+
+def test_mac_cyrillic_quotes_are_not_read_as_cp1251_capitals() -> None:
+    """The rule above reads capitals that start words only: mac-cyrillic's quotes around a
+    word are not taken for cp1251's capitals (ЗЊамаИ)."""
+    text = "«Мама» мыла раму, «папа» читал.\n"
+    decoded = decode_bytes(text.encode("mac_cyrillic"))
+    assert decoded.text == text and decoded.encoding == "mac-cyrillic"
