@@ -79,6 +79,13 @@ def said(app: Any) -> str:
     return f"{shown[-1].title}: {shown[-1].message}" if shown else ""
 
 
+def two_documents(url: str) -> None:
+    """Two documents of two paragraphs each in the store at ``url``."""
+    with Store.open(url, layer_order=LAYERS) as store, store.bulk() as writer:
+        writer.add_document(make_document("a", "Мама мыла раму.", "Папа читал газету."))
+        writer.add_document(make_document("b", "Кошки мурлычут.", "Собаки лают."))
+
+
 @pytest.fixture
 def relay(postgres_database: str) -> Iterator[TcpCut]:
     cut = TcpCut(postgres_database)
@@ -178,9 +185,7 @@ async def test_the_annotator_rides_out_a_server_that_goes_away(
     from layerkit.tui.screens.annotate import AnnotateScreen
     from layerkit.tui.screens.error import ErrorModal
 
-    with Store.open(relay.url, layer_order=LAYERS) as store, store.bulk() as writer:
-        writer.add_document(make_document("a", "Мама мыла раму.", "Папа читал газету."))
-        writer.add_document(make_document("b", "Кошки мурлычут.", "Собаки лают."))
+    two_documents(relay.url)
     app = create_app(relay.url, "anna", poll_seconds=None)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
@@ -246,9 +251,7 @@ async def test_keys_that_read_while_the_server_is_gone_say_so_and_the_session_go
     from layerkit.tui.screens.error import ErrorModal
     from layerkit.tui.widgets.navigator import Navigator
 
-    with Store.open(relay.url, layer_order=LAYERS) as store, store.bulk() as writer:
-        writer.add_document(make_document("a", "Мама мыла раму.", "Папа читал газету."))
-        writer.add_document(make_document("b", "Кошки мурлычут.", "Собаки лают."))
+    two_documents(relay.url)
     app = create_app(relay.url, "anna", poll_seconds=None)
 
     def lasting() -> list[Any]:

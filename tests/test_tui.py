@@ -1218,16 +1218,15 @@ asyncio.run(main(sys.argv[1], sys.argv[2]))
 """
 
 
-async def test_a_free_text_draft_survives_a_killed_annotator(db: Path, chat: int) -> None:
-    """Bug: text typed in an open free-text dialog was lost when the process died."""
+def killed_after_typing(script: str, db: Path, typed: str) -> None:
+    """Run ``script`` (an annotator typing ``typed`` into a dialog it leaves open) in a process
+    of its own, and kill it with SIGKILL once it says TYPED."""
     import signal
     import subprocess
     import sys
 
-    with open_store(db) as store:
-        store.save_position(ME, paragraph_id=chat, layer="pragmatic")
     child = subprocess.Popen(
-        [sys.executable, "-c", TYPE_THEN_HANG, str(db), "Зовёт гулять"],
+        [sys.executable, "-c", script, str(db), typed],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -1240,6 +1239,14 @@ async def test_a_free_text_draft_survives_a_killed_annotator(db: Path, chat: int
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait(30)
+
+
+async def test_a_free_text_draft_survives_a_killed_annotator(db: Path, chat: int) -> None:
+    """Bug: text typed in an open free-text dialog was lost when the process died."""
+
+    with open_store(db) as store:
+        store.save_position(ME, paragraph_id=chat, layer="pragmatic")
+    killed_after_typing(TYPE_THEN_HANG, db, "Зовёт гулять")
     assert rows(db, chat, "pragmatic") == []  # never saved
     async with running(db, at=chat, layer="pragmatic") as (app, pilot):
         await pilot.press("ctrl+e")
@@ -1275,9 +1282,6 @@ async def test_a_token_analysis_typed_survives_a_killed_annotator(db: Path, chat
     """What was typed into a token's editor was lost when the process died (the free-text
     editor's drafts were kept, the token editor's not): it comes back when the token's editor
     is opened again, said in a notice; escape throws it away, enter saves it."""
-    import signal
-    import subprocess
-    import sys
 
     from layerkit.tui.screens.token import TokenEditor
 
@@ -1289,20 +1293,7 @@ async def test_a_token_analysis_typed_survives_a_killed_annotator(db: Path, chat
     key = f"{chat}/lexical/morph/token/{first.start}:{first.end}"
 
     def killed_while_typing() -> None:
-        child = subprocess.Popen(
-            [sys.executable, "-c", TYPE_A_LEMMA_THEN_HANG, str(db), "гулять"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            assert child.stdout is not None
-            assert child.stdout.readline().strip() == "TYPED", (
-                child.stderr.read() if child.stderr else ""
-            )
-        finally:
-            child.send_signal(signal.SIGKILL)
-            child.wait(30)
+        killed_after_typing(TYPE_A_LEMMA_THEN_HANG, db, "гулять")
 
     def lemma_now() -> str:
         (now,) = [a for a in rows(db, chat, "lexical") if a.id == first.id]
