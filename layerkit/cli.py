@@ -189,11 +189,29 @@ def import_(
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@click.option(
+    "--documents",
+    "list_documents",
+    is_flag=True,
+    help="List the documents instead: id, name and paragraphs (what `assign --documents` takes).",
+)
 @pass_state
-def status(state: State, as_json: bool) -> None:
+def status(state: State, as_json: bool, list_documents: bool) -> None:
     """Documents, paragraphs and the state of every layer."""
     with state.project.open_store() as store:
-        summary = store.summary()
+        if list_documents:
+            sizes = store.document_sizes()
+        else:
+            summary = store.summary()
+    if list_documents:
+        if as_json:
+            _print_json([{"id": i, "name": name, "paragraphs": n} for i, name, n in sizes])
+            return
+        table = Table("id", "name", "paragraphs")
+        for i, name, n in sizes:
+            table.add_row(str(i), name, str(n))
+        out.print(table)
+        return
     if as_json:
         _print_json(summary.to_json())
         return
@@ -564,7 +582,7 @@ def assign(
             if missing:
                 raise UsageError(
                     f"no document {missing[0]!r} in {display_url(state.db)}.",
-                    hint="`layerkit status` counts the documents; give names or ids.",
+                    hint="`layerkit status --documents` lists their ids and names; give either.",
                 )
             sizes = sorted({known[w] for w in wanted})
         if not sizes:

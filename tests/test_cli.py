@@ -92,6 +92,22 @@ def test_sample_corpus_import_status_export_roundtrip(tmp_path: Path, db_url: st
     out2 = fresh / "again.jsonl"
     run(fresh, "export", "jsonl", "-o", str(out2))
     assert _without_ids(out2) == _without_ids(out)
+    # the documents by id and name, as `assign --documents` takes them (no command listed
+    # them: a team lead looked them up in psql)
+    listed = json.loads(run(tmp_path, "status", "--documents", "--json", db=db_url).stdout)
+    assert len(listed) == first["documents"]
+    assert sum(d["paragraphs"] for d in listed) == first["paragraphs"]
+    named = listed[1]["name"]
+    table = run(tmp_path, "status", "--documents", db=db_url).stdout
+    assert all(d["name"] in table for d in listed)
+    assigned = run(
+        tmp_path, "assign", "--annotators", "vera,gleb", "--documents", named,
+        "--no-copy-shared", "--json", db=db_url,
+    )  # fmt: skip
+    assert json.loads(assigned.stdout)["paragraphs"] == listed[1]["paragraphs"]
+    wrong = run(tmp_path, "assign", "--annotators", "anna,boris", "--documents", "nope",
+                check=False, db=db_url)  # fmt: skip
+    assert wrong.returncode == 2 and "status --documents" in wrong.stderr
 
 
 def _without_ids(path: Path) -> list[dict]:
