@@ -311,6 +311,8 @@ def checked_annotations(
                     f"annotation id {ann.local_id} is used twice in one paragraph.",
                     path=path,
                     line=par.line,
+                    hint="Give each annotation of a paragraph its own id: relations and "
+                    "texts name the annotation they point at by it.",
                 )
             local_ids[ann.local_id] = row
         rows.append(row)

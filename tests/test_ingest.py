@@ -157,6 +157,10 @@ def test_one_transaction_for_the_whole_command(
             "source",
         ),
         ({"text": "Абзац.", "colour": "red"}, "unknown paragraph keys"),
+        ({"txt": "Абзац."}, "unknown paragraph keys"),
+        ({"text": 5}, "needs a 'text' string"),
+        ({"text": "Абзац.", "index": -5}, "'index' must be"),
+        ({"text": "Абзац.", "annotations": [{"layer": "semantic"}]}, "annotation"),
     ],
 )
 def test_bad_jsonl_paragraphs(
@@ -175,6 +179,7 @@ def _assert_refused(
         import_paths(project, store, [path])
     assert problem in info.value.message, info.value.message
     assert "line 2" in info.value.message
+    assert info.value.hint  # (several refusals had none: title, message and hint, always)
     assert store.summary().paragraphs == 0
 
 

@@ -128,6 +128,12 @@ class JsonlImporter:
                     assert current is not None
                     current.paragraphs.append(_paragraph(record, path, line_no))
                     seen_any = True
+            except InputError as exc:
+                # every refusal of a record with a hint, also where its check gives none (an
+                # array line, a paragraph without 'text', a bad 'index' said no more)
+                if not exc.hint:
+                    exc.hint = FORMAT_HINT
+                raise
             except UnicodeDecodeError as exc:
                 raise InputError(
                     f"not valid {encoding} text (byte {exc.start} after line {line_no}).",
@@ -156,6 +162,13 @@ def _parse(line: str, path: Path, line_no: int) -> dict[str, Any]:
     if not isinstance(record, dict):
         raise InputError("each line must be a JSON object.", path=path, line=line_no)
     return record
+
+
+#: the hint of a record's refusal that has none of its own
+FORMAT_HINT = (
+    "docs/formats.md gives every record of layerkit's JSONL and each key's shape; "
+    "nothing was imported."
+)
 
 
 def _check_header(record: dict[str, Any], path: Path, line_no: int) -> None:
