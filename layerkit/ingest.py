@@ -380,6 +380,13 @@ def _checked_paragraph(
     )
 
 
+#: the hint of a paragraph's refusal whose check gives none of its own
+PARAGRAPH_HINT = (
+    "Fix this paragraph in the file (docs/formats.md says what each field may hold); "
+    "nothing was imported."
+)
+
+
 @contextmanager
 def _said_where(
     par: ParagraphDraft, index: int, draft: DocumentDraft, path: Path
@@ -390,6 +397,8 @@ def _said_where(
     try:
         yield
     except InputError as exc:
+        if not exc.hint:  # (title, message and hint, always)
+            exc.hint = PARAGRAPH_HINT
         if par.line is not None or exc.line is not None:
             raise
         prefix = f"{path}: "
